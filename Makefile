@@ -1,0 +1,38 @@
+# Everyday commands.  `make run` sets up and runs; `make test` runs every test.
+UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+PY := .venv/bin/python
+
+.PHONY: setup run demo test lint typecheck system-deps bench clean
+
+.tools/bin/uv:
+	python3 -m pip install --quiet --target .tools/pkgs uv==0.13.9
+	mkdir -p .tools/bin && ln -sf ../pkgs/bin/uv .tools/bin/uv
+
+setup: $(if $(shell command -v uv 2>/dev/null),,.tools/bin/uv)
+	$(UV) sync --frozen --all-extras --all-groups --quiet
+
+run: setup
+	.venv/bin/huiqi evaluate examples/scenarios/wuzhong-robot-maker.yaml
+
+demo: run
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+lint: setup
+	.venv/bin/ruff check src tests
+	.venv/bin/ruff format --check src tests
+
+typecheck: setup
+	.venv/bin/mypy
+
+test: setup system-deps
+	.venv/bin/ruff check src tests
+	.venv/bin/mypy
+	.venv/bin/pytest
+
+bench: setup
+	.venv/bin/python -m benchmarks.run
+
+clean:
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,157 @@
+"""The ``huiqi`` command line.
+
+Every command prints Chinese for people by default and ``--json`` for
+machines.  Bad input ends with a clear message and exit status 2, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .core.explain import amount_text, render_text, to_dict
+from .core.facts import ScenarioError
+from .policyfile import DEFAULT_POLICY_DIR, PolicyFileError
+from .service import Engine, InputError, engine
+
+__all__ = ["main", "build_parser", "COMMANDS"]
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def cmd_evaluate(args: argparse.Namespace, eng: Engine) -> int:
+    scenario = eng.scenario_file(Path(args.scenario))
+    result = eng.evaluate(scenario)
+    if args.json:
+        _print_json(to_dict(result))
+    else:
+        print(render_text(result))
+    return 0
+
+
+def cmd_policies(args: argparse.Namespace, eng: Engine) -> int:
+    from .policy_view import list_documents, show_article, show_document
+
+    today = date.today()
+    if args.document is None:
+        data = list_documents(eng, today)
+        if args.json:
+            _print_json(data)
+        else:
+            for d in data:
+                print(f"{d['id']:<16} {d['status']:<4} {d['title']}（{d['issuer']}，{d['valid_from']}至{d['valid_to'] or '长期'}，{d['benefit_count']}项）")
+        return 0
+    doc = eng.library.by_id.get(args.document)
+    if doc is None:
+        known = "、".join(eng.library.by_id)
+        raise InputError(f"没有编号为“{args.document}”的政策文件；可用：{known}")
+    if args.article is None:
+        data = show_document(eng, doc, today)
+    else:
+        data = show_article(eng, doc, args.article)
+    if args.json:
+        _print_json(data)
+    else:
+        print(data["text"])
+    return 0
+
+
+def cmd_facts(args: argparse.Namespace, eng: Engine) -> int:
+    from .policy_view import facts_catalogue, render_facts
+
+    if args.json:
+        _print_json(facts_catalogue(eng))
+    else:
+        print(render_facts(eng))
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace, eng: Engine) -> int:
+    from .core.plan import render_plan
+    from .policyfile.plan_loader import load_plan
+
+    plan = load_plan(eng.policy_dir / "suzhou-2016-plan.yaml", eng.policy_dir / "texts")
+    if args.json:
+        from dataclasses import asdict
+
+        _print_json(asdict(plan))
+    else:
+        print(render_plan(plan, date.today()))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace, eng: Engine) -> int:
+    from .core.regions import region
+
+    scenario = eng.scenario_file(Path(args.scenario))
+    regions = args.regions or [scenario.enterprise.region]
+    results = {code: eng.evaluate(scenario, region=code) for code in regions}
+    if args.json:
+        _print_json({code: to_dict(r) for code, r in results.items()})
+        return 0
+    for code, r in results.items():
+        print(f"== 注册在{region(code).name}（{code}）==")
+        print(f"   适用政策：{'；'.join(d.short for d in r.documents) or '无'}")
+        for a in r.awards:
+            ev = a.event.id if a.event else "年度"
+            print(f"   [{ev}] 《{a.document.short}》第{a.benefit.article}条 {a.benefit.title}：{amount_text(a.low, a.high, kind=a.kind, text=a.text)}")
+        t = r.total
+        print(f"   合计：{amount_text(t.low, t.high)}")
+        print()
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Engine], int]] = {
+    "evaluate": cmd_evaluate,
+    "policies": cmd_policies,
+    "facts": cmd_facts,
+    "plan": cmd_plan,
+    "compare": cmd_compare,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="huiqi", description="惠企：制造业支持政策测算（规则即代码）")
+    parser.add_argument("--policies", type=Path, default=DEFAULT_POLICY_DIR, help="政策文件目录（默认：内置政策）")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("evaluate", help="测算一个情景（YAML或JSON）可享受的支持")
+    p.add_argument("scenario", help="情景文件路径，见 examples/scenarios/")
+    p.add_argument("--json", action="store_true", help="输出JSON")
+    p = sub.add_parser("policies", help="列出政策文件，或显示一个文件/条款及其编码")
+    p.add_argument("document", nargs="?", help="政策文件编号，如 wuzhong-2025")
+    p.add_argument("article", nargs="?", help="条款号（按原文），如 8 或 十六")
+    p.add_argument("--json", action="store_true", help="输出JSON")
+    p = sub.add_parser("facts", help="列出事实目录：企业字段与事项类型")
+    p.add_argument("--json", action="store_true", help="输出JSON")
+    p = sub.add_parser("plan", help="显示苏州市“十三五”工业发展规划的指标、重点产业与附件政策")
+    p.add_argument("--json", action="store_true", help="输出JSON")
+    p = sub.add_parser("compare", help="同一情景在不同地区注册时的测算对比")
+    p.add_argument("scenario", help="情景文件路径")
+    p.add_argument("--in", dest="regions", action="append", metavar="CODE", help="行政区划代码，可重复，如 --in 320506 --in 320412")
+    p.add_argument("--json", action="store_true", help="输出JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        eng = engine(args.policies.resolve())
+        return COMMANDS[args.command](args, eng)
+    except (ScenarioError, InputError, PolicyFileError) as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

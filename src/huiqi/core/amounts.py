@@ -1,0 +1,170 @@
+"""Computing an amount formula, exact to the fen, with its working shown.
+
+Every result is a pair ``(low, high)`` in fen — ``high is None`` means no upper
+bound (a floor) — plus the kind of support (money, none, in-kind, right) and
+the lines of working in Chinese.  The nature users see (exact, ceiling, floor,
+range) is read off the pair by :func:`nature_of` after every cap has applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from .context import Context
+from .facts import FieldSpec, describe_value
+from .model import (
+    AmountSpec,
+    ByValue,
+    Ceiling,
+    Citation,
+    Fixed,
+    InKind,
+    Nature,
+    NoAmount,
+    PerUnit,
+    RangeRate,
+    Rate,
+    Right,
+    Sum,
+    Tiers,
+)
+from .money import floor_fen, format_wan
+
+__all__ = ["Computed", "AmountMissing", "compute", "nature_of", "show_rate"]
+
+
+class AmountMissing(Exception):
+    """A fact the formula needs is absent; the message says which, in Chinese."""
+
+
+@dataclass(slots=True)
+class Computed:
+    low: int
+    high: int | None
+    kind: str = "money"  # money / none / in_kind / right
+    lines: list[str] = field(default_factory=list)
+    cites: list[Citation] = field(default_factory=list)
+    tiers_unpublished: bool = False
+    text: str = ""
+
+
+def show_rate(rate: Fraction) -> str:
+    return describe_value(FieldSpec("", "", "rate"), rate)
+
+
+def nature_of(kind: str, low: int, high: int | None) -> Nature:
+    """The nature of a final amount pair."""
+    if kind == "none":
+        return Nature.NONE
+    if kind == "in_kind":
+        return Nature.IN_KIND
+    if kind == "right":
+        return Nature.RIGHT
+    if high is None:
+        return Nature.FLOOR
+    if low == high:
+        return Nature.EXACT
+    if low == 0:
+        return Nature.CEILING
+    return Nature.RANGE
+
+
+def _base(spec_base: object, ctx: Context) -> Fraction:
+    from .model import Field, Ratio, Total
+
+    assert isinstance(spec_base, (Field, Ratio, Total))
+    value = ctx.number(spec_base)
+    if value is None:
+        raise AmountMissing(f"缺少{ctx.label(spec_base)}，无法计算金额")
+    return value
+
+
+def compute(spec: AmountSpec, ctx: Context) -> Computed:
+    """Compute an amount formula in a context."""
+    if isinstance(spec, Fixed):
+        return Computed(spec.fen, spec.fen, lines=[f"给予{format_wan(spec.fen)}"], cites=[spec.cite])
+    if isinstance(spec, Ceiling):
+        note = "（阶梯式奖励，档次见另行制定的细则，原文未公布）" if spec.tiers_unpublished else "（具体金额经审核确定）"
+        return Computed(
+            0,
+            spec.fen,
+            lines=[f"最高{format_wan(spec.fen)}{note}"],
+            cites=[spec.cite],
+            tiers_unpublished=spec.tiers_unpublished,
+        )
+    if isinstance(spec, Rate):
+        base = _base(spec.base, ctx)
+        value = floor_fen(base * spec.rate)
+        label, shown = ctx.label(spec.base), ctx.show(spec.base)
+        if spec.at_least:
+            line = f"不低于{label}{shown} × {show_rate(spec.rate)} = {format_wan(value)}"
+            return Computed(value, None, lines=[line], cites=[spec.cite])
+        prefix = "不超过" if spec.up_to else ""
+        line = f"{prefix}{label}{shown} × {show_rate(spec.rate)} = {format_wan(value)}"
+        return Computed(0 if spec.up_to else value, value, lines=[line], cites=[spec.cite])
+    if isinstance(spec, PerUnit):
+        qty = _base(spec.base, ctx)
+        value = floor_fen(qty * spec.fen_per_unit)
+        line = f"{ctx.label(spec.base)}{ctx.show(spec.base)} × {format_wan(spec.fen_per_unit)}/{spec.unit} = {format_wan(value)}"
+        return Computed(0 if spec.up_to else value, value, lines=[line], cites=[spec.cite])
+    if isinstance(spec, Sum):
+        parts = [compute(p, ctx) for p in spec.parts]
+        high: int | None = 0
+        for p in parts:
+            high = None if high is None or p.high is None else high + p.high
+        low = 0 if spec.up_to else sum(p.low for p in parts)
+        lines = [line for p in parts for line in p.lines]
+        shown = format_wan(high) if high is not None else "不设上限"
+        lines.append(f"{'不超过' if spec.up_to else ''}两项叠加 = {shown}")
+        return Computed(low, high, lines=lines, cites=[spec.cite, *[c for p in parts for c in p.cites]])
+    if isinstance(spec, ByValue):
+        value = ctx.raw(spec.fact)
+        label = ctx.label(spec.fact)
+        for case, sub in spec.cases:
+            if str(value) == case:
+                inner = compute(sub, ctx)
+                inner.lines.insert(0, f"{label}为“{case}”")
+                inner.cites.insert(0, spec.cite)
+                return inner
+        options = "、".join(c for c, _ in spec.cases)
+        raise AmountMissing(f"{label}应为{options}之一，无法确定金额")
+    if isinstance(spec, Tiers):
+        number = ctx.number(spec.fact)
+        label = ctx.label(spec.fact)
+        if number is None:
+            raise AmountMissing(f"缺少{label}，无法确定档次")
+        chosen = None
+        for tier in spec.tiers:
+            if tier.comparison.test(number, tier.threshold):
+                chosen = tier
+        if chosen is None:
+            raise AmountMissing(f"{label}{ctx.show(spec.fact)}未达到任何档次")
+        inner = compute(chosen.amount, ctx)
+        shown = describe_value(FieldSpec("", "", "number"), chosen.threshold)
+        inner.lines.insert(0, f"{label}{ctx.show(spec.fact)}，{chosen.comparison.word}{shown}，适用该档")
+        inner.cites.insert(0, spec.cite)
+        return inner
+    if isinstance(spec, RangeRate):
+        base = _base(spec.base, ctx)
+        low = floor_fen(base * spec.low)
+        high_v = floor_fen(base * spec.high)
+        label, shown = ctx.label(spec.base), ctx.show(spec.base)
+        lines = [
+            f"{label}{shown} × {show_rate(spec.low)}～{show_rate(spec.high)} = {format_wan(low)}～{format_wan(high_v)}"
+        ]
+        if spec.floor_fen is not None and (low < spec.floor_fen or high_v < spec.floor_fen):
+            low, high_v = max(low, spec.floor_fen), max(high_v, spec.floor_fen)
+            lines.append(f"不低于{format_wan(spec.floor_fen)}：{format_wan(low)}～{format_wan(high_v)}")
+        if spec.cap_fen is not None and high_v > spec.cap_fen:
+            low, high_v = min(low, spec.cap_fen), spec.cap_fen
+            lines.append(f"最高不超过{format_wan(spec.cap_fen)}：{format_wan(low)}～{format_wan(high_v)}")
+        return Computed(low, high_v, lines=lines, cites=[spec.cite])
+    if isinstance(spec, NoAmount):
+        return Computed(0, 0, kind="none", lines=[f"支持方式：{spec.text}（原文未定金额）"], cites=[spec.cite], text=spec.text)
+    if isinstance(spec, InKind):
+        fee = f"，服务费不高于{format_wan(spec.fee_cap_fen)}/家（由政府承担）" if spec.fee_cap_fen else ""
+        return Computed(0, 0, kind="in_kind", lines=[f"免费服务：{spec.service}{fee}"], cites=[spec.cite], text=spec.service)
+    if isinstance(spec, Right):
+        return Computed(0, 0, kind="right", lines=[f"权益：{spec.text}"], cites=[spec.cite], text=spec.text)
+    raise TypeError(f"unknown amount spec {spec!r}")

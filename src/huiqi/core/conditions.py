@@ -1,0 +1,113 @@
+"""Testing a rule's conditions and saying, in Chinese, how each came out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .context import MISSING, Context
+from .facts import FieldSpec, describe_value
+from .model import Citation, Compare, Condition, Contains, FirstTime, Holds, IsTrue, OneOf
+from .money import format_wan
+
+__all__ = ["Outcome", "test", "show_threshold"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one condition came out: passed or not, and why in plain Chinese."""
+
+    passed: bool
+    text: str
+    cite: Citation | None
+
+
+def show_threshold(cond: Compare) -> str:
+    """The threshold as the text writes it (50万元, 2.5, 50%)."""
+    if cond.kind == "money":
+        return format_wan(int(cond.value))
+    if cond.kind == "rate":
+        return describe_value(FieldSpec("", "", "rate"), cond.value)
+    return describe_value(FieldSpec("", "", "number"), cond.value)
+
+
+def test(cond: Condition, ctx: Context) -> Outcome:
+    """Test one condition in a context."""
+    if isinstance(cond, Compare):
+        return _compare(cond, ctx)
+    if isinstance(cond, OneOf):
+        value = ctx.raw(cond.fact)
+        label = ctx.label(cond.fact)
+        shown = "、".join(cond.values)
+        if value is MISSING:
+            return Outcome(False, f"{label}未填写（应为{shown}）", cond.cite)
+        inside = str(value) in cond.values
+        ok = not inside if cond.negate else inside
+        verb = "不属于" if cond.negate else "属于"
+        if ok:
+            return Outcome(True, f"{label}“{value}”{verb}{shown}", cond.cite)
+        return Outcome(False, f"{label}“{value}”{'属于' if cond.negate else '不属于'}{shown}", cond.cite)
+    if isinstance(cond, Contains):
+        value = ctx.raw(cond.fact)
+        label = ctx.label(cond.fact)
+        items = value if isinstance(value, tuple) else ()
+        hit = [v for v in cond.values if v in items]
+        shown = "、".join(cond.values)
+        if hit:
+            return Outcome(True, f"{label}包含“{hit[0]}”", cond.cite)
+        return Outcome(False, f"{label}不包含{shown}", cond.cite)
+    if isinstance(cond, IsTrue):
+        value = ctx.raw(cond.fact)
+        label = ctx.label(cond.fact)
+        want = "是" if cond.expected else "否"
+        if value is MISSING:
+            return Outcome(False, f"{label}未填写（应为“{want}”）", cond.cite)
+        ok = value is cond.expected
+        return Outcome(ok, f"{label}：{'是' if value else '否'}" + ("" if ok else f"（应为“{want}”）"), cond.cite)
+    if isinstance(cond, Holds):
+        on = ctx.event.date if ctx.event else ctx.scenario.reference_date
+        held = [q for q in ctx.enterprise.qualifications if q.title in cond.titles and q.held_on(on)]
+        shown = "、".join(cond.titles)
+        if held:
+            return Outcome(True, f"企业于{on}持有“{held[0].title}”资质", cond.cite)
+        return Outcome(False, f"企业于{on}未持有{shown}资质", cond.cite)
+    return _first_time(cond, ctx)
+
+
+def _compare(cond: Compare, ctx: Context) -> Outcome:
+    label = ctx.label(cond.fact)
+    threshold = show_threshold(cond)
+    value: Fraction | None = ctx.number(cond.fact)
+    word = cond.comparison.word
+    if value is None:
+        return Outcome(False, f"{label}未填写（要求{word}{threshold}）", cond.cite)
+    shown = ctx.show(cond.fact)
+    if cond.comparison.test(value, cond.value):
+        return Outcome(True, f"{label}{shown}，{word}{threshold}", cond.cite)
+    return Outcome(False, f"{label}{shown}{cond.comparison.negated}{threshold}（要求{word}{threshold}）", cond.cite)
+
+
+def _first_time(cond: FirstTime, ctx: Context) -> Outcome:
+    event = ctx.event
+    if event is None:
+        return Outcome(False, "首次/新获评须针对一次获评事项", cond.cite)
+    title = event.facts.get("title")
+    level = event.facts.get("level")
+    same = [
+        q
+        for q in ctx.enterprise.qualifications
+        if q.title == title and q.since < event.date and (not cond.same_level or q.level is None or q.level == level)
+    ]
+    if same:
+        return Outcome(False, f"企业已于{same[0].since}获得“{title}”，不属于首次/新获评", cond.cite)
+    earlier = [
+        e
+        for e in ctx.scenario.events
+        if e.kind == event.kind
+        and e.facts.get("title") == title
+        and (not cond.same_level or e.facts.get("level") == level)
+        and (e.date, e.id) < (event.date, event.id)
+    ]
+    if earlier:
+        return Outcome(False, f"事项{earlier[0].id}（{earlier[0].date}）已获评“{title}”，不属于首次/新获评", cond.cite)
+    return Outcome(True, f"此前未获评“{title}”（{level or '同级'}），属于首次/新获评", cond.cite)

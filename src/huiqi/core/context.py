@@ -1,0 +1,108 @@
+"""Reading facts for one benefit on one event: the evaluation context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .facts import Catalogue, FieldSpec, describe_value
+from .model import FactExpr, Field, Ratio, Total
+from .scenario import Enterprise, Event, Scenario, Value
+
+__all__ = ["Context", "MISSING"]
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING = _Missing()
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """The enterprise, the event (``None`` for a yearly benefit on the profile)
+    and the catalogue, for reading facts and labelling them."""
+
+    scenario: Scenario
+    event: Event | None
+    event_kind: str
+    catalogue: Catalogue
+
+    @property
+    def enterprise(self) -> Enterprise:
+        return self.scenario.enterprise
+
+    def spec(self, ref: Field) -> FieldSpec | None:
+        return self.catalogue.field(self.event_kind, ref.path)
+
+    def label(self, expr: FactExpr) -> str:
+        if isinstance(expr, Field):
+            spec = self.spec(expr)
+            return spec.label if spec else expr.path
+        if isinstance(expr, Ratio):
+            return f"{self.label(expr.numerator)}占{self.label(expr.denominator)}的比例"
+        return "与".join(self.label(p) for p in expr.parts) + "之和"
+
+    def raw(self, ref: Field) -> Value | _Missing:
+        if ref.on_enterprise:
+            facts = self.enterprise.facts
+            name = ref.name
+            if name == "kind":
+                return self.enterprise.kind
+            if name == "region":
+                return self.enterprise.region
+            if name == "town":
+                return self.enterprise.town if self.enterprise.town else MISSING
+        else:
+            if self.event is None:
+                return MISSING
+            facts = self.event.facts
+            name = ref.path
+        return facts.get(name, MISSING)
+
+    def number(self, expr: FactExpr) -> Fraction | None:
+        """A numeric fact (money in fen) as a fraction; ``None`` when absent."""
+        if isinstance(expr, Field):
+            value = self.raw(expr)
+            if isinstance(value, bool) or not isinstance(value, (int, Fraction)):
+                return None
+            return Fraction(value)
+        if isinstance(expr, Ratio):
+            num, den = self.number(expr.numerator), self.number(expr.denominator)
+            if num is None or den is None or den == 0:
+                return None
+            return num / den
+        total = Fraction(0)
+        for part in expr.parts:
+            value = self.number(part)
+            if value is None:
+                return None
+            total += value
+        return total
+
+    def show(self, expr: FactExpr) -> str:
+        """The fact's value as a person reads it."""
+        if isinstance(expr, Field):
+            value = self.raw(expr)
+            if isinstance(value, _Missing):
+                return "（未填写）"
+            return describe_value(self.spec(expr), value)
+        number = self.number(expr)
+        if number is None:
+            return "（无法计算）"
+        if isinstance(expr, Ratio):
+            return describe_value(FieldSpec("", "", "rate"), number)
+        first = self.spec(expr.parts[0]) if isinstance(expr, Total) else None
+        if first is not None and first.type == "money":
+            return describe_value(first, int(number))
+        return describe_value(first, number)
+
+    def is_money(self, expr: FactExpr) -> bool:
+        if isinstance(expr, Field):
+            spec = self.spec(expr)
+            return spec is not None and spec.type == "money"
+        if isinstance(expr, Total):
+            return all(self.is_money(p) for p in expr.parts)
+        return False

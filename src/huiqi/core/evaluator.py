@@ -1,0 +1,461 @@
+"""The reference evaluator: a scenario against the library, exact to the fen.
+
+Order of work, for every event (and once for the year, for benefits on the
+enterprise's profile):
+
+1. benefits of documents whose jurisdiction contains the enterprise's
+   registered region, for the event's kind, whose ``match`` selects the event;
+2. validity (the event's date in force), applicant kind, ``when`` conditions,
+   multi-year limits — a failure makes a near-miss with the reason;
+3. the amount formula, item caps (stage caps), uplifts;
+4. once-per-key (同一型号每项认证仅奖励一次);
+5. exclusivity per event (就高不重复), also against awards already received;
+6. caps per enterprise-year, per key and per group, in date order;
+7. payer shares, then totals per document and per payer.
+
+Every later backend must agree with this module to the fen.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from fractions import Fraction
+
+from .amounts import AmountMissing, compute, show_rate
+from .conditions import test
+from .context import Context
+from .facts import Catalogue
+from .model import LEVELS, Benefit, Cap, Document, Exclusivity, Library
+from .money import floor_fen, format_wan
+from .regions import parents, region
+from .results import GRANTED, NEAR_MISS, SET_ASIDE, Award, Evaluation, Line, PayerPart, Totals
+from .scenario import Event, Scenario
+
+__all__ = ["evaluate", "documents_for"]
+
+
+def documents_for(library: Library, region_code: str) -> list[Document]:
+    """The documents that bind an enterprise registered in a region."""
+    from .regions import contains
+
+    return [d for d in library.documents if contains(d.jurisdiction, region_code)]
+
+
+def evaluate(library: Library, catalogue: Catalogue, scenario: Scenario) -> Evaluation:
+    """Evaluate a scenario against every document that binds the enterprise."""
+    docs = documents_for(library, scenario.enterprise.region)
+    here = {d.id for d in docs}
+    events = sorted(scenario.events, key=lambda e: (e.date, e.id))
+    candidates: list[Award] = []
+    near: list[Award] = []
+    units: list[tuple[Event | None, str]] = [(e, e.kind) for e in events]
+    units.append((None, "enterprise"))
+    for event, kind in units:
+        ctx = Context(scenario, event, kind, catalogue)
+        for benefit in library.by_event.get(kind, ()):
+            if benefit.document_id not in here:
+                continue
+            outcomes = [test(c, ctx) for c in benefit.match]
+            if not all(o.passed for o in outcomes):
+                continue
+            award = _assess(benefit, library.by_id[benefit.document_id], event, ctx, outcomes)
+            (candidates if award.status == GRANTED else near).append(award)
+    set_aside: list[Award] = []
+    granted = _once_per_key(candidates, scenario, set_aside)
+    granted = _exclusivity(granted, scenario, set_aside)
+    granted = _caps(granted, library, scenario, set_aside)
+    for award in granted:
+        _split(award, scenario)
+    return _totals(scenario, granted, set_aside, near, docs)
+
+
+# --- 1-3: one benefit on one event -----------------------------------------
+
+
+def _assess(benefit: Benefit, doc: Document, event: Event | None, ctx: Context, matched: list) -> Award:  # type: ignore[type-arg]
+    scenario = ctx.scenario
+    on = event.date if event else scenario.reference_date
+    award = Award(benefit=benefit, document=doc, event=event, status=GRANTED, conditions=list(matched))
+    if not doc.in_force(on):
+        until = doc.valid_to.isoformat() if doc.valid_to else "长期"
+        award.reasons.append(
+            Line(f"日期{on}不在《{doc.short}》有效期（{doc.valid_from}至{until}）内", doc.validity_cite)
+        )
+    kinds = benefit.applicants or doc.applicants
+    if kinds and scenario.enterprise.kind not in kinds:
+        award.reasons.append(
+            Line(f"主体类型“{scenario.enterprise.kind}”不在支持范围（{'、'.join(kinds)}）内", doc.applicants_cite)
+        )
+    for cond in benefit.when:
+        outcome = test(cond, ctx)
+        award.conditions.append(outcome)
+        if not outcome.passed:
+            award.reasons.append(Line(outcome.text, outcome.cite))
+    if benefit.max_years is not None:
+        years = {p.year for p in scenario.prior_awards if p.benefit == benefit.id and p.year != on.year}
+        if len(years) >= benefit.max_years:
+            award.reasons.append(
+                Line(f"已于{'、'.join(str(y) for y in sorted(years))}年享受，最多{benefit.max_years}年", benefit.max_years_cite)
+            )
+    if award.reasons:
+        award.status = NEAR_MISS
+        return award
+    try:
+        computed = compute(benefit.amount, ctx)
+    except AmountMissing as exc:
+        award.status = NEAR_MISS
+        award.reasons.append(Line(str(exc), benefit.cite))
+        return award
+    award.low, award.high, award.kind = computed.low, computed.high, computed.kind
+    award.tiers_unpublished, award.text = computed.tiers_unpublished, computed.text
+    for i, text in enumerate(computed.lines):
+        award.steps.append(Line(text, computed.cites[i] if i < len(computed.cites) else None))
+    for cap in benefit.caps:
+        if cap.per == "item":
+            _item_cap(award, cap, ctx)
+    if benefit.uplift is not None and award.is_money:
+        outcomes = [test(c, ctx) for c in benefit.uplift.conditions]
+        if all(o.passed for o in outcomes):
+            factor = 1 + benefit.uplift.rate
+            award.low = floor_fen(award.low * factor)
+            award.high = None if award.high is None else floor_fen(award.high * factor)
+            shown = format_wan(award.high) if award.high is not None else "不设上限"
+            award.steps.append(Line(f"{outcomes[0].text}，支持金额上浮{show_rate(benefit.uplift.rate)}：{shown}", benefit.uplift.cite))
+    if benefit.quota is not None:
+        q = benefit.quota
+        award.steps.append(Line(f"竞争性名额：每{q.per}择优支持不超过{q.count}个，须经评审入选", q.cite))
+    return award
+
+
+def _item_cap(award: Award, cap: Cap, ctx: Context) -> None:
+    limit = cap.fen
+    if cap.by is not None:
+        value = str(ctx.raw(cap.by))
+        limit = dict(cap.by_fen).get(value)
+        if limit is None:
+            return
+    if limit is None:
+        return
+    if award.high is None or award.high > limit:
+        before = "不设上限" if award.high is None else format_wan(award.high)
+        award.high = limit
+        award.low = min(award.low, limit)
+        award.steps.append(Line(f"最高{format_wan(limit)}：{before}封顶为{format_wan(limit)}", cap.cite))
+
+
+# --- 4: once per key -------------------------------------------------------
+
+
+def _once_per_key(candidates: list[Award], scenario: Scenario, set_aside: list[Award]) -> list[Award]:
+    seen: dict[tuple[str, tuple[str, ...]], Award | None] = {}
+    for p in scenario.prior_awards:
+        if p.benefit and p.key:
+            seen[(p.benefit, tuple(p.key.split("|")))] = None
+    kept: list[Award] = []
+    for award in sorted(candidates, key=lambda a: (a.event.date if a.event else scenario.reference_date, a.sort_key)):
+        b = award.benefit
+        if not b.once_per or award.event is None:
+            kept.append(award)
+            continue
+        key = (b.once_group or b.id, tuple(str(award.event.facts.get(k, "")) for k in b.once_per))
+        if key in seen:
+            first = seen[key]
+            where = f"事项{first.event.id}" if first is not None and first.event else "此前已获奖补"
+            award.status = SET_ASIDE
+            award.reasons.append(Line(f"同一{'、'.join(key[1])}已奖励一次（{where}），不再重复奖励", b.cite))
+            set_aside.append(award)
+            continue
+        seen[key] = award
+        kept.append(award)
+    return kept
+
+
+# --- 5: exclusivity per event (就高不重复) ----------------------------------
+
+
+def _level_rank(level: str) -> int:
+    return LEVELS.index(level) if level in LEVELS else len(LEVELS)
+
+
+def _covers(rule: Exclusivity, own: Document, other: Document) -> bool:
+    if other.id == own.id:
+        return rule.within == "document"
+    if other.level in rule.against:
+        return True
+    return "higher" in rule.against and _level_rank(other.level) < _level_rank(own.level)
+
+
+def _conflict(a: Award, b: Award) -> Exclusivity | None:
+    da, db = a.document, b.document
+    for rule in da.exclusivity:
+        if da.id == db.id and rule.within == "article" and a.benefit.article == b.benefit.article:
+            return rule
+        if _covers(rule, da, db):
+            return rule
+    if da.id != db.id:
+        for rule in db.exclusivity:
+            if _covers(rule, db, da):
+                return rule
+    return None
+
+
+def _potential(award: Award) -> int | None:
+    """The most this award could pay once its own yearly or per-key caps apply."""
+    high = award.high
+    for cap in award.benefit.caps:
+        if cap.per != "item" and cap.fen is not None:
+            high = cap.fen if high is None else min(high, cap.fen)
+    return high
+
+
+def _rank(award: Award) -> tuple[int, int, int, int, int]:
+    high = _potential(award)
+    return (
+        0 if high is None else 1,
+        -(high or 0),
+        -award.low,
+        _level_rank(award.document.level),
+        award.benefit.order,
+    )
+
+
+def _exclusivity(candidates: list[Award], scenario: Scenario, set_aside: list[Award]) -> list[Award]:
+    by_event: dict[str, list[Award]] = defaultdict(list)
+    kept: list[Award] = []
+    for award in candidates:
+        if award.event is None or award.kind in ("in_kind", "right"):
+            kept.append(award)
+        else:
+            by_event[award.event.id].append(award)
+    for event_id, group in by_event.items():
+        chosen: list[Award] = []
+        for award in sorted(group, key=_rank):
+            rival = next(((k, r) for k in chosen if (r := _conflict(award, k)) is not None), None)
+            if rival is None:
+                chosen.append(award)
+                continue
+            winner, rule = rival
+            award.status = SET_ASIDE
+            award.reasons.append(
+                Line(
+                    f"同一事项（{event_id}）同时符合《{winner.document.short}》第{winner.benefit.article}条"
+                    f"“{winner.benefit.title}”（{_show(winner)}），按就高不重复原则保留较高者，本项不予重复支持",
+                    rule.cite,
+                )
+            )
+            winner.steps.append(
+                Line(f"与《{award.document.short}》第{award.benefit.article}条“{award.benefit.title}”（{_show(award)}）就高不重复，保留本项", rule.cite)
+            )
+            set_aside.append(award)
+        for award in chosen:
+            if _against_prior(award, scenario, event_id):
+                kept.append(award)
+            else:
+                set_aside.append(award)
+    return kept
+
+
+def _show(award: Award) -> str:
+    if award.high is None:
+        return f"不低于{format_wan(award.low)}"
+    if award.low == award.high:
+        return format_wan(award.high)
+    return f"最高{format_wan(award.high)}"
+
+
+def _against_prior(award: Award, scenario: Scenario, event_id: str) -> bool:
+    """Awards already received for the same event under a covered document.
+
+    Interpretation: 就高不重复 against an award already received means the
+    enterprise ends with the higher of the two — this award is set aside when
+    the earlier one is at least as high, and otherwise pays only the difference.
+    """
+    rules = award.document.exclusivity
+    if not rules:
+        return True
+    for prior in scenario.prior_awards:
+        if prior.event != event_id:
+            continue
+        covered = any(prior.level in r.against or prior.benefit == award.benefit.id for r in rules) or any(
+            "higher" in r.against and _level_rank(prior.level) < _level_rank(award.document.level) for r in rules
+        )
+        if not covered:
+            continue
+        rule = rules[0]
+        got = format_wan(prior.amount_fen)
+        if award.high is not None and prior.amount_fen >= award.high:
+            award.status = SET_ASIDE
+            award.reasons.append(
+                Line(f"该事项已获{prior.document or prior.level}奖励{got}，不低于本项{_show(award)}，按就高不重复原则不再支持", rule.cite)
+            )
+            return False
+        award.low = max(0, award.low - prior.amount_fen)
+        award.high = None if award.high is None else award.high - prior.amount_fen
+        award.steps.append(
+            Line(f"该事项已获{prior.document or prior.level}奖励{got}，按就高不重复原则只补足差额（解释：原文未明确补差方式）", rule.cite)
+        )
+    return True
+
+
+# --- 6: caps over several awards ---------------------------------------------
+
+
+def _caps(awards: list[Award], library: Library, scenario: Scenario, set_aside: list[Award]) -> list[Award]:
+    caps: dict[str, tuple[Cap, frozenset[str]]] = {}
+    for doc in library.documents:
+        for cap in doc.group_caps:
+            caps[cap.id] = (cap, frozenset(cap.benefits))
+        for b in doc.benefits:
+            for cap in b.caps:
+                if cap.per != "item":
+                    caps[cap.id] = (cap, frozenset(cap.benefits or (b.id,)))
+    if not caps:
+        return awards
+    member_of: dict[str, list[str]] = defaultdict(list)
+    for cap_id, (_, members) in caps.items():
+        for m in members:
+            member_of[m].append(cap_id)
+    used_high: dict[tuple[str, str], int] = defaultdict(int)
+    used_low: dict[tuple[str, str], int] = defaultdict(int)
+    events_of: dict[str, set[str]] = defaultdict(set)
+    for a in awards:
+        for cap_id in member_of.get(a.benefit.id, ()):
+            if a.event is not None:
+                events_of[cap_id].add(a.event.id)
+    kept: list[Award] = []
+    ordered = sorted(awards, key=lambda a: (a.event.date if a.event else scenario.reference_date, a.sort_key))
+    for award in ordered:
+        if not award.is_money:
+            kept.append(award)
+            continue
+        for cap_id in member_of.get(award.benefit.id, ()):
+            cap, members = caps[cap_id]
+            _apply_cap(award, cap, members, scenario, used_high, used_low, events_of[cap_id])
+        if award.high == 0 and award.low == 0 and any("已用尽" in s.text for s in award.steps):
+            award.status = SET_ASIDE
+            award.reasons.append(award.steps[-1])
+            set_aside.append(award)
+        else:
+            kept.append(award)
+    return kept
+
+
+def _bucket(cap: Cap, award: Award, scenario: Scenario) -> str:
+    if cap.per == "key":
+        value = award.event.facts.get(cap.key or "", "") if award.event else ""
+        return f"key:{value}"
+    on = award.event.date if award.event else scenario.reference_date
+    return f"year:{on.year}"
+
+
+def _apply_cap(
+    award: Award,
+    cap: Cap,
+    members: frozenset[str],
+    scenario: Scenario,
+    used_high: dict[tuple[str, str], int],
+    used_low: dict[tuple[str, str], int],
+    cap_events: set[str],
+) -> None:
+    if cap.fen is None:
+        return
+    bucket = _bucket(cap, award, scenario)
+    slot = (cap.id, bucket)
+    if slot not in used_high:
+        prior = _prior_counted(cap, members, scenario, bucket, cap_events)
+        used_high[slot] = prior
+        used_low[slot] = prior
+    before_high, before_low = used_high[slot], used_low[slot]
+    room_high = max(0, cap.fen - before_high)
+    room_low = max(0, cap.fen - before_low)
+    new_high = room_high if award.high is None else min(award.high, room_high)
+    new_low = min(award.low, room_low, new_high)
+    if new_high != award.high or new_low != award.low or before_high:
+        scope = "每年" if cap.per == "enterprise_year" else "同一标的"
+        if new_high == 0:
+            text = f"{scope}最高{format_wan(cap.fen)}：已计{format_wan(before_high)}，额度已用尽"
+        else:
+            text = f"{scope}最高{format_wan(cap.fen)}：已计{format_wan(before_high)}，本项至多{format_wan(new_high)}"
+        award.steps.append(Line(text, cap.cite))
+    award.high, award.low = new_high, new_low
+    used_high[slot] = before_high + new_high
+    used_low[slot] = before_low + new_low
+
+
+def _prior_counted(cap: Cap, members: frozenset[str], scenario: Scenario, bucket: str, cap_events: set[str]) -> int:
+    total = 0
+    for p in scenario.prior_awards:
+        if cap.per == "key":
+            if p.benefit in members and f"key:{p.key}" == bucket:
+                total += p.amount_fen
+            continue
+        if f"year:{p.year}" != bucket:
+            continue
+        if p.benefit in members or (p.level in cap.prior_levels and (p.event in cap_events or p.event is None)):
+            total += p.amount_fen
+    return total
+
+
+# --- 7: payers and totals ----------------------------------------------------
+
+
+def _payer_name(role: str, scenario: Scenario) -> str:
+    ent = scenario.enterprise
+    chain = {r.level: r for r in parents(ent.region)}
+    if role == "town":
+        return f"{ent.town}财政" if ent.town else f"{region(ent.region).name}属地镇（街道、板块）财政"
+    if role in ("district", "city", "province") and role in chain:
+        return chain[role].finance
+    if role == "unspecified":
+        return "按现行财政体制分级承担"
+    return role
+
+
+def _split(award: Award, scenario: Scenario) -> None:
+    funding = award.benefit.funding or award.document.funding
+    if not award.is_money:
+        return
+    if funding is None:
+        award.payers = [PayerPart("unspecified", "未明确", 1, award.low, award.high)]
+        return
+    total_weight = sum(s.weight for s in funding.shares)
+    parts: list[PayerPart] = []
+    rest_low, rest_high = award.low, award.high
+    for i, share in enumerate(funding.shares):
+        last = i == len(funding.shares) - 1
+        low = rest_low if last else floor_fen(Fraction(award.low * share.weight, total_weight))
+        if award.high is None or rest_high is None:
+            high = None
+        else:
+            high = rest_high if last else floor_fen(Fraction(award.high * share.weight, total_weight))
+        parts.append(PayerPart(share.role, _payer_name(share.role, scenario), share.weight, low, high))
+        rest_low -= low
+        if rest_high is not None and high is not None:
+            rest_high -= high
+    award.payers = parts
+    if funding.disburser:
+        award.disburser = _payer_name(funding.disburser, scenario).removesuffix("财政")
+
+
+def _totals(scenario: Scenario, granted: list[Award], set_aside: list[Award], near: list[Award], docs: list[Document]) -> Evaluation:
+    by_doc: dict[str, Totals] = {}
+    by_payer: dict[str, Totals] = {}
+    total = Totals()
+    granted.sort(key=lambda a: a.sort_key)
+    for award in granted:
+        if not award.is_money:
+            continue
+        by_doc.setdefault(award.document.id, Totals()).add(award.low, award.high)
+        total.add(award.low, award.high)
+        for part in award.payers:
+            by_payer.setdefault(part.payer, Totals()).add(part.low, part.high)
+    return Evaluation(
+        scenario=scenario,
+        awards=granted,
+        set_aside=sorted(set_aside, key=lambda a: a.sort_key),
+        near_misses=sorted(near, key=lambda a: a.sort_key),
+        by_document=by_doc,
+        by_payer=by_payer,
+        total=total,
+        documents=docs,
+    )

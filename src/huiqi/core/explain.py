@@ -1,0 +1,166 @@
+"""Explanations a person can check against the law: text and JSON.
+
+:func:`render_text` prints an evaluation as readable Chinese; :func:`to_dict`
+gives the same content as plain data for ``--json`` and the web API.  Both
+read only the result objects: the explanation is part of the core, the
+adapters merely serialise it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .model import Citation
+from .money import format_wan, format_yuan
+from .results import Award, Evaluation, Line, Totals
+
+__all__ = ["render_text", "to_dict", "amount_text", "award_dict"]
+
+
+def amount_text(low: int, high: int | None, nature_label: str = "", kind: str = "money", text: str = "") -> str:
+    """An amount pair as a person reads it: 4万元, 最高100万元, 不低于40万元, 40万元～80万元."""
+    if kind == "none":
+        return f"未定额（{text}）" if text else "未定额"
+    if kind == "in_kind":
+        return f"免费服务：{text}"
+    if kind == "right":
+        return f"权益：{text}"
+    if high is None:
+        return f"不低于{format_wan(low)}"
+    if low == high:
+        return format_wan(high)
+    if low == 0:
+        return f"最高{format_wan(high)}"
+    return f"{format_wan(low)}～{format_wan(high)}"
+
+
+def _totals_text(t: Totals) -> str:
+    if t.high is None:
+        return f"不低于{format_wan(t.low)}（部分项目不设上限）"
+    return amount_text(t.low, t.high)
+
+
+def _cite(c: Citation | None) -> str:
+    return f"　　原文：“{c.quote}”" if c is not None and c.quote else ""
+
+
+def _award_block(award: Award, index: int) -> list[str]:
+    b = award.benefit
+    head = f"{index}. 《{award.document.short}》第{b.article}条　{b.title}"
+    event = f"（事项{award.event.id}，{award.event.date}）" if award.event else "（年度，企业层面）"
+    lines = [head + event]
+    lines.append(f"   金额：{amount_text(award.low, award.high, kind=award.kind, text=award.text)}　性质：{award.nature.label}")
+    if b.department:
+        lines.append(f"   责任单位：{'、'.join(b.department)}")
+    if award.payers:
+        parts = "；".join(f"{p.payer} {amount_text(p.low, p.high)}" for p in award.payers)
+        lines.append(f"   出资：{parts}" + (f"（由{award.disburser}兑付）" if award.disburser else ""))
+    for o in award.conditions:
+        lines.append(f"   ✓ {o.text}")
+    for step in award.steps:
+        lines.append(f"   → {step.text}")
+    if b.review:
+        lines.append("   → 须经评审")
+    for interp in b.interpretations:
+        lines.append(f"   ※ 解释（原文未明确）：{interp.reason.strip()}")
+    lines.append(f"   原文：“{b.cite.quote}”")
+    return lines
+
+
+def _miss_block(award: Award, index: int, verb: str) -> list[str]:
+    b = award.benefit
+    event = f"事项{award.event.id}" if award.event else "企业层面"
+    lines = [f"{index}. 《{award.document.short}》第{b.article}条　{b.title}（{event}）"]
+    for r in award.reasons:
+        lines.append(f"   ✗ {verb}{r.text}")
+        if r.cite is not None and r.cite.quote:
+            lines.append(_cite(r.cite))
+    return lines
+
+
+def render_text(ev: Evaluation) -> str:
+    """The evaluation as readable Chinese text."""
+    ent = ev.scenario.enterprise
+    out = [f"测算对象：{ent.name}（{ent.credit_code}）", ""]
+    out.append(f"适用政策：{'；'.join('《' + d.title + '》' for d in ev.documents) or '无'}")
+    out.append("")
+    out.append(f"一、可享受的支持（{len(ev.awards)}项）")
+    for i, a in enumerate(ev.awards, start=1):
+        out.extend(_award_block(a, i))
+    out.append("")
+    out.append("二、合计")
+    out.append(f"   总计：{_totals_text(ev.total)}")
+    for doc_id, t in ev.by_document.items():
+        doc = next(d for d in ev.documents if d.id == doc_id)
+        out.append(f"   《{doc.short}》：{_totals_text(t)}（{t.count}项）")
+    for payer, t in ev.by_payer.items():
+        out.append(f"   {payer}：{_totals_text(t)}")
+    if ev.set_aside:
+        out.append("")
+        out.append(f"三、不重复支持而未计入的（{len(ev.set_aside)}项）")
+        for i, a in enumerate(ev.set_aside, start=1):
+            out.extend(_miss_block(a, i, ""))
+    if ev.near_misses:
+        out.append("")
+        out.append(f"四、差一点符合的（{len(ev.near_misses)}项）")
+        for i, a in enumerate(ev.near_misses, start=1):
+            out.extend(_miss_block(a, i, ""))
+    return "\n".join(out)
+
+
+def _line(line: Line) -> dict[str, Any]:
+    return {"text": line.text, "cite": line.cite.quote if line.cite else None}
+
+
+def award_dict(a: Award) -> dict[str, Any]:
+    """One award as plain data (amounts in fen and in 元 strings)."""
+    b = a.benefit
+    return {
+        "benefit": b.id,
+        "document": a.document.id,
+        "document_title": a.document.title,
+        "article": b.article,
+        "title": b.title,
+        "department": list(b.department),
+        "event": a.event.id if a.event else None,
+        "status": a.status,
+        "nature": a.nature.value,
+        "nature_label": a.nature.label,
+        "min_fen": a.low,
+        "max_fen": a.high,
+        "min_yuan": format_yuan(a.low).removesuffix("元").replace(",", ""),
+        "max_yuan": None if a.high is None else format_yuan(a.high).removesuffix("元").replace(",", ""),
+        "amount_text": amount_text(a.low, a.high, kind=a.kind, text=a.text),
+        "review": b.review,
+        "payers": [
+            {"role": p.role, "payer": p.payer, "weight": p.weight, "min_fen": p.low, "max_fen": p.high} for p in a.payers
+        ],
+        "disburser": a.disburser,
+        "conditions": [{"passed": o.passed, "text": o.text, "cite": o.cite.quote if o.cite else None} for o in a.conditions],
+        "steps": [_line(s) for s in a.steps],
+        "reasons": [_line(r) for r in a.reasons],
+        "interpretations": [i.reason.strip() for i in b.interpretations],
+        "cite": b.cite.quote,
+        "quota": None if b.quota is None else {"count": b.quota.count, "per": b.quota.per},
+    }
+
+
+def _totals(t: Totals) -> dict[str, Any]:
+    return {"min_fen": t.low, "max_fen": t.high, "count": t.count, "text": _totals_text(t)}
+
+
+def to_dict(ev: Evaluation) -> dict[str, Any]:
+    """The evaluation as plain data (JSON-ready)."""
+    ent = ev.scenario.enterprise
+    return {
+        "enterprise": {"credit_code": ent.credit_code, "name": ent.name, "region": ent.region, "town": ent.town},
+        "documents": [d.id for d in ev.documents],
+        "awards": [award_dict(a) for a in ev.awards],
+        "set_aside": [award_dict(a) for a in ev.set_aside],
+        "near_misses": [award_dict(a) for a in ev.near_misses],
+        "totals": {
+            "total": _totals(ev.total),
+            "by_document": {k: _totals(v) for k, v in ev.by_document.items()},
+            "by_payer": {k: _totals(v) for k, v in ev.by_payer.items()},
+        },
+    }

@@ -1,0 +1,476 @@
+"""The catalogue of facts (事实目录): every enterprise field and event kind the
+rules use, with a Chinese label, a unit and validation — and the validation of
+scenarios against it.
+
+The catalogue itself is data (``policies/facts.yaml``); this module turns the
+parsed mapping into :class:`Catalogue` and a raw scenario mapping into a typed
+:class:`~huiqi.core.scenario.Scenario`, collecting every problem with where it
+is, what was given and what is expected, in Chinese.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from fractions import Fraction
+from typing import Any
+
+from .credit_code import validate_credit_code
+from .money import MoneyError, format_wan, parse_money, parse_number, parse_rate
+from .regions import REGIONS, TOWNS
+from .scenario import Enterprise, Event, PriorAward, Qualification, Scenario, Value
+
+__all__ = [
+    "FieldSpec",
+    "EventKind",
+    "Catalogue",
+    "Problem",
+    "ScenarioError",
+    "parse_scenario",
+    "TYPES",
+]
+
+TYPES = {
+    "money": "金额",
+    "number": "数值",
+    "integer": "整数",
+    "rate": "比例",
+    "bool": "是/否",
+    "enum": "选项",
+    "enum_list": "多选",
+    "text": "文本",
+    "date": "日期",
+    "region": "行政区划代码",
+    "town": "镇（街道、板块）",
+    "credit_code": "统一社会信用代码",
+}
+
+LEVEL_VALUES = ("national", "province", "city", "district")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One fact: its name, Chinese label, type, unit and allowed values."""
+
+    name: str
+    label: str
+    type: str
+    unit: str | None = None
+    values: tuple[str, ...] = ()
+    required: bool = False
+    default: Any = None
+    help: str = ""
+    minimum: Fraction | None = None
+    maximum: Fraction | None = None
+
+    def expected(self) -> str:
+        """What a value of this field should look like, in Chinese."""
+        if self.type == "money":
+            return f"金额，如“50万元”或以{self.unit or '元'}计的数字，不能为负数"
+        if self.type in ("enum", "enum_list"):
+            shown = "、".join(self.values[:12]) + ("等" if len(self.values) > 12 else "")
+            return f"{TYPES[self.type]}之一：{shown}"
+        if self.type == "number":
+            return f"非负数值（单位：{self.unit}）" if self.unit else "非负数值"
+        if self.type == "rate":
+            return "比例，如“55%”或0.55"
+        if self.type == "date":
+            return "日期，格式YYYY-MM-DD"
+        if self.type == "bool":
+            return "是/否（true/false）"
+        if self.type == "region":
+            return "6位行政区划代码，如320506（吴中区）"
+        return TYPES.get(self.type, self.type)
+
+
+@dataclass(frozen=True, slots=True)
+class EventKind:
+    """A kind of event (采购, 投资项目, 获评认定 …) and its fields."""
+
+    name: str
+    label: str
+    fields: dict[str, FieldSpec]
+    help: str = ""
+
+
+@dataclass(slots=True)
+class Catalogue:
+    """Every fact the rules may read."""
+
+    enterprise: dict[str, FieldSpec]
+    events: dict[str, EventKind]
+    qualification_titles: tuple[str, ...] = ()
+    levels: tuple[str, ...] = field(default=LEVEL_VALUES)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Catalogue:
+        """Build from the parsed ``facts.yaml`` (already checked for shape)."""
+        enterprise = {k: _spec(k, v) for k, v in data["enterprise"].items()}
+        events = {
+            name: EventKind(
+                name=name,
+                label=str(ev["label"]),
+                help=str(ev.get("help", "")),
+                fields={k: _spec(k, v) for k, v in (ev.get("fields") or {}).items()},
+            )
+            for name, ev in data["events"].items()
+        }
+        titles = [str(t) for t in data.get("qualification_titles", ())]
+        recognition = events.get("recognition")
+        if recognition is not None and "title" in recognition.fields:
+            titles.extend(t for t in recognition.fields["title"].values if t not in titles)
+        return cls(enterprise=enterprise, events=events, qualification_titles=tuple(titles))
+
+    def field(self, event_kind: str, path: str) -> FieldSpec | None:
+        """The spec of ``path`` as read by a benefit on ``event_kind``."""
+        if path.startswith("enterprise."):
+            return self.enterprise.get(path.removeprefix("enterprise."))
+        kind = self.events.get(event_kind)
+        if kind is None:
+            return None
+        return kind.fields.get(path)
+
+
+def _spec(name: str, raw: Mapping[str, Any]) -> FieldSpec:
+    def frac(v: Any) -> Fraction | None:
+        return None if v is None else parse_number(v)
+
+    return FieldSpec(
+        name=name,
+        label=str(raw["label"]),
+        type=str(raw["type"]),
+        unit=raw.get("unit"),
+        values=tuple(str(v) for v in raw.get("values", ())),
+        required=bool(raw.get("required", False)),
+        default=raw.get("default"),
+        help=str(raw.get("help", "")),
+        minimum=frac(raw.get("min")),
+        maximum=frac(raw.get("max")),
+    )
+
+
+# --- validation ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with an input: where, which field, the value, what is expected."""
+
+    where: str
+    label: str
+    value: object
+    expected: str
+
+    def message(self) -> str:
+        shown = "（未填写）" if self.value is None else f"“{self.value}”"
+        label = f"（{self.label}）" if self.label else ""
+        return f"{self.where}{label}：{shown} —— {self.expected}"
+
+
+class ScenarioError(ValueError):
+    """A scenario that does not fit the catalogue; carries every problem found."""
+
+    def __init__(self, problems: Sequence[Problem], source: str = "") -> None:
+        self.problems = tuple(problems)
+        self.source = source
+        head = f"{source}：" if source else ""
+        lines = "\n".join(f"  - {p.message()}" for p in self.problems)
+        super().__init__(f"{head}输入有{len(self.problems)}处问题：\n{lines}")
+
+
+def _to_date(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def convert(spec: FieldSpec, value: object, enterprise_region: str | None = None) -> Value:
+    """Convert one raw value; ``ValueError`` with the expectation when it does not fit."""
+    t = spec.type
+    if t == "money":
+        try:
+            fen = parse_money(value, spec.unit or "元")
+        except MoneyError as exc:
+            raise ValueError(f"{exc}；应为{spec.expected()}") from None
+        if fen < 0:
+            raise ValueError(f"金额不能为负数；应为{spec.expected()}")
+        return fen
+    if t in ("number", "integer", "rate"):
+        if isinstance(value, bool) or value is None:
+            raise ValueError(f"应为{spec.expected()}")
+        try:
+            number = parse_rate(value) if t == "rate" else parse_number(value)
+        except MoneyError:
+            raise ValueError(f"应为{spec.expected()}") from None
+        if isinstance(value, str) and t != "rate" and any(ch.isalpha() for ch in value):
+            raise ValueError(f"单位不符，应为{spec.expected()}")
+        if t == "integer" and number.denominator != 1:
+            raise ValueError("应为整数")
+        if number < 0:
+            raise ValueError(f"不能为负数；应为{spec.expected()}")
+        if spec.minimum is not None and number < spec.minimum:
+            raise ValueError(f"不能小于{spec.minimum}")
+        if spec.maximum is not None and number > spec.maximum:
+            raise ValueError(f"不能大于{spec.maximum}")
+        return int(number) if t == "integer" else number
+    if t == "bool":
+        if isinstance(value, bool):
+            return value
+        if value in ("是", "true", "True", "TRUE", "1", 1):
+            return True
+        if value in ("否", "false", "False", "FALSE", "0", 0):
+            return False
+        raise ValueError(f"应为{spec.expected()}")
+    if t == "enum":
+        text = str(value).strip()
+        if text not in spec.values:
+            raise ValueError(f"应为{spec.expected()}{_suggest(text, spec.values)}")
+        return text
+    if t == "enum_list":
+        items = value if isinstance(value, (list, tuple)) else str(value).replace("，", ",").replace("、", ",").split(",")
+        out = tuple(str(i).strip() for i in items if str(i).strip())
+        for item in out:
+            if item not in spec.values:
+                raise ValueError(f"“{item}”不是可选项；应为{spec.expected()}{_suggest(item, spec.values)}")
+        return out
+    if t == "date":
+        d = _to_date(value)
+        if d is None:
+            raise ValueError(f"不是有效日期；应为{spec.expected()}")
+        return d
+    if t == "region":
+        code = str(value).strip()
+        if code not in REGIONS:
+            raise ValueError(f"未知的行政区划代码；应为{spec.expected()}")
+        return code
+    if t == "town":
+        text = str(value).strip()
+        towns = TOWNS.get(enterprise_region or "", ())
+        if towns and text not in towns:
+            raise ValueError(f"不是该区的镇（街道、板块）；可选：{'、'.join(towns)}{_suggest(text, towns)}")
+        return text
+    if t == "credit_code":
+        code = str(value).strip().upper()
+        wrong = validate_credit_code(code)
+        if wrong:
+            raise ValueError(f"统一社会信用代码{wrong}")
+        return code
+    text = str(value).strip()
+    if not text:
+        raise ValueError("不能为空")
+    return text
+
+
+def _suggest(text: str, options: Sequence[str]) -> str:
+    close = difflib.get_close_matches(text, list(options), n=1, cutoff=0.5)
+    return f"（是否为“{close[0]}”？）" if close else ""
+
+
+def _fields(
+    raw: Mapping[str, Any],
+    specs: Mapping[str, FieldSpec],
+    where: str,
+    skip: set[str],
+    problems: list[Problem],
+    region_code: str | None = None,
+) -> dict[str, Value]:
+    out: dict[str, Value] = {}
+    for key, value in raw.items():
+        if key in skip:
+            continue
+        spec = specs.get(str(key))
+        if spec is None:
+            hint = _suggest(str(key), list(specs))
+            known = "、".join(f"{k}（{s.label}）" for k, s in list(specs.items())[:15])
+            problems.append(Problem(f"{where}.{key}", "", value, f"未知字段{hint}；可用字段：{known}"))
+            continue
+        if value is None or value == "":
+            if spec.required:
+                problems.append(Problem(f"{where}.{key}", spec.label, None, f"必填；应为{spec.expected()}"))
+            continue
+        try:
+            out[spec.name] = convert(spec, value, region_code)
+        except ValueError as exc:
+            problems.append(Problem(f"{where}.{key}", spec.label, value, str(exc)))
+    for name, spec in specs.items():
+        if name in out or name in skip:
+            continue
+        if spec.required and raw.get(name) in (None, ""):
+            if not any(p.where == f"{where}.{name}" for p in problems):
+                problems.append(Problem(f"{where}.{name}", spec.label, None, f"必填；应为{spec.expected()}"))
+        elif spec.default is not None:
+            try:
+                out[name] = convert(spec, spec.default, region_code)
+            except ValueError:
+                pass
+    return out
+
+
+_ENTERPRISE_CORE = ("credit_code", "name", "kind", "region", "town")
+
+
+def parse_scenario(raw: object, catalogue: Catalogue, source: str = "") -> Scenario:
+    """Validate and type a raw scenario mapping; :class:`ScenarioError` lists every problem."""
+    problems: list[Problem] = []
+    if not isinstance(raw, Mapping):
+        raise ScenarioError([Problem("情景", "", type(raw).__name__, "应为包含enterprise与events的映射")], source)
+    unknown = set(raw) - {"enterprise", "events", "prior_awards", "as_of", "name", "description"}
+    for key in sorted(unknown, key=str):
+        problems.append(Problem(str(key), "", raw[key], "未知的顶层字段；可用：enterprise、events、prior_awards、as_of"))
+    ent_raw = raw.get("enterprise")
+    if not isinstance(ent_raw, Mapping):
+        problems.append(Problem("enterprise", "企业", ent_raw, "必填，应为企业信息的映射"))
+        ent_raw = {}
+    region_code = str(ent_raw.get("region", "")).strip() or None
+    quals_raw = ent_raw.get("qualifications") or []
+    facts = _fields(ent_raw, catalogue.enterprise, "enterprise", {"qualifications"}, problems, region_code)
+    quals = _qualifications(quals_raw, catalogue, problems)
+
+    events: list[Event] = []
+    ev_raw = raw.get("events") or []
+    if not isinstance(ev_raw, list):
+        problems.append(Problem("events", "事项", ev_raw, "应为事项列表"))
+        ev_raw = []
+    seen_ids: set[str] = set()
+    for i, item in enumerate(ev_raw, start=1):
+        events.extend(_event(i, item, catalogue, problems, seen_ids))
+
+    priors = _prior_awards(raw.get("prior_awards") or [], problems)
+    as_of = None
+    if raw.get("as_of") is not None:
+        as_of = _to_date(raw.get("as_of"))
+        if as_of is None:
+            problems.append(Problem("as_of", "测算基准日", raw.get("as_of"), "不是有效日期；应为YYYY-MM-DD"))
+    if problems:
+        raise ScenarioError(problems, source)
+    enterprise = Enterprise(
+        credit_code=str(facts.get("credit_code", "")),
+        name=str(facts.get("name", "")),
+        kind=str(facts.get("kind", "企业")),
+        region=str(facts.get("region", "")),
+        town=str(facts["town"]) if "town" in facts else None,
+        facts={k: v for k, v in facts.items() if k not in _ENTERPRISE_CORE},
+        qualifications=quals,
+    )
+    return Scenario(enterprise=enterprise, events=tuple(events), prior_awards=priors, as_of=as_of)
+
+
+def _qualifications(raw: object, catalogue: Catalogue, problems: list[Problem]) -> tuple[Qualification, ...]:
+    if not isinstance(raw, list):
+        problems.append(Problem("enterprise.qualifications", "已获资质", raw, "应为列表"))
+        return ()
+    out = []
+    for i, q in enumerate(raw, start=1):
+        where = f"enterprise.qualifications[{i}]"
+        if not isinstance(q, Mapping):
+            problems.append(Problem(where, "已获资质", q, "应为{title, level, since}"))
+            continue
+        title = str(q.get("title", "")).strip()
+        if catalogue.qualification_titles and title not in catalogue.qualification_titles:
+            problems.append(
+                Problem(f"{where}.title", "资质名称", title or None, "未知的资质名称" + _suggest(title, catalogue.qualification_titles))
+            )
+            continue
+        since = _to_date(q.get("since"))
+        if since is None:
+            problems.append(Problem(f"{where}.since", "获得日期", q.get("since"), "应为日期YYYY-MM-DD"))
+            continue
+        until = _to_date(q.get("until")) if q.get("until") is not None else None
+        level = q.get("level")
+        out.append(Qualification(title=title, since=since, level=str(level) if level else None, until=until))
+    return tuple(out)
+
+
+def _event(i: int, item: object, catalogue: Catalogue, problems: list[Problem], seen: set[str]) -> list[Event]:
+    where = f"events[{i}]"
+    if not isinstance(item, Mapping):
+        problems.append(Problem(where, "事项", item, "应为事项的映射（含kind、date）"))
+        return []
+    kind_name = str(item.get("kind", "")).strip()
+    kind = catalogue.events.get(kind_name)
+    if kind is None:
+        known = "、".join(f"{k}（{v.label}）" for k, v in catalogue.events.items())
+        problems.append(Problem(f"{where}.kind", "事项类型", kind_name or None, f"未知的事项类型{_suggest(kind_name, list(catalogue.events))}；可用：{known}"))
+        return []
+    event_id = str(item.get("id") or f"E{i}")
+    if event_id in seen:
+        problems.append(Problem(f"{where}.id", "事项编号", event_id, "事项编号重复"))
+    seen.add(event_id)
+    when = _to_date(item.get("date"))
+    if when is None:
+        problems.append(Problem(f"{where}.date", "发生日期", item.get("date"), "必填；应为有效日期YYYY-MM-DD"))
+    facts = _fields(item, kind.fields, f"{where}（{kind.label}）", {"kind", "id", "date"}, problems)
+    if when is None:
+        return []
+    return [Event(id=event_id, kind=kind_name, date=when, facts=facts)]
+
+
+def _prior_awards(raw: object, problems: list[Problem]) -> tuple[PriorAward, ...]:
+    if not isinstance(raw, list):
+        problems.append(Problem("prior_awards", "已获奖补", raw, "应为列表"))
+        return ()
+    out = []
+    for i, p in enumerate(raw, start=1):
+        where = f"prior_awards[{i}]"
+        if not isinstance(p, Mapping):
+            problems.append(Problem(where, "已获奖补", p, "应为映射"))
+            continue
+        try:
+            fen = parse_money(p.get("amount"))
+        except MoneyError as exc:
+            problems.append(Problem(f"{where}.amount", "金额", p.get("amount"), str(exc)))
+            continue
+        level = str(p.get("level", "")).strip()
+        if level not in LEVEL_VALUES:
+            problems.append(Problem(f"{where}.level", "层级", level or None, "应为national、province、city或district之一"))
+            continue
+        year = p.get("year")
+        if not isinstance(year, int) or not 1990 <= year <= 2100:
+            problems.append(Problem(f"{where}.year", "年度", year, "应为四位年份"))
+            continue
+        out.append(
+            PriorAward(
+                amount_fen=fen,
+                year=year,
+                level=level,
+                document=str(p.get("document", "")),
+                benefit=p.get("benefit"),
+                event=p.get("event"),
+                key=p.get("key"),
+            )
+        )
+    return tuple(out)
+
+
+def describe_value(spec: FieldSpec | None, value: Value) -> str:
+    """A value as a person reads it: money in 万元/元, rates in %, units shown."""
+    if spec is not None and spec.type == "money" and isinstance(value, int) and not isinstance(value, bool):
+        return format_wan(value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Fraction):
+        if spec is not None and spec.type == "rate":
+            return f"{_dec(value * 100)}%"
+        unit = spec.unit if spec is not None and spec.unit else ""
+        return f"{_dec(value)}{unit}"
+    if isinstance(value, tuple):
+        return "、".join(value) or "（无）"
+    return str(value)
+
+
+def _dec(value: Fraction) -> str:
+    """A fraction as a short decimal for display (six places at most)."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    scaled = round(value * 1_000_000)
+    text = f"{scaled // 1_000_000}.{scaled % 1_000_000:06d}".rstrip("0").rstrip(".")
+    return text

@@ -1,0 +1,501 @@
+"""The policy model: documents, benefits (奖补项) and the parts of a rule.
+
+A policy file is parsed into these frozen dataclasses (see
+:mod:`huiqi.policyfile`); the evaluator (:mod:`huiqi.core.evaluator`) reads
+them and nothing else.  Every part that carries a number also carries the
+:class:`Citation` of the words it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from fractions import Fraction
+
+from .legal import Comparison
+from .text import SourceText, Span
+
+__all__ = [
+    "Citation",
+    "Interpretation",
+    "Nature",
+    "FactExpr",
+    "Field",
+    "Ratio",
+    "Total",
+    "Condition",
+    "Compare",
+    "OneOf",
+    "Contains",
+    "IsTrue",
+    "Holds",
+    "FirstTime",
+    "AmountSpec",
+    "Fixed",
+    "Ceiling",
+    "Rate",
+    "PerUnit",
+    "Sum",
+    "ByValue",
+    "Tiers",
+    "Tier",
+    "RangeRate",
+    "NoAmount",
+    "InKind",
+    "Right",
+    "Cap",
+    "Uplift",
+    "Quota",
+    "PayerShare",
+    "Funding",
+    "Exclusivity",
+    "Benefit",
+    "Document",
+    "Library",
+    "LEVELS",
+]
+
+# Government levels, highest first.  A document's level decides which of two
+# documents is "higher" (武进 注意事项 2: 应优先申报市级及以上同类政策).
+LEVELS: tuple[str, ...] = ("national", "province", "city", "district")
+LEVEL_LABELS = {"national": "国家", "province": "省级", "city": "市级", "district": "区（县）级"}
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """Words of the source text that a part of a rule encodes."""
+
+    quote: str
+    span: Span | None = None
+    line: int = 0  # line in the policy file
+
+
+@dataclass(frozen=True, slots=True)
+class Interpretation:
+    """A rule the text does not state, marked with the reason it was chosen."""
+
+    reason: str
+
+
+class Nature(str, Enum):
+    """The nature of an amount, which users must see."""
+
+    EXACT = "exact"
+    CEILING = "ceiling"
+    FLOOR = "floor"
+    RANGE = "range"
+    NONE = "none"
+    IN_KIND = "in_kind"
+    RIGHT = "right"
+
+    @property
+    def label(self) -> str:
+        return NATURE_LABELS[self]
+
+
+NATURE_LABELS = {
+    Nature.EXACT: "确定金额",
+    Nature.CEILING: "最高限额（经审核确定）",
+    Nature.FLOOR: "不低于",
+    Nature.RANGE: "区间",
+    Nature.NONE: "未定额支持",
+    Nature.IN_KIND: "免费服务",
+    Nature.RIGHT: "权益（非资金）",
+}
+
+
+# --- facts a rule reads --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A fact by path: ``amount`` (the event's field) or ``enterprise.sectors``."""
+
+    path: str
+
+    @property
+    def on_enterprise(self) -> bool:
+        return self.path.startswith("enterprise.")
+
+    @property
+    def name(self) -> str:
+        return self.path.removeprefix("enterprise.")
+
+
+@dataclass(frozen=True, slots=True)
+class Ratio:
+    """``numerator / denominator`` of two facts (智能改造投入占项目总投入的比例)."""
+
+    numerator: Field
+    denominator: Field
+
+
+@dataclass(frozen=True, slots=True)
+class Total:
+    """The sum of several facts."""
+
+    parts: tuple[Field, ...]
+
+
+FactExpr = Field | Ratio | Total
+
+
+# --- conditions ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    """``fact <word> value``, the word read as Chinese legal usage reads it."""
+
+    fact: FactExpr
+    comparison: Comparison
+    value: Fraction  # fen for money facts, else the plain number or rate
+    kind: str  # "money", "number" or "rate"
+    cite: Citation
+
+
+@dataclass(frozen=True, slots=True)
+class OneOf:
+    """The fact equals one of the values (``in:``); ``negate`` for ``not_in:``."""
+
+    fact: Field
+    values: tuple[str, ...]
+    cite: Citation | None = None
+    negate: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Contains:
+    """A list fact (``enterprise.sectors``) contains any of the values."""
+
+    fact: Field
+    values: tuple[str, ...]
+    cite: Citation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IsTrue:
+    """A yes/no fact has the expected value."""
+
+    fact: Field
+    expected: bool
+    cite: Citation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Holds:
+    """The enterprise holds one of these qualifications on the event's date."""
+
+    titles: tuple[str, ...]
+    cite: Citation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FirstTime:
+    """新获评 / 首次获评: the enterprise held no such recognition before.
+
+    Checked against the enterprise's qualifications and the scenario's earlier
+    recognition events of the same title (and level, when ``same_level``).
+    """
+
+    cite: Citation
+    same_level: bool = True
+
+
+Condition = Compare | OneOf | Contains | IsTrue | Holds | FirstTime
+
+
+# --- amounts -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Fixed:
+    """给予20万元: an exact amount."""
+
+    fen: int
+    cite: Citation
+
+
+@dataclass(frozen=True, slots=True)
+class Ceiling:
+    """给予最高50万元: only the maximum is fixed; a review sets the amount.
+
+    ``tiers_unpublished`` marks 阶梯式奖励 whose tiers are in 细则 not in the text.
+    """
+
+    fen: int
+    cite: Citation
+    tiers_unpublished: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """``rate × base``; ``up_to`` for 不超过/最高 (a ceiling), ``at_least``
+    for 不低于 (a floor), else exact."""
+
+    rate: Fraction
+    base: FactExpr
+    cite: Citation
+    up_to: bool = False
+    at_least: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PerUnit:
+    """``fen_per_unit × quantity`` (1000元/吨标准煤)."""
+
+    fen_per_unit: int
+    unit: str
+    base: FactExpr
+    cite: Citation
+    up_to: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Sum:
+    """Two formulas added (叠加), then capped as one; ``up_to`` for 不超过."""
+
+    parts: tuple[AmountSpec, ...]
+    cite: Citation
+    up_to: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ByValue:
+    """分别: the amount depends on a fact's value (level, grade, phase)."""
+
+    fact: Field
+    cases: tuple[tuple[str, AmountSpec], ...]
+    cite: Citation
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    comparison: Comparison
+    threshold: Fraction
+    amount: AmountSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Tiers:
+    """Tiers on a number (容积率超过2.5 … 超过4.0 …): the last tier met wins."""
+
+    fact: FactExpr
+    tiers: tuple[Tier, ...]
+    cite: Citation
+
+
+@dataclass(frozen=True, slots=True)
+class RangeRate:
+    """15%～30% of a base, not below a floor, at most a cap."""
+
+    low: Fraction
+    high: Fraction
+    base: FactExpr
+    cite: Citation
+    floor_fen: int | None = None
+    cap_fen: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NoAmount:
+    """Support without a number (按相关政策给予支持; 一事一议)."""
+
+    text: str
+    cite: Citation
+
+
+@dataclass(frozen=True, slots=True)
+class InKind:
+    """A free service, with its fee cap per beneficiary where the text sets one."""
+
+    service: str
+    cite: Citation
+    fee_cap_fen: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Right:
+    """A right, not money (政府首购; 视同已具备相应业绩)."""
+
+    text: str
+    cite: Citation
+
+
+AmountSpec = Fixed | Ceiling | Rate | PerUnit | Sum | ByValue | Tiers | RangeRate | NoAmount | InKind | Right
+
+
+# --- limits, payers, exclusivity -----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Cap:
+    """A maximum with its scope.
+
+    ``per`` is one of:
+    - ``item``: this award alone (单个项目最高; 每个产品最高);
+    - ``enterprise_year``: all awards of the cap's benefits to one enterprise
+      in one calendar year (单个企业每年最高);
+    - ``key``: all awards sharing the value of ``key`` (单个产品最高50万元).
+    ``benefits`` lists the benefit ids a group cap spans (empty: the benefit
+    that declares it).  ``by`` makes the maximum depend on a fact (stage caps).
+    ``prior_levels`` counts awards already received at those levels (市、区两级).
+    """
+
+    id: str
+    per: str
+    fen: int | None
+    cite: Citation
+    benefits: tuple[str, ...] = ()
+    key: str | None = None
+    by: Field | None = None
+    by_fen: tuple[tuple[str, int], ...] = ()
+    prior_levels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Uplift:
+    """支持金额上浮20% when conditions hold."""
+
+    rate: Fraction
+    conditions: tuple[Condition, ...]
+    cite: Citation
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """每年择优支持不超过20个项目: recorded now, allocated in review."""
+
+    count: int
+    per: str
+    cite: Citation
+
+
+@dataclass(frozen=True, slots=True)
+class PayerShare:
+    """Who pays a share: ``role`` is city / district / town / province /
+    unspecified; ``weight`` is its part of the split (4 of 4:6)."""
+
+    role: str
+    weight: int
+
+
+@dataclass(frozen=True, slots=True)
+class Funding:
+    """Who pays, in what split, and who pays out (兑付)."""
+
+    shares: tuple[PayerShare, ...]
+    cite: Citation
+    disburser: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusivity:
+    """就高不重复: awards for the same event (项目、事项) that this rule covers
+    are not paid twice; the highest is kept.
+
+    ``within`` is ``document`` (any two benefits of the document), ``article``
+    (only benefits of the same article) or ``none``; ``against`` lists the
+    levels of *other* documents it also covers (city, district …, or
+    ``higher`` for every level above the document's own).
+    """
+
+    id: str
+    within: str
+    against: tuple[str, ...]
+    cite: Citation
+    interpretation: Interpretation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Benefit:
+    """One benefit item (奖补项): the atomic rule."""
+
+    id: str
+    document_id: str
+    article: str
+    title: str
+    event: str  # an event kind, or "enterprise" for a yearly benefit on the profile
+    match: tuple[Condition, ...]
+    when: tuple[Condition, ...]
+    amount: AmountSpec
+    cite: Citation
+    department: tuple[str, ...] = ()
+    caps: tuple[Cap, ...] = ()
+    uplift: Uplift | None = None
+    quota: Quota | None = None
+    funding: Funding | None = None
+    once_per: tuple[str, ...] = ()
+    once_group: str | None = None
+    max_years: int | None = None
+    max_years_cite: Citation | None = None
+    applicants: tuple[str, ...] = ()
+    review: bool = False
+    interpretations: tuple[Interpretation, ...] = ()
+    order: int = 0
+    line: int = 0
+
+    @property
+    def key(self) -> str:
+        return self.id
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One policy document and its general rules."""
+
+    id: str
+    title: str
+    short: str
+    issuer: str
+    level: str
+    jurisdiction: str
+    valid_from: date
+    valid_to: date | None
+    validity_cite: Citation
+    applicants: tuple[str, ...]
+    applicants_cite: Citation | None
+    funding: Funding | None
+    exclusivity: tuple[Exclusivity, ...]
+    benefits: tuple[Benefit, ...]
+    source: SourceText
+    number: str | None = None
+    registration_required: bool = True
+    notes: tuple[Citation, ...] = ()
+    interpretations: tuple[Interpretation, ...] = ()
+    group_caps: tuple[Cap, ...] = ()
+    path: str = ""
+
+    def in_force(self, on: date) -> bool:
+        return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
+
+    def status(self, on: date) -> str:
+        """有效 / 已失效 / 未生效 on a date."""
+        if on < self.valid_from:
+            return "未生效"
+        if self.valid_to is not None and on > self.valid_to:
+            return "已失效"
+        return "有效"
+
+
+@dataclass(slots=True)
+class Library:
+    """Every loaded document, indexed for evaluation."""
+
+    documents: tuple[Document, ...]
+    by_id: dict[str, Document] = field(default_factory=dict)
+    benefits: dict[str, Benefit] = field(default_factory=dict)
+    by_event: dict[str, tuple[Benefit, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_id = {d.id: d for d in self.documents}
+        index: dict[str, list[Benefit]] = {}
+        for doc in self.documents:
+            for b in doc.benefits:
+                self.benefits[b.id] = b
+                index.setdefault(b.event, []).append(b)
+        self.by_event = {k: tuple(v) for k, v in index.items()}
+
+    def document_of(self, benefit: Benefit) -> Document:
+        return self.by_id[benefit.document_id]

@@ -1,0 +1,140 @@
+"""Money (金额) as integer fen (分), and the quantities policies write.
+
+Amounts are never binary floats: inside they are ``int`` fen; rates and
+quantities are :class:`fractions.Fraction`.  Parsing accepts what the texts and
+officers write: ``50万元``, ``1000元``, ``2亿元``, ``1万`` (苏州2020 writes
+"1万、5万、10万"), ``3,000,000``.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+__all__ = [
+    "FEN_PER_YUAN",
+    "MoneyError",
+    "parse_money",
+    "parse_rate",
+    "parse_number",
+    "format_yuan",
+    "format_wan",
+    "floor_fen",
+]
+
+FEN_PER_YUAN = 100
+_UNITS = {"元": 1, "万元": 10_000, "万": 10_000, "亿元": 100_000_000, "亿": 100_000_000}
+_MONEY = re.compile(r"^\s*([+-]?[0-9][0-9,]*(?:\.[0-9]+)?)\s*(元|万元|万|亿元|亿)?\s*$")
+
+
+class MoneyError(ValueError):
+    """A value that is not an amount of money, a rate or a number."""
+
+
+def parse_number(value: object) -> Fraction:
+    """A plain number (int, Decimal or decimal string) as an exact fraction.
+
+    Floats are refused: they cannot carry an exact decimal.
+    """
+    if isinstance(value, bool):
+        raise MoneyError(f"不是数值：{value!r}")
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, Decimal):
+        return Fraction(value)
+    if isinstance(value, float):
+        return Fraction(Decimal(repr(value)))
+    if isinstance(value, str):
+        text = value.strip().replace(",", "")
+        try:
+            return Fraction(Decimal(text))
+        except (InvalidOperation, ValueError):
+            raise MoneyError(f"不是数值：{value!r}") from None
+    raise MoneyError(f"不是数值：{value!r}")
+
+
+def parse_money(value: object, default_unit: str = "元") -> int:
+    """An amount of money in fen.
+
+    A bare number is read in ``default_unit``; a string may carry its own unit.
+
+    >>> parse_money("50万元")
+    50000000
+    >>> parse_money("1000元")
+    100000
+    >>> parse_money(300, default_unit="万元")
+    300000000
+    >>> parse_money("12.345元")
+    Traceback (most recent call last):
+    ...
+    huiqi.core.money.MoneyError: 金额精确到分：'12.345元'
+    """
+    if isinstance(value, bool):
+        raise MoneyError(f"不是金额：{value!r}")
+    if isinstance(value, (int, float, Decimal, Fraction)):
+        number = parse_number(value)
+        unit = default_unit
+    elif isinstance(value, str):
+        match = _MONEY.match(value)
+        if not match:
+            raise MoneyError(f"不是金额（应为数字加单位，如“50万元”“1000元”）：{value!r}")
+        number = parse_number(match.group(1))
+        unit = match.group(2) or default_unit
+    else:
+        raise MoneyError(f"不是金额：{value!r}")
+    if unit not in _UNITS:
+        raise MoneyError(f"未知的金额单位：{unit}")
+    fen = number * _UNITS[unit] * FEN_PER_YUAN
+    if fen.denominator != 1:
+        raise MoneyError(f"金额精确到分：{value!r}")
+    return int(fen)
+
+
+def parse_rate(value: object) -> Fraction:
+    """A rate such as ``5%`` (or ``0.05``) as an exact fraction.
+
+    >>> parse_rate("5%")
+    Fraction(1, 20)
+    >>> parse_rate("0.3")
+    Fraction(3, 10)
+    """
+    if isinstance(value, str) and value.strip().endswith(("%", "％")):
+        return parse_number(value.strip()[:-1]) / 100
+    return parse_number(value)
+
+
+def floor_fen(value: Fraction) -> int:
+    """Round an exact amount in fen down to a whole fen.
+
+    huiqi rounds every computed amount *down* to the fen, so that no computed
+    award exceeds what the text allows (interpretation: the texts do not say
+    how to round).
+    """
+    return value.numerator // value.denominator
+
+
+def format_yuan(fen: int) -> str:
+    """``12345678`` → ``'123,456.78元'``."""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}{whole:,}.{cents:02d}元"
+
+
+def format_wan(fen: int) -> str:
+    """An amount in 万元 when it is a round number of 元, else in 元.
+
+    >>> format_wan(100_000_000)
+    '100万元'
+    >>> format_wan(6_172)
+    '61.72元'
+    """
+    if fen % 100 == 0 and fen >= 1_000_000:
+        wan = Fraction(fen, 1_000_000)
+        text = f"{Decimal(wan.numerator) / Decimal(wan.denominator):f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return f"{text}万元"
+    return format_yuan(fen)

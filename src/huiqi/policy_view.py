@@ -1,0 +1,190 @@
+"""Views of the library and the catalogue for people (CLI) and machines (JSON, web)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from .core.facts import TYPES, FieldSpec
+from .core.model import (
+    AmountSpec,
+    Benefit,
+    ByValue,
+    Ceiling,
+    Document,
+    Fixed,
+    InKind,
+    NoAmount,
+    PerUnit,
+    RangeRate,
+    Rate,
+    Right,
+    Sum,
+    Tiers,
+)
+from .core.money import format_wan
+from .core.amounts import show_rate
+from .service import Engine
+
+__all__ = ["list_documents", "show_document", "show_article", "facts_catalogue", "render_facts", "describe_amount", "benefit_view"]
+
+
+def describe_amount(spec: AmountSpec) -> str:
+    """The formula of a benefit in words (没有 numbers filled in)."""
+    if isinstance(spec, Fixed):
+        return f"给予{format_wan(spec.fen)}"
+    if isinstance(spec, Ceiling):
+        return f"最高{format_wan(spec.fen)}" + ("（阶梯式，细则未公布）" if spec.tiers_unpublished else "")
+    if isinstance(spec, Rate):
+        word = "不超过" if spec.up_to else ("不低于" if spec.at_least else "按")
+        return f"{word}基数的{show_rate(spec.rate)}"
+    if isinstance(spec, PerUnit):
+        return f"{format_wan(spec.fen_per_unit)}/{spec.unit}"
+    if isinstance(spec, Sum):
+        return "＋".join(describe_amount(p) for p in spec.parts) + "（叠加）"
+    if isinstance(spec, ByValue):
+        return "、".join(f"{k}：{describe_amount(v)}" for k, v in spec.cases)
+    if isinstance(spec, Tiers):
+        return "；".join(f"{t.comparison.word}{t.threshold}：{describe_amount(t.amount)}" for t in spec.tiers)
+    if isinstance(spec, RangeRate):
+        text = f"基数的{show_rate(spec.low)}～{show_rate(spec.high)}"
+        if spec.floor_fen is not None:
+            text += f"，不低于{format_wan(spec.floor_fen)}"
+        if spec.cap_fen is not None:
+            text += f"，最高{format_wan(spec.cap_fen)}"
+        return text
+    if isinstance(spec, NoAmount):
+        return f"未定额：{spec.text}"
+    if isinstance(spec, InKind):
+        return f"免费服务：{spec.service}"
+    if isinstance(spec, Right):
+        return f"权益：{spec.text}"
+    return str(spec)
+
+
+def benefit_view(b: Benefit) -> dict[str, Any]:
+    return {
+        "id": b.id,
+        "article": b.article,
+        "title": b.title,
+        "event": b.event,
+        "department": list(b.department),
+        "amount": describe_amount(b.amount),
+        "caps": [
+            {"per": c.per, "max": format_wan(c.fen) if c.fen is not None else None, "cite": c.cite.quote}
+            for c in b.caps
+        ],
+        "cite": b.cite.quote,
+        "span": None if b.cite.span is None else [b.cite.span.start, b.cite.span.end],
+        "interpretations": [i.reason.strip() for i in b.interpretations],
+        "quota": None if b.quota is None else b.quota.count,
+    }
+
+
+def _doc_head(d: Document, today: date) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "short": d.short,
+        "title": d.title,
+        "issuer": d.issuer,
+        "number": d.number,
+        "level": d.level,
+        "jurisdiction": d.jurisdiction,
+        "valid_from": d.valid_from.isoformat(),
+        "valid_to": d.valid_to.isoformat() if d.valid_to else None,
+        "status": d.status(today),
+        "benefit_count": len(d.benefits),
+    }
+
+
+def list_documents(eng: Engine, today: date) -> list[dict[str, Any]]:
+    return [_doc_head(d, today) for d in eng.library.documents]
+
+
+def show_document(eng: Engine, doc: Document, today: date) -> dict[str, Any]:
+    head = _doc_head(doc, today)
+    lines = [
+        f"《{doc.title}》",
+        f"发文机关：{doc.issuer}　文号：{doc.number or '（原文未载）'}　层级：{doc.level}　地区：{doc.jurisdiction}",
+        f"有效期：{doc.valid_from}至{doc.valid_to or '长期'}（{doc.status(today)}）　原文：“{doc.validity_cite.quote}”",
+        "",
+    ]
+    articles: dict[str, list[Benefit]] = {}
+    for b in doc.benefits:
+        articles.setdefault(b.article, []).append(b)
+    for article, items in articles.items():
+        lines.append(f"第{article}条")
+        for b in items:
+            lines.append(f"  - {b.id}　{b.title}：{describe_amount(b.amount)}")
+    head["benefits"] = [benefit_view(b) for b in doc.benefits]
+    head["text"] = "\n".join(lines)
+    return head
+
+
+def show_article(eng: Engine, doc: Document, article: str) -> dict[str, Any]:
+    items = [b for b in doc.benefits if b.article == article]
+    if not items:
+        from .service import InputError
+
+        known = "、".join(dict.fromkeys(b.article for b in doc.benefits))
+        raise InputError(f"《{doc.short}》没有第{article}条的编码；已编码条款：{known}")
+    lines = [f"《{doc.short}》第{article}条"]
+    for b in items:
+        lines.append("")
+        lines.append(f"{b.id}　{b.title}")
+        lines.append(f"  原文：“{b.cite.quote}”")
+        lines.append(f"  事项：{b.event}　金额：{describe_amount(b.amount)}")
+        for c in b.caps:
+            lines.append(f"  上限：{c.per} {format_wan(c.fen) if c.fen else '按阶段'}（“{c.cite.quote}”）")
+        for i in b.interpretations:
+            lines.append(f"  ※ 解释：{i.reason.strip()}")
+    return {"document": doc.id, "article": article, "benefits": [benefit_view(b) for b in items], "text": "\n".join(lines)}
+
+
+def _field(spec: FieldSpec) -> dict[str, Any]:
+    return {
+        "name": spec.name,
+        "label": spec.label,
+        "type": spec.type,
+        "type_label": TYPES.get(spec.type, spec.type),
+        "unit": spec.unit,
+        "values": list(spec.values),
+        "required": spec.required,
+        "help": spec.help,
+    }
+
+
+def facts_catalogue(eng: Engine) -> dict[str, Any]:
+    cat = eng.catalogue
+    return {
+        "enterprise": [_field(s) for s in cat.enterprise.values()],
+        "events": [
+            {"kind": k.name, "label": k.label, "help": k.help, "fields": [_field(s) for s in k.fields.values()]}
+            for k in cat.events.values()
+        ],
+        "qualification_titles": list(cat.qualification_titles),
+    }
+
+
+def _field_line(spec: FieldSpec) -> str:
+    unit = f"，单位{spec.unit}" if spec.unit else ""
+    req = "，必填" if spec.required else ""
+    values = f"；可选：{'、'.join(spec.values)}" if spec.values else ""
+    helptext = f"；{spec.help}" if spec.help else ""
+    return f"  {spec.name:<28} {spec.label}（{TYPES.get(spec.type, spec.type)}{unit}{req}）{values}{helptext}"
+
+
+def render_facts(eng: Engine) -> str:
+    cat = eng.catalogue
+    lines = ["企业（enterprise）"]
+    lines.extend(_field_line(s) for s in cat.enterprise.values())
+    lines.append("  qualifications               已获资质列表：[{title, level, since, until}]")
+    for kind in cat.events.values():
+        lines.append("")
+        lines.append(f"事项 {kind.name}：{kind.label}" + (f"（{kind.help}）" if kind.help else ""))
+        lines.append(f"  {'id':<28} 事项编号（文本，可选）")
+        lines.append(f"  {'date':<28} 发生日期（日期，必填）")
+        lines.extend(_field_line(s) for s in kind.fields.values())
+    lines.append("")
+    lines.append("已获奖补（prior_awards）：[{amount, year, level: national/province/city/district, document, event, benefit, key}]")
+    return "\n".join(lines)

@@ -1,0 +1,9 @@
+"""Policy files: YAML documents of rules, read into the core's typed model.
+
+Rules are data, parsed — never evaluated as code.  A mistake in a rule file
+is reported with the file, the line and what is wrong (:class:`PolicyFileError`).
+"""
+
+from .loader import DEFAULT_POLICY_DIR, PolicyFileError, load_catalogue, load_library, load_document
+
+__all__ = ["DEFAULT_POLICY_DIR", "PolicyFileError", "load_catalogue", "load_library", "load_document"]
