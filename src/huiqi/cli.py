@@ -20,7 +20,7 @@ from .core.facts import ScenarioError
 from .policyfile import DEFAULT_POLICY_DIR, PolicyFileError
 from .service import Engine, InputError, engine
 
-__all__ = ["main", "build_parser", "COMMANDS"]
+__all__ = ["COMMANDS", "build_parser", "main"]
 
 
 def _print_json(data: Any) -> None:
@@ -42,21 +42,18 @@ def cmd_policies(args: argparse.Namespace, eng: Engine) -> int:
 
     today = date.today()
     if args.document is None:
-        data = list_documents(eng, today)
+        listing = list_documents(eng, today)
         if args.json:
-            _print_json(data)
+            _print_json(listing)
         else:
-            for d in data:
+            for d in listing:
                 print(f"{d['id']:<16} {d['status']:<4} {d['title']}（{d['issuer']}，{d['valid_from']}至{d['valid_to'] or '长期'}，{d['benefit_count']}项）")
         return 0
     doc = eng.library.by_id.get(args.document)
     if doc is None:
         known = "、".join(eng.library.by_id)
         raise InputError(f"没有编号为“{args.document}”的政策文件；可用：{known}")
-    if args.article is None:
-        data = show_document(eng, doc, today)
-    else:
-        data = show_article(eng, doc, args.article)
+    data = show_document(eng, doc, today) if args.article is None else show_article(eng, doc, args.article)
     if args.json:
         _print_json(data)
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from .core.amounts import show_rate
 from .core.facts import TYPES, FieldSpec
 from .core.model import (
     AmountSpec,
@@ -23,10 +24,9 @@ from .core.model import (
     Tiers,
 )
 from .core.money import format_wan
-from .core.amounts import show_rate
 from .service import Engine
 
-__all__ = ["list_documents", "show_document", "show_article", "facts_catalogue", "render_facts", "describe_amount", "benefit_view"]
+__all__ = ["benefit_view", "describe_amount", "facts_catalogue", "list_documents", "render_facts", "show_article", "show_document"]
 
 
 def describe_amount(spec: AmountSpec) -> str:

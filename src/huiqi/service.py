@@ -19,7 +19,7 @@ from .core.scenario import Scenario
 from .policyfile import DEFAULT_POLICY_DIR, load_library
 from .policyfile.yamlnodes import YamlSyntaxError, parse_yaml_text
 
-__all__ = ["Engine", "engine", "InputError", "read_scenario_text"]
+__all__ = ["Engine", "InputError", "engine", "read_scenario_text"]
 
 
 class InputError(ValueError):

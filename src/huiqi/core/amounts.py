@@ -31,7 +31,7 @@ from .model import (
 )
 from .money import floor_fen, format_wan
 
-__all__ = ["Computed", "AmountMissing", "compute", "nature_of", "show_rate"]
+__all__ = ["AmountMissing", "Computed", "compute", "nature_of", "show_rate"]
 
 
 class AmountMissing(Exception):
@@ -119,10 +119,10 @@ def compute(spec: AmountSpec, ctx: Context) -> Computed:
         lines.append(f"{'不超过' if spec.up_to else ''}两项叠加 = {shown}")
         return Computed(low, high, lines=lines, cites=[spec.cite, *[c for p in parts for c in p.cites]])
     if isinstance(spec, ByValue):
-        value = ctx.raw(spec.fact)
+        selected = ctx.raw(spec.fact)
         label = ctx.label(spec.fact)
         for case, sub in spec.cases:
-            if str(value) == case:
+            if str(selected) == case:
                 inner = compute(sub, ctx)
                 inner.lines.insert(0, f"{label}为“{case}”")
                 inner.cites.insert(0, spec.cite)

@@ -10,7 +10,7 @@ from .facts import FieldSpec, describe_value
 from .model import Citation, Compare, Condition, Contains, FirstTime, Holds, IsTrue, OneOf
 from .money import format_wan
 
-__all__ = ["Outcome", "test", "show_threshold"]
+__all__ = ["Outcome", "show_threshold", "test"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from .facts import Catalogue, FieldSpec, describe_value
 from .model import FactExpr, Field, Ratio, Total
 from .scenario import Enterprise, Event, Scenario, Value
 
-__all__ = ["Context", "MISSING"]
+__all__ = ["MISSING", "Context"]
 
 
 class _Missing:
@@ -76,10 +76,10 @@ class Context:
             return num / den
         total = Fraction(0)
         for part in expr.parts:
-            value = self.number(part)
-            if value is None:
+            part_value = self.number(part)
+            if part_value is None:
                 return None
-            total += value
+            total += part_value
         return total
 
     def show(self, expr: FactExpr) -> str:

@@ -6,7 +6,7 @@ is a check character computed with weights 3^i mod 31 over the first 17.
 
 from __future__ import annotations
 
-__all__ = ["ALPHABET", "check_character", "validate_credit_code", "make_credit_code"]
+__all__ = ["ALPHABET", "check_character", "make_credit_code", "validate_credit_code"]
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)

@@ -31,7 +31,7 @@ from .regions import parents, region
 from .results import GRANTED, NEAR_MISS, SET_ASIDE, Award, Evaluation, Line, PayerPart, Totals
 from .scenario import Event, Scenario
 
-__all__ = ["evaluate", "documents_for"]
+__all__ = ["documents_for", "evaluate"]
 
 
 def documents_for(library: Library, region_code: str) -> list[Document]:

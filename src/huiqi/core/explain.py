@@ -14,7 +14,7 @@ from .model import Citation
 from .money import format_wan, format_yuan
 from .results import Award, Evaluation, Line, Totals
 
-__all__ = ["render_text", "to_dict", "amount_text", "award_dict"]
+__all__ = ["amount_text", "award_dict", "render_text", "to_dict"]
 
 
 def amount_text(low: int, high: int | None, nature_label: str = "", kind: str = "money", text: str = "") -> str:

@@ -10,6 +10,7 @@ is, what was given and what is expected, in Chinese.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,13 +24,13 @@ from .regions import REGIONS, TOWNS
 from .scenario import Enterprise, Event, PriorAward, Qualification, Scenario, Value
 
 __all__ = [
-    "FieldSpec",
-    "EventKind",
+    "TYPES",
     "Catalogue",
+    "EventKind",
+    "FieldSpec",
     "Problem",
     "ScenarioError",
     "parse_scenario",
-    "TYPES",
 ]
 
 TYPES = {
@@ -308,10 +309,8 @@ def _fields(
             if not any(p.where == f"{where}.{name}" for p in problems):
                 problems.append(Problem(f"{where}.{name}", spec.label, None, f"必填；应为{spec.expected()}"))
         elif spec.default is not None:
-            try:
+            with contextlib.suppress(ValueError):
                 out[name] = convert(spec, spec.default, region_code)
-            except ValueError:
-                pass
     return out
 
 

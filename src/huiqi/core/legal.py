@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
-__all__ = ["Comparison", "COMPARISONS", "comparison"]
+__all__ = ["COMPARISONS", "Comparison", "comparison"]
 
 
 @dataclass(frozen=True, slots=True)

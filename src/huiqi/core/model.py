@@ -10,50 +10,50 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from fractions import Fraction
 
 from .legal import Comparison
 from .text import SourceText, Span
 
 __all__ = [
+    "LEVELS",
+    "AmountSpec",
+    "Benefit",
+    "ByValue",
+    "Cap",
+    "Ceiling",
     "Citation",
-    "Interpretation",
-    "Nature",
+    "Compare",
+    "Condition",
+    "Contains",
+    "Document",
+    "Exclusivity",
     "FactExpr",
     "Field",
-    "Ratio",
-    "Total",
-    "Condition",
-    "Compare",
-    "OneOf",
-    "Contains",
-    "IsTrue",
-    "Holds",
     "FirstTime",
-    "AmountSpec",
     "Fixed",
-    "Ceiling",
-    "Rate",
-    "PerUnit",
-    "Sum",
-    "ByValue",
-    "Tiers",
-    "Tier",
-    "RangeRate",
-    "NoAmount",
-    "InKind",
-    "Right",
-    "Cap",
-    "Uplift",
-    "Quota",
-    "PayerShare",
     "Funding",
-    "Exclusivity",
-    "Benefit",
-    "Document",
+    "Holds",
+    "InKind",
+    "Interpretation",
+    "IsTrue",
     "Library",
-    "LEVELS",
+    "Nature",
+    "NoAmount",
+    "OneOf",
+    "PayerShare",
+    "PerUnit",
+    "Quota",
+    "RangeRate",
+    "Rate",
+    "Ratio",
+    "Right",
+    "Sum",
+    "Tier",
+    "Tiers",
+    "Total",
+    "Uplift",
 ]
 
 # Government levels, highest first.  A document's level decides which of two
@@ -78,7 +78,7 @@ class Interpretation:
     reason: str
 
 
-class Nature(str, Enum):
+class Nature(StrEnum):
     """The nature of an amount, which users must see."""
 
     EXACT = "exact"

@@ -15,12 +15,12 @@ from fractions import Fraction
 __all__ = [
     "FEN_PER_YUAN",
     "MoneyError",
-    "parse_money",
-    "parse_rate",
-    "parse_number",
-    "format_yuan",
-    "format_wan",
     "floor_fen",
+    "format_wan",
+    "format_yuan",
+    "parse_money",
+    "parse_number",
+    "parse_rate",
 ]
 
 FEN_PER_YUAN = 100

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Region", "REGIONS", "region", "contains", "parents", "TOWNS", "RegionError"]
+__all__ = ["REGIONS", "TOWNS", "Region", "RegionError", "contains", "parents", "region"]
 
 
 class RegionError(ValueError):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .amounts import nature_of
 from .conditions import Outcome
 from .model import Benefit, Citation, Document, Nature
-from .amounts import nature_of
 from .scenario import Event, Scenario
 
-__all__ = ["Line", "PayerPart", "Award", "Totals", "Evaluation", "GRANTED", "SET_ASIDE", "NEAR_MISS"]
+__all__ = ["GRANTED", "NEAR_MISS", "SET_ASIDE", "Award", "Evaluation", "Line", "PayerPart", "Totals"]
 
 GRANTED = "granted"
 SET_ASIDE = "set_aside"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 
-__all__ = ["Value", "Qualification", "Enterprise", "Event", "PriorAward", "Scenario"]
+__all__ = ["Enterprise", "Event", "PriorAward", "Qualification", "Scenario", "Value"]
 
 Value = int | Fraction | bool | str | tuple[str, ...] | date
 

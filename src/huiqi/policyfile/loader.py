@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from huiqi.core.facts import Catalogue, FieldSpec
 from huiqi.core.legal import COMPARISONS
@@ -61,7 +61,7 @@ from huiqi.core.text import SourceText, normalise
 
 from .yamlnodes import LList, LMap, YamlSyntaxError, load_yaml
 
-__all__ = ["PolicyFileError", "load_library", "load_document", "load_catalogue", "DEFAULT_POLICY_DIR"]
+__all__ = ["DEFAULT_POLICY_DIR", "PolicyFileError", "load_catalogue", "load_document", "load_library"]
 
 DEFAULT_POLICY_DIR = Path(__file__).resolve().parents[3] / "policies"
 PAYER_ROLES = ("province", "city", "district", "town", "unspecified")
@@ -493,7 +493,7 @@ class _Reader:
         return tuple(out)
 
     # -- benefits ---------------------------------------------------------
-    BENEFIT_KEYS = {
+    BENEFIT_KEYS: ClassVar[set[str]] = {
         "id", "article", "title", "department", "event", "match", "when", "amount", "caps", "uplift",
         "quota", "funding", "once_per", "max_years", "applicants", "review", "interpretation", "cite", "note",
     }
@@ -582,7 +582,7 @@ class _Reader:
         )
 
     # -- the document -----------------------------------------------------
-    DOC_KEYS = {
+    DOC_KEYS: ClassVar[set[str]] = {
         "id", "short", "title", "issuer", "number", "level", "jurisdiction", "source", "valid", "applicants",
         "funding", "exclusivity", "caps", "notes", "interpretation", "registration_required",
     }
@@ -632,9 +632,9 @@ class _Reader:
         notes = []
         for n in head.get("notes") or []:
             if isinstance(n, LMap):
-                c = self.cite(n)
-                if c:
-                    notes.append(c)
+                note = self.cite(n)
+                if note:
+                    notes.append(note)
         benefits_raw = data.get("benefits")
         benefits: list[Benefit] = []
         if not isinstance(benefits_raw, LList):

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["LMap", "LList", "load_yaml", "YamlSyntaxError"]
+__all__ = ["LList", "LMap", "YamlSyntaxError", "load_yaml"]
 
 
 class LMap(dict[str, Any]):
@@ -66,7 +66,7 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
     """Parse a YAML file keeping line numbers; syntax errors name the line."""
     name = display or str(path)
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - safe loader subclass
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
@@ -78,7 +78,7 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
 def parse_yaml_text(text: str, name: str) -> Any:
     """Parse YAML text (for uploaded scenarios) keeping line numbers."""
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - safe loader subclass
+        return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
