@@ -52,7 +52,7 @@ def evaluate(library: Library, catalogue: Catalogue, scenario: Scenario) -> Eval
     units.append((None, "enterprise"))
     for event, kind in units:
         ctx = Context(scenario, event, kind, catalogue)
-        for benefit in library.by_event.get(kind, ()):
+        for benefit in library.candidates(kind, event.facts if event else {}):
             if benefit.document_id not in here:
                 continue
             outcomes = [test(c, ctx) for c in benefit.match]
@@ -301,20 +301,10 @@ def _against_prior(award: Award, scenario: Scenario, event_id: str) -> bool:
 
 
 def _caps(awards: list[Award], library: Library, scenario: Scenario, set_aside: list[Award]) -> list[Award]:
-    caps: dict[str, tuple[Cap, frozenset[str]]] = {}
-    for doc in library.documents:
-        for cap in doc.group_caps:
-            caps[cap.id] = (cap, frozenset(cap.benefits))
-        for b in doc.benefits:
-            for cap in b.caps:
-                if cap.per != "item":
-                    caps[cap.id] = (cap, frozenset(cap.benefits or (b.id,)))
+    caps = library.caps
     if not caps:
         return awards
-    member_of: dict[str, list[str]] = defaultdict(list)
-    for cap_id, (_, members) in caps.items():
-        for m in members:
-            member_of[m].append(cap_id)
+    member_of = library.caps_of
     used_high: dict[tuple[str, str], int] = defaultdict(int)
     used_low: dict[tuple[str, str], int] = defaultdict(int)
     events_of: dict[str, set[str]] = defaultdict(set)

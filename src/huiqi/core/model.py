@@ -8,6 +8,7 @@ them and nothing else.  Every part that carries a number also carries the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -487,6 +488,9 @@ class Library:
     by_id: dict[str, Document] = field(default_factory=dict)
     benefits: dict[str, Benefit] = field(default_factory=dict)
     by_event: dict[str, tuple[Benefit, ...]] = field(default_factory=dict)
+    gates: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
+    caps: dict[str, tuple[Cap, frozenset[str]]] = field(default_factory=dict)
+    caps_of: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.by_id = {d.id: d for d in self.documents}
@@ -495,7 +499,37 @@ class Library:
             for b in doc.benefits:
                 self.benefits[b.id] = b
                 index.setdefault(b.event, []).append(b)
+                gate = next(
+                    (c for c in b.match if isinstance(c, OneOf) and not c.negate and not c.fact.on_enterprise),
+                    None,
+                )
+                if gate is not None:
+                    self.gates[b.id] = (gate.fact.path, frozenset(gate.values))
         self.by_event = {k: tuple(v) for k, v in index.items()}
+        for doc in self.documents:
+            for cap in doc.group_caps:
+                self.caps[cap.id] = (cap, frozenset(cap.benefits))
+            for b in doc.benefits:
+                for cap in b.caps:
+                    if cap.per != "item":
+                        self.caps[cap.id] = (cap, frozenset(cap.benefits or (b.id,)))
+        members: dict[str, list[str]] = {}
+        for cap_id, (_, group) in self.caps.items():
+            for m in sorted(group):
+                members.setdefault(m, []).append(cap_id)
+        self.caps_of = {k: tuple(v) for k, v in members.items()}
+
+    def candidates(self, kind: str, facts: Mapping[str, object]) -> list[Benefit]:
+        """The benefits of an event kind whose first option gate (title, category …) the facts pass.
+
+        A fast pre-filter only: the evaluator still tests every ``match`` condition.
+        """
+        out = []
+        for b in self.by_event.get(kind, ()):
+            gate = self.gates.get(b.id)
+            if gate is None or str(facts.get(gate[0])) in gate[1]:
+                out.append(b)
+        return out
 
     def document_of(self, benefit: Benefit) -> Document:
         return self.by_id[benefit.document_id]

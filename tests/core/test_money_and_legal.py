@@ -1,0 +1,67 @@
+"""Money parsing, rounding, display and the legal comparison words."""
+
+from fractions import Fraction
+
+import pytest
+
+from huiqi.core.legal import COMPARISONS
+from huiqi.core.money import MoneyError, floor_fen, format_wan, format_yuan, parse_money, parse_rate
+
+
+@pytest.mark.parametrize(
+    ("text", "fen"),
+    [("50万元", 50_000_000), ("1000元", 100_000), ("2亿元", 20_000_000_000), ("1万", 1_000_000), ("3,000,000", 300_000_000), ("0.01元", 1)],
+)
+def test_amounts_are_read_as_integer_fen(text: str, fen: int) -> None:
+    assert parse_money(text) == fen
+
+
+def test_a_bare_number_is_read_in_the_given_unit() -> None:
+    assert parse_money(300, default_unit="万元") == 300_000_000
+    assert parse_money("12.5", default_unit="万元") == 12_500_000
+
+
+@pytest.mark.parametrize("bad", ["12.345元", "五十万元", "50吨", True, None, "50万美元"])
+def test_what_is_not_an_amount_is_refused(bad: object) -> None:
+    with pytest.raises(MoneyError):
+        parse_money(bad)
+
+
+def test_floats_become_exact_decimals_not_binary_approximations() -> None:
+    # 0.1 + 0.2 in binary is 0.30000000000000004; as money it must be 30 fen exactly.
+    assert parse_money(0.1 + 0.2 - 0.00000000000000004) == 30
+
+
+def test_rates() -> None:
+    assert parse_rate("5%") == Fraction(1, 20)
+    assert parse_rate("0.3") == Fraction(3, 10)
+
+
+def test_computed_amounts_round_down_to_the_fen() -> None:
+    # 5% of 123.45元 is 6.1725元: paid as 6.17元, never more than the text allows.
+    assert floor_fen(Fraction(12345) * Fraction(5, 100)) == 617
+
+
+def test_display() -> None:
+    assert format_wan(100_000_000) == "100万元"
+    assert format_wan(12_500_000) == "12.5万元"
+    assert format_yuan(123_456_78) == "123,456.78元"
+
+
+@pytest.mark.parametrize(
+    ("word", "value", "threshold", "passes"),
+    [
+        ("以上", 300, 300, True),
+        ("不低于", 200, 200, True),
+        ("超过", 50, 50, False),
+        ("超过", 51, 50, True),
+        ("超", 500, 500, False),
+        ("以下", 3, 3, True),
+        ("不满", 3, 3, False),
+        ("不超过", 100, 100, True),
+        ("低于", 100, 100, False),
+    ],
+)
+def test_chinese_legal_words_include_or_exclude_the_number(word: str, value: int, threshold: int, passes: bool) -> None:
+    # 民法典 第1259条: 以上、以下 include the number; 超过、不满 exclude it.
+    assert COMPARISONS[word].test(Fraction(value), Fraction(threshold)) is passes

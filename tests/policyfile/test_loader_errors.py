@@ -1,0 +1,48 @@
+"""Rule files: good ones load, bad ones are reported with file, line and what is wrong.
+
+Each file in ``bad/`` starts with ``# expect: <words of the diagnostic>``; the
+line the diagnostic names must be the line of the offending entry.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from huiqi.policyfile import PolicyFileError, load_document
+from huiqi.service import engine
+
+HERE = Path(__file__).parent
+BAD = sorted((HERE / "bad").glob("*.yaml"))
+
+
+def test_a_good_file_loads_with_its_citations_located() -> None:
+    doc = load_document(HERE / "good" / "minimal.yaml", engine().catalogue)
+    (benefit,) = doc.benefits
+    span = benefit.cite.span
+    assert span is not None
+    assert "5%给予补助" in doc.source.text[span.start : span.end]
+
+
+@pytest.mark.parametrize("path", BAD, ids=[p.stem for p in BAD])
+def test_a_bad_file_is_reported_with_file_line_and_reason(path: Path) -> None:
+    expected = path.read_text(encoding="utf-8").splitlines()[0].removeprefix("# expect:").strip()
+    with pytest.raises(PolicyFileError) as info:
+        load_document(path, engine().catalogue, display=path.name)
+    messages = info.value.problems
+    hits = [m for m in messages if expected in m]
+    assert hits, messages
+    assert hits[0].startswith(f"{path.name}:")
+    line = int(hits[0].split(":")[1])
+    assert line > 1, hits[0]
+    text = path.read_text(encoding="utf-8").splitlines()
+    assert line <= len(text)
+
+
+def test_every_mistake_in_a_file_is_reported_together(tmp_path: Path) -> None:
+    body = (HERE / "bad" / "unknown-fact.yaml").read_text(encoding="utf-8")
+    body = body.replace("amount: {max: 50万元}", "amount: {max: 60万元}")
+    path = tmp_path / "two.yaml"
+    path.write_text(body.replace("../../../policies", str(HERE.parents[1] / "policies")), encoding="utf-8")
+    with pytest.raises(PolicyFileError) as info:
+        load_document(path, engine().catalogue)
+    assert len(info.value.problems) >= 2
