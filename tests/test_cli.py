@@ -1,0 +1,85 @@
+"""The CLI through its real entry point: what a user types and reads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from huiqi.cli import build_parser, main
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "scenarios" / "wuzhong-robot-maker.yaml"
+
+
+def test_evaluate_prints_a_chinese_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", str(EXAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert "购买机器人产品或服务补助" in out
+    assert "最高4万元" in out
+    assert "吴中区财政 最高1.6万元；木渎镇财政 最高2.4万元（由木渎镇兑付）" in out
+    assert "差一点符合的" in out and "采购金额50万元未超过50万元" in out
+
+
+def test_evaluate_json_carries_fen(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", str(EXAMPLE), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    robot = next(a for a in data["awards"] if a["benefit"] == "wz-1-robot-purchase")
+    assert (robot["min_fen"], robot["max_fen"], robot["nature"]) == (0, 4_000_000, "ceiling")
+    assert sum(p["max_fen"] for p in robot["payers"]) == robot["max_fen"]
+
+
+def test_a_json_scenario_is_accepted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import yaml
+
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(yaml.safe_load(EXAMPLE.read_text(encoding="utf-8")), default=str, ensure_ascii=False), encoding="utf-8")
+    assert main(["evaluate", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["awards"]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("enterprise: [\n", "YAML格式错误"),
+        ("enterprise: {credit_code: 91320506MA1XXXXX08, name: x, region: '320506'}\nevents: []\n", "校验码错误"),
+        ("enterprise: {credit_code: 91320506MA1XXXXX09, name: x, region: '999999'}\n", "未知的行政区划代码"),
+    ],
+)
+def test_bad_input_gets_a_clear_message_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, expected: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(content, encoding="utf-8")
+    assert main(["evaluate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert expected in err
+    assert "Traceback" not in err
+
+
+def test_a_missing_file(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", "nope.yaml"]) == 2
+    assert "找不到情景文件" in capsys.readouterr().err
+
+
+def test_policies_lists_and_shows(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["policies"]) == 0
+    assert "wuzhong-2025" in capsys.readouterr().out
+    assert main(["policies", "wuzhong-2025", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "对设备投入300万元以上的企业技术改造项目" in out
+    assert main(["policies", "wuzhong-2025", "99"]) == 2
+    assert "没有第99条" in capsys.readouterr().err
+
+
+def test_facts_prints_the_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["facts"]) == 0
+    out = capsys.readouterr().out
+    assert "统一社会信用代码" in out and "采购金额" in out
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name in sub.choices:  # type: ignore[union-attr]
+        assert f"huiqi {name}" in readme, f"`huiqi {name}` is not documented in README.md"
