@@ -83,3 +83,23 @@ def test_every_command_is_documented_in_the_readme() -> None:
     sub = next(a for a in parser._actions if a.dest == "command")
     for name in sub.choices:  # type: ignore[union-attr]
         assert f"huiqi {name}" in readme, f"`huiqi {name}` is not documented in README.md"
+
+
+def test_compare_puts_the_same_events_side_by_side(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compare", str(EXAMPLE), "--in", "320506", "--in", "320412", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    e1 = next(r for r in data["rows"] if r["event"] == "E1")
+    assert any("购买机器人产品或服务补助：最高4万元" in c for c in e1["cells"]["320506"])
+    assert not any("吴中2025" in c for c in e1["cells"]["320412"])
+    assert "吴中2025" not in [d for r in data["regions"] if r["code"] == "320412" for d in r["documents"]]
+
+
+def test_compare_rejects_an_unknown_region(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compare", str(EXAMPLE), "--in", "123456"]) == 2
+    assert "未知的行政区划代码" in capsys.readouterr().err
+
+
+def test_plan_shows_indicators(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan"]) == 0
+    out = capsys.readouterr().out
+    assert "规模以上工业增加值率" in out and "2020年目标：23%" in out

@@ -86,23 +86,15 @@ def cmd_plan(args: argparse.Namespace, eng: Engine) -> int:
 
 
 def cmd_compare(args: argparse.Namespace, eng: Engine) -> int:
-    from .core.regions import region
+    from .compare import compare, render_compare
 
     scenario = eng.scenario_file(Path(args.scenario))
-    regions = args.regions or [scenario.enterprise.region]
-    results = {code: eng.evaluate(scenario, region=code) for code in regions}
+    regions = args.regions or [scenario.enterprise.region, "320412" if scenario.enterprise.region != "320412" else "320506"]
+    data = compare(eng, scenario, regions)
     if args.json:
-        _print_json({code: to_dict(r) for code, r in results.items()})
-        return 0
-    for code, r in results.items():
-        print(f"== 注册在{region(code).name}（{code}）==")
-        print(f"   适用政策：{'；'.join(d.short for d in r.documents) or '无'}")
-        for a in r.awards:
-            ev = a.event.id if a.event else "年度"
-            print(f"   [{ev}] 《{a.document.short}》第{a.benefit.article}条 {a.benefit.title}：{amount_text(a.low, a.high, kind=a.kind, text=a.text)}")
-        t = r.total
-        print(f"   合计：{amount_text(t.low, t.high)}")
-        print()
+        _print_json(data)
+    else:
+        print(render_compare(data))
     return 0
 
 

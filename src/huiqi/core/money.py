@@ -131,6 +131,8 @@ def format_wan(fen: int) -> str:
     >>> format_wan(6_172)
     '61.72元'
     """
+    if fen == 0:
+        return "0元"
     if fen % 100 == 0 and fen >= 1_000_000:
         wan = Fraction(fen, 1_000_000)
         text = f"{Decimal(wan.numerator) / Decimal(wan.denominator):f}"
