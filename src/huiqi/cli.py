@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .core.explain import amount_text, render_text, to_dict
+from .core.explain import render_text, to_dict
 from .core.facts import ScenarioError
 from .policyfile import DEFAULT_POLICY_DIR, PolicyFileError
 from .service import Engine, InputError, engine
