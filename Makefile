@@ -1,6 +1,9 @@
 # Everyday commands.  `make run` sets up and runs; `make test` runs every test.
 UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PY := .venv/bin/python
+# Use the machine's Python; never download an interpreter.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := python3
 
 .PHONY: setup run demo test lint typecheck system-deps bench clean
 

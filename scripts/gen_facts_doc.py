@@ -1,0 +1,55 @@
+"""Write docs/facts.md from the catalogue (policies/facts/*.yaml).
+
+Run: .venv/bin/python scripts/gen_facts_doc.py — tests/test_docs.py fails when
+the file is out of date.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from huiqi.core.facts import TYPES, FieldSpec
+from huiqi.service import engine
+
+OUT = Path(__file__).resolve().parents[1] / "docs" / "facts.md"
+
+
+def _row(spec: FieldSpec) -> str:
+    values = "、".join(spec.values) if spec.values else ""
+    return f"| `{spec.name}` | {spec.label} | {TYPES.get(spec.type, spec.type)} | {spec.unit or ''} | {'是' if spec.required else ''} | {values} |"
+
+
+def render() -> str:
+    cat = engine().catalogue
+    head = "| field | 名称 | 类型 | 单位 | 必填 | 可选值 |\n|---|---|---|---|---|---|"
+    lines = [
+        "# The catalogue of facts (事实目录)",
+        "",
+        "Generated from `policies/facts/*.yaml` by `scripts/gen_facts_doc.py`; `huiqi facts` prints the same.",
+        "Money is written as `50万元`, `1000元` or a number in the field's unit; rates as `55%` or `0.55`; dates as YYYY-MM-DD.",
+        "",
+        "## Enterprise (`enterprise`)",
+        "",
+        head,
+        *(_row(s) for s in cat.enterprise.values()),
+        "",
+        "`qualifications`: a list of `{title, level, since, until}` — the titles are those of the recognition event below.",
+        "",
+    ]
+    for kind in cat.events.values():
+        lines += [f"## Event `{kind.name}`: {kind.label}", "", kind.help, "", head, "| `id` | 事项编号 | 文本 |  |  |  |", "| `date` | 发生日期 | 日期 |  | 是 |  |"]
+        lines += [_row(s) for s in kind.fields.values()]
+        lines.append("")
+    lines += [
+        "## Awards already received (`prior_awards`)",
+        "",
+        "`{amount, year, level: national|province|city|district, document, event, benefit, key}` — `event` names the",
+        "scenario event (the same project) for 就高不重复; `benefit` a huiqi benefit id for multi-year limits and once-per-key.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    OUT.write_text(render(), encoding="utf-8")
+    print(f"wrote {OUT}")
