@@ -98,12 +98,24 @@ def cmd_compare(args: argparse.Namespace, eng: Engine) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace, eng: Engine) -> int:
+    import uvicorn
+
+    from .web import create_app
+
+    data_dir = Path(args.data) if args.data else None
+    print(f"惠企网页：http://{args.host}:{args.port}/  （Ctrl+C 停止）", file=sys.stderr)
+    uvicorn.run(create_app(eng, data_dir), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Engine], int]] = {
     "evaluate": cmd_evaluate,
     "policies": cmd_policies,
     "facts": cmd_facts,
     "plan": cmd_plan,
     "compare": cmd_compare,
+    "serve": cmd_serve,
 }
 
 
@@ -126,6 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", help="情景文件路径")
     p.add_argument("--in", dest="regions", action="append", metavar="CODE", help="行政区划代码，可重复，如 --in 320506 --in 320412")
     p.add_argument("--json", action="store_true", help="输出JSON")
+    p = sub.add_parser("serve", help="启动网页与JSON接口（政策库、企业测算、地区对比、规划）")
+    p.add_argument("--host", default="127.0.0.1", help="监听地址（默认127.0.0.1）")
+    p.add_argument("--port", type=int, default=8000, help="端口（默认8000）")
+    p.add_argument("--data", help="数据目录，保存分享的测算情景（默认$HUIQI_DATA或~/.local/share/huiqi）")
     return parser
 
 

@@ -1,0 +1,7 @@
+"""The web application (an adapter over :mod:`huiqi.service`): ``create_app(engine)``."""
+
+from __future__ import annotations
+
+from .app import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,485 @@
+"""The FastAPI application: server-rendered Chinese pages, each with a JSON twin.
+
+``create_app(engine)`` builds the app over a loaded :class:`~huiqi.service.Engine`
+(the one the CLI uses) and a data folder holding the SQLite database of saved
+scenarios.  Pages answer JSON when asked with ``Accept: application/json``;
+the same data is under ``/api``.  Bad input gives a Chinese message and a 4xx
+status, never a traceback.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..core.explain import to_dict
+from ..core.facts import ScenarioError
+from ..core.money import format_wan
+from ..core.plan import Plan
+from ..core.regions import REGIONS, TOWNS
+from ..policy_view import facts_catalogue, list_documents, show_article, show_document
+from ..service import Engine, InputError, read_scenario_text
+from .forms import FormState, add_problems, fen_to_wan, form_to_raw, raw_to_form
+from .store import ScenarioStore, default_data_dir
+from .views import NATURE_CHOICES, benefit_nature, benefit_sectors, highlight, plan_dict, search_benefits
+
+__all__ = ["WebError", "create_app"]
+
+HERE = Path(__file__).resolve().parent
+MAX_BODY = 1_000_000
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
+
+
+class WebError(Exception):
+    """A request the app refuses, with a Chinese message and an HTTP status."""
+
+    def __init__(self, status: int, message: str, problems: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.problems = problems or []
+
+
+def _problems(exc: ScenarioError) -> list[dict[str, Any]]:
+    return [
+        {"where": p.where, "label": p.label, "value": None if p.value is None else str(p.value), "expected": p.expected, "message": p.message()}
+        for p in exc.problems
+    ]
+
+
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+class _Site:
+    """What the routes share: the engine, the store, the templates."""
+
+    def __init__(self, eng: Engine, data_dir: Path) -> None:
+        self.engine = eng
+        self.store = ScenarioStore(data_dir)
+        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        self.templates.env.globals.update(regions=REGIONS, towns=TOWNS, nature_choices=NATURE_CHOICES)
+        self.templates.env.filters["wan"] = format_wan
+
+    @cached_property
+    def plan(self) -> Plan:
+        from ..policyfile.plan_loader import load_plan
+
+        return load_plan(self.engine.policy_dir / "suzhou-2016-plan.yaml", self.engine.policy_dir / "texts")
+
+    def page(self, request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+        return self.templates.TemplateResponse(request, name, context, status_code=status)
+
+    def document(self, doc_id: str) -> Any:
+        doc = self.engine.library.by_id.get(doc_id)
+        if doc is None:
+            known = "、".join(self.engine.library.by_id) or "（无）"
+            raise WebError(404, f"没有编号为“{doc_id}”的政策文件；可用：{known}")
+        return doc
+
+    def scenario_raw(self, sid: str) -> Any:
+        raw = self.store.load(sid)
+        if raw is None:
+            raise WebError(404, f"找不到编号为“{sid}”的测算情景；链接可能有误或已失效")
+        return raw
+
+    def evaluate(self, raw: Any, region: str | None = None) -> dict[str, Any]:
+        scenario = self.engine.scenario(raw)
+        return to_dict(self.engine.evaluate(scenario, region=region))
+
+    def filters(self) -> dict[str, list[str]]:
+        departments: dict[str, None] = {}
+        sectors: dict[str, None] = {}
+        for doc in self.engine.library.documents:
+            for b in doc.benefits:
+                departments.update(dict.fromkeys(b.department))
+                sectors.update(dict.fromkeys(benefit_sectors(b)))
+        return {"departments": list(departments), "sectors": list(sectors)}
+
+    def doc_names(self) -> dict[str, str]:
+        return {d.id: d.short for d in self.engine.library.documents}
+
+    def event_labels(self) -> dict[str, str]:
+        return {k: v.label for k, v in self.engine.catalogue.events.items()}
+
+
+async def _body_scenario(request: Request) -> Any:
+    """The scenario in a request body: JSON, or YAML text with a YAML content type."""
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise WebError(413, f"请求体过大（上限{MAX_BODY // 1000}KB）")
+    if not body.strip():
+        raise WebError(400, "请求体为空：请提交情景（JSON，或content-type为application/yaml的YAML文本）")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise WebError(400, "请求体不是UTF-8编码") from None
+    ctype = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if ctype in YAML_TYPES:
+        name = "请求.yaml"
+    elif ctype in ("application/json", ""):
+        name = "请求.json"
+    else:
+        raise WebError(415, f"不支持的内容类型“{ctype}”：请用application/json或application/yaml")
+    try:
+        return read_scenario_text(text, name)
+    except InputError as exc:
+        raise WebError(400, str(exc)) from None
+
+
+def create_app(eng: Engine, data_dir: Path | None = None) -> FastAPI:
+    """The web app over ``eng``; saved scenarios live in ``data_dir`` (default ``$HUIQI_DATA``)."""
+    site = _Site(eng, data_dir or default_data_dir())
+    app = FastAPI(
+        title="惠企 huiqi",
+        description="制造业支持政策测算（规则即代码）的网页与JSON接口。金额以分为整数计算，以元字符串返回。",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.site = site
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    # --- errors: Chinese, 4xx, never a traceback ---------------------------
+
+    def _error(request: Request, status: int, message: str, problems: list[dict[str, Any]] | None = None) -> Response:
+        if request.url.path.startswith("/api") or _wants_json(request):
+            body: dict[str, Any] = {"error": message}
+            if problems:
+                body["problems"] = problems
+            return JSONResponse(body, status_code=status)
+        return site.page(request, "error.html", {"status": status, "message": message, "problems": problems or []}, status)
+
+    @app.exception_handler(WebError)
+    async def _web_error(request: Request, exc: WebError) -> Response:
+        return _error(request, exc.status, exc.message, exc.problems)
+
+    @app.exception_handler(ScenarioError)
+    async def _scenario_error(request: Request, exc: ScenarioError) -> Response:
+        return _error(request, 422, f"情景有{len(exc.problems)}处问题", _problems(exc))
+
+    @app.exception_handler(InputError)
+    async def _input_error(request: Request, exc: InputError) -> Response:
+        return _error(request, 400, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            {"where": ".".join(str(p) for p in e.get("loc", ())), "message": "请求参数不符合要求", "detail": str(e.get("msg", ""))}
+            for e in exc.errors()
+        ]
+        return _error(request, 422, "请求参数有误", problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        messages = {404: "页面不存在", 405: "不支持此请求方法"}
+        return _error(request, exc.status_code, messages.get(exc.status_code, "请求有误"))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:  # pragma: no cover - last resort
+        return _error(request, 500, "服务器内部错误，请稍后再试")
+
+    # --- API -------------------------------------------------------------------
+
+    scenario_body = {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"type": "object", "description": "与 huiqi evaluate 相同的情景：enterprise、events、prior_awards、as_of"}},
+                "application/yaml": {"schema": {"type": "string", "description": "情景YAML文本"}},
+            },
+        }
+    }
+
+    @app.post("/api/evaluate", tags=["测算"], summary="测算一个情景", openapi_extra=scenario_body)
+    async def api_evaluate(request: Request) -> dict[str, Any]:
+        """Accepts exactly what `huiqi evaluate` accepts; returns the evaluation (amounts in fen and 元 strings)."""
+        return site.evaluate(await _body_scenario(request))
+
+    @app.post("/api/compare", tags=["测算"], summary="同一情景在不同地区的测算对比")
+    async def api_compare(request: Request) -> dict[str, Any]:
+        """Body: `{"scenario": {...}, "regions": ["320506", "320412"]}`; returns one evaluation per region code."""
+        body = await _body_scenario(request)
+        if not isinstance(body, dict) or "scenario" not in body:
+            raise WebError(422, "请求体应为{\"scenario\": 情景, \"regions\": [行政区划代码…]}")
+        regions = body.get("regions") or []
+        if not isinstance(regions, list) or not all(isinstance(r, str) for r in regions):
+            raise WebError(422, "regions应为行政区划代码（字符串）的列表，如[\"320506\", \"320412\"]")
+        unknown = [r for r in regions if r not in REGIONS]
+        if unknown:
+            raise WebError(422, f"未知的行政区划代码：{'、'.join(unknown)}")
+        scenario = eng.scenario(body["scenario"])
+        codes = regions or [scenario.enterprise.region]
+        return {"regions": {code: {"name": REGIONS[code].name, "result": to_dict(eng.evaluate(scenario, region=code))} for code in codes}}
+
+    @app.post("/api/scenarios", tags=["情景"], summary="保存情景，返回可分享的链接", openapi_extra=scenario_body)
+    async def api_save(request: Request) -> dict[str, Any]:
+        raw = await _body_scenario(request)
+        eng.scenario(raw)
+        sid = site.store.save(raw)
+        return {"id": sid, "link": f"/calc?s={sid}", "yaml": f"/calc/{sid}.yaml"}
+
+    @app.get("/api/scenarios/{sid}", tags=["情景"], summary="已保存的情景及其测算结果")
+    def api_scenario(sid: str) -> dict[str, Any]:
+        raw = site.scenario_raw(sid)
+        return {"id": sid, "scenario": raw, "result": site.evaluate(raw)}
+
+    @app.get("/api/policies", tags=["政策库"], summary="政策文件列表；带筛选条件时返回匹配的奖补项")
+    def api_policies(
+        q: str = Query("", description="关键词"),
+        department: str = Query("", description="责任单位"),
+        nature: str = Query("", description="金额性质：exact/ceiling/floor/range/none/in_kind/right"),
+        sector: str = Query("", description="产业领域"),
+    ) -> dict[str, Any]:
+        return _policies_data(q, department, nature, sector)
+
+    def _policies_data(q: str, department: str, nature: str, sector: str) -> dict[str, Any]:
+        if nature and nature not in {n for n, _ in NATURE_CHOICES}:
+            raise WebError(422, f"未知的金额性质“{nature}”；可选：{'、'.join(f'{n}（{label}）' for n, label in NATURE_CHOICES)}")
+        data: dict[str, Any] = {"documents": list_documents(eng, date.today()), "filters": site.filters()}
+        if q or department or nature or sector:
+            data["benefits"] = search_benefits(eng.library.documents, q.strip(), department, nature, sector)
+        return data
+
+    @app.get("/api/policies/{doc_id}", tags=["政策库"], summary="一个政策文件：各条款的编码与原文")
+    def api_policy(doc_id: str) -> dict[str, Any]:
+        return _policy_data(doc_id)
+
+    def _policy_data(doc_id: str) -> dict[str, Any]:
+        doc = site.document(doc_id)
+        data = show_document(eng, doc, date.today())
+        for view, b in zip(data["benefits"], doc.benefits, strict=True):
+            view["nature"] = benefit_nature(b).value
+            view["nature_label"] = benefit_nature(b).label
+        data["source_text"] = doc.source.text
+        return data
+
+    @app.get("/api/policies/{doc_id}/articles/{article}", tags=["政策库"], summary="一个条款的编码")
+    def api_article(doc_id: str, article: str) -> dict[str, Any]:
+        return _article_data(doc_id, article)
+
+    def _article_data(doc_id: str, article: str) -> dict[str, Any]:
+        doc = site.document(doc_id)
+        try:
+            return show_article(eng, doc, article)
+        except InputError as exc:
+            raise WebError(404, str(exc)) from None
+
+    @app.get("/api/facts", tags=["事实目录"], summary="事实目录：企业字段与事项类型")
+    def api_facts() -> dict[str, Any]:
+        return facts_catalogue(eng)
+
+    @app.get("/api/plan", tags=["规划"], summary="苏州市“十三五”工业发展规划：指标、重点产业、附件政策")
+    def api_plan() -> dict[str, Any]:
+        return plan_dict(site.plan, date.today())
+
+    @app.get("/openapi-docs", include_in_schema=False)
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="惠企 API 文档",
+            swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/swagger-favicon-32x32.png",
+        )
+
+    # --- pages -----------------------------------------------------------------
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/calc", status_code=307)
+
+    @app.get("/policies", response_class=HTMLResponse, include_in_schema=False)
+    def policies_page(request: Request, q: str = "", department: str = "", nature: str = "", sector: str = "") -> Response:
+        data = _policies_data(q, department, nature, sector)
+        if _wants_json(request):
+            return JSONResponse(data)
+        ctx = {"data": data, "q": q, "department": department, "nature": nature, "sector": sector, "nav": "policies"}
+        return site.page(request, "policies.html", ctx)
+
+    @app.get("/policies/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
+    def policy_page(request: Request, doc_id: str) -> Response:
+        data = _policy_data(doc_id)
+        if _wants_json(request):
+            return JSONResponse(data)
+        doc = site.document(doc_id)
+        articles: dict[str, list[dict[str, Any]]] = {}
+        for view in data["benefits"]:
+            articles.setdefault(view["article"], []).append(view)
+        titles = {b.id: f"第{b.article}条 {b.title}" for b in doc.benefits}
+        ctx = {"doc": data, "articles": articles, "segments": highlight(doc), "titles": titles, "nav": "policies"}
+        return site.page(request, "policy.html", ctx)
+
+    @app.get("/policies/{doc_id}/articles/{article}", response_class=HTMLResponse, include_in_schema=False)
+    def article_page(request: Request, doc_id: str, article: str) -> Response:
+        data = _article_data(doc_id, article)
+        if _wants_json(request):
+            return JSONResponse(data)
+        doc = site.document(doc_id)
+        return site.page(request, "article.html", {"data": data, "doc": doc, "nav": "policies"})
+
+    def _chart(result: dict[str, Any] | None) -> dict[str, Any]:
+        if result is None:
+            return {}
+        names = site.doc_names()
+
+        def upper(t: dict[str, Any]) -> str:
+            return fen_to_wan(t["max_fen"] if t["max_fen"] is not None else t["min_fen"])
+
+        totals = result["totals"]
+        return {
+            "documents": [[names.get(k, k), upper(t)] for k, t in totals["by_document"].items()],
+            "payers": [[k, upper(t)] for k, t in totals["by_payer"].items()],
+        }
+
+    def _calc_context(state: FormState, result: dict[str, Any] | None = None, sid: str | None = None) -> dict[str, Any]:
+        return {
+            "chart": _chart(result),
+            "catalogue": eng.catalogue,
+            "form": state,
+            "result": result,
+            "sid": sid,
+            "docs": site.doc_names(),
+            "event_labels": site.event_labels(),
+            "nav": "calc",
+        }
+
+    @app.get("/calc", response_class=HTMLResponse, include_in_schema=False)
+    def calc_page(request: Request, s: str | None = None) -> Response:
+        if s is None:
+            if _wants_json(request):
+                return JSONResponse(facts_catalogue(eng))
+            return site.page(request, "calc.html", _calc_context(FormState()))
+        raw = site.scenario_raw(s)
+        state = raw_to_form(raw, eng.catalogue)
+        try:
+            result = site.evaluate(raw)
+        except ScenarioError as exc:
+            if _wants_json(request):
+                raise
+            add_problems(state, exc.problems)
+            return site.page(request, "calc.html", _calc_context(state, sid=s), 422)
+        if _wants_json(request):
+            return JSONResponse({"id": s, "scenario": raw, "result": result})
+        return site.page(request, "calc.html", _calc_context(state, result, s))
+
+    @app.post("/calc", response_class=HTMLResponse, include_in_schema=False)
+    async def calc_submit(request: Request) -> Response:
+        form = await request.form()
+        values: dict[str, Any] = {}
+        for key in form:
+            items = [v for v in form.getlist(key) if isinstance(v, str)]
+            values[key] = items if len(items) > 1 or key.endswith("[]") else (items[0] if items else "")
+        # multi-valued fields are named "<name>[]"
+        for key in [k for k in values if k.endswith("[]")]:
+            values[key[:-2]] = values.pop(key)
+        op = str(values.pop("op", "evaluate"))
+        if op.startswith("remove-"):
+            row = op.removeprefix("remove-")
+            for key in [k for k in values if k.startswith(f"e{row}.")]:
+                del values[key]
+        if op == "add":
+            kind = str(values.get("add_kind", ""))
+            if kind not in eng.catalogue.events:
+                raise WebError(422, f"未知的事项类型“{kind}”")
+            rows = [int(k[1:].split(".")[0]) for k in values if k.startswith("e") and k.endswith(".kind") and k[1:].split(".")[0].isdigit()]
+            values[f"e{max(rows, default=0) + 1}.kind"] = kind
+        raw, state = form_to_raw(values, eng.catalogue)
+        if op != "evaluate":
+            return site.page(request, "calc.html", _calc_context(state))
+        try:
+            eng.scenario(raw)
+        except ScenarioError as exc:
+            add_problems(state, exc.problems)
+        if state.errors or state.general:
+            return site.page(request, "calc.html", _calc_context(state), 422)
+        sid = site.store.save(raw)
+        return RedirectResponse(f"/calc?s={sid}#result", status_code=303)
+
+    async def _upload(request: Request) -> Any:
+        form = await request.form()
+        upload = form.get("file")
+        text = form.get("text")
+        if upload is not None and not isinstance(upload, str):
+            content = await upload.read()
+            name = upload.filename or "上传.yaml"
+        elif isinstance(text, str) and text.strip():
+            content, name = text.encode("utf-8"), "粘贴.yaml"
+        else:
+            raise WebError(400, "请选择情景文件（YAML或JSON）或粘贴情景文本")
+        if len(content) > MAX_BODY:
+            raise WebError(413, "文件过大")
+        try:
+            return read_scenario_text(content.decode("utf-8"), name)
+        except UnicodeDecodeError:
+            raise WebError(400, "文件不是UTF-8编码") from None
+
+    @app.post("/calc/upload", response_class=HTMLResponse, include_in_schema=False)
+    async def calc_upload(request: Request) -> Response:
+        raw = await _upload(request)
+        state = raw_to_form(raw, eng.catalogue)
+        try:
+            eng.scenario(raw)
+        except ScenarioError as exc:
+            add_problems(state, exc.problems)
+            return site.page(request, "calc.html", _calc_context(state), 422)
+        sid = site.store.save(raw)
+        return RedirectResponse(f"/calc?s={sid}#result", status_code=303)
+
+    @app.get("/calc/{sid}.yaml", include_in_schema=False)
+    def calc_yaml(sid: str) -> Response:
+        raw = site.scenario_raw(sid)
+        text = "# 惠企测算情景；运行：huiqi evaluate 本文件\n" + yaml.safe_dump(raw, allow_unicode=True, sort_keys=False)
+        headers = {"Content-Disposition": f'attachment; filename="scenario-{sid}.yaml"'}
+        return Response(text, media_type="application/yaml; charset=utf-8", headers=headers)
+
+    @app.get("/compare", response_class=HTMLResponse, include_in_schema=False)
+    def compare_page(request: Request, s: str | None = None, region: list[str] = Query(default=[])) -> Response:  # noqa: B008
+        if s is None:
+            if _wants_json(request):
+                raise WebError(400, "请提供已保存情景的编号s，或使用POST /api/compare")
+            return site.page(request, "compare.html", {"sid": None, "results": None, "chosen": [], "nav": "compare"})
+        raw = site.scenario_raw(s)
+        scenario = eng.scenario(raw)
+        unknown = [r for r in region if r not in REGIONS]
+        if unknown:
+            raise WebError(422, f"未知的行政区划代码：{'、'.join(unknown)}")
+        chosen = list(dict.fromkeys(region)) or list(
+            dict.fromkeys([scenario.enterprise.region, *(d.jurisdiction for d in eng.library.documents)])
+        )
+        chosen = [c for c in chosen if c in REGIONS]
+        results = {code: to_dict(eng.evaluate(scenario, region=code)) for code in chosen}
+        if _wants_json(request):
+            return JSONResponse({"id": s, "regions": {c: {"name": REGIONS[c].name, "result": r} for c, r in results.items()}})
+        ctx = {"sid": s, "results": results, "chosen": chosen, "name": scenario.enterprise.name, "docs": site.doc_names(), "nav": "compare"}
+        return site.page(request, "compare.html", ctx)
+
+    @app.post("/compare/upload", include_in_schema=False)
+    async def compare_upload(request: Request) -> Response:
+        raw = await _upload(request)
+        eng.scenario(raw)
+        sid = site.store.save(raw)
+        return RedirectResponse(f"/compare?s={sid}", status_code=303)
+
+    @app.get("/plan", response_class=HTMLResponse, include_in_schema=False)
+    def plan_page(request: Request) -> Response:
+        data = plan_dict(site.plan, date.today())
+        if _wants_json(request):
+            return JSONResponse(data)
+        return site.page(request, "plan.html", {"plan": data, "nav": "plan"})
+
+    return app
+

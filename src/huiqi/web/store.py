@@ -1,0 +1,72 @@
+"""Saved scenarios in an embedded SQLite database, so a link reopens a calculation.
+
+A scenario is stored as its raw mapping (what ``huiqi evaluate`` reads), keyed
+by a short hash of its canonical JSON: saving the same scenario twice gives the
+same link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ScenarioStore", "default_data_dir"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS scenario (
+    id TEXT PRIMARY KEY,
+    body TEXT NOT NULL,
+    created TEXT NOT NULL
+)
+"""
+
+
+def default_data_dir() -> Path:
+    """``$HUIQI_DATA``, else ``~/.local/share/huiqi``."""
+    env = os.environ.get("HUIQI_DATA")
+    if env:
+        return Path(env)
+    return Path.home() / ".local" / "share" / "huiqi"
+
+
+class ScenarioStore:
+    """Raw scenarios by id in ``<data_dir>/huiqi.sqlite3``."""
+
+    def __init__(self, data_dir: Path) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = data_dir / "huiqi.sqlite3"
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=10)
+        try:
+            with db:
+                yield db
+        finally:
+            db.close()
+
+    def save(self, raw: Any) -> str:
+        canonical = json.dumps(raw, ensure_ascii=False, sort_keys=True, default=str)
+        sid = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
+        body = json.dumps(raw, ensure_ascii=False, default=str)
+        with self._connect() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO scenario (id, body, created) VALUES (?, ?, ?)",
+                (sid, body, datetime.now(UTC).isoformat(timespec="seconds")),
+            )
+        return sid
+
+    def load(self, sid: str) -> Any | None:
+        with self._connect() as db:
+            row = db.execute("SELECT body FROM scenario WHERE id = ?", (sid,)).fetchone()
+        return None if row is None else json.loads(row[0])

@@ -1,0 +1,166 @@
+"""Views for the web pages: benefit search, cited words highlighted in the
+source text, and plan data as JSON-ready plain values."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from ..core.model import (
+    AmountSpec,
+    Benefit,
+    ByValue,
+    Condition,
+    Contains,
+    Document,
+    Fixed,
+    InKind,
+    Nature,
+    NoAmount,
+    OneOf,
+    PerUnit,
+    RangeRate,
+    Rate,
+    Right,
+    Sum,
+    Tiers,
+)
+from ..core.plan import Plan
+from ..policy_view import benefit_view
+
+__all__ = ["NATURE_CHOICES", "Segment", "benefit_nature", "benefit_sectors", "highlight", "plan_dict", "search_benefits"]
+
+NATURE_CHOICES: tuple[tuple[str, str], ...] = tuple((n.value, n.label) for n in Nature)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A run of source text, the benefits citing it, and the benefits whose citation starts or ends here."""
+
+    text: str
+    benefits: tuple[str, ...]
+    starts: tuple[str, ...]
+    ends: tuple[str, ...]
+
+
+def highlight(doc: Document) -> list[Segment]:
+    """The source text cut at every citation boundary (citations may overlap)."""
+    text = doc.source.text
+    spans = [(b.id, b.cite.span.start, b.cite.span.end) for b in doc.benefits if b.cite.span is not None]
+    cuts = sorted({0, len(text), *(s for _, s, _ in spans), *(e for _, _, e in spans)})
+    out: list[Segment] = []
+    for start, end in itertools.pairwise(cuts):
+        if start >= end:
+            continue
+        covering = tuple(bid for bid, s, e in spans if s <= start and end <= e)
+        out.append(
+            Segment(
+                text=text[start:end],
+                benefits=covering,
+                starts=tuple(bid for bid, s, _ in spans if s == start),
+                ends=tuple(bid for bid, _, e in spans if e == end),
+            )
+        )
+    return out
+
+
+def _nature(spec: AmountSpec) -> Nature:
+    if isinstance(spec, Fixed):
+        return Nature.EXACT
+    if isinstance(spec, RangeRate):
+        return Nature.RANGE
+    if isinstance(spec, NoAmount):
+        return Nature.NONE
+    if isinstance(spec, InKind):
+        return Nature.IN_KIND
+    if isinstance(spec, Right):
+        return Nature.RIGHT
+    if isinstance(spec, Rate):
+        return Nature.CEILING if spec.up_to else (Nature.FLOOR if spec.at_least else Nature.EXACT)
+    if isinstance(spec, (PerUnit, Sum)):
+        return Nature.CEILING if spec.up_to else Nature.EXACT
+    if isinstance(spec, ByValue) and spec.cases:
+        return _nature(spec.cases[0][1])
+    if isinstance(spec, Tiers) and spec.tiers:
+        return _nature(spec.tiers[0].amount)
+    return Nature.CEILING
+
+
+def benefit_nature(b: Benefit) -> Nature:
+    """The nature of a benefit's amount as the text states it (最高 / 给予 / 不低于 …)."""
+    nature = _nature(b.amount)
+    if b.review and nature is Nature.EXACT and not isinstance(b.amount, Fixed):
+        return Nature.CEILING
+    return nature
+
+
+def _sector_values(conditions: tuple[Condition, ...]) -> list[str]:
+    out: list[str] = []
+    for c in conditions:
+        if isinstance(c, (Contains, OneOf)) and c.fact.path in ("enterprise.sectors", "enterprise.industry"):
+            out.extend(c.values)
+    return out
+
+
+def benefit_sectors(b: Benefit) -> list[str]:
+    """The industries or sectors a benefit's conditions name."""
+    return list(dict.fromkeys(_sector_values(b.match) + _sector_values(b.when)))
+
+
+def search_benefits(
+    docs: tuple[Document, ...],
+    q: str = "",
+    department: str = "",
+    nature: str = "",
+    sector: str = "",
+) -> list[dict[str, Any]]:
+    """Benefits matching every given filter, as views with their document."""
+    words = q.split()
+    out: list[dict[str, Any]] = []
+    for doc in docs:
+        for b in doc.benefits:
+            haystack = " ".join((doc.title, doc.short, b.title, b.cite.quote, b.article, " ".join(b.department)))
+            if any(w not in haystack for w in words):
+                continue
+            if department and department not in b.department:
+                continue
+            if nature and benefit_nature(b).value != nature:
+                continue
+            if sector and sector not in benefit_sectors(b):
+                continue
+            view = benefit_view(b)
+            view["document"] = doc.id
+            view["document_short"] = doc.short
+            view["nature"] = benefit_nature(b).value
+            view["nature_label"] = benefit_nature(b).label
+            view["sectors"] = benefit_sectors(b)
+            out.append(view)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """Dataclass-dict values made JSON-ready: Decimal and dates as strings."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def plan_dict(plan: Plan, today: date) -> dict[str, Any]:
+    """The plan as plain data, with each annexed document's status on ``today``."""
+    from dataclasses import asdict
+
+    data: dict[str, Any] = _plain(asdict(plan))
+    for entry, policy in zip(data["annexed_policies"], plan.annexed_policies, strict=True):
+        entry["status"] = policy.status(today)
+        entry["period_text"] = policy.period.describe() if policy.period else "未载明"
+    data["document"]["period_text"] = plan.document.period.describe()
+    return data
