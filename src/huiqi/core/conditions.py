@@ -100,12 +100,14 @@ def _first_time(cond: FirstTime, ctx: Context) -> Outcome:
     ]
     if same:
         return Outcome(False, f"企业已于{same[0].since}获得“{title}”，不属于首次/新获评", cond.cite)
+    grade = event.facts.get("grade")  # 先进级 → 卓越级 is newly rated at the higher grade
     earlier = [
         e
         for e in ctx.scenario.events
         if e.kind == event.kind
         and e.facts.get("title") == title
         and (not cond.same_level or e.facts.get("level") == level)
+        and (grade is None or e.facts.get("grade") in (None, grade))
         and (e.date, e.id) < (event.date, event.id)
     ]
     if earlier:
