@@ -1,0 +1,124 @@
+"""苏府〔2020〕120号 (policies/suzhou-2020.yaml): payers of measure 一 and example coverage.
+
+The worked examples themselves run in ``test_examples.py``; here we check
+what they cannot state: who pays which part of the two-payer loan award, and
+that every benefit of the document is granted by at least one example.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from huiqi.core.evaluator import documents_for
+from huiqi.core.explain import award_dict
+from huiqi.core.results import Award, Evaluation
+from huiqi.service import engine
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "policies" / "examples" / "suzhou-2020"
+DOC = "suzhou-2020"
+
+
+def _loan_scenario(region: str, amount: str, town: str | None = None) -> dict[str, Any]:
+    enterprise: dict[str, Any] = {"credit_code": "91320506MA1W20001L", "name": "测试企业", "region": region}
+    if town:
+        enterprise["town"] = town
+    return {
+        "enterprise": enterprise,
+        "events": [
+            {
+                "id": "L1",
+                "kind": "loan",
+                "date": "2022-06-01",
+                "purpose": "智能化改造提升项目",
+                "amount": amount,
+                "via_platform": True,
+            }
+        ],
+    }
+
+
+def _evaluate(raw: dict[str, Any]) -> Evaluation:
+    eng = engine()
+    return eng.evaluate(eng.scenario(raw, "test"))
+
+
+def _granted(ev: Evaluation, benefit: str) -> Award:
+    found = [a for a in ev.awards if a.benefit.id == benefit]
+    assert len(found) == 1, [a.benefit.id for a in ev.awards]
+    return found[0]
+
+
+def test_loan_interest_city_pays_one_percent_and_wuzhong_pays_the_open_floor() -> None:
+    # 12,345,678.90元 × 1% = 123,456.789元 → 123,456.78元 (rounded down to the fen).
+    ev = _evaluate(_loan_scenario("320506", "12345678.90元", town="木渎镇"))
+    city = award_dict(_granted(ev, "sz20-1-loan-city"))
+    county = award_dict(_granted(ev, "sz20-1-loan-county"))
+
+    assert [(p["role"], p["payer"], p["min_fen"], p["max_fen"]) for p in city["payers"]] == [
+        ("city", "苏州市财政", 12_345_678, 12_345_678)
+    ]
+    assert city["min_fen"] == city["max_fen"] == 12_345_678
+
+    assert [(p["role"], p["payer"]) for p in county["payers"]] == [("district", "吴中区财政")]
+    assert county["max_fen"] is None
+    assert county["min_fen"] == 12_345_678
+    assert county["payers"][0]["max_fen"] is None
+    assert county["payers"][0]["min_fen"] == 12_345_678
+
+    assert ev.by_payer["苏州市财政"].low == ev.by_payer["苏州市财政"].high == 12_345_678
+    assert ev.by_payer["吴中区财政"].low == 12_345_678
+    assert ev.by_payer["吴中区财政"].high is None
+
+
+def test_loan_interest_county_share_falls_to_the_enterprise_own_district() -> None:
+    ev = _evaluate(_loan_scenario("320583", "1000万元"))
+    county = _granted(ev, "sz20-1-loan-county")
+    assert [(p.payer, p.low, p.high) for p in county.payers] == [("昆山市财政", 10_000_000, None)]
+    city = _granted(ev, "sz20-1-loan-city")
+    assert [(p.payer, p.low, p.high) for p in city.payers] == [("苏州市财政", 10_000_000, 10_000_000)]
+
+
+def test_city_interest_cap_is_per_enterprise_year_and_county_floor_is_uncapped() -> None:
+    # 3亿元 × 1% = 300万元: the city pays at most 200万元 a year; the county's 不低于1% has no cap.
+    ev = _evaluate(_loan_scenario("320506", "3亿元", town="木渎镇"))
+    assert (_granted(ev, "sz20-1-loan-city").low, _granted(ev, "sz20-1-loan-city").high) == (200_000_000, 200_000_000)
+    assert (_granted(ev, "sz20-1-loan-county").low, _granted(ev, "sz20-1-loan-county").high) == (300_000_000, None)
+
+
+def test_document_binds_suzhou_districts_but_not_wujin() -> None:
+    library = engine().library
+    assert DOC in {d.id for d in documents_for(library, "320506")}
+    assert DOC in {d.id for d in documents_for(library, "320583")}
+    assert DOC not in {d.id for d in documents_for(library, "320412")}
+
+
+def _example_files() -> list[Path]:
+    return sorted(EXAMPLES.glob("*.yaml"))
+
+
+def test_every_benefit_is_granted_by_some_example() -> None:
+    eng = engine()
+    granted: set[str] = set()
+    for path in _example_files():
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        ev = eng.evaluate(eng.scenario(spec["scenario"], str(path)))
+        granted |= {a.benefit.id for a in ev.awards if a.document.id == DOC}
+    every = {b.id for b in eng.library.by_id[DOC].benefits}
+    assert len(every) >= 22
+    assert every - granted == set(), f"benefits no example grants: {sorted(every - granted)}"
+
+
+ARTICLES = (
+    "一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一",
+    "十二", "十三", "十四", "十五", "十六", "十七", "十八", "十九", "二十", "二十一", "二十二",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("article", ARTICLES)
+def test_all_twenty_two_measures_are_encoded(article: str) -> None:
+    doc = engine().library.by_id[DOC]
+    assert any(b.article == article for b in doc.benefits), article
