@@ -98,6 +98,35 @@ def cmd_compare(args: argparse.Namespace, eng: Engine) -> int:
     return 0
 
 
+def cmd_coverage(args: argparse.Namespace, eng: Engine) -> int:
+    from .core.coverage import CoverageError, render_coverage
+    from .core.coverage import to_dict as coverage_dict
+    from .policyfile.coverage import coverage
+    from .policyfile.plan_loader import PlanFileError
+
+    try:
+        run = coverage(eng.library, eng.policy_dir)
+    except (CoverageError, PlanFileError) as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    reports = run.reports
+    if args.document is not None:
+        reports = run.select(args.document)
+        if not reports:
+            known = "、".join(r.document_id or r.file for r in run.reports)
+            raise InputError(f"没有编号或文件名为“{args.document}”的原文；可用：{known}")
+    if args.json:
+        _print_json([coverage_dict(r, uncited=args.uncovered) for r in reports])
+    else:
+        print(render_coverage(reports, uncited=args.uncovered), end="")
+    failing = [r for r in reports if r.role == "measures" and r.uncited]
+    if args.strict and failing:
+        names = "、".join(f"{r.document_id or r.file}（{r.uncited}处）" for r in failing)
+        print(f"未引用的数字：{names}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, eng: Engine) -> int:
     import uvicorn
 
@@ -115,6 +144,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Engine], int]] = {
     "facts": cmd_facts,
     "plan": cmd_plan,
     "compare": cmd_compare,
+    "coverage": cmd_coverage,
     "serve": cmd_serve,
 }
 
@@ -137,6 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="同一情景在不同地区注册时的测算对比")
     p.add_argument("scenario", help="情景文件路径")
     p.add_argument("--in", dest="regions", action="append", metavar="CODE", help="行政区划代码，可重复，如 --in 320506 --in 320412")
+    p.add_argument("--json", action="store_true", help="输出JSON")
+    p = sub.add_parser("coverage", help="原文数字引用覆盖：每个金额、比例、数量是否被规则引用或列入排除清单")
+    p.add_argument("document", nargs="?", help="文件编号或原文文件名，如 wuzhong-2025")
+    p.add_argument("--uncovered", action="store_true", help="列出每个未引用的数字（行号与上下文）")
+    p.add_argument("--strict", action="store_true", help="四份政策措施原文中有未引用的数字时以状态1退出")
     p.add_argument("--json", action="store_true", help="输出JSON")
     p = sub.add_parser("serve", help="启动网页与JSON接口（政策库、企业测算、地区对比、规划）")
     p.add_argument("--host", default="127.0.0.1", help="监听地址（默认127.0.0.1）")
