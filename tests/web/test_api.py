@@ -1,0 +1,189 @@
+"""The JSON API and the pages, in-process with FastAPI's TestClient; bad input
+must give a Chinese message and a 4xx status, never a 500."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from huiqi.core.explain import to_dict
+from huiqi.service import engine
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "scenarios" / "wuzhong-robot-maker.yaml"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+ROBOT = {
+    "enterprise": {"credit_code": "91320506MA1XXXXX09", "name": "测试企业", "region": "320506", "town": "木渎镇"},
+    "events": [{"kind": "purchase", "date": "2025-06-30", "category": "机器人产品或服务", "amount": "80万元"}],
+}
+
+
+def _chinese_4xx(r: object, status: int | None = None) -> None:
+    from httpx import Response
+
+    assert isinstance(r, Response)
+    assert 400 <= r.status_code < 500, r.text
+    if status is not None:
+        assert r.status_code == status, r.text
+    assert "Traceback" not in r.text
+    assert CJK.search(r.json()["error"]), r.text
+
+
+def test_evaluate_yaml_matches_the_engine(client: TestClient) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    r = client.post("/api/evaluate", content=text.encode(), headers={"content-type": "application/yaml"})
+    assert r.status_code == 200
+    eng = engine()
+    assert r.json() == to_dict(eng.evaluate(eng.scenario_file(EXAMPLE)))
+
+
+def test_evaluate_json_robot_purchase(client: TestClient) -> None:
+    r = client.post("/api/evaluate", json=ROBOT)
+    assert r.status_code == 200
+    awards = r.json()["awards"]
+    robot = [a for a in awards if a["benefit"] == "wz-1-robot-purchase"]
+    assert robot and robot[0]["amount_text"] == "最高4万元"
+    assert robot[0]["max_yuan"] == "40000.00"
+
+
+@pytest.mark.parametrize(
+    ("body", "ctype", "status"),
+    [
+        (b"", "application/json", 400),
+        (b"{not json", "application/json", 400),
+        (b"enterprise: [unclosed", "application/yaml", 400),
+        (b"\xff\xfe", "application/json", 400),
+        (b"<xml/>", "application/xml", 415),
+        (b"[1, 2]", "application/json", 422),
+        (b'{"enterprise": {"name": "x"}, "events": [{"kind": "rocket"}]}', "application/json", 422),
+    ],
+)
+def test_evaluate_bad_input(client: TestClient, body: bytes, ctype: str, status: int) -> None:
+    _chinese_4xx(client.post("/api/evaluate", content=body, headers={"content-type": ctype}), status)
+
+
+def test_evaluate_problems_say_where(client: TestClient) -> None:
+    bad = {"enterprise": {**ROBOT["enterprise"], "region": "999999"}, "events": [{"kind": "purchase", "date": "2025-13-01", "amount": "-5"}]}
+    r = client.post("/api/evaluate", json=bad)
+    _chinese_4xx(r, 422)
+    wheres = {p["where"] for p in r.json()["problems"]}
+    assert "enterprise.region" in wheres
+    assert "events[1].date" in wheres
+
+
+def test_evaluate_too_large(client: TestClient) -> None:
+    _chinese_4xx(client.post("/api/evaluate", content=b"x" * 1_100_000, headers={"content-type": "application/yaml"}), 413)
+
+
+def test_compare(client: TestClient) -> None:
+    r = client.post("/api/compare", json={"scenario": ROBOT, "regions": ["320506", "320412"]})
+    assert r.status_code == 200
+    regions = r.json()["regions"]
+    assert regions["320506"]["name"] == "吴中区"
+    assert "wuzhong-2025" in regions["320506"]["result"]["documents"]
+    assert "wuzhong-2025" not in regions["320412"]["result"]["documents"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"regions": ["320506"]},
+        {"scenario": ROBOT, "regions": "320506"},
+        {"scenario": ROBOT, "regions": ["000000"]},
+    ],
+)
+def test_compare_bad_input(client: TestClient, body: object) -> None:
+    _chinese_4xx(client.post("/api/compare", json=body), 422)
+
+
+def test_policies_list_and_search(client: TestClient) -> None:
+    r = client.get("/api/policies")
+    assert r.status_code == 200
+    docs = {d["id"]: d for d in r.json()["documents"]}
+    assert docs["wuzhong-2025"]["status"] in ("有效", "已失效", "未生效")
+    assert docs["wuzhong-2025"]["issuer"] == "苏州市吴中区人民政府"
+    r = client.get("/api/policies", params={"q": "机器人", "nature": "ceiling"})
+    hits = r.json()["benefits"]
+    assert any(b["id"] == "wz-1-robot-purchase" for b in hits)
+    assert all(b["nature"] == "ceiling" for b in hits)
+    dept = r.json()["filters"]["departments"][0]
+    r = client.get("/api/policies", params={"department": dept})
+    assert all(dept in b["department"] for b in r.json()["benefits"])
+    r = client.get("/api/policies", params={"sector": "人形机器人整机制造"})
+    assert r.json()["benefits"] and all("人形机器人整机制造" in b["sectors"] for b in r.json()["benefits"])
+
+
+def test_policies_bad_nature(client: TestClient) -> None:
+    _chinese_4xx(client.get("/api/policies", params={"nature": "lots"}), 422)
+
+
+def test_policy_document_and_article(client: TestClient) -> None:
+    r = client.get("/api/policies/wuzhong-2025")
+    assert r.status_code == 200
+    data = r.json()
+    robot = next(b for b in data["benefits"] if b["id"] == "wz-1-robot-purchase")
+    start, end = robot["span"]
+    assert data["source_text"][start:end].replace("\n", "").startswith("对开放机器人应用场景")
+    r = client.get("/api/policies/wuzhong-2025/articles/1")
+    assert r.status_code == 200 and r.json()["article"] == "1"
+
+
+def test_policy_not_found(client: TestClient) -> None:
+    _chinese_4xx(client.get("/api/policies/no-such"), 404)
+    _chinese_4xx(client.get("/api/policies/wuzhong-2025/articles/999"), 404)
+    r = client.get("/policies/no-such")
+    assert r.status_code == 404 and "没有编号为" in r.text and "Traceback" not in r.text
+
+
+def test_facts_and_plan(client: TestClient) -> None:
+    facts = client.get("/api/facts").json()
+    assert any(e["kind"] == "purchase" for e in facts["events"])
+    plan = client.get("/api/plan").json()
+    assert plan["indicators"] and plan["industries"] and plan["annexed_policies"]
+    assert all(a["status"] in ("有效", "已失效", "未生效", "期限未载明") for a in plan["annexed_policies"])
+
+
+def test_pages_have_json_twins(client: TestClient) -> None:
+    js = {"accept": "application/json"}
+    assert client.get("/policies", headers=js).json() == client.get("/api/policies").json()
+    assert client.get("/policies/wuzhong-2025", headers=js).json() == client.get("/api/policies/wuzhong-2025").json()
+    assert client.get("/plan", headers=js).json() == client.get("/api/plan").json()
+    for path in ("/policies", "/policies/wuzhong-2025", "/policies/wuzhong-2025/articles/8", "/calc", "/compare", "/plan"):
+        r = client.get(path)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), path
+        assert 'lang="zh-CN"' in r.text
+
+
+def test_saved_scenario_roundtrip(client: TestClient) -> None:
+    r = client.post("/api/scenarios", json=ROBOT)
+    assert r.status_code == 200
+    sid = r.json()["id"]
+    assert client.post("/api/scenarios", json=ROBOT).json()["id"] == sid  # same scenario, same link
+    got = client.get(f"/api/scenarios/{sid}").json()
+    assert got["scenario"] == ROBOT
+    assert got["result"] == client.post("/api/evaluate", json=ROBOT).json()
+    assert client.get(f"/calc?s={sid}", headers={"accept": "application/json"}).json()["result"] == got["result"]
+    _chinese_4xx(client.get("/api/scenarios/nothere"), 404)
+    r = client.get("/calc?s=nothere")
+    assert r.status_code == 404 and "找不到" in r.text
+
+
+def test_openapi_and_docs_without_cdn(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    for path in ("/api/evaluate", "/api/compare", "/api/policies", "/api/policies/{doc_id}", "/api/facts", "/api/plan"):
+        assert path in spec["paths"], path
+    assert "application/yaml" in spec["paths"]["/api/evaluate"]["post"]["requestBody"]["content"]
+    html = client.get("/docs").text
+    assert "/static/vendor/swagger-ui-bundle.js" in html
+    assert "cdn" not in html.lower()
+    assert client.get("/static/vendor/swagger-ui-bundle.js").status_code == 200
+
+
+def test_no_page_loads_from_a_cdn(client: TestClient) -> None:
+    for path in ("/policies", "/calc", "/plan", "/compare"):
+        for src in re.findall(r'(?:src|href)="([^"]+)"', client.get(path).text):
+            assert not src.startswith(("http:", "https:", "//")), (path, src)

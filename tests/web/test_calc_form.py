@@ -1,0 +1,136 @@
+"""The calculator form: 万元 entry converted exactly, errors beside fields, rows
+added and removed, and the downloadable YAML accepted by the real CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from huiqi.cli import main as cli_main
+from huiqi.service import engine
+from huiqi.web.forms import form_to_raw, problem_field, raw_to_form, wan_to_yuan
+
+FORM = {
+    "ent.credit_code": "91320506MA1XXXXX09",
+    "ent.name": "苏州测试智能装备有限公司",
+    "ent.region": "320506",
+    "ent.town": "木渎镇",
+    "e1.kind": "purchase",
+    "e1.date": "2025-06-30",
+    "e1.category": "机器人产品或服务",
+    "e1.amount": "80",
+    "op": "evaluate",
+}
+
+
+@pytest.mark.parametrize(
+    ("wan", "yuan"),
+    [("80", "800000元"), ("0.000001", "0.01元"), ("12.5", "125000元"), ("1,000", "10000000元"), ("80万元", "800000元")],
+)
+def test_wan_to_yuan_exact(wan: str, yuan: str) -> None:
+    assert wan_to_yuan(wan) == yuan
+
+
+@pytest.mark.parametrize("bad", ["abc", "0.0000001", "-1", "NaN", "1e400x"])
+def test_wan_to_yuan_refuses(bad: str) -> None:
+    with pytest.raises(ValueError, match=r"[\u4e00-\u9fff]"):
+        wan_to_yuan(bad)
+
+
+def test_form_and_raw_round_trip() -> None:
+    cat = engine().catalogue
+    raw, state = form_to_raw(FORM, cat)
+    assert not state.errors
+    assert raw["events"][0]["amount"] == "800000元"
+    back = raw_to_form(raw, cat)
+    assert back.values["e1.amount"] == "80"
+    assert back.values["ent.region"] == "320506"
+    assert back.events == ["purchase"]
+
+
+def test_problem_field_mapping() -> None:
+    assert problem_field("enterprise.credit_code") == "ent.credit_code"
+    assert problem_field("events[3]（投资项目）.total_investment") == "e3.total_investment"
+    assert problem_field("events[2].kind") == "e2.kind"
+    assert problem_field("prior_awards[1].level") is None
+
+
+def _errors_beside(html: str, field_id: str) -> str:
+    m = re.search(rf'id="{re.escape(field_id)}-err"[^>]*>([^<]+)<', html)
+    assert m, f"no error beside {field_id}"
+    return m.group(1)
+
+
+def test_validation_messages_beside_fields(client: TestClient) -> None:
+    bad = {**FORM, "ent.credit_code": "123", "e1.amount": "八十", "e1.date": ""}
+    r = client.post("/calc", data=bad, follow_redirects=False)
+    assert r.status_code == 422
+    assert "统一社会信用代码" in _errors_beside(r.text, "f-ent-credit_code")
+    assert "不是数字" in _errors_beside(r.text, "f-e1-amount")
+    assert "日期" in _errors_beside(r.text, "f-e1-date")
+    assert 'aria-invalid="true"' in r.text
+    assert "Traceback" not in r.text
+
+
+def test_add_and_remove_event_rows(client: TestClient) -> None:
+    kinds = list(engine().catalogue.events)
+    r = client.post("/calc", data={**FORM, "op": "add", "add_kind": kinds[-1]})
+    assert r.status_code == 200
+    assert 'name="e2.kind"' in r.text and f'value="{kinds[-1]}"' in r.text
+    assert 'value="80"' in r.text  # the first row keeps its values
+    r = client.post("/calc", data={**FORM, "e2.kind": "project", "e2.date": "2025-09-01", "op": "remove-1"})
+    assert 'name="e1.kind" value="project"' in r.text and 'name="e2.kind"' not in r.text
+    r = client.post("/calc", data={**FORM, "op": "add", "add_kind": "rocket"})
+    assert r.status_code == 422 and "未知的事项类型" in r.text
+
+
+def test_every_event_kind_and_field_has_a_labelled_control(client: TestClient) -> None:
+    cat = engine().catalogue
+    data = dict(FORM)
+    for i, kind in enumerate(cat.events, start=1):
+        data[f"e{i}.kind"] = kind
+    html = client.post("/calc", data={**data, "op": "add", "add_kind": "purchase"}).text
+    for name in cat.enterprise:
+        spec = cat.enterprise[name]
+        fid = f"f-ent-{name}"
+        assert f'id="{fid}"' in html, name
+        if spec.type != "enum_list":
+            assert f'for="{fid}"' in html, name
+    for i, kind in enumerate(cat.events.values(), start=1):
+        for name, spec in kind.fields.items():
+            fid = f"f-e{i}-{name}"
+            assert f'id="{fid}"' in html, (kind.name, name)
+            if spec.type != "enum_list":
+                assert f'for="{fid}"' in html, (kind.name, name)
+            if spec.type == "enum" and spec.values:
+                assert f'<option value="{spec.values[0]}"' in html
+
+
+def test_result_page_and_yaml_accepted_by_the_cli(client: TestClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    r = client.post("/calc", data=FORM, follow_redirects=False)
+    assert r.status_code == 303
+    link = r.headers["location"]
+    sid = re.search(r"s=([0-9a-f]+)", link).group(1)  # type: ignore[union-attr]
+    page = client.get(link).text
+    assert "最高4万元" in page and "在原文中查看" in page and f"/calc/{sid}.yaml" in page
+    y = client.get(f"/calc/{sid}.yaml")
+    assert y.status_code == 200 and "attachment" in y.headers["content-disposition"]
+    path = tmp_path / "scenario.yaml"
+    path.write_bytes(y.content)
+    capsys.readouterr()
+    assert cli_main(["evaluate", str(path), "--json"]) == 0
+    from_cli = json.loads(capsys.readouterr().out)
+    assert from_cli == client.get(f"/api/scenarios/{sid}").json()["result"]
+
+
+def test_upload_yaml_reopens_in_the_form(client: TestClient) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "scenarios" / "wuzhong-robot-maker.yaml"
+    r = client.post("/calc/upload", files={"file": ("s.yaml", example.read_bytes(), "application/yaml")})
+    assert r.status_code == 200  # followed the redirect to the result
+    assert 'value="1200"' in r.text  # 1200万元 shown in 万元
+    r = client.post("/calc/upload", files={"file": ("s.yaml", b"enterprise: [", "application/yaml")})
+    assert r.status_code == 400 and "Traceback" not in r.text
