@@ -15,6 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .batch.cli_batch import COMMANDS as BATCH_COMMANDS
+from .batch.cli_batch import add_parsers as add_batch_parsers
 from .core.explain import render_text, to_dict
 from .core.facts import ScenarioError
 from .policyfile import DEFAULT_POLICY_DIR, PolicyFileError
@@ -146,6 +148,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Engine], int]] = {
     "compare": cmd_compare,
     "coverage": cmd_coverage,
     "serve": cmd_serve,
+    **BATCH_COMMANDS,
 }
 
 
@@ -177,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="监听地址（默认127.0.0.1）")
     p.add_argument("--port", type=int, default=8000, help="端口（默认8000）")
     p.add_argument("--data", help="数据目录，保存分享的测算情景（默认$HUIQI_DATA或~/.local/share/huiqi）")
+    add_batch_parsers(sub)
     return parser
 
 

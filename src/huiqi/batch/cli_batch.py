@@ -1,0 +1,324 @@
+"""The batch commands of the ``huiqi`` CLI: ``template``, ``synth`` and ``batch``
+(免申即享 over a whole register).
+
+This module imports only the standard library at load time, so ``huiqi``
+without the batch extra still starts; pyarrow, openpyxl and duckdb are
+imported when a batch command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from huiqi.service import Engine, InputError
+
+if TYPE_CHECKING:
+    from huiqi.core.results import Award, Evaluation
+    from huiqi.core.scenario import Scenario
+
+    from .io_read import Register
+
+__all__ = ["COMMANDS", "add_parsers", "cmd_batch", "cmd_synth", "cmd_template", "reason_code", "reference_results", "scenarios"]
+
+ENGINES = ("duckdb", "spark", "reference")
+
+
+def add_parsers(sub: Any) -> None:
+    """Add the batch subcommands to the ``huiqi`` parser."""
+    p = sub.add_parser("template", help="生成空白Excel登记表模板（含填写说明与下拉选项）")
+    p.add_argument("out", type=Path, help="输出文件，如 登记表模板.xlsx")
+    p = sub.add_parser("synth", help="生成可复现的模拟登记表（用于演示与性能测试）")
+    p.add_argument("--enterprises", type=int, required=True, help="企业数")
+    p.add_argument("--events-per-enterprise", type=float, default=4.0, help="每家企业平均事项数（默认4）")
+    p.add_argument("--seed", type=int, default=1, help="随机种子（同一种子生成相同数据）")
+    p.add_argument("--out", type=Path, required=True, help="输出：.xlsx 文件、.duckdb 文件，或 .parquet / .csv 结尾的文件夹")
+    p = sub.add_parser("batch", help="批量测算登记表中的企业（免申即享）")
+    p.add_argument("register", help="登记表：.xlsx、CSV或Parquet文件夹、.duckdb 文件或 postgresql:// 连接串")
+    p.add_argument("--schema", help="DuckDB/PostgreSQL 中登记表所在的模式（默认 main / public）")
+    p.add_argument("--engine", choices=ENGINES, default=None, help="测算引擎（默认：duckdb，未安装时为 reference）")
+    p.add_argument("--as-of", type=date.fromisoformat, default=None, help="测算基准日 YYYY-MM-DD（默认今天）")
+    p.add_argument("--out", type=Path, default=None, help="结果文件：.xlsx、.parquet 或 .csv")
+    p.add_argument("--memory-limit", default=None, help="DuckDB/Spark 内存上限，如 4GB")
+    p.add_argument("--json", action="store_true", help="以JSON输出汇总")
+
+
+# --- template and synth -----------------------------------------------------------
+
+
+def cmd_template(args: argparse.Namespace, eng: Engine) -> int:
+    from .template import write_template
+
+    write_template(args.out, eng.catalogue)
+    print(f"已生成登记表模板：{args.out}（工作表：企业、事项、资质、已获奖补、说明）")
+    return 0
+
+
+def cmd_synth(args: argparse.Namespace, eng: Engine) -> int:
+    from .synth import synth
+
+    if args.enterprises < 1:
+        raise InputError("--enterprises 应为正整数")
+    stats = synth(args.out, eng.library, eng.catalogue, args.enterprises, args.seed, args.events_per_enterprise)
+    print(f"已生成模拟登记表：{args.out}（企业{stats['enterprises']:,}家，事项{stats['events']:,}条，资质{stats['qualifications']:,}条，已获奖补{stats['prior_awards']:,}条）")
+    return 0
+
+
+# --- the reference engine over a register --------------------------------------------
+
+
+def _value(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return Fraction(v)
+    if isinstance(v, list):
+        return tuple(v)
+    return v
+
+
+def scenarios(register: Register, as_of: date | None) -> Iterator[Scenario]:
+    """One scenario per valid enterprise row, from the canonical tables."""
+    from huiqi.core.scenario import Enterprise, Event, PriorAward, Qualification, Scenario
+
+    t = register.tables
+    events: dict[str, list[Event]] = defaultdict(list)
+    for row in t["events"].to_pylist():
+        facts = {k: _value(v) for k, v in row.items() if k not in ("credit_code", "event_id", "kind", "date") and v is not None}
+        events[row["credit_code"]].append(Event(id=row["event_id"], kind=row["kind"], date=row["date"], facts=facts))
+    quals: dict[str, list[Qualification]] = defaultdict(list)
+    for row in t["qualifications"].to_pylist():
+        quals[row["credit_code"]].append(Qualification(title=row["title"], since=row["since"], level=row["level"], until=row["until"]))
+    priors: dict[str, list[PriorAward]] = defaultdict(list)
+    for row in t["prior_awards"].to_pylist():
+        priors[row["credit_code"]].append(
+            PriorAward(
+                amount_fen=row["amount_fen"],
+                year=row["year"],
+                level=row["level"],
+                document=row["document"] or "",
+                benefit=row["benefit"],
+                event=row["event"],
+                key=row["key"],
+            )
+        )
+    core = ("credit_code", "name", "kind", "region", "town")
+    for batch in t["enterprises"].to_batches(8192):
+        for row in batch.to_pylist():
+            code = row["credit_code"]
+            ent = Enterprise(
+                credit_code=code,
+                name=row["name"],
+                kind=row["kind"] or "企业",
+                region=row["region"],
+                town=row["town"],
+                facts={k: _value(v) for k, v in row.items() if k not in core and v is not None},
+                qualifications=tuple(quals.get(code, ())),
+            )
+            yield Scenario(enterprise=ent, events=tuple(events.get(code, ())), prior_awards=tuple(priors.get(code, ())), as_of=as_of)
+
+
+_CODES = (
+    ("不在《", "not_in_force"),
+    ("主体类型", "applicant_kind"),
+    ("同一事项（", "exclusive"),
+    ("按就高不重复", "exclusive_prior"),
+    ("已奖励一次", "once_per_key"),
+    ("额度已用尽", "cap_exhausted"),
+    ("最多", "max_years"),
+)
+
+
+def reason_code(text: str) -> str:
+    """A short code for a reason line (the reference evaluator gives text only)."""
+    return next((code for needle, code in _CODES if needle in text), "condition")
+
+
+def _award_row(a: Award, scenario: Scenario) -> dict[str, Any]:
+    ent = scenario.enterprise
+    money = a.is_money
+    granted = a.status == "granted"
+    return {
+        "credit_code": ent.credit_code,
+        "name": ent.name,
+        "region": ent.region,
+        "town": ent.town,
+        "document": a.document.id,
+        "document_short": a.document.short,
+        "article": a.benefit.article,
+        "benefit": a.benefit.id,
+        "benefit_title": a.benefit.title,
+        "department": "、".join(a.benefit.department),
+        "event_id": a.event.id if a.event else None,
+        "event_kind": a.event.kind if a.event else None,
+        "event_date": a.event.date if a.event else None,
+        "status": a.status,
+        "nature": a.nature.value if granted else None,
+        "is_money": money,
+        "min_fen": a.low if money and granted else None,
+        "max_fen": a.high if money and granted else None,
+        "reason_codes": "；".join(reason_code(r.text) for r in a.reasons),
+        "reasons": "；".join(r.text for r in a.reasons) or "；".join(s.text for s in a.steps),
+    }
+
+
+def reference_results(
+    eng: Engine, register: Register, as_of: date | None, progress: Callable[[int], None] | None = None
+) -> tuple[Any, Any, list[Evaluation] | None]:
+    """Evaluate every enterprise with the reference evaluator; results and payer tables."""
+    import pyarrow as pa  # type: ignore[import-untyped]
+
+    from huiqi.core.evaluator import evaluate
+
+    from .io_write import PAYER_SCHEMA, RESULT_SCHEMA
+
+    rows: list[dict[str, Any]] = []
+    payer_rows: list[dict[str, Any]] = []
+    for sc in scenarios(register, as_of):
+        ev = evaluate(eng.library, eng.catalogue, sc)
+        for a in (*ev.awards, *ev.set_aside, *ev.near_misses):
+            rows.append(_award_row(a, sc))
+        for a in ev.awards:
+            for part in a.payers:
+                payer_rows.append(
+                    {
+                        "credit_code": sc.enterprise.credit_code,
+                        "town": sc.enterprise.town,
+                        "benefit": a.benefit.id,
+                        "event_id": a.event.id if a.event else None,
+                        "role": part.role,
+                        "payer": part.payer,
+                        "min_fen": part.low,
+                        "max_fen": part.high,
+                    }
+                )
+        if progress is not None:
+            progress(1)
+    return pa.Table.from_pylist(rows, schema=RESULT_SCHEMA), pa.Table.from_pylist(payer_rows, schema=PAYER_SCHEMA), None
+
+
+def _backend_available(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(f"huiqi.batch.{name}") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def backend_results(engine_name: str, eng: Engine, register: Register, as_of: date, memory_limit: str | None) -> tuple[Any, Any]:
+    """Dispatch to the compiled backend (huiqi.batch.duck / huiqi.batch.spark)."""
+    import importlib
+
+    if not _backend_available(engine_name if engine_name != "duckdb" else "duck"):
+        raise InputError(f"测算引擎“{engine_name}”尚不可用；请使用 --engine reference")
+    try:
+        compiler: Any = importlib.import_module("huiqi.batch.compiler")
+        backend: Any = importlib.import_module("huiqi.batch.duck" if engine_name == "duckdb" else "huiqi.batch.spark")
+    except ImportError as exc:
+        raise InputError(f"测算引擎“{engine_name}”无法加载：{exc}；请使用 --engine reference") from None
+    plan = compiler.compile_library(eng.library, eng.catalogue)
+    if engine_name == "duckdb":
+        import duckdb
+
+        con = duckdb.connect()
+        out = backend.run(plan, con, register.tables, as_of, memory_limit=memory_limit)
+    else:
+        out = backend.run(plan, register.tables, as_of, memory_limit=memory_limit)
+    return out.results, out.payers
+
+
+# --- the batch command ---------------------------------------------------------------------
+
+
+def cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
+    from .io_read import read_register
+    from .io_write import summarise, write_results
+    from .progress import Progress
+
+    engine_name = args.engine or ("duckdb" if _backend_available("duck") else "reference")
+    as_of = args.as_of or date.today()
+    started = time.monotonic()
+    with Progress("读取校验") as bar:
+        register = read_register(args.register, eng.catalogue, args.schema, progress=bar.update)
+    read_s = time.monotonic() - started
+    n_ent = register.tables["enterprises"].num_rows
+    n_ev = register.tables["events"].num_rows
+    t0 = time.monotonic()
+    if engine_name == "reference":
+        with Progress("测算", n_ent) as bar:
+            results, payers, _ = reference_results(eng, register, as_of, bar.update)
+    else:
+        results, payers = backend_results(engine_name, eng, register, as_of, args.memory_limit)
+    eval_s = time.monotonic() - t0
+    summary = summarise(results, payers, n_ent, n_ev)
+    written = write_results(args.out, register, results, payers, summary) if args.out else []
+    if args.json:
+        print(json.dumps(_summary_dict(register, summary, engine_name, as_of, written, read_s, eval_s), ensure_ascii=False, indent=2))
+    else:
+        print(_summary_text(register, summary, engine_name, as_of, written, read_s, eval_s))
+    return 0
+
+
+def _summary_dict(register: Register, summary: Any, engine_name: str, as_of: date, written: list[Path], read_s: float, eval_s: float) -> dict[str, Any]:
+    return {
+        "register": register.source,
+        "engine": engine_name,
+        "as_of": as_of.isoformat(),
+        "rows": {k: {"read": c.read, "rejected": c.rejected, "accepted": c.accepted} for k, c in register.counts.items()},
+        "rows_read": register.rows_read,
+        "rows_rejected": register.rows_rejected,
+        "enterprises_evaluated": summary.enterprises_evaluated,
+        "events_evaluated": summary.events_evaluated,
+        "results": summary.status,
+        "total": summary.total.to_dict(),
+        "by": {dim: {k: t.to_dict() for k, t in v.items()} for dim, v in summary.by.items()},
+        "errors": [e.to_dict() for e in register.errors],
+        "errors_not_listed": register.errors_dropped,
+        "written": [str(p) for p in written],
+        "seconds": {"read": round(read_s, 3), "evaluate": round(eval_s, 3)},
+    }
+
+
+def _summary_text(register: Register, summary: Any, engine_name: str, as_of: date, written: list[Path], read_s: float, eval_s: float) -> str:
+    from .io_read import SHEET_LABEL
+    from .io_write import STATUS_LABELS, yuan
+
+    lines = [f"登记表：{register.source}（引擎：{engine_name}，基准日：{as_of}）"]
+    for key, c in register.counts.items():
+        if c.read or key in ("enterprises", "events"):
+            lines.append(f"  {SHEET_LABEL[key]}：读取{c.read:,}行，拒绝{c.rejected:,}行，有效{c.accepted:,}行")
+    lines.append(f"合计读取{register.rows_read:,}行，拒绝{register.rows_rejected:,}行；测算企业{summary.enterprises_evaluated:,}家、事项{summary.events_evaluated:,}条")
+    if register.errors:
+        lines.append(f"问题（{len(register.errors) + register.errors_dropped:,}处）：")
+        for e in register.errors[:20]:
+            lines.append(f"  - {e.message()}")
+        more = len(register.errors) + register.errors_dropped - 20
+        if more > 0:
+            lines.append(f"  …… 另有{more:,}处，见结果文件“问题”工作表" + ("" if written else "（使用 --out 输出）"))
+    status = "，".join(f"{STATUS_LABELS.get(k, k)}{v:,}项" for k, v in sorted(summary.status.items()))
+    lines.append(f"结果：{status or '无'}；有可享受项的企业{summary.enterprises_with_awards:,}家")
+    t = summary.total
+    extra = f"（另有{t.unbounded}项不设上限）" if t.unbounded else ""
+    lines.append(f"可享受资金合计：最低{yuan(t.min_fen)}元，最高{yuan(t.max_fen)}元{extra}")
+    if summary.by["payer"]:
+        lines.append("按出资方：")
+        for payer, pt in sorted(summary.by["payer"].items(), key=lambda kv: -kv[1].max_fen):
+            lines.append(f"  {payer}：{pt.count:,}项，最低{yuan(pt.min_fen)}元，最高{yuan(pt.max_fen)}元")
+    if written:
+        lines.append("已写出：" + "、".join(str(p) for p in written))
+    lines.append(f"用时：读取校验{read_s:.1f}秒，测算{eval_s:.1f}秒")
+    return "\n".join(lines)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Engine], int]] = {
+    "template": cmd_template,
+    "synth": cmd_synth,
+    "batch": cmd_batch,
+}

@@ -1,0 +1,787 @@
+"""Registers in: enterprises, events, qualifications and prior awards from
+Excel, CSV, Parquet, DuckDB or PostgreSQL, validated cell by cell with the
+fact catalogue, out as the four canonical tables (pyarrow).
+
+Every cell goes through :func:`huiqi.core.facts.convert`, so a register is
+checked exactly like a scenario.  A bad row is reported with file, sheet, row,
+column (the Chinese header), value and what is expected; it is left out and
+counted, and the good rows go on.  See ``docs/registers.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa  # type: ignore[import-untyped]
+
+from huiqi.core.facts import LEVEL_VALUES, Catalogue, FieldSpec, convert
+from huiqi.core.scenario import Value
+from huiqi.service import InputError
+
+__all__ = [
+    "SHEETS",
+    "Column",
+    "Register",
+    "RegisterError",
+    "RegisterLayout",
+    "RowError",
+    "canonical_schemas",
+    "layout",
+    "read_register",
+    "read_rows",
+]
+
+# Sheet (Excel), file stem (CSV/Parquet) and table (DuckDB/PostgreSQL) names.
+SHEETS: dict[str, tuple[str, ...]] = {
+    "enterprises": ("企业", "enterprises"),
+    "events": ("事项", "events"),
+    "qualifications": ("资质", "qualifications"),
+    "prior_awards": ("已获奖补", "prior_awards"),
+}
+SHEET_LABEL = {k: v[0] for k, v in SHEETS.items()}
+LEVEL_LABELS = {"national": "国家级", "province": "省级", "city": "市级", "district": "区级"}
+SCALE = 10  # decimal places kept for numbers and rates: DECIMAL(38,10)
+MAX_ERRORS_KEPT = 100_000
+
+
+class RegisterError(InputError):
+    """A register that cannot be read at all (missing file, no 企业 sheet …)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One register column: the canonical name, its Chinese header and how to read it."""
+
+    name: str
+    header: str
+    spec: FieldSpec
+    aliases: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()  # event kinds using it (events sheet only)
+    specs: Mapping[str, FieldSpec] = field(default_factory=dict)  # per event kind
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterLayout:
+    """The register's columns per sheet, derived from the catalogue."""
+
+    sheets: dict[str, tuple[Column, ...]]
+
+    def lookup(self, sheet: str) -> dict[str, tuple[Column, str | None]]:
+        """Header text (any accepted spelling) → column and the money unit the header names."""
+        out: dict[str, tuple[Column, str | None]] = {}
+        for col in self.sheets[sheet]:
+            for alias in (col.header, col.name, *col.aliases):
+                out[_norm_header(alias)] = (col, None)
+            if col.spec.type == "money":
+                for label in {col.header.split("（")[0], *col.aliases}:
+                    for unit in ("元", "万元", "亿元"):
+                        out[_norm_header(f"{label}（{unit}）")] = (col, unit)
+        return out
+
+
+def _norm_header(text: str) -> str:
+    return str(text).strip().replace("(", "（").replace(")", "）").replace(" ", "").replace("\u3000", "").lower()
+
+
+def _spec(name: str, label: str, type_: str, **kw: Any) -> FieldSpec:
+    return FieldSpec(name=name, label=label, type=type_, **kw)
+
+
+def _header(label: str, spec: FieldSpec) -> str:
+    return f"{label}（{spec.unit}）" if spec.unit and spec.type in ("money", "number") else label
+
+
+def layout(catalogue: Catalogue) -> RegisterLayout:
+    """The register layout for a catalogue (headers, aliases, types)."""
+    credit = catalogue.enterprise.get("credit_code") or _spec("credit_code", "统一社会信用代码", "credit_code", required=True)
+    ent: list[Column] = []
+    for name, spec in catalogue.enterprise.items():
+        aliases: tuple[str, ...] = ("企业名称", "单位名称") if name == "name" else ()
+        if name == "region":
+            aliases = ("行政区划代码", "注册地")
+        if name == "town":
+            aliases = ("所在镇", "镇（街道）", "属地")
+        ent.append(Column(name, _header(spec.label, spec), spec, aliases))
+
+    ev: list[Column] = [
+        Column("credit_code", credit.label, credit, ("企业统一社会信用代码",)),
+        Column("event_id", "事项编号", _spec("event_id", "事项编号", "text"), ("id",)),
+        Column("kind", "事项类型", _spec("kind", "事项类型", "text", required=True)),
+        Column("date", "发生日期", _spec("date", "发生日期", "date", required=True), ("日期",)),
+    ]
+    merged: dict[str, dict[str, FieldSpec]] = {}
+    for kind_name, kind in catalogue.events.items():
+        for fname, spec in kind.fields.items():
+            merged.setdefault(fname, {})[kind_name] = spec
+    for fname, per_kind in merged.items():
+        specs = list(per_kind.values())
+        first = specs[0]
+        types = {s.type for s in specs}
+        if len(types) > 1:
+            raise RegisterError(f"事实目录中事项字段“{fname}”在不同事项类型中的类型不一致：{'、'.join(sorted(types))}")
+        labels = list(dict.fromkeys(s.label for s in specs))
+        values = tuple(dict.fromkeys(v for s in specs for v in s.values))
+        union = dataclasses.replace(first, label="／".join(labels), values=values, required=False, default=None)
+        ev.append(
+            Column(
+                fname,
+                _header("／".join(labels), first),
+                union,
+                tuple(labels) + tuple(_header(lb, first) for lb in labels),
+                tuple(per_kind),
+                per_kind,
+            )
+        )
+
+    qual = [
+        Column("credit_code", credit.label, credit),
+        Column("title", "资质名称", _spec("title", "资质名称", "text", required=True), ("称号",)),
+        Column("level", "级别", _spec("level", "级别", "text")),
+        Column("since", "获得日期", _spec("since", "获得日期", "date", required=True), ("认定日期",)),
+        Column("until", "有效期至", _spec("until", "有效期至", "date"), ("截止日期",)),
+    ]
+    prior = [
+        Column("credit_code", credit.label, credit),
+        Column("amount", "金额（元）", _spec("amount", "金额", "money", unit="元", required=True), ("金额",)),
+        Column("year", "年度", _spec("year", "年度", "integer", required=True, minimum=Fraction(1990), maximum=Fraction(2100))),
+        Column(
+            "level",
+            "层级",
+            _spec("level", "层级", "enum", values=tuple(LEVEL_LABELS.values()) + LEVEL_VALUES, required=True),
+        ),
+        Column("document", "政策文件", _spec("document", "政策文件", "text")),
+        Column("benefit", "奖补项编号", _spec("benefit", "奖补项编号", "text")),
+        Column("event", "事项编号", _spec("event", "事项编号", "text")),
+        Column("key", "标识（型号、产品等）", _spec("key", "标识", "text"), ("标识",)),
+    ]
+    return RegisterLayout({"enterprises": tuple(ent), "events": tuple(ev), "qualifications": tuple(qual), "prior_awards": tuple(prior)})
+
+
+# --- canonical tables ----------------------------------------------------------
+
+
+def canonical_schemas(catalogue: Catalogue) -> dict[str, pa.Schema]:
+    """The four canonical tables, as agreed with the compiled backend (:mod:`huiqi.batch.layout`)."""
+    from .layout import arrow_schema
+    from .layout import layout as canonical_layout
+
+    lay = canonical_layout(catalogue)
+    return {name: arrow_schema(lay.table(name)) for name in SHEETS}
+
+
+def _to_arrow(value: Value | None, type_: str) -> Any:
+    if value is None:
+        return None
+    if type_ in ("number", "rate") and isinstance(value, Fraction):
+        scaled = value * 10**SCALE
+        return Decimal(int(scaled)).scaleb(-SCALE)
+    if type_ == "enum_list" and isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+# --- errors and results ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One bad cell or row: where it is, the value found and what is expected."""
+
+    file: str
+    sheet: str
+    row: int
+    column: str
+    value: object
+    expected: str
+    rejected: bool = True  # False: a column-level notice that rejects no row
+
+    def message(self) -> str:
+        shown = "（未填写）" if self.value is None or self.value == "" else f"“{self.value}”"
+        col = f"“{self.column}”列" if self.column else ""
+        where = f"{self.file}［{self.sheet}］第{self.row}行" if self.row else f"{self.file}［{self.sheet}］"
+        return f"{where}{col}：{shown} —— {self.expected}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "value": None if self.value is None else str(self.value),
+            "expected": self.expected,
+            "rejected": self.rejected,
+        }
+
+
+@dataclass(slots=True)
+class Counts:
+    read: int = 0
+    rejected: int = 0
+
+    @property
+    def accepted(self) -> int:
+        return self.read - self.rejected
+
+
+@dataclass(slots=True)
+class Register:
+    """The validated register: canonical tables, errors and counts per sheet."""
+
+    source: str
+    tables: dict[str, pa.Table]
+    errors: list[RowError]
+    counts: dict[str, Counts]
+    errors_dropped: int = 0
+
+    @property
+    def rows_read(self) -> int:
+        return sum(c.read for c in self.counts.values())
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(c.rejected for c in self.counts.values())
+
+
+# --- raw rows from each format ------------------------------------------------------
+
+
+@dataclass(slots=True)
+class RawSheet:
+    """Rows of one sheet: the file shown in errors, the header and rows with their row number."""
+
+    file: str
+    sheet: str
+    header: list[str]
+    rows: Iterator[tuple[int, Sequence[Any]]]
+
+
+Opener = Callable[[], Iterator[RawSheet]]
+
+
+def _xlsx(path: Path) -> Iterator[RawSheet]:
+    from openpyxl import load_workbook  # type: ignore[import-untyped]
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise RegisterError(f"无法读取Excel文件{path}：{exc}") from None
+    try:
+        names = {n.strip(): n for n in wb.sheetnames}
+        for key, aliases in SHEETS.items():
+            sheet_name = next((names[a] for a in aliases if a in names), None)
+            if sheet_name is None:
+                if key == "enterprises":
+                    raise RegisterError(f"{path}：找不到“企业”工作表（现有：{'、'.join(wb.sheetnames)}）")
+                continue
+            ws = wb[sheet_name]
+            it = ws.iter_rows(values_only=True)
+            header_row = next(it, None)
+            if header_row is None:
+                continue
+            header = ["" if h is None else str(h) for h in header_row]
+
+            def rows(it: Iterator[tuple[Any, ...]] = it) -> Iterator[tuple[int, Sequence[Any]]]:
+                for n, row in enumerate(it, start=2):
+                    if any(v is not None and str(v).strip() for v in row):
+                        yield n, row
+
+            yield RawSheet(path.name, sheet_name, header, rows())
+    finally:
+        wb.close()
+
+
+def _csv_file(path: Path, sheet: str) -> RawSheet:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = path.read_text(encoding=encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise RegisterError(f"{path}：无法识别文件编码（应为UTF-8或GB18030）")
+    reader = csv.reader(text.splitlines())
+    header = next(reader, [])
+
+    def rows() -> Iterator[tuple[int, Sequence[Any]]]:
+        for n, row in enumerate(reader, start=2):
+            if any(cell.strip() for cell in row):
+                yield n, row
+
+    return RawSheet(path.name, sheet, header, rows())
+
+
+def _find_files(folder: Path, suffix: str) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for key, aliases in SHEETS.items():
+        for a in aliases:
+            p = folder / f"{a}{suffix}"
+            if p.exists():
+                found[key] = p
+                break
+    if "enterprises" not in found:
+        raise RegisterError(f"{folder}：找不到企业表（应有 enterprises{suffix} 或 企业{suffix}）")
+    return found
+
+
+def _csv(folder: Path) -> Iterator[RawSheet]:
+    for key, path in _find_files(folder, ".csv").items():
+        yield _csv_file(path, SHEET_LABEL[key])
+
+
+def _arrow_rows(batches: Iterable[pa.RecordBatch], start: int = 2) -> Iterator[tuple[int, Sequence[Any]]]:
+    n = start
+    for batch in batches:
+        cols = [c.to_pylist() for c in batch.columns]
+        for values in zip(*cols, strict=True):
+            yield n, values
+            n += 1
+
+
+def _parquet(folder: Path) -> Iterator[RawSheet]:
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+    for key, path in _find_files(folder, ".parquet").items():
+        try:
+            pf = pq.ParquetFile(path)
+        except Exception as exc:
+            raise RegisterError(f"无法读取Parquet文件{path}：{exc}") from None
+        header = list(pf.schema_arrow.names)
+        # Parquet has no header row: row numbers count data rows from 1.
+        yield RawSheet(path.name, SHEET_LABEL[key], header, _arrow_rows(pf.iter_batches(batch_size=65_536), start=1))
+
+
+def _duckdb(path: Path, schema: str | None) -> Iterator[RawSheet]:
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except Exception as exc:
+        raise RegisterError(f"无法打开DuckDB文件{path}：{exc}") from None
+    try:
+        sch = schema or "main"
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [sch]).fetchall()}
+        for key, aliases in SHEETS.items():
+            name = next((a for a in aliases if a in tables), None)
+            if name is None:
+                if key == "enterprises":
+                    raise RegisterError(f"{path}：模式{sch}中找不到企业表（enterprises 或 企业）")
+                continue
+            rel = con.sql(f'SELECT * FROM "{sch}"."{name}"')
+            header = list(rel.columns)
+            reader = rel.to_arrow_reader(65_536)
+            yield RawSheet(path.name, f"{sch}.{name}", header, _arrow_rows(reader, start=1))
+    finally:
+        con.close()
+
+
+def _postgres(dsn: str, schema: str | None) -> Iterator[RawSheet]:
+    import psycopg
+
+    try:
+        conn = psycopg.connect(dsn)
+    except Exception as exc:
+        raise RegisterError(f"无法连接PostgreSQL（{_hide_password(dsn)}）：{exc}") from None
+    sch = schema or "public"
+    shown = _hide_password(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", [sch])
+            tables = {r[0] for r in cur.fetchall()}
+        for key, aliases in SHEETS.items():
+            name = next((a for a in aliases if a in tables), None)
+            if name is None:
+                if key == "enterprises":
+                    raise RegisterError(f"{shown}：模式{sch}中找不到企业表（enterprises 或 企业）")
+                continue
+            cur = conn.cursor(name=f"huiqi_{key}")
+            cur.itersize = 10_000
+            cur.execute(f'SELECT * FROM "{sch}"."{name}"'.encode())
+            first = cur.fetchmany(1)
+            header = [d.name for d in cur.description or ()]
+
+            def rows(cur: Any = cur, first: list[Any] = first) -> Iterator[tuple[int, Sequence[Any]]]:
+                n = 1
+                for row in first:
+                    yield n, row
+                    n += 1
+                for row in cur:
+                    yield n, row
+                    n += 1
+                cur.close()
+
+            yield RawSheet(shown, f"{sch}.{name}", header, rows())
+    finally:
+        conn.close()
+
+
+def _hide_password(dsn: str) -> str:
+    return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", dsn)
+
+
+def read_rows(source: str | Path, schema: str | None = None) -> tuple[str, Iterator[RawSheet]]:
+    """The raw sheets of a register in any supported format."""
+    text = str(source)
+    if text.startswith(("postgresql://", "postgres://")):
+        return _hide_password(text), _postgres(text, schema)
+    path = Path(text)
+    if not path.exists():
+        raise RegisterError(f"找不到登记表：{path}")
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        if any(path.glob("*.parquet")):
+            return str(path), _parquet(path)
+        if any(path.glob("*.csv")):
+            return str(path), _csv(path)
+        raise RegisterError(f"{path}：文件夹中没有CSV或Parquet登记表")
+    if suffix in (".xlsx", ".xlsm"):
+        return str(path), _xlsx(path)
+    if suffix == ".csv":
+        return str(path.parent), _csv(path.parent)
+    if suffix == ".parquet":
+        return str(path.parent), _parquet(path.parent)
+    if suffix in (".duckdb", ".db"):
+        return str(path), _duckdb(path, schema)
+    if suffix == ".xls":
+        raise RegisterError(f"{path}：不支持旧版.xls格式，请在Excel中另存为.xlsx")
+    raise RegisterError(f"{path}：无法识别的登记表格式（支持.xlsx、CSV或Parquet文件夹、.duckdb、postgresql://）")
+
+
+# --- validation -----------------------------------------------------------------------
+
+
+def _plain(value: Any, type_: str) -> Any:
+    """A cell as convert expects it: blanks → None, integral floats in code columns → int, 2025/9/15 → ISO."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if value == "":
+            return None
+        if type_ == "date":
+            m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", value)
+            if m:
+                return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+        return value
+    if isinstance(value, float) and type_ in ("text", "enum", "region", "town", "credit_code", "integer") and value.is_integer():
+        return int(value)
+    if isinstance(value, datetime) and type_ == "date":
+        return value.date()
+    if isinstance(value, Decimal) and type_ in ("text", "enum", "region", "town") and value == value.to_integral_value():
+        return int(value)
+    if isinstance(value, float) and type_ in ("number", "rate"):
+        return Decimal(repr(value))
+    return value
+
+
+def _check(spec: FieldSpec, value: Any, region: str | None, unit: str | None) -> Value:
+    if unit is not None and spec.type == "money" and unit != spec.unit:
+        spec = dataclasses.replace(spec, unit=unit)
+    if spec.type == "date" and not isinstance(value, (date, str)):
+        raise ValueError(f"不是有效日期；应为{spec.expected()}")
+    out = convert(spec, value, region)
+    if isinstance(out, Fraction) and (out * 10**SCALE).denominator != 1:
+        raise ValueError(f"小数位数过多（最多{SCALE}位）")
+    return out
+
+
+class _Sheet:
+    """Header resolution for one raw sheet."""
+
+    def __init__(self, raw: RawSheet, key: str, lay: RegisterLayout, errors: list[RowError]) -> None:
+        self.raw = raw
+        self.key = key
+        self.layout_columns = lay.sheets[key]
+        lookup = lay.lookup(key)
+        self.columns: list[tuple[int, Column, str | None, str]] = []
+        seen: set[str] = set()
+        for i, h in enumerate(raw.header):
+            if not str(h).strip():
+                continue
+            hit = lookup.get(_norm_header(h))
+            if hit is None:
+                known = "、".join(c.header for c in lay.sheets[key])
+                errors.append(RowError(raw.file, raw.sheet, 1, str(h), h, f"未知的列，已忽略本列；可用列：{known}", rejected=False))
+                continue
+            col, unit = hit
+            if col.name in seen:
+                errors.append(RowError(raw.file, raw.sheet, 1, str(h), h, "与前面的列重复，已忽略本列", rejected=False))
+                continue
+            seen.add(col.name)
+            self.columns.append((i, col, unit, str(h)))
+        for col in lay.sheets[key]:
+            if col.spec.required and col.name not in seen:
+                errors.append(RowError(raw.file, raw.sheet, 1, col.header, None, "缺少必填列", rejected=False))
+
+    def header_for(self, name: str) -> str:
+        """The header shown for a column: as written in the file, else the template's."""
+        found = next((h for _, c, _, h in self.columns if c.name == name), None)
+        if found is not None:
+            return found
+        return next((c.header for c in self.layout_columns if c.name == name), name)
+
+    def cells(self, row: Sequence[Any]) -> Iterator[tuple[Column, str | None, str, Any]]:
+        for i, col, unit, header in self.columns:
+            value = row[i] if i < len(row) else None
+            yield col, unit, header, _plain(value, col.spec.type)
+
+
+class _Builder:
+    """Column lists for one canonical table, flushed to record batches."""
+
+    def __init__(self, schema: pa.Schema) -> None:
+        self.schema = schema
+        self.cols: dict[str, list[Any]] = {n: [] for n in schema.names}
+        self.types = {f.name: f.type for f in schema}
+        self.batches: list[pa.RecordBatch] = []
+        self.n = 0
+
+    def add(self, values: Mapping[str, Any]) -> None:
+        for name, col in self.cols.items():
+            col.append(values.get(name))
+        self.n += 1
+        if self.n >= 65_536:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.n:
+            arrays = [pa.array(self.cols[f.name], type=f.type) for f in self.schema]
+            self.batches.append(pa.RecordBatch.from_arrays(arrays, schema=self.schema))
+            self.cols = {n: [] for n in self.schema.names}
+            self.n = 0
+
+    def table(self) -> pa.Table:
+        self.flush()
+        return pa.Table.from_batches(self.batches, schema=self.schema)
+
+
+def read_register(
+    source: str | Path,
+    catalogue: Catalogue,
+    schema: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Register:
+    """Read and validate a register; bad rows are reported and left out, good rows kept."""
+    shown, sheets = read_rows(source, schema)
+    lay = layout(catalogue)
+    schemas = canonical_schemas(catalogue)
+    errors: list[RowError] = []
+    counts = {k: Counts() for k in SHEETS}
+    builders = {k: _Builder(s) for k, s in schemas.items()}
+    state = _State()
+    raw_by_key: dict[str, RawSheet] = {}
+    for raw in sheets:
+        key = next(k for k, v in SHEETS.items() if raw.sheet.split(".")[-1] in v)
+        raw_by_key[key] = raw
+        sheet = _Sheet(raw, key, lay, errors)
+        validate = {
+            "enterprises": _enterprise_row,
+            "events": _event_row,
+            "qualifications": _qualification_row,
+            "prior_awards": _prior_row,
+        }[key]
+        for n, row in raw.rows:
+            counts[key].read += 1
+            problems: list[RowError] = []
+            out = validate(sheet, n, row, catalogue, state, problems)
+            if problems:
+                counts[key].rejected += 1
+                errors.extend(problems)
+            elif out is not None:
+                builders[key].add(out)
+            if progress is not None and counts[key].read % 4096 == 0:
+                progress(4096)
+    dropped = max(0, len(errors) - MAX_ERRORS_KEPT)
+    return Register(
+        source=shown,
+        tables={k: b.table() for k, b in builders.items()},
+        errors=errors[:MAX_ERRORS_KEPT],
+        counts=counts,
+        errors_dropped=dropped,
+    )
+
+
+@dataclass(slots=True)
+class _State:
+    enterprises: dict[str, int] = field(default_factory=dict)  # credit code → row
+    regions: dict[str, str] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=dict)  # credit code of a rejected enterprise row → row
+    event_ids: dict[tuple[str, str], int] = field(default_factory=dict)  # (credit code, event id) → row
+
+
+def _err(sheet: _Sheet, n: int, column: str, value: Any, expected: str) -> RowError:
+    return RowError(sheet.raw.file, sheet.raw.sheet, n, column, value, expected)
+
+
+def _owner(sheet: _Sheet, n: int, header: str, code: Any, state: _State, problems: list[RowError]) -> None:
+    """The enterprise a row refers to must be in the 企业 sheet (and not rejected)."""
+    if not isinstance(code, str):
+        return
+    if code in state.enterprises:
+        return
+    if code in state.rejected:
+        problems.append(_err(sheet, n, header, code, f"所属企业在“企业”表第{state.rejected[code]}行有误，本行未测算"))
+    else:
+        problems.append(_err(sheet, n, header, code, "“企业”表中没有该统一社会信用代码的企业"))
+
+
+def _enterprise_row(sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, state: _State, problems: list[RowError]) -> dict[str, Any] | None:
+    cells = list(sheet.cells(row))
+    region = next((str(v).strip() for c, _, _, v in cells if c.name == "region" and v is not None), None)
+    out: dict[str, Any] = {}
+    given: set[str] = set()
+    raw_code: Any = None
+    for col, unit, header, value in cells:
+        given.add(col.name)
+        if col.name == "credit_code":
+            raw_code = value
+        if value is None:
+            if col.spec.required:
+                problems.append(_err(sheet, n, header, None, f"必填；应为{col.spec.expected()}"))
+            continue
+        try:
+            out[col.name] = _to_arrow(_check(col.spec, value, region, unit), col.spec.type)
+        except ValueError as exc:
+            problems.append(_err(sheet, n, header, value, str(exc)))
+    for name, spec in cat.enterprise.items():
+        if name not in out and spec.default is not None:
+            out[name] = _to_arrow(convert(spec, spec.default, region), spec.type)
+    code = out.get("credit_code")
+    if isinstance(code, str) and code in state.enterprises:
+        problems.append(_err(sheet, n, sheet.header_for("credit_code"), code, f"统一社会信用代码重复（首次出现于第{state.enterprises[code]}行）"))
+    if problems:
+        key = code if isinstance(code, str) else (str(raw_code).strip().upper() if raw_code is not None else None)
+        if key and key not in state.enterprises:
+            state.rejected.setdefault(key, n)
+        return None
+    assert isinstance(code, str)
+    state.enterprises[code] = n
+    state.regions[code] = str(out.get("region", ""))
+    return out
+
+
+def _event_row(sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, state: _State, problems: list[RowError]) -> dict[str, Any] | None:
+    cells = list(sheet.cells(row))
+    by_name = {c.name: (c, u, h, v) for c, u, h, v in cells}
+    kind_cell = by_name.get("kind")
+    kind_raw = kind_cell[3] if kind_cell else None
+    kind = None
+    if kind_raw is not None:
+        text = str(kind_raw).strip()
+        kind = next((k for k, v in cat.events.items() if text in (k, v.label)), None)
+        if kind is None:
+            known = "、".join(f"{v.label}（{k}）" for k, v in cat.events.items())
+            problems.append(_err(sheet, n, kind_cell[2] if kind_cell else "事项类型", kind_raw, f"未知的事项类型；可用：{known}"))
+    else:
+        problems.append(_err(sheet, n, kind_cell[2] if kind_cell else "事项类型", None, "必填；应为事项类型名称，如“采购”或“purchase”"))
+    out: dict[str, Any] = {"kind": kind}
+    code_cell = by_name.get("credit_code")
+    code: Any = None
+    if code_cell is None or code_cell[3] is None:
+        problems.append(_err(sheet, n, code_cell[2] if code_cell else "统一社会信用代码", None, "必填；应为统一社会信用代码"))
+    else:
+        try:
+            code = _check(code_cell[0].spec, code_cell[3], None, None)
+            out["credit_code"] = code
+            _owner(sheet, n, code_cell[2], code, state, problems)
+        except ValueError as exc:
+            problems.append(_err(sheet, n, code_cell[2], code_cell[3], str(exc)))
+    region = state.regions.get(code) if isinstance(code, str) else None
+    id_cell = by_name.get("event_id")
+    event_id = str(id_cell[3]).strip() if id_cell and id_cell[3] is not None else f"{SHEET_LABEL['events']}{n}"
+    id_key = (str(code), event_id)
+    if id_key in state.event_ids:
+        problems.append(_err(sheet, n, id_cell[2] if id_cell else "事项编号", event_id, f"同一企业的事项编号重复（首次出现于第{state.event_ids[id_key]}行）"))
+    else:
+        state.event_ids[id_key] = n
+    out["event_id"] = event_id
+    date_cell = by_name.get("date")
+    if date_cell is None or date_cell[3] is None:
+        problems.append(_err(sheet, n, date_cell[2] if date_cell else "发生日期", None, "必填；应为有效日期YYYY-MM-DD"))
+    else:
+        try:
+            out["date"] = _check(date_cell[0].spec, date_cell[3], None, None)
+        except ValueError as exc:
+            problems.append(_err(sheet, n, date_cell[2], date_cell[3], str(exc)))
+    kind_spec = cat.events.get(kind) if kind else None
+    for col, unit, header, value in cells:
+        if col.name in ("kind", "credit_code", "event_id", "date"):
+            continue
+        if kind_spec is None:
+            continue
+        spec = kind_spec.fields.get(col.name)
+        if spec is None:
+            if value is not None:
+                users = "、".join(cat.events[k].label for k in col.kinds)
+                problems.append(_err(sheet, n, header, value, f"本列不适用于事项类型“{kind_spec.label}”（用于：{users}），请留空"))
+            continue
+        if value is None:
+            continue
+        try:
+            out[col.name] = _to_arrow(_check(spec, value, region, unit), spec.type)
+        except ValueError as exc:
+            problems.append(_err(sheet, n, header, value, str(exc)))
+    if kind_spec is not None:
+        for name, spec in kind_spec.fields.items():
+            if name in out:
+                continue
+            if spec.required:
+                header = by_name[name][2] if name in by_name else sheet.header_for(name)
+                if not any(p.column == header for p in problems):
+                    problems.append(_err(sheet, n, header, None, f"事项类型“{kind_spec.label}”必填；应为{spec.expected()}"))
+            elif spec.default is not None:
+                out[name] = _to_arrow(convert(spec, spec.default, region), spec.type)
+    return None if problems else out
+
+
+def _qualification_row(sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, state: _State, problems: list[RowError]) -> dict[str, Any] | None:
+    out: dict[str, Any] = {}
+    for col, unit, header, value in sheet.cells(row):
+        if value is None:
+            if col.spec.required:
+                problems.append(_err(sheet, n, header, None, f"必填；应为{col.spec.expected()}"))
+            continue
+        try:
+            v = _check(col.spec, value, None, unit)
+        except ValueError as exc:
+            problems.append(_err(sheet, n, header, value, str(exc)))
+            continue
+        if col.name == "title" and cat.qualification_titles and v not in cat.qualification_titles:
+            shown = "、".join(cat.qualification_titles[:12])
+            problems.append(_err(sheet, n, header, value, f"未知的资质名称；可用：{shown}"))
+            continue
+        if col.name == "credit_code":
+            _owner(sheet, n, header, v, state, problems)
+        out[col.name] = v
+    since, until = out.get("since"), out.get("until")
+    if isinstance(since, date) and isinstance(until, date) and until < since:
+        problems.append(_err(sheet, n, sheet.header_for("until"), until, "有效期至早于获得日期"))
+    return None if problems else out
+
+
+def _prior_row(sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, state: _State, problems: list[RowError]) -> dict[str, Any] | None:
+    out: dict[str, Any] = {}
+    for col, unit, header, value in sheet.cells(row):
+        if value is None:
+            if col.spec.required:
+                problems.append(_err(sheet, n, header, None, f"必填；应为{col.spec.expected()}"))
+            continue
+        try:
+            v = _check(col.spec, value, None, unit)
+        except ValueError as exc:
+            problems.append(_err(sheet, n, header, value, str(exc)))
+            continue
+        if col.name == "level":
+            v = next((k for k, lb in LEVEL_LABELS.items() if lb == v), v)
+        if col.name == "credit_code":
+            _owner(sheet, n, header, v, state, problems)
+        out["amount_fen" if col.name == "amount" else col.name] = v
+    return None if problems else out

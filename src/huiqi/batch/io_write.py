@@ -1,0 +1,313 @@
+"""Results out: one row per enterprise × benefit × event, with summaries by
+document, article, responsible department (责任单位), payer and town, as
+Excel, Parquet or CSV.
+
+Amounts are integer fen inside; on the sheets they are 元 as exact strings
+with two decimals (``"12345.67"``), never floats.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa  # type: ignore[import-untyped]
+
+from huiqi.service import InputError
+
+from .io_read import Register, RowError
+
+__all__ = [
+    "PAYER_SCHEMA",
+    "RESULT_SCHEMA",
+    "STATUS_LABELS",
+    "Summary",
+    "Totals",
+    "summarise",
+    "write_results",
+    "yuan",
+]
+
+RESULT_SCHEMA = pa.schema(
+    [
+        pa.field("credit_code", pa.string()),
+        pa.field("name", pa.string()),
+        pa.field("region", pa.string()),
+        pa.field("town", pa.string()),
+        pa.field("document", pa.string()),
+        pa.field("document_short", pa.string()),
+        pa.field("article", pa.string()),
+        pa.field("benefit", pa.string()),
+        pa.field("benefit_title", pa.string()),
+        pa.field("department", pa.string()),
+        pa.field("event_id", pa.string()),
+        pa.field("event_kind", pa.string()),
+        pa.field("event_date", pa.date32()),
+        pa.field("status", pa.string()),
+        pa.field("nature", pa.string()),
+        pa.field("is_money", pa.bool_()),
+        pa.field("min_fen", pa.int64()),
+        pa.field("max_fen", pa.int64()),  # null: no upper bound (不低于)
+        pa.field("reason_codes", pa.string()),
+        pa.field("reasons", pa.string()),
+    ]
+)
+
+PAYER_SCHEMA = pa.schema(
+    [
+        pa.field("credit_code", pa.string()),
+        pa.field("town", pa.string()),
+        pa.field("benefit", pa.string()),
+        pa.field("event_id", pa.string()),
+        pa.field("role", pa.string()),
+        pa.field("payer", pa.string()),
+        pa.field("min_fen", pa.int64()),
+        pa.field("max_fen", pa.int64()),
+    ]
+)
+
+STATUS_LABELS = {"granted": "可享受", "set_aside": "不重复享受", "near_miss": "未满足条件"}
+NATURE_LABELS = {
+    "exact": "确定金额",
+    "ceiling": "最高限额（经审核确定）",
+    "floor": "不低于",
+    "range": "区间",
+    "none": "未定额支持",
+    "in_kind": "免费服务",
+    "right": "权益（非资金）",
+}
+EXCEL_MAX_ROWS = 1_048_575
+
+
+def yuan(fen: int | None) -> str:
+    """Fen as an exact string of 元 with two decimals: ``1234567`` → ``'12345.67'``."""
+    if fen is None:
+        return ""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}{whole}.{cents:02d}"
+
+
+@dataclass(slots=True)
+class Totals:
+    count: int = 0
+    min_fen: int = 0
+    max_fen: int = 0
+    unbounded: int = 0  # awards without an upper bound (max not summed)
+
+    def add(self, low: int | None, high: int | None) -> None:
+        self.count += 1
+        self.min_fen += low or 0
+        if high is None:
+            self.unbounded += 1
+        else:
+            self.max_fen += high
+
+    def row(self) -> list[Any]:
+        return [self.count, yuan(self.min_fen), yuan(self.max_fen), self.unbounded]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"count": self.count, "min": yuan(self.min_fen), "max": yuan(self.max_fen), "unbounded": self.unbounded}
+
+
+@dataclass(slots=True)
+class Summary:
+    """Totals of granted money awards, by dimension."""
+
+    total: Totals = field(default_factory=Totals)
+    status: dict[str, int] = field(default_factory=dict)
+    enterprises_evaluated: int = 0
+    events_evaluated: int = 0
+    enterprises_with_awards: int = 0
+    by: dict[str, dict[str, Totals]] = field(default_factory=dict)
+
+
+DIMENSIONS = {
+    "document": "按政策文件",
+    "article": "按条款",
+    "department": "按责任单位",
+    "payer": "按出资方",
+    "town": "按镇街",
+}
+
+
+def summarise(results: pa.Table, payers: pa.Table, enterprises: int, events: int) -> Summary:
+    """Totals by document, article, department, payer and town (granted money awards only)."""
+    s = Summary(enterprises_evaluated=enterprises, events_evaluated=events)
+    s.by = {k: {} for k in DIMENSIONS}
+    with_awards: set[str] = set()
+    cols = ["credit_code", "region", "town", "document_short", "article", "benefit_title", "department", "status", "is_money", "min_fen", "max_fen"]
+    for batch in results.select(cols).to_batches(65_536):
+        for code, reg, town, doc, art, title, dept, status, money, low, high in zip(*(c.to_pylist() for c in batch.columns), strict=True):
+            s.status[status] = s.status.get(status, 0) + 1
+            if status != "granted" or not money:
+                continue
+            with_awards.add(code)
+            s.total.add(low, high)
+            keys = {
+                "document": doc,
+                "article": f"{doc} 第{art}条 {title}",
+                "department": dept or "（未注明）",
+                "town": town or f"（{reg}，未填镇街）",
+            }
+            for dim, key in keys.items():
+                s.by[dim].setdefault(key, Totals()).add(low, high)
+    for batch in payers.select(["payer", "min_fen", "max_fen"]).to_batches(65_536):
+        for payer, low, high in zip(*(c.to_pylist() for c in batch.columns), strict=True):
+            s.by["payer"].setdefault(payer, Totals()).add(low, high)
+    s.enterprises_with_awards = len(with_awards)
+    return s
+
+
+RESULT_HEADERS = [
+    "统一社会信用代码",
+    "企业名称",
+    "行政区划代码",
+    "镇（街道、板块）",
+    "政策文件",
+    "条款",
+    "奖补项编号",
+    "奖补项",
+    "责任单位",
+    "事项编号",
+    "事项类型",
+    "发生日期",
+    "状态",
+    "金额性质",
+    "最低（元）",
+    "最高（元）",
+    "原因代码",
+    "原因与说明",
+]
+
+
+def _result_rows(results: pa.Table) -> Iterable[list[Any]]:
+    for batch in results.to_batches(65_536):
+        d = {n: batch.column(n).to_pylist() for n in batch.schema.names}
+        for i in range(batch.num_rows):
+            money = d["is_money"][i]
+            status = d["status"][i]
+            shown = money and status == "granted"
+            yield [
+                d["credit_code"][i],
+                d["name"][i],
+                d["region"][i],
+                d["town"][i] or "",
+                d["document_short"][i],
+                d["article"][i],
+                d["benefit"][i],
+                d["benefit_title"][i],
+                d["department"][i],
+                d["event_id"][i] or "（年度）",
+                d["event_kind"][i] or "",
+                d["event_date"][i].isoformat() if d["event_date"][i] else "",
+                STATUS_LABELS.get(status, status),
+                NATURE_LABELS.get(d["nature"][i] or "", d["nature"][i] or ""),
+                yuan(d["min_fen"][i]) if shown else "",
+                (yuan(d["max_fen"][i]) if d["max_fen"][i] is not None else "不设上限") if shown else "",
+                d["reason_codes"][i] or "",
+                d["reasons"][i] or "",
+            ]
+
+
+TOTAL_HEADERS = ["项数", "合计最低（元）", "合计最高（元）", "其中不设上限项数"]
+ERROR_HEADERS = ["文件", "工作表", "行", "列", "值", "问题", "是否拒绝该行"]
+
+
+def _sheets(register: Register, results: pa.Table, summary: Summary) -> list[tuple[str, list[str], Iterable[list[Any]]]]:
+    def dim(name: str, title: str) -> tuple[str, list[str], Iterable[list[Any]]]:
+        rows = [[k, *t.row()] for k, t in sorted(summary.by[name].items(), key=lambda kv: (-kv[1].max_fen, kv[0]))]
+        return (title, [title.removeprefix("按"), *TOTAL_HEADERS], rows)
+
+    overview: list[list[Any]] = [
+        ["登记表", register.source],
+        *[[f"{label}：读取行数", register.counts[k].read] for k, label in (("enterprises", "企业"), ("events", "事项"), ("qualifications", "资质"), ("prior_awards", "已获奖补"))],
+        *[[f"{label}：拒绝行数", register.counts[k].rejected] for k, label in (("enterprises", "企业"), ("events", "事项"), ("qualifications", "资质"), ("prior_awards", "已获奖补"))],
+        ["测算企业数", summary.enterprises_evaluated],
+        ["测算事项数", summary.events_evaluated],
+        ["有可享受项的企业数", summary.enterprises_with_awards],
+        *[[f"结果行：{STATUS_LABELS.get(k, k)}", v] for k, v in sorted(summary.status.items())],
+        ["可享受资金项数", summary.total.count],
+        ["合计最低（元）", yuan(summary.total.min_fen)],
+        ["合计最高（元）", yuan(summary.total.max_fen)],
+        ["其中不设上限项数", summary.total.unbounded],
+        ["说明", "金额单位为元，精确到分；“最高”为政策上限，实际金额经审核确定；不设上限的项未计入合计最高。"],
+    ]
+
+    def errors(errs: Sequence[RowError]) -> Iterable[list[Any]]:
+        for e in errs:
+            yield [e.file, e.sheet, e.row, e.column, "" if e.value is None else str(e.value), e.expected, "是" if e.rejected else "否（仅提示）"]
+
+    return [
+        ("汇总", ["项目", "值"], overview),
+        ("结果", RESULT_HEADERS, _result_rows(results)),
+        dim("document", "按政策文件"),
+        dim("article", "按条款"),
+        dim("department", "按责任单位"),
+        dim("payer", "按出资方"),
+        dim("town", "按镇街"),
+        ("问题", ERROR_HEADERS, errors(register.errors)),
+    ]
+
+
+def write_results(out: Path, register: Register, results: pa.Table, payers: pa.Table, summary: Summary) -> list[Path]:
+    """Write results and summaries; returns the files written."""
+    suffix = out.suffix.lower()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".xlsx":
+        if results.num_rows > EXCEL_MAX_ROWS:
+            raise InputError(f"结果有{results.num_rows:,}行，超过Excel单表上限{EXCEL_MAX_ROWS:,}行；请改用 --out 结果.parquet 或 .csv")
+        return [_write_xlsx(out, _sheets(register, results, summary))]
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+        pq.write_table(results, out)
+        written = [out]
+        p = out.with_name(f"{out.stem}.payers.parquet")
+        pq.write_table(payers, p)
+        written.append(p)
+        for title, header, rows in _sheets(register, results, summary):
+            if title == "结果":
+                continue
+            written.append(_write_csv(out.with_name(f"{out.stem}.{title}.csv"), header, rows))
+        return written
+    if suffix == ".csv":
+        written = []
+        for title, header, rows in _sheets(register, results, summary):
+            path = out if title == "结果" else out.with_name(f"{out.stem}.{title}.csv")
+            written.append(_write_csv(path, header, rows))
+        return written
+    raise InputError(f"无法识别的结果格式：{out}（支持 .xlsx、.parquet、.csv）")
+
+
+def _write_csv(path: Path, header: list[str], rows: Iterable[list[Any]]) -> Path:
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def _write_xlsx(path: Path, sheets: list[tuple[str, list[str], Iterable[list[Any]]]]) -> Path:
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+    from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
+    from openpyxl.styles import Font  # type: ignore[import-untyped]
+
+    wb = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for title, header, rows in sheets:
+        ws = wb.create_sheet(title)
+        ws.freeze_panes = "A2"
+        cells = []
+        for h in header:
+            c = WriteOnlyCell(ws, value=h)
+            c.font = bold
+            cells.append(c)
+        ws.append(cells)
+        for row in rows:
+            ws.append(row)
+    wb.save(path)
+    return path

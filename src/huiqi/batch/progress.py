@@ -1,0 +1,68 @@
+"""A small progress bar on stderr for long batch runs (no dependency).
+
+It draws only when stderr is a terminal (or ``HUIQI_PROGRESS=1``), at most a
+few times a second, so logs and tests stay clean.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import TextIO
+
+__all__ = ["Progress"]
+
+
+class Progress:
+    """``with Progress("校验", total) as bar: bar.update(n)``; ``total=None`` counts without a bar."""
+
+    def __init__(self, label: str, total: int | None = None, stream: TextIO | None = None, enabled: bool | None = None) -> None:
+        self.label = label
+        self.total = total
+        self.stream = stream if stream is not None else sys.stderr
+        if enabled is None:
+            forced = os.environ.get("HUIQI_PROGRESS")
+            enabled = forced == "1" if forced in ("0", "1") else self.stream.isatty()
+        self.enabled = enabled
+        self.done = 0
+        self.start = time.monotonic()
+        self._last = 0.0
+        self._drawn = False
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        now = time.monotonic()
+        if self.enabled and now - self._last >= 0.2:
+            self._last = now
+            self._draw(now)
+
+    def text(self, now: float | None = None) -> str:
+        elapsed = (now if now is not None else time.monotonic()) - self.start
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        if self.total:
+            frac = min(1.0, self.done / self.total)
+            width = 30
+            filled = int(frac * width)
+            bar = "█" * filled + "░" * (width - filled)
+            eta = (self.total - self.done) / rate if rate > 0 else 0.0
+            return f"{self.label} {bar} {frac * 100:5.1f}% {self.done:,}/{self.total:,} {rate:,.0f}/秒 剩余约{eta:,.0f}秒"
+        return f"{self.label} {self.done:,} 行 {rate:,.0f}/秒 已用{elapsed:,.1f}秒"
+
+    def _draw(self, now: float) -> None:
+        self.stream.write("\r" + self.text(now) + "\x1b[K")
+        self.stream.flush()
+        self._drawn = True
+
+    def close(self) -> None:
+        if self.enabled and self._drawn:
+            self._draw(time.monotonic())
+            self.stream.write("\n")
+            self.stream.flush()
+            self._drawn = False
