@@ -1,0 +1,112 @@
+"""End to end in headless Chromium (Debian's, via Playwright) against ``huiqi serve``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .conftest import ARTIFACTS
+
+pytestmark = pytest.mark.browser
+
+
+def _no_horizontal_scroll(page: Any) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+
+
+def test_calculator_robot_purchase(server: str, page: Any) -> None:
+    page.goto(f"{server}/calc")
+    page.get_by_label("统一社会信用代码").fill("91320506MA1XXXXX09")
+    page.get_by_label("名称", exact=False).first.fill("苏州测试智能装备有限公司")
+    page.locator("#f-ent-region").select_option("320506")
+    page.get_by_label("所在镇（街道、板块）").fill("木渎镇")
+    page.get_by_label("添加事项类型").select_option("purchase")
+    page.get_by_role("button", name="添加事项").click()
+    page.locator("#f-e1-date").fill("2025-06-30")
+    page.locator("#f-e1-category").select_option("机器人产品或服务")
+    page.get_by_label("采购金额（万元）").fill("80")
+    _no_horizontal_scroll(page)
+    page.screenshot(path=str(ARTIFACTS / "calc-form.png"), full_page=True)
+    page.locator("#f-e1-amount").press("Enter")  # keyboard submit
+    page.wait_for_url("**/calc?s=*")
+    award = page.locator("article.award-granted", has_text="购买机器人产品或服务补助")
+    assert "最高4万元" in award.inner_text()
+    assert "木渎镇财政" in award.inner_text()
+    page.wait_for_function("document.querySelector('#chart canvas') !== null")
+    _no_horizontal_scroll(page)
+    page.screenshot(path=str(ARTIFACTS / "calc-result.png"), full_page=True)
+    # the shared link reopens the same calculation
+    link = page.locator("#share-link").input_value()
+    assert link.startswith(server + "/calc?s=")
+    other = page.context.new_page()
+    other.goto(link)
+    assert other.locator("#f-e1-amount").input_value() == "80"
+    assert "最高4万元" in other.locator("#result").inner_text()
+    other.emulate_media(media="print")
+    assert other.locator("#calc-form").is_hidden()
+    other.pdf(path=str(ARTIFACTS / "calc-result-print.pdf"))
+
+
+def test_validation_message_beside_field(server: str, page: Any) -> None:
+    page.goto(f"{server}/calc")
+    page.get_by_label("统一社会信用代码").fill("123")
+    page.get_by_role("button", name="测算", exact=True).click()
+    err = page.locator("#f-ent-credit_code-err")
+    assert "统一社会信用代码" in err.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "calc-errors.png"), full_page=True)
+
+
+def test_benefit_lands_on_its_highlighted_words(server: str, page: Any) -> None:
+    page.goto(f"{server}/policies/wuzhong-2025")
+    _no_horizontal_scroll(page)
+    page.locator('#b-wz-1-robot-purchase a.to-source').click()
+    page.wait_for_function("location.hash === '#src-wz-1-robot-purchase'")
+    active = page.locator("mark.cite.active")
+    assert active.count() >= 1
+    text = "".join(active.all_inner_texts()).replace("\n", "")
+    assert "购买机器人产品或服务超过50万元" in text
+    assert active.first.is_visible()
+    box = active.first.bounding_box()
+    assert box is not None and 0 <= box["y"] <= 900
+    page.screenshot(path=str(ARTIFACTS / "policy-highlight.png"))
+    # and back from the words to the benefit
+    page.locator('a.back[href="#b-wz-1-robot-purchase"]').click()
+    page.wait_for_function("location.hash === '#b-wz-1-robot-purchase'")
+    assert page.locator("#b-wz-1-robot-purchase").is_visible()
+
+
+def test_policy_search(server: str, page: Any) -> None:
+    page.goto(f"{server}/policies")
+    page.get_by_label("关键词").fill("机器人")
+    page.get_by_role("button", name="查询").click()
+    page.wait_for_selector("text=匹配的奖补项")
+    assert page.locator(".benefit-list li").count() >= 1
+    _no_horizontal_scroll(page)
+    page.screenshot(path=str(ARTIFACTS / "policies-search.png"), full_page=True)
+
+
+def test_compare_side_by_side(server: str, page: Any) -> None:
+    import httpx
+
+    scenario = {
+        "enterprise": {"credit_code": "91320506MA1XXXXX09", "name": "对比测试企业", "region": "320506", "town": "木渎镇"},
+        "events": [{"kind": "purchase", "date": "2025-06-30", "category": "机器人产品或服务", "amount": "80万元"}],
+    }
+    sid = httpx.post(f"{server}/api/scenarios", json=scenario).json()["id"]
+    page.goto(f"{server}/compare?s={sid}&region=320506&region=320412")
+    cols = page.locator(".region-col")
+    assert cols.count() == 2
+    assert "吴中区" in cols.nth(0).inner_text() and "最高4万元" in cols.nth(0).inner_text()
+    assert "武进区" in cols.nth(1).inner_text()
+    b0, b1 = cols.nth(0).bounding_box(), cols.nth(1).bounding_box()
+    assert b0 and b1 and b1["x"] > b0["x"] and abs(b1["y"] - b0["y"]) < 2  # side by side
+    _no_horizontal_scroll(page)
+    page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
+
+
+def test_plan_page(server: str, page: Any) -> None:
+    page.goto(f"{server}/plan")
+    assert page.locator("h2", has_text="主要指标").is_visible()
+    _no_horizontal_scroll(page)
+    page.screenshot(path=str(ARTIFACTS / "plan.png"), full_page=True)
