@@ -1,0 +1,118 @@
+"""吴中2025 (policies/wuzhong-2025.yaml): what the worked examples cannot state.
+
+The examples themselves run in ``test_examples.py``.  Here: who pays which
+part of an award under art. 22 (区、镇 4:6, paid out by the town), that every
+article is encoded, and that every benefit of the document is granted by at
+least one worked example and every article has a qualifying example and a
+near-miss.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from huiqi.core.results import Award, Evaluation
+from huiqi.core.text import normalise
+from huiqi.service import engine
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "policies" / "examples" / "wuzhong-2025"
+DOC = "wuzhong-2025"
+WAN = 1_000_000  # fen in 1万元
+
+
+def _evaluate(name: str) -> Evaluation:
+    spec = yaml.safe_load((EXAMPLES / name).read_text(encoding="utf-8"))
+    eng = engine()
+    return eng.evaluate(eng.scenario(spec["scenario"], name))
+
+
+def _award(ev: Evaluation, benefit: str, event: str) -> Award:
+    found = [a for a in ev.awards if a.benefit.id == benefit and a.event is not None and a.event.id == event]
+    assert len(found) == 1, [(a.benefit.id, a.event.id if a.event else None) for a in ev.awards]
+    return found[0]
+
+
+def _payers(award: Award) -> list[tuple[str, str, int, int | None]]:
+    return [(p.role, p.payer, p.low, p.high) for p in award.payers]
+
+
+def test_exact_award_is_split_four_to_six_and_paid_out_by_the_town() -> None:
+    # 省级零碳园区 20万元: 区 4/10 = 8万元, 镇 6/10 = 12万元, 木渎镇兑付.
+    ev = _evaluate("art22-split.yaml")
+    park = _award(ev, "wz-2-zero-carbon-park", "Z1")
+    assert _payers(park) == [
+        ("district", "吴中区财政", 8 * WAN, 8 * WAN),
+        ("town", "木渎镇财政", 12 * WAN, 12 * WAN),
+    ]
+    assert park.disburser == "木渎镇"
+
+
+def test_split_of_an_odd_amount_rounds_the_district_down_and_the_town_takes_the_rest() -> None:
+    # 保费33333.33元 × 25% = 8333.3325元 → 8333.33元 = 833333分;
+    # 区 833333 × 4/10 = 333333.2 → 333333分 (3333.33元); 镇 833333 − 333333 = 500000分 (5000元).
+    ev = _evaluate("art22-split.yaml")
+    insurance = _award(ev, "wz-14-cyber-insurance", "S1")
+    assert (insurance.low, insurance.high) == (0, 833333)
+    assert _payers(insurance) == [
+        ("district", "吴中区财政", 0, 333333),
+        ("town", "木渎镇财政", 0, 500000),
+    ]
+    assert insurance.disburser == "木渎镇"
+    district = ev.by_payer["吴中区财政"]
+    town = ev.by_payer["木渎镇财政"]
+    assert (district.low, district.high) == (8 * WAN, 8 * WAN + 333333)
+    assert (town.low, town.high) == (12 * WAN, 12 * WAN + 500000)
+
+
+def _article_texts() -> dict[str, str]:
+    """The source text cut at the article numbers printed as ``N.`` at a line start."""
+    raw = (ROOT / "policies" / "texts" / "wuzhong-2025-manufacturing-measures.txt").read_text(encoding="utf-8")
+    marks = list(re.finditer(r"^\s*(\d{1,2})\.", raw, re.M))
+    out: dict[str, str] = {}
+    for mark, after in zip(marks, [*marks[1:], None], strict=True):
+        out[mark.group(1)] = normalise(raw[mark.start() : after.start() if after else len(raw)])
+    return out
+
+
+def test_the_source_has_22_articles() -> None:
+    assert list(_article_texts()) == [str(n) for n in range(1, 23)]
+
+
+def test_articles_1_to_20_each_have_a_benefit_and_21_22_are_document_rules() -> None:
+    doc = engine().library.by_id[DOC]
+    articles = {b.article for b in doc.benefits}
+    assert articles == {str(n) for n in range(1, 21)}
+    texts = _article_texts()
+    for benefit in doc.benefits:
+        assert normalise(benefit.cite.quote) in texts[benefit.article], benefit.id
+    # 21: validity and 就高不重复; 22: the 4:6 split paid out by the town.
+    assert normalise(doc.validity_cite.quote) in texts["21"]
+    assert doc.exclusivity and all(normalise(r.cite.quote) in texts["21"] for r in doc.exclusivity)
+    assert doc.funding is not None and normalise(doc.funding.cite.quote) in texts["22"]
+    assert [(s.role, s.weight) for s in doc.funding.shares] == [("district", 4), ("town", 6)]
+    assert doc.funding.disburser == "town"
+
+
+def _expectations() -> dict[str, dict[str, Any]]:
+    return {p.name: yaml.safe_load(p.read_text(encoding="utf-8"))["expect"] for p in sorted(EXAMPLES.glob("art*.yaml"))}
+
+
+def test_every_benefit_is_granted_by_a_worked_example() -> None:
+    doc = engine().library.by_id[DOC]
+    granted = {item["benefit"] for expect in _expectations().values() for item in expect.get("awards", [])}
+    missing = sorted(b.id for b in doc.benefits if b.id not in granted)
+    assert not missing, f"no worked example grants: {missing}"
+
+
+@pytest.mark.parametrize("article", [f"{n:02d}" for n in range(1, 23)])
+def test_every_article_has_a_qualifying_example_and_a_near_miss(article: str) -> None:
+    mine = {name: e for name, e in _expectations().items() if name.startswith(f"art{article}-")}
+    assert mine, f"no worked example art{article}-*.yaml"
+    assert any(e.get("awards") for e in mine.values()), f"art{article}: no qualifying example"
+    assert any(e.get("near_misses") for e in mine.values()), f"art{article}: no near-miss"
