@@ -1,0 +1,111 @@
+"""武进2024: behaviour beyond the worked examples.
+
+Amounts are computed by hand from policies/texts/wujin-2024-manufacturing-measures.txt.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from huiqi.core.results import Award, Evaluation
+from huiqi.service import engine
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "policies" / "examples" / "wujin-2024"
+WAN = 1_000_000  # fen in 1万元
+
+ENTERPRISE = {"credit_code": "91320412MA1WJ00011", "name": "示例武进企业", "region": "320412"}
+
+
+def _evaluate(events: list[dict[str, Any]], prior_awards: list[dict[str, Any]] | None = None) -> Evaluation:
+    eng = engine()
+    raw: dict[str, Any] = {"enterprise": dict(ENTERPRISE), "events": events}
+    if prior_awards:
+        raw["prior_awards"] = prior_awards
+    return eng.evaluate(eng.scenario(raw))
+
+
+def _award(awards: list[Award], benefit: str, event: str) -> Award:
+    found = [a for a in awards if a.benefit.id == benefit and a.event is not None and a.event.id == event]
+    assert len(found) == 1, [(a.benefit.id, a.event.id if a.event else None) for a in awards]
+    return found[0]
+
+
+def _insurance(event_id: str, day: str, premium: str, product: str) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "kind": "insurance",
+        "date": day,
+        "insurance_type": "创新产品首张订单保险",
+        "premium": premium,
+        "product": product,
+        "in_changzhou_catalogue": True,
+    }
+
+
+def test_first_order_premium_capped_per_product_across_events() -> None:
+    # 单个产品最高50万元: A 保费50万元 × 80% = 40万元; A again 20万元 × 80% = 16万元, only 10万元 left;
+    # B 20万元 × 80% = 16万元 is a different product and untouched.
+    ev = _evaluate(
+        [
+            _insurance("I1", "2024-03-01", "50万元", "A"),
+            _insurance("I2", "2024-09-01", "20万元", "A"),
+            _insurance("I3", "2024-10-01", "20万元", "B"),
+        ]
+    )
+    assert _award(ev.awards, "wj-11-first-order-insurance", "I1").high == 40 * WAN
+    second = _award(ev.awards, "wj-11-first-order-insurance", "I2")
+    assert (second.low, second.high) == (0, 10 * WAN)
+    assert any("50万元" in s.text for s in second.steps)
+    assert _award(ev.awards, "wj-11-first-order-insurance", "I3").high == 16 * WAN
+
+
+def test_first_order_premium_cap_counts_prior_award_of_the_same_product() -> None:
+    # 45万元 already paid for product A; 80% of 20万元 = 16万元 → only 5万元 left.
+    ev = _evaluate(
+        [_insurance("I1", "2024-06-01", "20万元", "A")],
+        [{"amount": "45万元", "year": 2023, "level": "district", "benefit": "wj-11-first-order-insurance", "key": "A"}],
+    )
+    assert _award(ev.awards, "wj-11-first-order-insurance", "I1").high == 5 * WAN
+
+
+def test_smart_upgrade_award_states_the_quota_of_20_projects() -> None:
+    ev = _evaluate(
+        [{"id": "P1", "kind": "project", "date": "2024-05-01", "category": "智改数转网联改造",
+          "total_investment": "600万元", "smart_it_investment": "300万元"}]
+    )
+    award = _award(ev.awards, "wj-1-smart-upgrade", "P1")
+    assert (award.low, award.high) == (0, 15 * WAN)
+    assert any("20个" in s.text for s in award.steps), [s.text for s in award.steps]
+
+
+def test_matter_already_supported_case_by_case_is_a_near_miss() -> None:
+    # 注意事项1: 已按“一事一议”享受同类政策扶持的不再重复享受本政策.
+    ev = _evaluate(
+        [{"id": "R1", "kind": "recognition", "date": "2024-05-01", "title": "灯塔工厂", "case_by_case_enjoyed": True}]
+    )
+    assert not [a for a in ev.awards if a.benefit.id == "wj-4-lighthouse"]
+    miss = [a for a in ev.near_misses if a.benefit.id == "wj-4-lighthouse"]
+    assert miss and any("一事一议" in r.text for r in miss[0].reasons)
+
+
+def test_events_outside_2024_get_nothing() -> None:
+    ev = _evaluate([{"id": "R1", "kind": "recognition", "date": "2025-01-02", "title": "灯塔工厂"}])
+    assert not [a for a in ev.awards if a.document.id == "wujin-2024"]
+    miss = [a for a in ev.near_misses if a.benefit.id == "wj-4-lighthouse"]
+    assert miss and any("有效期" in r.text for r in miss[0].reasons)
+
+
+def test_every_benefit_is_granted_by_some_worked_example() -> None:
+    eng = engine()
+    document = eng.library.by_id["wujin-2024"]
+    granted: set[str] = set()
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        listed = {item["benefit"] for item in spec["expect"].get("awards", [])}
+        ev = eng.evaluate(eng.scenario(spec["scenario"], str(path)))
+        granted |= listed & {a.benefit.id for a in ev.awards}
+    missing = sorted(b.id for b in document.benefits if b.id not in granted)
+    assert not missing, f"benefits no worked example grants: {missing}"
