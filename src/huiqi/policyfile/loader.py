@@ -710,10 +710,11 @@ def _kind_of(spec: FieldSpec | None) -> str:
 
 
 _CHINESE_NUMERALS = dict(enumerate("零一二三四五六七八九十"))
+_CHINESE_NUMERALS.update({100: "百", 1000: "千"})  # 参数量超百亿 (苏州2025 八)
 
 
 def _number_in(number: str, quote: str) -> bool:
-    """Whether a number is written in the quote, in digits or as a Chinese numeral (三, 十)."""
+    """Whether a number is written in the quote, in digits or as a Chinese numeral (三, 十, 百)."""
     if not number:
         return True
     normal = normalise(quote)
