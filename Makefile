@@ -15,9 +15,10 @@ setup: $(if $(shell command -v uv 2>/dev/null),,.tools/bin/uv)
 	$(UV) sync --frozen --all-extras --all-groups --quiet
 
 run: setup
-	.venv/bin/huiqi evaluate examples/scenarios/wuzhong-robot-maker.yaml
+	.venv/bin/huiqi serve --host 127.0.0.1 --port 8000
 
-demo: run
+demo: setup
+	.venv/bin/huiqi evaluate examples/scenarios/wuzhong-robot-maker.yaml
 
 system-deps:
 	bash scripts/install-system-deps.sh
