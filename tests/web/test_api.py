@@ -67,7 +67,10 @@ def test_evaluate_bad_input(client: TestClient, body: bytes, ctype: str, status:
 
 
 def test_evaluate_problems_say_where(client: TestClient) -> None:
-    bad = {"enterprise": {**ROBOT["enterprise"], "region": "999999"}, "events": [{"kind": "purchase", "date": "2025-13-01", "amount": "-5"}]}
+    bad = {
+        "enterprise": {**ROBOT["enterprise"], "region": "999999"},
+        "events": [{"kind": "purchase", "date": "2025-13-01", "amount": "-5"}],
+    }
     r = client.post("/api/evaluate", json=bad)
     _chinese_4xx(r, 422)
     wheres = {p["where"] for p in r.json()["problems"]}

@@ -60,7 +60,7 @@ def test_validation_message_beside_field(server: str, page: Any) -> None:
 def test_benefit_lands_on_its_highlighted_words(server: str, page: Any) -> None:
     page.goto(f"{server}/policies/wuzhong-2025")
     _no_horizontal_scroll(page)
-    page.locator('#b-wz-1-robot-purchase a.to-source').click()
+    page.locator("#b-wz-1-robot-purchase a.to-source").click()
     page.wait_for_function("location.hash === '#src-wz-1-robot-purchase'")
     active = page.locator("mark.cite.active")
     assert active.count() >= 1

@@ -53,7 +53,13 @@ class WebError(Exception):
 
 def _problems(exc: ScenarioError) -> list[dict[str, Any]]:
     return [
-        {"where": p.where, "label": p.label, "value": None if p.value is None else str(p.value), "expected": p.expected, "message": p.message()}
+        {
+            "where": p.where,
+            "label": p.label,
+            "value": None if p.value is None else str(p.value),
+            "expected": p.expected,
+            "message": p.message(),
+        }
         for p in exc.problems
     ]
 
@@ -177,7 +183,11 @@ def create_app(eng: Engine, data_dir: Path | None = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
         problems = [
-            {"where": ".".join(str(p) for p in e.get("loc", ())), "message": "请求参数不符合要求", "detail": str(e.get("msg", ""))}
+            {
+                "where": ".".join(str(p) for p in e.get("loc", ())),
+                "message": "请求参数不符合要求",
+                "detail": str(e.get("msg", "")),
+            }
             for e in exc.errors()
         ]
         return _error(request, 422, "请求参数有误", problems)
@@ -197,7 +207,12 @@ def create_app(eng: Engine, data_dir: Path | None = None) -> FastAPI:
         "requestBody": {
             "required": True,
             "content": {
-                "application/json": {"schema": {"type": "object", "description": "与 huiqi evaluate 相同的情景：enterprise、events、prior_awards、as_of"}},
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "description": "与 huiqi evaluate 相同的情景：enterprise、events、prior_awards、as_of",
+                    }
+                },
                 "application/yaml": {"schema": {"type": "string", "description": "情景YAML文本"}},
             },
         }
@@ -213,16 +228,20 @@ def create_app(eng: Engine, data_dir: Path | None = None) -> FastAPI:
         """Body: `{"scenario": {...}, "regions": ["320506", "320412"]}`; returns one evaluation per region code."""
         body = await _body_scenario(request)
         if not isinstance(body, dict) or "scenario" not in body:
-            raise WebError(422, "请求体应为{\"scenario\": 情景, \"regions\": [行政区划代码…]}")
+            raise WebError(422, '请求体应为{"scenario": 情景, "regions": [行政区划代码…]}')
         regions = body.get("regions") or []
         if not isinstance(regions, list) or not all(isinstance(r, str) for r in regions):
-            raise WebError(422, "regions应为行政区划代码（字符串）的列表，如[\"320506\", \"320412\"]")
+            raise WebError(422, 'regions应为行政区划代码（字符串）的列表，如["320506", "320412"]')
         unknown = [r for r in regions if r not in REGIONS]
         if unknown:
             raise WebError(422, f"未知的行政区划代码：{'、'.join(unknown)}")
         scenario = eng.scenario(body["scenario"])
         codes = regions or [scenario.enterprise.region]
-        return {"regions": {code: {"name": REGIONS[code].name, "result": to_dict(eng.evaluate(scenario, region=code))} for code in codes}}
+        return {
+            "regions": {
+                code: {"name": REGIONS[code].name, "result": to_dict(eng.evaluate(scenario, region=code))} for code in codes
+            }
+        }
 
     @app.post("/api/scenarios", tags=["情景"], summary="保存情景，返回可分享的链接", openapi_extra=scenario_body)
     async def api_save(request: Request) -> dict[str, Any]:
@@ -395,7 +414,11 @@ def create_app(eng: Engine, data_dir: Path | None = None) -> FastAPI:
             kind = str(values.get("add_kind", ""))
             if kind not in eng.catalogue.events:
                 raise WebError(422, f"未知的事项类型“{kind}”")
-            rows = [int(k[1:].split(".")[0]) for k in values if k.startswith("e") and k.endswith(".kind") and k[1:].split(".")[0].isdigit()]
+            rows = [
+                int(k[1:].split(".")[0])
+                for k in values
+                if k.startswith("e") and k.endswith(".kind") and k[1:].split(".")[0].isdigit()
+            ]
             values[f"e{max(rows, default=0) + 1}.kind"] = kind
         raw, state = form_to_raw(values, eng.catalogue)
         if op != "evaluate":
@@ -464,7 +487,14 @@ def create_app(eng: Engine, data_dir: Path | None = None) -> FastAPI:
         results = {code: to_dict(eng.evaluate(scenario, region=code)) for code in chosen}
         if _wants_json(request):
             return JSONResponse({"id": s, "regions": {c: {"name": REGIONS[c].name, "result": r} for c, r in results.items()}})
-        ctx = {"sid": s, "results": results, "chosen": chosen, "name": scenario.enterprise.name, "docs": site.doc_names(), "nav": "compare"}
+        ctx = {
+            "sid": s,
+            "results": results,
+            "chosen": chosen,
+            "name": scenario.enterprise.name,
+            "docs": site.doc_names(),
+            "nav": "compare",
+        }
         return site.page(request, "compare.html", ctx)
 
     @app.post("/compare/upload", include_in_schema=False)
@@ -482,4 +512,3 @@ def create_app(eng: Engine, data_dir: Path | None = None) -> FastAPI:
         return site.page(request, "plan.html", {"plan": data, "nav": "plan"})
 
     return app
-
