@@ -105,3 +105,16 @@ def test_citations_are_gathered_from_nested_parts() -> None:
     outer = Citation("叠加给予补助")
     amount = Sum(parts=(Rate(rate=Fraction(5, 100), base=Field("total"), cite=inner), Fixed(fen=100, cite=per_unit)), cite=outer)
     assert {c.quote for c in citations_of(amount)} == {"5%", "节能量1000元/吨标准煤", "叠加给予补助"}
+
+
+def test_a_cited_number_is_encoded_only_when_a_part_holds_its_value() -> None:
+    from huiqi.core.coverage import measure
+
+    source = SourceText("t", "按照不超过其购买金额的5%给予补助、单个企业每年最高100万元")
+    whole = source.find("按照不超过其购买金额的5%给予补助、单个企业每年最高100万元")
+    assert whole is not None
+    cited = [("…", whole)]
+    right = measure(source, cited, (), file="t", document_id="d", title="t", encoded=[(whole, frozenset({Fraction(1, 20), Fraction(1_000_000)}))])
+    assert right.encoded == 2 and right.cited_not_encoded == ()
+    wrong = measure(source, cited, (), file="t", document_id="d", title="t", encoded=[(whole, frozenset({Fraction(1, 20), Fraction(2_000_000)}))])
+    assert [m.text for m in wrong.cited_not_encoded] == ["100万元"]

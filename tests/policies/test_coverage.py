@@ -77,3 +77,11 @@ def test_the_command_reports_counts_that_add_up(capsys: pytest.CaptureFixture[st
     assert data["total"] == data["cited"] + data["excluded"] + data["uncited"] == len(data["mentions"])
     amounts = [m for m in data["mentions"] if m["text"] == "3000万元"]
     assert amounts and all(m["kind"] == "amount" for m in amounts)  # 单个企业每年市、区两级最高资助 3000万元
+
+
+@pytest.mark.parametrize("document", [d for d in MEASURES if d in LOADED])
+def test_every_cited_amount_rate_and_count_is_encoded_by_its_value(run: CoverageRun, document: str) -> None:
+    """Citing a clause is not enough: some part of a rule must hold the number itself."""
+    (report,) = run.select(document)
+    missing = [f"texts/{report.file}:{m.line}: {m.text} …{m.context}…" for m in report.cited_not_encoded]
+    assert not missing, f"《{report.title}》有 {len(missing)} 处数字被引用但未按值编码：\n" + "\n".join(missing)

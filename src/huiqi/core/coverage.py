@@ -25,10 +25,12 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
+from datetime import date
 from enum import StrEnum
+from fractions import Fraction
 from typing import Any
 
-from .model import Citation
+from .model import Citation, Compare
 from .text import SourceText, Span
 
 __all__ = [
@@ -41,9 +43,11 @@ __all__ = [
     "Status",
     "Verdict",
     "citations_of",
+    "encoded_numbers",
     "find_mentions",
     "locate_exclusions",
     "measure",
+    "mention_values",
     "render_coverage",
     "to_dict",
 ]
@@ -267,6 +271,84 @@ def citations_of(value: object) -> Iterator[Citation]:
             stack.extend(reversed(list(item.values())))
 
 
+# --- encoded values ------------------------------------------------------
+
+_FEN_FIELDS = frozenset({"fen", "fen_per_unit", "floor_fen", "cap_fen", "fee_cap_fen"})
+_NOT_LAW = frozenset({"order", "line", "span", "source", "document_id", "id", "path"})
+_TEXT_FIELDS = frozenset({"text", "service"})
+_DIGITS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_MAGNITUDES = {"万亿": 10**12, "千万": 10**7, "百万": 10**6, "亿": 10**8, "万": 10**4, "千": 10**3, "百": 100}
+
+
+def encoded_numbers(part: object) -> frozenset[Fraction]:
+    """Every number a rule part encodes: money in 元, rates as fractions,
+    thresholds, counts, weights, dates' parts, and numbers written in the text
+    of rights and unnumbered support."""
+    found: set[Fraction] = set()
+    stack: list[object] = [part]
+    while stack:
+        item = stack.pop()
+        if item is None or isinstance(item, (Citation, str)):
+            continue
+        if isinstance(item, Compare):
+            found.add(item.value / 100 if item.kind == "money" else item.value)
+            continue
+        if isinstance(item, (tuple, list)):
+            stack.extend(item)
+            continue
+        if not is_dataclass(item) or isinstance(item, type):
+            continue
+        for f in fields(item):
+            if f.name in _NOT_LAW:
+                continue
+            value = getattr(item, f.name)
+            if f.name in _FEN_FIELDS and isinstance(value, int):
+                found.add(Fraction(value, 100))
+            elif f.name == "by_fen":
+                found.update(Fraction(fen, 100) for _, fen in value)
+            elif isinstance(value, bool):
+                continue
+            elif isinstance(value, (int, Fraction)):
+                found.add(Fraction(value))
+            elif isinstance(value, date):
+                found.update(Fraction(n) for n in (value.year, value.month, value.day))
+            elif isinstance(value, str) and f.name in _TEXT_FIELDS:
+                found.update(Fraction(n) for n in _DIGITS.findall(value))
+            else:
+                stack.append(value)
+    return frozenset(found)
+
+
+def mention_values(text: str) -> list[frozenset[Fraction]]:
+    """The values a mention may stand for, one set per end of a range:
+    ``100万元`` → {100, 1000000}; ``5%`` → {5, 1/20}."""
+    values = []
+    for piece in re.split(r"[～~—－\-至到]", text):
+        match = _DIGITS.match(piece)
+        if not match:
+            continue
+        number = Fraction(match.group(0))
+        rest = piece[match.end() :]
+        options = {number}
+        for word, factor in _MAGNITUDES.items():
+            if rest.startswith(word):
+                options.add(number * factor)
+                break
+        if rest[:1] in ("%", "％"):
+            options.add(number / 100)
+        values.append(frozenset(options))
+    return values
+
+
+def _is_encoded(mention: Mention, parts: Sequence[tuple[Span, frozenset[Fraction]]]) -> bool:
+    covering = [values for span, values in parts if _within(mention.span, span)]
+    if not covering:
+        return False
+    known = frozenset().union(*covering)
+    wanted = mention_values(mention.text)
+    return bool(wanted) and all(options & known for options in wanted)
+
+
 # --- exclusions ----------------------------------------------------------
 
 
@@ -315,11 +397,16 @@ def _within(inner: Span, outer: Span) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """A mention and what covers it: the cited words or the exclusion's reason."""
+    """A mention and what covers it: the cited words or the exclusion's reason.
+
+    ``encoded`` is true when a rule part whose citation covers the mention
+    encodes the mention's value (50万元 as 50,000,000 fen, 5% as 1/20 …).
+    """
 
     mention: Mention
     status: Status
     by: str | None = None
+    encoded: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,6 +448,20 @@ class DocumentCoverage:
     def uncited_mentions(self) -> tuple[Mention, ...]:
         return tuple(v.mention for v in self.verdicts if v.status is Status.UNCITED)
 
+    @property
+    def encoded(self) -> int:
+        return sum(1 for v in self.verdicts if v.encoded)
+
+    @property
+    def cited_not_encoded(self) -> tuple[Mention, ...]:
+        """Amounts, rates and counts inside a rule's cited words whose value no
+        rule part encodes (names like 5G and dates are not asked for)."""
+        return tuple(
+            v.mention
+            for v in self.verdicts
+            if v.status is Status.CITED and not v.encoded and v.mention.kind not in (Kind.NAME, Kind.DATE, Kind.ORDINAL)
+        )
+
 
 def measure(
     source: SourceText,
@@ -371,6 +472,7 @@ def measure(
     document_id: str | None,
     title: str,
     role: str = "measures",
+    encoded: Iterable[tuple[Span, frozenset[Fraction]]] = (),
 ) -> DocumentCoverage:
     """Sort every mention of ``source`` into cited, excluded or uncited.
 
@@ -379,13 +481,14 @@ def measure(
     excluded when it lies within a place an exclusion's words stand.
     """
     mentions = find_mentions(source)
+    encoded_parts = list(encoded)
     located = locate_exclusions(source, exclusions, mentions)
     citations = sorted(cited, key=lambda c: (c[1].start, -c[1].end))
     verdicts: list[Verdict] = []
     for m in mentions:
         quote = next((q for q, s in citations if _within(m.span, s)), None)
         if quote is not None:
-            verdicts.append(Verdict(m, Status.CITED, quote))
+            verdicts.append(Verdict(m, Status.CITED, quote, _is_encoded(m, encoded_parts)))
             continue
         reason = next((ex.reason for ex, spans in located if any(_within(m.span, s) for s in spans)), None)
         if reason is not None:
@@ -413,13 +516,23 @@ def render_coverage(reports: Sequence[DocumentCoverage], *, uncited: bool = Fals
     number with its line and context."""
     lines = ["原文数字引用覆盖（金额、比例、数量、期限等数字须被规则或规划数据引用，或列入排除清单并说明原因）", ""]
     width = max([len(_name(r)) for r in reports] + [8]) + 2
-    lines.append(f"{_pad('文件', width)}{_pad('类别', 14)}  数字  已引用  已排除  未引用  引用率")
+    lines.append(f"{_pad('文件', width)}{_pad('类别', 14)}  数字  已引用  已排除  未引用  引用率  按值编码  仅引用未编码")
     for r in reports:
         role = "规划数据" if r.role == "plan" else ("政策规则" if r.document_id else "政策（未编码）")
+        value_cols = f"{r.encoded:>10}{len(r.cited_not_encoded):>14}" if r.role == "measures" else f"{'—':>10}{'—':>14}"
         lines.append(
-            f"{_pad(_name(r), width)}{_pad(role, 14)}{r.total:>6}{r.cited:>8}{r.excluded:>8}{r.uncited:>8}{r.percent:>7.1f}%"
+            f"{_pad(_name(r), width)}{_pad(role, 14)}{r.total:>6}{r.cited:>8}{r.excluded:>8}{r.uncited:>8}{r.percent:>7.1f}%{value_cols}"
         )
-    lines += ["", "引用率 = 已引用 ÷（数字 − 已排除）。"]
+    lines += [
+        "",
+        "引用率 = 已引用 ÷（数字 − 已排除）。按值编码：引用该数字的规则部件确实以该数值编码（如50万元、5%）；",
+        "仅引用未编码：数字在规则引文之内，但没有任何规则部件编码其数值（名称、日期、序号不计）。",
+    ]
+    for r in reports:
+        missing = r.cited_not_encoded if r.role == "measures" else ()
+        if missing:
+            lines += ["", f"【{_name(r)}】仅引用未编码 {len(missing)} 处："]
+            lines += [f"  第{m.line}行  {m.text}（{m.kind.label}）  …{m.context}…" for m in missing]
     if uncited:
         for r in reports:
             if not r.uncited:
@@ -442,6 +555,7 @@ def _mention_dict(v: Verdict) -> dict[str, Any]:
         "context": m.context,
         "status": v.status.value,
         "by": v.by,
+        "encoded": v.encoded,
     }
 
 
@@ -456,6 +570,8 @@ def to_dict(report: DocumentCoverage, *, uncited: bool = False) -> dict[str, Any
         "cited": report.cited,
         "excluded": report.excluded,
         "uncited": report.uncited,
+        "encoded": report.encoded,
+        "cited_not_encoded": len(report.cited_not_encoded),
         "percent": round(report.percent, 1),
         "mentions": [_mention_dict(v) for v in report.verdicts if not uncited or v.status is Status.UNCITED],
     }

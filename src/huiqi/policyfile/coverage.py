@@ -21,10 +21,11 @@ the policy loader reads every ``policies/*.yaml`` as a policy document.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
-from huiqi.core.coverage import CoverageError, DocumentCoverage, Exclusion, citations_of, measure
-from huiqi.core.model import Library
+from huiqi.core.coverage import CoverageError, DocumentCoverage, Exclusion, citations_of, encoded_numbers, measure
+from huiqi.core.model import Document, Library
 from huiqi.core.plan import Plan
 from huiqi.core.text import SourceText, Span
 
@@ -94,6 +95,27 @@ def load_exclusions(path: Path, display: str | None = None) -> dict[str, tuple[E
     return result
 
 
+def _encoded_parts(doc: Document) -> list[tuple[Span, frozenset[Fraction]]]:
+    """Each citation span of a document with the numbers its part encodes.
+
+    A benefit's parts share the benefit's numbers (an amount often cites the
+    benefit's whole clause); document-level parts carry their own."""
+    parts: list[tuple[Span, frozenset[Fraction]]] = []
+    for benefit in doc.benefits:
+        values = encoded_numbers(benefit)
+        parts += [(c.span, values) for c in citations_of(benefit) if c.span is not None]
+    validity = frozenset(
+        Fraction(n) for d in (doc.valid_from, doc.valid_to) if d is not None for n in (d.year, d.month, d.day)
+    )
+    if doc.validity_cite.span is not None:
+        parts.append((doc.validity_cite.span, validity))
+    for part in (doc.funding, *doc.group_caps, *doc.exclusivity):
+        if part is not None:
+            values = encoded_numbers(part)
+            parts += [(c.span, values) for c in citations_of(part) if c.span is not None]
+    return parts
+
+
 def _plans(policy_dir: Path) -> list[Plan]:
     return [load_plan(path, policy_dir / "texts") for path in sorted(policy_dir.glob("*-plan.yaml"))]
 
@@ -115,6 +137,7 @@ def coverage(library: Library, policy_dir: Path, exclusions_path: Path | None = 
         text = file.read_text(encoding="utf-8")
         source = SourceText(file.name, text)
         cited: list[tuple[str, Span]] = []
+        encoded: list[tuple[Span, frozenset[Fraction]]] = []
         document_id: str | None = None
         title = file.stem
         role = "measures"
@@ -123,6 +146,7 @@ def coverage(library: Library, policy_dir: Path, exclusions_path: Path | None = 
                 continue
             document_id, title = doc.id, doc.title
             cited += [(c.quote, c.span) for c in citations_of(doc) if c.span is not None]
+            encoded += _encoded_parts(doc)
         for plan in plans:
             if Path(plan.document.source).name != file.name:
                 continue
@@ -138,6 +162,7 @@ def coverage(library: Library, policy_dir: Path, exclusions_path: Path | None = 
                     document_id=document_id,
                     title=title,
                     role=role,
+                    encoded=encoded,
                 )
             )
         except CoverageError as exc:

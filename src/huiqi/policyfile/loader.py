@@ -57,7 +57,7 @@ from huiqi.core.model import (
 )
 from huiqi.core.money import MoneyError, parse_money, parse_number, parse_rate
 from huiqi.core.regions import REGIONS
-from huiqi.core.text import SourceText, normalise
+from huiqi.core.text import SourceText, Span, normalise
 
 from .yamlnodes import LList, LMap, YamlSyntaxError, load_yaml
 
@@ -85,6 +85,7 @@ class _Reader:
         self.catalogue = catalogue
         self.problems: list[str] = []
         self.source: SourceText | None = None
+        self.anchor: Span | None = None  # the benefit's whole clause, while reading its parts
         self.where = ""
 
     # -- reporting ------------------------------------------------------
@@ -118,13 +119,28 @@ class _Reader:
         if not isinstance(quote, str) or not quote.strip():
             self.problem(line, f"引文应为原文字句：{quote!r}")
             return None
-        span = self.source.find(quote) if self.source else None
+        span = self._locate(quote)
         if self.source is not None and span is None:
             self.problem(line, f"引文未在原文中找到：“{quote}”")
         for number in numbers:
             if not _number_in(number, quote):
                 self.problem(line, f"数字{number}不在其引文中：“{quote}”")
         return Citation(quote=quote, span=span, line=line)
+
+    def _locate(self, quote: str) -> Span | None:
+        """Where a quote stands; a short quote that occurs several times is
+        pinned to the occurrence inside (or else nearest after) the clause of
+        the benefit being read, so it highlights the right words."""
+        if self.source is None:
+            return None
+        spans = self.source.find_all(quote)
+        if len(spans) <= 1 or self.anchor is None:
+            return spans[0] if spans else None
+        anchor = self.anchor
+        inside = [s for s in spans if anchor.start <= s.start and s.end <= anchor.end]
+        if inside:
+            return inside[0]
+        return min(spans, key=lambda s: (s.start < anchor.start, abs(s.start - anchor.start)))
 
     def cite_or(self, node: LMap, inherited: Citation | None, numbers: tuple[str, ...]) -> Citation:
         if "cite" in node:
@@ -512,6 +528,7 @@ class _Reader:
         if event != "enterprise" and event not in self.catalogue.events:
             self.problem(raw.line_of("event"), f"未知的事项类型“{event}”（见 policies/facts.yaml；年度企业层面用 enterprise）")
         cite = self.cite(raw) or Citation("")
+        self.anchor = cite.span
         match = self.conditions(raw, "match", event)
         when = self.conditions(raw, "when", event)
         amount = self.amount(raw.get("amount"), event, cite if cite.quote else None, raw.line_of("amount"))
@@ -555,6 +572,7 @@ class _Reader:
             max_years_cite = self.cite(m, numbers=(str(max_years),))
         dept = raw.get("department") or []
         self.where = ""
+        self.anchor = None
         return Benefit(
             id=bid,
             document_id=doc_id,
