@@ -68,7 +68,9 @@ def cmd_synth(args: argparse.Namespace, eng: Engine) -> int:
     if args.enterprises < 1:
         raise InputError("--enterprises 应为正整数")
     stats = synth(args.out, eng.library, eng.catalogue, args.enterprises, args.seed, args.events_per_enterprise)
-    print(f"已生成模拟登记表：{args.out}（企业{stats['enterprises']:,}家，事项{stats['events']:,}条，资质{stats['qualifications']:,}条，已获奖补{stats['prior_awards']:,}条）")
+    print(
+        f"已生成模拟登记表：{args.out}（企业{stats['enterprises']:,}家，事项{stats['events']:,}条，资质{stats['qualifications']:,}条，已获奖补{stats['prior_awards']:,}条）"
+    )
     return 0
 
 
@@ -94,7 +96,9 @@ def scenarios(register: Register, as_of: date | None) -> Iterator[Scenario]:
         events[row["credit_code"]].append(Event(id=row["event_id"], kind=row["kind"], date=row["date"], facts=facts))
     quals: dict[str, list[Qualification]] = defaultdict(list)
     for row in t["qualifications"].to_pylist():
-        quals[row["credit_code"]].append(Qualification(title=row["title"], since=row["since"], level=row["level"], until=row["until"]))
+        quals[row["credit_code"]].append(
+            Qualification(title=row["title"], since=row["since"], level=row["level"], until=row["until"])
+        )
     priors: dict[str, list[PriorAward]] = defaultdict(list)
     for row in t["prior_awards"].to_pylist():
         priors[row["credit_code"]].append(
@@ -121,23 +125,35 @@ def scenarios(register: Register, as_of: date | None) -> Iterator[Scenario]:
                 facts={k: _value(v) for k, v in row.items() if k not in core and v is not None},
                 qualifications=tuple(quals.get(code, ())),
             )
-            yield Scenario(enterprise=ent, events=tuple(events.get(code, ())), prior_awards=tuple(priors.get(code, ())), as_of=as_of)
+            yield Scenario(
+                enterprise=ent, events=tuple(events.get(code, ())), prior_awards=tuple(priors.get(code, ())), as_of=as_of
+            )
 
 
+# Reason codes shared with the compiled backend (huiqi.batch.compiler.REASON_CODES).
 _CODES = (
-    ("不在《", "not_in_force"),
-    ("主体类型", "applicant_kind"),
-    ("同一事项（", "exclusive"),
-    ("按就高不重复", "exclusive_prior"),
-    ("已奖励一次", "once_per_key"),
-    ("额度已用尽", "cap_exhausted"),
+    ("不在《", "validity"),
+    ("主体类型", "applicant"),
     ("最多", "max_years"),
+    ("同一事项（", "exclusivity"),
+    ("已奖励一次", "once_per_key"),
+    ("该事项已获", "prior_award"),
+    ("额度已用尽", "cap_exhausted"),
 )
 
 
 def reason_code(text: str) -> str:
-    """A short code for a reason line (the reference evaluator gives text only)."""
-    return next((code for needle, code in _CODES if needle in text), "condition")
+    """The code of a reason line the reference evaluator gives as text only."""
+    return next((code for needle, code in _CODES if needle in text), "amount_missing")
+
+
+def reason_codes(a: Award) -> list[str]:
+    """Codes for an award's reasons: ``when:i`` names the failed requirement by its index."""
+    when_texts: dict[str, str] = {}
+    for i, outcome in enumerate(a.conditions[len(a.benefit.match) :]):
+        if not outcome.passed:
+            when_texts.setdefault(outcome.text, f"when:{i}")
+    return [when_texts.get(r.text) or reason_code(r.text) for r in a.reasons]
 
 
 def _award_row(a: Award, scenario: Scenario) -> dict[str, Any]:
@@ -163,7 +179,7 @@ def _award_row(a: Award, scenario: Scenario) -> dict[str, Any]:
         "is_money": money,
         "min_fen": a.low if money and granted else None,
         "max_fen": a.high if money and granted else None,
-        "reason_codes": "；".join(reason_code(r.text) for r in a.reasons),
+        "reason_codes": "；".join(reason_codes(a)),
         "reasons": "；".join(r.text for r in a.reasons) or "；".join(s.text for s in a.steps),
     }
 
@@ -172,7 +188,7 @@ def reference_results(
     eng: Engine, register: Register, as_of: date | None, progress: Callable[[int], None] | None = None
 ) -> tuple[Any, Any, list[Evaluation] | None]:
     """Evaluate every enterprise with the reference evaluator; results and payer tables."""
-    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow as pa
 
     from huiqi.core.evaluator import evaluate
 
@@ -212,26 +228,95 @@ def _backend_available(name: str) -> bool:
         return False
 
 
+def _reason_texts(eng: Engine) -> list[dict[str, str]]:
+    """(benefit, code) → Chinese text, for the codes the compiled backend returns."""
+    generic = {
+        "validity": "日期不在文件有效期内",
+        "applicant": "主体类型不在支持范围内",
+        "max_years": "已达最多享受年数",
+        "amount_missing": "缺少计算金额所需的事实或未达到任何档次",
+        "once_per_key": "同一标的已奖励一次，不再重复奖励",
+        "exclusivity": "同一事项按就高不重复原则保留较高者，本项不予重复支持",
+        "prior_award": "该事项已获不低于本项的奖励，按就高不重复原则不再支持",
+        "cap_exhausted": "限额已用尽",
+    }
+    rows = []
+    for b in eng.library.benefits.values():
+        for code, text in generic.items():
+            rows.append({"benefit": b.id, "code": code, "text": text})
+        for i, c in enumerate(b.when):
+            cite = getattr(c, "cite", None)
+            quote = cite.quote if cite is not None else b.cite.quote
+            rows.append({"benefit": b.id, "code": f"when:{i}", "text": f"未满足：{quote}"})
+    return rows
+
+
+_BACKEND_RESULTS = """
+SELECT a.credit_code, e.name, e.region, e.town, a.document_id AS document, m.document_short, m.article,
+       a.benefit_id AS benefit, m.benefit_title, m.department, a.event_id, ev.kind AS event_kind, ev.date AS event_date,
+       a.status, CASE WHEN a.status = 'granted' THEN a.nature END AS nature, a.kind = 'money' AS is_money,
+       CASE WHEN a.status = 'granted' AND a.kind = 'money' THEN CAST(a.min_fen AS BIGINT) END AS min_fen,
+       CASE WHEN a.status = 'granted' AND a.kind = 'money' THEN CAST(a.max_fen AS BIGINT) END AS max_fen,
+       NULLIF(replace(a.reasons, ',', '；'), '') AS reason_codes,
+       (SELECT string_agg(coalesce(t.text, u.c), '；') FROM unnest(string_split(NULLIF(a.reasons, ''), ',')) AS u(c)
+          LEFT JOIN hq_reason_text t ON t.benefit = a.benefit_id AND t.code = u.c) AS reasons
+FROM {awards} a
+JOIN enterprises e ON e.credit_code = a.credit_code
+LEFT JOIN hq_meta m ON m.benefit = a.benefit_id
+LEFT JOIN events ev ON ev.credit_code = a.credit_code AND ev.event_id = a.event_id
+"""
+
+_BACKEND_PAYERS = """
+SELECT p.credit_code, e.town, p.benefit_id AS benefit, p.event_id, p.role, p.payer,
+       CAST(p.min_fen AS BIGINT) AS min_fen, CAST(p.max_fen AS BIGINT) AS max_fen
+FROM {payers} p JOIN enterprises e ON e.credit_code = p.credit_code
+"""
+
+
 def backend_results(engine_name: str, eng: Engine, register: Register, as_of: date, memory_limit: str | None) -> tuple[Any, Any]:
-    """Dispatch to the compiled backend (huiqi.batch.duck / huiqi.batch.spark)."""
+    """Run the compiled backend (huiqi.batch.duck) and shape its rows like the reference's."""
     import importlib
 
-    if not _backend_available(engine_name if engine_name != "duckdb" else "duck"):
-        raise InputError(f"测算引擎“{engine_name}”尚不可用；请使用 --engine reference")
+    if engine_name == "spark":
+        if not _backend_available("spark"):
+            raise InputError("测算引擎“spark”尚不可用；请使用 --engine duckdb 或 reference")
+        raise InputError("Spark 引擎请在集群上运行导出的计划；本机请使用 --engine duckdb 或 reference")
     try:
         compiler: Any = importlib.import_module("huiqi.batch.compiler")
-        backend: Any = importlib.import_module("huiqi.batch.duck" if engine_name == "duckdb" else "huiqi.batch.spark")
+        duck: Any = importlib.import_module("huiqi.batch.duck")
     except ImportError as exc:
         raise InputError(f"测算引擎“{engine_name}”无法加载：{exc}；请使用 --engine reference") from None
-    plan = compiler.compile_library(eng.library, eng.catalogue)
-    if engine_name == "duckdb":
-        import duckdb
+    import duckdb
+    import pyarrow as pa
 
-        con = duckdb.connect()
-        out = backend.run(plan, con, register.tables, as_of, memory_limit=memory_limit)
-    else:
-        out = backend.run(plan, register.tables, as_of, memory_limit=memory_limit)
-    return out.results, out.payers
+    from .io_write import PAYER_SCHEMA, RESULT_SCHEMA
+
+    plan = compiler.compile_library(eng.library, eng.catalogue)
+    con = duckdb.connect()
+    try:
+        out = duck.run(plan, con, register.tables, as_of, memory_limit=memory_limit)
+        meta = pa.Table.from_pylist(
+            [
+                {
+                    "benefit": b.id,
+                    "document_short": eng.library.by_id[b.document_id].short,
+                    "article": b.article,
+                    "benefit_title": b.title,
+                    "department": "、".join(b.department),
+                }
+                for b in eng.library.benefits.values()
+            ]
+        )
+        con.register("hq_meta", meta)
+        con.register("hq_reason_text", pa.Table.from_pylist(_reason_texts(eng)))
+        awards = plan.outputs["awards"]
+        payers_name = plan.outputs["payers"]
+        results = con.sql(_BACKEND_RESULTS.format(awards=awards)).to_arrow_table().cast(RESULT_SCHEMA)
+        payers = con.sql(_BACKEND_PAYERS.format(payers=payers_name)).to_arrow_table().cast(PAYER_SCHEMA)
+        del out
+    finally:
+        con.close()
+    return results, payers
 
 
 # --- the batch command ---------------------------------------------------------------------
@@ -260,13 +345,19 @@ def cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
     summary = summarise(results, payers, n_ent, n_ev)
     written = write_results(args.out, register, results, payers, summary) if args.out else []
     if args.json:
-        print(json.dumps(_summary_dict(register, summary, engine_name, as_of, written, read_s, eval_s), ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                _summary_dict(register, summary, engine_name, as_of, written, read_s, eval_s), ensure_ascii=False, indent=2
+            )
+        )
     else:
         print(_summary_text(register, summary, engine_name, as_of, written, read_s, eval_s))
     return 0
 
 
-def _summary_dict(register: Register, summary: Any, engine_name: str, as_of: date, written: list[Path], read_s: float, eval_s: float) -> dict[str, Any]:
+def _summary_dict(
+    register: Register, summary: Any, engine_name: str, as_of: date, written: list[Path], read_s: float, eval_s: float
+) -> dict[str, Any]:
     return {
         "register": register.source,
         "engine": engine_name,
@@ -286,7 +377,9 @@ def _summary_dict(register: Register, summary: Any, engine_name: str, as_of: dat
     }
 
 
-def _summary_text(register: Register, summary: Any, engine_name: str, as_of: date, written: list[Path], read_s: float, eval_s: float) -> str:
+def _summary_text(
+    register: Register, summary: Any, engine_name: str, as_of: date, written: list[Path], read_s: float, eval_s: float
+) -> str:
     from .io_read import SHEET_LABEL
     from .io_write import STATUS_LABELS, yuan
 
@@ -294,7 +387,9 @@ def _summary_text(register: Register, summary: Any, engine_name: str, as_of: dat
     for key, c in register.counts.items():
         if c.read or key in ("enterprises", "events"):
             lines.append(f"  {SHEET_LABEL[key]}：读取{c.read:,}行，拒绝{c.rejected:,}行，有效{c.accepted:,}行")
-    lines.append(f"合计读取{register.rows_read:,}行，拒绝{register.rows_rejected:,}行；测算企业{summary.enterprises_evaluated:,}家、事项{summary.events_evaluated:,}条")
+    lines.append(
+        f"合计读取{register.rows_read:,}行，拒绝{register.rows_rejected:,}行；测算企业{summary.enterprises_evaluated:,}家、事项{summary.events_evaluated:,}条"
+    )
     if register.errors:
         lines.append(f"问题（{len(register.errors) + register.errors_dropped:,}处）：")
         for e in register.errors[:20]:

@@ -21,7 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow as pa
 
 from huiqi.core.facts import LEVEL_VALUES, Catalogue, FieldSpec, convert
 from huiqi.core.scenario import Value
@@ -163,7 +163,9 @@ def layout(catalogue: Catalogue) -> RegisterLayout:
         Column("event", "事项编号", _spec("event", "事项编号", "text")),
         Column("key", "标识（型号、产品等）", _spec("key", "标识", "text"), ("标识",)),
     ]
-    return RegisterLayout({"enterprises": tuple(ent), "events": tuple(ev), "qualifications": tuple(qual), "prior_awards": tuple(prior)})
+    return RegisterLayout(
+        {"enterprises": tuple(ent), "events": tuple(ev), "qualifications": tuple(qual), "prior_awards": tuple(prior)}
+    )
 
 
 # --- canonical tables ----------------------------------------------------------
@@ -268,7 +270,7 @@ Opener = Callable[[], Iterator[RawSheet]]
 
 
 def _xlsx(path: Path) -> Iterator[RawSheet]:
-    from openpyxl import load_workbook  # type: ignore[import-untyped]
+    from openpyxl import load_workbook
 
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
@@ -347,7 +349,7 @@ def _arrow_rows(batches: Iterable[pa.RecordBatch], start: int = 2) -> Iterator[t
 
 
 def _parquet(folder: Path) -> Iterator[RawSheet]:
-    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq
 
     for key, path in _find_files(folder, ".parquet").items():
         try:
@@ -368,7 +370,9 @@ def _duckdb(path: Path, schema: str | None) -> Iterator[RawSheet]:
         raise RegisterError(f"无法打开DuckDB文件{path}：{exc}") from None
     try:
         sch = schema or "main"
-        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [sch]).fetchall()}
+        tables = {
+            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [sch]).fetchall()
+        }
         for key, aliases in SHEETS.items():
             name = next((a for a in aliases if a in tables), None)
             if name is None:
@@ -462,6 +466,8 @@ def _plain(value: Any, type_: str) -> Any:
     """A cell as convert expects it: blanks → None, integral floats in code columns → int, 2025/9/15 → ISO."""
     if value is None:
         return None
+    if isinstance(value, (list, tuple)) and not value:
+        return None  # an empty list reads like a blank cell
     if isinstance(value, str):
         value = value.strip()
         if value == "":
@@ -509,7 +515,9 @@ class _Sheet:
             hit = lookup.get(_norm_header(h))
             if hit is None:
                 known = "、".join(c.header for c in lay.sheets[key])
-                errors.append(RowError(raw.file, raw.sheet, 1, str(h), h, f"未知的列，已忽略本列；可用列：{known}", rejected=False))
+                errors.append(
+                    RowError(raw.file, raw.sheet, 1, str(h), h, f"未知的列，已忽略本列；可用列：{known}", rejected=False)
+                )
                 continue
             col, unit = hit
             if col.name in seen:
@@ -633,7 +641,9 @@ def _owner(sheet: _Sheet, n: int, header: str, code: Any, state: _State, problem
         problems.append(_err(sheet, n, header, code, "“企业”表中没有该统一社会信用代码的企业"))
 
 
-def _enterprise_row(sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, state: _State, problems: list[RowError]) -> dict[str, Any] | None:
+def _enterprise_row(
+    sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, state: _State, problems: list[RowError]
+) -> dict[str, Any] | None:
     cells = list(sheet.cells(row))
     region = next((str(v).strip() for c, _, _, v in cells if c.name == "region" and v is not None), None)
     out: dict[str, Any] = {}
@@ -656,7 +666,15 @@ def _enterprise_row(sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, s
             out[name] = _to_arrow(convert(spec, spec.default, region), spec.type)
     code = out.get("credit_code")
     if isinstance(code, str) and code in state.enterprises:
-        problems.append(_err(sheet, n, sheet.header_for("credit_code"), code, f"统一社会信用代码重复（首次出现于第{state.enterprises[code]}行）"))
+        problems.append(
+            _err(
+                sheet,
+                n,
+                sheet.header_for("credit_code"),
+                code,
+                f"统一社会信用代码重复（首次出现于第{state.enterprises[code]}行）",
+            )
+        )
     if problems:
         key = code if isinstance(code, str) else (str(raw_code).strip().upper() if raw_code is not None else None)
         if key and key not in state.enterprises:
@@ -668,7 +686,9 @@ def _enterprise_row(sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, s
     return out
 
 
-def _event_row(sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, state: _State, problems: list[RowError]) -> dict[str, Any] | None:
+def _event_row(
+    sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, state: _State, problems: list[RowError]
+) -> dict[str, Any] | None:
     cells = list(sheet.cells(row))
     by_name = {c.name: (c, u, h, v) for c, u, h, v in cells}
     kind_cell = by_name.get("kind")
@@ -681,7 +701,9 @@ def _event_row(sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, state:
             known = "、".join(f"{v.label}（{k}）" for k, v in cat.events.items())
             problems.append(_err(sheet, n, kind_cell[2] if kind_cell else "事项类型", kind_raw, f"未知的事项类型；可用：{known}"))
     else:
-        problems.append(_err(sheet, n, kind_cell[2] if kind_cell else "事项类型", None, "必填；应为事项类型名称，如“采购”或“purchase”"))
+        problems.append(
+            _err(sheet, n, kind_cell[2] if kind_cell else "事项类型", None, "必填；应为事项类型名称，如“采购”或“purchase”")
+        )
     out: dict[str, Any] = {"kind": kind}
     code_cell = by_name.get("credit_code")
     code: Any = None
@@ -693,13 +715,23 @@ def _event_row(sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, state:
             out["credit_code"] = code
             _owner(sheet, n, code_cell[2], code, state, problems)
         except ValueError as exc:
-            problems.append(_err(sheet, n, code_cell[2], code_cell[3], str(exc)))
+            seen = state.rejected.get(str(code_cell[3]).strip().upper())
+            also = f"（所属企业在“企业”表第{seen}行有误，本行未测算）" if seen else ""
+            problems.append(_err(sheet, n, code_cell[2], code_cell[3], f"{exc}{also}"))
     region = state.regions.get(code) if isinstance(code, str) else None
     id_cell = by_name.get("event_id")
     event_id = str(id_cell[3]).strip() if id_cell and id_cell[3] is not None else f"{SHEET_LABEL['events']}{n}"
     id_key = (str(code), event_id)
     if id_key in state.event_ids:
-        problems.append(_err(sheet, n, id_cell[2] if id_cell else "事项编号", event_id, f"同一企业的事项编号重复（首次出现于第{state.event_ids[id_key]}行）"))
+        problems.append(
+            _err(
+                sheet,
+                n,
+                id_cell[2] if id_cell else "事项编号",
+                event_id,
+                f"同一企业的事项编号重复（首次出现于第{state.event_ids[id_key]}行）",
+            )
+        )
     else:
         state.event_ids[id_key] = n
     out["event_id"] = event_id
@@ -721,7 +753,9 @@ def _event_row(sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, state:
         if spec is None:
             if value is not None:
                 users = "、".join(cat.events[k].label for k in col.kinds)
-                problems.append(_err(sheet, n, header, value, f"本列不适用于事项类型“{kind_spec.label}”（用于：{users}），请留空"))
+                problems.append(
+                    _err(sheet, n, header, value, f"本列不适用于事项类型“{kind_spec.label}”（用于：{users}），请留空")
+                )
             continue
         if value is None:
             continue
@@ -742,7 +776,9 @@ def _event_row(sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, state:
     return None if problems else out
 
 
-def _qualification_row(sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, state: _State, problems: list[RowError]) -> dict[str, Any] | None:
+def _qualification_row(
+    sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, state: _State, problems: list[RowError]
+) -> dict[str, Any] | None:
     out: dict[str, Any] = {}
     for col, unit, header, value in sheet.cells(row):
         if value is None:
@@ -767,7 +803,9 @@ def _qualification_row(sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue
     return None if problems else out
 
 
-def _prior_row(sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, state: _State, problems: list[RowError]) -> dict[str, Any] | None:
+def _prior_row(
+    sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, state: _State, problems: list[RowError]
+) -> dict[str, Any] | None:
     out: dict[str, Any] = {}
     for col, unit, header, value in sheet.cells(row):
         if value is None:

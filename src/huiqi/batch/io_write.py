@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow as pa
 
 from huiqi.service import InputError
 
@@ -139,9 +139,23 @@ def summarise(results: pa.Table, payers: pa.Table, enterprises: int, events: int
     s = Summary(enterprises_evaluated=enterprises, events_evaluated=events)
     s.by = {k: {} for k in DIMENSIONS}
     with_awards: set[str] = set()
-    cols = ["credit_code", "region", "town", "document_short", "article", "benefit_title", "department", "status", "is_money", "min_fen", "max_fen"]
+    cols = [
+        "credit_code",
+        "region",
+        "town",
+        "document_short",
+        "article",
+        "benefit_title",
+        "department",
+        "status",
+        "is_money",
+        "min_fen",
+        "max_fen",
+    ]
     for batch in results.select(cols).to_batches(65_536):
-        for code, reg, town, doc, art, title, dept, status, money, low, high in zip(*(c.to_pylist() for c in batch.columns), strict=True):
+        for code, reg, town, doc, art, title, dept, status, money, low, high in zip(
+            *(c.to_pylist() for c in batch.columns), strict=True
+        ):
             s.status[status] = s.status.get(status, 0) + 1
             if status != "granted" or not money:
                 continue
@@ -224,8 +238,24 @@ def _sheets(register: Register, results: pa.Table, summary: Summary) -> list[tup
 
     overview: list[list[Any]] = [
         ["登记表", register.source],
-        *[[f"{label}：读取行数", register.counts[k].read] for k, label in (("enterprises", "企业"), ("events", "事项"), ("qualifications", "资质"), ("prior_awards", "已获奖补"))],
-        *[[f"{label}：拒绝行数", register.counts[k].rejected] for k, label in (("enterprises", "企业"), ("events", "事项"), ("qualifications", "资质"), ("prior_awards", "已获奖补"))],
+        *[
+            [f"{label}：读取行数", register.counts[k].read]
+            for k, label in (
+                ("enterprises", "企业"),
+                ("events", "事项"),
+                ("qualifications", "资质"),
+                ("prior_awards", "已获奖补"),
+            )
+        ],
+        *[
+            [f"{label}：拒绝行数", register.counts[k].rejected]
+            for k, label in (
+                ("enterprises", "企业"),
+                ("events", "事项"),
+                ("qualifications", "资质"),
+                ("prior_awards", "已获奖补"),
+            )
+        ],
         ["测算企业数", summary.enterprises_evaluated],
         ["测算事项数", summary.events_evaluated],
         ["有可享受项的企业数", summary.enterprises_with_awards],
@@ -239,7 +269,15 @@ def _sheets(register: Register, results: pa.Table, summary: Summary) -> list[tup
 
     def errors(errs: Sequence[RowError]) -> Iterable[list[Any]]:
         for e in errs:
-            yield [e.file, e.sheet, e.row, e.column, "" if e.value is None else str(e.value), e.expected, "是" if e.rejected else "否（仅提示）"]
+            yield [
+                e.file,
+                e.sheet,
+                e.row,
+                e.column,
+                "" if e.value is None else str(e.value),
+                e.expected,
+                "是" if e.rejected else "否（仅提示）",
+            ]
 
     return [
         ("汇总", ["项目", "值"], overview),
@@ -259,10 +297,12 @@ def write_results(out: Path, register: Register, results: pa.Table, payers: pa.T
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".xlsx":
         if results.num_rows > EXCEL_MAX_ROWS:
-            raise InputError(f"结果有{results.num_rows:,}行，超过Excel单表上限{EXCEL_MAX_ROWS:,}行；请改用 --out 结果.parquet 或 .csv")
+            raise InputError(
+                f"结果有{results.num_rows:,}行，超过Excel单表上限{EXCEL_MAX_ROWS:,}行；请改用 --out 结果.parquet 或 .csv"
+            )
         return [_write_xlsx(out, _sheets(register, results, summary))]
     if suffix == ".parquet":
-        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+        import pyarrow.parquet as pq
 
         pq.write_table(results, out)
         written = [out]
@@ -292,9 +332,9 @@ def _write_csv(path: Path, header: list[str], rows: Iterable[list[Any]]) -> Path
 
 
 def _write_xlsx(path: Path, sheets: list[tuple[str, list[str], Iterable[list[Any]]]]) -> Path:
-    from openpyxl import Workbook  # type: ignore[import-untyped]
-    from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
-    from openpyxl.styles import Font  # type: ignore[import-untyped]
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
 
     wb = Workbook(write_only=True)
     bold = Font(bold=True)

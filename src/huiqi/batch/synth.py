@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow as pa
 
 from huiqi.core.credit_code import ALPHABET
 from huiqi.core.facts import Catalogue, FieldSpec
@@ -37,8 +37,40 @@ EPOCH_2016 = 16801  # days from 1970-01-01 to 2016-01-01
 DAY_2024 = 19723  # 2024-01-01
 DAY_2027 = 20819  # 2027-01-01
 REGION_MIX = (("320506", 0.46), ("320412", 0.44), ("320505", 0.04), ("320583", 0.03), ("320411", 0.03))
-INDUSTRIES = ("C3491", "C3484", "C3411", "C3670", "C2710", "C2720", "C3581", "C3589", "C3976", "C3985", "C3311", "C3824", "C2929", "C3399", "C4090")
-NAME_WORDS = ("精密", "智能", "科技", "机电", "新材料", "医药", "电子", "装备", "自动化", "汽车部件", "半导体", "生物", "光电", "数控", "环保")
+INDUSTRIES = (
+    "C3491",
+    "C3484",
+    "C3411",
+    "C3670",
+    "C2710",
+    "C2720",
+    "C3581",
+    "C3589",
+    "C3976",
+    "C3985",
+    "C3311",
+    "C3824",
+    "C2929",
+    "C3399",
+    "C4090",
+)
+NAME_WORDS = (
+    "精密",
+    "智能",
+    "科技",
+    "机电",
+    "新材料",
+    "医药",
+    "电子",
+    "装备",
+    "自动化",
+    "汽车部件",
+    "半导体",
+    "生物",
+    "光电",
+    "数控",
+    "环保",
+)
 _WEIGHTS = np.array((1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28), dtype=np.int64)
 
 
@@ -169,7 +201,9 @@ def _credit_codes(region: np.ndarray, seq: np.ndarray, seed: int) -> np.ndarray:
     return np.ascontiguousarray(chars).view("<U18").reshape(n)
 
 
-def synth_chunks(library: Library, catalogue: Catalogue, enterprises: int, seed: int, per_enterprise: float = 4.0) -> Iterator[dict[str, pa.Table]]:
+def synth_chunks(
+    library: Library, catalogue: Catalogue, enterprises: int, seed: int, per_enterprise: float = 4.0
+) -> Iterator[dict[str, pa.Table]]:
     """The register, chunk by chunk (enterprises, events, qualifications, prior_awards)."""
     h = hints(library)
     lay = layout(catalogue)
@@ -209,7 +243,9 @@ def synth_chunks(library: Library, catalogue: Catalogue, enterprises: int, seed:
             elif col.name == "town":
                 ent[col.name] = town_arr
             elif col.name == "kind":
-                ent[col.name] = _choice(rng, tuple(v for v in ("企业",) * 30 + ("社会组织", "高校院所") if v in col.spec.values), n, set())
+                ent[col.name] = _choice(
+                    rng, tuple(v for v in ("企业",) * 30 + ("社会组织", "高校院所") if v in col.spec.values), n, set()
+                )
             else:
                 ent[col.name] = _column(rng, col.spec, "enterprise", n, h, seq)
         counts = rng.poisson(per_enterprise, size=n)
@@ -300,7 +336,11 @@ def _ratios(rng: np.random.Generator, ev: dict[str, pa.Array], kinds: list[str],
             if not len(pos):
                 continue
             whole = ev[den].fill_null(0).to_numpy(zero_copy_only=False).astype(np.float64)
-            part = ev[num].to_numpy(zero_copy_only=False).astype(np.float64) if ev[num].null_count == 0 else ev[num].fill_null(0).to_numpy(zero_copy_only=False).astype(np.float64)
+            part = (
+                ev[num].to_numpy(zero_copy_only=False).astype(np.float64)
+                if ev[num].null_count == 0
+                else ev[num].fill_null(0).to_numpy(zero_copy_only=False).astype(np.float64)
+            )
             factor = np.minimum(np.exp(rng.normal(0.0, 0.35, size=len(pos))), 1.0 / r)
             part[pos] = np.round(whole[pos] * r * factor)
             valid = ~np.asarray(ev[num].is_null().to_numpy(zero_copy_only=False))
@@ -313,7 +353,7 @@ def _ratios(rng: np.random.Generator, ev: dict[str, pa.Array], kinds: list[str],
 
 def _for_text(table: pa.Table) -> pa.Table:
     """Lists joined with 、 for CSV and Excel."""
-    import pyarrow.compute as pc  # type: ignore[import-untyped]
+    import pyarrow.compute as pc
 
     cols = []
     for name in table.column_names:
@@ -329,13 +369,15 @@ def _headers(catalogue: Catalogue) -> dict[str, dict[str, str]]:
     return {k: {c.name: c.header for c in cols} for k, cols in lay.sheets.items()}
 
 
-def synth(out: Path, library: Library, catalogue: Catalogue, enterprises: int, seed: int, per_enterprise: float = 4.0) -> dict[str, int]:
+def synth(
+    out: Path, library: Library, catalogue: Catalogue, enterprises: int, seed: int, per_enterprise: float = 4.0
+) -> dict[str, int]:
     """Write a synthetic register; the format follows the suffix of ``out``."""
     suffix = out.suffix.lower()
     stats = dict.fromkeys(SHEETS, 0)
     chunks = synth_chunks(library, catalogue, enterprises, seed, per_enterprise)
     if suffix == ".parquet":
-        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+        import pyarrow.parquet as pq
 
         out.mkdir(parents=True, exist_ok=True)
         writers: dict[str, Any] = {}
@@ -350,7 +392,7 @@ def synth(out: Path, library: Library, catalogue: Catalogue, enterprises: int, s
             for w in writers.values():
                 w.close()
     elif suffix == ".csv":
-        import pyarrow.csv as pacsv  # type: ignore[import-untyped]
+        import pyarrow.csv as pacsv
 
         out.mkdir(parents=True, exist_ok=True)
         heads = _headers(catalogue)
@@ -387,7 +429,7 @@ def synth(out: Path, library: Library, catalogue: Catalogue, enterprises: int, s
         finally:
             con.close()
     elif suffix == ".xlsx":
-        from openpyxl import Workbook  # type: ignore[import-untyped]
+        from openpyxl import Workbook
 
         heads = _headers(catalogue)
         wb = Workbook(write_only=True)

@@ -50,10 +50,10 @@ def _allowed(col: Column, cat: Catalogue) -> str:
 
 def write_template(out: Path, catalogue: Catalogue) -> Path:
     """Write the template workbook."""
-    from openpyxl import Workbook  # type: ignore[import-untyped]
-    from openpyxl.styles import Alignment, Font, PatternFill  # type: ignore[import-untyped]
-    from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
-    from openpyxl.worksheet.datavalidation import DataValidation  # type: ignore[import-untyped]
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
 
     lay = layout(catalogue)
     wb = Workbook()
@@ -95,7 +95,9 @@ def write_template(out: Path, catalogue: Catalogue) -> Path:
             elif key == "prior_awards" and col.name == "level":
                 values = ["国家级", "省级", "市级", "区级"]
             if values:
-                dv = DataValidation(type="list", formula1=option_range(values, f"{SHEET_LABEL[key]}·{col.header}"), allow_blank=True)
+                dv = DataValidation(
+                    type="list", formula1=option_range(values, f"{SHEET_LABEL[key]}·{col.header}"), allow_blank=True
+                )
                 dv.error = f"请从下拉列表中选择{col.header}"
                 dv.errorTitle = "取值不在可选范围内"
                 dv.showErrorMessage = True
@@ -136,7 +138,17 @@ def write_template(out: Path, catalogue: Catalogue) -> Path:
                 users = "全部" if key == "events" else ""
                 req = "是" if col.spec.required else "否"
             helps = [s.help for s in col.specs.values() if s.help] if col.specs else ([col.spec.help] if col.spec.help else [])
-            row: list[Any] = [SHEET_LABEL[key], col.header, col.name, _type_text(col), _unit(col), req, _allowed(col, catalogue), users, "；".join(dict.fromkeys(helps))]
+            row: list[Any] = [
+                SHEET_LABEL[key],
+                col.header,
+                col.name,
+                _type_text(col),
+                _unit(col),
+                req,
+                _allowed(col, catalogue),
+                users,
+                "；".join(dict.fromkeys(helps)),
+            ]
             notes.append(row)
     notes.append([])
     notes.append(["事项类型", "英文名", "说明"])

@@ -1,0 +1,154 @@
+"""``huiqi batch`` through the real entry point: the Excel it writes totals to the
+sum of the reference evaluations of the same register, scenario by scenario."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+openpyxl = pytest.importorskip("openpyxl")
+
+from huiqi.cli import main  # noqa: E402
+from huiqi.service import engine  # noqa: E402
+
+from .test_io import ENTERPRISES, EVENTS, PRIOR_AWARDS, bad_register, write_xlsx  # noqa: E402
+
+AS_OF = date(2025, 12, 31)
+
+
+def reference_totals() -> tuple[int, int, dict[str, tuple[int, int]]]:
+    """Each enterprise of the register as a plain scenario mapping, evaluated one by one."""
+    eng = engine()
+    low = high = 0
+    payers: dict[str, tuple[int, int]] = {}
+
+    def raw_value(v: Any) -> Any:
+        return f"{v}元" if isinstance(v, Decimal) else v
+
+    for ent in ENTERPRISES:
+        events = [
+            {("id" if k == "event_id" else k): raw_value(v) for k, v in e.items() if k != "credit_code" and v is not None}
+            for e in EVENTS
+            if e["credit_code"] == ent["credit_code"]
+        ]
+        priors = [
+            {"amount": f"{p['amount']}元", "year": p["year"], "level": p["level"], "document": p["document"]}
+            for p in PRIOR_AWARDS
+            if p["credit_code"] == ent["credit_code"]
+        ]
+        scenario = eng.scenario({"enterprise": dict(ent), "events": events, "prior_awards": priors, "as_of": AS_OF})
+        ev = eng.evaluate(scenario)
+        assert ev.total.high is not None
+        low += ev.total.low
+        high += ev.total.high
+        for payer, t in ev.by_payer.items():
+            assert t.high is not None
+            a, b = payers.get(payer, (0, 0))
+            payers[payer] = (a + t.low, b + t.high)
+    return low, high, payers
+
+
+def fen(text: str) -> int:
+    whole, cents = text.split(".")
+    return int(whole) * 100 + int(cents)
+
+
+def sheet_rows(wb: Any, title: str) -> list[dict[str, Any]]:
+    rows = list(wb[title].iter_rows(values_only=True))
+    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+
+
+@pytest.mark.parametrize("engine_name", ["reference", "duckdb"])
+def test_batch_excel_totals_equal_the_reference_evaluations(
+    tmp_path: Path, engine_name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if engine_name == "duckdb":
+        pytest.importorskip("duckdb")
+    register = write_xlsx(tmp_path / "登记表.xlsx")
+    out = tmp_path / "结果.xlsx"
+    code = main(["batch", str(register), "--engine", engine_name, "--as-of", AS_OF.isoformat(), "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    low, high, payers = reference_totals()
+    assert low < high and high > 0
+    wb = openpyxl.load_workbook(out)
+    assert {"汇总", "结果", "按政策文件", "按条款", "按责任单位", "按出资方", "按镇街", "问题"} <= set(wb.sheetnames)
+    granted = [r for r in sheet_rows(wb, "结果") if r["状态"] == "可享受" and r["最低（元）"]]
+    assert sum(fen(r["最低（元）"]) for r in granted) == low
+    assert sum(fen(r["最高（元）"]) for r in granted) == high
+    for r in granted:
+        assert r["最高（元）"].count(".") == 1 and len(r["最高（元）"].split(".")[1]) == 2
+    by_payer = {r["出资方"]: (fen(r["合计最低（元）"]), fen(r["合计最高（元）"])) for r in sheet_rows(wb, "按出资方")}
+    assert by_payer == payers
+    for title in ("按政策文件", "按条款", "按责任单位", "按镇街"):
+        rows = sheet_rows(wb, title)
+        assert sum(fen(r["合计最高（元）"]) for r in rows) == high, title
+    overview = {r["项目"]: r["值"] for r in sheet_rows(wb, "汇总")}
+    assert fen(overview["合计最高（元）"]) == high
+    assert f"最高{high // 100}.{high % 100:02d}元" in printed
+    assert "拒绝0行" in printed
+
+
+def test_bad_rows_are_listed_and_the_good_rows_evaluated(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    register = bad_register(tmp_path)
+    out = tmp_path / "结果.xlsx"
+    code = main(["batch", str(register), "--engine", "reference", "--as-of", AS_OF.isoformat(), "--out", str(out), "--json"])
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["rows"]["events"] == {"read": 12, "rejected": 8, "accepted": 4}
+    assert data["rows"]["enterprises"] == {"read": 4, "rejected": 1, "accepted": 3}
+    assert data["enterprises_evaluated"] == 3 and data["events_evaluated"] == 4
+    assert any(e["value"] == "abc" and e["sheet"] == "事项" and e["row"] == 8 for e in data["errors"])
+    _, high, _ = reference_totals()
+    assert data["total"]["max"] == f"{high // 100}.{high % 100:02d}"  # the good rows give the same answer
+    wb = openpyxl.load_workbook(out)
+    problems = sheet_rows(wb, "问题")
+    assert len(problems) == len(data["errors"])
+    assert {p["列"] for p in problems} >= {"统一社会信用代码", "事项类型", "事项编号"}
+
+
+def test_text_summary_lists_rejected_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    register = bad_register(tmp_path)
+    assert main(["batch", str(register), "--engine", "reference", "--as-of", AS_OF.isoformat()]) == 0
+    text = capsys.readouterr().out
+    assert "事项：读取12行，拒绝8行，有效4行" in text
+    assert "有误.xlsx［事项］第8行" in text and "“abc”" in text
+    assert "按出资方" in text
+
+
+def test_csv_and_parquet_results(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    register = write_xlsx(tmp_path / "登记表.xlsx")
+    assert (
+        main(
+            ["batch", str(register), "--engine", "reference", "--as-of", AS_OF.isoformat(), "--out", str(tmp_path / "r.parquet")]
+        )
+        == 0
+    )
+    assert (
+        main(["batch", str(register), "--engine", "reference", "--as-of", AS_OF.isoformat(), "--out", str(tmp_path / "r.csv")])
+        == 0
+    )
+    capsys.readouterr()
+    _, high, _ = reference_totals()
+    t = pq.read_table(tmp_path / "r.parquet").to_pylist()
+    assert sum(r["max_fen"] for r in t if r["status"] == "granted" and r["max_fen"] is not None) == high
+    assert (tmp_path / "r.按出资方.csv").exists() and (tmp_path / "r.csv").read_text(encoding="utf-8-sig").startswith(
+        "统一社会信用代码"
+    )
+
+
+def test_unreadable_register_exits_2_with_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["batch", str(tmp_path / "无此文件.xlsx"), "--engine", "reference"]) == 2
+    assert "找不到登记表" in capsys.readouterr().err
+    bad = tmp_path / "坏.xlsx"
+    bad.write_bytes(b"PK\x03\x04 broken")
+    assert main(["batch", str(bad), "--engine", "reference"]) == 2
+    assert "无法读取Excel文件" in capsys.readouterr().err

@@ -1,0 +1,415 @@
+"""Reading registers: every format gives the same canonical tables; bad rows are
+reported with file, sheet, row, column, value and expectation, and good rows go on."""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pa = pytest.importorskip("pyarrow")
+openpyxl = pytest.importorskip("openpyxl")
+duckdb = pytest.importorskip("duckdb")
+
+from huiqi.batch.io_read import Register, layout, read_register  # noqa: E402
+from huiqi.core.credit_code import make_credit_code  # noqa: E402
+from huiqi.service import InputError, engine  # noqa: E402
+
+A = make_credit_code("91320506MA1XA0001")
+B = make_credit_code("91320506MA1XA0002")
+C = make_credit_code("91320412MA1XA0003")
+
+# One register as Python data: enterprise rows and event rows with English field
+# names, money in 元 (as Decimal so that typed databases can hold it).
+ENTERPRISES: list[dict[str, Any]] = [
+    {
+        "credit_code": A,
+        "name": "苏州甲精密有限公司",
+        "kind": "企业",
+        "region": "320506",
+        "town": "木渎镇",
+        "size": "中型",
+        "industrial": True,
+    },
+    {
+        "credit_code": B,
+        "name": "苏州乙机器人有限公司",
+        "kind": "企业",
+        "region": "320506",
+        "town": "郭巷街道",
+        "size": "小型",
+        "industrial": True,
+    },
+    {
+        "credit_code": C,
+        "name": "常州丙智能装备有限公司",
+        "kind": "企业",
+        "region": "320412",
+        "town": "湖塘镇",
+        "size": "大型",
+        "industrial": False,
+    },
+]
+EVENTS: list[dict[str, Any]] = [
+    {
+        "credit_code": A,
+        "event_id": "P1",
+        "kind": "project",
+        "date": date(2025, 9, 15),
+        "category": "智能化改造",
+        "total_investment": Decimal("12000000"),
+        "equipment_investment": Decimal("9000000"),
+        "smart_investment": Decimal("7000000"),
+        "annual_investment": Decimal("12000000"),
+    },
+    {
+        "credit_code": A,
+        "event_id": "B1",
+        "kind": "purchase",
+        "date": date(2025, 10, 8),
+        "category": "机器人产品或服务",
+        "amount": Decimal("800000.50"),
+        "related_party": False,
+    },
+    {
+        "credit_code": B,
+        "event_id": "B2",
+        "kind": "purchase",
+        "date": date(2025, 11, 1),
+        "category": "机器人产品或服务",
+        "amount": Decimal("500000"),
+        "related_party": False,
+    },
+    {
+        "credit_code": C,
+        "event_id": "P2",
+        "kind": "project",
+        "date": date(2024, 6, 1),
+        "category": "智能化改造",
+        "total_investment": Decimal("30000000"),
+        "equipment_investment": Decimal("20000000"),
+        "smart_investment": Decimal("20000000"),
+        "annual_investment": Decimal("30000000"),
+    },
+]
+QUALIFICATIONS: list[dict[str, Any]] = []
+PRIOR_AWARDS: list[dict[str, Any]] = [
+    {
+        "credit_code": A,
+        "amount": Decimal("100000"),
+        "year": 2025,
+        "level": "district",
+        "document": "往年政策",
+        "benefit": None,
+        "event": None,
+        "key": None,
+    },
+]
+TABLES = {"enterprises": ENTERPRISES, "events": EVENTS, "qualifications": QUALIFICATIONS, "prior_awards": PRIOR_AWARDS}
+
+
+def columns(key: str) -> list[str]:
+    names: list[str] = []
+    for rows in TABLES[key]:
+        names.extend(k for k in rows if k not in names)
+    if key == "qualifications":
+        names = ["credit_code", "title", "level", "since", "until"]
+    return names
+
+
+def headers(key: str) -> dict[str, str]:
+    """English field name → the Chinese header of the template."""
+    return {c.name: c.header for c in layout(engine().catalogue).sheets[key]}
+
+
+def excel_value(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return str(v) if v != v.to_integral_value() else int(v)
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    return v
+
+
+def write_xlsx(
+    path: Path, tables: dict[str, list[dict[str, Any]]] | None = None, extra: dict[str, list[list[Any]]] | None = None
+) -> Path:
+    tables = tables or TABLES
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for key, label in (("enterprises", "企业"), ("events", "事项"), ("qualifications", "资质"), ("prior_awards", "已获奖补")):
+        ws = wb.create_sheet(label)
+        cols = columns(key)
+        heads = headers(key)
+        ws.append([heads.get(c, c) if c != "amount" or key != "prior_awards" else "金额（元）" for c in cols])
+        for row in tables[key]:
+            ws.append([excel_value(row.get(c)) for c in cols])
+        for row2 in (extra or {}).get(key, []):
+            ws.append(row2)
+    wb.save(path)
+    return path
+
+
+def write_csv(folder: Path) -> Path:
+    folder.mkdir()
+    for key in TABLES:
+        heads = headers(key)
+        with (folder / f"{key}.csv").open("w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            cols = columns(key)
+            w.writerow([heads.get(c, c) for c in cols])
+            for row in TABLES[key]:
+                w.writerow(["" if row.get(c) is None else excel_value(row.get(c)) for c in cols])
+    return folder
+
+
+def arrow_tables() -> Iterator[tuple[str, Any]]:
+    money = {"total_investment", "equipment_investment", "smart_investment", "annual_investment", "amount"}
+    for key, rows in TABLES.items():
+        cols = columns(key)
+        fields = []
+        for c in cols:
+            if c in money:
+                t = pa.decimal128(18, 2)
+            elif c in ("date", "since", "until"):
+                t = pa.date32()
+            elif c in ("industrial", "related_party"):
+                t = pa.bool_()
+            elif c == "year":
+                t = pa.int32()
+            else:
+                t = pa.string()
+            fields.append(pa.field(c, t))
+        schema = pa.schema(fields)
+        yield key, pa.Table.from_pylist([{c: r.get(c) for c in cols} for r in rows], schema=schema)
+
+
+def write_parquet(folder: Path) -> Path:
+    import pyarrow.parquet as pq
+
+    folder.mkdir()
+    for key, table in arrow_tables():
+        pq.write_table(table, folder / f"{key}.parquet")
+    return folder
+
+
+def write_duckdb(path: Path) -> Path:
+    con = duckdb.connect(str(path))
+    for key, table in arrow_tables():
+        con.register("t", table)
+        con.execute(f"CREATE TABLE {key} AS SELECT * FROM t")
+        con.unregister("t")
+    con.close()
+    return path
+
+
+def read(source: str | Path, schema: str | None = None) -> Register:
+    return read_register(source, engine().catalogue, schema)
+
+
+@pytest.fixture(scope="module")
+def from_xlsx(tmp_path_factory: pytest.TempPathFactory) -> Register:
+    return read(write_xlsx(tmp_path_factory.mktemp("x") / "登记表.xlsx"))
+
+
+def test_xlsx_reads_every_row_without_problems(from_xlsx: Register) -> None:
+    assert [e.message() for e in from_xlsx.errors] == []
+    assert {k: (c.read, c.rejected) for k, c in from_xlsx.counts.items()} == {
+        "enterprises": (3, 0),
+        "events": (4, 0),
+        "qualifications": (0, 0),
+        "prior_awards": (1, 0),
+    }
+    ev = {r["event_id"]: r for r in from_xlsx.tables["events"].to_pylist()}
+    assert ev["B1"]["amount"] == 80_000_050  # 800000.50元 in fen, exact
+    assert ev["P1"]["total_investment"] == 1_200_000_000
+    assert ev["P1"]["amount"] is None
+    ent = {r["credit_code"]: r for r in from_xlsx.tables["enterprises"].to_pylist()}
+    assert ent[A]["independent_legal_person"] is True  # catalogue default filled in
+    assert from_xlsx.tables["prior_awards"].to_pylist()[0]["amount_fen"] == 10_000_000
+
+
+def test_canonical_schema_is_the_backend_layout(from_xlsx: Register) -> None:
+    from huiqi.batch.layout import arrow_schema
+    from huiqi.batch.layout import layout as canonical
+
+    lay = canonical(engine().catalogue)
+    for name, table in from_xlsx.tables.items():
+        assert table.schema.equals(arrow_schema(lay.table(name))), name
+
+
+def test_csv_parquet_and_duckdb_give_the_same_tables(tmp_path: Path, from_xlsx: Register) -> None:
+    for source in (write_csv(tmp_path / "csv"), write_parquet(tmp_path / "pq"), write_duckdb(tmp_path / "r.duckdb")):
+        got = read(source)
+        assert [e.message() for e in got.errors] == [], source
+        for name, table in from_xlsx.tables.items():
+            assert got.tables[name].equals(table), (source, name)
+
+
+@pytest.mark.postgres
+def test_postgresql_gives_the_same_tables(from_xlsx: Register) -> None:
+    psycopg = pytest.importorskip("psycopg")
+    dsn = None
+    for user in ("postgres", "root"):
+        try:
+            psycopg.connect(f"postgresql://{user}@127.0.0.1:5432/test", connect_timeout=3).close()
+            dsn = f"postgresql://{user}@127.0.0.1:5432/test"
+            break
+        except psycopg.OperationalError:
+            continue
+    assert dsn is not None, "PostgreSQL at 127.0.0.1:5432 (database test) is required for this test"
+    schema = f"huiqi_reg_{uuid.uuid4().hex[:8]}"
+    types = {
+        pa.decimal128(18, 2): "NUMERIC(18,2)",
+        pa.date32(): "DATE",
+        pa.bool_(): "BOOLEAN",
+        pa.int32(): "INTEGER",
+        pa.string(): "TEXT",
+    }
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+        try:
+            for key, table in arrow_tables():
+                cols = ", ".join(f'"{f.name}" {types[f.type]}' for f in table.schema)
+                conn.execute(f"CREATE TABLE {schema}.{key} ({cols})".encode())
+                marks = ", ".join(["%s"] * table.num_columns)
+                with conn.cursor() as cur:
+                    cur.executemany(
+                        f"INSERT INTO {schema}.{key} VALUES ({marks})".encode(),
+                        [tuple(r.values()) for r in table.to_pylist()],
+                    )
+            got = read(dsn, schema)
+            assert [e.message() for e in got.errors] == []
+            for name, table in from_xlsx.tables.items():
+                assert got.tables[name].equals(table), name
+        finally:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+# --- bad rows ---------------------------------------------------------------------------------
+
+
+def bad_register(tmp_path: Path) -> Path:
+    heads = headers("events")
+    cols = columns("events")
+    bad_code = A[:-1] + ("0" if A[-1] != "0" else "1")
+
+    def ev(**kw: Any) -> list[Any]:
+        return [excel_value(kw.get(c)) for c in cols]
+
+    ent_cols = columns("enterprises")
+    extra_ent = [[bad_code, "校验码错误公司", "企业", "320506", "木渎镇", "小型", "是"][: len(ent_cols)]]
+    extra_events = [
+        ev(credit_code=B, event_id="X1", kind="purchase", date=date(2025, 5, 1), category="机器人产品或服务", amount="-5万元"),
+        ev(credit_code=B, event_id="X2", kind="旅游", date=date(2025, 5, 1)),
+        ev(credit_code=B, event_id="X3", kind="采购", date=date(2025, 5, 1), category="机器人产品或服务", amount="abc"),
+        ev(
+            credit_code=make_credit_code("91320506MA1XA0099"),
+            event_id="X4",
+            kind="purchase",
+            date=date(2025, 5, 1),
+            category="机器人产品或服务",
+            amount="60万元",
+        ),
+        ev(
+            credit_code=B,
+            event_id="X5",
+            kind="purchase",
+            date=date(2025, 5, 1),
+            category="机器人产品或服务",
+            amount="60万元",
+            total_investment="100万元",
+        ),
+        ev(credit_code=B, event_id="B2", kind="purchase", date=date(2025, 5, 1), category="机器人产品或服务", amount="60万元"),
+        ev(credit_code=B, event_id="X6", kind="purchase", date=date(2025, 5, 1), category="机器人产品或服务", amount=12.345),
+        ev(
+            credit_code=bad_code,
+            event_id="X7",
+            kind="purchase",
+            date=date(2025, 5, 1),
+            category="机器人产品或服务",
+            amount="60万元",
+        ),
+    ]
+    assert heads  # headers exist for every column written
+    return write_xlsx(tmp_path / "有误.xlsx", extra={"enterprises": extra_ent, "events": extra_events})
+
+
+def test_bad_rows_are_reported_with_where_what_and_expected(tmp_path: Path) -> None:
+    reg = read(bad_register(tmp_path))
+    heads = headers("events")
+    by_row = {(e.sheet, e.row): e for e in reg.errors}
+    assert all(e.file == "有误.xlsx" for e in reg.errors)
+    ent = by_row[("企业", 5)]
+    assert ent.column == "统一社会信用代码" and "校验码错误" in ent.expected
+    neg = by_row[("事项", 6)]
+    assert (neg.column, neg.value) == (heads["amount"], "-5万元") and "负数" in neg.expected
+    kind = by_row[("事项", 7)]
+    assert (kind.column, kind.value) == ("事项类型", "旅游") and "未知的事项类型" in kind.expected
+    abc = by_row[("事项", 8)]
+    assert (abc.column, abc.value) == (heads["amount"], "abc") and "不是金额" in abc.expected
+    unknown = by_row[("事项", 9)]
+    assert unknown.column == "统一社会信用代码" and "没有该统一社会信用代码" in unknown.expected
+    wrong_col = by_row[("事项", 10)]
+    assert wrong_col.column == heads["total_investment"] and "不适用于事项类型“采购”" in wrong_col.expected
+    dup = by_row[("事项", 11)]
+    assert dup.column == "事项编号" and "重复" in dup.expected
+    fen = by_row[("事项", 12)]
+    assert fen.value == 12.345 and "精确到分" in fen.expected
+    owner_bad = by_row[("事项", 13)]
+    assert "第5行有误" in owner_bad.expected
+    assert reg.counts["enterprises"].read == 4 and reg.counts["enterprises"].rejected == 1
+    assert reg.counts["events"].read == 12 and reg.counts["events"].rejected == 8
+    assert reg.tables["events"].num_rows == 4  # the good rows are all kept
+    assert reg.tables["enterprises"].num_rows == 3
+    msg = abc.message()
+    assert msg.startswith("有误.xlsx［事项］第8行") and "“abc”" in msg
+
+
+def test_unreadable_inputs_raise_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="找不到登记表"):
+        read(tmp_path / "nothing.xlsx")
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"not a zip")
+    with pytest.raises(InputError, match="无法读取Excel"):
+        read(junk)
+    wb = openpyxl.Workbook()
+    wb.active.title = "Sheet1"
+    wb.save(tmp_path / "nosheet.xlsx")
+    with pytest.raises(InputError, match="找不到“企业”工作表"):
+        read(tmp_path / "nosheet.xlsx")
+
+
+def test_headers_in_wan_yuan_and_english_names_are_accepted(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "企业"
+    ws.append(["credit_code", "企业名称", "region", "town"])
+    ws.append([A, "甲", 320506, "木渎镇"])
+    ev = wb.create_sheet("事项")
+    ev.append(["统一社会信用代码", "事项编号", "事项类型", "日期", "采购类别", "采购金额（万元）"])
+    ev.append([A, "B1", "采购", "2025/9/1", "机器人产品或服务", 80.5])
+    wb.save(tmp_path / "wan.xlsx")
+    reg = read(tmp_path / "wan.xlsx")
+    assert [e.message() for e in reg.errors] == []
+    row = reg.tables["events"].to_pylist()[0]
+    assert row["amount"] == 80_500_000 and row["date"] == date(2025, 9, 1) and row["kind"] == "purchase"
+    assert reg.tables["enterprises"].to_pylist()[0]["region"] == "320506"
+
+
+def test_an_unknown_column_is_noted_but_rejects_no_row(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "企业"
+    ws.append(["统一社会信用代码", "名称", "注册地行政区划代码", "备注"])
+    ws.append([A, "甲", "320506", "随便写"])
+    wb.save(tmp_path / "extra.xlsx")
+    reg = read(tmp_path / "extra.xlsx")
+    assert reg.tables["enterprises"].num_rows == 1
+    (note,) = reg.errors
+    assert note.column == "备注" and not note.rejected and "未知的列" in note.expected

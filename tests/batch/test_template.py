@@ -1,0 +1,46 @@
+"""The Excel template: the four sheets with Chinese headers, drop-downs, and the 说明 sheet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+openpyxl = pytest.importorskip("openpyxl")
+
+from huiqi.batch.io_read import layout, read_register  # noqa: E402
+from huiqi.cli import main  # noqa: E402
+from huiqi.service import engine  # noqa: E402
+
+
+def test_template_through_the_cli_opens_with_headers_dropdowns_and_notes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "模板.xlsx"
+    assert main(["template", str(out)]) == 0
+    assert "已生成登记表模板" in capsys.readouterr().out
+    wb = openpyxl.load_workbook(out)
+    assert {"说明", "企业", "事项", "资质", "已获奖补"} <= set(wb.sheetnames)
+    lay = layout(engine().catalogue)
+    assert [c.value for c in wb["企业"][1]] == [c.header for c in lay.sheets["enterprises"]]
+    events_header = [c.value for c in wb["事项"][1]]
+    assert events_header[:4] == ["统一社会信用代码", "事项编号", "事项类型", "发生日期"]
+    assert any(h.startswith("采购金额") and h.endswith("（元）") for h in events_header)
+    # drop-down lists for option fields, e.g. 事项类型 and 企业规模
+    starts = {str(dv.sqref).split(":")[0] for dv in wb["事项"].data_validations.dataValidation}
+    assert "C2" in starts  # 事项类型
+    assert wb["事项"].data_validations.dataValidation[0].formula1.startswith("选项!")
+    notes = wb["说明"]
+    text = "\n".join(str(c.value) for row in notes.iter_rows() for c in row if c.value is not None)
+    assert "事项类型" in text and "采购" in text and "机器人产品或服务" in text and "元" in text
+    # a note row names which 事项类型 uses a column
+    rows = [[c.value for c in r] for r in notes.iter_rows()]
+    amount = next(r for r in rows if r[2] == "amount")
+    assert "采购" in str(amount[7]) and amount[3] == "金额"
+
+
+def test_the_empty_template_reads_as_an_empty_register(tmp_path: Path) -> None:
+    out = tmp_path / "t.xlsx"
+    assert main(["template", str(out)]) == 0
+    reg = read_register(out, engine().catalogue)
+    assert reg.rows_read == 0 and reg.errors == []
