@@ -1,0 +1,904 @@
+"""Compile the Library once into a plan of SQL steps that does, over a whole
+register, what :func:`huiqi.core.evaluator.evaluate` does for one scenario.
+
+Stages (each a materialised step, see docs/batch-engine.md):
+
+1. ``hq_units_base`` / ``hq_units``: one unit per event plus one yearly unit per
+   enterprise dated ``${as_of}``; flags for ``holds``, ``first_time`` and
+   ``max_years`` computed by equi-joins and aggregation;
+2. ``hq_cand``: one SELECT per benefit (UNION ALL): jurisdiction, event kind and
+   ``match`` filter; validity, applicants, ``when``, ``max_years`` give reason
+   codes; the amount formula, item caps and the uplift give ``low``/``high``;
+3. ``hq_once``: once-per-key (ROW_NUMBER over the key, prior awards by key);
+4. ``hq_x0`` … ``hq_xN``: exclusivity per event as greedy rounds over a static
+   conflict table; ``hq_pcov`` / ``hq_excl``: the top-up against prior awards;
+5. ``hq_ac``, ``hq_capev``, ``hq_slots``, ``hq_cap1`` …: caps per enterprise-year,
+   key and group, one layer of disjoint caps per step, each a running-sum window;
+6. ``hq_awards`` and ``hq_payers``: the outputs.
+
+Money is integer fen throughout: numbers are turned into exact integer
+rationals ``num / den`` (DECIMAL(38,10) values scaled by 10^10), comparisons are
+cross-multiplied and every rate × base is ``(num * p) // (den * q)``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from ..core.facts import Catalogue
+from ..core.legal import Comparison
+from ..core.model import (
+    LEVELS,
+    AmountSpec,
+    Benefit,
+    ByValue,
+    Cap,
+    Ceiling,
+    Compare,
+    Condition,
+    Contains,
+    Document,
+    FactExpr,
+    Field,
+    FirstTime,
+    Fixed,
+    Holds,
+    InKind,
+    IsTrue,
+    Library,
+    NoAmount,
+    OneOf,
+    PerUnit,
+    RangeRate,
+    Rate,
+    Ratio,
+    Right,
+    Sum,
+    Tiers,
+    Total,
+)
+from ..core.evaluator import _conflict as _ref_conflict
+from ..core.regions import REGIONS
+from ..core.results import GRANTED, Award
+from .layout import NUMBER_SCALE, Layout, layout
+from .plan import AS_OF, DIALECTS, Plan, StaticTable, Step
+
+__all__ = ["CompileError", "Dialect", "compile_library", "REASON_CODES"]
+
+SCALE = 10**NUMBER_SCALE
+
+# Reason codes carried by the rows instead of the reference's Chinese text.
+REASON_CODES = {
+    "validity": "日期不在文件有效期内",
+    "applicant": "主体类型不在支持范围内",
+    "when": "条件未满足（when:序号）",
+    "max_years": "已达最多享受年数",
+    "amount_missing": "缺少计算金额所需的事实或未达到任何档次",
+    "once_per_key": "同一标的已奖励一次",
+    "exclusivity": "同一事项就高不重复",
+    "prior_award": "该事项已获不低于本项的奖励",
+    "cap_exhausted": "限额已用尽",
+}
+
+
+class CompileError(ValueError):
+    """A rule the batch compiler cannot express exactly; names the benefit."""
+
+
+# --- dialects --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    name: str
+
+    @property
+    def big(self) -> str:
+        """An exact integer type wide enough for scaled products."""
+        return "HUGEINT" if self.name == "duckdb" else "DECIMAL(38,0)"
+
+    @property
+    def text(self) -> str:
+        return "VARCHAR" if self.name == "duckdb" else "STRING"
+
+    def type(self, logical: str) -> str:
+        if logical == "VARCHAR":
+            return self.text
+        if logical == "VARCHAR[]":
+            return "VARCHAR[]" if self.name == "duckdb" else "ARRAY<STRING>"
+        if logical == "INTEGER":
+            return "INTEGER" if self.name == "duckdb" else "INT"
+        return logical
+
+    def idiv(self, a: str, b: str) -> str:
+        """Integer division of non-negative exact integers (floor)."""
+        if self.name == "duckdb":
+            return f"(({a}) // ({b}))"
+        return f"(({a}) div ({b}))"
+
+    def same(self, a: str, b: str) -> str:
+        """Null-safe equality (Python ``==`` where ``None == None``)."""
+        if self.name == "duckdb":
+            return f"({a} IS NOT DISTINCT FROM {b})"
+        return f"({a} <=> {b})"
+
+    def has(self, col: str, value: str) -> str:
+        return f"array_contains({col}, {lit(value)})"
+
+    def to_text(self, expr: str) -> str:
+        return f"CAST({expr} AS {self.text})"
+
+
+def lit(value: str | None) -> str:
+    if value is None:
+        return "NULL"
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _in_list(values: Sequence[str]) -> str:
+    return "(" + ", ".join(lit(v) for v in values) + ")"
+
+
+def _level_rank(level: str) -> int:
+    return LEVELS.index(level) if level in LEVELS else len(LEVELS)
+
+
+# --- library analysis (dialect-free, done once) ------------------------------
+
+
+def _conflicts(a: Benefit, da: Document, b: Benefit, db: Document) -> bool:
+    """The reference's ``_conflict`` on two benefits: it reads only their
+    static parts, so it is asked directly (awards without amounts)."""
+    return _ref_conflict(Award(a, da, None, GRANTED), Award(b, db, None, GRANTED)) is not None
+
+
+def _prior_levels_covered(doc: Document) -> list[str]:
+    """Levels of prior awards that ``_against_prior`` counts for a document."""
+    out: list[str] = []
+    for level in LEVELS:
+        for r in doc.exclusivity:
+            if level in r.against or ("higher" in r.against and _level_rank(level) < _level_rank(doc.level)):
+                out.append(level)
+                break
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _CapInfo:
+    cap: Cap
+    members: tuple[str, ...]
+    layer: int  # 0 when the cap has no maximum (skipped by the reference)
+
+
+def _cap_table(library: Library) -> list[_CapInfo]:
+    """Caps over several awards in the reference's order (dict insertion order,
+    later declarations of an id replace earlier ones in place)."""
+    caps: dict[str, tuple[Cap, tuple[str, ...]]] = {k: (c, tuple(sorted(m))) for k, (c, m) in library.caps.items()}
+    out: list[_CapInfo] = []
+    layer_of: dict[str, int] = {}
+    for cap_id, (cap, members) in caps.items():
+        if cap.fen is None:
+            out.append(_CapInfo(cap, members, 0))
+            continue
+        layer = 1
+        for other in out:
+            if other.layer and set(other.members) & set(members):
+                layer = max(layer, other.layer + 1)
+        layer_of[cap_id] = layer
+        out.append(_CapInfo(cap, members, layer))
+    return out
+
+
+# --- SQL for facts, conditions and amounts -----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Num:
+    """An exact non-negative rational ``num / den`` with a presence test."""
+
+    num: str
+    den: str
+    ok: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Amt:
+    low: str
+    high: str  # NULL = no upper bound (when not missing)
+    kind: str
+    missing: str
+
+
+class _BenefitSQL:
+    """SQL expressions over ``hq_units`` for one benefit (its event kind)."""
+
+    def __init__(self, d: Dialect, benefit: Benefit, catalogue: Catalogue, lay: Layout, holds: dict[tuple[str, ...], int]):
+        self.d = d
+        self.b = benefit
+        self.catalogue = catalogue
+        self.lay = lay
+        self.holds = holds
+
+    def fail(self, what: str) -> CompileError:
+        return CompileError(f"奖补项{self.b.id}：{what}，批量引擎无法精确表达")
+
+    # facts
+    def field(self, ref: Field) -> tuple[str, str | None]:
+        """(SQL, catalogue type) of a fact; ``NULL`` when the reference reads MISSING."""
+        if ref.on_enterprise:
+            name = ref.name
+            if name == "kind":
+                return "u.ent_kind", "enum"
+            if name == "region":
+                return "u.ent_region", "region"
+            if name == "town":
+                return "NULLIF(u.ent_town, '')", "town"
+            if name in ("credit_code", "name"):
+                return "NULL", None
+            col = self.lay.enterprise_field(name)
+            if col is None:
+                return "NULL", None
+            return f"u.ent_{name}", col.field_type
+        if self.b.event == "enterprise":
+            return "NULL", None
+        kind = self.catalogue.events.get(self.b.event)
+        spec = kind.fields.get(ref.path) if kind else None
+        if spec is None:
+            return "NULL", None
+        return f"u.ev_{ref.path}", spec.type
+
+    def text_of(self, ref: Field) -> str:
+        """``str(value)`` of a fact as Python writes it; NULL when missing."""
+        sql, t = self.field(ref)
+        if t is None:
+            return "NULL"
+        if t in ("enum", "text", "region", "town", "credit_code"):
+            return sql
+        if t in ("money", "integer"):
+            return self.d.to_text(sql)
+        if t == "bool":
+            return f"(CASE WHEN {sql} THEN 'True' WHEN NOT {sql} THEN 'False' END)"
+        if t == "date":
+            return self.d.to_text(sql)
+        raise self.fail(f"按文本比较{t}类型的事实“{ref.path}”")
+
+    def num(self, expr: FactExpr) -> _Num:
+        if isinstance(expr, Field):
+            sql, t = self.field(expr)
+            if t in ("money", "integer"):
+                return _Num(f"CAST({sql} AS {self.d.big})", "1", f"({sql} IS NOT NULL)")
+            if t in ("number", "rate"):
+                return _Num(f"CAST({sql} * {SCALE} AS {self.d.big})", str(SCALE), f"({sql} IS NOT NULL)")
+            return _Num("0", "1", "FALSE")
+        if isinstance(expr, Ratio):
+            a, b = self.num(expr.numerator), self.num(expr.denominator)
+            return _Num(f"({a.num} * {b.den})", f"({a.den} * {b.num})", f"({a.ok} AND {b.ok} AND {b.num} <> 0)")
+        assert isinstance(expr, Total)
+        parts = [self.num(p) for p in expr.parts]
+        oks = " AND ".join(p.ok for p in parts)
+        if all(p.den == "1" for p in parts):
+            return _Num("(" + " + ".join(p.num for p in parts) + ")", "1", f"({oks})")
+        scaled = [p.num if p.den == str(SCALE) else f"({p.num} * {SCALE})" for p in parts]
+        return _Num("(" + " + ".join(scaled) + ")", str(SCALE), f"({oks})")
+
+    def compare(self, n: _Num, comparison: Comparison, value: Fraction) -> str:
+        p, q = value.numerator, value.denominator
+        return f"({n.ok} AND ({n.num} * {q}) {comparison.symbol} ({p} * {n.den}))"
+
+    # conditions
+    def cond(self, c: Condition) -> str:
+        if isinstance(c, Compare):
+            return self.compare(self.num(c.fact), c.comparison, c.value)
+        if isinstance(c, OneOf):
+            s = self.text_of(c.fact)
+            if s == "NULL":
+                return "FALSE"
+            op = "NOT IN" if c.negate else "IN"
+            return f"COALESCE({s} {op} {_in_list(c.values)}, FALSE)"
+        if isinstance(c, Contains):
+            sql, t = self.field(c.fact)
+            if t != "enum_list":
+                return "FALSE"
+            hits = " OR ".join(self.d.has(sql, v) for v in c.values) or "FALSE"
+            return f"COALESCE({hits}, FALSE)"
+        if isinstance(c, IsTrue):
+            sql, t = self.field(c.fact)
+            if t != "bool":
+                return "FALSE"
+            return f"COALESCE({sql} = {'TRUE' if c.expected else 'FALSE'}, FALSE)"
+        if isinstance(c, Holds):
+            return f"(u.hq_h{self.holds[tuple(c.titles)]} = 1)"
+        assert isinstance(c, FirstTime)
+        suffix = "sl" if c.same_level else "any"
+        return f"(u.event_id <> '' AND u.hq_fq_{suffix} = 0 AND u.hq_fe_{suffix} = 0)"
+
+    def all(self, conds: Sequence[Condition]) -> str:
+        return " AND ".join(self.cond(c) for c in conds) if conds else "TRUE"
+
+    # amounts
+    def floor(self, n: _Num, p: int, q: int) -> str:
+        return f"CAST({self.d.idiv(f'{n.num} * {p}', f'{n.den} * {q}')} AS BIGINT)"
+
+    def amount(self, spec: AmountSpec) -> _Amt:
+        if isinstance(spec, Fixed):
+            return _Amt(str(spec.fen), str(spec.fen), "'money'", "FALSE")
+        if isinstance(spec, Ceiling):
+            return _Amt("0", str(spec.fen), "'money'", "FALSE")
+        if isinstance(spec, Rate):
+            n = self.num(spec.base)
+            v = f"(CASE WHEN {n.ok} THEN {self.floor(n, spec.rate.numerator, spec.rate.denominator)} END)"
+            miss = f"(NOT {n.ok})"
+            if spec.at_least:
+                return _Amt(v, "CAST(NULL AS BIGINT)", "'money'", miss)
+            return _Amt("0" if spec.up_to else v, v, "'money'", miss)
+        if isinstance(spec, PerUnit):
+            n = self.num(spec.base)
+            v = f"(CASE WHEN {n.ok} THEN {self.floor(n, spec.fen_per_unit, 1)} END)"
+            return _Amt("0" if spec.up_to else v, v, "'money'", f"(NOT {n.ok})")
+        if isinstance(spec, Sum):
+            parts = [self.amount(p) for p in spec.parts]
+            low = "0" if spec.up_to else "(" + " + ".join(p.low for p in parts) + ")"
+            high = "(" + " + ".join(p.high for p in parts) + ")"
+            return _Amt(low, high, "'money'", "(" + " OR ".join(p.missing for p in parts) + ")")
+        if isinstance(spec, ByValue):
+            s = self.text_of(spec.fact)
+            subs = [(case, self.amount(sub)) for case, sub in spec.cases]
+            if s == "NULL" or not subs:
+                return _Amt("0", "0", "'money'", "TRUE")
+
+            def case(pick: Callable[[_Amt], str], default: str) -> str:
+                whens = " ".join(f"WHEN {s} = {lit(c)} THEN {pick(a)}" for c, a in subs)
+                return f"(CASE {whens} ELSE {default} END)"
+
+            return _Amt(
+                case(lambda a: a.low, "0"),
+                case(lambda a: a.high, "0"),
+                case(lambda a: a.kind, "'money'"),
+                case(lambda a: a.missing, "TRUE"),
+            )
+        if isinstance(spec, Tiers):
+            n = self.num(spec.fact)
+            tiers = [(self.compare(n, t.comparison, t.threshold), self.amount(t.amount)) for t in spec.tiers]
+            if not tiers:
+                return _Amt("0", "0", "'money'", "TRUE")
+
+            def pick_last(pick: Callable[[_Amt], str], default: str) -> str:
+                whens = " ".join(f"WHEN {test} THEN {pick(a)}" for test, a in reversed(tiers))
+                return f"(CASE {whens} ELSE {default} END)"
+
+            return _Amt(
+                pick_last(lambda a: a.low, "0"),
+                pick_last(lambda a: a.high, "0"),
+                pick_last(lambda a: a.kind, "'money'"),
+                pick_last(lambda a: a.missing, "TRUE"),
+            )
+        if isinstance(spec, RangeRate):
+            n = self.num(spec.base)
+            low = self.floor(n, spec.low.numerator, spec.low.denominator)
+            high = self.floor(n, spec.high.numerator, spec.high.denominator)
+            if spec.floor_fen is not None:
+                low, high = f"GREATEST({low}, {spec.floor_fen})", f"GREATEST({high}, {spec.floor_fen})"
+            if spec.cap_fen is not None:
+                low, high = f"LEAST({low}, {spec.cap_fen})", f"LEAST({high}, {spec.cap_fen})"
+            return _Amt(f"(CASE WHEN {n.ok} THEN {low} END)", f"(CASE WHEN {n.ok} THEN {high} END)", "'money'", f"(NOT {n.ok})")
+        if isinstance(spec, NoAmount):
+            return _Amt("0", "0", "'none'", "FALSE")
+        if isinstance(spec, InKind):
+            return _Amt("0", "0", "'in_kind'", "FALSE")
+        if isinstance(spec, Right):
+            return _Amt("0", "0", "'right'", "FALSE")
+        raise self.fail(f"未知的金额形式{type(spec).__name__}")
+
+
+# --- the compiler --------------------------------------------------------------
+
+
+class _Compiler:
+    def __init__(self, library: Library, catalogue: Catalogue):
+        self.library = library
+        self.catalogue = catalogue
+        self.lay = layout(catalogue)
+        self.benefits: list[tuple[Benefit, Document]] = [(b, d) for d in library.documents for b in d.benefits]
+        holds: dict[tuple[str, ...], int] = {}
+        self.first_time = False
+        self.max_years: dict[str, int] = {}
+        for b, _ in self.benefits:
+            conds: list[Condition] = [*b.match, *b.when, *(b.uplift.conditions if b.uplift else ())]
+            for c in conds:
+                if isinstance(c, Holds) and tuple(c.titles) not in holds:
+                    holds[tuple(c.titles)] = len(holds)
+                if isinstance(c, FirstTime):
+                    self.first_time = True
+            if b.max_years is not None and b.id not in self.max_years:
+                self.max_years[b.id] = len(self.max_years)
+        self.holds = holds
+        self.caps = _cap_table(library)
+        # conflicts between benefits that can meet on one event
+        self.partners: dict[str, set[str]] = defaultdict(set)
+        for kind, group in library.by_event.items():
+            if kind == "enterprise":
+                continue
+            for a in group:
+                for b in group:
+                    if a.id != b.id and _conflicts(a, library.document_of(a), b, library.document_of(b)):
+                        self.partners[a.id].add(b.id)
+        per_kind = [sum(1 for b in g if self.partners.get(b.id)) for k, g in library.by_event.items() if k != "enterprise"]
+        self.rounds = max(per_kind, default=0)
+
+    # static tables
+    def statics(self) -> tuple[StaticTable, ...]:
+        bstatic = []
+        for b, doc in self.benefits:
+            own = [c.fen for c in b.caps if c.per != "item" and c.fen is not None]
+            bstatic.append((b.id, doc.id, b.order, _level_rank(doc.level), min(own) if own else None, bool(self.partners.get(b.id)), bool(doc.exclusivity)))
+        conflicts = sorted((a, b) for a, bs in self.partners.items() for b in bs)
+        cover = sorted((b.id, lv) for b, doc in self.benefits if doc.exclusivity for lv in _prior_levels_covered(doc))
+        capmem = sorted({(ci.cap.id, m) for ci in self.caps for m in ci.members})
+        caps = [(ci.cap.id, ci.cap.per, ci.cap.fen, ci.layer) for ci in self.caps if ci.layer]
+        cappl = sorted({(ci.cap.id, lv) for ci in self.caps for lv in ci.cap.prior_levels})
+        shares: list[tuple[object, ...]] = []
+        for b, doc in self.benefits:
+            funding = b.funding or doc.funding
+            if funding is None:
+                shares.append((b.id, 0, "unspecified", 1, 1, True, "未明确"))
+                continue
+            total = sum(s.weight for s in funding.shares)
+            n = len(funding.shares)
+            for i, s in enumerate(funding.shares):
+                shares.append((b.id, i, s.role, s.weight, total, i == n - 1, None))
+        regions = [(r.code, r.name, r.level, r.finance) for r in REGIONS.values()]
+        return (
+            StaticTable(
+                "hq_benefits",
+                (
+                    ("benefit_id", "VARCHAR"),
+                    ("document_id", "VARCHAR"),
+                    ("b_order", "BIGINT"),
+                    ("level_rank", "BIGINT"),
+                    ("mincap", "BIGINT"),
+                    ("has_partners", "BOOLEAN"),
+                    ("has_rules", "BOOLEAN"),
+                ),
+                tuple(bstatic),
+            ),
+            StaticTable("hq_conflicts", (("a", "VARCHAR"), ("b", "VARCHAR")), tuple(conflicts)),
+            StaticTable("hq_cover", (("benefit_id", "VARCHAR"), ("level", "VARCHAR")), tuple(cover)),
+            StaticTable("hq_capmem", (("cap_id", "VARCHAR"), ("benefit_id", "VARCHAR")), tuple(capmem)),
+            StaticTable("hq_caps", (("cap_id", "VARCHAR"), ("per", "VARCHAR"), ("fen", "BIGINT"), ("layer", "BIGINT")), tuple(caps)),
+            StaticTable("hq_cappl", (("cap_id", "VARCHAR"), ("level", "VARCHAR")), tuple(cappl)),
+            StaticTable(
+                "hq_shares",
+                (
+                    ("benefit_id", "VARCHAR"),
+                    ("idx", "BIGINT"),
+                    ("role", "VARCHAR"),
+                    ("weight", "BIGINT"),
+                    ("total_weight", "BIGINT"),
+                    ("is_last", "BOOLEAN"),
+                    ("fixed_payer", "VARCHAR"),
+                ),
+                tuple(shares),
+            ),
+            StaticTable("hq_regions", (("code", "VARCHAR"), ("name", "VARCHAR"), ("level", "VARCHAR"), ("finance", "VARCHAR")), tuple(regions)),
+        )
+
+    # steps
+    def steps(self, d: Dialect) -> list[tuple[str, str, str, str | None, str | None, str | None]]:
+        """(name, sql, stage, group, converged-sql, source) for one dialect."""
+        out: list[tuple[str, str, str, str | None, str | None, str | None]] = []
+
+        def add(name: str, sql: str, stage: str, group: str | None = None, converged: str | None = None) -> None:
+            out.append((name, sql, stage, group, converged, prev if group else None))
+
+        add("hq_units_base", self.units_base(d), "units")
+        add("hq_units", self.units(d), "units")
+        add("hq_cand", self.candidates(d), "match")
+        add("hq_once", self.once(d), "once_per_key")
+        prev = "hq_x0"
+        add(prev, self.x0(), "exclusivity")
+        for k in range(1, self.rounds + 1):
+            name = f"hq_x{k}"
+            add(name, self.round(prev), "exclusivity", "hq_x", f"SELECT COUNT(*) AS n FROM {prev} WHERE xs = 0")
+            prev = name
+        add("hq_pcov", self.pcov(prev), "exclusivity")
+        add("hq_excl", self.excl(prev), "exclusivity")
+        add("hq_ac", self.ac(d), "caps")
+        add("hq_capev", self.capev(), "caps")
+        add("hq_slots", self.slots(d), "caps")
+        prev = "hq_excl"
+        layers = max((ci.layer for ci in self.caps), default=0)
+        for layer in range(1, layers + 1):
+            name = f"hq_cap{layer}"
+            add(name, self.cap_layer(prev, layer), "caps")
+            prev = name
+        add("hq_final", self.final(prev), "caps")
+        add("hq_awards", self.awards(), "output")
+        add("hq_payers", self.payers(d), "output")
+        return out
+
+    def units_base(self, d: Dialect) -> str:
+        lay = self.lay
+        ent_cols = [f"e.{c.name} AS ent_{c.name}" for c in lay.enterprises if c.name != "credit_code"]
+        ev_fields = lay.events[4:]
+        ev_cols = [f"v.{c.name} AS ev_{c.name}" for c in ev_fields]
+        null_cols = [f"CAST(NULL AS {d.type(c.type)}) AS ev_{c.name}" for c in ev_fields]
+        head = "e.credit_code, {eid}, {kind}, {date} AS unit_date"
+        a = ", ".join([head.format(eid="v.event_id", kind="v.kind", date="v.date"), *ent_cols, *ev_cols])
+        b = ", ".join([head.format(eid="'' AS event_id", kind="'enterprise' AS kind", date=AS_OF), *ent_cols, *null_cols])
+        return (
+            f"SELECT {a} FROM events v JOIN enterprises e ON e.credit_code = v.credit_code\n"
+            f"UNION ALL\nSELECT {b} FROM enterprises e"
+        )
+
+    def units(self, d: Dialect) -> str:
+        joins: list[str] = []
+        cols: list[str] = []
+        qcols = [
+            f"MAX(CASE WHEN q.title IN {_in_list(titles)} AND q.since <= u.unit_date AND (q.until IS NULL OR u.unit_date <= q.until) "
+            f"THEN 1 ELSE 0 END) AS hq_h{i}"
+            for titles, i in self.holds.items()
+        ]
+        grade = "u.ev_grade" if self.lay.event_field("grade") else "CAST(NULL AS " + d.text + ")"
+        egrade = "e.grade" if self.lay.event_field("grade") else "CAST(NULL AS " + d.text + ")"
+        title = "u.ev_title" if self.lay.event_field("title") else "CAST(NULL AS " + d.text + ")"
+        level = "u.ev_level" if self.lay.event_field("level") else "CAST(NULL AS " + d.text + ")"
+        etitle = "e.title" if self.lay.event_field("title") else "CAST(NULL AS " + d.text + ")"
+        elevel = "e.level" if self.lay.event_field("level") else "CAST(NULL AS " + d.text + ")"
+        if self.first_time:
+            qcols.append(
+                f"MAX(CASE WHEN q.title = {title} AND q.since < u.unit_date AND (q.level IS NULL OR q.level = {level}) THEN 1 ELSE 0 END) AS hq_fq_sl"
+            )
+            qcols.append(f"MAX(CASE WHEN q.title = {title} AND q.since < u.unit_date THEN 1 ELSE 0 END) AS hq_fq_any")
+        if qcols:
+            joins.append(
+                "LEFT JOIN (SELECT u.credit_code, u.event_id, " + ", ".join(qcols) + " FROM hq_units_base u "
+                "JOIN qualifications q ON q.credit_code = u.credit_code GROUP BY u.credit_code, u.event_id) fq "
+                "ON fq.credit_code = u.credit_code AND fq.event_id = u.event_id"
+            )
+            cols += [f"COALESCE(fq.hq_h{i}, 0) AS hq_h{i}" for i in self.holds.values()]
+            if self.first_time:
+                cols += ["COALESCE(fq.hq_fq_sl, 0) AS hq_fq_sl", "COALESCE(fq.hq_fq_any, 0) AS hq_fq_any"]
+        if self.first_time:
+            joins.append(
+                f"LEFT JOIN (SELECT u.credit_code, u.event_id, "
+                f"MAX(CASE WHEN {d.same(etitle, title)} AND {d.same(elevel, level)} THEN 1 ELSE 0 END) AS hq_fe_sl, "
+                f"MAX(CASE WHEN {d.same(etitle, title)} THEN 1 ELSE 0 END) AS hq_fe_any "
+                "FROM hq_units_base u JOIN events e ON e.credit_code = u.credit_code AND e.kind = u.kind "
+                f"WHERE u.event_id <> '' AND ({grade} IS NULL OR {egrade} IS NULL OR {egrade} = {grade}) AND (e.date < u.unit_date OR (e.date = u.unit_date AND e.event_id < u.event_id)) "
+                "GROUP BY u.credit_code, u.event_id) fe ON fe.credit_code = u.credit_code AND fe.event_id = u.event_id"
+            )
+            cols += ["COALESCE(fe.hq_fe_sl, 0) AS hq_fe_sl", "COALESCE(fe.hq_fe_any, 0) AS hq_fe_any"]
+        if self.max_years:
+            pcols = [
+                f"COUNT(DISTINCT CASE WHEN p.benefit = {lit(bid)} AND p.year <> year(u.unit_date) THEN p.year END) AS hq_my{i}"
+                for bid, i in self.max_years.items()
+            ]
+            joins.append(
+                "LEFT JOIN (SELECT u.credit_code, u.event_id, " + ", ".join(pcols) + " FROM hq_units_base u "
+                "JOIN prior_awards p ON p.credit_code = u.credit_code GROUP BY u.credit_code, u.event_id) fp "
+                "ON fp.credit_code = u.credit_code AND fp.event_id = u.event_id"
+            )
+            cols += [f"COALESCE(fp.hq_my{i}, 0) AS hq_my{i}" for i in self.max_years.values()]
+        return "SELECT " + ", ".join(["u.*", *cols]) + " FROM hq_units_base u " + " ".join(joins)
+
+    def jurisdiction(self, doc: Document) -> str:
+        j = doc.jurisdiction
+        if j.endswith("0000"):
+            return f"substr(u.ent_region, 1, 2) = {lit(j[:2])}"
+        if j.endswith("00"):
+            return f"substr(u.ent_region, 1, 4) = {lit(j[:4])}"
+        return f"u.ent_region = {lit(j)}"
+
+    def candidate(self, d: Dialect, b: Benefit, doc: Document) -> str:
+        bs = _BenefitSQL(d, b, self.catalogue, self.lay, self.holds)
+        where = " AND ".join([f"u.kind = {lit(b.event)}", self.jurisdiction(doc), bs.all(b.match)])
+        valid = f"u.unit_date >= DATE '{doc.valid_from.isoformat()}'"
+        if doc.valid_to is not None:
+            valid += f" AND u.unit_date <= DATE '{doc.valid_to.isoformat()}'"
+        reasons = [f"CASE WHEN NOT ({valid}) THEN 'validity' END"]
+        kinds = b.applicants or doc.applicants
+        if kinds:
+            reasons.append(f"CASE WHEN u.ent_kind IS NULL OR u.ent_kind NOT IN {_in_list(kinds)} THEN 'applicant' END")
+        for i, c in enumerate(b.when):
+            reasons.append(f"CASE WHEN NOT ({bs.cond(c)}) THEN 'when:{i}' END")
+        if b.max_years is not None:
+            reasons.append(f"CASE WHEN u.hq_my{self.max_years[b.id]} >= {b.max_years} THEN 'max_years' END")
+        amt = bs.amount(b.amount)
+        inner = [
+            "u.credit_code",
+            "u.event_id",
+            "u.unit_date",
+            f"concat_ws(',', {', '.join(reasons)}) AS r",
+            f"{amt.missing} AS m",
+            f"CAST({amt.low} AS BIGINT) AS low0",
+            f"CAST({amt.high} AS BIGINT) AS high0",
+            f"{amt.kind} AS kind",
+        ]
+        item_caps = [c for c in b.caps if c.per == "item"]
+        for i, cap in enumerate(item_caps):
+            if cap.by is not None:
+                s = bs.text_of(cap.by)
+                whens = " ".join(f"WHEN {s} = {lit(v)} THEN {fen}" for v, fen in cap.by_fen)
+                limit = f"(CASE {whens} END)" if whens and s != "NULL" else "CAST(NULL AS BIGINT)"
+            else:
+                limit = str(cap.fen) if cap.fen is not None else "CAST(NULL AS BIGINT)"
+            inner.append(f"CAST({limit} AS BIGINT) AS lim{i}")
+        if b.uplift is not None:
+            inner.append(f"({bs.all(b.uplift.conditions)}) AS upl")
+        if b.once_per:
+            kind = self.catalogue.events.get(b.event)
+            parts = []
+            for k in b.once_per:
+                if kind is not None and k in kind.fields:
+                    parts.append(f"COALESCE({bs.text_of(Field(k))}, '')")
+                else:
+                    parts.append("''")
+            inner.append(f"{lit(b.once_group or b.id)} AS once_grp")
+            inner.append(f"concat_ws('|', {', '.join(parts)}) AS once_key")
+        else:
+            inner.append(f"CAST(NULL AS {d.text}) AS once_grp")
+            inner.append(f"CAST(NULL AS {d.text}) AS once_key")
+        sql = f"SELECT {', '.join(inner)} FROM hq_units u WHERE {where}"
+        low, high = "low0", "high0"
+        keep = "credit_code, event_id, unit_date, r, m, kind, once_grp, once_key"
+        extra = ", upl" if b.uplift is not None else ""
+        for i in range(len(item_caps)):
+            lims = "".join(f", lim{j}" for j in range(i + 1, len(item_caps)))
+            sql = (
+                f"SELECT {keep}{extra}{lims}, "
+                f"CASE WHEN lim{i} IS NULL THEN {high} WHEN {high} IS NULL OR {high} > lim{i} THEN lim{i} ELSE {high} END AS high{i + 1}, "
+                f"CASE WHEN lim{i} IS NULL THEN {low} ELSE LEAST({low}, lim{i}) END AS low{i + 1} FROM ({sql}) t"
+            )
+            low, high = f"low{i + 1}", f"high{i + 1}"
+        if b.uplift is not None:
+            r = b.uplift.rate
+            f_num, f_den = r.denominator + r.numerator, r.denominator
+            up_low = f"CAST({d.idiv(f'CAST({low} AS {d.big}) * {f_num}', str(f_den))} AS BIGINT)"
+            up_high = f"CAST({d.idiv(f'CAST({high} AS {d.big}) * {f_num}', str(f_den))} AS BIGINT)"
+            low = f"(CASE WHEN upl AND kind = 'money' THEN {up_low} ELSE {low} END)"
+            high = f"(CASE WHEN upl AND kind = 'money' THEN {up_high} ELSE {high} END)"
+        status = "CASE WHEN r <> '' OR m THEN 'near_miss' ELSE 'granted' END"
+        return (
+            f"SELECT credit_code, event_id, unit_date, {lit(b.id)} AS benefit_id, {lit(doc.id)} AS document_id, "
+            f"CAST({b.order} AS BIGINT) AS b_order, {status} AS status, "
+            f"CASE WHEN r <> '' THEN r WHEN m THEN 'amount_missing' ELSE '' END AS reasons, "
+            f"CASE WHEN r <> '' OR m THEN CAST(0 AS BIGINT) ELSE {low} END AS low, "
+            f"CASE WHEN r <> '' OR m THEN CAST(0 AS BIGINT) ELSE {high} END AS high, "
+            f"CASE WHEN r <> '' OR m THEN 'money' ELSE kind END AS kind, once_grp, once_key "
+            f"FROM ({sql}) c"
+        )
+
+    def candidates(self, d: Dialect) -> str:
+        parts = [self.candidate(d, b, doc) for b, doc in self.benefits]
+        if not parts:
+            return (
+                f"SELECT credit_code, event_id, unit_date, CAST(NULL AS {d.text}) AS benefit_id, CAST(NULL AS {d.text}) AS document_id, "
+                f"CAST(0 AS BIGINT) AS b_order, 'granted' AS status, '' AS reasons, CAST(0 AS BIGINT) AS low, CAST(0 AS BIGINT) AS high, "
+                f"'money' AS kind, CAST(NULL AS {d.text}) AS once_grp, CAST(NULL AS {d.text}) AS once_key FROM hq_units WHERE 1 = 0"
+            )
+        return _UNION.join(parts)
+
+    def once(self, d: Dialect) -> str:
+        elig = "(c.status = 'granted' AND c.once_grp IS NOT NULL AND c.event_id <> '')"
+        return (
+            "SELECT c.credit_code, c.event_id, c.unit_date, c.benefit_id, c.document_id, c.b_order, "
+            f"CASE WHEN {elig} AND (c.rn > 1 OR pk.benefit IS NOT NULL) THEN 'set_aside' ELSE c.status END AS status, "
+            f"CASE WHEN {elig} AND (c.rn > 1 OR pk.benefit IS NOT NULL) THEN 'once_per_key' ELSE c.reasons END AS reasons, "
+            "c.low, c.high, c.kind FROM ("
+            f"SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.credit_code, c.once_grp, c.once_key, {elig} "
+            "ORDER BY c.unit_date, c.b_order, c.event_id) AS rn FROM hq_cand c) c "
+            "LEFT JOIN (SELECT DISTINCT credit_code, benefit, key FROM prior_awards WHERE benefit <> '' AND key <> '') pk "
+            "ON pk.credit_code = c.credit_code AND pk.benefit = c.once_grp AND pk.key = c.once_key"
+        )
+
+    def x0(self) -> str:
+        pot = "(CASE WHEN o.high IS NULL THEN s.mincap WHEN s.mincap IS NULL THEN o.high ELSE LEAST(o.high, s.mincap) END)"
+        return (
+            "SELECT o.credit_code, o.event_id, o.benefit_id, "
+            f"ROW_NUMBER() OVER (PARTITION BY o.credit_code, o.event_id ORDER BY CASE WHEN {pot} IS NULL THEN 0 ELSE 1 END, "
+            f"COALESCE({pot}, 0) DESC, o.low DESC, s.level_rank, s.b_order) AS rnk, "
+            "CASE WHEN s.has_partners THEN 0 ELSE 1 END AS xs "
+            "FROM hq_once o JOIN hq_benefits s ON s.benefit_id = o.benefit_id "
+            "WHERE o.status = 'granted' AND o.event_id <> '' AND o.kind IN ('money', 'none')"
+        )
+
+    def round(self, prev: str) -> str:
+        return (
+            "SELECT x.credit_code, x.event_id, x.benefit_id, x.rnk, "
+            "CASE WHEN x.xs <> 0 THEN x.xs WHEN COALESCE(f.hit, 0) = 1 THEN 2 WHEN COALESCE(f.blocked, 0) = 0 THEN 1 ELSE 0 END AS xs "
+            f"FROM {prev} x LEFT JOIN ("
+            "SELECT a.credit_code, a.event_id, a.benefit_id, MAX(CASE WHEN b.xs = 1 THEN 1 ELSE 0 END) AS hit, "
+            "MAX(CASE WHEN b.xs = 0 AND b.rnk < a.rnk THEN 1 ELSE 0 END) AS blocked "
+            f"FROM {prev} a JOIN hq_conflicts c ON c.a = a.benefit_id "
+            f"JOIN {prev} b ON b.credit_code = a.credit_code AND b.event_id = a.event_id AND b.benefit_id = c.b "
+            "WHERE a.xs = 0 GROUP BY a.credit_code, a.event_id, a.benefit_id) f "
+            "ON f.credit_code = x.credit_code AND f.event_id = x.event_id AND f.benefit_id = x.benefit_id"
+        )
+
+    def pcov(self, x: str) -> str:
+        return (
+            "SELECT k.credit_code, k.event_id, k.benefit_id, SUM(COALESCE(p.amount_fen, 0)) AS s, COUNT(*) AS n "
+            f"FROM {x} k JOIN hq_benefits b ON b.benefit_id = k.benefit_id AND b.has_rules "
+            "JOIN prior_awards p ON p.credit_code = k.credit_code AND p.event = k.event_id "
+            "LEFT JOIN hq_cover cv ON cv.benefit_id = k.benefit_id AND cv.level = p.level "
+            "WHERE k.xs = 1 AND (cv.benefit_id IS NOT NULL OR p.benefit = k.benefit_id) "
+            "GROUP BY k.credit_code, k.event_id, k.benefit_id"
+        )
+
+    def excl(self, x: str) -> str:
+        gone = "(pc.n > 0 AND o.high IS NOT NULL AND pc.s >= o.high)"
+        return (
+            "SELECT o.credit_code, o.event_id, o.unit_date, o.benefit_id, o.document_id, o.b_order, "
+            f"CASE WHEN x.xs = 2 OR {gone} THEN 'set_aside' ELSE o.status END AS status, "
+            f"CASE WHEN x.xs = 2 THEN 'exclusivity' WHEN {gone} THEN 'prior_award' ELSE o.reasons END AS reasons, "
+            f"CASE WHEN x.xs = 2 OR {gone} OR pc.n IS NULL THEN o.low ELSE GREATEST(0, o.low - pc.s) END AS low, "
+            f"CASE WHEN x.xs = 2 OR {gone} OR pc.n IS NULL THEN o.high ELSE o.high - pc.s END AS high, "
+            "o.kind, 0 AS exh FROM hq_once o "
+            f"LEFT JOIN {x} x ON x.credit_code = o.credit_code AND x.event_id = o.event_id AND x.benefit_id = o.benefit_id "
+            "LEFT JOIN hq_pcov pc ON pc.credit_code = o.credit_code AND pc.event_id = o.event_id AND pc.benefit_id = o.benefit_id"
+        )
+
+    def ac(self, d: Dialect) -> str:
+        key_caps = [ci for ci in self.caps if ci.layer and ci.cap.per == "key"]
+        year = f"concat('year:', {d.to_text('year(a.unit_date)')})"
+        whens = []
+        for ci in key_caps:
+            key = ci.cap.key or ""
+            exprs = []
+            for m in ci.members:
+                b = self.library.benefits.get(m)
+                if b is None:
+                    continue
+                kind = self.catalogue.events.get(b.event)
+                if kind is not None and key in kind.fields:
+                    bs = _BenefitSQL(d, b, self.catalogue, self.lay, self.holds)
+                    exprs.append(f"WHEN a.benefit_id = {lit(m)} THEN COALESCE({bs.text_of(Field(key))}, '')")
+            value = f"(CASE {' '.join(exprs)} ELSE '' END)" if exprs else "''"
+            whens.append(f"WHEN {lit(ci.cap.id)} THEN concat('key:', {value})")
+        bucket = f"CASE k.cap_id {' '.join(whens)} ELSE {year} END" if whens else year
+        return (
+            f"SELECT a.credit_code, a.event_id, a.benefit_id, k.cap_id, k.per, k.fen, k.layer, {bucket} AS bucket "
+            "FROM hq_excl a JOIN hq_capmem m ON m.benefit_id = a.benefit_id JOIN hq_caps k ON k.cap_id = m.cap_id "
+            "LEFT JOIN hq_units u ON u.credit_code = a.credit_code AND u.event_id = a.event_id "
+            "WHERE a.status = 'granted' AND a.kind = 'money'"
+        )
+
+    def capev(self) -> str:
+        return (
+            "SELECT DISTINCT a.credit_code, m.cap_id, a.event_id FROM hq_excl a JOIN hq_capmem m ON m.benefit_id = a.benefit_id "
+            "WHERE a.status = 'granted' AND a.event_id <> ''"
+        )
+
+    def slots(self, d: Dialect) -> str:
+        key_hit = "(m.benefit_id IS NOT NULL AND concat('key:', COALESCE(p.key, 'None')) = s.bucket)"
+        year_hit = (
+            f"(concat('year:', {d.to_text('p.year')}) = s.bucket AND (m.benefit_id IS NOT NULL OR "
+            "COALESCE(p.key = s.cap_id, FALSE) OR (l.level IS NOT NULL AND ce.event_id IS NOT NULL)))"
+        )
+        return (
+            "SELECT s.credit_code, s.cap_id, s.bucket, "
+            f"SUM(CASE WHEN p.credit_code IS NULL THEN 0 WHEN s.per = 'key' THEN CASE WHEN {key_hit} THEN COALESCE(p.amount_fen, 0) ELSE 0 END "
+            f"WHEN {year_hit} THEN COALESCE(p.amount_fen, 0) ELSE 0 END) AS prior "
+            "FROM (SELECT DISTINCT credit_code, cap_id, per, bucket FROM hq_ac) s "
+            "LEFT JOIN prior_awards p ON p.credit_code = s.credit_code "
+            "LEFT JOIN hq_capmem m ON m.cap_id = s.cap_id AND m.benefit_id = p.benefit "
+            "LEFT JOIN hq_cappl l ON l.cap_id = s.cap_id AND l.level = p.level "
+            "LEFT JOIN hq_capev ce ON ce.credit_code = s.credit_code AND ce.cap_id = s.cap_id AND ce.event_id = p.event "
+            "GROUP BY s.credit_code, s.cap_id, s.bucket"
+        )
+
+    def cap_layer(self, prev: str, layer: int) -> str:
+        order = "PARTITION BY a.credit_code, ac.cap_id, ac.bucket ORDER BY a.unit_date, a.b_order, a.event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+        run = (
+            "SELECT a.credit_code, a.event_id, a.benefit_id, a.low, a.high, ac.fen, COALESCE(sl.prior, 0) AS prior, "
+            f"SUM(COALESCE(a.high, 0)) OVER ({order}) AS s_i, "
+            f"SUM(CASE WHEN a.high IS NULL THEN 1 ELSE 0 END) OVER ({order}) AS n_i "
+            f"FROM {prev} a JOIN hq_ac ac ON ac.credit_code = a.credit_code AND ac.event_id = a.event_id "
+            f"AND ac.benefit_id = a.benefit_id AND ac.layer = {layer} "
+            "LEFT JOIN hq_slots sl ON sl.credit_code = ac.credit_code AND sl.cap_id = ac.cap_id AND sl.bucket = ac.bucket "
+            "WHERE a.status = 'granted' AND a.kind = 'money'"
+        )
+        used = (
+            "SELECT r.*, CASE WHEN prior >= fen THEN prior WHEN n_i > 0 THEN fen ELSE LEAST(fen, prior + s_i) END AS u_i, "
+            "CASE WHEN prior >= fen THEN prior WHEN n_i - (CASE WHEN high IS NULL THEN 1 ELSE 0 END) > 0 THEN fen "
+            "ELSE LEAST(fen, prior + s_i - COALESCE(high, 0)) END AS u_prev "
+            f"FROM ({run}) r"
+        )
+        w = (
+            "SELECT credit_code, event_id, benefit_id, CAST(u_i - u_prev AS BIGINT) AS new_high, "
+            "CASE WHEN u_i - u_prev = 0 AND (high IS NULL OR high <> 0 OR u_prev <> 0) THEN 1 ELSE 0 END AS hit, low "
+            f"FROM ({used}) v"
+        )
+        return (
+            "SELECT a.credit_code, a.event_id, a.unit_date, a.benefit_id, a.document_id, a.b_order, a.status, a.reasons, "
+            "CASE WHEN w.new_high IS NULL THEN a.low ELSE LEAST(a.low, w.new_high) END AS low, "
+            "CASE WHEN w.new_high IS NULL THEN a.high ELSE w.new_high END AS high, "
+            "a.kind, CASE WHEN w.hit = 1 THEN 1 ELSE a.exh END AS exh "
+            f"FROM {prev} a LEFT JOIN ({w}) w ON w.credit_code = a.credit_code AND w.event_id = a.event_id AND w.benefit_id = a.benefit_id"
+        )
+
+    def final(self, prev: str) -> str:
+        gone = "(a.status = 'granted' AND a.kind = 'money' AND a.high = 0 AND a.low = 0 AND a.exh = 1)"
+        return (
+            "SELECT a.credit_code, a.event_id, a.unit_date, a.benefit_id, a.document_id, a.b_order, "
+            f"CASE WHEN {gone} THEN 'set_aside' ELSE a.status END AS status, "
+            f"CASE WHEN {gone} THEN 'cap_exhausted' ELSE a.reasons END AS reasons, a.low, a.high, a.kind "
+            f"FROM {prev} a"
+        )
+
+    def awards(self) -> str:
+        nature = (
+            "CASE WHEN kind = 'none' THEN 'none' WHEN kind = 'in_kind' THEN 'in_kind' WHEN kind = 'right' THEN 'right' "
+            "WHEN high IS NULL THEN 'floor' WHEN low = high THEN 'exact' WHEN low = 0 THEN 'ceiling' ELSE 'range' END"
+        )
+        return (
+            "SELECT credit_code, NULLIF(event_id, '') AS event_id, benefit_id, document_id, status, "
+            f"low AS min_fen, high AS max_fen, kind, {nature} AS nature, reasons, unit_date, b_order FROM hq_final"
+        )
+
+    def payers(self, d: Dialect) -> str:
+        part_low = f"CASE WHEN sh.is_last THEN CAST(0 AS BIGINT) ELSE CAST({d.idiv(f'CAST(a.low AS {d.big}) * sh.weight', 'sh.total_weight')} AS BIGINT) END"
+        part_high = (
+            f"CASE WHEN a.high IS NULL THEN NULL WHEN sh.is_last THEN CAST(0 AS BIGINT) "
+            f"ELSE CAST({d.idiv(f'CAST(a.high AS {d.big}) * sh.weight', 'sh.total_weight')} AS BIGINT) END"
+        )
+        award = "PARTITION BY a.credit_code, a.event_id, a.benefit_id"
+        name = (
+            "CASE WHEN sh.fixed_payer IS NOT NULL THEN sh.fixed_payer "
+            "WHEN sh.role = 'town' THEN CASE WHEN COALESCE(e.town, '') <> '' THEN concat(e.town, '财政') "
+            "ELSE concat(COALESCE(r0.name, e.region), '属地镇（街道、板块）财政') END "
+            "WHEN sh.role IN ('district', 'city', 'province') THEN CASE WHEN r2.level = sh.role THEN r2.finance "
+            "WHEN r1.level = sh.role THEN r1.finance WHEN r0.level = sh.role THEN r0.finance ELSE sh.role END "
+            "WHEN sh.role = 'unspecified' THEN '按现行财政体制分级承担' ELSE sh.role END"
+        )
+        inner = (
+            f"SELECT a.credit_code, a.event_id, a.benefit_id, a.document_id, sh.idx, sh.role, {name} AS payer, sh.weight, sh.is_last, "
+            f"a.low, a.high, {part_low} AS p_low, {part_high} AS p_high "
+            "FROM hq_final a JOIN hq_shares sh ON sh.benefit_id = a.benefit_id "
+            "JOIN enterprises e ON e.credit_code = a.credit_code "
+            "LEFT JOIN hq_regions r0 ON r0.code = e.region "
+            "LEFT JOIN hq_regions r1 ON r1.code = concat(substr(e.region, 1, 4), '00') AND substr(e.region, 5, 2) <> '00' "
+            "LEFT JOIN hq_regions r2 ON r2.code = concat(substr(e.region, 1, 2), '0000') AND substr(e.region, 3, 4) <> '0000' "
+            "WHERE a.status = 'granted' AND a.kind = 'money'"
+        )
+        return (
+            "SELECT credit_code, NULLIF(event_id, '') AS event_id, benefit_id, document_id, idx, role, payer, weight, "
+            f"CASE WHEN is_last THEN low - SUM(p_low) OVER ({award.replace('a.', '')}) ELSE p_low END AS min_fen, "
+            f"CASE WHEN high IS NULL THEN NULL WHEN is_last THEN high - SUM(p_high) OVER ({award.replace('a.', '')}) ELSE p_high END AS max_fen "
+            f"FROM ({inner}) t"
+        )
+
+
+_UNION = "\nUNION ALL\n"
+CHUNK = 20  # benefits per INSERT when a runner fills hq_cand chunk by chunk
+
+
+def _chunks(branches: list[str], size: int) -> tuple[str, ...]:
+    return tuple(_UNION.join(branches[i : i + size]) for i in range(0, len(branches), size))
+
+
+def compile_library(library: Library, catalogue: Catalogue) -> Plan:
+    """Compile the Library once into a plan, rendered for every dialect."""
+    c = _Compiler(library, catalogue)
+    rendered = {name: c.steps(Dialect(name)) for name in DIALECTS}
+    base = rendered["duckdb"]
+    steps = []
+    for i, (name, _, stage, group, _conv, source) in enumerate(base):
+        sql = {dn: rendered[dn][i][1] for dn in DIALECTS}
+        conv = {dn: rendered[dn][i][4] or "" for dn in DIALECTS} if group else None
+        parts = None
+        if name == "hq_cand":
+            parts = {dn: _chunks(sql[dn].split(_UNION), CHUNK) for dn in DIALECTS}
+        steps.append(Step(name=name, sql=sql, stage=stage, group=group, converged=conv, source=source, parts=parts))
+    return Plan(
+        steps=tuple(steps),
+        statics=c.statics(),
+        layout=c.lay,
+        outputs={"awards": "hq_awards", "payers": "hq_payers"},
+        benefits=tuple(b.id for b, _ in c.benefits),
+        exclusivity_rounds=c.rounds,
+        cap_layers=max((ci.layer for ci in c.caps), default=0),
+    )
