@@ -188,13 +188,18 @@ def _covers(rule: Exclusivity, own: Document, other: Document) -> bool:
 def _conflict(a: Award, b: Award) -> Exclusivity | None:
     da, db = a.document, b.document
     for rule in da.exclusivity:
-        if da.id == db.id and rule.within == "article" and a.benefit.article == b.benefit.article:
-            return rule
-        if _covers(rule, da, db):
+        if not rule.applies_to(a.benefit.article):
+            continue
+        if da.id == db.id:
+            if not rule.applies_to(b.benefit.article):
+                continue
+            if rule.within == "document" or (rule.within == "article" and a.benefit.article == b.benefit.article):
+                return rule
+        elif _covers(rule, da, db):
             return rule
     if da.id != db.id:
         for rule in db.exclusivity:
-            if _covers(rule, db, da):
+            if rule.applies_to(b.benefit.article) and _covers(rule, db, da):
                 return rule
     return None
 
@@ -381,7 +386,7 @@ def _prior_counted(cap: Cap, members: frozenset[str], scenario: Scenario, bucket
             continue
         if f"year:{p.year}" != bucket:
             continue
-        if p.benefit in members or (p.level in cap.prior_levels and (p.event in cap_events or p.event is None)):
+        if p.benefit in members or p.key == cap.id or (p.level in cap.prior_levels and p.event in cap_events):
             total += p.amount_fen
     return total
 

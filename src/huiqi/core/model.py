@@ -399,7 +399,8 @@ class Exclusivity:
     ``within`` is ``document`` (any two benefits of the document), ``article``
     (only benefits of the same article) or ``none``; ``against`` lists the
     levels of *other* documents it also covers (city, district …, or
-    ``higher`` for every level above the document's own).
+    ``higher`` for every level above the document's own).  ``articles``
+    limits the rule to benefits of those articles (本条款内 … 不得重复享受).
     """
 
     id: str
@@ -407,6 +408,10 @@ class Exclusivity:
     against: tuple[str, ...]
     cite: Citation
     interpretation: Interpretation | None = None
+    articles: tuple[str, ...] = ()
+
+    def applies_to(self, article: str) -> bool:
+        return not self.articles or article in self.articles
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,9 +130,17 @@ def format_wan(fen: int) -> str:
     '100万元'
     >>> format_wan(6_172)
     '61.72元'
+    >>> format_wan(500_000_000_000)
+    '50亿元'
     """
     if fen == 0:
         return "0元"
+    if fen >= 10_000_000_000 and fen % 1_000_000 == 0:
+        yi = Fraction(fen, 10_000_000_000)
+        text = f"{Decimal(yi.numerator) / Decimal(yi.denominator):f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return f"{text}亿元"
     if fen % 100 == 0 and fen >= 1_000_000:
         wan = Fraction(fen, 1_000_000)
         text = f"{Decimal(wan.numerator) / Decimal(wan.denominator):f}"

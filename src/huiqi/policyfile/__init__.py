@@ -4,6 +4,6 @@ Rules are data, parsed — never evaluated as code.  A mistake in a rule file
 is reported with the file, the line and what is wrong (:class:`PolicyFileError`).
 """
 
-from .loader import DEFAULT_POLICY_DIR, PolicyFileError, load_catalogue, load_library, load_document
+from .loader import DEFAULT_POLICY_DIR, PolicyFileError, load_catalogue, load_document, load_library
 
-__all__ = ["DEFAULT_POLICY_DIR", "PolicyFileError", "load_catalogue", "load_library", "load_document"]
+__all__ = ["DEFAULT_POLICY_DIR", "PolicyFileError", "load_catalogue", "load_document", "load_library"]

@@ -497,6 +497,10 @@ class _Reader:
                 if a not in (*LEVELS, "higher"):
                     self.problem(item.line_of("against"), f"未知层级“{a}”")
             interp = self.interpretations(item)
+            articles = item.get("articles") or []
+            if not isinstance(articles, list):
+                self.problem(item.line_of("articles"), "articles应为条款号列表")
+                articles = []
             out.append(
                 Exclusivity(
                     id=str(item.get("id") or f"{doc_id}#excl{i}"),
@@ -504,6 +508,7 @@ class _Reader:
                     against=tuple(against),
                     cite=self.cite(item) or Citation(""),
                     interpretation=interp[0] if interp else None,
+                    articles=tuple(str(a) for a in articles),
                 )
             )
         return tuple(out)
