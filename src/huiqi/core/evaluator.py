@@ -64,8 +64,9 @@ def evaluate(library: Library, catalogue: Catalogue, scenario: Scenario) -> Eval
     granted = _once_per_key(candidates, scenario, set_aside)
     granted = _exclusivity(granted, scenario, set_aside)
     granted = _caps(granted, library, scenario, set_aside)
+    payer_names: dict[str, str] = {}
     for award in granted:
-        _split(award, scenario)
+        _split(award, scenario, payer_names)
     return _totals(scenario, granted, set_aside, near, docs)
 
 
@@ -406,7 +407,7 @@ def _payer_name(role: str, scenario: Scenario) -> str:
     return role
 
 
-def _split(award: Award, scenario: Scenario) -> None:
+def _split(award: Award, scenario: Scenario, names: dict[str, str]) -> None:
     funding = award.benefit.funding or award.document.funding
     if not award.is_money:
         return
@@ -423,13 +424,15 @@ def _split(award: Award, scenario: Scenario) -> None:
             high = None
         else:
             high = rest_high if last else floor_fen(Fraction(award.high * share.weight, total_weight))
-        parts.append(PayerPart(share.role, _payer_name(share.role, scenario), share.weight, low, high))
+        name = names.get(share.role) or names.setdefault(share.role, _payer_name(share.role, scenario))
+        parts.append(PayerPart(share.role, name, share.weight, low, high))
         rest_low -= low
         if rest_high is not None and high is not None:
             rest_high -= high
     award.payers = parts
     if funding.disburser:
-        award.disburser = _payer_name(funding.disburser, scenario).removesuffix("财政")
+        name = names.get(funding.disburser) or names.setdefault(funding.disburser, _payer_name(funding.disburser, scenario))
+        award.disburser = name.removesuffix("财政")
 
 
 def _totals(scenario: Scenario, granted: list[Award], set_aside: list[Award], near: list[Award], docs: list[Document]) -> Evaluation:

@@ -496,6 +496,7 @@ class Library:
     gates: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
     caps: dict[str, tuple[Cap, frozenset[str]]] = field(default_factory=dict)
     caps_of: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _gated: dict[str, tuple[str | None, dict[str, tuple[Benefit, ...]], tuple[Benefit, ...]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.by_id = {d.id: d for d in self.documents}
@@ -511,6 +512,19 @@ class Library:
                 if gate is not None:
                     self.gates[b.id] = (gate.fact.path, frozenset(gate.values))
         self.by_event = {k: tuple(v) for k, v in index.items()}
+        for kind, benefits in self.by_event.items():
+            fields_used = {self.gates[b.id][0] for b in benefits if b.id in self.gates}
+            gate_field = next(iter(fields_used)) if len(fields_used) == 1 else None
+            by_value: dict[str, list[Benefit]] = {}
+            open_: list[Benefit] = []
+            for b in benefits:
+                gated = self.gates.get(b.id)
+                if gate_field is None or gated is None:
+                    open_.append(b)
+                    continue
+                for value in gated[1]:
+                    by_value.setdefault(value, []).append(b)
+            self._gated[kind] = (gate_field, {k: tuple(v) for k, v in by_value.items()}, tuple(open_))
         for doc in self.documents:
             for cap in doc.group_caps:
                 self.caps[cap.id] = (cap, frozenset(cap.benefits))
@@ -529,8 +543,18 @@ class Library:
 
         A fast pre-filter only: the evaluator still tests every ``match`` condition.
         """
+        entry = self._gated.get(kind)
+        if entry is None:
+            return []
+        gate_field, by_value, open_ = entry
+        if gate_field is None:
+            pool: tuple[Benefit, ...] = open_
+        else:
+            pool = by_value.get(str(facts.get(gate_field)), ())
+            if open_:
+                pool = tuple(sorted((*pool, *open_), key=lambda b: b.order))
         out = []
-        for b in self.by_event.get(kind, ()):
+        for b in pool:
             gate = self.gates.get(b.id)
             if gate is None or str(facts.get(gate[0])) in gate[1]:
                 out.append(b)

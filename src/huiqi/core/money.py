@@ -136,15 +136,20 @@ def format_wan(fen: int) -> str:
     if fen == 0:
         return "0元"
     if fen >= 10_000_000_000 and fen % 1_000_000 == 0:
-        yi = Fraction(fen, 10_000_000_000)
-        text = f"{Decimal(yi.numerator) / Decimal(yi.denominator):f}"
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-        return f"{text}亿元"
+        return f"{_decimal_text(fen, 10_000_000_000)}亿元"
     if fen % 100 == 0 and fen >= 1_000_000:
-        wan = Fraction(fen, 1_000_000)
-        text = f"{Decimal(wan.numerator) / Decimal(wan.denominator):f}"
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-        return f"{text}万元"
+        return f"{_decimal_text(fen, 1_000_000)}万元"
     return format_yuan(fen)
+
+
+def _decimal_text(value: int, unit: int) -> str:
+    """``value / unit`` as a short exact decimal (``unit`` a power of ten).
+
+    >>> _decimal_text(12_500_000, 1_000_000)
+    '12.5'
+    """
+    whole, rest = divmod(value, unit)
+    if rest == 0:
+        return str(whole)
+    digits = len(str(unit)) - 1
+    return f"{whole}.{rest:0{digits}d}".rstrip("0")
