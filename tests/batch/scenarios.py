@@ -17,8 +17,8 @@ from huiqi.core.model import (
     Benefit,
     ByValue,
     Compare,
-    Contains,
     Condition,
+    Contains,
     Field,
     Library,
     OneOf,
@@ -177,10 +177,7 @@ def scenario(rng: random.Random, library: Library, catalogue: Catalogue, hints: 
         efacts: dict[str, Value] = {}
         for name, spec in kind.fields.items():
             v: Value | None
-            if name in wanted and rng.random() < 0.9:
-                v = rng.choice(wanted[name])
-            else:
-                v = _value(rng, name, spec, hints)
+            v = rng.choice(wanted[name]) if name in wanted and rng.random() < 0.9 else _value(rng, name, spec, hints)
             if v is not None:
                 efacts[name] = v
         doc = library.document_of(b)

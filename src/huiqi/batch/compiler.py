@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ..core.evaluator import _conflict as _ref_conflict
 from ..core.facts import Catalogue
 from ..core.legal import Comparison
 from ..core.model import (
@@ -60,13 +61,12 @@ from ..core.model import (
     Tiers,
     Total,
 )
-from ..core.evaluator import _conflict as _ref_conflict
 from ..core.regions import REGIONS
 from ..core.results import GRANTED, Award
 from .layout import NUMBER_SCALE, Layout, layout
 from .plan import AS_OF, DIALECTS, Plan, StaticTable, Step
 
-__all__ = ["CompileError", "Dialect", "compile_library", "REASON_CODES"]
+__all__ = ["REASON_CODES", "CompileError", "Dialect", "compile_library"]
 
 SCALE = 10**NUMBER_SCALE
 

@@ -18,7 +18,7 @@ pyarrow needed); :func:`to_arrow` builds pyarrow tables from scenarios.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -38,9 +38,9 @@ __all__ = [
     "Column",
     "Layout",
     "LayoutError",
+    "arrow_schema",
     "layout",
     "sql_type",
-    "arrow_schema",
     "to_arrow",
 ]
 
@@ -214,7 +214,7 @@ def _cell(col: Column, value: Value | None) -> Any:
     return value
 
 
-def _rows(columns: tuple[Column, ...], records: list[Mapping[str, Any]]) -> pa.Table:
+def _rows(columns: tuple[Column, ...], records: Sequence[Mapping[str, Any]]) -> pa.Table:
     import pyarrow as pa
 
     schema = arrow_schema(columns)

@@ -14,7 +14,7 @@ from datetime import date
 
 from .layout import Layout
 
-__all__ = ["DIALECTS", "AS_OF", "StaticTable", "Step", "Plan", "date_literal"]
+__all__ = ["AS_OF", "DIALECTS", "Plan", "StaticTable", "Step", "date_literal"]
 
 DIALECTS = ("duckdb", "spark", "hive")
 AS_OF = "${as_of}"
