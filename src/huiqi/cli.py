@@ -136,6 +136,16 @@ def cmd_serve(args: argparse.Namespace, eng: Engine) -> int:
 
     data_dir = Path(args.data) if args.data else None
     print(f"惠企网页：http://{args.host}:{args.port}/  （Ctrl+C 停止）", file=sys.stderr)
+    if args.workers > 1:
+        import os
+
+        os.environ["HUIQI_POLICIES"] = str(eng.policy_dir)
+        if data_dir is not None:
+            os.environ["HUIQI_DATA"] = str(data_dir)
+        uvicorn.run(
+            "huiqi.web.asgi:app_from_env", factory=True, workers=args.workers, host=args.host, port=args.port, log_level="warning"
+        )
+        return 0
     uvicorn.run(create_app(eng, data_dir), host=args.host, port=args.port, log_level="warning")
     return 0
 
@@ -180,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="监听地址（默认127.0.0.1）")
     p.add_argument("--port", type=int, default=8000, help="端口（默认8000）")
     p.add_argument("--data", help="数据目录，保存分享的测算情景（默认$HUIQI_DATA或~/.local/share/huiqi）")
+    p.add_argument("--workers", type=int, default=1, help="工作进程数（默认1；多核服务器可设为核数）")
     add_batch_parsers(sub)
     return parser
 

@@ -75,10 +75,16 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
         raise YamlSyntaxError(name, 0, "文件不是UTF-8编码") from None
 
 
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_yaml_text(text: str, name: str) -> Any:
-    """Parse YAML text (for uploaded scenarios) keeping line numbers."""
+    """Parse YAML text (scenarios, uploads) with libyaml when present.
+
+    Scenarios need no key lines (their problems are named by path, such as
+    ``events[2].amount``); syntax errors still name the line."""
     try:
-        return yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=_FAST_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0

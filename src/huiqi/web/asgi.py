@@ -1,0 +1,24 @@
+"""An app factory for process managers (``uvicorn --factory``, several workers).
+
+Reads ``HUIQI_POLICIES`` (a policy folder; the bundled policies by default) and
+``HUIQI_DATA`` (the data folder for saved scenarios)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from huiqi.policyfile import DEFAULT_POLICY_DIR
+from huiqi.service import engine
+
+from .app import create_app
+
+__all__ = ["app_from_env"]
+
+
+def app_from_env() -> FastAPI:
+    policies = Path(os.environ.get("HUIQI_POLICIES") or DEFAULT_POLICY_DIR).resolve()
+    data = os.environ.get("HUIQI_DATA")
+    return create_app(engine(policies), Path(data) if data else None)
