@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from fractions import Fraction
 from typing import Any
 
 from .core.amounts import show_rate
-from .core.facts import TYPES, FieldSpec
+from .core.facts import TYPES, FieldSpec, describe_value
 from .core.model import (
     AmountSpec,
     Benefit,
@@ -26,7 +27,13 @@ from .core.model import (
 from .core.money import format_wan
 from .service import Engine
 
+CAP_SCOPES = {"item": "单项", "enterprise_year": "单个企业每年", "key": "同一标的"}
+
 __all__ = ["benefit_view", "describe_amount", "facts_catalogue", "list_documents", "render_facts", "show_article", "show_document"]
+
+
+def _number(value: Fraction) -> str:
+    return describe_value(FieldSpec("", "", "number"), value)
 
 
 def describe_amount(spec: AmountSpec) -> str:
@@ -41,11 +48,12 @@ def describe_amount(spec: AmountSpec) -> str:
     if isinstance(spec, PerUnit):
         return f"{format_wan(spec.fen_per_unit)}/{spec.unit}"
     if isinstance(spec, Sum):
-        return "＋".join(describe_amount(p) for p in spec.parts) + "（叠加）"
+        parts = "＋".join(describe_amount(p).removeprefix("按") for p in spec.parts)
+        return ("不超过" if spec.up_to else "") + parts + "（叠加）"
     if isinstance(spec, ByValue):
         return "、".join(f"{k}：{describe_amount(v)}" for k, v in spec.cases)
     if isinstance(spec, Tiers):
-        return "；".join(f"{t.comparison.word}{t.threshold}：{describe_amount(t.amount)}" for t in spec.tiers)
+        return "；".join(f"{t.comparison.word}{_number(t.threshold)}：{describe_amount(t.amount)}" for t in spec.tiers)
     if isinstance(spec, RangeRate):
         text = f"基数的{show_rate(spec.low)}～{show_rate(spec.high)}"
         if spec.floor_fen is not None:
@@ -71,7 +79,7 @@ def benefit_view(b: Benefit) -> dict[str, Any]:
         "department": list(b.department),
         "amount": describe_amount(b.amount),
         "caps": [
-            {"per": c.per, "max": format_wan(c.fen) if c.fen is not None else None, "cite": c.cite.quote}
+            {"per": c.per, "per_label": CAP_SCOPES.get(c.per, c.per), "max": format_wan(c.fen) if c.fen is not None else None, "cite": c.cite.quote}
             for c in b.caps
         ],
         "cite": b.cite.quote,
@@ -135,7 +143,7 @@ def show_article(eng: Engine, doc: Document, article: str) -> dict[str, Any]:
         lines.append(f"  原文：“{b.cite.quote}”")
         lines.append(f"  事项：{b.event}　金额：{describe_amount(b.amount)}")
         for c in b.caps:
-            lines.append(f"  上限：{c.per} {format_wan(c.fen) if c.fen else '按阶段'}（“{c.cite.quote}”）")
+            lines.append(f"  上限：{CAP_SCOPES.get(c.per, c.per)}{format_wan(c.fen) if c.fen else '按阶段'}（“{c.cite.quote}”）")
         for i in b.interpretations:
             lines.append(f"  ※ 解释：{i.reason.strip()}")
     return {"document": doc.id, "article": article, "benefits": [benefit_view(b) for b in items], "text": "\n".join(lines)}
