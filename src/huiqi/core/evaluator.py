@@ -22,7 +22,7 @@ from collections import defaultdict
 from fractions import Fraction
 
 from .amounts import AmountMissing, compute, show_rate
-from .conditions import test
+from .conditions import Outcome, test
 from .context import Context
 from .facts import Catalogue
 from .model import LEVELS, Benefit, Cap, Document, Exclusivity, Library
@@ -73,7 +73,7 @@ def evaluate(library: Library, catalogue: Catalogue, scenario: Scenario) -> Eval
 # --- 1-3: one benefit on one event -----------------------------------------
 
 
-def _assess(benefit: Benefit, doc: Document, event: Event | None, ctx: Context, matched: list) -> Award:  # type: ignore[type-arg]
+def _assess(benefit: Benefit, doc: Document, event: Event | None, ctx: Context, matched: list[Outcome]) -> Award:
     scenario = ctx.scenario
     on = event.date if event else scenario.reference_date
     award = Award(benefit=benefit, document=doc, event=event, status=GRANTED, conditions=list(matched))

@@ -2,7 +2,7 @@
 rules use, with a Chinese label, a unit and validation — and the validation of
 scenarios against it.
 
-The catalogue itself is data (``policies/facts.yaml``); this module turns the
+The catalogue itself is data (``policies/facts/*.yaml``); this module turns the
 parsed mapping into :class:`Catalogue` and a raw scenario mapping into a typed
 :class:`~huiqi.core.scenario.Scenario`, collecting every problem with where it
 is, what was given and what is expected, in Chinese.
@@ -107,7 +107,7 @@ class Catalogue:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Catalogue:
-        """Build from the parsed ``facts.yaml`` (already checked for shape)."""
+        """Build from the merged ``policies/facts/*.yaml`` (already checked for shape)."""
         enterprise = {k: _spec(k, v) for k, v in data["enterprise"].items()}
         events = {
             name: EventKind(

@@ -1,0 +1,104 @@
+"""The catalogue of facts: ``policies/facts/*.yaml`` fragments, checked and merged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from huiqi.core.facts import Catalogue
+
+from .reader_base import DEFAULT_POLICY_DIR, PolicyFileError, _display
+from .yamlnodes import LMap, YamlSyntaxError, load_yaml
+
+__all__ = ["load_catalogue"]
+
+
+def load_catalogue(policy_dir: Path = DEFAULT_POLICY_DIR) -> Catalogue:
+    """Read the catalogue of facts: every ``policies/facts/*.yaml``, merged.
+
+    Fragments may add enterprise fields, event kinds, fields of a kind, enum
+    values and qualification titles; one file per document keeps each
+    document's vocabulary beside its rules.
+    """
+    paths = sorted((policy_dir / "facts").glob("*.yaml"))
+    if not paths:
+        raise PolicyFileError([f"{policy_dir / 'facts'}: 没有事实目录文件（*.yaml）"])
+    merged: dict[str, Any] = {"enterprise": {}, "events": {}, "qualification_titles": []}
+    problems: list[str] = []
+    for path in paths:
+        name = _display(path, policy_dir)
+        try:
+            data = load_yaml(path, name)
+        except YamlSyntaxError as exc:
+            problems.append(str(exc))
+            continue
+        if not isinstance(data, LMap):
+            problems.append(f"{name}:1: 事实目录应为映射")
+            continue
+        _merge_fragment(name, data, merged, problems)
+    for section, fields in [("enterprise", merged["enterprise"])] + [
+        (kind, ev.get("fields", {})) for kind, ev in merged["events"].items()
+    ]:
+        for key, spec in fields.items():
+            if spec.get("type") in ("enum", "enum_list") and not spec.get("values"):
+                problems.append(f"policies/facts: 字段{section}.{key}为选项，但没有任何文件给出values")
+    for kind, ev in merged["events"].items():
+        if "label" not in ev:
+            problems.append(f"policies/facts: 事项类型{kind}没有label")
+    if problems:
+        raise PolicyFileError(problems)
+    return Catalogue.from_mapping(merged)
+
+
+def _merge_fields(name: str, where: str, fields: Any, target: dict[str, Any], problems: list[str]) -> None:
+    if not isinstance(fields, LMap):
+        problems.append(f"{name}:{getattr(fields, 'line', 0)}: {where}应为字段映射")
+        return
+    for key, spec in fields.items():
+        line = fields.line_of(key)
+        if key in target:
+            extra = spec.get("values", []) if isinstance(spec, dict) else []
+            if set(spec) - {"values"}:
+                problems.append(f"{name}:{line}: 字段{where}.{key}已定义，片段只能追加values")
+                continue
+            target[key] = {**target[key], "values": list(dict.fromkeys([*target[key].get("values", []), *extra]))}
+            continue
+        _check_spec(name, line, f"{where}.{key}", spec, problems)
+        target[key] = dict(spec)
+
+
+def _merge_fragment(name: str, data: LMap, merged: dict[str, Any], problems: list[str]) -> None:
+    for key in data:
+        if key not in ("enterprise", "events", "qualification_titles"):
+            problems.append(f"{name}:{data.line_of(key)}: 未知的顶层字段“{key}”（可用：enterprise、events、qualification_titles）")
+    if "enterprise" in data:
+        _merge_fields(name, "enterprise", data["enterprise"], merged["enterprise"], problems)
+    events = data.get("events") or LMap()
+    for kind, ev in events.items():
+        line = events.line_of(kind)
+        if not isinstance(ev, LMap):
+            problems.append(f"{name}:{line}: 事项类型{kind}应为映射")
+            continue
+        target = merged["events"].setdefault(kind, {"fields": {}})
+        if "label" in ev:
+            if "label" in target and target["label"] != ev["label"]:
+                problems.append(f"{name}:{line}: 事项类型{kind}的label与其他片段不一致")
+            target["label"] = ev["label"]
+            target["help"] = ev.get("help", target.get("help", ""))
+        if "fields" in ev:
+            _merge_fields(name, kind, ev["fields"], target["fields"], problems)
+    for title in data.get("qualification_titles") or []:
+        if title not in merged["qualification_titles"]:
+            merged["qualification_titles"].append(title)
+
+
+def _check_spec(file: str, line: int, name: str, spec: Any, problems: list[str]) -> None:
+    from huiqi.core.facts import TYPES
+
+    if not isinstance(spec, dict) or "label" not in spec or "type" not in spec:
+        problems.append(f"{file}:{line}: 字段{name}须有label与type")
+        return
+    if spec["type"] not in TYPES:
+        problems.append(f"{file}:{line}: 字段{name}的type未知：{spec['type']}（可用：{'、'.join(TYPES)}）")
+
+

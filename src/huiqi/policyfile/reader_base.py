@@ -1,0 +1,200 @@
+"""The base of the policy-file reader: reporting problems with file and line,
+locating citations in the source text, and reading values (money, rates, dates).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from huiqi.core.facts import Catalogue, FieldSpec
+from huiqi.core.legal import COMPARISONS
+from huiqi.core.model import (
+    Citation,
+    Interpretation,
+)
+from huiqi.core.money import MoneyError, parse_money, parse_rate
+from huiqi.core.text import SourceText, Span, normalise
+
+from .yamlnodes import LMap
+
+__all__ = ["DEFAULT_POLICY_DIR", "PAYER_ROLES", "PolicyFileError", "ReaderBase"]
+
+DEFAULT_POLICY_DIR = Path(__file__).resolve().parents[3] / "policies"
+PAYER_ROLES = ("province", "city", "district", "town", "unspecified")
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
+class PolicyFileError(ValueError):
+    """One or more mistakes in policy files, each with file and line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("政策文件有误：\n" + "\n".join(f"  {p}" for p in problems))
+
+
+class ReaderBase:
+    """Reads one policy file, collecting problems instead of stopping at the first."""
+
+    def __init__(self, path: Path, display: str, catalogue: Catalogue) -> None:
+        self.path = path
+        self.display = display
+        self.catalogue = catalogue
+        self.problems: list[str] = []
+        self.source: SourceText | None = None
+        self.anchor: Span | None = None  # the benefit's whole clause, while reading its parts
+        self.where = ""
+
+    # -- reporting ------------------------------------------------------
+    def problem(self, line: int, message: str) -> None:
+        where = f" {self.where}:" if self.where else ""
+        self.problems.append(f"{self.display}:{line}:{where} {message}")
+
+    def need(self, node: LMap, key: str, kind: type | tuple[type, ...] = str) -> Any:
+        if key not in node or node[key] is None:
+            self.problem(node.line, f"缺少字段“{key}”")
+            return None
+        value = node[key]
+        if not isinstance(value, kind):
+            self.problem(node.line_of(key), f"字段“{key}”类型不对：{value!r}")
+            return None
+        return value
+
+    def only(self, node: LMap, allowed: set[str]) -> None:
+        for key in node:
+            if key not in allowed and key not in COMPARISONS:
+                self.problem(node.line_of(key), f"未知字段“{key}”（可用：{'、'.join(sorted(allowed))}）")
+
+    # -- citations ------------------------------------------------------
+    def cite(self, node: LMap, key: str = "cite", required: bool = True, numbers: tuple[str, ...] = ()) -> Citation | None:
+        quote = node.get(key)
+        line = node.line_of(key)
+        if quote is None:
+            if required:
+                self.problem(node.line, "缺少引文（cite）：每个编码的数字都须引用原文")
+            return None
+        if not isinstance(quote, str) or not quote.strip():
+            self.problem(line, f"引文应为原文字句：{quote!r}")
+            return None
+        span = self._locate(quote)
+        if self.source is not None and span is None:
+            self.problem(line, f"引文未在原文中找到：“{quote}”")
+        for number in numbers:
+            if not _number_in(number, quote):
+                self.problem(line, f"数字{number}不在其引文中：“{quote}”")
+        return Citation(quote=quote, span=span, line=line)
+
+    def _locate(self, quote: str) -> Span | None:
+        """Where a quote stands; a short quote that occurs several times is
+        pinned to the occurrence inside (or else nearest after) the clause of
+        the benefit being read, so it highlights the right words."""
+        if self.source is None:
+            return None
+        spans = self.source.find_all(quote)
+        if len(spans) <= 1 or self.anchor is None:
+            return spans[0] if spans else None
+        anchor = self.anchor
+        inside = [s for s in spans if anchor.start <= s.start and s.end <= anchor.end]
+        if inside:
+            return inside[0]
+        return min(spans, key=lambda s: (s.start < anchor.start, abs(s.start - anchor.start)))
+
+    def cite_or(self, node: LMap, inherited: Citation | None, numbers: tuple[str, ...]) -> Citation:
+        if "cite" in node:
+            found = self.cite(node, numbers=numbers)
+            return found or Citation("", None, node.line)
+        if inherited is None:
+            self.problem(node.line, "缺少引文（cite）")
+            return Citation("", None, node.line)
+        for number in numbers:
+            if not _number_in(number, inherited.quote):
+                self.problem(node.line, f"数字{number}不在其引文中：“{inherited.quote}”（请为此项单独写cite）")
+        return inherited
+
+    # -- values ---------------------------------------------------------
+    def money(self, node: LMap, key: str) -> tuple[int, str]:
+        raw = node.get(key)
+        try:
+            return parse_money(raw), _digits(raw)
+        except MoneyError as exc:
+            self.problem(node.line_of(key), f"“{key}”不是金额：{exc}")
+            return 0, ""
+
+    def rate(self, node: LMap, key: str, raw: Any | None = None) -> tuple[Fraction, str]:
+        raw = node.get(key) if raw is None else raw
+        try:
+            return parse_rate(raw), _digits(raw)
+        except MoneyError as exc:
+            self.problem(node.line_of(key), f"“{key}”不是比例：{exc}")
+            return Fraction(0), ""
+
+    def date(self, node: LMap, key: str, required: bool = True) -> date | None:
+        raw = node.get(key)
+        if raw is None:
+            if required:
+                self.problem(node.line, f"缺少日期“{key}”")
+            return None
+        if isinstance(raw, date):
+            return raw
+        self.problem(node.line_of(key), f"“{key}”应为日期YYYY-MM-DD：{raw!r}")
+        return None
+
+    def interpretations(self, node: LMap) -> tuple[Interpretation, ...]:
+        raw = node.get("interpretation")
+        if raw is None:
+            return ()
+        items = raw if isinstance(raw, list) else [raw]
+        return tuple(Interpretation(str(i)) for i in items)
+
+
+
+def _kind_of(spec: FieldSpec | None) -> str:
+    if spec is None:
+        return "number"
+    if spec.type == "money":
+        return "money"
+    if spec.type == "rate":
+        return "rate"
+    if spec.type in ("number", "integer"):
+        return "number"
+    return "other"
+
+
+_CHINESE_NUMERALS = dict(enumerate("零一二三四五六七八九十"))
+_CHINESE_NUMERALS.update({100: "百", 1000: "千"})  # 参数量超百亿 (苏州2025 八)
+
+
+def _number_in(number: str, quote: str) -> bool:
+    """Whether a number is written in the quote, in digits or as a Chinese numeral (三, 十, 百)."""
+    if not number:
+        return True
+    normal = normalise(quote)
+    if number in normal:
+        return True
+    return number.isdigit() and int(number) in _CHINESE_NUMERALS and _CHINESE_NUMERALS[int(number)] in normal
+
+
+def _digits(raw: Any) -> str:
+    match = _NUMBER.search(str(raw).replace(",", ""))
+    if not match:
+        return ""
+    text = match.group(0)
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+# --- entry points -------------------------------------------------------------
+
+
+
+def _display(path: Path, policy_dir: Path) -> str:
+    try:
+        return str(Path("policies") / path.relative_to(policy_dir))
+    except ValueError:
+        return str(path)
+
+

@@ -1,0 +1,377 @@
+"""Reading the parts of a rule: facts, conditions, amounts, caps, funding and
+exclusivity — each checked against the catalogue and its citation."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from huiqi.core.facts import FieldSpec
+from huiqi.core.legal import COMPARISONS
+from huiqi.core.model import (
+    LEVELS,
+    AmountSpec,
+    ByValue,
+    Cap,
+    Ceiling,
+    Citation,
+    Compare,
+    Condition,
+    Contains,
+    Exclusivity,
+    FactExpr,
+    Field,
+    FirstTime,
+    Fixed,
+    Funding,
+    Holds,
+    InKind,
+    IsTrue,
+    NoAmount,
+    OneOf,
+    PayerShare,
+    PerUnit,
+    RangeRate,
+    Rate,
+    Ratio,
+    Right,
+    Sum,
+    Tier,
+    Tiers,
+    Total,
+)
+from huiqi.core.money import MoneyError, parse_money, parse_number, parse_rate
+
+from .reader_base import PAYER_ROLES, ReaderBase, _digits, _kind_of, _number_in
+from .yamlnodes import LList, LMap
+
+__all__ = ["RulePartsReader"]
+
+
+class RulePartsReader(ReaderBase):
+    """Rule parts; the benefit and document levels are in :mod:`.loader`."""
+
+    # -- facts ------------------------------------------------------------
+    def field(self, event: str, path: Any, line: int) -> tuple[Field, FieldSpec | None]:
+        ref = Field(str(path))
+        spec = self.catalogue.field(event, ref.path)
+        if spec is None:
+            known = self.catalogue.events.get(event)
+            where = "企业" if ref.on_enterprise else (f"事项“{event}”" if known else "")
+            self.problem(line, f"未知的事实“{path}”（{where}的字段见 policies/facts/*.yaml）")
+        return ref, spec
+
+    def fact_expr(self, node: LMap, event: str) -> tuple[FactExpr | None, str]:
+        """A fact reference: ``fact``, ``ratio: [a, b]`` or ``total: [a, b]``; returns (expr, kind)."""
+        if "fact" in node:
+            ref, spec = self.field(event, node["fact"], node.line_of("fact"))
+            kind = _kind_of(spec)
+            return ref, kind
+        if "ratio" in node:
+            pair = node["ratio"]
+            if not isinstance(pair, list) or len(pair) != 2:
+                self.problem(node.line_of("ratio"), "ratio应为两个事实：[分子, 分母]")
+                return None, "rate"
+            num, _ = self.field(event, pair[0], node.line_of("ratio"))
+            den, _ = self.field(event, pair[1], node.line_of("ratio"))
+            return Ratio(num, den), "rate"
+        if "total" in node:
+            parts = node["total"]
+            if not isinstance(parts, list) or not parts:
+                self.problem(node.line_of("total"), "total应为事实列表")
+                return None, "number"
+            refs = [self.field(event, p, node.line_of("total")) for p in parts]
+            kind = _kind_of(refs[0][1])
+            return Total(tuple(r for r, _ in refs)), kind
+        self.problem(node.line, "缺少事实：fact、ratio或total")
+        return None, "number"
+
+    def condition(self, raw: Any, event: str, line: int) -> Condition | None:
+        if not isinstance(raw, LMap):
+            self.problem(line, f"条件应为映射：{raw!r}")
+            return None
+        words = [k for k in raw if k in COMPARISONS]
+        if "holds" in raw:
+            titles = raw["holds"] if isinstance(raw["holds"], list) else [raw["holds"]]
+            for t in titles:
+                if self.catalogue.qualification_titles and t not in self.catalogue.qualification_titles:
+                    self.problem(raw.line_of("holds"), f"未知的资质名称“{t}”（见 policies/facts/*.yaml 的 qualification_titles）")
+            return Holds(tuple(str(t) for t in titles), self.cite(raw, required=False))
+        if "first_time" in raw:
+            cite = self.cite(raw)
+            return FirstTime(cite or Citation(""), bool(raw.get("same_level", True)))
+        if words:
+            if len(words) > 1:
+                self.problem(raw.line, f"一个条件只能有一个比较词：{'、'.join(words)}")
+            word = words[0]
+            expr, kind = self.fact_expr(raw, event)
+            value_raw = raw[word]
+            digits = _digits(value_raw)
+            try:
+                if kind == "money":
+                    value = Fraction(parse_money(value_raw))
+                elif kind == "rate":
+                    value = parse_rate(value_raw)
+                else:
+                    value = parse_number(value_raw)
+            except MoneyError as exc:
+                self.problem(raw.line_of(word), f"比较值不对：{exc}")
+                value = Fraction(0)
+            if kind == "other":
+                self.problem(raw.line, "只有金额、数值、比例可以比较大小")
+            cite = self.cite(raw, numbers=(digits,))
+            if expr is None or cite is None:
+                return None
+            return Compare(expr, COMPARISONS[word], value, kind, cite)
+        ref, spec = self.field(event, raw.get("fact"), raw.line_of("fact")) if "fact" in raw else (None, None)
+        if ref is None:
+            self.problem(raw.line, "条件应有fact及in/not_in/equals/contains/is之一，或一个比较词（以上、超过、不低于……）")
+            return None
+        cite = self.cite(raw, required=False)
+        for key in ("in", "not_in", "equals"):
+            if key in raw:
+                values = raw[key] if isinstance(raw[key], list) else [raw[key]]
+                self.check_values(spec, values, raw.line_of(key))
+                return OneOf(ref, tuple(str(v) for v in values), cite, negate=key == "not_in")
+        if "contains" in raw:
+            values = raw["contains"] if isinstance(raw["contains"], list) else [raw["contains"]]
+            self.check_values(spec, values, raw.line_of("contains"))
+            return Contains(ref, tuple(str(v) for v in values), cite)
+        if "is" in raw:
+            if spec is not None and spec.type != "bool":
+                self.problem(raw.line_of("is"), f"“{ref.path}”不是是/否字段")
+            return IsTrue(ref, bool(raw["is"]), cite)
+        self.problem(raw.line, "条件缺少in/not_in/equals/contains/is或比较词")
+        return None
+
+    def check_values(self, spec: FieldSpec | None, values: list[Any], line: int) -> None:
+        if spec is None or spec.type not in ("enum", "enum_list"):
+            return
+        for v in values:
+            if str(v) not in spec.values:
+                self.problem(line, f"“{v}”不是“{spec.label}”的可选值（见 policies/facts/*.yaml）")
+
+    def conditions(self, node: LMap, key: str, event: str) -> tuple[Condition, ...]:
+        raw = node.get(key)
+        if raw is None:
+            return ()
+        if not isinstance(raw, LList):
+            self.problem(node.line_of(key), f"“{key}”应为条件列表")
+            return ()
+        out = []
+        for item, line in zip(raw, raw.item_lines, strict=True):
+            cond = self.condition(item, event, line)
+            if cond is not None:
+                out.append(cond)
+        return tuple(out)
+
+    # -- amounts ----------------------------------------------------------
+    def amount(self, raw: Any, event: str, inherited: Citation | None, line: int, each: str = "max") -> AmountSpec:
+        if isinstance(raw, (str, int)) and not isinstance(raw, bool):
+            node = LMap({each: raw})
+            node.line, node.key_lines = line, {}
+            raw = node
+        if not isinstance(raw, LMap):
+            self.problem(line, f"金额应为映射：{raw!r}")
+            return NoAmount("", Citation(""))
+        forms = [k for k in ("fixed", "max", "rate", "per_unit", "sum", "by", "tiers_on", "range", "none", "in_kind", "right") if k in raw]
+        if len(forms) != 1:
+            self.problem(raw.line, "金额须且只须有一种形式：fixed、max、rate、per_unit、sum、by、tiers_on、range、none、in_kind、right")
+            return NoAmount("", Citation(""))
+        form = forms[0]
+        if form in ("fixed", "max"):
+            fen, digits = self.money(raw, form)
+            cite = self.cite_or(raw, inherited, (digits,))
+            if form == "fixed":
+                return Fixed(fen, cite)
+            return Ceiling(fen, cite, bool(raw.get("tiers_unpublished", False)))
+        if form == "rate":
+            rate, digits = self.rate(raw, "rate")
+            base, _ = self.base(raw, event)
+            cite = self.cite_or(raw, inherited, (digits,))
+            return Rate(rate, base, cite, up_to=bool(raw.get("up_to", False)), at_least=bool(raw.get("at_least", False)))
+        if form == "per_unit":
+            fen, digits = self.money(raw, "per_unit")
+            base, _ = self.base(raw, event)
+            cite = self.cite_or(raw, inherited, (digits,))
+            return PerUnit(fen, str(raw.get("unit", "")), base, cite, up_to=bool(raw.get("up_to", False)))
+        if form == "sum":
+            cite = self.cite_or(raw, inherited, ())
+            parts = raw["sum"] if isinstance(raw["sum"], LList) else LList()
+            specs = tuple(self.amount(p, event, cite, ln) for p, ln in zip(parts, getattr(parts, "item_lines", []), strict=False))
+            return Sum(specs, cite, up_to=bool(raw.get("up_to", False)))
+        if form == "by":
+            ref, spec = self.field(event, raw["by"], raw.line_of("by"))
+            cite = self.cite_or(raw, inherited, ())
+            cases = raw.get("cases")
+            if not isinstance(cases, LMap) or not cases:
+                self.problem(raw.line, "by须有cases：值 → 金额")
+                return NoAmount("", cite)
+            self.check_values(spec, list(cases), cases.line)
+            each_form = str(raw.get("each", "max"))
+            return ByValue(
+                ref,
+                tuple((str(k), self.amount(v, event, cite, cases.line_of(k), each_form)) for k, v in cases.items()),
+                cite,
+            )
+        if form == "tiers_on":
+            ref, spec = self.field(event, raw["tiers_on"], raw.line_of("tiers_on"))
+            cite = self.cite_or(raw, inherited, ())
+            steps = raw.get("steps")
+            tiers = []
+            for step, ln in zip(steps or [], getattr(steps, "item_lines", []), strict=False):
+                words = [k for k in step if k in COMPARISONS]
+                if len(words) != 1:
+                    self.problem(ln, "每档须有一个比较词（超过、以上……）")
+                    continue
+                threshold = parse_number(step[words[0]])
+                if not _number_in(_digits(step[words[0]]), cite.quote):
+                    self.problem(ln, f"数字{step[words[0]]}不在其引文中")
+                body = LMap({k: v for k, v in step.items() if k != words[0]})
+                body.line, body.key_lines = ln, step.key_lines
+                tiers.append(Tier(COMPARISONS[words[0]], threshold, self.amount(body, event, cite, ln)))
+            return Tiers(ref, tuple(tiers), cite)
+        if form == "range":
+            pair = raw["range"]
+            if not isinstance(pair, list) or len(pair) != 2:
+                self.problem(raw.line_of("range"), "range应为[下限比例, 上限比例]")
+                return NoAmount("", Citation(""))
+            low, d1 = self.rate(raw, "range", pair[0])
+            high, d2 = self.rate(raw, "range", pair[1])
+            base, _ = self.base(raw, event)
+            floor = self.money(raw, "floor") if "floor" in raw else (None, "")
+            cap = self.money(raw, "cap") if "cap" in raw else (None, "")
+            cite = self.cite_or(raw, inherited, (d1, d2, floor[1], cap[1]))
+            return RangeRate(low, high, base, cite, floor[0], cap[0])
+        cite = self.cite_or(raw, inherited, ())
+        if form == "none":
+            return NoAmount(str(raw["none"]), cite)
+        if form == "in_kind":
+            fee = self.money(raw, "fee_cap") if "fee_cap" in raw else (None, "")
+            if not _number_in(fee[1], cite.quote):
+                self.problem(raw.line, f"数字{fee[1]}不在其引文中")
+            return InKind(str(raw["in_kind"]), cite, fee[0])
+        return Right(str(raw["right"]), cite)
+
+    def base(self, node: LMap, event: str) -> tuple[FactExpr, str]:
+        of = node.get("of")
+        if of is None:
+            self.problem(node.line, "缺少基数“of”")
+            return Field("?"), "number"
+        if isinstance(of, list):
+            fake = LMap({"total": of})
+            fake.line, fake.key_lines = node.line_of("of"), {}
+            expr, kind = self.fact_expr(fake, event)
+        else:
+            ref, spec = self.field(event, of, node.line_of("of"))
+            expr, kind = ref, _kind_of(spec)
+        return expr or Field("?"), kind
+
+    # -- caps, funding, exclusivity ----------------------------------------
+    def cap(self, raw: Any, line: int, owner: str, index: int, event: str) -> Cap | None:
+        if not isinstance(raw, LMap):
+            self.problem(line, "上限应为映射")
+            return None
+        per = str(raw.get("per", "enterprise_year"))
+        if per not in ("item", "enterprise_year", "key"):
+            self.problem(raw.line_of("per"), f"上限范围per应为item、enterprise_year或key：{per}")
+        fen, digits = (None, "")
+        by_fen: list[tuple[str, int]] = []
+        by_ref = None
+        numbers: list[str] = []
+        if "max" in raw:
+            fen, digits = self.money(raw, "max")
+            numbers.append(digits)
+        if "by" in raw:
+            by_ref, spec = self.field(event, raw["by"], raw.line_of("by"))
+            cases = raw.get("cases")
+            if isinstance(cases, LMap):
+                self.check_values(spec, list(cases), cases.line)
+                for k, v in cases.items():
+                    try:
+                        by_fen.append((str(k), parse_money(v)))
+                        numbers.append(_digits(v))
+                    except MoneyError as exc:
+                        self.problem(cases.line_of(k), str(exc))
+        if fen is None and not by_fen:
+            self.problem(raw.line, "上限须有max或by/cases")
+        cite = self.cite(raw, numbers=tuple(numbers))
+        if per == "key" and not raw.get("key"):
+            self.problem(raw.line, "per: key 的上限须写key（如product）")
+        benefits = raw.get("benefits") or []
+        prior = raw.get("prior_levels") or []
+        for lv in prior:
+            if lv not in LEVELS:
+                self.problem(raw.line_of("prior_levels"), f"未知层级“{lv}”")
+        return Cap(
+            id=str(raw.get("id") or f"{owner}#cap{index}"),
+            per=per,
+            fen=fen,
+            cite=cite or Citation(""),
+            benefits=tuple(str(b) for b in benefits),
+            key=raw.get("key"),
+            by=by_ref,
+            by_fen=tuple(by_fen),
+            prior_levels=tuple(str(p) for p in prior),
+        )
+
+    def funding(self, raw: Any, line: int) -> Funding | None:
+        if raw is None:
+            return None
+        if not isinstance(raw, LMap):
+            self.problem(line, "funding应为映射")
+            return None
+        shares_raw = raw.get("shares")
+        shares: list[PayerShare] = []
+        if isinstance(shares_raw, LMap):
+            for role, weight in shares_raw.items():
+                if role not in PAYER_ROLES:
+                    self.problem(shares_raw.line_of(role), f"未知的出资方“{role}”（可用：{'、'.join(PAYER_ROLES)}）")
+                if not isinstance(weight, int) or weight <= 0:
+                    self.problem(shares_raw.line_of(role), f"分担比例应为正整数：{weight!r}")
+                    weight = 1
+                shares.append(PayerShare(str(role), int(weight)))
+        else:
+            self.problem(raw.line, "funding须有shares：出资方 → 份额")
+        numbers = tuple(str(s.weight) for s in shares) if len(shares) > 1 else ()
+        cite = self.cite(raw, numbers=numbers)
+        disburser = raw.get("disburser")
+        if disburser is not None and disburser not in PAYER_ROLES:
+            self.problem(raw.line_of("disburser"), f"未知的兑付方“{disburser}”")
+        return Funding(tuple(shares), cite or Citation(""), disburser)
+
+    def exclusivity(self, raw: Any, line: int, doc_id: str) -> tuple[Exclusivity, ...]:
+        if raw is None:
+            return ()
+        if not isinstance(raw, LList):
+            self.problem(line, "exclusivity应为列表")
+            return ()
+        out = []
+        for i, (item, ln) in enumerate(zip(raw, raw.item_lines, strict=True)):
+            if not isinstance(item, LMap):
+                self.problem(ln, "exclusivity的每项应为映射")
+                continue
+            within = str(item.get("within", "document"))
+            if within not in ("document", "article", "none"):
+                self.problem(item.line_of("within"), f"within应为document、article或none：{within}")
+            against = [str(a) for a in item.get("against") or []]
+            for a in against:
+                if a not in (*LEVELS, "higher"):
+                    self.problem(item.line_of("against"), f"未知层级“{a}”")
+            interp = self.interpretations(item)
+            articles = item.get("articles") or []
+            if not isinstance(articles, list):
+                self.problem(item.line_of("articles"), "articles应为条款号列表")
+                articles = []
+            out.append(
+                Exclusivity(
+                    id=str(item.get("id") or f"{doc_id}#excl{i}"),
+                    within=within,
+                    against=tuple(against),
+                    cite=self.cite(item) or Citation(""),
+                    interpretation=interp[0] if interp else None,
+                    articles=tuple(str(a) for a in articles),
+                )
+            )
+        return tuple(out)
+
