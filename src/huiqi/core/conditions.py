@@ -7,10 +7,10 @@ from fractions import Fraction
 
 from .context import MISSING, Context
 from .facts import FieldSpec, describe_value
-from .model import Citation, Compare, Condition, Contains, FirstTime, Holds, IsTrue, OneOf
+from .model import Citation, Compare, Condition, Contains, Field, FirstTime, Holds, IsTrue, OneOf
 from .money import format_wan
 
-__all__ = ["Outcome", "show_threshold", "test"]
+__all__ = ["Outcome", "requirement", "show_threshold", "test"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,13 +22,13 @@ class Outcome:
     cite: Citation | None
 
 
-def show_threshold(cond: Compare) -> str:
-    """The threshold as the text writes it (50万元, 2.5, 50%)."""
+def show_threshold(cond: Compare, unit: str = "") -> str:
+    """The threshold as the text writes it (50万元, 2.5, 50%, 50吨标准煤)."""
     if cond.kind == "money":
         return format_wan(int(cond.value))
     if cond.kind == "rate":
         return describe_value(FieldSpec("", "", "rate"), cond.value)
-    return describe_value(FieldSpec("", "", "number"), cond.value)
+    return describe_value(FieldSpec("", "", "number", unit=unit or None), cond.value)
 
 
 def test(cond: Condition, ctx: Context) -> Outcome:
@@ -74,17 +74,30 @@ def test(cond: Condition, ctx: Context) -> Outcome:
     return _first_time(cond, ctx)
 
 
+_AFTER = ("以上", "以下", "以内")  # words written after the number: 300万元以上
+
+
+def requirement(cond: Compare, unit: str = "") -> str:
+    """The requirement as the law writes it, with whether it includes the number:
+    ``300万元以上（含本数）``, ``超过50万元（不含本数）``."""
+    threshold = show_threshold(cond, unit)
+    word = cond.comparison.word
+    text = f"{threshold}{word}" if word in _AFTER else f"{word}{threshold}"
+    return f"{text}（{'含' if cond.comparison.inclusive else '不含'}本数）"
+
+
 def _compare(cond: Compare, ctx: Context) -> Outcome:
     label = ctx.label(cond.fact)
-    threshold = show_threshold(cond)
+    spec = ctx.spec(cond.fact) if isinstance(cond.fact, Field) else None
+    unit = spec.unit or "" if spec is not None and spec.type != "money" else ""
+    threshold = show_threshold(cond, unit)
     value: Fraction | None = ctx.number(cond.fact)
-    word = cond.comparison.word
     if value is None:
-        return Outcome(False, f"{label}未填写（要求{word}{threshold}）", cond.cite)
+        return Outcome(False, f"{label}未填写（要求{requirement(cond, unit)}）", cond.cite)
     shown = ctx.show(cond.fact)
     if cond.comparison.test(value, cond.value):
-        return Outcome(True, f"{label}{shown}，{word}{threshold}", cond.cite)
-    return Outcome(False, f"{label}{shown}{cond.comparison.negated}{threshold}（要求{word}{threshold}）", cond.cite)
+        return Outcome(True, f"{label}{shown}，符合{requirement(cond, unit)}", cond.cite)
+    return Outcome(False, f"{label}{shown}{cond.comparison.negated}{threshold}（要求{requirement(cond, unit)}）", cond.cite)
 
 
 def _first_time(cond: FirstTime, ctx: Context) -> Outcome:

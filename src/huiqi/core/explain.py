@@ -95,15 +95,11 @@ def render_text(ev: Evaluation) -> str:
         out.append(f"   《{doc.short}》：{_totals_text(t)}（{t.count}项）")
     for payer, t in ev.by_payer.items():
         out.append(f"   {payer}：{_totals_text(t)}")
-    if ev.set_aside:
+    sections = [(title, items) for title, items in (("不重复支持而未计入的", ev.set_aside), ("差一点符合的", ev.near_misses)) if items]
+    for numeral, (title, items) in zip("三四", sections, strict=False):
         out.append("")
-        out.append(f"三、不重复支持而未计入的（{len(ev.set_aside)}项）")
-        for i, a in enumerate(ev.set_aside, start=1):
-            out.extend(_miss_block(a, i, ""))
-    if ev.near_misses:
-        out.append("")
-        out.append(f"四、差一点符合的（{len(ev.near_misses)}项）")
-        for i, a in enumerate(ev.near_misses, start=1):
+        out.append(f"{numeral}、{title}（{len(items)}项）")
+        for i, a in enumerate(items, start=1):
             out.extend(_miss_block(a, i, ""))
     return "\n".join(out)
 
