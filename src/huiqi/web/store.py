@@ -42,12 +42,12 @@ class ScenarioStore:
     def __init__(self, data_dir: Path) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / "huiqi.sqlite3"
-        with self._connect() as db:
+        with self.connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(_SCHEMA)
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def connect(self) -> Iterator[sqlite3.Connection]:
         db = sqlite3.connect(self.path, timeout=10)
         try:
             with db:
@@ -59,7 +59,7 @@ class ScenarioStore:
         canonical = json.dumps(raw, ensure_ascii=False, sort_keys=True, default=str)
         sid = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
         body = json.dumps(raw, ensure_ascii=False, default=str)
-        with self._connect() as db:
+        with self.connect() as db:
             db.execute(
                 "INSERT OR IGNORE INTO scenario (id, body, created) VALUES (?, ?, ?)",
                 (sid, body, datetime.now(UTC).isoformat(timespec="seconds")),
@@ -67,6 +67,6 @@ class ScenarioStore:
         return sid
 
     def load(self, sid: str) -> Any | None:
-        with self._connect() as db:
+        with self.connect() as db:
             row = db.execute("SELECT body FROM scenario WHERE id = ?", (sid,)).fetchone()
         return None if row is None else json.loads(row[0])

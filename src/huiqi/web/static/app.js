@@ -11,9 +11,47 @@
       if ((m.dataset.benefits || "").split(" ").indexOf(id) >= 0) m.classList.add("active");
     });
   }
+
+  // 名单测算: poll the job's JSON status until it is done, then reload the page.
+  function pollBatch(box) {
+    var url = box.dataset.batchStatus;
+    var stage = box.querySelector("[data-stage]"), count = box.querySelector("[data-count]"), bar = box.querySelector("[data-bar]");
+    function tick() {
+      fetch(url, { headers: { Accept: "application/json" } }).then(function (r) { return r.json(); }).then(function (s) {
+        if (s.status === "done" || s.status === "failed") { location.reload(); return; }
+        stage.textContent = s.stage_label;
+        var p = s.progress || {};
+        if (p.total) { bar.max = p.total; bar.value = p.done; count.textContent = p.done + "/" + p.total; }
+        else if (p.done) { count.textContent = "已读" + p.done + "行"; }
+        setTimeout(tick, 500);
+      }).catch(function () { setTimeout(tick, 2000); });
+    }
+    setTimeout(tick, 300);
+  }
+  function batchCharts() {
+    var dataEl = document.getElementById("batch-chart-data");
+    if (!dataEl || !window.echarts) return;
+    var data = JSON.parse(dataEl.textContent);
+    document.querySelectorAll(".batch-chart").forEach(function (box) {
+      var rows = (data[box.id.replace(/^chart-/, "")] || []).slice().reverse();
+      var chart = window.echarts.init(box);
+      chart.setOption({
+        title: { text: box.dataset.title, left: 8, textStyle: { fontSize: 14 } },
+        tooltip: {},
+        grid: { left: 8, right: 24, top: 36, bottom: 8, containLabel: true },
+        xAxis: { type: "value" },
+        yAxis: { type: "category", data: rows.map(function (d) { return d[0].length > 18 ? d[0].slice(0, 18) + "…" : d[0]; }) },
+        series: [{ type: "bar", data: rows.map(function (d) { return Number(d[1]); }) }]
+      });
+      window.addEventListener("resize", function () { chart.resize(); });
+    });
+  }
   window.addEventListener("hashchange", lightCitation);
   document.addEventListener("DOMContentLoaded", function () {
     lightCitation();
+    var batchBox = document.querySelector("[data-batch-status]");
+    if (batchBox) pollBatch(batchBox);
+    batchCharts();
     var share = document.querySelector("[data-share]");
     if (share) { share.value = location.origin + share.value; share.addEventListener("focus", function () { share.select(); }); }
     var printer = document.querySelector("[data-print]");

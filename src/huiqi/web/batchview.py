@@ -1,0 +1,184 @@
+"""Views of a finished 名单测算 job: filters over the result rows, rows per
+enterprise, totals by dimension (for the charts) and the filter choices.
+
+The result tables are those of ``huiqi batch`` (``io_write.RESULT_SCHEMA`` and
+``PAYER_SCHEMA``); totals come from ``io_write.summarise`` on the rows kept, so
+the page, the JSON and the Excel export agree to the fen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["apply_filters", "by_enterprise", "charts", "filter_choices", "result_rows", "summary_dict"]
+
+
+def _key_column(t: pa.Table) -> pa.Array:
+    import pyarrow.compute as pc
+
+    event = pc.fill_null(t.column("event_id"), "")
+    return pc.binary_join_element_wise(t.column("credit_code"), t.column("benefit"), event, "|")
+
+
+def apply_filters(results: pa.Table, payers: pa.Table, params: Mapping[str, str]) -> tuple[pa.Table, pa.Table]:
+    """The result rows (and their payer rows) that pass every filter given."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    mask = pa.array([True] * results.num_rows, pa.bool_())
+
+    def keep(m: Any) -> None:
+        nonlocal mask
+        mask = pc.and_kleene(mask, pc.fill_null(m, False))
+
+    doc = params.get("document", "").strip()
+    if doc:
+        keep(pc.equal(results.column("document"), doc))
+    article = params.get("article", "").strip()
+    if article:
+        d, sep, art = article.rpartition(":")
+        if sep:
+            keep(pc.equal(results.column("document"), d))
+        keep(pc.equal(results.column("article"), art))
+    dept = params.get("department", "").strip()
+    if dept:
+        values = [v for v in pc.unique(results.column("department")).to_pylist() if v and dept in v.split("、")]
+        keep(pc.is_in(results.column("department"), pa.array(values, pa.string())))
+    town = params.get("town", "").strip()
+    if town:
+        keep(pc.equal(pc.fill_null(results.column("town"), ""), "" if town == "（未填）" else town))
+    for name in ("status", "nature"):
+        value = params.get(name, "").strip()
+        if value:
+            keep(pc.equal(results.column(name), value))
+    q = params.get("q", "").strip()
+    if q:
+        keep(pc.or_(pc.match_substring(results.column("name"), q), pc.starts_with(results.column("credit_code"), q.upper())))
+    payer = params.get("payer", "").strip()
+    if payer:
+        chosen = payers.filter(pc.equal(payers.column("payer"), payer))
+        keep(pc.is_in(_key_column(results), _key_column(chosen)))
+        payers = chosen
+    kept = results.filter(mask)
+    if kept.num_rows != results.num_rows:
+        payers = payers.filter(pc.is_in(_key_column(payers), _key_column(kept)))
+    return kept, payers
+
+
+def _yuan(fen: int | None) -> str | None:
+    from ..batch.io_write import yuan
+
+    return None if fen is None else yuan(fen)
+
+
+def result_rows(results: pa.Table, offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+    """Result rows as JSON-ready dicts: fen as integers and 元 as exact strings."""
+    from ..batch.io_write import NATURE_LABELS, STATUS_LABELS
+
+    part = results.slice(offset, limit) if limit is not None else results.slice(offset)
+    rows: list[dict[str, Any]] = part.to_pylist()
+    for r in rows:
+        shown = bool(r["is_money"]) and r["status"] == "granted"
+        r["event_date"] = r["event_date"].isoformat() if r["event_date"] else None
+        r["status_label"] = STATUS_LABELS.get(r["status"], r["status"])
+        r["nature_label"] = NATURE_LABELS.get(r["nature"] or "", r["nature"] or "")
+        r["min"] = _yuan(r["min_fen"]) if shown else None
+        r["max"] = (_yuan(r["max_fen"]) if r["max_fen"] is not None else "不设上限") if shown else None
+    return rows
+
+
+def by_enterprise(results: pa.Table) -> list[dict[str, Any]]:
+    """One row per enterprise: result rows by status and the granted money totals."""
+    out: dict[str, dict[str, Any]] = {}
+    cols = ["credit_code", "name", "town", "status", "is_money", "min_fen", "max_fen"]
+    for batch in results.select(cols).to_batches(65_536):
+        for code, name, town, status, money, low, high in zip(*(c.to_pylist() for c in batch.columns), strict=True):
+            e = out.get(code)
+            if e is None:
+                e = out[code] = {
+                    "credit_code": code,
+                    "name": name,
+                    "town": town,
+                    "granted": 0,
+                    "set_aside": 0,
+                    "near_miss": 0,
+                    "min_fen": 0,
+                    "max_fen": 0,
+                    "unbounded": 0,
+                }
+            e[status] = e.get(status, 0) + 1
+            if status == "granted" and money:
+                e["min_fen"] += low or 0
+                if high is None:
+                    e["unbounded"] += 1
+                else:
+                    e["max_fen"] += high
+    rows = sorted(out.values(), key=lambda e: (-e["max_fen"], e["credit_code"]))
+    for e in rows:
+        e["min"] = _yuan(e["min_fen"])
+        e["max"] = _yuan(e["max_fen"])
+    return rows
+
+
+def summary_dict(summary: Any) -> dict[str, Any]:
+    """``io_write.Summary`` as JSON: totals in 元 strings and fen, by dimension."""
+
+    def tot(t: Any) -> dict[str, Any]:
+        shown: dict[str, Any] = t.to_dict()
+        return shown | {"min_fen": t.min_fen, "max_fen": t.max_fen}
+
+    return {
+        "results": summary.status,
+        "enterprises_with_awards": summary.enterprises_with_awards,
+        "total": tot(summary.total),
+        "by": {
+            dim: {k: tot(t) for k, t in sorted(v.items(), key=lambda kv: (-kv[1].max_fen, kv[0]))}
+            for dim, v in summary.by.items()
+        },
+    }
+
+
+def charts(summary: Any, top: int = 15) -> dict[str, list[list[Any]]]:
+    """Bars per dimension: [label, 万元 upper total] for the largest ``top`` keys."""
+    from .forms import fen_to_wan
+
+    out: dict[str, list[list[Any]]] = {}
+    for dim, totals in summary.by.items():
+        ranked = sorted(totals.items(), key=lambda kv: (-kv[1].max_fen, kv[0]))[:top]
+        out[dim] = [[k, fen_to_wan(t.max_fen)] for k, t in ranked]
+    return out
+
+
+def filter_choices(results: pa.Table, payers: pa.Table) -> dict[str, list[tuple[str, str]]]:
+    """(value, label) choices for each filter, from the job's own rows."""
+    import pyarrow.compute as pc
+
+    from ..batch.io_write import NATURE_LABELS, STATUS_LABELS
+
+    docs = dict(zip(results.column("document").to_pylist(), results.column("document_short").to_pylist(), strict=True))
+    articles: dict[str, str] = {}
+    for d, art, _title in zip(
+        results.column("document").to_pylist(),
+        results.column("article").to_pylist(),
+        results.column("benefit_title").to_pylist(),
+        strict=True,
+    ):
+        articles.setdefault(f"{d}:{art}", f"{docs.get(d, d)} 第{art}条")
+    departments: dict[str, None] = {}
+    for v in pc.unique(results.column("department")).to_pylist():
+        departments.update(dict.fromkeys(x for x in (v or "").split("、") if x))
+    towns = sorted({t or "（未填）" for t in pc.unique(results.column("town")).to_pylist()})
+    natures = [n for n in pc.unique(results.column("nature")).to_pylist() if n]
+    return {
+        "document": sorted(docs.items()),
+        "article": sorted(articles.items(), key=lambda kv: kv[1]),
+        "department": [(d, d) for d in sorted(departments)],
+        "payer": [(p, p) for p in sorted(pc.unique(payers.column("payer")).to_pylist())],
+        "town": [(t, t) for t in towns],
+        "status": [(k, v) for k, v in STATUS_LABELS.items()],
+        "nature": [(n, NATURE_LABELS.get(n, n)) for n in sorted(natures)],
+    }

@@ -1,0 +1,175 @@
+"""名单测算 through the JSON API (TestClient, the real batch reader, evaluator and writer)."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from huiqi.core.explain import to_dict
+from huiqi.service import engine
+from huiqi.web import create_app
+
+from .registers import AS_OF, reference_total_fen, scenarios, write_register
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _wait(client: TestClient, job_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status: dict[str, Any] = client.get(f"/api/batch/{job_id}").json()
+        if status["status"] in ("done", "failed"):
+            return status
+        time.sleep(0.1)
+    raise AssertionError("batch job did not finish")
+
+
+def _upload(client: TestClient, path: Path) -> dict[str, Any]:
+    r = client.post("/api/batch", files={"file": (path.name, path.read_bytes(), XLSX)}, data={"as_of": AS_OF})
+    assert r.status_code == 202, r.text
+    return _wait(client, r.json()["id"])
+
+
+def test_happy_path_totals_match_reference(client: TestClient, tmp_path: Path) -> None:
+    raws = scenarios()
+    status = _upload(client, write_register(tmp_path / "登记表.xlsx", raws))
+    assert status["status"] == "done", status
+    assert status["rows_read"] == 5 + 5 + 1 and status["rows_rejected"] == 0
+    assert status["enterprises_evaluated"] == 5 and status["events_evaluated"] == 5
+    expected = reference_total_fen(engine(), raws)
+    results = client.get(f"/api/batch/{status['id']}/results").json()
+    assert results["summary"]["total"]["max_fen"] == expected
+    assert status["total"]["max"] == f"{expected // 100}.{expected % 100:02d}"
+    # per enterprise: each equals its own scenario's evaluation
+    ents = client.get(f"/api/batch/{status['id']}/results", params={"view": "enterprises"}).json()["rows"]
+    by_code = {e["credit_code"]: e for e in ents}
+    for raw in raws:
+        own = to_dict(engine().evaluate(engine().scenario(raw)))["totals"]["total"]["max_fen"]
+        assert by_code.get(raw["enterprise"]["credit_code"], {"max_fen": 0})["max_fen"] == own  # no rows: nothing applies
+
+
+def test_filters_and_export(client: TestClient, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    status = _upload(client, write_register(tmp_path / "登记表.xlsx", scenarios()))
+    jid = status["id"]
+    town = client.get(f"/api/batch/{jid}/results", params={"town": "甪直镇", "status": "granted"}).json()
+    assert town["count"] >= 1 and all(r["town"] == "甪直镇" and r["status"] == "granted" for r in town["rows"])
+    wz = client.get(f"/api/batch/{jid}/results", params={"document": "wuzhong-2025", "article": "wuzhong-2025:1"}).json()
+    assert wz["rows"] and all(r["document"] == "wuzhong-2025" and r["article"] == "1" for r in wz["rows"])
+    dept = client.get(f"/api/batch/{jid}/results", params={"department": "区工信局"}).json()
+    assert dept["rows"] and all("区工信局" in r["department"].split("、") for r in dept["rows"])
+    payer = client.get(f"/api/batch/{jid}/results", params={"payer": "木渎镇财政"}).json()
+    assert payer["rows"] and set(payer["summary"]["by"]["payer"]) == {"木渎镇财政"}
+    ceiling = client.get(f"/api/batch/{jid}/results", params={"nature": "ceiling"}).json()
+    assert ceiling["rows"] and all(r["nature"] == "ceiling" for r in ceiling["rows"])
+    # the Excel export holds exactly the filtered rows, with the writer's sheets
+    r = client.get(f"/batch/{jid}/export.xlsx", params={"town": "甪直镇", "status": "granted"})
+    assert r.status_code == 200 and r.headers["content-type"] == XLSX
+    wb = load_workbook(io.BytesIO(r.content), read_only=True)
+    assert wb.sheetnames == ["汇总", "结果", "按政策文件", "按条款", "按责任单位", "按出资方", "按镇街", "问题"]
+    rows = list(wb["结果"].iter_rows(values_only=True))
+    assert len(rows) - 1 == town["count"]
+    assert {row[3] for row in rows[1:]} == {"甪直镇"}
+    # bad filter values give an empty answer, bad parameters a Chinese 422
+    assert client.get(f"/api/batch/{jid}/results", params={"town": "不存在镇"}).json()["count"] == 0
+    bad = client.get(f"/api/batch/{jid}/results", params={"limit": "abc"})
+    assert bad.status_code == 422 and "请求参数有误" in bad.json()["error"]
+
+
+def test_bad_rows_listed_good_rows_evaluated(client: TestClient, tmp_path: Path) -> None:
+    raws = scenarios()
+    status = _upload(client, write_register(tmp_path / "有误.xlsx", raws, bad_rows=True))
+    assert status["status"] == "done"
+    assert status["counts"]["enterprises"] == {"read": 6, "rejected": 1, "accepted": 5}
+    assert status["counts"]["events"] == {"read": 7, "rejected": 2, "accepted": 5}
+    assert status["rows_rejected"] == 3 and status["enterprises_evaluated"] == 5
+    errors = {(e["sheet"], e["row"], e["column"]): e for e in status["errors"]}
+    assert ("企业", 7, "credit_code") in errors and "校验码" in errors[("企业", 7, "credit_code")]["expected"]
+    bad_amount = errors[("事项", 7, "amount")]
+    assert bad_amount["value"] == "abc" and "金额" in bad_amount["expected"]
+    assert any(e["sheet"] == "事项" and e["row"] == 8 for e in status["errors"])
+    assert all(e["message"] for e in status["errors"])
+    # the good rows are evaluated exactly as before
+    total = client.get(f"/api/batch/{status['id']}/results").json()["summary"]["total"]["max_fen"]
+    assert total == reference_total_fen(engine(), raws)
+    page = client.get(f"/batch/{status['id']}")
+    assert page.status_code == 200 and "问题行（3处" in page.text and "abc" in page.text
+
+
+def test_png_renamed_xlsx_is_400(client: TestClient) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + bytes(200)
+    r = client.post("/api/batch", files={"file": ("登记表.xlsx", png, XLSX)})
+    assert r.status_code == 400
+    assert "不是有效的Excel工作簿" in r.json()["error"]
+    page = client.post("/batch", files={"file": ("登记表.xlsx", png, XLSX)})
+    assert page.status_code == 400 and "不是有效的Excel工作簿" in page.text
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "needle"),
+    [
+        ("notes.txt", b"hello", "无法识别的文件"),
+        ("企业.csv", "统一社会信用代码,名称\n".encode("utf-16"), "不是文本CSV文件"),
+        ("其他.csv", b"a,b\n", "不是登记表的表名"),
+        ("events.csv", b"credit_code\n", "缺少企业表"),
+        ("登记表.zip", b"PK\x03\x04broken", "不是有效的zip"),
+    ],
+)
+def test_other_bad_uploads_are_400(client: TestClient, name: str, content: bytes, needle: str) -> None:
+    r = client.post("/api/batch", files={"file": (name, content, "application/octet-stream")})
+    assert r.status_code == 400 and needle in r.json()["error"]
+
+
+def test_no_file_is_400(client: TestClient) -> None:
+    r = client.post("/api/batch", data={"as_of": AS_OF}, files={"other": ("x", b"1")})
+    assert r.status_code == 400 and "请选择" in r.json()["error"]
+
+
+def test_too_large_is_413(tmp_path: Path) -> None:
+    with TestClient(create_app(engine(), tmp_path / "data", max_upload=50_000), raise_server_exceptions=False) as c:
+        r = c.post("/api/batch", files={"file": ("大.xlsx", b"PK\x03\x04" + bytes(60_000), XLSX)})
+        assert r.status_code == 413
+        assert "过大" in r.json()["error"] and "0.05MB" in r.json()["error"]
+        big = c.post("/api/batch", files={"file": ("大.xlsx", b"PK\x03\x04" + bytes(300_000), XLSX)})  # refused on Content-Length
+        assert big.status_code == 413 and "过大" in big.json()["error"]
+
+
+def test_csv_folder_upload(client: TestClient, tmp_path: Path) -> None:
+    raws = scenarios()[:3]
+    ents = "credit_code,name,region,town\n" + "".join(
+        f"{r['enterprise']['credit_code']},{r['enterprise']['name']},{r['enterprise']['region']},{r['enterprise']['town']}\n"
+        for r in raws
+    )
+    evs = "credit_code,event_id,kind,date,category,amount\n" + "".join(
+        f"{r['enterprise']['credit_code']},P1,purchase,2025-06-30,机器人产品或服务,{r['events'][0]['amount']}\n" for r in raws
+    )
+    files = [("file", ("企业.csv", ents.encode(), "text/csv")), ("file", ("事项.csv", evs.encode(), "text/csv"))]
+    r = client.post("/api/batch", files=files, data={"as_of": AS_OF})
+    assert r.status_code == 202, r.text
+    status = _wait(client, r.json()["id"])
+    assert status["status"] == "done" and status["enterprises_evaluated"] == 3
+    total = client.get(f"/api/batch/{status['id']}/results").json()["summary"]["total"]["max_fen"]
+    assert total == reference_total_fen(engine(), raws)
+
+
+def test_unknown_and_unfinished_jobs(client: TestClient) -> None:
+    r = client.get("/api/batch/nope")
+    assert r.status_code == 404 and "找不到" in r.json()["error"]
+    assert client.get("/api/batch/nope/results").status_code == 404
+    assert client.get("/batch/nope").status_code == 404
+
+
+def test_template_download(client: TestClient) -> None:
+    from openpyxl import load_workbook
+
+    r = client.get("/batch/template.xlsx")
+    assert r.status_code == 200 and r.headers["content-type"] == XLSX
+    wb = load_workbook(io.BytesIO(r.content))
+    assert {"企业", "事项", "资质", "已获奖补", "说明"} <= set(wb.sheetnames)
+    assert client.get("/batch").status_code == 200
