@@ -219,5 +219,5 @@ def test_missing_source_text(tmp_path: Path) -> None:
 def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(["not", "a", "mapping"]), encoding="utf-8")
-    with pytest.raises(PlanFileError, match="bad.yaml: 顶层应为映射"):
+    with pytest.raises(PlanFileError, match=r"bad\.yaml: 顶层应为映射"):
         load_plan(path, TEXTS)
