@@ -33,14 +33,20 @@ def render(policy_dir: Path = DEFAULT_POLICY_DIR) -> str:
     """The report section (without the markers) for the policies in ``policy_dir``."""
     run = coverage(engine(policy_dir).library, policy_dir)
     out = [
-        "| 文件 | 原文 | 类别 | 数字 | 已引用 | 已排除 | 未引用 | 引用率 |",
-        "|---|---|---|---:|---:|---:|---:|---:|",
+        "| 文件 | 原文 | 类别 | 数字 | 已引用 | 已排除 | 未引用 | 引用率 | 按值编码 | 仅引用未编码 |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in run.reports:
         role = "规划数据" if r.role == "plan" else ("政策规则" if r.document_id else "政策（未编码）")
+        values = f"{r.encoded} | {len(r.cited_not_encoded)}" if r.role == "measures" else "— | —"
         out.append(
-            f"| {_name(r)} | `texts/{r.file}` | {role} | {r.total} | {r.cited} | {r.excluded} | {r.uncited} | {r.percent:.1f}% |"
+            f"| {_name(r)} | `texts/{r.file}` | {role} | {r.total} | {r.cited} | {r.excluded} | {r.uncited} | {r.percent:.1f}% | {values} |"
         )
+    out += [
+        "",
+        "按值编码：引用该数字的规则部件以该数值编码（如“最高100万元”编码为100万元的上限）。"
+        "仅引用未编码：数字落在规则引文之内，却没有任何规则部件编码其数值（名称、日期、序号不计）；测试要求四份政策措施为0。",
+    ]
     out += ["", "### 未引用的数字", ""]
     uncited = [r for r in run.reports if r.uncited]
     if not uncited:
