@@ -329,6 +329,8 @@ def cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
 
     engine_name = args.engine or ("duckdb" if _backend_available("duck") else "reference")
     as_of = args.as_of or date.today()
+    if engine_name == "duckdb" and _columnar(args.register):
+        return _cmd_batch_stream(args, eng, as_of)
     started = time.monotonic()
     with Progress("读取校验") as bar:
         register = read_register(args.register, eng.catalogue, args.schema, progress=bar.update)
@@ -353,6 +355,49 @@ def cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
     else:
         print(_summary_text(register, summary, engine_name, as_of, written, read_s, eval_s))
     return 0
+
+
+def _columnar(register: str) -> bool:
+    try:
+        from .io_sql import columnar_source
+    except ImportError:
+        return False
+    return columnar_source(register) is not None
+
+
+def _cmd_batch_stream(args: argparse.Namespace, eng: Engine, as_of: date) -> int:
+    """Parquet/DuckDB registers: validated in SQL, evaluated chunk by chunk (huiqi.batch.stream)."""
+    from .io_write import _sheets, _write_csv, write_results
+    from .progress import Progress
+    from .stream import run_stream
+
+    with Progress("测算（分块）") as bar:
+        res = run_stream(
+            eng, args.register, as_of, args.out, args.schema, args.memory_limit, progress=lambda _stage, n: bar.update(n or 1)
+        )
+    written: list[Path] = []
+    if args.out is not None:
+        if args.out.suffix.lower() == ".parquet":
+            written = [args.out, args.out.with_name(f"{args.out.stem}.payers.parquet")]
+            for title, header, rows in _sheets(res.register, RESULT_EMPTY(), res.summary):
+                if title != "结果":
+                    written.append(_write_csv(args.out.with_name(f"{args.out.stem}.{title}.csv"), header, rows))
+        else:
+            written = write_results(args.out, res.register, res.results, res.payers, res.summary)
+    if args.json:
+        d = _summary_dict(res.register, res.summary, "duckdb", as_of, written, res.read_s, res.eval_s)
+        d["chunks"] = res.chunks
+        d["rows_validated_in_python"] = res.rows_to_python
+        print(json.dumps(d, ensure_ascii=False, indent=2))
+    else:
+        print(_summary_text(res.register, res.summary, "duckdb", as_of, written, res.read_s, res.eval_s))
+    return 0
+
+
+def RESULT_EMPTY() -> Any:
+    from .io_write import RESULT_SCHEMA
+
+    return RESULT_SCHEMA.empty_table()
 
 
 def _summary_dict(

@@ -41,8 +41,8 @@ def run(
     memory_limit: str | None = None,
     temp_directory: str | None = None,
 ) -> DuckResult:
-    """Run ``plan`` on the four register tables (pyarrow tables, or anything
-    DuckDB can register: relations, pandas frames).  Every step becomes a
+    """Run ``plan`` on the four register tables (pyarrow tables, names of
+    tables on ``con``, or anything DuckDB can register: relations, pandas frames).  Every step becomes a
     temporary table on ``con``; ``memory_limit`` (e.g. ``"512MB"``) caps
     DuckDB's memory and lets it spill to ``temp_directory``."""
     if memory_limit is not None:
@@ -53,6 +53,9 @@ def run(
         if name not in tables:
             raise ValueError(f"缺少台账表“{name}”")
         data = tables[name]
+        if isinstance(data, str):  # a table on ``con`` already in the canonical layout
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {data}")
+            continue
         if isinstance(data, pa.Table):
             data = data.cast(arrow_schema(plan.layout.table(name)))
         con.register(f"hq_in_{name}", data)

@@ -1,0 +1,575 @@
+"""Validate a columnar register (Parquet folder, DuckDB file) inside DuckDB.
+
+The rules stay in one place, :func:`huiqi.core.facts.convert` (through
+:mod:`huiqi.batch.io_read`): the SQL derived here from the catalogue only
+decides which rows are *certainly* valid and what their canonical values are.
+Every other row — a bad cell, a type this module does not read in SQL, a
+duplicate credit code or event id, an unknown enterprise — is handed to the
+Python validator with the state it needs, so the messages are exactly the
+Python path's and a row is rejected by the same rule.
+
+Checks expressed in SQL (per row): casts from the source column types,
+non-negative money in whole fen, enum and enum-list membership, regions and
+towns, the credit code's form and check character (GB 32100-2015), event kind
+(name or label), required fields per kind and fields that do not belong to the
+row's kind; across rows: duplicate credit codes, duplicate event ids within an
+enterprise, rows whose enterprise is not an accepted enterprise.
+
+Accepted rows land in DuckDB tables ``hq_c_<table>`` in the canonical layout
+(:mod:`huiqi.batch.layout`) with a ``hq_bucket`` column (hash of the credit code
+modulo the number of chunks), so the evaluation can run chunk by chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from huiqi.core.credit_code import ALPHABET
+from huiqi.core.facts import Catalogue, FieldSpec, convert
+from huiqi.core.regions import REGIONS, TOWNS
+
+from . import io_read
+from .io_read import SHEET_LABEL, SHEETS, Counts, RawSheet, Register, RegisterError, RowError
+
+__all__ = ["FieldSpec", "SqlRegister", "canonical_tables", "columnar_source", "credit_code_ok", "validate_sql"]
+
+_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+# What Python's str.strip() removes (besides the ASCII spaces RE2's \s knows).
+_WS = r"[\s\x{0b}\x{1c}-\x{1f}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+_INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "HUGEINT")
+_UNIT_FEN = {"元": 100, "万元": 1_000_000, "亿元": 10_000_000_000}
+_MAX_PY_ROWS = 5_000_000  # rows handed to the Python validator at most (beyond: read as Python would, slowly)
+
+
+def lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _in(values: Sequence[str]) -> str:
+    return "(" + ", ".join(lit(v) for v in values) + ")" if values else "(NULL)"
+
+
+def _dec(value: Fraction) -> str | None:
+    """A DECIMAL(38,10) literal for an exact value, or None."""
+    scaled = value * 10**10
+    if scaled.denominator != 1:
+        return None
+    return f"CAST({scaled.numerator} AS DECIMAL(38,0)) / CAST(10000000000 AS DECIMAL(38,0))"
+
+
+def _strip(sql: str) -> str:
+    """Python's ``str.strip()`` in SQL."""
+    return f"regexp_replace({sql}, '^{_WS}+|{_WS}+$', '', 'g')"
+
+
+def credit_code_ok(c: str) -> str:
+    """SQL: ``c`` (upper-case text) is a valid 统一社会信用代码 (GB 32100-2015)."""
+    alpha = lit(ALPHABET)
+    total = " + ".join(f"(strpos({alpha}, substr({c}, {i + 1}, 1)) - 1) * {w}" for i, w in enumerate(_WEIGHTS))
+    return (
+        f"(regexp_full_match({c}, '[0-9A-HJ-NPQRTUWXY]{{18}}') AND "
+        f"substr({alpha}, ((31 - (({total}) % 31)) % 31) + 1, 1) = substr({c}, 18, 1))"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Cell:
+    """SQL for one source cell read as one catalogue type."""
+
+    present: str  # the cell counts as given (Python: not None after _plain)
+    ok: str  # given → certainly valid (else the Python validator decides)
+    value: str  # the canonical value (only meaningful when present and ok)
+
+
+def _cell(src: str, src_type: str, spec: FieldSpec, unit: str | None, region: str | None = None) -> _Cell:
+    t = spec.type
+    is_text = src_type == "VARCHAR"
+    if is_text:
+        present = f"({src} IS NOT NULL AND {src} <> '')"
+        clean = f"(NOT regexp_matches({src}, '^{_WS}|{_WS}$'))"
+    elif src_type.endswith("[]"):
+        present = f"({src} IS NOT NULL AND len({src}) > 0)"
+        clean = "TRUE"
+    else:
+        present = f"({src} IS NOT NULL)"
+        clean = "TRUE"
+    no = _Cell(present, "FALSE", "NULL")
+    if t == "money":
+        factor = _UNIT_FEN.get(unit if unit is not None else (spec.unit or "元"))
+        if factor is None:
+            return no
+        if src_type in _INT_TYPES:
+            return _Cell(present, f"({src} >= 0 AND {src} <= {9 * 10**18 // factor})", f"CAST({src} AS BIGINT) * {factor}")
+        if src_type.startswith("DECIMAL"):
+            scaled = f"(CAST({src} AS DECIMAL(38,10)) * {factor})"
+            return _Cell(
+                present,
+                f"({src} >= 0 AND {scaled} < 9e18 AND {scaled} = floor({scaled}))",
+                f"CAST({scaled} AS BIGINT)",
+            )
+        return no
+    if t in ("number", "integer", "rate"):
+        if src_type in _INT_TYPES:
+            num = f"CAST({src} AS DECIMAL(38,10))"
+            value = f"CAST({src} AS BIGINT)" if t == "integer" else num
+            ok = f"({src} >= 0"
+        elif src_type.startswith("DECIMAL") and t != "integer":
+            scale = int(src_type.split(",")[1].rstrip(")")) if "," in src_type else 0
+            if scale > 10:
+                return no
+            num = f"CAST({src} AS DECIMAL(38,10))"
+            value, ok = num, f"({src} >= 0"
+        elif src_type in ("DOUBLE", "FLOAT") and t != "integer":
+            # Python reads a float through Decimal(repr(x)): the shortest round-trip digits.
+            text = f"CAST(CAST({src} AS DOUBLE) AS VARCHAR)"
+            num = f"TRY_CAST({text} AS DECIMAL(38,10))"
+            value = num
+            ok = f"(isfinite({src}) AND regexp_full_match({text}, '[0-9]{{1,27}}(\\.[0-9]{{1,10}})?')"
+        else:
+            return no
+        for bound, op in ((spec.minimum, ">="), (spec.maximum, "<=")):
+            if bound is None:
+                continue
+            d = _dec(bound)
+            if d is None:
+                return no
+            ok += f" AND {num} {op} {d}"
+        return _Cell(present, ok + ")", value)
+    if t == "bool":
+        if src_type == "BOOLEAN":
+            return _Cell(present, "TRUE", src)
+        if is_text:
+            value = f"(CASE WHEN {src} IN ('是', 'true', 'True', 'TRUE', '1') THEN TRUE WHEN {src} IN ('否', 'false', 'False', 'FALSE', '0') THEN FALSE END)"
+            return _Cell(present, f"({clean} AND {value} IS NOT NULL)", value)
+        return no
+    if t == "enum":
+        if not is_text:
+            return no
+        return _Cell(present, f"({clean} AND {src} IN {_in(spec.values)})", src)
+    if t == "enum_list":
+        if src_type != "VARCHAR[]":
+            return no
+        item_ok = f"x IS NOT NULL AND x IN {_in(spec.values)} AND NOT regexp_matches(x, '^{_WS}|{_WS}$') AND x <> ''"
+        return _Cell(present, f"list_bool_and(list_transform({src}, lambda x: {item_ok}))", src)
+    if t == "date":
+        if src_type == "DATE":
+            return _Cell(present, "TRUE", src)
+        return no
+    if t == "region":
+        if not is_text:
+            return no
+        return _Cell(present, f"({clean} AND {src} IN {_in(sorted(REGIONS))})", src)
+    if t == "town":
+        if not is_text or region is None:
+            return no
+        with_towns = sorted(r for r, towns in TOWNS.items() if towns)
+        pairs = sorted(f"{r}|{t}" for r, towns in TOWNS.items() for t in towns)
+        ok = f"({clean} AND (COALESCE({region}, '') NOT IN {_in(with_towns)} OR concat({region}, '|', {src}) IN {_in(pairs)}))"
+        return _Cell(present, ok, src)
+    if t == "credit_code":
+        if not is_text:
+            return no
+        return _Cell(present, f"({clean} AND {credit_code_ok(f'upper({src})')})", f"upper({src})")
+    # text
+    if not is_text:
+        return no
+    return _Cell(present, clean, src)
+
+
+def _default(spec: FieldSpec, region: str | None = None) -> Any:
+    return io_read._to_arrow(convert(spec, spec.default, region), spec.type) if spec.default is not None else None
+
+
+def _sql_value(value: Any, logical: str) -> str:
+    if value is None:
+        return f"CAST(NULL AS {logical})"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, list):
+        return "[" + ", ".join(lit(str(v)) for v in value) + f"]::{logical}"
+    if isinstance(value, (int,)):
+        return f"CAST({value} AS {logical})"
+    return f"CAST({lit(str(value))} AS {logical})"
+
+
+@dataclass(slots=True)
+class SqlRegister:
+    """A register validated in DuckDB: accepted rows in ``hq_c_<table>`` tables on ``con``."""
+
+    register: Register  # source, errors, counts (``tables`` is empty)
+    con: duckdb.DuckDBPyConnection
+    buckets: int
+    rows_to_python: int
+
+
+def columnar_source(source: str | Path) -> tuple[str, str] | None:
+    """("parquet", folder) or ("duckdb", file) when the register can be validated in SQL."""
+    text = str(source)
+    if text.startswith(("postgresql://", "postgres://")):
+        return None
+    path = Path(text)
+    if path.is_dir() and any(path.glob("*.parquet")):
+        return "parquet", str(path)
+    if path.is_file() and path.suffix.lower() == ".parquet":
+        return "parquet", str(path.parent)
+    if path.is_file() and path.suffix.lower() in (".duckdb", ".db"):
+        return "duckdb", str(path)
+    return None
+
+
+def _sources(con: duckdb.DuckDBPyConnection, kind: str, where: str, schema: str | None) -> dict[str, tuple[str, str, str]]:
+    """table key → (SQL of the raw rows with hq_row, file shown in errors, sheet name)."""
+    out: dict[str, tuple[str, str, str]] = {}
+    if kind == "parquet":
+        found = io_read._find_files(Path(where), ".parquet")
+        for key, path in found.items():
+            try:
+                con.execute(f"SELECT * FROM read_parquet({lit(str(path))}) LIMIT 0").fetchall()
+            except duckdb.Error as exc:
+                raise RegisterError(f"无法读取Parquet文件{path}：{exc}") from None
+            sql = (
+                f"SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS hq_row "
+                f"FROM read_parquet({lit(str(path))}, file_row_number = true)"
+            )
+            out[key] = (sql, path.name, SHEET_LABEL[key])
+        return out
+    try:
+        con.execute(f"ATTACH {lit(where)} AS hq_src (READ_ONLY)").fetchall()
+    except duckdb.Error as exc:
+        raise RegisterError(f"无法打开DuckDB文件{where}：{exc}") from None
+    sch = schema or "main"
+    tables = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'hq_src' AND table_schema = ?", [sch]
+        ).fetchall()
+    }
+    for key, aliases in SHEETS.items():
+        name = next((a for a in aliases if a in tables), None)
+        if name is None:
+            if key == "enterprises":
+                raise RegisterError(f"{where}：模式{sch}中找不到企业表（enterprises 或 企业）")
+            continue
+        sql = f"SELECT *, rowid + 1 AS hq_row FROM hq_src.{ident(sch)}.{ident(name)}"
+        out[key] = (sql, Path(where).name, f"{sch}.{name}")
+    return out
+
+
+class _Validator:
+    def __init__(self, con: duckdb.DuckDBPyConnection, catalogue: Catalogue, buckets: int) -> None:
+        from .layout import layout as canonical_layout
+
+        self.con = con
+        self.cat = catalogue
+        self.lay = io_read.layout(catalogue)
+        self.canon = canonical_layout(catalogue)
+        self.schemas = io_read.canonical_schemas(catalogue)
+        self.buckets = buckets
+        self.errors: list[RowError] = []
+        self.counts = {k: Counts() for k in SHEETS}
+        self.state = io_read._State()
+        self.to_python = 0
+
+    def ex(self, sql: str, params: list[Any] | None = None) -> list[Any]:
+        """Run a statement to completion (DuckDB keeps a pending result otherwise)."""
+        return self.con.execute(sql, params or []).fetchall()
+
+    def bucket(self, code: str) -> str:
+        return f"CAST(hash({code}) % {self.buckets} AS INTEGER) AS hq_bucket"
+
+    def sheet(
+        self, key: str, sql: str, file: str, sheet_name: str
+    ) -> tuple[io_read._Sheet, dict[str, tuple[str, str, str | None]]]:
+        """Header resolution (notices as the Python path gives them) and, per canonical
+        column name, (source column SQL, its DuckDB type, the unit a header names)."""
+        described = self.ex(f"DESCRIBE SELECT * FROM ({sql})")
+        names = [r[0] for r in described]
+        types = {r[0]: str(r[1]) for r in described}
+        header = [n for n in names if n != "hq_row"]
+        raw = RawSheet(file, sheet_name, header, iter(()))
+        sh = io_read._Sheet(raw, key, self.lay, self.errors)
+        cols: dict[str, tuple[str, str, str | None]] = {}
+        for i, col, unit, _h in sh.columns:
+            cols[col.name] = (f"s.{ident(header[i])}", types[header[i]], unit)
+        return sh, cols
+
+    def run_python(self, key: str, sh: io_read._Sheet, sql: str, where: str, validate: Callable[..., Any]) -> pa.Table | None:
+        """Rows the SQL could not accept, through the Python validator, in row order."""
+        header = list(sh.raw.header)
+        cols = ", ".join(f"s.{ident(h)}" for h in header)
+        rel = self.con.sql(f"SELECT s.hq_row, {cols} FROM ({sql}) s WHERE {where} ORDER BY s.hq_row")
+        builder = io_read._Builder(self.schemas[key])
+        n_py = 0
+        for batch in rel.to_arrow_reader(65_536):
+            pylists = [c.to_pylist() for c in batch.columns]
+            for values in zip(*pylists, strict=True):
+                n = int(values[0])
+                problems: list[RowError] = []
+                out = validate(sh, n, values[1:], self.cat, self.state, problems)
+                n_py += 1
+                if problems:
+                    self.counts[key].rejected += 1
+                    self.errors.extend(problems)
+                elif out is not None:
+                    builder.add(out)
+        self.to_python += n_py
+        return builder.table() if n_py else None
+
+    def insert_python(self, key: str, table: pa.Table | None, code: str = "credit_code") -> None:
+        if table is None or table.num_rows == 0:
+            return
+        self.con.register("hq_py_rows", table)
+        cols = ", ".join(ident(n) for n in table.schema.names)
+        self.ex(f"INSERT INTO hq_c_{key} SELECT {cols}, {self.bucket(ident(code))} FROM hq_py_rows")
+        self.con.unregister("hq_py_rows")
+
+    # --- enterprises ---------------------------------------------------------------
+    def enterprises(self, sql: str, file: str, sheet_name: str) -> None:
+        sh, cols = self.sheet("enterprises", sql, file, sheet_name)
+        region_src = cols.get("region")
+        region = f"CAST({region_src[0]} AS VARCHAR)" if region_src else None
+        if region is not None and region_src is not None and region_src[1] == "VARCHAR":
+            region = f"trim({region_src[0]})"
+        oks: list[str] = []
+        values: list[str] = []
+        for c in self.canon.enterprises:
+            spec = self.cat.enterprise.get(c.name)
+            src = cols.get(c.name)
+            default = _sql_value(_default(spec), c.type) if spec is not None else f"CAST(NULL AS {c.type})"
+            if src is None or spec is None:
+                values.append(f"{default} AS {ident(c.name)}")
+                continue
+            cell = _cell(src[0], src[1], spec, src[2], region)
+            oks.append(f"({cell.present} AND {cell.ok})" if spec.required else f"(NOT {cell.present} OR {cell.ok})")
+            values.append(f"CAST(CASE WHEN {cell.present} THEN {cell.value} ELSE {default} END AS {c.type}) AS {ident(c.name)}")
+        code = cols.get("credit_code")
+        if code is None:
+            oks.append("FALSE")
+            norm = "NULL"
+        else:
+            norm = f"upper({_strip(f'CAST({code[0]} AS VARCHAR)')})"
+        ok = " AND ".join(oks) or "TRUE"
+        self.ex(
+            f"CREATE OR REPLACE TEMP TABLE hq_v_enterprises AS SELECT s.hq_row, COALESCE(({ok}) AND COUNT(*) OVER (PARTITION BY {norm}) = 1, FALSE) "
+            f"AS hq_ok, {norm} AS hq_key FROM ({sql}) s"
+        )
+        self.ex(
+            f"CREATE OR REPLACE TABLE hq_c_enterprises AS SELECT {', '.join(values)}, {self.bucket('upper(' + (code[0] if code else 'NULL') + ')')} "
+            f"FROM ({sql}) s JOIN hq_v_enterprises v ON v.hq_row = s.hq_row WHERE v.hq_ok"
+        )
+        self.counts["enterprises"].read = self._count("hq_v_enterprises")
+        py = self.run_python(
+            "enterprises", sh, sql, "s.hq_row IN (SELECT hq_row FROM hq_v_enterprises WHERE NOT hq_ok)", io_read._enterprise_row
+        )
+        self.insert_python("enterprises", py)
+        # state for the other sheets: accepted codes (region) are looked up per row in SQL,
+        # rejected enterprises are known from the Python validator's own state.
+
+    def _count(self, table: str) -> int:
+        return int(self.ex(f"SELECT COUNT(*) FROM {table}")[0][0])
+
+    def _load_owners(self, flagged_codes_sql: str) -> None:
+        """Accepted enterprises referenced by rows going to the Python validator."""
+        rows = self.ex(f"SELECT e.credit_code, e.region FROM hq_c_enterprises e WHERE e.credit_code IN ({flagged_codes_sql})")
+        for code, region in rows:
+            self.state.enterprises.setdefault(code, 0)
+            self.state.regions[code] = str(region or "")
+
+    # --- events ---------------------------------------------------------------------
+    def events(self, sql: str, file: str, sheet_name: str) -> None:
+        sh, cols = self.sheet("events", sql, file, sheet_name)
+        kind_src = cols.get("kind")
+        if kind_src is not None and kind_src[1] == "VARCHAR":
+            ks = kind_src[0]
+            whens = " ".join(f"WHEN {ks} IN ({lit(k)}, {lit(v.label)}) THEN {lit(k)}" for k, v in self.cat.events.items())
+            kind = f"(CASE WHEN NOT regexp_matches({ks}, '^{_WS}|{_WS}$') THEN CASE {whens} END END)"
+        else:
+            kind = "CAST(NULL AS VARCHAR)"
+        code_src = cols.get("credit_code")
+        if code_src is not None and code_src[1] == "VARCHAR":
+            cs = code_src[0]
+            code_ok = f"(NOT regexp_matches({cs}, '^{_WS}|{_WS}$') AND {credit_code_ok(f'upper({cs})')})"
+            code = f"upper({cs})"
+        else:
+            code_ok, code = "FALSE", "CAST(NULL AS VARCHAR)"
+        id_src = cols.get("event_id")
+        if id_src is None:
+            eid, id_ok = f"concat({lit(SHEET_LABEL['events'])}, CAST(s.hq_row AS VARCHAR))", "TRUE"
+        elif id_src[1] == "VARCHAR":
+            i = id_src[0]
+            eid = f"(CASE WHEN {i} IS NULL OR {i} = '' THEN concat({lit(SHEET_LABEL['events'])}, CAST(s.hq_row AS VARCHAR)) ELSE {i} END)"
+            id_ok = f"({i} IS NULL OR NOT regexp_matches({i}, '^{_WS}|{_WS}$'))"
+        elif id_src[1] in _INT_TYPES:
+            i = id_src[0]
+            eid = f"(CASE WHEN {i} IS NULL THEN concat({lit(SHEET_LABEL['events'])}, CAST(s.hq_row AS VARCHAR)) ELSE CAST({i} AS VARCHAR) END)"
+            id_ok = "TRUE"
+        else:
+            eid, id_ok = "NULL", "FALSE"
+        date_src = cols.get("date")
+        date_ok = f"({date_src[0]} IS NOT NULL)" if date_src is not None and date_src[1] == "DATE" else "FALSE"
+        date = date_src[0] if date_src is not None and date_src[1] == "DATE" else "CAST(NULL AS DATE)"
+        oks = ["s.hq_kind IS NOT NULL", code_ok, id_ok, date_ok]
+        values = [f"{code} AS credit_code", f"{eid} AS event_id", "s.hq_kind AS kind", f"{date} AS date"]
+        per_kind: dict[str, list[str]] = {k: [] for k in self.cat.events}
+        for c in self.canon.events[4:]:
+            src = cols.get(c.name)
+            value_whens: list[str] = []
+            for kname, k in self.cat.events.items():
+                spec = k.fields.get(c.name)
+                if spec is None:
+                    if src is not None:
+                        cell = _cell(src[0], src[1], FieldSpec(name=c.name, label=c.name, type="text"), None)
+                        per_kind[kname].append(f"NOT {cell.present}")
+                    continue
+                default = _sql_value(_default(spec), c.type)
+                if src is None:
+                    if spec.required:
+                        per_kind[kname].append("FALSE")
+                    if spec.default is not None:
+                        value_whens.append(f"WHEN {lit(kname)} THEN {default}")
+                    continue
+                cell = _cell(src[0], src[1], spec, src[2], None)
+                if spec.required:
+                    per_kind[kname].append(f"({cell.present} AND {cell.ok})")
+                else:
+                    per_kind[kname].append(f"(NOT {cell.present} OR {cell.ok})")
+                value_whens.append(
+                    f"WHEN {lit(kname)} THEN CASE WHEN {cell.present} THEN CAST({cell.value} AS {c.type}) ELSE {default} END"
+                )
+            if value_whens:
+                values.append(f"CAST(CASE s.hq_kind {' '.join(value_whens)} END AS {c.type}) AS {ident(c.name)}")
+            else:
+                values.append(f"CAST(NULL AS {c.type}) AS {ident(c.name)}")
+        kind_whens = " ".join(f"WHEN {lit(k)} THEN {' AND '.join(conds) or 'TRUE'}" for k, conds in per_kind.items())
+        oks.append(f"COALESCE(CASE s.hq_kind {kind_whens} ELSE FALSE END, FALSE)")
+        sql = f"SELECT s.*, {kind} AS hq_kind FROM ({sql}) s"
+        ok = " AND ".join(f"({o})" for o in oks)
+        if code_src is not None and code_src[1] == "VARCHAR":
+            stripped = f"upper({_strip(code_src[0])})"
+            key = f"(CASE WHEN {credit_code_ok(stripped)} THEN {stripped} ELSE 'None' END)"
+        else:
+            key = "'None'"
+        if id_src is not None and id_src[1] == "VARCHAR":
+            eid_key = f"(CASE WHEN {_strip(id_src[0])} <> '' THEN {_strip(id_src[0])} ELSE {eid} END)"
+        else:
+            eid_key = eid
+        self.ex(
+            f"CREATE OR REPLACE TEMP TABLE hq_v_events AS SELECT t.hq_row, COALESCE(t.ok AND e.credit_code IS NOT NULL "
+            "AND COUNT(*) OVER (PARTITION BY t.k, t.eid) = 1, FALSE) AS hq_ok, t.k AS hq_key FROM ("
+            f"SELECT s.hq_row, ({ok}) AS ok, {key} AS k, {eid_key} AS eid FROM ({sql}) s) t "
+            "LEFT JOIN hq_c_enterprises e ON e.credit_code = t.k"
+        )
+        self.ex(
+            f"CREATE OR REPLACE TABLE hq_c_events AS SELECT {', '.join(values)}, {self.bucket(code)} "
+            f"FROM ({sql}) s SEMI JOIN (SELECT hq_row FROM hq_v_events WHERE hq_ok) v ON v.hq_row = s.hq_row"
+        )
+        self.counts["events"].read = self._count("hq_v_events")
+        self._load_owners("SELECT hq_key FROM hq_v_events WHERE NOT hq_ok")
+        py = self.run_python(
+            "events", sh, sql, "s.hq_row IN (SELECT hq_row FROM hq_v_events WHERE NOT hq_ok)", io_read._event_row
+        )
+        self.insert_python("events", py)
+
+    # --- qualifications and prior awards ------------------------------------------------
+    def simple(self, key: str, sql: str, file: str, sheet_name: str) -> None:
+        sh, cols = self.sheet(key, sql, file, sheet_name)
+        oks: list[str] = []
+        values: list[str] = []
+        code = "CAST(NULL AS VARCHAR)"
+        code_ok = "FALSE"
+        for col in self.lay.sheets[key]:
+            src = cols.get(col.name)
+            canon = "amount_fen" if col.name == "amount" else col.name
+            logical = next(c.type for c in self.canon.table(key) if c.name == canon)
+            if src is None:
+                values.append(f"CAST(NULL AS {logical}) AS {ident(canon)}")
+                continue
+            cell = _cell(src[0], src[1], col.spec, src[2], None)
+            if col.spec.required:
+                oks.append(f"({cell.present} AND {cell.ok})")
+            else:
+                oks.append(f"(NOT {cell.present} OR {cell.ok})")
+            value = cell.value
+            if key == "qualifications" and col.name == "title" and self.cat.qualification_titles:
+                oks.append(f"(NOT {cell.present} OR {src[0]} IN {_in(self.cat.qualification_titles)})")
+            if key == "prior_awards" and col.name == "level":
+                whens = " ".join(f"WHEN {lit(lb)} THEN {lit(k)}" for k, lb in io_read.LEVEL_LABELS.items())
+                value = f"(CASE {value} {whens} ELSE {value} END)"
+            if col.name == "credit_code":
+                code, code_ok = cell.value, f"({cell.present} AND {cell.ok})"
+            values.append(f"CAST(CASE WHEN {cell.present} THEN {value} END AS {logical}) AS {ident(canon)}")
+        if key == "qualifications" and "since" in cols and "until" in cols:
+            oks.append(f"NOT COALESCE(TRY_CAST({cols['until'][0]} AS DATE) < TRY_CAST({cols['since'][0]} AS DATE), FALSE)")
+        ok = " AND ".join(oks) or "TRUE"
+        hk = f"(CASE WHEN {code_ok} THEN {code} END)"
+        self.ex(
+            f"CREATE OR REPLACE TEMP TABLE hq_v_{key} AS SELECT t.hq_row, COALESCE(t.ok AND e.credit_code IS NOT NULL, FALSE) AS hq_ok, t.k AS hq_key "
+            f"FROM (SELECT s.hq_row, ({ok}) AS ok, {hk} AS k FROM ({sql}) s) t LEFT JOIN hq_c_enterprises e ON e.credit_code = t.k"
+        )
+        self.ex(
+            f"CREATE OR REPLACE TABLE hq_c_{key} AS SELECT {', '.join(values)}, {self.bucket(code)} "
+            f"FROM ({sql}) s SEMI JOIN (SELECT hq_row FROM hq_v_{key} WHERE hq_ok) v ON v.hq_row = s.hq_row"
+        )
+        self.counts[key].read = self._count(f"hq_v_{key}")
+        self._load_owners(f"SELECT hq_key FROM hq_v_{key} WHERE NOT hq_ok")
+        validate = io_read._qualification_row if key == "qualifications" else io_read._prior_row
+        py = self.run_python(key, sh, sql, f"s.hq_row IN (SELECT hq_row FROM hq_v_{key} WHERE NOT hq_ok)", validate)
+        self.insert_python(key, py)
+
+    def empty(self, key: str) -> None:
+        cols = ", ".join(f"CAST(NULL AS {c.type}) AS {ident(c.name)}" for c in self.canon.table(key))
+        self.ex(f"CREATE OR REPLACE TABLE hq_c_{key} AS SELECT {cols}, CAST(0 AS INTEGER) AS hq_bucket WHERE FALSE")
+
+
+def validate_sql(
+    source: str | Path,
+    catalogue: Catalogue,
+    con: duckdb.DuckDBPyConnection,
+    schema: str | None = None,
+    buckets: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> SqlRegister:
+    """Validate a Parquet folder or DuckDB file in SQL on ``con``; see the module docstring."""
+    found = columnar_source(source)
+    if found is None:
+        raise RegisterError(f"{source}：不是可在SQL中校验的登记表（Parquet文件夹或.duckdb文件）")
+    kind, where = found
+    sources = _sources(con, kind, where, schema)
+    v = _Validator(con, catalogue, buckets)
+    steps = ("enterprises", "events", "qualifications", "prior_awards")
+    for key in steps:
+        if key not in sources:
+            v.empty(key)
+            continue
+        sql, file, sheet_name = sources[key]
+        if key == "enterprises":
+            v.enterprises(sql, file, sheet_name)
+        elif key == "events":
+            v.events(sql, file, sheet_name)
+        else:
+            v.simple(key, sql, file, sheet_name)
+        if progress is not None:
+            progress(v.counts[key].read)
+    dropped = max(0, len(v.errors) - io_read.MAX_ERRORS_KEPT)
+    reg = Register(source=where, tables={}, errors=v.errors[: io_read.MAX_ERRORS_KEPT], counts=v.counts, errors_dropped=dropped)
+    return SqlRegister(reg, con, buckets, v.to_python)
+
+
+def canonical_tables(sreg: SqlRegister, bucket: int | None = None) -> dict[str, pa.Table]:
+    """The accepted rows as pyarrow tables (all, or one bucket), sorted like the Python path's."""
+    out: dict[str, pa.Table] = {}
+    for key in SHEETS:
+        where = "" if bucket is None else f" WHERE hq_bucket = {bucket}"
+        out[key] = sreg.con.sql(f"SELECT * EXCLUDE (hq_bucket) FROM hq_c_{key}{where}").to_arrow_table()
+    return out

@@ -1,0 +1,258 @@
+"""``huiqi batch`` on a columnar register, end to end in DuckDB, chunk by chunk.
+
+1. validate in SQL (:mod:`huiqi.batch.io_sql`): accepted rows in ``hq_c_*``
+   tables, each row with its chunk (``hq_bucket`` = hash of the credit code);
+2. for every chunk of enterprises (everything in the plan is per enterprise):
+   run the compiled plan on that chunk, shape the results (reason codes →
+   Chinese by a join with a small table), append them to the output and add the
+   chunk's totals to the summary (aggregated in SQL);
+3. write the summary sheets.
+
+Memory stays bounded by the chunk size: ``memory_limit`` is given to DuckDB
+(with a temporary folder to spill to) and the work database lives on disk
+when there is more than one chunk.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from huiqi.service import Engine, InputError
+
+from . import duck, io_sql
+from .compiler import compile_library
+from .io_read import Register
+from .io_write import DIMENSIONS, PAYER_SCHEMA, RESULT_SCHEMA, Summary, Totals
+
+__all__ = ["CHUNK_EVENTS", "StreamResult", "duckdb_memory", "run_stream"]
+
+CHUNK_EVENTS = 2_000_000  # event rows per chunk of enterprises
+
+
+@dataclass(slots=True)
+class StreamResult:
+    register: Register
+    summary: Summary
+    results: pa.Table | None  # only when the output is not Parquet (Excel/CSV need the rows)
+    payers: pa.Table | None
+    chunks: int
+    read_s: float
+    eval_s: float
+    rows_to_python: int
+
+
+def duckdb_memory(limit: str) -> str:
+    """The part of ``--memory-limit`` given to DuckDB: three quarters, the rest for Python and Arrow."""
+    text = limit.strip().upper().replace(" ", "")
+    units = {"KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "B": 1}
+    for u in sorted(units, key=len, reverse=True):
+        if text.endswith(u):
+            try:
+                n = float(text[: -len(u)])
+            except ValueError:
+                break
+            return f"{int(n * units[u] * 0.75 / 2**20)}MiB"
+    raise InputError(f"无法识别的内存上限“{limit}”（应如 4GB、512MB）")
+
+
+def _events_in(source: str | Path) -> int:
+    found = io_sql.columnar_source(source)
+    if found is None:
+        return 0
+    kind, where = found
+    con = duckdb.connect()
+    try:
+        if kind == "parquet":
+            for name in ("events", "事项"):
+                p = Path(where) / f"{name}.parquet"
+                if p.exists():
+                    return int(con.execute(f"SELECT COUNT(*) FROM read_parquet({io_sql.lit(str(p))})").fetchall()[0][0])
+        return 0
+    except duckdb.Error:
+        return 0
+    finally:
+        con.close()
+
+
+def _reason_rows(eng: Engine) -> pa.Table:
+    from .cli_batch import _reason_texts
+
+    return pa.Table.from_pylist(
+        _reason_texts(eng), schema=pa.schema([("benefit", pa.string()), ("code", pa.string()), ("text", pa.string())])
+    )
+
+
+def _meta(eng: Engine) -> pa.Table:
+    return pa.Table.from_pylist(
+        [
+            {
+                "benefit": b.id,
+                "document_short": eng.library.by_id[b.document_id].short,
+                "article": b.article,
+                "benefit_title": b.title,
+                "department": "、".join(b.department),
+            }
+            for b in eng.library.benefits.values()
+        ]
+    )
+
+
+# Results shaped like the reference's rows.  The Chinese reasons come from a
+# small table: one row per distinct (benefit, reason codes) of the chunk.
+_RESULTS = """
+SELECT a.credit_code, e.name, e.region, e.town, a.document_id AS document, m.document_short, m.article,
+       a.benefit_id AS benefit, m.benefit_title, m.department, a.event_id, ev.kind AS event_kind, ev.date AS event_date,
+       a.status, CASE WHEN a.status = 'granted' THEN a.nature END AS nature, a.kind = 'money' AS is_money,
+       CASE WHEN a.status = 'granted' AND a.kind = 'money' THEN CAST(a.min_fen AS BIGINT) END AS min_fen,
+       CASE WHEN a.status = 'granted' AND a.kind = 'money' THEN CAST(a.max_fen AS BIGINT) END AS max_fen,
+       NULLIF(replace(a.reasons, ',', '；'), '') AS reason_codes, rt.text AS reasons
+FROM hq_awards a
+JOIN enterprises e ON e.credit_code = a.credit_code
+LEFT JOIN hq_meta m ON m.benefit = a.benefit_id
+LEFT JOIN events ev ON ev.credit_code = a.credit_code AND ev.event_id = a.event_id
+LEFT JOIN hq_rtext rt ON rt.benefit_id = a.benefit_id AND rt.reasons = a.reasons
+"""
+
+_RTEXT = """
+CREATE OR REPLACE TEMP TABLE hq_rtext AS
+SELECT u.benefit_id, u.reasons, string_agg(coalesce(t.text, u.c), '；' ORDER BY u.i) AS text
+FROM (SELECT d.benefit_id, d.reasons, string_split(d.reasons, ',')[g.i] AS c, g.i
+      FROM (SELECT DISTINCT benefit_id, reasons FROM hq_awards WHERE reasons <> '') d,
+           LATERAL (SELECT unnest(range(1, len(string_split(d.reasons, ',')) + 1)) AS i) g) u
+LEFT JOIN hq_reason_text t ON t.benefit = u.benefit_id AND t.code = u.c
+GROUP BY u.benefit_id, u.reasons
+"""
+
+_PAYERS = """
+SELECT p.credit_code, e.town, p.benefit_id AS benefit, p.event_id, p.role, p.payer,
+       CAST(p.min_fen AS BIGINT) AS min_fen, CAST(p.max_fen AS BIGINT) AS max_fen
+FROM hq_payers p JOIN enterprises e ON e.credit_code = p.credit_code
+"""
+
+_DIM_SQL = {
+    "document": "document_short",
+    "article": "concat(document_short, ' 第', article, '条 ', benefit_title)",
+    "department": "COALESCE(NULLIF(department, ''), '（未注明）')",
+    "town": "COALESCE(NULLIF(town, ''), concat('（', region, '，未填镇街）'))",
+}
+
+
+def _add(con: duckdb.DuckDBPyConnection, summary: Summary, table: str) -> None:
+    """Add one chunk's results (table ``table``) to the summary, aggregated in SQL."""
+    for status, n in con.execute(f"SELECT status, COUNT(*) FROM {table} GROUP BY status").fetchall():
+        summary.status[status] = summary.status.get(status, 0) + int(n)
+    money = "status = 'granted' AND is_money"
+    agg = "COUNT(*), COALESCE(SUM(COALESCE(min_fen, 0)), 0), COALESCE(SUM(max_fen), 0), COUNT(*) - COUNT(max_fen)"
+
+    def add_to(t: Totals, row: tuple[Any, ...]) -> None:
+        t.count += int(row[0])
+        t.min_fen += int(row[1])
+        t.max_fen += int(row[2])
+        t.unbounded += int(row[3])
+
+    row = con.execute(f"SELECT {agg}, COUNT(DISTINCT credit_code) FROM {table} WHERE {money}").fetchall()[0]
+    add_to(summary.total, row)
+    summary.enterprises_with_awards += int(row[4])
+    for dim, expr in _DIM_SQL.items():
+        for key, *rest in con.execute(f"SELECT {expr} AS k, {agg} FROM {table} WHERE {money} GROUP BY k").fetchall():
+            add_to(summary.by[dim].setdefault(key, Totals()), tuple(rest))
+    for key, *rest in con.execute(f"SELECT payer, {agg} FROM hq_chunk_payers GROUP BY payer").fetchall():
+        add_to(summary.by["payer"].setdefault(key, Totals()), tuple(rest))
+
+
+def run_stream(
+    eng: Engine,
+    source: str | Path,
+    as_of: date,
+    out: Path | None,
+    schema: str | None = None,
+    memory_limit: str | None = None,
+    chunk_events: int = CHUNK_EVENTS,
+    progress: Callable[[str, int | None], Any] | None = None,
+) -> StreamResult:
+    """Read, validate, evaluate and write a Parquet folder or DuckDB register chunk by chunk."""
+    import time
+
+    import pyarrow.parquet as pq
+
+    n_events = _events_in(source)
+    buckets = max(1, math.ceil(n_events / max(1, chunk_events)))
+    work = tempfile.mkdtemp(prefix="huiqi-batch-")
+    try:
+        con = duckdb.connect(os.path.join(work, "work.duckdb") if buckets > 1 else ":memory:")
+        con.execute(f"SET temp_directory = {io_sql.lit(os.path.join(work, 'spill'))}").fetchall()
+        if memory_limit is not None:
+            con.execute(f"SET memory_limit = '{duckdb_memory(memory_limit)}'").fetchall()
+            con.execute("SET preserve_insertion_order = false").fetchall()
+        t0 = time.monotonic()
+        sreg = io_sql.validate_sql(source, eng.catalogue, con, schema, buckets)
+        read_s = time.monotonic() - t0
+        t1 = time.monotonic()
+        plan = compile_library(eng.library, eng.catalogue)
+        con.register("hq_meta_in", _meta(eng))
+        con.execute("CREATE TEMP TABLE hq_meta AS SELECT * FROM hq_meta_in").fetchall()
+        con.register("hq_reason_in", _reason_rows(eng))
+        con.execute("CREATE TEMP TABLE hq_reason_text AS SELECT * FROM hq_reason_in").fetchall()
+        summary = Summary()
+        summary.by = {k: {} for k in DIMENSIONS}
+        counts = sreg.register.counts
+        summary.enterprises_evaluated = counts["enterprises"].accepted
+        summary.events_evaluated = counts["events"].accepted
+        parquet_out = out is not None and out.suffix.lower() == ".parquet"
+        writer = payer_writer = None
+        if parquet_out:
+            assert out is not None
+            out.parent.mkdir(parents=True, exist_ok=True)
+            writer = pq.ParquetWriter(out, RESULT_SCHEMA)
+            payer_writer = pq.ParquetWriter(out.with_name(f"{out.stem}.payers.parquet"), PAYER_SCHEMA)
+        kept: list[pa.Table] = []
+        kept_payers: list[pa.Table] = []
+        try:
+            for b in range(buckets):
+                tables = {}
+                for key in ("enterprises", "qualifications", "events", "prior_awards"):
+                    where = f" WHERE hq_bucket = {b}" if buckets > 1 else ""
+                    con.execute(
+                        f"CREATE OR REPLACE TEMP TABLE hq_in_{key}_chunk AS SELECT * EXCLUDE (hq_bucket) FROM hq_c_{key}{where}"
+                    ).fetchall()
+                    tables[key] = f"hq_in_{key}_chunk"
+                duck.run(plan, con, tables, as_of)
+                con.execute(_RTEXT).fetchall()
+                con.execute(f"CREATE OR REPLACE TEMP TABLE hq_chunk_results AS {_RESULTS}").fetchall()
+                con.execute(f"CREATE OR REPLACE TEMP TABLE hq_chunk_payers AS {_PAYERS}").fetchall()
+                _add(con, summary, "hq_chunk_results")
+                cols = ", ".join(f.name for f in RESULT_SCHEMA)
+                pcols = ", ".join(f.name for f in PAYER_SCHEMA)
+                if writer is not None and payer_writer is not None:
+                    for batch in con.sql(f"SELECT {cols} FROM hq_chunk_results").to_arrow_reader(65_536):
+                        writer.write_table(pa.Table.from_batches([batch]).cast(RESULT_SCHEMA))
+                    for batch in con.sql(f"SELECT {pcols} FROM hq_chunk_payers").to_arrow_reader(65_536):
+                        payer_writer.write_table(pa.Table.from_batches([batch]).cast(PAYER_SCHEMA))
+                else:
+                    kept.append(con.sql(f"SELECT {cols} FROM hq_chunk_results").to_arrow_table().cast(RESULT_SCHEMA))
+                    kept_payers.append(con.sql(f"SELECT {pcols} FROM hq_chunk_payers").to_arrow_table().cast(PAYER_SCHEMA))
+                if progress is not None:
+                    progress("测算", 1)
+        finally:
+            if writer is not None:
+                writer.close()
+            if payer_writer is not None:
+                payer_writer.close()
+        eval_s = time.monotonic() - t1
+        con.close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    results = pa.concat_tables(kept) if kept else (None if parquet_out else RESULT_SCHEMA.empty_table())
+    payers = pa.concat_tables(kept_payers) if kept_payers else (None if parquet_out else PAYER_SCHEMA.empty_table())
+    return StreamResult(sreg.register, summary, results, payers, buckets, read_s, eval_s, sreg.rows_to_python)
