@@ -110,3 +110,38 @@ def test_plan_page(server: str, page: Any) -> None:
     assert page.locator("h2", has_text="主要指标").is_visible()
     _no_horizontal_scroll(page)
     page.screenshot(path=str(ARTIFACTS / "plan.png"), full_page=True)
+
+
+def test_prior_city_award_tops_up(server: str, page: Any) -> None:
+    """已获资质 and 已获奖补 rows: a city award for the same project leaves only the difference (吴中第21条)."""
+    page.goto(f"{server}/calc")
+    page.get_by_label("统一社会信用代码").fill("91320506MA1XXXXX09")
+    page.get_by_label("名称", exact=False).first.fill("示例智能化改造企业")
+    page.locator("#f-ent-region").select_option("320506")
+    page.get_by_label("所在镇（街道、板块）").fill("木渎镇")
+    page.get_by_label("添加事项类型").select_option("project")
+    page.get_by_role("button", name="添加事项").click()
+    page.locator("#f-e1-id").fill("P1")
+    page.locator("#f-e1-date").fill("2025-09-01")
+    page.locator("#f-e1-category").select_option("智能化改造")
+    page.locator("#f-e1-total_investment").fill("800")
+    page.locator("#f-e1-smart_investment").fill("500")
+    page.get_by_role("button", name="添加已获资质").click()
+    page.locator("#f-q1-title").select_option("高新技术企业")
+    page.locator("#f-q1-since").fill("2023-12-01")
+    page.get_by_role("button", name="添加已获奖补").click()
+    page.locator("#f-p1-amount").fill("30")
+    page.locator("#f-p1-year").fill("2025")
+    page.locator("#f-p1-level").select_option("city")
+    page.locator("#f-p1-document").fill("苏府〔2020〕120号")
+    page.locator("#f-p1-event").fill("P1")
+    assert page.locator("#f-e1-total_investment").input_value() == "800"  # kept across the row additions
+    _no_horizontal_scroll(page)
+    page.screenshot(path=str(ARTIFACTS / "calc-prior-form.png"), full_page=True)
+    page.locator("#f-p1-amount").press("Enter")  # keyboard submit (a datalist may be open beside the event field)
+    page.wait_for_url("**/calc?s=*")
+    award = page.locator("article.award-granted", has_text="只补足差额")
+    assert "最高50万元" in award.inner_text()
+    assert page.locator("#f-p1-amount").input_value() == "30"
+    assert page.locator("#f-q1-title").input_value() == "高新技术企业"
+    page.screenshot(path=str(ARTIFACTS / "calc-prior-result.png"), full_page=True)

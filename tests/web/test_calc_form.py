@@ -56,7 +56,8 @@ def test_problem_field_mapping() -> None:
     assert problem_field("enterprise.credit_code") == "ent.credit_code"
     assert problem_field("events[3]（投资项目）.total_investment") == "e3.total_investment"
     assert problem_field("events[2].kind") == "e2.kind"
-    assert problem_field("prior_awards[1].level") is None
+    assert problem_field("prior_awards[1].level") == "p1.level"
+    assert problem_field("enterprise.qualifications[2].since") == "q2.since"
 
 
 def _errors_beside(html: str, field_id: str) -> str:
@@ -134,3 +135,92 @@ def test_upload_yaml_reopens_in_the_form(client: TestClient) -> None:
     assert 'value="1200"' in r.text  # 1200万元 shown in 万元
     r = client.post("/calc/upload", files={"file": ("s.yaml", b"enterprise: [", "application/yaml")})
     assert r.status_code == 400 and "Traceback" not in r.text
+
+
+# --- 已获资质 and 已获奖补 ----------------------------------------------------------
+
+TOP_UP = {
+    "ent.credit_code": "91320506MA1XXXXX09",
+    "ent.name": "示例智能化改造企业",
+    "ent.region": "320506",
+    "ent.town": "木渎镇",
+    "e1.kind": "project",
+    "e1.id": "P1",
+    "e1.date": "2025-09-01",
+    "e1.category": "智能化改造",
+    "e1.total_investment": "800",
+    "e1.smart_investment": "500",
+    "q1.title": "高新技术企业",
+    "q1.level": "国家级",
+    "q1.since": "2023-12-01",
+    "q1.until": "2026-11-30",
+    "p1.amount": "30",
+    "p1.year": "2025",
+    "p1.level": "city",
+    "p1.document": "苏府〔2020〕120号",
+    "p1.event": "P1",
+    "op": "evaluate",
+}
+
+
+def test_qualification_and_prior_award_rows_build_the_scenario() -> None:
+    raw, state = form_to_raw(TOP_UP, engine().catalogue)
+    assert not state.errors
+    assert raw["enterprise"]["qualifications"] == [
+        {"title": "高新技术企业", "level": "国家级", "since": "2023-12-01", "until": "2026-11-30"}
+    ]
+    assert raw["prior_awards"] == [
+        {"amount": "300000元", "year": 2025, "level": "city", "document": "苏府〔2020〕120号", "event": "P1"}
+    ]
+    back = raw_to_form(raw, engine().catalogue)
+    assert (back.quals, back.priors) == (1, 1)
+    assert back.values["p1.amount"] == "30" and back.values["q1.title"] == "高新技术企业"
+    assert back.extra == ""
+
+
+def test_prior_city_award_for_the_same_project_tops_up(
+    client: TestClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    r = client.post("/calc", data=TOP_UP, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    link = r.headers["location"]
+    sid = re.search(r"s=([0-9a-f]+)", link).group(1)  # type: ignore[union-attr]
+    page = client.get(link).text
+    # 吴中第21条 就高不重复: 800万元 × 10% = 80万元, less the 30万元 already received from the city
+    award = page[page.index("智能化改造项目") :]
+    assert "只补足差额" in award and "最高50万元" in award
+    # the saved scenario and its YAML carry both rows; the form reopens them
+    saved = client.get(f"/api/scenarios/{sid}").json()
+    assert saved["scenario"]["prior_awards"][0]["event"] == "P1"
+    assert saved["scenario"]["enterprise"]["qualifications"][0]["title"] == "高新技术企业"
+    assert 'id="f-p1-amount" name="p1.amount" value="30"' in page
+    assert '<option value="高新技术企业" selected>' in page
+    y = client.get(f"/calc/{sid}.yaml")
+    path = tmp_path / "scenario.yaml"
+    path.write_bytes(y.content)
+    capsys.readouterr()
+    assert cli_main(["evaluate", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == saved["result"]
+    reopened = client.post("/calc/upload", files={"file": ("s.yaml", y.content, "application/yaml")})
+    assert 'value="苏府〔2020〕120号"' in reopened.text
+
+
+def test_add_remove_rows_and_errors_beside_prior_fields(client: TestClient) -> None:
+    r = client.post("/calc", data={**FORM, "op": "add-qual"})
+    assert r.status_code == 200 and 'id="f-q1-title"' in r.text
+    titles = engine().catalogue.qualification_titles
+    assert f'<option value="{titles[0]}"' in r.text
+    r = client.post("/calc", data={**FORM, "op": "add-prior"})
+    assert 'id="f-p1-amount"' in r.text and '<option value="city"' in r.text
+    both = {**TOP_UP, "p2.amount": "10", "p2.year": "2024", "p2.level": "district", "op": "remove-p1"}
+    r = client.post("/calc", data=both)
+    assert 'name="p1.amount" value="10"' in r.text and 'name="p2.amount"' not in r.text
+    r = client.post("/calc", data={**TOP_UP, "op": "remove-q1"})
+    assert 'id="f-q1-title"' not in r.text
+    bad = {**TOP_UP, "p1.amount": "三十", "p1.level": "", "q1.since": ""}
+    r = client.post("/calc", data=bad, follow_redirects=False)
+    assert r.status_code == 422
+    assert "不是数字" in _errors_beside(r.text, "f-p1-amount")
+    assert _errors_beside(r.text, "f-q1-since") == "应为日期YYYY-MM-DD"
+    r = client.post("/calc", data={**TOP_UP, "p1.level": ""}, follow_redirects=False)
+    assert r.status_code == 422 and "city" in _errors_beside(r.text, "f-p1-level")

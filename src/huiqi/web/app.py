@@ -10,6 +10,7 @@ status, never a traceback.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -33,7 +34,7 @@ from ..policy_view import facts_catalogue, list_documents, show_article, show_do
 from ..service import Engine, InputError, read_scenario_text
 from .batchjobs import FILTERS, BatchJobs, UploadError, UploadFile
 from .batchview import apply_filters, by_enterprise, charts, filter_choices, result_rows, summary_dict
-from .forms import FormState, add_problems, fen_to_wan, form_to_raw, raw_to_form
+from .forms import PRIOR_LEVELS, FormState, add_problems, fen_to_wan, form_to_raw, raw_to_form
 from .store import ScenarioStore, default_data_dir
 from .views import NATURE_CHOICES, benefit_nature, benefit_sectors, highlight, plan_dict, search_benefits
 
@@ -120,6 +121,11 @@ class _Site:
                 departments.update(dict.fromkeys(b.department))
                 sectors.update(dict.fromkeys(benefit_sectors(b)))
         return {"departments": list(departments), "sectors": list(sectors)}
+
+    def qual_levels(self) -> tuple[str, ...]:
+        rec = self.engine.catalogue.events.get("recognition")
+        spec = rec.fields.get("level") if rec else None
+        return tuple(spec.values) if spec is not None and spec.values else ("国家级", "省级", "市级", "区级")
 
     def doc_names(self) -> dict[str, str]:
         return {d.id: d.short for d in self.engine.library.documents}
@@ -435,6 +441,9 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
 
     def _calc_context(state: FormState, result: dict[str, Any] | None = None, sid: str | None = None) -> dict[str, Any]:
         return {
+            "prior_levels": PRIOR_LEVELS,
+            "qual_levels": site.qual_levels(),
+            "doc_choices": [(getattr(d, "number", None) or d.title, d.short) for d in eng.library.documents],
             "chart": _chart(result),
             "catalogue": eng.catalogue,
             "form": state,
@@ -477,8 +486,13 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         op = str(values.pop("op", "evaluate"))
         if op.startswith("remove-"):
             row = op.removeprefix("remove-")
-            for key in [k for k in values if k.startswith(f"e{row}.")]:
+            prefix = f"{row}." if row[:1] in ("q", "p") else f"e{row}."
+            for key in [k for k in values if k.startswith(prefix)]:
                 del values[key]
+        if op in ("add-qual", "add-prior"):
+            letter, first = ("q", "title") if op == "add-qual" else ("p", "amount")
+            taken = [int(m.group(1)) for k in values if (m := re.match(rf"^{letter}(\d+)\.", k))]
+            values[f"{letter}{max(taken, default=0) + 1}.{first}"] = ""
         if op == "add":
             kind = str(values.get("add_kind", ""))
             if kind not in eng.catalogue.events:

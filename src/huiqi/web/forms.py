@@ -1,9 +1,12 @@
 """The calculator form, built from the fact catalogue, and its round trip.
 
 Form field names: ``ent.<field>`` for the enterprise, ``e<i>.<field>`` (with
-``e<i>.kind``, ``e<i>.id``, ``e<i>.date``) for the i-th event row, ``as_of``,
-and ``extra`` (JSON of what the form does not edit: qualifications, prior
-awards), so nothing of a saved scenario is lost.
+``e<i>.kind``, ``e<i>.id``, ``e<i>.date``) for the i-th event row,
+``q<i>.{title,level,since,until}`` for the i-th qualification held (已获资质),
+``p<i>.{amount,year,level,document,event,benefit,key}`` for the i-th award
+already received (已获奖补, amount in 万元), ``as_of``, and ``extra`` (JSON of
+anything else a scenario holds that the form does not edit), so nothing of a
+saved scenario is lost.
 
 Money is entered in 万元 and converted exactly with :class:`~decimal.Decimal`
 to a 元 string (``80`` → ``"800000元"``); problems reported by the engine
@@ -12,6 +15,7 @@ to a 元 string (``80`` → ``"800000元"``); problems reported by the engine
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Mapping
@@ -33,6 +37,10 @@ __all__ = [
 
 _WAN = Decimal(10_000)
 _EVENT_KEY = re.compile(r"^e(\d+)\.(.+)$")
+_ROW_KEY = re.compile(r"^([qp])(\d+)\.(.+)$")
+QUAL_FIELDS = ("title", "level", "since", "until")
+PRIOR_FIELDS = ("amount", "year", "level", "document", "event", "benefit", "key")
+PRIOR_LEVELS = {"national": "国家级", "province": "省级", "city": "市级", "district": "区级"}
 _EVENT_WHERE = re.compile(r"^events\[(\d+)\](?:（[^）]*）)?(?:\.(.+))?$")
 
 
@@ -89,6 +97,8 @@ class FormState:
 
     values: dict[str, Any] = field(default_factory=dict)
     events: list[str] = field(default_factory=list)  # kinds, row i+1
+    quals: int = 0  # qualification rows q1…qN
+    priors: int = 0  # prior-award rows p1…pN
     errors: dict[str, list[str]] = field(default_factory=dict)
     general: list[str] = field(default_factory=list)
     extra: str = ""
@@ -175,13 +185,64 @@ def form_to_raw(form: Mapping[str, Any], catalogue: Catalogue) -> tuple[dict[str
             extra = loaded
         else:
             state.general.append("附加信息（已获资质、已获奖补）格式错误，已忽略")
-    quals = extra.pop("qualifications", None)
-    if quals is not None:
+    quals = _qual_rows(form, state)
+    if quals:
         enterprise["qualifications"] = quals
+    priors = _prior_rows(form, state)
     raw["enterprise"] = enterprise
     raw["events"] = events
-    raw.update({k: v for k, v in extra.items() if k not in raw})
+    if priors:
+        raw["prior_awards"] = priors
+    raw.update({k: v for k, v in extra.items() if k not in raw and k not in ("qualifications", "prior_awards")})
     return raw, state
+
+
+def _rows(form: Mapping[str, Any], prefix: str) -> list[int]:
+    """Row numbers present in the form for ``q`` or ``p`` rows, in order."""
+    return sorted({int(m.group(2)) for k in form if (m := _ROW_KEY.match(k)) and m.group(1) == prefix})
+
+
+def _text(form: Mapping[str, Any], key: str) -> str:
+    value = form.get(key)
+    return "" if value is None else str(value).strip()
+
+
+def _qual_rows(form: Mapping[str, Any], state: FormState) -> list[dict[str, Any]]:
+    rows = [{f: _text(form, f"q{old}.{f}") for f in QUAL_FIELDS} for old in _rows(form, "q")]
+    filled = [r for r in rows if any(r.values())]
+    # filled rows first, numbered as in the scenario (so engine problems land on them), then empty ones
+    for row in filled + [r for r in rows if not any(r.values())]:
+        state.quals += 1
+        for f, v in row.items():
+            state.values[f"q{state.quals}.{f}"] = v
+    return [{k: v for k, v in row.items() if v or k in ("title", "since")} for row in filled]
+
+
+def _prior_rows(form: Mapping[str, Any], state: FormState) -> list[dict[str, Any]]:
+    rows = [{f: _text(form, f"p{old}.{f}") for f in PRIOR_FIELDS} for old in _rows(form, "p")]
+    filled = [r for r in rows if any(r[f] for f in ("amount", "year", "document", "event"))]
+    for row in filled + [r for r in rows if r not in filled]:
+        state.priors += 1
+        for f, v in row.items():
+            state.values[f"p{state.priors}.{f}"] = v
+    out: list[dict[str, Any]] = []
+    for i, row in enumerate(filled, start=1):
+        award: dict[str, Any] = {}
+        if row["amount"]:
+            try:
+                award["amount"] = wan_to_yuan(row["amount"])
+            except ValueError as exc:
+                state.error(f"p{i}.amount", str(exc))
+        else:
+            state.error(f"p{i}.amount", "请填写已获奖补金额（万元）")
+        if row["year"]:
+            award["year"] = int(row["year"]) if row["year"].isdigit() else row["year"]
+        award["level"] = row["level"]
+        for f in ("document", "event", "benefit", "key"):
+            if row[f]:
+                award[f] = row[f]
+        out.append(award)
+    return out
 
 
 def _shown(spec: FieldSpec, value: Any) -> Any:
@@ -231,9 +292,27 @@ def raw_to_form(raw: Any, catalogue: Catalogue) -> FormState:
         for name, spec in (kind.fields if kind else {}).items():
             state.values[f"e{i}.{name}"] = _shown(spec, item.get(name))
     state.values["as_of"] = "" if raw.get("as_of") is None else str(raw.get("as_of"))
-    extra: dict[str, Any] = {k: v for k, v in raw.items() if k not in ("enterprise", "events", "as_of")}
-    if ent.get("qualifications"):
-        extra["qualifications"] = ent["qualifications"]
+    extra: dict[str, Any] = {k: v for k, v in raw.items() if k not in ("enterprise", "events", "as_of", "prior_awards")}
+    quals = ent.get("qualifications")
+    if isinstance(quals, list) and all(isinstance(q, Mapping) for q in quals):
+        for q in quals:
+            state.quals += 1
+            for f in QUAL_FIELDS:
+                state.values[f"q{state.quals}.{f}"] = "" if q.get(f) is None else str(q.get(f))
+    elif quals:
+        extra["qualifications"] = quals
+    priors = raw.get("prior_awards")
+    if isinstance(priors, list) and all(isinstance(p, Mapping) for p in priors):
+        for p in priors:
+            state.priors += 1
+            for f in PRIOR_FIELDS:
+                value = p.get(f)
+                if f == "amount" and value is not None:
+                    with contextlib.suppress(MoneyError):
+                        value = fen_to_wan(parse_money(value))
+                state.values[f"p{state.priors}.{f}"] = "" if value is None else str(value)
+    elif priors:
+        extra["prior_awards"] = priors
     state.extra = json.dumps(extra, ensure_ascii=False, default=str) if extra else ""
     return state
 
@@ -247,10 +326,18 @@ def problem_field(where: str) -> str | None:
     'e2.amount'
     >>> problem_field("events[1].date")
     'e1.date'
-    >>> problem_field("enterprise.qualifications[1].title") is None
-    True
+    >>> problem_field("enterprise.qualifications[1].title")
+    'q1.title'
+    >>> problem_field("prior_awards[2].level")
+    'p2.level'
     """
-    if where.startswith("enterprise.qualifications"):
+    m = re.match(r"^enterprise\.qualifications\[(\d+)\](?:\.(\w+))?$", where)
+    if m:
+        return f"q{m.group(1)}.{m.group(2) or 'title'}"
+    m = re.match(r"^prior_awards\[(\d+)\](?:\.(\w+))?$", where)
+    if m:
+        return f"p{m.group(1)}.{m.group(2) or 'amount'}"
+    if where.startswith("enterprise.qualifications") or where.startswith("prior_awards"):
         return None
     if where.startswith("enterprise."):
         return "ent." + where.removeprefix("enterprise.")
@@ -266,10 +353,11 @@ def add_problems(state: FormState, problems: tuple[Problem, ...] | list[Problem]
     """Put each engine problem beside its field (or at the top when it has none)."""
     for p in problems:
         name = problem_field(p.where)
-        shown = "（未填写）" if p.value is None else f"“{p.value}”"
+        blank = p.value is None or p.value == ""
+        shown = "（未填写）" if blank else f"“{p.value}”"
         if name is not None and name in state.errors:
             continue  # the form already said what is wrong with this field
         if name is not None and (name in state.values or name.endswith(".kind")):
-            state.error(name, f"{shown}：{p.expected}" if p.value is not None else p.expected)
+            state.error(name, p.expected if blank else f"{shown}：{p.expected}")
         else:
             state.general.append(p.message())
