@@ -173,3 +173,27 @@ def test_template_download(client: TestClient) -> None:
     wb = load_workbook(io.BytesIO(r.content))
     assert {"企业", "事项", "资质", "已获奖补", "说明"} <= set(wb.sheetnames)
     assert client.get("/batch").status_code == 200
+
+
+def test_progress_page_polls_the_json_status(tmp_path: Path) -> None:
+    """A job still running: the page shows its stage and polls /api/batch/{id}; a failed job says why."""
+    app = create_app(engine(), tmp_path / "data")
+    with TestClient(app, raise_server_exceptions=False) as c:
+        store = app.state.site.store
+        with store.connect() as db:
+            db.execute(
+                "INSERT INTO batch_job (id, source, status, stage, done, total, created) VALUES ('run1', '登记表.xlsx', 'running', 'evaluating', 120, 300, 0)"
+            )
+            db.execute(
+                "INSERT INTO batch_job (id, source, status, stage, message, created, finished) VALUES ('bad1', 'x.xlsx', 'failed', 'failed', '找不到“企业”工作表', 0, 1)"
+            )
+        page = c.get("/batch/run1")
+        assert page.status_code == 200
+        assert 'data-batch-status="/api/batch/run1"' in page.text and "测算" in page.text and "120/300" in page.text
+        status = c.get("/api/batch/run1").json()
+        assert status["progress"] == {"done": 120, "total": 300} and status["stage_label"] == "测算"
+        assert c.get("/api/batch/run1/results").status_code == 409
+        assert c.get("/batch/run1/export.xlsx").status_code == 409
+        failed = c.get("/batch/bad1")
+        assert "测算失败：找不到“企业”工作表" in failed.text
+        assert "测算失败" in c.get("/api/batch/bad1/results").json()["error"]
