@@ -49,6 +49,12 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--out", type=Path, default=None, help="结果文件：.xlsx、.parquet 或 .csv")
     p.add_argument("--memory-limit", default=None, help="DuckDB/Spark 内存上限，如 4GB")
     p.add_argument("--json", action="store_true", help="以JSON输出汇总")
+    p = sub.add_parser("export-sql", help="导出编译后的规则计划（SQL），供数据平台自行调度")
+    p.add_argument("--dialect", choices=("duckdb", "spark", "hive"), required=True, help="SQL方言")
+    p.add_argument(
+        "--as-of", type=date.fromisoformat, default=None, help="测算基准日 YYYY-MM-DD（缺省时保留 ${as_of} 由调度器替换）"
+    )
+    p.add_argument("--out", type=Path, default=None, help="输出文件（缺省时输出到标准输出）")
 
 
 # --- template and synth -----------------------------------------------------------
@@ -277,10 +283,8 @@ def backend_results(engine_name: str, eng: Engine, register: Register, as_of: da
     """Run the compiled backend (huiqi.batch.duck) and shape its rows like the reference's."""
     import importlib
 
-    if engine_name == "spark":
-        if not _backend_available("spark"):
-            raise InputError("测算引擎“spark”尚不可用；请使用 --engine duckdb 或 reference")
-        raise InputError("Spark 引擎请在集群上运行导出的计划；本机请使用 --engine duckdb 或 reference")
+    if engine_name == "spark" and not _backend_available("spark"):
+        raise InputError("测算引擎“spark”无法加载；请使用 --engine duckdb 或 reference")
     try:
         compiler: Any = importlib.import_module("huiqi.batch.compiler")
         duck: Any = importlib.import_module("huiqi.batch.duck")
@@ -294,7 +298,10 @@ def backend_results(engine_name: str, eng: Engine, register: Register, as_of: da
     plan = compiler.compile_library(eng.library, eng.catalogue)
     con = duckdb.connect()
     try:
-        out = duck.run(plan, con, register.tables, as_of, memory_limit=memory_limit)
+        if engine_name == "spark":
+            _run_spark(plan, con, register, as_of, memory_limit)
+        else:
+            duck.run(plan, con, register.tables, as_of, memory_limit=memory_limit)
         meta = pa.Table.from_pylist(
             [
                 {
@@ -313,10 +320,29 @@ def backend_results(engine_name: str, eng: Engine, register: Register, as_of: da
         payers_name = plan.outputs["payers"]
         results = con.sql(_BACKEND_RESULTS.format(awards=awards)).to_arrow_table().cast(RESULT_SCHEMA)
         payers = con.sql(_BACKEND_PAYERS.format(payers=payers_name)).to_arrow_table().cast(PAYER_SCHEMA)
-        del out
     finally:
         con.close()
     return results, payers
+
+
+def _run_spark(plan: Any, con: Any, register: Register, as_of: date, memory_limit: str | None) -> None:
+    """Run the compiled plan with PySpark (local mode) and put its two outputs and the
+    register on ``con`` under the names the result shaping reads."""
+    try:
+        from . import spark as spark_runner
+    except ImportError as exc:
+        raise InputError(f"测算引擎“spark”无法加载：{exc}") from None
+    try:
+        session = spark_runner.session(memory=memory_limit)
+    except Exception as exc:  # no Java, no pyspark …
+        raise InputError(f"无法启动Spark（本地模式）：{exc}") from None
+    res = spark_runner.run(plan, session, register.tables, as_of)
+    for name, frame in (("awards", res.awards), ("payers", res.payers)):
+        con.register(f"hq_spark_{name}", frame.toArrow())
+        con.execute(f"CREATE TEMP TABLE {plan.outputs[name]} AS SELECT * FROM hq_spark_{name}")
+    for name in plan.layout.tables:
+        con.register(f"hq_reg_{name}", register.tables[name])
+        con.execute(f"CREATE TEMP VIEW {name} AS SELECT * FROM hq_reg_{name}")
 
 
 # --- the batch command ---------------------------------------------------------------------
@@ -457,8 +483,23 @@ def _summary_text(
     return "\n".join(lines)
 
 
+def cmd_export_sql(args: argparse.Namespace, eng: Engine) -> int:
+    from .compiler import compile_library
+    from .spark import export_sql
+
+    text = export_sql(compile_library(eng.library, eng.catalogue), args.dialect, args.as_of)
+    if args.out is None:
+        print(text, end="")
+    else:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+        print(f"已导出{args.dialect}方言的规则计划：{args.out}（{text.count(chr(10)):,}行）")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Engine], int]] = {
     "template": cmd_template,
     "synth": cmd_synth,
     "batch": cmd_batch,
+    "export-sql": cmd_export_sql,
 }

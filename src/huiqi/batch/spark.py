@@ -25,12 +25,16 @@ class SparkResult:
     steps_run: int
 
 
-def session(cores: int = 2) -> SparkSession:
-    """A local Spark session (``local[cores]``), small and quiet, for tests and single machines."""
+def session(cores: int = 2, memory: str | None = None) -> SparkSession:
+    """A local Spark session (``local[cores]``), small and quiet, for tests and single machines;
+    ``memory`` (e.g. ``4GB``) sets the driver's memory when the session starts here."""
     from pyspark.sql import SparkSession
 
+    builder = SparkSession.builder
+    if memory:
+        builder = builder.config("spark.driver.memory", memory.strip().lower().replace("ib", "").replace("b", ""))
     spark = (
-        SparkSession.builder.master(f"local[{cores}]")
+        builder.master(f"local[{cores}]")
         .appName("huiqi-batch")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.ui.enabled", "false")
@@ -98,7 +102,9 @@ def _values(d: Dialect, table: StaticTable) -> str:
             return str(v)
         return "'" + str(v).replace("'", "''") + "'"
 
-    return ",\n  ".join("(" + ", ".join(cell(v, t) for v, (_, t) in zip(row, table.columns, strict=True)) + ")" for row in table.rows)
+    return ",\n  ".join(
+        "(" + ", ".join(cell(v, t) for v, (_, t) in zip(row, table.columns, strict=True)) + ")" for row in table.rows
+    )
 
 
 def export_sql(plan: Plan, dialect: str, as_of: date | None = None) -> str:
