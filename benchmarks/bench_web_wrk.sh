@@ -2,7 +2,7 @@
 # Load benchmark of POST /api/evaluate with wrk (C load generator, Debian package `wrk`):
 # 50 concurrent connections, a 10-event enterprise (examples/scenarios/bench-10-events.yaml as JSON),
 # against `huiqi serve --workers W` on 127.0.0.1.  Usage: benchmarks/bench_web_wrk.sh [WORKERS] [SECONDS]
-# Every request carries a different credit code and name (so nothing could be served from a cache).
+# Requests cycle through 1000 bodies with different credit codes, names and amounts (nothing cacheable).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORKERS=${1:-2}
@@ -12,27 +12,40 @@ PORT=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1
 DATA=$(mktemp -d)
 BODY=$(mktemp)
 LUA=$(mktemp --suffix=.lua)
+# 1000 different bodies: each its own valid credit code, name and amounts (the 10 events of
+# examples/scenarios/bench-10-events.yaml, money scaled by 0.90…1.09), one JSON document a line.
 .venv/bin/python - "$BODY" <<'PY'
-import json, sys, yaml
+import json, re, sys, yaml
+from huiqi.core.credit_code import make_credit_code
 raw = yaml.safe_load(open("examples/scenarios/bench-10-events.yaml", encoding="utf-8"))
-open(sys.argv[1], "w", encoding="utf-8").write(json.dumps(raw, ensure_ascii=False, default=str))
+def scale(v, f):
+    m = re.fullmatch(r"(\d+)万元", v) if isinstance(v, str) else None
+    return f"{int(m.group(1)) * f // 100}万元" if m else v
+with open(sys.argv[1], "w", encoding="utf-8") as out:
+    for i in range(1000):
+        f = 90 + i % 20
+        body = json.loads(json.dumps(raw, default=str))
+        body["enterprise"]["credit_code"] = make_credit_code(f"91320506MA1B{i:05d}")
+        body["enterprise"]["name"] = f"示例企业{i}"
+        body["events"] = [{k: scale(v, f) for k, v in e.items()} for e in body["events"]]
+        out.write(json.dumps(body, ensure_ascii=False) + "\n")
 PY
-# Vary the enterprise name per request (the credit code stays valid).
 cat > "$LUA" <<LUA
-local f = io.open("$BODY", "r"); local body = f:read("*a"); f:close()
+local bodies = {}
+for line in io.lines("$BODY") do bodies[#bodies + 1] = line end
 local n = 0
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 request = function()
   n = n + 1
-  return wrk.format(nil, "/api/evaluate", nil, (body:gsub("苏州示例智能装备有限公司", "示例企业" .. n)))
+  return wrk.format(nil, "/api/evaluate", nil, bodies[(n % #bodies) + 1])
 end
 LUA
 .venv/bin/huiqi serve --port "$PORT" --workers "$WORKERS" --data "$DATA" 2>/dev/null &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; rm -rf "$DATA" "$BODY" "$LUA"' EXIT
 for _ in $(seq 300); do curl -sf "http://127.0.0.1:$PORT/api/facts" >/dev/null && break; sleep 0.2; done
-curl -sf -X POST -H 'Content-Type: application/json' --data-binary @"$BODY" "http://127.0.0.1:$PORT/api/evaluate" | .venv/bin/python -c 'import json,sys; d=json.load(sys.stdin); print("check: total", d["totals"]["total"]["text"])'
+head -1 "$BODY" | curl -sf -X POST -H 'Content-Type: application/json' --data-binary @- "http://127.0.0.1:$PORT/api/evaluate" | .venv/bin/python -c 'import json,sys; d=json.load(sys.stdin); print("check: total", d["totals"]["total"]["text"])'
 wrk -t2 -c5 -d3s -s "$LUA" "http://127.0.0.1:$PORT" >/dev/null   # warm-up
-echo "workers=$WORKERS connections=50 duration=${SECONDS_}s nproc=$(nproc)"
+echo "workers=$WORKERS connections=50 duration=${SECONDS_}s nproc=$(nproc) $(uptime | sed 's/.*load/load/')"
 wrk -t2 -c50 -d"${SECONDS_}s" --latency -s "$LUA" "http://127.0.0.1:$PORT"
