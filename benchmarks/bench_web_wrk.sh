@@ -47,5 +47,20 @@ trap 'kill $SERVER 2>/dev/null; rm -rf "$DATA" "$BODY" "$LUA"' EXIT
 for _ in $(seq 300); do curl -sf "http://127.0.0.1:$PORT/api/facts" >/dev/null && break; sleep 0.2; done
 head -1 "$BODY" | curl -sf -X POST -H 'Content-Type: application/json' --data-binary @- "http://127.0.0.1:$PORT/api/evaluate" | .venv/bin/python -c 'import json,sys; d=json.load(sys.stdin); print("check: total", d["totals"]["total"]["text"])'
 wrk -t2 -c5 -d3s -s "$LUA" "http://127.0.0.1:$PORT" >/dev/null   # warm-up
+# CPU seconds (user+system) of the server and its worker processes, from /proc.
+server_cpu() {
+  local total=0 pid
+  for pid in $SERVER $(pgrep -P "$SERVER" || true); do
+    [ -r "/proc/$pid/stat" ] && total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+  done
+  echo "$total"
+}
 echo "workers=$WORKERS connections=50 duration=${SECONDS_}s nproc=$(nproc) $(uptime | sed 's/.*load/load/')"
-wrk -t2 -c50 -d"${SECONDS_}s" --latency -s "$LUA" "http://127.0.0.1:$PORT"
+BEFORE=$(server_cpu)
+OUT=$(mktemp)
+/usr/bin/time -f "wrk CPU: %U s user + %S s system" wrk -t2 -c50 -d"${SECONDS_}s" --latency -s "$LUA" "http://127.0.0.1:$PORT" 2>&1 | tee "$OUT"
+AFTER=$(server_cpu)
+REQS=$(awk '/requests in/ {print $1}' "$OUT")
+rm -f "$OUT"
+TICKS=$(getconf CLK_TCK)
+echo "server CPU: $(( (AFTER - BEFORE) * 1000 / TICKS )) ms for $REQS requests = $(( (AFTER - BEFORE) * 1000000 / TICKS / REQS )) µs per request"

@@ -255,6 +255,8 @@ class BatchJobs:
     # --- submitting
 
     def submit(self, files: list[UploadFile], as_of: date | None) -> str:
+        if importlib.util.find_spec("pyarrow") is None or importlib.util.find_spec("openpyxl") is None:
+            raise UploadError(503, "名单测算需要批量测算组件：请安装 huiqi[batch]（pyarrow、openpyxl）后重启服务")
         total = sum(len(f.content) for f in files)
         if total > self.max_upload:
             raise UploadError(413, self.too_large())
