@@ -23,6 +23,7 @@ cross-multiplied and every rate × base is ``(num * p) // (den * q)``.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -495,6 +496,8 @@ class _Compiler:
 
         add("hq_units_base", self.units_base(d), "units")
         add("hq_units", self.units(d), "units")
+        for name, sql in self.kind_units(d):
+            add(name, sql, "match")
         add("hq_cand", self.candidates(d), "match")
         add("hq_once", self.once(d), "once_per_key")
         prev = "hq_x0"
@@ -592,9 +595,27 @@ class _Compiler:
             return f"substr(u.ent_region, 1, 4) = {lit(j[:4])}"
         return f"u.ent_region = {lit(j)}"
 
-    def candidate(self, d: Dialect, b: Benefit, doc: Document) -> str:
+    def kinds(self) -> dict[str, str]:
+        """Event kind → the step holding that kind's units (only the columns its benefits read)."""
+        out: dict[str, str] = {}
+        for b, _ in self.benefits:
+            out.setdefault(b.event, f"hq_uk{len(out)}")
+        return out
+
+    def kind_units(self, d: Dialect) -> list[tuple[str, str]]:
+        """One narrow table per event kind: each benefit then scans only its kind's units and columns."""
+        cols: dict[str, set[str]] = defaultdict(set)
+        for b, doc in self.benefits:
+            cols[b.event] |= set(re.findall(r"\bu\.(\w+)", self.candidate(d, b, doc, "hq_units")))
+        steps = []
+        for kind, name in self.kinds().items():
+            need = ["credit_code", "event_id", "unit_date", *sorted(cols[kind] - {"credit_code", "event_id", "unit_date"})]
+            steps.append((name, f"SELECT {', '.join(need)} FROM hq_units WHERE kind = {lit(kind)}"))
+        return steps
+
+    def candidate(self, d: Dialect, b: Benefit, doc: Document, source: str | None = None) -> str:
         bs = _BenefitSQL(d, b, self.catalogue, self.lay, self.holds)
-        where = " AND ".join([f"u.kind = {lit(b.event)}", self.jurisdiction(doc), bs.all(b.match)])
+        where = " AND ".join([self.jurisdiction(doc), bs.all(b.match)])
         valid = f"u.unit_date >= DATE '{doc.valid_from.isoformat()}'"
         if doc.valid_to is not None:
             valid += f" AND u.unit_date <= DATE '{doc.valid_to.isoformat()}'"
@@ -641,7 +662,7 @@ class _Compiler:
         else:
             inner.append(f"CAST(NULL AS {d.text}) AS once_grp")
             inner.append(f"CAST(NULL AS {d.text}) AS once_key")
-        sql = f"SELECT {', '.join(inner)} FROM hq_units u WHERE {where}"
+        sql = f"SELECT {', '.join(inner)} FROM {source or self.kinds()[b.event]} u WHERE {where}"
         low, high = "low0", "high0"
         keep = "credit_code, event_id, unit_date, r, m, kind, once_grp, once_key"
         extra = ", upl" if b.uplift is not None else ""
@@ -672,7 +693,8 @@ class _Compiler:
         )
 
     def candidates(self, d: Dialect) -> str:
-        parts = [self.candidate(d, b, doc) for b, doc in self.benefits]
+        order = list(self.kinds())
+        parts = [self.candidate(d, b, doc) for b, doc in sorted(self.benefits, key=lambda bd: order.index(bd[0].event))]
         if not parts:
             return (
                 f"SELECT credit_code, event_id, unit_date, CAST(NULL AS {d.text}) AS benefit_id, CAST(NULL AS {d.text}) AS document_id, "
