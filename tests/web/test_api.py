@@ -3,14 +3,18 @@ must give a Chinese message and a 4xx status, never a 500."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 
 from huiqi.core.explain import to_dict
 from huiqi.service import engine
+from huiqi.web import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "scenarios" / "wuzhong-robot-maker.yaml"
@@ -190,3 +194,51 @@ def test_no_page_loads_from_a_cdn(client: TestClient) -> None:
     for path in ("/policies", "/calc", "/plan", "/compare"):
         for src in re.findall(r'(?:src|href)="([^"]+)"', client.get(path).text):
             assert not src.startswith(("http:", "https:", "//")), (path, src)
+
+
+def test_direct_evaluate_path_answers_like_the_route(tmp_path: Path) -> None:
+    """POST /api/evaluate is answered before FastAPI's stack; the bytes equal the route's, and errors go through the route."""
+    import asyncio
+
+    from fastapi import FastAPI
+
+    app = create_app(engine(), tmp_path / "data")
+    body = json.dumps(
+        yaml.safe_load((ROOT / "examples" / "scenarios" / "bench-10-events.yaml").read_text(encoding="utf-8")), default=str
+    ).encode()
+
+    def call(handler: Any, payload: bytes, ctype: bytes = b"application/json") -> tuple[int, bytes]:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/api/evaluate",
+            "raw_path": b"/api/evaluate",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"content-type", ctype), (b"content-length", str(len(payload)).encode())],
+            "client": ("127.0.0.1", 1),
+            "server": ("127.0.0.1", 80),
+        }
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": payload, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        asyncio.run(handler(scope, receive, send))
+        return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+    def route(scope: Any, receive: Any, send: Any) -> Any:
+        return FastAPI.__call__(app, scope, receive, send)
+
+    assert call(app, body) == call(route, body)
+    assert call(app, body)[0] == 200
+    for bad, ctype in ((b"{", b"application/json"), (b'{"enterprise": {}}', b"application/json"), (b"x", b"text/csv")):
+        status, answer = call(app, bad, ctype)
+        assert (status, answer) == call(route, bad, ctype)
+        assert status in (400, 415, 422) and "error" in json.loads(answer)
