@@ -523,14 +523,14 @@ class _Compiler:
         return out
 
     def units_base(self, d: Dialect) -> str:
-        lay = self.lay
-        ent_cols = [f"e.{c.name} AS ent_{c.name}" for c in lay.enterprises if c.name != "credit_code"]
-        ev_fields = lay.events[4:]
-        ev_cols = [f"v.{c.name} AS ev_{c.name}" for c in ev_fields]
-        null_cols = [f"CAST(NULL AS {d.type(c.type)}) AS ev_{c.name}" for c in ev_fields]
-        head = "e.credit_code, {eid}, {kind}, {date} AS unit_date"
-        a = ", ".join([head.format(eid="v.event_id", kind="v.kind", date="v.date"), *ent_cols, *ev_cols])
-        b = ", ".join([head.format(eid="'' AS event_id", kind="'enterprise' AS kind", date=AS_OF), *ent_cols, *null_cols])
+        """Keys of every unit (events of known enterprises, one yearly unit per
+        enterprise) and the event columns the flags read; narrow on purpose:
+        the wide facts are joined per event kind (``hq_uk<i>``)."""
+        extra = [c.name for c in self.lay.events[4:] if c.name in ("title", "level", "grade")]
+        ev_cols = [f"v.{n} AS ev_{n}" for n in extra]
+        null_cols = [f"CAST(NULL AS {d.type(c.type)}) AS ev_{c.name}" for c in self.lay.events[4:] if c.name in extra]
+        a = ", ".join(["v.credit_code", "v.event_id", "v.kind", "v.date AS unit_date", *ev_cols])
+        b = ", ".join(["e.credit_code", "'' AS event_id", "'enterprise' AS kind", f"{AS_OF} AS unit_date", *null_cols])
         return (
             f"SELECT {a} FROM events v JOIN enterprises e ON e.credit_code = v.credit_code\n"
             f"UNION ALL\nSELECT {b} FROM enterprises e"
@@ -602,6 +602,11 @@ class _Compiler:
             out.setdefault(b.event, f"hq_uk{len(out)}")
         return out
 
+    def _ev_type(self, name: str) -> str:
+        col = self.lay.event_field(name)
+        assert col is not None
+        return col.type
+
     def kind_units(self, d: Dialect) -> list[tuple[str, str]]:
         """One narrow table per event kind: each benefit then scans only its kind's units and columns."""
         cols: dict[str, set[str]] = defaultdict(set)
@@ -609,8 +614,19 @@ class _Compiler:
             cols[b.event] |= set(re.findall(r"\bu\.(\w+)", self.candidate(d, b, doc, "hq_units")))
         steps = []
         for kind, name in self.kinds().items():
-            need = ["credit_code", "event_id", "unit_date", *sorted(cols[kind] - {"credit_code", "event_id", "unit_date"})]
-            steps.append((name, f"SELECT {', '.join(need)} FROM hq_units WHERE kind = {lit(kind)}"))
+            need = sorted(cols[kind] - {"credit_code", "event_id", "unit_date"})
+            sel = ["f.credit_code", "f.event_id", "f.unit_date"]
+            for c in need:
+                if c.startswith("ent_"):
+                    sel.append(f"e.{c[4:]} AS {c}")
+                elif c.startswith("ev_"):
+                    sel.append(f"v.{c[3:]} AS {c}" if kind != "enterprise" else f"CAST(NULL AS {d.type(self._ev_type(c[3:]))}) AS {c}")
+                else:
+                    sel.append(f"f.{c}")
+            src = "hq_units f JOIN enterprises e ON e.credit_code = f.credit_code"
+            if kind != "enterprise":
+                src += " JOIN events v ON v.credit_code = f.credit_code AND v.event_id = f.event_id"
+            steps.append((name, f"SELECT {', '.join(sel)} FROM {src} WHERE f.kind = {lit(kind)}"))
         return steps
 
     def candidate(self, d: Dialect, b: Benefit, doc: Document, source: str | None = None) -> str:
@@ -781,10 +797,12 @@ class _Compiler:
             value = f"(CASE {' '.join(exprs)} ELSE '' END)" if exprs else "''"
             whens.append(f"WHEN {lit(ci.cap.id)} THEN concat('key:', {value})")
         bucket = f"CASE k.cap_id {' '.join(whens)} ELSE {year} END" if whens else year
+        used = sorted(set(re.findall(r"\bu\.ev_(\w+)", bucket)))
+        ev = ", ".join(["v.credit_code", "v.event_id", *(f"v.{n} AS ev_{n}" for n in used)])
         return (
             f"SELECT a.credit_code, a.event_id, a.benefit_id, k.cap_id, k.per, k.fen, k.layer, {bucket} AS bucket "
             "FROM hq_excl a JOIN hq_capmem m ON m.benefit_id = a.benefit_id JOIN hq_caps k ON k.cap_id = m.cap_id "
-            "LEFT JOIN hq_units u ON u.credit_code = a.credit_code AND u.event_id = a.event_id "
+            f"LEFT JOIN (SELECT {ev} FROM events v) u ON u.credit_code = a.credit_code AND u.event_id = a.event_id "
             "WHERE a.status = 'granted' AND a.kind = 'money'"
         )
 
