@@ -73,3 +73,16 @@ def test_exported_duckdb_script_gives_the_runner_result() -> None:
     con2.execute(export_sql(plan, "duckdb", date(2025, 12, 31)))
     got = sorted(map(str, records(con2.table("hq_awards").order("credit_code, event_id, benefit_id"))))
     assert got == want
+
+
+def test_gated_benefits_share_one_select_per_kind_and_gate() -> None:
+    """Benefits of one kind gated on one field (``Library.gates``) are one
+    branch of ``hq_cand`` over the units joined to their gate values."""
+    eng = engine()
+    plan = compile_library(eng.library, eng.catalogue)
+    branches = plan.step("hq_cand").sql["duckdb"].split("\nUNION ALL\n")
+    assert len(branches) < len(plan.benefits)
+    gates = next(st for st in plan.statics if st.name == "hq_gates")
+    fused = {row[1] for row in gates.rows}
+    assert fused and all(f"WHEN {n} THEN" in plan.step("hq_cand").sql["duckdb"] for n in fused)
+    assert any(s.name.startswith("hq_ug") for s in plan.steps)

@@ -394,6 +394,35 @@ class _BenefitSQL:
         raise self.fail(f"未知的金额形式{type(spec).__name__}")
 
 
+@dataclass(frozen=True, slots=True)
+class _Cand:
+    """One benefit's candidate step: filter and column expressions over ``u``."""
+
+    b: Benefit
+    doc: Document
+    where: str
+    cols: dict[str, str]  # r, m, low0, high0, kind, once_grp, once_key
+    lims: list[str]  # item caps in order
+    upl: tuple[str, int, int] | None  # uplift condition, factor numerator, denominator
+
+
+def _switch(col: str, cases: list[tuple[int, str]], default: str, leaf: int = 4) -> str:
+    """``CASE col WHEN k THEN v … ELSE default END`` as a balanced tree of
+    ``col < k`` tests, so each row makes O(log n) comparisons, not O(n)."""
+    cases = sorted(cases)
+    if len(cases) <= leaf:
+        whens = " ".join(f"WHEN {k} THEN {v}" for k, v in cases)
+        return f"(CASE {col} {whens} ELSE {default} END)"
+    mid = len(cases) // 2
+    left, right = _switch(col, cases[:mid], default, leaf), _switch(col, cases[mid:], default, leaf)
+    return f"(CASE WHEN {col} < {cases[mid][0]} THEN {left} ELSE {right} END)"
+
+
+def _gate(b: Benefit) -> OneOf | None:
+    """The first ``in:`` condition on an event field (``Library.gates``)."""
+    return next((c for c in b.match if isinstance(c, OneOf) and not c.negate and not c.fact.on_enterprise), None)
+
+
 # --- the compiler --------------------------------------------------------------
 
 
@@ -416,6 +445,16 @@ class _Compiler:
             if b.max_years is not None and b.id not in self.max_years:
                 self.max_years[b.id] = len(self.max_years)
         self.holds = holds
+        self.bnum = {b.id: i for i, (b, _) in enumerate(self.benefits)}
+        # benefits of one kind gated on one field share one SELECT (see ``fused``)
+        groups: dict[str, list[str]] = defaultdict(list)
+        for b, _ in self.benefits:
+            g = _gate(b)
+            if g is not None and b.event != "enterprise":
+                bs = _BenefitSQL(Dialect("duckdb"), b, catalogue, self.lay, holds)
+                if bs.text_of(g.fact) != "NULL":
+                    groups[f"{b.event}:{g.fact.path}"].append(b.id)
+        self.gate_groups = {k: v for k, v in groups.items() if len(v) > 1}
         self.caps = _cap_table(library)
         # conflicts between benefits that can meet on one event
         self.partners: dict[str, set[str]] = defaultdict(set)
@@ -451,6 +490,12 @@ class _Compiler:
             for i, s in enumerate(funding.shares):
                 shares.append((b.id, i, s.role, s.weight, total, i == n - 1, None))
         regions = [(r.code, r.name, r.level, r.finance) for r in REGIONS.values()]
+        gates = []
+        for grp, ids in self.gate_groups.items():
+            for bid in ids:
+                g = _gate(self.library.benefits[bid])
+                assert g is not None
+                gates += [(grp, self.bnum[bid], v) for v in sorted(set(g.values))]
         return (
             StaticTable(
                 "hq_benefits",
@@ -466,6 +511,7 @@ class _Compiler:
                 tuple(bstatic),
             ),
             StaticTable("hq_conflicts", (("a", "VARCHAR"), ("b", "VARCHAR")), tuple(conflicts)),
+            StaticTable("hq_gates", (("grp", "VARCHAR"), ("hq_b", "BIGINT"), ("gv", "VARCHAR")), tuple(gates)),
             StaticTable("hq_cover", (("benefit_id", "VARCHAR"), ("level", "VARCHAR")), tuple(cover)),
             StaticTable("hq_capmem", (("cap_id", "VARCHAR"), ("benefit_id", "VARCHAR")), tuple(capmem)),
             StaticTable("hq_caps", (("cap_id", "VARCHAR"), ("per", "VARCHAR"), ("fen", "BIGINT"), ("layer", "BIGINT")), tuple(caps)),
@@ -497,6 +543,8 @@ class _Compiler:
         add("hq_units_base", self.units_base(d), "units")
         add("hq_units", self.units(d), "units")
         for name, sql in self.kind_units(d):
+            add(name, sql, "match")
+        for name, sql in self.gated_units(d):
             add(name, sql, "match")
         add("hq_cand", self.candidates(d), "match")
         add("hq_once", self.once(d), "once_per_key")
@@ -629,7 +677,30 @@ class _Compiler:
             steps.append((name, f"SELECT {', '.join(sel)} FROM {src} WHERE f.kind = {lit(kind)}"))
         return steps
 
-    def candidate(self, d: Dialect, b: Benefit, doc: Document, source: str | None = None) -> str:
+    def gate_sql(self, d: Dialect, grp: str) -> str:
+        b0 = self.library.benefits[self.gate_groups[grp][0]]
+        g = _gate(b0)
+        assert g is not None
+        return _BenefitSQL(d, b0, self.catalogue, self.lay, self.holds).text_of(g.fact)
+
+    def gated_units(self, d: Dialect) -> list[tuple[str, str]]:
+        """Per gate group: the kind's units joined to the benefits whose gate value
+        they carry (``hq_b``), ordered by benefit so that a vector of rows
+        mostly takes one branch of the CASEs in ``fused``."""
+        out = []
+        for j, grp in enumerate(self.gate_groups):
+            src = self.kinds()[self.library.benefits[self.gate_groups[grp][0]].event]
+            out.append(
+                (
+                    f"hq_ug{j}",
+                    f"SELECT g.hq_b, u.* FROM {src} u JOIN hq_gates g ON g.grp = {lit(grp)} AND g.gv = {self.gate_sql(d, grp)} "
+                    "ORDER BY g.hq_b",
+                )
+            )
+        return out
+
+    def candidate_parts(self, d: Dialect, b: Benefit, doc: Document) -> _Cand:
+        """One benefit's match filter and column expressions over its kind's units ``u``."""
         bs = _BenefitSQL(d, b, self.catalogue, self.lay, self.holds)
         where = " AND ".join([self.jurisdiction(doc), bs.all(b.match)])
         valid = f"u.unit_date >= DATE '{doc.valid_from.isoformat()}'"
@@ -644,27 +715,26 @@ class _Compiler:
         if b.max_years is not None:
             reasons.append(f"CASE WHEN u.hq_my{self.max_years[b.id]} >= {b.max_years} THEN 'max_years' END")
         amt = bs.amount(b.amount)
-        inner = [
-            "u.credit_code",
-            "u.event_id",
-            "u.unit_date",
-            f"concat_ws(',', {', '.join(reasons)}) AS r",
-            f"{amt.missing} AS m",
-            f"CAST({amt.low} AS BIGINT) AS low0",
-            f"CAST({amt.high} AS BIGINT) AS high0",
-            f"{amt.kind} AS kind",
-        ]
-        item_caps = [c for c in b.caps if c.per == "item"]
-        for i, cap in enumerate(item_caps):
+        cols = {
+            "r": f"concat_ws(',', {', '.join(reasons)})",
+            "m": amt.missing,
+            "low0": f"CAST({amt.low} AS BIGINT)",
+            "high0": f"CAST({amt.high} AS BIGINT)",
+            "kind": amt.kind,
+        }
+        lims = []
+        for cap in (c for c in b.caps if c.per == "item"):
             if cap.by is not None:
                 s = bs.text_of(cap.by)
                 whens = " ".join(f"WHEN {s} = {lit(v)} THEN {fen}" for v, fen in cap.by_fen)
                 limit = f"(CASE {whens} END)" if whens and s != "NULL" else "CAST(NULL AS BIGINT)"
             else:
                 limit = str(cap.fen) if cap.fen is not None else "CAST(NULL AS BIGINT)"
-            inner.append(f"CAST({limit} AS BIGINT) AS lim{i}")
+            lims.append(f"CAST({limit} AS BIGINT)")
+        upl = None
         if b.uplift is not None:
-            inner.append(f"({bs.all(b.uplift.conditions)}) AS upl")
+            r = b.uplift.rate
+            upl = (f"({bs.all(b.uplift.conditions)})", r.denominator + r.numerator, r.denominator)
         if b.once_per:
             kind = self.catalogue.events.get(b.event)
             parts = []
@@ -673,34 +743,87 @@ class _Compiler:
                     parts.append(f"COALESCE({bs.text_of(Field(k))}, '')")
                 else:
                     parts.append("''")
-            inner.append(f"{lit(b.once_group or b.id)} AS once_grp")
-            inner.append(f"concat_ws('|', {', '.join(parts)}) AS once_key")
+            cols["once_grp"] = lit(b.once_group or b.id)
+            cols["once_key"] = f"concat_ws('|', {', '.join(parts)})"
         else:
-            inner.append(f"CAST(NULL AS {d.text}) AS once_grp")
-            inner.append(f"CAST(NULL AS {d.text}) AS once_key")
-        sql = f"SELECT {', '.join(inner)} FROM {source or self.kinds()[b.event]} u WHERE {where}"
+            cols["once_grp"] = f"CAST(NULL AS {d.text})"
+            cols["once_key"] = f"CAST(NULL AS {d.text})"
+        return _Cand(b, doc, where, cols, lims, upl)
+
+    def candidate(self, d: Dialect, b: Benefit, doc: Document, source: str | None = None) -> str:
+        c = self.candidate_parts(d, b, doc)
+        inner = ["u.credit_code", "u.event_id", "u.unit_date", *(f"{e} AS {n}" for n, e in c.cols.items())]
+        inner += [f"{e} AS lim{i}" for i, e in enumerate(c.lims)]
+        if c.upl is not None:
+            inner.append(f"{c.upl[0]} AS upl")
+        sql = f"SELECT {', '.join(inner)} FROM {source or self.kinds()[b.event]} u WHERE {c.where}"
+        uplift = None if c.upl is None else (str(c.upl[1]), str(c.upl[2]))
+        return self.finish(d, sql, len(c.lims), uplift, lit(b.id), lit(doc.id), str(b.order))
+
+    def fused(self, d: Dialect, group: list[_Cand], source: str) -> str:
+        """Benefits of one event kind gated on one field, in one SELECT over
+        ``hq_ug<j>`` (units joined to ``hq_gates`` on the gate value, so each
+        unit meets only the benefits whose gate it passes); every expression
+        is a CASE on ``hq_b``."""
+
+        def case(pick: Callable[[_Cand], str], default: str = "NULL", col: str = "u.hq_b") -> str:
+            return _switch(col, [(self.bnum[c.b.id], pick(c)) for c in group], default)
+
+        n_lims = max(len(c.lims) for c in group)
+        inner = ["u.credit_code", "u.event_id", "u.unit_date", "u.hq_b"]
+
+        def col(name: str) -> Callable[[_Cand], str]:
+            return lambda c: c.cols[name]
+
+        def lim(i: int) -> Callable[[_Cand], str]:
+            return lambda c: c.lims[i] if i < len(c.lims) else "CAST(NULL AS BIGINT)"
+
+        inner += [f"{case(col(n))} AS {n}" for n in group[0].cols]
+        inner += [f"{case(lim(i))} AS lim{i}" for i in range(n_lims)]
+        uplift = None
+        if any(c.upl is not None for c in group):
+            inner.append(f"{case(lambda c: c.upl[0] if c.upl else 'FALSE', 'FALSE')} AS upl")
+            inner.append(f"CAST({case(lambda c: str(c.upl[1]) if c.upl else 'NULL')} AS BIGINT) AS upl_num")
+            inner.append(f"CAST({case(lambda c: str(c.upl[2]) if c.upl else 'NULL')} AS BIGINT) AS upl_den")
+            uplift = ("upl_num", "upl_den")
+        sql = (
+            f"SELECT {', '.join(inner)} FROM {source} u WHERE {case(lambda c: f'({c.where})', 'FALSE')}"
+        )
+
+        def out(pick: Callable[[_Cand], str]) -> str:
+            return case(pick, "NULL", "hq_b")
+
+        return self.finish(
+            d, sql, n_lims, uplift, out(lambda c: lit(c.b.id)), out(lambda c: lit(c.doc.id)), out(lambda c: str(c.b.order)), "hq_b, "
+        )
+
+    def finish(
+        self, d: Dialect, sql: str, n_lims: int, uplift: tuple[str, str] | None, bid: str, doc_id: str, order: str, carry: str = ""
+    ) -> str:
+        """Item caps in order, the uplift, then status, reasons and amounts."""
         low, high = "low0", "high0"
-        keep = "credit_code, event_id, unit_date, r, m, kind, once_grp, once_key"
-        extra = ", upl" if b.uplift is not None else ""
-        for i in range(len(item_caps)):
-            lims = "".join(f", lim{j}" for j in range(i + 1, len(item_caps)))
+        keep = f"{carry}credit_code, event_id, unit_date, r, m, kind, once_grp, once_key"
+        extra = ", upl" if uplift is not None else ""
+        if uplift is not None and uplift[0] == "upl_num":
+            extra += ", upl_num, upl_den"
+        for i in range(n_lims):
+            lims = "".join(f", lim{j}" for j in range(i + 1, n_lims))
             sql = (
                 f"SELECT {keep}{extra}{lims}, "
                 f"CASE WHEN lim{i} IS NULL THEN {high} WHEN {high} IS NULL OR {high} > lim{i} THEN lim{i} ELSE {high} END AS high{i + 1}, "
                 f"CASE WHEN lim{i} IS NULL THEN {low} ELSE LEAST({low}, lim{i}) END AS low{i + 1} FROM ({sql}) t"
             )
             low, high = f"low{i + 1}", f"high{i + 1}"
-        if b.uplift is not None:
-            r = b.uplift.rate
-            f_num, f_den = r.denominator + r.numerator, r.denominator
-            up_low = f"CAST({d.idiv(f'CAST({low} AS {d.big}) * {f_num}', str(f_den))} AS BIGINT)"
-            up_high = f"CAST({d.idiv(f'CAST({high} AS {d.big}) * {f_num}', str(f_den))} AS BIGINT)"
+        if uplift is not None:
+            f_num, f_den = uplift
+            up_low = f"CAST({d.idiv(f'CAST({low} AS {d.big}) * {f_num}', f_den)} AS BIGINT)"
+            up_high = f"CAST({d.idiv(f'CAST({high} AS {d.big}) * {f_num}', f_den)} AS BIGINT)"
             low = f"(CASE WHEN upl AND kind = 'money' THEN {up_low} ELSE {low} END)"
             high = f"(CASE WHEN upl AND kind = 'money' THEN {up_high} ELSE {high} END)"
         status = "CASE WHEN r <> '' OR m THEN 'near_miss' ELSE 'granted' END"
         return (
-            f"SELECT credit_code, event_id, unit_date, {lit(b.id)} AS benefit_id, {lit(doc.id)} AS document_id, "
-            f"CAST({b.order} AS BIGINT) AS b_order, {status} AS status, "
+            f"SELECT credit_code, event_id, unit_date, {bid} AS benefit_id, {doc_id} AS document_id, "
+            f"CAST({order} AS BIGINT) AS b_order, {status} AS status, "
             f"CASE WHEN r <> '' THEN r WHEN m THEN 'amount_missing' ELSE '' END AS reasons, "
             f"CASE WHEN r <> '' OR m THEN CAST(0 AS BIGINT) ELSE {low} END AS low, "
             f"CASE WHEN r <> '' OR m THEN CAST(0 AS BIGINT) ELSE {high} END AS high, "
@@ -710,7 +833,15 @@ class _Compiler:
 
     def candidates(self, d: Dialect) -> str:
         order = list(self.kinds())
-        parts = [self.candidate(d, b, doc) for b, doc in sorted(self.benefits, key=lambda bd: order.index(bd[0].event))]
+        fused = {bid for ids in self.gate_groups.values() for bid in ids}
+        parts = [
+            self.candidate(d, b, doc)
+            for b, doc in sorted(self.benefits, key=lambda bd: order.index(bd[0].event))
+            if b.id not in fused
+        ]
+        for j, ids in enumerate(self.gate_groups.values()):
+            group = [self.candidate_parts(d, self.library.benefits[bid], self.library.document_of(self.library.benefits[bid])) for bid in ids]
+            parts.append(self.fused(d, group, f"hq_ug{j}"))
         if not parts:
             return (
                 f"SELECT credit_code, event_id, unit_date, CAST(NULL AS {d.text}) AS benefit_id, CAST(NULL AS {d.text}) AS document_id, "
