@@ -197,3 +197,16 @@ def test_progress_page_polls_the_json_status(tmp_path: Path) -> None:
         failed = c.get("/batch/bad1")
         assert "测算失败：找不到“企业”工作表" in failed.text
         assert "测算失败" in c.get("/api/batch/bad1/results").json()["error"]
+
+
+def test_large_registers_run_on_the_compiled_backend(client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above the size threshold the job runs huiqi batch's DuckDB backend; the totals are the same to the fen."""
+    pytest.importorskip("duckdb")
+    from huiqi.web import batchjobs
+
+    monkeypatch.setattr(batchjobs, "REFERENCE_MAX_ENTERPRISES", 0)
+    raws = scenarios()
+    status = _upload(client, write_register(tmp_path / "登记表.xlsx", raws))
+    assert status["status"] == "done" and status["engine"] == "duckdb", status
+    total = client.get(f"/api/batch/{status['id']}/results").json()["summary"]["total"]["max_fen"]
+    assert total == reference_total_fen(engine(), raws)
