@@ -361,8 +361,9 @@ class _Validator:
             norm = f"upper({_strip(f'CAST({code[0]} AS VARCHAR)')})"
         ok = " AND ".join(oks) or "TRUE"
         self.ex(
-            f"CREATE OR REPLACE TEMP TABLE hq_v_enterprises AS SELECT s.hq_row, COALESCE(({ok}) AND COUNT(*) OVER (PARTITION BY {norm}) = 1, FALSE) "
-            f"AS hq_ok, {norm} AS hq_key FROM ({sql}) s"
+            f"CREATE OR REPLACE TEMP TABLE hq_v_enterprises AS SELECT s.hq_row, COALESCE(({ok}) AND d.k IS NULL, FALSE) "
+            f"AS hq_ok, {norm} AS hq_key FROM ({sql}) s "
+            f"LEFT JOIN (SELECT {norm} AS k FROM ({sql}) s GROUP BY 1 HAVING COUNT(*) > 1) d ON d.k IS NOT DISTINCT FROM {norm}"
         )
         self.ex(
             f"CREATE OR REPLACE TABLE hq_c_enterprises AS SELECT {', '.join(values)}, {self.bucket('upper(' + (code[0] if code else 'NULL') + ')')} "
@@ -464,11 +465,14 @@ class _Validator:
             eid_key = f"(CASE WHEN {_strip(id_src[0])} <> '' THEN {_strip(id_src[0])} ELSE {eid} END)"
         else:
             eid_key = eid
+        # duplicates by aggregation (a window over the whole register sorts it)
         self.ex(
             f"CREATE OR REPLACE TEMP TABLE hq_v_events AS SELECT t.hq_row, COALESCE(t.ok AND e.credit_code IS NOT NULL "
-            "AND COUNT(*) OVER (PARTITION BY t.k, t.eid) = 1, FALSE) AS hq_ok, t.k AS hq_key FROM ("
+            "AND d.k IS NULL, FALSE) AS hq_ok, t.k AS hq_key FROM ("
             f"SELECT s.hq_row, ({ok}) AS ok, {key} AS k, {eid_key} AS eid FROM ({sql}) s) t "
-            "LEFT JOIN hq_c_enterprises e ON e.credit_code = t.k"
+            "LEFT JOIN hq_c_enterprises e ON e.credit_code = t.k "
+            f"LEFT JOIN (SELECT {key} AS k, {eid_key} AS eid FROM ({sql}) s GROUP BY 1, 2 HAVING COUNT(*) > 1) d "
+            "ON d.k IS NOT DISTINCT FROM t.k AND d.eid IS NOT DISTINCT FROM t.eid"
         )
         self.ex(
             f"CREATE OR REPLACE TABLE hq_c_events AS SELECT {', '.join(values)}, {self.bucket(code)} "
