@@ -75,6 +75,8 @@ def _events() -> list[dict[str, Any]]:
         ev(event_id="E12", kind="project", total_investment=Decimal("1000000.00"), equipment_investment=Decimal("800000.00")),
         ev(event_id=" E13", kind="purchase", category="机器人产品或服务", amount=Decimal("3.00")),
         ev(credit_code=A, event_id="E1", kind="purchase", category="机器人产品或服务", amount=Decimal("7.00")),
+        ev(credit_code=f" {A}", event_id="E14", kind="purchase", category="机器人产品或服务", amount=Decimal("7.00")),
+        ev(credit_code=A.lower(), event_id="E15", kind="purchase", category="机器人产品或服务", amount=Decimal("7.00")),
     ]
 
 

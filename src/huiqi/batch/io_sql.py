@@ -400,7 +400,9 @@ class _Validator:
         code_src = cols.get("credit_code")
         if code_src is not None and code_src[1] == "VARCHAR":
             cs = code_src[0]
-            code_ok = f"(NOT regexp_matches({cs}, '^{_WS}|{_WS}$') AND {credit_code_ok(f'upper({cs})')})"
+            # the check character is not recomputed per event: a row is accepted only
+            # when its code equals an accepted enterprise's (valid) code, see hq_v_events
+            code_ok = f"(NOT regexp_matches({cs}, '^{_WS}|{_WS}$'))"
             code = f"upper({cs})"
         else:
             code_ok, code = "FALSE", "CAST(NULL AS VARCHAR)"
@@ -456,11 +458,10 @@ class _Validator:
         oks.append(f"COALESCE(CASE s.hq_kind {kind_whens} ELSE FALSE END, FALSE)")
         sql = f"SELECT s.*, {kind} AS hq_kind FROM ({sql}) s"
         ok = " AND ".join(f"({o})" for o in oks)
-        if code_src is not None and code_src[1] == "VARCHAR":
-            stripped = f"upper({_strip(code_src[0])})"
-            key = f"(CASE WHEN {credit_code_ok(stripped)} THEN {stripped} ELSE 'None' END)"
-        else:
-            key = "'None'"
+        # the owner's key: Python's is 'None' for an invalid code; here the stripped
+        # code, which can only meet an accepted (valid) enterprise code, and rows of an
+        # invalid code are not accepted anyway, so duplicates among accepted rows agree
+        key = f"upper({_strip(code_src[0])})" if code_src is not None and code_src[1] == "VARCHAR" else "'None'"
         if id_src is not None and id_src[1] == "VARCHAR":
             eid_key = f"(CASE WHEN {_strip(id_src[0])} <> '' THEN {_strip(id_src[0])} ELSE {eid} END)"
         else:
@@ -468,8 +469,8 @@ class _Validator:
         # duplicates by aggregation (a window over the whole register sorts it)
         self.ex(
             f"CREATE OR REPLACE TEMP TABLE hq_v_events AS SELECT t.hq_row, COALESCE(t.ok AND e.credit_code IS NOT NULL "
-            "AND d.k IS NULL, FALSE) AS hq_ok, t.k AS hq_key FROM ("
-            f"SELECT s.hq_row, ({ok}) AS ok, {key} AS k, {eid_key} AS eid FROM ({sql}) s) t "
+            "AND t.code = e.credit_code AND d.k IS NULL, FALSE) AS hq_ok, t.k AS hq_key FROM ("
+            f"SELECT s.hq_row, ({ok}) AS ok, {code} AS code, {key} AS k, {eid_key} AS eid FROM ({sql}) s) t "
             "LEFT JOIN hq_c_enterprises e ON e.credit_code = t.k "
             f"LEFT JOIN (SELECT {key} AS k, {eid_key} AS eid FROM ({sql}) s GROUP BY 1, 2 HAVING COUNT(*) > 1) d "
             "ON d.k IS NOT DISTINCT FROM t.k AND d.eid IS NOT DISTINCT FROM t.eid"
