@@ -136,8 +136,8 @@ def _value(rng: random.Random, name: str, spec: FieldSpec, hints: Hints, as_mone
             return rng.choice(used)
         return rng.choice(spec.values) if spec.values else None
     if t == "enum_list":
-        used = hints.options.get(name, set())
-        return tuple(v for v in spec.values if rng.random() < (0.5 if v in used else 0.1))
+        seen = hints.options.get(name, set())
+        return tuple(v for v in spec.values if rng.random() < (0.5 if v in seen else 0.1))
     if t == "date":
         return rng.choice(sorted(hints.dates))
     if t in ("text",):
@@ -167,7 +167,7 @@ def scenario(rng: random.Random, library: Library, catalogue: Catalogue, hints: 
         until = since + timedelta(days=rng.randint(100, 1500)) if rng.random() < 0.4 else None
         quals.append(Qualification(rng.choice(titles), since, rng.choice((None, "国家级", "省级", "市级")), until))
     ent = Enterprise(code, f"企业{code}", rng.choice(kinds) if rng.random() < 0.2 else "企业", region, town, facts, tuple(quals))
-    events = []
+    events: list[Event] = []
     for i in range(rng.randint(0, 7)):
         b = rng.choice(hints.event_benefits)
         if events and rng.random() < 0.3:  # the same kind again: caps, once-per-key, first_time
@@ -176,7 +176,6 @@ def scenario(rng: random.Random, library: Library, catalogue: Catalogue, hints: 
         wanted = {c.fact.path: c.values for c in b.match if isinstance(c, OneOf) and not c.negate and not c.fact.on_enterprise}
         efacts: dict[str, Value] = {}
         for name, spec in kind.fields.items():
-            v: Value | None
             v = rng.choice(wanted[name]) if name in wanted and rng.random() < 0.9 else _value(rng, name, spec, hints)
             if v is not None:
                 efacts[name] = v

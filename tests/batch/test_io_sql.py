@@ -247,7 +247,8 @@ def test_doubles_are_read_as_python_reads_them() -> None:
     got = con.execute(f"SELECT x, {cell.ok}, {cell.value} FROM d").fetchall()
     for x, ok, value in got:
         exact = Decimal(repr(x))
-        fits = exact.as_tuple().exponent >= -10 if isinstance(exact.as_tuple().exponent, int) else False
+        exponent = exact.as_tuple().exponent
+        fits = isinstance(exponent, int) and exponent >= -10
         if ok:
             assert fits and Decimal(value) == exact, x
         # not ok: the Python validator decides (no claim here)
