@@ -82,3 +82,20 @@ def test_worked_example(path: Path) -> None:
     if "total" in expect:
         assert ev.total.low == _fen(expect["total"]["min"]), seen
         assert ev.total.high == _fen(expect["total"]["max"]), seen
+
+
+def _listed_awards() -> set[str]:
+    """Every benefit some worked example asserts as granted, to the fen."""
+    listed: set[str] = set()
+    for path in FILES:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        listed |= {item["benefit"] for item in spec["expect"].get("awards", [])}
+    return listed
+
+
+@pytest.mark.parametrize("document", [d.id for d in engine().library.documents])
+def test_every_benefit_of_every_document_is_granted_by_a_worked_example(document: str) -> None:
+    doc = engine().library.by_id[document]
+    listed = _listed_awards()
+    missing = sorted(b.id for b in doc.benefits if b.id not in listed)
+    assert not missing, f"《{doc.short}》: no worked example asserts these benefits: {missing}"
