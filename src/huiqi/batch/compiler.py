@@ -673,7 +673,7 @@ class _Compiler:
                     sel.append(f"f.{c}")
             src = "hq_units f JOIN enterprises e ON e.credit_code = f.credit_code"
             if kind != "enterprise":
-                src += " JOIN events v ON v.credit_code = f.credit_code AND v.event_id = f.event_id"
+                src += f" JOIN events v ON v.credit_code = f.credit_code AND v.event_id = f.event_id AND v.kind = {lit(kind)}"
             steps.append((name, f"SELECT {', '.join(sel)} FROM {src} WHERE f.kind = {lit(kind)}"))
         return steps
 
