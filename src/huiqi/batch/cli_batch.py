@@ -302,19 +302,9 @@ def backend_results(engine_name: str, eng: Engine, register: Register, as_of: da
             _run_spark(plan, con, register, as_of, memory_limit)
         else:
             duck.run(plan, con, register.tables, as_of, memory_limit=memory_limit)
-        meta = pa.Table.from_pylist(
-            [
-                {
-                    "benefit": b.id,
-                    "document_short": eng.library.by_id[b.document_id].short,
-                    "article": b.article,
-                    "benefit_title": b.title,
-                    "department": "、".join(b.department),
-                }
-                for b in eng.library.benefits.values()
-            ]
-        )
-        con.register("hq_meta", meta)
+        from .io_write import benefit_meta
+
+        con.register("hq_meta", benefit_meta(eng.library))
         con.register("hq_reason_text", pa.Table.from_pylist(_reason_texts(eng)))
         awards = plan.outputs["awards"]
         payers_name = plan.outputs["payers"]

@@ -776,20 +776,27 @@ def _event_row(
     return None if problems else out
 
 
-def _qualification_row(
-    sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, state: _State, problems: list[RowError]
-) -> dict[str, Any] | None:
-    out: dict[str, Any] = {}
+def _checked_cells(sheet: _Sheet, n: int, row: Sequence[Any], problems: list[RowError]) -> Iterator[tuple[Any, str, Any, Any]]:
+    """Each filled cell of a row checked against its field: (column, header, raw value, typed value);
+    an empty required cell or a value that does not fit is added to ``problems`` instead."""
     for col, unit, header, value in sheet.cells(row):
         if value is None:
             if col.spec.required:
                 problems.append(_err(sheet, n, header, None, f"必填；应为{col.spec.expected()}"))
             continue
         try:
-            v = _check(col.spec, value, None, unit)
+            typed = _check(col.spec, value, None, unit)
         except ValueError as exc:
             problems.append(_err(sheet, n, header, value, str(exc)))
             continue
+        yield col, header, value, typed
+
+
+def _qualification_row(
+    sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, state: _State, problems: list[RowError]
+) -> dict[str, Any] | None:
+    out: dict[str, Any] = {}
+    for col, header, value, v in _checked_cells(sheet, n, row, problems):
         if col.name == "title" and cat.qualification_titles and v not in cat.qualification_titles:
             shown = "、".join(cat.qualification_titles[:12])
             problems.append(_err(sheet, n, header, value, f"未知的资质名称；可用：{shown}"))
@@ -807,16 +814,7 @@ def _prior_row(
     sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, state: _State, problems: list[RowError]
 ) -> dict[str, Any] | None:
     out: dict[str, Any] = {}
-    for col, unit, header, value in sheet.cells(row):
-        if value is None:
-            if col.spec.required:
-                problems.append(_err(sheet, n, header, None, f"必填；应为{col.spec.expected()}"))
-            continue
-        try:
-            v = _check(col.spec, value, None, unit)
-        except ValueError as exc:
-            problems.append(_err(sheet, n, header, value, str(exc)))
-            continue
+    for col, header, value, v in _checked_cells(sheet, n, row, problems):
         if col.name == "level":
             v = next((k for k, lb in LEVEL_LABELS.items() if lb == v), v)
         if col.name == "credit_code":

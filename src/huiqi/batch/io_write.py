@@ -16,6 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from huiqi.core.model import Library
 from huiqi.service import InputError
 
 from .io_read import Register, RowError
@@ -26,6 +27,7 @@ __all__ = [
     "STATUS_LABELS",
     "Summary",
     "Totals",
+    "benefit_meta",
     "summarise",
     "write_results",
     "yuan",
@@ -351,3 +353,19 @@ def _write_xlsx(path: Path, sheets: list[tuple[str, list[str], Iterable[list[Any
             ws.append(row)
     wb.save(path)
     return path
+
+
+def benefit_meta(library: Library) -> pa.Table:
+    """One row per benefit: its document, article as printed, title and departments (for joins in SQL)."""
+    return pa.Table.from_pylist(
+        [
+            {
+                "benefit": b.id,
+                "document_short": library.by_id[b.document_id].short,
+                "article": b.article,
+                "benefit_title": b.title,
+                "department": "、".join(b.department),
+            }
+            for b in library.benefits.values()
+        ]
+    )

@@ -33,7 +33,7 @@ from huiqi.service import Engine, InputError
 from . import duck, io_sql
 from .compiler import compile_library
 from .io_read import Register
-from .io_write import DIMENSIONS, PAYER_SCHEMA, RESULT_SCHEMA, Summary, Totals
+from .io_write import DIMENSIONS, PAYER_SCHEMA, RESULT_SCHEMA, Summary, Totals, benefit_meta
 
 __all__ = ["CHUNK_EVENTS", "StreamResult", "duckdb_memory", "run_stream"]
 
@@ -92,20 +92,6 @@ def _reason_rows(eng: Engine) -> pa.Table:
         _reason_texts(eng), schema=pa.schema([("benefit", pa.string()), ("code", pa.string()), ("text", pa.string())])
     )
 
-
-def _meta(eng: Engine) -> pa.Table:
-    return pa.Table.from_pylist(
-        [
-            {
-                "benefit": b.id,
-                "document_short": eng.library.by_id[b.document_id].short,
-                "article": b.article,
-                "benefit_title": b.title,
-                "department": "、".join(b.department),
-            }
-            for b in eng.library.benefits.values()
-        ]
-    )
 
 
 # Results shaped like the reference's rows.  The Chinese reasons come from a
@@ -200,7 +186,7 @@ def run_stream(
         read_s = time.monotonic() - t0
         t1 = time.monotonic()
         plan = compile_library(eng.library, eng.catalogue)
-        con.register("hq_meta_in", _meta(eng))
+        con.register("hq_meta_in", benefit_meta(eng.library))
         con.execute("CREATE TEMP TABLE hq_meta AS SELECT * FROM hq_meta_in").fetchall()
         con.register("hq_reason_in", _reason_rows(eng))
         con.execute("CREATE TEMP TABLE hq_reason_text AS SELECT * FROM hq_reason_in").fetchall()
