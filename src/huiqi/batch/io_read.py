@@ -814,7 +814,7 @@ def _prior_row(
     sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, state: _State, problems: list[RowError]
 ) -> dict[str, Any] | None:
     out: dict[str, Any] = {}
-    for col, header, value, v in _checked_cells(sheet, n, row, problems):
+    for col, header, _value, v in _checked_cells(sheet, n, row, problems):
         if col.name == "level":
             v = next((k for k, lb in LEVEL_LABELS.items() if lb == v), v)
         if col.name == "credit_code":
