@@ -8,8 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from huiqi.core.results import Award, Evaluation
+from huiqi.core.results import Evaluation
 from huiqi.service import engine
+
+from .support import only_award
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "policies" / "examples" / "suzhou-2025-robots"
 WAN = 1_000_000  # fen in 1万元
@@ -24,11 +26,6 @@ def _evaluate(region: str, events: list[dict[str, Any]], prior_awards: list[dict
         raw["prior_awards"] = prior_awards
     return eng.evaluate(eng.scenario(raw))
 
-
-def _only(awards: list[Award], benefit: str, event: str) -> Award:
-    found = [a for a in awards if a.benefit.id == benefit and a.event is not None and a.event.id == event]
-    assert len(found) == 1, [(a.benefit.id, a.event.id if a.event else None) for a in awards]
-    return found[0]
 
 
 def _compute(event_id: str, day: str, cost: str) -> dict[str, Any]:
@@ -45,7 +42,7 @@ def _prior(year: int) -> dict[str, Any]:
 def test_large_model_compute_third_year_is_granted() -> None:
     # Supported in 2025 and 2026: 2027 is the third year. 50% × 400万元 = 200万元 (≤ 300万元).
     ev = _evaluate("320505", [_compute("C1", "2027-06-30", "400万元")], [_prior(2025), _prior(2026)])
-    award = _only(ev.awards, LARGE_MODEL, "C1")
+    award = only_award(ev.awards, LARGE_MODEL, "C1")
     assert (award.low, award.high) == (200 * WAN, 200 * WAN)
 
 
@@ -55,10 +52,10 @@ def test_large_model_compute_after_three_years_is_a_near_miss() -> None:
     # stands for support recorded before this text, to exercise the limit.)
     ev = _evaluate("320505", [_compute("C1", "2027-06-30", "400万元")], [_prior(2024), _prior(2025), _prior(2026)])
     assert not [a for a in ev.awards if a.benefit.id == LARGE_MODEL]
-    miss = _only(ev.near_misses, LARGE_MODEL, "C1")
+    miss = only_award(ev.near_misses, LARGE_MODEL, "C1")
     assert any("最多3年" in r.text for r in miss.reasons), [r.text for r in miss.reasons]
     # the 20% compute support still applies to the same cost: 400万元 × 20% = 80万元
-    user = _only(ev.awards, "sz25-8-compute-user", "C1")
+    user = only_award(ev.awards, "sz25-8-compute-user", "C1")
     assert (user.low, user.high) == (80 * WAN, 80 * WAN)
 
 
@@ -72,8 +69,8 @@ def test_compute_user_yearly_cap_spans_events_of_one_year() -> None:
             {**_compute("C2", "2026-09-30", "500万元"), **not_builder},
         ],
     )
-    assert _only(ev.awards, "sz25-8-compute-user", "C1").high == 120 * WAN
-    second = _only(ev.awards, "sz25-8-compute-user", "C2")
+    assert only_award(ev.awards, "sz25-8-compute-user", "C1").high == 120 * WAN
+    second = only_award(ev.awards, "sz25-8-compute-user", "C2")
     assert (second.low, second.high) == (80 * WAN, 80 * WAN)
 
 
@@ -82,7 +79,7 @@ def test_humanoid_uplift_is_shown_and_binds_only_inside_suzhou() -> None:
         "id": "R1", "kind": "recognition", "date": "2025-09-01", "title": "首台（套）重大装备", "level": "市级",
         "embodied_ai": True, "humanoid_robot": True,
     }
-    inside = _only(_evaluate("320506", [event]).awards, "sz25-9-first-set", "R1")
+    inside = only_award(_evaluate("320506", [event]).awards, "sz25-9-first-set", "R1")
     assert (inside.low, inside.high) == (0, 120 * WAN)
     assert any("上浮20%" in s.text for s in inside.steps)
     outside = _evaluate("320412", [event])

@@ -8,8 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from huiqi.core.results import Award, Evaluation
+from huiqi.core.results import Evaluation
 from huiqi.service import engine
+
+from .support import only_award
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "policies" / "examples" / "wujin-2024"
 WAN = 1_000_000  # fen in 1万元
@@ -24,11 +26,6 @@ def _evaluate(events: list[dict[str, Any]], prior_awards: list[dict[str, Any]] |
         raw["prior_awards"] = prior_awards
     return eng.evaluate(eng.scenario(raw))
 
-
-def _award(awards: list[Award], benefit: str, event: str) -> Award:
-    found = [a for a in awards if a.benefit.id == benefit and a.event is not None and a.event.id == event]
-    assert len(found) == 1, [(a.benefit.id, a.event.id if a.event else None) for a in awards]
-    return found[0]
 
 
 def _insurance(event_id: str, day: str, premium: str, product: str) -> dict[str, Any]:
@@ -53,11 +50,11 @@ def test_first_order_premium_capped_per_product_across_events() -> None:
             _insurance("I3", "2024-10-01", "20万元", "B"),
         ]
     )
-    assert _award(ev.awards, "wj-11-first-order-insurance", "I1").high == 40 * WAN
-    second = _award(ev.awards, "wj-11-first-order-insurance", "I2")
+    assert only_award(ev.awards, "wj-11-first-order-insurance", "I1").high == 40 * WAN
+    second = only_award(ev.awards, "wj-11-first-order-insurance", "I2")
     assert (second.low, second.high) == (0, 10 * WAN)
     assert any("50万元" in s.text for s in second.steps)
-    assert _award(ev.awards, "wj-11-first-order-insurance", "I3").high == 16 * WAN
+    assert only_award(ev.awards, "wj-11-first-order-insurance", "I3").high == 16 * WAN
 
 
 def test_first_order_premium_cap_counts_prior_award_of_the_same_product() -> None:
@@ -66,7 +63,7 @@ def test_first_order_premium_cap_counts_prior_award_of_the_same_product() -> Non
         [_insurance("I1", "2024-06-01", "20万元", "A")],
         [{"amount": "45万元", "year": 2023, "level": "district", "benefit": "wj-11-first-order-insurance", "key": "A"}],
     )
-    assert _award(ev.awards, "wj-11-first-order-insurance", "I1").high == 5 * WAN
+    assert only_award(ev.awards, "wj-11-first-order-insurance", "I1").high == 5 * WAN
 
 
 def test_smart_upgrade_award_states_the_quota_of_20_projects() -> None:
@@ -74,7 +71,7 @@ def test_smart_upgrade_award_states_the_quota_of_20_projects() -> None:
         [{"id": "P1", "kind": "project", "date": "2024-05-01", "category": "智改数转网联改造",
           "total_investment": "600万元", "smart_it_investment": "300万元"}]
     )
-    award = _award(ev.awards, "wj-1-smart-upgrade", "P1")
+    award = only_award(ev.awards, "wj-1-smart-upgrade", "P1")
     assert (award.low, award.high) == (0, 15 * WAN)
     assert any("20个" in s.text for s in award.steps), [s.text for s in award.steps]
 

@@ -20,6 +20,8 @@ from huiqi.core.results import Award, Evaluation
 from huiqi.core.text import normalise
 from huiqi.service import engine
 
+from .support import only_award
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "policies" / "examples" / "wuzhong-2025"
 DOC = "wuzhong-2025"
@@ -32,11 +34,6 @@ def _evaluate(name: str) -> Evaluation:
     return eng.evaluate(eng.scenario(spec["scenario"], name))
 
 
-def _award(ev: Evaluation, benefit: str, event: str) -> Award:
-    found = [a for a in ev.awards if a.benefit.id == benefit and a.event is not None and a.event.id == event]
-    assert len(found) == 1, [(a.benefit.id, a.event.id if a.event else None) for a in ev.awards]
-    return found[0]
-
 
 def _payers(award: Award) -> list[tuple[str, str, int, int | None]]:
     return [(p.role, p.payer, p.low, p.high) for p in award.payers]
@@ -45,7 +42,7 @@ def _payers(award: Award) -> list[tuple[str, str, int, int | None]]:
 def test_exact_award_is_split_four_to_six_and_paid_out_by_the_town() -> None:
     # 省级零碳园区 20万元: 区 4/10 = 8万元, 镇 6/10 = 12万元, 木渎镇兑付.
     ev = _evaluate("art22-split.yaml")
-    park = _award(ev, "wz-2-zero-carbon-park", "Z1")
+    park = only_award(ev.awards, "wz-2-zero-carbon-park", "Z1")
     assert _payers(park) == [
         ("district", "吴中区财政", 8 * WAN, 8 * WAN),
         ("town", "木渎镇财政", 12 * WAN, 12 * WAN),
@@ -57,7 +54,7 @@ def test_split_of_an_odd_amount_rounds_the_district_down_and_the_town_takes_the_
     # 保费33333.33元 × 25% = 8333.3325元 → 8333.33元 = 833333分;
     # 区 833333 × 4/10 = 333333.2 → 333333分 (3333.33元); 镇 833333 − 333333 = 500000分 (5000元).
     ev = _evaluate("art22-split.yaml")
-    insurance = _award(ev, "wz-14-cyber-insurance", "S1")
+    insurance = only_award(ev.awards, "wz-14-cyber-insurance", "S1")
     assert (insurance.low, insurance.high) == (0, 833333)
     assert _payers(insurance) == [
         ("district", "吴中区财政", 0, 333333),
