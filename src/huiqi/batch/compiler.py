@@ -213,6 +213,27 @@ class _Amt:
     missing: str
 
 
+_MISSING_AMT = _Amt("0", "0", "'money'", "TRUE")
+
+
+def _choose(branches: list[tuple[str, _Amt]]) -> _Amt:
+    """The amount of the first branch whose test holds (missing when none does):
+    one CASE per part of the amount, the branches in the given order."""
+    if not branches:
+        return _MISSING_AMT
+
+    def case(pick: Callable[[_Amt], str], default: str) -> str:
+        whens = " ".join(f"WHEN {test} THEN {pick(amt)}" for test, amt in branches)
+        return f"(CASE {whens} ELSE {default} END)"
+
+    return _Amt(
+        case(lambda a: a.low, _MISSING_AMT.low),
+        case(lambda a: a.high, _MISSING_AMT.high),
+        case(lambda a: a.kind, _MISSING_AMT.kind),
+        case(lambda a: a.missing, _MISSING_AMT.missing),
+    )
+
+
 class _BenefitSQL:
     """SQL expressions over ``hq_units`` for one benefit (its event kind)."""
 
@@ -346,36 +367,14 @@ class _BenefitSQL:
             return _Amt(low, high, "'money'", "(" + " OR ".join(p.missing for p in parts) + ")")
         if isinstance(spec, ByValue):
             s = self.text_of(spec.fact)
-            subs = [(case, self.amount(sub)) for case, sub in spec.cases]
-            if s == "NULL" or not subs:
-                return _Amt("0", "0", "'money'", "TRUE")
-
-            def case(pick: Callable[[_Amt], str], default: str) -> str:
-                whens = " ".join(f"WHEN {s} = {lit(c)} THEN {pick(a)}" for c, a in subs)
-                return f"(CASE {whens} ELSE {default} END)"
-
-            return _Amt(
-                case(lambda a: a.low, "0"),
-                case(lambda a: a.high, "0"),
-                case(lambda a: a.kind, "'money'"),
-                case(lambda a: a.missing, "TRUE"),
-            )
+            if s == "NULL":
+                return _MISSING_AMT
+            return _choose([(f"{s} = {lit(case)}", self.amount(sub)) for case, sub in spec.cases])
         if isinstance(spec, Tiers):
             n = self.num(spec.fact)
+            # The last tier met wins: test them from the highest down.
             tiers = [(self.compare(n, t.comparison, t.threshold), self.amount(t.amount)) for t in spec.tiers]
-            if not tiers:
-                return _Amt("0", "0", "'money'", "TRUE")
-
-            def pick_last(pick: Callable[[_Amt], str], default: str) -> str:
-                whens = " ".join(f"WHEN {test} THEN {pick(a)}" for test, a in reversed(tiers))
-                return f"(CASE {whens} ELSE {default} END)"
-
-            return _Amt(
-                pick_last(lambda a: a.low, "0"),
-                pick_last(lambda a: a.high, "0"),
-                pick_last(lambda a: a.kind, "'money'"),
-                pick_last(lambda a: a.missing, "TRUE"),
-            )
+            return _choose(list(reversed(tiers)))
         if isinstance(spec, RangeRate):
             n = self.num(spec.base)
             low = self.floor(n, spec.low.numerator, spec.low.denominator)
