@@ -58,6 +58,8 @@ server_cpu() {
 echo "workers=$WORKERS connections=50 duration=${SECONDS_}s nproc=$(nproc) $(uptime | sed 's/.*load/load/')"
 BEFORE=$(server_cpu)
 OUT=$(mktemp)
+# Half-way through, how many of the 50 connections each worker process holds (uneven shares make the tail).
+( sleep "$(( SECONDS_ / 2 ))"; echo "connections per worker pid: $(ss -tnpH state established "( sport = :$PORT )" | grep -o 'pid=[0-9]*' | sort | uniq -c | awk '{printf "%s ", $1}')" ) &
 /usr/bin/time -f "wrk CPU: %U s user + %S s system" wrk -t2 -c50 -d"${SECONDS_}s" --latency -s "$LUA" "http://127.0.0.1:$PORT" 2>&1 | tee "$OUT"
 AFTER=$(server_cpu)
 REQS=$(awk '/requests in/ {print $1}' "$OUT")

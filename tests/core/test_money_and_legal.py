@@ -1,8 +1,11 @@
 """Money parsing, rounding, display and the legal comparison words."""
 
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from huiqi.core.legal import COMPARISONS
 from huiqi.core.money import MoneyError, floor_fen, format_wan, format_yuan, parse_money, parse_rate
@@ -65,3 +68,24 @@ def test_display() -> None:
 def test_chinese_legal_words_include_or_exclude_the_number(word: str, value: int, threshold: int, passes: bool) -> None:
     # 民法典 第1259条: 以上、以下 include the number; 超过、不满 exclude it.
     assert COMPARISONS[word].test(Fraction(value), Fraction(threshold)) is passes
+
+
+@given(
+    whole=st.integers(min_value=0, max_value=10**12),
+    decimals=st.text(alphabet="0123456789", max_size=4),
+    unit=st.sampled_from(["", "元", "万元", "万", "亿元", "亿"]),
+    sign=st.sampled_from(["", "+", "-"]),
+    default_unit=st.sampled_from(["元", "万元"]),
+)
+def test_integer_reading_of_amounts_agrees_with_exact_decimal_arithmetic(
+    whole: int, decimals: str, unit: str, sign: str, default_unit: str
+) -> None:
+    """The fast integer path of parse_money reads every amount exactly as Decimal arithmetic does."""
+    text = f"{sign}{whole:,}" + (f".{decimals}" if decimals else "") + unit
+    per_yuan = {"元": 1, "万元": 10_000, "万": 10_000, "亿元": 100_000_000, "亿": 100_000_000}[unit or default_unit]
+    exact = Decimal(f"{sign}{whole}" + (f".{decimals}" if decimals else "")) * per_yuan * 100
+    if exact != exact.to_integral_value():
+        with pytest.raises(MoneyError, match="精确到分"):
+            parse_money(text, default_unit)
+    else:
+        assert parse_money(text, default_unit) == int(exact)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 
 from .context import Context
 from .facts import FieldSpec, describe_value
@@ -49,7 +50,9 @@ class Computed:
     text: str = ""
 
 
+@lru_cache(maxsize=1024)
 def show_rate(rate: Fraction) -> str:
+    """``Fraction(1, 20)`` → ``'5%'`` (rates are few; each is formatted once)."""
     return describe_value(FieldSpec("", "", "rate"), rate)
 
 
@@ -70,7 +73,7 @@ def nature_of(kind: str, low: int, high: int | None) -> Nature:
     return Nature.RANGE
 
 
-def _base(spec_base: object, ctx: Context) -> Fraction:
+def _base(spec_base: object, ctx: Context) -> Fraction | int:
     from .model import Field, Ratio, Total
 
     assert isinstance(spec_base, (Field, Ratio, Total))

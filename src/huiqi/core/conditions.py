@@ -86,18 +86,33 @@ def requirement(cond: Compare, unit: str = "") -> str:
     return f"{text}（{'含' if cond.comparison.inclusive else '不含'}本数）"
 
 
-def _compare(cond: Compare, ctx: Context) -> Outcome:
-    label = ctx.label(cond.fact)
+# The words of a comparison that do not depend on the enterprise (label, threshold,
+# requirement), per condition and event kind: (condition, label, threshold, requirement).
+_COMPARE_WORDS: dict[tuple[int, str], tuple[Compare, str, str, str]] = {}
+
+
+def _compare_words(cond: Compare, ctx: Context) -> tuple[Compare, str, str, str]:
+    key = (id(cond), ctx.event_kind)
+    hit = _COMPARE_WORDS.get(key)
+    if hit is not None and hit[0] is cond:  # the same object, not a later one at a reused id
+        return hit
     spec = ctx.spec(cond.fact) if isinstance(cond.fact, Field) else None
     unit = spec.unit or "" if spec is not None and spec.type != "money" else ""
-    threshold = show_threshold(cond, unit)
-    value: Fraction | None = ctx.number(cond.fact)
+    if len(_COMPARE_WORDS) > 50_000:  # libraries loaded and dropped again and again (tests)
+        _COMPARE_WORDS.clear()
+    words = _COMPARE_WORDS[key] = (cond, ctx.label(cond.fact), show_threshold(cond, unit), requirement(cond, unit))
+    return words
+
+
+def _compare(cond: Compare, ctx: Context) -> Outcome:
+    _, label, threshold, required = _compare_words(cond, ctx)
+    value: Fraction | int | None = ctx.number(cond.fact)
     if value is None:
-        return Outcome(False, f"{label}未填写（要求{requirement(cond, unit)}）", cond.cite)
+        return Outcome(False, f"{label}未填写（要求{required}）", cond.cite)
     shown = ctx.show(cond.fact)
     if cond.comparison.test(value, cond.value):
-        return Outcome(True, f"{label}{shown}，符合{requirement(cond, unit)}", cond.cite)
-    return Outcome(False, f"{label}{shown}{cond.comparison.negated}{threshold}（要求{requirement(cond, unit)}）", cond.cite)
+        return Outcome(True, f"{label}{shown}，符合{required}", cond.cite)
+    return Outcome(False, f"{label}{shown}{cond.comparison.negated}{threshold}（要求{required}）", cond.cite)
 
 
 def _first_time(cond: FirstTime, ctx: Context) -> Outcome:

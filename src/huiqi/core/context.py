@@ -62,18 +62,22 @@ class Context:
             name = ref.path
         return facts.get(name, MISSING)
 
-    def number(self, expr: FactExpr) -> Fraction | None:
-        """A numeric fact (money in fen) as a fraction; ``None`` when absent."""
+    def number(self, expr: FactExpr) -> Fraction | int | None:
+        """A numeric fact (money in fen, an integer, or an exact fraction); ``None`` when absent.
+
+        Whole numbers stay ``int`` (no Fraction is built on the hot path); a ratio or
+        a total is always a :class:`Fraction`.
+        """
         if isinstance(expr, Field):
             value = self.raw(expr)
             if isinstance(value, bool) or not isinstance(value, (int, Fraction)):
                 return None
-            return Fraction(value)
+            return value
         if isinstance(expr, Ratio):
             num, den = self.number(expr.numerator), self.number(expr.denominator)
             if num is None or den is None or den == 0:
                 return None
-            return num / den
+            return Fraction(num) / den
         total = Fraction(0)
         for part in expr.parts:
             part_value = self.number(part)

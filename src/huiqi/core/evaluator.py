@@ -19,7 +19,6 @@ Every later backend must agree with this module to the fen.
 from __future__ import annotations
 
 from collections import defaultdict
-from fractions import Fraction
 
 from .amounts import AmountMissing, compute, show_rate
 from .conditions import Outcome, test
@@ -419,11 +418,11 @@ def _split(award: Award, scenario: Scenario, names: dict[str, str]) -> None:
     rest_low, rest_high = award.low, award.high
     for i, share in enumerate(funding.shares):
         last = i == len(funding.shares) - 1
-        low = rest_low if last else floor_fen(Fraction(award.low * share.weight, total_weight))
+        low = rest_low if last else award.low * share.weight // total_weight  # rounded down
         if award.high is None or rest_high is None:
             high = None
         else:
-            high = rest_high if last else floor_fen(Fraction(award.high * share.weight, total_weight))
+            high = rest_high if last else award.high * share.weight // total_weight
         name = names.get(share.role) or names.setdefault(share.role, _payer_name(share.role, scenario))
         parts.append(PayerPart(share.role, name, share.weight, low, high))
         rest_low -= low

@@ -104,6 +104,7 @@ class Catalogue:
     events: dict[str, EventKind]
     qualification_titles: tuple[str, ...] = ()
     levels: tuple[str, ...] = field(default=LEVEL_VALUES)
+    _resolved: dict[tuple[str, str], FieldSpec | None] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Catalogue:
@@ -125,7 +126,15 @@ class Catalogue:
         return cls(enterprise=enterprise, events=events, qualification_titles=tuple(titles))
 
     def field(self, event_kind: str, path: str) -> FieldSpec | None:
-        """The spec of ``path`` as read by a benefit on ``event_kind``."""
+        """The spec of ``path`` as read by a benefit on ``event_kind`` (looked up once, then remembered)."""
+        key = (event_kind, path)
+        try:
+            return self._resolved[key]
+        except KeyError:
+            spec = self._resolved[key] = self._field(event_kind, path)
+            return spec
+
+    def _field(self, event_kind: str, path: str) -> FieldSpec | None:
         if path.startswith("enterprise."):
             return self.enterprise.get(path.removeprefix("enterprise."))
         kind = self.events.get(event_kind)

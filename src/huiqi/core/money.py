@@ -74,6 +74,20 @@ def parse_money(value: object, default_unit: str = "元") -> int:
     """
     if isinstance(value, bool):
         raise MoneyError(f"不是金额：{value!r}")
+    if isinstance(value, int) and default_unit in _UNITS:  # the common cases, in whole numbers
+        return value * _UNITS[default_unit] * FEN_PER_YUAN
+    if isinstance(value, str):
+        match = _MONEY.match(value)
+        if match:
+            unit = match.group(2) or default_unit
+            if unit in _UNITS:
+                sign, digits = match.group(1)[:1], match.group(1).lstrip("+-").replace(",", "")
+                whole, _, decimals = digits.partition(".")
+                scaled = int(whole + decimals) * _UNITS[unit] * FEN_PER_YUAN
+                places = 10 ** len(decimals)
+                if scaled % places:
+                    raise MoneyError(f"金额精确到分：{value!r}")
+                return -(scaled // places) if sign == "-" else scaled // places
     if isinstance(value, (int, float, Decimal, Fraction)):
         number = parse_number(value)
         unit = default_unit
@@ -106,7 +120,7 @@ def parse_rate(value: object) -> Fraction:
     return parse_number(value)
 
 
-def floor_fen(value: Fraction) -> int:
+def floor_fen(value: Fraction | int) -> int:
     """Round an exact amount in fen down to a whole fen.
 
     huiqi rounds every computed amount *down* to the fen, so that no computed
