@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -181,8 +183,11 @@ def test_progress_page_polls_the_json_status(tmp_path: Path) -> None:
     with TestClient(app, raise_server_exceptions=False) as c:
         store = app.state.site.store
         with store.connect() as db:
+            # run by another live process of the server (the test's parent), which beat just now
             db.execute(
-                "INSERT INTO batch_job (id, source, status, stage, done, total, created) VALUES ('run1', '登记表.xlsx', 'running', 'evaluating', 120, 300, 0)"
+                "INSERT INTO batch_job (id, source, status, stage, done, total, created, host, pid, owner, heartbeat)"
+                " VALUES ('run1', '登记表.xlsx', 'running', 'evaluating', 120, 300, ?, ?, ?, 'other-worker', ?)",
+                (time.time(), socket.gethostname(), os.getppid(), time.time()),
             )
             db.execute(
                 "INSERT INTO batch_job (id, source, status, stage, message, created, finished) VALUES ('bad1', 'x.xlsx', 'failed', 'failed', '找不到“企业”工作表', 0, 1)"

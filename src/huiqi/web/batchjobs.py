@@ -10,6 +10,16 @@ backend for large registers) → ``io_write.summarise``; the results are kept as
 Parquet next to the upload, and the Excel export uses ``io_write.write_results``
 (the writer of ``huiqi batch --out x.xlsx``) on the rows shown.
 
+Each queued or running job records its owner (host, pid and a token of the
+process) and a heartbeat the owner refreshes every few seconds.  A job whose
+owner is gone (pid not alive, or the heartbeat stale) is marked failed when the
+store is opened and whenever its status is read, so a server stopped mid-run
+leaves a failed job rather than an endless progress bar — while a job another
+live worker (``huiqi serve --workers 2``) is running is left alone.  Jobs older
+than ``$HUIQI_BATCH_KEEP_DAYS`` days (7 by default; 0 keeps them) are deleted
+with their files when the store is opened, when a job is submitted and at most
+hourly while statuses are read.
+
 pyarrow, openpyxl and the batch package are imported when a job runs, so the
 rest of the web app does not depend on them.
 """
@@ -18,8 +28,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
+import os
 import re
 import shutil
+import socket
+import sqlite3
 import threading
 import time
 import uuid
@@ -39,7 +53,7 @@ if TYPE_CHECKING:
 
     from ..batch.io_read import Register
 
-__all__ = ["FILTERS", "BatchJobs", "UploadError", "UploadFile"]
+__all__ = ["FILTERS", "KEEP_DAYS_ENV", "BatchJobs", "JobError", "UploadError", "UploadFile", "keep_days_from_env"]
 
 # Registers with more enterprises than this run on the compiled backend (DuckDB),
 # smaller ones on the reference evaluator (fast to start, progress per enterprise).
@@ -55,6 +69,15 @@ STAGES = {
     "failed": "失败",
 }
 _SAFE_NAME = re.compile(r"[^\w\-.（）()\u4e00-\u9fff]+")
+_JOB_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+ACTIVE = ("queued", "running")
+# The owner of a queued or running job refreshes its heartbeat this often; a job
+# whose heartbeat is older than STALE_SECONDS has no live owner.
+HEARTBEAT_SECONDS = 10.0
+STALE_SECONDS = 60.0
+PURGE_EVERY_SECONDS = 3600.0
+KEEP_DAYS_ENV = "HUIQI_BATCH_KEEP_DAYS"
+DEFAULT_KEEP_DAYS = 7.0
 
 
 class UploadError(Exception):
@@ -64,6 +87,10 @@ class UploadError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+class JobError(UploadError):
+    """A request about an existing job refused (unknown job, job still running)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,25 +229,112 @@ CREATE TABLE IF NOT EXISTS batch_job (
     message TEXT,
     created REAL NOT NULL,
     finished REAL,
-    info TEXT
+    info TEXT,
+    host TEXT,
+    pid INTEGER,
+    owner TEXT,
+    heartbeat REAL
 )
 """
+# Columns added after the first release: added to an older store when it is opened.
+_OWNER_COLUMNS = {"host": "TEXT", "pid": "INTEGER", "owner": "TEXT", "heartbeat": "REAL"}
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    db.execute(_SCHEMA)
+    have = {row[1] for row in db.execute("PRAGMA table_info(batch_job)")}
+    for name, kind in _OWNER_COLUMNS.items():
+        if name in have:
+            continue
+        try:
+            db.execute(f"ALTER TABLE batch_job ADD COLUMN {name} {kind}")
+        except sqlite3.OperationalError as exc:  # another worker added it first
+            if "duplicate column" not in str(exc):
+                raise
+
+
+def keep_days_from_env() -> float:
+    """``$HUIQI_BATCH_KEEP_DAYS``: how many days jobs are kept (7 by default; 0 keeps them for ever)."""
+    text = os.environ.get(KEEP_DAYS_ENV, "").strip()
+    if not text:
+        return DEFAULT_KEEP_DAYS
+    try:
+        days = float(text)
+    except ValueError:
+        days = math.nan
+    if not math.isfinite(days) or days < 0:
+        raise InputError(f"环境变量{KEEP_DAYS_ENV}应为名单测算任务的保留天数（如7，可为小数；0为不自动删除），而不是“{text}”")
+    return days
+
+
+# Jobs queued or running in this process, and this process's token: a job is
+# this process's own only if it carries the token (a new process may get the pid
+# of a dead one).
+_LIVE: set[str] = set()
+_LIVE_LOCK = threading.Lock()
+_TOKEN: tuple[int, str] = (0, "")
+
+
+def _owner_token() -> str:
+    global _TOKEN
+    if _TOKEN[0] != os.getpid():
+        _TOKEN = (os.getpid(), uuid.uuid4().hex)
+    return _TOKEN[1]
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    if os.name == "nt":  # no harmless probe: the heartbeat decides
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _owner_alive(job_id: str, recorded: tuple[Any, ...], now: float) -> bool:
+    """Whether a live process of this server works on a queued or running job (``recorded``: host, pid, owner, heartbeat)."""
+    host, pid, owner, heartbeat = recorded
+    if owner is None or pid is None or heartbeat is None:
+        return False  # recorded before owners were recorded: its server has since restarted
+    if host == socket.gethostname() and pid == os.getpid():
+        with _LIVE_LOCK:
+            return owner == _owner_token() and job_id in _LIVE
+    if now - heartbeat > STALE_SECONDS:
+        return False
+    return host != socket.gethostname() or _pid_alive(pid)
+
+
+def _interrupted(stage: str) -> str:
+    return f"服务在测算过程中停止（当时处于“{STAGES.get(stage, stage)}”阶段），请重新上传名单。"
 
 
 class BatchJobs:
     """Uploads, background runs, status in SQLite, results as Parquet files."""
 
-    def __init__(self, eng: Engine, store: ScenarioStore, max_upload: int) -> None:
+    def __init__(self, eng: Engine, store: ScenarioStore, max_upload: int, keep_days: float | None = None) -> None:
+        """``keep_days``: jobs older than this are deleted with their files (default ``$HUIQI_BATCH_KEEP_DAYS`` or 7; 0 keeps them)."""
         self.engine = eng
         self.store = store
         self.max_upload = max_upload
+        self.keep_days = keep_days_from_env() if keep_days is None else keep_days
         self.root = store.path.parent / "batch"
         self.root.mkdir(parents=True, exist_ok=True)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="huiqi-batch")
         self._cache: OrderedDict[str, tuple[pa.Table, pa.Table]] = OrderedDict()
         self._lock = threading.Lock()
+        self._beat: threading.Thread | None = None
+        self._last_purge = 0.0
         with store.connect() as db:
-            db.execute(_SCHEMA)
+            _migrate(db)
+        self.reap()
+        self.purge()
 
     # --- records
 
@@ -229,15 +343,24 @@ class BatchJobs:
         with self.store.connect() as db:
             db.execute(f"UPDATE batch_job SET {cols} WHERE id = ?", (*values.values(), job_id))
 
-    def status(self, job_id: str) -> dict[str, Any] | None:
+    def _row(self, job_id: str) -> tuple[Any, ...] | None:
         with self.store.connect() as db:
-            row = db.execute(
-                "SELECT id, source, status, stage, done, total, message, created, finished, info FROM batch_job WHERE id = ?",
+            row: tuple[Any, ...] | None = db.execute(
+                "SELECT id, source, status, stage, done, total, message, created, finished, info,"
+                " host, pid, owner, heartbeat FROM batch_job WHERE id = ?",
                 (job_id,),
             ).fetchone()
+        return row
+
+    def status(self, job_id: str) -> dict[str, Any] | None:
+        self._maybe_purge()
+        row = self._row(job_id)
+        if row is not None and row[2] in ACTIVE and not _owner_alive(job_id, row[10:], time.time()):
+            self._fail_dead([(job_id, row[3], *row[10:])])
+            row = self._row(job_id)
         if row is None:
             return None
-        jid, source, status, stage, done, total, message, created, finished, info = row
+        jid, source, status, stage, done, total, message, created, finished, info = row[:10]
         out: dict[str, Any] = {
             "id": jid,
             "source": source,
@@ -252,6 +375,111 @@ class BatchJobs:
             out.update(json.loads(info))
         return out
 
+    # --- jobs whose server stopped, old jobs, deleting
+
+    def reap(self) -> list[str]:
+        """Mark failed every queued or running job that no live process works on; their ids."""
+        with self.store.connect() as db:
+            rows = db.execute(
+                "SELECT id, stage, host, pid, owner, heartbeat FROM batch_job WHERE status IN (?, ?)", ACTIVE
+            ).fetchall()
+        now = time.time()
+        return self._fail_dead([r for r in rows if not _owner_alive(r[0], tuple(r[2:]), now)])
+
+    def _fail_dead(self, rows: list[tuple[Any, ...]]) -> list[str]:
+        failed = []
+        now = time.time()
+        with self.store.connect() as db:
+            for job_id, stage, _host, _pid, owner, heartbeat in rows:
+                # only if nobody took it up or beat in the meantime
+                cur = db.execute(
+                    "UPDATE batch_job SET status = 'failed', stage = 'failed', message = ?, finished = ?"
+                    " WHERE id = ? AND status IN (?, ?) AND owner IS ? AND heartbeat IS ?",
+                    (_interrupted(stage), now, job_id, *ACTIVE, owner, heartbeat),
+                )
+                if cur.rowcount:
+                    failed.append(job_id)
+        return failed
+
+    def purge(self, now: float | None = None) -> list[str]:
+        """Delete the jobs (and their folders) created more than ``keep_days`` ago; their ids.
+
+        Queued or running jobs with a live owner are kept; folders under ``batch/``
+        that belong to no job are deleted once they are as old."""
+        now = time.time() if now is None else now
+        self._last_purge = now
+        if self.keep_days <= 0:
+            return []
+        self.reap()
+        cutoff = now - self.keep_days * 86_400
+        with self.store.connect() as db:
+            old = [
+                r[0] for r in db.execute("SELECT id FROM batch_job WHERE created < ? AND status NOT IN (?, ?)", (cutoff, *ACTIVE))
+            ]
+        removed = [job_id for job_id in old if self._remove(job_id)]
+        with self.store.connect() as db:
+            known = {r[0] for r in db.execute("SELECT id FROM batch_job")}
+        for folder in self.root.iterdir():
+            try:
+                stray = folder.name not in known and folder.stat().st_mtime < cutoff
+            except OSError:
+                continue
+            if stray and folder.is_dir():
+                shutil.rmtree(folder, ignore_errors=True)
+            elif stray:
+                folder.unlink(missing_ok=True)
+        return removed
+
+    def _maybe_purge(self) -> None:
+        if time.time() - self._last_purge >= PURGE_EVERY_SECONDS:
+            self.purge()
+
+    def _remove(self, job_id: str) -> bool:
+        """Delete a job that is not queued or running, then its folder; whether it was deleted."""
+        with self.store.connect() as db:
+            cur = db.execute("DELETE FROM batch_job WHERE id = ? AND status NOT IN (?, ?)", (job_id, *ACTIVE))
+        if not cur.rowcount:
+            return False
+        with self._lock:
+            self._cache.pop(job_id, None)
+        if _JOB_ID.fullmatch(job_id):
+            shutil.rmtree(self.root / job_id, ignore_errors=True)
+        return True
+
+    def delete(self, job_id: str) -> None:
+        """Delete a finished or failed job and its files; ``JobError`` 404 or 409 otherwise."""
+        status = self.status(job_id)
+        if status is not None and status["status"] in ACTIVE:
+            raise JobError(409, f"任务{job_id}正在{status['stage_label']}，不能删除；请等测算完成或失败后再删除")
+        if status is None or not self._remove(job_id):
+            raise JobError(404, f"找不到编号为“{job_id}”的名单测算任务；可能已被删除，或已超过保留期限被自动清理")
+
+    # --- heartbeat of this process's jobs
+
+    def _start_beating(self) -> None:
+        """Called with ``_LIVE_LOCK`` held, after adding a job to ``_LIVE``."""
+        if self._beat is None:
+            self._beat = threading.Thread(target=self._beating, name="huiqi-batch-heartbeat", daemon=True)
+            self._beat.start()
+
+    def _beating(self) -> None:
+        while True:
+            time.sleep(HEARTBEAT_SECONDS)
+            with _LIVE_LOCK:
+                if not _LIVE:
+                    self._beat = None
+                    return
+                ids = sorted(_LIVE)
+            marks = ", ".join("?" * len(ids))
+            try:
+                with self.store.connect() as db:
+                    db.execute(
+                        f"UPDATE batch_job SET heartbeat = ? WHERE owner = ? AND id IN ({marks})",
+                        (time.time(), _owner_token(), *ids),
+                    )
+            except sqlite3.Error:  # busy for a moment: the next beat is in time
+                continue
+
     # --- submitting
 
     def submit(self, files: list[UploadFile], as_of: date | None) -> str:
@@ -260,6 +488,7 @@ class BatchJobs:
         total = sum(len(f.content) for f in files)
         if total > self.max_upload:
             raise UploadError(413, self.too_large())
+        self.purge()
         job_id = uuid.uuid4().hex[:12]
         folder = self.root / job_id
         try:
@@ -269,12 +498,22 @@ class BatchJobs:
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        with self.store.connect() as db:
-            db.execute(
-                "INSERT INTO batch_job (id, source, status, stage, created) VALUES (?, ?, 'queued', 'queued', ?)",
-                (job_id, shown, time.time()),
-            )
-        self._pool.submit(self._run, job_id, path, shown, as_of or date.today())
+        now = time.time()
+        with _LIVE_LOCK:
+            _LIVE.add(job_id)
+            self._start_beating()
+        try:
+            with self.store.connect() as db:
+                db.execute(
+                    "INSERT INTO batch_job (id, source, status, stage, created, host, pid, owner, heartbeat)"
+                    " VALUES (?, ?, 'queued', 'queued', ?, ?, ?, ?, ?)",
+                    (job_id, shown, now, socket.gethostname(), os.getpid(), _owner_token(), now),
+                )
+            self._pool.submit(self._run, job_id, path, shown, as_of or date.today())
+        except BaseException:
+            with _LIVE_LOCK:
+                _LIVE.discard(job_id)
+            raise
         return job_id
 
     def too_large(self) -> str:
@@ -290,6 +529,9 @@ class BatchJobs:
             self._set(job_id, status="failed", stage="failed", message=msg, finished=time.time())
         except Exception as exc:  # recorded, never lost in a thread
             self._set(job_id, status="failed", stage="failed", message=f"测算失败：{type(exc).__name__}", finished=time.time())
+        finally:
+            with _LIVE_LOCK:
+                _LIVE.discard(job_id)
 
     def _execute(self, job_id: str, path: Path, shown: str, as_of: date) -> None:
         import pyarrow.parquet as pq
