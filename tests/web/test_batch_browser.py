@@ -58,3 +58,19 @@ def test_batch_upload_results_export(server: str, page: Any, tmp_path: Path) -> 
     problems = list(wb["问题"].iter_rows(values_only=True))[1:]
     assert len(problems) == 3
     page.screenshot(path=str(ARTIFACTS / "batch-filtered.png"), full_page=True)
+    # delete the job with the keyboard: open the confirmation, then confirm
+    job_url = page.url.split("?")[0]
+    page.goto(job_url)
+    confirm = page.get_by_role("button", name="确认删除")
+    assert not confirm.is_visible()
+    page.locator("#batch-delete summary").focus()
+    page.keyboard.press("Enter")
+    assert confirm.is_visible()
+    page.screenshot(path=str(ARTIFACTS / "batch-delete.png"), full_page=True)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "batch-delete-confirm"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/batch?deleted=*")
+    assert "已删除名单测算任务" in page.locator("#batch-deleted").inner_text()
+    page.goto(job_url)
+    assert "找不到编号为" in page.content()
