@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .model import Citation
-from .money import format_wan, format_yuan
+from .money import format_wan
 from .results import Award, Evaluation, Line, Totals
 
 __all__ = ["amount_text", "award_dict", "render_text", "to_dict"]
@@ -108,6 +108,13 @@ def _line(line: Line) -> dict[str, Any]:
     return {"text": line.text, "cite": line.cite.quote if line.cite else None}
 
 
+def _yuan(fen: int) -> str:
+    """``123456`` → ``'1234.56'`` (元, no thousands separator)."""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}{whole}.{cents:02d}"
+
+
 def award_dict(a: Award) -> dict[str, Any]:
     """One award as plain data (amounts in fen and in 元 strings)."""
     b = a.benefit
@@ -124,8 +131,8 @@ def award_dict(a: Award) -> dict[str, Any]:
         "nature_label": a.nature.label,
         "min_fen": a.low,
         "max_fen": a.high,
-        "min_yuan": format_yuan(a.low).removesuffix("元").replace(",", ""),
-        "max_yuan": None if a.high is None else format_yuan(a.high).removesuffix("元").replace(",", ""),
+        "min_yuan": _yuan(a.low),
+        "max_yuan": None if a.high is None else _yuan(a.high),
         "amount_text": amount_text(a.low, a.high, kind=a.kind, text=a.text),
         "review": b.review,
         "payers": [

@@ -524,7 +524,11 @@ class Library:
                     continue
                 for value in gated[1]:
                     by_value.setdefault(value, []).append(b)
-            self._gated[kind] = (gate_field, {k: tuple(v) for k, v in by_value.items()}, tuple(open_))
+            # With one gate field, every gated benefit is filed under the values it admits, merged
+            # with the ungated ones in library order, so a lookup needs no further filtering.
+            open_.sort(key=lambda b: b.order)
+            merged = {k: tuple(sorted((*v, *open_), key=lambda b: b.order)) for k, v in by_value.items()}
+            self._gated[kind] = (gate_field, merged, tuple(open_))
         for doc in self.documents:
             for cap in doc.group_caps:
                 self.caps[cap.id] = (cap, frozenset(cap.benefits))
@@ -547,14 +551,10 @@ class Library:
         if entry is None:
             return []
         gate_field, by_value, open_ = entry
-        if gate_field is None:
-            pool: tuple[Benefit, ...] = open_
-        else:
-            pool = by_value.get(str(facts.get(gate_field)), ())
-            if open_:
-                pool = tuple(sorted((*pool, *open_), key=lambda b: b.order))
+        if gate_field is not None:
+            return list(by_value.get(str(facts.get(gate_field)), open_))
         out = []
-        for b in pool:
+        for b in open_:
             gate = self.gates.get(b.id)
             if gate is None or str(facts.get(gate[0])) in gate[1]:
                 out.append(b)
