@@ -84,7 +84,7 @@ def parse_money(value: object, default_unit: str = "元") -> int:
                 sign, digits = match.group(1)[:1], match.group(1).lstrip("+-").replace(",", "")
                 whole, _, decimals = digits.partition(".")
                 scaled = int(whole + decimals) * _UNITS[unit] * FEN_PER_YUAN
-                places = 10 ** len(decimals)
+                places: int = 10 ** len(decimals)
                 if scaled % places:
                     raise MoneyError(f"金额精确到分：{value!r}")
                 return -(scaled // places) if sign == "-" else scaled // places
