@@ -66,7 +66,10 @@ def test_worked_example(path: Path) -> None:
         assert a.low == _fen(item["min"]), f"{item['benefit']} min {a.low}\n{seen}"
         assert a.high == _fen(item["max"]), f"{item['benefit']} max {a.high}\n{seen}"
     for item in expect.get("set_aside", []):
-        assert _find(ev.set_aside, item["benefit"], item.get("event")) is not None, f"{item['benefit']} not set aside\n{seen}"
+        a = _find(ev.set_aside, item["benefit"], item.get("event"))
+        assert a is not None, f"{item['benefit']} not set aside\n{seen}"
+        if "reason" in item:
+            assert any(item["reason"] in r.text for r in a.reasons), f"{[r.text for r in a.reasons]}"
     for item in expect.get("near_misses", []):
         a = _find(ev.near_misses, item["benefit"], item.get("event"))
         assert a is not None, f"{item['benefit']} not a near-miss\n{seen}"

@@ -23,6 +23,7 @@ from collections import defaultdict
 from .amounts import AmountMissing, compute, show_rate
 from .conditions import Outcome, test
 from .context import Context
+from .explain import amount_text
 from .facts import Catalogue
 from .model import LEVELS, Benefit, Cap, Document, Exclusivity, Library
 from .money import floor_fen, format_wan
@@ -261,11 +262,7 @@ def _exclusivity(candidates: list[Award], scenario: Scenario, set_aside: list[Aw
 
 
 def _show(award: Award) -> str:
-    if award.high is None:
-        return f"不低于{format_wan(award.low)}"
-    if award.low == award.high:
-        return format_wan(award.high)
-    return f"最高{format_wan(award.high)}"
+    return amount_text(award.low, award.high, kind=award.kind, text=award.text)
 
 
 def _against_prior(award: Award, scenario: Scenario, event_id: str) -> bool:
