@@ -45,6 +45,7 @@ _WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _WS = r"[\s\x{0b}\x{1c}-\x{1f}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
 _INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "HUGEINT")
 _UNIT_FEN = {"元": 100, "万元": 1_000_000, "亿元": 10_000_000_000}
+_HELPERS = ("hq_bucket", "hq_row", "hq_ok0", "hq_k", "hq_eid")  # columns of hq_c_* that are not the layout's
 _MAX_PY_ROWS = 5_000_000  # rows handed to the Python validator at most (beyond: read as Python would, slowly)
 
 
@@ -68,9 +69,15 @@ def _dec(value: Fraction) -> str | None:
     return f"CAST({scaled.numerator} AS DECIMAL(38,0)) / CAST(10000000000 AS DECIMAL(38,0))"
 
 
+def _clean_values(values: Sequence[str]) -> bool:
+    """Every allowed value is already stripped: a cell in the list has no padding to test for."""
+    return all(v == v.strip() for v in values)
+
+
 def _strip(sql: str) -> str:
-    """Python's ``str.strip()`` in SQL."""
-    return f"regexp_replace({sql}, '^{_WS}+|{_WS}+$', '', 'g')"
+    """Python's ``str.strip()`` in SQL (the replacement only runs on padded text)."""
+    padded = f"regexp_matches({sql}, '^{_WS}|{_WS}$')"
+    return f"(CASE WHEN {padded} THEN regexp_replace({sql}, '^{_WS}+|{_WS}+$', '', 'g') ELSE {sql} END)"
 
 
 def credit_code_ok(c: str) -> str:
@@ -110,25 +117,26 @@ def _cell(src: str, src_type: str, spec: FieldSpec, unit: str | None, region: st
         if factor is None:
             return no
         if src_type in _INT_TYPES:
-            return _Cell(present, f"({src} >= 0 AND {src} <= {9 * 10**18 // factor})", f"CAST({src} AS BIGINT) * {factor}")
+            ok = f"({src} >= 0 AND {src} <= {9 * 10**18 // factor})"
+            return _Cell(present, ok, f"CAST(CASE WHEN {ok} THEN {src} END AS BIGINT) * {factor}")
         if src_type.startswith("DECIMAL"):
             scaled = f"(CAST({src} AS DECIMAL(38,10)) * {factor})"
             return _Cell(
                 present,
                 f"({src} >= 0 AND {scaled} < 9e18 AND {scaled} = floor({scaled}))",
-                f"CAST({scaled} AS BIGINT)",
+                f"TRY_CAST({scaled} AS BIGINT)",
             )
         return no
     if t in ("number", "integer", "rate"):
         if src_type in _INT_TYPES:
-            num = f"CAST({src} AS DECIMAL(38,10))"
-            value = f"CAST({src} AS BIGINT)" if t == "integer" else num
+            num = f"TRY_CAST({src} AS DECIMAL(38,10))"
+            value = f"TRY_CAST({src} AS BIGINT)" if t == "integer" else num
             ok = f"({src} >= 0"
         elif src_type.startswith("DECIMAL") and t != "integer":
             scale = int(src_type.split(",")[1].rstrip(")")) if "," in src_type else 0
             if scale > 10:
                 return no
-            num = f"CAST({src} AS DECIMAL(38,10))"
+            num = f"TRY_CAST({src} AS DECIMAL(38,10))"
             value, ok = num, f"({src} >= 0"
         elif src_type in ("DOUBLE", "FLOAT") and t != "integer":
             # Python reads a float through Decimal(repr(x)): the shortest round-trip digits.
@@ -156,7 +164,8 @@ def _cell(src: str, src_type: str, spec: FieldSpec, unit: str | None, region: st
     if t == "enum":
         if not is_text:
             return no
-        return _Cell(present, f"({clean} AND {src} IN {_in(spec.values)})", src)
+        in_list = f"{src} IN {_in(spec.values)}"
+        return _Cell(present, f"({in_list})" if _clean_values(spec.values) else f"({clean} AND {in_list})", src)
     if t == "enum_list":
         if src_type != "VARCHAR[]":
             return no
@@ -169,7 +178,7 @@ def _cell(src: str, src_type: str, spec: FieldSpec, unit: str | None, region: st
     if t == "region":
         if not is_text:
             return no
-        return _Cell(present, f"({clean} AND {src} IN {_in(sorted(REGIONS))})", src)
+        return _Cell(present, f"({src} IN {_in(sorted(REGIONS))})", src)  # codes are digits: no padding
     if t == "town":
         if not is_text or region is None:
             return no
@@ -180,7 +189,8 @@ def _cell(src: str, src_type: str, spec: FieldSpec, unit: str | None, region: st
     if t == "credit_code":
         if not is_text:
             return no
-        return _Cell(present, f"({clean} AND {credit_code_ok(f'upper({src})')})", f"upper({src})")
+        # the form test (18 characters of the code alphabet) already excludes padding
+        return _Cell(present, credit_code_ok(f"upper({src})"), f"upper({src})")
     # text
     if not is_text:
         return no
@@ -326,13 +336,46 @@ class _Validator:
         self.to_python += n_py
         return builder.table() if n_py else None
 
-    def insert_python(self, key: str, table: pa.Table | None, code: str = "credit_code") -> None:
+    def insert_python(self, key: str, table: pa.Table | None) -> None:
+        """Rows the Python validator accepted, into ``hq_c_<key>``: an enterprise gets a
+        bucket by hash, every other row its enterprise's bucket."""
         if table is None or table.num_rows == 0:
             return
         self.con.register("hq_py_rows", table)
-        cols = ", ".join(ident(n) for n in table.schema.names)
-        self.ex(f"INSERT INTO hq_c_{key} SELECT {cols}, {self.bucket(ident(code))} FROM hq_py_rows")
+        cols = ", ".join(f"p.{ident(n)}" for n in table.schema.names)
+        if key == "enterprises":
+            self.ex(f"INSERT INTO hq_c_{key} BY NAME SELECT {cols}, {self.bucket('p.credit_code')} FROM hq_py_rows p")
+        else:
+            self.ex(
+                f"INSERT INTO hq_c_{key} BY NAME SELECT {cols}, COALESCE(e.hq_bucket, 0) AS hq_bucket FROM hq_py_rows p "
+                "LEFT JOIN hq_c_enterprises e ON e.credit_code = p.credit_code"
+            )
         self.con.unregister("hq_py_rows")
+
+    def settle(self, key: str, sh: io_read._Sheet, sql: str, validate: Callable[..., Any], dup: str | None) -> None:
+        """After the one pass that wrote ``hq_c_<key>`` (every row, with its row-local
+        verdict ``hq_ok0`` and owner key ``hq_k``): rows failing it, and every row of a
+        group sharing the key columns ``dup``, leave the table and go, in row order,
+        through the Python validator; duplicates are found by a GROUP BY on a hash of
+        the key columns, then checked exactly on the few rows whose hash repeats."""
+        self.counts[key].read = self._count(f"hq_c_{key}")
+        bad = f"SELECT hq_row, hq_k FROM hq_c_{key} WHERE NOT hq_ok0"
+        if dup is not None:
+            rep = f"SELECT hash({dup}) AS h FROM hq_c_{key} GROUP BY 1 HAVING COUNT(*) > 1"
+            cand = f"SELECT hq_row, hq_k, {dup} FROM hq_c_{key} WHERE hash({dup}) IN ({rep})"
+            on = " AND ".join(f"d.{c} IS NOT DISTINCT FROM c.{c}" for c in dup.split(", "))
+            bad += (
+                f" UNION SELECT c.hq_row, c.hq_k FROM ({cand}) c "
+                f"SEMI JOIN (SELECT {dup} FROM ({cand}) GROUP BY ALL HAVING COUNT(*) > 1) d ON {on}"
+            )
+        self.ex(f"CREATE OR REPLACE TEMP TABLE hq_bad AS {bad}")
+        if self._count("hq_bad") == 0:
+            return
+        self.ex(f"DELETE FROM hq_c_{key} WHERE hq_row IN (SELECT hq_row FROM hq_bad)")
+        if key != "enterprises":
+            self._load_owners("SELECT hq_k FROM hq_bad")
+        py = self.run_python(key, sh, sql, "s.hq_row IN (SELECT hq_row FROM hq_bad)", validate)
+        self.insert_python(key, py)
 
     # --- enterprises ---------------------------------------------------------------
     def enterprises(self, sql: str, file: str, sheet_name: str) -> None:
@@ -356,24 +399,18 @@ class _Validator:
         code = cols.get("credit_code")
         if code is None:
             oks.append("FALSE")
-            norm = "NULL"
+            norm = "CAST(NULL AS VARCHAR)"
         else:
             norm = f"upper({_strip(f'CAST({code[0]} AS VARCHAR)')})"
         ok = " AND ".join(oks) or "TRUE"
+        # chunks are ranges of rows: events listed in the enterprises' order stay clustered by chunk
+        n = max(1, self._count(f"({sql})"))
         self.ex(
-            f"CREATE OR REPLACE TEMP TABLE hq_v_enterprises AS SELECT s.hq_row, COALESCE(({ok}) AND d.k IS NULL, FALSE) "
-            f"AS hq_ok, {norm} AS hq_key FROM ({sql}) s "
-            f"LEFT JOIN (SELECT {norm} AS k FROM ({sql}) s GROUP BY 1 HAVING COUNT(*) > 1) d ON d.k IS NOT DISTINCT FROM {norm}"
+            f"CREATE OR REPLACE TEMP TABLE hq_c_enterprises AS SELECT {', '.join(values)}, "
+            f"CAST((s.hq_row - 1) * {self.buckets} // {n} AS INTEGER) AS hq_bucket, s.hq_row, "
+            f"COALESCE({ok}, FALSE) AS hq_ok0, {norm} AS hq_k FROM ({sql}) s"
         )
-        self.ex(
-            f"CREATE OR REPLACE TABLE hq_c_enterprises AS SELECT {', '.join(values)}, {self.bucket('upper(' + (code[0] if code else 'NULL') + ')')} "
-            f"FROM ({sql}) s JOIN hq_v_enterprises v ON v.hq_row = s.hq_row WHERE v.hq_ok"
-        )
-        self.counts["enterprises"].read = self._count("hq_v_enterprises")
-        py = self.run_python(
-            "enterprises", sh, sql, "s.hq_row IN (SELECT hq_row FROM hq_v_enterprises WHERE NOT hq_ok)", io_read._enterprise_row
-        )
-        self.insert_python("enterprises", py)
+        self.settle("enterprises", sh, sql, io_read._enterprise_row, "hq_k")
         # state for the other sheets: accepted codes (region) are looked up per row in SQL,
         # rejected enterprises are known from the Python validator's own state.
 
@@ -394,7 +431,9 @@ class _Validator:
         if kind_src is not None and kind_src[1] == "VARCHAR":
             ks = kind_src[0]
             whens = " ".join(f"WHEN {ks} IN ({lit(k)}, {lit(v.label)}) THEN {lit(k)}" for k, v in self.cat.events.items())
-            kind = f"(CASE WHEN NOT regexp_matches({ks}, '^{_WS}|{_WS}$') THEN CASE {whens} END END)"
+            kind = f"(CASE {whens} END)"
+            if not _clean_values([n for k, v in self.cat.events.items() for n in (k, v.label)]):
+                kind = f"(CASE WHEN NOT regexp_matches({ks}, '^{_WS}|{_WS}$') THEN {kind} END)"
         else:
             kind = "CAST(NULL AS VARCHAR)"
         code_src = cols.get("credit_code")
@@ -425,9 +464,11 @@ class _Validator:
         oks = ["s.hq_kind IS NOT NULL", code_ok, id_ok, date_ok]
         values = [f"{code} AS credit_code", f"{eid} AS event_id", "s.hq_kind AS kind", f"{date} AS date"]
         per_kind: dict[str, list[str]] = {k: [] for k in self.cat.events}
+        kno = {k: i for i, k in enumerate(self.cat.events)}  # CASE on a small integer, not on the kind's text
         for c in self.canon.events[4:]:
             src = cols.get(c.name)
-            value_whens: list[str] = []
+            convs: dict[str, str] = {}  # kind → value when the cell is given
+            defaults: list[str] = []  # WHEN branches: the kind's default when the cell is not given
             for kname, k in self.cat.events.items():
                 spec = k.fields.get(c.name)
                 if spec is None:
@@ -435,28 +476,33 @@ class _Validator:
                         cell = _cell(src[0], src[1], FieldSpec(name=c.name, label=c.name, type="text"), None)
                         per_kind[kname].append(f"NOT {cell.present}")
                     continue
-                default = _sql_value(_default(spec), c.type)
+                if spec.default is not None:
+                    defaults.append(f"WHEN {kno[kname]} THEN {_sql_value(_default(spec), c.type)}")
                 if src is None:
                     if spec.required:
                         per_kind[kname].append("FALSE")
-                    if spec.default is not None:
-                        value_whens.append(f"WHEN {lit(kname)} THEN {default}")
                     continue
                 cell = _cell(src[0], src[1], spec, src[2], None)
                 if spec.required:
                     per_kind[kname].append(f"({cell.present} AND {cell.ok})")
                 else:
                     per_kind[kname].append(f"(NOT {cell.present} OR {cell.ok})")
-                value_whens.append(
-                    f"WHEN {lit(kname)} THEN CASE WHEN {cell.present} THEN CAST({cell.value} AS {c.type}) ELSE {default} END"
-                )
-            if value_whens:
-                values.append(f"CAST(CASE s.hq_kind {' '.join(value_whens)} END AS {c.type}) AS {ident(c.name)}")
+                convs[kname] = f"CASE WHEN {cell.present} THEN CAST({cell.value} AS {c.type}) END"
+            default = f"CASE s.hq_kno {' '.join(defaults)} END" if defaults else "NULL"
+            given = _cell(src[0], src[1], FieldSpec(name=c.name, label=c.name, type="text"), None).present if src else "FALSE"
+            if len(set(convs.values())) == 1:
+                # one conversion for every kind with the field (a row of another kind with the cell given is rejected)
+                value = f"CASE WHEN {given} THEN {next(iter(convs.values()))} ELSE {default} END"
+            elif convs:
+                whens = " ".join(f"WHEN {kno[k]} THEN {v}" for k, v in convs.items())
+                value = f"CASE WHEN {given} THEN CASE s.hq_kno {whens} END ELSE {default} END"
             else:
-                values.append(f"CAST(NULL AS {c.type}) AS {ident(c.name)}")
-        kind_whens = " ".join(f"WHEN {lit(k)} THEN {' AND '.join(conds) or 'TRUE'}" for k, conds in per_kind.items())
-        oks.append(f"COALESCE(CASE s.hq_kind {kind_whens} ELSE FALSE END, FALSE)")
-        sql = f"SELECT s.*, {kind} AS hq_kind FROM ({sql}) s"
+                value = default
+            values.append(f"CAST({value} AS {c.type}) AS {ident(c.name)}")
+        kind_whens = " ".join(f"WHEN {kno[k]} THEN {' AND '.join(conds) or 'TRUE'}" for k, conds in per_kind.items())
+        oks.append(f"COALESCE(CASE s.hq_kno {kind_whens} ELSE FALSE END, FALSE)")
+        nos = " ".join(f"WHEN s.hq_kind = {lit(k)} THEN {i}" for k, i in kno.items())
+        sql = f"SELECT s.*, CASE {nos} END AS hq_kno FROM (SELECT s.*, {kind} AS hq_kind FROM ({sql}) s) s"
         ok = " AND ".join(f"({o})" for o in oks)
         # the owner's key: Python's is 'None' for an invalid code; here the stripped
         # code, which can only meet an accepted (valid) enterprise code, and rows of an
@@ -466,25 +512,14 @@ class _Validator:
             eid_key = f"(CASE WHEN {_strip(id_src[0])} <> '' THEN {_strip(id_src[0])} ELSE {eid} END)"
         else:
             eid_key = eid
-        # duplicates by aggregation (a window over the whole register sorts it)
+        # one pass: values, the row-local verdict, the owner (by the stripped code, which can
+        # only meet an accepted, valid enterprise code) and its chunk; duplicates in ``settle``
         self.ex(
-            f"CREATE OR REPLACE TEMP TABLE hq_v_events AS SELECT t.hq_row, COALESCE(t.ok AND e.credit_code IS NOT NULL "
-            "AND t.code = e.credit_code AND d.k IS NULL, FALSE) AS hq_ok, t.k AS hq_key FROM ("
-            f"SELECT s.hq_row, ({ok}) AS ok, {code} AS code, {key} AS k, {eid_key} AS eid FROM ({sql}) s) t "
-            "LEFT JOIN hq_c_enterprises e ON e.credit_code = t.k "
-            f"LEFT JOIN (SELECT {key} AS k, {eid_key} AS eid FROM ({sql}) s GROUP BY 1, 2 HAVING COUNT(*) > 1) d "
-            "ON d.k IS NOT DISTINCT FROM t.k AND d.eid IS NOT DISTINCT FROM t.eid"
+            f"CREATE OR REPLACE TEMP TABLE hq_c_events AS SELECT {', '.join(values)}, COALESCE(e.hq_bucket, 0) AS hq_bucket, "
+            f"s.hq_row, COALESCE(({ok}) AND e.credit_code IS NOT NULL, FALSE) AS hq_ok0, {key} AS hq_k, {eid_key} AS hq_eid "
+            f"FROM ({sql}) s LEFT JOIN (SELECT credit_code, hq_bucket FROM hq_c_enterprises) e ON e.credit_code = {key}"
         )
-        self.ex(
-            f"CREATE OR REPLACE TABLE hq_c_events AS SELECT {', '.join(values)}, {self.bucket(code)} "
-            f"FROM ({sql}) s SEMI JOIN (SELECT hq_row FROM hq_v_events WHERE hq_ok) v ON v.hq_row = s.hq_row"
-        )
-        self.counts["events"].read = self._count("hq_v_events")
-        self._load_owners("SELECT hq_key FROM hq_v_events WHERE NOT hq_ok")
-        py = self.run_python(
-            "events", sh, sql, "s.hq_row IN (SELECT hq_row FROM hq_v_events WHERE NOT hq_ok)", io_read._event_row
-        )
-        self.insert_python("events", py)
+        self.settle("events", sh, sql, io_read._event_row, "hq_k, hq_eid")
 
     # --- qualifications and prior awards ------------------------------------------------
     def simple(self, key: str, sql: str, file: str, sheet_name: str) -> None:
@@ -519,22 +554,19 @@ class _Validator:
         ok = " AND ".join(oks) or "TRUE"
         hk = f"(CASE WHEN {code_ok} THEN {code} END)"
         self.ex(
-            f"CREATE OR REPLACE TEMP TABLE hq_v_{key} AS SELECT t.hq_row, COALESCE(t.ok AND e.credit_code IS NOT NULL, FALSE) AS hq_ok, t.k AS hq_key "
-            f"FROM (SELECT s.hq_row, ({ok}) AS ok, {hk} AS k FROM ({sql}) s) t LEFT JOIN hq_c_enterprises e ON e.credit_code = t.k"
+            f"CREATE OR REPLACE TEMP TABLE hq_c_{key} AS SELECT {', '.join(values)}, COALESCE(e.hq_bucket, 0) AS hq_bucket, "
+            f"s.hq_row, COALESCE(({ok}) AND e.credit_code IS NOT NULL, FALSE) AS hq_ok0, {hk} AS hq_k "
+            f"FROM ({sql}) s LEFT JOIN (SELECT credit_code, hq_bucket FROM hq_c_enterprises) e ON e.credit_code = {hk}"
         )
-        self.ex(
-            f"CREATE OR REPLACE TABLE hq_c_{key} AS SELECT {', '.join(values)}, {self.bucket(code)} "
-            f"FROM ({sql}) s SEMI JOIN (SELECT hq_row FROM hq_v_{key} WHERE hq_ok) v ON v.hq_row = s.hq_row"
-        )
-        self.counts[key].read = self._count(f"hq_v_{key}")
-        self._load_owners(f"SELECT hq_key FROM hq_v_{key} WHERE NOT hq_ok")
         validate = io_read._qualification_row if key == "qualifications" else io_read._prior_row
-        py = self.run_python(key, sh, sql, f"s.hq_row IN (SELECT hq_row FROM hq_v_{key} WHERE NOT hq_ok)", validate)
-        self.insert_python(key, py)
+        self.settle(key, sh, sql, validate, None)
 
     def empty(self, key: str) -> None:
         cols = ", ".join(f"CAST(NULL AS {c.type}) AS {ident(c.name)}" for c in self.canon.table(key))
-        self.ex(f"CREATE OR REPLACE TABLE hq_c_{key} AS SELECT {cols}, CAST(0 AS INTEGER) AS hq_bucket WHERE FALSE")
+        self.ex(
+            f"CREATE OR REPLACE TEMP TABLE hq_c_{key} AS SELECT {cols}, CAST(0 AS INTEGER) AS hq_bucket, "
+            "CAST(NULL AS BIGINT) AS hq_row, TRUE AS hq_ok0, CAST(NULL AS VARCHAR) AS hq_k WHERE FALSE"
+        )
 
 
 def validate_sql(
@@ -571,10 +603,16 @@ def validate_sql(
     return SqlRegister(reg, con, buckets, v.to_python)
 
 
+def accepted_columns(con: duckdb.DuckDBPyConnection, key: str) -> str:
+    """The canonical columns of ``hq_c_<key>`` (without the bucket and the validation's own columns)."""
+    names = [r[0] for r in con.execute(f"DESCRIBE hq_c_{key}").fetchall()]
+    return ", ".join(ident(n) for n in names if n not in _HELPERS)
+
+
 def canonical_tables(sreg: SqlRegister, bucket: int | None = None) -> dict[str, pa.Table]:
     """The accepted rows as pyarrow tables (all, or one bucket), sorted like the Python path's."""
     out: dict[str, pa.Table] = {}
     for key in SHEETS:
         where = "" if bucket is None else f" WHERE hq_bucket = {bucket}"
-        out[key] = sreg.con.sql(f"SELECT * EXCLUDE (hq_bucket) FROM hq_c_{key}{where}").to_arrow_table()
+        out[key] = sreg.con.sql(f"SELECT {accepted_columns(sreg.con, key)} FROM hq_c_{key}{where}").to_arrow_table()
     return out

@@ -208,10 +208,12 @@ def run_stream(
             for b in range(buckets):
                 tables = {}
                 for key in ("enterprises", "qualifications", "events", "prior_awards"):
-                    where = f" WHERE hq_bucket = {b}" if buckets > 1 else ""
-                    con.execute(
-                        f"CREATE OR REPLACE TEMP TABLE hq_in_{key}_chunk AS SELECT * EXCLUDE (hq_bucket) FROM hq_c_{key}{where}"
-                    ).fetchall()
+                    cols = io_sql.accepted_columns(con, key)
+                    if buckets > 1:  # rows of one chunk are mostly contiguous (see io_sql): zone maps skip the rest
+                        sel = f"TABLE hq_in_{key}_chunk AS SELECT {cols} FROM hq_c_{key} WHERE hq_bucket = {b}"
+                    else:  # one chunk: no copy
+                        sel = f"VIEW hq_in_{key}_chunk AS SELECT {cols} FROM hq_c_{key}"
+                    con.execute(f"CREATE OR REPLACE TEMP {sel}").fetchall()
                     tables[key] = f"hq_in_{key}_chunk"
                 duck.run(plan, con, tables, as_of)
                 con.execute(_RTEXT).fetchall()
