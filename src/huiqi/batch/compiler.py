@@ -857,7 +857,7 @@ class _Compiler:
             f"CASE WHEN {elig} AND (c.rn > 1 OR pk.benefit IS NOT NULL) THEN 'once_per_key' ELSE c.reasons END AS reasons, "
             "c.low, c.high, c.kind FROM ("
             f"SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.credit_code, c.once_grp, c.once_key, {elig} "
-            "ORDER BY c.unit_date, c.b_order, c.event_id) AS rn FROM hq_cand c) c "
+            "ORDER BY c.unit_date, c.b_order, c.event_id) AS rn FROM hq_cand c WHERE c.status = 'granted') c "
             "LEFT JOIN (SELECT DISTINCT credit_code, benefit, key FROM prior_awards WHERE benefit <> '' AND key <> '') pk "
             "ON pk.credit_code = c.credit_code AND pk.benefit = c.once_grp AND pk.key = c.once_key"
         )
@@ -1004,10 +1004,12 @@ class _Compiler:
             "CASE WHEN kind = 'none' THEN 'none' WHEN kind = 'in_kind' THEN 'in_kind' WHEN kind = 'right' THEN 'right' "
             "WHEN high IS NULL THEN 'floor' WHEN low = high THEN 'exact' WHEN low = 0 THEN 'ceiling' ELSE 'range' END"
         )
-        return (
+        cols = (
             "SELECT credit_code, NULLIF(event_id, '') AS event_id, benefit_id, document_id, status, "
-            f"low AS min_fen, high AS max_fen, kind, {nature} AS nature, reasons, unit_date, b_order FROM hq_final"
+            f"low AS min_fen, high AS max_fen, kind, {nature} AS nature, reasons, unit_date, b_order FROM "
         )
+        # near misses leave hq_cand unchanged by every later stage, which only reads granted rows
+        return f"{cols}hq_final\nUNION ALL\n{cols}hq_cand WHERE status <> 'granted'"
 
     def payers(self, d: Dialect) -> str:
         part_low = f"CASE WHEN sh.is_last THEN CAST(0 AS BIGINT) ELSE CAST({d.idiv(f'CAST(a.low AS {d.big}) * sh.weight', 'sh.total_weight')} AS BIGINT) END"

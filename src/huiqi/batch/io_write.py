@@ -356,7 +356,7 @@ def _write_xlsx(path: Path, sheets: list[tuple[str, list[str], Iterable[list[Any
 
 
 def benefit_meta(library: Library) -> pa.Table:
-    """One row per benefit: its document, article as printed, title and departments (for joins in SQL)."""
+    """One row per benefit: its document, article as printed, title, departments and event kind (for joins in SQL)."""
     return pa.Table.from_pylist(
         [
             {
@@ -365,6 +365,7 @@ def benefit_meta(library: Library) -> pa.Table:
                 "article": b.article,
                 "benefit_title": b.title,
                 "department": "、".join(b.department),
+                "event_kind": b.event,
             }
             for b in library.benefits.values()
         ]

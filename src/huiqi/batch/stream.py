@@ -95,10 +95,13 @@ def _reason_rows(eng: Engine) -> pa.Table:
 
 
 # Results shaped like the reference's rows.  The Chinese reasons come from a
-# small table: one row per distinct (benefit, reason codes) of the chunk.
+# small table: one row per distinct (benefit, reason codes) of the chunk; an
+# event's kind is its benefit's and its date the unit's (no join with the events).
 _RESULTS = """
 SELECT a.credit_code, e.name, e.region, e.town, a.document_id AS document, m.document_short, m.article,
-       a.benefit_id AS benefit, m.benefit_title, m.department, a.event_id, ev.kind AS event_kind, ev.date AS event_date,
+       a.benefit_id AS benefit, m.benefit_title, m.department, a.event_id,
+       CASE WHEN a.event_id IS NOT NULL THEN m.event_kind END AS event_kind,
+       CASE WHEN a.event_id IS NOT NULL THEN a.unit_date END AS event_date,
        a.status, CASE WHEN a.status = 'granted' THEN a.nature END AS nature, a.kind = 'money' AS is_money,
        CASE WHEN a.status = 'granted' AND a.kind = 'money' THEN CAST(a.min_fen AS BIGINT) END AS min_fen,
        CASE WHEN a.status = 'granted' AND a.kind = 'money' THEN CAST(a.max_fen AS BIGINT) END AS max_fen,
@@ -106,7 +109,6 @@ SELECT a.credit_code, e.name, e.region, e.town, a.document_id AS document, m.doc
 FROM hq_awards a
 JOIN enterprises e ON e.credit_code = a.credit_code
 LEFT JOIN hq_meta m ON m.benefit = a.benefit_id
-LEFT JOIN events ev ON ev.credit_code = a.credit_code AND ev.event_id = a.event_id
 LEFT JOIN hq_rtext rt ON rt.benefit_id = a.benefit_id AND rt.reasons = a.reasons
 """
 
