@@ -539,8 +539,7 @@ class _Compiler:
         def add(name: str, sql: str, stage: str, group: str | None = None, converged: str | None = None) -> None:
             out.append((name, sql, stage, group, converged, prev if group else None))
 
-        add("hq_units_base", self.units_base(d), "units")
-        add("hq_units", self.units(d), "units")
+        add("hq_flags", self.flags(d), "units")
         for name, sql in self.kind_units(d):
             add(name, sql, "match")
         for name, sql in self.gated_units(d):
@@ -569,28 +568,30 @@ class _Compiler:
         add("hq_payers", self.payers(d), "output")
         return out
 
-    def units_base(self, d: Dialect) -> str:
-        """Keys of every unit (events of known enterprises, one yearly unit per
-        enterprise) and the event columns the flags read; narrow on purpose:
-        the wide facts are joined per event kind (``hq_uk<i>``)."""
+    def flags(self, d: Dialect) -> str:
+        """``hq_flags``: per unit (credit_code, event_id; '' for the yearly unit) the flags
+        for ``holds`` (hq_h<i>), ``first_time`` (hq_fq_*/hq_fe_*) and ``max_years``
+        (hq_my<i>), computed by equi-joins and aggregation, and only for units with at
+        least one flag set (qualifications, earlier events of the same title, prior
+        awards): the per-kind tables read a flag as 0 when the unit is absent."""
         extra = [c.name for c in self.lay.events[4:] if c.name in ("title", "level", "grade")]
         ev_cols = [f"v.{n} AS ev_{n}" for n in extra]
         null_cols = [f"CAST(NULL AS {d.type(c.type)}) AS ev_{c.name}" for c in self.lay.events[4:] if c.name in extra]
         a = ", ".join(["v.credit_code", "v.event_id", "v.kind", "v.date AS unit_date", *ev_cols])
         b = ", ".join(["e.credit_code", "'' AS event_id", "'enterprise' AS kind", f"{AS_OF} AS unit_date", *null_cols])
-        return (
-            f"SELECT {a} FROM events v JOIN enterprises e ON e.credit_code = v.credit_code\n"
-            f"UNION ALL\nSELECT {b} FROM enterprises e"
-        )
-
-    def units(self, d: Dialect) -> str:
+        units = f"(SELECT {a} FROM events v UNION ALL SELECT {b} FROM enterprises e)"
+        names = [f"hq_h{i}" for i in self.holds.values()]
+        if self.first_time:
+            names += ["hq_fq_sl", "hq_fq_any", "hq_fe_sl", "hq_fe_any"]
+        names += [f"hq_my{i}" for i in self.max_years.values()]
+        if not names:
+            return f"SELECT credit_code, event_id, 0 AS hq_none FROM {units} u WHERE 1 = 0"
+        parts: list[dict[str, str]] = []  # each: flag name → aggregate, over one join
         joins: list[str] = []
-        cols: list[str] = []
-        qcols = [
-            f"MAX(CASE WHEN q.title IN {_in_list(titles)} AND q.since <= u.unit_date AND (q.until IS NULL OR u.unit_date <= q.until) "
-            f"THEN 1 ELSE 0 END) AS hq_h{i}"
+        qcols = {
+            f"hq_h{i}": f"MAX(CASE WHEN q.title IN {_in_list(titles)} AND q.since <= u.unit_date AND (q.until IS NULL OR u.unit_date <= q.until) THEN 1 ELSE 0 END)"
             for titles, i in self.holds.items()
-        ]
+        }
         grade = "u.ev_grade" if self.lay.event_field("grade") else "CAST(NULL AS " + d.text + ")"
         egrade = "e.grade" if self.lay.event_field("grade") else "CAST(NULL AS " + d.text + ")"
         title = "u.ev_title" if self.lay.event_field("title") else "CAST(NULL AS " + d.text + ")"
@@ -598,41 +599,38 @@ class _Compiler:
         etitle = "e.title" if self.lay.event_field("title") else "CAST(NULL AS " + d.text + ")"
         elevel = "e.level" if self.lay.event_field("level") else "CAST(NULL AS " + d.text + ")"
         if self.first_time:
-            qcols.append(
-                f"MAX(CASE WHEN q.title = {title} AND q.since < u.unit_date AND (q.level IS NULL OR q.level = {level}) THEN 1 ELSE 0 END) AS hq_fq_sl"
-            )
-            qcols.append(f"MAX(CASE WHEN q.title = {title} AND q.since < u.unit_date THEN 1 ELSE 0 END) AS hq_fq_any")
+            qcols["hq_fq_sl"] = f"MAX(CASE WHEN q.title = {title} AND q.since < u.unit_date AND (q.level IS NULL OR q.level = {level}) THEN 1 ELSE 0 END)"
+            qcols["hq_fq_any"] = f"MAX(CASE WHEN q.title = {title} AND q.since < u.unit_date THEN 1 ELSE 0 END)"
         if qcols:
-            joins.append(
-                "LEFT JOIN (SELECT u.credit_code, u.event_id, " + ", ".join(qcols) + " FROM hq_units_base u "
-                "JOIN qualifications q ON q.credit_code = u.credit_code GROUP BY u.credit_code, u.event_id) fq "
-                "ON fq.credit_code = u.credit_code AND fq.event_id = u.event_id"
-            )
-            cols += [f"COALESCE(fq.hq_h{i}, 0) AS hq_h{i}" for i in self.holds.values()]
-            if self.first_time:
-                cols += ["COALESCE(fq.hq_fq_sl, 0) AS hq_fq_sl", "COALESCE(fq.hq_fq_any, 0) AS hq_fq_any"]
+            parts.append(qcols)
+            joins.append(f"{units} u JOIN qualifications q ON q.credit_code = u.credit_code")
         if self.first_time:
-            joins.append(
-                f"LEFT JOIN (SELECT u.credit_code, u.event_id, "
-                f"MAX(CASE WHEN {d.same(etitle, title)} AND {d.same(elevel, level)} THEN 1 ELSE 0 END) AS hq_fe_sl, "
-                f"MAX(CASE WHEN {d.same(etitle, title)} THEN 1 ELSE 0 END) AS hq_fe_any "
-                "FROM hq_units_base u JOIN events e ON e.credit_code = u.credit_code AND e.kind = u.kind "
-                f"WHERE u.event_id <> '' AND ({grade} IS NULL OR {egrade} IS NULL OR {egrade} = {grade}) AND (e.date < u.unit_date OR (e.date = u.unit_date AND e.event_id < u.event_id)) "
-                "GROUP BY u.credit_code, u.event_id) fe ON fe.credit_code = u.credit_code AND fe.event_id = u.event_id"
+            parts.append(
+                {
+                    "hq_fe_sl": f"MAX(CASE WHEN {d.same(etitle, title)} AND {d.same(elevel, level)} THEN 1 ELSE 0 END)",
+                    "hq_fe_any": f"MAX(CASE WHEN {d.same(etitle, title)} THEN 1 ELSE 0 END)",
+                }
             )
-            cols += ["COALESCE(fe.hq_fe_sl, 0) AS hq_fe_sl", "COALESCE(fe.hq_fe_any, 0) AS hq_fe_any"]
+            joins.append(
+                f"{units} u JOIN events e ON e.credit_code = u.credit_code AND e.kind = u.kind "
+                f"WHERE u.event_id <> '' AND ({grade} IS NULL OR {egrade} IS NULL OR {egrade} = {grade}) "
+                "AND (e.date < u.unit_date OR (e.date = u.unit_date AND e.event_id < u.event_id))"
+            )
         if self.max_years:
-            pcols = [
-                f"COUNT(DISTINCT CASE WHEN p.benefit = {lit(bid)} AND p.year <> year(u.unit_date) THEN p.year END) AS hq_my{i}"
-                for bid, i in self.max_years.items()
-            ]
-            joins.append(
-                "LEFT JOIN (SELECT u.credit_code, u.event_id, " + ", ".join(pcols) + " FROM hq_units_base u "
-                "JOIN prior_awards p ON p.credit_code = u.credit_code GROUP BY u.credit_code, u.event_id) fp "
-                "ON fp.credit_code = u.credit_code AND fp.event_id = u.event_id"
+            parts.append(
+                {
+                    f"hq_my{i}": f"COUNT(DISTINCT CASE WHEN p.benefit = {lit(bid)} AND p.year <> year(u.unit_date) THEN p.year END)"
+                    for bid, i in self.max_years.items()
+                }
             )
-            cols += [f"COALESCE(fp.hq_my{i}, 0) AS hq_my{i}" for i in self.max_years.values()]
-        return "SELECT " + ", ".join(["u.*", *cols]) + " FROM hq_units_base u " + " ".join(joins)
+            joins.append(f"{units} u JOIN prior_awards p ON p.credit_code = u.credit_code")
+        branches = []
+        for aggs, src in zip(parts, joins, strict=True):
+            cols = ", ".join(f"{aggs[n]} AS {n}" if n in aggs else f"0 AS {n}" for n in names)
+            some = " OR ".join(f"{aggs[n]} > 0" for n in aggs)
+            branches.append(f"SELECT u.credit_code, u.event_id, {cols} FROM {src} GROUP BY u.credit_code, u.event_id HAVING {some}")
+        union = _UNION.join(branches)
+        return f"SELECT credit_code, event_id, {', '.join(f'MAX({n}) AS {n}' for n in names)} FROM ({union}) f GROUP BY credit_code, event_id"
 
     def jurisdiction(self, doc: Document) -> str:
         j = doc.jurisdiction
@@ -662,18 +660,26 @@ class _Compiler:
         steps = []
         for kind, name in self.kinds().items():
             need = sorted(cols[kind] - {"credit_code", "event_id", "unit_date"})
-            sel = ["f.credit_code", "f.event_id", "f.unit_date"]
+            if kind == "enterprise":
+                sel = ["e.credit_code", "'' AS event_id", f"{AS_OF} AS unit_date"]
+                src, on = "enterprises e", "f.credit_code = e.credit_code AND f.event_id = ''"
+            else:
+                sel = ["v.credit_code", "v.event_id", "v.date AS unit_date"]
+                src = "events v JOIN enterprises e ON e.credit_code = v.credit_code"
+                on = "f.credit_code = v.credit_code AND f.event_id = v.event_id"
             for c in need:
                 if c.startswith("ent_"):
                     sel.append(f"e.{c[4:]} AS {c}")
                 elif c.startswith("ev_"):
                     sel.append(f"v.{c[3:]} AS {c}" if kind != "enterprise" else f"CAST(NULL AS {d.type(self._ev_type(c[3:]))}) AS {c}")
+                elif c.startswith("hq_"):
+                    sel.append(f"COALESCE(f.{c}, 0) AS {c}")
                 else:
-                    sel.append(f"f.{c}")
-            src = "hq_units f JOIN enterprises e ON e.credit_code = f.credit_code"
-            if kind != "enterprise":
-                src += f" JOIN events v ON v.credit_code = f.credit_code AND v.event_id = f.event_id AND v.kind = {lit(kind)}"
-            steps.append((name, f"SELECT {', '.join(sel)} FROM {src} WHERE f.kind = {lit(kind)}"))
+                    raise AssertionError(c)
+            if any(c.startswith("hq_") for c in need):
+                src += f" LEFT JOIN hq_flags f ON {on}"
+            where = "" if kind == "enterprise" else f" WHERE v.kind = {lit(kind)}"
+            steps.append((name, f"SELECT {', '.join(sel)} FROM {src}{where}"))
         return steps
 
     def gate_sql(self, d: Dialect, grp: str) -> str:
@@ -845,7 +851,8 @@ class _Compiler:
             return (
                 f"SELECT credit_code, event_id, unit_date, CAST(NULL AS {d.text}) AS benefit_id, CAST(NULL AS {d.text}) AS document_id, "
                 f"CAST(0 AS BIGINT) AS b_order, 'granted' AS status, '' AS reasons, CAST(0 AS BIGINT) AS low, CAST(0 AS BIGINT) AS high, "
-                f"'money' AS kind, CAST(NULL AS {d.text}) AS once_grp, CAST(NULL AS {d.text}) AS once_key FROM hq_units WHERE 1 = 0"
+                f"'money' AS kind, CAST(NULL AS {d.text}) AS once_grp, CAST(NULL AS {d.text}) AS once_key "
+                "FROM (SELECT credit_code, event_id, date AS unit_date FROM events) u WHERE 1 = 0"
             )
         return _UNION.join(parts)
 
