@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from .conftest import ARTIFACTS
+from .test_accessibility import UNLABELLED
 
 pytestmark = pytest.mark.browser
 
@@ -35,6 +36,7 @@ def test_calculator_robot_purchase(server: str, page: Any) -> None:
     assert "木渎镇财政" in award.inner_text()
     page.wait_for_function("document.querySelector('#chart canvas') !== null")
     _no_horizontal_scroll(page)
+    assert page.evaluate(UNLABELLED) == []  # the result page keeps the form: every field still labelled
     page.screenshot(path=str(ARTIFACTS / "calc-result.png"), full_page=True)
     # the shared link reopens the same calculation
     link = page.locator("#share-link").input_value()
