@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Load benchmark of POST /api/evaluate with wrk (C load generator, Debian package `wrk`):
 # 50 concurrent connections, a 10-event enterprise (examples/scenarios/bench-10-events.yaml as JSON),
-# against `huiqi serve --workers W` on 127.0.0.1.  Usage: benchmarks/bench_web_wrk.sh [WORKERS] [SECONDS]
+# against `huiqi serve --workers W` on 127.0.0.1.  Usage: benchmarks/bench_web_wrk.sh [WORKERS] [SECONDS] [THINK_MS]
+# THINK_MS (default 0): each client waits this long after an answer before its next request (wrk's
+# delay hook), i.e. 50 people at a calculator rather than 50 programs in a tight loop.  The issue's
+# target is read with THINK_MS=0, the hardest reading.
 # Requests cycle through 1000 bodies with different credit codes, names and amounts (nothing cacheable).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORKERS=${1:-2}
 SECONDS_=${2:-20}
+THINK_MS=${3:-0}
 command -v wrk >/dev/null || { echo "需要 wrk：apt-get install wrk" >&2; exit 1; }
 PORT=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 DATA=$(mktemp -d)
@@ -36,6 +40,9 @@ for line in io.lines("$BODY") do bodies[#bodies + 1] = line end
 local n = 0
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+delay = function()
+  return $THINK_MS
+end
 request = function()
   n = n + 1
   return wrk.format(nil, "/api/evaluate", nil, bodies[(n % #bodies) + 1])
@@ -55,7 +62,7 @@ server_cpu() {
   done
   echo "$total"
 }
-echo "workers=$WORKERS connections=50 duration=${SECONDS_}s nproc=$(nproc) $(uptime | sed 's/.*load/load/')"
+echo "workers=$WORKERS connections=50 think=${THINK_MS}ms duration=${SECONDS_}s nproc=$(nproc) $(uptime | sed 's/.*load/load/')"
 BEFORE=$(server_cpu)
 OUT=$(mktemp)
 # Half-way through, how many of the 50 connections each worker process holds (uneven shares make the tail).
