@@ -464,17 +464,19 @@ class _Validator:
         oks = ["s.hq_kind IS NOT NULL", code_ok, id_ok, date_ok]
         values = [f"{code} AS credit_code", f"{eid} AS event_id", "s.hq_kind AS kind", f"{date} AS date"]
         per_kind: dict[str, list[str]] = {k: [] for k in self.cat.events}
+        own_given: dict[str, list[str]] = {k: [] for k in self.cat.events}  # 1/0 terms: the kind's own cells given
+        all_given: list[str] = []  # 1/0 terms: any cell given
         kno = {k: i for i, k in enumerate(self.cat.events)}  # CASE on a small integer, not on the kind's text
         for c in self.canon.events[4:]:
             src = cols.get(c.name)
+            given = _cell(src[0], src[1], FieldSpec(name=c.name, label=c.name, type="text"), None).present if src else "FALSE"
+            if src is not None:
+                all_given.append(f"CAST({given} AS INTEGER)")
             convs: dict[str, str] = {}  # kind → value when the cell is given
             defaults: list[str] = []  # WHEN branches: the kind's default when the cell is not given
             for kname, k in self.cat.events.items():
                 spec = k.fields.get(c.name)
                 if spec is None:
-                    if src is not None:
-                        cell = _cell(src[0], src[1], FieldSpec(name=c.name, label=c.name, type="text"), None)
-                        per_kind[kname].append(f"NOT {cell.present}")
                     continue
                 if spec.default is not None:
                     defaults.append(f"WHEN {kno[kname]} THEN {_sql_value(_default(spec), c.type)}")
@@ -482,15 +484,20 @@ class _Validator:
                     if spec.required:
                         per_kind[kname].append("FALSE")
                     continue
+                own_given[kname].append(f"CAST({given} AS INTEGER)")
                 cell = _cell(src[0], src[1], spec, src[2], None)
                 if spec.required:
-                    per_kind[kname].append(f"({cell.present} AND {cell.ok})")
+                    per_kind[kname].append(f"({given} AND {cell.ok})")
                 else:
-                    per_kind[kname].append(f"(NOT {cell.present} OR {cell.ok})")
-                convs[kname] = f"CASE WHEN {cell.present} THEN CAST({cell.value} AS {c.type}) END"
+                    per_kind[kname].append(f"(NOT {given} OR {cell.ok})")
+                convs[kname] = f"CAST({cell.value} AS {c.type})"
             default = f"CASE s.hq_kno {' '.join(defaults)} END" if defaults else "NULL"
-            given = _cell(src[0], src[1], FieldSpec(name=c.name, label=c.name, type="text"), None).present if src else "FALSE"
-            if len(set(convs.values())) == 1:
+            assert src is not None or not convs
+            plain = src is not None and not src[1].endswith("[]") and set(convs.values()) == {f"CAST({src[0]} AS {c.type})"}
+            if plain and default == "NULL" and src is not None:
+                # the value is the cell itself (text, enum, bool, date): no CASE
+                value = f"NULLIF({src[0]}, '')" if src[1] == "VARCHAR" else src[0]
+            elif len(set(convs.values())) == 1:
                 # one conversion for every kind with the field (a row of another kind with the cell given is rejected)
                 value = f"CASE WHEN {given} THEN {next(iter(convs.values()))} ELSE {default} END"
             elif convs:
@@ -499,9 +506,14 @@ class _Validator:
             else:
                 value = default
             values.append(f"CAST({value} AS {c.type}) AS {ident(c.name)}")
-        kind_whens = " ".join(f"WHEN {kno[k]} THEN {' AND '.join(conds) or 'TRUE'}" for k, conds in per_kind.items())
+        # a cell given outside the row's kind: the count of given cells exceeds the kind's own
+        # (one sum per row instead of a test per foreign column per kind)
+        for kname, terms in own_given.items():
+            per_kind[kname].append(f"s.hq_given = {' + '.join(terms) or '0'}")
+        kind_whens = " ".join(f"WHEN {kno[k]} THEN {' AND '.join(conds)}" for k, conds in per_kind.items())
         oks.append(f"COALESCE(CASE s.hq_kno {kind_whens} ELSE FALSE END, FALSE)")
         nos = " ".join(f"WHEN s.hq_kind = {lit(k)} THEN {i}" for k, i in kno.items())
+        sql = f"SELECT s.*, {' + '.join(all_given) or '0'} AS hq_given FROM ({sql}) s"
         sql = f"SELECT s.*, CASE {nos} END AS hq_kno FROM (SELECT s.*, {kind} AS hq_kind FROM ({sql}) s) s"
         ok = " AND ".join(f"({o})" for o in oks)
         # the owner's key: Python's is 'None' for an invalid code; here the stripped
