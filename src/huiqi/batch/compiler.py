@@ -944,9 +944,10 @@ class _Compiler:
         )
 
     def capev(self) -> str:
+        # only read by hq_slots against prior awards: enterprises without any are left out
         return (
             "SELECT DISTINCT a.credit_code, m.cap_id, a.event_id FROM hq_excl a JOIN hq_capmem m ON m.benefit_id = a.benefit_id "
-            "WHERE a.status = 'granted' AND a.event_id <> ''"
+            "WHERE a.status = 'granted' AND a.event_id <> '' AND a.credit_code IN (SELECT credit_code FROM prior_awards)"
         )
 
     def slots(self, d: Dialect) -> str:
@@ -960,7 +961,7 @@ class _Compiler:
             f"SUM(CASE WHEN p.credit_code IS NULL THEN 0 WHEN s.per = 'key' THEN CASE WHEN {key_hit} THEN COALESCE(p.amount_fen, 0) ELSE 0 END "
             f"WHEN {year_hit} THEN COALESCE(p.amount_fen, 0) ELSE 0 END) AS prior "
             "FROM (SELECT DISTINCT credit_code, cap_id, per, bucket FROM hq_ac) s "
-            "LEFT JOIN prior_awards p ON p.credit_code = s.credit_code "
+            "JOIN prior_awards p ON p.credit_code = s.credit_code "  # slots without priors: hq_cap<i> reads 0
             "LEFT JOIN hq_capmem m ON m.cap_id = s.cap_id AND m.benefit_id = p.benefit "
             "LEFT JOIN hq_cappl l ON l.cap_id = s.cap_id AND l.level = p.level "
             "LEFT JOIN hq_capev ce ON ce.credit_code = s.credit_code AND ce.cap_id = s.cap_id AND ce.event_id = p.event "
