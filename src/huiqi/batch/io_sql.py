@@ -286,6 +286,10 @@ class _Validator:
         self.canon = canonical_layout(catalogue)
         self.schemas = io_read.canonical_schemas(catalogue)
         self.buckets = buckets
+        # one chunk: temporary tables (in memory); several: tables of the work database
+        # file, compressed (mostly empty event columns take almost no room) and read back
+        # chunk by chunk, where temporary tables spill uncompressed
+        self.kept = "TEMP" if buckets == 1 else ""
         self.errors: list[RowError] = []
         self.counts = {k: Counts() for k in SHEETS}
         self.state = io_read._State()
@@ -406,7 +410,7 @@ class _Validator:
         # chunks are ranges of rows: events listed in the enterprises' order stay clustered by chunk
         n = max(1, self._count(f"({sql})"))
         self.ex(
-            f"CREATE OR REPLACE TEMP TABLE hq_c_enterprises AS SELECT {', '.join(values)}, "
+            f"CREATE OR REPLACE {self.kept} TABLE hq_c_enterprises AS SELECT {', '.join(values)}, "
             f"CAST((s.hq_row - 1) * {self.buckets} // {n} AS INTEGER) AS hq_bucket, s.hq_row, "
             f"COALESCE({ok}, FALSE) AS hq_ok0, {norm} AS hq_k FROM ({sql}) s"
         )
@@ -527,7 +531,7 @@ class _Validator:
         # one pass: values, the row-local verdict, the owner (by the stripped code, which can
         # only meet an accepted, valid enterprise code) and its chunk; duplicates in ``settle``
         self.ex(
-            f"CREATE OR REPLACE TEMP TABLE hq_c_events AS SELECT {', '.join(values)}, COALESCE(e.hq_bucket, 0) AS hq_bucket, "
+            f"CREATE OR REPLACE {self.kept} TABLE hq_c_events AS SELECT {', '.join(values)}, COALESCE(e.hq_bucket, 0) AS hq_bucket, "
             f"s.hq_row, COALESCE(({ok}) AND e.credit_code IS NOT NULL, FALSE) AS hq_ok0, {key} AS hq_k, {eid_key} AS hq_eid "
             f"FROM ({sql}) s LEFT JOIN (SELECT credit_code, hq_bucket FROM hq_c_enterprises) e ON e.credit_code = {key}"
         )
@@ -566,7 +570,7 @@ class _Validator:
         ok = " AND ".join(oks) or "TRUE"
         hk = f"(CASE WHEN {code_ok} THEN {code} END)"
         self.ex(
-            f"CREATE OR REPLACE TEMP TABLE hq_c_{key} AS SELECT {', '.join(values)}, COALESCE(e.hq_bucket, 0) AS hq_bucket, "
+            f"CREATE OR REPLACE {self.kept} TABLE hq_c_{key} AS SELECT {', '.join(values)}, COALESCE(e.hq_bucket, 0) AS hq_bucket, "
             f"s.hq_row, COALESCE(({ok}) AND e.credit_code IS NOT NULL, FALSE) AS hq_ok0, {hk} AS hq_k "
             f"FROM ({sql}) s LEFT JOIN (SELECT credit_code, hq_bucket FROM hq_c_enterprises) e ON e.credit_code = {hk}"
         )
@@ -576,7 +580,7 @@ class _Validator:
     def empty(self, key: str) -> None:
         cols = ", ".join(f"CAST(NULL AS {c.type}) AS {ident(c.name)}" for c in self.canon.table(key))
         self.ex(
-            f"CREATE OR REPLACE TEMP TABLE hq_c_{key} AS SELECT {cols}, CAST(0 AS INTEGER) AS hq_bucket, "
+            f"CREATE OR REPLACE {self.kept} TABLE hq_c_{key} AS SELECT {cols}, CAST(0 AS INTEGER) AS hq_bucket, "
             "CAST(NULL AS BIGINT) AS hq_row, TRUE AS hq_ok0, CAST(NULL AS VARCHAR) AS hq_k WHERE FALSE"
         )
 
