@@ -3,13 +3,16 @@ register, what :func:`huiqi.core.evaluator.evaluate` does for one scenario.
 
 Stages (each a materialised step, see docs/batch-engine.md):
 
-1. ``hq_units_base`` / ``hq_units``: one unit per event plus one yearly unit per
-   enterprise dated ``${as_of}``; flags for ``holds``, ``first_time`` and
-   ``max_years`` computed by equi-joins and aggregation;
-2. ``hq_cand``: one SELECT per benefit (UNION ALL): jurisdiction, event kind and
+1. ``hq_flags``: flags for ``holds``, ``first_time`` and ``max_years`` of the
+   units (events, plus one yearly unit per enterprise dated ``${as_of}``) that
+   have one set, by equi-joins and aggregation; ``hq_uk<i>``: one event kind's
+   units (events ⋈ enterprises, the flags LEFT JOINed) with the columns its
+   benefits read; ``hq_ug<j>``: units of a gate group joined to their benefits;
+2. ``hq_cand``: one SELECT per benefit or gate group (UNION ALL): jurisdiction, event kind and
    ``match`` filter; validity, applicants, ``when``, ``max_years`` give reason
    codes; the amount formula, item caps and the uplift give ``low``/``high``;
-3. ``hq_once``: once-per-key (ROW_NUMBER over the key, prior awards by key);
+3. ``hq_once``: once-per-key (ROW_NUMBER over the key, prior awards by key); from here
+   on only granted candidates are read (near misses go from ``hq_cand`` to ``hq_awards``);
 4. ``hq_x0`` … ``hq_xN``: exclusivity per event as greedy rounds over a static
    conflict table; ``hq_pcov`` / ``hq_excl``: the top-up against prior awards;
 5. ``hq_ac``, ``hq_capev``, ``hq_slots``, ``hq_cap1`` …: caps per enterprise-year,
@@ -235,7 +238,7 @@ def _choose(branches: list[tuple[str, _Amt]]) -> _Amt:
 
 
 class _BenefitSQL:
-    """SQL expressions over ``hq_units`` for one benefit (its event kind)."""
+    """SQL expressions over a unit ``u`` of one benefit's event kind (``hq_uk<i>``)."""
 
     def __init__(self, d: Dialect, benefit: Benefit, catalogue: Catalogue, lay: Layout, holds: dict[tuple[str, ...], int]):
         self.d = d
@@ -656,7 +659,7 @@ class _Compiler:
         """One narrow table per event kind: each benefit then scans only its kind's units and columns."""
         cols: dict[str, set[str]] = defaultdict(set)
         for b, doc in self.benefits:
-            cols[b.event] |= set(re.findall(r"\bu\.(\w+)", self.candidate(d, b, doc, "hq_units")))
+            cols[b.event] |= set(re.findall(r"\bu\.(\w+)", self.candidate(d, b, doc, "hq_uk")))
         steps = []
         for kind, name in self.kinds().items():
             need = sorted(cols[kind] - {"credit_code", "event_id", "unit_date"})

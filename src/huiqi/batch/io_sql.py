@@ -15,9 +15,14 @@ towns, the credit code's form and check character (GB 32100-2015), event kind
 row's kind; across rows: duplicate credit codes, duplicate event ids within an
 enterprise, rows whose enterprise is not an accepted enterprise.
 
-Accepted rows land in DuckDB tables ``hq_c_<table>`` in the canonical layout
-(:mod:`huiqi.batch.layout`) with a ``hq_bucket`` column (hash of the credit code
-modulo the number of chunks), so the evaluation can run chunk by chunk.
+Each sheet is read once: one statement writes every row to ``hq_c_<table>`` in
+the canonical layout (:mod:`huiqi.batch.layout`) with its row number, its
+row-local verdict and owner key, and its chunk ``hq_bucket`` (enterprises: ranges
+of rows; every other row: its enterprise's, found by the same LEFT JOIN that
+checks the owner). Duplicates are found by a GROUP BY on a hash of the key
+columns, checked exactly on the rows whose hash repeats; the rows that fail are
+deleted and go to the Python validator (typically none). So validation is linear
+in the register, and a chunk of the evaluation reads a mostly contiguous range.
 """
 
 from __future__ import annotations
@@ -444,7 +449,7 @@ class _Validator:
         if code_src is not None and code_src[1] == "VARCHAR":
             cs = code_src[0]
             # the check character is not recomputed per event: a row is accepted only
-            # when its code equals an accepted enterprise's (valid) code, see hq_v_events
+            # when its code equals an accepted enterprise's (valid) code (the owner join below)
             code_ok = f"(NOT regexp_matches({cs}, '^{_WS}|{_WS}$'))"
             code = f"upper({cs})"
         else:

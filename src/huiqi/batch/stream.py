@@ -1,7 +1,7 @@
 """``huiqi batch`` on a columnar register, end to end in DuckDB, chunk by chunk.
 
 1. validate in SQL (:mod:`huiqi.batch.io_sql`): accepted rows in ``hq_c_*``
-   tables, each row with its chunk (``hq_bucket`` = hash of the credit code);
+   tables, each row with its chunk (``hq_bucket``: a range of enterprise rows);
 2. for every chunk of enterprises (everything in the plan is per enterprise):
    run the compiled plan on that chunk, shape the results (reason codes →
    Chinese by a join with a small table), append them to the output and add the
