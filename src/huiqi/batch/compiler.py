@@ -420,6 +420,13 @@ def _switch(col: str, cases: list[tuple[int, str]], default: str, leaf: int = 4)
     return f"(CASE WHEN {col} < {cases[mid][0]} THEN {left} ELSE {right} END)"
 
 
+def _jurisdiction_prefix(doc: Document) -> tuple[int, str]:
+    """Regions bound by a document: those starting with these digits (province 2, city 4, district 6)."""
+    j = doc.jurisdiction
+    n = 2 if j.endswith("0000") else 4 if j.endswith("00") else 6
+    return n, j[:n]
+
+
 def _gate(b: Benefit) -> OneOf | None:
     """The first ``in:`` condition on an event field (``Library.gates``)."""
     return next((c for c in b.match if isinstance(c, OneOf) and not c.negate and not c.fact.on_enterprise), None)
@@ -497,7 +504,8 @@ class _Compiler:
             for bid in ids:
                 g = _gate(self.library.benefits[bid])
                 assert g is not None
-                gates += [(grp, self.bnum[bid], v) for v in sorted(set(g.values))]
+                jn, jcode = _jurisdiction_prefix(self.library.document_of(self.library.benefits[bid]))
+                gates += [(grp, self.bnum[bid], v, jn, jcode) for v in sorted(set(g.values))]
         return (
             StaticTable(
                 "hq_benefits",
@@ -513,7 +521,11 @@ class _Compiler:
                 tuple(bstatic),
             ),
             StaticTable("hq_conflicts", (("a", "VARCHAR"), ("b", "VARCHAR")), tuple(conflicts)),
-            StaticTable("hq_gates", (("grp", "VARCHAR"), ("hq_b", "BIGINT"), ("gv", "VARCHAR")), tuple(gates)),
+            StaticTable(
+                "hq_gates",
+                (("grp", "VARCHAR"), ("hq_b", "BIGINT"), ("gv", "VARCHAR"), ("jlen", "INTEGER"), ("jcode", "VARCHAR")),
+                tuple(gates),
+            ),
             StaticTable("hq_cover", (("benefit_id", "VARCHAR"), ("level", "VARCHAR")), tuple(cover)),
             StaticTable("hq_capmem", (("cap_id", "VARCHAR"), ("benefit_id", "VARCHAR")), tuple(capmem)),
             StaticTable("hq_caps", (("cap_id", "VARCHAR"), ("per", "VARCHAR"), ("fen", "BIGINT"), ("layer", "BIGINT")), tuple(caps)),
@@ -636,12 +648,8 @@ class _Compiler:
         return f"SELECT credit_code, event_id, {', '.join(f'MAX({n}) AS {n}' for n in names)} FROM ({union}) f GROUP BY credit_code, event_id"
 
     def jurisdiction(self, doc: Document) -> str:
-        j = doc.jurisdiction
-        if j.endswith("0000"):
-            return f"substr(u.ent_region, 1, 2) = {lit(j[:2])}"
-        if j.endswith("00"):
-            return f"substr(u.ent_region, 1, 4) = {lit(j[:4])}"
-        return f"u.ent_region = {lit(j)}"
+        n, code = _jurisdiction_prefix(doc)
+        return f"u.ent_region = {lit(code)}" if n == 6 else f"substr(u.ent_region, 1, {n}) = {lit(code)}"
 
     def kinds(self) -> dict[str, str]:
         """Event kind → the step holding that kind's units (only the columns its benefits read)."""
@@ -702,6 +710,7 @@ class _Compiler:
                 (
                     f"hq_ug{j}",
                     f"SELECT g.hq_b, u.* FROM {src} u JOIN hq_gates g ON g.grp = {lit(grp)} AND g.gv = {self.gate_sql(d, grp)} "
+                    "AND substr(u.ent_region, 1, g.jlen) = g.jcode "  # the jurisdiction too (WHERE tests it again)
                     "ORDER BY g.hq_b",
                 )
             )
