@@ -50,7 +50,7 @@ _WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _WS = r"[\s\x{0b}\x{1c}-\x{1f}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
 _INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "HUGEINT")
 _UNIT_FEN = {"元": 100, "万元": 1_000_000, "亿元": 10_000_000_000}
-_HELPERS = ("hq_bucket", "hq_row", "hq_ok0", "hq_k", "hq_eid")  # columns of hq_c_* that are not the layout's
+_HELPERS = ("hq_bucket", "hq_row", "hq_ok0", "hq_h")  # columns of hq_c_* that are not the layout's
 _MAX_PY_ROWS = 5_000_000  # rows handed to the Python validator at most (beyond: read as Python would, slowly)
 
 
@@ -361,28 +361,33 @@ class _Validator:
             )
         self.con.unregister("hq_py_rows")
 
-    def settle(self, key: str, sh: io_read._Sheet, sql: str, validate: Callable[..., Any], dup: str | None) -> None:
+    def settle(
+        self, key: str, sh: io_read._Sheet, sql: str, validate: Callable[..., Any], owner: str | None, dup: Sequence[str] | None
+    ) -> None:
         """After the one pass that wrote ``hq_c_<key>`` (every row, with its row-local
-        verdict ``hq_ok0`` and owner key ``hq_k``): rows failing it, and every row of a
-        group sharing the key columns ``dup``, leave the table and go, in row order,
-        through the Python validator; duplicates are found by a GROUP BY on a hash of
-        the key columns, then checked exactly on the few rows whose hash repeats."""
+        verdict ``hq_ok0`` and ``hq_h``, a hash of the key expressions ``dup``): rows
+        failing it, and every row of a group sharing the keys, leave the table and go,
+        in row order, through the Python validator. Duplicates: a GROUP BY on the hash,
+        then the keys of the few rows whose hash repeats are compared exactly (read
+        again from the source ``s``, like ``owner``, the owner's key of a failing row)."""
         self.counts[key].read = self._count(f"hq_c_{key}")
-        bad = f"SELECT hq_row, hq_k FROM hq_c_{key} WHERE NOT hq_ok0"
-        if dup is not None:
-            rep = f"SELECT hash({dup}) AS h FROM hq_c_{key} GROUP BY 1 HAVING COUNT(*) > 1"
-            cand = f"SELECT hq_row, hq_k, {dup} FROM hq_c_{key} WHERE hash({dup}) IN ({rep})"
-            on = " AND ".join(f"d.{c} IS NOT DISTINCT FROM c.{c}" for c in dup.split(", "))
-            bad += (
-                f" UNION SELECT c.hq_row, c.hq_k FROM ({cand}) c "
-                f"SEMI JOIN (SELECT {dup} FROM ({cand}) GROUP BY ALL HAVING COUNT(*) > 1) d ON {on}"
-            )
-        self.ex(f"CREATE OR REPLACE TEMP TABLE hq_bad AS {bad}")
+        self.ex(f"CREATE OR REPLACE TEMP TABLE hq_bad AS SELECT hq_row FROM hq_c_{key} WHERE NOT hq_ok0")
+        if dup:
+            self.ex(f"CREATE OR REPLACE TEMP TABLE hq_rep AS SELECT hq_h FROM hq_c_{key} GROUP BY 1 HAVING COUNT(*) > 1")
+            if self._count("hq_rep"):
+                ks = ", ".join(f"{e} AS d{i}" for i, e in enumerate(dup))
+                rows = f"SELECT hq_row FROM hq_c_{key} WHERE hq_h IN (SELECT hq_h FROM hq_rep)"
+                cand = f"SELECT s.hq_row, {ks} FROM ({sql}) s WHERE s.hq_row IN ({rows})"
+                on = " AND ".join(f"d.d{i} IS NOT DISTINCT FROM c.d{i}" for i in range(len(dup)))
+                self.ex(
+                    f"INSERT INTO hq_bad SELECT c.hq_row FROM ({cand}) c "
+                    f"SEMI JOIN (SELECT * EXCLUDE (hq_row) FROM ({cand}) GROUP BY ALL HAVING COUNT(*) > 1) d ON {on}"
+                )
         if self._count("hq_bad") == 0:
             return
         self.ex(f"DELETE FROM hq_c_{key} WHERE hq_row IN (SELECT hq_row FROM hq_bad)")
-        if key != "enterprises":
-            self._load_owners("SELECT hq_k FROM hq_bad")
+        if owner is not None:
+            self._load_owners(f"SELECT {owner} FROM ({sql}) s WHERE s.hq_row IN (SELECT hq_row FROM hq_bad)")
         py = self.run_python(key, sh, sql, "s.hq_row IN (SELECT hq_row FROM hq_bad)", validate)
         self.insert_python(key, py)
 
@@ -417,9 +422,9 @@ class _Validator:
         self.ex(
             f"CREATE OR REPLACE {self.kept} TABLE hq_c_enterprises AS SELECT {', '.join(values)}, "
             f"CAST((s.hq_row - 1) * {self.buckets} // {n} AS INTEGER) AS hq_bucket, s.hq_row, "
-            f"COALESCE({ok}, FALSE) AS hq_ok0, {norm} AS hq_k FROM ({sql}) s"
+            f"COALESCE({ok}, FALSE) AS hq_ok0, hash({norm}) AS hq_h FROM ({sql}) s"
         )
-        self.settle("enterprises", sh, sql, io_read._enterprise_row, "hq_k")
+        self.settle("enterprises", sh, sql, io_read._enterprise_row, None, [norm])
         # state for the other sheets: accepted codes (region) are looked up per row in SQL,
         # rejected enterprises are known from the Python validator's own state.
 
@@ -537,10 +542,10 @@ class _Validator:
         # only meet an accepted, valid enterprise code) and its chunk; duplicates in ``settle``
         self.ex(
             f"CREATE OR REPLACE {self.kept} TABLE hq_c_events AS SELECT {', '.join(values)}, COALESCE(e.hq_bucket, 0) AS hq_bucket, "
-            f"s.hq_row, COALESCE(({ok}) AND e.credit_code IS NOT NULL, FALSE) AS hq_ok0, {key} AS hq_k, {eid_key} AS hq_eid "
+            f"s.hq_row, COALESCE(({ok}) AND e.credit_code IS NOT NULL, FALSE) AS hq_ok0, hash({key}, {eid_key}) AS hq_h "
             f"FROM ({sql}) s LEFT JOIN (SELECT credit_code, hq_bucket FROM hq_c_enterprises) e ON e.credit_code = {key}"
         )
-        self.settle("events", sh, sql, io_read._event_row, "hq_k, hq_eid")
+        self.settle("events", sh, sql, io_read._event_row, key, [key, eid_key])
 
     # --- qualifications and prior awards ------------------------------------------------
     def simple(self, key: str, sql: str, file: str, sheet_name: str) -> None:
@@ -576,17 +581,17 @@ class _Validator:
         hk = f"(CASE WHEN {code_ok} THEN {code} END)"
         self.ex(
             f"CREATE OR REPLACE {self.kept} TABLE hq_c_{key} AS SELECT {', '.join(values)}, COALESCE(e.hq_bucket, 0) AS hq_bucket, "
-            f"s.hq_row, COALESCE(({ok}) AND e.credit_code IS NOT NULL, FALSE) AS hq_ok0, {hk} AS hq_k "
+            f"s.hq_row, COALESCE(({ok}) AND e.credit_code IS NOT NULL, FALSE) AS hq_ok0 "
             f"FROM ({sql}) s LEFT JOIN (SELECT credit_code, hq_bucket FROM hq_c_enterprises) e ON e.credit_code = {hk}"
         )
         validate = io_read._qualification_row if key == "qualifications" else io_read._prior_row
-        self.settle(key, sh, sql, validate, None)
+        self.settle(key, sh, sql, validate, hk, None)
 
     def empty(self, key: str) -> None:
         cols = ", ".join(f"CAST(NULL AS {c.type}) AS {ident(c.name)}" for c in self.canon.table(key))
         self.ex(
             f"CREATE OR REPLACE {self.kept} TABLE hq_c_{key} AS SELECT {cols}, CAST(0 AS INTEGER) AS hq_bucket, "
-            "CAST(NULL AS BIGINT) AS hq_row, TRUE AS hq_ok0, CAST(NULL AS VARCHAR) AS hq_k WHERE FALSE"
+            "CAST(NULL AS BIGINT) AS hq_row, TRUE AS hq_ok0 WHERE FALSE"
         )
 
 
