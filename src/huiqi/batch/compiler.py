@@ -932,6 +932,7 @@ class _Compiler:
         key_caps = [ci for ci in self.caps if ci.layer and ci.cap.per == "key"]
         year = f"concat('year:', {d.to_text('year(a.unit_date)')})"
         whens = []
+        key_kinds: set[str] = set()  # event kinds whose key values a cap reads
         for ci in key_caps:
             key = ci.cap.key or ""
             exprs = []
@@ -943,16 +944,22 @@ class _Compiler:
                 if kind is not None and key in kind.fields:
                     bs = _BenefitSQL(d, b, self.catalogue, self.lay, self.holds)
                     exprs.append(f"WHEN a.benefit_id = {lit(m)} THEN COALESCE({bs.text_of(Field(key))}, '')")
+                    key_kinds.add(b.event)
             value = f"(CASE {' '.join(exprs)} ELSE '' END)" if exprs else "''"
             whens.append(f"WHEN {lit(ci.cap.id)} THEN concat('key:', {value})")
         bucket = f"CASE k.cap_id {' '.join(whens)} ELSE {year} END" if whens else year
         used = sorted(set(re.findall(r"\bu\.ev_(\w+)", bucket)))
-        ev = ", ".join(["v.credit_code", "v.event_id", *(f"v.{n} AS ev_{n}" for n in used)])
+        join = ""
+        if used:  # the key values, from the events of the kinds that have them only
+            ev = ", ".join(["v.credit_code", "v.event_id", *(f"v.{n} AS ev_{n}" for n in used)])
+            join = (
+                f"LEFT JOIN (SELECT {ev} FROM events v WHERE v.kind IN {_in_list(sorted(key_kinds))}) u "
+                "ON u.credit_code = a.credit_code AND u.event_id = a.event_id "
+            )
         return (
             f"SELECT a.credit_code, a.event_id, a.benefit_id, k.cap_id, k.per, k.fen, k.layer, {bucket} AS bucket "
             "FROM hq_excl a JOIN hq_capmem m ON m.benefit_id = a.benefit_id JOIN hq_caps k ON k.cap_id = m.cap_id "
-            f"LEFT JOIN (SELECT {ev} FROM events v) u ON u.credit_code = a.credit_code AND u.event_id = a.event_id "
-            "WHERE a.status = 'granted' AND a.kind = 'money'"
+            f"{join}WHERE a.status = 'granted' AND a.kind = 'money'"
         )
 
     def capev(self) -> str:
