@@ -82,7 +82,7 @@ def main() -> None:
     print(machine())
     print()
     print(
-        "| event rows | enterprises | engine | synth s | batch s | event rows/s | peak RSS MiB | read+validate s | evaluate s |"
+        "| event rows | enterprises | engine | synth s | batch s | event rows/s | peak RSS MiB | read+validate s | evaluate+write s |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     try:
