@@ -199,6 +199,7 @@ def test_no_page_loads_from_a_cdn(client: TestClient) -> None:
 def test_direct_evaluate_path_answers_like_the_route(tmp_path: Path) -> None:
     """POST /api/evaluate is answered before FastAPI's stack; the bytes equal the route's, and errors go through the route."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     from fastapi import FastAPI
 
@@ -230,7 +231,10 @@ def test_direct_evaluate_path_answers_like_the_route(tmp_path: Path) -> None:
         async def send(message: dict[str, Any]) -> None:
             sent.append(message)
 
-        asyncio.run(handler(scope, receive, send))
+        # In a thread of its own: Playwright's sync API (browser tests in the same session) keeps an
+        # event loop running in this one.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, handler(scope, receive, send)).result()
         return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
 
     def route(scope: Any, receive: Any, send: Any) -> Any:
