@@ -87,12 +87,12 @@ def requirement(cond: Compare, unit: str = "") -> str:
 
 
 # The words of a comparison that do not depend on the enterprise (label, threshold,
-# requirement), per condition and event kind: (condition, label, threshold, requirement).
-_COMPARE_WORDS: dict[tuple[int, str], tuple[Compare, str, str, str]] = {}
+# requirement), per condition, event kind and catalogue: (condition, label, threshold, requirement).
+_COMPARE_WORDS: dict[tuple[int, str, int], tuple[Compare, str, str, str]] = {}
 
 
 def _compare_words(cond: Compare, ctx: Context) -> tuple[Compare, str, str, str]:
-    key = (id(cond), ctx.event_kind)
+    key = (id(cond), ctx.event_kind, id(ctx.catalogue))
     hit = _COMPARE_WORDS.get(key)
     if hit is not None and hit[0] is cond:  # the same object, not a later one at a reused id
         return hit
