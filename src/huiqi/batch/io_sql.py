@@ -36,26 +36,22 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from huiqi.core.credit_code import ALPHABET
+from huiqi.core.credit_code import ALPHABET, WEIGHTS
 from huiqi.core.facts import Catalogue, FieldSpec, convert
 from huiqi.core.regions import REGIONS, TOWNS
 
 from . import io_read
+from .compiler import lit
 from .io_read import SHEET_LABEL, SHEETS, Counts, RawSheet, Register, RegisterError, RowError
 
 __all__ = ["FieldSpec", "SqlRegister", "canonical_tables", "columnar_source", "credit_code_ok", "validate_sql"]
 
-_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 # What Python's str.strip() removes (besides the ASCII spaces RE2's \s knows).
 _WS = r"[\s\x{0b}\x{1c}-\x{1f}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
 _INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "HUGEINT")
 _UNIT_FEN = {"元": 100, "万元": 1_000_000, "亿元": 10_000_000_000}
 _HELPERS = ("hq_bucket", "hq_row", "hq_ok0", "hq_h")  # columns of hq_c_* that are not the layout's
 _MAX_PY_ROWS = 5_000_000  # rows handed to the Python validator at most (beyond: read as Python would, slowly)
-
-
-def lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def ident(name: str) -> str:
@@ -88,7 +84,7 @@ def _strip(sql: str) -> str:
 def credit_code_ok(c: str) -> str:
     """SQL: ``c`` (upper-case text) is a valid 统一社会信用代码 (GB 32100-2015)."""
     alpha = lit(ALPHABET)
-    total = " + ".join(f"(strpos({alpha}, substr({c}, {i + 1}, 1)) - 1) * {w}" for i, w in enumerate(_WEIGHTS))
+    total = " + ".join(f"(strpos({alpha}, substr({c}, {i + 1}, 1)) - 1) * {w}" for i, w in enumerate(WEIGHTS))
     return (
         f"(regexp_full_match({c}, '[0-9A-HJ-NPQRTUWXY]{{18}}') AND "
         f"substr({alpha}, ((31 - (({total}) % 31)) % 31) + 1, 1) = substr({c}, 18, 1))"

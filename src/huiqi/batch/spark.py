@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from .compiler import Dialect
+from .compiler import Dialect, lit
 from .layout import arrow_schema
 from .plan import AS_OF, DIALECTS, Plan, StaticTable, date_literal
 
@@ -100,7 +100,7 @@ def _values(d: Dialect, table: StaticTable) -> str:
             return "TRUE" if v else "FALSE"
         if isinstance(v, int):
             return str(v)
-        return "'" + str(v).replace("'", "''") + "'"
+        return lit(str(v))
 
     return ",\n  ".join(
         "(" + ", ".join(cell(v, t) for v, (_, t) in zip(row, table.columns, strict=True)) + ")" for row in table.rows

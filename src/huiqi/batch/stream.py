@@ -31,7 +31,7 @@ import pyarrow as pa
 from huiqi.service import Engine, InputError
 
 from . import duck, io_sql
-from .compiler import compile_library
+from .compiler import compile_library, lit
 from .io_read import Register
 from .io_write import DIMENSIONS, PAYER_SCHEMA, RESULT_SCHEMA, Summary, Totals, benefit_meta
 
@@ -77,7 +77,7 @@ def _events_in(source: str | Path) -> int:
             for name in ("events", "事项"):
                 p = Path(where) / f"{name}.parquet"
                 if p.exists():
-                    return int(con.execute(f"SELECT COUNT(*) FROM read_parquet({io_sql.lit(str(p))})").fetchall()[0][0])
+                    return int(con.execute(f"SELECT COUNT(*) FROM read_parquet({lit(str(p))})").fetchall()[0][0])
         return 0
     except duckdb.Error:
         return 0
@@ -179,7 +179,7 @@ def run_stream(
     work = tempfile.mkdtemp(prefix="huiqi-batch-")
     try:
         con = duckdb.connect(os.path.join(work, "work.duckdb") if buckets > 1 else ":memory:")
-        con.execute(f"SET temp_directory = {io_sql.lit(os.path.join(work, 'spill'))}").fetchall()
+        con.execute(f"SET temp_directory = {lit(os.path.join(work, 'spill'))}").fetchall()
         if memory_limit is not None:
             con.execute(f"SET memory_limit = '{duckdb_memory(memory_limit)}'").fetchall()
             con.execute("SET preserve_insertion_order = false").fetchall()

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from huiqi.core.credit_code import ALPHABET
+from huiqi.core.credit_code import ALPHABET, WEIGHTS
 from huiqi.core.facts import Catalogue, FieldSpec
 from huiqi.core.model import Compare, Contains, Field, Holds, IsTrue, Library, OneOf, Ratio, Total
 from huiqi.core.regions import TOWNS
@@ -71,7 +71,7 @@ NAME_WORDS = (
     "数控",
     "环保",
 )
-_WEIGHTS = np.array((1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28), dtype=np.int64)
+_WEIGHTS = np.array(WEIGHTS, dtype=np.int64)
 
 
 @dataclass(slots=True)

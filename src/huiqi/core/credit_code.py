@@ -6,10 +6,10 @@ is a check character computed with weights 3^i mod 31 over the first 17.
 
 from __future__ import annotations
 
-__all__ = ["ALPHABET", "check_character", "make_credit_code", "validate_credit_code"]
+__all__ = ["ALPHABET", "WEIGHTS", "check_character", "make_credit_code", "validate_credit_code"]
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 
 def check_character(first17: str) -> str:
@@ -18,7 +18,7 @@ def check_character(first17: str) -> str:
     >>> check_character("91350100M000100Y4")
     '3'
     """
-    total = sum(ALPHABET.index(c) * w for c, w in zip(first17, _WEIGHTS, strict=True))
+    total = sum(ALPHABET.index(c) * w for c, w in zip(first17, WEIGHTS, strict=True))
     return ALPHABET[(31 - total % 31) % 31]
 
 
