@@ -16,14 +16,19 @@ def _no_horizontal_scroll(page: Any) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
 
 
-def test_calculator_robot_purchase(server: str, page: Any) -> None:
+def _wuzhong_enterprise_with_event(page: Any, server: str, name: str, kind: str) -> None:
+    """Open the calculator, fill a 吴中区 enterprise in 木渎镇 and add one event row of ``kind``."""
     page.goto(f"{server}/calc")
     page.get_by_label("统一社会信用代码").fill("91320506MA1XXXXX09")
-    page.get_by_label("名称", exact=False).first.fill("苏州测试智能装备有限公司")
+    page.get_by_label("名称", exact=False).first.fill(name)
     page.locator("#f-ent-region").select_option("320506")
     page.get_by_label("所在镇（街道、板块）").fill("木渎镇")
-    page.get_by_label("添加事项类型").select_option("purchase")
+    page.get_by_label("添加事项类型").select_option(kind)
     page.get_by_role("button", name="添加事项").click()
+
+
+def test_calculator_robot_purchase(server: str, page: Any) -> None:
+    _wuzhong_enterprise_with_event(page, server, "苏州测试智能装备有限公司", "purchase")
     page.locator("#f-e1-date").fill("2025-06-30")
     page.locator("#f-e1-category").select_option("机器人产品或服务")
     page.get_by_label("采购金额（万元）").fill("80")
@@ -116,13 +121,7 @@ def test_plan_page(server: str, page: Any) -> None:
 
 def test_prior_city_award_tops_up(server: str, page: Any) -> None:
     """已获资质 and 已获奖补 rows: a city award for the same project leaves only the difference (吴中第21条)."""
-    page.goto(f"{server}/calc")
-    page.get_by_label("统一社会信用代码").fill("91320506MA1XXXXX09")
-    page.get_by_label("名称", exact=False).first.fill("示例智能化改造企业")
-    page.locator("#f-ent-region").select_option("320506")
-    page.get_by_label("所在镇（街道、板块）").fill("木渎镇")
-    page.get_by_label("添加事项类型").select_option("project")
-    page.get_by_role("button", name="添加事项").click()
+    _wuzhong_enterprise_with_event(page, server, "示例智能化改造企业", "project")
     page.locator("#f-e1-id").fill("P1")
     page.locator("#f-e1-date").fill("2025-09-01")
     page.locator("#f-e1-category").select_option("智能化改造")
