@@ -30,7 +30,7 @@ from .model import (
     Sum,
     Tiers,
 )
-from .money import floor_fen, format_wan
+from .money import floor_times, format_wan
 
 __all__ = ["AmountMissing", "Computed", "compute", "nature_of", "show_rate"]
 
@@ -50,10 +50,14 @@ class Computed:
     text: str = ""
 
 
-@lru_cache(maxsize=1024)
 def show_rate(rate: Fraction) -> str:
     """``Fraction(1, 20)`` → ``'5%'`` (rates are few; each is formatted once)."""
-    return describe_value(FieldSpec("", "", "rate"), rate)
+    return _rate_text(rate.numerator, rate.denominator)  # keyed by ints: a Fraction's hash is slow
+
+
+@lru_cache(maxsize=1024)
+def _rate_text(numerator: int, denominator: int) -> str:
+    return describe_value(FieldSpec("", "", "rate"), Fraction(numerator, denominator))
 
 
 def nature_of(kind: str, low: int, high: int | None) -> Nature:
@@ -98,7 +102,7 @@ def compute(spec: AmountSpec, ctx: Context) -> Computed:
         )
     if isinstance(spec, Rate):
         base = _base(spec.base, ctx)
-        value = floor_fen(base * spec.rate)
+        value = floor_times(base, spec.rate)
         label, shown = ctx.label(spec.base), ctx.show(spec.base)
         if spec.at_least:
             line = f"不低于{label}{shown} × {show_rate(spec.rate)} = {format_wan(value)}"
@@ -108,7 +112,7 @@ def compute(spec: AmountSpec, ctx: Context) -> Computed:
         return Computed(0 if spec.up_to else value, value, lines=[line], cites=[spec.cite])
     if isinstance(spec, PerUnit):
         qty = _base(spec.base, ctx)
-        value = floor_fen(qty * spec.fen_per_unit)
+        value = floor_times(qty, spec.fen_per_unit)
         line = f"{ctx.label(spec.base)}{ctx.show(spec.base)} × {format_wan(spec.fen_per_unit)}/{spec.unit} = {format_wan(value)}"
         return Computed(0 if spec.up_to else value, value, lines=[line], cites=[spec.cite])
     if isinstance(spec, Sum):
@@ -150,8 +154,8 @@ def compute(spec: AmountSpec, ctx: Context) -> Computed:
         return inner
     if isinstance(spec, RangeRate):
         base = _base(spec.base, ctx)
-        low = floor_fen(base * spec.low)
-        high_v = floor_fen(base * spec.high)
+        low = floor_times(base, spec.low)
+        high_v = floor_times(base, spec.high)
         label, shown = ctx.label(spec.base), ctx.show(spec.base)
         lines = [
             f"{label}{shown} × {show_rate(spec.low)}～{show_rate(spec.high)} = {format_wan(low)}～{format_wan(high_v)}"

@@ -13,9 +13,13 @@ from .money import format_wan
 __all__ = ["Outcome", "requirement", "show_threshold", "test"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Outcome:
-    """How one condition came out: passed or not, and why in plain Chinese."""
+    """How one condition came out: passed or not, and why in plain Chinese.
+
+    Not frozen: a frozen dataclass's ``__init__`` costs three times as much, and
+    dozens are made per evaluation; nothing changes one after it is made.
+    """
 
     passed: bool
     text: str

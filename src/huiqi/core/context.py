@@ -20,10 +20,11 @@ class _Missing:
 MISSING = _Missing()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Context:
     """The enterprise, the event (``None`` for a yearly benefit on the profile)
-    and the catalogue, for reading facts and labelling them."""
+    and the catalogue, for reading facts and labelling them.  (Not frozen only
+    because a frozen ``__init__`` is slow; a context is never changed.)"""
 
     scenario: Scenario
     event: Event | None

@@ -26,7 +26,7 @@ from .context import Context
 from .explain import amount_text
 from .facts import Catalogue
 from .model import LEVELS, Benefit, Cap, Document, Exclusivity, Library
-from .money import floor_fen, format_wan
+from .money import floor_times, format_wan
 from .regions import parents, region
 from .results import GRANTED, NEAR_MISS, SET_ASIDE, Award, Evaluation, Line, PayerPart, Totals
 from .scenario import Event, Scenario
@@ -56,10 +56,12 @@ def evaluate(library: Library, catalogue: Catalogue, scenario: Scenario) -> Eval
             if benefit.document_id not in here:
                 continue
             outcomes = [test(c, ctx) for c in benefit.match]
-            if not all(o.passed for o in outcomes):
-                continue
-            award = _assess(benefit, library.by_id[benefit.document_id], event, ctx, outcomes)
-            (candidates if award.status == GRANTED else near).append(award)
+            for o in outcomes:
+                if not o.passed:
+                    break
+            else:
+                award = _assess(benefit, library.by_id[benefit.document_id], event, ctx, outcomes)
+                (candidates if award.status == GRANTED else near).append(award)
     set_aside: list[Award] = []
     granted = _once_per_key(candidates, scenario, set_aside)
     granted = _exclusivity(granted, scenario, set_aside)
@@ -118,8 +120,8 @@ def _assess(benefit: Benefit, doc: Document, event: Event | None, ctx: Context, 
         outcomes = [test(c, ctx) for c in benefit.uplift.conditions]
         if all(o.passed for o in outcomes):
             factor = 1 + benefit.uplift.rate
-            award.low = floor_fen(award.low * factor)
-            award.high = None if award.high is None else floor_fen(award.high * factor)
+            award.low = floor_times(award.low, factor)
+            award.high = None if award.high is None else floor_times(award.high, factor)
             shown = format_wan(award.high) if award.high is not None else "不设上限"
             award.steps.append(Line(f"{outcomes[0].text}，支持金额上浮{show_rate(benefit.uplift.rate)}：{shown}", benefit.uplift.cite))
     if benefit.quota is not None:

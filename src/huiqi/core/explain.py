@@ -118,6 +118,7 @@ def _yuan(fen: int) -> str:
 def award_dict(a: Award) -> dict[str, Any]:
     """One award as plain data (amounts in fen and in 元 strings)."""
     b = a.benefit
+    nature = a.nature
     return {
         "benefit": b.id,
         "document": a.document.id,
@@ -127,8 +128,8 @@ def award_dict(a: Award) -> dict[str, Any]:
         "department": list(b.department),
         "event": a.event.id if a.event else None,
         "status": a.status,
-        "nature": a.nature.value,
-        "nature_label": a.nature.label,
+        "nature": nature.value,
+        "nature_label": nature.label,
         "min_fen": a.low,
         "max_fen": a.high,
         "min_yuan": _yuan(a.low),

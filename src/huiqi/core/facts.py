@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from .credit_code import validate_credit_code
 from .money import MoneyError, format_wan, parse_money, parse_number, parse_rate
@@ -311,16 +311,47 @@ def _fields(
             out[spec.name] = convert(spec, value, region_code)
         except ValueError as exc:
             problems.append(Problem(f"{where}.{key}", spec.label, value, str(exc)))
-    for name, spec in specs.items():
+    for name, spec, default in _finishing(specs):
         if name in out or name in skip:
             continue
         if spec.required and raw.get(name) in (None, ""):
             if not any(p.where == f"{where}.{name}" for p in problems):
                 problems.append(Problem(f"{where}.{name}", spec.label, None, f"必填；应为{spec.expected()}"))
-        elif spec.default is not None:
+        elif default is _BY_REGION:
             with contextlib.suppress(ValueError):
                 out[name] = convert(spec, spec.default, region_code)
+        elif default is not _NO_DEFAULT:
+            out[name] = cast(Value, default)
     return out
+
+
+_NO_DEFAULT = object()  # no default, or one that does not convert
+_BY_REGION = object()  # a default whose conversion depends on the region (a town)
+# Per field mapping (the catalogue's, which live as long as it): the fields that are
+# required or have a default, with the default already converted.
+_FINISHING: dict[int, tuple[Mapping[str, FieldSpec], tuple[tuple[str, FieldSpec, object], ...]]] = {}
+
+
+def _finishing(specs: Mapping[str, FieldSpec]) -> tuple[tuple[str, FieldSpec, object], ...]:
+    hit = _FINISHING.get(id(specs))
+    if hit is not None and hit[0] is specs:
+        return hit[1]
+    rows: list[tuple[str, FieldSpec, object]] = []
+    for name, spec in specs.items():
+        if not spec.required and spec.default is None:
+            continue
+        default: object = _NO_DEFAULT
+        if spec.default is not None:
+            if spec.type == "town":
+                default = _BY_REGION
+            else:
+                with contextlib.suppress(ValueError):
+                    default = convert(spec, spec.default)
+        rows.append((name, spec, default))
+    if len(_FINISHING) > 10_000:  # catalogues loaded and dropped again and again (tests)
+        _FINISHING.clear()
+    _FINISHING[id(specs)] = (specs, tuple(rows))
+    return tuple(rows)
 
 
 _ENTERPRISE_CORE = ("credit_code", "name", "kind", "region", "town")

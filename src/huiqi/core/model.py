@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from fractions import Fraction
+from operator import attrgetter
 
 from .legal import Comparison
 from .text import SourceText, Span
@@ -114,14 +115,13 @@ class Field:
     """A fact by path: ``amount`` (the event's field) or ``enterprise.sectors``."""
 
     path: str
+    # read on every fact lookup, so worked out once
+    on_enterprise: bool = field(init=False, repr=False, compare=False)
+    name: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def on_enterprise(self) -> bool:
-        return self.path.startswith("enterprise.")
-
-    @property
-    def name(self) -> str:
-        return self.path.removeprefix("enterprise.")
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "on_enterprise", self.path.startswith("enterprise."))
+        object.__setattr__(self, "name", self.path.removeprefix("enterprise."))
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,6 +485,9 @@ class Document:
         return "有效"
 
 
+_ORDER = attrgetter("order")
+
+
 @dataclass(slots=True)
 class Library:
     """Every loaded document, indexed for evaluation."""
@@ -497,6 +500,10 @@ class Library:
     caps: dict[str, tuple[Cap, frozenset[str]]] = field(default_factory=dict)
     caps_of: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _gated: dict[str, tuple[str | None, dict[str, tuple[Benefit, ...]], tuple[Benefit, ...]]] = field(default_factory=dict)
+    # kinds gated on several fields: per field, value → benefits; and the ungated benefits
+    _multi: dict[str, tuple[tuple[tuple[str, dict[str, tuple[Benefit, ...]]], ...], tuple[Benefit, ...]]] = field(
+        default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         self.by_id = {d.id: d for d in self.documents}
@@ -529,6 +536,20 @@ class Library:
             open_.sort(key=lambda b: b.order)
             merged = {k: tuple(sorted((*v, *open_), key=lambda b: b.order)) for k, v in by_value.items()}
             self._gated[kind] = (gate_field, merged, tuple(open_))
+            if gate_field is None:
+                per_path: dict[str, dict[str, list[Benefit]]] = {}
+                ungated: list[Benefit] = []
+                for b in open_:
+                    gated = self.gates.get(b.id)
+                    if gated is None:
+                        ungated.append(b)
+                        continue
+                    for value in gated[1]:
+                        per_path.setdefault(gated[0], {}).setdefault(value, []).append(b)
+                self._multi[kind] = (
+                    tuple((path, {v: tuple(bs) for v, bs in values.items()}) for path, values in per_path.items()),
+                    tuple(ungated),
+                )
         for doc in self.documents:
             for cap in doc.group_caps:
                 self.caps[cap.id] = (cap, frozenset(cap.benefits))
@@ -553,11 +574,16 @@ class Library:
         gate_field, by_value, open_ = entry
         if gate_field is not None:
             return list(by_value.get(str(facts.get(gate_field)), open_))
-        out = []
-        for b in open_:
-            gate = self.gates.get(b.id)
-            if gate is None or str(facts.get(gate[0])) in gate[1]:
-                out.append(b)
+        paths, ungated = self._multi[kind]
+        out = list(ungated)
+        sources = 1 if ungated else 0
+        for path, by_path_value in paths:
+            hit = by_path_value.get(str(facts.get(path)))
+            if hit:
+                out.extend(hit)
+                sources += 1
+        if sources > 1:  # each part is in library order; together they need sorting
+            out.sort(key=_ORDER)
         return out
 
     def document_of(self, benefit: Benefit) -> Document:

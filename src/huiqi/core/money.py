@@ -16,6 +16,7 @@ __all__ = [
     "FEN_PER_YUAN",
     "MoneyError",
     "floor_fen",
+    "floor_times",
     "format_wan",
     "format_yuan",
     "parse_money",
@@ -128,6 +129,17 @@ def floor_fen(value: Fraction | int) -> int:
     how to round).
     """
     return value.numerator // value.denominator
+
+
+def floor_times(value: Fraction | int, factor: Fraction | int) -> int:
+    """``floor_fen(value * factor)`` in integer arithmetic (no Fraction is built).
+
+    >>> floor_times(8_000_000, Fraction(1, 20))
+    400000
+    >>> floor_times(Fraction(7, 3), Fraction(3, 2))
+    3
+    """
+    return (value.numerator * factor.numerator) // (value.denominator * factor.denominator)
 
 
 def format_yuan(fen: int) -> str:
