@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +32,16 @@ def static_arrow(table: StaticTable) -> pa.Table:
     schema = pa.schema([pa.field(n, types[t]) for n, t in table.columns])
     cols = {n: [row[i] for row in table.rows] for i, (n, _) in enumerate(table.columns)}
     return pa.table(cols, schema=schema)
+
+
+def _create(con: duckdb.DuckDBPyConnection, what: str, name: str, sql: str) -> None:
+    """``CREATE OR REPLACE TEMP <what> name AS sql``, also when an earlier run on the
+    connection (another chunk, whose exclusivity rounds converged later or sooner)
+    left an object of the other type under that name."""
+    other = "VIEW" if what == "TABLE" else "TABLE"
+    with contextlib.suppress(duckdb.CatalogException):  # the name is a {what} already: replaced below
+        con.execute(f"DROP {other} IF EXISTS {name}")
+    con.execute(f"CREATE OR REPLACE TEMP {what} {name} AS {sql}")
 
 
 def run(
@@ -69,16 +80,16 @@ def run(
     count = 0
     for step in plan.steps:
         if step.group is not None and step.group in done_groups:
-            con.execute(f"CREATE OR REPLACE TEMP VIEW {step.name} AS SELECT * FROM {done_groups[step.group]}")
+            _create(con, "VIEW", step.name, f"SELECT * FROM {done_groups[step.group]}")
             continue
         if step.group is not None and step.converged is not None and step.source is not None:
             row = con.execute(step.converged["duckdb"]).fetchone()
             if row is not None and row[0] == 0:
                 done_groups[step.group] = step.source
-                con.execute(f"CREATE OR REPLACE TEMP VIEW {step.name} AS SELECT * FROM {step.source}")
+                _create(con, "VIEW", step.name, f"SELECT * FROM {step.source}")
                 continue
         parts = step.parts["duckdb"] if step.parts else (step.sql["duckdb"],)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {step.name} AS {parts[0].replace(AS_OF, day)}")
+        _create(con, "TABLE", step.name, parts[0].replace(AS_OF, day))
         for part in parts[1:]:
             con.execute(f"INSERT INTO {step.name} {part.replace(AS_OF, day)}")
         count += 1
