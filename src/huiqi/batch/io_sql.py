@@ -27,6 +27,7 @@ in the register, and a chunk of the evaluation reads a mostly contiguous range.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -214,14 +215,38 @@ def _sql_value(value: Any, logical: str) -> str:
     return f"CAST({lit(str(value))} AS {logical})"
 
 
+@dataclass(frozen=True, slots=True)
+class _EventRows:
+    """How the accepted event rows the SQL validated are read back from the source,
+    one kind at a time with only that kind's columns (the values are never stored
+    for every row; each row is cast once, when its chunk is read)."""
+
+    src: _Src
+    kind: str  # SQL of the source's kind cell
+    code: str  # SQL of the canonical credit code
+    eid: str  # SQL of the canonical event id
+    date: str  # SQL of the canonical date
+    kinds: tuple[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]], ...]  # kind, spellings, (column, value SQL)
+    ranges: dict[int, tuple[int, int]]  # chunk → first and last row of its rows
+    bad: bool  # some rows went to the Python validator (``hq_bad_events``): leave them out
+
+    def disjoint(self) -> bool:
+        """No chunk's row range holds a row of another chunk (events in the enterprises' order)."""
+        spans = sorted(self.ranges.values())
+        return all(a[1] < b[0] for a, b in itertools.pairwise(spans))
+
+
 @dataclass(slots=True)
 class SqlRegister:
-    """A register validated in DuckDB: accepted rows in ``hq_c_<table>`` tables on ``con``."""
+    """A register validated in DuckDB: accepted rows in ``hq_c_<table>`` tables on
+    ``con``; events: the verdicts in ``hq_c_events``, the rows the Python validator
+    accepted in ``hq_py_events`` and the rest read back from the source (``event_rows``)."""
 
     register: Register  # source, errors, counts (``tables`` is empty)
     con: duckdb.DuckDBPyConnection
     buckets: int
     rows_to_python: int
+    event_rows: _EventRows | None = None
 
 
 def columnar_source(source: str | Path) -> tuple[str, str] | None:
@@ -239,9 +264,24 @@ def columnar_source(source: str | Path) -> tuple[str, str] | None:
     return None
 
 
-def _sources(con: duckdb.DuckDBPyConnection, kind: str, where: str, schema: str | None) -> dict[str, tuple[str, str, str]]:
-    """table key → (SQL of the raw rows with hq_row, file shown in errors, sheet name)."""
-    out: dict[str, tuple[str, str, str]] = {}
+@dataclass(frozen=True, slots=True)
+class _Src:
+    """One sheet of the source: its raw rows with ``hq_row`` (1-based), the file and
+    sheet named in errors, and the source's own 0-based row column."""
+
+    sql: str
+    file: str
+    sheet: str
+    row: str  # ``file_row_number`` (Parquet) or ``rowid`` (DuckDB): filters on it skip row groups
+
+    def rows(self, lo: int, hi: int) -> str:
+        """The rows ``lo`` … ``hi`` (1-based, inclusive), filtered in the scan itself."""
+        return f"{self.sql} WHERE {self.row} BETWEEN {lo - 1} AND {hi - 1}"
+
+
+def _sources(con: duckdb.DuckDBPyConnection, kind: str, where: str, schema: str | None) -> dict[str, _Src]:
+    """table key → the sheet's source (see ``_Src``)."""
+    out: dict[str, _Src] = {}
     if kind == "parquet":
         found = io_read._find_files(Path(where), ".parquet")
         for key, path in found.items():
@@ -253,7 +293,7 @@ def _sources(con: duckdb.DuckDBPyConnection, kind: str, where: str, schema: str 
                 f"SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS hq_row "
                 f"FROM read_parquet({lit(str(path))}, file_row_number = true)"
             )
-            out[key] = (sql, path.name, SHEET_LABEL[key])
+            out[key] = _Src(sql, path.name, SHEET_LABEL[key], "file_row_number")
         return out
     try:
         con.execute(f"ATTACH {lit(where)} AS hq_src (READ_ONLY)").fetchall()
@@ -273,7 +313,7 @@ def _sources(con: duckdb.DuckDBPyConnection, kind: str, where: str, schema: str 
                 raise RegisterError(f"{where}：模式{sch}中找不到企业表（enterprises 或 企业）")
             continue
         sql = f"SELECT *, rowid + 1 AS hq_row FROM hq_src.{ident(sch)}.{ident(name)}"
-        out[key] = (sql, Path(where).name, f"{sch}.{name}")
+        out[key] = _Src(sql, Path(where).name, f"{sch}.{name}", "rowid")
     return out
 
 
@@ -295,6 +335,9 @@ class _Validator:
         self.counts = {k: Counts() for k in SHEETS}
         self.state = io_read._State()
         self.to_python = 0
+        self.event_rows: _EventRows | None = None
+        cols = ", ".join(f"CAST(NULL AS {c.type}) AS {ident(c.name)}" for c in self.canon.events)
+        self.ex(f"CREATE OR REPLACE {self.kept} TABLE hq_py_events AS SELECT {cols}, CAST(0 AS INTEGER) AS hq_bucket WHERE FALSE")
 
     def ex(self, sql: str, params: list[Any] | None = None) -> list[Any]:
         """Run a statement to completion (DuckDB keeps a pending result otherwise)."""
@@ -348,11 +391,12 @@ class _Validator:
             return
         self.con.register("hq_py_rows", table)
         cols = ", ".join(f"p.{ident(n)}" for n in table.schema.names)
+        target = "hq_py_events" if key == "events" else f"hq_c_{key}"  # events: hq_c_events holds verdicts only
         if key == "enterprises":
-            self.ex(f"INSERT INTO hq_c_{key} BY NAME SELECT {cols}, {self.bucket('p.credit_code')} FROM hq_py_rows p")
+            self.ex(f"INSERT INTO {target} BY NAME SELECT {cols}, {self.bucket('p.credit_code')} FROM hq_py_rows p")
         else:
             self.ex(
-                f"INSERT INTO hq_c_{key} BY NAME SELECT {cols}, COALESCE(e.hq_bucket, 0) AS hq_bucket FROM hq_py_rows p "
+                f"INSERT INTO {target} BY NAME SELECT {cols}, COALESCE(e.hq_bucket, 0) AS hq_bucket FROM hq_py_rows p "
                 "LEFT JOIN hq_c_enterprises e ON e.credit_code = p.credit_code"
             )
         self.con.unregister("hq_py_rows")
@@ -435,8 +479,9 @@ class _Validator:
             self.state.regions[code] = str(region or "")
 
     # --- events ---------------------------------------------------------------------
-    def events(self, sql: str, file: str, sheet_name: str) -> None:
-        sh, cols = self.sheet("events", sql, file, sheet_name)
+    def events(self, src: _Src) -> None:
+        sql = src.sql
+        sh, cols = self.sheet("events", sql, src.file, src.sheet)
         kind_src = cols.get("kind")
         if kind_src is not None and kind_src[1] == "VARCHAR":
             ks = kind_src[0]
@@ -472,50 +517,42 @@ class _Validator:
         date_ok = f"({date_src[0]} IS NOT NULL)" if date_src is not None and date_src[1] == "DATE" else "FALSE"
         date = date_src[0] if date_src is not None and date_src[1] == "DATE" else "CAST(NULL AS DATE)"
         oks = ["s.hq_kind IS NOT NULL", code_ok, id_ok, date_ok]
-        values = [f"{code} AS credit_code", f"{eid} AS event_id", "s.hq_kind AS kind", f"{date} AS date"]
         per_kind: dict[str, list[str]] = {k: [] for k in self.cat.events}
         own_given: dict[str, list[str]] = {k: [] for k in self.cat.events}  # 1/0 terms: the kind's own cells given
+        own_values: dict[str, list[tuple[str, str]]] = {k: [] for k in self.cat.events}  # (column, value SQL)
         all_given: list[str] = []  # 1/0 terms: any cell given
         kno = {k: i for i, k in enumerate(self.cat.events)}  # CASE on a small integer, not on the kind's text
         for c in self.canon.events[4:]:
-            src = cols.get(c.name)
-            given = _cell(src[0], src[1], FieldSpec(name=c.name, label=c.name, type="text"), None).present if src else "FALSE"
-            if src is not None:
+            src_c = cols.get(c.name)
+            given = (
+                _cell(src_c[0], src_c[1], FieldSpec(name=c.name, label=c.name, type="text"), None).present if src_c else "FALSE"
+            )
+            if src_c is not None:
                 all_given.append(f"CAST({given} AS INTEGER)")
-            convs: dict[str, str] = {}  # kind → value when the cell is given
-            defaults: list[str] = []  # WHEN branches: the kind's default when the cell is not given
             for kname, k in self.cat.events.items():
                 spec = k.fields.get(c.name)
                 if spec is None:
                     continue
-                if spec.default is not None:
-                    defaults.append(f"WHEN {kno[kname]} THEN {_sql_value(_default(spec), c.type)}")
-                if src is None:
+                default = _sql_value(_default(spec), c.type) if spec.default is not None else None
+                if src_c is None:
                     if spec.required:
                         per_kind[kname].append("FALSE")
+                    if default is not None:
+                        own_values[kname].append((c.name, default))
                     continue
                 own_given[kname].append(f"CAST({given} AS INTEGER)")
-                cell = _cell(src[0], src[1], spec, src[2], None)
+                cell = _cell(src_c[0], src_c[1], spec, src_c[2], None)
                 if spec.required:
                     per_kind[kname].append(f"({given} AND {cell.ok})")
                 else:
                     per_kind[kname].append(f"(NOT {given} OR {cell.ok})")
-                convs[kname] = f"CAST({cell.value} AS {c.type})"
-            default = f"CASE s.hq_kno {' '.join(defaults)} END" if defaults else "NULL"
-            assert src is not None or not convs
-            plain = src is not None and not src[1].endswith("[]") and set(convs.values()) == {f"CAST({src[0]} AS {c.type})"}
-            if plain and default == "NULL" and src is not None:
-                # the value is the cell itself (text, enum, bool, date): no CASE
-                value = f"NULLIF({src[0]}, '')" if src[1] == "VARCHAR" else src[0]
-            elif len(set(convs.values())) == 1:
-                # one conversion for every kind with the field (a row of another kind with the cell given is rejected)
-                value = f"CASE WHEN {given} THEN {next(iter(convs.values()))} ELSE {default} END"
-            elif convs:
-                whens = " ".join(f"WHEN {kno[k]} THEN {v}" for k, v in convs.items())
-                value = f"CASE WHEN {given} THEN CASE s.hq_kno {whens} END ELSE {default} END"
-            else:
-                value = default
-            values.append(f"CAST({value} AS {c.type}) AS {ident(c.name)}")
+                conv = f"CAST({cell.value} AS {c.type})"
+                if default is None and conv == f"CAST({src_c[0]} AS {c.type})" and not src_c[1].endswith("[]"):
+                    # the value is the cell itself (text, enum, bool, date): no CASE
+                    value = f"NULLIF({src_c[0]}, '')" if src_c[1] == "VARCHAR" else src_c[0]
+                else:
+                    value = f"CASE WHEN {given} THEN {conv} ELSE {default or 'NULL'} END"
+                own_values[kname].append((c.name, f"CAST({value} AS {c.type})"))
         # a cell given outside the row's kind: the count of given cells exceeds the kind's own
         # (one sum per row instead of a test per foreign column per kind)
         for kname, terms in own_given.items():
@@ -523,8 +560,8 @@ class _Validator:
         kind_whens = " ".join(f"WHEN {kno[k]} THEN {' AND '.join(conds)}" for k, conds in per_kind.items())
         oks.append(f"COALESCE(CASE s.hq_kno {kind_whens} ELSE FALSE END, FALSE)")
         nos = " ".join(f"WHEN s.hq_kind = {lit(k)} THEN {i}" for k, i in kno.items())
-        sql = f"SELECT s.*, {' + '.join(all_given) or '0'} AS hq_given FROM ({sql}) s"
-        sql = f"SELECT s.*, CASE {nos} END AS hq_kno FROM (SELECT s.*, {kind} AS hq_kind FROM ({sql}) s) s"
+        checked = f"SELECT s.*, {' + '.join(all_given) or '0'} AS hq_given FROM ({sql}) s"
+        checked = f"SELECT s.*, CASE {nos} END AS hq_kno FROM (SELECT s.*, {kind} AS hq_kind FROM ({checked}) s) s"
         ok = " AND ".join(f"({o})" for o in oks)
         # the owner's key: Python's is 'None' for an invalid code; here the stripped
         # code, which can only meet an accepted (valid) enterprise code, and rows of an
@@ -534,14 +571,23 @@ class _Validator:
             eid_key = f"(CASE WHEN {_strip(id_src[0])} <> '' THEN {_strip(id_src[0])} ELSE {eid} END)"
         else:
             eid_key = eid
-        # one pass: values, the row-local verdict, the owner (by the stripped code, which can
-        # only meet an accepted, valid enterprise code) and its chunk; duplicates in ``settle``
+        # one pass over every row, without the values: the row-local verdict, the owner
+        # (by the stripped code, which can only meet an accepted, valid enterprise code),
+        # its chunk and the hash of the keys; duplicates in ``settle``
         self.ex(
-            f"CREATE OR REPLACE {self.kept} TABLE hq_c_events AS SELECT {', '.join(values)}, COALESCE(e.hq_bucket, 0) AS hq_bucket, "
+            f"CREATE OR REPLACE {self.kept} TABLE hq_c_events AS SELECT COALESCE(e.hq_bucket, 0) AS hq_bucket, "
             f"s.hq_row, COALESCE(({ok}) AND e.credit_code IS NOT NULL, FALSE) AS hq_ok0, hash({key}, {eid_key}) AS hq_h "
-            f"FROM ({sql}) s LEFT JOIN (SELECT credit_code, hq_bucket FROM hq_c_enterprises) e ON e.credit_code = {key}"
+            f"FROM ({checked}) s LEFT JOIN (SELECT credit_code, hq_bucket FROM hq_c_enterprises) e ON e.credit_code = {key}"
         )
         self.settle("events", sh, sql, io_read._event_row, key, [key, eid_key])
+        self.ex("CREATE OR REPLACE TEMP TABLE hq_bad_events AS SELECT DISTINCT hq_row FROM hq_bad")
+        sql_rows = kind != "CAST(NULL AS VARCHAR)" and code_ok != "FALSE" and id_ok != "FALSE" and date_ok != "FALSE"
+        if sql_rows and kind_src is not None:
+            kinds = tuple((k, (k, v.label), tuple(own_values[k])) for k, v in self.cat.events.items())
+            got = self.ex("SELECT hq_bucket, MIN(hq_row), MAX(hq_row) FROM hq_c_events GROUP BY hq_bucket")
+            ranges = {int(b): (int(lo), int(hi)) for b, lo, hi in got}
+            bad = self._count("hq_bad_events") > 0
+            self.event_rows = _EventRows(src, kind_src[0], code, eid, date, kinds, ranges, bad)
 
     # --- qualifications and prior awards ------------------------------------------------
     def simple(self, key: str, sql: str, file: str, sheet_name: str) -> None:
@@ -611,18 +657,18 @@ def validate_sql(
         if key not in sources:
             v.empty(key)
             continue
-        sql, file, sheet_name = sources[key]
+        src = sources[key]
         if key == "enterprises":
-            v.enterprises(sql, file, sheet_name)
+            v.enterprises(src.sql, src.file, src.sheet)
         elif key == "events":
-            v.events(sql, file, sheet_name)
+            v.events(src)
         else:
-            v.simple(key, sql, file, sheet_name)
+            v.simple(key, src.sql, src.file, src.sheet)
         if progress is not None:
             progress(v.counts[key].read)
     dropped = max(0, len(v.errors) - io_read.MAX_ERRORS_KEPT)
     reg = Register(source=where, tables={}, errors=v.errors[: io_read.MAX_ERRORS_KEPT], counts=v.counts, errors_dropped=dropped)
-    return SqlRegister(reg, con, buckets, v.to_python)
+    return SqlRegister(reg, con, buckets, v.to_python, v.event_rows)
 
 
 def accepted_columns(con: duckdb.DuckDBPyConnection, key: str) -> str:
@@ -631,10 +677,67 @@ def accepted_columns(con: duckdb.DuckDBPyConnection, key: str) -> str:
     return ", ".join(ident(n) for n in names if n not in _HELPERS)
 
 
-def canonical_tables(sreg: SqlRegister, bucket: int | None = None) -> dict[str, pa.Table]:
-    """The accepted rows as pyarrow tables (all, or one bucket), sorted like the Python path's."""
-    out: dict[str, pa.Table] = {}
-    for key in SHEETS:
-        where = "" if bucket is None else f" WHERE hq_bucket = {bucket}"
-        out[key] = sreg.con.sql(f"SELECT {accepted_columns(sreg.con, key)} FROM hq_c_{key}{where}").to_arrow_table()
+def _event_kind_sql(
+    ev: _EventRows, spellings: Sequence[str], values: Sequence[tuple[str, str]], bucket: int | None, one: bool
+) -> str | None:
+    """SQL of one kind's accepted rows (all, or one chunk's) read from the source, with
+    only that kind's columns; None when the chunk has no rows validated in SQL."""
+    src, join = ev.src.sql, ""
+    if bucket is not None and not one:
+        span = ev.ranges.get(bucket)
+        if span is None:
+            return None
+        src = ev.src.rows(*span)  # the chunk's rows are one range of row groups when events follow enterprises
+        if not ev.disjoint():  # rows of other chunks inside the range: the owner's chunk decides
+            join = f"JOIN (SELECT credit_code FROM hq_c_enterprises WHERE hq_bucket = {bucket}) e ON e.credit_code = {ev.code} "
+    where = f"{ev.kind} IN {_in(spellings)}"
+    if ev.bad:
+        where += " AND s.hq_row NOT IN (SELECT hq_row FROM hq_bad_events)"
+    cols = ", ".join(
+        [f"{ev.code} AS credit_code", f"{ev.eid} AS event_id", f"{ev.date} AS date"] + [f"{v} AS {ident(c)}" for c, v in values]
+    )
+    return f"SELECT {cols} FROM ({src}) s {join}WHERE {where}"
+
+
+def chunk_tables(sreg: SqlRegister, bucket: int | None = None) -> dict[str, str]:
+    """Temporary tables or views on ``sreg.con`` with the accepted rows (all, or one chunk)
+    in the canonical layout; returns table key → name.  Events: one narrow table per
+    kind read from the source (its own columns only), shown as one view of the
+    canonical layout whose branches each carry their kind as a constant (so a filter
+    on the kind reads one table), plus the rows the Python validator accepted."""
+    con = sreg.con
+    one = sreg.buckets == 1
+    out: dict[str, str] = {}
+    for key in ("enterprises", "qualifications", "prior_awards"):
+        cols = accepted_columns(con, key)
+        if bucket is None or one:  # all rows: no copy
+            sel = f"VIEW hq_in_{key}_chunk AS SELECT {cols} FROM hq_c_{key}"
+        else:  # rows of one chunk are mostly contiguous (see the module docstring): zone maps skip the rest
+            sel = f"TABLE hq_in_{key}_chunk AS SELECT {cols} FROM hq_c_{key} WHERE hq_bucket = {bucket}"
+        con.execute(f"CREATE OR REPLACE TEMP {sel}").fetchall()
+        out[key] = f"hq_in_{key}_chunk"
+    ev_cols = [(r[0], str(r[1])) for r in con.execute("DESCRIBE hq_py_events").fetchall() if r[0] not in _HELPERS]
+    where = "" if bucket is None or one else f" WHERE hq_bucket = {bucket}"
+    branches = [f"SELECT {', '.join(ident(n) for n, _ in ev_cols)} FROM hq_py_events{where}"]
+    ev = sreg.event_rows
+    for i, (kind, spellings, values) in enumerate(ev.kinds if ev is not None else ()):
+        assert ev is not None
+        rows = _event_kind_sql(ev, spellings, values, bucket, one)
+        if rows is None:
+            continue
+        con.execute(f"CREATE OR REPLACE TEMP TABLE hq_in_ev{i}_chunk AS {rows}").fetchall()
+        own = {c for c, _ in values} | {"credit_code", "event_id", "date"}
+        proj = [
+            lit(kind) + " AS kind" if n == "kind" else ident(n) if n in own else f"CAST(NULL AS {t}) AS {ident(n)}"
+            for n, t in ev_cols
+        ]
+        branches.append(f"SELECT {', '.join(proj)} FROM hq_in_ev{i}_chunk")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW hq_in_events_chunk AS {' UNION ALL '.join(branches)}").fetchall()
+    out["events"] = "hq_in_events_chunk"
     return out
+
+
+def canonical_tables(sreg: SqlRegister, bucket: int | None = None) -> dict[str, pa.Table]:
+    """The accepted rows as pyarrow tables (all, or one bucket; events grouped by kind)."""
+    names = chunk_tables(sreg, bucket)
+    return {key: sreg.con.sql(f"SELECT * FROM {names[key]}").to_arrow_table() for key in SHEETS}

@@ -93,7 +93,6 @@ def _reason_rows(eng: Engine) -> pa.Table:
     )
 
 
-
 # Results shaped like the reference's rows.  The Chinese reasons come from a
 # small table: one row per distinct (benefit, reason codes) of the chunk; an
 # event's kind is its benefit's and its date the unit's (no join with the events).
@@ -208,16 +207,7 @@ def run_stream(
         kept_payers: list[pa.Table] = []
         try:
             for b in range(buckets):
-                tables = {}
-                for key in ("enterprises", "qualifications", "events", "prior_awards"):
-                    cols = io_sql.accepted_columns(con, key)
-                    if buckets > 1:  # rows of one chunk are mostly contiguous (see io_sql): zone maps skip the rest
-                        sel = f"TABLE hq_in_{key}_chunk AS SELECT {cols} FROM hq_c_{key} WHERE hq_bucket = {b}"
-                    else:  # one chunk: no copy
-                        sel = f"VIEW hq_in_{key}_chunk AS SELECT {cols} FROM hq_c_{key}"
-                    con.execute(f"CREATE OR REPLACE TEMP {sel}").fetchall()
-                    tables[key] = f"hq_in_{key}_chunk"
-                duck.run(plan, con, tables, as_of)
+                duck.run(plan, con, io_sql.chunk_tables(sreg, b), as_of)
                 con.execute(_RTEXT).fetchall()
                 con.execute(f"CREATE OR REPLACE TEMP TABLE hq_chunk_results AS {_RESULTS}").fetchall()
                 con.execute(f"CREATE OR REPLACE TEMP TABLE hq_chunk_payers AS {_PAYERS}").fetchall()

@@ -1,0 +1,88 @@
+"""``huiqi batch`` on columnar registers chunk by chunk (huiqi.batch.stream): the
+chunks together give exactly the rows and results of one chunk, whether the events
+follow the enterprises' order (a chunk is one range of rows) or not."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+duckdb = pytest.importorskip("duckdb")
+pytest.importorskip("numpy")
+
+from huiqi.batch import io_sql  # noqa: E402
+from huiqi.batch.stream import run_stream  # noqa: E402
+from huiqi.batch.synth import synth  # noqa: E402
+from huiqi.service import engine  # noqa: E402
+
+
+def _rows(table: Any) -> list[str]:
+    return sorted(map(str, table.to_pylist()))
+
+
+@pytest.fixture(scope="module")
+def registers(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A synthetic register (events in the enterprises' order) and a copy whose events
+    are shuffled, with a padded event id (the Python validator strips and accepts it)
+    and an unknown kind (rejected)."""
+    eng = engine()
+    root = tmp_path_factory.mktemp("stream")
+    ordered = root / "ordered.parquet"
+    synth(ordered, eng.library, eng.catalogue, 300, 11, 4.0)
+    shuffled = root / "shuffled.parquet"
+    shuffled.mkdir()
+    for name in ("enterprises", "qualifications", "prior_awards"):
+        pq.write_table(pq.read_table(ordered / f"{name}.parquet"), shuffled / f"{name}.parquet")
+    events = pq.read_table(ordered / "events.parquet")
+    order = sorted(range(events.num_rows), key=lambda i: (i * 7919) % events.num_rows)
+    events = events.take(order)
+    first = events.slice(0, 1).to_pylist()[0]
+    padded = {**first, "event_id": " PAD1"}
+    unknown = {**first, "event_id": "BAD1", "kind": "旅游"}
+    events = pa.concat_tables([events, pa.Table.from_pylist([padded, unknown], schema=events.schema)])
+    pq.write_table(events, shuffled / "events.parquet", row_group_size=64)
+    return ordered, shuffled
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_chunks_read_back_every_accepted_row_once(registers: tuple[Path, Path], which: int) -> None:
+    cat = engine().catalogue
+    folder = registers[which]
+    whole = io_sql.validate_sql(folder, cat, duckdb.connect())
+    parts = io_sql.validate_sql(folder, cat, duckdb.connect(), buckets=4)
+    assert parts.event_rows is not None
+    assert parts.event_rows.disjoint() == (which == 0)  # shuffled: the chunk's owner decides, not the range
+    assert [e.message() for e in parts.register.errors] == [e.message() for e in whole.register.errors]
+    assert len(whole.register.errors) == which  # the unknown kind
+    everything = io_sql.canonical_tables(whole)
+    assert everything["events"].num_rows == whole.register.counts["events"].accepted
+    for key in ("enterprises", "events", "qualifications", "prior_awards"):
+        chunks = [io_sql.canonical_tables(parts, b)[key] for b in range(4)]
+        assert key not in ("enterprises", "events") or all(c.num_rows > 0 for c in chunks), key
+        assert _rows(pa.concat_tables(chunks)) == _rows(everything[key]), key
+    ids = everything["events"].column("event_id").to_pylist()
+    assert ("PAD1" in ids) == (which == 1) and "BAD1" not in ids
+    # every event is in its enterprise's chunk
+    for b in range(4):
+        t = io_sql.canonical_tables(parts, b)
+        assert set(t["events"].column("credit_code").to_pylist()) <= set(t["enterprises"].column("credit_code").to_pylist())
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_several_chunks_give_the_results_of_one(registers: tuple[Path, Path], which: int) -> None:
+    eng = engine()
+    folder = registers[which]
+    one = run_stream(eng, folder, date(2025, 12, 31), None)
+    many = run_stream(eng, folder, date(2025, 12, 31), None, chunk_events=300)
+    assert one.chunks == 1 and many.chunks >= 4
+    assert one.results is not None and many.results is not None and one.payers is not None and many.payers is not None
+    assert one.results.num_rows > 1000
+    assert _rows(many.results) == _rows(one.results)
+    assert _rows(many.payers) == _rows(one.payers)
+    assert many.summary.status == one.summary.status
+    assert many.summary.total == one.summary.total
