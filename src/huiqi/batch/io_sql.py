@@ -216,6 +216,22 @@ def _sql_value(value: Any, logical: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class _KindGroup:
+    """Event kinds read back together in one scan of a chunk's rows: a kind with many
+    rows alone, the many small kinds together (one scan per kind per chunk costs
+    more than the few extra, mostly empty, columns)."""
+
+    kinds: tuple[tuple[str, tuple[str, ...]], ...]  # kind, its spellings
+    values: tuple[
+        tuple[str, str], ...
+    ]  # column, value SQL (NULL for a row of a kind without the column; ``s.hq_kind``: the row's kind)
+    kind: str  # SQL of the row's kind (canonical name)
+
+    def spellings(self) -> list[str]:
+        return [sp for _, sps in self.kinds for sp in sps]
+
+
+@dataclass(frozen=True, slots=True)
 class _EventRows:
     """How the accepted event rows the SQL validated are read back from the source,
     one kind at a time with only that kind's columns (the values are never stored
@@ -226,7 +242,7 @@ class _EventRows:
     code: str  # SQL of the canonical credit code
     eid: str  # SQL of the canonical event id
     date: str  # SQL of the canonical date
-    kinds: tuple[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]], ...]  # kind, spellings, (column, value SQL)
+    groups: tuple[_KindGroup, ...]
     ranges: dict[int, tuple[int, int]]  # chunk → first and last row of its rows
     bad: bool  # some rows went to the Python validator (``hq_bad_events``): leave them out
 
@@ -576,18 +592,49 @@ class _Validator:
         # its chunk and the hash of the keys; duplicates in ``settle``
         self.ex(
             f"CREATE OR REPLACE {self.kept} TABLE hq_c_events AS SELECT COALESCE(e.hq_bucket, 0) AS hq_bucket, "
-            f"s.hq_row, COALESCE(({ok}) AND e.credit_code IS NOT NULL, FALSE) AS hq_ok0, hash({key}, {eid_key}) AS hq_h "
+            f"CAST(s.hq_kno AS TINYINT) AS hq_kno, s.hq_row, COALESCE(({ok}) AND e.credit_code IS NOT NULL, FALSE) AS hq_ok0, hash({key}, {eid_key}) AS hq_h "
             f"FROM ({checked}) s LEFT JOIN (SELECT credit_code, hq_bucket FROM hq_c_enterprises) e ON e.credit_code = {key}"
         )
         self.settle("events", sh, sql, io_read._event_row, key, [key, eid_key])
         self.ex("CREATE OR REPLACE TEMP TABLE hq_bad_events AS SELECT DISTINCT hq_row FROM hq_bad")
         sql_rows = kind != "CAST(NULL AS VARCHAR)" and code_ok != "FALSE" and id_ok != "FALSE" and date_ok != "FALSE"
         if sql_rows and kind_src is not None:
-            kinds = tuple((k, (k, v.label), tuple(own_values[k])) for k, v in self.cat.events.items())
             got = self.ex("SELECT hq_bucket, MIN(hq_row), MAX(hq_row) FROM hq_c_events GROUP BY hq_bucket")
             ranges = {int(b): (int(lo), int(hi)) for b, lo, hi in got}
             bad = self._count("hq_bad_events") > 0
-            self.event_rows = _EventRows(src, kind_src[0], code, eid, date, kinds, ranges, bad)
+            groups = self._kind_groups(kind_src[0], own_values)
+            self.event_rows = _EventRows(src, kind_src[0], code, eid, date, groups, ranges, bad)
+
+    def _kind_groups(self, kind_cell: str, own_values: dict[str, list[tuple[str, str]]]) -> tuple[_KindGroup, ...]:
+        """Kinds with at least an eighth of the rows alone, the others in one group."""
+        names = list(self.cat.events)
+        counted = self.ex("SELECT hq_kno, COUNT(*) FROM hq_c_events WHERE hq_kno IS NOT NULL GROUP BY hq_kno")
+        per = {names[int(i)]: int(n) for i, n in counted}
+        total = max(1, sum(per.values()))
+        big = [k for k in names if per.get(k, 0) * 8 >= total]
+        rest = [k for k in names if k not in big]
+        out = []
+        for members in [[k] for k in big] + ([rest] if rest else []):
+            spell = [(k, (k, self.cat.events[k].label)) for k in members]
+            if len(members) == 1:
+                kind = lit(members[0])
+            else:
+                kind = "(CASE " + " ".join(f"WHEN {kind_cell} IN {_in(sp)} THEN {lit(k)}" for k, sp in spell) + " END)"
+            by_col: dict[str, dict[str, str]] = {}
+            for k in members:
+                for c, v in own_values[k]:
+                    by_col.setdefault(c, {})[k] = v
+            values = []
+            for c in (col.name for col in self.canon.events):
+                if c not in by_col:
+                    continue
+                vs = by_col[c]
+                if len(vs) == len(members) and len(set(vs.values())) == 1:  # the same SQL for every kind of the group
+                    values.append((c, next(iter(vs.values()))))
+                else:  # NULL for the kinds without the column (a default would otherwise fill them)
+                    values.append((c, "CASE s.hq_kind " + " ".join(f"WHEN {lit(k)} THEN {v}" for k, v in vs.items()) + " END"))
+            out.append(_KindGroup(tuple(spell), tuple(values), kind))
+        return tuple(out)
 
     # --- qualifications and prior awards ------------------------------------------------
     def simple(self, key: str, sql: str, file: str, sheet_name: str) -> None:
@@ -677,11 +724,9 @@ def accepted_columns(con: duckdb.DuckDBPyConnection, key: str) -> str:
     return ", ".join(ident(n) for n in names if n not in _HELPERS)
 
 
-def _event_kind_sql(
-    ev: _EventRows, spellings: Sequence[str], values: Sequence[tuple[str, str]], bucket: int | None, one: bool
-) -> str | None:
-    """SQL of one kind's accepted rows (all, or one chunk's) read from the source, with
-    only that kind's columns; None when the chunk has no rows validated in SQL."""
+def _event_group_sql(ev: _EventRows, g: _KindGroup, bucket: int | None, one: bool) -> str | None:
+    """SQL of one group of kinds' accepted rows (all, or one chunk's) read from the
+    source with only their own columns; None when the chunk has no rows validated in SQL."""
     src, join = ev.src.sql, ""
     if bucket is not None and not one:
         span = ev.ranges.get(bucket)
@@ -690,13 +735,15 @@ def _event_kind_sql(
         src = ev.src.rows(*span)  # the chunk's rows are one range of row groups when events follow enterprises
         if not ev.disjoint():  # rows of other chunks inside the range: the owner's chunk decides
             join = f"JOIN (SELECT credit_code FROM hq_c_enterprises WHERE hq_bucket = {bucket}) e ON e.credit_code = {ev.code} "
-    where = f"{ev.kind} IN {_in(spellings)}"
+    where = f"{ev.kind} IN {_in(g.spellings())}"
     if ev.bad:
         where += " AND s.hq_row NOT IN (SELECT hq_row FROM hq_bad_events)"
-    cols = ", ".join(
-        [f"{ev.code} AS credit_code", f"{ev.eid} AS event_id", f"{ev.date} AS date"] + [f"{v} AS {ident(c)}" for c, v in values]
-    )
-    return f"SELECT {cols} FROM ({src}) s {join}WHERE {where}"
+    cols = [f"{ev.code} AS credit_code", f"{ev.eid} AS event_id", f"{ev.date} AS date"]
+    if len(g.kinds) > 1:
+        cols.append("s.hq_kind AS kind")
+    cols += [f"{v} AS {ident(c)}" for c, v in g.values]
+    src = f"SELECT s.*, {g.kind} AS hq_kind FROM ({src}) s"  # the kind once per row (the values' CASEs read it)
+    return f"SELECT {', '.join(cols)} FROM ({src}) s {join}WHERE {where}"
 
 
 def chunk_tables(sreg: SqlRegister, bucket: int | None = None) -> dict[str, str]:
@@ -720,18 +767,19 @@ def chunk_tables(sreg: SqlRegister, bucket: int | None = None) -> dict[str, str]
     where = "" if bucket is None or one else f" WHERE hq_bucket = {bucket}"
     branches = [f"SELECT {', '.join(ident(n) for n, _ in ev_cols)} FROM hq_py_events{where}"]
     ev = sreg.event_rows
-    for i, (kind, spellings, values) in enumerate(ev.kinds if ev is not None else ()):
+    for j, g in enumerate(ev.groups if ev is not None else ()):
         assert ev is not None
-        rows = _event_kind_sql(ev, spellings, values, bucket, one)
+        rows = _event_group_sql(ev, g, bucket, one)
         if rows is None:
             continue
-        con.execute(f"CREATE OR REPLACE TEMP TABLE hq_in_ev{i}_chunk AS {rows}").fetchall()
-        own = {c for c, _ in values} | {"credit_code", "event_id", "date"}
+        con.execute(f"CREATE OR REPLACE TEMP TABLE hq_in_evg{j}_chunk AS {rows}").fetchall()
+        # one kind: its name as a constant, so that a filter on another kind skips the table
+        own = {c for c, _ in g.values} | {"credit_code", "event_id", "date"} | ({"kind"} if len(g.kinds) > 1 else set())
         proj = [
-            lit(kind) + " AS kind" if n == "kind" else ident(n) if n in own else f"CAST(NULL AS {t}) AS {ident(n)}"
+            f"{g.kind} AS kind" if n == "kind" and n not in own else ident(n) if n in own else f"CAST(NULL AS {t}) AS {ident(n)}"
             for n, t in ev_cols
         ]
-        branches.append(f"SELECT {', '.join(proj)} FROM hq_in_ev{i}_chunk")
+        branches.append(f"SELECT {', '.join(proj)} FROM hq_in_evg{j}_chunk")
     con.execute(f"CREATE OR REPLACE TEMP VIEW hq_in_events_chunk AS {' UNION ALL '.join(branches)}").fetchall()
     out["events"] = "hq_in_events_chunk"
     return out
