@@ -76,9 +76,15 @@ def _clean_values(values: Sequence[str]) -> bool:
     return all(v == v.strip() for v in values)
 
 
-def _strip(sql: str) -> str:
-    """Python's ``str.strip()`` in SQL (the replacement only runs on padded text)."""
-    padded = f"regexp_matches({sql}, '^{_WS}|{_WS}$')"
+def _padded(sql: str) -> str:
+    """SQL: the text starts or ends with what Python's ``str.strip()`` removes."""
+    return f"regexp_matches({sql}, '^{_WS}|{_WS}$')"
+
+
+def _strip(sql: str, padded: str | None = None) -> str:
+    """Python's ``str.strip()`` in SQL (the replacement only runs on padded text;
+    ``padded``: that test already computed, e.g. a column)."""
+    padded = padded or _padded(sql)
     return f"(CASE WHEN {padded} THEN regexp_replace({sql}, '^{_WS}+|{_WS}+$', '', 'g') ELSE {sql} END)"
 
 
@@ -512,7 +518,7 @@ class _Validator:
             cs = code_src[0]
             # the check character is not recomputed per event: a row is accepted only
             # when its code equals an accepted enterprise's (valid) code (the owner join below)
-            code_ok = f"(NOT regexp_matches({cs}, '^{_WS}|{_WS}$'))"
+            code_ok = "(NOT s.hq_cpad)"
             code = f"upper({cs})"
         else:
             code_ok, code = "FALSE", "CAST(NULL AS VARCHAR)"
@@ -522,7 +528,7 @@ class _Validator:
         elif id_src[1] == "VARCHAR":
             i = id_src[0]
             eid = f"(CASE WHEN {i} IS NULL OR {i} = '' THEN concat({lit(SHEET_LABEL['events'])}, CAST(s.hq_row AS VARCHAR)) ELSE {i} END)"
-            id_ok = f"({i} IS NULL OR NOT regexp_matches({i}, '^{_WS}|{_WS}$'))"
+            id_ok = f"({i} IS NULL OR NOT s.hq_ipad)"
         elif id_src[1] in _INT_TYPES:
             i = id_src[0]
             eid = f"(CASE WHEN {i} IS NULL THEN concat({lit(SHEET_LABEL['events'])}, CAST(s.hq_row AS VARCHAR)) ELSE CAST({i} AS VARCHAR) END)"
@@ -576,15 +582,19 @@ class _Validator:
         kind_whens = " ".join(f"WHEN {kno[k]} THEN {' AND '.join(conds)}" for k, conds in per_kind.items())
         oks.append(f"COALESCE(CASE s.hq_kno {kind_whens} ELSE FALSE END, FALSE)")
         nos = " ".join(f"WHEN s.hq_kind = {lit(k)} THEN {i}" for k, i in kno.items())
-        checked = f"SELECT s.*, {' + '.join(all_given) or '0'} AS hq_given FROM ({sql}) s"
+        # the padding tests of the code and the id once per row (the verdict and the keys read them)
+        cpad = _padded(code_src[0]) if code_src is not None and code_src[1] == "VARCHAR" else "FALSE"
+        ipad = _padded(id_src[0]) if id_src is not None and id_src[1] == "VARCHAR" else "FALSE"
+        checked = f"SELECT s.*, {cpad} AS hq_cpad, {ipad} AS hq_ipad, {' + '.join(all_given) or '0'} AS hq_given FROM ({sql}) s"
         checked = f"SELECT s.*, CASE {nos} END AS hq_kno FROM (SELECT s.*, {kind} AS hq_kind FROM ({checked}) s) s"
         ok = " AND ".join(f"({o})" for o in oks)
         # the owner's key: Python's is 'None' for an invalid code; here the stripped
         # code, which can only meet an accepted (valid) enterprise code, and rows of an
         # invalid code are not accepted anyway, so duplicates among accepted rows agree
-        key = f"upper({_strip(code_src[0])})" if code_src is not None and code_src[1] == "VARCHAR" else "'None'"
+        key = f"upper({_strip(code_src[0], 's.hq_cpad')})" if code_src is not None and code_src[1] == "VARCHAR" else "'None'"
         if id_src is not None and id_src[1] == "VARCHAR":
-            eid_key = f"(CASE WHEN {_strip(id_src[0])} <> '' THEN {_strip(id_src[0])} ELSE {eid} END)"
+            stripped = _strip(id_src[0], "s.hq_ipad")
+            eid_key = f"(CASE WHEN {stripped} <> '' THEN {stripped} ELSE {eid} END)"
         else:
             eid_key = eid
         # one pass over every row, without the values: the row-local verdict, the owner
@@ -595,7 +605,7 @@ class _Validator:
             f"CAST(s.hq_kno AS TINYINT) AS hq_kno, s.hq_row, COALESCE(({ok}) AND e.credit_code IS NOT NULL, FALSE) AS hq_ok0, hash({key}, {eid_key}) AS hq_h "
             f"FROM ({checked}) s LEFT JOIN (SELECT credit_code, hq_bucket FROM hq_c_enterprises) e ON e.credit_code = {key}"
         )
-        self.settle("events", sh, sql, io_read._event_row, key, [key, eid_key])
+        self.settle("events", sh, checked, io_read._event_row, key, [key, eid_key])
         self.ex("CREATE OR REPLACE TEMP TABLE hq_bad_events AS SELECT DISTINCT hq_row FROM hq_bad")
         sql_rows = kind != "CAST(NULL AS VARCHAR)" and code_ok != "FALSE" and id_ok != "FALSE" and date_ok != "FALSE"
         if sql_rows and kind_src is not None:
