@@ -361,6 +361,23 @@ def _parquet(folder: Path) -> Iterator[RawSheet]:
         yield RawSheet(path.name, SHEET_LABEL[key], header, _arrow_rows(pf.iter_batches(batch_size=65_536), start=1))
 
 
+def register_tables(tables: set[str], shown: str, schema: str) -> list[tuple[str, str]]:
+    """(sheet key, table name) of the register tables found among a schema's ``tables``.
+
+    Each sheet may be named in English or Chinese (``enterprises`` or ``企业`` …); the
+    enterprise table is required.
+    """
+    found = []
+    for key, aliases in SHEETS.items():
+        name = next((a for a in aliases if a in tables), None)
+        if name is None:
+            if key == "enterprises":
+                raise RegisterError(f"{shown}：模式{schema}中找不到企业表（enterprises 或 企业）")
+            continue
+        found.append((key, name))
+    return found
+
+
 def _duckdb(path: Path, schema: str | None) -> Iterator[RawSheet]:
     import duckdb
 
@@ -373,12 +390,7 @@ def _duckdb(path: Path, schema: str | None) -> Iterator[RawSheet]:
         tables = {
             r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [sch]).fetchall()
         }
-        for key, aliases in SHEETS.items():
-            name = next((a for a in aliases if a in tables), None)
-            if name is None:
-                if key == "enterprises":
-                    raise RegisterError(f"{path}：模式{sch}中找不到企业表（enterprises 或 企业）")
-                continue
+        for _key, name in register_tables(tables, str(path), sch):
             rel = con.sql(f'SELECT * FROM "{sch}"."{name}"')
             header = list(rel.columns)
             reader = rel.to_arrow_reader(65_536)
@@ -393,19 +405,14 @@ def _postgres(dsn: str, schema: str | None) -> Iterator[RawSheet]:
     try:
         conn = psycopg.connect(dsn)
     except Exception as exc:
-        raise RegisterError(f"无法连接PostgreSQL（{_hide_password(dsn)}）：{exc}") from None
+        raise RegisterError(f"无法连接PostgreSQL（{hide_password(dsn)}）：{exc}") from None
     sch = schema or "public"
-    shown = _hide_password(dsn)
+    shown = hide_password(dsn)
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", [sch])
             tables = {r[0] for r in cur.fetchall()}
-        for key, aliases in SHEETS.items():
-            name = next((a for a in aliases if a in tables), None)
-            if name is None:
-                if key == "enterprises":
-                    raise RegisterError(f"{shown}：模式{sch}中找不到企业表（enterprises 或 企业）")
-                continue
+        for key, name in register_tables(tables, shown, sch):
             cur = conn.cursor(name=f"huiqi_{key}")
             cur.itersize = 10_000
             cur.execute(f'SELECT * FROM "{sch}"."{name}"'.encode())
@@ -427,7 +434,8 @@ def _postgres(dsn: str, schema: str | None) -> Iterator[RawSheet]:
         conn.close()
 
 
-def _hide_password(dsn: str) -> str:
+def hide_password(dsn: str) -> str:
+    """A connection string as messages show it: the password replaced by ***."""
     return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", dsn)
 
 
@@ -435,7 +443,7 @@ def read_rows(source: str | Path, schema: str | None = None) -> tuple[str, Itera
     """The raw sheets of a register in any supported format."""
     text = str(source)
     if text.startswith(("postgresql://", "postgres://")):
-        return _hide_password(text), _postgres(text, schema)
+        return hide_password(text), _postgres(text, schema)
     path = Path(text)
     if not path.exists():
         raise RegisterError(f"找不到登记表：{path}")

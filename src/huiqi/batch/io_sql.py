@@ -1,4 +1,6 @@
-"""Validate a columnar register (Parquet folder, DuckDB file) inside DuckDB.
+"""Validate a columnar register (Parquet folder, DuckDB file, PostgreSQL schema) inside DuckDB.
+
+A PostgreSQL register is first copied into the connection by :mod:`huiqi.batch.io_pg`.
 
 The rules stay in one place, :func:`huiqi.core.facts.convert` (through
 :mod:`huiqi.batch.io_read`): the SQL derived here from the catalogue only
@@ -272,10 +274,10 @@ class SqlRegister:
 
 
 def columnar_source(source: str | Path) -> tuple[str, str] | None:
-    """("parquet", folder) or ("duckdb", file) when the register can be validated in SQL."""
+    """("parquet", folder), ("duckdb", file) or ("postgres", DSN) when the register can be validated in SQL."""
     text = str(source)
     if text.startswith(("postgresql://", "postgres://")):
-        return None
+        return "postgres", text
     path = Path(text)
     if path.is_dir() and any(path.glob("*.parquet")):
         return "parquet", str(path)
@@ -304,6 +306,15 @@ class _Src:
 def _sources(con: duckdb.DuckDBPyConnection, kind: str, where: str, schema: str | None) -> dict[str, _Src]:
     """table key → the sheet's source (see ``_Src``)."""
     out: dict[str, _Src] = {}
+    if kind == "postgres":  # copied into this connection first (huiqi.batch.io_pg), then read like a DuckDB file
+        import tempfile
+
+        from .io_pg import stage_postgres
+
+        with tempfile.TemporaryDirectory(prefix="huiqi-pg-") as folder:
+            staged = stage_postgres(where, schema, con, Path(folder))
+        shown = io_read.hide_password(where)
+        return {t.key: _Src(f"SELECT *, rowid + 1 AS hq_row FROM {t.staged}", shown, t.source, "rowid") for t in staged}
     if kind == "parquet":
         found = io_read._find_files(Path(where), ".parquet")
         for key, path in found.items():
@@ -328,12 +339,7 @@ def _sources(con: duckdb.DuckDBPyConnection, kind: str, where: str, schema: str 
             "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'hq_src' AND table_schema = ?", [sch]
         ).fetchall()
     }
-    for key, aliases in SHEETS.items():
-        name = next((a for a in aliases if a in tables), None)
-        if name is None:
-            if key == "enterprises":
-                raise RegisterError(f"{where}：模式{sch}中找不到企业表（enterprises 或 企业）")
-            continue
+    for key, name in io_read.register_tables(tables, where, sch):
         sql = f"SELECT *, rowid + 1 AS hq_row FROM hq_src.{ident(sch)}.{ident(name)}"
         out[key] = _Src(sql, Path(where).name, f"{sch}.{name}", "rowid")
     return out
@@ -705,7 +711,7 @@ def validate_sql(
     """Validate a Parquet folder or DuckDB file in SQL on ``con``; see the module docstring."""
     found = columnar_source(source)
     if found is None:
-        raise RegisterError(f"{source}：不是可在SQL中校验的登记表（Parquet文件夹或.duckdb文件）")
+        raise RegisterError(f"{source}：不是可在SQL中校验的登记表（Parquet文件夹、.duckdb文件或PostgreSQL）")
     kind, where = found
     sources = _sources(con, kind, where, schema)
     v = _Validator(con, catalogue, buckets)
@@ -724,7 +730,8 @@ def validate_sql(
         if progress is not None:
             progress(v.counts[key].read)
     dropped = max(0, len(v.errors) - io_read.MAX_ERRORS_KEPT)
-    reg = Register(source=where, tables={}, errors=v.errors[: io_read.MAX_ERRORS_KEPT], counts=v.counts, errors_dropped=dropped)
+    shown = io_read.hide_password(where) if kind == "postgres" else where
+    reg = Register(source=shown, tables={}, errors=v.errors[: io_read.MAX_ERRORS_KEPT], counts=v.counts, errors_dropped=dropped)
     return SqlRegister(reg, con, buckets, v.to_python, v.event_rows)
 
 
