@@ -86,13 +86,20 @@ def _load(dsn: str, schema: str, folder: Path, types: dict[tuple[str, str], str]
                 )
 
 
-def test_sql_path_gives_the_python_paths_messages_counts_and_rows(tmp_path: Path, pg_schema: tuple[str, str]) -> None:
+@pytest.mark.parametrize("keep_order", [True, False])
+def test_sql_path_gives_the_python_paths_messages_counts_and_rows(
+    tmp_path: Path, pg_schema: tuple[str, str], keep_order: bool
+) -> None:
     dsn, schema = pg_schema
     # the bad register of test_io_sql, one money column without a declared precision
     _load(dsn, schema, _write(tmp_path / "bad.parquet"), {("events", "total_investment"): "NUMERIC"})
     cat = engine().catalogue
     py: Register = read_register(dsn, cat, schema)
-    sql = io_sql.validate_sql(dsn, cat, duckdb.connect(), schema)
+    con = duckdb.connect()
+    # a batch under --memory-limit lets DuckDB reorder rows; row numbers must still be PostgreSQL's
+    con.execute(f"SET preserve_insertion_order = {keep_order}")
+    sql = io_sql.validate_sql(dsn, cat, con, schema)
+    assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0] is keep_order
     assert len(py.errors) >= 20
     assert [e.message() for e in sql.register.errors] == [e.message() for e in py.errors]
     assert "test" in sql.register.errors[0].message() and f"{schema}." in sql.register.errors[0].message()
@@ -179,3 +186,21 @@ def test_missing_enterprise_table_is_a_clear_error(pg_schema: tuple[str, str], t
     dsn, schema = pg_schema
     with pytest.raises(RegisterError, match=f"模式{schema}中找不到企业表"):
         stage_postgres(dsn, schema, duckdb.connect(), tmp_path)
+
+
+def test_batch_in_chunks_gives_the_same_results(pg_schema: tuple[str, str], tmp_path: Path) -> None:
+    from datetime import date
+
+    from huiqi.batch.stream import run_stream
+
+    dsn, schema = pg_schema
+    _load(dsn, schema, _write(tmp_path / "bad.parquet"))
+    eng = engine()
+    results = []
+    for chunk_events in (1_000_000, 2):  # one chunk in memory; several in a work database
+        out = tmp_path / f"r{chunk_events}.parquet"
+        run = run_stream(eng, dsn, date(2025, 12, 31), out, schema=schema, chunk_events=chunk_events)
+        assert run.register.counts["events"].read == len(pq.read_table(tmp_path / "bad.parquet" / "events.parquet"))
+        assert run.register.source == dsn
+        results.append(sorted(map(str, pq.read_table(out).to_pylist())))
+    assert results[0] == results[1] and results[0]

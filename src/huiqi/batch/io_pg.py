@@ -48,9 +48,9 @@ from typing import Any
 import duckdb
 
 from .compiler import lit
-from .io_read import RegisterError, hide_password, register_tables
+from .io_read import SHEETS, RegisterError, hide_password, register_tables
 
-__all__ = ["PgTable", "stage_postgres"]
+__all__ = ["PgTable", "count_events", "stage_postgres"]
 
 _TEXT = {"text", "character varying", "character", "name", "citext"}
 _INT = {"smallint", "integer", "bigint"}
@@ -129,6 +129,10 @@ def stage_postgres(
         raise RegisterError(f"无法连接PostgreSQL（{shown}）：{exc}") from None
     sch = schema or "public"
     out: list[PgTable] = []
+    # rowid must follow the server's row order (row numbers in messages), even when the
+    # batch lets DuckDB reorder results (preserve_insertion_order = false under a memory limit)
+    keep_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+    con.execute("SET preserve_insertion_order = true").fetchall()
     try:
         with conn.cursor() as cur:
             cur.execute("SET DateStyle = ISO")
@@ -172,4 +176,24 @@ def stage_postgres(
         raise RegisterError(f"读取PostgreSQL（{shown}）出错：{exc}") from None
     finally:
         conn.close()
+        con.execute(f"SET preserve_insertion_order = {'true' if keep_order else 'false'}").fetchall()
     return out
+
+
+def count_events(dsn: str, schema: str | None) -> int:
+    """Rows of the register's event table (0 when it cannot be read: staging then says why)."""
+    import psycopg
+
+    sch = schema or "public"
+    try:
+        with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+            cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", [sch])
+            tables = {r[0] for r in cur.fetchall()}
+            name = next((n for n in SHEETS["events"] if n in tables), None)
+            if name is None:
+                return 0
+            cur.execute(f"SELECT count(*) FROM {_quote(sch)}.{_quote(name)}".encode())
+            row = cur.fetchone()
+            return int(row[0]) if row else 0
+    except psycopg.Error:
+        return 0

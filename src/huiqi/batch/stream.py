@@ -32,7 +32,7 @@ from huiqi.service import Engine, InputError
 
 from . import duck, io_sql
 from .compiler import compile_library, lit
-from .io_read import Register
+from .io_read import SHEETS, Register
 from .io_write import DIMENSIONS, PAYER_SCHEMA, RESULT_SCHEMA, Summary, Totals, benefit_meta
 
 __all__ = ["CHUNK_EVENTS", "StreamResult", "duckdb_memory", "run_stream"]
@@ -66,11 +66,16 @@ def duckdb_memory(limit: str) -> str:
     raise InputError(f"无法识别的内存上限“{limit}”（应如 4GB、512MB）")
 
 
-def _events_in(source: str | Path) -> int:
+def _events_in(source: str | Path, schema: str | None = None) -> int:
+    """How many event rows the register holds (0 when unknown), to choose the number of chunks."""
     found = io_sql.columnar_source(source)
     if found is None:
         return 0
     kind, where = found
+    if kind == "postgres":
+        from .io_pg import count_events
+
+        return count_events(where, schema)
     con = duckdb.connect()
     try:
         if kind == "parquet":
@@ -78,6 +83,16 @@ def _events_in(source: str | Path) -> int:
                 p = Path(where) / f"{name}.parquet"
                 if p.exists():
                     return int(con.execute(f"SELECT COUNT(*) FROM read_parquet({lit(str(p))})").fetchall()[0][0])
+        if kind == "duckdb":
+            con.execute(f"ATTACH {lit(where)} AS hq_count (READ_ONLY)").fetchall()
+            sch = schema or "main"
+            for name in SHEETS["events"]:
+                tables = con.execute(
+                    "SELECT 1 FROM information_schema.tables WHERE table_catalog = 'hq_count' AND table_schema = ? AND table_name = ?",
+                    [sch, name],
+                ).fetchall()
+                if tables:
+                    return int(con.execute(f'SELECT COUNT(*) FROM hq_count."{sch}"."{name}"').fetchall()[0][0])
         return 0
     except duckdb.Error:
         return 0
@@ -168,12 +183,12 @@ def run_stream(
     chunk_events: int = CHUNK_EVENTS,
     progress: Callable[[str, int | None], Any] | None = None,
 ) -> StreamResult:
-    """Read, validate, evaluate and write a Parquet folder or DuckDB register chunk by chunk."""
+    """Read, validate, evaluate and write a Parquet folder, DuckDB file or PostgreSQL register chunk by chunk."""
     import time
 
     import pyarrow.parquet as pq
 
-    n_events = _events_in(source)
+    n_events = _events_in(source, schema)
     buckets = max(1, math.ceil(n_events / max(1, chunk_events)))
     work = tempfile.mkdtemp(prefix="huiqi-batch-")
     try:
