@@ -270,34 +270,38 @@ def _show(award: Award) -> str:
 def _against_prior(award: Award, scenario: Scenario, event_id: str) -> bool:
     """Awards already received for the same event under a covered document.
 
-    Interpretation: 就高不重复 against an award already received means the
-    enterprise ends with the higher of the two — this award is set aside when
-    the earlier one is at least as high, and otherwise pays only the difference.
+    Interpretation: 就高不重复 against awards already received means the
+    enterprise ends with the higher of this award and what it has received for
+    the event — this award is set aside when the covered prior awards together
+    are at least as high, and otherwise pays only the difference.  (The batch
+    backends compute the same: ``hq_pcov`` sums the covered priors.)
     """
     rules = award.document.exclusivity
     if not rules:
         return True
-    for prior in scenario.prior_awards:
-        if prior.event != event_id:
-            continue
-        covered = any(prior.level in r.against or prior.benefit == award.benefit.id for r in rules) or any(
-            "higher" in r.against and _level_rank(prior.level) < _level_rank(award.document.level) for r in rules
+    covered = [
+        prior
+        for prior in scenario.prior_awards
+        if prior.event == event_id
+        and (
+            any(prior.level in r.against or prior.benefit == award.benefit.id for r in rules)
+            or any("higher" in r.against and _level_rank(prior.level) < _level_rank(award.document.level) for r in rules)
         )
-        if not covered:
-            continue
-        rule = rules[0]
-        got = format_wan(prior.amount_fen)
-        if award.high is not None and prior.amount_fen >= award.high:
-            award.status = SET_ASIDE
-            award.reasons.append(
-                Line(f"该事项已获{prior.document or prior.level}奖励{got}，不低于本项{_show(award)}，按就高不重复原则不再支持", rule.cite)
-            )
-            return False
-        award.low = max(0, award.low - prior.amount_fen)
-        award.high = None if award.high is None else award.high - prior.amount_fen
-        award.steps.append(
-            Line(f"该事项已获{prior.document or prior.level}奖励{got}，按就高不重复原则只补足差额（解释：原文未明确补差方式）", rule.cite)
-        )
+    ]
+    if not covered:
+        return True
+    rule = rules[0]
+    total = sum(p.amount_fen for p in covered)
+    got = "、".join(f"{p.document or p.level}奖励{format_wan(p.amount_fen)}" for p in covered)
+    if len(covered) > 1:
+        got += f"，合计{format_wan(total)}"
+    if award.high is not None and total >= award.high:
+        award.status = SET_ASIDE
+        award.reasons.append(Line(f"该事项已获{got}，不低于本项{_show(award)}，按就高不重复原则不再支持", rule.cite))
+        return False
+    award.low = max(0, award.low - total)
+    award.high = None if award.high is None else award.high - total
+    award.steps.append(Line(f"该事项已获{got}，按就高不重复原则只补足差额（解释：原文未明确补差方式）", rule.cite))
     return True
 
 
