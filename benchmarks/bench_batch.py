@@ -69,6 +69,13 @@ def run_measured(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
     return wall, usage.ru_maxrss / 1024, out_file.read_text()
 
 
+def synth(enterprises: int, out: Path, per_enterprise: float, cwd: Path) -> float:
+    """Write a synthetic register (seed 1) with ``huiqi synth``; the seconds it took."""
+    cmd = [*HUIQI, "synth", "--enterprises", str(enterprises), "--seed", "1", "--out", str(out)]
+    wall, _, _ = run_measured([*cmd, "--events-per-enterprise", str(per_enterprise)], cwd)
+    return wall
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", nargs="+", default=["1e5", "1e6"], help="event rows per run")
@@ -92,21 +99,7 @@ def main() -> None:
             reg = root / f"reg-{events}.parquet"
             synth_s = 0.0
             if not reg.exists():
-                synth_s, _, _ = run_measured(
-                    [
-                        *HUIQI,
-                        "synth",
-                        "--enterprises",
-                        str(ents),
-                        "--seed",
-                        "1",
-                        "--out",
-                        str(reg),
-                        "--events-per-enterprise",
-                        str(args.per_enterprise),
-                    ],
-                    root,
-                )
+                synth_s = synth(ents, reg, args.per_enterprise, root)
             cmd = [
                 *HUIQI,
                 "batch",

@@ -22,7 +22,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench_batch import HUIQI, machine, run_measured
+from bench_batch import HUIQI, machine, run_measured, synth
 
 # DuckDB column type → PostgreSQL column type (the types ``huiqi synth`` writes)
 _PG = {
@@ -87,21 +87,7 @@ def main() -> None:
             events = int(float(size))
             ents = max(1, round(events / args.per_enterprise))
             reg = root / f"reg-{events}.duckdb"
-            run_measured(
-                [
-                    *HUIQI,
-                    "synth",
-                    "--enterprises",
-                    str(ents),
-                    "--seed",
-                    "1",
-                    "--out",
-                    str(reg),
-                    "--events-per-enterprise",
-                    str(args.per_enterprise),
-                ],
-                root,
-            )
+            synth(ents, reg, args.per_enterprise, root)
             schema = f"huiqi_bench_{uuid.uuid4().hex[:8]}"
             start = time.monotonic()
             load(reg, args.dsn, schema, root)
