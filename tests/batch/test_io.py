@@ -4,7 +4,6 @@ reported with file, sheet, row, column, value and expectation, and good rows go 
 from __future__ import annotations
 
 import csv
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -252,43 +251,18 @@ def test_csv_parquet_and_duckdb_give_the_same_tables(tmp_path: Path, from_xlsx: 
 
 
 @pytest.mark.postgres
-def test_postgresql_gives_the_same_tables(from_xlsx: Register) -> None:
+def test_postgresql_gives_the_same_tables(from_xlsx: Register, pg_schema: tuple[str, str]) -> None:
     psycopg = pytest.importorskip("psycopg")
-    dsn = None
-    for user in ("postgres", "root"):
-        try:
-            psycopg.connect(f"postgresql://{user}@127.0.0.1:5432/test", connect_timeout=3).close()
-            dsn = f"postgresql://{user}@127.0.0.1:5432/test"
-            break
-        except psycopg.OperationalError:
-            continue
-    assert dsn is not None, "PostgreSQL at 127.0.0.1:5432 (database test) is required for this test"
-    schema = f"huiqi_reg_{uuid.uuid4().hex[:8]}"
-    types = {
-        pa.decimal128(18, 2): "NUMERIC(18,2)",
-        pa.date32(): "DATE",
-        pa.bool_(): "BOOLEAN",
-        pa.int32(): "INTEGER",
-        pa.string(): "TEXT",
-    }
+    from .pg import create_table
+
+    dsn, schema = pg_schema
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-        try:
-            for key, table in arrow_tables():
-                cols = ", ".join(f'"{f.name}" {types[f.type]}' for f in table.schema)
-                conn.execute(f"CREATE TABLE {schema}.{key} ({cols})".encode())
-                marks = ", ".join(["%s"] * table.num_columns)
-                with conn.cursor() as cur:
-                    cur.executemany(
-                        f"INSERT INTO {schema}.{key} VALUES ({marks})".encode(),
-                        [tuple(r.values()) for r in table.to_pylist()],
-                    )
-            got = read(dsn, schema)
-            assert [e.message() for e in got.errors] == []
-            for name, table in from_xlsx.tables.items():
-                assert got.tables[name].equals(table), name
-        finally:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+        for key, table in arrow_tables():
+            create_table(conn, schema, key, table)
+    got = read(dsn, schema)
+    assert [e.message() for e in got.errors] == []
+    for name, table in from_xlsx.tables.items():
+        assert got.tables[name].equals(table), name
 
 
 # --- bad rows ---------------------------------------------------------------------------------

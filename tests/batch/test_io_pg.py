@@ -4,12 +4,9 @@ messages, counts and rows."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -23,67 +20,19 @@ from huiqi.batch.io_pg import stage_postgres  # noqa: E402
 from huiqi.batch.io_read import Register, RegisterError, read_register  # noqa: E402
 from huiqi.service import engine  # noqa: E402
 
+from .pg import create_table  # noqa: E402
 from .test_io_sql import _rows, _write  # noqa: E402
 
 pytestmark = pytest.mark.postgres
-
-_PG_TYPES = {
-    pa.string(): "TEXT",
-    pa.int64(): "BIGINT",
-    pa.int32(): "INTEGER",
-    pa.bool_(): "BOOLEAN",
-    pa.date32(): "DATE",
-    pa.float64(): "DOUBLE PRECISION",
-}
-
-
-def _dsn() -> str:
-    for user in ("postgres", "root"):
-        dsn = f"postgresql://{user}@127.0.0.1:5432/test"
-        try:
-            psycopg.connect(dsn, connect_timeout=3).close()
-            return dsn
-        except psycopg.OperationalError:
-            continue
-    raise AssertionError("PostgreSQL at 127.0.0.1:5432 (database test) is required for this test")
-
-
-def _pg_type(t: Any) -> str:
-    if pa.types.is_decimal(t):
-        return f"NUMERIC({t.precision},{t.scale})"
-    if pa.types.is_list(t):
-        return "TEXT[]"
-    return _PG_TYPES[t]
-
-
-@pytest.fixture
-def pg_schema() -> Iterator[tuple[str, str]]:
-    dsn = _dsn()
-    schema = f"huiqi_pg_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}".encode())
-        try:
-            yield dsn, schema
-        finally:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE".encode())
 
 
 def _load(dsn: str, schema: str, folder: Path, types: dict[tuple[str, str], str] | None = None) -> None:
     """Each Parquet file of a register folder as a PostgreSQL table (``types`` overrides a column's type)."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         for path in sorted(folder.glob("*.parquet")):
-            table = pq.read_table(path)
             key = path.stem
-            cols = ", ".join(
-                f'"{f.name}" {(types or {}).get((key, f.name), _pg_type(f.type))}' for f in table.schema
-            )
-            conn.execute(f'CREATE TABLE {schema}."{key}" ({cols})'.encode())
-            marks = ", ".join(["%s"] * table.num_columns)
-            with conn.cursor() as cur:
-                cur.executemany(
-                    f'INSERT INTO {schema}."{key}" VALUES ({marks})'.encode(),
-                    [tuple(r.values()) for r in table.to_pylist()],
-                )
+            own = {col: t for (k, col), t in (types or {}).items() if k == key}
+            create_table(conn, schema, key, pq.read_table(path), own)
 
 
 @pytest.mark.parametrize("keep_order", [True, False])
