@@ -79,7 +79,7 @@ def _events_in(source: str | Path, schema: str | None = None) -> int:
     con = duckdb.connect()
     try:
         if kind == "parquet":
-            for name in ("events", "事项"):
+            for name in SHEETS["events"]:
                 p = Path(where) / f"{name}.parquet"
                 if p.exists():
                     return int(con.execute(f"SELECT COUNT(*) FROM read_parquet({lit(str(p))})").fetchall()[0][0])
