@@ -355,8 +355,15 @@ class BatchJobs:
     def status(self, job_id: str) -> dict[str, Any] | None:
         self._maybe_purge()
         row = self._row(job_id)
-        if row is not None and row[2] in ACTIVE and not _owner_alive(job_id, row[10:], time.time()):
-            self._fail_dead([(job_id, row[3], *row[10:])])
+        # A heartbeat written between reading the row and failing it (this process's
+        # beat thread may still be finishing a write for a job it has just dropped)
+        # makes the guarded update miss: look again, a few times at most.
+        for _ in range(3):
+            if row is None or row[2] not in ACTIVE or _owner_alive(job_id, row[10:], time.time()):
+                break
+            if self._fail_dead([(job_id, row[3], *row[10:])]):
+                row = self._row(job_id)
+                break
             row = self._row(job_id)
         if row is None:
             return None
