@@ -129,6 +129,11 @@ def cmd_coverage(args: argparse.Namespace, eng: Engine) -> int:
     return 0
 
 
+# The event loop the workers run: asyncio's, with TCP_NODELAY and fair accepting
+# (huiqi.web.serving says why uvloop and plain asyncio were not used).
+LOOP = "huiqi.web.serving:event_loop"
+
+
 def cmd_serve(args: argparse.Namespace, eng: Engine) -> int:
     import uvicorn
 
@@ -143,10 +148,16 @@ def cmd_serve(args: argparse.Namespace, eng: Engine) -> int:
         if data_dir is not None:
             os.environ["HUIQI_DATA"] = str(data_dir)
         uvicorn.run(
-            "huiqi.web.asgi:app_from_env", factory=True, workers=args.workers, host=args.host, port=args.port, log_level="warning"
+            "huiqi.web.asgi:app_from_env",
+            factory=True,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+            loop=LOOP,
         )
         return 0
-    uvicorn.run(create_app(eng, data_dir), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(create_app(eng, data_dir), host=args.host, port=args.port, log_level="warning", loop=LOOP)
     return 0
 
 
