@@ -10,6 +10,7 @@ import asyncio
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +26,25 @@ from huiqi.web.serving import ServingLoop, event_loop
 from .conftest import ROOT, _free_port
 
 LOOPS: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {"huiqi": event_loop, "stock": asyncio.SelectorEventLoop}
+
+
+def _in_thread(work: Callable[[], None]) -> None:
+    """Run ``work`` in a thread of its own: the browser tests' Playwright keeps an event
+    loop running in the main thread, and a second loop cannot run beside it there."""
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as exc:  # re-raised in the test's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "the loop test did not finish"
+    if failure:
+        raise failure[0]
 
 
 def _listening() -> socket.socket:
@@ -52,8 +72,6 @@ def _connect(sock: socket.socket, clients: list[socket.socket], n: int) -> None:
 
 @pytest.mark.parametrize("name", ["huiqi", "stock"])
 def test_connections_of_a_shared_socket_get_tcp_nodelay(name: str, clients: list[socket.socket]) -> None:
-    loop = LOOPS[name]()
-    sock = _listening()
     nodelay: list[int] = []
 
     class Probe(asyncio.Protocol):
@@ -61,17 +79,22 @@ def test_connections_of_a_shared_socket_get_tcp_nodelay(name: str, clients: list
             s = transport.get_extra_info("socket")
             nodelay.append(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
 
-    try:
-        server = loop.run_until_complete(loop.create_server(Probe, sock=sock))
-        _connect(sock, clients, 1)
-        deadline = time.monotonic() + 10
-        while not nodelay:
-            assert time.monotonic() < deadline, "no connection made"
-            loop.run_until_complete(asyncio.sleep(0.01))
-        server.close()
-        loop.run_until_complete(server.wait_closed())
-    finally:
-        loop.close()
+    def work() -> None:
+        loop = LOOPS[name]()
+        sock = _listening()
+        try:
+            server = loop.run_until_complete(loop.create_server(Probe, sock=sock))
+            _connect(sock, clients, 1)
+            deadline = time.monotonic() + 10
+            while not nodelay:
+                assert time.monotonic() < deadline, "no connection made"
+                loop.run_until_complete(asyncio.sleep(0.01))
+            server.close()
+            loop.run_until_complete(server.wait_closed())
+        finally:
+            loop.close()
+
+    _in_thread(work)
     # without it, an answer written in two parts waits for the client's delayed ACK (≈40 ms)
     assert bool(nodelay[0]) is (name == "huiqi")
 
@@ -79,37 +102,40 @@ def test_connections_of_a_shared_socket_get_tcp_nodelay(name: str, clients: list
 @pytest.mark.parametrize("name", ["huiqi", "stock"])
 def test_one_connection_is_accepted_per_wake_up(name: str, clients: list[socket.socket]) -> None:
     """So that another worker process on the same socket takes the next one."""
-    loop = LOOPS[name]()
-    sock = _listening()
-    try:
-        server = loop.run_until_complete(loop.create_server(asyncio.Protocol, sock=sock))
-        _connect(sock, clients, 3)
-        time.sleep(0.05)  # the handshakes are done by the kernel
-        loop.call_soon(loop.stop)
-        loop.run_forever()  # exactly one poll of the selector
-        sock.setblocking(False)
-        left = 0
-        while True:
-            try:
-                conn, _ = sock.accept()
-            except BlockingIOError:
-                break
-            conn.close()
-            left += 1
-        loop.run_until_complete(asyncio.sleep(0.01))  # let the accepted ones settle
-        server.close()
-        loop.run_until_complete(server.wait_closed())
-    finally:
-        loop.close()
-    assert left == (2 if name == "huiqi" else 0)
+    left: list[int] = []
+
+    def work() -> None:
+        loop = LOOPS[name]()
+        sock = _listening()
+        try:
+            server = loop.run_until_complete(loop.create_server(asyncio.Protocol, sock=sock))
+            _connect(sock, clients, 3)
+            time.sleep(0.05)  # the handshakes are done by the kernel
+            loop.call_soon(loop.stop)
+            loop.run_forever()  # exactly one poll of the selector
+            sock.setblocking(False)
+            while True:
+                try:
+                    conn, _ = sock.accept()
+                except BlockingIOError:
+                    break
+                conn.close()
+                left.append(1)
+            loop.run_until_complete(asyncio.sleep(0.01))  # let the accepted ones settle
+            server.close()
+            loop.run_until_complete(server.wait_closed())
+        finally:
+            loop.close()
+
+    _in_thread(work)
+    assert len(left) == (2 if name == "huiqi" else 0)
 
 
 def test_the_loop_factory_is_what_uvicorn_runs() -> None:
-    loop = event_loop()
-    try:
-        assert isinstance(loop, ServingLoop)
-    finally:
-        loop.close()
+    made: list[asyncio.AbstractEventLoop] = []
+    _in_thread(lambda: made.append(event_loop()))
+    made[0].close()
+    assert isinstance(made[0], ServingLoop)
     from uvicorn.config import Config
 
     from huiqi.cli import LOOP
