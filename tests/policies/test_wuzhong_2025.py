@@ -107,3 +107,16 @@ def test_every_article_has_a_qualifying_example_and_a_near_miss(article: str) ->
     assert mine, f"no worked example art{article}-*.yaml"
     assert any(e.get("awards") for e in mine.values()), f"art{article}: no qualifying example"
     assert any(e.get("near_misses") for e in mine.values()), f"art{article}: no near-miss"
+
+
+def test_summing_several_prior_awards_for_one_event_is_marked_an_interpretation() -> None:
+    """Art. 21 says 就高不重复, not how two awards already received for one project count:
+    summing them is ours, and the working says so; with one prior award it does not."""
+    two = _evaluate("art21-two-priors-one-event.yaml")
+    topped = [s.text for a in two.awards for s in a.steps if "只补足差额" in s.text]
+    assert topped and all("合计50万元" in t and "解释：原文未明确补差方式；同一事项已获多项奖励时合计计算" in t for t in topped)
+    (aside,) = two.set_aside
+    assert any("（解释：原文未明确，同一事项已获多项奖励时合计计算）" in r.text for r in aside.reasons)
+    one = _evaluate("art21-top-up-prior-city.yaml")
+    steps = [s.text for a in one.awards for s in a.steps if "只补足差额" in s.text]
+    assert steps and all(t.endswith("（解释：原文未明确补差方式）") for t in steps)

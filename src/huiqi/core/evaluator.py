@@ -293,15 +293,19 @@ def _against_prior(award: Award, scenario: Scenario, event_id: str) -> bool:
     rule = rules[0]
     total = sum(p.amount_fen for p in covered)
     got = "、".join(f"{p.document or p.level}奖励{format_wan(p.amount_fen)}" for p in covered)
+    summed = ""
     if len(covered) > 1:
         got += f"，合计{format_wan(total)}"
+        summed = "同一事项已获多项奖励时合计计算"
     if award.high is not None and total >= award.high:
         award.status = SET_ASIDE
-        award.reasons.append(Line(f"该事项已获{got}，不低于本项{_show(award)}，按就高不重复原则不再支持", rule.cite))
+        note = f"（解释：原文未明确，{summed}）" if summed else ""
+        award.reasons.append(Line(f"该事项已获{got}，不低于本项{_show(award)}，按就高不重复原则不再支持{note}", rule.cite))
         return False
     award.low = max(0, award.low - total)
     award.high = None if award.high is None else award.high - total
-    award.steps.append(Line(f"该事项已获{got}，按就高不重复原则只补足差额（解释：原文未明确补差方式）", rule.cite))
+    why = f"原文未明确补差方式；{summed}" if summed else "原文未明确补差方式"
+    award.steps.append(Line(f"该事项已获{got}，按就高不重复原则只补足差额（解释：{why}）", rule.cite))
     return True
 
 
