@@ -16,7 +16,8 @@ duckdb = pytest.importorskip("duckdb")
 pytest.importorskip("numpy")
 
 from huiqi.batch import io_sql  # noqa: E402
-from huiqi.batch.stream import run_stream  # noqa: E402
+from huiqi.batch.io_write import PAYER_SCHEMA, RESULT_SCHEMA  # noqa: E402
+from huiqi.batch.stream import ROW_GROUP, _write, run_stream  # noqa: E402
 from huiqi.batch.synth import synth  # noqa: E402
 from huiqi.service import engine  # noqa: E402
 
@@ -86,3 +87,42 @@ def test_several_chunks_give_the_results_of_one(registers: tuple[Path, Path], wh
     assert _rows(many.payers) == _rows(one.payers)
     assert many.summary.status == one.summary.status
     assert many.summary.total == one.summary.total
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_parquet_output_holds_the_rows_of_the_in_memory_results(registers: tuple[Path, Path], which: int, tmp_path: Path) -> None:
+    """Several chunks streamed to Parquet (results and payers, one file each) hold the rows the
+    in-memory path returns, with the declared schemas, in row groups of at most ROW_GROUP rows;
+    the summary's status counts are those of the file."""
+    eng = engine()
+    folder = registers[which]
+    kept = run_stream(eng, folder, date(2025, 12, 31), None, chunk_events=300)
+    out = tmp_path / "r.parquet"
+    written = run_stream(eng, folder, date(2025, 12, 31), out, chunk_events=300)
+    assert written.chunks >= 4 and written.results is None and written.payers is None
+    assert kept.results is not None and kept.payers is not None
+    for path, schema, table in (
+        (out, RESULT_SCHEMA, kept.results),
+        (tmp_path / "r.payers.parquet", PAYER_SCHEMA, kept.payers),
+    ):
+        f = pq.ParquetFile(path)
+        assert f.schema_arrow.equals(schema)
+        groups = [f.metadata.row_group(i).num_rows for i in range(f.metadata.num_row_groups)]
+        assert len(groups) >= written.chunks and max(groups) <= ROW_GROUP
+        assert f.metadata.row_group(0).column(0).compression == "SNAPPY"
+        assert _rows(f.read()) == _rows(table)
+    statuses = pq.read_table(out, columns=["status"]).column("status").to_pylist()
+    assert written.summary.status == {s: statuses.count(s) for s in set(statuses)}
+    assert written.summary.status == kept.summary.status and written.summary.total == kept.summary.total
+    assert written.summary.by == kept.summary.by
+
+
+def test_a_failing_write_is_raised_to_the_caller(tmp_path: Path) -> None:
+    """An error in the writer thread (here: rows that do not fit the schema) ends the write with
+    that error once the rows are read, instead of hanging or losing it."""
+    rows = pa.table({"credit_code": ["x"] * 10, "min_fen": ["not a number"] * 10})
+    schema = pa.schema([("credit_code", pa.string()), ("min_fen", pa.int64())])
+    writer = pq.ParquetWriter(tmp_path / "bad.parquet", schema)
+    with pytest.raises(pa.ArrowInvalid):
+        _write(pa.RecordBatchReader.from_batches(rows.schema, rows.to_batches(max_chunksize=2)), writer, schema)
+    writer.close()

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import math
 import os
+import queue
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -27,6 +29,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from huiqi.service import Engine, InputError
 
@@ -38,6 +41,7 @@ from .io_write import DIMENSIONS, PAYER_SCHEMA, RESULT_SCHEMA, Summary, Totals, 
 __all__ = ["CHUNK_EVENTS", "StreamResult", "duckdb_memory", "run_stream"]
 
 CHUNK_EVENTS = 2_000_000  # event rows per chunk of enterprises
+ROW_GROUP = 65_536  # rows per row group of the Parquet outputs (at most)
 
 
 @dataclass(slots=True)
@@ -150,11 +154,21 @@ _DIM_SQL = {
 }
 
 
-def _add(con: duckdb.DuckDBPyConnection, summary: Summary, table: str) -> None:
-    """Add one chunk's results (table ``table``) to the summary, aggregated in SQL."""
-    for status, n in con.execute(f"SELECT status, COUNT(*) FROM {table} GROUP BY status").fetchall():
+# The granted money rows of a chunk's results, with the columns the summary reads
+# (about one result row in eight): the summary is aggregated from this small table,
+# while the whole results are streamed to the output without being stored.
+_MONEY = f"""
+CREATE OR REPLACE TEMP TABLE hq_chunk_money AS
+SELECT credit_code, region, town, document_short, article, benefit_title, department, min_fen, max_fen
+FROM ({_RESULTS}) WHERE status = 'granted' AND is_money
+"""
+
+
+def _add(con: duckdb.DuckDBPyConnection, summary: Summary) -> None:
+    """Add one chunk's results to the summary, aggregated in SQL (``hq_chunk_money``, ``hq_chunk_payers``)."""
+    # one result row per award: every award's enterprise is one row of the chunk's ``enterprises``
+    for status, n in con.execute("SELECT status, COUNT(*) FROM hq_awards GROUP BY status").fetchall():
         summary.status[status] = summary.status.get(status, 0) + int(n)
-    money = "status = 'granted' AND is_money"
     agg = "COUNT(*), COALESCE(SUM(COALESCE(min_fen, 0)), 0), COALESCE(SUM(max_fen), 0), COUNT(*) - COUNT(max_fen)"
 
     def add_to(t: Totals, row: tuple[Any, ...]) -> None:
@@ -163,14 +177,45 @@ def _add(con: duckdb.DuckDBPyConnection, summary: Summary, table: str) -> None:
         t.max_fen += int(row[2])
         t.unbounded += int(row[3])
 
-    row = con.execute(f"SELECT {agg}, COUNT(DISTINCT credit_code) FROM {table} WHERE {money}").fetchall()[0]
+    row = con.execute(f"SELECT {agg}, COUNT(DISTINCT credit_code) FROM hq_chunk_money").fetchall()[0]
     add_to(summary.total, row)
     summary.enterprises_with_awards += int(row[4])
     for dim, expr in _DIM_SQL.items():
-        for key, *rest in con.execute(f"SELECT {expr} AS k, {agg} FROM {table} WHERE {money} GROUP BY k").fetchall():
+        for key, *rest in con.execute(f"SELECT {expr} AS k, {agg} FROM hq_chunk_money GROUP BY k").fetchall():
             add_to(summary.by[dim].setdefault(key, Totals()), tuple(rest))
     for key, *rest in con.execute(f"SELECT payer, {agg} FROM hq_chunk_payers GROUP BY payer").fetchall():
         add_to(summary.by["payer"].setdefault(key, Totals()), tuple(rest))
+
+
+def _write(batches: pa.RecordBatchReader, writer: pq.ParquetWriter, schema: pa.Schema) -> None:
+    """Write a query's batches, one row group each, encoding in a second thread.
+
+    pyarrow encodes a row group without holding the GIL, so while the writer
+    thread encodes one batch, DuckDB computes the next in this thread. The queue
+    holds at most a few batches (bounded memory); the writer's error, if any, is
+    raised here once the query is read to its end.
+    """
+    todo: queue.Queue[pa.RecordBatch | None] = queue.Queue(maxsize=4)
+    failed: list[BaseException] = []
+
+    def drain() -> None:
+        while (batch := todo.get()) is not None:
+            if not failed:
+                try:
+                    writer.write_table(pa.Table.from_batches([batch]).cast(schema))
+                except BaseException as e:  # raised in the calling thread below
+                    failed.append(e)
+
+    thread = threading.Thread(target=drain, name="huiqi-parquet-writer", daemon=True)
+    thread.start()
+    try:
+        for batch in batches:
+            todo.put(batch)
+    finally:
+        todo.put(None)
+        thread.join()
+    if failed:
+        raise failed[0]
 
 
 def run_stream(
@@ -185,8 +230,6 @@ def run_stream(
 ) -> StreamResult:
     """Read, validate, evaluate and write a Parquet folder, DuckDB file or PostgreSQL register chunk by chunk."""
     import time
-
-    import pyarrow.parquet as pq
 
     n_events = _events_in(source, schema)
     buckets = max(1, math.ceil(n_events / max(1, chunk_events)))
@@ -220,23 +263,23 @@ def run_stream(
             payer_writer = pq.ParquetWriter(out.with_name(f"{out.stem}.payers.parquet"), PAYER_SCHEMA)
         kept: list[pa.Table] = []
         kept_payers: list[pa.Table] = []
+        cols = ", ".join(f.name for f in RESULT_SCHEMA)
+        pcols = ", ".join(f.name for f in PAYER_SCHEMA)
         try:
             for b in range(buckets):
                 duck.run(plan, con, io_sql.chunk_tables(sreg, b), as_of)
                 con.execute(_RTEXT).fetchall()
-                con.execute(f"CREATE OR REPLACE TEMP TABLE hq_chunk_results AS {_RESULTS}").fetchall()
                 con.execute(f"CREATE OR REPLACE TEMP TABLE hq_chunk_payers AS {_PAYERS}").fetchall()
-                _add(con, summary, "hq_chunk_results")
-                cols = ", ".join(f.name for f in RESULT_SCHEMA)
-                pcols = ", ".join(f.name for f in PAYER_SCHEMA)
+                con.execute(_MONEY).fetchall()
+                _add(con, summary)
+                result_rows = con.sql(f"SELECT {cols} FROM ({_RESULTS})")
+                payer_rows = con.sql(f"SELECT {pcols} FROM hq_chunk_payers")
                 if writer is not None and payer_writer is not None:
-                    for batch in con.sql(f"SELECT {cols} FROM hq_chunk_results").to_arrow_reader(65_536):
-                        writer.write_table(pa.Table.from_batches([batch]).cast(RESULT_SCHEMA))
-                    for batch in con.sql(f"SELECT {pcols} FROM hq_chunk_payers").to_arrow_reader(65_536):
-                        payer_writer.write_table(pa.Table.from_batches([batch]).cast(PAYER_SCHEMA))
+                    _write(result_rows.to_arrow_reader(ROW_GROUP), writer, RESULT_SCHEMA)
+                    _write(payer_rows.to_arrow_reader(ROW_GROUP), payer_writer, PAYER_SCHEMA)
                 else:
-                    kept.append(con.sql(f"SELECT {cols} FROM hq_chunk_results").to_arrow_table().cast(RESULT_SCHEMA))
-                    kept_payers.append(con.sql(f"SELECT {pcols} FROM hq_chunk_payers").to_arrow_table().cast(PAYER_SCHEMA))
+                    kept.append(result_rows.to_arrow_table().cast(RESULT_SCHEMA))
+                    kept_payers.append(payer_rows.to_arrow_table().cast(PAYER_SCHEMA))
                 if progress is not None:
                     progress("测算", 1)
         finally:
