@@ -13,6 +13,7 @@ export UV_PYTHON := python3
 
 setup: $(if $(shell command -v uv 2>/dev/null),,.tools/bin/uv)
 	$(UV) sync --frozen --all-extras --all-groups --quiet
+	$(PY) scripts/build_native.py
 
 run: setup
 	.venv/bin/huiqi serve --host 127.0.0.1 --port 8000
@@ -31,6 +32,7 @@ typecheck: setup
 	.venv/bin/mypy
 
 test: setup system-deps
+	$(PY) scripts/build_native.py --strict
 	.venv/bin/ruff check src tests
 	.venv/bin/mypy
 	.venv/bin/pytest
@@ -43,4 +45,4 @@ bench: setup
 	bash benchmarks/bench_web_wrk.sh 2 10
 
 clean:
-	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache src/huiqi/_native

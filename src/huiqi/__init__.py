@@ -7,3 +7,7 @@ batch engines and the web application.
 """
 
 __version__ = "0.1.0"
+
+from .native import install as _install_native
+
+_install_native()  # the compiled core, when built and up to date (huiqi.native)

@@ -170,7 +170,7 @@ class Problem:
 
     where: str
     label: str
-    value: object
+    value: Any  # any raw input (mypyc cannot compile a dataclass field annotated "object" under postponed annotations)
     expected: str
 
     def message(self) -> str:
