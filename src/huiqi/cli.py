@@ -140,7 +140,9 @@ def cmd_serve(args: argparse.Namespace, eng: Engine) -> int:
     from .web import create_app
 
     data_dir = Path(args.data) if args.data else None
-    print(f"惠企网页：http://{args.host}:{args.port}/  （Ctrl+C 停止）", file=sys.stderr)
+    from . import native
+
+    print(f"惠企网页：http://{args.host}:{args.port}/  （Ctrl+C 停止；规则核心{native.status()}）", file=sys.stderr)
     if args.workers > 1:
         import os
 
