@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HUIQI = [sys.executable, "-m", "huiqi.cli"]
 
@@ -76,6 +77,19 @@ def synth(enterprises: int, out: Path, per_enterprise: float, cwd: Path) -> floa
     return wall
 
 
+def run_batch(source: list[str], out: Path, cwd: Path, memory_limit: str | None) -> tuple[dict[str, Any], str]:
+    """Run ``huiqi batch SOURCE`` measured; its JSON summary and the result row's measured cells
+    (batch s | event rows/s | peak RSS MiB | read+validate s | evaluate+write s)."""
+    cmd = [*HUIQI, "batch", *source, "--as-of", "2025-12-31", "--out", str(out), "--json"]
+    if memory_limit:
+        cmd += ["--memory-limit", memory_limit]
+    wall, rss, printed = run_measured(cmd, cwd)
+    data: dict[str, Any] = json.loads(printed)
+    n = data["events_evaluated"]
+    cells = f"{wall:.1f} | {n / wall:,.0f} | {rss:,.0f} | {data['seconds']['read']:.1f} | {data['seconds']['evaluate']:.1f}"
+    return data, cells
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", nargs="+", default=["1e5", "1e6"], help="event rows per run")
@@ -100,28 +114,10 @@ def main() -> None:
             synth_s = 0.0
             if not reg.exists():
                 synth_s = synth(ents, reg, args.per_enterprise, root)
-            cmd = [
-                *HUIQI,
-                "batch",
-                str(reg),
-                "--engine",
-                args.engine,
-                "--as-of",
-                "2025-12-31",
-                "--out",
-                str(root / f"res-{events}.parquet"),
-                "--json",
-            ]
-            if args.memory_limit:
-                cmd += ["--memory-limit", args.memory_limit]
-            wall, rss, out = run_measured(cmd, root)
-            data = json.loads(out)
+            source = [str(reg), "--engine", args.engine]
+            data, cells = run_batch(source, root / f"res-{events}.parquet", root, args.memory_limit)
             n = data["events_evaluated"]
-            print(
-                f"| {n:,} | {data['enterprises_evaluated']:,} | {args.engine} | {synth_s:.1f} | {wall:.1f} | {n / wall:,.0f} | {rss:,.0f} | "
-                f"{data['seconds']['read']:.1f} | {data['seconds']['evaluate']:.1f} |",
-                flush=True,
-            )
+            print(f"| {n:,} | {data['enterprises_evaluated']:,} | {args.engine} | {synth_s:.1f} | {cells} |", flush=True)
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)

@@ -15,14 +15,13 @@ Results are printed as Markdown rows for benchmarks/RESULTS.md.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-from bench_batch import HUIQI, machine, run_measured, synth
+from bench_batch import machine, run_batch, synth
 
 # DuckDB column type → PostgreSQL column type (the types ``huiqi synth`` writes)
 _PG = {
@@ -94,18 +93,9 @@ def main() -> None:
             load_s = time.monotonic() - start
             try:
                 for label, source in (("PostgreSQL", [args.dsn, "--schema", schema]), ("DuckDB file", [str(reg)])):
-                    cmd = [*HUIQI, "batch", *source, "--as-of", "2025-12-31", "--out", str(root / "res.parquet"), "--json"]
-                    if args.memory_limit:
-                        cmd += ["--memory-limit", args.memory_limit]
-                    wall, rss, out = run_measured(cmd, root)
-                    data = json.loads(out)
-                    n = data["events_evaluated"]
+                    data, cells = run_batch(source, root / "res.parquet", root, args.memory_limit)
                     shown = f"{load_s:.1f}" if label == "PostgreSQL" else ""
-                    print(
-                        f"| {n:,} | {label} | {shown} | {wall:.1f} | {n / wall:,.0f} | {rss:,.0f} | "
-                        f"{data['seconds']['read']:.1f} | {data['seconds']['evaluate']:.1f} |",
-                        flush=True,
-                    )
+                    print(f"| {data['events_evaluated']:,} | {label} | {shown} | {cells} |", flush=True)
             finally:
                 with psycopg.connect(args.dsn, autocommit=True) as pg:
                     pg.execute(f"DROP SCHEMA {schema} CASCADE".encode())
