@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -21,8 +22,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
-import os  # noqa: E402
-
 os.environ["HUIQI_PURE"] = "1"  # this process reads the sources, never the build
 from huiqi import native  # noqa: E402
 
