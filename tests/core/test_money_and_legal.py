@@ -51,6 +51,25 @@ def test_display() -> None:
     assert format_yuan(123_456_78) == "123,456.78元"
 
 
+def _plain(d: Decimal) -> str:
+    return format(d.normalize(), "f")
+
+
+@given(st.integers(min_value=-(10**15), max_value=10**15))
+def test_amounts_display_as_decimal_arithmetic_writes_them(fen: int) -> None:
+    """The string-building display of amounts (no format specs: they are slow compiled) says what Decimal says."""
+    assert format_yuan(fen) == f"{Decimal(fen) / 100:,.2f}元"
+    if fen == 0:
+        expected = "0元"
+    elif fen >= 10**10 and fen % 10**6 == 0:
+        expected = _plain(Decimal(fen) / 10**10) + "亿元"
+    elif fen >= 10**6 and fen % 100 == 0:
+        expected = _plain(Decimal(fen) / 10**6) + "万元"
+    else:
+        expected = format_yuan(fen)
+    assert format_wan(fen) == expected
+
+
 @pytest.mark.parametrize(
     ("word", "value", "threshold", "passes"),
     [

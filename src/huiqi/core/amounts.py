@@ -8,7 +8,7 @@ range) is read off the pair by :func:`nature_of` after every cap has applied.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
@@ -39,15 +39,35 @@ class AmountMissing(Exception):
     """A fact the formula needs is absent; the message says which, in Chinese."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Computed:
+    """An amount as computed, with its working (``__init__`` written out: see ``results``)."""
+
     low: int
     high: int | None
-    kind: str = "money"  # money / none / in_kind / right
-    lines: list[str] = field(default_factory=list)
-    cites: list[Citation] = field(default_factory=list)
-    tiers_unpublished: bool = False
-    text: str = ""
+    kind: str  # money / none / in_kind / right
+    lines: list[str]
+    cites: list[Citation]
+    tiers_unpublished: bool
+    text: str
+
+    def __init__(
+        self,
+        low: int,
+        high: int | None,
+        kind: str = "money",
+        lines: list[str] | None = None,
+        cites: list[Citation] | None = None,
+        tiers_unpublished: bool = False,
+        text: str = "",
+    ) -> None:
+        self.low = low
+        self.high = high
+        self.kind = kind
+        self.lines = [] if lines is None else lines
+        self.cites = [] if cites is None else cites
+        self.tiers_unpublished = tiers_unpublished
+        self.text = text
 
 
 def show_rate(rate: Fraction) -> str:

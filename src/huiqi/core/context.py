@@ -20,16 +20,23 @@ class _Missing:
 MISSING = _Missing()
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Context:
     """The enterprise, the event (``None`` for a yearly benefit on the profile)
-    and the catalogue, for reading facts and labelling them.  (Not frozen only
-    because a frozen ``__init__`` is slow; a context is never changed.)"""
+    and the catalogue, for reading facts and labelling them.  (Not frozen, and
+    ``__init__`` written out, only because a generated ``__init__`` is slow: see
+    ``results``; a context is never changed.)"""
 
     scenario: Scenario
     event: Event | None
     event_kind: str
     catalogue: Catalogue
+
+    def __init__(self, scenario: Scenario, event: Event | None, event_kind: str, catalogue: Catalogue) -> None:
+        self.scenario = scenario
+        self.event = event
+        self.event_kind = event_kind
+        self.catalogue = catalogue
 
     @property
     def enterprise(self) -> Enterprise:

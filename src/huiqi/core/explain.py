@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .model import Citation
-from .money import format_wan
+from .money import TWO_DIGITS, format_wan
 from .results import Award, Evaluation, Line, Totals
 
 __all__ = ["amount_text", "award_dict", "render_text", "to_dict"]
@@ -109,10 +109,14 @@ def _line(line: Line) -> dict[str, Any]:
 
 
 def _yuan(fen: int) -> str:
-    """``123456`` → ``'1234.56'`` (元, no thousands separator)."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}{whole}.{cents:02d}"
+    """``123456`` → ``'1234.56'`` (元, no thousands separator).
+
+    >>> _yuan(-5)
+    '-0.05'
+    """
+    if fen < 0:
+        return "-" + _yuan(-fen)
+    return str(fen // 100) + "." + TWO_DIGITS[fen % 100]
 
 
 def award_dict(a: Award) -> dict[str, Any]:

@@ -507,9 +507,14 @@ def describe_value(spec: FieldSpec | None, value: Value) -> str:
 
 
 def _dec(value: Fraction) -> str:
-    """A fraction as a short decimal for display (six places at most)."""
+    """A fraction as a short decimal for display (six places at most).
+
+    >>> _dec(Fraction(1, 8)), _dec(Fraction(-3, 2)), _dec(Fraction(1, 3)), _dec(Fraction(-1, 2_000_000))
+    ('0.125', '-1.5', '0.333333', '0')
+    """
     if value.denominator == 1:
         return str(value.numerator)
     scaled = round(value * 1_000_000)
-    text = f"{scaled // 1_000_000}.{scaled % 1_000_000:06d}".rstrip("0").rstrip(".")
-    return text
+    sign = "-" if scaled < 0 else ""
+    scaled = abs(scaled)
+    return (sign + str(scaled // 1_000_000) + "." + str(1_000_000 + scaled % 1_000_000)[1:]).rstrip("0").rstrip(".")

@@ -14,11 +14,13 @@ from fractions import Fraction
 
 __all__ = [
     "FEN_PER_YUAN",
+    "TWO_DIGITS",
     "MoneyError",
     "floor_fen",
     "floor_times",
     "format_wan",
     "format_yuan",
+    "grouped",
     "parse_money",
     "parse_number",
     "parse_rate",
@@ -26,6 +28,9 @@ __all__ = [
 
 FEN_PER_YUAN = 100
 _UNITS = {"元": 1, "万元": 10_000, "万": 10_000, "亿元": 100_000_000, "亿": 100_000_000}
+# Whole numbers of ASCII digits before these units are read without ``_MONEY``
+# (the answer is the same; the expression costs ≈ 2 µs an amount compiled).
+_PLAIN_SUFFIXES = (("万元", 1_000_000), ("亿元", 10_000_000_000), ("元", 100))
 _MONEY = re.compile(r"^\s*([+-]?[0-9][0-9,]*(?:\.[0-9]+)?)\s*(元|万元|万|亿元|亿)?\s*$")
 
 
@@ -78,6 +83,12 @@ def parse_money(value: object, default_unit: str = "元") -> int:
     if isinstance(value, int) and default_unit in _UNITS:  # the common cases, in whole numbers
         return value * _UNITS[default_unit] * FEN_PER_YUAN
     if isinstance(value, str):
+        for suffix, fen_per_unit in _PLAIN_SUFFIXES:  # "1200万元": no regular expression needed
+            if value.endswith(suffix):
+                digits = value[: len(value) - len(suffix)]
+                if digits.isascii() and digits.isdigit():
+                    return int(digits) * fen_per_unit
+                break
         match = _MONEY.match(value)
         if match:
             unit = match.group(2) or default_unit
@@ -142,11 +153,36 @@ def floor_times(value: Fraction | int, factor: Fraction | int) -> int:
     return (value.numerator * factor.numerator) // (value.denominator * factor.denominator)
 
 
+# Money is formatted by concatenating plain ``str()`` pieces: an f-string with a
+# format spec (``{cents:02d}``, ``{whole:,}``) costs ≈ 1 µs more per call once
+# compiled with mypyc, and an answer formats dozens of amounts.
+TWO_DIGITS: tuple[str, ...] = tuple(str(n + 100)[1:] for n in range(100))  # "00" … "99"
+
+
 def format_yuan(fen: int) -> str:
-    """``12345678`` → ``'123,456.78元'``."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}{whole:,}.{cents:02d}元"
+    """``12345678`` → ``'123,456.78元'``.
+
+    >>> format_yuan(-100_000_005)
+    '-1,000,000.05元'
+    >>> format_yuan(99)
+    '0.99元'
+    """
+    if fen < 0:
+        return "-" + format_yuan(-fen)
+    return grouped(fen // 100) + "." + TWO_DIGITS[fen % 100] + "元"
+
+
+def grouped(n: int) -> str:
+    """A whole number ≥ 0 with thousands separators, as ``f"{n:,}"`` writes it.
+
+    >>> grouped(1234567), grouped(999), grouped(1000)
+    ('1,234,567', '999', '1,000')
+    """
+    digits = str(n)
+    head = len(digits) % 3 or 3
+    if head == len(digits):
+        return digits
+    return ",".join([digits[:head]] + [digits[i : i + 3] for i in range(head, len(digits), 3)])
 
 
 def format_wan(fen: int) -> str:
@@ -174,8 +210,8 @@ def _decimal_text(value: int, unit: int) -> str:
     >>> _decimal_text(12_500_000, 1_000_000)
     '12.5'
     """
-    whole, rest = divmod(value, unit)
+    whole = value // unit
+    rest = value - whole * unit
     if rest == 0:
         return str(whole)
-    digits = len(str(unit)) - 1
-    return f"{whole}.{rest:0{digits}d}".rstrip("0")
+    return str(whole) + "." + str(unit + rest)[1:].rstrip("0")  # unit + rest: "1" then rest zero-padded

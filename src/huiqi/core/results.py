@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .amounts import nature_of
 from .conditions import Outcome
@@ -16,15 +16,25 @@ SET_ASIDE = "set_aside"
 NEAR_MISS = "near_miss"
 
 
-@dataclass(slots=True)
+# The classes made per evaluation (dozens of each) declare ``init=False`` and write
+# their ``__init__`` out: mypyc compiles a written ``__init__`` (≈ 70 ns), while the
+# one ``@dataclass`` generates stays interpreted (≈ 300–450 ns once compiled).
+# ``repr``, ``==`` and ``dataclasses.replace`` still come from ``@dataclass``.
+
+
+@dataclass(slots=True, init=False)
 class Line:
     """One step of the working, with the words it rests on."""
 
     text: str
-    cite: Citation | None = None
+    cite: Citation | None
+
+    def __init__(self, text: str, cite: Citation | None = None) -> None:
+        self.text = text
+        self.cite = cite
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class PayerPart:
     """Who pays which part of an award."""
 
@@ -34,8 +44,15 @@ class PayerPart:
     low: int
     high: int | None
 
+    def __init__(self, role: str, payer: str, weight: int, low: int, high: int | None) -> None:
+        self.role = role
+        self.payer = payer
+        self.weight = weight
+        self.low = low
+        self.high = high
 
-@dataclass(slots=True)
+
+@dataclass(slots=True, init=False)
 class Award:
     """One benefit for one event (or for the year, on the profile)."""
 
@@ -43,16 +60,48 @@ class Award:
     document: Document
     event: Event | None
     status: str
-    low: int = 0
-    high: int | None = 0
-    kind: str = "money"
-    conditions: list[Outcome] = field(default_factory=list)
-    steps: list[Line] = field(default_factory=list)
-    reasons: list[Line] = field(default_factory=list)
-    payers: list[PayerPart] = field(default_factory=list)
-    disburser: str | None = None
-    tiers_unpublished: bool = False
-    text: str = ""
+    low: int
+    high: int | None
+    kind: str
+    conditions: list[Outcome]
+    steps: list[Line]
+    reasons: list[Line]
+    payers: list[PayerPart]
+    disburser: str | None
+    tiers_unpublished: bool
+    text: str
+
+    def __init__(
+        self,
+        benefit: Benefit,
+        document: Document,
+        event: Event | None,
+        status: str,
+        low: int = 0,
+        high: int | None = 0,
+        kind: str = "money",
+        conditions: list[Outcome] | None = None,
+        steps: list[Line] | None = None,
+        reasons: list[Line] | None = None,
+        payers: list[PayerPart] | None = None,
+        disburser: str | None = None,
+        tiers_unpublished: bool = False,
+        text: str = "",
+    ) -> None:
+        self.benefit = benefit
+        self.document = document
+        self.event = event
+        self.status = status
+        self.low = low
+        self.high = high
+        self.kind = kind
+        self.conditions = [] if conditions is None else conditions
+        self.steps = [] if steps is None else steps
+        self.reasons = [] if reasons is None else reasons
+        self.payers = [] if payers is None else payers
+        self.disburser = disburser
+        self.tiers_unpublished = tiers_unpublished
+        self.text = text
 
     @property
     def nature(self) -> Nature:
@@ -67,13 +116,18 @@ class Award:
         return (self.benefit.order, 0 if self.event is None else self.event.date.toordinal(), self.event.id if self.event else "")
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Totals:
     """A sum of awards: ``high is None`` when some part has no upper bound."""
 
-    low: int = 0
-    high: int | None = 0
-    count: int = 0
+    low: int
+    high: int | None
+    count: int
+
+    def __init__(self, low: int = 0, high: int | None = 0, count: int = 0) -> None:
+        self.low = low
+        self.high = high
+        self.count = count
 
     def add(self, low: int, high: int | None) -> None:
         self.low += low
