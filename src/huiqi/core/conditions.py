@@ -98,11 +98,12 @@ def requirement(cond: Compare, unit: str = "") -> str:
 
 
 # The words of a comparison that do not depend on the enterprise (label, threshold,
-# requirement), per condition, event kind and catalogue: (condition, label, threshold, requirement).
-_COMPARE_WORDS: dict[tuple[int, str, int], tuple[Compare, str, str, str]] = {}
+# requirement), per condition, event kind and catalogue: (condition, label, threshold, requirement,
+# the threshold as an ``int`` when it is whole — comparing two ints skips Fraction's slow comparison).
+_COMPARE_WORDS: dict[tuple[int, str, int], tuple[Compare, str, str, str, int | None]] = {}
 
 
-def _compare_words(cond: Compare, ctx: Context) -> tuple[Compare, str, str, str]:
+def _compare_words(cond: Compare, ctx: Context) -> tuple[Compare, str, str, str, int | None]:
     key = (id(cond), ctx.event_kind, id(ctx.catalogue))
     hit = _COMPARE_WORDS.get(key)
     if hit is not None and hit[0] is cond:  # the same object, not a later one at a reused id
@@ -111,17 +112,19 @@ def _compare_words(cond: Compare, ctx: Context) -> tuple[Compare, str, str, str]
     unit = spec.unit or "" if spec is not None and spec.type != "money" else ""
     if len(_COMPARE_WORDS) > 50_000:  # libraries loaded and dropped again and again (tests)
         _COMPARE_WORDS.clear()
-    words = _COMPARE_WORDS[key] = (cond, ctx.label(cond.fact), show_threshold(cond, unit), requirement(cond, unit))
+    whole = cond.value.numerator if cond.value.denominator == 1 else None
+    words = _COMPARE_WORDS[key] = (cond, ctx.label(cond.fact), show_threshold(cond, unit), requirement(cond, unit), whole)
     return words
 
 
 def _compare(cond: Compare, ctx: Context) -> Outcome:
-    _, label, threshold, required = _compare_words(cond, ctx)
+    _, label, threshold, required, whole = _compare_words(cond, ctx)
     value: Fraction | int | None = ctx.number(cond.fact)
     if value is None:
         return Outcome(False, f"{label}未填写（要求{required}）", cond.cite)
     shown = ctx.show(cond.fact)
-    if cond.comparison.test(value, cond.value):
+    limit: Fraction | int = whole if whole is not None and isinstance(value, int) else cond.value
+    if cond.comparison.test(value, limit):
         return Outcome(True, f"{label}{shown}，符合{required}", cond.cite)
     return Outcome(False, f"{label}{shown}{cond.comparison.negated}{threshold}（要求{required}）", cond.cite)
 

@@ -27,11 +27,11 @@ class Comparison:
     symbol: str
     inclusive: bool
     negated: str
-    test: Callable[[Fraction | int, Fraction], bool]
+    test: Callable[[Fraction | int, Fraction | int], bool]
 
 
 def _c(word: str, symbol: str, negated: str) -> Comparison:
-    tests: dict[str, Callable[[Fraction | int, Fraction], bool]] = {
+    tests: dict[str, Callable[[Fraction | int, Fraction | int], bool]] = {
         ">": operator.gt,
         ">=": operator.ge,
         "<": operator.lt,
