@@ -130,7 +130,8 @@ def cmd_coverage(args: argparse.Namespace, eng: Engine) -> int:
 
 
 # The event loop the workers run: asyncio's, with TCP_NODELAY and fair accepting
-# (huiqi.web.serving says why uvloop and plain asyncio were not used).
+# (least connections first between workers; huiqi.web.serving says why uvloop and
+# plain asyncio were not used).
 LOOP = "huiqi.web.serving:event_loop"
 
 
@@ -146,18 +147,24 @@ def cmd_serve(args: argparse.Namespace, eng: Engine) -> int:
     if args.workers > 1:
         import os
 
+        from .web.serving import BALANCE_ENV, new_balance_file
+
         os.environ["HUIQI_POLICIES"] = str(eng.policy_dir)
         if data_dir is not None:
             os.environ["HUIQI_DATA"] = str(data_dir)
-        uvicorn.run(
-            "huiqi.web.asgi:app_from_env",
-            factory=True,
-            workers=args.workers,
-            host=args.host,
-            port=args.port,
-            log_level="warning",
-            loop=LOOP,
-        )
+        counts = os.environ[BALANCE_ENV] = new_balance_file()  # the workers' open connections, for fair accepting
+        try:
+            uvicorn.run(
+                "huiqi.web.asgi:app_from_env",
+                factory=True,
+                workers=args.workers,
+                host=args.host,
+                port=args.port,
+                log_level="warning",
+                loop=LOOP,
+            )
+        finally:
+            os.unlink(counts)
         return 0
     uvicorn.run(create_app(eng, data_dir), host=args.host, port=args.port, log_level="warning", loop=LOOP)
     return 0

@@ -1,4 +1,5 @@
-"""The event loop ``huiqi serve`` runs on: TCP_NODELAY on worker sockets, one accept per wake-up.
+"""The event loop ``huiqi serve`` runs on: TCP_NODELAY on worker sockets, one accept per wake-up,
+least connections first between workers.
 
 Each test also runs the stock asyncio loop, to show the case it guards against
 happens here (otherwise the test could pass for the wrong reason).
@@ -7,6 +8,9 @@ happens here (otherwise the test could pass for the wrong reason).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import http.client
+import os
 import socket
 import subprocess
 import sys
@@ -20,8 +24,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from huiqi.service import engine
-from huiqi.web import create_app
-from huiqi.web.serving import ServingLoop, event_loop
+from huiqi.web import create_app, serving
+from huiqi.web.serving import Balance, ServingLoop, event_loop, new_balance_file
 
 from .conftest import ROOT, _free_port
 
@@ -175,5 +179,173 @@ def test_two_workers_answer_over_the_loop(tmp_path: Path) -> None:
             expected = here.post("/api/evaluate", content=body, headers={"content-type": "application/yaml"}).json()
         assert r.json() == expected
     finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+# --- least connections first between worker processes (HUIQI_SERVE_BALANCE) ----------
+
+
+def _live_process() -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+
+
+def test_the_counts_file_tells_which_worker_holds_fewest(tmp_path: Path) -> None:
+    path = new_balance_file(str(tmp_path))
+    other_process = _live_process()
+    try:
+        me, other = Balance(path, os.getpid()), Balance(path, other_process.pid)
+        assert me.fewest() and other.fewest()
+        me.changed(+2)
+        other.changed(+1)
+        assert not me.fewest() and other.fewest()
+        other.changed(+1)
+        assert me.fewest() and other.fewest()  # equal: either takes the next
+        # a worker that is gone does not hold the others back, and the next one takes its slot
+        gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+        dead = Balance(path, int(gone.stdout))
+        assert me.fewest()
+        successor = _live_process()
+        try:
+            assert Balance(path, successor.pid)._offset == dead._offset
+        finally:
+            successor.kill()
+            successor.wait()
+    finally:
+        other_process.kill()
+        other_process.wait()
+
+
+def _serve_one(
+    balance: Balance, clients: list[socket.socket], steps: Callable[[asyncio.AbstractEventLoop, Callable[[], int]], None]
+) -> None:
+    """Serve a listening socket with ``balance``; ``steps(loop, accepted)`` drives the loop."""
+    made: list[int] = []
+
+    class Probe(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            made.append(1)
+
+    def work() -> None:
+        loop = ServingLoop(balance=balance)
+        sock = _listening()
+        try:
+            server = loop.run_until_complete(loop.create_server(Probe, sock=sock))
+            _connect(sock, clients, 1)
+            time.sleep(0.05)  # the handshake is done by the kernel
+            steps(loop, lambda: len(made))
+            server.close()
+            loop.run_until_complete(server.wait_closed())
+        finally:
+            loop.close()
+
+    _in_thread(work)
+
+
+def _run_until(loop: asyncio.AbstractEventLoop, done: Callable[[], bool], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert time.monotonic() < deadline, "the loop did not get there"
+        loop.run_until_complete(asyncio.sleep(0.005))
+
+
+def test_a_worker_holding_more_connections_leaves_a_new_one_to_the_others(
+    tmp_path: Path, clients: list[socket.socket], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serving, "MAX_WAIT", 600.0)  # no taking it anyway during this test
+    path = new_balance_file(str(tmp_path))
+    other_process = _live_process()
+    seen: dict[str, int] = {}
+    try:
+        other = Balance(path, other_process.pid)  # another worker, holding no connection
+        mine = Balance(path, os.getpid())
+        mine.changed(+1)  # this one holds one already
+
+        def steps(loop: asyncio.AbstractEventLoop, accepted: Callable[[], int]) -> None:
+            loop.run_until_complete(asyncio.sleep(0.1))
+            seen["while the other holds fewer"] = accepted()
+            other.changed(+1)  # the other worker catches up
+            _run_until(loop, lambda: accepted() == 1)
+            seen["count after"] = mine.count
+            clients.pop().close()  # the client goes away
+            _run_until(loop, lambda: mine.count == 1)
+
+        _serve_one(mine, clients, steps)
+    finally:
+        other_process.kill()
+        other_process.wait()
+    assert seen == {"while the other holds fewer": 0, "count after": 2}
+
+
+def test_a_worker_takes_the_connection_anyway_when_the_others_do_not(
+    tmp_path: Path, clients: list[socket.socket], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker stuck in a long request must not hold up new clients for long."""
+    monkeypatch.setattr(serving, "MAX_WAIT", 0.05)
+    path = new_balance_file(str(tmp_path))
+    other_process = _live_process()
+    try:
+        Balance(path, other_process.pid)  # holds none, and never accepts
+        mine = Balance(path, os.getpid())
+        mine.changed(+1)
+        _serve_one(mine, clients, lambda loop, accepted: _run_until(loop, lambda: accepted() == 1))
+    finally:
+        other_process.kill()
+        other_process.wait()
+    assert mine.count == 2
+
+
+def _served_by(port: int, pids: list[int]) -> list[int]:
+    """How many established connections to ``port`` each process holds (from /proc)."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in list(f)[1:]:
+                fields = line.split()
+                if fields[1].endswith(f":{port:04X}") and fields[3] == "01":
+                    inodes.add(fields[9])
+    counts = []
+    for pid in pids:
+        held = 0
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                held += link.startswith("socket:[") and link[8:-1] in inodes
+        counts.append(held)
+    return counts
+
+
+def test_two_workers_share_fifty_clients_evenly(tmp_path: Path) -> None:
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "huiqi.cli", "serve", "--port", str(port), "--workers", "2", "--data", str(tmp_path)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    conns: list[http.client.HTTPConnection] = []
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/api/facts", timeout=5)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        workers = [int(p) for p in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()]
+        for _ in range(50):  # like a load tool: each client starts asking as soon as it is connected
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conns.append(conn)
+            for c in conns:
+                c.request("GET", "/api/facts")
+            for c in conns:
+                c.getresponse().read()
+        counts = sorted(n for n in _served_by(port, workers) if n)
+        assert counts == [25, 25], counts
+    finally:
+        for c in conns:
+            c.close()
         server.terminate()
         server.wait(timeout=30)

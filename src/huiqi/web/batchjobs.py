@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..service import Engine, InputError
+from .serving import pid_alive
 from .store import ScenarioStore
 
 if TYPE_CHECKING:
@@ -282,22 +283,6 @@ def _owner_token() -> str:
     return _TOKEN[1]
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    if os.name == "nt":  # no harmless probe: the heartbeat decides
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
-
-
 def _owner_alive(job_id: str, recorded: tuple[Any, ...], now: float) -> bool:
     """Whether a live process of this server works on a queued or running job (``recorded``: host, pid, owner, heartbeat)."""
     host, pid, owner, heartbeat = recorded
@@ -308,7 +293,7 @@ def _owner_alive(job_id: str, recorded: tuple[Any, ...], now: float) -> bool:
             return owner == _owner_token() and job_id in _LIVE
     if now - heartbeat > STALE_SECONDS:
         return False
-    return host != socket.gethostname() or _pid_alive(pid)
+    return host != socket.gethostname() or pid_alive(pid)
 
 
 def _interrupted(stage: str) -> str:
