@@ -129,8 +129,8 @@ def cmd_coverage(args: argparse.Namespace, eng: Engine) -> int:
     return 0
 
 
-# The event loop the workers run: asyncio's, with TCP_NODELAY and fair accepting
-# (least connections first between workers; huiqi.web.serving says why uvloop and
+# The event loop the workers run: asyncio's, with TCP_NODELAY and one accept per wake-up
+# (connections kept even between workers; huiqi.web.serving says why uvloop and
 # plain asyncio were not used).
 LOOP = "huiqi.web.serving:event_loop"
 
@@ -152,7 +152,7 @@ def cmd_serve(args: argparse.Namespace, eng: Engine) -> int:
         os.environ["HUIQI_POLICIES"] = str(eng.policy_dir)
         if data_dir is not None:
             os.environ["HUIQI_DATA"] = str(data_dir)
-        counts = os.environ[BALANCE_ENV] = new_balance_file()  # the workers' open connections, for fair accepting
+        counts = os.environ[BALANCE_ENV] = new_balance_file()  # the workers' open connections, kept even
         try:
             uvicorn.run(
                 "huiqi.web.asgi:app_from_env",

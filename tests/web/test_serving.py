@@ -190,21 +190,19 @@ def _live_process() -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
 
 
-def test_the_counts_file_tells_which_worker_holds_fewest(tmp_path: Path) -> None:
+def test_the_counts_file_tells_how_many_more_a_worker_holds(tmp_path: Path) -> None:
     path = new_balance_file(str(tmp_path))
     other_process = _live_process()
     try:
         me, other = Balance(path, os.getpid()), Balance(path, other_process.pid)
-        assert me.fewest() and other.fewest()
-        me.changed(+2)
+        assert me.excess() == other.excess() == 0
+        me.changed(+3)
         other.changed(+1)
-        assert not me.fewest() and other.fewest()
-        other.changed(+1)
-        assert me.fewest() and other.fewest()  # equal: either takes the next
-        # a worker that is gone does not hold the others back, and the next one takes its slot
+        assert (me.excess(), other.excess()) == (2, 0)
+        # a worker that is gone does not count, and the next one takes its slot
         gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
         dead = Balance(path, int(gone.stdout))
-        assert me.fewest()
+        assert me.excess() == 2
         successor = _live_process()
         try:
             assert Balance(path, successor.pid)._offset == dead._offset
@@ -216,30 +214,27 @@ def test_the_counts_file_tells_which_worker_holds_fewest(tmp_path: Path) -> None
         other_process.wait()
 
 
-def _serve_one(
-    balance: Balance, clients: list[socket.socket], steps: Callable[[asyncio.AbstractEventLoop, Callable[[], int]], None]
-) -> None:
-    """Serve a listening socket with ``balance``; ``steps(loop, accepted)`` drives the loop."""
-    made: list[int] = []
-
-    class Probe(asyncio.Protocol):
-        def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            made.append(1)
+def test_a_connection_counts_from_its_accept_until_the_client_goes(tmp_path: Path, clients: list[socket.socket]) -> None:
+    mine = Balance(new_balance_file(str(tmp_path)), os.getpid())
+    seen: list[int] = []
 
     def work() -> None:
-        loop = ServingLoop(balance=balance)
+        loop = ServingLoop(balance=mine)
         sock = _listening()
         try:
-            server = loop.run_until_complete(loop.create_server(Probe, sock=sock))
+            server = loop.run_until_complete(loop.create_server(asyncio.Protocol, sock=sock))
             _connect(sock, clients, 1)
-            time.sleep(0.05)  # the handshake is done by the kernel
-            steps(loop, lambda: len(made))
+            _run_until(loop, lambda: mine.count == 1)
+            clients.pop().close()
+            _run_until(loop, lambda: mine.count == 0)
+            seen.append(mine.count)
             server.close()
             loop.run_until_complete(server.wait_closed())
         finally:
             loop.close()
 
     _in_thread(work)
+    assert seen == [0]
 
 
 def _run_until(loop: asyncio.AbstractEventLoop, done: Callable[[], bool], seconds: float = 10) -> None:
@@ -249,50 +244,28 @@ def _run_until(loop: asyncio.AbstractEventLoop, done: Callable[[], bool], second
         loop.run_until_complete(asyncio.sleep(0.005))
 
 
-def test_a_worker_holding_more_connections_leaves_a_new_one_to_the_others(
-    tmp_path: Path, clients: list[socket.socket], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(serving, "MAX_WAIT", 600.0)  # no taking it anyway during this test
+def test_a_worker_holding_two_more_closes_one_connection_now_and_then(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = new_balance_file(str(tmp_path))
     other_process = _live_process()
-    seen: dict[str, int] = {}
+    loop = ServingLoop(balance=Balance(path, os.getpid()))
     try:
-        other = Balance(path, other_process.pid)  # another worker, holding no connection
-        mine = Balance(path, os.getpid())
-        mine.changed(+1)  # this one holds one already
-
-        def steps(loop: asyncio.AbstractEventLoop, accepted: Callable[[], int]) -> None:
-            loop.run_until_complete(asyncio.sleep(0.1))
-            seen["while the other holds fewer"] = accepted()
-            other.changed(+1)  # the other worker catches up
-            _run_until(loop, lambda: accepted() == 1)
-            seen["count after"] = mine.count
-            clients.pop().close()  # the client goes away
-            _run_until(loop, lambda: mine.count == 1)
-
-        _serve_one(mine, clients, steps)
-    finally:
-        other_process.kill()
-        other_process.wait()
-    assert seen == {"while the other holds fewer": 0, "count after": 2}
-
-
-def test_a_worker_takes_the_connection_anyway_when_the_others_do_not(
-    tmp_path: Path, clients: list[socket.socket], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A worker stuck in a long request must not hold up new clients for long."""
-    monkeypatch.setattr(serving, "MAX_WAIT", 0.05)
-    path = new_balance_file(str(tmp_path))
-    other_process = _live_process()
-    try:
-        Balance(path, other_process.pid)  # holds none, and never accepts
-        mine = Balance(path, os.getpid())
+        other = Balance(path, other_process.pid)
+        other.changed(+24)
+        mine = loop._balance
+        assert mine is not None
+        mine.changed(+25)
+        assert not loop.shed_one()  # one more than the other: kept
         mine.changed(+1)
-        _serve_one(mine, clients, lambda loop, accepted: _run_until(loop, lambda: accepted() == 1))
+        assert loop.shed_one()  # two more: this answer closes its connection
+        assert not loop.shed_one()  # and no other one for SHED_EVERY
+        monkeypatch.setattr(serving, "SHED_EVERY", 0.0)
+        assert loop.shed_one()
+        other.changed(+1)
+        assert not loop.shed_one()
     finally:
+        loop.close()
         other_process.kill()
         other_process.wait()
-    assert mine.count == 2
 
 
 def _served_by(port: int, pids: list[int]) -> list[int]:
@@ -316,6 +289,7 @@ def _served_by(port: int, pids: list[int]) -> list[int]:
 
 
 def test_two_workers_share_fifty_clients_evenly(tmp_path: Path) -> None:
+    """Whatever the split of the first connections, the worker holding more closes some until it is even."""
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "huiqi.cli", "serve", "--port", str(port), "--workers", "2", "--data", str(tmp_path)],
@@ -335,14 +309,24 @@ def test_two_workers_share_fifty_clients_evenly(tmp_path: Path) -> None:
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.2)
         workers = [int(p) for p in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()]
+        body = (ROOT / "examples" / "scenarios" / "bench-10-events.yaml").read_bytes()
+        headers = {"content-type": "application/yaml"}
         for _ in range(50):  # like a load tool: each client starts asking as soon as it is connected
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            conns.append(conn)
+            conns.append(http.client.HTTPConnection("127.0.0.1", port, timeout=30))
             for c in conns:
-                c.request("GET", "/api/facts")
+                c.request("POST", "/api/evaluate", body, headers)
             for c in conns:
-                c.getresponse().read()
-        counts = sorted(n for n in _served_by(port, workers) if n)
+                assert c.getresponse().read()
+        counts: list[int] = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # a closed connection reconnects on the next request
+            for c in conns:
+                c.request("POST", "/api/evaluate", body, headers)
+            for c in conns:
+                assert c.getresponse().read()
+            counts = sorted(n for n in _served_by(port, workers) if n)
+            if counts == [25, 25]:
+                break
         assert counts == [25, 25], counts
     finally:
         for c in conns:

@@ -9,6 +9,7 @@ status, never a traceback.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import date
 from functools import cached_property
@@ -36,6 +37,7 @@ from .batchjobs import FILTERS, BatchJobs, UploadError, UploadFile
 from .batchroutes import add_batch_routes
 from .batchview import apply_filters, by_enterprise, charts, filter_choices, result_rows, summary_dict
 from .forms import PRIOR_LEVELS, FormState, add_problems, fen_to_wan, form_to_raw, raw_to_form
+from .serving import ServingLoop
 from .store import ScenarioStore, default_data_dir
 from .views import NATURE_CHOICES, benefit_nature, benefit_sectors, highlight, plan_dict, search_benefits
 
@@ -212,6 +214,9 @@ class _HuiqiApp(FastAPI):
             await super().__call__(scope, replay, send)
             return
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+        loop = asyncio.get_running_loop()
+        if isinstance(loop, ServingLoop) and loop.shed_one():  # this worker holds too many: the client reconnects
+            headers.append((b"connection", b"close"))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
 

@@ -17,14 +17,16 @@ listening socket:
   in 4 runs of 4 with a toy handler, and within one of even in 5 of 7 runs of the
   application (a worker busy with a request cannot accept meanwhile).
 
-* **Least connections first** (``--workers`` > 1).  One accept per wake-up still let
-  a worker busy with its requests fall behind while the idle one took the rest: the
-  50 connections of the load benchmark split 21/29 in some runs, and the worker
-  holding 29 answered ≈ 15 % slower (p99 33–35 ms against 28–30 ms for even
+* **Even connections between workers** (``--workers`` > 1).  One accept per wake-up
+  still let a worker busy with its requests fall behind while the idle one took the
+  rest: the 50 connections of the load benchmark split 21/29 in some runs, and the
+  worker holding 29 answered ≈ 15 % slower (p99 33–35 ms against 28–30 ms for even
   splits).  ``huiqi serve`` gives the workers a small shared file (``HUIQI_SERVE_BALANCE``)
-  where each keeps its count of open connections; a worker holding more than another
-  leaves a new connection to it, and takes it anyway after 20 ms (a worker stuck in a
-  long request must not hold up new clients).
+  where each keeps its count of open connections; a worker holding two or more above
+  the fewest answers one evaluation in ``SHED_EVERY`` (0.1 s) with ``Connection: close``,
+  so that client reconnects, most likely to the other worker.  Making the fuller
+  worker refuse new connections for a while instead was tried: the first answers to
+  50 clients connecting at once then waited up to 200–290 ms (26–75 ms without).
 
 uvloop (uvicorn's default when installed) sets TCP_NODELAY itself, but it sends the
 answers a loop iteration produced together at the end of that iteration; a request whose
@@ -51,8 +53,7 @@ BALANCE_ENV = "HUIQI_SERVE_BALANCE"  # path of the workers' shared connection co
 _SLOTS = 64  # worker processes one file can count
 _SLOT = struct.Struct("qq")  # pid, open connections
 _COUNT = struct.Struct("q")
-MAX_WAIT = 0.02  # seconds a worker holding more connections leaves a new one to the others
-RECHECK = 0.001  # seconds between looks while it waits
+SHED_EVERY = 0.1  # seconds: a worker holding too many connections closes at most one this often
 
 
 def new_balance_file(directory: str | None = None) -> str:
@@ -118,15 +119,17 @@ class Balance:
         self.count += delta
         _COUNT.pack_into(self._map, self._offset + 8, self.count)
 
-    def fewest(self) -> bool:
-        """Whether no other live worker holds fewer open connections than this one."""
+    def excess(self) -> int:
+        """How many more open connections this worker holds than the live worker holding
+        fewest (0 when it is alone or holds fewest)."""
+        fewest: int | None = None
         for offset in range(0, _SLOTS * _SLOT.size, _SLOT.size):
             if offset == self._offset:
                 continue
             pid, count = _SLOT.unpack_from(self._map, offset)
-            if pid and count < self.count and pid_alive(pid):
-                return False
-        return True
+            if pid and (fewest is None or count < fewest) and pid_alive(pid):
+                fewest = count
+        return 0 if fewest is None else max(0, self.count - fewest)
 
 
 _SocketTransport: Any = selector_events._SelectorSocketTransport  # type: ignore[attr-defined]
@@ -148,13 +151,15 @@ class _CountedTransport(_SocketTransport):  # type: ignore[misc]
 
 class ServingLoop(asyncio.SelectorEventLoop):
     """asyncio's selector loop, with TCP_NODELAY always, one accept per wake-up and,
-    when ``HUIQI_SERVE_BALANCE`` names a counts file, least connections first."""
+    when ``HUIQI_SERVE_BALANCE`` names a counts file, open connections counted for
+    :meth:`shed_one`."""
 
     def __init__(self, selector: Any = None, balance: Balance | None = None) -> None:
         super().__init__(selector)
         self._balance_path = None if balance is not None else os.environ.get(BALANCE_ENV) or None
         self._balance = balance  # else claimed at the first accept: only serving loops count
-        self._declined_since: float | None = None
+        self._last_shed = 0.0
+        self._uncounted: dict[socket.socket, bool] = {}  # accepted, counted, no transport yet
 
     def _accept_connection(
         self,
@@ -171,22 +176,39 @@ class ServingLoop(asyncio.SelectorEventLoop):
                 self._balance = Balance(self._balance_path)
             except OSError:
                 self._balance_path = None  # no counts file: accept as before
-        if self._balance is not None and not self._balance.fewest():
-            now = time.monotonic()
-            if self._declined_since is None:
-                self._declined_since = now
-            if now - self._declined_since < MAX_WAIT:
-                # leave it to a worker holding fewer connections; look again shortly
-                self._remove_reader(sock.fileno())  # type: ignore[attr-defined]
-                self.call_later(RECHECK, self._resume_accepting, protocol_factory, sock, sslcontext, server, backlog, *args)
-                return
-        self._declined_since = None
         super()._accept_connection(protocol_factory, sock, sslcontext, server, 1, *args, **kwargs)  # type: ignore[misc]
 
-    def _resume_accepting(self, protocol_factory: Any, sock: socket.socket, sslcontext: Any, server: Any, *args: Any) -> None:
-        if self.is_closed() or sock.fileno() == -1 or (server is not None and not server.is_serving()):
-            return  # the server closed meanwhile
-        self._add_reader(sock.fileno(), self._accept_connection, protocol_factory, sock, sslcontext, server, *args)  # type: ignore[attr-defined]
+    def shed_one(self) -> bool:
+        """Whether the answer being sent should close its connection (``Connection: close``),
+        so that the client reconnects, most likely to a worker holding fewer connections:
+        when this worker holds two or more above the fewest, at most once per ``SHED_EVERY``."""
+        balance = self._balance
+        if balance is None or balance.count < 2:
+            return False
+        now = time.monotonic()
+        if now - self._last_shed < SHED_EVERY or balance.excess() < 2:
+            return False
+        self._last_shed = now
+        return True
+
+    def _accept_connection2(self, protocol_factory: Any, conn: socket.socket, *args: Any, **kwargs: Any) -> Any:
+        """Count a connection as soon as it is accepted (the others look at the counts
+        before its transport exists); uncount it when no transport comes of it."""
+        accepted = super()._accept_connection2(protocol_factory, conn, *args, **kwargs)  # type: ignore[misc]
+        balance = self._balance
+        if balance is None:
+            return accepted
+        balance.changed(+1)
+
+        async def counted() -> None:
+            try:
+                await accepted
+            finally:
+                if self._uncounted.pop(conn, None) is not None:  # no transport: nothing else counts it down
+                    balance.changed(-1)
+
+        self._uncounted[conn] = True
+        return counted()
 
     def _make_socket_transport(
         self, sock: socket.socket, protocol: Any, waiter: Any = None, **kwargs: Any
@@ -196,8 +218,8 @@ class ServingLoop(asyncio.SelectorEventLoop):
         if self._balance is None or kwargs.get("server") is None:
             return super()._make_socket_transport(sock, protocol, waiter, **kwargs)  # type: ignore[misc]
         transport = _CountedTransport(self, sock, protocol, waiter, kwargs.get("extra"), kwargs["server"])
-        transport._balance = self._balance
-        self._balance.changed(+1)
+        if self._uncounted.pop(sock, None) is not None:  # counted at the accept; the transport counts it down
+            transport._balance = self._balance
         return transport
 
 
