@@ -8,6 +8,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -152,7 +153,11 @@ def cmd_serve(args: argparse.Namespace, eng: Engine) -> int:
         os.environ["HUIQI_POLICIES"] = str(eng.policy_dir)
         if data_dir is not None:
             os.environ["HUIQI_DATA"] = str(data_dir)
-        counts = os.environ[BALANCE_ENV] = new_balance_file()  # the workers' open connections, kept even
+        try:  # the workers' open connections, kept even (without the file they are not balanced)
+            counts: str | None = new_balance_file()
+            os.environ[BALANCE_ENV] = str(counts)
+        except OSError:
+            counts = None
         try:
             uvicorn.run(
                 "huiqi.web.asgi:app_from_env",
@@ -164,7 +169,9 @@ def cmd_serve(args: argparse.Namespace, eng: Engine) -> int:
                 loop=LOOP,
             )
         finally:
-            os.unlink(counts)
+            if counts is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(counts)
         return 0
     uvicorn.run(create_app(eng, data_dir), host=args.host, port=args.port, log_level="warning", loop=LOOP)
     return 0

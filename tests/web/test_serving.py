@@ -237,6 +237,36 @@ def test_a_connection_counts_from_its_accept_until_the_client_goes(tmp_path: Pat
     assert seen == [0]
 
 
+def test_a_worker_counts_as_holding_none_from_when_it_listens(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Else a worker that has not taken a connection yet would be invisible, and a worker
+    that took them all would see nobody to give any to."""
+    path = new_balance_file(str(tmp_path))
+    monkeypatch.setenv(serving.BALANCE_ENV, path)
+    other_process = _live_process()
+    seen: list[int] = []
+    try:
+        other = Balance(path, other_process.pid)
+        other.changed(+3)
+        seen.append(other.excess())
+
+        def work() -> None:
+            loop = ServingLoop()
+            sock = _listening()
+            try:
+                server = loop.run_until_complete(loop.create_server(asyncio.Protocol, sock=sock))
+                seen.append(other.excess())
+                server.close()
+                loop.run_until_complete(server.wait_closed())
+            finally:
+                loop.close()
+
+        _in_thread(work)
+    finally:
+        other_process.kill()
+        other_process.wait()
+    assert seen == [0, 3]
+
+
 def _run_until(loop: asyncio.AbstractEventLoop, done: Callable[[], bool], seconds: float = 10) -> None:
     deadline = time.monotonic() + seconds
     while not done():

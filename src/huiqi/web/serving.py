@@ -43,6 +43,7 @@ import os
 import socket
 import struct
 import sys
+import tempfile
 import time
 from asyncio import selector_events
 from typing import Any
@@ -58,16 +59,10 @@ SHED_EVERY = 0.1  # seconds: a worker holding too many connections closes at mos
 
 def new_balance_file(directory: str | None = None) -> str:
     """An empty counts file for the workers of one ``huiqi serve``; the caller removes it."""
-    fd, path = _mkstemp(directory)
+    fd, path = tempfile.mkstemp(prefix="huiqi-serve-", suffix=".counts", dir=directory)
     with os.fdopen(fd, "wb") as f:
         f.write(bytes(_SLOTS * _SLOT.size))
     return path
-
-
-def _mkstemp(directory: str | None) -> tuple[int, str]:
-    import tempfile
-
-    return tempfile.mkstemp(prefix="huiqi-serve-", suffix=".counts", dir=directory)
 
 
 def pid_alive(pid: int) -> bool:
@@ -157,9 +152,19 @@ class ServingLoop(asyncio.SelectorEventLoop):
     def __init__(self, selector: Any = None, balance: Balance | None = None) -> None:
         super().__init__(selector)
         self._balance_path = None if balance is not None else os.environ.get(BALANCE_ENV) or None
-        self._balance = balance  # else claimed at the first accept: only serving loops count
+        self._balance = balance  # else claimed when it starts serving: only serving loops count
         self._last_shed = 0.0
         self._uncounted: dict[socket.socket, bool] = {}  # accepted, counted, no transport yet
+
+    def _start_serving(self, *args: Any, **kwargs: Any) -> None:
+        # Claim a slot as soon as the worker listens, so that a worker that has not yet
+        # taken a connection already counts as holding none.
+        if self._balance is None and self._balance_path is not None:
+            try:
+                self._balance = Balance(self._balance_path)
+            except OSError:
+                self._balance_path = None  # no counts file: serve without balancing
+        super()._start_serving(*args, **kwargs)  # type: ignore[misc]
 
     def _accept_connection(
         self,
@@ -171,11 +176,6 @@ class ServingLoop(asyncio.SelectorEventLoop):
         *args: Any,
         **kwargs: Any,
     ) -> None:
-        if self._balance is None and self._balance_path is not None:
-            try:
-                self._balance = Balance(self._balance_path)
-            except OSError:
-                self._balance_path = None  # no counts file: accept as before
         super()._accept_connection(protocol_factory, sock, sslcontext, server, 1, *args, **kwargs)  # type: ignore[misc]
 
     def shed_one(self) -> bool:
