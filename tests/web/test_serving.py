@@ -363,3 +363,75 @@ def test_two_workers_share_fifty_clients_evenly(tmp_path: Path) -> None:
             c.close()
         server.terminate()
         server.wait(timeout=30)
+
+
+# --- an answer's head and body in one send ---------------------------------------------
+
+_TCPI_SEGS_OUT = 136  # offset of tcpi_segs_out in Linux's struct tcp_info (since 4.2)
+
+
+def _segments_out(sock: socket.socket) -> int:
+    info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+    return int.from_bytes(info[_TCPI_SEGS_OUT : _TCPI_SEGS_OUT + 4], "little")
+
+
+def _serve_writes(name: str, pieces: list[bytes], clients: list[socket.socket]) -> tuple[bytes, int]:
+    """A server that, once a client connects, writes ``pieces`` in one callback (as uvicorn
+    writes an answer's head, then its body); what the client receives and how many TCP
+    segments the server sent for it."""
+    sent: list[int] = []
+    received = bytearray()
+    expected = sum(len(p) for p in pieces)
+
+    class Writer(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            assert isinstance(transport, asyncio.WriteTransport)
+            sock = transport.get_extra_info("socket")
+            before = _segments_out(sock)
+
+            def write() -> None:
+                for piece in pieces:
+                    transport.write(piece)
+
+                def count() -> None:
+                    sent.append(_segments_out(sock) - before)
+
+                asyncio.get_running_loop().call_later(0.2, count)
+
+            asyncio.get_running_loop().call_later(0.05, write)  # after the handshake's own segments
+
+    def work() -> None:
+        loop = LOOPS[name]()
+        sock = _listening()
+        try:
+            server = loop.run_until_complete(loop.create_server(Writer, sock=sock))
+            _connect(sock, clients, 1)
+            clients[0].setblocking(False)
+            deadline = time.monotonic() + 10
+            while not sent or len(received) < expected:
+                assert time.monotonic() < deadline, "the answer did not arrive"
+                loop.run_until_complete(asyncio.sleep(0.01))
+                with contextlib.suppress(BlockingIOError):
+                    received.extend(clients[0].recv(65536))
+            server.close()
+            loop.run_until_complete(server.wait_closed())
+        finally:
+            loop.close()
+
+    _in_thread(work)
+    return bytes(received), sent[0]
+
+
+@pytest.mark.parametrize("name", ["huiqi", "stock"])
+def test_an_answers_head_and_body_leave_in_one_segment(name: str, clients: list[socket.socket]) -> None:
+    head, body = b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n", b"hello"
+    received, segments = _serve_writes(name, [head, body], clients)
+    assert received == head + body
+    assert segments == (1 if name == "huiqi" else 2)
+
+
+def test_a_lone_small_write_is_still_sent(clients: list[socket.socket]) -> None:
+    """A held write goes out on the loop's next turn when no second write comes."""
+    received, segments = _serve_writes("huiqi", [b"HTTP/1.1 204 No Content\r\n\r\n"], clients)
+    assert received == b"HTTP/1.1 204 No Content\r\n\r\n"
+    assert segments == 1
