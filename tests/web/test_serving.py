@@ -60,6 +60,20 @@ def _listening() -> socket.socket:
     return sock
 
 
+@contextlib.contextmanager
+def _served(loop: asyncio.AbstractEventLoop, protocol_factory: Callable[[], asyncio.BaseProtocol]) -> Iterator[socket.socket]:
+    """``loop`` serving ``protocol_factory`` on a socket from :func:`_listening`; the server
+    and the loop are closed afterwards."""
+    sock = _listening()
+    try:
+        server = loop.run_until_complete(loop.create_server(protocol_factory, sock=sock))
+        yield sock
+        server.close()
+        loop.run_until_complete(server.wait_closed())
+    finally:
+        loop.close()
+
+
 @pytest.fixture
 def clients() -> Iterator[list[socket.socket]]:
     made: list[socket.socket] = []
@@ -85,18 +99,12 @@ def test_connections_of_a_shared_socket_get_tcp_nodelay(name: str, clients: list
 
     def work() -> None:
         loop = LOOPS[name]()
-        sock = _listening()
-        try:
-            server = loop.run_until_complete(loop.create_server(Probe, sock=sock))
+        with _served(loop, Probe) as sock:
             _connect(sock, clients, 1)
             deadline = time.monotonic() + 10
             while not nodelay:
                 assert time.monotonic() < deadline, "no connection made"
                 loop.run_until_complete(asyncio.sleep(0.01))
-            server.close()
-            loop.run_until_complete(server.wait_closed())
-        finally:
-            loop.close()
 
     _in_thread(work)
     # without it, an answer written in two parts waits for the client's delayed ACK (≈40 ms)
@@ -110,9 +118,7 @@ def test_one_connection_is_accepted_per_wake_up(name: str, clients: list[socket.
 
     def work() -> None:
         loop = LOOPS[name]()
-        sock = _listening()
-        try:
-            server = loop.run_until_complete(loop.create_server(asyncio.Protocol, sock=sock))
+        with _served(loop, asyncio.Protocol) as sock:
             _connect(sock, clients, 3)
             time.sleep(0.05)  # the handshakes are done by the kernel
             loop.call_soon(loop.stop)
@@ -126,10 +132,6 @@ def test_one_connection_is_accepted_per_wake_up(name: str, clients: list[socket.
                 conn.close()
                 left.append(1)
             loop.run_until_complete(asyncio.sleep(0.01))  # let the accepted ones settle
-            server.close()
-            loop.run_until_complete(server.wait_closed())
-        finally:
-            loop.close()
 
     _in_thread(work)
     assert len(left) == (2 if name == "huiqi" else 0)
@@ -220,18 +222,12 @@ def test_a_connection_counts_from_its_accept_until_the_client_goes(tmp_path: Pat
 
     def work() -> None:
         loop = ServingLoop(balance=mine)
-        sock = _listening()
-        try:
-            server = loop.run_until_complete(loop.create_server(asyncio.Protocol, sock=sock))
+        with _served(loop, asyncio.Protocol) as sock:
             _connect(sock, clients, 1)
             _run_until(loop, lambda: mine.count == 1)
             clients.pop().close()
             _run_until(loop, lambda: mine.count == 0)
             seen.append(mine.count)
-            server.close()
-            loop.run_until_complete(server.wait_closed())
-        finally:
-            loop.close()
 
     _in_thread(work)
     assert seen == [0]
@@ -251,14 +247,8 @@ def test_a_worker_counts_as_holding_none_from_when_it_listens(tmp_path: Path, mo
 
         def work() -> None:
             loop = ServingLoop()
-            sock = _listening()
-            try:
-                server = loop.run_until_complete(loop.create_server(asyncio.Protocol, sock=sock))
+            with _served(loop, asyncio.Protocol):
                 seen.append(other.excess())
-                server.close()
-                loop.run_until_complete(server.wait_closed())
-            finally:
-                loop.close()
 
         _in_thread(work)
     finally:
@@ -402,9 +392,7 @@ def _serve_writes(name: str, pieces: list[bytes], clients: list[socket.socket]) 
 
     def work() -> None:
         loop = LOOPS[name]()
-        sock = _listening()
-        try:
-            server = loop.run_until_complete(loop.create_server(Writer, sock=sock))
+        with _served(loop, Writer) as sock:
             _connect(sock, clients, 1)
             clients[0].setblocking(False)
             deadline = time.monotonic() + 10
@@ -413,10 +401,6 @@ def _serve_writes(name: str, pieces: list[bytes], clients: list[socket.socket]) 
                 loop.run_until_complete(asyncio.sleep(0.01))
                 with contextlib.suppress(BlockingIOError):
                     received.extend(clients[0].recv(65536))
-            server.close()
-            loop.run_until_complete(server.wait_closed())
-        finally:
-            loop.close()
 
     _in_thread(work)
     return bytes(received), sent[0]
