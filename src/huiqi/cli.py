@@ -153,9 +153,9 @@ def cmd_serve(args: argparse.Namespace, eng: Engine) -> int:
         os.environ["HUIQI_POLICIES"] = str(eng.policy_dir)
         if data_dir is not None:
             os.environ["HUIQI_DATA"] = str(data_dir)
+        counts: str | None
         try:  # the workers' open connections, kept even (without the file they are not balanced)
-            counts: str | None = new_balance_file()
-            os.environ[BALANCE_ENV] = str(counts)
+            counts = os.environ[BALANCE_ENV] = new_balance_file()
         except OSError:
             counts = None
         try:

@@ -19,7 +19,7 @@ from fractions import Fraction
 from typing import Any, TypeGuard, cast
 
 from .credit_code import validate_credit_code
-from .money import MoneyError, format_wan, parse_money, parse_number, parse_rate
+from .money import MoneyError, decimal_text, format_wan, parse_money, parse_number, parse_rate
 from .regions import REGIONS, TOWNS
 from .scenario import Enterprise, Event, PriorAward, Qualification, Scenario, Value
 
@@ -520,6 +520,4 @@ def _dec(value: Fraction) -> str:
     if value.denominator == 1:
         return str(value.numerator)
     scaled = round(value * 1_000_000)
-    sign = "-" if scaled < 0 else ""
-    scaled = abs(scaled)
-    return (sign + str(scaled // 1_000_000) + "." + str(1_000_000 + scaled % 1_000_000)[1:]).rstrip("0").rstrip(".")
+    return ("-" if scaled < 0 else "") + decimal_text(abs(scaled), 1_000_000)

@@ -16,6 +16,7 @@ __all__ = [
     "FEN_PER_YUAN",
     "TWO_DIGITS",
     "MoneyError",
+    "decimal_text",
     "floor_fen",
     "floor_times",
     "format_wan",
@@ -198,16 +199,16 @@ def format_wan(fen: int) -> str:
     if fen == 0:
         return "0元"
     if fen >= 10_000_000_000 and fen % 1_000_000 == 0:
-        return f"{_decimal_text(fen, 10_000_000_000)}亿元"
+        return f"{decimal_text(fen, 10_000_000_000)}亿元"
     if fen % 100 == 0 and fen >= 1_000_000:
-        return f"{_decimal_text(fen, 1_000_000)}万元"
+        return f"{decimal_text(fen, 1_000_000)}万元"
     return format_yuan(fen)
 
 
-def _decimal_text(value: int, unit: int) -> str:
-    """``value / unit`` as a short exact decimal (``unit`` a power of ten).
+def decimal_text(value: int, unit: int) -> str:
+    """``value / unit`` as a short exact decimal (``value`` ≥ 0, ``unit`` a power of ten).
 
-    >>> _decimal_text(12_500_000, 1_000_000)
+    >>> decimal_text(12_500_000, 1_000_000)
     '12.5'
     """
     whole = value // unit

@@ -210,7 +210,7 @@ class ServingLoop(asyncio.SelectorEventLoop):
         self._balance_path = None if balance is not None else os.environ.get(BALANCE_ENV) or None
         self._balance = balance  # else claimed when it starts serving: only serving loops count
         self._last_shed = 0.0
-        self._uncounted: dict[socket.socket, bool] = {}  # accepted, counted, no transport yet
+        self._uncounted: set[socket.socket] = set()  # accepted, counted, no transport yet
 
     def _start_serving(self, *args: Any, **kwargs: Any) -> None:
         # Claim a slot as soon as the worker listens, so that a worker that has not yet
@@ -260,10 +260,11 @@ class ServingLoop(asyncio.SelectorEventLoop):
             try:
                 await accepted
             finally:
-                if self._uncounted.pop(conn, None) is not None:  # no transport: nothing else counts it down
+                if conn in self._uncounted:  # no transport: nothing else counts it down
+                    self._uncounted.discard(conn)
                     balance.changed(-1)
 
-        self._uncounted[conn] = True
+        self._uncounted.add(conn)
         return counted()
 
     def _make_socket_transport(
@@ -274,7 +275,8 @@ class ServingLoop(asyncio.SelectorEventLoop):
         if kwargs.get("server") is None:
             return super()._make_socket_transport(sock, protocol, waiter, **kwargs)  # type: ignore[misc]
         transport = _ServedTransport(self, sock, protocol, waiter, kwargs.get("extra"), kwargs["server"])
-        if self._uncounted.pop(sock, None) is not None:  # counted at the accept; the transport counts it down
+        if sock in self._uncounted:  # counted at the accept; the transport counts it down
+            self._uncounted.discard(sock)
             transport._balance = self._balance
         return transport
 
