@@ -7,4 +7,4 @@ from huiqi import native
 # With the compiled core loaded, huiqi.core.money etc. come from src/huiqi/_native, and
 # pytest refuses to collect doctests from the .py files beside them ("import file
 # mismatch"); tests/test_native.py runs those doctests on the source in a child process.
-collect_ignore = [f"src/huiqi/core/{name}.py" for name in native.COMPILED] if native.status().startswith("已编译") else []
+collect_ignore = [f"src/huiqi/core/{name}.py" for name in native.COMPILED] if native.compiled() else []

@@ -34,7 +34,7 @@ for f in sorted(glob.glob("policies/examples/**/*.yaml", recursive=True)) + sort
         print(render_text(ev))
 """
 
-COMPILED = native.status().startswith("已编译")
+COMPILED = native.compiled()
 needs_build = pytest.mark.skipif(not COMPILED, reason=f"规则核心{native.status()}")
 
 

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["COMPILED", "FOLDER", "PURE_ENV", "install", "manifest_for", "status"]
+__all__ = ["COMPILED", "FOLDER", "PURE_ENV", "compiled", "install", "manifest_for", "status"]
 
 # The core modules compiled (all of huiqi.core but the coverage and plan readers, which are
 # not on an evaluation's path).
@@ -107,7 +107,7 @@ def install(folder: Path = FOLDER) -> str:
 
     Must run before :mod:`huiqi.core` is imported (``huiqi/__init__.py`` does it)."""
     global _STATUS
-    if any(isinstance(f, _Finder) for f in sys.meta_path):
+    if compiled():
         return _STATUS
     files, _STATUS = _check(folder)
     if files is not None:
@@ -120,5 +120,10 @@ def install(folder: Path = FOLDER) -> str:
 
 
 def status() -> str:
-    """规则核心的运行方式, in Chinese, as ``huiqi --version`` shows it."""
+    """规则核心的运行方式, in Chinese, as ``huiqi serve`` prints it."""
     return _STATUS
+
+
+def compiled() -> bool:
+    """Whether this process runs the compiled core (its finder is installed)."""
+    return any(isinstance(f, _Finder) for f in sys.meta_path)
