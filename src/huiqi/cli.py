@@ -217,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="监听地址（默认127.0.0.1）")
     p.add_argument("--port", type=int, default=8000, help="端口（默认8000）")
     p.add_argument("--data", help="数据目录，保存分享的测算情景（默认$HUIQI_DATA或~/.local/share/huiqi）")
-    p.add_argument("--workers", type=int, default=1, help="工作进程数（默认1；多核服务器可设为核数）")
+    p.add_argument("--workers", type=int, default=1, help="工作进程数（默认1；多核服务器可设为核数；多个进程时各进程的连接数保持均衡）")
     add_batch_parsers(sub)
     return parser
 
