@@ -297,6 +297,7 @@ def backend_results(engine_name: str, eng: Engine, register: Register, as_of: da
 
     plan = compiler.compile_library(eng.library, eng.catalogue)
     con = duckdb.connect()
+    duck.no_auto_checkpoints(con)
     try:
         if engine_name == "spark":
             _run_spark(plan, con, register, as_of, memory_limit)

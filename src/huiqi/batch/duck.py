@@ -15,7 +15,7 @@ import pyarrow as pa
 from .layout import arrow_schema
 from .plan import AS_OF, Plan, StaticTable, date_literal
 
-__all__ = ["DuckResult", "run", "static_arrow"]
+__all__ = ["DuckResult", "no_auto_checkpoints", "run", "static_arrow"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,18 @@ def static_arrow(table: StaticTable) -> pa.Table:
     schema = pa.schema([pa.field(n, types[t]) for n, t in table.columns])
     cols = {n: [row[i] for row in table.rows] for i, (n, _) in enumerate(table.columns)}
     return pa.table(cols, schema=schema)
+
+
+def no_auto_checkpoints(con: duckdb.DuckDBPyConnection) -> None:
+    """No automatic checkpoints on ``con``'s database from now on.
+
+    The plan's steps are temporary tables, replaced chunk by chunk and dropped
+    with the connection. By default DuckDB checkpoints after every 16 MiB of
+    changes, temporary tables included (they are in-memory tables): at 10^7
+    event rows it checkpointed and vacuumed them twice per chunk, 11.7 s of a
+    122 s run (benchmarks/RESULTS.md), for tables that are thrown away.
+    """
+    con.execute("SET checkpoint_threshold = '1TB'").fetchall()
 
 
 def _create(con: duckdb.DuckDBPyConnection, what: str, name: str, sql: str) -> None:

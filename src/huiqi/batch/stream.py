@@ -243,6 +243,8 @@ def run_stream(
         t0 = time.monotonic()
         sreg = io_sql.validate_sql(source, eng.catalogue, con, schema, buckets)
         read_s = time.monotonic() - t0
+        # the validated tables are written; every table from here on lasts one chunk
+        duck.no_auto_checkpoints(con)
         t1 = time.monotonic()
         plan = compile_library(eng.library, eng.catalogue)
         con.register("hq_meta_in", benefit_meta(eng.library))
