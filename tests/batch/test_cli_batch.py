@@ -4,6 +4,7 @@ sum of the reference evaluations of the same register, scenario by scenario."""
 from __future__ import annotations
 
 import json
+import tempfile
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -152,3 +153,19 @@ def test_unreadable_register_exits_2_with_a_message(tmp_path: Path, capsys: pyte
     bad.write_bytes(b"PK\x03\x04 broken")
     assert main(["batch", str(bad), "--engine", "reference"]) == 2
     assert "无法读取Excel文件" in capsys.readouterr().err
+
+
+def test_memory_limited_excel_batch_removes_its_spill_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`huiqi batch x.xlsx --memory-limit …` on the compiled backend gives DuckDB a folder to spill to;
+    it used to stay behind in the temporary folder after every run."""
+    pytest.importorskip("duckdb")
+    register = write_xlsx(tmp_path / "登记表.xlsx")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    args = ["batch", str(register), "--engine", "duckdb", "--as-of", AS_OF.isoformat(), "--memory-limit", "256MB", "--json"]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["events_evaluated"] > 0
+    assert list(scratch.iterdir()) == []

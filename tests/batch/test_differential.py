@@ -8,6 +8,7 @@ are drawn from whatever the catalogue and library hold at test time.
 from __future__ import annotations
 
 import random
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -81,11 +82,12 @@ def records(rel: duckdb.DuckDBPyRelation) -> list[dict[str, Any]]:
 
 def run_duck(plan: Plan, eng: Engine, scenarios: list[Scenario], as_of: date) -> None:
     con = duckdb.connect()
-    try:
-        res = duck.run(plan, con, to_arrow(scenarios, eng.catalogue), as_of, memory_limit="256MB")
-        got = from_rows(records(res.awards), records(res.payers))
-    finally:
-        con.close()
+    with tempfile.TemporaryDirectory() as spill:
+        try:
+            res = duck.run(plan, con, to_arrow(scenarios, eng.catalogue), as_of, memory_limit="256MB", temp_directory=spill)
+            got = from_rows(records(res.awards), records(res.payers))
+        finally:
+            con.close()
     exp = reference(eng, scenarios)
     assert_same(exp[0], got[0])
     assert_same(exp[1], got[1])

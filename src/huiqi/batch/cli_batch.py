@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -296,13 +297,14 @@ def backend_results(engine_name: str, eng: Engine, register: Register, as_of: da
     from .io_write import PAYER_SCHEMA, RESULT_SCHEMA
 
     plan = compiler.compile_library(eng.library, eng.catalogue)
+    spill = tempfile.TemporaryDirectory(prefix="huiqi-duck-")  # removed with what DuckDB spilled there
     con = duckdb.connect()
     duck.no_auto_checkpoints(con)
     try:
         if engine_name == "spark":
             _run_spark(plan, con, register, as_of, memory_limit)
         else:
-            duck.run(plan, con, register.tables, as_of, memory_limit=memory_limit)
+            duck.run(plan, con, register.tables, as_of, memory_limit=memory_limit, temp_directory=spill.name)
         from .io_write import benefit_meta
 
         con.register("hq_meta", benefit_meta(eng.library))
@@ -313,6 +315,7 @@ def backend_results(engine_name: str, eng: Engine, register: Register, as_of: da
         payers = con.sql(_BACKEND_PAYERS.format(payers=payers_name)).to_arrow_table().cast(PAYER_SCHEMA)
     finally:
         con.close()
+        spill.cleanup()
     return results, payers
 
 

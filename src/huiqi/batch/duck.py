@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -67,10 +66,13 @@ def run(
     """Run ``plan`` on the four register tables (pyarrow tables, names of
     tables on ``con``, or anything DuckDB can register: relations, pandas frames).  Every step becomes a
     temporary table on ``con``; ``memory_limit`` (e.g. ``"512MB"``) caps
-    DuckDB's memory and lets it spill to ``temp_directory``."""
+    DuckDB's memory and lets it spill to ``temp_directory``, a folder the caller
+    removes once ``con`` is closed."""
     if memory_limit is not None:
+        if temp_directory is None:
+            raise ValueError("memory_limit needs a temp_directory for DuckDB to spill to")
         con.execute(f"SET memory_limit = '{memory_limit}'")
-        con.execute(f"SET temp_directory = '{temp_directory or tempfile.mkdtemp(prefix='huiqi-duck-')}'")
+        con.execute(f"SET temp_directory = '{temp_directory}'")
         con.execute("SET preserve_insertion_order = false")
     for name in plan.layout.tables:
         if name not in tables:
