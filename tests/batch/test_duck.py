@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from huiqi.batch import duck
+from huiqi.batch.compiler import compile_library
+from huiqi.batch.layout import arrow_schema
+from huiqi.service import engine
 
 
 def _checkpoints(con: duckdb.DuckDBPyConnection, profile: Path) -> int:
@@ -39,5 +43,21 @@ def test_no_auto_checkpoints_keeps_duckdb_from_checkpointing_the_chunk_tables(tm
         assert _checkpoints(con, tmp_path / "default") > 0  # DuckDB's default: it does checkpoint them
         duck.no_auto_checkpoints(con)
         assert _checkpoints(con, tmp_path / "off") == 0
+    finally:
+        con.close()
+
+
+def test_run_spills_to_a_folder_whose_name_has_a_quote(tmp_path: Path) -> None:
+    """The spill folder is the caller's temporary folder (TMPDIR), which may hold a quote (/home/o'brien)."""
+    spill = tmp_path / "o'brien"
+    spill.mkdir()
+    eng = engine()
+    plan = compile_library(eng.library, eng.catalogue)
+    tables = {name: arrow_schema(plan.layout.table(name)).empty_table() for name in plan.layout.tables}
+    con = duckdb.connect()
+    try:
+        res = duck.run(plan, con, tables, date(2025, 12, 31), memory_limit="256MB", temp_directory=str(spill))
+        assert res.awards.count("*").fetchall() == [(0,)]
+        assert con.execute("SELECT current_setting('temp_directory')").fetchall() == [(str(spill),)]
     finally:
         con.close()

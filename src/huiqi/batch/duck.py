@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from .compiler import lit
 from .layout import arrow_schema
 from .plan import AS_OF, Plan, StaticTable, date_literal
 
@@ -72,7 +73,7 @@ def run(
         if temp_directory is None:
             raise ValueError("memory_limit needs a temp_directory for DuckDB to spill to")
         con.execute(f"SET memory_limit = '{memory_limit}'")
-        con.execute(f"SET temp_directory = '{temp_directory}'")
+        con.execute(f"SET temp_directory = {lit(temp_directory)}")
         con.execute("SET preserve_insertion_order = false")
     for name in plan.layout.tables:
         if name not in tables:
