@@ -20,6 +20,7 @@ from huiqi.core.model import Library
 from huiqi.service import InputError
 
 from .io_read import Register, RowError
+from .xlsx import write_xlsx
 
 __all__ = [
     "PAYER_SCHEMA",
@@ -302,7 +303,7 @@ def write_results(out: Path, register: Register, results: pa.Table, payers: pa.T
             raise InputError(
                 f"结果有{results.num_rows:,}行，超过Excel单表上限{EXCEL_MAX_ROWS:,}行；请改用 --out 结果.parquet 或 .csv"
             )
-        return [_write_xlsx(out, _sheets(register, results, summary))]
+        return [write_xlsx(out, _sheets(register, results, summary))]
     if suffix == ".parquet":
         import pyarrow.parquet as pq
 
@@ -330,28 +331,6 @@ def _write_csv(path: Path, header: list[str], rows: Iterable[list[Any]]) -> Path
         w = csv.writer(fh)
         w.writerow(header)
         w.writerows(rows)
-    return path
-
-
-def _write_xlsx(path: Path, sheets: list[tuple[str, list[str], Iterable[list[Any]]]]) -> Path:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    wb = Workbook(write_only=True)
-    bold = Font(bold=True)
-    for title, header, rows in sheets:
-        ws = wb.create_sheet(title)
-        ws.freeze_panes = "A2"
-        cells = []
-        for h in header:
-            c = WriteOnlyCell(ws, value=h)
-            c.font = bold
-            cells.append(c)
-        ws.append(cells)
-        for row in rows:
-            ws.append(row)
-    wb.save(path)
     return path
 
 

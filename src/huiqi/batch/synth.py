@@ -429,24 +429,33 @@ def synth(
         finally:
             con.close()
     elif suffix == ".xlsx":
-        from openpyxl import Workbook
+        from .xlsx import MAX_ROWS, write_xlsx
 
         heads = _headers(catalogue)
-        wb = Workbook(write_only=True)
-        sheets = {k: wb.create_sheet(v[0]) for k, v in SHEETS.items()}
-        first = True
+        # every sheet of a chunk is kept until the workbook is written: .xlsx sheets
+        # are written one after another, and the chunks come sheet by sheet in parallel
+        kept: dict[str, list[pa.Table]] = {k: [] for k in SHEETS}
         for chunk in chunks:
             for key, t in chunk.items():
-                if stats[key] + t.num_rows > 1_048_575:
+                if stats[key] + t.num_rows > MAX_ROWS - 1:
                     raise InputError("Excel单表最多1,048,575行；请减少企业数或输出为 .parquet / .csv / .duckdb")
-                if first:
-                    sheets[key].append([heads[key].get(c, c) for c in t.column_names])
-                for row in _for_text(t).to_pylist():
-                    sheets[key].append(list(row.values()))
+                kept[key].append(_for_text(t))
                 stats[key] += t.num_rows
-            first = False
+
+        def rows(tables: list[pa.Table]) -> Iterator[list[Any]]:
+            for t in tables:
+                for batch in t.to_batches(65_536):
+                    yield from zip(*(c.to_pylist() for c in batch.columns), strict=True)
+
         out.parent.mkdir(parents=True, exist_ok=True)
-        wb.save(out)
+        write_xlsx(
+            out,
+            [
+                (SHEETS[k][0], [heads[k].get(c, c) for c in ts[0].column_names], rows(ts))
+                for k, ts in kept.items()
+                if ts
+            ],
+        )
     else:
         raise InputError(f"无法识别的输出格式：{out}（.xlsx 文件、.duckdb 文件，或 .parquet / .csv 结尾的文件夹）")
     return stats
