@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -387,3 +387,54 @@ def test_an_unknown_column_is_noted_but_rejects_no_row(tmp_path: Path) -> None:
     assert reg.tables["enterprises"].num_rows == 1
     (note,) = reg.errors
     assert note.column == "备注" and not note.rejected and "未知的列" in note.expected
+
+
+# --- the Excel reader ----------------------------------------------------------------------
+
+
+def odd_workbook(path: Path, error: str | None = None) -> Path:
+    """Cells of every kind an officer's workbook holds, blank rows between them, and
+    (with ``error``) an error value in the purchase amount of row 6."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "企业"
+    ws.append(["统一社会信用代码", "名称", "注册地行政区划代码", "所在镇（街道、板块）", "是否工业企业"])
+    ws.append([A, "  甲  ", 320506, "木渎镇", True])
+    ws.append([None, None, None, None, None])
+    ws.append([B, "乙", "320506", "", "否"])
+    ev = wb.create_sheet("事项")
+    ev.append(["统一社会信用代码", "事项编号", "事项类型", "发生日期", "采购类别", "采购金额（万元）"])
+    ev.append([A, 1001, "采购", date(2025, 9, 1), "机器人产品或服务", 80.5])
+    ev.append([A, "B2", "purchase", datetime(2025, 9, 2, 0, 0), "机器人产品或服务", 3000.0])
+    ev.append([])
+    ev.append([B, "B3", "采购", "2025/9/3", "机器人产品或服务", "60"])
+    ev.append([B, "B4", "采购", date(2025, 9, 4), "机器人产品或服务", error or 12.5])
+    wb.save(path)
+    return path
+
+
+def test_the_fast_excel_reader_gives_what_openpyxl_gives(tmp_path: Path) -> None:
+    from huiqi.batch.io_read import _xlsx, _xlsx_openpyxl
+
+    path = odd_workbook(tmp_path / "odd.xlsx")
+
+    def sheets(reader: Any) -> list[tuple[str, list[str], list[tuple[int, list[Any]]]]]:
+        out = []
+        for s in reader(path):
+            rows = [(n, list(r) + [None] * (len(s.header) - len(r))) for n, r in s.rows]
+            out.append((s.sheet, s.header, [(n, [(type(v), v) for v in r]) for n, r in rows]))
+        return out
+
+    fast, slow = sheets(_xlsx), sheets(_xlsx_openpyxl)
+    assert fast == slow
+    assert [n for n, _ in fast[1][2]] == [2, 3, 5, 6]  # Excel's row numbers, blank rows skipped
+    reg = read(path)
+    assert [e.message() for e in reg.errors] == []
+    assert [r["event_id"] for r in reg.tables["events"].to_pylist()] == ["1001", "B2", "B3", "B4"]
+
+
+def test_an_error_cell_is_reported_with_its_value_not_read_as_blank(tmp_path: Path) -> None:
+    reg = read(odd_workbook(tmp_path / "err.xlsx", error="#DIV/0!"))
+    (err,) = reg.errors
+    assert (err.sheet, err.row, err.value) == ("事项", 6, "#DIV/0!") and err.rejected
+    assert reg.counts["events"].read == 4 and reg.counts["events"].rejected == 1
