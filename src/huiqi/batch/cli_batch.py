@@ -271,12 +271,14 @@ FROM {awards} a
 JOIN enterprises e ON e.credit_code = a.credit_code
 LEFT JOIN hq_meta m ON m.benefit = a.benefit_id
 LEFT JOIN events ev ON ev.credit_code = a.credit_code AND ev.event_id = a.event_id
+ORDER BY a.credit_code, ev.date NULLS FIRST, a.event_id NULLS FIRST, a.benefit_id
 """
 
 _BACKEND_PAYERS = """
 SELECT p.credit_code, e.town, p.benefit_id AS benefit, p.event_id, p.role, p.payer,
        CAST(p.min_fen AS BIGINT) AS min_fen, CAST(p.max_fen AS BIGINT) AS max_fen
 FROM {payers} p JOIN enterprises e ON e.credit_code = p.credit_code
+ORDER BY p.credit_code, p.event_id NULLS FIRST, p.benefit_id, p.role, p.payer
 """
 
 
