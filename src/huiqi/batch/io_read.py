@@ -332,13 +332,20 @@ def _xlsx(path: Path) -> Iterator[RawSheet]:
                 sheet = wb.get_sheet_by_name(sheet_name)
             except CalamineError as exc:
                 raise RegisterError(f"无法读取Excel文件{path}的“{sheet_name}”工作表：{exc}") from None
-            # rows come from the sheet's row 1, cells from its first used column
-            lead: list[Any] = [None] * (sheet.start[1] if sheet.start else 0)
-            raw = _raw_sheet(path, sheet_name, (lead + [_openpyxl_value(v) for v in row] for row in sheet.iter_rows()))
+            raw = _raw_sheet(path, sheet_name, _calamine_rows(sheet))
             if raw is not None:
                 yield raw
     finally:
         wb.close()
+
+
+def _calamine_rows(sheet: Any) -> Iterator[list[Any]]:
+    """A calamine sheet's rows, each cell as openpyxl reads it. Rows come from the sheet's
+    row 1 and cells from its first used column, so the columns before it are added."""
+    lead: list[Any] = [None] * (sheet.start[1] if sheet.start else 0)
+    for row in sheet.iter_rows():
+        # most cells are blank text (''): those need no call
+        yield lead + [(v or None) if type(v) is str else _openpyxl_value(v) for v in row]
 
 
 def _openpyxl_value(v: Any) -> Any:
@@ -632,6 +639,15 @@ class _Sheet:
             value = row[i] if i < len(row) else None
             yield col, unit, header, _plain(value, col.spec.type)
 
+    def filled(self, row: Sequence[Any]) -> Iterator[tuple[Column, str | None, str, Any]]:
+        """``cells`` without the blank ones (an events row fills about 10 of its 75 columns)."""
+        width = len(row)
+        for i, col, unit, header in self.columns:
+            if i < width and (value := row[i]) is not None:
+                value = _plain(value, col.spec.type)
+                if value is not None:
+                    yield col, unit, header, value
+
 
 class _Builder:
     """Column lists for one canonical table, flushed to record batches."""
@@ -780,7 +796,7 @@ def _enterprise_row(
 def _event_row(
     sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, state: _State, problems: list[RowError]
 ) -> dict[str, Any] | None:
-    cells = list(sheet.cells(row))
+    cells = list(sheet.filled(row))
     by_name = {c.name: (c, u, h, v) for c, u, h, v in cells}
     kind_cell = by_name.get("kind")
     kind_raw = kind_cell[3] if kind_cell else None
@@ -790,16 +806,14 @@ def _event_row(
         kind = next((k for k, v in cat.events.items() if text in (k, v.label)), None)
         if kind is None:
             known = "、".join(f"{v.label}（{k}）" for k, v in cat.events.items())
-            problems.append(_err(sheet, n, kind_cell[2] if kind_cell else "事项类型", kind_raw, f"未知的事项类型；可用：{known}"))
+            problems.append(_err(sheet, n, sheet.header_for("kind"), kind_raw, f"未知的事项类型；可用：{known}"))
     else:
-        problems.append(
-            _err(sheet, n, kind_cell[2] if kind_cell else "事项类型", None, "必填；应为事项类型名称，如“采购”或“purchase”")
-        )
+        problems.append(_err(sheet, n, sheet.header_for("kind"), None, "必填；应为事项类型名称，如“采购”或“purchase”"))
     out: dict[str, Any] = {"kind": kind}
     code_cell = by_name.get("credit_code")
     code: Any = None
     if code_cell is None or code_cell[3] is None:
-        problems.append(_err(sheet, n, code_cell[2] if code_cell else "统一社会信用代码", None, "必填；应为统一社会信用代码"))
+        problems.append(_err(sheet, n, sheet.header_for("credit_code"), None, "必填；应为统一社会信用代码"))
     else:
         try:
             code = _check(code_cell[0].spec, code_cell[3], None, None)
@@ -818,7 +832,7 @@ def _event_row(
             _err(
                 sheet,
                 n,
-                id_cell[2] if id_cell else "事项编号",
+                sheet.header_for("event_id"),
                 event_id,
                 f"同一企业的事项编号重复（首次出现于第{state.event_ids[id_key]}行）",
             )
@@ -828,7 +842,7 @@ def _event_row(
     out["event_id"] = event_id
     date_cell = by_name.get("date")
     if date_cell is None or date_cell[3] is None:
-        problems.append(_err(sheet, n, date_cell[2] if date_cell else "发生日期", None, "必填；应为有效日期YYYY-MM-DD"))
+        problems.append(_err(sheet, n, sheet.header_for("date"), None, "必填；应为有效日期YYYY-MM-DD"))
     else:
         try:
             out["date"] = _check(date_cell[0].spec, date_cell[3], None, None)
@@ -859,7 +873,7 @@ def _event_row(
             if name in out:
                 continue
             if spec.required:
-                header = by_name[name][2] if name in by_name else sheet.header_for(name)
+                header = sheet.header_for(name)
                 if not any(p.column == header for p in problems):
                     problems.append(_err(sheet, n, header, None, f"事项类型“{kind_spec.label}”必填；应为{spec.expected()}"))
             elif spec.default is not None:
