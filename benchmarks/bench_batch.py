@@ -8,6 +8,13 @@ evaluate + write results).
 
     .venv/bin/python benchmarks/bench_batch.py --sizes 1e5 1e6 --engine duckdb
     .venv/bin/python benchmarks/bench_batch.py --sizes 1e5 --engine reference
+    .venv/bin/python benchmarks/bench_batch.py --sizes 1e4 1e5 --register-format xlsx --out-format xlsx
+
+``--register-format xlsx`` makes the register an Excel workbook (read and
+validated in Python, as an officer's upload is); ``--out-format`` chooses the
+results file. "write s" is what ``huiqi batch --json`` reports as writing
+(for Parquet results of a Parquet register the results are written while
+evaluating, and only the summary sheets after).
 
 Results are printed as Markdown rows for benchmarks/RESULTS.md.
 """
@@ -79,14 +86,16 @@ def synth(enterprises: int, out: Path, per_enterprise: float, cwd: Path) -> floa
 
 def run_batch(source: list[str], out: Path, cwd: Path, memory_limit: str | None) -> tuple[dict[str, Any], str]:
     """Run ``huiqi batch SOURCE`` measured; its JSON summary and the result row's measured cells
-    (batch s | event rows/s | peak RSS MiB | read+validate s | evaluate+write s)."""
+    (batch s | event rows/s | peak RSS MiB | read+validate s | evaluate s | write s)."""
     cmd = [*HUIQI, "batch", *source, "--as-of", "2025-12-31", "--out", str(out), "--json"]
     if memory_limit:
         cmd += ["--memory-limit", memory_limit]
     wall, rss, printed = run_measured(cmd, cwd)
     data: dict[str, Any] = json.loads(printed)
     n = data["events_evaluated"]
-    cells = f"{wall:.1f} | {n / wall:,.0f} | {rss:,.0f} | {data['seconds']['read']:.1f} | {data['seconds']['evaluate']:.1f}"
+    sec = data["seconds"]
+    write = f"{sec['write']:.1f}" if "write" in sec else "–"  # not reported before 2026-11-23
+    cells = f"{wall:.1f} | {n / wall:,.0f} | {rss:,.0f} | {sec['read']:.1f} | {sec['evaluate']:.1f} | {write}"
     return data, cells
 
 
@@ -97,27 +106,31 @@ def main() -> None:
     ap.add_argument("--memory-limit", default=None)
     ap.add_argument("--per-enterprise", type=float, default=4.0)
     ap.add_argument("--keep", type=Path, default=None, help="keep the registers in this folder")
+    ap.add_argument("--register-format", default="parquet", choices=["parquet", "xlsx"])
+    ap.add_argument("--out-format", default="parquet", choices=["parquet", "xlsx", "csv"])
     args = ap.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="huiqi-bench-"))
     root.mkdir(parents=True, exist_ok=True)
     print(machine())
     print()
     print(
-        "| event rows | enterprises | engine | synth s | batch s | event rows/s | peak RSS MiB | read+validate s | evaluate+write s |"
+        "| event rows | enterprises | engine | register → results | synth s | batch s | event rows/s | peak RSS MiB "
+        "| read+validate s | evaluate s | write s |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     try:
         for size in args.sizes:
             events = int(float(size))
             ents = max(1, round(events / args.per_enterprise))
-            reg = root / f"reg-{events}.parquet"
+            reg = root / f"reg-{events}.{args.register_format}"
             synth_s = 0.0
             if not reg.exists():
                 synth_s = synth(ents, reg, args.per_enterprise, root)
             source = [str(reg), "--engine", args.engine]
-            data, cells = run_batch(source, root / f"res-{events}.parquet", root, args.memory_limit)
+            data, cells = run_batch(source, root / f"res-{events}.{args.out_format}", root, args.memory_limit)
             n = data["events_evaluated"]
-            print(f"| {n:,} | {data['enterprises_evaluated']:,} | {args.engine} | {synth_s:.1f} | {cells} |", flush=True)
+            formats = f"{args.register_format} → {args.out_format}"
+            print(f"| {n:,} | {data['enterprises_evaluated']:,} | {args.engine} | {formats} | {synth_s:.1f} | {cells} |", flush=True)
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)

@@ -104,6 +104,7 @@ def test_bad_rows_are_listed_and_the_good_rows_evaluated(tmp_path: Path, capsys:
     assert data["rows"]["events"] == {"read": 12, "rejected": 8, "accepted": 4}
     assert data["rows"]["enterprises"] == {"read": 4, "rejected": 1, "accepted": 3}
     assert data["enterprises_evaluated"] == 3 and data["events_evaluated"] == 4
+    assert set(data["seconds"]) == {"read", "evaluate", "write"} and data["seconds"]["write"] > 0  # the Excel file
     assert any(e["value"] == "abc" and e["sheet"] == "事项" and e["row"] == 8 for e in data["errors"])
     _, high, _ = reference_totals()
     assert data["total"]["max"] == f"{high // 100}.{high % 100:02d}"  # the good rows give the same answer

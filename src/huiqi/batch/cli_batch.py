@@ -367,15 +367,13 @@ def cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
         results, payers = backend_results(engine_name, eng, register, as_of, args.memory_limit)
     eval_s = time.monotonic() - t0
     summary = summarise(results, payers, n_ent, n_ev)
+    t1 = time.monotonic()
     written = write_results(args.out, register, results, payers, summary) if args.out else []
+    seconds = (read_s, eval_s, time.monotonic() - t1)
     if args.json:
-        print(
-            json.dumps(
-                _summary_dict(register, summary, engine_name, as_of, written, read_s, eval_s), ensure_ascii=False, indent=2
-            )
-        )
+        print(json.dumps(_summary_dict(register, summary, engine_name, as_of, written, seconds), ensure_ascii=False, indent=2))
     else:
-        print(_summary_text(register, summary, engine_name, as_of, written, read_s, eval_s))
+        print(_summary_text(register, summary, engine_name, as_of, written, seconds))
     return 0
 
 
@@ -398,6 +396,7 @@ def _cmd_batch_stream(args: argparse.Namespace, eng: Engine, as_of: date) -> int
             eng, args.register, as_of, args.out, args.schema, args.memory_limit, progress=lambda _stage, n: bar.update(n or 1)
         )
     written: list[Path] = []
+    t1 = time.monotonic()  # Parquet results are written while evaluating; the rest here
     if args.out is not None:
         if args.out.suffix.lower() == ".parquet":
             written = [args.out, args.out.with_name(f"{args.out.stem}.payers.parquet")]
@@ -406,13 +405,14 @@ def _cmd_batch_stream(args: argparse.Namespace, eng: Engine, as_of: date) -> int
                     written.append(_write_csv(args.out.with_name(f"{args.out.stem}.{title}.csv"), header, rows))
         else:
             written = write_results(args.out, res.register, res.results, res.payers, res.summary)
+    seconds = (res.read_s, res.eval_s, time.monotonic() - t1)
     if args.json:
-        d = _summary_dict(res.register, res.summary, "duckdb", as_of, written, res.read_s, res.eval_s)
+        d = _summary_dict(res.register, res.summary, "duckdb", as_of, written, seconds)
         d["chunks"] = res.chunks
         d["rows_validated_in_python"] = res.rows_to_python
         print(json.dumps(d, ensure_ascii=False, indent=2))
     else:
-        print(_summary_text(res.register, res.summary, "duckdb", as_of, written, res.read_s, res.eval_s))
+        print(_summary_text(res.register, res.summary, "duckdb", as_of, written, seconds))
     return 0
 
 
@@ -423,8 +423,9 @@ def RESULT_EMPTY() -> Any:
 
 
 def _summary_dict(
-    register: Register, summary: Any, engine_name: str, as_of: date, written: list[Path], read_s: float, eval_s: float
+    register: Register, summary: Any, engine_name: str, as_of: date, written: list[Path], seconds: tuple[float, float, float]
 ) -> dict[str, Any]:
+    """The run as JSON; ``seconds`` are reading and validating, evaluating, and writing."""
     return {
         "register": register.source,
         "engine": engine_name,
@@ -440,12 +441,12 @@ def _summary_dict(
         "errors": [e.to_dict() for e in register.errors],
         "errors_not_listed": register.errors_dropped,
         "written": [str(p) for p in written],
-        "seconds": {"read": round(read_s, 3), "evaluate": round(eval_s, 3)},
+        "seconds": dict(zip(("read", "evaluate", "write"), (round(x, 3) for x in seconds), strict=True)),
     }
 
 
 def _summary_text(
-    register: Register, summary: Any, engine_name: str, as_of: date, written: list[Path], read_s: float, eval_s: float
+    register: Register, summary: Any, engine_name: str, as_of: date, written: list[Path], seconds: tuple[float, float, float]
 ) -> str:
     from .io_read import SHEET_LABEL
     from .io_write import STATUS_LABELS, yuan
@@ -475,7 +476,8 @@ def _summary_text(
             lines.append(f"  {payer}：{pt.count:,}项，最低{yuan(pt.min_fen)}元，最高{yuan(pt.max_fen)}元")
     if written:
         lines.append("已写出：" + "、".join(str(p) for p in written))
-    lines.append(f"用时：读取校验{read_s:.1f}秒，测算{eval_s:.1f}秒")
+    read_s, eval_s, write_s = seconds
+    lines.append(f"用时：读取校验{read_s:.1f}秒，测算{eval_s:.1f}秒，写出{write_s:.1f}秒")
     return "\n".join(lines)
 
 
