@@ -71,7 +71,9 @@ def escape_text(text: str) -> str:
         text = text.replace("<", "&lt;")
     if ">" in text:
         text = text.replace(">", "&gt;")
-    return _NEEDS_ESCAPE.sub(_hex, text)
+    if "_x" in text or not text.isprintable():  # the regular expression only where it can match
+        text = _NEEDS_ESCAPE.sub(_hex, text)
+    return text
 
 
 def _attr(text: str) -> str:
