@@ -438,3 +438,20 @@ def test_an_error_cell_is_reported_with_its_value_not_read_as_blank(tmp_path: Pa
     (err,) = reg.errors
     assert (err.sheet, err.row, err.value) == ("事项", 6, "#DIV/0!") and err.rejected
     assert reg.counts["events"].read == 4 and reg.counts["events"].rejected == 1
+
+
+@pytest.mark.parametrize("split", range(0, 7))
+def test_an_error_cell_is_found_where_the_sheet_is_read_in_two_pieces(tmp_path: Path, split: int) -> None:
+    """The sheet's XML is searched 8 MiB at a time; an error cell across the boundary counts too."""
+    import zipfile
+
+    from huiqi.batch.io_read import _has_error_cells
+
+    cell = b'<c r="A2" t="e"><v>#N/A</v></c>'
+    at = (1 << 23) - cell.index(b't="e"') - split  # the boundary falls ``split`` bytes into the attribute
+    for error in (True, False):
+        xml = b" " * at + (cell if error else cell.replace(b't="e"', b't="s"')) + b" " * 100
+        path = tmp_path / f"{error}.xlsx"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("xl/worksheets/sheet1.xml", xml)
+        assert _has_error_cells(path) is error
