@@ -3,6 +3,7 @@ sum of the reference evaluations of the same register, scenario by scenario."""
 
 from __future__ import annotations
 
+import csv
 import json
 import tempfile
 from datetime import date
@@ -194,3 +195,22 @@ def test_excel_results_of_the_compiled_backend_come_in_a_fixed_order(
 
     keys = [key(r) for r in rows]
     assert keys == sorted(keys) and len(set(keys)) == len(keys)
+
+
+def test_excel_reasons_of_the_compiled_backend_follow_their_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """原因与说明 gives the text of each code of 原因代码, in the codes' order (it came in join order)."""
+    pytest.importorskip("duckdb")
+    from huiqi.batch.cli_batch import _reason_texts
+
+    register = tmp_path / "登记表.xlsx"
+    assert main(["synth", "--enterprises", "2500", "--seed", "4", "--out", str(register)]) == 0
+    out = tmp_path / "结果.csv"
+    assert main(["batch", str(register), "--engine", "duckdb", "--as-of", AS_OF.isoformat(), "--out", str(out)]) == 0
+    capsys.readouterr()
+    text = {(r["benefit"], r["code"]): r["text"] for r in _reason_texts(engine())}
+    with out.open(encoding="utf-8-sig", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["原因代码"].count("；") >= 1]
+    assert len(rows) > 1000
+    for r in rows:
+        codes = r["原因代码"].split("；")
+        assert r["原因与说明"] == "；".join(text.get((r["奖补项编号"], c), c) for c in codes), r

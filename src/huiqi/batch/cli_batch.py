@@ -265,7 +265,9 @@ SELECT a.credit_code, e.name, e.region, e.town, a.document_id AS document, m.doc
        CASE WHEN a.status = 'granted' AND a.kind = 'money' THEN CAST(a.min_fen AS BIGINT) END AS min_fen,
        CASE WHEN a.status = 'granted' AND a.kind = 'money' THEN CAST(a.max_fen AS BIGINT) END AS max_fen,
        NULLIF(replace(a.reasons, ',', '；'), '') AS reason_codes,
-       (SELECT string_agg(coalesce(t.text, u.c), '；') FROM unnest(string_split(NULLIF(a.reasons, ''), ',')) AS u(c)
+       (SELECT string_agg(coalesce(t.text, u.c), '；' ORDER BY u.i)  -- the texts in the order of the codes
+          FROM (SELECT g.i, string_split(a.reasons, ',')[g.i] AS c
+                FROM unnest(range(1, len(string_split(NULLIF(a.reasons, ''), ',')) + 1)) AS g(i)) u
           LEFT JOIN hq_reason_text t ON t.benefit = a.benefit_id AND t.code = u.c) AS reasons
 FROM {awards} a
 JOIN enterprises e ON e.credit_code = a.credit_code
