@@ -455,3 +455,14 @@ def test_an_error_cell_is_found_where_the_sheet_is_read_in_two_pieces(tmp_path: 
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
             z.writestr("xl/worksheets/sheet1.xml", xml)
         assert _has_error_cells(path) is error
+
+
+def test_a_workbook_with_error_cells_but_no_enterprise_sheet_says_so(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    wb.active.title = "Sheet1"
+    wb.active.append(["a"])
+    wb.active.append(["#N/A"])  # an error value: this workbook is read by openpyxl
+    wb.save(tmp_path / "err.xlsx")
+    with pytest.raises(InputError) as exc:
+        read(tmp_path / "err.xlsx")
+    assert str(exc.value) == f"{tmp_path / 'err.xlsx'}：找不到“企业”工作表（现有：Sheet1）"
