@@ -183,7 +183,7 @@ def canonical_schemas(catalogue: Catalogue) -> dict[str, pa.Schema]:
 def _to_arrow(value: Value | None, type_: str) -> Any:
     if value is None:
         return None
-    if type_ in ("number", "rate") and isinstance(value, Fraction):
+    if type_ in ("number", "rate") and type(value) is Fraction:
         scaled = value * 10**SCALE
         return Decimal(int(scaled)).scaleb(-SCALE)
     if type_ == "enum_list" and isinstance(value, tuple):
@@ -567,9 +567,7 @@ def _plain(value: Any, type_: str) -> Any:
     """A cell as convert expects it: blanks → None, integral floats in code columns → int, 2025/9/15 → ISO."""
     if value is None:
         return None
-    if isinstance(value, (list, tuple)) and not value:
-        return None  # an empty list reads like a blank cell
-    if isinstance(value, str):
+    if isinstance(value, str):  # the usual cell first
         value = value.strip()
         if value == "":
             return None
@@ -578,6 +576,8 @@ def _plain(value: Any, type_: str) -> Any:
             if m:
                 return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
         return value
+    if isinstance(value, (list, tuple)) and not value:
+        return None  # an empty list reads like a blank cell
     if isinstance(value, float) and type_ in ("text", "enum", "region", "town", "credit_code", "integer") and value.is_integer():
         return int(value)
     if isinstance(value, datetime) and type_ == "date":
@@ -595,7 +595,7 @@ def _check(spec: FieldSpec, value: Any, region: str | None, unit: str | None) ->
     if spec.type == "date" and not isinstance(value, (date, str)):
         raise ValueError(f"不是有效日期；应为{spec.expected()}")
     out = convert(spec, value, region)
-    if isinstance(out, Fraction) and (out * 10**SCALE).denominator != 1:
+    if type(out) is Fraction and (out * 10**SCALE).denominator != 1:  # not isinstance: Fraction's is an ABC check
         raise ValueError(f"小数位数过多（最多{SCALE}位）")
     return out
 
