@@ -10,9 +10,9 @@ evaluate + write results).
     .venv/bin/python benchmarks/bench_batch.py --sizes 1e5 --engine reference
     .venv/bin/python benchmarks/bench_batch.py --sizes 1e4 1e5 --register-format xlsx --out-format xlsx
 
-``--register-format xlsx`` makes the register an Excel workbook (read and
-validated in Python, as an officer's upload is); ``--out-format`` chooses the
-results file. "write s" is what ``huiqi batch --json`` reports as writing
+``--register-format xlsx`` makes the register an Excel workbook and ``csv`` a
+folder of CSV files (both read and validated in Python, as an officer's upload
+is); ``--out-format`` chooses the results file. "write s" is what ``huiqi batch --json`` reports as writing
 (for Parquet results of a Parquet register the results are written while
 evaluating, and only the summary sheets after).
 
@@ -106,7 +106,7 @@ def main() -> None:
     ap.add_argument("--memory-limit", default=None)
     ap.add_argument("--per-enterprise", type=float, default=4.0)
     ap.add_argument("--keep", type=Path, default=None, help="keep the registers in this folder")
-    ap.add_argument("--register-format", default="parquet", choices=["parquet", "xlsx"])
+    ap.add_argument("--register-format", default="parquet", choices=["parquet", "xlsx", "csv"])
     ap.add_argument("--out-format", default="parquet", choices=["parquet", "xlsx", "csv"])
     args = ap.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="huiqi-bench-"))
