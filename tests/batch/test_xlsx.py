@@ -38,6 +38,7 @@ def test_every_value_reads_back_as_written(tmp_path: Path) -> None:
         [
             ("结果", ["text", "int", "big", "float", "whole float", "decimal", "bool"], [[t, 7, 2**40, 1.5, 3000.0, Decimal("12.30"), True] for t in TEXTS]),
             ("按条款", ["date", "datetime", "blank", "empty"], [[date(2025, 3, 1), datetime(2025, 3, 1, 10, 5, 30), None, ""]]),
+            ("问题", ["nan", "inf", "decimal nan"], [[float("nan"), float("-inf"), Decimal("NaN")]]),
         ],
     )
     rows = cells(out, "结果")
@@ -45,8 +46,9 @@ def test_every_value_reads_back_as_written(tmp_path: Path) -> None:
     # Excel's escapes (_xHHHH_) bring back the characters XML cannot hold
     assert [r[0] for r in rows[1:]] == TEXTS
     assert rows[1][1:] == [7, 2**40, 1.5, 3000, 12.3, True]
+    assert cells(out, "问题")[1] == ["nan", "-inf", "NaN"]  # no number Excel would refuse to open
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["结果", "按条款"]
+    assert wb.sheetnames == ["结果", "按条款", "问题"]
     ws = wb["按条款"]
     assert ws["A2"].value == datetime(2025, 3, 1) and ws["A2"].number_format == "yyyy-mm-dd"
     assert ws["B2"].value == datetime(2025, 3, 1, 10, 5, 30)

@@ -110,11 +110,13 @@ def _cell(ref: str, value: Any) -> str:
         return ""
     if t is bool:
         return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
-    if t is int or t is Decimal:
+    if t is int:
+        return f'<c r="{ref}"><v>{value}</v></c>'
+    if (t is float and not math.isfinite(value)) or (t is Decimal and not value.is_finite()):
+        return _cell(ref, str(value))  # Excel has no NaN or infinity: the text, as a user would read it
+    if t is Decimal:
         return f'<c r="{ref}"><v>{value}</v></c>'
     if t is float:
-        if not math.isfinite(value):  # Excel has no NaN or infinity: the text, as a user would read it
-            return _cell(ref, str(value))
         # as Excel writes numbers: 3000.0 as 3000 (readers give a whole number back)
         text = str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
         return f'<c r="{ref}"><v>{text}</v></c>'
