@@ -258,21 +258,31 @@ def _reason_texts(eng: Engine) -> list[dict[str, str]]:
     return rows
 
 
+# 原因与说明: one row per distinct (benefit, reason codes) of the awards table, the
+# codes' texts (hq_reason_text: benefit, code, text) joined in the order of the codes;
+# a code without a text stands for itself. Shared by the Excel/CSV path and huiqi.batch.stream.
+REASON_TEXTS_SQL = """
+CREATE OR REPLACE TEMP TABLE hq_rtext AS
+SELECT u.benefit_id, u.reasons, string_agg(coalesce(t.text, u.c), '；' ORDER BY u.i) AS text
+FROM (SELECT d.benefit_id, d.reasons, string_split(d.reasons, ',')[g.i] AS c, g.i
+      FROM (SELECT DISTINCT benefit_id, reasons FROM {awards} WHERE reasons <> '') d,
+           LATERAL (SELECT unnest(range(1, len(string_split(d.reasons, ',')) + 1)) AS i) g) u
+LEFT JOIN hq_reason_text t ON t.benefit = u.benefit_id AND t.code = u.c
+GROUP BY u.benefit_id, u.reasons
+"""
+
 _BACKEND_RESULTS = """
 SELECT a.credit_code, e.name, e.region, e.town, a.document_id AS document, m.document_short, m.article,
        a.benefit_id AS benefit, m.benefit_title, m.department, a.event_id, ev.kind AS event_kind, ev.date AS event_date,
        a.status, CASE WHEN a.status = 'granted' THEN a.nature END AS nature, a.kind = 'money' AS is_money,
        CASE WHEN a.status = 'granted' AND a.kind = 'money' THEN CAST(a.min_fen AS BIGINT) END AS min_fen,
        CASE WHEN a.status = 'granted' AND a.kind = 'money' THEN CAST(a.max_fen AS BIGINT) END AS max_fen,
-       NULLIF(replace(a.reasons, ',', '；'), '') AS reason_codes,
-       (SELECT string_agg(coalesce(t.text, u.c), '；' ORDER BY u.i)  -- the texts in the order of the codes
-          FROM (SELECT g.i, string_split(a.reasons, ',')[g.i] AS c
-                FROM unnest(range(1, len(string_split(NULLIF(a.reasons, ''), ',')) + 1)) AS g(i)) u
-          LEFT JOIN hq_reason_text t ON t.benefit = a.benefit_id AND t.code = u.c) AS reasons
+       NULLIF(replace(a.reasons, ',', '；'), '') AS reason_codes, rt.text AS reasons
 FROM {awards} a
 JOIN enterprises e ON e.credit_code = a.credit_code
 LEFT JOIN hq_meta m ON m.benefit = a.benefit_id
 LEFT JOIN events ev ON ev.credit_code = a.credit_code AND ev.event_id = a.event_id
+LEFT JOIN hq_rtext rt ON rt.benefit_id = a.benefit_id AND rt.reasons = a.reasons
 ORDER BY a.credit_code, ev.date NULLS FIRST, a.event_id NULLS FIRST, a.benefit_id
 """
 
@@ -315,6 +325,7 @@ def backend_results(engine_name: str, eng: Engine, register: Register, as_of: da
         con.register("hq_reason_text", pa.Table.from_pylist(_reason_texts(eng)))
         awards = plan.outputs["awards"]
         payers_name = plan.outputs["payers"]
+        con.execute(REASON_TEXTS_SQL.format(awards=awards)).fetchall()
         results = con.sql(_BACKEND_RESULTS.format(awards=awards)).to_arrow_table().cast(RESULT_SCHEMA)
         payers = con.sql(_BACKEND_PAYERS.format(payers=payers_name)).to_arrow_table().cast(PAYER_SCHEMA)
     finally:

@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 from huiqi.service import Engine, InputError
 
 from . import duck, io_sql
+from .cli_batch import REASON_TEXTS_SQL, _reason_texts
 from .compiler import compile_library, lit
 from .io_read import SHEETS, Register
 from .io_write import DIMENSIONS, PAYER_SCHEMA, RESULT_SCHEMA, Summary, Totals, benefit_meta
@@ -105,16 +106,15 @@ def _events_in(source: str | Path, schema: str | None = None) -> int:
 
 
 def _reason_rows(eng: Engine) -> pa.Table:
-    from .cli_batch import _reason_texts
-
     return pa.Table.from_pylist(
         _reason_texts(eng), schema=pa.schema([("benefit", pa.string()), ("code", pa.string()), ("text", pa.string())])
     )
 
 
 # Results shaped like the reference's rows.  The Chinese reasons come from a
-# small table: one row per distinct (benefit, reason codes) of the chunk; an
-# event's kind is its benefit's and its date the unit's (no join with the events).
+# small table (``cli_batch.REASON_TEXTS_SQL``): one row per distinct (benefit,
+# reason codes) of the chunk; an event's kind is its benefit's and its date the
+# unit's (no join with the events).
 _RESULTS = """
 SELECT a.credit_code, e.name, e.region, e.town, a.document_id AS document, m.document_short, m.article,
        a.benefit_id AS benefit, m.benefit_title, m.department, a.event_id,
@@ -128,16 +128,6 @@ FROM hq_awards a
 JOIN enterprises e ON e.credit_code = a.credit_code
 LEFT JOIN hq_meta m ON m.benefit = a.benefit_id
 LEFT JOIN hq_rtext rt ON rt.benefit_id = a.benefit_id AND rt.reasons = a.reasons
-"""
-
-_RTEXT = """
-CREATE OR REPLACE TEMP TABLE hq_rtext AS
-SELECT u.benefit_id, u.reasons, string_agg(coalesce(t.text, u.c), '；' ORDER BY u.i) AS text
-FROM (SELECT d.benefit_id, d.reasons, string_split(d.reasons, ',')[g.i] AS c, g.i
-      FROM (SELECT DISTINCT benefit_id, reasons FROM hq_awards WHERE reasons <> '') d,
-           LATERAL (SELECT unnest(range(1, len(string_split(d.reasons, ',')) + 1)) AS i) g) u
-LEFT JOIN hq_reason_text t ON t.benefit = u.benefit_id AND t.code = u.c
-GROUP BY u.benefit_id, u.reasons
 """
 
 _PAYERS = """
@@ -270,7 +260,7 @@ def run_stream(
         try:
             for b in range(buckets):
                 duck.run(plan, con, io_sql.chunk_tables(sreg, b), as_of)
-                con.execute(_RTEXT).fetchall()
+                con.execute(REASON_TEXTS_SQL.format(awards="hq_awards")).fetchall()
                 con.execute(f"CREATE OR REPLACE TEMP TABLE hq_chunk_payers AS {_PAYERS}").fetchall()
                 con.execute(_MONEY).fetchall()
                 _add(con, summary)
