@@ -347,15 +347,13 @@ def _calamine_rows(sheet: Any) -> Iterator[list[Any]]:
     row 1 and cells from its first used column, so the columns before it are added."""
     lead: list[Any] = [None] * (sheet.start[1] if sheet.start else 0)
     for row in sheet.iter_rows():
-        # most cells are blank text (''): those need no call
+        # text inline (most cells are blank text, ''), the rest by a call
         yield lead + [(v or None) if type(v) is str else _openpyxl_value(v) for v in row]
 
 
 def _openpyxl_value(v: Any) -> Any:
-    """A calamine cell as openpyxl reads it (``data_only``)."""
+    """A calamine cell other than text as openpyxl reads it (``data_only``)."""
     t = type(v)
-    if t is str:
-        return v if v else None
     if t is float:
         return int(v) if v.is_integer() and abs(v) < 2**53 else v
     if t is date:

@@ -20,7 +20,7 @@ from huiqi.core.model import Library
 from huiqi.service import InputError
 
 from .io_read import Register, RowError
-from .xlsx import write_xlsx
+from .xlsx import MAX_ROWS, write_xlsx
 
 __all__ = [
     "PAYER_SCHEMA",
@@ -82,7 +82,7 @@ NATURE_LABELS = {
     "in_kind": "免费服务",
     "right": "权益（非资金）",
 }
-EXCEL_MAX_ROWS = 1_048_575
+EXCEL_MAX_ROWS = MAX_ROWS - 1  # result rows on the 结果 sheet, below its header
 
 
 def yuan(fen: int | None) -> str:

@@ -442,7 +442,7 @@ def synth(
                 kept[key].append(_for_text(t))
                 stats[key] += t.num_rows
 
-        def rows(tables: list[pa.Table]) -> Iterator[list[Any]]:
+        def rows(tables: list[pa.Table]) -> Iterator[tuple[Any, ...]]:
             for t in tables:
                 for batch in t.to_batches(65_536):
                     yield from zip(*(c.to_pylist() for c in batch.columns), strict=True)
