@@ -9,8 +9,8 @@ parts of any such run that involve no rule at all:
   validity decoded, nothing kept), all threads;
 - **write**: the rows of a results file that ``huiqi batch`` wrote, held in
   memory, written again exactly as ``huiqi batch`` writes them (pyarrow's
-  ``ParquetWriter``, the results schema, row groups of at most 65,536 rows,
-  snappy). pyarrow's Parquet writer encodes on one thread.
+  ``ParquetWriter``, the results schema and writer options, row groups of at
+  most 65,536 rows, snappy). pyarrow's Parquet writer encodes on one thread.
 
     .venv/bin/huiqi batch REG.parquet --as-of 2025-12-31 --out RES.parquet
     .venv/bin/python benchmarks/bench_floor.py --register REG.parquet --results RES.parquet --repeat 3
@@ -29,7 +29,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from huiqi.batch.io_write import RESULT_SCHEMA
+from huiqi.batch.io_write import RESULT_SCHEMA, parquet_options
 from huiqi.batch.stream import ROW_GROUP
 
 
@@ -50,7 +50,7 @@ def scan(register: Path) -> tuple[int, float]:
 def write(rows: pa.Table, out: Path) -> float:
     """Seconds to write ``rows`` as ``huiqi batch`` writes its results file."""
     start = time.perf_counter()
-    writer = pq.ParquetWriter(out, RESULT_SCHEMA)
+    writer = pq.ParquetWriter(out, RESULT_SCHEMA, **parquet_options(RESULT_SCHEMA))
     for batch in rows.to_batches(ROW_GROUP):
         writer.write_table(pa.Table.from_batches([batch]))
     writer.close()

@@ -143,6 +143,9 @@ def test_csv_and_parquet_results(tmp_path: Path, capsys: pytest.CaptureFixture[s
     _, high, _ = reference_totals()
     t = pq.read_table(tmp_path / "r.parquet").to_pylist()
     assert sum(r["max_fen"] for r in t if r["status"] == "granted" and r["max_fen"] is not None) == high
+    group = pq.ParquetFile(tmp_path / "r.parquet").metadata.row_group(0)
+    text = [group.column(i) for i in range(group.num_columns) if group.column(i).physical_type == "BYTE_ARRAY"]
+    assert [c.path_in_schema for c in text if not c.has_dictionary_page] == ["credit_code", "name", "event_id"]
     assert (tmp_path / "r.按出资方.csv").exists() and (tmp_path / "r.csv").read_text(encoding="utf-8-sig").startswith(
         "统一社会信用代码"
     )

@@ -92,8 +92,8 @@ def test_several_chunks_give_the_results_of_one(registers: tuple[Path, Path], wh
 @pytest.mark.parametrize("which", [0, 1])
 def test_parquet_output_holds_the_rows_of_the_in_memory_results(registers: tuple[Path, Path], which: int, tmp_path: Path) -> None:
     """Several chunks streamed to Parquet (results and payers, one file each) hold the rows the
-    in-memory path returns, with the declared schemas, in row groups of at most ROW_GROUP rows;
-    the summary's status counts are those of the file."""
+    in-memory path returns, with the declared schemas, in row groups of at most ROW_GROUP rows,
+    with dictionary pages where values repeat; the summary's status counts are those of the file."""
     eng = engine()
     folder = registers[which]
     kept = run_stream(eng, folder, date(2025, 12, 31), None, chunk_events=300)
@@ -110,6 +110,10 @@ def test_parquet_output_holds_the_rows_of_the_in_memory_results(registers: tuple
         groups = [f.metadata.row_group(i).num_rows for i in range(f.metadata.num_row_groups)]
         assert len(groups) >= written.chunks and max(groups) <= ROW_GROUP
         assert f.metadata.row_group(0).column(0).compression == "SNAPPY"
+        # text: dictionary pages for repetitive columns, not for codes, names and event ids
+        text = [i for i, field in enumerate(schema) if field.type == pa.string()]
+        plain = [schema[i].name for i in text if not f.metadata.row_group(0).column(i).has_dictionary_page]
+        assert plain == [n for n in ("credit_code", "name", "event_id") if n in schema.names]
         assert _rows(f.read()) == _rows(table)
     statuses = pq.read_table(out, columns=["status"]).column("status").to_pylist()
     assert written.summary.status == {s: statuses.count(s) for s in set(statuses)}

@@ -29,6 +29,7 @@ __all__ = [
     "Summary",
     "Totals",
     "benefit_meta",
+    "parquet_options",
     "summarise",
     "write_results",
     "yuan",
@@ -71,6 +72,18 @@ PAYER_SCHEMA = pa.schema(
         pa.field("max_fen", pa.int64()),
     ]
 )
+
+# Text columns with about one value per row (an enterprise's code and name, an
+# event's id). pyarrow would build a dictionary for them in every row group only
+# to find it as large as the column; plain pages are smaller and faster to write
+# (10^7 result rows: 257 → 237 MiB, benchmarks/RESULTS.md).
+_UNIQUE_TEXT = frozenset({"credit_code", "name", "event_id"})
+
+
+def parquet_options(schema: pa.Schema) -> dict[str, Any]:
+    """Writer options for a results or payers Parquet file: dictionary pages for repetitive columns only."""
+    return {"use_dictionary": [f.name for f in schema if f.name not in _UNIQUE_TEXT]}
+
 
 STATUS_LABELS = {"granted": "可享受", "set_aside": "不重复享受", "near_miss": "未满足条件"}
 NATURE_LABELS = {
@@ -307,10 +320,10 @@ def write_results(out: Path, register: Register, results: pa.Table, payers: pa.T
     if suffix == ".parquet":
         import pyarrow.parquet as pq
 
-        pq.write_table(results, out)
+        pq.write_table(results, out, **parquet_options(results.schema))
         written = [out]
         p = out.with_name(f"{out.stem}.payers.parquet")
-        pq.write_table(payers, p)
+        pq.write_table(payers, p, **parquet_options(payers.schema))
         written.append(p)
         for title, header, rows in _sheets(register, results, summary):
             if title == "结果":

@@ -37,7 +37,7 @@ from . import duck, io_sql
 from .cli_batch import REASON_TEXTS_SQL, _reason_texts
 from .compiler import compile_library, lit
 from .io_read import SHEETS, Register
-from .io_write import DIMENSIONS, PAYER_SCHEMA, RESULT_SCHEMA, Summary, Totals, benefit_meta
+from .io_write import DIMENSIONS, PAYER_SCHEMA, RESULT_SCHEMA, Summary, Totals, benefit_meta, parquet_options
 
 __all__ = ["CHUNK_EVENTS", "StreamResult", "duckdb_memory", "run_stream"]
 
@@ -251,8 +251,10 @@ def run_stream(
         if parquet_out:
             assert out is not None
             out.parent.mkdir(parents=True, exist_ok=True)
-            writer = pq.ParquetWriter(out, RESULT_SCHEMA)
-            payer_writer = pq.ParquetWriter(out.with_name(f"{out.stem}.payers.parquet"), PAYER_SCHEMA)
+            writer = pq.ParquetWriter(out, RESULT_SCHEMA, **parquet_options(RESULT_SCHEMA))
+            payer_writer = pq.ParquetWriter(
+                out.with_name(f"{out.stem}.payers.parquet"), PAYER_SCHEMA, **parquet_options(PAYER_SCHEMA)
+            )
         kept: list[pa.Table] = []
         kept_payers: list[pa.Table] = []
         cols = ", ".join(f.name for f in RESULT_SCHEMA)
