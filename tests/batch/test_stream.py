@@ -17,9 +17,18 @@ pytest.importorskip("numpy")
 
 from huiqi.batch import io_sql  # noqa: E402
 from huiqi.batch.io_write import PAYER_SCHEMA, RESULT_SCHEMA  # noqa: E402
-from huiqi.batch.stream import ROW_GROUP, _write, run_stream  # noqa: E402
+from huiqi.batch.stream import (  # noqa: E402
+    CHUNK_BYTES_PER_EVENT,
+    CHUNK_EVENTS,
+    RAM_SHARE,
+    ROW_GROUP,
+    _write,
+    chunk_events_for,
+    duckdb_memory,
+    run_stream,
+)
 from huiqi.batch.synth import synth  # noqa: E402
-from huiqi.service import engine  # noqa: E402
+from huiqi.service import InputError, engine  # noqa: E402
 
 
 def _rows(table: Any) -> list[str]:
@@ -130,3 +139,28 @@ def test_a_failing_write_is_raised_to_the_caller(tmp_path: Path) -> None:
     with pytest.raises(pa.ArrowInvalid):
         _write(pa.RecordBatchReader.from_batches(rows.schema, rows.to_batches(max_chunksize=2)), writer, schema)
     writer.close()
+
+
+def test_chunks_use_a_share_of_memory_unless_a_limit_is_given() -> None:
+    """Under --memory-limit a chunk holds CHUNK_EVENTS event rows (DuckDB spills beyond);
+    without one, as many as fit in RAM_SHARE of the machine's memory, and never fewer."""
+    import os
+
+    gib = 2**30
+    assert chunk_events_for("4GB", ram=24 * gib) == CHUNK_EVENTS
+    assert chunk_events_for(None, ram=24 * gib) == int(24 * gib * RAM_SHARE / CHUNK_BYTES_PER_EVENT)
+    assert 5_000_000 < chunk_events_for(None, ram=24 * gib) < 6_000_000  # 10^7 event rows: two chunks
+    assert chunk_events_for(None, ram=4 * gib) == CHUNK_EVENTS
+    # the memory DuckDB sees (a container's limit, or the machine's): at most the share of the machine's
+    here = chunk_events_for(None)
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    assert CHUNK_EVENTS <= here <= max(CHUNK_EVENTS, physical * RAM_SHARE * 1.01 / CHUNK_BYTES_PER_EVENT)
+
+
+def test_memory_limits_are_read_in_the_units_people_write() -> None:
+    assert duckdb_memory("4GB") == f"{int(4e9 * 0.75 / 2**20)}MiB"
+    assert duckdb_memory(" 512 mib ") == "384MiB"
+    assert duckdb_memory("1.5GiB") == "1152MiB"
+    for bad in ("4", "four GB", "GB"):
+        with pytest.raises(InputError, match="无法识别的内存上限"):
+            duckdb_memory(bad)

@@ -39,9 +39,14 @@ from .compiler import compile_library, lit
 from .io_read import SHEETS, Register
 from .io_write import DIMENSIONS, PAYER_SCHEMA, RESULT_SCHEMA, Summary, Totals, benefit_meta, parquet_options
 
-__all__ = ["CHUNK_EVENTS", "StreamResult", "duckdb_memory", "run_stream"]
+__all__ = ["CHUNK_EVENTS", "StreamResult", "chunk_events_for", "duckdb_memory", "run_stream"]
 
-CHUNK_EVENTS = 2_000_000  # event rows per chunk of enterprises
+CHUNK_EVENTS = 2_000_000  # event rows per chunk of enterprises under --memory-limit, and at least this many
+# Without --memory-limit, chunks as large as fit in this share of the machine's memory.
+# Peak RSS per event row of a chunk, measured at 10^7 (benchmarks/RESULTS.md, eighth
+# session): 3.0 GB with chunks of 2·10^6 event rows, 7.2 GB with 5.1·10^6.
+RAM_SHARE = 0.3
+CHUNK_BYTES_PER_EVENT = 1_400
 ROW_GROUP = 65_536  # rows per row group of the Parquet outputs (at most)
 
 
@@ -57,18 +62,46 @@ class StreamResult:
     rows_to_python: int
 
 
+_UNITS = {"KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40, "B": 1}
+
+
+def _bytes(text: str) -> int | None:
+    """``4GB``, ``512 MiB``, ``18.8 GiB`` (DuckDB's spelling) as bytes; None when not such a size."""
+    t = text.strip().upper().replace(" ", "")
+    for u in sorted(_UNITS, key=len, reverse=True):
+        if t.endswith(u):
+            try:
+                return int(float(t[: -len(u)]) * _UNITS[u])
+            except ValueError:
+                return None
+    return None
+
+
 def duckdb_memory(limit: str) -> str:
     """The part of ``--memory-limit`` given to DuckDB: three quarters, the rest for Python and Arrow."""
-    text = limit.strip().upper().replace(" ", "")
-    units = {"KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "B": 1}
-    for u in sorted(units, key=len, reverse=True):
-        if text.endswith(u):
-            try:
-                n = float(text[: -len(u)])
-            except ValueError:
-                break
-            return f"{int(n * units[u] * 0.75 / 2**20)}MiB"
-    raise InputError(f"无法识别的内存上限“{limit}”（应如 4GB、512MB）")
+    n = _bytes(limit)
+    if n is None:
+        raise InputError(f"无法识别的内存上限“{limit}”（应如 4GB、512MB）")
+    return f"{int(n * 0.75 / 2**20)}MiB"
+
+
+def chunk_events_for(memory_limit: str | None, ram: int | None = None) -> int:
+    """Event rows per chunk: ``CHUNK_EVENTS`` under ``--memory-limit``; without one, as many
+    as fit in ``RAM_SHARE`` of ``ram`` bytes at ``CHUNK_BYTES_PER_EVENT`` each, and never
+    fewer. ``ram`` by default: the memory DuckDB sees (its default limit is 80 % of it,
+    a container's limit included)."""
+    if memory_limit is not None:
+        return CHUNK_EVENTS
+    if ram is None:
+        con = duckdb.connect()
+        try:
+            default = _bytes(str(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]))
+        finally:
+            con.close()
+        if default is None:
+            return CHUNK_EVENTS
+        ram = int(default / 0.8)
+    return max(CHUNK_EVENTS, int(ram * RAM_SHARE / CHUNK_BYTES_PER_EVENT))
 
 
 def _events_in(source: str | Path, schema: str | None = None) -> int:
@@ -215,14 +248,16 @@ def run_stream(
     out: Path | None,
     schema: str | None = None,
     memory_limit: str | None = None,
-    chunk_events: int = CHUNK_EVENTS,
+    chunk_events: int | None = None,
     progress: Callable[[str, int | None], Any] | None = None,
 ) -> StreamResult:
-    """Read, validate, evaluate and write a Parquet folder, DuckDB file or PostgreSQL register chunk by chunk."""
+    """Read, validate, evaluate and write a Parquet folder, DuckDB file or PostgreSQL register chunk by chunk
+    (``chunk_events`` event rows per chunk; by default :func:`chunk_events_for` the memory limit)."""
     import time
 
     n_events = _events_in(source, schema)
-    buckets = max(1, math.ceil(n_events / max(1, chunk_events)))
+    per_chunk = chunk_events if chunk_events is not None else chunk_events_for(memory_limit)
+    buckets = max(1, math.ceil(n_events / max(1, per_chunk)))
     work = tempfile.mkdtemp(prefix="huiqi-batch-")
     try:
         con = duckdb.connect(os.path.join(work, "work.duckdb") if buckets > 1 else ":memory:")
