@@ -76,7 +76,7 @@ PAYER_SCHEMA = pa.schema(
 # Text columns with about one value per row (an enterprise's code and name, an
 # event's id). pyarrow would build a dictionary for them in every row group only
 # to find it as large as the column; plain pages are smaller and faster to write
-# (10^7 result rows: 257 → 237 MiB, benchmarks/RESULTS.md).
+# (10^7 result rows: 259 → 236 MiB, benchmarks/RESULTS.md, eighth session).
 _UNIQUE_TEXT = frozenset({"credit_code", "name", "event_id"})
 
 
