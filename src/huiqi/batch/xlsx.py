@@ -110,12 +110,10 @@ def _cell(ref: str, value: Any) -> str:
         return ""
     if t is bool:
         return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
-    if t is int:
+    if t is int or (t is Decimal and value.is_finite()):
         return f'<c r="{ref}"><v>{value}</v></c>'
-    if (t is float and not math.isfinite(value)) or (t is Decimal and not value.is_finite()):
+    if t is Decimal or (t is float and not math.isfinite(value)):
         return _cell(ref, str(value))  # Excel has no NaN or infinity: the text, as a user would read it
-    if t is Decimal:
-        return f'<c r="{ref}"><v>{value}</v></c>'
     if t is float:
         # as Excel writes numbers: 3000.0 as 3000 (readers give a whole number back)
         text = str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
