@@ -179,25 +179,37 @@ def test_memory_limited_excel_batch_removes_its_spill_folder(
 def test_excel_results_of_the_compiled_backend_come_in_a_fixed_order(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """By enterprise, then event date and event (yearly rows first), then item,
-    so that two runs on one register give the same sheet, row for row."""
+    """In the register's order of enterprises (as the reference engine lists them), then by
+    event date and event (yearly rows first), then item, so that two runs on one register
+    give the same sheet, row for row."""
     pytest.importorskip("duckdb")
     calamine = pytest.importorskip("python_calamine")
     register = tmp_path / "登记表.xlsx"
     assert main(["synth", "--enterprises", "400", "--seed", "3", "--out", str(register)]) == 0
-    out = tmp_path / "结果.xlsx"
-    assert main(["batch", str(register), "--engine", "duckdb", "--as-of", AS_OF.isoformat(), "--out", str(out)]) == 0
-    capsys.readouterr()
-    head, *rows = calamine.CalamineWorkbook.from_path(str(out)).get_sheet_by_name("结果").to_python()
+    ehead, *erows = calamine.CalamineWorkbook.from_path(str(register)).get_sheet_by_name("企业").to_python()
+    place = {r[ehead.index("统一社会信用代码")]: i for i, r in enumerate(erows)}
+    assert list(place) != sorted(place)  # the register is not in credit-code order
+    sheets = {}
+    for engine_name in ("duckdb", "reference"):
+        out = tmp_path / f"结果-{engine_name}.xlsx"
+        args = ["batch", str(register), "--engine", engine_name, "--as-of", AS_OF.isoformat(), "--out", str(out)]
+        assert main(args) == 0
+        capsys.readouterr()
+        sheets[engine_name] = calamine.CalamineWorkbook.from_path(str(out)).get_sheet_by_name("结果").to_python()
+    head, *rows = sheets["duckdb"]
     col = {h: i for i, h in enumerate(head)}
     assert len(rows) > 1000
 
-    def key(r: list[Any]) -> tuple[str, ...]:
+    def key(r: list[Any]) -> tuple[Any, ...]:
         event = "" if r[col["事项编号"]] == "（年度）" else r[col["事项编号"]]
-        return (r[col["统一社会信用代码"]], str(r[col["发生日期"]]), event, r[col["奖补项编号"]])
+        return (place[r[col["统一社会信用代码"]]], str(r[col["发生日期"]]), event, r[col["奖补项编号"]])
 
     keys = [key(r) for r in rows]
     assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    ref_rows = sheets["reference"][1:]
+    assert len(ref_rows) == len(rows)
+    code = col["统一社会信用代码"]
+    assert list(dict.fromkeys(r[code] for r in rows)) == list(dict.fromkeys(r[code] for r in ref_rows))
 
 
 def test_excel_reasons_of_the_compiled_backend_follow_their_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

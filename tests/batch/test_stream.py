@@ -130,6 +130,45 @@ def test_parquet_output_holds_the_rows_of_the_in_memory_results(registers: tuple
     assert written.summary.by == kept.summary.by
 
 
+def test_streamed_results_keep_the_register_order(registers: tuple[Path, Path], tmp_path: Path) -> None:
+    """Chunk by chunk, results and payers come out in the enterprises sheet's order, and within an
+    enterprise by event date, event and item (its yearly rows first): the same rows in the same
+    order with one chunk or many, kept or written to Parquet. An enterprise that only the Python
+    validator accepts (its name is padded) keeps its place; events need not follow the enterprises."""
+    eng = engine()
+    folder = tmp_path / "reg"
+    folder.mkdir()
+    for name in ("events", "qualifications", "prior_awards"):
+        pq.write_table(pq.read_table(registers[1] / f"{name}.parquet"), folder / f"{name}.parquet", row_group_size=64)
+    ents = pq.read_table(registers[1] / "enterprises.parquet")
+    names = ents.column("name").to_pylist()
+    mid = len(names) // 2
+    names[mid] = f" {names[mid]} "
+    ents = ents.set_column(ents.schema.get_field_index("name"), "name", pa.array(names, pa.string()))
+    pq.write_table(ents, folder / "enterprises.parquet")
+    as_of = date(2025, 12, 31)
+    one = run_stream(eng, folder, as_of, None)
+    many = run_stream(eng, folder, as_of, None, chunk_events=300)
+    out = tmp_path / "r.parquet"
+    written = run_stream(eng, folder, as_of, out, chunk_events=300)
+    assert one.chunks == 1 and many.chunks >= 4 and written.chunks == many.chunks
+    assert one.rows_to_python >= 1 and not one.register.errors[1:]
+    assert one.results is not None and many.results is not None and one.payers is not None and many.payers is not None
+    results, payers = one.results.to_pylist(), one.payers.to_pylist()
+    assert many.results.to_pylist() == results and pq.read_table(out).to_pylist() == results
+    assert many.payers.to_pylist() == payers and pq.read_table(tmp_path / "r.payers.parquet").to_pylist() == payers
+    place = {c: i for i, c in enumerate(ents.column("credit_code").to_pylist())}
+    moved = ents.column("credit_code")[mid].as_py()
+    assert any(r["credit_code"] == moved for r in results)
+    keys = [
+        (place[r["credit_code"]], r["event_date"] is not None, r["event_date"] or as_of, r["event_id"] or "", r["benefit"])
+        for r in results
+    ]
+    assert len(keys) > 1000 and keys == sorted(keys)
+    pkeys = [(place[r["credit_code"]], r["event_id"] or "", r["benefit"], r["role"], r["payer"]) for r in payers]
+    assert len(pkeys) > 100 and pkeys == sorted(pkeys)
+
+
 def test_a_failing_write_is_raised_to_the_caller(tmp_path: Path) -> None:
     """An error in the writer thread (here: rows that do not fit the schema) ends the write with
     that error once the rows are read, instead of hanging or losing it."""

@@ -48,7 +48,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--engine", choices=ENGINES, default=None, help="测算引擎（默认：duckdb，未安装时为 reference）")
     p.add_argument("--as-of", type=date.fromisoformat, default=None, help="测算基准日 YYYY-MM-DD（默认今天）")
     p.add_argument("--out", type=Path, default=None, help="结果文件：.xlsx、.parquet 或 .csv")
-    p.add_argument("--memory-limit", default=None, help="DuckDB/Spark 内存上限，如 4GB（不指定时分块测算最多用约三成内存）")
+    p.add_argument("--memory-limit", default=None, help="DuckDB/Spark 内存上限，如 4GB（不指定时分块测算最多用约四成内存）")
     p.add_argument("--json", action="store_true", help="以JSON输出汇总")
     p = sub.add_parser("export-sql", help="导出编译后的规则计划（SQL），供数据平台自行调度")
     p.add_argument("--dialect", choices=("duckdb", "spark", "hive"), required=True, help="SQL方言")
@@ -271,6 +271,8 @@ LEFT JOIN hq_reason_text t ON t.benefit = u.benefit_id AND t.code = u.c
 GROUP BY u.benefit_id, u.reasons
 """
 
+# Rows in the register's order of enterprises (``hq_order``), as the reference lists them and
+# as huiqi.batch.stream writes them, then by event date (yearly rows first), event and item.
 _BACKEND_RESULTS = """
 SELECT a.credit_code, e.name, e.region, e.town, a.document_id AS document, m.document_short, m.article,
        a.benefit_id AS benefit, m.benefit_title, m.department, a.event_id, ev.kind AS event_kind, ev.date AS event_date,
@@ -283,14 +285,16 @@ JOIN enterprises e ON e.credit_code = a.credit_code
 LEFT JOIN hq_meta m ON m.benefit = a.benefit_id
 LEFT JOIN events ev ON ev.credit_code = a.credit_code AND ev.event_id = a.event_id
 LEFT JOIN hq_rtext rt ON rt.benefit_id = a.benefit_id AND rt.reasons = a.reasons
-ORDER BY a.credit_code, ev.date NULLS FIRST, a.event_id NULLS FIRST, a.benefit_id
+LEFT JOIN hq_order o ON o.credit_code = a.credit_code
+ORDER BY o.hq_row, a.credit_code, ev.date NULLS FIRST, a.event_id NULLS FIRST, a.benefit_id
 """
 
 _BACKEND_PAYERS = """
 SELECT p.credit_code, e.town, p.benefit_id AS benefit, p.event_id, p.role, p.payer,
        CAST(p.min_fen AS BIGINT) AS min_fen, CAST(p.max_fen AS BIGINT) AS max_fen
 FROM {payers} p JOIN enterprises e ON e.credit_code = p.credit_code
-ORDER BY p.credit_code, p.event_id NULLS FIRST, p.benefit_id, p.role, p.payer
+LEFT JOIN hq_order o ON o.credit_code = p.credit_code
+ORDER BY o.hq_row, p.credit_code, p.event_id NULLS FIRST, p.benefit_id, p.role, p.payer, p.min_fen, p.max_fen
 """
 
 
@@ -323,6 +327,9 @@ def backend_results(engine_name: str, eng: Engine, register: Register, as_of: da
 
         con.register("hq_meta", benefit_meta(eng.library))
         con.register("hq_reason_text", pa.Table.from_pylist(_reason_texts(eng)))
+        # the register's order of enterprises (the reader keeps the sheet's), which the rows keep
+        codes = register.tables["enterprises"].column("credit_code")
+        con.register("hq_order", pa.table({"credit_code": codes, "hq_row": pa.array(range(len(codes)), pa.int64())}))
         awards = plan.outputs["awards"]
         payers_name = plan.outputs["payers"]
         con.execute(REASON_TEXTS_SQL.format(awards=awards)).fetchall()

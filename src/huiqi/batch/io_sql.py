@@ -364,6 +364,7 @@ class _Validator:
         self.state = io_read._State()
         self.to_python = 0
         self.event_rows: _EventRows | None = None
+        self.n_enterprises = 0  # the last row number of the enterprises sheet
         cols = ", ".join(f"CAST(NULL AS {c.type}) AS {ident(c.name)}" for c in self.canon.events)
         self.ex(f"CREATE OR REPLACE {self.kept} TABLE hq_py_events AS SELECT {cols}, CAST(0 AS INTEGER) AS hq_bucket WHERE FALSE")
 
@@ -371,8 +372,11 @@ class _Validator:
         """Run a statement to completion (DuckDB keeps a pending result otherwise)."""
         return self.con.execute(sql, params or []).fetchall()
 
-    def bucket(self, code: str) -> str:
-        return f"CAST(hash({code}) % {self.buckets} AS INTEGER) AS hq_bucket"
+    def row_bucket(self, row: str) -> str:
+        """An enterprise's chunk: chunks are ranges of the enterprises sheet's rows (1 … ``n_enterprises``),
+        so events listed in the enterprises' order stay clustered by chunk, and chunk by chunk the results
+        keep the register's order."""
+        return f"CAST(({row} - 1) * {self.buckets} // {max(1, self.n_enterprises)} AS INTEGER) AS hq_bucket"
 
     def sheet(
         self, key: str, sql: str, file: str, sheet_name: str
@@ -397,6 +401,7 @@ class _Validator:
         rel = self.con.sql(f"SELECT s.hq_row, {cols} FROM ({sql}) s WHERE {where} ORDER BY s.hq_row")
         builder = io_read._Builder(self.schemas[key])
         n_py = 0
+        accepted: list[int] = []  # their row numbers, so that results keep the register's order
         for batch in rel.to_arrow_reader(65_536):
             pylists = [c.to_pylist() for c in batch.columns]
             for values in zip(*pylists, strict=True):
@@ -409,19 +414,23 @@ class _Validator:
                     self.errors.extend(problems)
                 elif out is not None:
                     builder.add(out)
+                    accepted.append(n)
         self.to_python += n_py
-        return builder.table() if n_py else None
+        if not n_py:
+            return None
+        return builder.table().append_column("hq_row", pa.array(accepted, pa.int64()))
 
     def insert_python(self, key: str, table: pa.Table | None) -> None:
-        """Rows the Python validator accepted, into ``hq_c_<key>``: an enterprise gets a
-        bucket by hash, every other row its enterprise's bucket."""
+        """Rows the Python validator accepted (with their ``hq_row``), into ``hq_c_<key>``:
+        an enterprise gets the chunk of its row, every other row its enterprise's chunk."""
         if table is None or table.num_rows == 0:
             return
         self.con.register("hq_py_rows", table)
-        cols = ", ".join(f"p.{ident(n)}" for n in table.schema.names)
         target = "hq_py_events" if key == "events" else f"hq_c_{key}"  # events: hq_c_events holds verdicts only
+        names = [n for n in table.schema.names if key != "events" or n != "hq_row"]
+        cols = ", ".join(f"p.{ident(n)}" for n in names)
         if key == "enterprises":
-            self.ex(f"INSERT INTO {target} BY NAME SELECT {cols}, {self.bucket('p.credit_code')} FROM hq_py_rows p")
+            self.ex(f"INSERT INTO {target} BY NAME SELECT {cols}, {self.row_bucket('p.hq_row')} FROM hq_py_rows p")
         else:
             self.ex(
                 f"INSERT INTO {target} BY NAME SELECT {cols}, COALESCE(e.hq_bucket, 0) AS hq_bucket FROM hq_py_rows p "
@@ -485,11 +494,10 @@ class _Validator:
         else:
             norm = f"upper({_strip(f'CAST({code[0]} AS VARCHAR)')})"
         ok = " AND ".join(oks) or "TRUE"
-        # chunks are ranges of rows: events listed in the enterprises' order stay clustered by chunk
-        n = max(1, self._count(f"({sql})"))
+        self.n_enterprises = int(self.ex(f"SELECT COALESCE(MAX(hq_row), 0) FROM ({sql})")[0][0])
         self.ex(
             f"CREATE OR REPLACE {self.kept} TABLE hq_c_enterprises AS SELECT {', '.join(values)}, "
-            f"CAST((s.hq_row - 1) * {self.buckets} // {n} AS INTEGER) AS hq_bucket, s.hq_row, "
+            f"{self.row_bucket('s.hq_row')}, s.hq_row, "
             f"COALESCE({ok}, FALSE) AS hq_ok0, hash({norm}) AS hq_h FROM ({sql}) s"
         )
         self.settle("enterprises", sh, sql, io_read._enterprise_row, None, [norm])
@@ -763,9 +771,10 @@ def _event_group_sql(ev: _EventRows, g: _KindGroup, bucket: int | None, one: boo
     return f"SELECT {', '.join(cols)} FROM ({src}) s {join}WHERE {where}"
 
 
-def chunk_tables(sreg: SqlRegister, bucket: int | None = None) -> dict[str, str]:
+def chunk_tables(sreg: SqlRegister, bucket: int | None = None, row_order: bool = False) -> dict[str, str]:
     """Temporary tables or views on ``sreg.con`` with the accepted rows (all, or one chunk)
-    in the canonical layout; returns table key → name.  Events: one narrow table per
+    in the canonical layout (enterprises with their sheet row ``hq_row`` too when
+    ``row_order``); returns table key → name.  Events: one narrow table per
     kind read from the source (its own columns only), shown as one view of the
     canonical layout whose branches each carry their kind as a constant (so a filter
     on the kind reads one table), plus the rows the Python validator accepted."""
@@ -773,7 +782,7 @@ def chunk_tables(sreg: SqlRegister, bucket: int | None = None) -> dict[str, str]
     one = sreg.buckets == 1
     out: dict[str, str] = {}
     for key in ("enterprises", "qualifications", "prior_awards"):
-        cols = accepted_columns(con, key)
+        cols = accepted_columns(con, key) + (", hq_row" if row_order and key == "enterprises" else "")
         if bucket is None or one:  # all rows: no copy
             sel = f"VIEW hq_in_{key}_chunk AS SELECT {cols} FROM hq_c_{key}"
         else:  # rows of one chunk are mostly contiguous (see the module docstring): zone maps skip the rest

@@ -43,10 +43,11 @@ __all__ = ["CHUNK_EVENTS", "StreamResult", "chunk_events_for", "duckdb_memory", 
 
 CHUNK_EVENTS = 2_000_000  # event rows per chunk of enterprises under --memory-limit, and at least this many
 # Without --memory-limit, chunks as large as fit in this share of the machine's memory.
-# Peak RSS per event row of a chunk, measured at 10^7 (benchmarks/RESULTS.md, eighth
-# session): 3.0 GB with chunks of 2·10^6 event rows, 7.2 GB with 5.1·10^6.
-RAM_SHARE = 0.3
-CHUNK_BYTES_PER_EVENT = 1_400
+# Peak RSS per event row of a chunk, measured at 10^7 (benchmarks/RESULTS.md): 7.2 GB with
+# chunks of 5.1·10^6 event rows (eighth session), 9.2 GB with 5.0·10^6 once the results
+# are sorted (ninth session); the share keeps two chunks at 10^7 on 24 GiB.
+RAM_SHARE = 0.4
+CHUNK_BYTES_PER_EVENT = 1_900
 ROW_GROUP = 65_536  # rows per row group of the Parquet outputs (at most)
 
 
@@ -147,9 +148,9 @@ def _reason_rows(eng: Engine) -> pa.Table:
 # Results shaped like the reference's rows.  The Chinese reasons come from a
 # small table (``cli_batch.REASON_TEXTS_SQL``): one row per distinct (benefit,
 # reason codes) of the chunk; an event's kind is its benefit's and its date the
-# unit's (no join with the events).
+# unit's (no join with the events).  ``hq_row``: the enterprise's row in the register.
 _RESULTS = """
-SELECT a.credit_code, e.name, e.region, e.town, a.document_id AS document, m.document_short, m.article,
+SELECT e.hq_row, a.credit_code, e.name, e.region, e.town, a.document_id AS document, m.document_short, m.article,
        a.benefit_id AS benefit, m.benefit_title, m.department, a.event_id,
        CASE WHEN a.event_id IS NOT NULL THEN m.event_kind END AS event_kind,
        CASE WHEN a.event_id IS NOT NULL THEN a.unit_date END AS event_date,
@@ -164,10 +165,16 @@ LEFT JOIN hq_rtext rt ON rt.benefit_id = a.benefit_id AND rt.reasons = a.reasons
 """
 
 _PAYERS = """
-SELECT p.credit_code, e.town, p.benefit_id AS benefit, p.event_id, p.role, p.payer,
+SELECT e.hq_row, p.credit_code, e.town, p.benefit_id AS benefit, p.event_id, p.role, p.payer,
        CAST(p.min_fen AS BIGINT) AS min_fen, CAST(p.max_fen AS BIGINT) AS max_fen
 FROM hq_payers p JOIN enterprises e ON e.credit_code = p.credit_code
 """
+
+# Chunks are ranges of the enterprises' rows, written in order; within a chunk the rows
+# are sorted as the Excel/CSV path sorts them, with the register's row instead of the
+# credit code: so the whole output keeps the register's order and is the same from run to run.
+_RESULT_ORDER = "hq_row NULLS LAST, credit_code, event_date NULLS FIRST, event_id NULLS FIRST, benefit"
+_PAYER_ORDER = "hq_row NULLS LAST, credit_code, event_id NULLS FIRST, benefit, role, payer, min_fen, max_fen"
 
 _DIM_SQL = {
     "document": "document_short",
@@ -296,13 +303,13 @@ def run_stream(
         pcols = ", ".join(f.name for f in PAYER_SCHEMA)
         try:
             for b in range(buckets):
-                duck.run(plan, con, io_sql.chunk_tables(sreg, b), as_of)
+                duck.run(plan, con, io_sql.chunk_tables(sreg, b, row_order=True), as_of)
                 con.execute(REASON_TEXTS_SQL.format(awards="hq_awards")).fetchall()
                 con.execute(f"CREATE OR REPLACE TEMP TABLE hq_chunk_payers AS {_PAYERS}").fetchall()
                 con.execute(_MONEY).fetchall()
                 _add(con, summary)
-                result_rows = con.sql(f"SELECT {cols} FROM ({_RESULTS})")
-                payer_rows = con.sql(f"SELECT {pcols} FROM hq_chunk_payers")
+                result_rows = con.sql(f"SELECT {cols} FROM ({_RESULTS}) ORDER BY {_RESULT_ORDER}")
+                payer_rows = con.sql(f"SELECT {pcols} FROM hq_chunk_payers ORDER BY {_PAYER_ORDER}")
                 if writer is not None and payer_writer is not None:
                     _write(result_rows.to_arrow_reader(ROW_GROUP), writer, RESULT_SCHEMA)
                     _write(payer_rows.to_arrow_reader(ROW_GROUP), payer_writer, PAYER_SCHEMA)
