@@ -3,6 +3,7 @@ messages as the Python reader, and keeps the same canonical rows."""
 
 from __future__ import annotations
 
+import csv
 import random
 from datetime import date
 from decimal import Decimal
@@ -186,13 +187,8 @@ def _rows(table: Any) -> list[str]:
     return sorted(map(str, table.to_pylist()))
 
 
-def test_sql_and_python_reject_the_same_rows_with_the_same_messages(tmp_path: Path) -> None:
-    folder = _write(tmp_path / "bad.parquet")
-    cat = engine().catalogue
-    py: Register = read_register(folder, cat)
-    con = duckdb.connect()
-    sql = io_sql.validate_sql(folder, cat, con)
-    assert len(py.errors) >= 20  # the register really is full of bad cells
+def _assert_same(py: Register, sql: io_sql.SqlRegister) -> None:
+    """Both paths: the same messages in the same order, counts and accepted rows."""
     assert [e.message() for e in sql.register.errors] == [e.message() for e in py.errors]
     assert [e.rejected for e in sql.register.errors] == [e.rejected for e in py.errors]
     for key, c in py.counts.items():
@@ -200,6 +196,16 @@ def test_sql_and_python_reject_the_same_rows_with_the_same_messages(tmp_path: Pa
     got = io_sql.canonical_tables(sql)
     for key, table in py.tables.items():
         assert _rows(got[key].cast(table.schema)) == _rows(table), key
+
+
+def test_sql_and_python_reject_the_same_rows_with_the_same_messages(tmp_path: Path) -> None:
+    folder = _write(tmp_path / "bad.parquet")
+    cat = engine().catalogue
+    py: Register = read_register(folder, cat)
+    con = duckdb.connect()
+    sql = io_sql.validate_sql(folder, cat, con)
+    assert len(py.errors) >= 20  # the register really is full of bad cells
+    _assert_same(py, sql)
     assert py.tables["events"].num_rows >= 3  # good rows are kept on both paths
 
 
@@ -252,3 +258,146 @@ def test_doubles_are_read_as_python_reads_them() -> None:
         if ok:
             assert fits and Decimal(value) == exact, x
         # not ok: the Python validator decides (no claim here)
+
+
+# --- CSV registers: text cells read in SQL -------------------------------------------------
+
+# What officers type, put into random cells of a synthetic register: blanks, padding, text
+# amounts, dates in other spellings, impossible dates, too many decimals, signs, full-width
+# digits, percentages, lists with other separators.
+_JUNK = [
+    "",
+    "  ",
+    "abc",
+    "-5",
+    "+5",
+    "旅游",
+    "2025/13/40",
+    "12.345",
+    " 12 ",
+    "1,000",
+    "50万元",
+    "2024/1/5",
+    "是",
+    "否",
+    "0",
+    "1.5",
+    "2024年3月1日",
+    "9999-12-31",
+    "１２",
+    "100%",
+    "5%",
+    "0.05",
+    "a,b",
+    "国家级",
+    "1e3",
+    "007",
+    "2024-02-29",
+    "2023-02-29",
+    ".5",
+    "3.",
+    "0000-01-01",
+    "机器人、新兴产业",
+    "机器人, 新兴产业",
+    "机器人,,未来产业",
+]
+
+
+def _mess_up_csv(folder: Path, cells: int, seed: int) -> None:
+    rng = random.Random(seed)
+    for name in ("enterprises.csv", "events.csv", "qualifications.csv", "prior_awards.csv"):
+        path = folder / name
+        rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+        for _ in range(cells if name == "events.csv" else cells // 10):
+            r, c = rng.randrange(1, len(rows)), rng.randrange(len(rows[0]))
+            rows[r][c] = rng.choice(_JUNK)
+        if name == "events.csv":
+            rows.insert(5, [""] * len(rows[0]))  # a blank row: skipped, and counted in the row numbers
+            rows[7] = rows[7][:4]  # a short row: its missing cells are blank
+            rows[8] = [*rows[8], "多余"]  # a cell past the header: ignored
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            csv.writer(fh).writerows(rows)
+
+
+@pytest.mark.parametrize("messy", [False, True])
+def test_csv_registers_are_validated_in_sql_as_python_validates_them(tmp_path: Path, messy: bool) -> None:
+    """A folder of CSV files is validated in SQL (its text cells read there when they are
+    plain: decimals, dates like 2025-09-15 or 2025/9/15, lists like a、b) with the Python
+    reader's messages, row numbers, counts and rows; a clean register sends no row to Python."""
+    from huiqi.batch.synth import synth
+
+    eng = engine()
+    folder = tmp_path / "reg.csv"
+    synth(folder, eng.library, eng.catalogue, 400, 5, 4.0)
+    if messy:
+        _mess_up_csv(folder, 700, 5)
+    assert io_sql.columnar_source(folder) == ("csv", str(folder))
+    assert io_sql.columnar_source(folder / "events.csv") == ("csv", str(folder))
+    py = read_register(folder, eng.catalogue)
+    sql = io_sql.validate_sql(folder, eng.catalogue, duckdb.connect())
+    _assert_same(py, sql)
+    assert py.tables["events"].num_rows > 800  # most rows are good
+    if messy:
+        assert len(py.errors) > 300 and 0 < sql.rows_to_python < py.counts["events"].read // 2
+    else:
+        assert py.errors == [] and sql.rows_to_python == 0
+
+
+def test_text_cells_a_csv_register_spells_in_other_ways_are_read_in_sql(tmp_path: Path) -> None:
+    """Dates with slashes or 年月日, amounts in a 万元 column with decimals, integers with
+    leading zeros and lists with 、 or ， are read in SQL as the Python reader reads them."""
+    folder = tmp_path / "reg"
+    folder.mkdir()
+    (folder / "enterprises.csv").write_text(
+        "统一社会信用代码,名称,注册地行政区划代码,所属产业领域,当年度产销（销售收入）（元）\n"
+        f"{A},甲,320506,机器人、新兴产业,1.25\n"
+        f"{C},丙,320412,具身智能机器人，机器人,300\n",
+        encoding="utf-8",
+    )
+    (folder / "events.csv").write_text(
+        "统一社会信用代码,事项编号,事项类型,发生日期,采购类别,采购金额（万元）,服务企业数,连接设备数（万台）\n"
+        f"{A},B1,采购,2025/9/1,机器人产品或服务,80.5,,\n"
+        f"{C},B2,purchase,2025年9月2日,机器人产品或服务,0.000001,,\n"
+        f"{C},P1,platform,2025.9.3,,,007,1.5\n",
+        encoding="utf-8",
+    )
+    (folder / "qualifications.csv").write_text(
+        "统一社会信用代码,资质名称,级别,获得日期,有效期至\n"
+        f"{A},智能制造示范工厂,省级,2024/9/1,2027年8月31日\n"
+        f"{C},智能制造示范工厂,省级,2025年9月1日,2025-03-01\n",  # ends before it starts: rejected
+        encoding="utf-8",
+    )
+    cat = engine().catalogue
+    sql = io_sql.validate_sql(folder, cat, duckdb.connect())
+    py = read_register(folder, cat)
+    assert [e.message() for e in sql.register.errors] == [e.message() for e in py.errors]
+    ((row, problem),) = [(e.row, e.expected) for e in py.errors]
+    assert row == 3 and problem == "有效期至早于获得日期"
+    assert sql.rows_to_python == 1  # that row, so that Python says why
+    got = io_sql.canonical_tables(sql)
+    for key, table in py.tables.items():
+        assert _rows(got[key].cast(table.schema)) == _rows(table), key
+    events = {r["event_id"]: r for r in py.tables["events"].to_pylist()}
+    assert events["B1"]["amount"] == 80_500_000 and events["B2"]["amount"] == 1
+    assert events["B2"]["date"] == date(2025, 9, 2) and events["P1"]["served_enterprises"] == 7
+    assert events["P1"]["connected_devices"] == Decimal("1.5")
+    first = py.tables["enterprises"].to_pylist()[0]
+    assert first["sectors"] == ["机器人", "新兴产业"] and first["annual_sales"] == 125
+
+
+def test_a_csv_header_duckdb_cannot_hold_stays_with_the_python_reader(tmp_path: Path) -> None:
+    """Two columns whose names differ only in case are one column to DuckDB: such a register
+    is read by the Python reader, which notes the unknown column, as before."""
+    folder = tmp_path / "reg"
+    folder.mkdir()
+    (folder / "enterprises.csv").write_text(f"统一社会信用代码,名称,Remark,remark\n{A},甲,x,y\n", encoding="utf-8")
+    assert io_sql.columnar_source(folder) is None
+    (folder / "enterprises.csv").write_text(
+        f"统一社会信用代码,名称,注册地行政区划代码,,备注\n{A},甲,320506,x,y\n", encoding="utf-8"
+    )
+    assert io_sql.columnar_source(folder) == ("csv", str(folder))  # a blank header cell is skipped, as in Python
+    sql = io_sql.validate_sql(folder, engine().catalogue, duckdb.connect())
+    py = read_register(folder, engine().catalogue)
+    assert [e.message() for e in sql.register.errors] == [e.message() for e in py.errors]
+    assert len(py.errors) == 1 and "未知的列" in py.errors[0].expected and py.errors[0].column == "备注"
+    assert sql.rows_to_python == 0 and sql.register.counts["enterprises"].accepted == 1

@@ -406,7 +406,7 @@ def _csv_file(path: Path, sheet: str) -> RawSheet:
 
     def rows() -> Iterator[tuple[int, Sequence[Any]]]:
         for n, row in enumerate(reader, start=2):
-            if any(cell.strip() for cell in row):
+            if "".join(row).strip():  # some cell is not blank
                 yield n, row
 
     return RawSheet(path.name, sheet, header, rows())

@@ -29,8 +29,10 @@ in the register, and a chunk of the evaluation reads a mostly contiguous range.
 
 from __future__ import annotations
 
+import csv
+import gc
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -100,6 +102,14 @@ def credit_code_ok(c: str) -> str:
     )
 
 
+def _text_decimal(src: str, digits: int, fraction: bool = True) -> str:
+    """``src`` (text) is a plain decimal: 1 to ``digits`` digits, then up to 10 decimals when
+    ``fraction``. Such text means the same number to DuckDB's DECIMAL cast and to Python's
+    ``Decimal``; every other spelling is left to the Python validator."""
+    tail = "(\\.[0-9]{1,10})?" if fraction else ""
+    return f"regexp_full_match({src}, '[0-9]{{1,{digits}}}{tail}')"
+
+
 @dataclass(frozen=True, slots=True)
 class _Cell:
     """SQL for one source cell read as one catalogue type."""
@@ -136,6 +146,12 @@ def _cell(src: str, src_type: str, spec: FieldSpec, unit: str | None, region: st
                 f"({src} >= 0 AND {scaled} < 9e18 AND {scaled} = floor({scaled}))",
                 f"TRY_CAST({scaled} AS BIGINT)",
             )
+        if is_text:  # a plain decimal in the column's unit; units, commas, signs: Python
+            shaped = _text_decimal(src, 15)
+            scaled = f"(TRY_CAST(CASE WHEN {shaped} THEN {src} END AS DECIMAL(38,10)) * {factor})"
+            return _Cell(
+                present, f"({shaped} AND {scaled} < 9e18 AND {scaled} = floor({scaled}))", f"TRY_CAST({scaled} AS BIGINT)"
+            )
         return no
     if t in ("number", "integer", "rate"):
         if src_type in _INT_TYPES:
@@ -154,6 +170,11 @@ def _cell(src: str, src_type: str, spec: FieldSpec, unit: str | None, region: st
             num = f"TRY_CAST({text} AS DECIMAL(38,10))"
             value = num
             ok = f"(isfinite({src}) AND regexp_full_match({text}, '[0-9]{{1,27}}(\\.[0-9]{{1,10}})?')"
+        elif is_text:  # plain decimals (integers: digits only), as Decimal(text) reads them; the rest: Python
+            shaped = _text_decimal(src, 18, t != "integer")
+            num = f"TRY_CAST(CASE WHEN {shaped} THEN {src} END AS DECIMAL(38,10))"
+            value = f"TRY_CAST(CASE WHEN {shaped} THEN {src} END AS BIGINT)" if t == "integer" else num
+            ok = f"({shaped}"
         else:
             return no
         for bound, op in ((spec.minimum, ">="), (spec.maximum, "<=")):
@@ -177,6 +198,12 @@ def _cell(src: str, src_type: str, spec: FieldSpec, unit: str | None, region: st
         in_list = f"{src} IN {_in(spec.values)}"
         return _Cell(present, f"({in_list})" if _clean_values(spec.values) else f"({clean} AND {in_list})", src)
     if t == "enum_list":
+        if is_text:  # "a,b" / "a，b" / "a、b" without blanks or empty items, as Python splits it
+            sep = "[,，、]"
+            shaped = f"regexp_full_match({src}, '[^\\s,，、]+({sep}[^\\s,，、]+)*')"
+            items = f"string_split(regexp_replace({src}, '[，、]', ',', 'g'), ',')"
+            ok = f"({shaped} AND list_bool_and(list_transform({items}, lambda x: x IN {_in(spec.values)})))"
+            return _Cell(present, ok, f"CASE WHEN {shaped} THEN {items} END")
         if src_type != "VARCHAR[]":
             return no
         item_ok = f"x IS NOT NULL AND x IN {_in(spec.values)} AND NOT regexp_matches(x, '^{_WS}|{_WS}$') AND x <> ''"
@@ -184,6 +211,12 @@ def _cell(src: str, src_type: str, spec: FieldSpec, unit: str | None, region: st
     if t == "date":
         if src_type == "DATE":
             return _Cell(present, "TRUE", src)
+        if is_text:  # 2025-09-15, 2025/9/15, 2025.9.15, 2025年9月15日 (io_read._plain), a real day of a year ≥ 1
+            parts = f"regexp_extract({src}, '^([0-9]{{4}})[-/.年]([0-9]{{1,2}})[-/.月]([0-9]{{1,2}})日?$', ['y', 'm', 'd'])"
+            y, m, d = (f"struct_extract({parts}, '{k}')" for k in "ymd")
+            iso = f"(CASE WHEN {y} NOT IN ('', '0000') THEN concat({y}, '-', lpad({m}, 2, '0'), '-', lpad({d}, 2, '0')) END)"
+            value = f"TRY_CAST({iso} AS DATE)"
+            return _Cell(present, f"({value} IS NOT NULL)", value)
         return no
     if t == "region":
         if not is_text:
@@ -274,7 +307,8 @@ class SqlRegister:
 
 
 def columnar_source(source: str | Path) -> tuple[str, str] | None:
-    """("parquet", folder), ("duckdb", file) or ("postgres", DSN) when the register can be validated in SQL."""
+    """("parquet", folder), ("csv", folder), ("duckdb", file) or ("postgres", DSN) when the register
+    can be validated in SQL (a folder of CSV files: when every header can name a table's columns)."""
     text = str(source)
     if text.startswith(("postgresql://", "postgres://")):
         return "postgres", text
@@ -285,7 +319,92 @@ def columnar_source(source: str | Path) -> tuple[str, str] | None:
         return "parquet", str(path.parent)
     if path.is_file() and path.suffix.lower() in (".duckdb", ".db"):
         return "duckdb", str(path)
+    folder = path if path.is_dir() else path.parent if path.is_file() and path.suffix.lower() == ".csv" else None
+    if folder is not None and any(folder.glob("*.csv")):
+        try:
+            files = io_read._find_files(folder, ".csv")
+        except RegisterError:
+            return None  # the Python reader says what is missing
+        if all(_csv_columns(_csv_header(p)) is not None for p in files.values()):
+            return "csv", str(folder)
     return None
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The header row of a CSV file, decoded as io_read._csv_file decodes the file."""
+    with path.open("rb") as fh:
+        first = fh.readline()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            line = first.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        return []
+    return next(csv.reader(line.splitlines()), [])
+
+
+def _csv_columns(header: Sequence[str]) -> list[str] | None:
+    """Column names for a staged CSV sheet: the header as written, a blank one as distinct
+    whitespace (the header resolution skips it, as it skips a blank header cell); None when
+    two names would be one column to DuckDB (names are case-insensitive there)."""
+    names, seen = [], {"hq_row", "hq_r0"}
+    blanks = 0
+    for h in header:
+        if not h.strip():
+            blanks += 1
+            h = " " * blanks
+        if h.lower() in seen:
+            return None
+        seen.add(h.lower())
+        names.append(h)
+    return names
+
+
+def _csv_batches(rows: Iterator[tuple[int, Sequence[Any]]], width: int) -> Iterator[pa.RecordBatch]:
+    """Rows of a CSV sheet as record batches of ``width`` text columns ``c0`` … (a short row's
+    missing cells None, cells past the header dropped) and ``hq_r0``, the line number − 1."""
+    while chunk := list(itertools.islice(rows, 65_536)):
+        nums, cells = zip(*chunk, strict=True)
+        columns = list(itertools.islice(itertools.zip_longest(*cells), width))
+        columns += [(None,) * len(cells)] * (width - len(columns))
+        arrays = [pa.array(c, pa.string()) for c in columns] + [pa.array([n - 1 for n in nums], pa.int64())]
+        yield pa.RecordBatch.from_arrays(arrays, names=[*(f"c{i}" for i in range(width)), "hq_r0"])
+
+
+def _stage_csv(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, _Src]:
+    """Each CSV file of the register, read exactly as the Python reader reads it
+    (``io_read._csv_file``: its encodings, line numbers and skipped blank rows; a short
+    row's missing cells are blank, cells past the header ignored), into a table of text
+    columns named by the header, with the 0-based row ``hq_r0`` (line number − 1).
+
+    DuckDB pulls the batches from a reader while Python parses (one statement; an INSERT
+    per batch was 7× slower), and the cyclic garbage collector is paused meanwhile: the
+    parsed rows are millions of short-lived lists, and its passes over them took a third
+    of the time at 10^6 rows (benchmarks/RESULTS.md, ninth session)."""
+    out: dict[str, _Src] = {}
+    for key, path in io_read._find_files(folder, ".csv").items():
+        raw = io_read._csv_file(path, SHEET_LABEL[key])
+        names = _csv_columns(raw.header)
+        if names is None:
+            raise RegisterError(f"{path}：表头中有重复的列名")
+        table = f"hq_csv_{key}"
+        schema = pa.schema([*((f"c{i}", pa.string()) for i in range(len(names))), ("hq_r0", pa.int64())])
+        hq_csv_in = pa.RecordBatchReader.from_batches(schema, _csv_batches(iter(raw.rows), len(names)))
+        cols = "".join(f"c{i} AS {ident(n)}, " for i, n in enumerate(names))
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            con.register("hq_csv_in", hq_csv_in)
+            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {cols}hq_r0 FROM hq_csv_in").fetchall()
+        finally:
+            con.unregister("hq_csv_in")
+            if collecting:
+                gc.enable()
+        sql = f"SELECT * EXCLUDE (hq_r0), hq_r0 + 1 AS hq_row FROM {table}"
+        out[key] = _Src(sql, raw.file, raw.sheet, "hq_r0")
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +425,8 @@ class _Src:
 def _sources(con: duckdb.DuckDBPyConnection, kind: str, where: str, schema: str | None) -> dict[str, _Src]:
     """table key → the sheet's source (see ``_Src``)."""
     out: dict[str, _Src] = {}
+    if kind == "csv":
+        return _stage_csv(con, Path(where))
     if kind == "postgres":  # copied into this connection first (huiqi.batch.io_pg), then read like a DuckDB file
         import tempfile
 
@@ -550,8 +671,12 @@ class _Validator:
         else:
             eid, id_ok = "NULL", "FALSE"
         date_src = cols.get("date")
-        date_ok = f"({date_src[0]} IS NOT NULL)" if date_src is not None and date_src[1] == "DATE" else "FALSE"
-        date = date_src[0] if date_src is not None and date_src[1] == "DATE" else "CAST(NULL AS DATE)"
+        date_ok, date = "FALSE", "CAST(NULL AS DATE)"
+        if date_src is not None and date_src[1] == "DATE":
+            date_ok, date = f"({date_src[0]} IS NOT NULL)", date_src[0]
+        elif date_src is not None and date_src[1] == "VARCHAR":  # text (CSV): the date forms _cell reads
+            cell = _cell(date_src[0], "VARCHAR", FieldSpec(name="date", label="date", type="date"), None)
+            date_ok, date = f"({cell.present} AND {cell.ok})", cell.value
         oks = ["s.hq_kind IS NOT NULL", code_ok, id_ok, date_ok]
         per_kind: dict[str, list[str]] = {k: [] for k in self.cat.events}
         own_given: dict[str, list[str]] = {k: [] for k in self.cat.events}  # 1/0 terms: the kind's own cells given
@@ -667,6 +792,7 @@ class _Validator:
         values: list[str] = []
         code = "CAST(NULL AS VARCHAR)"
         code_ok = "FALSE"
+        parsed: dict[str, str] = {}  # column → its value read from the cell
         for col in self.lay.sheets[key]:
             src = cols.get(col.name)
             canon = "amount_fen" if col.name == "amount" else col.name
@@ -679,7 +805,7 @@ class _Validator:
                 oks.append(f"({cell.present} AND {cell.ok})")
             else:
                 oks.append(f"(NOT {cell.present} OR {cell.ok})")
-            value = cell.value
+            value = parsed[col.name] = cell.value
             if key == "qualifications" and col.name == "title" and self.cat.qualification_titles:
                 oks.append(f"(NOT {cell.present} OR {src[0]} IN {_in(self.cat.qualification_titles)})")
             if key == "prior_awards" and col.name == "level":
@@ -689,7 +815,7 @@ class _Validator:
                 code, code_ok = cell.value, f"({cell.present} AND {cell.ok})"
             values.append(f"CAST(CASE WHEN {cell.present} THEN {value} END AS {logical}) AS {ident(canon)}")
         if key == "qualifications" and "since" in cols and "until" in cols:
-            oks.append(f"NOT COALESCE(TRY_CAST({cols['until'][0]} AS DATE) < TRY_CAST({cols['since'][0]} AS DATE), FALSE)")
+            oks.append(f"NOT COALESCE(TRY_CAST({parsed['until']} AS DATE) < TRY_CAST({parsed['since']} AS DATE), FALSE)")
         ok = " AND ".join(oks) or "TRUE"
         hk = f"(CASE WHEN {code_ok} THEN {code} END)"
         self.ex(

@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 
 from huiqi.service import Engine, InputError
 
-from . import duck, io_sql
+from . import duck, io_read, io_sql
 from .cli_batch import REASON_TEXTS_SQL, _reason_texts
 from .compiler import compile_library, lit
 from .io_read import SHEETS, Register
@@ -111,6 +111,12 @@ def _events_in(source: str | Path, schema: str | None = None) -> int:
     if found is None:
         return 0
     kind, where = found
+    if kind == "csv":  # lines, less the header: blank rows make it a little more than the rows
+        path = io_read._find_files(Path(where), ".csv").get("events")
+        if path is None:
+            return 0
+        with path.open("rb") as fh:
+            return max(0, sum(1 for _ in fh) - 1)
     if kind == "postgres":
         from .io_pg import count_events
 
