@@ -345,6 +345,28 @@ def test_bad_rows_are_reported_with_where_what_and_expected(tmp_path: Path) -> N
     assert msg.startswith("有误.xlsx［事项］第8行") and "“abc”" in msg
 
 
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8", "gb18030"])
+def test_csv_files_are_read_in_blocks_into_the_lines_of_the_whole_text(tmp_path: Path, encoding: str) -> None:
+    """A CSV file is read a block at a time (a register is never held whole in memory) and
+    split into the lines str.splitlines() gives for the whole text: line ends of every kind,
+    a \\r\\n or a multi-byte character cut by a block's end, a last line without an end."""
+    from huiqi.batch.io_read import _csv_encoding, _csv_lines
+
+    text = "统一社会信用代码,名称\r\n甲,乙\r\r\n丙\n\n丁\x0b戊\x1c己\u2028庚\x85辛\r壬,“癸”\r\n末行无换行"
+    path = tmp_path / "x.csv"
+    path.write_bytes(text.encode(encoding))
+    assert _csv_encoding(path) == ("gb18030" if encoding == "gb18030" else "utf-8-sig")
+    for block in (1, 2, 3, 5, 7, 64, 1 << 20):
+        assert list(_csv_lines(path, _csv_encoding(path), block)) == text.splitlines(), block
+    # a byte UTF-8 cannot read, far from the start: the whole file is GB18030
+    path.write_bytes(("a,b\n" * 300_000).encode("ascii") + "丙".encode("gb18030"))
+    assert _csv_encoding(path) == "gb18030"
+    bad = tmp_path / "enterprises.csv"
+    bad.write_bytes(b"a,b\n\xff\xff\xff")
+    with pytest.raises(InputError, match="无法识别文件编码"):
+        read(tmp_path)
+
+
 def test_unreadable_inputs_raise_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="找不到登记表"):
         read(tmp_path / "nothing.xlsx")

@@ -10,6 +10,7 @@ counted, and the good rows go on.  See ``docs/registers.md``.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import dataclasses
 import re
@@ -392,16 +393,41 @@ def _xlsx_openpyxl(path: Path) -> Iterator[RawSheet]:
         wb.close()
 
 
-def _csv_file(path: Path, sheet: str) -> RawSheet:
+_CSV_BLOCK = 1 << 20  # bytes read at a time
+
+
+def _csv_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) when the whole file decodes as UTF-8, else GB18030."""
     for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            text = path.read_text(encoding=encoding)
-            break
+            with path.open("rb") as fh:
+                while block := fh.read(_CSV_BLOCK):
+                    decoder.decode(block)
+            decoder.decode(b"", final=True)
+            return encoding
         except UnicodeDecodeError:
             continue
-    else:
-        raise RegisterError(f"{path}：无法识别文件编码（应为UTF-8或GB18030）")
-    reader = csv.reader(text.splitlines())
+    raise RegisterError(f"{path}：无法识别文件编码（应为UTF-8或GB18030）")
+
+
+def _csv_lines(path: Path, encoding: str, block: int = _CSV_BLOCK) -> Iterator[str]:
+    """The file's text split as ``str.splitlines()`` splits it, read ``block`` bytes at a
+    time, so that a register is never held whole in memory. The last line of a block may
+    go on in the next (or be a ``\\r`` whose ``\\n`` comes next): it waits for the next block."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    rest = ""
+    with path.open("rb") as fh:
+        while data := fh.read(block):
+            text = rest + decoder.decode(data)
+            ends = text.splitlines(keepends=True)
+            rest = ends[-1] if ends else ""
+            yield from text[: len(text) - len(rest)].splitlines()
+    yield from (rest + decoder.decode(b"", final=True)).splitlines()
+
+
+def _csv_file(path: Path, sheet: str) -> RawSheet:
+    reader = csv.reader(_csv_lines(path, _csv_encoding(path)))
     header = next(reader, [])
 
     def rows() -> Iterator[tuple[int, Sequence[Any]]]:
