@@ -29,7 +29,6 @@ in the register, and a chunk of the evaluation reads a mostly contiguous range.
 
 from __future__ import annotations
 
-import csv
 import gc
 import itertools
 from collections.abc import Callable, Iterator, Sequence
@@ -307,8 +306,7 @@ class SqlRegister:
 
 
 def columnar_source(source: str | Path) -> tuple[str, str] | None:
-    """("parquet", folder), ("csv", folder), ("duckdb", file) or ("postgres", DSN) when the register
-    can be validated in SQL (a folder of CSV files: when every header can name a table's columns)."""
+    """("parquet", folder), ("csv", folder), ("duckdb", file) or ("postgres", DSN) when the register can be validated in SQL."""
     text = str(source)
     if text.startswith(("postgresql://", "postgres://")):
         return "postgres", text
@@ -322,44 +320,11 @@ def columnar_source(source: str | Path) -> tuple[str, str] | None:
     folder = path if path.is_dir() else path.parent if path.is_file() and path.suffix.lower() == ".csv" else None
     if folder is not None and any(folder.glob("*.csv")):
         try:
-            files = io_read._find_files(folder, ".csv")
+            io_read._find_files(folder, ".csv")
         except RegisterError:
             return None  # the Python reader says what is missing
-        if all(_csv_columns(_csv_header(p)) is not None for p in files.values()):
-            return "csv", str(folder)
+        return "csv", str(folder)
     return None
-
-
-def _csv_header(path: Path) -> list[str]:
-    """The header row of a CSV file, decoded as io_read._csv_file decodes the file."""
-    with path.open("rb") as fh:
-        first = fh.readline()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            line = first.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        return []
-    return next(csv.reader(line.splitlines()), [])
-
-
-def _csv_columns(header: Sequence[str]) -> list[str] | None:
-    """Column names for a staged CSV sheet: the header as written, a blank one as distinct
-    whitespace (the header resolution skips it, as it skips a blank header cell); None when
-    two names would be one column to DuckDB (names are case-insensitive there)."""
-    names, seen = [], {"hq_row", "hq_r0"}
-    blanks = 0
-    for h in header:
-        if not h.strip():
-            blanks += 1
-            h = " " * blanks
-        if h.lower() in seen:
-            return None
-        seen.add(h.lower())
-        names.append(h)
-    return names
 
 
 def _csv_batches(rows: Iterator[tuple[int, Sequence[Any]]], width: int) -> Iterator[pa.RecordBatch]:
@@ -377,7 +342,8 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, _Src]:
     """Each CSV file of the register, read exactly as the Python reader reads it
     (``io_read._csv_file``: its encodings, line numbers and skipped blank rows; a short
     row's missing cells are blank, cells past the header ignored), into a table of text
-    columns named by the header, with the 0-based row ``hq_r0`` (line number − 1).
+    columns ``c0`` … in the header's order, with the 0-based row ``hq_r0`` (line number − 1);
+    the header itself, as written (blank or repeated names too), goes with the source.
 
     DuckDB pulls the batches from a reader while Python parses (one statement; an INSERT
     per batch was 7× slower), and the cyclic garbage collector is paused meanwhile: the
@@ -386,24 +352,21 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, _Src]:
     out: dict[str, _Src] = {}
     for key, path in io_read._find_files(folder, ".csv").items():
         raw = io_read._csv_file(path, SHEET_LABEL[key])
-        names = _csv_columns(raw.header)
-        if names is None:
-            raise RegisterError(f"{path}：表头中有重复的列名")
+        width = len(raw.header)
         table = f"hq_csv_{key}"
-        schema = pa.schema([*((f"c{i}", pa.string()) for i in range(len(names))), ("hq_r0", pa.int64())])
-        hq_csv_in = pa.RecordBatchReader.from_batches(schema, _csv_batches(iter(raw.rows), len(names)))
-        cols = "".join(f"c{i} AS {ident(n)}, " for i, n in enumerate(names))
+        schema = pa.schema([*((f"c{i}", pa.string()) for i in range(width)), ("hq_r0", pa.int64())])
+        hq_csv_in = pa.RecordBatchReader.from_batches(schema, _csv_batches(iter(raw.rows), width))
         collecting = gc.isenabled()
         gc.disable()
         try:
             con.register("hq_csv_in", hq_csv_in)
-            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {cols}hq_r0 FROM hq_csv_in").fetchall()
+            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM hq_csv_in").fetchall()
         finally:
             con.unregister("hq_csv_in")
             if collecting:
                 gc.enable()
         sql = f"SELECT * EXCLUDE (hq_r0), hq_r0 + 1 AS hq_row FROM {table}"
-        out[key] = _Src(sql, raw.file, raw.sheet, "hq_r0")
+        out[key] = _Src(sql, raw.file, raw.sheet, "hq_r0", tuple(raw.header))
     return out
 
 
@@ -416,6 +379,7 @@ class _Src:
     file: str
     sheet: str
     row: str  # ``file_row_number`` (Parquet) or ``rowid`` (DuckDB): filters on it skip row groups
+    header: tuple[str, ...] | None = None  # CSV: the header as written, for columns c0, c1, …
 
     def rows(self, lo: int, hi: int) -> str:
         """The rows ``lo`` … ``hi`` (1-based, inclusive), filtered in the scan itself."""
@@ -486,6 +450,7 @@ class _Validator:
         self.to_python = 0
         self.event_rows: _EventRows | None = None
         self.n_enterprises = 0  # the last row number of the enterprises sheet
+        self.refs: dict[str, list[str]] = {}  # per sheet: the column SQL of each header cell
         cols = ", ".join(f"CAST(NULL AS {c.type}) AS {ident(c.name)}" for c in self.canon.events)
         self.ex(f"CREATE OR REPLACE {self.kept} TABLE hq_py_events AS SELECT {cols}, CAST(0 AS INTEGER) AS hq_bucket WHERE FALSE")
 
@@ -499,26 +464,28 @@ class _Validator:
         keep the register's order."""
         return f"CAST(({row} - 1) * {self.buckets} // {max(1, self.n_enterprises)} AS INTEGER) AS hq_bucket"
 
-    def sheet(
-        self, key: str, sql: str, file: str, sheet_name: str
-    ) -> tuple[io_read._Sheet, dict[str, tuple[str, str, str | None]]]:
+    def sheet(self, key: str, src: _Src) -> tuple[io_read._Sheet, dict[str, tuple[str, str, str | None]]]:
         """Header resolution (notices as the Python path gives them) and, per canonical
-        column name, (source column SQL, its DuckDB type, the unit a header names)."""
-        described = self.ex(f"DESCRIBE SELECT * FROM ({sql})")
-        names = [r[0] for r in described]
-        types = {r[0]: str(r[1]) for r in described}
-        header = [n for n in names if n != "hq_row"]
-        raw = RawSheet(file, sheet_name, header, iter(()))
-        sh = io_read._Sheet(raw, key, self.lay, self.errors)
+        column name, (source column SQL, its DuckDB type, the unit a header names). The
+        header is the source's column names, or for CSV the header as written (columns
+        ``c0`` … by position, all text); ``self.refs[key]``: the column SQL per header cell."""
+        described = [tuple(r) for r in self.ex(f"DESCRIBE SELECT * FROM ({src.sql})") if r[0] != "hq_row"]
+        if src.header is None:
+            header = [str(r[0]) for r in described]
+            self.refs[key] = [f"s.{ident(h)}" for h in header]
+        else:
+            header = list(src.header)
+            self.refs[key] = [f"s.{ident(str(r[0]))}" for r in described]
+        types = [str(r[1]) for r in described]
+        sh = io_read._Sheet(RawSheet(src.file, src.sheet, header, iter(())), key, self.lay, self.errors)
         cols: dict[str, tuple[str, str, str | None]] = {}
         for i, col, unit, _h in sh.columns:
-            cols[col.name] = (f"s.{ident(header[i])}", types[header[i]], unit)
+            cols[col.name] = (self.refs[key][i], types[i], unit)
         return sh, cols
 
     def run_python(self, key: str, sh: io_read._Sheet, sql: str, where: str, validate: Callable[..., Any]) -> pa.Table | None:
         """Rows the SQL could not accept, through the Python validator, in row order."""
-        header = list(sh.raw.header)
-        cols = ", ".join(f"s.{ident(h)}" for h in header)
+        cols = ", ".join(self.refs[key])
         rel = self.con.sql(f"SELECT s.hq_row, {cols} FROM ({sql}) s WHERE {where} ORDER BY s.hq_row")
         builder = io_read._Builder(self.schemas[key])
         n_py = 0
@@ -590,8 +557,9 @@ class _Validator:
         self.insert_python(key, py)
 
     # --- enterprises ---------------------------------------------------------------
-    def enterprises(self, sql: str, file: str, sheet_name: str) -> None:
-        sh, cols = self.sheet("enterprises", sql, file, sheet_name)
+    def enterprises(self, source: _Src) -> None:
+        sql = source.sql
+        sh, cols = self.sheet("enterprises", source)
         region_src = cols.get("region")
         region = f"CAST({region_src[0]} AS VARCHAR)" if region_src else None
         if region is not None and region_src is not None and region_src[1] == "VARCHAR":
@@ -638,7 +606,7 @@ class _Validator:
     # --- events ---------------------------------------------------------------------
     def events(self, src: _Src) -> None:
         sql = src.sql
-        sh, cols = self.sheet("events", sql, src.file, src.sheet)
+        sh, cols = self.sheet("events", src)
         kind_src = cols.get("kind")
         if kind_src is not None and kind_src[1] == "VARCHAR":
             ks = kind_src[0]
@@ -786,8 +754,9 @@ class _Validator:
         return tuple(out)
 
     # --- qualifications and prior awards ------------------------------------------------
-    def simple(self, key: str, sql: str, file: str, sheet_name: str) -> None:
-        sh, cols = self.sheet(key, sql, file, sheet_name)
+    def simple(self, key: str, source: _Src) -> None:
+        sql = source.sql
+        sh, cols = self.sheet(key, source)
         oks: list[str] = []
         values: list[str] = []
         code = "CAST(NULL AS VARCHAR)"
@@ -856,11 +825,11 @@ def validate_sql(
             continue
         src = sources[key]
         if key == "enterprises":
-            v.enterprises(src.sql, src.file, src.sheet)
+            v.enterprises(src)
         elif key == "events":
             v.events(src)
         else:
-            v.simple(key, src.sql, src.file, src.sheet)
+            v.simple(key, src)
         if progress is not None:
             progress(v.counts[key].read)
     dropped = max(0, len(v.errors) - io_read.MAX_ERRORS_KEPT)
