@@ -177,8 +177,9 @@ FROM hq_payers p JOIN enterprises e ON e.credit_code = p.credit_code
 """
 
 # Chunks are ranges of the enterprises' rows, written in order; within a chunk the rows
-# are sorted as the Excel/CSV path sorts them, with the register's row instead of the
-# credit code: so the whole output keeps the register's order and is the same from run to run.
+# are sorted as cli_batch.backend_results sorts an Excel register's (the enterprise's row,
+# event date, event, item): so the whole output keeps the register's order and is the same
+# from run to run.
 _RESULT_ORDER = "hq_row NULLS LAST, credit_code, event_date NULLS FIRST, event_id NULLS FIRST, benefit"
 _PAYER_ORDER = "hq_row NULLS LAST, credit_code, event_id NULLS FIRST, benefit, role, payer, min_fen, max_fen"
 
