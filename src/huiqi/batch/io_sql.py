@@ -39,6 +39,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from huiqi.core.credit_code import ALPHABET, WEIGHTS
 from huiqi.core.facts import Catalogue, FieldSpec, convert
@@ -332,9 +333,16 @@ def _csv_batches(rows: Iterator[tuple[int, Sequence[Any]]], width: int) -> Itera
     missing cells None, cells past the header dropped) and ``hq_r0``, the line number − 1."""
     while chunk := list(itertools.islice(rows, 65_536)):
         nums, cells = zip(*chunk, strict=True)
-        columns = list(itertools.islice(itertools.zip_longest(*cells), width))
-        columns += [(None,) * len(cells)] * (width - len(columns))
-        arrays = [pa.array(c, pa.string()) for c in columns] + [pa.array([n - 1 for n in nums], pa.int64())]
+        lists = pa.array(cells, pa.list_(pa.string()))
+        lengths = pc.min_max(pc.list_value_length(lists)).as_py()
+        if width and lengths == {"min": width, "max": width}:  # the usual file: each column by stride, in Arrow
+            starts = lists.offsets.slice(0, len(lists))
+            arrays = [lists.values.take(pc.add(starts, i)) for i in range(width)]
+        else:  # short or long rows
+            columns = list(itertools.islice(itertools.zip_longest(*cells), width))
+            columns += [(None,) * len(cells)] * (width - len(columns))
+            arrays = [pa.array(c, pa.string()) for c in columns]
+        arrays.append(pa.array([n - 1 for n in nums], pa.int64()))
         yield pa.RecordBatch.from_arrays(arrays, names=[*(f"c{i}" for i in range(width)), "hq_r0"])
 
 
