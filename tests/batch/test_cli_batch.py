@@ -174,6 +174,41 @@ def test_a_csv_register_runs_like_the_same_register_in_parquet(tmp_path: Path, c
     assert codes != sorted(codes)
 
 
+def test_a_long_run_shows_each_stage_on_the_progress_bar(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CSV register streamed chunk by chunk shows, in turn, the rows read, the rows
+    validated and the chunks evaluated (of how many), each stage ending on its final count."""
+    pytest.importorskip("duckdb")
+    register = tmp_path / "reg.csv"
+    assert main(["synth", "--enterprises", "200", "--seed", "9", "--out", str(register)]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("HUIQI_PROGRESS", "1")
+    assert main(["batch", str(register), "--as-of", AS_OF.isoformat(), "--out", str(tmp_path / "r.parquet")]) == 0
+    err = capsys.readouterr().err
+    finals = [line.split("\r")[-1] for line in err.split("\n") if line.strip()]
+    rows = sum(sum(1 for _ in f.open(encoding="utf-8-sig")) - 1 for f in register.glob("*.csv"))
+    assert [f.split(" ")[0] for f in finals] == ["读取", "校验", "测算（块）"], finals
+    assert finals[0].startswith(f"读取 {rows:,} 行") and finals[1].startswith(f"校验 {rows:,} 行"), finals
+    assert "100.0% 1/1" in finals[2]
+
+
+def test_stages_draw_one_bar_per_stage_and_end_each_on_its_count() -> None:
+    import io
+
+    from huiqi.batch.progress import Stages
+
+    out = io.StringIO()
+    with Stages(out, enabled=True) as stages:
+        stages("读取", 5)
+        stages("读取", 7)
+        stages("测算（块）", 1, 2)
+        stages("测算（块）", 1, 2)
+    finals = [line.split("\r")[-1] for line in out.getvalue().split("\n") if line.strip()]
+    assert finals[0].startswith("读取 12 行") and finals[1].startswith("测算（块） ") and "100.0% 2/2" in finals[1]
+    assert len(finals) == 2
+
+
 def test_unreadable_register_exits_2_with_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["batch", str(tmp_path / "无此文件.xlsx"), "--engine", "reference"]) == 2
     assert "找不到登记表" in capsys.readouterr().err

@@ -408,13 +408,11 @@ def _columnar(register: str) -> bool:
 def _cmd_batch_stream(args: argparse.Namespace, eng: Engine, as_of: date) -> int:
     """Parquet/DuckDB registers: validated in SQL, evaluated chunk by chunk (huiqi.batch.stream)."""
     from .io_write import _sheets, _write_csv, write_results
-    from .progress import Progress
+    from .progress import Stages
     from .stream import run_stream
 
-    with Progress("测算（分块）") as bar:
-        res = run_stream(
-            eng, args.register, as_of, args.out, args.schema, args.memory_limit, progress=lambda _stage, n: bar.update(n or 1)
-        )
+    with Stages() as stages:  # 读取 (CSV rows parsed), 校验 (rows validated), 测算（块） (chunks of enterprises)
+        res = run_stream(eng, args.register, as_of, args.out, args.schema, args.memory_limit, progress=stages)
     written: list[Path] = []
     t1 = time.monotonic()  # Parquet results are written while evaluating; the rest here
     if args.out is not None:

@@ -328,7 +328,9 @@ def columnar_source(source: str | Path) -> tuple[str, str] | None:
     return None
 
 
-def _csv_batches(rows: Iterator[tuple[int, Sequence[Any]]], width: int) -> Iterator[pa.RecordBatch]:
+def _csv_batches(
+    rows: Iterator[tuple[int, Sequence[Any]]], width: int, staged: Callable[[int], None] | None = None
+) -> Iterator[pa.RecordBatch]:
     """Rows of a CSV sheet as record batches of ``width`` text columns ``c0`` … (a short row's
     missing cells None, cells past the header dropped) and ``hq_r0``, the line number − 1."""
     while chunk := list(itertools.islice(rows, 65_536)):
@@ -343,10 +345,12 @@ def _csv_batches(rows: Iterator[tuple[int, Sequence[Any]]], width: int) -> Itera
             columns += [(None,) * len(cells)] * (width - len(columns))
             arrays = [pa.array(c, pa.string()) for c in columns]
         arrays.append(pa.array([n - 1 for n in nums], pa.int64()))
+        if staged is not None:
+            staged(len(nums))
         yield pa.RecordBatch.from_arrays(arrays, names=[*(f"c{i}" for i in range(width)), "hq_r0"])
 
 
-def _stage_csv(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, _Src]:
+def _stage_csv(con: duckdb.DuckDBPyConnection, folder: Path, staged: Callable[[int], None] | None = None) -> dict[str, _Src]:
     """Each CSV file of the register, read exactly as the Python reader reads it
     (``io_read._csv_file``: its encodings, line numbers and skipped blank rows; a short
     row's missing cells are blank, cells past the header ignored), into a table of text
@@ -363,7 +367,7 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, _Src]:
         width = len(raw.header)
         table = f"hq_csv_{key}"
         schema = pa.schema([*((f"c{i}", pa.string()) for i in range(width)), ("hq_r0", pa.int64())])
-        hq_csv_in = pa.RecordBatchReader.from_batches(schema, _csv_batches(iter(raw.rows), width))
+        hq_csv_in = pa.RecordBatchReader.from_batches(schema, _csv_batches(iter(raw.rows), width, staged))
         collecting = gc.isenabled()
         gc.disable()
         try:
@@ -394,11 +398,13 @@ class _Src:
         return f"{self.sql} WHERE {self.row} BETWEEN {lo - 1} AND {hi - 1}"
 
 
-def _sources(con: duckdb.DuckDBPyConnection, kind: str, where: str, schema: str | None) -> dict[str, _Src]:
-    """table key → the sheet's source (see ``_Src``)."""
+def _sources(
+    con: duckdb.DuckDBPyConnection, kind: str, where: str, schema: str | None, on_rows: Callable[[int], None] | None = None
+) -> dict[str, _Src]:
+    """table key → the sheet's source (see ``_Src``); ``on_rows`` is told the rows of each CSV batch read."""
     out: dict[str, _Src] = {}
     if kind == "csv":
-        return _stage_csv(con, Path(where))
+        return _stage_csv(con, Path(where), on_rows)
     if kind == "postgres":  # copied into this connection first (huiqi.batch.io_pg), then read like a DuckDB file
         import tempfile
 
@@ -818,13 +824,14 @@ def validate_sql(
     schema: str | None = None,
     buckets: int = 1,
     progress: Callable[[int], None] | None = None,
+    staged: Callable[[int], None] | None = None,
 ) -> SqlRegister:
     """Validate a Parquet folder or DuckDB file in SQL on ``con``; see the module docstring."""
     found = columnar_source(source)
     if found is None:
         raise RegisterError(f"{source}：不是可在SQL中校验的登记表（Parquet文件夹、.duckdb文件或PostgreSQL）")
     kind, where = found
-    sources = _sources(con, kind, where, schema)
+    sources = _sources(con, kind, where, schema, staged)
     v = _Validator(con, catalogue, buckets)
     steps = ("enterprises", "events", "qualifications", "prior_awards")
     for key in steps:

@@ -11,7 +11,7 @@ import sys
 import time
 from typing import TextIO
 
-__all__ = ["Progress"]
+__all__ = ["Progress", "Stages"]
 
 
 class Progress:
@@ -66,3 +66,31 @@ class Progress:
             self.stream.write("\n")
             self.stream.flush()
             self._drawn = False
+
+
+class Stages:
+    """One bar per stage of a run, each closed when the next begins:
+    ``stages("校验", rows)``, then ``stages("测算（块）", 1, total=chunks)``."""
+
+    def __init__(self, stream: TextIO | None = None, enabled: bool | None = None) -> None:
+        self.stream, self.enabled = stream, enabled
+        self.stage: str | None = None
+        self.bar: Progress | None = None
+
+    def __call__(self, stage: str, n: int, total: int | None = None) -> None:
+        if stage != self.stage:
+            self.close()
+            self.stage, self.bar = stage, Progress(stage, total, self.stream, self.enabled)
+        assert self.bar is not None
+        self.bar.update(n)
+
+    def __enter__(self) -> Stages:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        self.stage, self.bar = None, None

@@ -263,7 +263,7 @@ def run_stream(
     schema: str | None = None,
     memory_limit: str | None = None,
     chunk_events: int | None = None,
-    progress: Callable[[str, int | None], Any] | None = None,
+    progress: Callable[[str, int, int | None], Any] | None = None,
 ) -> StreamResult:
     """Read, validate, evaluate and write a Parquet folder, DuckDB file or PostgreSQL register chunk by chunk
     (``chunk_events`` event rows per chunk; by default :func:`chunk_events_for` the memory limit)."""
@@ -280,7 +280,15 @@ def run_stream(
             con.execute(f"SET memory_limit = '{duckdb_memory(memory_limit)}'").fetchall()
             con.execute("SET preserve_insertion_order = false").fetchall()
         t0 = time.monotonic()
-        sreg = io_sql.validate_sql(source, eng.catalogue, con, schema, buckets)
+        sreg = io_sql.validate_sql(
+            source,
+            eng.catalogue,
+            con,
+            schema,
+            buckets,
+            progress=None if progress is None else (lambda n: progress("校验", n, None)),
+            staged=None if progress is None else (lambda n: progress("读取", n, None)),
+        )
         read_s = time.monotonic() - t0
         # the validated tables are written; every table from here on lasts one chunk
         duck.no_auto_checkpoints(con)
@@ -324,7 +332,7 @@ def run_stream(
                     kept.append(result_rows.to_arrow_table().cast(RESULT_SCHEMA))
                     kept_payers.append(payer_rows.to_arrow_table().cast(PAYER_SCHEMA))
                 if progress is not None:
-                    progress("测算", 1)
+                    progress("测算（块）", 1, buckets)
         finally:
             if writer is not None:
                 writer.close()
