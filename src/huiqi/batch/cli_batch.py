@@ -406,7 +406,7 @@ def _columnar(register: str) -> bool:
 
 
 def _cmd_batch_stream(args: argparse.Namespace, eng: Engine, as_of: date) -> int:
-    """Parquet/DuckDB registers: validated in SQL, evaluated chunk by chunk (huiqi.batch.stream)."""
+    """CSV/Parquet/DuckDB/PostgreSQL registers: validated in SQL, evaluated chunk by chunk (huiqi.batch.stream)."""
     from .io_write import _sheets, _write_csv, write_results
     from .progress import Stages
     from .stream import run_stream

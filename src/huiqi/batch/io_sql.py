@@ -1,6 +1,7 @@
-"""Validate a columnar register (Parquet folder, DuckDB file, PostgreSQL schema) inside DuckDB.
+"""Validate a register (Parquet folder, DuckDB file, PostgreSQL schema, folder of CSV files) inside DuckDB.
 
-A PostgreSQL register is first copied into the connection by :mod:`huiqi.batch.io_pg`.
+A PostgreSQL register is first copied into the connection by :mod:`huiqi.batch.io_pg`,
+a CSV register parsed as the Python reader parses it and staged as text (``_stage_csv``).
 
 The rules stay in one place, :func:`huiqi.core.facts.convert` (through
 :mod:`huiqi.batch.io_read`): the SQL derived here from the catalogue only
@@ -826,10 +827,12 @@ def validate_sql(
     progress: Callable[[int], None] | None = None,
     staged: Callable[[int], None] | None = None,
 ) -> SqlRegister:
-    """Validate a Parquet folder or DuckDB file in SQL on ``con``; see the module docstring."""
+    """Validate a Parquet folder, DuckDB file, PostgreSQL schema or CSV folder in SQL on ``con``;
+    see the module docstring. ``progress`` is told the rows of each sheet validated, ``staged``
+    the rows of each CSV batch read."""
     found = columnar_source(source)
     if found is None:
-        raise RegisterError(f"{source}：不是可在SQL中校验的登记表（Parquet文件夹、.duckdb文件或PostgreSQL）")
+        raise RegisterError(f"{source}：不是可在SQL中校验的登记表（CSV或Parquet文件夹、.duckdb文件或PostgreSQL）")
     kind, where = found
     sources = _sources(con, kind, where, schema, staged)
     v = _Validator(con, catalogue, buckets)

@@ -1,4 +1,4 @@
-"""``huiqi batch`` on a columnar register, end to end in DuckDB, chunk by chunk.
+"""``huiqi batch`` on a CSV, Parquet, DuckDB or PostgreSQL register, end to end in DuckDB, chunk by chunk.
 
 1. validate in SQL (:mod:`huiqi.batch.io_sql`): accepted rows in ``hq_c_*``
    tables, each row with its chunk (``hq_bucket``: a range of enterprise rows);
@@ -265,7 +265,7 @@ def run_stream(
     chunk_events: int | None = None,
     progress: Callable[[str, int, int | None], Any] | None = None,
 ) -> StreamResult:
-    """Read, validate, evaluate and write a Parquet folder, DuckDB file or PostgreSQL register chunk by chunk
+    """Read, validate, evaluate and write a CSV or Parquet folder, DuckDB file or PostgreSQL register chunk by chunk
     (``chunk_events`` event rows per chunk; by default :func:`chunk_events_for` the memory limit)."""
     import time
 
