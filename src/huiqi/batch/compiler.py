@@ -438,6 +438,7 @@ def _gate(b: Benefit) -> OneOf | None:
 class _Compiler:
     def __init__(self, library: Library, catalogue: Catalogue):
         self.library = library
+        self._unit_columns: dict[str, dict[str, set[str]]] = {}
         self.catalogue = catalogue
         self.lay = layout(catalogue)
         self.benefits: list[tuple[Benefit, Document]] = [(b, d) for d in library.documents for b in d.benefits]
@@ -588,19 +589,36 @@ class _Compiler:
         for ``holds`` (hq_h<i>), ``first_time`` (hq_fq_*/hq_fe_*) and ``max_years``
         (hq_my<i>), computed by equi-joins and aggregation, and only for units with at
         least one flag set (qualifications, earlier events of the same title, prior
-        awards): the per-kind tables read a flag as 0 when the unit is absent."""
+        awards): the per-kind tables read a flag as 0 when the unit is absent. Each join
+        reads only the units of the kinds whose benefits read its flags (e.g. earlier
+        events of the same title only for the kinds with a ``first_time`` condition)."""
         extra = [c.name for c in self.lay.events[4:] if c.name in ("title", "level", "grade")]
         ev_cols = [f"v.{n} AS ev_{n}" for n in extra]
         null_cols = [f"CAST(NULL AS {d.type(c.type)}) AS ev_{c.name}" for c in self.lay.events[4:] if c.name in extra]
         a = ", ".join(["v.credit_code", "v.event_id", "v.kind", "v.date AS unit_date", *ev_cols])
         b = ", ".join(["e.credit_code", "'' AS event_id", "'enterprise' AS kind", f"{AS_OF} AS unit_date", *null_cols])
-        units = f"(SELECT {a} FROM events v UNION ALL SELECT {b} FROM enterprises e)"
+        reads = self.unit_columns(d)
+
+        def readers(flags: Sequence[str]) -> list[str]:
+            """The event kinds whose benefits read one of ``flags`` (the yearly unit: 'enterprise')."""
+            return sorted(k for k, cols in reads.items() if cols & set(flags))
+
+        def units_of(flags: Sequence[str]) -> str:
+            """The units a join computes ``flags`` for: only those of the kinds that read them (a flag
+            no unit of a kind reads is never looked up, so the kind's events need not be joined)."""
+            kinds = readers(flags)
+            ev = [k for k in kinds if k != "enterprise"]
+            parts = [f"SELECT {a} FROM events v WHERE v.kind IN {_in_list(ev)}"] if ev else []
+            if "enterprise" in kinds:
+                parts.append(f"SELECT {b} FROM enterprises e")
+            return "(" + (" UNION ALL ".join(parts) or f"SELECT {a} FROM events v WHERE 1 = 0") + ")"
+
         names = [f"hq_h{i}" for i in self.holds.values()]
         if self.first_time:
             names += ["hq_fq_sl", "hq_fq_any", "hq_fe_sl", "hq_fe_any"]
         names += [f"hq_my{i}" for i in self.max_years.values()]
         if not names:
-            return f"SELECT credit_code, event_id, 0 AS hq_none FROM {units} u WHERE 1 = 0"
+            return "SELECT e.credit_code, '' AS event_id, 0 AS hq_none FROM enterprises e WHERE 1 = 0"
         parts: list[dict[str, str]] = []  # each: flag name → aggregate, over one join
         joins: list[str] = []
         qcols = {
@@ -618,27 +636,28 @@ class _Compiler:
             qcols["hq_fq_any"] = f"MAX(CASE WHEN q.title = {title} AND q.since < u.unit_date THEN 1 ELSE 0 END)"
         if qcols:
             parts.append(qcols)
-            joins.append(f"{units} u JOIN qualifications q ON q.credit_code = u.credit_code")
+            joins.append(f"{units_of(list(qcols))} u JOIN qualifications q ON q.credit_code = u.credit_code")
         if self.first_time:
-            parts.append(
-                {
-                    "hq_fe_sl": f"MAX(CASE WHEN {d.same(etitle, title)} AND {d.same(elevel, level)} THEN 1 ELSE 0 END)",
-                    "hq_fe_any": f"MAX(CASE WHEN {d.same(etitle, title)} THEN 1 ELSE 0 END)",
-                }
-            )
+            fe = {
+                "hq_fe_sl": f"MAX(CASE WHEN {d.same(etitle, title)} AND {d.same(elevel, level)} THEN 1 ELSE 0 END)",
+                "hq_fe_any": f"MAX(CASE WHEN {d.same(etitle, title)} THEN 1 ELSE 0 END)",
+            }
+            parts.append(fe)
+            # earlier events of the same kind: only of the kinds that read these flags
+            same_kind = [k for k in readers(list(fe)) if k != "enterprise"]
             joins.append(
-                f"{units} u JOIN events e ON e.credit_code = u.credit_code AND e.kind = u.kind "
-                f"WHERE u.event_id <> '' AND ({grade} IS NULL OR {egrade} IS NULL OR {egrade} = {grade}) "
+                f"{units_of(list(fe))} u JOIN events e ON e.credit_code = u.credit_code AND e.kind = u.kind "
+                f"WHERE u.event_id <> '' AND e.kind IN {_in_list(same_kind) if same_kind else '(NULL)'} "
+                f"AND ({grade} IS NULL OR {egrade} IS NULL OR {egrade} = {grade}) "
                 "AND (e.date < u.unit_date OR (e.date = u.unit_date AND e.event_id < u.event_id))"
             )
         if self.max_years:
-            parts.append(
-                {
-                    f"hq_my{i}": f"COUNT(DISTINCT CASE WHEN p.benefit = {lit(bid)} AND p.year <> year(u.unit_date) THEN p.year END)"
-                    for bid, i in self.max_years.items()
-                }
-            )
-            joins.append(f"{units} u JOIN prior_awards p ON p.credit_code = u.credit_code")
+            my = {
+                f"hq_my{i}": f"COUNT(DISTINCT CASE WHEN p.benefit = {lit(bid)} AND p.year <> year(u.unit_date) THEN p.year END)"
+                for bid, i in self.max_years.items()
+            }
+            parts.append(my)
+            joins.append(f"{units_of(list(my))} u JOIN prior_awards p ON p.credit_code = u.credit_code")
         branches = []
         for aggs, src in zip(parts, joins, strict=True):
             cols = ", ".join(f"{aggs[n]} AS {n}" if n in aggs else f"0 AS {n}" for n in names)
@@ -663,11 +682,18 @@ class _Compiler:
         assert col is not None
         return col.type
 
+    def unit_columns(self, d: Dialect) -> dict[str, set[str]]:
+        """Event kind → the columns ``u.<name>`` its benefits read from its units (``hq_uk<i>``)."""
+        if d.name not in self._unit_columns:
+            cols: dict[str, set[str]] = defaultdict(set)
+            for b, doc in self.benefits:
+                cols[b.event] |= set(re.findall(r"\bu\.(\w+)", self.candidate(d, b, doc, "hq_uk")))
+            self._unit_columns[d.name] = cols
+        return self._unit_columns[d.name]
+
     def kind_units(self, d: Dialect) -> list[tuple[str, str]]:
         """One narrow table per event kind: each benefit then scans only its kind's units and columns."""
-        cols: dict[str, set[str]] = defaultdict(set)
-        for b, doc in self.benefits:
-            cols[b.event] |= set(re.findall(r"\bu\.(\w+)", self.candidate(d, b, doc, "hq_uk")))
+        cols = self.unit_columns(d)
         steps = []
         for kind, name in self.kinds().items():
             need = sorted(cols[kind] - {"credit_code", "event_id", "unit_date"})
