@@ -278,10 +278,7 @@ def run_stream(
         con.execute(f"SET temp_directory = {lit(os.path.join(work, 'spill'))}").fetchall()
         if memory_limit is not None:
             con.execute(f"SET memory_limit = '{duckdb_memory(memory_limit)}'").fetchall()
-        # No step needs its rows stored in the order computed: the validated rows carry their
-        # row number, the plan's steps are keyed tables, and the results are written with an
-        # ORDER BY. Without the constraint DuckDB writes each table from both threads at once.
-        con.execute("SET preserve_insertion_order = false").fetchall()
+            con.execute("SET preserve_insertion_order = false").fetchall()
         t0 = time.monotonic()
         sreg = io_sql.validate_sql(
             source,
@@ -295,6 +292,12 @@ def run_stream(
         read_s = time.monotonic() - t0
         # the validated tables are written; every table from here on lasts one chunk
         duck.no_auto_checkpoints(con)
+        # No step of the plan needs its rows stored in the order computed (its tables are
+        # keyed, the results are written with an ORDER BY): without the constraint DuckDB
+        # writes each step from both threads at once. Not before: the validated tables
+        # keep the register's order, which the chunk reads rely on (zone maps), and
+        # validation was slower without it (benchmarks/RESULTS.md, tenth session).
+        con.execute("SET preserve_insertion_order = false").fetchall()
         t1 = time.monotonic()
         plan = compile_library(eng.library, eng.catalogue)
         con.register("hq_meta_in", benefit_meta(eng.library))
