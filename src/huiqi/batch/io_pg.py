@@ -130,7 +130,7 @@ def stage_postgres(
     sch = schema or "public"
     out: list[PgTable] = []
     # rowid must follow the server's row order (row numbers in messages), even when the
-    # batch lets DuckDB store rows in any order (preserve_insertion_order = false)
+    # batch lets DuckDB reorder results (preserve_insertion_order = false under a memory limit)
     keep_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
     con.execute("SET preserve_insertion_order = true").fetchall()
     try:
