@@ -271,10 +271,16 @@ LEFT JOIN hq_reason_text t ON t.benefit = u.benefit_id AND t.code = u.c
 GROUP BY u.benefit_id, u.reasons
 """
 
-# Rows in the register's order of enterprises (``hq_order``), as the reference lists them and
-# as huiqi.batch.stream writes them, then by event date (yearly rows first), event and item.
+# The order of result and payer rows, on their output columns and ``hq_row``, the enterprise's
+# row in the register: enterprise by enterprise as the register lists them (as the reference
+# does), then by event date (yearly rows first), event and item; the same from run to run.
+# Here and in huiqi.batch.stream (chunk by chunk, each a range of enterprise rows).
+RESULT_ORDER = "hq_row NULLS LAST, credit_code, event_date NULLS FIRST, event_id NULLS FIRST, benefit"
+PAYER_ORDER = "hq_row NULLS LAST, credit_code, event_id NULLS FIRST, benefit, role, payer, min_fen, max_fen"
+
+# ``hq_order``: the register's order of enterprises.
 _BACKEND_RESULTS = """
-SELECT a.credit_code, e.name, e.region, e.town, a.document_id AS document, m.document_short, m.article,
+SELECT o.hq_row, a.credit_code, e.name, e.region, e.town, a.document_id AS document, m.document_short, m.article,
        a.benefit_id AS benefit, m.benefit_title, m.department, a.event_id, ev.kind AS event_kind, ev.date AS event_date,
        a.status, CASE WHEN a.status = 'granted' THEN a.nature END AS nature, a.kind = 'money' AS is_money,
        CASE WHEN a.status = 'granted' AND a.kind = 'money' THEN CAST(a.min_fen AS BIGINT) END AS min_fen,
@@ -286,15 +292,13 @@ LEFT JOIN hq_meta m ON m.benefit = a.benefit_id
 LEFT JOIN events ev ON ev.credit_code = a.credit_code AND ev.event_id = a.event_id
 LEFT JOIN hq_rtext rt ON rt.benefit_id = a.benefit_id AND rt.reasons = a.reasons
 LEFT JOIN hq_order o ON o.credit_code = a.credit_code
-ORDER BY o.hq_row, a.credit_code, ev.date NULLS FIRST, a.event_id NULLS FIRST, a.benefit_id
 """
 
 _BACKEND_PAYERS = """
-SELECT p.credit_code, e.town, p.benefit_id AS benefit, p.event_id, p.role, p.payer,
+SELECT o.hq_row, p.credit_code, e.town, p.benefit_id AS benefit, p.event_id, p.role, p.payer,
        CAST(p.min_fen AS BIGINT) AS min_fen, CAST(p.max_fen AS BIGINT) AS max_fen
 FROM {payers} p JOIN enterprises e ON e.credit_code = p.credit_code
 LEFT JOIN hq_order o ON o.credit_code = p.credit_code
-ORDER BY o.hq_row, p.credit_code, p.event_id NULLS FIRST, p.benefit_id, p.role, p.payer, p.min_fen, p.max_fen
 """
 
 
@@ -333,8 +337,11 @@ def backend_results(engine_name: str, eng: Engine, register: Register, as_of: da
         awards = plan.outputs["awards"]
         payers_name = plan.outputs["payers"]
         con.execute(REASON_TEXTS_SQL.format(awards=awards)).fetchall()
-        results = con.sql(_BACKEND_RESULTS.format(awards=awards)).to_arrow_table().cast(RESULT_SCHEMA)
-        payers = con.sql(_BACKEND_PAYERS.format(payers=payers_name)).to_arrow_table().cast(PAYER_SCHEMA)
+        rows = _BACKEND_RESULTS.format(awards=awards)
+        results = con.sql(f"SELECT {', '.join(RESULT_SCHEMA.names)} FROM ({rows}) ORDER BY {RESULT_ORDER}").to_arrow_table()
+        rows = _BACKEND_PAYERS.format(payers=payers_name)
+        payers = con.sql(f"SELECT {', '.join(PAYER_SCHEMA.names)} FROM ({rows}) ORDER BY {PAYER_ORDER}").to_arrow_table()
+        results, payers = results.cast(RESULT_SCHEMA), payers.cast(PAYER_SCHEMA)
     finally:
         con.close()
         spill.cleanup()

@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 from huiqi.service import Engine, InputError
 
 from . import duck, io_read, io_sql
-from .cli_batch import REASON_TEXTS_SQL, _reason_texts
+from .cli_batch import PAYER_ORDER, REASON_TEXTS_SQL, RESULT_ORDER, _reason_texts
 from .compiler import compile_library, lit
 from .io_read import SHEETS, Register
 from .io_write import DIMENSIONS, PAYER_SCHEMA, RESULT_SCHEMA, Summary, Totals, benefit_meta, parquet_options
@@ -175,13 +175,6 @@ SELECT e.hq_row, p.credit_code, e.town, p.benefit_id AS benefit, p.event_id, p.r
        CAST(p.min_fen AS BIGINT) AS min_fen, CAST(p.max_fen AS BIGINT) AS max_fen
 FROM hq_payers p JOIN enterprises e ON e.credit_code = p.credit_code
 """
-
-# Chunks are ranges of the enterprises' rows, written in order; within a chunk the rows
-# are sorted as cli_batch.backend_results sorts an Excel register's (the enterprise's row,
-# event date, event, item): so the whole output keeps the register's order and is the same
-# from run to run.
-_RESULT_ORDER = "hq_row NULLS LAST, credit_code, event_date NULLS FIRST, event_id NULLS FIRST, benefit"
-_PAYER_ORDER = "hq_row NULLS LAST, credit_code, event_id NULLS FIRST, benefit, role, payer, min_fen, max_fen"
 
 _DIM_SQL = {
     "document": "document_short",
@@ -329,8 +322,9 @@ def run_stream(
                 con.execute(f"CREATE OR REPLACE TEMP TABLE hq_chunk_payers AS {_PAYERS}").fetchall()
                 con.execute(_MONEY).fetchall()
                 _add(con, summary)
-                result_rows = con.sql(f"SELECT {cols} FROM ({_RESULTS}) ORDER BY {_RESULT_ORDER}")
-                payer_rows = con.sql(f"SELECT {pcols} FROM hq_chunk_payers ORDER BY {_PAYER_ORDER}")
+                # chunks are ranges of enterprise rows, written in order: the whole output keeps RESULT_ORDER
+                result_rows = con.sql(f"SELECT {cols} FROM ({_RESULTS}) ORDER BY {RESULT_ORDER}")
+                payer_rows = con.sql(f"SELECT {pcols} FROM hq_chunk_payers ORDER BY {PAYER_ORDER}")
                 if writer is not None and payer_writer is not None:
                     _write(result_rows.to_arrow_reader(ROW_GROUP), writer, RESULT_SCHEMA)
                     _write(payer_rows.to_arrow_reader(ROW_GROUP), payer_writer, PAYER_SCHEMA)
