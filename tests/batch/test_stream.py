@@ -22,10 +22,13 @@ from huiqi.batch.stream import (  # noqa: E402
     CHUNK_EVENTS,
     RAM_SHARE,
     ROW_GROUP,
+    VALIDATED_BYTES_PER_EVENT,
+    VALIDATED_SHARE,
     _write,
     chunk_events_for,
     duckdb_memory,
     run_stream,
+    validated_in_memory,
 )
 from huiqi.batch.synth import synth  # noqa: E402
 from huiqi.service import InputError, engine  # noqa: E402
@@ -59,12 +62,15 @@ def registers(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return ordered, shuffled
 
 
+@pytest.mark.parametrize("in_memory", [False, True])
 @pytest.mark.parametrize("which", [0, 1])
-def test_chunks_read_back_every_accepted_row_once(registers: tuple[Path, Path], which: int) -> None:
+def test_chunks_read_back_every_accepted_row_once(registers: tuple[Path, Path], which: int, in_memory: bool) -> None:
     cat = engine().catalogue
     folder = registers[which]
     whole = io_sql.validate_sql(folder, cat, duckdb.connect())
-    parts = io_sql.validate_sql(folder, cat, duckdb.connect(), buckets=4)
+    parts = io_sql.validate_sql(folder, cat, duckdb.connect(), buckets=4, in_memory=in_memory)
+    kept = parts.con.execute("SELECT DISTINCT temporary FROM duckdb_tables() WHERE table_name LIKE 'hq_c_%'").fetchall()
+    assert kept == [(in_memory,)]  # temporary tables, or tables of the connection's database
     assert parts.event_rows is not None
     assert parts.event_rows.disjoint() == (which == 0)  # shuffled: the chunk's owner decides, not the range
     assert [e.message() for e in parts.register.errors] == [e.message() for e in whole.register.errors]
@@ -194,6 +200,16 @@ def test_chunks_use_a_share_of_memory_unless_a_limit_is_given() -> None:
     here = chunk_events_for(None)
     physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     assert CHUNK_EVENTS <= here <= max(CHUNK_EVENTS, physical * RAM_SHARE * 1.01 / CHUNK_BYTES_PER_EVENT)
+
+
+def test_validated_tables_stay_in_memory_only_while_they_fit_a_share_of_it() -> None:
+    gib = 2**30
+    assert validated_in_memory(10**8, 1, "4GB", ram=24 * gib)  # one chunk: nothing to read back later
+    assert not validated_in_memory(10**7, 5, "4GB", ram=24 * gib)  # under a limit: compressed in the work file
+    assert validated_in_memory(10**7, 2, None, ram=24 * gib)  # ≈1 GB of 24 GiB
+    assert not validated_in_memory(10**8, 18, None, ram=24 * gib)  # ≈10 GB: more than the share
+    fits = int(24 * gib * VALIDATED_SHARE / VALIDATED_BYTES_PER_EVENT)
+    assert validated_in_memory(fits, 8, None, ram=24 * gib) and not validated_in_memory(fits + 1, 8, None, ram=24 * gib)
 
 
 def test_memory_limits_are_read_in_the_units_people_write() -> None:

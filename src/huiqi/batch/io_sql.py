@@ -446,7 +446,7 @@ def _sources(
 
 
 class _Validator:
-    def __init__(self, con: duckdb.DuckDBPyConnection, catalogue: Catalogue, buckets: int) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, catalogue: Catalogue, buckets: int, in_memory: bool) -> None:
         from .layout import layout as canonical_layout
 
         self.con = con
@@ -455,10 +455,12 @@ class _Validator:
         self.canon = canonical_layout(catalogue)
         self.schemas = io_read.canonical_schemas(catalogue)
         self.buckets = buckets
-        # one chunk: temporary tables (in memory); several: tables of the work database
-        # file, compressed (mostly empty event columns take almost no room) and read back
-        # chunk by chunk, where temporary tables spill uncompressed
-        self.kept = "TEMP" if buckets == 1 else ""
+        # in memory: temporary tables; otherwise (several chunks under a memory limit)
+        # tables of the work database file, compressed (mostly empty event columns take
+        # almost no room) and read back chunk by chunk, where temporary tables would spill
+        # uncompressed. Writing them costs: at 10^7 event rows the enterprises' table took
+        # 8 s in the file against 4.7 s in memory (benchmarks/RESULTS.md, eleventh session)
+        self.kept = "TEMP" if in_memory else ""
         self.errors: list[RowError] = []
         self.counts = {k: Counts() for k in SHEETS}
         self.state = io_read._State()
@@ -826,16 +828,18 @@ def validate_sql(
     buckets: int = 1,
     progress: Callable[[int], None] | None = None,
     staged: Callable[[int], None] | None = None,
+    in_memory: bool | None = None,
 ) -> SqlRegister:
     """Validate a Parquet folder, DuckDB file, PostgreSQL schema or CSV folder in SQL on ``con``;
     see the module docstring. ``progress`` is told the rows of each sheet validated, ``staged``
-    the rows of each CSV batch read."""
+    the rows of each CSV batch read. ``in_memory``: keep the validated tables as temporary
+    tables (by default only for one chunk); otherwise in ``con``'s database, compressed."""
     found = columnar_source(source)
     if found is None:
         raise RegisterError(f"{source}：不是可在SQL中校验的登记表（CSV或Parquet文件夹、.duckdb文件或PostgreSQL）")
     kind, where = found
     sources = _sources(con, kind, where, schema, staged)
-    v = _Validator(con, catalogue, buckets)
+    v = _Validator(con, catalogue, buckets, buckets == 1 if in_memory is None else in_memory)
     steps = ("enterprises", "events", "qualifications", "prior_awards")
     for key in steps:
         if key not in sources:

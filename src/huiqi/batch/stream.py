@@ -39,7 +39,7 @@ from .compiler import compile_library, lit
 from .io_read import SHEETS, Register
 from .io_write import DIMENSIONS, PAYER_SCHEMA, RESULT_SCHEMA, Summary, Totals, benefit_meta, parquet_options
 
-__all__ = ["CHUNK_EVENTS", "StreamResult", "chunk_events_for", "duckdb_memory", "run_stream"]
+__all__ = ["CHUNK_EVENTS", "StreamResult", "chunk_events_for", "duckdb_memory", "run_stream", "validated_in_memory"]
 
 CHUNK_EVENTS = 2_000_000  # event rows per chunk of enterprises under --memory-limit, and at least this many
 # Without --memory-limit, chunks as large as fit in this share of the machine's memory.
@@ -48,6 +48,12 @@ CHUNK_EVENTS = 2_000_000  # event rows per chunk of enterprises under --memory-l
 # are sorted (ninth session); the share keeps two chunks at 10^7 on 24 GiB.
 RAM_SHARE = 0.4
 CHUNK_BYTES_PER_EVENT = 1_900
+# The validated tables (the enterprises' values, the events' verdicts) as temporary tables
+# in memory, per event row of the register: 72 bytes at 10^7 (490 MB for the 2.5·10^6
+# enterprises, 230 MB for the events' verdicts; benchmarks/RESULTS.md, eleventh session).
+# Kept in memory while they take at most VALIDATED_SHARE of it, with room to spare.
+VALIDATED_BYTES_PER_EVENT = 100
+VALIDATED_SHARE = 0.2
 ROW_GROUP = 65_536  # rows per row group of the Parquet outputs (at most)
 
 
@@ -93,16 +99,34 @@ def chunk_events_for(memory_limit: str | None, ram: int | None = None) -> int:
     a container's limit included)."""
     if memory_limit is not None:
         return CHUNK_EVENTS
+    ram = _ram() if ram is None else ram
     if ram is None:
-        con = duckdb.connect()
-        try:
-            default = _bytes(str(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]))
-        finally:
-            con.close()
-        if default is None:
-            return CHUNK_EVENTS
-        ram = int(default / 0.8)
+        return CHUNK_EVENTS
     return max(CHUNK_EVENTS, int(ram * RAM_SHARE / CHUNK_BYTES_PER_EVENT))
+
+
+def validated_in_memory(n_events: int, buckets: int, memory_limit: str | None, ram: int | None = None) -> bool:
+    """Whether the validated tables stay in memory (temporary tables): with one chunk, and
+    without ``--memory-limit`` while ``n_events`` rows' worth fits in ``VALIDATED_SHARE``
+    of ``ram``. Otherwise they are written compressed to the work file, where they cost
+    more to write (at 10^7: validation ≈3 s and the chunk reads ≈1.4 s slower) but do not
+    spill uncompressed under a limit."""
+    if buckets == 1:
+        return True
+    if memory_limit is not None:
+        return False
+    ram = _ram() if ram is None else ram
+    return ram is not None and n_events * VALIDATED_BYTES_PER_EVENT <= ram * VALIDATED_SHARE
+
+
+def _ram() -> int | None:
+    """The memory DuckDB sees (its default limit is 80 % of it, a container's limit included)."""
+    con = duckdb.connect()
+    try:
+        default = _bytes(str(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]))
+    finally:
+        con.close()
+    return None if default is None else int(default / 0.8)
 
 
 def _events_in(source: str | Path, schema: str | None = None) -> int:
@@ -281,6 +305,7 @@ def run_stream(
             buckets,
             progress=None if progress is None else (lambda n: progress("校验", n, None)),
             staged=None if progress is None else (lambda n: progress("读取", n, None)),
+            in_memory=validated_in_memory(n_events, buckets, memory_limit),
         )
         read_s = time.monotonic() - t0
         # the validated tables are written; every table from here on lasts one chunk
