@@ -455,11 +455,12 @@ class _Validator:
         self.canon = canonical_layout(catalogue)
         self.schemas = io_read.canonical_schemas(catalogue)
         self.buckets = buckets
-        # in memory: temporary tables; otherwise (several chunks under a memory limit)
-        # tables of the work database file, compressed (mostly empty event columns take
-        # almost no room) and read back chunk by chunk, where temporary tables would spill
-        # uncompressed. Writing them costs: at 10^7 event rows the enterprises' table took
-        # 8 s in the file against 4.7 s in memory (benchmarks/RESULTS.md, eleventh session)
+        # in memory: temporary tables; otherwise (several chunks, under a memory limit or
+        # of a large register) tables of the work database file, compressed (mostly empty
+        # event columns take almost no room) and read back chunk by chunk, where temporary
+        # tables would spill uncompressed. Writing them costs: at 10^7 event rows the
+        # enterprises' statement alone took 7.1 s into the file against 4.6 s into memory
+        # (benchmarks/RESULTS.md, eleventh session)
         self.kept = "TEMP" if in_memory else ""
         self.errors: list[RowError] = []
         self.counts = {k: Counts() for k in SHEETS}
