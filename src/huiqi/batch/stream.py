@@ -287,7 +287,8 @@ def run_stream(
     import time
 
     n_events = _events_in(source, schema)
-    per_chunk = chunk_events if chunk_events is not None else chunk_events_for(memory_limit)
+    ram = _ram() if memory_limit is None else None  # read once: the chunks' size and where validation keeps its tables
+    per_chunk = chunk_events if chunk_events is not None else chunk_events_for(memory_limit, ram)
     buckets = max(1, math.ceil(n_events / max(1, per_chunk)))
     work = tempfile.mkdtemp(prefix="huiqi-batch-")
     try:
@@ -305,7 +306,7 @@ def run_stream(
             buckets,
             progress=None if progress is None else (lambda n: progress("校验", n, None)),
             staged=None if progress is None else (lambda n: progress("读取", n, None)),
-            in_memory=validated_in_memory(n_events, buckets, memory_limit),
+            in_memory=validated_in_memory(n_events, buckets, memory_limit, ram),
         )
         read_s = time.monotonic() - t0
         # the validated tables are written; every table from here on lasts one chunk
