@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import cast
 
 from .context import MISSING, Context
 from .facts import FieldSpec, describe_value
@@ -98,22 +99,26 @@ def requirement(cond: Compare, unit: str = "") -> str:
 
 
 # The words of a comparison that do not depend on the enterprise (label, threshold,
-# requirement), per condition, event kind and catalogue: (condition, label, threshold, requirement,
-# the threshold as an ``int`` when it is whole — comparing two ints skips Fraction's slow comparison).
-_COMPARE_WORDS: dict[tuple[int, str, int], tuple[Compare, str, str, str, int | None]] = {}
+# requirement), per condition and event kind, kept on the catalogue they were read from
+# (a cache keyed by the catalogue's id gave a later catalogue, at a reused address, the
+# words of a dropped one): (condition, label, threshold, requirement, the threshold as an
+# ``int`` when it is whole — comparing two ints skips Fraction's slow comparison).
+_Words = tuple[Compare, str, str, str, int | None]
 
 
-def _compare_words(cond: Compare, ctx: Context) -> tuple[Compare, str, str, str, int | None]:
-    key = (id(cond), ctx.event_kind, id(ctx.catalogue))
-    hit = _COMPARE_WORDS.get(key)
+def _compare_words(cond: Compare, ctx: Context) -> _Words:
+    memo = ctx.catalogue.memo
+    key = (id(cond), ctx.event_kind)
+    hit = memo.get(key)
     if hit is not None and hit[0] is cond:  # the same object, not a later one at a reused id
-        return hit
+        return cast(_Words, hit)
     spec = ctx.spec(cond.fact) if isinstance(cond.fact, Field) else None
     unit = spec.unit or "" if spec is not None and spec.type != "money" else ""
-    if len(_COMPARE_WORDS) > 50_000:  # libraries loaded and dropped again and again (tests)
-        _COMPARE_WORDS.clear()
+    if len(memo) > 50_000:  # libraries loaded and dropped again and again (tests)
+        memo.clear()
     whole = cond.value.numerator if cond.value.denominator == 1 else None
-    words = _COMPARE_WORDS[key] = (cond, ctx.label(cond.fact), show_threshold(cond, unit), requirement(cond, unit), whole)
+    words: _Words = (cond, ctx.label(cond.fact), show_threshold(cond, unit), requirement(cond, unit), whole)
+    memo[key] = words
     return words
 
 

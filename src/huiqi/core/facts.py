@@ -104,7 +104,11 @@ class Catalogue:
     events: dict[str, EventKind]
     qualification_titles: tuple[str, ...] = ()
     levels: tuple[str, ...] = field(default=LEVEL_VALUES)
-    _resolved: dict[tuple[str, str], FieldSpec | None] = field(default_factory=dict, repr=False, compare=False)
+    # Worked out once from this catalogue and kept with it; not given to ``__init__``, so a
+    # copy (``dataclasses.replace``) with other fields starts without them.
+    _resolved: dict[tuple[str, str], FieldSpec | None] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # a comparison's words, per condition and event kind (see ``conditions``)
+    memo: dict[tuple[int, str], tuple[Any, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Catalogue:

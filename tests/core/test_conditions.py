@@ -1,0 +1,55 @@
+"""A comparison's words (label, threshold, requirement) come from the catalogue it is read with."""
+
+import dataclasses
+from fractions import Fraction
+
+from huiqi.core.conditions import test as check
+from huiqi.core.context import Context
+from huiqi.core.facts import Catalogue
+from huiqi.core.legal import COMPARISONS
+from huiqi.core.model import Citation, Compare, Field
+from huiqi.service import engine
+
+
+def _relabelled(base: Catalogue, label: str) -> Catalogue:
+    ent = dict(base.enterprise)
+    ent["annual_sales"] = dataclasses.replace(ent["annual_sales"], label=label)
+    return Catalogue(enterprise=ent, events=base.events, qualification_titles=base.qualification_titles)
+
+
+def _a_sales_threshold() -> Compare:
+    return Compare(
+        Field("enterprise.annual_sales"), COMPARISONS["以上"], Fraction(2_000_000_000), "money", Citation("年产销2000万元以上")
+    )
+
+
+def test_each_catalogue_labels_a_condition_its_own_way_even_at_a_reused_address() -> None:
+    eng = engine()
+    cond = _a_sales_threshold()
+    scenario = eng.scenario(
+        {"enterprise": {"credit_code": "91320506MA1XXXXX09", "name": "示例企业", "region": "320506", "annual_sales": "3000万元"}}
+    )
+    seen: set[int] = set()
+    reused = 0
+    for i in range(200):  # a dropped catalogue's address is soon given to a new one
+        cat = _relabelled(eng.catalogue, f"产销{i}号")
+        reused += id(cat) in seen
+        seen.add(id(cat))
+        reasons = check(cond, Context(scenario, None, "", cat)).text
+        assert reasons.startswith(f"产销{i}号3000万元"), reasons
+        del cat
+    assert reused, "no address was reused: the test did not reach the case it is about"
+
+
+def test_a_copy_of_a_catalogue_with_other_fields_reads_its_own_fields() -> None:
+    eng = engine()
+    scenario = eng.scenario(
+        {"enterprise": {"credit_code": "91320506MA1XXXXX09", "name": "示例企业", "region": "320506", "annual_sales": "3000万元"}}
+    )
+    cond = _a_sales_threshold()
+    base = _relabelled(eng.catalogue, "产销甲")
+    assert check(cond, Context(scenario, None, "", base)).text.startswith("产销甲")
+    ent = dict(base.enterprise)
+    ent["annual_sales"] = dataclasses.replace(ent["annual_sales"], label="产销乙")
+    copy = dataclasses.replace(base, enterprise=ent)
+    assert check(cond, Context(scenario, None, "", copy)).text.startswith("产销乙")
