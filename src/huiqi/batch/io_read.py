@@ -411,6 +411,71 @@ def _csv_encoding(path: Path) -> str:
     raise RegisterError(f"{path}：无法识别文件编码（应为UTF-8或GB18030）")
 
 
+# The line breaks of str.splitlines() besides \n, \r and \r\n, and NUL: one byte each in
+# UTF-8 and GB18030, where no byte of a longer character is below 0x30 (nor \n or \r,
+# so lines are counted on the bytes); and those longer than a byte, per encoding.
+_NARROW_BREAKS = (b"\x00", b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e")
+_WIDE_BREAKS = {  # U+0085, U+2028 and U+2029, each a regular expression with a literal prefix (searched fast)
+    "utf-8": (re.compile(b"\xc2\x85"), re.compile(b"\xe2\x80[\xa8\xa9]")),
+    "gb18030": (re.compile(b"\x810\x815"), re.compile(b"\x816\xa6[56]")),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CsvLines:
+    """A CSV file's lines as ``_csv_lines`` splits them (``str.splitlines()``), counted on its
+    bytes, and whether it is ``plain`` so far: no NUL and no one-byte line break but \n and \r
+    (``csv_breaks`` looks for the longer ones). Not plain: ``lines`` counts \n, \r and \r\n only."""
+
+    lines: int
+    plain: bool
+
+
+_LINES: dict[tuple[str, int, int], CsvLines] = {}  # the last few files counted, by path, size and time
+
+
+def csv_lines(path: Path) -> CsvLines:
+    """Count ``path``'s lines in one pass over its bytes (remembered while its size and
+    modification time stay the same, so the chunk count and the reader share one pass)."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    hit = _LINES.get(key)
+    if hit is not None:
+        return hit
+    breaks = 0
+    plain = True
+    last = b""  # the file's last byte so far
+    with path.open("rb") as fh:
+        while block := fh.read(_CSV_BLOCK):
+            breaks += block.count(b"\n")
+            if b"\r" in block:
+                breaks += block.count(b"\r") - block.count(b"\r\n")
+            if last == b"\r" and block[:1] == b"\n":  # a \r\n across two blocks
+                breaks -= 1
+            if plain and any(b in block for b in _NARROW_BREAKS):
+                plain = False
+            last = block[-1:]
+    lines = breaks + (1 if last and last not in b"\r\n" else 0)  # a last line without a break
+    found = _LINES[key] = CsvLines(lines, plain)
+    while len(_LINES) > 8:
+        del _LINES[next(iter(_LINES))]
+    return found
+
+
+def csv_breaks(path: Path, encoding: str) -> bool:
+    """Whether ``path``, read in ``encoding`` (``utf-8`` or ``gb18030``), holds a line break
+    of more than one byte (U+0085, U+2028, U+2029). The bytes are searched, so a match
+    across two characters (possible in GB18030) only makes the answer cautious."""
+    tail = b""
+    with path.open("rb") as fh:
+        while block := fh.read(_CSV_BLOCK):
+            joined = tail + block
+            if any(p.pattern[:1] in joined and p.search(joined) for p in _WIDE_BREAKS[encoding]):  # the lead byte first
+                return True
+            tail = block[-3:]
+    return False
+
+
 def _csv_lines(path: Path, encoding: str, block: int = _CSV_BLOCK) -> Iterator[str]:
     """The file's text split as ``str.splitlines()`` splits it, read ``block`` bytes at a
     time, so that a register is never held whole in memory. The last line of a block may
@@ -428,12 +493,24 @@ def _csv_lines(path: Path, encoding: str, block: int = _CSV_BLOCK) -> Iterator[s
 
 def _csv_file(path: Path, sheet: str) -> RawSheet:
     reader = csv.reader(_csv_lines(path, _csv_encoding(path)))
-    header = next(reader, [])
+
+    def unreadable(exc: csv.Error) -> RegisterError:
+        # the only error of the reader's dialect, but for a cell too long
+        why = f"单元格超过{csv.field_size_limit()}个字符，可能是某个引号没有结束" if "field limit" in str(exc) else str(exc)
+        return RegisterError(f"{path.name}第{reader.line_num}行：无法按CSV读取（{why}）")
+
+    try:
+        header = next(reader, [])
+    except csv.Error as exc:
+        raise unreadable(exc) from None
 
     def rows() -> Iterator[tuple[int, Sequence[Any]]]:
-        for n, row in enumerate(reader, start=2):
-            if "".join(row).strip():  # some cell is not blank
-                yield n, row
+        try:
+            for n, row in enumerate(reader, start=2):
+                if "".join(row).strip():  # some cell is not blank
+                    yield n, row
+        except csv.Error as exc:
+            raise unreadable(exc) from None
 
     return RawSheet(path.name, sheet, header, rows())
 

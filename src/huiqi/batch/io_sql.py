@@ -30,6 +30,7 @@ in the register, and a chunk of the evaluation reads a mostly contiguous range.
 
 from __future__ import annotations
 
+import csv
 import gc
 import itertools
 from collections.abc import Callable, Iterator, Sequence
@@ -39,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -351,6 +353,111 @@ def _csv_batches(
         yield pa.RecordBatch.from_arrays(arrays, names=[*(f"c{i}" for i in range(width)), "hq_r0"])
 
 
+_CSV_FIELD_LIMIT = csv.field_size_limit()  # characters in a cell; the Python reader refuses more
+_CSV_MAX_COLUMNS = 4_096  # columns read as text by name (f0 …); a wider file goes to the Python reader
+_BLANK = f"^{_WS}*$"
+
+
+def _arrow_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, staged: Callable[[int], None] | None) -> list[str] | None:
+    """Stage a CSV file with Arrow's parser into ``table`` as ``_stage_csv`` describes, and
+    return its header; or None, with ``table`` dropped, when Arrow would not read it as the
+    Python reader does (``io_read._csv_file``). It reads it the same when
+
+    - the file is plain (``io_read.csv_lines`` and ``csv_breaks``: its only line breaks
+      are \n, \r and \r\n, which both split on, and it holds no NUL);
+    - it is valid UTF-8 (Arrow checks; a UTF-8 BOM is skipped by both), or else, as the
+      Python reader decides, GB18030;
+    - every record has the header's number of cells (an empty line is a record of blank
+      cells to Arrow, a blank row to Python, and skipped by both);
+    - no quoted cell holds a line break (Python's reader, given the file's lines, joins
+      them without one): then Arrow finds as many records as the file has lines;
+    - no cell is longer than the Python reader's limit (``csv.field_size_limit()``).
+
+    Quoting otherwise is read alike, ``"x"y`` as ``xy`` and ``a"b`` as ``a"b``
+    (``tests/batch/test_csv_arrow.py`` compares the two readers on generated files).
+    """
+    counted = io_read.csv_lines(path)
+    if not counted.plain:
+        return None
+    header = None
+    if not io_read.csv_breaks(path, "utf-8"):
+        header = _arrow_csv_as(con, path, "utf8", counted.lines, table, staged)
+    if header is None and io_read._csv_encoding(path) == "gb18030" and not io_read.csv_breaks(path, "gb18030"):
+        header = _arrow_csv_as(con, path, "gb18030", counted.lines, table, staged)  # not UTF-8, as Python finds
+    return header
+
+
+def _arrow_csv_as(
+    con: duckdb.DuckDBPyConnection, path: Path, encoding: str, lines: int, table: str, staged: Callable[[int], None] | None
+) -> list[str] | None:
+    """``_arrow_csv`` in one encoding: the header, or None (nothing staged) when the file
+    does not decode, or a record, a cell or the count of records is not as it must be."""
+    import pyarrow.csv as pacsv
+
+    failed = False
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                encoding=encoding,
+                autogenerate_column_names=True,  # the header is a record like the others
+                block_size=1 << 24,
+            ),
+            # a record with more or fewer cells than the header is an error: Python's reader would keep it
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{i}": pa.string() for i in range(_CSV_MAX_COLUMNS)},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowException, UnicodeDecodeError):  # an empty file, or not this encoding
+        return None
+    width = len(reader.schema)
+    if width > _CSV_MAX_COLUMNS:
+        return None
+    header: list[str] = []
+    records = 0
+    too_long = False
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        nonlocal records, too_long
+        for batch in reader:
+            start, records = records, records + batch.num_rows
+            cols = batch.columns
+            if any(pc.max(pc.binary_length(c)).as_py() > _CSV_FIELD_LIMIT for c in cols):
+                too_long = too_long or any(pc.max(pc.utf8_length(c)).as_py() > _CSV_FIELD_LIMIT for c in cols)
+            rows = pa.RecordBatch.from_arrays(
+                [*cols, pa.array(np.arange(start, records, dtype=np.int64))], names=[*(f"c{i}" for i in range(width)), "hq_r0"]
+            )
+            if start == 0 and records:  # the header
+                header.extend(c[0].as_py() for c in cols)
+                rows = rows.slice(1)
+            # blank rows: the first cell blank, and then the whole row (rarely looked at)
+            blank = pc.match_substring_regex(rows.column(0), _BLANK)
+            if pc.any(blank).as_py():
+                at = pc.indices_nonzero(blank)
+                row_text = pc.binary_join_element_wise(*(c.take(at) for c in rows.columns[:width]), "")
+                rows = rows.filter(pc.invert(pc.replace_with_mask(blank, blank, pc.match_substring_regex(row_text, _BLANK))))
+            if staged is not None:
+                staged(rows.num_rows)
+            yield rows
+
+    schema = pa.schema([*((f"c{i}", pa.string()) for i in range(width)), ("hq_r0", pa.int64())])
+    hq_csv_in = pa.RecordBatchReader.from_batches(schema, batches())
+    try:
+        con.register("hq_csv_in", hq_csv_in)
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM hq_csv_in").fetchall()
+    except (duckdb.Error, pa.ArrowException, UnicodeDecodeError):  # not this encoding, a record's cells, …
+        failed = True
+    finally:
+        con.unregister("hq_csv_in")
+    if failed or too_long or records != lines or header == [""]:  # an empty first line: no header to Python
+        con.execute(f"DROP TABLE IF EXISTS {table}").fetchall()
+        return None
+    return header
+
+
 def _stage_csv(con: duckdb.DuckDBPyConnection, folder: Path, staged: Callable[[int], None] | None = None) -> dict[str, _Src]:
     """Each CSV file of the register, read exactly as the Python reader reads it
     (``io_read._csv_file``: its encodings, line numbers and skipped blank rows; a short
@@ -358,27 +465,49 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, folder: Path, staged: Callable[[i
     columns ``c0`` … in the header's order, with the 0-based row ``hq_r0`` (line number − 1);
     the header itself, as written (blank or repeated names too), goes with the source.
 
-    DuckDB pulls the batches from a reader while Python parses (one statement; an INSERT
-    per batch was 7× slower), and the cyclic garbage collector is paused meanwhile: the
-    parsed rows are millions of short-lived lists, and its passes over them took a third
-    of the time at 10^6 rows (benchmarks/RESULTS.md, ninth session)."""
+    Arrow's parser reads the file when it reads it as the Python reader would (``_arrow_csv``:
+    the usual file); otherwise Python's ``csv`` module does, and DuckDB pulls its batches
+    from a reader while Python parses (one statement; an INSERT per batch was 7× slower),
+    with the cyclic garbage collector paused meanwhile: the parsed rows are millions of
+    short-lived lists, and its passes over them took a third of the time at 10^6 rows
+    (benchmarks/RESULTS.md, ninth session)."""
     out: dict[str, _Src] = {}
     for key, path in io_read._find_files(folder, ".csv").items():
-        raw = io_read._csv_file(path, SHEET_LABEL[key])
-        width = len(raw.header)
         table = f"hq_csv_{key}"
+        sheet = SHEET_LABEL[key]
+        sql = f"SELECT * EXCLUDE (hq_r0), hq_r0 + 1 AS hq_row FROM {table}"
+        header = _arrow_csv(con, path, table, staged)
+        if header is not None:
+            out[key] = _Src(sql, path.name, sheet, "hq_r0", tuple(header))
+            continue
+        raw = io_read._csv_file(path, sheet)
+        width = len(raw.header)
         schema = pa.schema([*((f"c{i}", pa.string()) for i in range(width)), ("hq_r0", pa.int64())])
-        hq_csv_in = pa.RecordBatchReader.from_batches(schema, _csv_batches(iter(raw.rows), width, staged))
+        unreadable: list[RegisterError] = []  # the reader's error, which DuckDB reports as its own
+
+        def rows(
+            found: Iterator[tuple[int, Sequence[Any]]], into: list[RegisterError] = unreadable
+        ) -> Iterator[tuple[int, Sequence[Any]]]:
+            try:
+                yield from found
+            except RegisterError as exc:
+                into.append(exc)
+                raise
+
+        hq_csv_in = pa.RecordBatchReader.from_batches(schema, _csv_batches(rows(raw.rows), width, staged))
         collecting = gc.isenabled()
         gc.disable()
         try:
             con.register("hq_csv_in", hq_csv_in)
             con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM hq_csv_in").fetchall()
+        except duckdb.Error:
+            if unreadable:
+                raise unreadable[0] from None
+            raise
         finally:
             con.unregister("hq_csv_in")
             if collecting:
                 gc.enable()
-        sql = f"SELECT * EXCLUDE (hq_r0), hq_r0 + 1 AS hq_row FROM {table}"
         out[key] = _Src(sql, raw.file, raw.sheet, "hq_r0", tuple(raw.header))
     return out
 

@@ -137,10 +137,7 @@ def _events_in(source: str | Path, schema: str | None = None) -> int:
     kind, where = found
     if kind == "csv":  # lines, less the header: blank rows make it a little more than the rows
         path = io_read._find_files(Path(where), ".csv").get("events")
-        if path is None:
-            return 0
-        with path.open("rb") as fh:
-            return max(0, sum(1 for _ in fh) - 1)
+        return 0 if path is None else max(0, io_read.csv_lines(path).lines - 1)  # the count staging reuses
     if kind == "postgres":
         from .io_pg import count_events
 
