@@ -15,6 +15,7 @@ import pytest
 
 openpyxl = pytest.importorskip("openpyxl")
 
+from huiqi.batch.io_write import DIMENSIONS  # noqa: E402
 from huiqi.cli import main  # noqa: E402
 from huiqi.service import engine  # noqa: E402
 
@@ -172,6 +173,31 @@ def test_a_csv_register_runs_like_the_same_register_in_parquet(tmp_path: Path, c
     assert len(csv_rows) > 1000 and csv_rows == pq_rows
     codes = list(dict.fromkeys(r["credit_code"] for r in csv_rows))
     assert codes != sorted(codes)
+
+
+def test_the_json_lists_results_and_groups_as_the_sheets_do_whatever_the_engine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--json`` lists each summary's groups in the order of its sheet (largest total
+    first), so two runs of one register print the same JSON whatever the engine or the
+    order in which the evaluation met the groups."""
+    pytest.importorskip("duckdb")
+    register = tmp_path / "reg.parquet"
+    assert main(["synth", "--enterprises", "200", "--seed", "3", "--out", str(register)]) == 0
+    capsys.readouterr()
+    printed = {}
+    for name in ("reference", "duckdb"):
+        out = tmp_path / f"{name}.parquet"
+        assert main(["batch", str(register), "--engine", name, "--as-of", AS_OF.isoformat(), "--out", str(out), "--json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        for dim, title in DIMENSIONS.items():
+            with out.with_name(f"{out.stem}.{title}.csv").open(encoding="utf-8-sig", newline="") as fh:
+                sheet = [row[0] for row in list(csv.reader(fh))[1:]]
+            assert list(data["by"][dim]) == sheet, (name, dim)
+        assert len(data["by"]["article"]) > 5
+        assert list(data["results"]) == sorted(data["results"])  # as the overview sheet lists them
+        printed[name] = json.dumps({k: data[k] for k in ("results", "total", "by")}, ensure_ascii=False)
+    assert printed["reference"] == printed["duckdb"]
 
 
 def test_a_long_run_shows_each_stage_on_the_progress_bar(

@@ -140,6 +140,11 @@ class Summary:
     enterprises_with_awards: int = 0
     by: dict[str, dict[str, Totals]] = field(default_factory=dict)
 
+    def ordered(self, dimension: str) -> list[tuple[str, Totals]]:
+        """A dimension's groups as the summary sheets and ``--json`` list them: the largest
+        total first, then by name (not in the order the evaluation met them)."""
+        return sorted(self.by[dimension].items(), key=lambda kv: (-kv[1].max_fen, kv[0]))
+
 
 DIMENSIONS = {
     "document": "按政策文件",
@@ -249,7 +254,7 @@ ERROR_HEADERS = ["文件", "工作表", "行", "列", "值", "问题", "是否�
 
 def _sheets(register: Register, results: pa.Table, summary: Summary) -> list[tuple[str, list[str], Iterable[list[Any]]]]:
     def dim(name: str, title: str) -> tuple[str, list[str], Iterable[list[Any]]]:
-        rows = [[k, *t.row()] for k, t in sorted(summary.by[name].items(), key=lambda kv: (-kv[1].max_fen, kv[0]))]
+        rows = [[k, *t.row()] for k, t in summary.ordered(name)]
         return (title, [title.removeprefix("按"), *TOTAL_HEADERS], rows)
 
     overview: list[list[Any]] = [
