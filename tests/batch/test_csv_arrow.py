@@ -85,7 +85,7 @@ def _same_or_declined(path: Path) -> bool:
 def _write(tmp_path: Path, text: str, encoding: str) -> Path:
     path = tmp_path / "enterprises.csv"
     path.write_bytes(text.encode(encoding))
-    io_read._LINES.clear()
+    io_read._SEEN.clear()
     return path
 
 
@@ -176,7 +176,7 @@ def test_lines_are_counted_as_str_splitlines_counts_them(tmp_path: Path) -> None
     path = tmp_path / "x.csv"
     for text in ["", "a", "a\n", "a\r\nb", "a\rb\r", "\n\n", "a\r" + "b" * (io_read._CSV_BLOCK - 2) + "\nc"]:
         path.write_bytes(text.encode())
-        io_read._LINES.clear()
+        io_read._SEEN.clear()
         assert io_read.csv_lines(path).lines == len(text.splitlines()), repr(text[:8])
 
 

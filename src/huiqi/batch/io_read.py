@@ -396,8 +396,27 @@ def _xlsx_openpyxl(path: Path) -> Iterator[RawSheet]:
 _CSV_BLOCK = 1 << 20  # bytes read at a time
 
 
+# What a pass over a CSV file found, for the last few files, by path, size and modification
+# time: counting the lines for the chunks, staging and the Python reader share one pass.
+_SEEN: dict[tuple[str, str, int, int], Any] = {}
+
+
+def _seen(what: str, path: Path, find: Callable[[Path], Any]) -> Any:
+    st = path.stat()
+    key = (what, str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _SEEN:
+        _SEEN[key] = find(path)
+        while len(_SEEN) > 16:
+            del _SEEN[next(iter(_SEEN))]
+    return _SEEN[key]
+
+
 def _csv_encoding(path: Path) -> str:
     """UTF-8 (with or without BOM) when the whole file decodes as UTF-8, else GB18030."""
+    return str(_seen("encoding", path, _find_encoding))
+
+
+def _find_encoding(path: Path) -> str:
     for encoding in ("utf-8-sig", "gb18030"):
         decoder = codecs.getincrementaldecoder(encoding)()
         try:
@@ -431,17 +450,14 @@ class CsvLines:
     plain: bool
 
 
-_LINES: dict[tuple[str, int, int], CsvLines] = {}  # the last few files counted, by path, size and time
-
-
 def csv_lines(path: Path) -> CsvLines:
     """Count ``path``'s lines in one pass over its bytes (remembered while its size and
     modification time stay the same, so the chunk count and the reader share one pass)."""
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    hit = _LINES.get(key)
-    if hit is not None:
-        return hit
+    found: CsvLines = _seen("lines", path, _count_lines)
+    return found
+
+
+def _count_lines(path: Path) -> CsvLines:
     breaks = 0
     plain = True
     last = b""  # the file's last byte so far
@@ -456,10 +472,7 @@ def csv_lines(path: Path) -> CsvLines:
                 plain = False
             last = block[-1:]
     lines = breaks + (1 if last and last not in b"\r\n" else 0)  # a last line without a break
-    found = _LINES[key] = CsvLines(lines, plain)
-    while len(_LINES) > 8:
-        del _LINES[next(iter(_LINES))]
-    return found
+    return CsvLines(lines, plain)
 
 
 def csv_breaks(path: Path, encoding: str) -> bool:
