@@ -114,7 +114,7 @@ def _compare_words(cond: Compare, ctx: Context) -> _Words:
         return cast(_Words, hit)
     spec = ctx.spec(cond.fact) if isinstance(cond.fact, Field) else None
     unit = spec.unit or "" if spec is not None and spec.type != "money" else ""
-    if len(memo) > 50_000:  # libraries loaded and dropped again and again (tests)
+    if len(memo) > 50_000:  # libraries loaded and dropped again and again with one catalogue (tests)
         memo.clear()
     whole = cond.value.numerator if cond.value.denominator == 1 else None
     words: _Words = (cond, ctx.label(cond.fact), show_threshold(cond, unit), requirement(cond, unit), whole)
