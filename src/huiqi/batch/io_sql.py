@@ -331,11 +331,41 @@ def columnar_source(source: str | Path) -> tuple[str, str] | None:
     return None
 
 
+def _text_schema(width: int) -> pa.Schema:
+    """A staged CSV sheet: ``width`` text columns ``c0`` … in the header's order, and ``hq_r0``."""
+    return pa.schema([*((f"c{i}", pa.string()) for i in range(width)), ("hq_r0", pa.int64())])
+
+
+def _create_staged(con: duckdb.DuckDBPyConnection, table: str, width: int, batches: Iterator[pa.RecordBatch]) -> None:
+    """Write ``batches`` (``_text_schema(width)``) to ``table`` in one statement, DuckDB pulling
+    them from a reader while they are made (an INSERT per batch was 7× slower). An error
+    raised while making them is raised as itself, not as DuckDB's report of it."""
+    raised: list[Exception] = []
+
+    def watched() -> Iterator[pa.RecordBatch]:
+        try:
+            yield from batches
+        except Exception as exc:
+            raised.append(exc)
+            raise
+
+    con.register("hq_csv_in", pa.RecordBatchReader.from_batches(_text_schema(width), watched()))
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM hq_csv_in").fetchall()
+    except duckdb.Error:
+        if raised:
+            raise raised[0] from None
+        raise
+    finally:
+        con.unregister("hq_csv_in")
+
+
 def _csv_batches(
     rows: Iterator[tuple[int, Sequence[Any]]], width: int, staged: Callable[[int], None] | None = None
 ) -> Iterator[pa.RecordBatch]:
-    """Rows of a CSV sheet as record batches of ``width`` text columns ``c0`` … (a short row's
-    missing cells None, cells past the header dropped) and ``hq_r0``, the line number − 1."""
+    """Rows of a CSV sheet as record batches of ``_text_schema(width)`` (a short row's
+    missing cells None, cells past the header dropped; ``hq_r0`` the line number − 1)."""
+    schema = _text_schema(width)
     while chunk := list(itertools.islice(rows, 65_536)):
         nums, cells = zip(*chunk, strict=True)
         lists = pa.array(cells, pa.list_(pa.string()))
@@ -350,7 +380,7 @@ def _csv_batches(
         arrays.append(pa.array([n - 1 for n in nums], pa.int64()))
         if staged is not None:
             staged(len(nums))
-        yield pa.RecordBatch.from_arrays(arrays, names=[*(f"c{i}" for i in range(width)), "hq_r0"])
+        yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 _CSV_FIELD_LIMIT = csv.field_size_limit()  # characters in a cell; the Python reader refuses more
@@ -419,6 +449,7 @@ def _arrow_csv_as(
     header: list[str] = []
     records = 0
     too_long = False
+    schema = _text_schema(width)
 
     def batches() -> Iterator[pa.RecordBatch]:
         nonlocal records, too_long
@@ -427,9 +458,7 @@ def _arrow_csv_as(
             cols = batch.columns
             if any(pc.max(pc.binary_length(c)).as_py() > _CSV_FIELD_LIMIT for c in cols):
                 too_long = too_long or any(pc.max(pc.utf8_length(c)).as_py() > _CSV_FIELD_LIMIT for c in cols)
-            rows = pa.RecordBatch.from_arrays(
-                [*cols, pa.array(np.arange(start, records, dtype=np.int64))], names=[*(f"c{i}" for i in range(width)), "hq_r0"]
-            )
+            rows = pa.RecordBatch.from_arrays([*cols, pa.array(np.arange(start, records, dtype=np.int64))], schema=schema)
             if start == 0 and records:  # the header
                 header.extend(c[0].as_py() for c in cols)
                 rows = rows.slice(1)
@@ -443,15 +472,10 @@ def _arrow_csv_as(
                 staged(rows.num_rows)
             yield rows
 
-    schema = pa.schema([*((f"c{i}", pa.string()) for i in range(width)), ("hq_r0", pa.int64())])
-    hq_csv_in = pa.RecordBatchReader.from_batches(schema, batches())
     try:
-        con.register("hq_csv_in", hq_csv_in)
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM hq_csv_in").fetchall()
+        _create_staged(con, table, width, batches())
     except (duckdb.Error, pa.ArrowException, UnicodeDecodeError):  # not this encoding, a record's cells, …
         failed = True
-    finally:
-        con.unregister("hq_csv_in")
     if failed or too_long or records != lines or header == [""]:  # an empty first line: no header to Python
         con.execute(f"DROP TABLE IF EXISTS {table}").fetchall()
         return None
@@ -466,11 +490,10 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, folder: Path, staged: Callable[[i
     the header itself, as written (blank or repeated names too), goes with the source.
 
     Arrow's parser reads the file when it reads it as the Python reader would (``_arrow_csv``:
-    the usual file); otherwise Python's ``csv`` module does, and DuckDB pulls its batches
-    from a reader while Python parses (one statement; an INSERT per batch was 7× slower),
-    with the cyclic garbage collector paused meanwhile: the parsed rows are millions of
-    short-lived lists, and its passes over them took a third of the time at 10^6 rows
-    (benchmarks/RESULTS.md, ninth session)."""
+    the usual file); otherwise Python's ``csv`` module does (``_create_staged`` takes its
+    batches as it parses them), with the cyclic garbage collector paused meanwhile: the
+    parsed rows are millions of short-lived lists, and its passes over them took a third
+    of the time at 10^6 rows (benchmarks/RESULTS.md, ninth session)."""
     out: dict[str, _Src] = {}
     for key, path in io_read._find_files(folder, ".csv").items():
         table = f"hq_csv_{key}"
@@ -481,31 +504,11 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, folder: Path, staged: Callable[[i
             out[key] = _Src(sql, path.name, sheet, "hq_r0", tuple(header))
             continue
         raw = io_read._csv_file(path, sheet)
-        width = len(raw.header)
-        schema = pa.schema([*((f"c{i}", pa.string()) for i in range(width)), ("hq_r0", pa.int64())])
-        unreadable: list[RegisterError] = []  # the reader's error, which DuckDB reports as its own
-
-        def rows(
-            found: Iterator[tuple[int, Sequence[Any]]], into: list[RegisterError] = unreadable
-        ) -> Iterator[tuple[int, Sequence[Any]]]:
-            try:
-                yield from found
-            except RegisterError as exc:
-                into.append(exc)
-                raise
-
-        hq_csv_in = pa.RecordBatchReader.from_batches(schema, _csv_batches(rows(raw.rows), width, staged))
         collecting = gc.isenabled()
         gc.disable()
         try:
-            con.register("hq_csv_in", hq_csv_in)
-            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM hq_csv_in").fetchall()
-        except duckdb.Error:
-            if unreadable:
-                raise unreadable[0] from None
-            raise
+            _create_staged(con, table, len(raw.header), _csv_batches(raw.rows, len(raw.header), staged))
         finally:
-            con.unregister("hq_csv_in")
             if collecting:
                 gc.enable()
         out[key] = _Src(sql, raw.file, raw.sheet, "hq_r0", tuple(raw.header))
