@@ -186,7 +186,7 @@ def _award_row(a: Award, scenario: Scenario) -> dict[str, Any]:
         "is_money": money,
         "min_fen": a.low if money and granted else None,
         "max_fen": a.high if money and granted else None,
-        "reason_codes": "；".join(reason_codes(a)),
+        "reason_codes": "；".join(reason_codes(a)) or None,  # none, as the compiled backends give it
         "reasons": "；".join(r.text for r in a.reasons) or "；".join(s.text for s in a.steps),
     }
 

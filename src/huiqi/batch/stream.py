@@ -39,7 +39,7 @@ from .compiler import compile_library, lit
 from .io_read import SHEETS, Register
 from .io_write import DIMENSIONS, PAYER_SCHEMA, RESULT_SCHEMA, Summary, Totals, benefit_meta, parquet_options
 
-__all__ = ["CHUNK_EVENTS", "StreamResult", "chunk_events_for", "duckdb_memory", "run_stream", "validated_in_memory"]
+__all__ = ["CHUNK_EVENTS", "StreamResult", "chunk_events_for", "duckdb_memory", "events_in", "run_stream", "validated_in_memory"]
 
 CHUNK_EVENTS = 2_000_000  # event rows per chunk of enterprises under --memory-limit, and at least this many
 # Without --memory-limit, chunks as large as fit in this share of the machine's memory.
@@ -129,8 +129,9 @@ def _ram() -> int | None:
     return None if default is None else int(default / 0.8)
 
 
-def _events_in(source: str | Path, schema: str | None = None) -> int:
-    """How many event rows the register holds (0 when unknown), to choose the number of chunks."""
+def events_in(source: str | Path, schema: str | None = None) -> int:
+    """How many event rows the register holds (0 when unknown), to choose the number of chunks
+    (and, in the web app, the engine); a CSV file's lines are counted, not parsed."""
     found = io_sql.columnar_source(source)
     if found is None:
         return 0
@@ -283,7 +284,7 @@ def run_stream(
     (``chunk_events`` event rows per chunk; by default :func:`chunk_events_for` the memory limit)."""
     import time
 
-    n_events = _events_in(source, schema)
+    n_events = events_in(source, schema)
     ram = _ram() if memory_limit is None else None  # read once: the chunks' size and where validation keeps its tables
     per_chunk = chunk_events if chunk_events is not None else chunk_events_for(memory_limit, ram)
     buckets = max(1, math.ceil(n_events / max(1, per_chunk)))
@@ -338,6 +339,8 @@ def run_stream(
         kept_payers: list[pa.Table] = []
         cols = ", ".join(f.name for f in RESULT_SCHEMA)
         pcols = ", ".join(f.name for f in PAYER_SCHEMA)
+        if progress is not None:  # the evaluation has begun: 0 of the chunks done
+            progress("测算（块）", 0, buckets)
         try:
             for b in range(buckets):
                 duck.run(plan, con, io_sql.chunk_tables(sreg, b, row_order=True), as_of)

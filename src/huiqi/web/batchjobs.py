@@ -4,9 +4,12 @@ An upload is checked at once (is it an Excel workbook, CSV or Parquet register
 at all?) and saved under ``<data>/batch/<id>/``; the job id and its progress
 live in the SQLite store, so any worker process can answer the status and the
 results.  The job itself runs in a thread of the process that received the
-upload and calls the same public functions as ``huiqi batch``:
-``io_read.read_register`` → ``cli_batch.reference_results`` (or the compiled
-backend for large registers) → ``io_write.summarise``; the results are kept as
+upload and calls the same public functions as ``huiqi batch``: a CSV/Parquet
+register of more than ``REFERENCE_MAX_EVENTS`` event rows goes through
+``stream.run_stream`` (validated in SQL, evaluated by DuckDB), as ``huiqi batch``
+runs it; a workbook or a smaller register through ``io_read.read_register`` →
+``cli_batch.reference_results`` (or the compiled backend above
+``REFERENCE_MAX_ENTERPRISES``) → ``io_write.summarise``. The results are kept as
 Parquet next to the upload, and the Excel export uses ``io_write.write_results``
 (the writer of ``huiqi batch --out x.xlsx``) on the rows shown.
 
@@ -53,12 +56,17 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from ..batch.io_read import Register
+    from ..batch.io_write import Summary
 
 __all__ = ["FILTERS", "KEEP_DAYS_ENV", "BatchJobs", "JobError", "UploadError", "UploadFile", "keep_days_from_env"]
 
 # Registers with more enterprises than this run on the compiled backend (DuckDB),
 # smaller ones on the reference evaluator (fast to start, progress per enterprise).
 REFERENCE_MAX_ENTERPRISES = 20_000
+# CSV/Parquet uploads with more event rows than this run as huiqi batch runs them (validated in
+# SQL, evaluated by DuckDB: benchmarks/RESULTS.md, thirteenth session); smaller ones are read
+# whole, where starting DuckDB's plan would cost more than the reading saves.
+REFERENCE_MAX_EVENTS = 20_000
 ERRORS_IN_STATUS = 200
 FILTERS = ("document", "article", "department", "payer", "town", "status", "nature", "q")
 STAGES = {
@@ -528,28 +536,13 @@ class BatchJobs:
     def _execute(self, job_id: str, path: Path, shown: str, as_of: date) -> None:
         import pyarrow.parquet as pq
 
-        from ..batch import cli_batch
-        from ..batch.io_read import read_register
-        from ..batch.io_write import summarise
-
-        eng = self.engine
-        tick = _Ticker(lambda done, total: self._set(job_id, done=done, total=total))
         self._set(job_id, status="running", stage="reading")
-        register = read_register(path, eng.catalogue, progress=tick.add)
-        tick.flush()
-        n_ent = register.tables["enterprises"].num_rows
-        n_ev = register.tables["events"].num_rows
-        self._set(job_id, stage="evaluating", done=0, total=n_ent)
-        tick = _Ticker(lambda done, total: self._set(job_id, done=done, total=total), total=n_ent)
-        if n_ent <= REFERENCE_MAX_ENTERPRISES or importlib.util.find_spec("duckdb") is None:
-            engine_name = "reference"
-            results, payers, _ = cli_batch.reference_results(eng, register, as_of, tick.add)
-        else:
+        if _streamed(path):
             engine_name = "duckdb"
-            results, payers = cli_batch.backend_results("duckdb", eng, register, as_of, None)
-        tick.flush()
-        self._set(job_id, stage="saving")
-        summary = summarise(results, payers, n_ent, n_ev)
+            register, results, payers, summary = self._stream(job_id, path, as_of)
+        else:
+            engine_name, register, results, payers, summary = self._in_memory(job_id, path, as_of)
+        n_ent = register.counts["enterprises"].accepted
         folder = self.root / job_id
         pq.write_table(results, folder / "results.parquet")
         pq.write_table(payers, folder / "payers.parquet")
@@ -564,7 +557,7 @@ class BatchJobs:
             "enterprises_evaluated": summary.enterprises_evaluated,
             "events_evaluated": summary.events_evaluated,
             "enterprises_with_awards": summary.enterprises_with_awards,
-            "results": summary.status,
+            "results": dict(sorted(summary.status.items())),  # by name, as huiqi batch --json lists them
             "total": summary.total.to_dict(),
             "errors_total": len(register.errors) + register.errors_dropped,
             "errors": meta["errors"][:ERRORS_IN_STATUS],
@@ -578,6 +571,61 @@ class BatchJobs:
             info=json.dumps(info, ensure_ascii=False),
             finished=time.time(),
         )
+
+    def _in_memory(self, job_id: str, path: Path, as_of: date) -> tuple[str, Register, pa.Table, pa.Table, Summary]:
+        """An Excel workbook or a small CSV/Parquet register: read whole by ``io_read``, evaluated by the
+        reference evaluator (progress per enterprise) or, above REFERENCE_MAX_ENTERPRISES, by the DuckDB backend."""
+        from ..batch import cli_batch
+        from ..batch.io_read import read_register
+        from ..batch.io_write import summarise
+
+        eng = self.engine
+        tick = _Ticker(lambda done, total: self._set(job_id, done=done, total=total))
+        register = read_register(path, eng.catalogue, progress=tick.add)
+        tick.flush()
+        n_ent = register.tables["enterprises"].num_rows
+        n_ev = register.tables["events"].num_rows
+        self._set(job_id, stage="evaluating", done=0, total=n_ent)
+        tick = _Ticker(lambda done, total: self._set(job_id, done=done, total=total), total=n_ent)
+        if n_ent <= REFERENCE_MAX_ENTERPRISES or importlib.util.find_spec("duckdb") is None:
+            engine_name = "reference"
+            results, payers, _ = cli_batch.reference_results(eng, register, as_of, tick.add)
+        else:
+            engine_name = "duckdb"
+            results, payers = cli_batch.backend_results("duckdb", eng, register, as_of, None)
+        tick.flush()
+        self._set(job_id, stage="saving")
+        return engine_name, register, results, payers, summarise(results, payers, n_ent, n_ev)
+
+    def _stream(self, job_id: str, path: Path, as_of: date) -> tuple[Register, pa.Table, pa.Table, Summary]:
+        """A larger CSV/Parquet register: ``huiqi batch``'s own path (``stream.run_stream``), validated in SQL
+        and evaluated by DuckDB; progress counts the rows parsed (CSV) or validated, then the chunks."""
+        from ..batch.stream import run_stream
+
+        read = _Ticker(lambda done, total: self._set(job_id, done=done, total=total))
+        parsed = False
+        chunks: _Ticker | None = None
+
+        def progress(stage: str, n: int, total: int | None) -> None:
+            nonlocal parsed, chunks
+            if stage == "读取":  # CSV rows parsed; then 校验 counts the same rows again
+                parsed = True
+                read.add(n)
+            elif stage == "校验" and not parsed:
+                read.add(n)
+            elif stage == "测算（块）":
+                if chunks is None:
+                    read.flush()
+                    self._set(job_id, stage="evaluating", done=0, total=total)
+                    chunks = _Ticker(lambda done, total: self._set(job_id, done=done, total=total), total=total)
+                chunks.add(n)
+
+        res = run_stream(self.engine, path, as_of, None, progress=progress)
+        if chunks is not None:
+            chunks.flush()
+        self._set(job_id, stage="saving")
+        assert res.results is not None and res.payers is not None  # no output file: the rows come back
+        return res.register, res.results, res.payers, res.summary
 
     # --- results
 
@@ -610,6 +658,16 @@ class BatchJobs:
             counts={k: Counts(read=c["read"], rejected=c["rejected"]) for k, c in meta["counts"].items()},
             errors_dropped=meta["errors_dropped"],
         )
+
+
+def _streamed(path: Path) -> bool:
+    """Whether an upload runs on ``stream.run_stream``: a CSV/Parquet folder above REFERENCE_MAX_EVENTS
+    event rows (counted without parsing), when DuckDB is installed."""
+    if not path.is_dir() or importlib.util.find_spec("duckdb") is None:
+        return False
+    from ..batch.stream import events_in
+
+    return events_in(path) > REFERENCE_MAX_EVENTS
 
 
 def _register_meta(register: Register, shown: str) -> dict[str, Any]:

@@ -132,13 +132,10 @@ def summary_dict(summary: Any) -> dict[str, Any]:
         return shown | {"min_fen": t.min_fen, "max_fen": t.max_fen}
 
     return {
-        "results": summary.status,
+        "results": dict(sorted(summary.status.items())),  # by name, as huiqi batch --json lists them
         "enterprises_with_awards": summary.enterprises_with_awards,
         "total": tot(summary.total),
-        "by": {
-            dim: {k: tot(t) for k, t in sorted(v.items(), key=lambda kv: (-kv[1].max_fen, kv[0]))}
-            for dim, v in summary.by.items()
-        },
+        "by": {dim: {k: tot(t) for k, t in summary.ordered(dim)} for dim in summary.by},
     }
 
 
