@@ -143,6 +143,8 @@ def test_a_usual_register_is_read_by_arrow(tmp_path: Path, encoding: str) -> Non
         "a,b\nx,y,z\n",  # a long row: Python keeps the header's cells
         "a,b\nx\n",  # a short row: Python pads it
         'a,b\n"x,2\n',  # a quote never closed
+        'a,b,c\n,a,"\n',  # … opened in the last cell: Arrow keeps the file's last line break in it
+        'a,b,c\n,a,"\r\n',
         "a,b\nx\u2028y,2\n",  # a line break Python splits on and Arrow does not
         "a,b\nx\x0by,2\n",
         "a,b\nx\x00,2\n",

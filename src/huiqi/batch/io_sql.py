@@ -449,12 +449,15 @@ def _arrow_csv_as(
     header: list[str] = []
     records = 0
     too_long = False
+    last: list[pa.RecordBatch] = []  # the last record read
     schema = _text_schema(width)
 
     def batches() -> Iterator[pa.RecordBatch]:
         nonlocal records, too_long
         for batch in reader:
             start, records = records, records + batch.num_rows
+            if batch.num_rows:
+                last[:] = [batch.slice(batch.num_rows - 1)]
             cols = batch.columns
             if any(pc.max(pc.binary_length(c)).as_py() > _CSV_FIELD_LIMIT for c in cols):
                 too_long = too_long or any(pc.max(pc.utf8_length(c)).as_py() > _CSV_FIELD_LIMIT for c in cols)
@@ -476,7 +479,10 @@ def _arrow_csv_as(
         _create_staged(con, table, width, batches())
     except (duckdb.Error, pa.ArrowException, UnicodeDecodeError):  # not this encoding, a record's cells, …
         failed = True
-    if failed or too_long or records != lines or header == [""]:  # an empty first line: no header to Python
+    # A quote still open at the end takes the file's last line break into its cell, without
+    # a record fewer than lines (Python's reader, on lines without their breaks, does not).
+    broken = bool(last) and any(pc.any(pc.match_substring_regex(c, "[\r\n]")).as_py() for c in last[0].columns)
+    if failed or too_long or broken or records != lines or header == [""]:  # an empty first line: no header to Python
         con.execute(f"DROP TABLE IF EXISTS {table}").fetchall()
         return None
     return header
