@@ -385,6 +385,23 @@ def test_text_cells_a_csv_register_spells_in_other_ways_are_read_in_sql(tmp_path
     assert first["sectors"] == ["机器人", "新兴产业"] and first["annual_sales"] == 125
 
 
+def test_a_number_past_its_columns_type_is_reported_not_a_crash(tmp_path: Path) -> None:
+    """A year of 10^16 is digits SQL reads as a BIGINT but no INTEGER: it is rejected with the
+    Python reader's message (it stopped the run with a DuckDB conversion error)."""
+    folder = tmp_path / "reg"
+    folder.mkdir()
+    (folder / "enterprises.csv").write_text(f"credit_code,name,region\n{A},甲,320506\n", encoding="utf-8")
+    (folder / "prior_awards.csv").write_text(
+        f"credit_code,amount,year,level\n{A},100,10000000000000000,区级\n{A},100,2024,区级\n", encoding="utf-8"
+    )
+    cat = engine().catalogue
+    py = read_register(folder, cat)
+    sql = io_sql.validate_sql(folder, cat, duckdb.connect())
+    _assert_same(py, sql)
+    assert [(e.row, e.value, e.expected) for e in sql.register.errors] == [(2, "10000000000000000", "不能大于2100")]
+    assert io_sql.canonical_tables(sql)["prior_awards"].column("year").to_pylist() == [2024]
+
+
 def test_any_csv_header_is_read_in_sql_with_the_python_readers_notices(tmp_path: Path) -> None:
     """Columns are staged by position, so a header DuckDB could not name columns by (a blank
     name, a name twice, two names that differ only in case, a name of huiqi's own) is read in

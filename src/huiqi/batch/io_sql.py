@@ -938,7 +938,9 @@ class _Validator:
                 value = f"(CASE {value} {whens} ELSE {value} END)"
             if col.name == "credit_code":
                 code, code_ok = cell.value, f"({cell.present} AND {cell.ok})"
-            values.append(f"CAST(CASE WHEN {cell.present} THEN {value} END AS {logical}) AS {ident(canon)}")
+            # the value only where the cell is valid: a year of 10^16 (valid BIGINT text, past
+            # INTEGER) must fail the verdict and go to Python, not stop the cast
+            values.append(f"CAST(CASE WHEN {cell.present} AND {cell.ok} THEN {value} END AS {logical}) AS {ident(canon)}")
         if key == "qualifications" and "since" in cols and "until" in cols:
             oks.append(f"NOT COALESCE(TRY_CAST({parsed['until']} AS DATE) < TRY_CAST({parsed['since']} AS DATE), FALSE)")
         ok = " AND ".join(oks) or "TRUE"
