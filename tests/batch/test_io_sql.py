@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import random
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -420,3 +420,99 @@ def test_any_csv_header_is_read_in_sql_with_the_python_readers_notices(tmp_path:
     notes = [(e.column, e.expected.split("，")[0]) for e in py.errors]
     assert notes == [("Remark", "未知的列"), ("remark", "未知的列"), ("名称", "与前面的列重复"), ("hq_row", "未知的列")]
     assert sql.rows_to_python == 0 and py.tables["enterprises"].column("name").to_pylist() == ["甲", "丙"]
+
+
+# --- Excel registers: typed cells staged as text ---------------------------------------------
+
+# What an officer's workbook holds besides text: numbers where text belongs and the reverse,
+# dates as dates, as text and as numbers (20250301, Excel's serial 45000), booleans, floats
+# with many or few digits, whole floats past 2^53, padded text.
+_XLSX_JUNK: list[Any] = [
+    *_JUNK,
+    5,
+    -5,
+    0,
+    1,
+    2,
+    20250301,
+    45000,
+    12.5,
+    12.345,
+    0.1,
+    1e-05,
+    2.5e-11,
+    1e16,
+    80.5,
+    True,
+    False,
+    datetime(2025, 9, 1),
+    datetime(2025, 9, 1, 13, 30),
+    datetime(1899, 12, 31),
+    "  甲  ",
+    "\u3000320506\u3000",
+]
+
+
+def _mess_up_xlsx(path: Path, cells: int, seed: int, error_cell: bool) -> None:
+    import openpyxl
+
+    rng = random.Random(seed)
+    wb = openpyxl.load_workbook(path)
+    for ws in wb.worksheets:
+        rows, cols = ws.max_row, ws.max_column
+        for _ in range(cells if ws.title == "事项" else cells // 10):
+            ws.cell(rng.randrange(2, rows + 1), rng.randrange(1, cols + 1)).value = rng.choice(_XLSX_JUNK)
+    ev = wb["事项"]
+    header = [c.value for c in ev[1]]
+    at = {h: i + 1 for i, h in enumerate(header)}
+    date_col = next(i for h, i in at.items() if "日期" in str(h))
+    ev.cell(3, date_col).value = 20250301  # a number in a date column: Python refuses it, its text would read as a date
+    ev.cell(4, date_col).value = 45000.0
+    ev.cell(5, date_col).value = datetime(2025, 3, 1, 18, 45)  # a time of day: the date is kept
+    ev.cell(6, 2).value = 1e16  # a whole float past 2^53 in the event id (text) column
+    ev.cell(7, 2).value = 12.345
+    for sheet in (ev, wb["企业"]):  # amounts with cents and fractions of 万: floats the rows keep
+        heads = [str(c.value) for c in sheet[1]]
+        for r in range(20, 60):
+            for c, h in enumerate(heads, start=1):
+                cell = sheet.cell(r, c)
+                if type(cell.value) is int and ("元）" in h or "（万" in h):
+                    cell.value += 0.25 if "（元）" in h else 0.5
+    ev.insert_rows(9)  # a blank row: skipped, and counted in the row numbers
+    ev.cell(10, 1).value = "   "  # a row of blanks and spaces: skipped too
+    ev.cell(11, ev.max_column + 2).value = "表外"  # a cell past the header: the row is read
+    for r in range(12, 16):
+        ev.cell(r, ev.max_column).value = None
+    if error_cell:
+        ev.cell(16, 3).value = "#DIV/0!"  # an error value: the workbook is read by openpyxl
+    wb.save(path)
+
+
+@pytest.mark.parametrize(("messy", "error_cell"), [(False, False), (True, False), (True, True)])
+def test_excel_registers_are_validated_in_sql_as_python_validates_them(tmp_path: Path, messy: bool, error_cell: bool) -> None:
+    """A workbook is staged as text, each cell as the Python validator reads it for its column,
+    and validated in SQL: the same problems (values as the cells hold them: 5, not "5"), row
+    numbers, counts and rows as the Python reader gives, with calamine or openpyxl reading it."""
+    from huiqi.batch.synth import synth
+
+    eng = engine()
+    path = tmp_path / "登记表.xlsx"
+    synth(path, eng.library, eng.catalogue, 300, 5, 4.0)
+    if messy:
+        _mess_up_xlsx(path, 300, 5, error_cell)
+    assert io_sql.columnar_source(path) == ("xlsx", str(path))
+    py = read_register(path, eng.catalogue)
+    sql = io_sql.validate_sql(path, eng.catalogue, duckdb.connect())
+    _assert_same(py, sql)
+    assert [e.to_dict() for e in sql.register.errors] == [e.to_dict() for e in py.errors]
+    assert py.tables["events"].num_rows > 600  # most rows are good
+    if messy:
+        assert len(py.errors) > 200 and 0 < sql.rows_to_python < py.counts["events"].read // 2
+        values = {type(e.value) for e in py.errors}
+        assert {int, float, str} <= values  # typed cells are reported as typed
+        kept = [v for t in py.tables.values() for c in t.columns for v in c.to_pylist()]
+        assert any(type(v) is int and v % 100 == 25 for v in kept)  # 0.25元 kept as fen
+        if error_cell:
+            assert any(e.value == "#DIV/0!" for e in py.errors)
+    else:
+        assert py.errors == [] and sql.rows_to_python == 0

@@ -789,6 +789,11 @@ class _Builder:
         return pa.Table.from_batches(self.batches, schema=self.schema)
 
 
+def sheet_key(sheet: str) -> str:
+    """The table a raw sheet of the register is (``enterprises`` …), by its name (``schema.name`` for a database)."""
+    return next(k for k, v in SHEETS.items() if sheet.split(".")[-1] in v)
+
+
 def read_register(
     source: str | Path,
     catalogue: Catalogue,
@@ -805,7 +810,7 @@ def read_register(
     state = _State()
     raw_by_key: dict[str, RawSheet] = {}
     for raw in sheets:
-        key = next(k for k, v in SHEETS.items() if raw.sheet.split(".")[-1] in v)
+        key = sheet_key(raw.sheet)
         raw_by_key[key] = raw
         sheet = _Sheet(raw, key, lay, errors)
         validate = {

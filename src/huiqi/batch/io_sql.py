@@ -1,7 +1,9 @@
 """Validate a register (Parquet folder, DuckDB file, PostgreSQL schema, folder of CSV files) inside DuckDB.
 
 A PostgreSQL register is first copied into the connection by :mod:`huiqi.batch.io_pg`,
-a CSV register parsed as the Python reader parses it and staged as text (``_stage_csv``).
+a CSV register parsed as the Python reader parses it and staged as text (``_stage_csv``),
+an Excel workbook read as the Python reader reads it and staged as text too, each cell
+written as the Python validator would read it (``_stage_xlsx``).
 
 The rules stay in one place, :func:`huiqi.core.facts.convert` (through
 :mod:`huiqi.batch.io_read`): the SQL derived here from the catalogue only
@@ -30,11 +32,13 @@ in the register, and a chunk of the evaluation reads a mostly contiguous range.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gc
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -310,11 +314,14 @@ class SqlRegister:
 
 
 def columnar_source(source: str | Path) -> tuple[str, str] | None:
-    """("parquet", folder), ("csv", folder), ("duckdb", file) or ("postgres", DSN) when the register can be validated in SQL."""
+    """("parquet", folder), ("csv", folder), ("xlsx", file), ("duckdb", file) or ("postgres", DSN)
+    when the register can be validated in SQL."""
     text = str(source)
     if text.startswith(("postgresql://", "postgres://")):
         return "postgres", text
     path = Path(text)
+    if path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm"):
+        return "xlsx", str(path)
     if path.is_dir() and any(path.glob("*.parquet")):
         return "parquet", str(path)
     if path.is_file() and path.suffix.lower() == ".parquet":
@@ -521,6 +528,107 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, folder: Path, staged: Callable[[i
     return out
 
 
+# A cell SQL rejects whatever its column's type (padded, and neither a number, a date nor a
+# listed value): its row goes to the Python validator, which reads the workbook's own cell.
+_TO_PYTHON = " \x00 "
+
+
+def _xlsx_cell(value: Any, type_: str | None) -> str:
+    """An Excel cell as text that SQL reads as the Python validator reads the cell.
+
+    ``io_read._plain`` first, as the validator does (blank → "", text stripped, 2025/9/15 →
+    2025-09-15, a datetime in a date column → its date, whole floats in code columns → int,
+    floats in number/rate columns → Decimal). Then the text: ``convert`` reads every non-date
+    type through ``str(value)`` (text, enum, region, town, credit code), or reads ``str(value)``
+    to the same number as the value (money, number, integer, rate: int, float repr, Decimal;
+    bool: True/False/1/0), so whenever SQL accepts the text it holds what Python makes of the
+    cell, and when it rejects it Python reads the cell itself. A date column is the exception:
+    Python refuses any cell but text and dates (a number such as 20250301 is no date), while
+    the text might read as one, so such a cell is sent to Python (``_TO_PYTHON``)."""
+    if type_ is None:  # a column the layout does not know: not read
+        return ""
+    plain = io_read._plain(value, type_)
+    if plain is None:
+        return ""
+    if type(plain) is str:
+        return plain
+    if type_ == "date":
+        return plain.isoformat() if type(plain) is date else _TO_PYTHON
+    return str(plain)
+
+
+def _xlsx_batches(
+    rows: Iterator[tuple[int, Sequence[Any]]], types: Sequence[str | None], staged: Callable[[int], None] | None
+) -> Iterator[pa.RecordBatch]:
+    """Rows of an Excel sheet as record batches of ``_text_schema(len(types))``, converted column by
+    column (``_xlsx_text``; a blank cell, a cell past a short row and a column the layout does not
+    know are null, which SQL reads as blank as for a CSV sheet's short row)."""
+    width = len(types)
+    schema = _text_schema(width)
+    while chunk := list(itertools.islice(rows, 65_536)):
+        nums, cells = zip(*chunk, strict=True)
+        if any(len(r) < width for r in cells):
+            cells = tuple((*r, *(None,) * (width - len(r))) for r in cells)
+        columns = list(zip(*cells, strict=False))  # the first ``width`` columns (cells past the header: ignored)
+        blank = pa.nulls(len(nums), pa.string())
+        arrays = []
+        for t, col in zip(types, columns, strict=False):
+            if t is None or col.count(None) == len(col):
+                arrays.append(blank)
+            else:
+                arrays.append(pa.array([None if v is None else _xlsx_text(v, t) for v in col], pa.string()))
+        arrays.append(pa.array([n - 1 for n in nums], pa.int64()))
+        if staged is not None:
+            staged(len(nums))
+        yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _xlsx_text(value: Any, type_: str) -> str:
+    """``_xlsx_cell``, with the usual cells first: text or a whole number outside date columns."""
+    t = type(value)
+    if type_ != "date":
+        if t is str:
+            text: str = value.strip()  # _plain: stripped, "" for a blank
+            return text
+        if t is int:
+            return str(value)  # _plain keeps an int
+    return _xlsx_cell(value, type_)
+
+
+def _xlsx_original(path: Path, sheet: str) -> Callable[[set[int]], dict[int, Sequence[Any]]]:
+    def rows(wanted: set[int]) -> dict[int, Sequence[Any]]:
+        with contextlib.closing(io_read._xlsx(path)) as sheets:  # type: ignore[type-var]  # a generator has close()
+            for raw in sheets:
+                if raw.sheet == sheet:
+                    return {n: row for n, row in raw.rows if n in wanted}
+        return {}
+
+    return rows
+
+
+def _stage_xlsx(
+    con: duckdb.DuckDBPyConnection, path: Path, catalogue: Catalogue, staged: Callable[[int], None] | None = None
+) -> dict[str, _Src]:
+    """Each register sheet of an Excel workbook, read as the Python reader reads it
+    (``io_read._xlsx``: calamine, or openpyxl for a workbook with error cells; row numbers
+    as in Excel, blank rows skipped), into a table of text columns ``c0`` … like a CSV
+    sheet's, each cell as ``_xlsx_cell`` writes it for its column's type."""
+    lay = io_read.layout(catalogue)
+    out: dict[str, _Src] = {}
+    with contextlib.closing(io_read._xlsx(path)) as sheets:  # type: ignore[type-var]  # a generator has close()
+        for raw in sheets:
+            key = io_read.sheet_key(raw.sheet)
+            width = len(raw.header)
+            types: list[str | None] = [None] * width
+            for i, col, _unit, _header in io_read._Sheet(raw, key, lay, []).columns:
+                types[i] = col.spec.type
+            table = f"hq_xlsx_{key}"
+            _create_staged(con, table, width, _xlsx_batches(raw.rows, types, staged))
+            sql = f"SELECT * EXCLUDE (hq_r0), hq_r0 + 1 AS hq_row FROM {table}"
+            out[key] = _Src(sql, raw.file, raw.sheet, "hq_r0", tuple(raw.header), _xlsx_original(path, raw.sheet))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class _Src:
     """One sheet of the source: its raw rows with ``hq_row`` (1-based), the file and
@@ -530,7 +638,10 @@ class _Src:
     file: str
     sheet: str
     row: str  # ``file_row_number`` (Parquet) or ``rowid`` (DuckDB): filters on it skip row groups
-    header: tuple[str, ...] | None = None  # CSV: the header as written, for columns c0, c1, …
+    header: tuple[str, ...] | None = None  # CSV, Excel: the header as written, for columns c0, c1, …
+    # Excel: the rows numbered ``wanted`` as the workbook holds them (typed cells), read again
+    # for the Python validator, whose messages show a cell as it is (5, not "5")
+    original: Callable[[set[int]], dict[int, Sequence[Any]]] | None = None
 
     def rows(self, lo: int, hi: int) -> str:
         """The rows ``lo`` … ``hi`` (1-based, inclusive), filtered in the scan itself."""
@@ -538,12 +649,19 @@ class _Src:
 
 
 def _sources(
-    con: duckdb.DuckDBPyConnection, kind: str, where: str, schema: str | None, on_rows: Callable[[int], None] | None = None
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    where: str,
+    schema: str | None,
+    catalogue: Catalogue,
+    on_rows: Callable[[int], None] | None = None,
 ) -> dict[str, _Src]:
-    """table key → the sheet's source (see ``_Src``); ``on_rows`` is told the rows of each CSV batch read."""
+    """table key → the sheet's source (see ``_Src``); ``on_rows`` is told the rows of each CSV or Excel batch read."""
     out: dict[str, _Src] = {}
     if kind == "csv":
         return _stage_csv(con, Path(where), on_rows)
+    if kind == "xlsx":
+        return _stage_xlsx(con, Path(where), catalogue, on_rows)
     if kind == "postgres":  # copied into this connection first (huiqi.batch.io_pg), then read like a DuckDB file
         import tempfile
 
@@ -607,6 +725,7 @@ class _Validator:
         self.event_rows: _EventRows | None = None
         self.n_enterprises = 0  # the last row number of the enterprises sheet
         self.refs: dict[str, list[str]] = {}  # per sheet: the column SQL of each header cell
+        self.originals: dict[str, Callable[[set[int]], dict[int, Sequence[Any]]]] = {}  # see _Src.original
         cols = ", ".join(f"CAST(NULL AS {c.type}) AS {ident(c.name)}" for c in self.canon.events)
         self.ex(f"CREATE OR REPLACE {self.kept} TABLE hq_py_events AS SELECT {cols}, CAST(0 AS INTEGER) AS hq_bucket WHERE FALSE")
 
@@ -646,12 +765,14 @@ class _Validator:
         builder = io_read._Builder(self.schemas[key])
         n_py = 0
         accepted: list[int] = []  # their row numbers, so that results keep the register's order
+        original = self.originals.get(key)
         for batch in rel.to_arrow_reader(65_536):
             pylists = [c.to_pylist() for c in batch.columns]
+            cells = None if original is None else original({int(n) for n in pylists[0]})
             for values in zip(*pylists, strict=True):
                 n = int(values[0])
                 problems: list[RowError] = []
-                out = validate(sh, n, values[1:], self.cat, self.state, problems)
+                out = validate(sh, n, values[1:] if cells is None else cells[n], self.cat, self.state, problems)
                 n_py += 1
                 if problems:
                     self.counts[key].rejected += 1
@@ -979,8 +1100,9 @@ def validate_sql(
     if found is None:
         raise RegisterError(f"{source}：不是可在SQL中校验的登记表（CSV或Parquet文件夹、.duckdb文件或PostgreSQL）")
     kind, where = found
-    sources = _sources(con, kind, where, schema, staged)
+    sources = _sources(con, kind, where, schema, catalogue, staged)
     v = _Validator(con, catalogue, buckets, buckets == 1 if in_memory is None else in_memory)
+    v.originals = {k: src.original for k, src in sources.items() if src.original is not None}
     steps = ("enterprises", "events", "qualifications", "prior_awards")
     for key in steps:
         if key not in sources:
