@@ -218,12 +218,23 @@ def test_large_registers_run_on_the_compiled_backend(client: TestClient, tmp_pat
 
 
 def _synth_upload(folder: Path, fmt: str, spoil: bool) -> list[tuple[str, tuple[str, bytes, str]]]:
-    """A synthetic register of 150 enterprises as CSV or Parquet files; ``spoil`` writes bad cells into the CSV."""
+    """A synthetic register of 150 enterprises as CSV or Parquet files or a workbook; ``spoil`` writes
+    bad cells into the CSV files or the workbook."""
     from huiqi.batch.synth import synth
 
     eng = engine()
     reg = folder / f"reg.{fmt}"
     synth(reg, eng.library, eng.catalogue, 150, 1, 4.0)  # seed 1: the first result is not granted
+    if fmt == "xlsx":
+        if spoil:
+            import openpyxl
+
+            wb = openpyxl.load_workbook(reg)
+            wb["事项"].cell(4, 1).value = "91320506MA1T00001X"  # a wrong check character
+            wb["事项"].cell(6, 4).value = 20250301  # a number where a date belongs
+            wb["企业"].cell(3, 1).value = 12345
+            wb.save(reg)
+        return [("file", (reg.name, reg.read_bytes(), XLSX))]
     if spoil:
         ev = reg / "events.csv"
         lines = ev.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -237,20 +248,21 @@ def _synth_upload(folder: Path, fmt: str, spoil: bool) -> list[tuple[str, tuple[
     return [("file", (p.name, p.read_bytes(), "application/octet-stream")) for p in sorted(reg.iterdir())]
 
 
-@pytest.mark.parametrize(("fmt", "spoil"), [("csv", True), ("parquet", False)])
+@pytest.mark.parametrize(("fmt", "spoil"), [("csv", True), ("parquet", False), ("xlsx", True)])
 def test_larger_csv_parquet_uploads_run_as_huiqi_batch_does(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, spoil: bool
 ) -> None:
-    """Above REFERENCE_MAX_EVENTS a CSV/Parquet upload is validated in SQL and evaluated by DuckDB
-    (huiqi batch's streamed path); the job's answer is the one the in-memory path gives: the same
-    counts, the same problem rows and the same result rows to the fen."""
+    """Above REFERENCE_MAX_EVENTS (a workbook: REFERENCE_MAX_XLSX_BYTES) an upload is validated in
+    SQL and evaluated by DuckDB (huiqi batch's streamed path); the job's answer is the one the
+    in-memory path gives: the same counts, the same problem rows and the same result rows to the fen."""
     pytest.importorskip("duckdb")
     from huiqi.web import batchjobs
 
     files = _synth_upload(tmp_path, fmt, spoil)
     answers = []
-    for limit in (batchjobs.REFERENCE_MAX_EVENTS, 0):  # 600 events: in memory, then streamed
-        monkeypatch.setattr(batchjobs, "REFERENCE_MAX_EVENTS", limit)
+    setting = "REFERENCE_MAX_XLSX_BYTES" if fmt == "xlsx" else "REFERENCE_MAX_EVENTS"
+    for limit in (getattr(batchjobs, setting), 0):  # 600 events: in memory, then streamed
+        monkeypatch.setattr(batchjobs, setting, limit)
         with TestClient(create_app(engine(), tmp_path / f"data{limit}"), raise_server_exceptions=False) as c:
             r = c.post("/api/batch", files=files, data={"as_of": AS_OF})
             assert r.status_code == 202, r.text

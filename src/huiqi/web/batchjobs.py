@@ -5,7 +5,8 @@ at all?) and saved under ``<data>/batch/<id>/``; the job id and its progress
 live in the SQLite store, so any worker process can answer the status and the
 results.  The job itself runs in a thread of the process that received the
 upload and calls the same public functions as ``huiqi batch``: a CSV/Parquet
-register of more than ``REFERENCE_MAX_EVENTS`` event rows goes through
+register of more than ``REFERENCE_MAX_EVENTS`` event rows (a workbook of more
+than ``REFERENCE_MAX_XLSX_BYTES``) goes through
 ``stream.run_stream`` (validated in SQL, evaluated by DuckDB), as ``huiqi batch``
 runs it; a workbook or a smaller register through ``io_read.read_register`` →
 ``cli_batch.reference_results`` (or the compiled backend above
@@ -67,6 +68,9 @@ REFERENCE_MAX_ENTERPRISES = 20_000
 # SQL, evaluated by DuckDB: benchmarks/RESULTS.md, thirteenth session); smaller ones are read
 # whole, where starting DuckDB's plan would cost more than the reading saves.
 REFERENCE_MAX_EVENTS = 20_000
+# The same for a workbook, whose rows are not counted before it is parsed: its size instead
+# (a typical register takes about 125 bytes per event row, so 2.5 MB ≈ 20,000 rows).
+REFERENCE_MAX_XLSX_BYTES = 2_500_000
 ERRORS_IN_STATUS = 200
 FILTERS = ("document", "article", "department", "payer", "town", "status", "nature", "q")
 STAGES = {
@@ -573,7 +577,7 @@ class BatchJobs:
         )
 
     def _in_memory(self, job_id: str, path: Path, as_of: date) -> tuple[str, Register, pa.Table, pa.Table, Summary]:
-        """An Excel workbook or a small CSV/Parquet register: read whole by ``io_read``, evaluated by the
+        """A small register: read whole by ``io_read``, evaluated by the
         reference evaluator (progress per enterprise) or, above REFERENCE_MAX_ENTERPRISES, by the DuckDB backend."""
         from ..batch import cli_batch
         from ..batch.io_read import read_register
@@ -598,8 +602,8 @@ class BatchJobs:
         return engine_name, register, results, payers, summarise(results, payers, n_ent, n_ev)
 
     def _stream(self, job_id: str, path: Path, as_of: date) -> tuple[Register, pa.Table, pa.Table, Summary]:
-        """A larger CSV/Parquet register: ``huiqi batch``'s own path (``stream.run_stream``), validated in SQL
-        and evaluated by DuckDB; progress counts the rows parsed (CSV) or validated, then the chunks."""
+        """A larger register: ``huiqi batch``'s own path (``stream.run_stream``), validated in SQL and
+        evaluated by DuckDB; progress counts the rows parsed (CSV, Excel) or validated, then the chunks."""
         from ..batch.stream import run_stream
 
         read = _Ticker(lambda done, total: self._set(job_id, done=done, total=total))
@@ -608,7 +612,7 @@ class BatchJobs:
 
         def progress(stage: str, n: int, total: int | None) -> None:
             nonlocal parsed, chunks
-            if stage == "读取":  # CSV rows parsed; then 校验 counts the same rows again
+            if stage == "读取":  # CSV or Excel rows parsed; then 校验 counts the same rows again
                 parsed = True
                 read.add(n)
             elif stage == "校验" and not parsed:
@@ -661,10 +665,13 @@ class BatchJobs:
 
 
 def _streamed(path: Path) -> bool:
-    """Whether an upload runs on ``stream.run_stream``: a CSV/Parquet folder above REFERENCE_MAX_EVENTS
-    event rows (counted without parsing), when DuckDB is installed."""
-    if not path.is_dir() or importlib.util.find_spec("duckdb") is None:
+    """Whether an upload runs on ``stream.run_stream``, when DuckDB is installed: a CSV/Parquet folder
+    above REFERENCE_MAX_EVENTS event rows (counted without parsing), a workbook above
+    REFERENCE_MAX_XLSX_BYTES."""
+    if importlib.util.find_spec("duckdb") is None:
         return False
+    if path.is_file():
+        return path.stat().st_size > REFERENCE_MAX_XLSX_BYTES
     from ..batch.stream import events_in
 
     return events_in(path) > REFERENCE_MAX_EVENTS
