@@ -394,12 +394,18 @@ def test_a_number_past_its_columns_type_is_reported_not_a_crash(tmp_path: Path) 
     (folder / "prior_awards.csv").write_text(
         f"credit_code,amount,year,level\n{A},100,10000000000000000,区级\n{A},100,2024,区级\n", encoding="utf-8"
     )
+    typed = tmp_path / "reg.parquet"  # the same as a typed column
+    typed.mkdir()
+    pq.write_table(pa.table({"credit_code": [A], "name": ["甲"], "region": ["320506"]}), typed / "enterprises.parquet")
+    awards = {"credit_code": [A, A], "amount": [100, 100], "year": [10**16, 2024], "level": ["区级", "区级"]}
+    pq.write_table(pa.table(awards), typed / "prior_awards.parquet")
     cat = engine().catalogue
-    py = read_register(folder, cat)
-    sql = io_sql.validate_sql(folder, cat, duckdb.connect())
-    _assert_same(py, sql)
-    assert [(e.row, e.value, e.expected) for e in sql.register.errors] == [(2, "10000000000000000", "不能大于2100")]
-    assert io_sql.canonical_tables(sql)["prior_awards"].column("year").to_pylist() == [2024]
+    for reg, row, value in ((folder, 2, "10000000000000000"), (typed, 1, 10**16)):
+        py = read_register(reg, cat)
+        sql = io_sql.validate_sql(reg, cat, duckdb.connect())
+        _assert_same(py, sql)
+        assert [(e.row, e.value, e.expected) for e in sql.register.errors] == [(row, value, "不能大于2100")]
+        assert io_sql.canonical_tables(sql)["prior_awards"].column("year").to_pylist() == [2024]
 
 
 def test_any_csv_header_is_read_in_sql_with_the_python_readers_notices(tmp_path: Path) -> None:
