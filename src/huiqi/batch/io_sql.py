@@ -528,12 +528,12 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, folder: Path, staged: Callable[[i
     return out
 
 
-# A cell SQL rejects whatever its column's type (padded, and neither a number, a date nor a
-# listed value): its row goes to the Python validator, which reads the workbook's own cell.
-_TO_PYTHON = " \x00 "
+# A date column's cell SQL cannot read as a date (nor as blank): its row goes to the Python
+# validator, which reads the workbook's own cell.
+_TO_PYTHON = " ? "
 
 
-def _xlsx_cell(value: Any, type_: str | None) -> str:
+def _xlsx_cell(value: Any, type_: str) -> str:
     """An Excel cell as text that SQL reads as the Python validator reads the cell.
 
     ``io_read._plain`` first, as the validator does (blank → "", text stripped, 2025/9/15 →
@@ -545,8 +545,6 @@ def _xlsx_cell(value: Any, type_: str | None) -> str:
     cell, and when it rejects it Python reads the cell itself. A date column is the exception:
     Python refuses any cell but text and dates (a number such as 20250301 is no date), while
     the text might read as one, so such a cell is sent to Python (``_TO_PYTHON``)."""
-    if type_ is None:  # a column the layout does not know: not read
-        return ""
     plain = io_read._plain(value, type_)
     if plain is None:
         return ""
@@ -766,9 +764,12 @@ class _Validator:
         n_py = 0
         accepted: list[int] = []  # their row numbers, so that results keep the register's order
         original = self.originals.get(key)
+        cells = None  # an Excel sheet's rows as the workbook holds them, read again once
+        wanted = set() if original is None else {int(r[0]) for r in self.ex(f"SELECT s.hq_row FROM ({sql}) s WHERE {where}")}
+        if original is not None and wanted:
+            cells = original(wanted)
         for batch in rel.to_arrow_reader(65_536):
             pylists = [c.to_pylist() for c in batch.columns]
-            cells = None if original is None else original({int(n) for n in pylists[0]})
             for values in zip(*pylists, strict=True):
                 n = int(values[0])
                 problems: list[RowError] = []

@@ -8,7 +8,7 @@ upload and calls the same public functions as ``huiqi batch``: a CSV/Parquet
 register of more than ``REFERENCE_MAX_EVENTS`` event rows (a workbook of more
 than ``REFERENCE_MAX_XLSX_BYTES``) goes through
 ``stream.run_stream`` (validated in SQL, evaluated by DuckDB), as ``huiqi batch``
-runs it; a workbook or a smaller register through ``io_read.read_register`` →
+runs it; a smaller register through ``io_read.read_register`` →
 ``cli_batch.reference_results`` (or the compiled backend above
 ``REFERENCE_MAX_ENTERPRISES``) → ``io_write.summarise``. The results are kept as
 Parquet next to the upload, and the Excel export uses ``io_write.write_results``
