@@ -16,8 +16,8 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 duckdb = pytest.importorskip("duckdb")
 
-from huiqi.batch import io_sql  # noqa: E402
-from huiqi.batch.io_read import Register, read_register  # noqa: E402
+from huiqi.batch import io_read, io_sql  # noqa: E402
+from huiqi.batch.io_read import Register, RegisterError, read_register  # noqa: E402
 from huiqi.core.credit_code import ALPHABET, make_credit_code, validate_credit_code  # noqa: E402
 from huiqi.service import engine  # noqa: E402
 
@@ -406,6 +406,59 @@ def test_a_number_past_its_columns_type_is_reported_not_a_crash(tmp_path: Path) 
         _assert_same(py, sql)
         assert [(e.row, e.value, e.expected) for e in sql.register.errors] == [(row, value, "不能大于2100")]
         assert io_sql.canonical_tables(sql)["prior_awards"].column("year").to_pylist() == [2024]
+
+
+def test_amounts_and_numbers_past_the_registers_columns_are_reported(tmp_path: Path) -> None:
+    """Fen past 64 bits, integers past 64 bits and numbers of more than 28 digits are bad cells
+    (they stopped the Python reader, and so the SQL path's rows sent to it, with an OverflowError)."""
+    import openpyxl
+
+    path = tmp_path / "大数.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "企业"
+    ws.append(["统一社会信用代码", "名称", "注册地行政区划代码"])
+    ws.append([A, "甲", "320506"])
+    ev = wb.create_sheet("事项")
+    ev.append(["统一社会信用代码", "事项编号", "事项类型", "发生日期", "采购类别", "采购金额（万元）"])
+    ev.append([A, "E1", "采购", date(2025, 9, 1), "机器人产品或服务", 123456789012345678])
+    ev.append([A, "E2", "采购", date(2025, 9, 1), "机器人产品或服务", "92233720368547758.08元"])  # 2^63 fen
+    ev.append([A, "E3", "采购", date(2025, 9, 1), "机器人产品或服务", "92233720368547758.07元"])  # 2^63 - 1 fen: kept
+    wb.save(path)
+    cat = engine().catalogue
+    py = read_register(path, cat)
+    sql = io_sql.validate_sql(path, cat, duckdb.connect())
+    _assert_same(py, sql)
+    assert [(e.row, e.expected) for e in py.errors] == [(2, "金额过大"), (3, "金额过大")]
+    assert py.tables["events"].column("amount").to_pylist() == [2**63 - 1]
+    with pytest.raises(ValueError, match="数值过大"):
+        io_read._check(io_sql.FieldSpec(name="x", label="x", type="number"), "1" + "0" * 28, None, None)
+    with pytest.raises(ValueError, match="数值过大"):
+        io_read._check(io_sql.FieldSpec(name="x", label="x", type="integer"), 2**63, None, None)
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_an_enterprises_sheet_without_the_credit_code_column_is_refused_with_a_reason(tmp_path: Path, fmt: str) -> None:
+    """A title row above the header (common in officers' workbooks) leaves no credit-code column:
+    the register is refused, saying where the header must be (it stopped with an AssertionError)."""
+    import openpyxl
+
+    rows = [["2025年度企业名单", None, None], ["统一社会信用代码", "名称", "注册地行政区划代码"], [A, "甲", "320506"]]
+    if fmt == "xlsx":
+        path = tmp_path / "登记表.xlsx"
+        wb = openpyxl.Workbook()
+        wb.active.title = "企业"
+        for r in rows:
+            wb.active.append(r)
+        wb.save(path)
+    else:
+        path = tmp_path / "reg"
+        path.mkdir()
+        (path / "企业.csv").write_text("\n".join(",".join(str(c or "") for c in r) for r in rows) + "\n", encoding="utf-8")
+    cat = engine().catalogue
+    for read in (lambda: read_register(path, cat), lambda: io_sql.validate_sql(path, cat, duckdb.connect())):
+        with pytest.raises(RegisterError, match=r"找不到“统一社会信用代码”列.*表头须在第1行（第1行为：2025年度企业名单）"):
+            read()
 
 
 def test_any_csv_header_is_read_in_sql_with_the_python_readers_notices(tmp_path: Path) -> None:

@@ -732,7 +732,16 @@ def _check(spec: FieldSpec, value: Any, region: str | None, unit: str | None) ->
     out = convert(spec, value, region)
     if type(out) is Fraction and (out * 10**SCALE).denominator != 1:  # not isinstance: Fraction's is an ABC check
         raise ValueError(f"小数位数过多（最多{SCALE}位）")
+    # the register's columns hold 64-bit fen and integers, and 28 digits before the decimals
+    if type(out) is int and spec.type in ("money", "integer") and out > _INT64_MAX:
+        raise ValueError("金额过大" if spec.type == "money" else "数值过大")
+    if type(out) is Fraction and abs(out) >= _DECIMAL_MAX:
+        raise ValueError("数值过大")
     return out
+
+
+_INT64_MAX = 2**63 - 1
+_DECIMAL_MAX = 10**28  # DECIMAL(38,10): 28 digits before the point
 
 
 class _Sheet:
@@ -761,6 +770,12 @@ class _Sheet:
                 continue
             seen.add(col.name)
             self.columns.append((i, col, unit, str(h)))
+        if key == "enterprises" and "credit_code" not in seen:  # no row could be an enterprise: nothing to read
+            given = "、".join(str(h).strip() for h in raw.header if str(h).strip())
+            raise RegisterError(
+                f"{raw.file}［{raw.sheet}］：找不到“统一社会信用代码”列，无法读取企业表；表头须在第1行"
+                f"（{f'第1行为：{given[:200]}' if given else '第1行为空'}）"
+            )
         for col in lay.sheets[key]:
             if col.spec.required and col.name not in seen:
                 errors.append(RowError(raw.file, raw.sheet, 1, col.header, None, "缺少必填列", rejected=False))
