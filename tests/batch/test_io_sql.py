@@ -437,6 +437,40 @@ def test_amounts_and_numbers_past_the_registers_columns_are_reported(tmp_path: P
         io_read._check(io_sql.FieldSpec(name="x", label="x", type="integer"), 2**63, None, None)
 
 
+def test_parquet_columns_sql_cannot_read_as_python_does(tmp_path: Path) -> None:
+    """Amounts with more than 10 decimals (1E-20 is no whole fen, but DECIMAL(38,10) makes it 0),
+    30-digit amounts (past DECIMAL(38,10): a DuckDB conversion error), infinite and NaN floats
+    (an OverflowError, an English message) are reported as Python reports them; a duration
+    column (DuckDB reads its count, pyarrow a timedelta) refuses the file on both paths."""
+    folder = tmp_path / "reg"
+    folder.mkdir()
+    pq.write_table(pa.table({"credit_code": [A], "name": ["甲"], "region": ["320506"]}), folder / "enterprises.parquet")
+    n = 6
+    events = {
+        "credit_code": [A] * n,
+        "event_id": [f"E{i}" for i in range(n)],
+        "kind": ["purchase"] * n,
+        "date": [date(2025, 9, 1)] * n,
+        "category": ["机器人产品或服务"] * n,
+    }
+    amounts = {
+        "fine": pa.array([Decimal("1.5"), Decimal("1E-20"), Decimal("2"), None, None, None], pa.decimal128(38, 20)),
+        "huge": pa.array([Decimal("9" * 30), Decimal(1), None, None, None, None], pa.decimal128(38, 0)),
+        "floats": pa.array([float("inf"), float("nan"), float("-inf"), 1.25, -0.0, None], pa.float64()),
+    }
+    cat = engine().catalogue
+    for name, amount in amounts.items():
+        pq.write_table(pa.table({**events, "amount": amount}), folder / "events.parquet")
+        py = read_register(folder, cat)
+        sql = io_sql.validate_sql(folder, cat, duckdb.connect())
+        _assert_same(py, sql)
+        assert py.errors, name
+    pq.write_table(pa.table({**events, "amount": pa.array([1000] * n, pa.duration("s"))}), folder / "events.parquet")
+    for read in (lambda: read_register(folder, cat), lambda: io_sql.validate_sql(folder, cat, duckdb.connect())):
+        with pytest.raises(RegisterError, match="“amount”列是时长"):
+            read()
+
+
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
 def test_an_enterprises_sheet_without_the_credit_code_column_is_refused_with_a_reason(tmp_path: Path, fmt: str) -> None:
     """A title row above the header (common in officers' workbooks) leaves no credit-code column:

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from huiqi.core.legal import COMPARISONS
-from huiqi.core.money import MoneyError, floor_fen, format_wan, format_yuan, parse_money, parse_rate
+from huiqi.core.money import MoneyError, floor_fen, format_wan, format_yuan, parse_money, parse_number, parse_rate
 
 
 @pytest.mark.parametrize(
@@ -28,6 +28,16 @@ def test_a_bare_number_is_read_in_the_given_unit() -> None:
 def test_what_is_not_an_amount_is_refused(bad: object) -> None:
     with pytest.raises(MoneyError):
         parse_money(bad)
+
+
+@pytest.mark.parametrize("bad", ["inf", "NaN", "-Infinity", "snan", float("inf"), float("-inf"), float("nan"), Decimal("NaN")])
+def test_what_is_no_finite_number_is_refused_in_words(bad: object) -> None:
+    """Decimal reads "inf" and "NaN", and Fraction of them raised OverflowError or an English
+    ValueError; a register cell of them is a bad cell with a Chinese reason."""
+    with pytest.raises(MoneyError, match="不是数值"):
+        parse_number(bad)
+    with pytest.raises(MoneyError, match="不是数值"):
+        parse_rate(bad)
 
 
 def test_floats_become_exact_decimals_not_binary_approximations() -> None:

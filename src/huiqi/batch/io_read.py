@@ -576,6 +576,15 @@ def _arrow_rows(batches: Iterable[pa.RecordBatch], start: int = 2) -> Iterator[t
             n += 1
 
 
+def check_parquet_types(path: Path, schema: pa.Schema) -> None:
+    """Refuse a Parquet file with a duration column: no register column is one, and DuckDB reads
+    it as its count of units (1000 s → 1000) where pyarrow gives a timedelta, so the two engines
+    would read different values."""
+    for f in schema:
+        if pa.types.is_duration(f.type):
+            raise RegisterError(f"无法读取Parquet文件{path.name}：“{f.name}”列是时长（duration）类型；请改为数值、日期或文本")
+
+
 def _parquet(folder: Path) -> Iterator[RawSheet]:
     import pyarrow.parquet as pq
 
@@ -584,6 +593,7 @@ def _parquet(folder: Path) -> Iterator[RawSheet]:
             pf = pq.ParquetFile(path)
         except Exception as exc:
             raise RegisterError(f"无法读取Parquet文件{path}：{exc}") from None
+        check_parquet_types(path, pf.schema_arrow)
         header = list(pf.schema_arrow.names)
         # Parquet has no header row: row numbers count data rows from 1.
         yield RawSheet(path.name, SHEET_LABEL[key], header, _arrow_rows(pf.iter_batches(batch_size=65_536), start=1))

@@ -47,6 +47,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from huiqi.core.credit_code import ALPHABET, WEIGHTS
 from huiqi.core.facts import Catalogue, FieldSpec, convert
@@ -147,7 +148,10 @@ def _cell(src: str, src_type: str, spec: FieldSpec, unit: str | None, region: st
             ok = f"({src} >= 0 AND {src} <= {9 * 10**18 // factor})"
             return _Cell(present, ok, f"CAST(CASE WHEN {ok} THEN {src} END AS BIGINT) * {factor}")
         if src_type.startswith("DECIMAL"):
-            scaled = f"(CAST({src} AS DECIMAL(38,10)) * {factor})"
+            scale = int(src_type.split(",")[1].rstrip(")")) if "," in src_type else 0
+            if scale > 10:  # DECIMAL(38,10) would round 1E-20 to 0, which Python refuses (not whole fen)
+                return no
+            scaled = f"(TRY_CAST({src} AS DECIMAL(38,10)) * {factor})"  # 30 digits do not fit: NULL, Python says why
             return _Cell(
                 present,
                 f"({src} >= 0 AND {scaled} < 9e18 AND {scaled} = floor({scaled}))",
@@ -676,6 +680,7 @@ def _sources(
                 con.execute(f"SELECT * FROM read_parquet({lit(str(path))}) LIMIT 0").fetchall()
             except duckdb.Error as exc:
                 raise RegisterError(f"无法读取Parquet文件{path}：{exc}") from None
+            io_read.check_parquet_types(path, pq.read_schema(path))
             sql = (
                 f"SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS hq_row "
                 f"FROM read_parquet({lit(str(path))}, file_row_number = true)"

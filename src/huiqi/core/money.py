@@ -51,15 +51,22 @@ def parse_number(value: object) -> Fraction:
     if isinstance(value, Fraction):
         return value
     if isinstance(value, Decimal):
+        if not value.is_finite():  # NaN, Infinity: no number of fen
+            raise MoneyError(f"不是数值：{value!r}")
         return Fraction(value)
     if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise MoneyError(f"不是数值：{value!r}")
         return Fraction(Decimal(repr(value)))
     if isinstance(value, str):
         text = value.strip().replace(",", "")
         try:
-            return Fraction(Decimal(text))
+            number = Decimal(text)
         except (InvalidOperation, ValueError):
             raise MoneyError(f"不是数值：{value!r}") from None
+        if not number.is_finite():  # "NaN", "inf", "Infinity" are Decimals but no numbers of fen
+            raise MoneyError(f"不是数值：{value!r}")
+        return Fraction(number)
     raise MoneyError(f"不是数值：{value!r}")
 
 
