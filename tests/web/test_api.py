@@ -82,6 +82,18 @@ def test_evaluate_problems_say_where(client: TestClient) -> None:
     assert "events[1].date" in wheres
 
 
+@pytest.mark.parametrize("value", ["inf", "-Infinity", "NaN"])
+def test_evaluate_a_number_that_is_no_finite_number_is_a_problem_not_a_500(client: TestClient, value: str) -> None:
+    """Decimal reads "inf"; a number field holding it gave HTTP 500 (an OverflowError in the core)."""
+    bad = {
+        "enterprise": {**ROBOT["enterprise"], "region": "320412"},
+        "events": [{"id": "P1", "kind": "platform", "date": "2025-09-01", "connected_devices": value}],
+    }
+    r = client.post("/api/evaluate", json=bad)
+    _chinese_4xx(r, 422)
+    assert any(p["where"].endswith(".connected_devices") and p["value"] == value for p in r.json()["problems"])
+
+
 def test_evaluate_too_large(client: TestClient) -> None:
     _chinese_4xx(client.post("/api/evaluate", content=b"x" * 1_100_000, headers={"content-type": "application/yaml"}), 413)
 
