@@ -471,6 +471,35 @@ def test_parquet_columns_sql_cannot_read_as_python_does(tmp_path: Path) -> None:
             read()
 
 
+def test_dates_python_cannot_hold_are_bad_cells_on_both_paths(tmp_path: Path) -> None:
+    """A Parquet date in year 10183 or before year 1, and DuckDB's infinite dates and timestamps:
+    the Python reader stopped with an OverflowError, and SQL accepted the Parquet dates."""
+    folder = tmp_path / "reg"
+    folder.mkdir()
+    pq.write_table(pa.table({"credit_code": [A], "name": ["甲"], "region": ["320506"]}), folder / "enterprises.parquet")
+    days = pa.array([3_000_000, -800_000, 20_332], pa.date32())  # 20,332: 2025-09-01, kept
+    events = {"credit_code": [A] * 3, "event_id": ["E1", "E2", "E3"], "kind": ["purchase"] * 3, "date": days}
+    events |= {"category": ["机器人产品或服务"] * 3, "amount": [600000] * 3}
+    pq.write_table(pa.table(events), folder / "events.parquet")
+    db = tmp_path / "reg.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute(f"CREATE TABLE enterprises AS SELECT '{A}' AS credit_code, '甲' AS name, '320506' AS region")
+    con.execute(
+        f"CREATE TABLE events AS SELECT '{A}' AS credit_code, 'E' || i AS event_id, 'purchase' AS kind, "
+        "[DATE 'infinity', DATE '-infinity', DATE '2025-09-01'][i] AS date, '机器人产品或服务' AS category, 600000 AS amount "
+        "FROM range(1, 4) t(i)"
+    )
+    con.close()
+    cat = engine().catalogue
+    for reg in (folder, db):
+        py = read_register(reg, cat)
+        sql = io_sql.validate_sql(reg, cat, duckdb.connect())
+        _assert_same(py, sql)
+        assert [(e.row, e.column) for e in py.errors] == [(1, "date"), (2, "date")]
+        assert all("不是有效日期" in e.expected for e in py.errors)
+        assert py.tables["events"].column("date").to_pylist() == [date(2025, 9, 1)]
+
+
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
 def test_an_enterprises_sheet_without_the_credit_code_column_is_refused_with_a_reason(tmp_path: Path, fmt: str) -> None:
     """A title row above the header (common in officers' workbooks) leaves no credit-code column:

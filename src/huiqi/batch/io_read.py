@@ -567,10 +567,32 @@ def _csv(folder: Path) -> Iterator[RawSheet]:
         yield _csv_file(path, SHEET_LABEL[key])
 
 
+def pylist(column: pa.Array) -> list[Any]:
+    """A column's Python values. A date or time Python cannot hold (year 10183, DuckDB's
+    infinity) is given as Arrow's text of it, which validation refuses as no date; the
+    column's other values stay dates."""
+    try:
+        values: list[Any] = column.to_pylist()
+        return values
+    except (OverflowError, ValueError):
+        if not pa.types.is_temporal(column.type):
+            raise
+        import pyarrow.compute as pc
+
+        text = pc.cast(column, pa.string())
+        out: list[Any] = []
+        for i in range(len(column)):
+            try:
+                out.append(column[i].as_py())
+            except (OverflowError, ValueError):
+                out.append(text[i].as_py())
+        return out
+
+
 def _arrow_rows(batches: Iterable[pa.RecordBatch], start: int = 2) -> Iterator[tuple[int, Sequence[Any]]]:
     n = start
     for batch in batches:
-        cols = [c.to_pylist() for c in batch.columns]
+        cols = [pylist(c) for c in batch.columns]
         for values in zip(*cols, strict=True):
             yield n, values
             n += 1

@@ -63,6 +63,7 @@ __all__ = ["FieldSpec", "SqlRegister", "canonical_tables", "columnar_source", "c
 _WS = r"[\s\x{0b}\x{1c}-\x{1f}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
 _INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "HUGEINT")
 _UNIT_FEN = {"元": 100, "万元": 1_000_000, "亿元": 10_000_000_000}
+_DATES = "DATE '0001-01-01' AND DATE '9999-12-31'"  # what Python's date holds
 _HELPERS = ("hq_bucket", "hq_row", "hq_ok0", "hq_h")  # columns of hq_c_* that are not the layout's
 _MAX_PY_ROWS = 5_000_000  # rows handed to the Python validator at most (beyond: read as Python would, slowly)
 
@@ -220,8 +221,8 @@ def _cell(src: str, src_type: str, spec: FieldSpec, unit: str | None, region: st
         item_ok = f"x IS NOT NULL AND x IN {_in(spec.values)} AND NOT regexp_matches(x, '^{_WS}|{_WS}$') AND x <> ''"
         return _Cell(present, f"list_bool_and(list_transform({src}, lambda x: {item_ok}))", src)
     if t == "date":
-        if src_type == "DATE":
-            return _Cell(present, "TRUE", src)
+        if src_type == "DATE":  # the years Python's dates hold (not year 10183, not DuckDB's infinity)
+            return _Cell(present, f"({src} BETWEEN {_DATES})", src)
         if is_text:  # 2025-09-15, 2025/9/15, 2025.9.15, 2025年9月15日 (io_read._plain), a real day of a year ≥ 1
             parts = f"regexp_extract({src}, '^([0-9]{{4}})[-/.年]([0-9]{{1,2}})[-/.月]([0-9]{{1,2}})日?$', ['y', 'm', 'd'])"
             y, m, d = (f"struct_extract({parts}, '{k}')" for k in "ymd")
@@ -774,7 +775,7 @@ class _Validator:
         if original is not None and wanted:
             cells = original(wanted)
         for batch in rel.to_arrow_reader(65_536):
-            pylists = [c.to_pylist() for c in batch.columns]
+            pylists = [io_read.pylist(c) for c in batch.columns]
             for values in zip(*pylists, strict=True):
                 n = int(values[0])
                 problems: list[RowError] = []
@@ -924,7 +925,7 @@ class _Validator:
         date_src = cols.get("date")
         date_ok, date = "FALSE", "CAST(NULL AS DATE)"
         if date_src is not None and date_src[1] == "DATE":
-            date_ok, date = f"({date_src[0]} IS NOT NULL)", date_src[0]
+            date_ok, date = f"({date_src[0]} BETWEEN {_DATES})", date_src[0]
         elif date_src is not None and date_src[1] == "VARCHAR":  # text (CSV): the date forms _cell reads
             cell = _cell(date_src[0], "VARCHAR", FieldSpec(name="date", label="date", type="date"), None)
             date_ok, date = f"({cell.present} AND {cell.ok})", cell.value
