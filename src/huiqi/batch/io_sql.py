@@ -564,7 +564,7 @@ def _xlsx_batches(
     rows: Iterator[tuple[int, Sequence[Any]]], types: Sequence[str | None], staged: Callable[[int], None] | None
 ) -> Iterator[pa.RecordBatch]:
     """Rows of an Excel sheet as record batches of ``_text_schema(len(types))``, converted column by
-    column (``_xlsx_text``; a blank cell, a cell past a short row and a column the layout does not
+    column (``_xlsx_cell``; a blank cell, a cell past a short row and a column the layout does not
     know are null, which SQL reads as blank as for a CSV sheet's short row)."""
     width = len(types)
     schema = _text_schema(width)
@@ -579,23 +579,11 @@ def _xlsx_batches(
             if t is None or col.count(None) == len(col):
                 arrays.append(blank)
             else:
-                arrays.append(pa.array([None if v is None else _xlsx_text(v, t) for v in col], pa.string()))
+                arrays.append(pa.array([None if v is None else _xlsx_cell(v, t) for v in col], pa.string()))
         arrays.append(pa.array([n - 1 for n in nums], pa.int64()))
         if staged is not None:
             staged(len(nums))
         yield pa.RecordBatch.from_arrays(arrays, schema=schema)
-
-
-def _xlsx_text(value: Any, type_: str) -> str:
-    """``_xlsx_cell``, with the usual cells first: text or a whole number outside date columns."""
-    t = type(value)
-    if type_ != "date":
-        if t is str:
-            text: str = value.strip()  # _plain: stripped, "" for a blank
-            return text
-        if t is int:
-            return str(value)  # _plain keeps an int
-    return _xlsx_cell(value, type_)
 
 
 def _xlsx_original(path: Path, sheet: str) -> Callable[[set[int]], dict[int, Sequence[Any]]]:
