@@ -348,6 +348,11 @@ def _text_schema(width: int) -> pa.Schema:
     return pa.schema([*((f"c{i}", pa.string()) for i in range(width)), ("hq_r0", pa.int64())])
 
 
+def _staged_rows(table: str) -> str:
+    """A staged sheet's rows as a source reads them: its columns, and ``hq_row`` from ``hq_r0``."""
+    return f"SELECT * EXCLUDE (hq_r0), hq_r0 + 1 AS hq_row FROM {table}"
+
+
 def _create_staged(con: duckdb.DuckDBPyConnection, table: str, width: int, batches: Iterator[pa.RecordBatch]) -> None:
     """Write ``batches`` (``_text_schema(width)``) to ``table`` in one statement, DuckDB pulling
     them from a reader while they are made (an INSERT per batch was 7× slower). An error
@@ -516,7 +521,7 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, folder: Path, staged: Callable[[i
     for key, path in io_read._find_files(folder, ".csv").items():
         table = f"hq_csv_{key}"
         sheet = SHEET_LABEL[key]
-        sql = f"SELECT * EXCLUDE (hq_r0), hq_r0 + 1 AS hq_row FROM {table}"
+        sql = _staged_rows(table)
         header = _arrow_csv(con, path, table, staged)
         if header is not None:
             out[key] = _Src(sql, path.name, sheet, "hq_r0", tuple(header))
@@ -615,7 +620,7 @@ def _stage_xlsx(
                 types[i] = col.spec.type
             table = f"hq_xlsx_{key}"
             _create_staged(con, table, width, _xlsx_batches(raw.rows, types, staged))
-            sql = f"SELECT * EXCLUDE (hq_r0), hq_r0 + 1 AS hq_row FROM {table}"
+            sql = _staged_rows(table)
             out[key] = _Src(sql, raw.file, raw.sheet, "hq_r0", tuple(raw.header), _xlsx_original(path, raw.sheet))
     return out
 
