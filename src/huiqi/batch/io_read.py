@@ -773,7 +773,7 @@ def _check(spec: FieldSpec, value: Any, region: str | None, unit: str | None) ->
 
 
 _INT64_MAX = 2**63 - 1
-_DECIMAL_MAX = 10**28  # DECIMAL(38,10): 28 digits before the point
+_DECIMAL_MAX = 10 ** (38 - SCALE)  # DECIMAL(38,10): 28 digits before the point
 
 
 class _Sheet:
