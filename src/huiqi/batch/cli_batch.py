@@ -460,7 +460,7 @@ def _summary_dict(
         "rows_rejected": register.rows_rejected,
         "enterprises_evaluated": summary.enterprises_evaluated,
         "events_evaluated": summary.events_evaluated,
-        "results": dict(sorted(summary.status.items())),
+        "results": summary.statuses(),
         "total": summary.total.to_dict(),
         "by": {dim: {k: t.to_dict() for k, t in summary.ordered(dim)} for dim in summary.by},
         "errors": [e.to_dict() for e in register.errors],
@@ -490,7 +490,7 @@ def _summary_text(
         more = len(register.errors) + register.errors_dropped - 20
         if more > 0:
             lines.append(f"  …… 另有{more:,}处，见结果文件“问题”工作表" + ("" if written else "（使用 --out 输出）"))
-    status = "，".join(f"{STATUS_LABELS.get(k, k)}{v:,}项" for k, v in sorted(summary.status.items()))
+    status = "，".join(f"{STATUS_LABELS.get(k, k)}{v:,}项" for k, v in summary.statuses().items())
     lines.append(f"结果：{status or '无'}；有可享受项的企业{summary.enterprises_with_awards:,}家")
     t = summary.total
     extra = f"（另有{t.unbounded}项不设上限）" if t.unbounded else ""

@@ -140,6 +140,10 @@ class Summary:
     enterprises_with_awards: int = 0
     by: dict[str, dict[str, Totals]] = field(default_factory=dict)
 
+    def statuses(self) -> dict[str, int]:
+        """Result rows per status, by the status's name (as ``--json`` and the web app list them)."""
+        return dict(sorted(self.status.items()))
+
     def ordered(self, dimension: str) -> list[tuple[str, Totals]]:
         """A dimension's groups as the summary sheets and ``--json`` list them: the largest
         total first, then by name (not in the order the evaluation met them)."""
@@ -280,7 +284,7 @@ def _sheets(register: Register, results: pa.Table, summary: Summary) -> list[tup
         ["测算企业数", summary.enterprises_evaluated],
         ["测算事项数", summary.events_evaluated],
         ["有可享受项的企业数", summary.enterprises_with_awards],
-        *[[f"结果行：{STATUS_LABELS.get(k, k)}", v] for k, v in sorted(summary.status.items())],
+        *[[f"结果行：{STATUS_LABELS.get(k, k)}", v] for k, v in summary.statuses().items()],
         ["可享受资金项数", summary.total.count],
         ["合计最低（元）", yuan(summary.total.min_fen)],
         ["合计最高（元）", yuan(summary.total.max_fen)],

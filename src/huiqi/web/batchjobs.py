@@ -561,7 +561,7 @@ class BatchJobs:
             "enterprises_evaluated": summary.enterprises_evaluated,
             "events_evaluated": summary.events_evaluated,
             "enterprises_with_awards": summary.enterprises_with_awards,
-            "results": dict(sorted(summary.status.items())),  # by name, as huiqi batch --json lists them
+            "results": summary.statuses(),
             "total": summary.total.to_dict(),
             "errors_total": len(register.errors) + register.errors_dropped,
             "errors": meta["errors"][:ERRORS_IN_STATUS],

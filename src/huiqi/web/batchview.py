@@ -132,7 +132,7 @@ def summary_dict(summary: Any) -> dict[str, Any]:
         return shown | {"min_fen": t.min_fen, "max_fen": t.max_fen}
 
     return {
-        "results": dict(sorted(summary.status.items())),  # by name, as huiqi batch --json lists them
+        "results": summary.statuses(),
         "enterprises_with_awards": summary.enterprises_with_awards,
         "total": tot(summary.total),
         "by": {dim: {k: tot(t) for k, t in summary.ordered(dim)} for dim in summary.by},
