@@ -21,7 +21,7 @@ from .batch.cli_batch import add_parsers as add_batch_parsers
 from .core.explain import render_text, to_dict
 from .core.facts import ScenarioError
 from .policyfile import DEFAULT_POLICY_DIR, PolicyFileError
-from .service import Engine, InputError, engine
+from .service import Engine, InputError, engine, os_error_text
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -233,6 +233,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a file that cannot be written or read after the checks (disk full, removed meanwhile)
+        print(f"错误：{os_error_text(exc)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ stand on this module, so they accept exactly the same input.
 
 from __future__ import annotations
 
+import errno
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,11 +20,39 @@ from .core.scenario import Scenario
 from .policyfile import DEFAULT_POLICY_DIR, load_library
 from .policyfile.yamlnodes import YamlSyntaxError, parse_yaml_text
 
-__all__ = ["Engine", "InputError", "engine", "read_scenario_text"]
+__all__ = ["Engine", "InputError", "engine", "os_error_text", "os_reason", "read_scenario_text"]
 
 
 class InputError(ValueError):
     """Input that cannot be read at all (missing file, bad YAML/JSON)."""
+
+
+_OS_REASONS = {
+    errno.ENOENT: "文件或文件夹不存在",
+    errno.EACCES: "没有读写权限",
+    errno.EPERM: "没有读写权限",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EDQUOT: "超出磁盘配额",
+    errno.EROFS: "所在文件系统只读",
+    errno.EISDIR: "这是一个文件夹，不是文件",
+    errno.ENOTDIR: "路径中有一项不是文件夹",
+    errno.ENAMETOOLONG: "文件名过长",
+    errno.EEXIST: "已有同名的文件",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a read or write of a file failed, in Chinese where the cause is a common one."""
+    return _OS_REASONS.get(exc.errno or 0) or exc.strerror or str(exc)
+
+
+def os_error_text(exc: OSError) -> str:
+    """A failed read or write of a file, in words for the person who named it (the path and why)."""
+    reason = os_reason(exc)
+    if exc.filename:
+        return f"无法读写“{exc.filename}”：{reason}"
+    detail = str(exc)  # e.g. pyarrow's, which names the file only in its message
+    return f"文件读写失败：{reason}" + (f"（{detail}）" if detail and detail != reason else "")
 
 
 def _plain(value: Any) -> Any:

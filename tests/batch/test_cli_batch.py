@@ -244,6 +244,55 @@ def test_unreadable_register_exits_2_with_a_message(tmp_path: Path, capsys: pyte
     assert "无法读取Excel文件" in capsys.readouterr().err
 
 
+def test_outputs_are_refused_before_the_register_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An output that would overwrite the officer's register, has an unknown kind, names an
+    existing folder or lies where nothing can be written is refused at once, with exit
+    status 2 and a message naming it; the register is left as it was and nothing is written."""
+    register = write_xlsx(tmp_path / "登记表.xlsx")
+    before = register.read_bytes()
+    blocker = tmp_path / "一个文件"
+    blocker.write_text("x", encoding="utf-8")
+    (tmp_path / "已有文件夹.xlsx").mkdir()
+    cases = {
+        str(register): "会覆盖登记表",
+        str(tmp_path / "." / "登记表.xlsx"): "会覆盖登记表",
+        str(tmp_path / "结果.txt"): "无法识别的输出格式",
+        str(tmp_path / "已有文件夹.xlsx"): "是已有的文件夹",
+        str(blocker / "结果.xlsx"): "是文件，不是文件夹",
+        "/proc/huiqi/结果.xlsx": "文件或文件夹不存在",  # cannot be created, even by root
+    }
+    for out, words in cases.items():
+        for engine_name in ("reference", "duckdb"):
+            args = ["batch", str(register), "--engine", engine_name, "--as-of", AS_OF.isoformat(), "--out", out]
+            assert main(args) == 2, out
+            captured = capsys.readouterr()
+            assert words in captured.err and "Traceback" not in captured.err, (out, captured.err)
+            assert captured.out == ""  # refused before the register was read: no summary
+    assert register.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["一个文件", "已有文件夹.xlsx", "登记表.xlsx"]
+    folder = tmp_path / "登记表.parquet"
+    assert main(["synth", "--enterprises", "3", "--out", str(folder)]) == 0
+    assert main(["batch", str(folder), "--as-of", AS_OF.isoformat(), "--out", str(folder / "events.parquet")]) == 2
+    assert "会覆盖登记表" in capsys.readouterr().err
+    assert main(["template", str(tmp_path / "模板.csv")]) == 2
+    assert "应以 .xlsx 结尾" in capsys.readouterr().err and not (tmp_path / "模板.csv").exists()
+    assert main(["export-sql", "--dialect", "spark", "--out", str(blocker / "plan.sql")]) == 2
+    assert "是文件，不是文件夹" in capsys.readouterr().err
+
+
+def test_a_write_that_fails_midway_ends_with_a_message_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The checks cannot foresee every failure (a full disk, a summary file's name taken by a
+    folder): the error still names the file and why, in Chinese, with exit status 2."""
+    register = write_xlsx(tmp_path / "登记表.xlsx")
+    (tmp_path / "结果.汇总.csv").mkdir()
+    args = ["batch", str(register), "--engine", "reference", "--as-of", AS_OF.isoformat(), "--out", str(tmp_path / "结果.csv")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("错误：无法读写“") and "结果.汇总.csv" in err and "这是一个文件夹" in err
+
+
 def test_memory_limited_excel_batch_removes_its_spill_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

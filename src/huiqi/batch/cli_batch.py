@@ -58,12 +58,47 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--out", type=Path, default=None, help="输出文件（缺省时输出到标准输出）")
 
 
+# --- where results go ---------------------------------------------------------------
+
+RESULT_SUFFIXES = (".xlsx", ".parquet", ".csv")
+
+
+def check_output(
+    out: Path, suffixes: tuple[str, ...] | None, expected: str = "", register: str | None = None, folder: bool = False
+) -> None:
+    """Refuse an output before any work is done: a kind not in ``suffixes``, the register itself or
+    a file inside its folder (the officer's own data would be overwritten), an existing folder
+    where a file is written (unless ``folder``), or a place that cannot be written (tried by
+    creating a file there)."""
+    from huiqi.service import os_reason
+
+    if suffixes is not None and out.suffix.lower() not in suffixes:
+        raise InputError(f"无法识别的输出格式：{out}（{expected}）")
+    if register is not None and "://" not in register:
+        reg = Path(register).resolve()
+        target = out.resolve()
+        if target == reg or reg in target.parents:
+            raise InputError(f"输出“{out}”会覆盖登记表“{register}”；请写到登记表之外")
+    if out.is_dir() and not folder:
+        raise InputError(f"输出“{out}”是已有的文件夹；请给出文件名，如 {out / ('结果' + out.suffix.lower())}")
+    existing = next((p for p in out.absolute().parents if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise InputError(f"无法写入输出“{out}”：“{existing}”是文件，不是文件夹")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out.parent):
+            pass
+    except OSError as exc:
+        raise InputError(f"无法在“{out.parent}”写入输出“{out.name}”：{os_reason(exc)}") from None
+
+
 # --- template and synth -----------------------------------------------------------
 
 
 def cmd_template(args: argparse.Namespace, eng: Engine) -> int:
     from .template import write_template
 
+    check_output(args.out, (".xlsx",), "模板为Excel文件，应以 .xlsx 结尾")
     write_template(args.out, eng.catalogue)
     print(f"已生成登记表模板：{args.out}（工作表：企业、事项、资质、已获奖补、说明）")
     return 0
@@ -74,6 +109,12 @@ def cmd_synth(args: argparse.Namespace, eng: Engine) -> int:
 
     if args.enterprises < 1:
         raise InputError("--enterprises 应为正整数")
+    check_output(
+        args.out,
+        (".xlsx", ".duckdb", ".parquet", ".csv"),
+        ".xlsx 文件、.duckdb 文件，或 .parquet / .csv 结尾的文件夹",
+        folder=args.out.suffix.lower() in (".parquet", ".csv"),
+    )
     stats = synth(args.out, eng.library, eng.catalogue, args.enterprises, args.seed, args.events_per_enterprise)
     print(
         f"已生成模拟登记表：{args.out}（企业{stats['enterprises']:,}家，事项{stats['events']:,}条，资质{stats['qualifications']:,}条，已获奖补{stats['prior_awards']:,}条）"
@@ -378,6 +419,8 @@ def cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
 
     engine_name = args.engine or ("duckdb" if _backend_available("duck") else "reference")
     as_of = args.as_of or date.today()
+    if args.out is not None:
+        check_output(args.out, RESULT_SUFFIXES, "支持 .xlsx、.parquet、.csv", args.register)
     if engine_name == "duckdb" and _columnar(args.register):
         return _cmd_batch_stream(args, eng, as_of)
     started = time.monotonic()
@@ -514,7 +557,7 @@ def cmd_export_sql(args: argparse.Namespace, eng: Engine) -> int:
     if args.out is None:
         print(text, end="")
     else:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
+        check_output(args.out, None)
         args.out.write_text(text, encoding="utf-8")
         print(f"已导出{args.dialect}方言的规则计划：{args.out}（{text.count(chr(10)):,}行）")
     return 0
