@@ -600,6 +600,11 @@ def _mess_up_xlsx(path: Path, cells: int, seed: int, error_cell: bool) -> None:
                 cell = sheet.cell(r, c)
                 if type(cell.value) is int and ("元）" in h or "（万" in h):
                     cell.value += 0.25 if "（元）" in h else 0.5
+    ent = wb["企业"]
+    name_col = [str(c.value) for c in ent[1]].index("名称") + 1
+    for r in range(2, ent.max_row + 1):  # a column of text only, every cell padded: stripped in SQL as in Python
+        v = ent.cell(r, name_col).value
+        ent.cell(r, name_col).value = f"  {v if v is not None else '某公司'}\u3000"
     ev.insert_rows(9)  # a blank row: skipped, and counted in the row numbers
     ev.cell(10, 1).value = "   "  # a row of blanks and spaces: skipped too
     ev.cell(11, ev.max_column + 2).value = "表外"  # a cell past the header: the row is read

@@ -38,7 +38,7 @@ import gc
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -353,6 +353,21 @@ def _staged_rows(table: str) -> str:
     return f"SELECT * EXCLUDE (hq_r0), hq_r0 + 1 AS hq_row FROM {table}"
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while a sheet is staged: its rows are millions of
+    short-lived tuples and lists that hold no cycles, and the collector's passes over them
+    took a third of a CSV sheet's time at 10^6 rows (benchmarks/RESULTS.md, ninth session)
+    and a sixth of an Excel workbook's at 10^5 (fourteenth session)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def _create_staged(con: duckdb.DuckDBPyConnection, table: str, width: int, batches: Iterator[pa.RecordBatch]) -> None:
     """Write ``batches`` (``_text_schema(width)``) to ``table`` in one statement, DuckDB pulling
     them from a reader while they are made (an INSERT per batch was 7× slower). An error
@@ -514,9 +529,7 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, folder: Path, staged: Callable[[i
 
     Arrow's parser reads the file when it reads it as the Python reader would (``_arrow_csv``:
     the usual file); otherwise Python's ``csv`` module does (``_create_staged`` takes its
-    batches as it parses them), with the cyclic garbage collector paused meanwhile: the
-    parsed rows are millions of short-lived lists, and its passes over them took a third
-    of the time at 10^6 rows (benchmarks/RESULTS.md, ninth session)."""
+    batches as it parses them), with the cyclic garbage collector paused meanwhile (``_gc_paused``)."""
     out: dict[str, _Src] = {}
     for key, path in io_read._find_files(folder, ".csv").items():
         table = f"hq_csv_{key}"
@@ -527,13 +540,8 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, folder: Path, staged: Callable[[i
             out[key] = _Src(sql, path.name, sheet, "hq_r0", tuple(header))
             continue
         raw = io_read._csv_file(path, sheet)
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with _gc_paused():
             _create_staged(con, table, len(raw.header), _csv_batches(raw.rows, len(raw.header), staged))
-        finally:
-            if collecting:
-                gc.enable()
         out[key] = _Src(sql, raw.file, raw.sheet, "hq_r0", tuple(raw.header))
     return out
 
@@ -565,6 +573,22 @@ def _xlsx_cell(value: Any, type_: str) -> str:
     return str(plain)
 
 
+def _xlsx_column(col: Sequence[Any], type_: str) -> pa.Array:
+    """One column of an Excel batch as ``_xlsx_cell`` writes each cell (a blank cell null).
+    The usual columns hold one kind of cell, and for those the cell is written inline, as
+    ``_xlsx_cell`` would: text stripped (a blank text reads as blank either way), a whole
+    number as its digits (bool, a kind of int, is not one), a date cell as its ISO date."""
+    kinds = set(map(type, col))
+    kinds.discard(type(None))
+    if type_ != "date" and kinds <= {str}:
+        return pa.array([None if v is None else v.strip() for v in col], pa.string())
+    if type_ != "date" and kinds <= {int}:
+        return pa.array([None if v is None else str(v) for v in col], pa.string())
+    if type_ == "date" and kinds <= {datetime}:
+        return pa.array([None if v is None else v.date().isoformat() for v in col], pa.string())
+    return pa.array([None if v is None else _xlsx_cell(v, type_) for v in col], pa.string())
+
+
 def _xlsx_batches(
     rows: Iterator[tuple[int, Sequence[Any]]], types: Sequence[str | None], staged: Callable[[int], None] | None
 ) -> Iterator[pa.RecordBatch]:
@@ -584,7 +608,7 @@ def _xlsx_batches(
             if t is None or col.count(None) == len(col):
                 arrays.append(blank)
             else:
-                arrays.append(pa.array([None if v is None else _xlsx_cell(v, t) for v in col], pa.string()))
+                arrays.append(_xlsx_column(col, t))
         arrays.append(pa.array([n - 1 for n in nums], pa.int64()))
         if staged is not None:
             staged(len(nums))
@@ -619,7 +643,8 @@ def _stage_xlsx(
             for i, col, _unit, _header in io_read._Sheet(raw, key, lay, []).columns:
                 types[i] = col.spec.type
             table = f"hq_xlsx_{key}"
-            _create_staged(con, table, width, _xlsx_batches(raw.rows, types, staged))
+            with _gc_paused():
+                _create_staged(con, table, width, _xlsx_batches(raw.rows, types, staged))
             sql = _staged_rows(table)
             out[key] = _Src(sql, raw.file, raw.sheet, "hq_r0", tuple(raw.header), _xlsx_original(path, raw.sheet))
     return out
