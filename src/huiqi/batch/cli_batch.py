@@ -319,27 +319,33 @@ GROUP BY u.benefit_id, u.reasons
 RESULT_ORDER = "hq_row NULLS LAST, credit_code, event_date NULLS FIRST, event_id NULLS FIRST, benefit"
 PAYER_ORDER = "hq_row NULLS LAST, credit_code, event_id NULLS FIRST, benefit, role, payer, min_fen, max_fen"
 
-# ``hq_order``: the register's order of enterprises.
-_BACKEND_RESULTS = """
-SELECT o.hq_row, a.credit_code, e.name, e.region, e.town, a.document_id AS document, m.document_short, m.article,
-       a.benefit_id AS benefit, m.benefit_title, m.department, a.event_id, ev.kind AS event_kind, ev.date AS event_date,
+def results_sql(awards: str = "hq_awards", enterprises: str = "enterprises") -> str:
+    """The compiled plan's awards shaped like the reference's result rows, with ``hq_row``, the
+    enterprise's row in the register (a column of ``enterprises``). An event's kind is its
+    benefit's and its date the unit's (no join with the events); the Chinese reasons come from
+    ``hq_rtext`` (``REASON_TEXTS_SQL``), one row per distinct (benefit, reason codes)."""
+    return f"""
+SELECT e.hq_row, a.credit_code, e.name, e.region, e.town, a.document_id AS document, m.document_short, m.article,
+       a.benefit_id AS benefit, m.benefit_title, m.department, a.event_id,
+       CASE WHEN a.event_id IS NOT NULL THEN m.event_kind END AS event_kind,
+       CASE WHEN a.event_id IS NOT NULL THEN a.unit_date END AS event_date,
        a.status, CASE WHEN a.status = 'granted' THEN a.nature END AS nature, a.kind = 'money' AS is_money,
        CASE WHEN a.status = 'granted' AND a.kind = 'money' THEN CAST(a.min_fen AS BIGINT) END AS min_fen,
        CASE WHEN a.status = 'granted' AND a.kind = 'money' THEN CAST(a.max_fen AS BIGINT) END AS max_fen,
        NULLIF(replace(a.reasons, ',', '；'), '') AS reason_codes, rt.text AS reasons
 FROM {awards} a
-JOIN enterprises e ON e.credit_code = a.credit_code
+JOIN {enterprises} e ON e.credit_code = a.credit_code
 LEFT JOIN hq_meta m ON m.benefit = a.benefit_id
-LEFT JOIN events ev ON ev.credit_code = a.credit_code AND ev.event_id = a.event_id
 LEFT JOIN hq_rtext rt ON rt.benefit_id = a.benefit_id AND rt.reasons = a.reasons
-LEFT JOIN hq_order o ON o.credit_code = a.credit_code
 """
 
-_BACKEND_PAYERS = """
-SELECT o.hq_row, p.credit_code, e.town, p.benefit_id AS benefit, p.event_id, p.role, p.payer,
+
+def payers_sql(payers: str = "hq_payers", enterprises: str = "enterprises") -> str:
+    """The compiled plan's payer shares shaped like the reference's payer rows (``hq_row`` as in ``results_sql``)."""
+    return f"""
+SELECT e.hq_row, p.credit_code, e.town, p.benefit_id AS benefit, p.event_id, p.role, p.payer,
        CAST(p.min_fen AS BIGINT) AS min_fen, CAST(p.max_fen AS BIGINT) AS max_fen
-FROM {payers} p JOIN enterprises e ON e.credit_code = p.credit_code
-LEFT JOIN hq_order o ON o.credit_code = p.credit_code
+FROM {payers} p JOIN {enterprises} e ON e.credit_code = p.credit_code
 """
 
 
@@ -375,12 +381,12 @@ def backend_results(engine_name: str, eng: Engine, register: Register, as_of: da
         # the register's order of enterprises (the reader keeps the sheet's), which the rows keep
         codes = register.tables["enterprises"].column("credit_code")
         con.register("hq_order", pa.table({"credit_code": codes, "hq_row": pa.array(range(len(codes)), pa.int64())}))
+        ordered = "(SELECT e.*, o.hq_row FROM enterprises e JOIN hq_order o ON o.credit_code = e.credit_code)"
         awards = plan.outputs["awards"]
-        payers_name = plan.outputs["payers"]
         con.execute(REASON_TEXTS_SQL.format(awards=awards)).fetchall()
-        rows = _BACKEND_RESULTS.format(awards=awards)
+        rows = results_sql(awards, ordered)
         results = con.sql(f"SELECT {', '.join(RESULT_SCHEMA.names)} FROM ({rows}) ORDER BY {RESULT_ORDER}").to_arrow_table()
-        rows = _BACKEND_PAYERS.format(payers=payers_name)
+        rows = payers_sql(plan.outputs["payers"], ordered)
         payers = con.sql(f"SELECT {', '.join(PAYER_SCHEMA.names)} FROM ({rows}) ORDER BY {PAYER_ORDER}").to_arrow_table()
         results, payers = results.cast(RESULT_SCHEMA), payers.cast(PAYER_SCHEMA)
     finally:

@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 from huiqi.service import Engine, InputError
 
 from . import duck, io_read, io_sql
-from .cli_batch import PAYER_ORDER, REASON_TEXTS_SQL, RESULT_ORDER, _reason_texts
+from .cli_batch import PAYER_ORDER, REASON_TEXTS_SQL, RESULT_ORDER, _reason_texts, payers_sql, results_sql
 from .compiler import compile_library, lit
 from .io_read import SHEETS, Register
 from .io_write import DIMENSIONS, PAYER_SCHEMA, RESULT_SCHEMA, Summary, Totals, benefit_meta, parquet_options
@@ -173,30 +173,9 @@ def _reason_rows(eng: Engine) -> pa.Table:
     )
 
 
-# Results shaped like the reference's rows.  The Chinese reasons come from a
-# small table (``cli_batch.REASON_TEXTS_SQL``): one row per distinct (benefit,
-# reason codes) of the chunk; an event's kind is its benefit's and its date the
-# unit's (no join with the events).  ``hq_row``: the enterprise's row in the register.
-_RESULTS = """
-SELECT e.hq_row, a.credit_code, e.name, e.region, e.town, a.document_id AS document, m.document_short, m.article,
-       a.benefit_id AS benefit, m.benefit_title, m.department, a.event_id,
-       CASE WHEN a.event_id IS NOT NULL THEN m.event_kind END AS event_kind,
-       CASE WHEN a.event_id IS NOT NULL THEN a.unit_date END AS event_date,
-       a.status, CASE WHEN a.status = 'granted' THEN a.nature END AS nature, a.kind = 'money' AS is_money,
-       CASE WHEN a.status = 'granted' AND a.kind = 'money' THEN CAST(a.min_fen AS BIGINT) END AS min_fen,
-       CASE WHEN a.status = 'granted' AND a.kind = 'money' THEN CAST(a.max_fen AS BIGINT) END AS max_fen,
-       NULLIF(replace(a.reasons, ',', '；'), '') AS reason_codes, rt.text AS reasons
-FROM hq_awards a
-JOIN enterprises e ON e.credit_code = a.credit_code
-LEFT JOIN hq_meta m ON m.benefit = a.benefit_id
-LEFT JOIN hq_rtext rt ON rt.benefit_id = a.benefit_id AND rt.reasons = a.reasons
-"""
-
-_PAYERS = """
-SELECT e.hq_row, p.credit_code, e.town, p.benefit_id AS benefit, p.event_id, p.role, p.payer,
-       CAST(p.min_fen AS BIGINT) AS min_fen, CAST(p.max_fen AS BIGINT) AS max_fen
-FROM hq_payers p JOIN enterprises e ON e.credit_code = p.credit_code
-"""
+# the chunk's enterprises carry ``hq_row`` (``io_sql.chunk_tables(..., row_order=True)``)
+_RESULTS = results_sql()
+_PAYERS = payers_sql()
 
 _DIM_SQL = {
     "document": "document_short",
