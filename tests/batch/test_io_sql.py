@@ -500,6 +500,46 @@ def test_dates_python_cannot_hold_are_bad_cells_on_both_paths(tmp_path: Path) ->
         assert py.tables["events"].column("date").to_pylist() == [date(2025, 9, 1)]
 
 
+def test_parquet_timestamps_are_dated_in_their_own_time_zone_on_both_paths(tmp_path: Path) -> None:
+    """00:30 on 2025-05-01 in Beijing (the day 吴中2025 takes effect) is 16:30 UTC the day
+    before: the event is dated 2025-05-01, as the Python reader dates it, and read in SQL
+    (the compiled engine dated it in UTC, and granted 5 awards where the reference granted 22).
+    Timestamps without a zone are dated as they read; a zone no one knows refuses the file."""
+    from datetime import timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    folder = tmp_path / "reg"
+    folder.mkdir()
+    pq.write_table(pa.table({"credit_code": [A], "name": ["甲"], "region": ["320506"]}), folder / "enterprises.parquet")
+    at = datetime(2025, 5, 1, 0, 30)
+    kinds = {
+        "Asia/Shanghai": pa.array([at.replace(tzinfo=ZoneInfo("Asia/Shanghai"))] * 2, pa.timestamp("us", tz="Asia/Shanghai")),
+        "+08:00": pa.array([at.replace(tzinfo=timezone(timedelta(hours=8)))] * 2, pa.timestamp("ms", tz="+08:00")),
+        "-05:30": pa.array([at.replace(tzinfo=timezone(-timedelta(hours=5, minutes=30)))] * 2, pa.timestamp("s", tz="-05:30")),
+        "naive": pa.array([at] * 2, pa.timestamp("ns")),
+    }
+    cat = engine().catalogue
+    for name, stamps in kinds.items():
+        events = {"credit_code": [A] * 2, "event_id": ["E1", "E2"], "kind": ["purchase"] * 2, "date": stamps}
+        pq.write_table(
+            pa.table({**events, "category": ["机器人产品或服务"] * 2, "amount": [600000] * 2}), folder / "events.parquet"
+        )
+        since = pa.array([stamps[0].as_py()], stamps.type)
+        quals = {"credit_code": [A], "title": ["高新技术企业"], "level": ["国家级"], "since": since}
+        pq.write_table(pa.table(quals), folder / "qualifications.parquet")
+        py = read_register(folder, cat)
+        sql = io_sql.validate_sql(folder, cat, duckdb.connect())
+        _assert_same(py, sql)
+        assert py.errors == [] and sql.rows_to_python == 0, name
+        assert py.tables["events"].column("date").to_pylist() == [date(2025, 5, 1)] * 2, name
+        assert py.tables["qualifications"].column("since").to_pylist() == [date(2025, 5, 1)], name
+    stamps = pa.array([datetime(2025, 5, 1)] * 2, pa.timestamp("us", tz="Mars/Olympus"))
+    events = {"credit_code": [A] * 2, "event_id": ["E1", "E2"], "kind": ["purchase"] * 2, "date": stamps}
+    pq.write_table(pa.table({**events, "category": ["机器人产品或服务"] * 2, "amount": [1] * 2}), folder / "events.parquet")
+    with pytest.raises(RegisterError, match="时区“Mars/Olympus”无法识别"):
+        io_sql.validate_sql(folder, cat, duckdb.connect())
+
+
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
 def test_an_enterprises_sheet_without_the_credit_code_column_is_refused_with_a_reason(tmp_path: Path, fmt: str) -> None:
     """A title row above the header (common in officers' workbooks) leaves no credit-code column:

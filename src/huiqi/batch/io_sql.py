@@ -36,6 +36,7 @@ import contextlib
 import csv
 import gc
 import itertools
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -64,6 +65,8 @@ _WS = r"[\s\x{0b}\x{1c}-\x{1f}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{20
 _INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "HUGEINT")
 _UNIT_FEN = {"元": 100, "万元": 1_000_000, "亿元": 10_000_000_000}
 _DATES = "DATE '0001-01-01' AND DATE '9999-12-31'"  # what Python's date holds
+# DuckDB's types of a date and time without a zone (Parquet's zoned ones are made such by ``_wall_clock``)
+_WALL_TIMES = ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS")
 _HELPERS = ("hq_bucket", "hq_row", "hq_ok0", "hq_h")  # columns of hq_c_* that are not the layout's
 _MAX_PY_ROWS = 5_000_000  # rows handed to the Python validator at most (beyond: read as Python would, slowly)
 
@@ -223,6 +226,9 @@ def _cell(src: str, src_type: str, spec: FieldSpec, unit: str | None, region: st
     if t == "date":
         if src_type == "DATE":  # the years Python's dates hold (not year 10183, not DuckDB's infinity)
             return _Cell(present, f"({src} BETWEEN {_DATES})", src)
+        if src_type in _WALL_TIMES:  # a date and time: its date, as Python's datetime.date()
+            value = f"CAST({src} AS DATE)"
+            return _Cell(present, f"({value} BETWEEN {_DATES})", value)
         if is_text:  # 2025-09-15, 2025/9/15, 2025.9.15, 2025年9月15日 (io_read._plain), a real day of a year ≥ 1
             parts = f"regexp_extract({src}, '^([0-9]{{4}})[-/.年]([0-9]{{1,2}})[-/.月]([0-9]{{1,2}})日?$', ['y', 'm', 'd'])"
             y, m, d = (f"struct_extract({parts}, '{k}')" for k in "ymd")
@@ -669,6 +675,31 @@ class _Src:
         return f"{self.sql} WHERE {self.row} BETWEEN {lo - 1} AND {hi - 1}"
 
 
+def _wall_clock(con: duckdb.DuckDBPyConnection, path: Path, schema: pa.Schema) -> str:
+    """A ``REPLACE`` clause giving each timestamp column with a time zone as the wall-clock time in
+    its own zone, as pyarrow hands it to the Python reader (2025-05-01 00:30 in Asia/Shanghai is
+    dated 2025-05-01). DuckDB reads such a column as an instant, and its date would be the session
+    zone's (UTC: 2025-04-30)."""
+    parts = []
+    for f in schema:
+        if not pa.types.is_timestamp(f.type) or f.type.tz is None:
+            continue
+        zone, col = str(f.type.tz), ident(f.name)
+        offset = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", zone)
+        if offset:  # a fixed offset such as +08:00, which DuckDB's zones do not name
+            minutes = (int(offset.group(2)) * 60 + int(offset.group(3))) * (-1 if offset.group(1) == "-" else 1)
+            parts.append(f"timezone('UTC', {col}) + INTERVAL ({minutes}) MINUTE AS {col}")
+            continue
+        try:
+            con.execute(f"SELECT timezone({lit(zone)}, TIMESTAMPTZ '2000-01-01 00:00:00+00')").fetchall()
+        except duckdb.Error:
+            raise RegisterError(
+                f"无法读取Parquet文件{path.name}：“{f.name}”列的时区“{zone}”无法识别；请改为日期，或Asia/Shanghai、+08:00等时区"
+            ) from None
+        parts.append(f"timezone({lit(zone)}, {col}) AS {col}")
+    return f" REPLACE ({', '.join(parts)})" if parts else ""
+
+
 def _sources(
     con: duckdb.DuckDBPyConnection,
     kind: str,
@@ -699,9 +730,10 @@ def _sources(
                 con.execute(f"SELECT * FROM read_parquet({lit(str(path))}) LIMIT 0").fetchall()
             except duckdb.Error as exc:
                 raise RegisterError(f"无法读取Parquet文件{path}：{exc}") from None
-            io_read.check_parquet_types(path, pq.read_schema(path))
+            arrow_schema = pq.read_schema(path)
+            io_read.check_parquet_types(path, arrow_schema)
             sql = (
-                f"SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS hq_row "
+                f"SELECT * EXCLUDE (file_row_number){_wall_clock(con, path, arrow_schema)}, file_row_number + 1 AS hq_row "
                 f"FROM read_parquet({lit(str(path))}, file_row_number = true)"
             )
             out[key] = _Src(sql, path.name, SHEET_LABEL[key], "file_row_number")
@@ -944,6 +976,9 @@ class _Validator:
         date_ok, date = "FALSE", "CAST(NULL AS DATE)"
         if date_src is not None and date_src[1] == "DATE":
             date_ok, date = f"({date_src[0]} BETWEEN {_DATES})", date_src[0]
+        elif date_src is not None and date_src[1] in _WALL_TIMES:
+            date = f"CAST({date_src[0]} AS DATE)"
+            date_ok = f"({date} BETWEEN {_DATES})"
         elif date_src is not None and date_src[1] == "VARCHAR":  # text (CSV): the date forms _cell reads
             cell = _cell(date_src[0], "VARCHAR", FieldSpec(name="date", label="date", type="date"), None)
             date_ok, date = f"({cell.present} AND {cell.ok})", cell.value
