@@ -605,6 +605,30 @@ def check_parquet_types(path: Path, schema: pa.Schema) -> None:
     for f in schema:
         if pa.types.is_duration(f.type):
             raise RegisterError(f"无法读取Parquet文件{path.name}：“{f.name}”列是时长（duration）类型；请改为数值、日期或文本")
+        if pa.types.is_timestamp(f.type) and f.type.tz is not None and not known_zone(str(f.type.tz)):
+            raise unknown_zone(path, f.name, str(f.type.tz))
+
+
+UTC_OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})")
+
+
+def known_zone(zone: str) -> bool:
+    """A timestamp column's time zone that the Python reader can date in: a fixed offset (+08:00) or a named zone."""
+    from zoneinfo import ZoneInfo
+
+    if UTC_OFFSET.fullmatch(zone):
+        return True
+    try:
+        ZoneInfo(zone)
+    except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError; a malformed key a ValueError
+        return False
+    return True
+
+
+def unknown_zone(path: Path, column: str, zone: str) -> RegisterError:
+    return RegisterError(
+        f"无法读取Parquet文件{path.name}：“{column}”列的时区“{zone}”无法识别；请改为日期，或Asia/Shanghai、+08:00等时区"
+    )
 
 
 def _parquet(folder: Path) -> Iterator[RawSheet]:

@@ -36,7 +36,6 @@ import contextlib
 import csv
 import gc
 import itertools
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -685,17 +684,15 @@ def _wall_clock(con: duckdb.DuckDBPyConnection, path: Path, schema: pa.Schema) -
         if not pa.types.is_timestamp(f.type) or f.type.tz is None:
             continue
         zone, col = str(f.type.tz), ident(f.name)
-        offset = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", zone)
+        offset = io_read.UTC_OFFSET.fullmatch(zone)
         if offset:  # a fixed offset such as +08:00, which DuckDB's zones do not name
             minutes = (int(offset.group(2)) * 60 + int(offset.group(3))) * (-1 if offset.group(1) == "-" else 1)
             parts.append(f"timezone('UTC', {col}) + INTERVAL ({minutes}) MINUTE AS {col}")
             continue
-        try:
+        try:  # a zone the Python reader knows (io_read.check_parquet_types) that DuckDB does not
             con.execute(f"SELECT timezone({lit(zone)}, TIMESTAMPTZ '2000-01-01 00:00:00+00')").fetchall()
         except duckdb.Error:
-            raise RegisterError(
-                f"无法读取Parquet文件{path.name}：“{f.name}”列的时区“{zone}”无法识别；请改为日期，或Asia/Shanghai、+08:00等时区"
-            ) from None
+            raise io_read.unknown_zone(path, f.name, zone) from None
         parts.append(f"timezone({lit(zone)}, {col}) AS {col}")
     return f" REPLACE ({', '.join(parts)})" if parts else ""
 
