@@ -186,7 +186,8 @@ def test_a_cell_longer_than_the_python_reader_takes_is_reported_with_its_line(tm
     from huiqi.service import engine
 
     path = tmp_path / "enterprises.csv"
-    path.write_text('统一社会信用代码,名称\n91320506MA1XXXXX09,示例企业\n91320506MA1XXXXX09,"' + "x" * 200_000 + "\n", "utf-8")
+    head = "统一社会信用代码,注册地行政区划代码,名称\n91320506MA1XXXXX09,320506,示例企业\n"
+    path.write_text(head + '91320506MA1XXXXX09,320506,"' + "x" * 200_000 + "\n", "utf-8")
     catalogue = engine().catalogue
     for read in (
         lambda: io_read.read_register(tmp_path, catalogue),  # the Python reader

@@ -561,7 +561,34 @@ def test_an_enterprises_sheet_without_the_credit_code_column_is_refused_with_a_r
         (path / "企业.csv").write_text("\n".join(",".join(str(c or "") for c in r) for r in rows) + "\n", encoding="utf-8")
     cat = engine().catalogue
     for read in (lambda: read_register(path, cat), lambda: io_sql.validate_sql(path, cat, duckdb.connect())):
-        with pytest.raises(RegisterError, match=r"找不到“统一社会信用代码”列.*表头须在第1行（第1行为：2025年度企业名单）"):
+        with pytest.raises(RegisterError, match=r"找不到必填列“统一社会信用代码”.*（现有列：2025年度企业名单；表头须在第1行）"):
+            read()
+
+
+@pytest.mark.parametrize(
+    ("sheet", "column", "header"),
+    [
+        ("enterprises", "region", "注册地行政区划代码"),
+        ("events", "date", "发生日期"),
+        ("qualifications", "title", "资质名称"),
+    ],
+)
+def test_a_sheet_without_a_required_column_is_refused_on_both_paths(tmp_path: Path, sheet: str, column: str, header: str) -> None:
+    """No row of a sheet without a required column could be valid: the register is refused,
+    naming the column (the enterprises' region missing, the compiled engine said "50 valid
+    enterprises" that earned nothing, and the reference engine stopped with a TypeError)."""
+    from huiqi.batch.synth import synth
+
+    eng = engine()
+    folder = tmp_path / "reg.parquet"
+    synth(folder, eng.library, eng.catalogue, 20, 3, 4.0)
+    path = folder / f"{sheet}.parquet"
+    pq.write_table(pq.read_table(path).drop_columns([column]), path)
+    for read in (
+        lambda: read_register(folder, eng.catalogue),
+        lambda: io_sql.validate_sql(folder, eng.catalogue, duckdb.connect()),
+    ):
+        with pytest.raises(RegisterError, match=f"{sheet}.parquet［.*］：找不到必填列“{header}”（{column}），无法读取本表"):
             read()
 
 

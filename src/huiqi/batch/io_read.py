@@ -826,15 +826,13 @@ class _Sheet:
                 continue
             seen.add(col.name)
             self.columns.append((i, col, unit, str(h)))
-        if key == "enterprises" and "credit_code" not in seen:  # no row could be an enterprise: nothing to read
+        missing = [f"“{c.header}”（{c.name}）" for c in lay.sheets[key] if c.spec.required and c.name not in seen]
+        if missing:  # no row of the sheet could be valid: the header is wrong (often a title row above it)
             given = "、".join(str(h).strip() for h in raw.header if str(h).strip())
             raise RegisterError(
-                f"{raw.file}［{raw.sheet}］：找不到“统一社会信用代码”列，无法读取企业表；表头须在第1行"
-                f"（{f'第1行为：{given[:200]}' if given else '第1行为空'}）"
+                f"{raw.file}［{raw.sheet}］：找不到必填列{'、'.join(missing)}，无法读取本表"
+                f"（{f'现有列：{given[:200]}' if given else '表头为空'}；表头须在第1行）"
             )
-        for col in lay.sheets[key]:
-            if col.spec.required and col.name not in seen:
-                errors.append(RowError(raw.file, raw.sheet, 1, col.header, None, "缺少必填列", rejected=False))
 
     def header_for(self, name: str) -> str:
         """The header shown for a column: as written in the file, else the template's."""
