@@ -592,6 +592,36 @@ def test_a_sheet_without_a_required_column_is_refused_on_both_paths(tmp_path: Pa
             read()
 
 
+def test_two_tables_for_one_sheet_refuse_the_register_and_names_are_read_in_any_case(tmp_path: Path) -> None:
+    """events.csv beside 事项.csv (or tables events and 事项 in a DuckDB file): one of them was
+    read and the other dropped without a word; now the register is refused, naming both.
+    Events.CSV is the events file, as Windows writes it (it was not read at all)."""
+    from huiqi.batch.synth import synth
+
+    eng = engine()
+    cat = eng.catalogue
+    folder = tmp_path / "reg.csv"
+    synth(folder, eng.library, cat, 10, 3, 4.0)
+    both = (lambda: read_register(folder, cat), lambda: io_sql.validate_sql(folder, cat, duckdb.connect()))
+    expected = read_register(folder, cat).counts["events"].read
+    (folder / "events.csv").rename(folder / "Events.CSV")
+    for read in both:
+        reg = read()
+        assert (reg if isinstance(reg, Register) else reg.register).counts["events"].read == expected
+    (folder / "事项.csv").write_bytes((folder / "Events.CSV").read_bytes())
+    for read in both:
+        with pytest.raises(RegisterError, match=r"事项表有2个文件（Events.CSV、事项.csv）；每张表只能有一个文件"):
+            read()
+    db = tmp_path / "reg.duckdb"
+    synth(db, eng.library, cat, 10, 3, 4.0)
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE 事项 AS SELECT * FROM events LIMIT 3")
+    con.close()
+    for read in (lambda: read_register(db, cat), lambda: io_sql.validate_sql(db, cat, duckdb.connect())):
+        with pytest.raises(RegisterError, match=r"事项表有两张（事项、events）"):
+            read()
+
+
 def test_any_csv_header_is_read_in_sql_with_the_python_readers_notices(tmp_path: Path) -> None:
     """Columns are staged by position, so a header DuckDB could not name columns by (a blank
     name, a name twice, two names that differ only in case, a name of huiqi's own) is read in

@@ -6,6 +6,7 @@ import io
 import os
 import socket
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from huiqi.web import create_app
 
 from .registers import AS_OF, reference_total_fen, scenarios, write_register
 
+A_CODE = "91320506MA1XXXXX09"  # a valid credit code (check character verified)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -158,6 +160,32 @@ def test_csv_folder_upload(client: TestClient, tmp_path: Path) -> None:
     assert status["status"] == "done" and status["enterprises_evaluated"] == 3
     total = client.get(f"/api/batch/{status['id']}/results").json()["summary"]["total"]["max_fen"]
     assert total == reference_total_fen(engine(), raws)
+
+
+def test_two_files_for_one_table_are_400_and_names_are_read_in_any_case(client: TestClient) -> None:
+    """A second file for a table would replace or hide the first (113 of 212 events kept,
+    the job "done"): refused, naming both. Events.CSV is the events table, as on Windows."""
+    ents = f"统一社会信用代码,名称,注册地行政区划代码\n{A_CODE},甲,320506\n".encode()
+    evs = f"统一社会信用代码,事项编号,事项类型,发生日期\n{A_CODE},E1,purchase,2025-06-30\n".encode()
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as z:
+        z.writestr("企业.csv", ents)
+        z.writestr("a/events.csv", evs)
+        z.writestr("b/events.csv", evs)
+    uploads = [
+        [("企业.csv", ents), ("events.csv", evs), ("事项.csv", evs)],
+        [("企业.csv", ents), ("events.csv", evs), ("events.csv", evs)],
+        [("登记表.zip", packed.getvalue())],
+    ]
+    for files in uploads:
+        r = client.post("/api/batch", files=[("file", (n, c, "text/csv")) for n, c in files], data={"as_of": AS_OF})
+        assert r.status_code == 400, r.text
+        assert "是同一张表（事项）" in r.json()["error"] and "每张表只上传一个文件" in r.json()["error"]
+    files = [("file", ("ENTERPRISES.csv", ents, "text/csv")), ("file", ("Events.CSV", evs, "text/csv"))]
+    r = client.post("/api/batch", files=files, data={"as_of": AS_OF})
+    assert r.status_code == 202, r.text
+    status = _wait(client, r.json()["id"])
+    assert status["status"] == "done" and status["counts"]["events"]["read"] == 1, status
 
 
 def test_unknown_and_unfinished_jobs(client: TestClient) -> None:

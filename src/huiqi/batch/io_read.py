@@ -549,17 +549,40 @@ def _csv_file(path: Path, sheet: str) -> RawSheet:
     return RawSheet(path.name, sheet, header, rows())
 
 
+def folder_format(folder: Path) -> str | None:
+    """ ".parquet" or ".csv": the kind of the register's files in ``folder`` (named as sheets, in any
+    case), else of any file there (so that the reader says which sheet is missing); ``None`` for
+    neither. Sheets in both kinds refuse the folder: reading one kind would drop the other."""
+    names = {a.lower() for aliases in SHEETS.values() for a in aliases}
+    files = [p for p in folder.iterdir() if p.suffix.lower() in (".parquet", ".csv")]
+    kinds = {p.suffix.lower() for p in files if p.stem.lower() in names}
+    if len(kinds) > 1:
+        raise RegisterError(f"{folder}：文件夹中既有CSV又有Parquet的登记表文件；请只保留一种格式")
+    for kind in (".parquet", ".csv"):
+        if kind in kinds or (not kinds and any(p.suffix.lower() == kind for p in files)):
+            return kind
+    return None
+
+
 def _find_files(folder: Path, suffix: str) -> dict[str, Path]:
-    found: dict[str, Path] = {}
-    for key, aliases in SHEETS.items():
-        for a in aliases:
-            p = folder / f"{a}{suffix}"
-            if p.exists():
-                found[key] = p
-                break
+    """The register's files in ``folder``, per sheet: the file named by one of the sheet's names
+    (企业.csv or enterprises.csv; the English name and the suffix in any case, as Windows
+    writes them). Two files for one sheet refuse the register: reading either would drop the other."""
+    names = {a.lower(): key for key, aliases in SHEETS.items() for a in aliases}
+    found: dict[str, list[Path]] = {}
+    for p in sorted(folder.iterdir()) if folder.is_dir() else ():
+        key = names.get(p.stem.lower()) if p.suffix.lower() == suffix else None
+        if key is not None and p.is_file():
+            found.setdefault(key, []).append(p)
+    for key, paths in found.items():
+        if len(paths) > 1:
+            shown = "、".join(p.name for p in paths)
+            raise RegisterError(
+                f"{folder}：{SHEET_LABEL[key]}表有{len(paths)}个文件（{shown}）；每张表只能有一个文件，请合并或删去多余的"
+            )
     if "enterprises" not in found:
         raise RegisterError(f"{folder}：找不到企业表（应有 enterprises{suffix} 或 企业{suffix}）")
-    return found
+    return {key: found[key][0] for key in SHEETS if key in found}  # in the sheets' order, as before
 
 
 def _csv(folder: Path) -> Iterator[RawSheet]:
@@ -653,12 +676,16 @@ def register_tables(tables: set[str], shown: str, schema: str) -> list[tuple[str
     """
     found = []
     for key, aliases in SHEETS.items():
-        name = next((a for a in aliases if a in tables), None)
-        if name is None:
+        names = [a for a in aliases if a in tables]
+        if not names:
             if key == "enterprises":
                 raise RegisterError(f"{shown}：模式{schema}中找不到企业表（enterprises 或 企业）")
             continue
-        found.append((key, name))
+        if len(names) > 1:  # reading either would drop the other
+            raise RegisterError(
+                f"{shown}：模式{schema}中{SHEET_LABEL[key]}表有两张（{'、'.join(names)}）；每张表只能有一张，请合并或删去多余的"
+            )
+        found.append((key, names[0]))
     return found
 
 
@@ -733,9 +760,10 @@ def read_rows(source: str | Path, schema: str | None = None) -> tuple[str, Itera
         raise RegisterError(f"找不到登记表：{path}")
     suffix = path.suffix.lower()
     if path.is_dir():
-        if any(path.glob("*.parquet")):
+        kind = folder_format(path)
+        if kind == ".parquet":
             return str(path), _parquet(path)
-        if any(path.glob("*.csv")):
+        if kind == ".csv":
             return str(path), _csv(path)
         raise RegisterError(f"{path}：文件夹中没有CSV或Parquet登记表")
     if suffix in (".xlsx", ".xlsm"):

@@ -332,20 +332,18 @@ def columnar_source(source: str | Path) -> tuple[str, str] | None:
     path = Path(text)
     if path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm"):
         return "xlsx", str(path)
-    if path.is_dir() and any(path.glob("*.parquet")):
-        return "parquet", str(path)
-    if path.is_file() and path.suffix.lower() == ".parquet":
-        return "parquet", str(path.parent)
     if path.is_file() and path.suffix.lower() in (".duckdb", ".db"):
         return "duckdb", str(path)
-    folder = path if path.is_dir() else path.parent if path.is_file() and path.suffix.lower() == ".csv" else None
-    if folder is not None and any(folder.glob("*.csv")):
-        try:
-            io_read._find_files(folder, ".csv")
-        except RegisterError:
-            return None  # the Python reader says what is missing
-        return "csv", str(folder)
-    return None
+    folder = path if path.is_dir() else path.parent if path.is_file() and path.suffix.lower() in (".csv", ".parquet") else None
+    try:
+        kind = None if folder is None else io_read.folder_format(folder)
+    except RegisterError:
+        return None  # the Python reader says why
+    if folder is None or kind is None:
+        return None
+    if path.is_file() and path.suffix.lower() != kind:
+        return None
+    return kind[1:], str(folder)
 
 
 def _text_schema(width: int) -> pa.Schema:

@@ -121,7 +121,8 @@ def _safe_name(name: str, fallback: str) -> str:
 def _sheet_key(stem: str) -> str | None:
     from ..batch.io_read import SHEETS
 
-    return next((k for k, aliases in SHEETS.items() if stem.strip() in aliases), None)
+    name = stem.strip().lower()  # as the register reader finds files: Events.CSV is events.csv
+    return next((k for k, aliases in SHEETS.items() if name in (a.lower() for a in aliases)), None)
 
 
 _FORMAT_HELP = (
@@ -163,6 +164,7 @@ def _place(files: list[UploadFile], folder: Path, max_bytes: int) -> Path:
         else:
             members.append((f.name, f.content))
     kinds: set[str] = set()
+    placed: dict[str, str] = {}  # sheet → the name of its file: a second file for a sheet would replace or hide the first
     for name, content in members:
         safe = _safe_name(name, "")
         stem, _, suffix = safe.rpartition(".")
@@ -175,6 +177,13 @@ def _place(files: list[UploadFile], folder: Path, max_bytes: int) -> Path:
                 400,
                 f"文件名“{name}”不是登记表的表名：应为 企业/enterprises、事项/events、资质/qualifications、已获奖补/prior_awards 加 .{suffix}",
             )
+        if key in placed:
+            from ..batch.io_read import SHEET_LABEL
+
+            raise UploadError(
+                400, f"“{name}”与“{placed[key]}”是同一张表（{SHEET_LABEL[key]}）；每张表只上传一个文件，请合并后再上传"
+            )
+        placed[key] = name
         if suffix == "parquet" and not content.startswith(b"PAR1"):
             raise UploadError(400, f"“{name}”不是有效的Parquet文件")
         if suffix == "csv":
@@ -186,7 +195,7 @@ def _place(files: list[UploadFile], folder: Path, max_bytes: int) -> Path:
                 except UnicodeDecodeError:
                     raise UploadError(400, f"“{name}”不是文本CSV文件（应为UTF-8或GB18030编码）") from None
         kinds.add(suffix)
-        (tables / f"{stem}.{suffix}").write_bytes(content)
+        (tables / f"{stem.strip()}.{suffix}").write_bytes(content)  # found by that name (io_read._find_files)
     if not members:
         raise UploadError(400, f"没有收到登记表文件。{_FORMAT_HELP}")
     if len(kinds) > 1:
