@@ -280,6 +280,20 @@ def test_outputs_are_refused_before_the_register_is_read(tmp_path: Path, capsys:
     assert "是文件，不是文件夹" in capsys.readouterr().err
 
 
+def test_synth_refuses_options_it_cannot_use(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A negative seed or event rate ended in a numpy traceback."""
+    out = tmp_path / "r.xlsx"
+    for args, words in [
+        (["--seed", "-1"], "--seed 应为0或正整数，收到“-1”"),
+        (["--events-per-enterprise", "-1"], "--events-per-enterprise 应为大于0、不超过1000的数"),
+        (["--events-per-enterprise", "nan"], "--events-per-enterprise 应为大于0、不超过1000的数"),
+    ]:
+        assert main(["synth", "--enterprises", "3", *args, "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert words in err and "Traceback" not in err
+    assert not out.exists()
+
+
 def test_a_write_that_fails_midway_ends_with_a_message_not_a_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

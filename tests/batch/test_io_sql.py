@@ -622,6 +622,48 @@ def test_two_tables_for_one_sheet_refuse_the_register_and_names_are_read_in_any_
             read()
 
 
+def test_sheet_names_are_read_in_any_case_with_spaces_and_two_sheets_for_one_table_refuse_the_workbook(tmp_path: Path) -> None:
+    """A sheet named "事项 " stopped both engines with a StopIteration; " Events " is the events
+    sheet too. Sheets 事项 and events side by side: one was read, the other dropped unsaid."""
+    import openpyxl
+
+    from huiqi.batch.synth import synth
+
+    eng = engine()
+    cat = eng.catalogue
+    path = tmp_path / "登记表.xlsx"
+    synth(path, eng.library, cat, 10, 3, 4.0)
+    expected = read_register(path, cat).counts["events"].read
+    wb = openpyxl.load_workbook(path)
+    wb["事项"].title = " Events "
+    wb.save(path)
+    both = (lambda: read_register(path, cat), lambda: io_sql.validate_sql(path, cat, duckdb.connect()))
+    for read in both:
+        reg = read()
+        assert (reg if isinstance(reg, Register) else reg.register).counts["events"].read == expected
+    wb.copy_worksheet(wb[" Events "]).title = "事项"
+    wb.save(path)
+    for read in both:
+        with pytest.raises(RegisterError, match="事项表有2个工作表（“事项”、“ Events ”）"):
+            read()
+
+
+def test_a_duckdb_register_whose_events_are_a_view_is_read_in_sql(tmp_path: Path) -> None:
+    """Views have no rowid: the compiled engine stopped with DuckDB's BinderException."""
+    from huiqi.batch.synth import synth
+
+    eng = engine()
+    db = tmp_path / "reg.duckdb"
+    synth(db, eng.library, eng.catalogue, 10, 3, 4.0)
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE ev2 AS SELECT * FROM events; DROP TABLE events; CREATE VIEW events AS SELECT * FROM ev2")
+    con.close()
+    py = read_register(db, eng.catalogue)
+    sql = io_sql.validate_sql(db, eng.catalogue, duckdb.connect())
+    _assert_same(py, sql)
+    assert py.tables["events"].num_rows > 20 and sql.rows_to_python == 0
+
+
 def test_any_csv_header_is_read_in_sql_with_the_python_readers_notices(tmp_path: Path) -> None:
     """Columns are staged by position, so a header DuckDB could not name columns by (a blank
     name, a name twice, two names that differ only in case, a name of huiqi's own) is read in

@@ -108,7 +108,11 @@ def cmd_synth(args: argparse.Namespace, eng: Engine) -> int:
     from .synth import synth
 
     if args.enterprises < 1:
-        raise InputError("--enterprises 应为正整数")
+        raise InputError(f"--enterprises 应为正整数，收到“{args.enterprises}”")
+    if args.seed < 0:
+        raise InputError(f"--seed 应为0或正整数，收到“{args.seed}”")
+    if not 0 < args.events_per_enterprise <= 1000:
+        raise InputError(f"--events-per-enterprise 应为大于0、不超过1000的数，收到“{args.events_per_enterprise}”")
     check_output(
         args.out,
         (".xlsx", ".duckdb", ".parquet", ".csv"),
@@ -318,6 +322,7 @@ GROUP BY u.benefit_id, u.reasons
 # Here and in huiqi.batch.stream (chunk by chunk, each a range of enterprise rows).
 RESULT_ORDER = "hq_row NULLS LAST, credit_code, event_date NULLS FIRST, event_id NULLS FIRST, benefit"
 PAYER_ORDER = "hq_row NULLS LAST, credit_code, event_id NULLS FIRST, benefit, role, payer, min_fen, max_fen"
+
 
 def results_sql(awards: str = "hq_awards", enterprises: str = "enterprises") -> str:
     """The compiled plan's awards shaped like the reference's result rows, with ``hq_row``, the

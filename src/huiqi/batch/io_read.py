@@ -299,9 +299,17 @@ def _has_error_cells(path: Path) -> bool:
 
 def _register_sheets(path: Path, sheet_names: Sequence[str]) -> Iterator[str]:
     """The workbook's sheets of the register, in the order of ``SHEETS``; the 企业 sheet is required."""
-    names = {n.strip(): n for n in sheet_names}
+    names: dict[str, list[str]] = {}
+    for n in sheet_names:  # "事项 " and "Events" name sheets too
+        names.setdefault(n.strip().lower(), []).append(n)
     for key, aliases in SHEETS.items():
-        sheet_name = next((names[a] for a in aliases if a in names), None)
+        found = [n for a in aliases for n in names.get(a.lower(), [])]
+        if len(found) > 1:  # reading either would drop the other
+            shown = "、".join(f"“{n}”" for n in found)
+            raise RegisterError(
+                f"{path}：{SHEET_LABEL[key]}表有{len(found)}个工作表（{shown}）；每张表只能有一个工作表，请合并或删去多余的"
+            )
+        sheet_name = found[0] if found else None
         if sheet_name is not None:
             yield sheet_name
         elif key == "enterprises":
@@ -909,7 +917,8 @@ class _Builder:
 
 def sheet_key(sheet: str) -> str:
     """The table a raw sheet of the register is (``enterprises`` …), by its name (``schema.name`` for a database)."""
-    return next(k for k, v in SHEETS.items() if sheet.split(".")[-1] in v)
+    name = sheet.split(".")[-1].strip().lower()
+    return next(k for k, v in SHEETS.items() if name in (a.lower() for a in v))
 
 
 def read_register(

@@ -738,15 +738,18 @@ def _sources(
     except duckdb.Error as exc:
         raise RegisterError(f"无法打开DuckDB文件{where}：{exc}") from None
     sch = schema or "main"
-    tables = {
-        r[0]
-        for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'hq_src' AND table_schema = ?", [sch]
+    kinds = dict(
+        con.execute(
+            "SELECT table_name, table_type FROM information_schema.tables WHERE table_catalog = 'hq_src' AND table_schema = ?",
+            [sch],
         ).fetchall()
-    }
-    for key, name in io_read.register_tables(tables, where, sch):
-        sql = f"SELECT *, rowid + 1 AS hq_row FROM hq_src.{ident(sch)}.{ident(name)}"
-        out[key] = _Src(sql, Path(where).name, f"{sch}.{name}", "rowid")
+    )
+    for key, name in io_read.register_tables(set(kinds), where, sch):
+        table = f"hq_src.{ident(sch)}.{ident(name)}"
+        if kinds[name] == "VIEW":  # a view has no rowid: its rows are copied, in the order the view gives them
+            table = f"hq_view_{key}"
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM hq_src.{ident(sch)}.{ident(name)}").fetchall()
+        out[key] = _Src(f"SELECT *, rowid + 1 AS hq_row FROM {table}", Path(where).name, f"{sch}.{name}", "rowid")
     return out
 
 
