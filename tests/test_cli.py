@@ -103,3 +103,38 @@ def test_plan_shows_indicators(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan"]) == 0
     out = capsys.readouterr().out
     assert "规模以上工业增加值率" in out and "2020年目标：23%" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["batch", "r.xlsx", "--as-of", "2025-13-01"], "huiqi batch：错误：--as-of 应为日期YYYY-MM-DD，收到“2025-13-01”"),
+        (["export-sql", "--dialect", "spark", "--as-of", "2025/12/31"], "--as-of 应为日期YYYY-MM-DD，收到“2025/12/31”"),
+        (["serve", "--port", "abc"], "huiqi serve：错误：--port 应为整数，收到“abc”"),
+        (["synth", "--enterprises", "10", "--events-per-enterprise", "x", "--out", "r.xlsx"], "--events-per-enterprise 应为数值，收到“x”"),
+        (["batch", "r.xlsx", "--engine", "duk"], "--engine 的值“duk”不在可选范围内（是否为“duckdb”？）；可选：duckdb、spark、reference"),
+        (["evaluat", "s.yaml"], "huiqi：错误：未知的命令“evaluat”（是否为“evaluate”？）；可用：evaluate、policies"),
+        ([], "huiqi：错误：缺少命令；可用：evaluate、"),
+        (["evaluate"], "huiqi evaluate：错误：缺少必需的参数：scenario（情景文件路径，见 examples/scenarios/）"),
+        (["synth", "--out", "r.xlsx"], "缺少必需的参数：--enterprises（企业数）"),
+        (["evaluate", "s.yaml", "--bogus"], "huiqi：错误：无法识别的参数：--bogus"),
+        (["compare", "s.yaml", "--in"], "--in 之后应给出一个值"),
+    ],
+)
+def test_argument_mistakes_are_told_in_chinese_with_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str], expected: str) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("用法：huiqi")
+    assert expected in err
+    for english in ("usage:", "error:", "invalid", "required", "choose from", "unrecognized", "expected"):
+        assert english not in err
+
+
+def test_help_is_in_chinese(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["evaluate", "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("用法：huiqi evaluate") and "位置参数" in out and "显示本帮助并退出" in out

@@ -8,13 +8,16 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
+import difflib
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .batch.cli_batch import COMMANDS as BATCH_COMMANDS
 from .batch.cli_batch import add_parsers as add_batch_parsers
@@ -23,7 +26,7 @@ from .core.facts import ScenarioError
 from .policyfile import DEFAULT_POLICY_DIR, PolicyFileError
 from .service import Engine, InputError, engine, os_error_text
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+__all__ = ["COMMANDS", "ChineseArgumentParser", "build_parser", "main"]
 
 
 def _print_json(data: Any) -> None:
@@ -189,8 +192,90 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Engine], int]] = {
 }
 
 
+# What a value given to an option should be, by the name of its ``type=`` function.
+_TYPE_WORDS = {"int": "整数", "float": "数值", "fromisoformat": "日期YYYY-MM-DD"}
+
+
+def _literal(text: str) -> Any:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage: str | None, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
+
+
+class ChineseArgumentParser(argparse.ArgumentParser):
+    """argparse telling its mistakes (and its help headings) in Chinese; exit status 2 as before.
+
+    Subcommands' parsers are of the same class (``add_subparsers`` makes them so)."""
+
+    def __init__(self, add_help: bool = True, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(add_help=False, **kwargs)
+        self._positionals.title = "位置参数"
+        self._optionals.title = "选项"
+        if add_help:
+            self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="显示本帮助并退出")
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}：错误：{self.chinese(message)}\n")
+
+    def _help_of(self, name: str) -> str:
+        for action in self._actions:
+            if name in action.option_strings or name in (action.metavar, action.dest):
+                return f"（{action.help}）" if action.help and action.help is not argparse.SUPPRESS else ""
+        return ""
+
+    def chinese(self, message: str) -> str:
+        """argparse's English message in Chinese (its own words when it is not one of these)."""
+        if m := re.fullmatch(r"the following arguments are required: (.*)", message):
+            names = m.group(1).split(", ")
+            if names == ["command"]:
+                return "缺少命令；可用：" + "、".join(self._commands())
+            return "缺少必需的参数：" + "；".join(f"{n}{self._help_of(n)}" for n in names)
+        if m := re.fullmatch(r"unrecognized arguments: (.*)", message):
+            return f"无法识别的参数：{m.group(1)}"
+        if m := re.fullmatch(r"ambiguous option: (\S+) could match (.*)", message):
+            return f"选项{m.group(1)}不明确，可能是：{m.group(2).replace(', ', '、')}"
+        if m := re.fullmatch(r"one of the arguments (.*) is required", message):
+            return f"{m.group(1)}之中须给出一个"
+        m = re.fullmatch(r"argument (.+?): (.*)", message, re.S)
+        if not m:
+            return message
+        name, detail = m.groups()
+        if m := re.fullmatch(r"invalid (\w+) value: (.*)", detail):
+            word = _TYPE_WORDS.get(m.group(1), "有效的值")
+            return f"{name} 应为{word}，收到“{_literal(m.group(2))}”"
+        if m := re.fullmatch(r"invalid choice: (.*) \(choose from (.*)\)", detail):
+            value, choices = str(_literal(m.group(1))), [str(c) for c in _literal(f"[{m.group(2)}]")]
+            close = difflib.get_close_matches(value, choices, n=1)
+            hint = f"（是否为“{close[0]}”？）" if close else ""
+            if name == "command":
+                return f"未知的命令“{value}”{hint}；可用：{'、'.join(choices)}"
+            return f"{name} 的值“{value}”不在可选范围内{hint}；可选：{'、'.join(choices)}"
+        counts = {"expected one argument": "一个值", "expected at least one argument": "至少一个值", "expected at most one argument": "至多一个值"}
+        if detail in counts:
+            return f"{name} 之后应给出{counts[detail]}"
+        if m := re.fullmatch(r"expected (\d+) arguments?", detail):
+            return f"{name} 之后应给出{m.group(1)}个值"
+        if m := re.fullmatch(r"not allowed with argument (.*)", detail):
+            return f"{name} 不能与 {m.group(1)} 同时使用"
+        if m := re.fullmatch(r"ignored explicit argument (.*)", detail):
+            return f"{name} 不接受值“{_literal(m.group(1))}”"
+        return f"{name}：{detail}"
+
+    def _commands(self) -> list[str]:
+        sub = next((a for a in self._actions if isinstance(a, argparse._SubParsersAction)), None)
+        return list(sub.choices) if sub is not None else []
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="huiqi", description="惠企：制造业支持政策测算（规则即代码）")
+    parser = ChineseArgumentParser(prog="huiqi", description="惠企：制造业支持政策测算（规则即代码）")
     parser.add_argument("--policies", type=Path, default=DEFAULT_POLICY_DIR, help="政策文件目录（默认：内置政策）")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("evaluate", help="测算一个情景（YAML或JSON）可享受的支持")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -17,10 +18,11 @@ from .core.facts import Catalogue, Problem, ScenarioError, parse_scenario
 from .core.model import Library
 from .core.results import Evaluation
 from .core.scenario import Scenario
+from .core.text import brief
 from .policyfile import DEFAULT_POLICY_DIR, load_library
-from .policyfile.yamlnodes import YamlSyntaxError, parse_yaml_text
+from .policyfile.yamlnodes import MAX_DEPTH, MAX_DIGITS, TOO_DEEP, YamlSyntaxError, parse_yaml_text
 
-__all__ = ["Engine", "InputError", "engine", "os_error_text", "os_reason", "read_scenario_text"]
+__all__ = ["Engine", "InputError", "check_json_depth", "engine", "os_error_text", "os_reason", "read_scenario_text"]
 
 
 class InputError(ValueError):
@@ -55,23 +57,100 @@ def os_error_text(exc: OSError) -> str:
     return f"文件读写失败：{reason}" + (f"（{detail}）" if detail and detail != reason else "")
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, name: str, depth: int = 0) -> Any:
+    """YAML's mappings and lists as JSON's (keys as text), refusing nesting deeper than ``MAX_DEPTH``."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        if depth >= MAX_DEPTH:
+            raise InputError(f"{name}：{TOO_DEEP}")
+        return {str(k): _plain(v, name, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        if depth >= MAX_DEPTH:
+            raise InputError(f"{name}：{TOO_DEEP}")
+        return [_plain(v, name, depth + 1) for v in value]
     return value
 
 
-def read_scenario_text(text: str, name: str) -> Any:
-    """Parse a scenario written as YAML or JSON (JSON is YAML too)."""
-    if name.endswith(".json"):
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{name}:{exc.lineno}: JSON格式错误：{exc.msg}") from None
+# What Python's json module says, in words for the person who wrote the file.
+_JSON_REASONS = (
+    ("Expecting value", "此处缺少值（多写了逗号，或值没有写？）"),
+    (
+        "Expecting property name enclosed in double quotes",
+        "此处应为用双引号括起的键名（JSON的键要用双引号；最后一项之后不能有逗号）",
+    ),
+    ("Expecting ',' delimiter", "缺少逗号“,”"),
+    ("Expecting ':' delimiter", "键之后缺少冒号“:”"),
+    ("Unterminated string", "字符串缺少结尾的双引号"),
+    ("Invalid control character", "字符串中有控制字符（换行、制表符应写作\\n、\\t）"),
+    ("Invalid \\uXXXX escape", "“\\u”之后应为4位十六进制数字"),
+    ("Invalid \\escape", "字符串中有无效的转义（反斜杠本身请写作“\\\\”）"),
+    ("Extra data", "JSON内容结束后还有多余的字符"),
+)
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _json_reason(msg: str) -> str:
+    return next((chinese for english, chinese in _JSON_REASONS if msg.startswith(english)), msg)
+
+
+def _position(text: str, at: int) -> str:
+    """``line:column`` (1-based) of the character at ``at``."""
+    line = text.count("\n", 0, at) + 1
+    column = at - text.rfind("\n", 0, at)
+    return f"{line}:{column}"
+
+
+def _json_too_deep(text: str, name: str) -> InputError:
+    """Nesting past ``MAX_DEPTH``, with where it passes it (brackets within strings do not count)."""
+    depth = 0
+    for token in _JSON_TOKEN.finditer(text):
+        char = token.group(0)
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return InputError(f"{name}:{_position(text, token.start())}: {TOO_DEEP}")
+        elif char in "]}":
+            depth -= 1
+    return InputError(f"{name}：{TOO_DEEP}")
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    if isinstance(value, dict):
+        return limit <= 0 or any(_deeper_than(v, limit - 1) for v in value.values())
+    if isinstance(value, list):
+        return limit <= 0 or any(_deeper_than(v, limit - 1) for v in value)
+    return False
+
+
+def check_json_depth(data: Any, text: str, name: str) -> Any:
+    """``data`` read from JSON ``text``, refused when nested deeper than ``MAX_DEPTH``
+    (its brackets are counted first, so an ordinary scenario costs two ``str.count``)."""
+    if text.count("[") + text.count("{") > MAX_DEPTH and _deeper_than(data, MAX_DEPTH):
+        raise _json_too_deep(text, name)
+    return data
+
+
+def _read_json(text: str, name: str) -> Any:
     try:
-        return _plain(parse_yaml_text(text, name))
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{name}:{exc.lineno}:{exc.colno}: JSON格式错误：{_json_reason(exc.msg)}") from None
+    except RecursionError:
+        raise _json_too_deep(text, name) from None
+    except ValueError:  # an integer longer than int() reads from text
+        long = re.search(rf"\d{{{MAX_DIGITS + 1},}}", text)
+        at = f":{_position(text, long.start())}" if long else ""
+        shown = f"“{brief(long.group(0), 20)}”过长（{len(long.group(0))}位）" if long else "过长"
+        raise InputError(f"{name}{at}: 数字{shown}；整数最多{MAX_DIGITS}位") from None
+    return check_json_depth(data, text, name)
+
+
+def read_scenario_text(text: str, name: str) -> Any:
+    """Parse a scenario written as YAML or JSON (JSON is YAML too); a leading byte order mark is allowed."""
+    text = text.removeprefix("\ufeff")
+    if name.endswith(".json"):
+        return _read_json(text, name)
+    try:
+        return _plain(parse_yaml_text(text, name), name)
     except YamlSyntaxError as exc:
         raise InputError(str(exc)) from None
 

@@ -258,3 +258,113 @@ def test_direct_evaluate_path_answers_like_the_route(tmp_path: Path) -> None:
         status, answer = call(app, bad, ctype)
         assert (status, answer) == call(route, bad, ctype)
         assert status in (400, 415, 422) and "error" in json.loads(answer)
+
+
+YAML_HEAD = "enterprise: {credit_code: 91320506MA1XXXXX09, name: x, region: '320506'}\n"
+FEB30 = YAML_HEAD + "events:\n  - {id: E1, kind: purchase, date: 2025-02-30, amount: 80万元}\n"
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/evaluate", FEB30),
+        ("/api/scenarios", FEB30),
+        ("/api/compare", "scenario:\n" + "".join(f"  {line}\n" for line in FEB30.splitlines())),
+    ],
+)
+def test_an_impossible_unquoted_yaml_date_is_a_400_with_the_line(client: TestClient, path: str, body: str) -> None:
+    r = client.post(path, content=body.encode(), headers={"content-type": "application/yaml"})
+    _chinese_4xx(r, 400)
+    line = 4 if path == "/api/compare" else 3
+    assert re.fullmatch(
+        rf"请求\.yaml:{line}:\d+: 日期“2025-02-30”无效（2025年2月只有28天）；应为有效日期YYYY-MM-DD", r.json()["error"]
+    )
+
+
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{q}: &{q} [{', '.join([f'*{p}'] * 10)}]\n" for p, q in zip("abcdefg", "bcdefgh", strict=True)
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "ctype", "expected"),
+    [
+        pytest.param(
+            '{"enterprise": ' + "[" * 5000 + "]" * 5000 + "}", "application/json", "请求.json:1:115: 嵌套层次过深", id="deep-json"
+        ),
+        pytest.param(  # orjson reads it; its value's text was too deep for str()
+            '{"enterprise": ' + "[" * 1000 + "]" * 1000 + "}",
+            "application/json",
+            "请求.json:1:115: 嵌套层次过深",
+            id="deep-json-1000",
+        ),
+        pytest.param(
+            '{"enterprise": ' + "[" * 150 + "]" * 150 + "}",
+            "application/json",
+            "请求.json:1:115: 嵌套层次过深",
+            id="deep-json-150",
+        ),
+        pytest.param(  # crashed the interpreter in libyaml
+            "enterprise: " + "[" * 100_000 + "]" * 100_000,
+            "application/yaml",
+            "请求.yaml:1:112: 嵌套层次过深",
+            id="deep-yaml-crash",
+        ),
+        pytest.param(
+            '{"enterprise": {}, "events": [{"amount": ' + "9" * 5000 + "}]}",
+            "application/json",
+            "请求.json:1:42: 数字“999",
+            id="long-integer",
+        ),
+        pytest.param(YAML_HEAD + BOMB, "application/yaml", "请求.yaml:6:44: 别名（*引用）层层展开后的内容过多", id="alias-bomb"),
+        pytest.param(YAML_HEAD * 2, "application/yaml", "请求.yaml:2:1: 键“enterprise”重复（第1行已有）", id="duplicate-key"),
+        pytest.param(
+            "enterprise: [unclosed",
+            "application/yaml",
+            "请求.yaml:2:1: YAML格式错误：方括号列表缺少“,”或“]”（列表从第1行开始）",
+            id="yaml-syntax",
+        ),
+        pytest.param('{"enterprise": ', "application/json", "请求.json:1:16: JSON格式错误：此处缺少值", id="json-syntax"),
+    ],
+)
+def test_unreadable_bodies_are_a_400_naming_the_line(client: TestClient, body: str, ctype: str, expected: str) -> None:
+    r = client.post("/api/evaluate", content=body.encode(), headers={"content-type": ctype})
+    _chinese_4xx(r, 400)
+    assert r.json()["error"].startswith(expected), r.json()["error"]
+
+
+def test_a_json_body_with_a_byte_order_mark_is_read(client: TestClient) -> None:
+    r = client.post(
+        "/api/evaluate", content=b"\xef\xbb\xbf" + json.dumps(ROBOT).encode(), headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 200
+    assert r.json() == client.post("/api/evaluate", json=ROBOT).json()
+
+
+def test_problems_show_an_enormous_value_cut_short(client: TestClient) -> None:
+    r = client.post("/api/evaluate", json={**ROBOT, "notes": "备" * 300_000})
+    _chinese_4xx(r, 422)
+    (problem,) = r.json()["problems"]
+    assert problem["value"] == "备" * 60 + "…"
+    assert problem["message"] == f"notes：“{'备' * 60}…” —— 未知的顶层字段；可用：enterprise、events、prior_awards、as_of"
+    assert len(r.content) < 2000
+
+
+@pytest.mark.parametrize(
+    "when",
+    ["as_of: 2025-12-31T10:00:00", "as_of: 2025-12-31 10:00:00+08:00", "as_of: 2025-12-31"],
+)
+def test_a_saved_yaml_scenario_reopens(client: TestClient, when: str) -> None:
+    body = f"{when}\n{YAML_HEAD}events:\n  - {{id: E1, kind: purchase, date: 2025-06-30T09:30:00, category: 机器人产品或服务, amount: 80万元}}\n"
+    evaluated = client.post("/api/evaluate", content=body.encode(), headers={"content-type": "application/yaml"})
+    assert evaluated.status_code == 200
+    r = client.post("/api/scenarios", content=body.encode(), headers={"content-type": "application/yaml"})
+    assert r.status_code == 200
+    sid = r.json()["id"]
+    got = client.get(f"/api/scenarios/{sid}")
+    assert got.status_code == 200, got.text
+    assert got.json()["scenario"]["as_of"] == "2025-12-31"
+    assert got.json()["result"] == evaluated.json()
+    assert client.get(f"/calc?s={sid}").status_code == 200
+    assert client.get(f"/compare?s={sid}").status_code == 200
+    assert client.get(f"/calc/{sid}.yaml").status_code == 200

@@ -224,3 +224,37 @@ def test_add_remove_rows_and_errors_beside_prior_fields(client: TestClient) -> N
     assert _errors_beside(r.text, "f-q1-since") == "应为日期YYYY-MM-DD"
     r = client.post("/calc", data={**TOP_UP, "p1.level": ""}, follow_redirects=False)
     assert r.status_code == 422 and "city" in _errors_beside(r.text, "f-p1-level")
+
+
+IMPOSSIBLE = (
+    "enterprise: {credit_code: 91320506MA1XXXXX09, name: x, region: '320506'}\n"
+    "events:\n  - {id: E1, kind: purchase, date: 2025-02-30, category: 机器人产品或服务, amount: 80万元}\n"
+)
+
+
+@pytest.mark.parametrize("url", ["/calc/upload", "/compare/upload"])
+def test_an_uploaded_impossible_date_is_a_400_naming_file_and_line(client: TestClient, url: str) -> None:
+    r = client.post(url, files={"file": ("情景.yaml", IMPOSSIBLE.encode(), "application/yaml")})
+    assert r.status_code == 400
+    assert "情景.yaml:3:36: 日期“2025-02-30”无效（2025年2月只有28天）；应为有效日期YYYY-MM-DD" in r.text
+    r = client.post(url, data={"text": IMPOSSIBLE})
+    assert r.status_code == 400 and "粘贴.yaml:3:36: 日期“2025-02-30”无效" in r.text
+
+
+@pytest.mark.parametrize("url", ["/calc/upload", "/compare/upload"])
+def test_an_uploaded_scenario_with_a_time_of_day_reopens(client: TestClient, url: str) -> None:
+    text = "as_of: 2025-12-31T10:00:00\n" + IMPOSSIBLE.replace("2025-02-30", "2025-06-30T08:00:00")
+    r = client.post(url, files={"file": ("s.yaml", text.encode(), "application/yaml")}, follow_redirects=False)
+    assert r.status_code == 303
+    sid = r.headers["location"].split("s=")[1].split("#")[0]
+    assert client.get(r.headers["location"]).status_code == 200
+    saved = client.get(f"/api/scenarios/{sid}")
+    assert saved.status_code == 200
+    assert saved.json()["scenario"]["as_of"] == "2025-12-31"
+    assert saved.json()["scenario"]["events"][0]["date"] == "2025-06-30"
+
+
+def test_a_json_upload_with_a_byte_order_mark_is_read(client: TestClient) -> None:
+    body = b'\xef\xbb\xbf{"enterprise": {"credit_code": "91320506MA1XXXXX09", "name": "x", "region": "320506"}, "events": []}'
+    r = client.post("/calc/upload", files={"file": ("s.json", body, "application/json")}, follow_redirects=False)
+    assert r.status_code == 303

@@ -22,6 +22,7 @@ from .credit_code import validate_credit_code
 from .money import MoneyError, decimal_text, format_wan, parse_money, parse_number, parse_rate
 from .regions import REGIONS, TOWNS
 from .scenario import Enterprise, Event, PriorAward, Qualification, Scenario, Value
+from .text import brief
 
 __all__ = [
     "TYPES",
@@ -178,7 +179,7 @@ class Problem:
     expected: str
 
     def message(self) -> str:
-        shown = "（未填写）" if self.value is None else f"“{self.value}”"
+        shown = "（未填写）" if self.value is None else f"“{brief(str(self.value))}”"
         label = f"（{self.label}）" if self.label else ""
         return f"{self.where}{label}：{shown} —— {self.expected}"
 
@@ -259,7 +260,7 @@ def convert(spec: FieldSpec, value: object, enterprise_region: str | None = None
         out = tuple(str(i).strip() for i in items if str(i).strip())
         for item in out:
             if item not in spec.values:
-                raise ValueError(f"“{item}”不是可选项；应为{spec.expected()}{_suggest(item, spec.values)}")
+                raise ValueError(f"“{brief(item)}”不是可选项；应为{spec.expected()}{_suggest(item, spec.values)}")
         return out
     if t == "date":
         d = _to_date(value)

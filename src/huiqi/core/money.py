@@ -12,8 +12,11 @@ import re
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
+from .text import brief
+
 __all__ = [
     "FEN_PER_YUAN",
+    "MAX_DIGITS",
     "TWO_DIGITS",
     "MoneyError",
     "decimal_text",
@@ -28,6 +31,7 @@ __all__ = [
 ]
 
 FEN_PER_YUAN = 100
+MAX_DIGITS = 4300  # the longest whole number int() reads from text (sys.get_int_max_str_digits)
 _UNITS = {"元": 1, "万元": 10_000, "万": 10_000, "亿元": 100_000_000, "亿": 100_000_000}
 # Whole numbers of ASCII digits before these units are read without ``_MONEY``
 # (the answer is the same; the expression costs ≈ 2 µs an amount compiled).
@@ -45,29 +49,29 @@ def parse_number(value: object) -> Fraction:
     Floats are refused: they cannot carry an exact decimal.
     """
     if isinstance(value, bool):
-        raise MoneyError(f"不是数值：{value!r}")
+        raise MoneyError(f"不是数值：{brief(repr(value))}")
     if isinstance(value, int):
         return Fraction(value)
     if isinstance(value, Fraction):
         return value
     if isinstance(value, Decimal):
         if not value.is_finite():  # NaN, Infinity: no number of fen
-            raise MoneyError(f"不是数值：{value!r}")
+            raise MoneyError(f"不是数值：{brief(repr(value))}")
         return Fraction(value)
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
-            raise MoneyError(f"不是数值：{value!r}")
+            raise MoneyError(f"不是数值：{brief(repr(value))}")
         return Fraction(Decimal(repr(value)))
     if isinstance(value, str):
         text = value.strip().replace(",", "")
         try:
             number = Decimal(text)
         except (InvalidOperation, ValueError):
-            raise MoneyError(f"不是数值：{value!r}") from None
+            raise MoneyError(f"不是数值：{brief(repr(value))}") from None
         if not number.is_finite():  # "NaN", "inf", "Infinity" are Decimals but no numbers of fen
-            raise MoneyError(f"不是数值：{value!r}")
+            raise MoneyError(f"不是数值：{brief(repr(value))}")
         return Fraction(number)
-    raise MoneyError(f"不是数值：{value!r}")
+    raise MoneyError(f"不是数值：{brief(repr(value))}")
 
 
 def parse_money(value: object, default_unit: str = "元") -> int:
@@ -87,14 +91,14 @@ def parse_money(value: object, default_unit: str = "元") -> int:
     huiqi.core.money.MoneyError: 金额精确到分：'12.345元'
     """
     if isinstance(value, bool):
-        raise MoneyError(f"不是金额：{value!r}")
+        raise MoneyError(f"不是金额：{brief(repr(value))}")
     if isinstance(value, int) and default_unit in _UNITS:  # the common cases, in whole numbers
         return value * _UNITS[default_unit] * FEN_PER_YUAN
     if isinstance(value, str):
         for suffix, fen_per_unit in _PLAIN_SUFFIXES:  # "1200万元": no regular expression needed
             if value.endswith(suffix):
                 digits = value[: len(value) - len(suffix)]
-                if digits.isascii() and digits.isdigit():
+                if digits.isascii() and digits.isdigit() and len(digits) <= MAX_DIGITS:
                     return int(digits) * fen_per_unit
                 break
         match = _MONEY.match(value)
@@ -103,10 +107,12 @@ def parse_money(value: object, default_unit: str = "元") -> int:
             if unit in _UNITS:
                 sign, digits = match.group(1)[:1], match.group(1).lstrip("+-").replace(",", "")
                 whole, _, decimals = digits.partition(".")
+                if len(whole) + len(decimals) > MAX_DIGITS:
+                    raise MoneyError(f"数字过长（{len(whole) + len(decimals)}位，最多{MAX_DIGITS}位）：{brief(repr(value))}")
                 scaled = int(whole + decimals) * _UNITS[unit] * FEN_PER_YUAN
                 places: int = 10 ** len(decimals)
                 if scaled % places:
-                    raise MoneyError(f"金额精确到分：{value!r}")
+                    raise MoneyError(f"金额精确到分：{brief(repr(value))}")
                 return -(scaled // places) if sign == "-" else scaled // places
     if isinstance(value, (int, float, Decimal, Fraction)):
         number = parse_number(value)
@@ -114,16 +120,16 @@ def parse_money(value: object, default_unit: str = "元") -> int:
     elif isinstance(value, str):
         match = _MONEY.match(value)
         if not match:
-            raise MoneyError(f"不是金额（应为数字加单位，如“50万元”“1000元”）：{value!r}")
+            raise MoneyError(f"不是金额（应为数字加单位，如“50万元”“1000元”）：{brief(repr(value))}")
         number = parse_number(match.group(1))
         unit = match.group(2) or default_unit
     else:
-        raise MoneyError(f"不是金额：{value!r}")
+        raise MoneyError(f"不是金额：{brief(repr(value))}")
     if unit not in _UNITS:
         raise MoneyError(f"未知的金额单位：{unit}")
     fen = number * _UNITS[unit] * FEN_PER_YUAN
     if fen.denominator != 1:
-        raise MoneyError(f"金额精确到分：{value!r}")
+        raise MoneyError(f"金额精确到分：{brief(repr(value))}")
     return int(fen)
 
 

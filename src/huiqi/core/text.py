@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["SourceText", "Span", "normalise"]
+__all__ = ["SourceText", "Span", "brief", "normalise"]
 
 # One character for one character, so that offsets map back simply.
 _FOLD = str.maketrans(
@@ -40,6 +40,15 @@ _FOLD = str.maketrans(
 
 _PAGE_MARK = re.compile(r"^[ \t\u3000]*[—\-–]+[ \t\u3000]*\d+[ \t\u3000]*[—\-–]+[ \t\u3000]*$", re.M)
 _SPACE = re.compile(r"\s")
+
+
+def brief(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters, with "…": a message never carries an enormous value.
+
+    >>> brief("9" * 100, 5)
+    '99999…'
+    """
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def normalise(text: str) -> str:

@@ -31,14 +31,15 @@ from ..core.facts import ScenarioError
 from ..core.money import format_wan
 from ..core.plan import Plan
 from ..core.regions import REGIONS, TOWNS
+from ..core.text import brief
 from ..policy_view import facts_catalogue, list_documents, show_article, show_document
-from ..service import Engine, InputError, read_scenario_text
+from ..service import Engine, InputError, check_json_depth, read_scenario_text
 from .batchjobs import FILTERS, BatchJobs, UploadError, UploadFile
 from .batchroutes import add_batch_routes
 from .batchview import apply_filters, by_enterprise, charts, filter_choices, result_rows, summary_dict
 from .forms import PRIOR_LEVELS, FormState, add_problems, fen_to_wan, form_to_raw, raw_to_form
 from .serving import ServingLoop
-from .store import ScenarioStore, default_data_dir
+from .store import ScenarioStore, default_data_dir, storable
 from .views import NATURE_CHOICES, benefit_nature, benefit_sectors, highlight, plan_dict, search_benefits
 
 __all__ = ["WebError", "create_app"]
@@ -66,7 +67,7 @@ def _problems(exc: ScenarioError) -> list[dict[str, Any]]:
         {
             "where": p.where,
             "label": p.label,
-            "value": None if p.value is None else str(p.value),
+            "value": None if p.value is None else brief(str(p.value)),
             "expected": p.expected,
             "message": p.message(),
         }
@@ -153,7 +154,7 @@ def _scenario_from_body(body: bytes, content_type: str) -> Any:
     elif ctype in ("application/json", ""):
         name = "请求.json"
         try:
-            return orjson.loads(body)  # ≈15 µs less than the json module on a 10-event body
+            return check_json_depth(orjson.loads(body), text, name)  # orjson: ≈15 µs less than the json module on a 10-event body
         except orjson.JSONDecodeError:
             pass  # read again below, for the json module's message (the CLI's), or its wider reading
     else:
@@ -331,7 +332,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
 
     @app.post("/api/scenarios", tags=["情景"], summary="保存情景，返回可分享的链接", openapi_extra=scenario_body)
     async def api_save(request: Request) -> dict[str, Any]:
-        raw = await _body_scenario(request)
+        raw = storable(await _body_scenario(request))  # the form saved is the form checked: its link reopens it
         eng.scenario(raw)
         sid = site.store.save(raw)
         return {"id": sid, "link": f"/calc?s={sid}", "yaml": f"/calc/{sid}.yaml"}
@@ -546,7 +547,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
 
     @app.post("/calc/upload", response_class=HTMLResponse, include_in_schema=False)
     async def calc_upload(request: Request) -> Response:
-        raw = await _upload(request)
+        raw = storable(await _upload(request))
         state = raw_to_form(raw, eng.catalogue)
         try:
             eng.scenario(raw)
@@ -593,7 +594,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
 
     @app.post("/compare/upload", include_in_schema=False)
     async def compare_upload(request: Request) -> Response:
-        raw = await _upload(request)
+        raw = storable(await _upload(request))
         eng.scenario(raw)
         sid = site.store.save(raw)
         return RedirectResponse(f"/compare?s={sid}", status_code=303)

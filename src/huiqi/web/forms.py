@@ -25,6 +25,7 @@ from typing import Any
 
 from ..core.facts import Catalogue, FieldSpec, Problem
 from ..core.money import MoneyError, parse_money
+from ..core.text import brief
 
 __all__ = [
     "FormState",
@@ -354,7 +355,7 @@ def add_problems(state: FormState, problems: tuple[Problem, ...] | list[Problem]
     for p in problems:
         name = problem_field(p.where)
         blank = p.value is None or p.value == ""
-        shown = "（未填写）" if blank else f"“{p.value}”"
+        shown = "（未填写）" if blank else f"“{brief(str(p.value))}”"
         if name is not None and name in state.errors:
             continue  # the form already said what is wrong with this field
         if name is not None and (name in state.values or name.endswith(".kind")):

@@ -2,7 +2,8 @@
 
 A scenario is stored as its raw mapping (what ``huiqi evaluate`` reads), keyed
 by a short hash of its canonical JSON: saving the same scenario twice gives the
-same link.
+same link.  What is saved is JSON (:func:`storable`), so the app checks that
+form before saving it: a link never opens a scenario other than the one saved.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ScenarioStore", "default_data_dir"]
+__all__ = ["ScenarioStore", "default_data_dir", "storable"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS scenario (
@@ -26,6 +27,23 @@ CREATE TABLE IF NOT EXISTS scenario (
     created TEXT NOT NULL
 )
 """
+
+
+def storable(raw: Any) -> Any:
+    """``raw`` as the JSON the store keeps: a date as YYYY-MM-DD, a date with a time of day (YAML's
+    ``2025-12-31T10:00:00``) as its day — all a scenario's dates are read as — and any other value
+    JSON has no type for as its text."""
+    if isinstance(raw, dict):
+        return {str(k): storable(v) for k, v in raw.items()}
+    if isinstance(raw, (list, tuple)):
+        return [storable(v) for v in raw]
+    if isinstance(raw, datetime):
+        return raw.date().isoformat()
+    if isinstance(raw, date):
+        return raw.isoformat()
+    if raw is None or isinstance(raw, (str, int, float)):
+        return raw
+    return str(raw)
 
 
 def default_data_dir() -> Path:
