@@ -664,6 +664,31 @@ def test_a_duckdb_register_whose_events_are_a_view_is_read_in_sql(tmp_path: Path
     assert py.tables["events"].num_rows > 20 and sql.rows_to_python == 0
 
 
+def test_csv_values_past_the_header_reject_their_row_on_both_paths(tmp_path: Path) -> None:
+    """An amount written 1,000,000 without quotes reads as three values: the row used to be
+    read with 1 in the amount and the rest dropped without a word. Now a row with values past
+    the header is rejected, showing them; blank ones (trailing commas) are no values."""
+    folder = tmp_path / "reg"
+    folder.mkdir()
+    (folder / "enterprises.csv").write_text(
+        f"credit_code,name,region\n{A},甲,320506,,\n{B},乙,320506,注释\n{C},丙,320412\n", encoding="utf-8"
+    )
+    (folder / "events.csv").write_text(
+        "credit_code,event_id,kind,date,category,amount\n"
+        f"{A},E1,purchase,2025-06-30,机器人产品或服务,1,000,000\n"
+        f'{A},E2,purchase,2025-06-30,机器人产品或服务,"1,000,000"\n'
+        f"{C},E3,purchase,2025-06-30,机器人产品或服务,600000, \n",
+        encoding="utf-8",
+    )
+    cat = engine().catalogue
+    py = read_register(folder, cat)
+    sql = io_sql.validate_sql(folder, cat, duckdb.connect())
+    _assert_same(py, sql)
+    assert [(e.file, e.row, e.value) for e in py.errors] == [("enterprises.csv", 3, "注释"), ("events.csv", 2, "000,000")]
+    assert all(e.expected == io_read.EXTRA_CELLS and e.rejected for e in py.errors)
+    assert py.tables["events"].column("amount").to_pylist() == [100_000_000, 60_000_000]  # E2 and E3, in fen
+
+
 def test_any_csv_header_is_read_in_sql_with_the_python_readers_notices(tmp_path: Path) -> None:
     """Columns are staged by position, so a header DuckDB could not name columns by (a blank
     name, a name twice, two names that differ only in case, a name of huiqi's own) is read in

@@ -265,6 +265,9 @@ class RawSheet:
     sheet: str
     header: list[str]
     rows: Iterator[tuple[int, Sequence[Any]]]
+    # CSV: a value past the header makes its row bad (usually a comma left unquoted, so that
+    # 1,000,000 reads as three values); Excel: cells past the header are no one's and ignored
+    strict: bool = False
 
 
 Opener = Callable[[], Iterator[RawSheet]]
@@ -554,7 +557,7 @@ def _csv_file(path: Path, sheet: str) -> RawSheet:
         except csv.Error as exc:
             raise unreadable(exc) from None
 
-    return RawSheet(path.name, sheet, header, rows())
+    return RawSheet(path.name, sheet, header, rows(), strict=True)
 
 
 def folder_format(folder: Path) -> str | None:
@@ -836,12 +839,25 @@ _INT64_MAX = 2**63 - 1
 _DECIMAL_MAX = 10 ** (38 - SCALE)  # DECIMAL(38,10): 28 digits before the point
 
 
+def extra_cells(row: Sequence[Any], width: int) -> str | None:
+    """A CSV row's values past its header's ``width`` columns, joined by commas as the file
+    has them, when any is not blank (blank ones, as trailing commas leave, are no value)."""
+    extra = row[width:]
+    if not any(v is not None and str(v).strip() for v in extra):
+        return None
+    return ",".join("" if v is None else str(v) for v in extra)
+
+
+EXTRA_CELLS = '比表头多出的值；含逗号的数字或文字须用英文双引号括起，如"1,000,000"'
+
+
 class _Sheet:
     """Header resolution for one raw sheet."""
 
     def __init__(self, raw: RawSheet, key: str, lay: RegisterLayout, errors: list[RowError]) -> None:
         self.raw = raw
         self.key = key
+        self.width = len(raw.header)
         self.layout_columns = lay.sheets[key]
         lookup = lay.lookup(key)
         self.columns: list[tuple[int, Column, str | None, str]] = []
@@ -869,6 +885,13 @@ class _Sheet:
                 f"{raw.file}［{raw.sheet}］：找不到必填列{'、'.join(missing)}，无法读取本表"
                 f"（{f'现有列：{given[:200]}' if given else '表头为空'}；表头须在第1行）"
             )
+
+    def overflow(self, n: int, row: Sequence[Any], problems: list[RowError]) -> None:
+        """A CSV row with values past the header is bad (``RawSheet.strict``)."""
+        if self.raw.strict and len(row) > self.width:
+            shown = extra_cells(row, self.width)
+            if shown is not None:
+                problems.append(RowError(self.raw.file, self.raw.sheet, n, "", shown, EXTRA_CELLS))
 
     def header_for(self, name: str) -> str:
         """The header shown for a column: as written in the file, else the template's."""
@@ -994,6 +1017,7 @@ def _owner(sheet: _Sheet, n: int, header: str, code: Any, state: _State, problem
 def _enterprise_row(
     sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, state: _State, problems: list[RowError]
 ) -> dict[str, Any] | None:
+    sheet.overflow(n, row, problems)
     cells = list(sheet.cells(row))
     region = next((str(v).strip() for c, _, _, v in cells if c.name == "region" and v is not None), None)
     out: dict[str, Any] = {}
@@ -1039,6 +1063,7 @@ def _enterprise_row(
 def _event_row(
     sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, state: _State, problems: list[RowError]
 ) -> dict[str, Any] | None:
+    sheet.overflow(n, row, problems)
     cells = list(sheet.filled(row))
     by_name = {c.name: (c, u, h, v) for c, u, h, v in cells}
     kind_cell = by_name.get("kind")
@@ -1143,6 +1168,7 @@ def _checked_cells(sheet: _Sheet, n: int, row: Sequence[Any], problems: list[Row
 def _qualification_row(
     sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, state: _State, problems: list[RowError]
 ) -> dict[str, Any] | None:
+    sheet.overflow(n, row, problems)
     out: dict[str, Any] = {}
     for col, header, value, v in _checked_cells(sheet, n, row, problems):
         if col.name == "title" and cat.qualification_titles and v not in cat.qualification_titles:
@@ -1161,6 +1187,7 @@ def _qualification_row(
 def _prior_row(
     sheet: _Sheet, n: int, row: Sequence[Any], cat: Catalogue, state: _State, problems: list[RowError]
 ) -> dict[str, Any] | None:
+    sheet.overflow(n, row, problems)
     out: dict[str, Any] = {}
     for col, header, _value, v in _checked_cells(sheet, n, row, problems):
         if col.name == "level":

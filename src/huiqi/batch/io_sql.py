@@ -396,10 +396,15 @@ def _create_staged(con: duckdb.DuckDBPyConnection, table: str, width: int, batch
 
 
 def _csv_batches(
-    rows: Iterator[tuple[int, Sequence[Any]]], width: int, staged: Callable[[int], None] | None = None
+    rows: Iterator[tuple[int, Sequence[Any]]],
+    width: int,
+    staged: Callable[[int], None] | None = None,
+    extras: list[tuple[int, str]] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Rows of a CSV sheet as record batches of ``_text_schema(width)`` (a short row's
-    missing cells None, cells past the header dropped; ``hq_r0`` the line number − 1)."""
+    missing cells None, cells past the header dropped; ``hq_r0`` the line number − 1).
+    The values past the header of a row that has any (``io_read.extra_cells``) are added
+    to ``extras`` as (``hq_r0``, the values)."""
     schema = _text_schema(width)
     while chunk := list(itertools.islice(rows, 65_536)):
         nums, cells = zip(*chunk, strict=True)
@@ -409,6 +414,10 @@ def _csv_batches(
             starts = lists.offsets.slice(0, len(lists))
             arrays = [lists.values.take(pc.add(starts, i)) for i in range(width)]
         else:  # short or long rows
+            if extras is not None and (lengths["max"] or 0) > width:
+                for n, row in chunk:
+                    if len(row) > width and (shown := io_read.extra_cells(row, width)) is not None:
+                        extras.append((n - 1, shown))
             columns = list(itertools.islice(itertools.zip_longest(*cells), width))
             columns += [(None,) * len(cells)] * (width - len(columns))
             arrays = [pa.array(c, pa.string()) for c in columns]
@@ -539,13 +548,23 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, folder: Path, staged: Callable[[i
         sheet = SHEET_LABEL[key]
         sql = _staged_rows(table)
         header = _arrow_csv(con, path, table, staged)
-        if header is not None:
-            out[key] = _Src(sql, path.name, sheet, "hq_r0", tuple(header))
+        if header is not None:  # every row as wide as the header: no values past it
+            out[key] = _Src(sql, path.name, sheet, "hq_r0", tuple(header), strict=True)
             continue
         raw = io_read._csv_file(path, sheet)
+        extras: list[tuple[int, str]] = []
         with _gc_paused():
-            _create_staged(con, table, len(raw.header), _csv_batches(raw.rows, len(raw.header), staged))
-        out[key] = _Src(sql, raw.file, raw.sheet, "hq_r0", tuple(raw.header))
+            _create_staged(con, table, len(raw.header), _csv_batches(raw.rows, len(raw.header), staged, extras))
+        if extras:  # rows with values past the header: their values beside the row, for the verdict and Python
+            r0, shown = zip(*extras, strict=True)
+            con.register("hq_extra_in", pa.table({"hq_r0": pa.array(r0, pa.int64()), "hq_extra": pa.array(shown, pa.string())}))
+            con.execute(f"CREATE OR REPLACE TABLE {table}_extra AS SELECT * FROM hq_extra_in").fetchall()
+            con.unregister("hq_extra_in")
+            sql = (
+                f"SELECT s.* EXCLUDE (hq_r0), x.hq_extra, s.hq_r0 + 1 AS hq_row "
+                f"FROM {table} s LEFT JOIN {table}_extra x ON x.hq_r0 = s.hq_r0"
+            )
+        out[key] = _Src(sql, raw.file, raw.sheet, "hq_r0", tuple(raw.header), strict=True, extra=bool(extras))
     return out
 
 
@@ -666,6 +685,8 @@ class _Src:
     # Excel: the rows numbered ``wanted`` as the workbook holds them (typed cells), read again
     # for the Python validator, whose messages show a cell as it is (5, not "5")
     original: Callable[[set[int]], dict[int, Sequence[Any]]] | None = None
+    strict: bool = False  # CSV: values past the header make a row bad (``io_read.RawSheet.strict``)
+    extra: bool = False  # some rows have such values: the last column ``hq_extra`` holds them
 
     def rows(self, lo: int, hi: int) -> str:
         """The rows ``lo`` … ``hi`` (1-based, inclusive), filtered in the scan itself."""
@@ -804,7 +825,7 @@ class _Validator:
             header = list(src.header)
             self.refs[key] = [f"s.{ident(str(r[0]))}" for r in described]
         types = [str(r[1]) for r in described]
-        sh = io_read._Sheet(RawSheet(src.file, src.sheet, header, iter(())), key, self.lay, self.errors)
+        sh = io_read._Sheet(RawSheet(src.file, src.sheet, header, iter(()), strict=src.strict), key, self.lay, self.errors)
         cols: dict[str, tuple[str, str, str | None]] = {}
         for i, col, unit, _h in sh.columns:
             cols[col.name] = (self.refs[key][i], types[i], unit)
@@ -896,7 +917,7 @@ class _Validator:
         region = f"CAST({region_src[0]} AS VARCHAR)" if region_src else None
         if region is not None and region_src is not None and region_src[1] == "VARCHAR":
             region = f"trim({region_src[0]})"
-        oks: list[str] = []
+        oks: list[str] = ["s.hq_extra IS NULL"] if source.extra else []
         values: list[str] = []
         for c in self.canon.enterprises:
             spec = self.cat.enterprise.get(c.name)
@@ -980,7 +1001,7 @@ class _Validator:
         elif date_src is not None and date_src[1] == "VARCHAR":  # text (CSV): the date forms _cell reads
             cell = _cell(date_src[0], "VARCHAR", FieldSpec(name="date", label="date", type="date"), None)
             date_ok, date = f"({cell.present} AND {cell.ok})", cell.value
-        oks = ["s.hq_kind IS NOT NULL", code_ok, id_ok, date_ok]
+        oks = ["s.hq_kind IS NOT NULL", code_ok, id_ok, date_ok] + (["s.hq_extra IS NULL"] if src.extra else [])
         per_kind: dict[str, list[str]] = {k: [] for k in self.cat.events}
         own_given: dict[str, list[str]] = {k: [] for k in self.cat.events}  # 1/0 terms: the kind's own cells given
         own_values: dict[str, list[tuple[str, str]]] = {k: [] for k in self.cat.events}  # (column, value SQL)
@@ -1092,7 +1113,7 @@ class _Validator:
     def simple(self, key: str, source: _Src) -> None:
         sql = source.sql
         sh, cols = self.sheet(key, source)
-        oks: list[str] = []
+        oks: list[str] = ["s.hq_extra IS NULL"] if source.extra else []
         values: list[str] = []
         code = "CAST(NULL AS VARCHAR)"
         code_ok = "FALSE"
