@@ -689,6 +689,25 @@ def test_csv_values_past_the_header_reject_their_row_on_both_paths(tmp_path: Pat
     assert py.tables["events"].column("amount").to_pylist() == [100_000_000, 60_000_000]  # E2 and E3, in fen
 
 
+def test_files_that_are_not_parquet_or_duckdb_are_refused_in_chinese_on_both_paths(tmp_path: Path) -> None:
+    """DuckDB's and pyarrow's English (with the query echoed: LINE 1: SELECT * FROM read_parquet…) became a reason in Chinese."""
+    cat = engine().catalogue
+    folder = tmp_path / "reg"
+    folder.mkdir()
+    db = tmp_path / "reg.duckdb"
+    db.write_bytes(b"not a database at all" * 10)
+    cases = [(b"", "不是有效的Parquet文件"), (b"PAR1 then nothing", "不是有效的Parquet文件")]
+    for content, words in cases:
+        (folder / "enterprises.parquet").write_bytes(content)
+        for read in (lambda: read_register(folder, cat), lambda: io_sql.validate_sql(folder, cat, duckdb.connect())):
+            with pytest.raises(RegisterError, match=f"^无法读取Parquet文件.*enterprises.parquet：{words}") as info:
+                read()
+            assert "LINE 1" not in str(info.value)
+    for read in (lambda: read_register(db, cat), lambda: io_sql.validate_sql(db, cat, duckdb.connect())):
+        with pytest.raises(RegisterError, match="^无法读取DuckDB文件.*reg.duckdb：不是DuckDB数据库文件"):
+            read()
+
+
 def test_any_csv_header_is_read_in_sql_with_the_python_readers_notices(tmp_path: Path) -> None:
     """Columns are staged by position, so a header DuckDB could not name columns by (a blank
     name, a name twice, two names that differ only in case, a name of huiqi's own) is read in

@@ -632,6 +632,27 @@ def _arrow_rows(batches: Iterable[pa.RecordBatch], start: int = 2) -> Iterator[t
             n += 1
 
 
+# What DuckDB and pyarrow say of a file they cannot open, in words for the person who gave it
+_UNREADABLE = (
+    (
+        ("magic bytes", "too small to be a Parquet file", "file size is 0 bytes"),
+        "不是有效的Parquet文件（可能已损坏、未写完，或是改了扩展名的其他文件）",
+    ),
+    (("not a valid DuckDB database file",), "不是DuckDB数据库文件（可能已损坏，或是改了扩展名的其他文件）"),
+    (("Could not set lock", "Conflicting lock"), "正被其他程序打开（如DuckDB命令行）；请关闭后重试"),
+)
+
+
+def unreadable(what: str, path: str | Path, exc: BaseException) -> RegisterError:
+    """A Parquet or DuckDB file that cannot be opened: the reason in Chinese where it is a known one,
+    else the library's own first line (without DuckDB's echo of the query)."""
+    text = str(exc)
+    reason = next((zh for needles, zh in _UNREADABLE if any(n in text for n in needles)), None)
+    if reason is None:
+        reason = re.sub(r"^[A-Za-z ]+ Error: ", "", text.split("\n")[0]).strip()
+    return RegisterError(f"无法读取{what}{path}：{reason}")
+
+
 def check_parquet_types(path: Path, schema: pa.Schema) -> None:
     """Refuse a Parquet file with a duration column: no register column is one, and DuckDB reads
     it as its count of units (1000 s → 1000) where pyarrow gives a timedelta, so the two engines
@@ -672,7 +693,7 @@ def _parquet(folder: Path) -> Iterator[RawSheet]:
         try:
             pf = pq.ParquetFile(path)
         except Exception as exc:
-            raise RegisterError(f"无法读取Parquet文件{path}：{exc}") from None
+            raise unreadable("Parquet文件", path, exc) from None
         check_parquet_types(path, pf.schema_arrow)
         header = list(pf.schema_arrow.names)
         # Parquet has no header row: row numbers count data rows from 1.
@@ -706,7 +727,7 @@ def _duckdb(path: Path, schema: str | None) -> Iterator[RawSheet]:
     try:
         con = duckdb.connect(str(path), read_only=True)
     except Exception as exc:
-        raise RegisterError(f"无法打开DuckDB文件{path}：{exc}") from None
+        raise unreadable("DuckDB文件", path, exc) from None
     try:
         sch = schema or "main"
         tables = {

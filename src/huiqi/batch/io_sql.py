@@ -745,7 +745,7 @@ def _sources(
             try:
                 con.execute(f"SELECT * FROM read_parquet({lit(str(path))}) LIMIT 0").fetchall()
             except duckdb.Error as exc:
-                raise RegisterError(f"无法读取Parquet文件{path}：{exc}") from None
+                raise io_read.unreadable("Parquet文件", path, exc) from None
             arrow_schema = pq.read_schema(path)
             io_read.check_parquet_types(path, arrow_schema)
             sql = (
@@ -757,7 +757,7 @@ def _sources(
     try:
         con.execute(f"ATTACH {lit(where)} AS hq_src (READ_ONLY)").fetchall()
     except duckdb.Error as exc:
-        raise RegisterError(f"无法打开DuckDB文件{where}：{exc}") from None
+        raise io_read.unreadable("DuckDB文件", where, exc) from None
     sch = schema or "main"
     kinds = dict(
         con.execute(
