@@ -708,6 +708,27 @@ def test_files_that_are_not_parquet_or_duckdb_are_refused_in_chinese_on_both_pat
             read()
 
 
+@pytest.mark.parametrize("block", [7, 1 << 20])
+def test_a_csv_file_in_no_known_encoding_is_refused_with_the_line_of_its_first_bad_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    """A UTF-8 file with one stray byte (0xFF: no GB18030 either) on line 3 said only 无法识别文件编码;
+    it now names the line and the byte, wherever the byte falls in the blocks the file is read in."""
+    monkeypatch.setattr(io_read, "_CSV_BLOCK", block)
+    folder = tmp_path / "reg"
+    folder.mkdir()
+    head = f"统一社会信用代码,名称,注册地行政区划代码\n{A},甲,320506\n".encode()
+    (folder / "enterprises.csv").write_bytes(head + f"{B},乙".encode() + b"\xff,320506\n")
+    offset = len(head) + len(f"{B},乙".encode()) + 1
+    cat = engine().catalogue
+    for read in (lambda: read_register(folder, cat), lambda: io_sql.validate_sql(folder, cat, duckdb.connect())):
+        io_read._SEEN.clear()
+        with pytest.raises(
+            RegisterError, match=f"无法识别文件编码（应为UTF-8或GB18030）；第3行有不是UTF-8的字节（文件第{offset}个字节：0xFF）"
+        ):
+            read()
+
+
 def test_any_csv_header_is_read_in_sql_with_the_python_readers_notices(tmp_path: Path) -> None:
     """Columns are staged by position, so a header DuckDB could not name columns by (a blank
     name, a name twice, two names that differ only in case, a name of huiqi's own) is read in

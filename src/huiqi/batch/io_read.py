@@ -459,7 +459,30 @@ def _find_encoding(path: Path) -> str:
             return encoding
         except UnicodeDecodeError:
             continue
-    raise RegisterError(f"{path}：无法识别文件编码（应为UTF-8或GB18030）")
+    where = ""
+    bad = _bad_utf8_byte(path)  # the file is most often UTF-8 with a stray byte: say where
+    if bad is not None:
+        with path.open("rb") as fh:
+            head = fh.read(bad + 1)
+        line = head.count(b"\n", 0, bad) + 1
+        where = f"；第{line}行有不是UTF-8的字节（文件第{bad + 1}个字节：0x{head[bad:].hex().upper()}）"
+    raise RegisterError(f"{path}：无法识别文件编码（应为UTF-8或GB18030）{where}；请用UTF-8另存此文件")
+
+
+def _bad_utf8_byte(path: Path) -> int | None:
+    """The offset of the first byte of ``path`` that is not UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    done = 0  # bytes decoded before ``block``
+    block = b""
+    try:
+        with path.open("rb") as fh:
+            while block := fh.read(_CSV_BLOCK):
+                decoder.decode(block)
+                done += len(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:  # exc.object: the bytes the decoder held, then ``block``
+        return done - (len(exc.object) - len(block)) + exc.start
+    return None
 
 
 # The line breaks of str.splitlines() besides \n, \r and \r\n, and NUL: one byte each in
