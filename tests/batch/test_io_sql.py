@@ -729,6 +729,22 @@ def test_a_csv_file_in_no_known_encoding_is_refused_with_the_line_of_its_first_b
             read()
 
 
+def test_a_parquet_column_named_twice_is_the_same_notice_on_both_paths(tmp_path: Path) -> None:
+    """DuckDB names the second "amount" amount_1, which the SQL path reported as an unknown column."""
+    folder = tmp_path / "reg"
+    folder.mkdir()
+    pq.write_table(pa.table({"credit_code": [A], "name": ["甲"], "region": ["320506"]}), folder / "enterprises.parquet")
+    names = ["credit_code", "event_id", "kind", "date", "category", "amount", "amount"]
+    values = [[A], ["E1"], ["purchase"], [date(2025, 6, 30)], ["机器人产品或服务"], [600000], [1]]
+    pq.write_table(pa.Table.from_arrays([pa.array(v) for v in values], names=names), folder / "events.parquet")
+    cat = engine().catalogue
+    py = read_register(folder, cat)
+    sql = io_sql.validate_sql(folder, cat, duckdb.connect())
+    _assert_same(py, sql)
+    assert [(e.column, e.expected) for e in py.errors] == [("amount", "与前面的列重复，已忽略本列")]
+    assert py.tables["events"].column("amount").to_pylist() == [60_000_000]
+
+
 def test_any_csv_header_is_read_in_sql_with_the_python_readers_notices(tmp_path: Path) -> None:
     """Columns are staged by position, so a header DuckDB could not name columns by (a blank
     name, a name twice, two names that differ only in case, a name of huiqi's own) is read in

@@ -681,7 +681,9 @@ class _Src:
     file: str
     sheet: str
     row: str  # ``file_row_number`` (Parquet) or ``rowid`` (DuckDB): filters on it skip row groups
-    header: tuple[str, ...] | None = None  # CSV, Excel: the header as written, for columns c0, c1, …
+    # CSV, Excel: the header as written, for columns c0, c1, …; Parquet: the columns' names as the
+    # file has them, for DuckDB's (a name twice is read as amount, amount_1)
+    header: tuple[str, ...] | None = None
     # Excel: the rows numbered ``wanted`` as the workbook holds them (typed cells), read again
     # for the Python validator, whose messages show a cell as it is (5, not "5")
     original: Callable[[set[int]], dict[int, Sequence[Any]]] | None = None
@@ -752,7 +754,7 @@ def _sources(
                 f"SELECT * EXCLUDE (file_row_number){_wall_clock(con, path, arrow_schema)}, file_row_number + 1 AS hq_row "
                 f"FROM read_parquet({lit(str(path))}, file_row_number = true)"
             )
-            out[key] = _Src(sql, path.name, SHEET_LABEL[key], "file_row_number")
+            out[key] = _Src(sql, path.name, SHEET_LABEL[key], "file_row_number", tuple(arrow_schema.names))
         return out
     try:
         con.execute(f"ATTACH {lit(where)} AS hq_src (READ_ONLY)").fetchall()
