@@ -86,6 +86,8 @@ def main() -> None:
             events = int(float(size))
             ents = max(1, round(events / args.per_enterprise))
             reg = root / f"reg-{events}.duckdb"
+            if reg.exists():  # from an earlier run in the same folder: the same seed gives the same register
+                reg.unlink()
             synth(ents, reg, args.per_enterprise, root)
             schema = f"huiqi_bench_{uuid.uuid4().hex[:8]}"
             start = time.monotonic()

@@ -292,6 +292,12 @@ def test_synth_refuses_options_it_cannot_use(tmp_path: Path, capsys: pytest.Capt
         err = capsys.readouterr().err
         assert words in err and "Traceback" not in err
     assert not out.exists()
+    assert main(["synth", "--enterprises", "3", "--out", str(out)]) == 0
+    before = out.read_bytes()
+    assert main(["synth", "--enterprises", "5", "--out", str(out)]) == 2  # an existing register is not overwritten
+    assert "已存在" in capsys.readouterr().err and out.read_bytes() == before
+    assert main(["synth", "--enterprises", "5", "--out", str(out), "--overwrite"]) == 0
+    assert out.read_bytes() != before
 
 
 def test_a_write_that_fails_midway_ends_with_a_message_not_a_traceback(

@@ -704,7 +704,7 @@ def test_files_that_are_not_parquet_or_duckdb_are_refused_in_chinese_on_both_pat
                 read()
             assert "LINE 1" not in str(info.value)
     for read in (lambda: read_register(db, cat), lambda: io_sql.validate_sql(db, cat, duckdb.connect())):
-        with pytest.raises(RegisterError, match="^无法读取DuckDB文件.*reg.duckdb：不是DuckDB数据库文件"):
+        with pytest.raises(RegisterError, match=r"^无法读取DuckDB文件.*reg\.duckdb：不是DuckDB数据库文件"):
             read()
 
 

@@ -42,6 +42,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--events-per-enterprise", type=float, default=4.0, help="每家企业平均事项数（默认4）")
     p.add_argument("--seed", type=int, default=1, help="随机种子（同一种子生成相同数据）")
     p.add_argument("--out", type=Path, required=True, help="输出：.xlsx 文件、.duckdb 文件，或 .parquet / .csv 结尾的文件夹")
+    p.add_argument("--overwrite", action="store_true", help="输出已存在时覆盖（默认不覆盖，以免误覆盖真实登记表）")
     p = sub.add_parser("batch", help="批量测算登记表中的企业（免申即享）")
     p.add_argument("register", help="登记表：.xlsx、CSV或Parquet文件夹、.duckdb 文件或 postgresql:// 连接串")
     p.add_argument("--schema", help="DuckDB/PostgreSQL 中登记表所在的模式（默认 main / public）")
@@ -119,6 +120,8 @@ def cmd_synth(args: argparse.Namespace, eng: Engine) -> int:
         ".xlsx 文件、.duckdb 文件，或 .parquet / .csv 结尾的文件夹",
         folder=args.out.suffix.lower() in (".parquet", ".csv"),
     )
+    if args.out.exists() and not args.overwrite and (args.out.is_file() or any(args.out.iterdir())):
+        raise InputError(f"输出“{args.out}”已存在；为免覆盖真实登记表，请换一个名字，或加 --overwrite 覆盖")
     stats = synth(args.out, eng.library, eng.catalogue, args.enterprises, args.seed, args.events_per_enterprise)
     print(
         f"已生成模拟登记表：{args.out}（企业{stats['enterprises']:,}家，事项{stats['events']:,}条，资质{stats['qualifications']:,}条，已获奖补{stats['prior_awards']:,}条）"
