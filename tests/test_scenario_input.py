@@ -90,6 +90,22 @@ def _refused(path: Path, capsys: pytest.CaptureFixture[str], command: str = "eva
             ":1:4: YAML格式错误：不支持的标签“!!python/object/apply:os.system”",
             id="yaml-tag",
         ),
+        pytest.param(
+            "s.json",
+            '{"enterprise": {"credit_code": "91320506MA1XXXXX09", "name": "x", "region": "320506"},\n'
+            ' "events": [],\n "enterprise": {"credit_code": "91320506MA1XXXXX09", "name": "y", "region": "320412"}}',
+            ":3:2: 键“enterprise”重复（第1行已有）；同一映射中每个键只能写一次",
+            id="duplicate-key-json",
+        ),
+        pytest.param(
+            "s.json",
+            '{"enterprise": {},\n "events": [{"id": "E1", "amount": "80万元"},\n  {"id": "E2",\n   "amount" : "1万元", "amount": "2万元"}]}',
+            ":4:22: 键“amount”重复（第4行已有）",
+            id="duplicate-nested-key-json",
+        ),
+        pytest.param(
+            "s.json", '{"n\\u0061me": "x", "name": "y"}', ":1:20: 键“name”重复（第1行已有）", id="duplicate-escaped-key-json"
+        ),
         pytest.param("s.json", '{"a": [}', ":1:8: JSON格式错误：此处缺少值", id="json-missing-value"),
         pytest.param("s.json", '{"a": 1,}', ":1:9: JSON格式错误：此处应为用双引号括起的键名", id="json-trailing-comma"),
         pytest.param("s.json", '{"a": 1} x', ":1:10: JSON格式错误：JSON内容结束后还有多余的字符", id="json-extra"),
@@ -103,6 +119,21 @@ def test_unreadable_scenario_is_refused_with_the_line(
     err = _refused(path, capsys)
     assert f"错误：{path}{expected}" in err
     assert "Expecting" not in err and "did not find" not in err and "found" not in err
+
+
+def test_json_keys_repeated_only_in_different_objects_are_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every event has its own "id" and "amount"; colons and quotes within values are no keys."""
+    raw = {
+        "enterprise": {"credit_code": "91320506MA1XXXXX09", "name": 'x "a": b', "region": "320506"},
+        "events": [
+            {"id": "E1", "kind": "purchase", "date": "2025-06-30", "category": "机器人产品或服务", "amount": "80万元"},
+            {"id": "E2", "kind": "purchase", "date": "2025-07-01", "category": "机器人产品或服务", "amount": "60万元"},
+        ],
+    }
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(raw, ensure_ascii=False, indent=1, separators=(",", " : ")), encoding="utf-8")
+    assert main(["evaluate", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["awards"]
 
 
 def test_compare_refuses_an_impossible_date_alike(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

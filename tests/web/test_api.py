@@ -325,6 +325,13 @@ BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
             id="yaml-syntax",
         ),
         pytest.param('{"enterprise": ', "application/json", "请求.json:1:16: JSON格式错误：此处缺少值", id="json-syntax"),
+        pytest.param(  # orjson and the json module keep the last silently
+            '{"enterprise": {"credit_code": "91320506MA1XXXXX09", "name": "x", "region": "320506"},\n'
+            ' "enterprise": {"credit_code": "91320506MA1XXXXX09", "name": "y", "region": "320412"}}',
+            "application/json",
+            "请求.json:2:2: 键“enterprise”重复（第1行已有）；同一映射中每个键只能写一次",
+            id="duplicate-key-json",
+        ),
     ],
 )
 def test_unreadable_bodies_are_a_400_naming_the_line(client: TestClient, body: str, ctype: str, expected: str) -> None:

@@ -106,6 +106,44 @@ def test_bad_rows_listed_good_rows_evaluated(client: TestClient, tmp_path: Path)
     assert page.status_code == 200 and "问题行（3处" in page.text and "abc" in page.text
 
 
+@pytest.mark.parametrize("error", [TypeError("unsupported operand"), StopIteration()], ids=["TypeError", "StopIteration"])
+def test_an_unexpected_failure_tells_the_user_the_job_id_and_logs_the_traceback(
+    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, error: Exception
+) -> None:
+    """A fault of the program (forced here: the evaluation raises) is no bare exception name for the user."""
+    from huiqi.batch import cli_batch
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(cli_batch, "reference_results", broken)
+    status = _upload(client, write_register(tmp_path / "登记表.xlsx", scenarios()))
+    jid = status["id"]
+    assert status["status"] == "failed"
+    message = status["message"]
+    assert message == f"测算中出现意外的程序错误，任务未能完成；上传的登记表没有被修改。请将任务编号 {jid} 告知管理员以便排查。"
+    assert type(error).__name__ not in message
+    assert f"测算失败：{message}" in client.get(f"/batch/{jid}").text
+    assert client.get(f"/api/batch/{jid}/results").json()["error"] == f"该任务测算失败：{message}"
+    (record,) = [r for r in caplog.records if r.name == "huiqi.web.batchjobs"]
+    assert jid in record.getMessage() and record.exc_info is not None and record.exc_info[1] is error
+
+
+def test_a_register_error_met_while_running_is_shown_as_it_is(
+    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from huiqi.batch import cli_batch
+    from huiqi.batch.io_read import RegisterError
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise RegisterError("登记表有误：“企业”工作表缺少列“credit_code”")
+
+    monkeypatch.setattr(cli_batch, "reference_results", refused)
+    status = _upload(client, write_register(tmp_path / "登记表.xlsx", scenarios()))
+    assert status["status"] == "failed"
+    assert status["message"] == "登记表有误：“企业”工作表缺少列“credit_code”"
+
+
 def test_png_renamed_xlsx_is_400(client: TestClient) -> None:
     png = b"\x89PNG\r\n\x1a\n" + bytes(200)
     r = client.post("/api/batch", files={"file": ("登记表.xlsx", png, XLSX)})

@@ -254,6 +254,17 @@ def test_an_uploaded_scenario_with_a_time_of_day_reopens(client: TestClient, url
     assert saved.json()["scenario"]["events"][0]["date"] == "2025-06-30"
 
 
+@pytest.mark.parametrize("url", ["/calc/upload", "/compare/upload"])
+def test_an_uploaded_json_scenario_with_a_key_twice_is_a_400_naming_file_and_line(client: TestClient, url: str) -> None:
+    body = (
+        '{"enterprise": {"credit_code": "91320506MA1XXXXX09", "name": "x", "region": "320506",\n'
+        '  "region": "320412"}, "events": []}'
+    )
+    r = client.post(url, files={"file": ("情景.json", body.encode(), "application/json")})
+    assert r.status_code == 400
+    assert "情景.json:2:3: 键“region”重复（第1行已有）；同一映射中每个键只能写一次" in r.text
+
+
 def test_a_json_upload_with_a_byte_order_mark_is_read(client: TestClient) -> None:
     body = b'\xef\xbb\xbf{"enterprise": {"credit_code": "91320506MA1XXXXX09", "name": "x", "region": "320506"}, "events": []}'
     r = client.post("/calc/upload", files={"file": ("s.json", body, "application/json")}, follow_redirects=False)

@@ -7,7 +7,7 @@ from typing import Any
 
 from huiqi.core.facts import Catalogue
 
-from .reader_base import DEFAULT_POLICY_DIR, PolicyFileError, _display
+from .reader_base import DEFAULT_POLICY_DIR, PolicyFileError, _display, check_policy_dir
 from .yamlnodes import LMap, YamlSyntaxError, load_yaml
 
 __all__ = ["load_catalogue"]
@@ -20,9 +20,11 @@ def load_catalogue(policy_dir: Path = DEFAULT_POLICY_DIR) -> Catalogue:
     values and qualification titles; one file per document keeps each
     document's vocabulary beside its rules.
     """
+    check_policy_dir(policy_dir)
+    facts = _display(policy_dir / "facts", policy_dir)
     paths = sorted((policy_dir / "facts").glob("*.yaml"))
     if not paths:
-        raise PolicyFileError([f"{policy_dir / 'facts'}: 没有事实目录文件（*.yaml）"])
+        raise PolicyFileError([f"{facts}: 没有事实目录文件（*.yaml）"])
     merged: dict[str, Any] = {"enterprise": {}, "events": {}, "qualification_titles": []}
     problems: list[str] = []
     for path in paths:
@@ -41,10 +43,10 @@ def load_catalogue(policy_dir: Path = DEFAULT_POLICY_DIR) -> Catalogue:
     ]:
         for key, spec in fields.items():
             if spec.get("type") in ("enum", "enum_list") and not spec.get("values"):
-                problems.append(f"policies/facts: 字段{section}.{key}为选项，但没有任何文件给出values")
+                problems.append(f"{facts}: 字段{section}.{key}为选项，但没有任何文件给出values")
     for kind, ev in merged["events"].items():
         if "label" not in ev:
-            problems.append(f"policies/facts: 事项类型{kind}没有label")
+            problems.append(f"{facts}: 事项类型{kind}没有label")
     if problems:
         raise PolicyFileError(problems)
     return Catalogue.from_mapping(merged)

@@ -30,6 +30,7 @@ from huiqi.core.plan import Plan
 from huiqi.core.text import SourceText, Span
 
 from .plan_loader import load_plan
+from .reader_base import _display
 from .yamlnodes import LList, LMap, YamlSyntaxError, load_yaml
 
 __all__ = ["EXCLUSIONS_FILE", "CoverageRun", "coverage", "load_exclusions"]
@@ -125,7 +126,7 @@ def coverage(library: Library, policy_dir: Path, exclusions_path: Path | None = 
     plans and the exclusion file; every exclusion problem is raised at once."""
     texts_dir = policy_dir / "texts"
     path = exclusions_path or policy_dir / EXCLUSIONS_FILE
-    display = f"policies/{EXCLUSIONS_FILE}" if exclusions_path is None else str(path)
+    display = _display(path, policy_dir) if exclusions_path is None else str(path)
     exclusions = load_exclusions(path, display)
     plans = _plans(policy_dir)
     files = sorted(texts_dir.glob("*.txt"))

@@ -25,7 +25,7 @@ from huiqi.core.regions import REGIONS
 from huiqi.core.text import SourceText
 
 from .catalogue import load_catalogue
-from .reader_base import DEFAULT_POLICY_DIR, PolicyFileError, _display
+from .reader_base import DEFAULT_POLICY_DIR, PolicyFileError, _display, check_policy_dir
 from .rule_parts import RulePartsReader
 from .yamlnodes import LList, LMap, YamlSyntaxError, load_yaml
 
@@ -258,6 +258,7 @@ def load_document(path: Path, catalogue: Catalogue, order_base: int = 0, display
 
 def load_library(policy_dir: Path = DEFAULT_POLICY_DIR, catalogue: Catalogue | None = None) -> tuple[Library, Catalogue]:
     """Read every ``*.yaml`` policy file of the folder (plan data ``*-plan.yaml`` excluded)."""
+    check_policy_dir(policy_dir)
     catalogue = catalogue or load_catalogue(policy_dir)
     docs: list[Document] = []
     problems: list[str] = []

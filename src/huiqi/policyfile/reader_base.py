@@ -21,7 +21,7 @@ from huiqi.core.text import SourceText, Span, normalise
 
 from .yamlnodes import LMap
 
-__all__ = ["DEFAULT_POLICY_DIR", "PAYER_ROLES", "PolicyFileError", "ReaderBase"]
+__all__ = ["DEFAULT_POLICY_DIR", "PAYER_ROLES", "PolicyFileError", "PolicyFolderError", "ReaderBase", "check_policy_dir", "shown_path"]
 
 DEFAULT_POLICY_DIR = Path(__file__).resolve().parents[3] / "policies"
 PAYER_ROLES = ("province", "city", "district", "town", "unspecified")
@@ -34,6 +34,17 @@ class PolicyFileError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("政策文件有误：\n" + "\n".join(f"  {p}" for p in problems))
+
+
+class PolicyFolderError(PolicyFileError):
+    """The policy folder itself cannot be read: it does not exist, or it is a file."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__([problem])
+        self.args = (problem,)
+
+
+_FOLDER_HINT = "政策文件夹应包含政策文件（*.yaml）与事实目录（facts/*.yaml），如内置的policies文件夹"
 
 
 class ReaderBase:
@@ -191,10 +202,30 @@ def _digits(raw: Any) -> str:
 
 
 
-def _display(path: Path, policy_dir: Path) -> str:
+def shown_path(path: Path) -> str:
+    """``path`` as a message names it: relative to the current folder when it lies under it, else in full."""
+    path = path.absolute()
     try:
-        return str(Path("policies") / path.relative_to(policy_dir))
-    except ValueError:
+        return str(path.relative_to(Path.cwd()))
+    except (ValueError, OSError):  # OSError: the current folder was removed
         return str(path)
+
+
+def _display(path: Path, policy_dir: Path) -> str:
+    """How a message names a file of ``policy_dir``: ``policies/…`` in the bundled folder (as the
+    repository and its documentation name it), otherwise the file actually read (:func:`shown_path`)."""
+    if policy_dir.resolve() == DEFAULT_POLICY_DIR:
+        return str(Path("policies") / path.relative_to(policy_dir))
+    return shown_path(path)
+
+
+def check_policy_dir(policy_dir: Path) -> None:
+    """Refuse a policy folder that does not exist or is a file, naming it as given."""
+    if policy_dir.is_dir():
+        return
+    shown = shown_path(policy_dir)
+    if policy_dir.exists():
+        raise PolicyFolderError(f"“{shown}”是文件，不是政策文件夹；{_FOLDER_HINT}")
+    raise PolicyFolderError(f"政策文件夹“{shown}”不存在；{_FOLDER_HINT}")
 
 

@@ -24,6 +24,10 @@ than ``$HUIQI_BATCH_KEEP_DAYS`` days (7 by default; 0 keeps them) are deleted
 with their files when the store is opened, when a job is submitted and at most
 hourly while statuses are read.
 
+A register that cannot be read fails the job with the reader's message; any other
+error is logged with its traceback (logger ``huiqi.web.batchjobs``) and the user
+reads that the job failed unexpectedly, with its id to quote to the administrator.
+
 pyarrow, openpyxl and the batch package are imported when a job runs, so the
 rest of the web app does not depend on them.
 """
@@ -32,6 +36,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import math
 import os
 import re
@@ -91,6 +96,7 @@ STALE_SECONDS = 60.0
 PURGE_EVERY_SECONDS = 3600.0
 KEEP_DAYS_ENV = "HUIQI_BATCH_KEEP_DAYS"
 DEFAULT_KEEP_DAYS = 7.0
+_LOG = logging.getLogger(__name__)
 
 
 class UploadError(Exception):
@@ -317,6 +323,11 @@ def _owner_alive(job_id: str, recorded: tuple[Any, ...], now: float) -> bool:
     return host != socket.gethostname() or pid_alive(pid)
 
 
+def _unexpected(job_id: str) -> str:
+    """What the user reads when a job fails on an error of the program, not of the register."""
+    return f"测算中出现意外的程序错误，任务未能完成；上传的登记表没有被修改。请将任务编号 {job_id} 告知管理员以便排查。"
+
+
 def _interrupted(stage: str) -> str:
     return f"服务在测算过程中停止（当时处于“{STAGES.get(stage, stage)}”阶段），请重新上传名单。"
 
@@ -540,8 +551,9 @@ class BatchJobs:
         except InputError as exc:
             msg = str(exc).replace(str(path.parent), "").replace(str(path), shown)
             self._set(job_id, status="failed", stage="failed", message=msg, finished=time.time())
-        except Exception as exc:  # recorded, never lost in a thread
-            self._set(job_id, status="failed", stage="failed", message=f"测算失败：{type(exc).__name__}", finished=time.time())
+        except Exception:  # recorded, never lost in a thread: the traceback for the operator, words for the user
+            _LOG.exception("batch job %s (%s) failed unexpectedly", job_id, shown)
+            self._set(job_id, status="failed", stage="failed", message=_unexpected(job_id), finished=time.time())
         finally:
             with _LIVE_LOCK:
                 _LIVE.discard(job_id)

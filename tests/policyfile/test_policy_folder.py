@@ -1,0 +1,86 @@
+"""``huiqi --policies FOLDER``: a folder that cannot be used, or a mistake in one of its
+files, is named as the user can find it — the folder given, the file actually read."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from huiqi.cli import main
+from huiqi.policyfile import DEFAULT_POLICY_DIR, PolicyFileError, load_library
+
+HINT = "政策文件夹应包含政策文件（*.yaml）与事实目录（facts/*.yaml）"
+
+
+def _refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return err
+
+
+def test_a_missing_policy_folder_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nope"
+    err = _refused(["--policies", str(missing), "facts"], capsys)
+    assert err.startswith(f"错误：政策文件夹“{missing}”不存在；{HINT}"), err
+    assert "facts:" not in err
+
+
+def test_a_file_given_as_the_policy_folder_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    file = tmp_path / "broken.yaml"
+    file.write_text("x: [\n", encoding="utf-8")
+    err = _refused(["--policies", str(file), "policies"], capsys)
+    assert err.startswith(f"错误：“{file}”是文件，不是政策文件夹；{HINT}"), err
+
+
+def test_a_folder_under_the_current_one_is_named_as_typed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    err = _refused(["--policies", "nope", "facts"], capsys)
+    assert err.startswith("错误：政策文件夹“nope”不存在"), err
+
+
+def _copy_with(tmp_path: Path, name: str, extra: str) -> Path:
+    """The bundled policies copied to ``tmp_path/pol1``, with ``extra`` appended to the file ``name``."""
+    folder = tmp_path / "pol1"
+    shutil.copytree(DEFAULT_POLICY_DIR, folder)
+    with (folder / name).open("a", encoding="utf-8") as f:
+        f.write(extra)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("name", "extra", "expected"),
+    [
+        ("wuzhong-2025.yaml", "  x: [\n", "YAML格式错误"),
+        ("facts/common.yaml", "qualification_title: []\n", "未知的顶层字段“qualification_title”"),
+    ],
+    ids=["policy-file", "facts-fragment"],
+)
+def test_a_mistake_in_another_folder_names_the_file_read(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    extra: str,
+    expected: str,
+) -> None:
+    folder = _copy_with(tmp_path, name, extra)
+    err = _refused(["--policies", str(folder), "facts"], capsys)
+    assert f"  {folder / name}:" in err and expected in err, err
+    assert f"policies/{name}" not in err
+    monkeypatch.chdir(tmp_path)  # under the current folder: named relative to it, as typed
+    err = _refused(["--policies", "pol1", "facts"], capsys)
+    assert f"  pol1/{name}:" in err and expected in err, err
+
+
+def test_the_bundled_folder_keeps_its_short_names() -> None:
+    """The bundled folder's files are named ``policies/…`` wherever the command runs."""
+    from huiqi.policyfile.reader_base import _display
+
+    assert _display(DEFAULT_POLICY_DIR / "wuzhong-2025.yaml", DEFAULT_POLICY_DIR) == "policies/wuzhong-2025.yaml"
+    with pytest.raises(PolicyFileError, match="不存在"):
+        load_library(DEFAULT_POLICY_DIR / "nope")
