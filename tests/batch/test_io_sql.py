@@ -745,6 +745,22 @@ def test_a_parquet_column_named_twice_is_the_same_notice_on_both_paths(tmp_path:
     assert py.tables["events"].column("amount").to_pylist() == [60_000_000]
 
 
+def test_a_date_that_is_no_day_is_shown_as_written_on_both_paths(tmp_path: Path) -> None:
+    """2025/02/30 and 2025年2月30日 were both reported as “2025-02-30”: the officer could not find the cell."""
+    folder = tmp_path / "reg"
+    folder.mkdir()
+    (folder / "enterprises.csv").write_text(f"credit_code,name,region\n{A},甲,320506\n", encoding="utf-8")
+    spelled = ["2025/02/30", "2025年2月30日", "2025.2.30", "2025/2/3"]
+    rows = "".join(f"{A},E{i},purchase,{d},机器人产品或服务,600000\n" for i, d in enumerate(spelled))
+    (folder / "events.csv").write_text("credit_code,event_id,kind,date,category,amount\n" + rows, encoding="utf-8")
+    cat = engine().catalogue
+    py = read_register(folder, cat)
+    sql = io_sql.validate_sql(folder, cat, duckdb.connect())
+    _assert_same(py, sql)
+    assert [e.value for e in py.errors] == spelled[:3]
+    assert py.tables["events"].column("date").to_pylist() == [date(2025, 2, 3)]
+
+
 def test_any_csv_header_is_read_in_sql_with_the_python_readers_notices(tmp_path: Path) -> None:
     """Columns are staged by position, so a header DuckDB could not name columns by (a blank
     name, a name twice, two names that differ only in case, a name of huiqi's own) is read in

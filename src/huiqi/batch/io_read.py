@@ -848,7 +848,12 @@ def _plain(value: Any, type_: str) -> Any:
         if type_ == "date":
             m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", value)
             if m:
-                return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+                iso = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+                try:
+                    date.fromisoformat(iso)
+                except ValueError:  # no such day (2025/02/30): the message shows the cell as written
+                    return value
+                return iso
         return value
     if isinstance(value, (list, tuple)) and not value:
         return None  # an empty list reads like a blank cell
