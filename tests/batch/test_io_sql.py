@@ -761,6 +761,23 @@ def test_a_date_that_is_no_day_is_shown_as_written_on_both_paths(tmp_path: Path)
     assert py.tables["events"].column("date").to_pylist() == [date(2025, 2, 3)]
 
 
+def test_a_null_item_in_a_parquet_list_is_no_item_on_both_paths(tmp_path: Path) -> None:
+    """["机器人", null] was refused as “None”不是可选项; a null item is none, as an empty one in 机器人,,新兴产业."""
+    folder = tmp_path / "reg"
+    folder.mkdir()
+    sectors = pa.array([["机器人", None], [None], ["新兴产业"]], pa.list_(pa.string()))
+    ents = pa.table(
+        {"credit_code": [A, B, C], "name": ["甲", "乙", "丙"], "region": ["320506", "320506", "320412"], "sectors": sectors}
+    )
+    pq.write_table(ents, folder / "enterprises.parquet")
+    cat = engine().catalogue
+    py = read_register(folder, cat)
+    sql = io_sql.validate_sql(folder, cat, duckdb.connect())
+    _assert_same(py, sql)
+    assert py.errors == []
+    assert py.tables["enterprises"].column("sectors").to_pylist() == [["机器人"], [], ["新兴产业"]]
+
+
 def test_any_csv_header_is_read_in_sql_with_the_python_readers_notices(tmp_path: Path) -> None:
     """Columns are staged by position, so a header DuckDB could not name columns by (a blank
     name, a name twice, two names that differ only in case, a name of huiqi's own) is read in

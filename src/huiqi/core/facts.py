@@ -257,7 +257,7 @@ def convert(spec: FieldSpec, value: object, enterprise_region: str | None = None
         return text
     if t == "enum_list":
         items = value if isinstance(value, (list, tuple)) else str(value).replace("，", ",").replace("、", ",").split(",")
-        out = tuple(str(i).strip() for i in items if str(i).strip())
+        out = tuple(str(i).strip() for i in items if i is not None and str(i).strip())  # a null item: none, as ""
         for item in out:
             if item not in spec.values:
                 raise ValueError(f"“{brief(item)}”不是可选项；应为{spec.expected()}{_suggest(item, spec.values)}")
