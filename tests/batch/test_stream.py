@@ -27,6 +27,7 @@ from huiqi.batch.stream import (  # noqa: E402
     _write,
     chunk_events_for,
     duckdb_memory,
+    events_in,
     run_stream,
     validated_in_memory,
 )
@@ -219,3 +220,14 @@ def test_memory_limits_are_read_in_the_units_people_write() -> None:
     for bad in ("4", "four GB", "GB"):
         with pytest.raises(InputError, match="无法识别的内存上限"):
             duckdb_memory(bad)
+
+
+def test_the_events_are_counted_in_the_file_the_readers_read(tmp_path: Path) -> None:
+    """Events.PARQUET is read (names in any case), so the chunks are chosen on its rows (it counted 0: one chunk)."""
+    eng = engine()
+    folder = tmp_path / "reg.parquet"
+    synth(folder, eng.library, eng.catalogue, 30, 2, 4.0)
+    n = events_in(folder)
+    assert n > 60
+    (folder / "events.parquet").rename(folder / "Events.PARQUET")
+    assert events_in(folder) == n

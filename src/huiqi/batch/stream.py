@@ -143,13 +143,15 @@ def events_in(source: str | Path, schema: str | None = None) -> int:
         from .io_pg import count_events
 
         return count_events(where, schema)
+    if kind == "xlsx":  # not counted before the workbook is parsed; a sheet holds at most one chunk's rows
+        return 0
     con = duckdb.connect()
     try:
-        if kind == "parquet":
-            for name in SHEETS["events"]:
-                p = Path(where) / f"{name}.parquet"
-                if p.exists():
-                    return int(con.execute(f"SELECT COUNT(*) FROM read_parquet({lit(str(p))})").fetchall()[0][0])
+        if kind == "parquet":  # the file the readers read (its name in any case)
+            path = io_read._find_files(Path(where), ".parquet").get("events")
+            return (
+                0 if path is None else int(con.execute(f"SELECT COUNT(*) FROM read_parquet({lit(str(path))})").fetchall()[0][0])
+            )
         if kind == "duckdb":
             con.execute(f"ATTACH {lit(where)} AS hq_count (READ_ONLY)").fetchall()
             sch = schema or "main"
