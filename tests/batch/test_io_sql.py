@@ -778,6 +778,20 @@ def test_a_null_item_in_a_parquet_list_is_no_item_on_both_paths(tmp_path: Path) 
     assert py.tables["enterprises"].column("sectors").to_pylist() == [["机器人"], [], ["新兴产业"]]
 
 
+def test_a_gb18030_csv_with_a_byte_order_mark_is_read_on_both_paths(tmp_path: Path) -> None:
+    """The mark (84 31 95 33) read as U+FEFF before the first header: the Python reader (the web's, for
+    small uploads) found no 统一社会信用代码 column while Arrow's read the file."""
+    folder = tmp_path / "reg"
+    folder.mkdir()
+    text = f'\ufeff"统一社会信用代码","名称","注册地行政区划代码"\n"{A}","甲","320506"\n{B},乙,320506\n'
+    (folder / "企业.csv").write_bytes(text.encode("gb18030"))
+    cat = engine().catalogue
+    py = read_register(folder, cat)
+    sql = io_sql.validate_sql(folder, cat, duckdb.connect())
+    _assert_same(py, sql)
+    assert py.errors == [] and py.tables["enterprises"].column("name").to_pylist() == ["甲", "乙"]
+
+
 def test_any_csv_header_is_read_in_sql_with_the_python_readers_notices(tmp_path: Path) -> None:
     """Columns are staged by position, so a header DuckDB could not name columns by (a blank
     name, a name twice, two names that differ only in case, a name of huiqi's own) is read in

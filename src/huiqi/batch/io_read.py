@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import dataclasses
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -560,7 +561,12 @@ def _csv_lines(path: Path, encoding: str, block: int = _CSV_BLOCK) -> Iterator[s
 
 
 def _csv_file(path: Path, sheet: str) -> RawSheet:
-    reader = csv.reader(_csv_lines(path, _csv_encoding(path)))
+    lines = _csv_lines(path, _csv_encoding(path))
+    first = next(lines, None)
+    # GB18030's byte order mark (84 31 95 33) reads as U+FEFF: not part of the first cell
+    # (UTF-8's is dropped by the utf-8-sig codec); Arrow's reader drops both
+    head = [] if first is None else [first.removeprefix("\ufeff")]
+    reader = csv.reader(itertools.chain(head, lines))
 
     def unreadable(exc: csv.Error) -> RegisterError:
         # the only error of the reader's dialect, but for a cell too long
