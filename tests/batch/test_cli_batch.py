@@ -270,6 +270,16 @@ def test_outputs_are_refused_before_the_register_is_read(tmp_path: Path, capsys:
             assert captured.out == ""  # refused before the register was read: no summary
     assert register.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["一个文件", "已有文件夹.xlsx", "登记表.xlsx"]
+    other = write_xlsx(tmp_path / "另一份登记表.xlsx")  # another register given as the output
+    kept = other.read_bytes()
+    args = ["batch", str(register), "--engine", "reference", "--as-of", AS_OF.isoformat(), "--out", str(other)]
+    assert main(args) == 2
+    assert "是一份登记表" in capsys.readouterr().err and other.read_bytes() == kept
+    results = tmp_path / "结果.xlsx"
+    assert main([*args[:-1], str(results)]) == 0 and main([*args[:-1], str(results)]) == 0  # earlier results: replaced
+    capsys.readouterr()
+    other.unlink()
+    results.unlink()
     folder = tmp_path / "登记表.parquet"
     assert main(["synth", "--enterprises", "3", "--out", str(folder)]) == 0
     assert main(["batch", str(folder), "--as-of", AS_OF.isoformat(), "--out", str(folder / "events.parquet")]) == 2

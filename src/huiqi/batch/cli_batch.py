@@ -82,6 +82,8 @@ def check_output(
             raise InputError(f"输出“{out}”会覆盖登记表“{register}”；请写到登记表之外")
     if out.is_dir() and not folder:
         raise InputError(f"输出“{out}”是已有的文件夹；请给出文件名，如 {out / ('结果' + out.suffix.lower())}")
+    if register is not None and out.is_file() and out.suffix.lower() == ".xlsx" and _is_register_workbook(out):
+        raise InputError(f"输出“{out}”是一份登记表（有“企业”工作表，没有“结果”工作表），不覆盖；请换一个结果文件名")
     existing = next((p for p in out.absolute().parents if p.exists()), None)
     if existing is not None and not existing.is_dir():
         raise InputError(f"无法写入输出“{out}”：“{existing}”是文件，不是文件夹")
@@ -91,6 +93,19 @@ def check_output(
             pass
     except OSError as exc:
         raise InputError(f"无法在“{out.parent}”写入输出“{out.name}”：{os_reason(exc)}") from None
+
+
+def _is_register_workbook(path: Path) -> bool:
+    """Whether an existing workbook is a register (an 企业 sheet, no 结果 sheet), read from its sheet names only."""
+    try:
+        from python_calamine import CalamineWorkbook
+
+        from .io_read import SHEETS
+
+        names = {n.strip().lower() for n in CalamineWorkbook.from_path(str(path)).sheet_names}
+    except Exception:  # not a workbook calamine reads (or no calamine): nothing a register would be lost in
+        return False
+    return bool(names & {a.lower() for a in SHEETS["enterprises"]}) and "结果" not in names
 
 
 # --- template and synth -----------------------------------------------------------
