@@ -77,6 +77,18 @@ def test_validation_messages_beside_fields(client: TestClient) -> None:
     assert "Traceback" not in r.text
 
 
+def test_amounts_are_typed_as_digits_full_width_ones_included(client: TestClient) -> None:
+    """1e20 and 1_000 were read by Python's Decimal (1e20 万元 became 10^24 元) where the CLI and the
+    register refuse them; ３００ was accepted but ８０．５ refused. Digits and a point, full-width or not."""
+    for typed, words in [("1e20", "不是数字"), ("1_000", "不是数字"), ("-5", "不能为负数"), ("1000000000000000", "过大")]:
+        r = client.post("/calc", data={**FORM, "e1.amount": typed}, follow_redirects=False)
+        assert r.status_code == 422, typed
+        assert words in _errors_beside(r.text, "f-e1-amount"), typed
+    pages = [client.post("/calc", data={**FORM, "e1.amount": typed}) for typed in ("80.5", "８０．５")]
+    assert all(p.status_code == 200 for p in pages)
+    assert pages[0].text.count("80.5") == pages[1].text.count("80.5") > 0  # the same amount, shown as digits
+
+
 def test_add_and_remove_event_rows(client: TestClient) -> None:
     kinds = list(engine().catalogue.events)
     r = client.post("/calc", data={**FORM, "op": "add", "add_kind": kinds[-1]})

@@ -45,6 +45,11 @@ PRIOR_LEVELS = {"national": "国家级", "province": "省级", "city": "市级",
 _EVENT_WHERE = re.compile(r"^events\[(\d+)\](?:（[^）]*）)?(?:\.(.+))?$")
 
 
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．，", "0123456789.,")
+_PLAIN_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?|\.[0-9]+")
+_MAX_WAN_DIGITS = 12  # 10^12 万元 = 10^16 元: more is a slip of the unit, not a project
+
+
 def wan_to_yuan(text: str) -> str:
     """An amount typed in 万元 as an exact 元 string.
 
@@ -54,16 +59,23 @@ def wan_to_yuan(text: str) -> str:
     '1234.56元'
     >>> wan_to_yuan("1,200.5")
     '12005000元'
+    >>> wan_to_yuan("３００．５")
+    '3005000元'
+    >>> wan_to_yuan("1e20")
+    Traceback (most recent call last):
+    ...
+    ValueError: “1e20”不是数字；请以万元为单位填写数字，如80或12.5
     """
-    cleaned = text.strip().replace(",", "").replace("，", "").removesuffix("万元").removesuffix("万").strip()
-    try:
-        wan = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError(f"“{text}”不是数字；请以万元为单位填写数字，如80或12.5") from None
-    if not wan.is_finite():
-        raise ValueError(f"“{text}”不是数字；请以万元为单位填写数字")
-    if wan < 0:
+    cleaned = text.strip().translate(_FULL_WIDTH).replace(",", "").removesuffix("万元").removesuffix("万").strip()
+    if cleaned.startswith("-") and _PLAIN_NUMBER.fullmatch(cleaned[1:]):
         raise ValueError("金额不能为负数")
+    # digits and a decimal point only, as an officer types them (full-width ones too): not 1e20,
+    # 1_000 or other digits Python's Decimal would also read
+    if not _PLAIN_NUMBER.fullmatch(cleaned):
+        raise ValueError(f"“{text}”不是数字；请以万元为单位填写数字，如80或12.5")
+    if len(cleaned.partition(".")[0].lstrip("0")) > _MAX_WAN_DIGITS:
+        raise ValueError(f"“{text}”万元过大；请核对单位（以万元填写，如80表示80万元）")
+    wan = Decimal(cleaned)
     yuan = wan * _WAN
     cents = yuan.quantize(Decimal("0.01"))
     if cents != yuan:
