@@ -56,9 +56,11 @@ def reference_totals() -> tuple[int, int, dict[str, tuple[int, int]]]:
     return low, high, payers
 
 
-def fen(text: str) -> int:
-    whole, cents = text.split(".")
-    return int(whole) * 100 + int(cents)
+def fen(value: Any) -> int:
+    """An amount of 元 as a sheet holds it (a number cell, or its text in a CSV) in fen."""
+    cents = Decimal(str(value)) * 100
+    assert cents == cents.to_integral_value(), value
+    return int(cents)
 
 
 def sheet_rows(wb: Any, title: str) -> list[dict[str, Any]]:
@@ -81,11 +83,16 @@ def test_batch_excel_totals_equal_the_reference_evaluations(
     assert low < high and high > 0
     wb = openpyxl.load_workbook(out)
     assert {"汇总", "结果", "按政策文件", "按条款", "按责任单位", "按出资方", "按镇街", "问题"} <= set(wb.sheetnames)
-    granted = [r for r in sheet_rows(wb, "结果") if r["状态"] == "可享受" and r["最低（元）"]]
+    granted = [r for r in sheet_rows(wb, "结果") if r["状态"] == "可享受" and r["最低（元）"] not in (None, "")]
     assert sum(fen(r["最低（元）"]) for r in granted) == low
     assert sum(fen(r["最高（元）"]) for r in granted) == high
-    for r in granted:
-        assert r["最高（元）"].count(".") == 1 and len(r["最高（元）"].split(".")[1]) == 2
+    # money and dates are Excel numbers and dates (SUM and sorting work), shown to the fen
+    col = {h: i for i, h in enumerate(next(wb["结果"].iter_rows(max_row=1, values_only=True)))}
+    cells = [row for row in wb["结果"].iter_rows(min_row=2) if row[col["最低（元）"]].value not in (None, "")]
+    assert cells and all(type(r[col["最低（元）"]].value) in (int, float) for r in cells)
+    assert {r[col["最低（元）"]].number_format for r in cells} == {"#,##0.00"}
+    dated = [r[col["发生日期"]] for r in cells if r[col["发生日期"]].value is not None]
+    assert dated and all(c.is_date and c.number_format == "yyyy-mm-dd" for c in dated)
     by_payer = {r["出资方"]: (fen(r["合计最低（元）"]), fen(r["合计最高（元）"])) for r in sheet_rows(wb, "按出资方")}
     assert by_payer == payers
     for title in ("按政策文件", "按条款", "按责任单位", "按镇街"):

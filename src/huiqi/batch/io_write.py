@@ -20,7 +20,7 @@ from huiqi.core.model import Library
 from huiqi.service import InputError
 
 from .io_read import Register, RowError
-from .xlsx import MAX_ROWS, write_xlsx
+from .xlsx import MAX_ROWS, Money, write_xlsx
 
 __all__ = [
     "PAYER_SCHEMA",
@@ -98,6 +98,12 @@ NATURE_LABELS = {
 EXCEL_MAX_ROWS = MAX_ROWS - 1  # result rows on the 结果 sheet, below its header
 
 
+def yuan_cell(fen: int | None) -> Money | str:
+    """Fen as a sheet's money cell: a number in Excel (exact, shown 1,234,567.89), in a CSV file the
+    text ``yuan`` gives; blank for no amount."""
+    return "" if fen is None else Money.from_fen(fen)
+
+
 def yuan(fen: int | None) -> str:
     """Fen as an exact string of 元 with two decimals: ``1234567`` → ``'12345.67'``."""
     if fen is None:
@@ -123,7 +129,7 @@ class Totals:
             self.max_fen += high
 
     def row(self) -> list[Any]:
-        return [self.count, yuan(self.min_fen), yuan(self.max_fen), self.unbounded]
+        return [self.count, yuan_cell(self.min_fen), yuan_cell(self.max_fen), self.unbounded]
 
     def to_dict(self) -> dict[str, Any]:
         return {"count": self.count, "min": yuan(self.min_fen), "max": yuan(self.max_fen), "unbounded": self.unbounded}
@@ -242,11 +248,11 @@ def _result_rows(results: pa.Table) -> Iterable[list[Any]]:
                 d["department"][i],
                 d["event_id"][i] or "（年度）",
                 d["event_kind"][i] or "",
-                d["event_date"][i].isoformat() if d["event_date"][i] else "",
+                d["event_date"][i] or "",  # a date cell in Excel, its ISO text in a CSV file
                 STATUS_LABELS.get(status, status),
                 NATURE_LABELS.get(d["nature"][i] or "", d["nature"][i] or ""),
-                yuan(d["min_fen"][i]) if shown else "",
-                (yuan(d["max_fen"][i]) if d["max_fen"][i] is not None else "不设上限") if shown else "",
+                yuan_cell(d["min_fen"][i]) if shown else "",
+                (yuan_cell(d["max_fen"][i]) if d["max_fen"][i] is not None else "不设上限") if shown else "",
                 d["reason_codes"][i] or "",
                 d["reasons"][i] or "",
             ]
@@ -286,8 +292,8 @@ def _sheets(register: Register, results: pa.Table, summary: Summary) -> list[tup
         ["有可享受项的企业数", summary.enterprises_with_awards],
         *[[f"结果行：{STATUS_LABELS.get(k, k)}", v] for k, v in summary.statuses().items()],
         ["可享受资金项数", summary.total.count],
-        ["合计最低（元）", yuan(summary.total.min_fen)],
-        ["合计最高（元）", yuan(summary.total.max_fen)],
+        ["合计最低（元）", yuan_cell(summary.total.min_fen)],
+        ["合计最高（元）", yuan_cell(summary.total.max_fen)],
         ["其中不设上限项数", summary.total.unbounded],
         ["说明", "金额单位为元，精确到分；“最高”为政策上限，实际金额经审核确定；不设上限的项未计入合计最高。"],
     ]
