@@ -70,12 +70,24 @@ def describe_amount(spec: AmountSpec) -> str:
     return str(spec)
 
 
-def benefit_view(b: Benefit) -> dict[str, Any]:
+LEVEL_LABELS = {"national": "国家级", "province": "省级", "city": "市级", "district": "区级"}
+
+
+def _event_label(eng: Engine, kind: str | None) -> str | None:
+    """The event kind as people read it (采购), the code (purchase) when the catalogue has none."""
+    if kind is None:
+        return None
+    spec = eng.catalogue.events.get(kind)
+    return spec.label if spec is not None else kind
+
+
+def benefit_view(b: Benefit, event_label: str | None = None) -> dict[str, Any]:
     return {
         "id": b.id,
         "article": b.article,
         "title": b.title,
         "event": b.event,
+        **({"event_label": event_label} if event_label is not None else {}),  # where the catalogue is at hand
         "department": list(b.department),
         "amount": describe_amount(b.amount),
         "caps": [
@@ -97,6 +109,7 @@ def _doc_head(d: Document, today: date) -> dict[str, Any]:
         "issuer": d.issuer,
         "number": d.number,
         "level": d.level,
+        "level_label": LEVEL_LABELS.get(d.level, d.level),
         "jurisdiction": d.jurisdiction,
         "valid_from": d.valid_from.isoformat(),
         "valid_to": d.valid_to.isoformat() if d.valid_to else None,
@@ -113,7 +126,7 @@ def show_document(eng: Engine, doc: Document, today: date) -> dict[str, Any]:
     head = _doc_head(doc, today)
     lines = [
         f"《{doc.title}》",
-        f"发文机关：{doc.issuer}　文号：{doc.number or '（原文未载）'}　层级：{doc.level}　地区：{doc.jurisdiction}",
+        f"发文机关：{doc.issuer}　文号：{doc.number or '（原文未载）'}　层级：{LEVEL_LABELS.get(doc.level, doc.level)}　地区：{doc.jurisdiction}",
         f"有效期：{doc.valid_from}至{doc.valid_to or '长期'}（{doc.status(today)}）　原文：“{doc.validity_cite.quote}”",
         "",
     ]
@@ -124,7 +137,7 @@ def show_document(eng: Engine, doc: Document, today: date) -> dict[str, Any]:
         lines.append(f"第{article}条")
         for b in items:
             lines.append(f"  - {b.id}　{b.title}：{describe_amount(b.amount)}")
-    head["benefits"] = [benefit_view(b) for b in doc.benefits]
+    head["benefits"] = [benefit_view(b, _event_label(eng, b.event)) for b in doc.benefits]
     head["text"] = "\n".join(lines)
     return head
 
@@ -141,12 +154,13 @@ def show_article(eng: Engine, doc: Document, article: str) -> dict[str, Any]:
         lines.append("")
         lines.append(f"{b.id}　{b.title}")
         lines.append(f"  原文：“{b.cite.quote}”")
-        lines.append(f"  事项：{b.event}　金额：{describe_amount(b.amount)}")
+        lines.append(f"  事项：{_event_label(eng, b.event)}　金额：{describe_amount(b.amount)}")
         for c in b.caps:
             lines.append(f"  上限：{CAP_SCOPES.get(c.per, c.per)}{format_wan(c.fen) if c.fen else '按阶段'}（“{c.cite.quote}”）")
         for i in b.interpretations:
             lines.append(f"  ※ 解释：{i.reason.strip()}")
-    return {"document": doc.id, "article": article, "benefits": [benefit_view(b) for b in items], "text": "\n".join(lines)}
+    benefits = [benefit_view(b, _event_label(eng, b.event)) for b in items]
+    return {"document": doc.id, "article": article, "benefits": benefits, "text": "\n".join(lines)}
 
 
 def _field(spec: FieldSpec) -> dict[str, Any]:

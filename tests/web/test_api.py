@@ -149,6 +149,15 @@ def test_policy_document_and_article(client: TestClient) -> None:
     assert data["source_text"][start:end].replace("\n", "").startswith("对开放机器人应用场景")
     r = client.get("/api/policies/wuzhong-2025/articles/1")
     assert r.status_code == 200 and r.json()["article"] == "1"
+    assert robot["event"] == "purchase" and robot["event_label"] == "采购" and data["level_label"] == "区级"
+
+
+def test_policy_pages_name_event_kinds_and_levels_in_chinese(client: TestClient) -> None:
+    """The pages showed the codes (事项：purchase, 层级：district)."""
+    page = client.get("/policies/wuzhong-2025/articles/1").text
+    assert "事项：采购" in page and "事项：purchase" not in page
+    page = client.get("/policies/wuzhong-2025").text
+    assert "层级：区级" in page and "层级：district" not in page
 
 
 def test_policy_not_found(client: TestClient) -> None:

@@ -95,6 +95,11 @@ def check_output(
         raise InputError(f"无法在“{out.parent}”写入输出“{out.name}”：{os_reason(exc)}") from None
 
 
+def event_labels(eng: Engine) -> dict[str, str]:
+    """Event kind → its label, for the results people read (事项类型 采购, not purchase)."""
+    return {kind: spec.label for kind, spec in eng.catalogue.events.items()}
+
+
 def _is_register_workbook(path: Path) -> bool:
     """Whether an existing workbook is a register (an 企业 sheet, no 结果 sheet), read from its sheet names only."""
     try:
@@ -467,7 +472,7 @@ def cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
     eval_s = time.monotonic() - t0
     summary = summarise(results, payers, n_ent, n_ev)
     t1 = time.monotonic()
-    written = write_results(args.out, register, results, payers, summary) if args.out else []
+    written = write_results(args.out, register, results, payers, summary, event_labels(eng)) if args.out else []
     seconds = (read_s, eval_s, time.monotonic() - t1)
     if args.json:
         print(json.dumps(_summary_dict(register, summary, engine_name, as_of, written, seconds), ensure_ascii=False, indent=2))
@@ -501,7 +506,7 @@ def _cmd_batch_stream(args: argparse.Namespace, eng: Engine, as_of: date) -> int
                 if title != "结果":
                     written.append(_write_csv(args.out.with_name(f"{args.out.stem}.{title}.csv"), header, rows))
         else:
-            written = write_results(args.out, res.register, res.results, res.payers, res.summary)
+            written = write_results(args.out, res.register, res.results, res.payers, res.summary, event_labels(eng))
     seconds = (res.read_s, res.eval_s, time.monotonic() - t1)
     if args.json:
         d = _summary_dict(res.register, res.summary, "duckdb", as_of, written, seconds)

@@ -9,7 +9,7 @@ with two decimals (``"12345.67"``), never floats.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -229,7 +229,7 @@ RESULT_HEADERS = [
 ]
 
 
-def _result_rows(results: pa.Table) -> Iterable[list[Any]]:
+def _result_rows(results: pa.Table, kinds: Mapping[str, str]) -> Iterable[list[Any]]:
     for batch in results.to_batches(65_536):
         d = {n: batch.column(n).to_pylist() for n in batch.schema.names}
         for i in range(batch.num_rows):
@@ -247,7 +247,7 @@ def _result_rows(results: pa.Table) -> Iterable[list[Any]]:
                 d["benefit_title"][i],
                 d["department"][i],
                 d["event_id"][i] or "（年度）",
-                d["event_kind"][i] or "",
+                kinds.get(d["event_kind"][i], d["event_kind"][i]) if d["event_kind"][i] else "",  # 采购, not purchase
                 d["event_date"][i] or "",  # a date cell in Excel, its ISO text in a CSV file
                 STATUS_LABELS.get(status, status),
                 NATURE_LABELS.get(d["nature"][i] or "", d["nature"][i] or ""),
@@ -262,7 +262,11 @@ TOTAL_HEADERS = ["项数", "合计最低（元）", "合计最高（元）", "�
 ERROR_HEADERS = ["文件", "工作表", "行", "列", "值", "问题", "是否拒绝该行"]
 
 
-def _sheets(register: Register, results: pa.Table, summary: Summary) -> list[tuple[str, list[str], Iterable[list[Any]]]]:
+def _sheets(
+    register: Register, results: pa.Table, summary: Summary, kinds: Mapping[str, str] | None = None
+) -> list[tuple[str, list[str], Iterable[list[Any]]]]:
+    """The sheets of the results for people; ``kinds``: event kind → its label (事项类型 as 采购)."""
+
     def dim(name: str, title: str) -> tuple[str, list[str], Iterable[list[Any]]]:
         rows = [[k, *t.row()] for k, t in summary.ordered(name)]
         return (title, [title.removeprefix("按"), *TOTAL_HEADERS], rows)
@@ -312,7 +316,7 @@ def _sheets(register: Register, results: pa.Table, summary: Summary) -> list[tup
 
     return [
         ("汇总", ["项目", "值"], overview),
-        ("结果", RESULT_HEADERS, _result_rows(results)),
+        ("结果", RESULT_HEADERS, _result_rows(results, kinds or {})),
         dim("document", "按政策文件"),
         dim("article", "按条款"),
         dim("department", "按责任单位"),
@@ -322,8 +326,15 @@ def _sheets(register: Register, results: pa.Table, summary: Summary) -> list[tup
     ]
 
 
-def write_results(out: Path, register: Register, results: pa.Table, payers: pa.Table, summary: Summary) -> list[Path]:
-    """Write results and summaries; returns the files written."""
+def write_results(
+    out: Path,
+    register: Register,
+    results: pa.Table,
+    payers: pa.Table,
+    summary: Summary,
+    kinds: Mapping[str, str] | None = None,
+) -> list[Path]:
+    """Write results and summaries (``kinds``: event kind → label, as ``_sheets``); returns the files written."""
     suffix = out.suffix.lower()
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".xlsx":
@@ -331,7 +342,7 @@ def write_results(out: Path, register: Register, results: pa.Table, payers: pa.T
             raise InputError(
                 f"结果有{results.num_rows:,}行，超过Excel单表上限{EXCEL_MAX_ROWS:,}行；请改用 --out 结果.parquet 或 .csv"
             )
-        return [write_xlsx(out, _sheets(register, results, summary))]
+        return [write_xlsx(out, _sheets(register, results, summary, kinds))]
     if suffix == ".parquet":
         import pyarrow.parquet as pq
 
@@ -340,14 +351,14 @@ def write_results(out: Path, register: Register, results: pa.Table, payers: pa.T
         p = out.with_name(f"{out.stem}.payers.parquet")
         pq.write_table(payers, p, **parquet_options(payers.schema))
         written.append(p)
-        for title, header, rows in _sheets(register, results, summary):
+        for title, header, rows in _sheets(register, results, summary, kinds):
             if title == "结果":
                 continue
             written.append(_write_csv(out.with_name(f"{out.stem}.{title}.csv"), header, rows))
         return written
     if suffix == ".csv":
         written = []
-        for title, header, rows in _sheets(register, results, summary):
+        for title, header, rows in _sheets(register, results, summary, kinds):
             path = out if title == "结果" else out.with_name(f"{out.stem}.{title}.csv")
             written.append(_write_csv(path, header, rows))
         return written

@@ -792,6 +792,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
     def batch_export(request: Request, job_id: str) -> Response:
         import tempfile
 
+        from ..batch.cli_batch import event_labels
         from ..batch.io_write import write_results
 
         _finished(job_id)
@@ -801,7 +802,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "结果.xlsx"
             try:
-                write_results(path, register, kept, kept_payers, summary)
+                write_results(path, register, kept, kept_payers, summary, event_labels(site.engine))
             except InputError as exc:
                 raise WebError(413, str(exc)) from None
             content = path.read_bytes()
