@@ -69,6 +69,27 @@ def apply_filters(results: pa.Table, payers: pa.Table, params: Mapping[str, str]
     return kept, payers
 
 
+_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")}
+
+
+def _article_number(text: str) -> int | None:
+    """An article's number: 12, or in Chinese numerals 十二 (up to 九十九)."""
+    if text.isdigit():
+        return int(text)
+    if not text or any(c not in _DIGITS and c != "十" for c in text):
+        return None
+    tens, _, ones = text.partition("十")
+    if "十" not in text:
+        return _DIGITS[text] if len(text) == 1 else None
+    return (_DIGITS.get(tens, 0) if tens else 1) * 10 + (_DIGITS.get(ones, 0) if ones else 0)
+
+
+def _article_order(document: str, article: str) -> tuple[str, int, str]:
+    """Articles in their documents' order of numbers (第2条 before 第10条, 第三条 before 第七条)."""
+    number = _article_number(article)
+    return (document, number if number is not None else 10**6, article)
+
+
 def _yuan(fen: int | None) -> str | None:
     from ..batch.io_write import yuan
 
@@ -172,7 +193,7 @@ def filter_choices(results: pa.Table, payers: pa.Table) -> dict[str, list[tuple[
     natures = [n for n in pc.unique(results.column("nature")).to_pylist() if n]
     return {
         "document": sorted(docs.items()),
-        "article": sorted(articles.items(), key=lambda kv: kv[1]),
+        "article": sorted(articles.items(), key=lambda kv: _article_order(*kv[0].split(":", 1))),
         "department": [(d, d) for d in sorted(departments)],
         "payer": [(p, p) for p in sorted(pc.unique(payers.column("payer")).to_pylist())],
         "town": [(t, t) for t in towns],
