@@ -55,6 +55,27 @@ def test_calculator_robot_purchase(server: str, page: Any) -> None:
     other.pdf(path=str(ARTIFACTS / "calc-result-print.pdf"))
 
 
+def test_back_shows_the_form_of_the_result_on_the_page(server: str, page: Any) -> None:
+    """After a second calculation, Back showed the first result beside the amount typed for the
+    second (the browser restores what was typed): the form now shows the result's own values."""
+    _wuzhong_enterprise_with_event(page, server, "苏州测试智能装备有限公司", "purchase")
+    page.locator("#f-e1-date").fill("2025-06-30")
+    page.locator("#f-e1-category").select_option("机器人产品或服务")
+    page.get_by_label("采购金额（万元）").fill("80")
+    page.locator("#f-e1-amount").press("Enter")
+    page.wait_for_url("**/calc?s=*")
+    first, shown = page.url, page.locator("#result").inner_text()
+    page.locator("#f-e1-amount").fill("60")
+    page.locator("#f-e1-amount").press("Enter")
+    page.wait_for_url(lambda url: url != first and "/calc?s=" in url)
+    assert page.locator("#result").inner_text() != shown
+    page.go_back()
+    page.wait_for_url(first)
+    page.wait_for_load_state()
+    assert page.locator("#result").inner_text() == shown
+    assert page.locator("#f-e1-amount").input_value() == "80"
+
+
 def test_validation_message_beside_field(server: str, page: Any) -> None:
     page.goto(f"{server}/calc")
     page.get_by_label("统一社会信用代码").fill("123")

@@ -76,4 +76,10 @@
       window.addEventListener("resize", function () { chart.resize(); });
     }
   });
+  // Back or reload: the browser puts back what was typed last, beside the result the page was made
+  // with; the calculator's fields show the values of that result (their values in the page) instead.
+  window.addEventListener("pageshow", function () {
+    var form = document.getElementById("calc-form");
+    if (form) form.reset();
+  });
 })();
