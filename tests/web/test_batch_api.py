@@ -151,6 +151,22 @@ def test_png_renamed_xlsx_is_400(client: TestClient) -> None:
     assert "不是有效的Excel工作簿" in r.json()["error"]
     page = client.post("/batch", files={"file": ("登记表.xlsx", png, XLSX)})
     assert page.status_code == 400 and "不是有效的Excel工作簿" in page.text
+    # the upload form again, with the reason beside the file field (the page used to be replaced)
+    assert 'id="batch-file-err"' in page.text and 'aria-describedby="batch-file-err"' in page.text
+    assert 'action="/batch"' in page.text
+
+
+def test_a_bad_date_on_the_upload_form_is_told_beside_it(client: TestClient) -> None:
+    wb = io.BytesIO()
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    book.active.title = "名单"  # no 企业 sheet
+    book.save(wb)
+    page = client.post("/batch", files={"file": ("登记表.xlsx", wb.getvalue(), XLSX)}, data={"as_of": "2025-13-01"})
+    assert page.status_code == 400 and 'id="batch-as_of-err"' in page.text and "2025-13-01" in page.text
+    r = client.post("/api/batch", files={"file": ("无企业表.xlsx", wb.getvalue(), XLSX)}, data={"as_of": AS_OF})
+    error = r.json()["error"]
+    assert r.status_code == 400 and error.startswith("无企业表.xlsx：找不到“企业”工作表"), error  # not "/无企业表.xlsx…"
 
 
 @pytest.mark.parametrize(

@@ -761,8 +761,16 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
 
     @app.post("/batch", include_in_schema=False)
     async def batch_submit(request: Request) -> Response:
-        files, as_of = await _register_upload(request)
-        job_id = site.batch.submit(files, as_of)
+        try:
+            files, as_of = await _register_upload(request)
+            job_id = site.batch.submit(files, as_of)
+        except (WebError, UploadError) as exc:
+            if _wants_json(request):
+                raise
+            # the upload form again, the reason beside the field it concerns (a file must be chosen again)
+            field = "as_of" if "基准日" in exc.message else "file"
+            ctx = {"job": None, "nav": "batch", "max_mb": site.batch.max_upload / 1_000_000, "upload_error": (field, exc.message)}
+            return site.page(request, "batch.html", ctx, exc.status)
         return RedirectResponse(f"/batch/{job_id}", status_code=303)
 
     @app.get("/batch/{job_id}", response_class=HTMLResponse, include_in_schema=False)

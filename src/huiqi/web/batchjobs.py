@@ -221,6 +221,13 @@ def _bytes_io(content: bytes) -> Any:
     return io.BytesIO(content)
 
 
+def _named(message: str, path: Path, shown: str) -> str:
+    """A reader's message about the upload saved at ``path`` with the names the user gave: the
+    upload as ``shown``, any other file of its folder by its name alone (the server's folders
+    are no one's business; replacing the folder first left "/登记表.xlsx")."""
+    return message.replace(str(path), shown).replace(f"{path.parent}{os.sep}", "").replace(str(path.parent), shown)
+
+
 def _check_readable(path: Path, shown: str) -> None:
     """Open the register as ``huiqi batch`` would and look at its 企业 sheet header."""
     from ..batch.io_read import RegisterError, read_rows
@@ -234,7 +241,7 @@ def _check_readable(path: Path, shown: str) -> None:
             if close is not None:
                 close()
     except RegisterError as exc:
-        text = str(exc).replace(str(path.parent), "").replace(str(path), shown)
+        text = _named(str(exc), path, shown)
         if text.startswith("无法读取Excel文件"):
             text = f"“{shown}”不是有效的Excel工作簿（.xlsx），无法打开"
         raise UploadError(400, f"{text}。{_FORMAT_HELP}") from None
@@ -549,7 +556,7 @@ class BatchJobs:
         try:
             self._execute(job_id, path, shown, as_of)
         except InputError as exc:
-            msg = str(exc).replace(str(path.parent), "").replace(str(path), shown)
+            msg = _named(str(exc), path, shown)
             self._set(job_id, status="failed", stage="failed", message=msg, finished=time.time())
         except Exception:  # recorded, never lost in a thread: the traceback for the operator, words for the user
             _LOG.exception("batch job %s (%s) failed unexpectedly", job_id, shown)
