@@ -792,6 +792,17 @@ def test_a_gb18030_csv_with_a_byte_order_mark_is_read_on_both_paths(tmp_path: Pa
     assert py.errors == [] and py.tables["enterprises"].column("name").to_pylist() == ["甲", "乙"]
 
 
+def test_the_empty_template_is_refused_on_both_paths(tmp_path: Path) -> None:
+    """A register without an enterprise row ran to "完成" with every count 0 and nothing said."""
+    from huiqi.batch.template import write_template
+
+    cat = engine().catalogue
+    path = write_template(tmp_path / "模板.xlsx", cat)
+    for read in (lambda: read_register(path, cat), lambda: io_sql.validate_sql(path, cat, duckdb.connect())):
+        with pytest.raises(RegisterError, match="企业表没有数据行"):
+            read()
+
+
 def test_any_csv_header_is_read_in_sql_with_the_python_readers_notices(tmp_path: Path) -> None:
     """Columns are staged by position, so a header DuckDB could not name columns by (a blank
     name, a name twice, two names that differ only in case, a name of huiqi's own) is read in

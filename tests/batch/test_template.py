@@ -8,7 +8,7 @@ import pytest
 
 openpyxl = pytest.importorskip("openpyxl")
 
-from huiqi.batch.io_read import layout, read_register  # noqa: E402
+from huiqi.batch.io_read import RegisterError, layout, read_register  # noqa: E402
 from huiqi.cli import main  # noqa: E402
 from huiqi.service import engine  # noqa: E402
 
@@ -39,8 +39,15 @@ def test_template_through_the_cli_opens_with_headers_dropdowns_and_notes(
     assert "采购" in str(amount[7]) and amount[3] == "金额"
 
 
-def test_the_empty_template_reads_as_an_empty_register(tmp_path: Path) -> None:
+def test_the_empty_template_is_refused_for_want_of_enterprises_and_reads_once_filled(tmp_path: Path) -> None:
     out = tmp_path / "t.xlsx"
     assert main(["template", str(out)]) == 0
+    with pytest.raises(RegisterError, match="企业表没有数据行"):  # its headers are all known: nothing else to say
+        read_register(out, engine().catalogue)
+    wb = openpyxl.load_workbook(out)
+    heads = [c.value for c in wb["企业"][1]]
+    row = {"统一社会信用代码": "91320506MA1XXXXX09", "名称": "甲", "注册地行政区划代码": "320506"}
+    wb["企业"].append([row.get(h) for h in heads])
+    wb.save(out)
     reg = read_register(out, engine().catalogue)
-    assert reg.rows_read == 0 and reg.errors == []
+    assert reg.rows_read == 1 and reg.errors == []

@@ -999,6 +999,15 @@ def sheet_key(sheet: str) -> str:
     return next(k for k, v in SHEETS.items() if name in (a.lower() for a in v))
 
 
+def require_enterprises(source: str, counts: dict[str, Counts]) -> None:
+    """A register without a single enterprise row (the empty template, say) is refused: a run
+    over it would end "完成" with every count 0 and nothing to say why."""
+    if counts["enterprises"].read == 0:
+        raise RegisterError(
+            f"{source}：企业表没有数据行；请在表头下每行填写一家企业（统一社会信用代码、名称、注册地行政区划代码…）"
+        )
+
+
 def read_register(
     source: str | Path,
     catalogue: Catalogue,
@@ -1035,6 +1044,7 @@ def read_register(
                 builders[key].add(out)
             if progress is not None and counts[key].read % 4096 == 0:
                 progress(4096)
+    require_enterprises(shown, counts)
     dropped = max(0, len(errors) - MAX_ERRORS_KEPT)
     return Register(
         source=shown,

@@ -1200,6 +1200,7 @@ def validate_sql(
             progress(v.counts[key].read)
     dropped = max(0, len(v.errors) - io_read.MAX_ERRORS_KEPT)
     shown = io_read.hide_password(where) if kind == "postgres" else where
+    io_read.require_enterprises(shown, v.counts)
     reg = Register(source=shown, tables={}, errors=v.errors[: io_read.MAX_ERRORS_KEPT], counts=v.counts, errors_dropped=dropped)
     return SqlRegister(reg, con, buckets, v.to_python, v.event_rows)
 
