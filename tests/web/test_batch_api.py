@@ -104,6 +104,8 @@ def test_bad_rows_listed_good_rows_evaluated(client: TestClient, tmp_path: Path)
     assert total == reference_total_fen(engine(), raws)
     page = client.get(f"/batch/{status['id']}")
     assert page.status_code == 200 and "问题行（3处" in page.text and "abc" in page.text
+    rows = client.get(f"/api/batch/{status['id']}/results", params={"limit": 10_000}).json()["rows"]
+    assert f"按企业（{len({r['credit_code'] for r in rows})}家）" in page.text  # the count, not "200+"
 
 
 @pytest.mark.parametrize("error", [TypeError("unsupported operand"), StopIteration()], ids=["TypeError", "StopIteration"])

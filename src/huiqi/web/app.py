@@ -790,7 +790,8 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
                 chart=charts(summary),
                 count=kept.num_rows,
                 rows=result_rows(kept, 0, PAGE_ROWS),
-                enterprises=by_enterprise(kept)[:PAGE_ROWS],
+                enterprises=(listed := by_enterprise(kept))[:PAGE_ROWS],
+                enterprise_count=len(listed),
                 page_rows=PAGE_ROWS,
                 query=str(request.url.query),
             )
