@@ -83,7 +83,9 @@ def test_filters_and_export(client: TestClient, tmp_path: Path) -> None:
     # bad filter values give an empty answer, bad parameters a Chinese 422
     assert client.get(f"/api/batch/{jid}/results", params={"town": "不存在镇"}).json()["count"] == 0
     bad = client.get(f"/api/batch/{jid}/results", params={"limit": "abc"})
-    assert bad.status_code == 422 and "请求参数有误" in bad.json()["error"]
+    assert bad.status_code == 422 and bad.json()["error"] == "请求参数有误：query.limit应为整数"
+    bad = client.get(f"/api/batch/{jid}/results", params={"offset": "-1"})  # pydantic's English stays in "detail"
+    assert bad.json()["error"] == "请求参数有误：query.offset应不小于0" and bad.json()["problems"][0]["detail"]
 
 
 def test_bad_rows_listed_good_rows_evaluated(client: TestClient, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Mapping
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -224,6 +225,34 @@ class _HuiqiApp(FastAPI):
         await send({"type": "http.response.body", "body": payload})
 
 
+def _validation_text(error: Mapping[str, Any]) -> str:
+    """What a request parameter should be, in Chinese, from pydantic's error (its English stays in ``detail``)."""
+    ctx = error.get("ctx") or {}
+    kind = str(error.get("type", ""))
+    bounds = {
+        "greater_than_equal": ("不小于", "ge"),
+        "less_than_equal": ("不大于", "le"),
+        "greater_than": ("大于", "gt"),
+        "less_than": ("小于", "lt"),
+    }
+    if kind in bounds:
+        word, key = bounds[kind]
+        return f"应{word}{ctx.get(key)}"
+    return {
+        "missing": "缺少此参数",
+        "int_parsing": "应为整数",
+        "int_from_float": "应为整数",
+        "float_parsing": "应为数值",
+        "bool_parsing": "应为true或false",
+        "date_parsing": "应为日期YYYY-MM-DD",
+        "date_from_datetime_parsing": "应为日期YYYY-MM-DD",
+        "string_type": "应为文字",
+        "string_too_long": f"过长（最多{ctx.get('max_length')}个字符）",
+        "literal_error": f"应为{ctx.get('expected')}",
+        "enum": f"应为{ctx.get('expected')}",
+    }.get(kind, "不符合要求")
+
+
 def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_UPLOAD) -> FastAPI:
     """The web app over ``eng``; saved scenarios and batch jobs live in ``data_dir`` (default ``$HUIQI_DATA``).
 
@@ -270,14 +299,10 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
         problems = [
-            {
-                "where": ".".join(str(p) for p in e.get("loc", ())),
-                "message": "请求参数不符合要求",
-                "detail": str(e.get("msg", "")),
-            }
+            {"where": ".".join(str(p) for p in e.get("loc", ())), "message": _validation_text(e), "detail": str(e.get("msg", ""))}
             for e in exc.errors()
         ]
-        return _error(request, 422, "请求参数有误", problems)
+        return _error(request, 422, "请求参数有误：" + "；".join(f"{p['where']}{p['message']}" for p in problems), problems)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
