@@ -131,6 +131,15 @@ def test_compare_side_by_side(server: str, page: Any) -> None:
     assert b0 and b1 and b1["x"] > b0["x"] and abs(b1["y"] - b0["y"]) < 2  # side by side
     _no_horizontal_scroll(page)
     page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
+    assert page.locator("#none-picked").count() == 0
+    # every region unticked: the defaults are shown, and the page says so (it restored them silently)
+    ticked = page.locator("input[name=region]:checked")
+    while ticked.count():
+        ticked.first.uncheck()
+    page.get_by_role("button", name="对比").click()
+    page.wait_for_load_state()
+    assert "请至少勾选一个地区" in page.locator("#none-picked").inner_text()
+    assert page.locator(".region-col").count() >= 1
 
 
 def test_plan_page(server: str, page: Any) -> None:

@@ -592,7 +592,12 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         return Response(text, media_type="application/yaml; charset=utf-8", headers=headers)
 
     @app.get("/compare", response_class=HTMLResponse, include_in_schema=False)
-    def compare_page(request: Request, s: str | None = None, region: list[str] = Query(default=[])) -> Response:  # noqa: B008
+    def compare_page(
+        request: Request,
+        s: str | None = None,
+        region: list[str] = Query(default=[]),  # noqa: B008
+        picked: str | None = None,  # the form sent: no region ticked is the user's choice, not a first visit
+    ) -> Response:
         if s is None:
             if _wants_json(request):
                 raise WebError(400, "请提供已保存情景的编号s，或使用POST /api/compare")
@@ -616,6 +621,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
             "name": scenario.enterprise.name,
             "docs": site.doc_names(),
             "nav": "compare",
+            "none_picked": bool(picked) and not region,
         }
         return site.page(request, "compare.html", ctx)
 
