@@ -105,12 +105,12 @@ def _is_register_workbook(path: Path) -> bool:
     try:
         from python_calamine import CalamineWorkbook
 
-        from .io_read import SHEETS
+        from .io_read import sheet_for
 
-        names = {n.strip().lower() for n in CalamineWorkbook.from_path(str(path)).sheet_names}
+        names = CalamineWorkbook.from_path(str(path)).sheet_names
     except Exception:  # not a workbook calamine reads (or no calamine): nothing a register would be lost in
         return False
-    return bool(names & {a.lower() for a in SHEETS["enterprises"]}) and "结果" not in names
+    return any(sheet_for(n) == "enterprises" for n in names) and not any(n.strip() == "结果" for n in names)
 
 
 # --- template and synth -----------------------------------------------------------

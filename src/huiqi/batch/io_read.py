@@ -50,6 +50,7 @@ SHEETS: dict[str, tuple[str, ...]] = {
     "prior_awards": ("已获奖补", "prior_awards"),
 }
 SHEET_LABEL = {k: v[0] for k, v in SHEETS.items()}
+_SHEET_NAMES = {a.lower(): k for k, v in SHEETS.items() for a in v}
 LEVEL_LABELS = {"national": "国家级", "province": "省级", "city": "市级", "district": "区级"}
 SCALE = 10  # decimal places kept for numbers and rates: DECIMAL(38,10)
 MAX_ERRORS_KEPT = 100_000
@@ -593,9 +594,8 @@ def folder_format(folder: Path) -> str | None:
     """ ".parquet" or ".csv": the kind of the register's files in ``folder`` (named as sheets, in any
     case), else of any file there (so that the reader says which sheet is missing); ``None`` for
     neither. Sheets in both kinds refuse the folder: reading one kind would drop the other."""
-    names = {a.lower() for aliases in SHEETS.values() for a in aliases}
     files = [p for p in folder.iterdir() if p.suffix.lower() in (".parquet", ".csv")]
-    kinds = {p.suffix.lower() for p in files if p.stem.lower() in names}
+    kinds = {p.suffix.lower() for p in files if sheet_for(p.stem) is not None}
     if len(kinds) > 1:
         raise RegisterError(f"{folder}：文件夹中既有CSV又有Parquet的登记表文件；请只保留一种格式")
     for kind in (".parquet", ".csv"):
@@ -608,10 +608,9 @@ def _find_files(folder: Path, suffix: str) -> dict[str, Path]:
     """The register's files in ``folder``, per sheet: the file named by one of the sheet's names
     (企业.csv or enterprises.csv; the English name and the suffix in any case, as Windows
     writes them). Two files for one sheet refuse the register: reading either would drop the other."""
-    names = {a.lower(): key for key, aliases in SHEETS.items() for a in aliases}
     found: dict[str, list[Path]] = {}
     for p in sorted(folder.iterdir()) if folder.is_dir() else ():
-        key = names.get(p.stem.lower()) if p.suffix.lower() == suffix else None
+        key = sheet_for(p.stem) if p.suffix.lower() == suffix else None
         if key is not None and p.is_file():
             found.setdefault(key, []).append(p)
     for key, paths in found.items():
@@ -993,10 +992,18 @@ class _Builder:
         return pa.Table.from_batches(self.batches, schema=self.schema)
 
 
+def sheet_for(name: str) -> str | None:
+    """The table a file stem or sheet name stands for (企业, Enterprises, "事项 " …), in any case
+    and without surrounding spaces; ``None`` for a name of no table."""
+    return _SHEET_NAMES.get(name.strip().lower())
+
+
 def sheet_key(sheet: str) -> str:
     """The table a raw sheet of the register is (``enterprises`` …), by its name (``schema.name`` for a database)."""
-    name = sheet.split(".")[-1].strip().lower()
-    return next(k for k, v in SHEETS.items() if name in (a.lower() for a in v))
+    key = sheet_for(sheet.split(".")[-1])
+    if key is None:
+        raise KeyError(sheet)  # raw sheets are only those found by their names
+    return key
 
 
 def require_enterprises(source: str, counts: dict[str, Counts]) -> None:

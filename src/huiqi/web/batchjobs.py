@@ -125,10 +125,9 @@ def _safe_name(name: str, fallback: str) -> str:
 
 
 def _sheet_key(stem: str) -> str | None:
-    from ..batch.io_read import SHEETS
+    from ..batch.io_read import sheet_for
 
-    name = stem.strip().lower()  # as the register reader finds files: Events.CSV is events.csv
-    return next((k for k, aliases in SHEETS.items() if name in (a.lower() for a in aliases)), None)
+    return sheet_for(stem)  # as the register reader finds files: Events.CSV is events.csv
 
 
 _FORMAT_HELP = (
