@@ -479,6 +479,74 @@ def test_an_error_cell_is_found_where_the_sheet_is_read_in_two_pieces(tmp_path: 
         assert _has_error_cells(path) is error
 
 
+def rezip(path: Path, part: str, old: bytes, new: bytes) -> None:
+    """Replace ``old`` by ``new`` in one part of the .xlsx at ``path`` (as a program other than openpyxl writes it)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    assert old in parts[part]
+    parts[part] = parts[part].replace(old, new)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
+
+
+@pytest.mark.parametrize("engine_name", ["reference", "duckdb"])
+def test_a_formula_without_its_saved_result_refuses_the_workbook(
+    tmp_path: Path, engine_name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """openpyxl (and other programs) write a formula without its result; Excel saves the result
+    beside it. Without one the cell reads as blank, and row 6 would be judged without its amount."""
+    from huiqi.cli import main
+
+    path = odd_workbook(tmp_path / "formula.xlsx", error="=F2*2")
+    assert main(["batch", str(path), "--engine", engine_name, "--out", str(tmp_path / "out.csv")]) == 2
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith(
+            f"{path}：“事项”工作表有1个公式单元格没有保存计算结果（F6），读不出它们的值。"
+            "这种文件多由程序生成、之后没有在Excel中打开保存过：请用Excel或WPS打开，保存后再导入"
+        )
+    )
+    assert not (tmp_path / "out.csv").exists()
+
+    rezip(path, "xl/worksheets/sheet2.xml", b"<f>F2*2</f><v /></c>", b"<f>F2*2</f><v>161</v></c>")  # saved by Excel
+    reg = read(path)
+    assert [e.message() for e in reg.errors] == []
+    assert reg.tables["events"].to_pylist()[-1]["amount"] == 161_000_000  # 161万元, in fen
+
+
+def test_formulas_are_refused_only_in_the_register_sheets(tmp_path: Path) -> None:
+    from huiqi.batch.io_read import _scan_cells
+
+    path = odd_workbook(tmp_path / "sums.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb.create_sheet("汇总").append(["=SUM(事项!F2:F6)", '=""'])
+    wb.save(path)
+    assert [e.message() for e in read(path).errors] == []  # a summary sheet beside the register is not read
+    assert _scan_cells(path).uncached == {"xl/worksheets/sheet3.xml": ["A1", "B1"]}
+
+    # ="" saved by Excel: an empty text result (t="str", <v></v>), a blank cell that is what it says
+    rezip(path, "xl/worksheets/sheet3.xml", b'<c r="B1"><f>""</f><v /></c>', b'<c r="B1" t="str"><f>""</f><v></v></c>')
+    assert _scan_cells(path).uncached == {"xl/worksheets/sheet3.xml": ["A1"]}
+
+
+@pytest.mark.parametrize("split", [0, 3, 9, 20])
+def test_a_formula_without_its_result_is_found_once_across_the_pieces(tmp_path: Path, split: int) -> None:
+    import zipfile
+
+    from huiqi.batch.io_read import _scan_cells
+
+    cell = b'<c r="F9"><f>E9*2</f><v /></c>'
+    xml = b" " * ((1 << 23) - split) + cell + b" " * 100  # the boundary falls ``split`` bytes before its end
+    path = tmp_path / "f.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", xml)
+    assert _scan_cells(path).uncached == {"xl/worksheets/sheet1.xml": ["F9"]}
+
+
 def test_a_workbook_with_error_cells_but_no_enterprise_sheet_says_so(tmp_path: Path) -> None:
     wb = openpyxl.Workbook()
     wb.active.title = "Sheet1"

@@ -11,6 +11,7 @@ counted, and the good rows go on.  See ``docs/registers.md``.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import dataclasses
 import itertools
@@ -276,17 +277,38 @@ Opener = Callable[[], Iterator[RawSheet]]
 
 
 _ERROR_CELL = re.compile(rb"""\st\s*=\s*["']e["']""")  # a cell holding an error value (#DIV/0! …)
+# A formula whose result the file does not hold: no ``<v>`` after it, or an empty one (openpyxl
+# writes ``<f>A2*2</f><v />``). Found from its ``<f``; the cell's own tag is looked up behind it.
+_UNCACHED_FORMULA = re.compile(rb"<f\b[^>]*?(?:/>|>[^<]*</f>)\s*(<v\s*/>|<v>\s*</v>)?\s*</c>")
+_CELL_ATTR = re.compile(rb"""\b(r|t)\s*=\s*["']([^"']*)["']""")
+_SCAN_TAIL = 1 << 16  # bytes kept from the last block: a formula (at most 8,192 characters) split by a block's end
+
+
+@dataclass(slots=True)
+class _CellScan:
+    """What the worksheets' XML holds that the fast reader cannot read as the cell's value."""
+
+    errors: bool = False  # an error value (#DIV/0! …)
+    # worksheet part (xl/worksheets/sheet1.xml) → its formula cells without a saved result
+    uncached: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _has_error_cells(path: Path) -> bool:
-    """Whether any worksheet of the .xlsx at ``path`` holds an error value (``<c t="e">``).
+    return _scan_cells(path).errors
+
+
+def _scan_cells(path: Path) -> _CellScan:
+    """The error cells (``<c t="e">``) and the formulas without a saved result in the .xlsx at ``path``.
 
     The fast reader (calamine) reads an error as a blank cell; openpyxl reads it
     as its text (``#DIV/0!``), which validation then rejects with the cell's
-    value. A workbook with error cells is therefore read by openpyxl.
+    value. A workbook with error cells is therefore read by openpyxl. A formula
+    whose result was never saved (a file written by a program and not opened in
+    Excel since) reads as blank in both, so the file is refused (``_uncached_formulas``).
     """
     import zipfile
 
+    found = _CellScan()
     with zipfile.ZipFile(path) as z:
         for name in z.namelist():
             if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
@@ -295,11 +317,65 @@ def _has_error_cells(path: Path) -> bool:
                 tail = b""
                 while chunk := fh.read(1 << 23):
                     data = tail + chunk
-                    # the expression only where a quoted e occurs (a plain search runs at memory speed)
-                    if (b'"e"' in data or b"'e'" in data) and _ERROR_CELL.search(data):
-                        return True
-                    tail = chunk[-16:]
-    return False
+                    # the expressions only where a quoted e or a formula occurs (a plain search runs at memory speed)
+                    if not found.errors and (b'"e"' in data or b"'e'" in data) and _ERROR_CELL.search(data):
+                        found.errors = True
+                    if b"<f" in data:
+                        for m in _UNCACHED_FORMULA.finditer(data):
+                            if m.end() > len(tail):  # not found in the block before
+                                cell = _uncached_cell(data, m)
+                                if cell is not None:
+                                    found.uncached.setdefault(name, []).append(cell)
+                    tail = data[-_SCAN_TAIL:]
+    return found
+
+
+def _uncached_cell(data: bytes, m: re.Match[bytes]) -> str | None:
+    """The reference (B5) of the cell holding the formula ``m``, unless its result is a saved
+    empty text (``t="str"`` and ``<v></v>``, as Excel saves ="" )."""
+    start = data.rfind(b"<c", 0, m.start())
+    attrs: dict[bytes, bytes] = dict(_CELL_ATTR.findall(data[start : m.start()])) if start >= 0 else {}
+    if attrs.get(b"t") == b"str" and m.group(1) is not None:
+        return None
+    return attrs.get(b"r", b"?").decode("ascii", "replace")
+
+
+def _sheet_parts(path: Path) -> dict[str, str]:
+    """Each worksheet's part in the .xlsx (xl/worksheets/sheet1.xml) → the sheet's name."""
+    import posixpath
+    import zipfile
+    from xml.etree import ElementTree
+
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    try:
+        with zipfile.ZipFile(path) as z:
+            book = ElementTree.fromstring(z.read("xl/workbook.xml"))
+            rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, OSError, zipfile.BadZipFile, ElementTree.ParseError):
+        return {}
+    targets = {}
+    for r in rels:
+        target = r.get("Target", "")
+        targets[r.get("Id")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+    return {targets[s.get(f"{rel}id")]: s.get("name", "") for s in book.iter(f"{main}sheet") if s.get(f"{rel}id") in targets}
+
+
+def _uncached_formulas(path: Path, found: _CellScan) -> None:
+    """Refuse the workbook when a register sheet holds formulas whose results it does not save:
+    both readers would read each as a blank cell, and the rows would be judged without it.
+    (A formula in a sheet of no register table, a summary beside them, is not read at all.)"""
+    if not found.uncached:
+        return
+    names = _sheet_parts(path)
+    for part, cells in found.uncached.items():
+        sheet = names.get(part, part)
+        if sheet_for(sheet) is not None:
+            shown = "、".join(cells[:5]) + ("等" if len(cells) > 5 else "")
+            raise RegisterError(
+                f"{path}：“{sheet}”工作表有{len(cells)}个公式单元格没有保存计算结果（{shown}），读不出它们的值。"
+                "这种文件多由程序生成、之后没有在Excel中打开保存过：请用Excel或WPS打开，保存后再导入"
+            )
 
 
 def _register_sheets(path: Path, sheet_names: Sequence[str]) -> Iterator[str]:
@@ -334,6 +410,8 @@ def _xlsx(path: Path) -> Iterator[RawSheet]:
     try:
         from python_calamine import CalamineError, CalamineWorkbook
     except ImportError:  # an installation without the fast reader: the slow one gives the same rows
+        with contextlib.suppress(zipfile.BadZipFile, OSError, ValueError):  # openpyxl says why it cannot read it
+            _uncached_formulas(path, _scan_cells(path))
         yield from _xlsx_openpyxl(path)
         return
     unreadable = (CalamineError, zipfile.BadZipFile, OSError, ValueError)
@@ -341,13 +419,15 @@ def _xlsx(path: Path) -> Iterator[RawSheet]:
     # a 125 MB workbook the scan's 3.8 s were hidden behind the parsing); it is waited for
     # before a row is given out, and a workbook with error cells goes to openpyxl whole.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        scan = pool.submit(_has_error_cells, path)
+        scan = pool.submit(_scan_cells, path)
 
         def has_errors() -> bool:
             try:
-                return scan.result()
+                found = scan.result()
             except unreadable as exc:  # not a zip: the scan's words, as when it ran first
                 raise RegisterError(f"无法读取Excel文件{path}：{exc}") from None
+            _uncached_formulas(path, found)
+            return found.errors
 
         try:
             wb = CalamineWorkbook.from_path(str(path))
