@@ -989,10 +989,11 @@ class _Compiler:
         )
 
     def capev(self) -> str:
-        # only read by hq_slots against prior awards: enterprises without any are left out
+        # the events a cap's benefits select (kind and match), whatever became of them; only read by
+        # hq_slots against prior awards of other levels: enterprises without any are left out
         return (
-            "SELECT DISTINCT a.credit_code, m.cap_id, a.event_id FROM hq_excl a JOIN hq_capmem m ON m.benefit_id = a.benefit_id "
-            "WHERE a.status = 'granted' AND a.event_id <> '' AND a.credit_code IN (SELECT credit_code FROM prior_awards)"
+            "SELECT DISTINCT a.credit_code, m.cap_id, a.event_id FROM hq_cand a JOIN hq_capmem m ON m.benefit_id = a.benefit_id "
+            "WHERE a.event_id <> '' AND a.credit_code IN (SELECT credit_code FROM prior_awards)"
         )
 
     def slots(self, d: Dialect) -> str:

@@ -48,6 +48,9 @@ def evaluate(library: Library, catalogue: Catalogue, scenario: Scenario) -> Eval
     events = sorted(scenario.events, key=lambda e: (e.date, e.id))
     candidates: list[Award] = []
     near: list[Award] = []
+    # the events each benefit's kind and ``match`` select, whatever became of them: an award of
+    # another level for such an event counts toward the benefit's caps over levels (``prior_levels``)
+    matched: dict[str, set[str]] = defaultdict(set)
     units: list[tuple[Event | None, str]] = [(e, e.kind) for e in events]
     units.append((None, "enterprise"))
     for event, kind in units:
@@ -62,10 +65,12 @@ def evaluate(library: Library, catalogue: Catalogue, scenario: Scenario) -> Eval
             else:
                 award = _assess(benefit, library.by_id[benefit.document_id], event, ctx, outcomes)
                 (candidates if award.status == GRANTED else near).append(award)
+                if event is not None:
+                    matched[benefit.id].add(event.id)
     set_aside: list[Award] = []
     granted = _once_per_key(candidates, scenario, set_aside)
     granted = _exclusivity(granted, scenario, set_aside)
-    granted = _caps(granted, library, scenario, set_aside)
+    granted = _caps(granted, library, scenario, set_aside, matched)
     payer_names: dict[str, str] = {}
     for award in granted:
         _split(award, scenario, payer_names)
@@ -312,18 +317,19 @@ def _against_prior(award: Award, scenario: Scenario, event_id: str) -> bool:
 # --- 6: caps over several awards ---------------------------------------------
 
 
-def _caps(awards: list[Award], library: Library, scenario: Scenario, set_aside: list[Award]) -> list[Award]:
+def _caps(
+    awards: list[Award], library: Library, scenario: Scenario, set_aside: list[Award], matched: dict[str, set[str]]
+) -> list[Award]:
     caps = library.caps
     if not caps:
         return awards
     member_of = library.caps_of
     used_high: dict[tuple[str, str], int] = defaultdict(int)
     used_low: dict[tuple[str, str], int] = defaultdict(int)
-    events_of: dict[str, set[str]] = defaultdict(set)
-    for a in awards:
-        for cap_id in member_of.get(a.benefit.id, ()):
-            if a.event is not None:
-                events_of[cap_id].add(a.event.id)
+    events_of: dict[str, set[str]] = defaultdict(set)  # a cap's events: those its benefits select
+    for benefit_id, event_ids in matched.items():
+        for cap_id in member_of.get(benefit_id, ()):
+            events_of[cap_id] |= event_ids
     kept: list[Award] = []
     ordered = sorted(awards, key=lambda a: (a.event.date if a.event else scenario.reference_date, a.sort_key))
     for award in ordered:

@@ -341,7 +341,8 @@ class Cap:
     - ``key``: all awards sharing the value of ``key`` (单个产品最高50万元).
     ``benefits`` lists the benefit ids a group cap spans (empty: the benefit
     that declares it).  ``by`` makes the maximum depend on a fact (stage caps).
-    ``prior_levels`` counts awards already received at those levels (市、区两级).
+    ``prior_levels`` counts awards already received at those levels (市、区两级) for an
+    event the cap's benefits select (kind and ``match``), whether or not they pay for it.
     """
 
     id: str
