@@ -16,7 +16,7 @@ from .support import only_award
 EXAMPLES = Path(__file__).resolve().parents[2] / "policies" / "examples" / "wujin-2024"
 WAN = 1_000_000  # fen in 1万元
 
-ENTERPRISE = {"credit_code": "91320412MA1WJ00011", "name": "示例武进企业", "region": "320412"}
+ENTERPRISE = {"credit_code": "91320412MA1WJ00011", "name": "示例武进企业", "region": "320412", "manufacturing_enterprise": True}
 
 
 def _evaluate(events: list[dict[str, Any]], prior_awards: list[dict[str, Any]] | None = None) -> Evaluation:
@@ -91,3 +91,16 @@ def test_events_outside_2024_get_nothing() -> None:
     assert not [a for a in ev.awards if a.document.id == "wujin-2024"]
     miss = [a for a in ev.near_misses if a.benefit.id == "wj-4-lighthouse"]
     assert miss and any("有效期" in r.text for r in miss[0].reasons)
+
+
+def test_a_set_aside_against_a_higher_level_award_quotes_the_note_on_higher_levels() -> None:
+    """The set-aside rests on 注意事项2 (上级政策, 从优从高不重复), not on 第1条's 本条款内项目不得重复享受,
+    which the document lists first."""
+    ev = _evaluate(
+        [{"id": "R2", "kind": "recognition", "date": "2024-04-01", "title": "专精特新中小企业", "level": "省级"}],
+        [{"amount": "60万元", "year": 2024, "level": "province", "event": "R2", "document": "江苏省政策"}],
+    )
+    (award,) = ev.set_aside
+    (reason,) = award.reasons
+    assert reason.text.startswith("该事项已获江苏省政策奖励60万元，不低于本项最高50万元")
+    assert reason.cite is not None and "从优从高不重复" in reason.cite.quote

@@ -29,7 +29,7 @@ from .model import LEVELS, Benefit, Cap, Document, Exclusivity, Library
 from .money import floor_times, format_wan
 from .regions import parents, region
 from .results import GRANTED, NEAR_MISS, SET_ASIDE, Award, Evaluation, Line, PayerPart, Totals
-from .scenario import Event, Scenario
+from .scenario import Event, PriorAward, Scenario
 
 __all__ = ["documents_for", "evaluate"]
 
@@ -284,18 +284,21 @@ def _against_prior(award: Award, scenario: Scenario, event_id: str) -> bool:
     rules = award.document.exclusivity
     if not rules:
         return True
+    own_rank = _level_rank(award.document.level)
+
+    def covers(r: Exclusivity, prior: PriorAward) -> bool:
+        return prior.level in r.against or ("higher" in r.against and _level_rank(prior.level) < own_rank)
+
     covered = [
         prior
         for prior in scenario.prior_awards
-        if prior.event == event_id
-        and (
-            any(prior.level in r.against or prior.benefit == award.benefit.id for r in rules)
-            or any("higher" in r.against and _level_rank(prior.level) < _level_rank(award.document.level) for r in rules)
-        )
+        if prior.event == event_id and any(covers(r, prior) or prior.benefit == award.benefit.id for r in rules)
     ]
     if not covered:
         return True
-    rule = rules[0]
+    # the words quoted are those of the rule that reaches the awards received (武进: 注意事项2 on
+    # higher levels, not 第1条's 本条款内项目不得重复享受)
+    rule = next((r for r in rules if any(covers(r, p) for p in covered)), rules[0])
     total = sum(p.amount_fen for p in covered)
     got = "、".join(f"{p.document or p.level}奖励{format_wan(p.amount_fen)}" for p in covered)
     summed = ""
