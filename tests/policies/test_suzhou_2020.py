@@ -95,8 +95,6 @@ def test_document_binds_suzhou_districts_but_not_wujin() -> None:
     assert DOC not in {d.id for d in documents_for(library, "320412")}
 
 
-
-
 ARTICLES = (
     "一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一",
     "十二", "十三", "十四", "十五", "十六", "十七", "十八", "十九", "二十", "二十一", "二十二",
@@ -107,3 +105,26 @@ ARTICLES = (
 def test_all_twenty_two_measures_are_encoded(article: str) -> None:
     doc = engine().library.by_id[DOC]
     assert any(b.article == article for b in doc.benefits), article
+
+
+def test_a_one_off_award_without_its_product_is_paid_and_says_it_could_not_be_checked() -> None:
+    """首台（套）“一次性奖励” is once per product (once_per: product). Two recognitions without a
+    product given cannot be shown to be the same product: both are paid, and each says so."""
+    eng = engine()
+    events = [
+        {
+            "id": f"F{i}",
+            "kind": "recognition",
+            "date": f"2022-0{i}-01",
+            "title": "首台（套）装备及关键零部件",
+            "level": "省级",
+            "unit_price": "100万元",
+        }
+        for i in (1, 2)
+    ]
+    raw = {"enterprise": {"credit_code": "91320585MA1W20006H", "name": "测试企业", "region": "320585"}, "events": events}
+    ev = eng.evaluate(eng.scenario(raw))
+    awards = [a for a in ev.awards if a.benefit.id == "sz20-16-first-set"]
+    assert [a.event.id for a in awards if a.event] == ["F1", "F2"] and not ev.set_aside
+    for a in awards:
+        assert "未填写产品（型号、系列），无法核对是否已奖励过同一产品（型号、系列）（按未奖励过计）" in [s.text for s in a.steps]

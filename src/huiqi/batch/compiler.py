@@ -786,7 +786,9 @@ class _Compiler:
                     parts.append(f"COALESCE({bs.text_of(Field(k))}, '')")
                 else:
                     parts.append("''")
-            cols["once_grp"] = lit(b.once_group or b.id)
+            # a key with a blank part (no product given) cannot be shown to be one paid before: not grouped
+            blank = " OR ".join(f"{p} = ''" for p in parts)
+            cols["once_grp"] = f"CASE WHEN {blank} THEN NULL ELSE {lit(b.once_group or b.id)} END"
             cols["once_key"] = f"concat_ws('|', {', '.join(parts)})"
         else:
             cols["once_grp"] = f"CAST(NULL AS {d.text})"

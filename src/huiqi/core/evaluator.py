@@ -68,7 +68,7 @@ def evaluate(library: Library, catalogue: Catalogue, scenario: Scenario) -> Eval
                 if event is not None:
                     matched[benefit.id].add(event.id)
     set_aside: list[Award] = []
-    granted = _once_per_key(candidates, scenario, set_aside)
+    granted = _once_per_key(candidates, scenario, set_aside, catalogue)
     granted = _exclusivity(granted, scenario, set_aside)
     granted = _caps(granted, library, scenario, set_aside, matched)
     payer_names: dict[str, str] = {}
@@ -154,7 +154,12 @@ def _item_cap(award: Award, cap: Cap, ctx: Context) -> None:
 # --- 4: once per key -------------------------------------------------------
 
 
-def _once_per_key(candidates: list[Award], scenario: Scenario, set_aside: list[Award]) -> list[Award]:
+def _field_label(catalogue: Catalogue, kind: str, name: str) -> str:
+    spec = catalogue.events[kind].fields.get(name) if kind in catalogue.events else None
+    return spec.label if spec is not None else name
+
+
+def _once_per_key(candidates: list[Award], scenario: Scenario, set_aside: list[Award], catalogue: Catalogue) -> list[Award]:
     seen: dict[tuple[str, tuple[str, ...]], Award | None] = {}
     for p in scenario.prior_awards:
         if p.benefit and p.key:
@@ -166,6 +171,11 @@ def _once_per_key(candidates: list[Award], scenario: Scenario, set_aside: list[A
             kept.append(award)
             continue
         key = (b.once_group or b.id, tuple(str(award.event.facts.get(k, "")) for k in b.once_per))
+        if "" in key[1]:  # which product (model, …) it is is not given: it cannot be shown to be one paid before
+            labels = "、".join(_field_label(catalogue, award.event.kind, k) for k, v in zip(b.once_per, key[1], strict=True) if v == "")
+            award.steps.append(Line(f"未填写{labels}，无法核对是否已奖励过同一{labels}（按未奖励过计）", b.cite))
+            kept.append(award)
+            continue
         if key in seen:
             first = seen[key]
             where = f"事项{first.event.id}" if first is not None and first.event else "此前已获奖补"
