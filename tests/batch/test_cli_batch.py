@@ -293,6 +293,11 @@ def test_outputs_are_refused_before_the_register_is_read(tmp_path: Path, capsys:
     assert main(["synth", "--enterprises", "3", "--out", str(folder)]) == 0
     assert main(["batch", str(folder), "--as-of", AS_OF.isoformat(), "--out", str(folder / "events.parquet")]) == 2
     assert "会覆盖登记表" in capsys.readouterr().err
+    files = {p.name: p.read_bytes() for p in folder.iterdir()}
+    for out in ("enterprises.parquet", "结果.csv", "sub/结果.csv"):  # the register named by one of its files: its folder
+        assert main(["batch", str(folder / "events.parquet"), "--as-of", AS_OF.isoformat(), "--out", str(folder / out)]) == 2
+        assert "会覆盖登记表" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == files
     assert main(["template", str(tmp_path / "模板.csv")]) == 2
     assert "应以 .xlsx 结尾" in capsys.readouterr().err and not (tmp_path / "模板.csv").exists()
     assert main(["export-sql", "--dialect", "spark", "--out", str(blocker / "plan.sql")]) == 2

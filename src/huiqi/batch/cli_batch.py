@@ -77,6 +77,8 @@ def check_output(
         raise InputError(f"无法识别的输出格式：{out}（{expected}）")
     if register is not None and "://" not in register:
         reg = Path(register).resolve()
+        if reg.suffix.lower() in (".csv", ".parquet") and reg.is_file():  # one file stands for its folder's register
+            reg = reg.parent
         target = out.resolve()
         if target == reg or reg in target.parents:
             raise InputError(f"输出“{out}”会覆盖登记表“{register}”；请写到登记表之外")
