@@ -406,3 +406,19 @@ def test_excel_reasons_of_the_compiled_backend_follow_their_codes(tmp_path: Path
     for r in rows:
         codes = r["原因代码"].split("；")
         assert r["原因与说明"] == "；".join(text.get((r["奖补项编号"], c), c) for c in codes), r
+
+
+def test_a_memory_limit_too_small_is_told_in_chinese_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    register = tmp_path / "登记表.xlsx"
+    assert main(["synth", "--enterprises", "500", "--seed", "2", "--out", str(register)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "结果.csv"
+    args = ["batch", str(register), "--engine", "duckdb", "--as-of", AS_OF.isoformat(), "--out", str(out), "--memory-limit"]
+    assert main([*args, "100KB"]) == 2
+    assert capsys.readouterr().err.strip() == "错误：内存上限“100KB”太小：至少64MB（建议1GB以上）"
+    assert main([*args, "64MB"]) == 2  # enough to start, not to evaluate 500 enterprises' workbook
+    err = capsys.readouterr().err
+    assert err.startswith("错误：内存不足：在内存上限64MB内无法完成测算（DuckDB：") and "Traceback" not in err
+    assert "请调大 --memory-limit" in err and not out.exists()

@@ -449,14 +449,31 @@ def _run_spark(plan: Any, con: Any, register: Register, as_of: date, memory_limi
 
 
 def cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
+    if args.memory_limit is not None:
+        from .stream import memory_bytes
+
+        memory_bytes(args.memory_limit)
+    if args.out is not None:
+        check_output(args.out, RESULT_SUFFIXES, "支持 .xlsx、.parquet、.csv", args.register)
+    try:
+        return _cmd_batch(args, eng)
+    except Exception as exc:
+        if type(exc).__name__ != "OutOfMemoryException":  # DuckDB's, which may not be installed
+            raise
+        within = f"在内存上限{args.memory_limit}内" if args.memory_limit else "在本机可用内存内"
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(
+            f"内存不足：{within}无法完成测算（DuckDB：{detail}）；请调大 --memory-limit，或不指定（按本机内存分块测算）"
+        ) from None
+
+
+def _cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
     from .io_read import read_register
     from .io_write import summarise, write_results
     from .progress import Progress
 
     engine_name = args.engine or ("duckdb" if _backend_available("duck") else "reference")
     as_of = args.as_of or date.today()
-    if args.out is not None:
-        check_output(args.out, RESULT_SUFFIXES, "支持 .xlsx、.parquet、.csv", args.register)
     if engine_name == "duckdb" and _columnar(args.register):
         return _cmd_batch_stream(args, eng, as_of)
     started = time.monotonic()
