@@ -422,3 +422,29 @@ def test_a_memory_limit_too_small_is_told_in_chinese_not_a_traceback(
     err = capsys.readouterr().err
     assert err.startswith("错误：内存不足：在内存上限64MB内无法完成测算（DuckDB：") and "Traceback" not in err
     assert "请调大 --memory-limit" in err and not out.exists()
+
+
+@pytest.mark.parametrize("engine_name", ["reference", "duckdb"])
+def test_an_award_without_upper_bound_counts_its_floor_in_the_highest_total(
+    tmp_path: Path, engine_name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """苏州2020 一: the district's interest award is 不低于1% (no upper bound). The totals' 最高 counts
+    its floor, so that no 最高 is below its 最低 (it left the award out while 最低 counted it:
+    最高 2,000,000.00 under 最低 5,000,000.00, and 0.00 for the district that pays it)."""
+    folder = tmp_path / "登记表.csv"
+    folder.mkdir()
+    (folder / "enterprises.csv").write_text("credit_code,name,region\n91320505MA1PRXBE30,测试贷款公司,320505\n", encoding="utf-8")
+    (folder / "events.csv").write_text(
+        "credit_code,id,kind,date,amount,purpose,via_platform\n"
+        "91320505MA1PRXBE30,L3,loan,2021-01-01,300000000.99,智能化改造提升项目,是\n",
+        encoding="utf-8",
+    )
+    args = ["batch", str(folder), "--engine", engine_name, "--as-of", "2021-12-31"]
+    assert main([*args, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["total"] == {"count": 2, "min": "5000000.00", "max": "5000000.00", "unbounded": 1}
+    assert data["by"]["payer"]["虎丘区财政"] == {"count": 1, "min": "3000000.00", "max": "3000000.00", "unbounded": 1}
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "可享受资金合计：最低5000000.00元，最高5000000.00元（另有1项不设上限，按最低额计入）" in text
+    assert "虎丘区财政：1项，最低3000000.00元，最高3000000.00元（其中1项不设上限，按最低额计入）" in text

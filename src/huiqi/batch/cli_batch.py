@@ -587,14 +587,15 @@ def _summary_text(
         if more > 0:
             lines.append(f"  …… 另有{more:,}处，见结果文件“问题”工作表" + ("" if written else "（使用 --out 输出）"))
     status = "，".join(f"{STATUS_LABELS.get(k, k)}{v:,}项" for k, v in summary.statuses().items())
-    lines.append(f"结果：{status or '无'}；有可享受项的企业{summary.enterprises_with_awards:,}家")
+    lines.append(f"结果：{status or '无'}；有可享受资金的企业{summary.enterprises_with_awards:,}家")
     t = summary.total
-    extra = f"（另有{t.unbounded}项不设上限）" if t.unbounded else ""
+    extra = f"（另有{t.unbounded}项不设上限，按最低额计入）" if t.unbounded else ""
     lines.append(f"可享受资金合计：最低{yuan(t.min_fen)}元，最高{yuan(t.max_fen)}元{extra}")
     if summary.by["payer"]:
         lines.append("按出资方：")
         for payer, pt in sorted(summary.by["payer"].items(), key=lambda kv: -kv[1].max_fen):
-            lines.append(f"  {payer}：{pt.count:,}项，最低{yuan(pt.min_fen)}元，最高{yuan(pt.max_fen)}元")
+            open_ended = f"（其中{pt.unbounded}项不设上限，按最低额计入）" if pt.unbounded else ""
+            lines.append(f"  {payer}：{pt.count:,}项，最低{yuan(pt.min_fen)}元，最高{yuan(pt.max_fen)}元{open_ended}")
     if written:
         lines.append("已写出：" + "、".join(str(p) for p in written))
     read_s, eval_s, write_s = seconds

@@ -118,13 +118,16 @@ class Totals:
     count: int = 0
     min_fen: int = 0
     max_fen: int = 0
-    unbounded: int = 0  # awards without an upper bound (max not summed)
+    # awards without an upper bound (不低于): counted here, and their floor added to the 最高 as well,
+    # so that a total's 最高 is never below its 最低 (the floor is all they are known to reach)
+    unbounded: int = 0
 
     def add(self, low: int | None, high: int | None) -> None:
         self.count += 1
         self.min_fen += low or 0
         if high is None:
             self.unbounded += 1
+            self.max_fen += low or 0
         else:
             self.max_fen += high
 
@@ -293,13 +296,13 @@ def _sheets(
         ],
         ["测算企业数", summary.enterprises_evaluated],
         ["测算事项数", summary.events_evaluated],
-        ["有可享受项的企业数", summary.enterprises_with_awards],
+        ["有可享受资金的企业数", summary.enterprises_with_awards],
         *[[f"结果行：{STATUS_LABELS.get(k, k)}", v] for k, v in summary.statuses().items()],
         ["可享受资金项数", summary.total.count],
         ["合计最低（元）", yuan_cell(summary.total.min_fen)],
         ["合计最高（元）", yuan_cell(summary.total.max_fen)],
         ["其中不设上限项数", summary.total.unbounded],
-        ["说明", "金额单位为元，精确到分；“最高”为政策上限，实际金额经审核确定；不设上限的项未计入合计最高。"],
+        ["说明", "金额单位为元，精确到分；“最高”为政策上限，实际金额经审核确定；不设上限的项按其最低额计入合计最高（实际可能更多）。"],
     ]
 
     def errors(errs: Sequence[RowError]) -> Iterable[list[Any]]:

@@ -212,7 +212,7 @@ def _add(con: duckdb.DuckDBPyConnection, summary: Summary) -> None:
     # one result row per award: every award's enterprise is one row of the chunk's ``enterprises``
     for status, n in con.execute("SELECT status, COUNT(*) FROM hq_awards GROUP BY status").fetchall():
         summary.status[status] = summary.status.get(status, 0) + int(n)
-    agg = "COUNT(*), COALESCE(SUM(COALESCE(min_fen, 0)), 0), COALESCE(SUM(max_fen), 0), COUNT(*) - COUNT(max_fen)"
+    agg = "COUNT(*), COALESCE(SUM(COALESCE(min_fen, 0)), 0), COALESCE(SUM(COALESCE(max_fen, min_fen, 0)), 0), COUNT(*) - COUNT(max_fen)"
 
     def add_to(t: Totals, row: tuple[Any, ...]) -> None:
         t.count += int(row[0])

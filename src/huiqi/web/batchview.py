@@ -134,8 +134,9 @@ def by_enterprise(results: pa.Table) -> list[dict[str, Any]]:
             e[status] = e.get(status, 0) + 1
             if status == "granted" and money:
                 e["min_fen"] += low or 0
-                if high is None:
+                if high is None:  # its floor is all it is known to reach (io_write.Totals)
                     e["unbounded"] += 1
+                    e["max_fen"] += low or 0
                 else:
                     e["max_fen"] += high
     rows = sorted(out.values(), key=lambda e: (-e["max_fen"], e["credit_code"]))
