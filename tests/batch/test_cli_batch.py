@@ -448,3 +448,28 @@ def test_an_award_without_upper_bound_counts_its_floor_in_the_highest_total(
     text = capsys.readouterr().out
     assert "可享受资金合计：最低5000000.00元，最高5000000.00元（另有1项不设上限，按最低额计入）" in text
     assert "虎丘区财政：1项，最低3000000.00元，最高3000000.00元（其中1项不设上限，按最低额计入）" in text
+
+
+def test_the_compiled_backend_names_each_requirement_a_row_failed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two requirements of one clause used to read alike (未满足：<the clause's words> twice);
+    each is now named with its legal word, and a date outside the document's window names it."""
+    folder = tmp_path / "登记表.csv"
+    folder.mkdir()
+    (folder / "enterprises.csv").write_text(
+        "credit_code,name,region,manufacturing_enterprise\n91320412MA1WJ00011,示例武进企业,320412,否\n", encoding="utf-8"
+    )
+    (folder / "events.csv").write_text(
+        "credit_code,id,kind,date,category,total_investment,smart_it_investment\n"
+        "91320412MA1WJ00011,P1,project,2024-05-20,智改数转网联改造,5000000,4000000\n"
+        "91320412MA1WJ00011,P2,project,2025-05-20,智改数转网联改造,8000000,4000000\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "结果.csv"
+    assert main(["batch", str(folder), "--engine", "duckdb", "--as-of", "2024-12-31", "--out", str(out)]) == 0
+    capsys.readouterr()
+    with out.open(encoding="utf-8-sig") as fh:
+        reasons = {(r["奖补项编号"], r["事项编号"]): r["原因与说明"] for r in csv.DictReader(fh)}
+    assert reasons[("wj-1-smart-upgrade", "P1")] == "未满足：是否制造业企业应为“是”；未满足：项目实际总投入超500万元（不含本数）"
+    assert reasons[("wj-1-smart-upgrade", "P2")] == (
+        "日期不在《武进2024》有效期（2024-01-01至2024-12-31）内；未满足：是否制造业企业应为“是”"
+    )

@@ -53,3 +53,30 @@ def test_a_copy_of_a_catalogue_with_other_fields_reads_its_own_fields() -> None:
     ent["annual_sales"] = dataclasses.replace(ent["annual_sales"], label="产销乙")
     copy = dataclasses.replace(base, enterprise=ent)
     assert check(cond, Context(scenario, None, "", copy)).text.startswith("产销乙")
+
+
+def test_each_requirement_is_worded_as_the_near_miss_words_it_without_a_value() -> None:
+    """The compiled backend's reasons name what a row failed (not its value): one wording per
+    kind of condition, with the legal word and whether it includes the number."""
+    from huiqi.core.conditions import requirement_text
+
+    eng = engine()
+    lib, cat = eng.library, eng.catalogue
+
+    def words(benefit: str) -> list[str]:
+        b = lib.benefits[benefit]
+        return [requirement_text(c, cat, b.event) for c in b.when]
+
+    assert words("wj-1-smart-upgrade") == [
+        "是否具有独立法人资格应为“是”",
+        "该事项是否已按“一事一议”享受同类政策扶持应为“否”",
+        "是否制造业企业应为“是”",
+        "项目实际总投入超500万元（不含本数）",
+    ]
+    assert words("wz-8-smart-renovation") == [
+        "智能改造（含软件）投资额不低于200万元（含本数）",
+        "智能改造（含软件）投资额占项目实际总投入的比例不低于50%（含本数）",
+    ]
+    assert words("wj-5-new-srdi-sme")[2:] == ["级别应为省级", "应为首次/新获评（此前未获同一称号）"]
+    assert words("wz-9-srdi-equipment") == ["事项发生日应持有专精特新“小巨人”企业、专精特新中小企业资质"]
+    assert words("wj-1-energy-saving")[2] == "年节能量50吨标准煤以上（含本数）"

@@ -317,14 +317,18 @@ def _reason_texts(eng: Engine) -> list[dict[str, str]]:
         "prior_award": "该事项已获不低于本项的奖励，按就高不重复原则不再支持",
         "cap_exhausted": "限额已用尽",
     }
+    from huiqi.core.conditions import requirement_text
+
     rows = []
     for b in eng.library.benefits.values():
+        doc = eng.library.by_id[b.document_id]
+        until = doc.valid_to.isoformat() if doc.valid_to else "长期"
+        # the condition or window each code stands for, as the reference words it without the row's value
+        own = {"validity": f"日期不在《{doc.short}》有效期（{doc.valid_from}至{until}）内"}
         for code, text in generic.items():
-            rows.append({"benefit": b.id, "code": code, "text": text})
+            rows.append({"benefit": b.id, "code": code, "text": own.get(code, text)})
         for i, c in enumerate(b.when):
-            cite = getattr(c, "cite", None)
-            quote = cite.quote if cite is not None else b.cite.quote
-            rows.append({"benefit": b.id, "code": f"when:{i}", "text": f"未满足：{quote}"})
+            rows.append({"benefit": b.id, "code": f"when:{i}", "text": f"未满足：{requirement_text(c, eng.catalogue, b.event)}"})
     return rows
 
 

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import cast
 
-from .context import MISSING, Context
-from .facts import FieldSpec, describe_value
+from .context import MISSING, Context, fact_label
+from .facts import Catalogue, FieldSpec, describe_value
 from .model import Citation, Compare, Condition, Contains, Field, FirstTime, Holds, IsTrue, OneOf
 from .money import format_wan
 
-__all__ = ["Outcome", "requirement", "show_threshold", "test"]
+__all__ = ["Outcome", "requirement", "requirement_text", "show_threshold", "test"]
 
 
 @dataclass(slots=True, init=False)
@@ -132,6 +132,25 @@ def _compare(cond: Compare, ctx: Context) -> Outcome:
     if cond.comparison.test(value, limit):
         return Outcome(True, f"{label}{shown}，符合{required}", cond.cite)
     return Outcome(False, f"{label}{shown}{cond.comparison.negated}{threshold}（要求{required}）", cond.cite)
+
+
+def requirement_text(cond: Condition, catalogue: Catalogue, event_kind: str) -> str:
+    """What ``cond`` asks, without any enterprise's value: 项目实际总投入超500万元（不含本数）,
+    是否制造业企业应为“是”. For the compiled backend's reasons, which name the condition
+    a row failed but not the value it had (``test`` gives both, for one scenario)."""
+    if isinstance(cond, Compare):
+        spec = catalogue.field(event_kind, cond.fact.path) if isinstance(cond.fact, Field) else None
+        unit = spec.unit or "" if spec is not None and spec.type != "money" else ""
+        return f"{fact_label(cond.fact, catalogue, event_kind)}{requirement(cond, unit)}"
+    if isinstance(cond, OneOf):
+        return f"{fact_label(cond.fact, catalogue, event_kind)}{'不应为' if cond.negate else '应为'}{'、'.join(cond.values)}"
+    if isinstance(cond, Contains):
+        return f"{fact_label(cond.fact, catalogue, event_kind)}应包含{'、'.join(cond.values)}"
+    if isinstance(cond, IsTrue):
+        return f"{fact_label(cond.fact, catalogue, event_kind)}应为“{'是' if cond.expected else '否'}”"
+    if isinstance(cond, Holds):
+        return f"事项发生日应持有{'、'.join(cond.titles)}资质"
+    return "应为首次/新获评（此前未获同一称号）"
 
 
 def _first_time(cond: FirstTime, ctx: Context) -> Outcome:

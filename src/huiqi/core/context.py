@@ -9,7 +9,7 @@ from .facts import Catalogue, FieldSpec, describe_value
 from .model import FactExpr, Field, Ratio, Total
 from .scenario import Enterprise, Event, Scenario, Value
 
-__all__ = ["MISSING", "Context"]
+__all__ = ["MISSING", "Context", "fact_label"]
 
 
 class _Missing:
@@ -18,6 +18,16 @@ class _Missing:
 
 
 MISSING = _Missing()
+
+
+def fact_label(expr: FactExpr, catalogue: Catalogue, event_kind: str) -> str:
+    """A fact, ratio or sum as people read it (智能改造（含软件）投资额占项目实际总投入的比例)."""
+    if isinstance(expr, Field):
+        spec = catalogue.field(event_kind, expr.path)
+        return spec.label if spec else expr.path
+    if isinstance(expr, Ratio):
+        return f"{fact_label(expr.numerator, catalogue, event_kind)}占{fact_label(expr.denominator, catalogue, event_kind)}的比例"
+    return "与".join(fact_label(p, catalogue, event_kind) for p in expr.parts) + "之和"
 
 
 @dataclass(slots=True, init=False)
@@ -46,12 +56,7 @@ class Context:
         return self.catalogue.field(self.event_kind, ref.path)
 
     def label(self, expr: FactExpr) -> str:
-        if isinstance(expr, Field):
-            spec = self.spec(expr)
-            return spec.label if spec else expr.path
-        if isinstance(expr, Ratio):
-            return f"{self.label(expr.numerator)}占{self.label(expr.denominator)}的比例"
-        return "与".join(self.label(p) for p in expr.parts) + "之和"
+        return fact_label(expr, self.catalogue, self.event_kind)
 
     def raw(self, ref: Field) -> Value | _Missing:
         if ref.on_enterprise:
