@@ -97,3 +97,25 @@ def test_unusable_sheet_names_are_refused(tmp_path: Path, title: str) -> None:
 
 def test_column_letters() -> None:
     assert [column_letter(i) for i in (0, 25, 26, 51, 52, 701, 702, 16383)] == ["A", "Z", "AA", "AZ", "BA", "ZZ", "AAA", "XFD"]
+
+
+def test_columns_are_wide_enough_to_show_their_values_and_the_header_filters(tmp_path: Path) -> None:
+    """Excel shows a number wider than its column as ####: each column is sized for its header
+    and the first rows (a Chinese character two widths), and the header row has filter buttons."""
+    from huiqi.batch.xlsx import Money
+
+    path = tmp_path / "w.xlsx"
+    rows = [["91320506MA1XXXXX09", "购买机器人产品或服务补助", Money("4741122909025.07"), date(2025, 6, 30)]]
+    rows += [["x", "", Money("1.00"), None]] * 700  # past the rows read ahead
+    write_xlsx(path, [("结果", ["统一社会信用代码", "奖补项", "最高（元）", "日期"], rows), ("空", [], [])])
+    wb = openpyxl.load_workbook(path)
+    ws = wb["结果"]
+    widths = [ws.column_dimensions[c].width for c in "ABCD"]
+    assert widths == [18 + 2, 24 + 2, len("4,741,122,909,025.07") + 2, 10 + 2]
+    assert ws.auto_filter.ref == "A1:D702"
+    assert wb["空"].auto_filter.ref is None
+    with zipfile.ZipFile(path) as z:  # the filtered range named per sheet, as Excel writes it
+        book = z.read("xl/workbook.xml").decode()
+    assert (
+        '<definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">\'结果\'!$A$1:$D$702</definedName>' in book
+    )

@@ -14,9 +14,11 @@ that fails midway leaves any earlier file of that name as it was.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import re
+import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
@@ -141,16 +143,55 @@ def _cell(ref: str, value: Any) -> str:
     return _cell(ref, str(value))
 
 
-def _write_sheet(fh: IO[bytes], title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+_SAMPLE_ROWS = 500  # rows read ahead to size the columns (the sheet is written as it comes)
+_MAX_WIDTH = 60  # characters; longer text wraps out of view rather than widening the column
+
+
+def _shown_width(value: Any) -> int:
+    """About how many character widths Excel shows ``value`` in (a Chinese character is two)."""
+    if value is None:
+        return 0
+    if type(value) is Money:
+        text = f"{value:,.2f}"
+    elif isinstance(value, datetime):
+        text = "yyyy-mm-dd hh:mm:ss"
+    elif isinstance(value, date):
+        text = "yyyy-mm-dd"
+    else:
+        text = str(value)
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _cols(header: Sequence[str], sample: Sequence[Sequence[Any]]) -> str:
+    """``<cols>`` wide enough for the header and the sampled rows (a number Excel cannot fit shows as ####)."""
+    widths = [_shown_width(h) for h in header]
+    for row in sample:
+        for i, v in enumerate(row[: len(widths)]):
+            w = _shown_width(v)
+            if w > widths[i]:
+                widths[i] = w
+    cols = "".join(
+        f'<col min="{i}" max="{i}" width="{min(max(w, 6), _MAX_WIDTH) + 2}" customWidth="1"/>' for i, w in enumerate(widths, 1)
+    )
+    return f"<cols>{cols}</cols>" if cols else ""
+
+
+def _write_sheet(fh: IO[bytes], title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Write one worksheet; returns its number of rows, the header included."""
     width = len(header)
     letters = [column_letter(i) for i in range(max(width, 1))]
+    it = iter(rows)
+    sample = list(itertools.islice(it, _SAMPLE_ROWS))
+    rows = itertools.chain(sample, it)
     fh.write(
         (
             _XML + f'<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}">'
             '<sheetViews><sheetView workbookViewId="0">'
             '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
             '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
-            '<sheetFormatPr defaultRowHeight="15"/><sheetData>'
+            f'<sheetFormatPr defaultRowHeight="15"/>{_cols(header, sample)}<sheetData>'
         ).encode()
     )
     head = "".join(
@@ -170,13 +211,20 @@ def _write_sheet(fh: IO[bytes], title: str, header: Sequence[str], rows: Iterabl
         if len(parts) >= 2048:
             fh.write("".join(parts).encode("utf-8", "replace"))
             parts.clear()
-    parts.append("</sheetData></worksheet>")
+    # the header's filter buttons (sort, pick values) over every row written
+    parts.append(f'</sheetData><autoFilter ref="{_filter_range(width, n)}"/></worksheet>' if width else "</sheetData></worksheet>")
     fh.write("".join(parts).encode("utf-8", "replace"))
+    return n
+
+
+def _filter_range(width: int, rows: int) -> str:
+    return f"A1:{column_letter(width - 1)}{rows}"
 
 
 def write_xlsx(path: Path, sheets: Iterable[SheetRows]) -> Path:
     """Write the sheets (title, header, rows) to ``path`` as an .xlsx workbook; returns ``path``."""
     titles: list[str] = []
+    filters: list[str] = []  # each sheet's filtered range, named in the workbook as Excel does
     part = path.with_name(f".{path.name}.part")
     try:
         with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as z:
@@ -185,7 +233,13 @@ def write_xlsx(path: Path, sheets: Iterable[SheetRows]) -> Path:
                     raise ValueError(f"not a usable Excel sheet name: {title!r}")
                 titles.append(title)
                 with z.open(f"xl/worksheets/sheet{len(titles)}.xml", "w", force_zip64=True) as fh:
-                    _write_sheet(fh, title, header, rows)
+                    n = _write_sheet(fh, title, header, rows)
+                if header:
+                    quoted = _attr(title.replace("'", "''"))
+                    filters.append(
+                        f'<definedName name="_xlnm._FilterDatabase" localSheetId="{len(titles) - 1}" hidden="1">'
+                        f"'{quoted}'!$A$1:${column_letter(len(header) - 1)}${n}</definedName>"
+                    )
             if not titles:
                 raise ValueError("a workbook needs at least one sheet")
             sheet_types = "".join(
@@ -214,7 +268,9 @@ def write_xlsx(path: Path, sheets: Iterable[SheetRows]) -> Path:
             z.writestr(
                 "xl/workbook.xml",
                 _XML + f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><bookViews><workbookView/></bookViews>'
-                f"<sheets>{entries}</sheets></workbook>",
+                f"<sheets>{entries}</sheets>"
+                + (f"<definedNames>{''.join(filters)}</definedNames>" if filters else "")
+                + "</workbook>",
             )
             rels = "".join(
                 f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
