@@ -118,3 +118,16 @@ def test_integer_reading_of_amounts_agrees_with_exact_decimal_arithmetic(
             parse_money(text, default_unit)
     else:
         assert parse_money(text, default_unit) == int(exact)
+
+
+def test_a_bad_amount_is_shown_as_written_not_as_python_writes_it() -> None:
+    """An officer reads 600000.305 and “abc”, not Decimal('600000.305') and 'abc'."""
+    with pytest.raises(MoneyError) as exc:
+        parse_money(Decimal("600000.305"))
+    assert str(exc.value) == "金额精确到分：600000.305"
+    with pytest.raises(MoneyError) as exc:
+        parse_money("abc")
+    assert str(exc.value) == "不是金额（应为数字加单位，如“50万元”“1000元”）：“abc”"
+    with pytest.raises(MoneyError) as exc:
+        parse_money(True)
+    assert str(exc.value) == "不是金额：是"

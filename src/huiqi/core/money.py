@@ -43,35 +43,47 @@ class MoneyError(ValueError):
     """A value that is not an amount of money, a rate or a number."""
 
 
+def _shown(value: object) -> str:
+    """A value in a message as a person wrote or reads it: text in quotation marks (“12.345元”),
+    a number as its digits (600000.305, not Decimal('600000.305')), cut to a readable length."""
+    if isinstance(value, str):
+        return f"“{brief(value)}”"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        return brief(repr(value))
+    return brief(str(value))
+
+
 def parse_number(value: object) -> Fraction:
     """A plain number (int, Decimal or decimal string) as an exact fraction.
 
     Floats are refused: they cannot carry an exact decimal.
     """
     if isinstance(value, bool):
-        raise MoneyError(f"不是数值：{brief(repr(value))}")
+        raise MoneyError(f"不是数值：{_shown(value)}")
     if isinstance(value, int):
         return Fraction(value)
     if isinstance(value, Fraction):
         return value
     if isinstance(value, Decimal):
         if not value.is_finite():  # NaN, Infinity: no number of fen
-            raise MoneyError(f"不是数值：{brief(repr(value))}")
+            raise MoneyError(f"不是数值：{_shown(value)}")
         return Fraction(value)
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
-            raise MoneyError(f"不是数值：{brief(repr(value))}")
+            raise MoneyError(f"不是数值：{_shown(value)}")
         return Fraction(Decimal(repr(value)))
     if isinstance(value, str):
         text = value.strip().replace(",", "")
         try:
             number = Decimal(text)
         except (InvalidOperation, ValueError):
-            raise MoneyError(f"不是数值：{brief(repr(value))}") from None
+            raise MoneyError(f"不是数值：{_shown(value)}") from None
         if not number.is_finite():  # "NaN", "inf", "Infinity" are Decimals but no numbers of fen
-            raise MoneyError(f"不是数值：{brief(repr(value))}")
+            raise MoneyError(f"不是数值：{_shown(value)}")
         return Fraction(number)
-    raise MoneyError(f"不是数值：{brief(repr(value))}")
+    raise MoneyError(f"不是数值：{_shown(value)}")
 
 
 def parse_money(value: object, default_unit: str = "元") -> int:
@@ -88,10 +100,10 @@ def parse_money(value: object, default_unit: str = "元") -> int:
     >>> parse_money("12.345元")
     Traceback (most recent call last):
     ...
-    huiqi.core.money.MoneyError: 金额精确到分：'12.345元'
+    huiqi.core.money.MoneyError: 金额精确到分：“12.345元”
     """
     if isinstance(value, bool):
-        raise MoneyError(f"不是金额：{brief(repr(value))}")
+        raise MoneyError(f"不是金额：{_shown(value)}")
     if isinstance(value, int) and default_unit in _UNITS:  # the common cases, in whole numbers
         return value * _UNITS[default_unit] * FEN_PER_YUAN
     if isinstance(value, str):
@@ -108,11 +120,11 @@ def parse_money(value: object, default_unit: str = "元") -> int:
                 sign, digits = match.group(1)[:1], match.group(1).lstrip("+-").replace(",", "")
                 whole, _, decimals = digits.partition(".")
                 if len(whole) + len(decimals) > MAX_DIGITS:
-                    raise MoneyError(f"数字过长（{len(whole) + len(decimals)}位，最多{MAX_DIGITS}位）：{brief(repr(value))}")
+                    raise MoneyError(f"数字过长（{len(whole) + len(decimals)}位，最多{MAX_DIGITS}位）：{_shown(value)}")
                 scaled = int(whole + decimals) * _UNITS[unit] * FEN_PER_YUAN
                 places: int = 10 ** len(decimals)
                 if scaled % places:
-                    raise MoneyError(f"金额精确到分：{brief(repr(value))}")
+                    raise MoneyError(f"金额精确到分：{_shown(value)}")
                 return -(scaled // places) if sign == "-" else scaled // places
     if isinstance(value, (int, float, Decimal, Fraction)):
         number = parse_number(value)
@@ -120,16 +132,16 @@ def parse_money(value: object, default_unit: str = "元") -> int:
     elif isinstance(value, str):
         match = _MONEY.match(value)
         if not match:
-            raise MoneyError(f"不是金额（应为数字加单位，如“50万元”“1000元”）：{brief(repr(value))}")
+            raise MoneyError(f"不是金额（应为数字加单位，如“50万元”“1000元”）：{_shown(value)}")
         number = parse_number(match.group(1))
         unit = match.group(2) or default_unit
     else:
-        raise MoneyError(f"不是金额：{brief(repr(value))}")
+        raise MoneyError(f"不是金额：{_shown(value)}")
     if unit not in _UNITS:
         raise MoneyError(f"未知的金额单位：{unit}")
     fen = number * _UNITS[unit] * FEN_PER_YUAN
     if fen.denominator != 1:
-        raise MoneyError(f"金额精确到分：{brief(repr(value))}")
+        raise MoneyError(f"金额精确到分：{_shown(value)}")
     return int(fen)
 
 
