@@ -138,3 +138,31 @@ def test_help_is_in_chinese(capsys: pytest.CaptureFixture[str]) -> None:
     assert info.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith("用法：huiqi evaluate") and "位置参数" in out and "显示本帮助并退出" in out
+
+
+def test_policies_not_in_force_on_the_event_date_are_not_near_misses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A 2025 recognition is no near miss of 苏州2020 (in force 2021–2023): it is listed apart,
+    one line each with the window, and the JSON marks it."""
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇}\n"
+        "events:\n"
+        "  - {id: R1, kind: recognition, date: 2025-09-10, title: 首台（套）装备及关键零部件, level: 省级, unit_price: 100万元}\n"
+        "  - {id: P1, kind: purchase, date: 2025-06-30, category: 机器人产品或服务, amount: 50万元}\n",
+        encoding="utf-8",
+    )
+    assert main(["evaluate", str(path)]) == 0
+    out = capsys.readouterr().out
+    near, _, outside = out.partition("、事项日期不在政策有效期内、不适用的（2项）\n")
+    assert "采购金额50万元未超过50万元" in near and "苏州2020" not in near.split("差一点符合的")[1]
+    assert outside.splitlines()[0] == (
+        "1. 《苏州2020》第十六条　首台（套）装备及关键零部件一次性奖励（事项R1）："
+        "日期2025-09-10不在《苏州2020》有效期（2021-01-01至2023-12-31）内"
+    )
+    assert main(["evaluate", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {(a["benefit"], a["out_of_window"]) for a in data["near_misses"] if a["event"] == "R1"} == {
+        ("sz20-16-first-set", True),
+        ("sz20-16-first-purchase", True),
+    }
+    assert all(not a["out_of_window"] for a in data["near_misses"] if a["event"] == "P1")

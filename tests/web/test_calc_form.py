@@ -281,3 +281,15 @@ def test_a_json_upload_with_a_byte_order_mark_is_read(client: TestClient) -> Non
     body = b'\xef\xbb\xbf{"enterprise": {"credit_code": "91320506MA1XXXXX09", "name": "x", "region": "320506"}, "events": []}'
     r = client.post("/calc/upload", files={"file": ("s.json", body, "application/json")}, follow_redirects=False)
     assert r.status_code == 303
+
+
+def test_policies_not_in_force_are_listed_apart_from_the_near_misses(client: TestClient) -> None:
+    form = {k: v for k, v in FORM.items() if not k.startswith("e1.")}
+    form.update({"e1.kind": "recognition", "e1.date": "2025-09-10", "e1.title": "首台（套）装备及关键零部件", "e1.level": "省级"})
+    page = client.post("/calc", data=form).text
+    results, box = page.split('<details id="out-of-window">')
+    box = box.split("</details>")[0]
+    assert "首台（套）装备及关键零部件一次性奖励" not in results.split("一、可享受的支持")[1]  # not as a near miss
+    assert "首台（套）装备及关键零部件一次性奖励" in box
+    assert "事项日期不在政策有效期内、不适用的（2项）" in box
+    assert "日期2025-09-10不在《苏州2020》有效期（2021-01-01至2023-12-31）内" in box

@@ -85,6 +85,7 @@ def _assess(benefit: Benefit, doc: Document, event: Event | None, ctx: Context, 
     on = event.date if event else scenario.reference_date
     award = Award(benefit=benefit, document=doc, event=event, status=GRANTED, conditions=list(matched))
     if not doc.in_force(on):
+        award.out_of_window = True
         until = doc.valid_to.isoformat() if doc.valid_to else "长期"
         award.reasons.append(
             Line(f"日期{on}不在《{doc.short}》有效期（{doc.valid_from}至{until}）内", doc.validity_cite)

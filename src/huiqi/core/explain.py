@@ -95,12 +95,21 @@ def render_text(ev: Evaluation) -> str:
         out.append(f"   《{doc.short}》：{_totals_text(t)}（{t.count}项）")
     for payer, t in ev.by_payer.items():
         out.append(f"   {payer}：{_totals_text(t)}")
-    sections = [(title, items) for title, items in (("不重复支持而未计入的", ev.set_aside), ("差一点符合的", ev.near_misses)) if items]
-    for numeral, (title, items) in zip("三四", sections, strict=False):
+    near = [a for a in ev.near_misses if not a.out_of_window]
+    outside = [a for a in ev.near_misses if a.out_of_window]
+    sections = [(title, items) for title, items in (("不重复支持而未计入的", ev.set_aside), ("差一点符合的", near)) if items]
+    numerals = iter("三四五")
+    for title, items in sections:
         out.append("")
-        out.append(f"{numeral}、{title}（{len(items)}项）")
+        out.append(f"{next(numerals)}、{title}（{len(items)}项）")
         for i, a in enumerate(items, start=1):
             out.extend(_miss_block(a, i, ""))
+    if outside:  # a policy not in force on the event's date: one line each, its window
+        out.append("")
+        out.append(f"{next(numerals)}、事项日期不在政策有效期内、不适用的（{len(outside)}项）")
+        for i, a in enumerate(outside, start=1):
+            event = f"事项{a.event.id}" if a.event else "企业层面"
+            out.append(f"{i}. 《{a.document.short}》第{a.benefit.article}条　{a.benefit.title}（{event}）：{a.reasons[0].text}")
     return "\n".join(out)
 
 
@@ -132,6 +141,7 @@ def award_dict(a: Award) -> dict[str, Any]:
         "department": list(b.department),
         "event": a.event.id if a.event else None,
         "status": a.status,
+        "out_of_window": a.out_of_window,
         "nature": nature.value,
         "nature_label": nature.label,
         "min_fen": a.low,

@@ -70,6 +70,9 @@ class Award:
     disburser: str | None
     tiers_unpublished: bool
     text: str
+    # the event's date (the year's reference date) lies outside the document's window: not
+    # "nearly" met whatever else holds, and shown apart from the near misses
+    out_of_window: bool
 
     def __init__(
         self,
@@ -87,6 +90,7 @@ class Award:
         disburser: str | None = None,
         tiers_unpublished: bool = False,
         text: str = "",
+        out_of_window: bool = False,
     ) -> None:
         self.benefit = benefit
         self.document = document
@@ -102,6 +106,7 @@ class Award:
         self.disburser = disburser
         self.tiers_unpublished = tiers_unpublished
         self.text = text
+        self.out_of_window = out_of_window
 
     @property
     def nature(self) -> Nature:
