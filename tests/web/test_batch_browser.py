@@ -41,6 +41,19 @@ def test_batch_upload_results_export(server: str, page: Any, tmp_path: Path) -> 
     page.wait_for_function("document.querySelectorAll('.batch-chart canvas').length === 5")
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     page.screenshot(path=str(ARTIFACTS / "batch-result.png"), full_page=True)
+    # the upload page lists this browser's jobs (kept in the browser: the server lists nobody's)
+    job_url = page.url.split("?")[0]
+    page.goto(f"{server}/batch")
+    recent = page.locator("#recent-jobs li")
+    recent.first.wait_for()
+    assert recent.count() == 1 and "已完成，可享受资金最高 " + shown + " 元" in recent.first.inner_text()
+    assert recent.first.get_by_role("link", name="登记表.xlsx").get_attribute("href") == job_url.removeprefix(server)
+    other = page.context.browser.new_context()  # another officer's browser
+    elsewhere = other.new_page()
+    elsewhere.goto(f"{server}/batch")
+    assert not elsewhere.locator("#recent-jobs").is_visible()
+    other.close()
+    page.goto(job_url)
     # filter by town: the table and the total follow; the export carries the same filter
     page.locator("#flt-town").select_option("甪直镇")
     page.get_by_role("button", name="筛选").click()
@@ -59,7 +72,6 @@ def test_batch_upload_results_export(server: str, page: Any, tmp_path: Path) -> 
     assert len(problems) == 3
     page.screenshot(path=str(ARTIFACTS / "batch-filtered.png"), full_page=True)
     # delete the job with the keyboard: open the confirmation, then confirm
-    job_url = page.url.split("?")[0]
     page.goto(job_url)
     confirm = page.get_by_role("button", name="确认删除")
     assert not confirm.is_visible()
@@ -74,3 +86,6 @@ def test_batch_upload_results_export(server: str, page: Any, tmp_path: Path) -> 
     assert "已删除名单测算任务" in page.locator("#batch-deleted").inner_text()
     page.goto(job_url)
     assert "找不到编号为" in page.content()
+    page.goto(f"{server}/batch")  # a deleted job leaves the list
+    page.wait_for_function("localStorage.getItem('huiqi.batchJobs') === '[]'")
+    assert not page.locator("#recent-jobs").is_visible()

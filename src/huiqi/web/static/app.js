@@ -28,6 +28,49 @@
     }
     setTimeout(tick, 300);
   }
+  // 名单测算: the jobs this browser started, kept in its own storage (the server lists nobody's jobs:
+  // a job's number is what opens it), shown on the upload page with their state.
+  var JOBS_KEY = "huiqi.batchJobs", JOBS_KEPT = 20;
+  var JOB_STATES = { queued: "排队中", running: "测算中", done: "已完成", failed: "测算失败" };
+  function storedJobs() {
+    try { var jobs = JSON.parse(localStorage.getItem(JOBS_KEY) || "[]"); return Array.isArray(jobs) ? jobs : []; }
+    catch (e) { return []; }
+  }
+  function storeJobs(jobs) {
+    try { localStorage.setItem(JOBS_KEY, JSON.stringify(jobs.slice(0, JOBS_KEPT))); } catch (e) { /* storage off: nothing kept */ }
+  }
+  function rememberJob(el) {
+    var jobs = storedJobs(), id = el.dataset.batchJob;
+    if (jobs.some(function (j) { return j.id === id; })) return;
+    jobs.unshift({ id: id, source: el.dataset.batchSource, at: Date.now() });
+    storeJobs(jobs);
+  }
+  function recentJobs(box) {
+    var jobs = storedJobs();
+    if (!jobs.length) return;
+    Promise.all(jobs.map(function (j) {
+      return fetch("/api/batch/" + encodeURIComponent(j.id), { headers: { Accept: "application/json" } })
+        .then(function (r) { return r.status === 404 ? null : (r.ok ? r.json() : {}); })
+        .catch(function () { return {}; });
+    })).then(function (states) {
+      var list = box.querySelector("ol"), kept = [];
+      jobs.forEach(function (j, i) {
+        var s = states[i];
+        if (s === null) return;  // deleted, or removed after its days: forgotten here too
+        kept.push(j);
+        var li = document.createElement("li"), a = document.createElement("a");
+        a.href = "/batch/" + encodeURIComponent(j.id);
+        a.textContent = j.source || j.id;
+        li.appendChild(a);
+        var text = "　" + new Date(j.at).toLocaleString("zh-CN") + "　" + (JOB_STATES[s.status] || "状态未知");
+        if (s.status === "done" && s.total) text += "，可享受资金最高 " + s.total.max + " 元";
+        li.appendChild(document.createTextNode(text));
+        list.appendChild(li);
+      });
+      storeJobs(kept);
+      box.hidden = kept.length === 0;
+    });
+  }
   function batchCharts() {
     var dataEl = document.getElementById("batch-chart-data");
     if (!dataEl || !window.echarts) return;
@@ -51,6 +94,10 @@
     lightCitation();
     var batchBox = document.querySelector("[data-batch-status]");
     if (batchBox) pollBatch(batchBox);
+    var job = document.querySelector("[data-batch-job]");
+    if (job) rememberJob(job);
+    var recent = document.getElementById("recent-jobs");
+    if (recent) recentJobs(recent);
     batchCharts();
     var share = document.querySelector("[data-share]");
     if (share) { share.value = location.origin + share.value; share.addEventListener("focus", function () { share.select(); }); }
