@@ -56,11 +56,14 @@ YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yam
 class WebError(Exception):
     """A request the app refuses, with a Chinese message and an HTTP status."""
 
-    def __init__(self, status: int, message: str, problems: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, problems: list[dict[str, Any]] | None = None, field: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.problems = problems or []
+        self.field = field  # the form field the message is about, shown beside it (None: the page's own)
 
 
 def _problems(exc: ScenarioError) -> list[dict[str, Any]]:
@@ -668,7 +671,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
             try:
                 as_of = date.fromisoformat(as_of_text.strip())
             except ValueError:
-                raise WebError(400, f"测算基准日“{as_of_text}”不是有效日期（应为YYYY-MM-DD）") from None
+                raise WebError(400, f"测算基准日“{as_of_text}”不是有效日期（应为YYYY-MM-DD）", field="as_of") from None
         return files, as_of
 
     def _job(job_id: str) -> dict[str, Any]:
@@ -799,7 +802,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
             if _wants_json(request):
                 raise
             # the upload form again, the reason beside the field it concerns (a file must be chosen again)
-            field = "as_of" if "基准日" in exc.message else "file"
+            field = exc.field if isinstance(exc, WebError) and exc.field else "file"  # an upload's problems: the file's
             ctx = {"job": None, "nav": "batch", "max_mb": site.batch.max_upload / 1_000_000, "upload_error": (field, exc.message)}
             return site.page(request, "batch.html", ctx, exc.status)
         return RedirectResponse(f"/batch/{job_id}", status_code=303)
