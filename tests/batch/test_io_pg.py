@@ -52,6 +52,8 @@ def test_sql_path_gives_the_python_paths_messages_counts_and_rows(
     assert len(py.errors) >= 20
     assert [e.message() for e in sql.register.errors] == [e.message() for e in py.errors]
     assert "test" in sql.register.errors[0].message() and f"{schema}." in sql.register.errors[0].message()
+    # the summary names the schema: two schemas of one database are two registers
+    assert py.source == sql.register.source and py.source.endswith(f"（模式 {schema}）")
     for key, c in py.counts.items():
         assert (sql.register.counts[key].read, sql.register.counts[key].rejected) == (c.read, c.rejected), key
     got = io_sql.canonical_tables(sql)
@@ -150,6 +152,6 @@ def test_batch_in_chunks_gives_the_same_results(pg_schema: tuple[str, str], tmp_
         out = tmp_path / f"r{chunk_events}.parquet"
         run = run_stream(eng, dsn, date(2025, 12, 31), out, schema=schema, chunk_events=chunk_events)
         assert run.register.counts["events"].read == len(pq.read_table(tmp_path / "bad.parquet" / "events.parquet"))
-        assert run.register.source == dsn
+        assert run.register.source == f"{dsn}（模式 {schema}）"
         results.append(sorted(map(str, pq.read_table(out).to_pylist())))
     assert results[0] == results[1] and results[0]

@@ -885,6 +885,13 @@ def _postgres(dsn: str, schema: str | None) -> Iterator[RawSheet]:
         conn.close()
 
 
+def database_source(where: str, schema: str | None) -> str:
+    """A database register as the summary names it: the address without its password, and the
+    schema when one is given (two schemas of one database are two registers)."""
+    shown = hide_password(where) if where.startswith(("postgresql://", "postgres://")) else where
+    return f"{shown}（模式 {schema}）" if schema else shown
+
+
 def hide_password(dsn: str) -> str:
     """A connection string as messages show it: the password replaced by ***."""
     return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", dsn)
@@ -894,7 +901,7 @@ def read_rows(source: str | Path, schema: str | None = None) -> tuple[str, Itera
     """The raw sheets of a register in any supported format."""
     text = str(source)
     if text.startswith(("postgresql://", "postgres://")):
-        return hide_password(text), _postgres(text, schema)
+        return database_source(text, schema), _postgres(text, schema)
     path = Path(text)
     if not path.exists():
         raise RegisterError(f"找不到登记表：{path}")
@@ -913,7 +920,7 @@ def read_rows(source: str | Path, schema: str | None = None) -> tuple[str, Itera
     if suffix == ".parquet":
         return str(path.parent), _parquet(path.parent)
     if suffix in (".duckdb", ".db"):
-        return str(path), _duckdb(path, schema)
+        return database_source(str(path), schema), _duckdb(path, schema)
     if suffix == ".xls":
         raise RegisterError(f"{path}：不支持旧版.xls格式，请在Excel中另存为.xlsx")
     raise RegisterError(f"{path}：无法识别的登记表格式（支持.xlsx、CSV或Parquet文件夹、.duckdb、postgresql://）")

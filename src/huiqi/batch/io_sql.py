@@ -1199,7 +1199,7 @@ def validate_sql(
         if progress is not None:
             progress(v.counts[key].read)
     dropped = max(0, len(v.errors) - io_read.MAX_ERRORS_KEPT)
-    shown = io_read.hide_password(where) if kind == "postgres" else where
+    shown = io_read.database_source(where, schema) if kind in ("postgres", "duckdb") else where
     io_read.require_enterprises(shown, v.counts)
     reg = Register(source=shown, tables={}, errors=v.errors[: io_read.MAX_ERRORS_KEPT], counts=v.counts, errors_dropped=dropped)
     return SqlRegister(reg, con, buckets, v.to_python, v.event_rows)
