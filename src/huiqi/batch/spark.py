@@ -43,6 +43,12 @@ def session(cores: int = 2, memory: str | None = None) -> SparkSession:
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
+    # Code Spark generates for the plan's widest expressions can pass Java's 64 KB method limit;
+    # Spark then evaluates them without generated code, with the same results, after logging the
+    # failed compilation at ERROR (some 370 lines on every run): that logger is kept to FATAL.
+    jvm: Any = spark.sparkContext._jvm
+    log4j = jvm.org.apache.logging.log4j
+    log4j.core.config.Configurator.setLevel("org.apache.spark.sql.catalyst.expressions.codegen.CodeGenerator", log4j.Level.FATAL)
     return spark
 
 
