@@ -637,6 +637,16 @@ class _Compiler:
         if qcols:
             parts.append(qcols)
             joins.append(f"{units_of(list(qcols))} u JOIN qualifications q ON q.credit_code = u.credit_code")
+        if self.holds and self.lay.event_field("title"):
+            # a title the register records as obtained (an event with that title) is held from its date on
+            held = {
+                f"hq_h{i}": f"MAX(CASE WHEN e.title IN {_in_list(titles)} THEN 1 ELSE 0 END)" for titles, i in self.holds.items()
+            }
+            parts.append(held)
+            joins.append(
+                f"{units_of(list(held))} u JOIN events e ON e.credit_code = u.credit_code "
+                "WHERE e.date <= u.unit_date AND e.event_id <> u.event_id"
+            )
         if self.first_time:
             fe = {
                 "hq_fe_sl": f"MAX(CASE WHEN {d.same(etitle, title)} AND {d.same(elevel, level)} THEN 1 ELSE 0 END)",

@@ -82,6 +82,15 @@ def test(cond: Condition, ctx: Context) -> Outcome:
         shown = "、".join(cond.titles)
         if held:
             return Outcome(True, f"企业于{on}持有“{held[0].title}”资质", cond.cite)
+        # a title the same scenario records as obtained (a recognition event) is held from its date on
+        got = [
+            e
+            for e in ctx.scenario.events
+            if e is not ctx.event and e.date <= on and e.facts.get("title") in cond.titles
+        ]
+        if got:
+            first = min(got, key=lambda e: (e.date, e.id))
+            return Outcome(True, f"企业于{on}持有“{first.facts['title']}”资质（事项{first.id}，{first.date}获评）", cond.cite)
         return Outcome(False, f"企业于{on}未持有{shown}资质", cond.cite)
     return _first_time(cond, ctx)
 
