@@ -197,3 +197,20 @@ def test_a_byte_order_mark_is_accepted(tmp_path: Path, capsys: pytest.CaptureFix
     with_bom = json.loads(capsys.readouterr().out)
     assert main(["evaluate", str(EXAMPLE), "--json"]) == 0
     assert with_bom == json.loads(capsys.readouterr().out)
+
+
+def test_a_qualification_field_no_rule_reads_is_refused_not_ignored(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A 资质's grade was accepted and ignored, so moving up a grade (先进级 → 卓越级) was judged as
+    no new grade at all; the scenario now says where the grade goes instead."""
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "enterprise:\n"
+        "  credit_code: 91320506MA1XXXXX09\n  name: 示例企业\n  region: '320506'\n"
+        "  qualifications: [{title: 智能工厂, grade: 先进级, since: 2024-01-01}]\n"
+        "events: [{id: F1, kind: recognition, date: 2026-08-01, title: 智能工厂, grade: 卓越级}]\n",
+        encoding="utf-8",
+    )
+    assert main(["evaluate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "enterprise.qualifications[1].grade（已获资质）：“先进级” —— 未知的字段，可用：title、level、since、until" in err
+    assert "请记为一个获评认定事项" in err

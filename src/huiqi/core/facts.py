@@ -413,6 +413,9 @@ def parse_scenario(raw: object, catalogue: Catalogue, source: str = "") -> Scena
     return Scenario(enterprise=enterprise, events=tuple(events), prior_awards=priors, as_of=as_of)
 
 
+_QUALIFICATION_KEYS = frozenset({"title", "level", "since", "until"})
+
+
 def _qualifications(raw: object, catalogue: Catalogue, problems: list[Problem]) -> tuple[Qualification, ...]:
     if not isinstance(raw, list):
         problems.append(Problem("enterprise.qualifications", "已获资质", raw, "应为列表"))
@@ -422,6 +425,12 @@ def _qualifications(raw: object, catalogue: Catalogue, problems: list[Problem]) 
         where = f"enterprise.qualifications[{i}]"
         if not _is_mapping(q):
             problems.append(Problem(where, "已获资质", q, "应为{title, level, since}"))
+            continue
+        unknown = [k for k in q if k not in _QUALIFICATION_KEYS]
+        for key in unknown:  # a field no rule reads would be ignored without a word
+            hint = "；资质不记等级：此前获评的等级（如先进级、三星）请记为一个获评认定事项" if key == "grade" else ""
+            problems.append(Problem(f"{where}.{key}", "已获资质", q[key], f"未知的字段，可用：title、level、since、until{hint}"))
+        if unknown:
             continue
         title = str(q.get("title", "")).strip()
         if catalogue.qualification_titles and title not in catalogue.qualification_titles:
