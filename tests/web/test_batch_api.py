@@ -70,6 +70,13 @@ def test_filters_and_export(client: TestClient, tmp_path: Path) -> None:
     assert dept["rows"] and all("区工信局" in r["department"].split("、") for r in dept["rows"])
     payer = client.get(f"/api/batch/{jid}/results", params={"payer": "木渎镇财政"}).json()
     assert payer["rows"] and set(payer["summary"]["by"]["payer"]) == {"木渎镇财政"}
+    # by payer, each amount is that payer's share (the town pays 6/10 of a 吴中 award, not all of it)
+    everyone = client.get(f"/api/batch/{jid}/results", params={"limit": 100_000}).json()
+    town_pays = everyone["summary"]["by"]["payer"]["木渎镇财政"]  # the unfiltered 按出资方 line
+    assert payer["summary"]["total"] == payer["summary"]["by"]["payer"]["木渎镇财政"] == town_pays
+    whole = {(r["credit_code"], r["benefit"], r["event_id"]): r["max_fen"] for r in everyone["rows"]}
+    shares = [(whole[(r["credit_code"], r["benefit"], r["event_id"])], r["max_fen"]) for r in payer["rows"] if r["max_fen"]]
+    assert shares and all(part * 10 <= award * 6 + 9 for award, part in shares) and any(part < award for award, part in shares)
     ceiling = client.get(f"/api/batch/{jid}/results", params={"nature": "ceiling"}).json()
     assert ceiling["rows"] and all(r["nature"] == "ceiling" for r in ceiling["rows"])
     # the Excel export holds exactly the filtered rows, with the writer's sheets

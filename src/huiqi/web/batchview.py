@@ -66,7 +66,28 @@ def apply_filters(results: pa.Table, payers: pa.Table, params: Mapping[str, str]
     kept = results.filter(mask)
     if kept.num_rows != results.num_rows:
         payers = payers.filter(pc.is_in(_key_column(payers), _key_column(kept)))
+    if payer:
+        kept = _payer_shares(kept, payers)
     return kept, payers
+
+
+def _payer_shares(results: pa.Table, payers: pa.Table) -> pa.Table:
+    """Results filtered by one payer, their amounts that payer's share (a town officer reads what
+    the town pays: 6/10 of a 吴中 award, not the whole of it)."""
+    import pyarrow as pa
+
+    share: dict[str, tuple[int, int | None]] = {}
+    for key, low, high in zip(
+        _key_column(payers).to_pylist(), payers.column("min_fen").to_pylist(), payers.column("max_fen").to_pylist(), strict=True
+    ):
+        a, b = share.get(key, (0, 0))
+        share[key] = (a + (low or 0), None if b is None or high is None else b + high)
+    keys = _key_column(results).to_pylist()
+    lows = [share[k][0] if k in share else v for k, v in zip(keys, results.column("min_fen").to_pylist(), strict=True)]
+    highs = [share[k][1] if k in share else v for k, v in zip(keys, results.column("max_fen").to_pylist(), strict=True)]
+    i, j = results.schema.get_field_index("min_fen"), results.schema.get_field_index("max_fen")
+    results = results.set_column(i, results.schema.field(i), pa.array(lows, results.schema.field(i).type))
+    return results.set_column(j, results.schema.field(j), pa.array(highs, results.schema.field(j).type))
 
 
 _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")}
