@@ -32,7 +32,7 @@ def test_batch_upload_results_export(server: str, page: Any, tmp_path: Path) -> 
     page.wait_for_url("**/batch/*")
     page.locator("#batch-total-max").wait_for(timeout=60_000)  # the page polls the JSON status, then reloads
     shown = page.locator("#batch-total-max").inner_text()
-    assert shown == f"{expected // 100}.{expected % 100:02d}"
+    assert shown == f"{expected // 100:,}.{expected % 100:02d}"  # with its thousands marked, as people read money
     assert page.locator("#rows-read").inner_text() == "14"
     assert page.locator("#rows-rejected").inner_text() == "3"
     assert page.locator("#ent-evaluated").inner_text() == "5"

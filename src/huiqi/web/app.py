@@ -79,6 +79,16 @@ def _problems(exc: ScenarioError) -> list[dict[str, Any]]:
     ]
 
 
+def grouped_yuan(text: str | None) -> str:
+    """An amount of 元 as the JSON gives it (15135132.50) with its thousands marked, as people read
+    money (15,135,132.50); anything else (不设上限, blank) as it is."""
+    if text is None:
+        return ""
+    sign, digits = ("-", text[1:]) if text.startswith("-") else ("", text)
+    whole, dot, cents = digits.partition(".")
+    return f"{sign}{int(whole):,}{dot}{cents}" if whole.isdigit() else text
+
+
 def _wants_json(request: Request) -> bool:
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept
@@ -94,6 +104,7 @@ class _Site:
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.globals.update(regions=REGIONS, towns=TOWNS, nature_choices=NATURE_CHOICES)
         self.templates.env.filters["wan"] = format_wan
+        self.templates.env.filters["yuan"] = grouped_yuan
 
     @cached_property
     def plan(self) -> Plan:

@@ -45,6 +45,11 @@
     jobs.unshift({ id: id, source: el.dataset.batchSource, at: Date.now() });
     storeJobs(jobs);
   }
+  // 15135132.50 → 15,135,132.50, as the page shows money (app.py grouped_yuan)
+  function groupYuan(text) {
+    var m = /^(-?)(\d+)(\.\d+)?$/.exec(text || "");
+    return m ? m[1] + m[2].replace(/\B(?=(\d{3})+(?!\d))/g, ",") + (m[3] || "") : text;
+  }
   function recentJobs(box) {
     var jobs = storedJobs();
     if (!jobs.length) return;
@@ -63,7 +68,7 @@
         a.textContent = j.source || j.id;
         li.appendChild(a);
         var text = "　" + new Date(j.at).toLocaleString("zh-CN") + "　" + (JOB_STATES[s.status] || "状态未知");
-        if (s.status === "done" && s.total) text += "，可享受资金最高 " + s.total.max + " 元";
+        if (s.status === "done" && s.total) text += "，可享受资金最高 " + groupYuan(s.total.max) + " 元";
         li.appendChild(document.createTextNode(text));
         list.appendChild(li);
       });
