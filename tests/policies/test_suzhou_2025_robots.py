@@ -84,3 +84,12 @@ def test_humanoid_uplift_is_shown_and_binds_only_inside_suzhou() -> None:
     assert any("上浮20%" in s.text for s in inside.steps)
     outside = _evaluate("320412", [event])
     assert all(a.document.id != "suzhou-2025-robots" for a in outside.awards + outside.near_misses + outside.set_aside)
+
+
+def test_the_payer_is_named_in_this_texts_words() -> None:
+    """本政策所涉及资金按原渠道和财政体制要求落实: not 按现行财政体制分级承担, which is 苏州2020's and
+    武进's wording (the label all unspecified payers had)."""
+    ev = _evaluate("320506", [{"id": "P1", "kind": "project", "date": "2025-07-01", "category": "机器人专业展览"}])
+    award = only_award(ev.awards, "sz25-6-exhibition", "P1")
+    assert [p.payer for p in award.payers] == ["按原渠道和财政体制要求落实"]
+    assert set(ev.by_payer) == {"按原渠道和财政体制要求落实"}

@@ -498,7 +498,8 @@ class _Compiler:
             total = sum(s.weight for s in funding.shares)
             n = len(funding.shares)
             for i, s in enumerate(funding.shares):
-                shares.append((b.id, i, s.role, s.weight, total, i == n - 1, None))
+                fixed = funding.unspecified_payer if s.role == "unspecified" else None  # the text's words, per document
+                shares.append((b.id, i, s.role, s.weight, total, i == n - 1, fixed))
         regions = [(r.code, r.name, r.level, r.finance) for r in REGIONS.values()]
         gates = []
         for grp, ids in self.gate_groups.items():
@@ -1090,7 +1091,7 @@ class _Compiler:
             "ELSE concat(COALESCE(r0.name, e.region), '属地镇（街道、板块）财政') END "
             "WHEN sh.role IN ('district', 'city', 'province') THEN CASE WHEN r2.level = sh.role THEN r2.finance "
             "WHEN r1.level = sh.role THEN r1.finance WHEN r0.level = sh.role THEN r0.finance ELSE sh.role END "
-            "WHEN sh.role = 'unspecified' THEN '按现行财政体制分级承担' ELSE sh.role END"
+            "ELSE sh.role END"
         )
         inner = (
             f"SELECT a.credit_code, a.event_id, a.benefit_id, a.document_id, sh.idx, sh.role, {name} AS payer, sh.weight, sh.is_last, "

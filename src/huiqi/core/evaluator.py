@@ -25,7 +25,7 @@ from .conditions import Outcome, test
 from .context import Context
 from .explain import amount_text
 from .facts import Catalogue
-from .model import LEVELS, Benefit, Cap, Document, Exclusivity, Library
+from .model import LEVELS, Benefit, Cap, Document, Exclusivity, Funding, Library
 from .money import floor_times, format_wan
 from .regions import parents, region
 from .results import GRANTED, NEAR_MISS, SET_ASIDE, Award, Evaluation, Line, PayerPart, Totals
@@ -421,7 +421,7 @@ def _prior_counted(cap: Cap, members: frozenset[str], scenario: Scenario, bucket
 # --- 7: payers and totals ----------------------------------------------------
 
 
-def _payer_name(role: str, scenario: Scenario) -> str:
+def _payer_name(role: str, scenario: Scenario, funding: Funding | None = None) -> str:
     ent = scenario.enterprise
     chain = {r.level: r for r in parents(ent.region)}
     if role == "town":
@@ -429,7 +429,7 @@ def _payer_name(role: str, scenario: Scenario) -> str:
     if role in ("district", "city", "province") and role in chain:
         return chain[role].finance
     if role == "unspecified":
-        return "按现行财政体制分级承担"
+        return funding.unspecified_payer if funding is not None else "未明确"
     return role
 
 
@@ -450,7 +450,8 @@ def _split(award: Award, scenario: Scenario, names: dict[str, str]) -> None:
             high = None
         else:
             high = rest_high if last else award.high * share.weight // total_weight
-        name = names.get(share.role) or names.setdefault(share.role, _payer_name(share.role, scenario))
+        key = f"unspecified:{funding.unspecified_payer}" if share.role == "unspecified" else share.role
+        name = names.get(key) or names.setdefault(key, _payer_name(share.role, scenario, funding))
         parts.append(PayerPart(share.role, name, share.weight, low, high))
         rest_low -= low
         if rest_high is not None and high is not None:
