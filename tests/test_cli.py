@@ -68,7 +68,7 @@ def test_policies_lists_and_shows(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "对设备投入300万元以上的企业技术改造项目" in out
     assert main(["policies", "wuzhong-2025", "99"]) == 2
-    assert "没有第99条" in capsys.readouterr().err
+    assert "第99条没有单独编码的奖补项" in capsys.readouterr().err
 
 
 def test_facts_prints_the_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
@@ -166,3 +166,13 @@ def test_policies_not_in_force_on_the_event_date_are_not_near_misses(tmp_path: P
         ("sz20-16-first-purchase", True),
     }
     assert all(not a["out_of_window"] for a in data["near_misses"] if a["event"] == "P1")
+
+
+def test_the_rules_a_document_applies_to_all_its_benefits_are_shown(capsys: pytest.CaptureFixture[str]) -> None:
+    """吴中2025 第21、22条 encode no benefit of their own; their 就高不重复 and 4:6 split apply to all."""
+    assert main(["policies", "wuzhong-2025"]) == 0
+    rules = capsys.readouterr().out.split("全文适用的规则")[1]
+    assert "就高不重复：本文件各条之间，并对市级、区级政策（“对于已经依据市、区其他政策措施获得过资金奖励的项目" in rules
+    assert "出资：区级财政 4、镇（街道、板块）财政 6，由镇（街道、板块）财政兑付" in rules
+    assert main(["policies", "wuzhong-2025", "21"]) == 2
+    assert "全文适用的规则（就高不重复、出资与兑付、合计上限等）见 huiqi policies wuzhong-2025" in capsys.readouterr().err

@@ -122,6 +122,38 @@ def list_documents(eng: Engine, today: date) -> list[dict[str, Any]]:
     return [_doc_head(d, today) for d in eng.library.documents]
 
 
+_ROLES = {"province": "省级财政", "city": "市级财政", "district": "区级财政", "town": "镇（街道、板块）财政"}
+
+
+def document_rules(doc: Document) -> list[str]:
+    """The rules a document applies to all its benefits, each with its words: who may apply,
+    who pays (and pays out), 就高不重复, caps over several benefits, and the notes kept for display.
+    They are written in articles of their own (吴中2025 第21、22条), which encode no benefit."""
+    lines = []
+    if doc.applicants:
+        quote = f"（“{doc.applicants_cite.quote}”）" if doc.applicants_cite else ""
+        lines.append(f"适用主体：{'、'.join(doc.applicants)}{quote}")
+    if doc.funding is not None:
+        f = doc.funding
+        names = [f.unspecified_payer if s.role == "unspecified" else _ROLES.get(s.role, s.role) for s in f.shares]
+        parts = "、".join(f"{n} {s.weight}" for n, s in zip(names, f.shares, strict=True)) if len(names) > 1 else names[0]
+        paid_out = f"，由{_ROLES.get(f.disburser, f.disburser)}兑付" if f.disburser else ""
+        lines.append(f"出资：{parts}{paid_out}（“{f.cite.quote}”）")
+    for rule in doc.exclusivity:
+        scope = {"document": "本文件各条之间", "article": "同一条内", "none": "与其他文件之间"}.get(rule.within, rule.within)
+        if rule.articles:
+            scope = f"第{'、'.join(rule.articles)}条内"
+        against = "、".join(LEVEL_LABELS.get(a, "更高层级" if a == "higher" else a) for a in rule.against)
+        lines.append(f"就高不重复：{scope}{'，并对' + against + '政策' if against else ''}（“{rule.cite.quote}”）")
+    titles = {b.id: f"第{b.article}条{b.title}" for b in doc.benefits}
+    for cap in doc.group_caps:
+        amount = format_wan(cap.fen) if cap.fen else "按阶段"
+        over = f"，合计{'、'.join(titles.get(m, m) for m in cap.benefits)}" if cap.benefits else ""
+        lines.append(f"合计上限：{CAP_SCOPES.get(cap.per, cap.per)}{amount}{over}（“{cap.cite.quote}”）")
+    lines.extend(f"说明：“{n.quote}”" for n in doc.notes)
+    return lines
+
+
 def show_document(eng: Engine, doc: Document, today: date) -> dict[str, Any]:
     head = _doc_head(doc, today)
     lines = [
@@ -137,6 +169,10 @@ def show_document(eng: Engine, doc: Document, today: date) -> dict[str, Any]:
         lines.append(f"第{article}条")
         for b in items:
             lines.append(f"  - {b.id}　{b.title}：{describe_amount(b.amount)}")
+    rules = document_rules(doc)
+    if rules:
+        lines += ["", "全文适用的规则"] + [f"  - {r}" for r in rules]
+    head["rules"] = rules
     head["benefits"] = [benefit_view(b, _event_label(eng, b.event)) for b in doc.benefits]
     head["text"] = "\n".join(lines)
     return head
@@ -148,7 +184,10 @@ def show_article(eng: Engine, doc: Document, article: str) -> dict[str, Any]:
         from .service import InputError
 
         known = "、".join(dict.fromkeys(b.article for b in doc.benefits))
-        raise InputError(f"《{doc.short}》没有第{article}条的编码；已编码条款：{known}")
+        raise InputError(
+            f"《{doc.short}》第{article}条没有单独编码的奖补项；已编码条款：{known}。"
+            f"全文适用的规则（就高不重复、出资与兑付、合计上限等）见 huiqi policies {doc.id}"
+        )
     lines = [f"《{doc.short}》第{article}条"]
     for b in items:
         lines.append("")
