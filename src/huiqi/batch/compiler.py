@@ -644,8 +644,10 @@ class _Compiler:
                 f"hq_h{i}": f"MAX(CASE WHEN e.title IN {_in_list(titles)} THEN 1 ELSE 0 END)" for titles, i in self.holds.items()
             }
             parts.append(held)
-            joins.append(
-                f"{units_of(list(held))} u JOIN events e ON e.credit_code = u.credit_code "
+            every = sorted({t for titles in self.holds for t in titles})
+            joins.append(  # only the events with such a title join (a few per register, not every event)
+                f"{units_of(list(held))} u JOIN (SELECT credit_code, event_id, date, title FROM events "
+                f"WHERE title IN {_in_list(every)}) e ON e.credit_code = u.credit_code "
                 "WHERE e.date <= u.unit_date AND e.event_id <> u.event_id"
             )
         if self.first_time:
