@@ -136,6 +136,19 @@ def test_policies_list_and_search(client: TestClient) -> None:
     assert r.json()["benefits"] and all("人形机器人整机制造" in b["sectors"] for b in r.json()["benefits"])
 
 
+def test_the_keyword_search_ignores_spaces_width_and_case(client: TestClient) -> None:
+    """The texts print 最高 100 万元 and （套）; a searcher types 最高100万元, (套), ５Ｇ or app."""
+
+    def ids(q: str) -> set[str]:
+        return {b["id"] for b in client.get("/api/policies", params={"q": q}).json()["benefits"]}
+
+    assert "sz20-13-5g-vertical" in ids("最高100万元") & ids("100万元")  # its words: 最高 100 万元
+    assert ids("首台(套)") == ids("首台（套）") and len(ids("首台(套)")) > 1
+    assert ids("５Ｇ") == ids("5G") != set()
+    assert ids("app") == ids("APP") != set()
+    assert ids("苏府〔2020〕120号") and all(i.startswith("sz20-") for i in ids("苏府〔2020〕120号"))  # by 文号
+
+
 def test_policies_bad_nature(client: TestClient) -> None:
     _chinese_4xx(client.get("/api/policies", params={"nature": "lots"}), 422)
 

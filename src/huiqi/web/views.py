@@ -4,6 +4,7 @@ source text, and plan data as JSON-ready plain values."""
 from __future__ import annotations
 
 import itertools
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -110,6 +111,12 @@ def benefit_sectors(b: Benefit) -> list[str]:
     return list(dict.fromkeys(_sector_values(b.match) + _sector_values(b.when)))
 
 
+def _searchable(text: str) -> str:
+    """Text as the keyword search compares it: full-width forms as half-width (５Ｇ, （套）), one case,
+    no spaces (the texts print 最高 100 万元 with spaces a searcher does not type)."""
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
 def search_benefits(
     docs: tuple[Document, ...],
     q: str = "",
@@ -118,11 +125,13 @@ def search_benefits(
     sector: str = "",
 ) -> list[dict[str, Any]]:
     """Benefits matching every given filter, as views with their document."""
-    words = q.split()
+    words = [_searchable(w) for w in q.split()]
     out: list[dict[str, Any]] = []
     for doc in docs:
         for b in doc.benefits:
-            haystack = " ".join((doc.title, doc.short, b.title, b.cite.quote, b.article, " ".join(b.department)))
+            haystack = _searchable(
+                "".join((doc.title, doc.short, doc.number or "", b.title, b.cite.quote, b.article, "".join(b.department)))
+            )
             if any(w not in haystack for w in words):
                 continue
             if department and department not in b.department:
