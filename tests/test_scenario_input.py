@@ -214,3 +214,17 @@ def test_a_qualification_field_no_rule_reads_is_refused_not_ignored(tmp_path: Pa
     err = capsys.readouterr().err
     assert "enterprise.qualifications[1].grade（已获资质）：“先进级” —— 未知的字段，可用：title、level、since、until" in err
     assert "请记为一个获评认定事项" in err
+
+
+def test_a_date_given_but_impossible_is_not_called_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "s.yaml"
+    body = "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506'}\nevents:\n"
+    path.write_text(
+        body + "  - {id: E1, kind: purchase, date: '2025-02-30', category: 机器人产品或服务, amount: 80万元}\n"
+        "  - {id: E2, kind: purchase, category: 机器人产品或服务, amount: 80万元}\n",
+        encoding="utf-8",
+    )
+    assert main(["evaluate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "events[1].date（发生日期）：“2025-02-30” —— 应为有效日期YYYY-MM-DD" in err
+    assert "events[2].date（发生日期）：（未填写） —— 必填；应为有效日期YYYY-MM-DD" in err

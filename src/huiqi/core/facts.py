@@ -465,7 +465,9 @@ def _event(i: int, item: object, catalogue: Catalogue, problems: list[Problem], 
     seen.add(event_id)
     when = _to_date(item.get("date"))
     if when is None:
-        problems.append(Problem(f"{where}.date", "发生日期", item.get("date"), "必填；应为有效日期YYYY-MM-DD"))
+        given = item.get("date")
+        need = "必填；应为有效日期YYYY-MM-DD" if given is None or str(given).strip() == "" else "应为有效日期YYYY-MM-DD"
+        problems.append(Problem(f"{where}.date", "发生日期", given, need))
     facts = _fields(item, kind.fields, f"{where}（{kind.label}）", {"kind", "id", "date"}, problems)
     if when is None:
         return []
