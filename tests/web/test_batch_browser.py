@@ -41,6 +41,14 @@ def test_batch_upload_results_export(server: str, page: Any, tmp_path: Path) -> 
     page.wait_for_function("document.querySelectorAll('.batch-chart canvas').length === 5")
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     page.screenshot(path=str(ARTIFACTS / "batch-result.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the charts fit, no sideways scrolling
+    page.wait_for_timeout(300)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.goto(f"{server}/policies/wuzhong-2025")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.evaluate("document.querySelector('.source-text').scrollWidth <= document.querySelector('.source-text').clientWidth")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.go_back()
     # the upload page lists this browser's jobs (kept in the browser: the server lists nobody's)
     job_url = page.url.split("?")[0]
     page.goto(f"{server}/batch")
