@@ -198,6 +198,8 @@ def test_other_bad_uploads_are_400(client: TestClient, name: str, content: bytes
 def test_no_file_is_400(client: TestClient) -> None:
     r = client.post("/api/batch", data={"as_of": AS_OF}, files={"other": ("x", b"1")})
     assert r.status_code == 400 and "请选择" in r.json()["error"]
+    r = client.post("/api/batch", files={"file": ("登记表.xlsx", b"")})  # chosen, but empty
+    assert r.status_code == 400 and r.json()["error"] == "上传的文件是空的（0字节）：登记表.xlsx；请检查文件后重新上传"
 
 
 def test_too_large_is_413(tmp_path: Path) -> None:

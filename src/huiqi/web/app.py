@@ -674,8 +674,11 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
                 raise WebError(413, site.batch.too_large())
             if item.filename or content:
                 files.append(UploadFile(item.filename or "登记表.xlsx", content))
-        if not files or not any(f.content for f in files):
+        if not files:
             raise WebError(400, "请选择要上传的登记表文件（Excel .xlsx，或CSV/Parquet文件）")
+        empty = [f.name for f in files if not f.content]
+        if empty:  # a file chosen, but nothing in it (0 bytes): say so, not "choose a file"
+            raise WebError(400, f"上传的文件是空的（0字节）：{'、'.join(empty)}；请检查文件后重新上传")
         as_of_text = form.get("as_of")
         as_of = None
         if isinstance(as_of_text, str) and as_of_text.strip():
