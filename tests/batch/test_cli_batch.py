@@ -473,3 +473,24 @@ def test_the_compiled_backend_names_each_requirement_a_row_failed(tmp_path: Path
     assert reasons[("wj-1-smart-upgrade", "P2")] == (
         "日期不在《武进2024》有效期（2024-01-01至2024-12-31）内；未满足：是否制造业企业应为“是”"
     )
+
+
+def test_event_ids_of_two_enterprises_with_bad_codes_are_not_duplicates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two events E1 of two different (invalid) credit codes were reported as one enterprise's
+    duplicate ids besides their bad codes: the owner of an id is its code as written."""
+    folder = tmp_path / "登记表.csv"
+    folder.mkdir()
+    (folder / "enterprises.csv").write_text("credit_code,name,region\n91320506MA1XXXXX09,甲,320506\n", encoding="utf-8")
+    (folder / "events.csv").write_text(
+        "credit_code,id,kind,date,category,amount\n"
+        "91320506MA1XAAAA00,E1,purchase,2025-06-01,机器人产品或服务,100000\n"
+        "91320506MA1XBBBB00,E1,purchase,2025-06-01,机器人产品或服务,100000\n"
+        "91320506MA1XBBBB00,E1,purchase,2025-06-02,机器人产品或服务,100000\n",
+        encoding="utf-8",
+    )
+    messages = []
+    for engine_name in ("reference", "duckdb"):
+        assert main(["batch", str(folder), "--engine", engine_name, "--as-of", "2025-12-31", "--json"]) == 0
+        messages.append([e["expected"] for e in json.loads(capsys.readouterr().out)["errors"]])
+    assert messages[0] == messages[1]
+    assert sum("事项编号重复（首次出现于第3行）" in m for m in messages[0]) == 1  # the same bad code twice: still one owner

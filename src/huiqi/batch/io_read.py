@@ -1253,7 +1253,10 @@ def _event_row(
     region = state.regions.get(code) if isinstance(code, str) else None
     id_cell = by_name.get("event_id")
     event_id = str(id_cell[3]).strip() if id_cell and id_cell[3] is not None else f"{SHEET_LABEL['events']}{n}"
-    id_key = (str(code), event_id)
+    # the owner of the id: the enterprise's code, or as written when it is invalid (two enterprises'
+    # bad codes are two owners, as the SQL path keys them by the stripped code)
+    owner = code if code is not None or code_cell is None or code_cell[3] is None else str(code_cell[3]).strip().upper()
+    id_key = (str(owner), event_id)
     if id_key in state.event_ids:
         problems.append(
             _err(
