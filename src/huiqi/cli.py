@@ -298,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--uncovered", action="store_true", help="列出每个未引用的数字（行号与上下文）")
     p.add_argument("--strict", action="store_true", help="四份政策措施原文中有未引用的数字时以状态1退出")
     p.add_argument("--json", action="store_true", help="输出JSON")
-    p = sub.add_parser("serve", help="启动网页与JSON接口（政策库、企业测算、地区对比、规划）")
+    p = sub.add_parser("serve", help="启动网页与JSON接口（政策库、企业测算、地区对比、名单测算、规划）")
     p.add_argument("--host", default="127.0.0.1", help="监听地址（默认127.0.0.1）")
     p.add_argument("--port", type=int, default=8000, help="端口（默认8000）")
     p.add_argument("--data", help="数据目录，保存分享的测算情景（默认$HUIQI_DATA或~/.local/share/huiqi）")

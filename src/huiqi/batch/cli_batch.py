@@ -123,7 +123,7 @@ def cmd_template(args: argparse.Namespace, eng: Engine) -> int:
 
     check_output(args.out, (".xlsx",), "模板为Excel文件，应以 .xlsx 结尾")
     write_template(args.out, eng.catalogue)
-    print(f"已生成登记表模板：{args.out}（工作表：企业、事项、资质、已获奖补、说明）")
+    print(f"已生成登记表模板：{args.out}（工作表：说明、企业、事项、资质、已获奖补）")
     return 0
 
 
