@@ -494,3 +494,36 @@ def test_event_ids_of_two_enterprises_with_bad_codes_are_not_duplicates(tmp_path
         messages.append([e["expected"] for e in json.loads(capsys.readouterr().out)["errors"]])
     assert messages[0] == messages[1]
     assert sum("事项编号重复（首次出现于第3行）" in m for m in messages[0]) == 1  # the same bad code twice: still one owner
+
+
+@pytest.mark.parametrize("register_kind", ["csv", "xlsx"])
+def test_events_dated_after_the_reference_date_are_counted_and_told(
+    tmp_path: Path, register_kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """免申即享 "as of 2025-12-31" with an event of 2026: evaluated on its own date, as every event
+    is, but the summary says how many there are, so a wrong 基准日 or date is seen."""
+    folder = tmp_path / "登记表.csv"
+    folder.mkdir()
+    (folder / "enterprises.csv").write_text("credit_code,name,region,town\n91320506MA1XXXXX09,甲,320506,木渎镇\n", encoding="utf-8")
+    (folder / "events.csv").write_text(
+        "credit_code,id,kind,date,category,amount\n"
+        "91320506MA1XXXXX09,E1,purchase,2025-06-01,机器人产品或服务,800000\n"
+        "91320506MA1XXXXX09,E2,purchase,2026-08-26,机器人产品或服务,800000\n",
+        encoding="utf-8",
+    )
+    register = folder
+    if register_kind == "xlsx":
+        register = tmp_path / "登记表.xlsx"  # the same rows as a workbook (the DuckDB engine's other path)
+        wb = openpyxl.Workbook()
+        wb.active.title = "企业"
+        for name in ("enterprises", "events"):
+            ws = wb.active if name == "enterprises" else wb.create_sheet("事项")
+            for line in (folder / f"{name}.csv").read_text(encoding="utf-8").splitlines():
+                ws.append(line.split(","))
+        wb.save(register)
+    for engine_name in ("reference", "duckdb"):
+        args = ["batch", str(register), "--engine", engine_name, "--as-of", "2025-12-31"]
+        assert main([*args, "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["events_after_as_of"] == 1
+        assert main(args) == 0
+        assert "注意：1条事项的发生日期晚于基准日2025-12-31，已按各自日期测算" in capsys.readouterr().out

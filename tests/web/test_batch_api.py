@@ -227,6 +227,11 @@ def test_csv_folder_upload(client: TestClient, tmp_path: Path) -> None:
     assert status["status"] == "done" and status["enterprises_evaluated"] == 3
     total = client.get(f"/api/batch/{status['id']}/results").json()["summary"]["total"]["max_fen"]
     assert total == reference_total_fen(engine(), raws)
+    # the same register "as of" a day before the purchases: they are counted and the page says so
+    r = client.post("/api/batch", files=files, data={"as_of": "2025-06-29"})
+    early = _wait(client, r.json()["id"])
+    assert early["events_after_as_of"] == 3
+    assert "注意：3条事项的发生日期晚于基准日2025-06-29" in client.get(f"/batch/{early['id']}").text
 
 
 def test_two_files_for_one_table_are_400_and_names_are_read_in_any_case(client: TestClient) -> None:

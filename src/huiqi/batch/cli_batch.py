@@ -473,7 +473,7 @@ def cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
 
 def _cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
     from .io_read import read_register
-    from .io_write import summarise, write_results
+    from .io_write import events_after, summarise, write_results
     from .progress import Progress
 
     engine_name = args.engine or ("duckdb" if _backend_available("duck") else "reference")
@@ -494,6 +494,7 @@ def _cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
         results, payers = backend_results(engine_name, eng, register, as_of, args.memory_limit)
     eval_s = time.monotonic() - t0
     summary = summarise(results, payers, n_ent, n_ev)
+    summary.events_after_as_of = events_after(register.tables["events"], as_of)
     t1 = time.monotonic()
     written = write_results(args.out, register, results, payers, summary, event_labels(eng)) if args.out else []
     seconds = (read_s, eval_s, time.monotonic() - t1)
@@ -560,6 +561,7 @@ def _summary_dict(
         "rows_rejected": register.rows_rejected,
         "enterprises_evaluated": summary.enterprises_evaluated,
         "events_evaluated": summary.events_evaluated,
+        "events_after_as_of": summary.events_after_as_of,
         "results": summary.statuses(),
         "total": summary.total.to_dict(),
         "by": {dim: {k: t.to_dict() for k, t in summary.ordered(dim)} for dim in summary.by},
@@ -583,6 +585,11 @@ def _summary_text(
     lines.append(
         f"合计读取{register.rows_read:,}行，拒绝{register.rows_rejected:,}行；测算企业{summary.enterprises_evaluated:,}家、事项{summary.events_evaluated:,}条"
     )
+    if summary.events_after_as_of:
+        lines.append(
+            f"注意：{summary.events_after_as_of:,}条事项的发生日期晚于基准日{as_of}，已按各自日期测算；"
+            "如基准日或日期有误，请更正后重新测算"
+        )
     if register.errors:
         lines.append(f"问题（{len(register.errors) + register.errors_dropped:,}处）：")
         for e in register.errors[:20]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +149,9 @@ class Summary:
     events_evaluated: int = 0
     enterprises_with_awards: int = 0
     by: dict[str, dict[str, Totals]] = field(default_factory=dict)
+    # events dated after the run's 基准日: evaluated on their own dates, as every event is, but
+    # a 免申即享 run "as of" a day seldom means to pay what has not happened by then
+    events_after_as_of: int = 0
 
     def statuses(self) -> dict[str, int]:
         """Result rows per status, by the status's name (as ``--json`` and the web app list them)."""
@@ -166,6 +170,15 @@ DIMENSIONS = {
     "payer": "按出资方",
     "town": "按镇街",
 }
+
+
+def events_after(events: pa.Table, as_of: date) -> int:
+    """How many of the accepted events are dated after ``as_of``."""
+    import pyarrow.compute as pc
+
+    if events.num_rows == 0:
+        return 0
+    return int(pc.sum(pc.greater(events.column("date"), pa.scalar(as_of, pa.date32()))).as_py() or 0)
 
 
 def summarise(results: pa.Table, payers: pa.Table, enterprises: int, events: int) -> Summary:
@@ -296,6 +309,7 @@ def _sheets(
         ],
         ["测算企业数", summary.enterprises_evaluated],
         ["测算事项数", summary.events_evaluated],
+        ["其中发生日期晚于基准日的事项数", summary.events_after_as_of],
         ["有可享受资金的企业数", summary.enterprises_with_awards],
         *[[f"结果行：{STATUS_LABELS.get(k, k)}", v] for k, v in summary.statuses().items()],
         ["可享受资金项数", summary.total.count],

@@ -339,6 +339,8 @@ def run_stream(
                 con.execute(f"CREATE OR REPLACE TEMP TABLE hq_chunk_payers AS {_PAYERS}").fetchall()
                 con.execute(_MONEY).fetchall()
                 _add(con, summary)
+                after = con.execute("SELECT count(*) FROM events WHERE date > ?", [as_of]).fetchall()[0][0]
+                summary.events_after_as_of += int(after)
                 # chunks are ranges of enterprise rows, written in order: the whole output keeps RESULT_ORDER
                 result_rows = con.sql(f"SELECT {cols} FROM ({_RESULTS}) ORDER BY {RESULT_ORDER}")
                 payer_rows = con.sql(f"SELECT {pcols} FROM hq_chunk_payers ORDER BY {PAYER_ORDER}")

@@ -587,6 +587,7 @@ class BatchJobs:
             "rows_rejected": register.rows_rejected,
             "enterprises_evaluated": summary.enterprises_evaluated,
             "events_evaluated": summary.events_evaluated,
+            "events_after_as_of": summary.events_after_as_of,
             "enterprises_with_awards": summary.enterprises_with_awards,
             "results": summary.statuses(),
             "total": summary.total.to_dict(),
@@ -608,7 +609,7 @@ class BatchJobs:
         reference evaluator (progress per enterprise) or, above REFERENCE_MAX_ENTERPRISES, by the DuckDB backend."""
         from ..batch import cli_batch
         from ..batch.io_read import read_register
-        from ..batch.io_write import summarise
+        from ..batch.io_write import events_after, summarise
 
         eng = self.engine
         tick = _Ticker(lambda done, total: self._set(job_id, done=done, total=total))
@@ -626,7 +627,9 @@ class BatchJobs:
             results, payers = cli_batch.backend_results("duckdb", eng, register, as_of, None)
         tick.flush()
         self._set(job_id, stage="saving")
-        return engine_name, register, results, payers, summarise(results, payers, n_ent, n_ev)
+        summary = summarise(results, payers, n_ent, n_ev)
+        summary.events_after_as_of = events_after(register.tables["events"], as_of)
+        return engine_name, register, results, payers, summary
 
     def _stream(self, job_id: str, path: Path, as_of: date) -> tuple[Register, pa.Table, pa.Table, Summary]:
         """A larger register: ``huiqi batch``'s own path (``stream.run_stream``), validated in SQL and
