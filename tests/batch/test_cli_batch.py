@@ -56,6 +56,15 @@ def reference_totals() -> tuple[int, int, dict[str, tuple[int, int]]]:
     return low, high, payers
 
 
+def csv_register(tmp_path: Path, enterprises: str, events: str) -> Path:
+    """A CSV register folder 登记表.csv of the two tables' text."""
+    folder = tmp_path / "登记表.csv"
+    folder.mkdir()
+    (folder / "enterprises.csv").write_text(enterprises, encoding="utf-8")
+    (folder / "events.csv").write_text(events, encoding="utf-8")
+    return folder
+
+
 def fen(value: Any) -> int:
     """An amount of 元 as a sheet holds it (a number cell, or its text in a CSV) in fen."""
     cents = Decimal(str(value)) * 100
@@ -431,13 +440,11 @@ def test_an_award_without_upper_bound_counts_its_floor_in_the_highest_total(
     """苏州2020 一: the district's interest award is 不低于1% (no upper bound). The totals' 最高 counts
     its floor, so that no 最高 is below its 最低 (it left the award out while 最低 counted it:
     最高 2,000,000.00 under 最低 5,000,000.00, and 0.00 for the district that pays it)."""
-    folder = tmp_path / "登记表.csv"
-    folder.mkdir()
-    (folder / "enterprises.csv").write_text("credit_code,name,region\n91320505MA1PRXBE30,测试贷款公司,320505\n", encoding="utf-8")
-    (folder / "events.csv").write_text(
+    folder = csv_register(
+        tmp_path,
+        "credit_code,name,region\n91320505MA1PRXBE30,测试贷款公司,320505\n",
         "credit_code,id,kind,date,amount,purpose,via_platform\n"
         "91320505MA1PRXBE30,L3,loan,2021-01-01,300000000.99,智能化改造提升项目,是\n",
-        encoding="utf-8",
     )
     args = ["batch", str(folder), "--engine", engine_name, "--as-of", "2021-12-31"]
     assert main([*args, "--json"]) == 0
@@ -453,16 +460,12 @@ def test_an_award_without_upper_bound_counts_its_floor_in_the_highest_total(
 def test_the_compiled_backend_names_each_requirement_a_row_failed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Two requirements of one clause used to read alike (未满足：<the clause's words> twice);
     each is now named with its legal word, and a date outside the document's window names it."""
-    folder = tmp_path / "登记表.csv"
-    folder.mkdir()
-    (folder / "enterprises.csv").write_text(
-        "credit_code,name,region,manufacturing_enterprise\n91320412MA1WJ00011,示例武进企业,320412,否\n", encoding="utf-8"
-    )
-    (folder / "events.csv").write_text(
+    folder = csv_register(
+        tmp_path,
+        "credit_code,name,region,manufacturing_enterprise\n91320412MA1WJ00011,示例武进企业,320412,否\n",
         "credit_code,id,kind,date,category,total_investment,smart_it_investment\n"
         "91320412MA1WJ00011,P1,project,2024-05-20,智改数转网联改造,5000000,4000000\n"
         "91320412MA1WJ00011,P2,project,2025-05-20,智改数转网联改造,8000000,4000000\n",
-        encoding="utf-8",
     )
     out = tmp_path / "结果.csv"
     assert main(["batch", str(folder), "--engine", "duckdb", "--as-of", "2024-12-31", "--out", str(out)]) == 0
@@ -478,15 +481,13 @@ def test_the_compiled_backend_names_each_requirement_a_row_failed(tmp_path: Path
 def test_event_ids_of_two_enterprises_with_bad_codes_are_not_duplicates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Two events E1 of two different (invalid) credit codes were reported as one enterprise's
     duplicate ids besides their bad codes: the owner of an id is its code as written."""
-    folder = tmp_path / "登记表.csv"
-    folder.mkdir()
-    (folder / "enterprises.csv").write_text("credit_code,name,region\n91320506MA1XXXXX09,甲,320506\n", encoding="utf-8")
-    (folder / "events.csv").write_text(
+    folder = csv_register(
+        tmp_path,
+        "credit_code,name,region\n91320506MA1XXXXX09,甲,320506\n",
         "credit_code,id,kind,date,category,amount\n"
         "91320506MA1XAAAA00,E1,purchase,2025-06-01,机器人产品或服务,100000\n"
         "91320506MA1XBBBB00,E1,purchase,2025-06-01,机器人产品或服务,100000\n"
         "91320506MA1XBBBB00,E1,purchase,2025-06-02,机器人产品或服务,100000\n",
-        encoding="utf-8",
     )
     messages = []
     for engine_name in ("reference", "duckdb"):
@@ -502,14 +503,12 @@ def test_events_dated_after_the_reference_date_are_counted_and_told(
 ) -> None:
     """免申即享 "as of 2025-12-31" with an event of 2026: evaluated on its own date, as every event
     is, but the summary says how many there are, so a wrong 基准日 or date is seen."""
-    folder = tmp_path / "登记表.csv"
-    folder.mkdir()
-    (folder / "enterprises.csv").write_text("credit_code,name,region,town\n91320506MA1XXXXX09,甲,320506,木渎镇\n", encoding="utf-8")
-    (folder / "events.csv").write_text(
+    folder = csv_register(
+        tmp_path,
+        "credit_code,name,region,town\n91320506MA1XXXXX09,甲,320506,木渎镇\n",
         "credit_code,id,kind,date,category,amount\n"
         "91320506MA1XXXXX09,E1,purchase,2025-06-01,机器人产品或服务,800000\n"
         "91320506MA1XXXXX09,E2,purchase,2026-08-26,机器人产品或服务,800000\n",
-        encoding="utf-8",
     )
     register = folder
     if register_kind == "xlsx":
