@@ -128,3 +128,16 @@ def test_a_one_off_award_without_its_product_is_paid_and_says_it_could_not_be_ch
     assert [a.event.id for a in awards if a.event] == ["F1", "F2"] and not ev.set_aside
     for a in awards:
         assert "未填写产品（型号、系列），无法核对是否已奖励过同一产品（型号、系列）（按未奖励过计）" in [s.text for s in a.steps]
+
+
+def test_cloud_vouchers_are_for_small_and_medium_enterprises() -> None:
+    """第四条 鼓励中小企业上云用平台: a large enterprise's 五星 is a near miss, as 第六、七条 treat size."""
+    eng = engine()
+    event = {"id": "C1", "kind": "recognition", "date": "2022-06-01", "title": "上云企业", "level": "省级", "grade": "五星"}
+    for size, granted in (("大型", False), ("中型", True)):
+        ent = {"credit_code": "91320585MA1W200012", "name": "测试企业", "region": "320585", "size": size}
+        ev = eng.evaluate(eng.scenario({"enterprise": ent, "events": [event]}))
+        assert any(a.benefit.id == "sz20-4-cloud" for a in ev.awards) is granted
+        if not granted:
+            (miss,) = [a for a in ev.near_misses if a.benefit.id == "sz20-4-cloud"]
+            assert [r.text for r in miss.reasons] == ["企业规模“大型”不属于中型、小型、微型"]

@@ -104,3 +104,12 @@ def test_a_set_aside_against_a_higher_level_award_quotes_the_note_on_higher_leve
     (reason,) = award.reasons
     assert reason.text.startswith("该事项已获江苏省政策奖励60万元，不低于本项最高50万元")
     assert reason.cite is not None and "从优从高不重复" in reason.cite.quote
+
+
+def test_an_award_received_without_its_document_is_named_by_its_level_in_chinese() -> None:
+    ev = _evaluate(
+        [{"id": "R2", "kind": "recognition", "date": "2024-04-01", "title": "专精特新中小企业", "level": "省级"}],
+        [{"amount": "60万元", "year": 2024, "level": "province", "event": "R2"}],
+    )
+    (award,) = ev.set_aside
+    assert award.reasons[0].text.startswith("该事项已获省级奖励60万元")  # was 已获province奖励

@@ -25,7 +25,7 @@ from .conditions import Outcome, test
 from .context import Context
 from .explain import amount_text
 from .facts import Catalogue
-from .model import LEVELS, Benefit, Cap, Document, Exclusivity, Funding, Library
+from .model import LEVEL_LABELS, LEVELS, Benefit, Cap, Document, Exclusivity, Funding, Library
 from .money import floor_times, format_wan
 from .regions import parents, region
 from .results import GRANTED, NEAR_MISS, SET_ASIDE, Award, Evaluation, Line, PayerPart, Totals
@@ -311,7 +311,7 @@ def _against_prior(award: Award, scenario: Scenario, event_id: str) -> bool:
     # higher levels, not 第1条's 本条款内项目不得重复享受)
     rule = next((r for r in rules if any(covers(r, p) for p in covered)), rules[0])
     total = sum(p.amount_fen for p in covered)
-    got = "、".join(f"{p.document or p.level}奖励{format_wan(p.amount_fen)}" for p in covered)
+    got = "、".join(f"{p.document or LEVEL_LABELS.get(p.level, p.level)}奖励{format_wan(p.amount_fen)}" for p in covered)
     summed = ""
     if len(covered) > 1:
         got += f"，合计{format_wan(total)}"
