@@ -526,3 +526,20 @@ def test_events_dated_after_the_reference_date_are_counted_and_told(
         assert json.loads(capsys.readouterr().out)["events_after_as_of"] == 1
         assert main(args) == 0
         assert "注意：1条事项的发生日期晚于基准日2025-12-31，已按各自日期测算" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("engine_name", ["reference", "duckdb"])
+def test_a_payer_level_the_region_lacks_is_named_in_words(
+    tmp_path: Path, engine_name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An enterprise registered under 苏州市's own code (320500) is in no district: the 县级 share of
+    苏州2020 第一条 was paid by "district"; it is now 区（县）级财政."""
+    folder = csv_register(
+        tmp_path,
+        "credit_code,name,region\n91320500MA1W20001X,测试企业,320500\n",
+        "credit_code,id,kind,date,amount,purpose,via_platform\n"
+        "91320500MA1W20001X,L1,loan,2022-06-01,10000000,智能化改造提升项目,是\n",
+    )
+    assert main(["batch", str(folder), "--engine", engine_name, "--as-of", "2022-12-31", "--json"]) == 0
+    payers = json.loads(capsys.readouterr().out)["by"]["payer"]
+    assert set(payers) == {"苏州市财政", "区（县）级财政"}

@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ..core.evaluator import ROLE_FINANCE
 from ..core.evaluator import _conflict as _ref_conflict
 from ..core.facts import Catalogue
 from ..core.legal import Comparison
@@ -86,6 +87,12 @@ REASON_CODES = {
     "prior_award": "该事项已获不低于本项的奖励",
     "cap_exhausted": "限额已用尽",
 }
+
+
+def _role_finance(role: str) -> str:
+    """SQL of a payer level's finance in words, for a region without that level (``ROLE_FINANCE``)."""
+    cases = " ".join(f"WHEN {role} = {lit(k)} THEN {lit(v)}" for k, v in ROLE_FINANCE.items())
+    return f"CASE {cases} ELSE {role} END"
 
 
 class CompileError(ValueError):
@@ -1092,7 +1099,8 @@ class _Compiler:
             "WHEN sh.role = 'town' THEN CASE WHEN COALESCE(e.town, '') <> '' THEN concat(e.town, '财政') "
             "ELSE concat(COALESCE(r0.name, e.region), '属地镇（街道、板块）财政') END "
             "WHEN sh.role IN ('district', 'city', 'province') THEN CASE WHEN r2.level = sh.role THEN r2.finance "
-            "WHEN r1.level = sh.role THEN r1.finance WHEN r0.level = sh.role THEN r0.finance ELSE sh.role END "
+            "WHEN r1.level = sh.role THEN r1.finance WHEN r0.level = sh.role THEN r0.finance "
+            f"ELSE {_role_finance('sh.role')} END "
             "ELSE sh.role END"
         )
         inner = (

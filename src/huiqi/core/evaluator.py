@@ -430,7 +430,12 @@ def _payer_name(role: str, scenario: Scenario, funding: Funding | None = None) -
         return chain[role].finance
     if role == "unspecified":
         return funding.unspecified_payer if funding is not None else "未明确"
-    return role
+    # a level the registered region has none of (an enterprise registered under a city's code
+    # is in no district): the level's finance, in words
+    return ROLE_FINANCE.get(role, role)
+
+
+ROLE_FINANCE = {"province": "省级财政", "city": "市级财政", "district": "区（县）级财政", "town": "镇（街道、板块）财政"}
 
 
 def _split(award: Award, scenario: Scenario, names: dict[str, str]) -> None:
