@@ -144,13 +144,15 @@ def document_rules(doc: Document) -> list[str]:
         if rule.articles:
             scope = f"第{'、'.join(rule.articles)}条内"
         against = "、".join(LEVEL_LABELS.get(a, "更高层级" if a == "higher" else a) for a in rule.against)
-        lines.append(f"就高不重复：{scope}{'，并对' + against + '政策' if against else ''}（“{rule.cite.quote}”）")
+        why = f"；解释（原文未明确）：{rule.interpretation.reason.strip()}" if rule.interpretation else ""
+        lines.append(f"就高不重复：{scope}{'，并对' + against + '政策' if against else ''}（“{rule.cite.quote}”）{why}")
     titles = {b.id: f"第{b.article}条{b.title}" for b in doc.benefits}
     for cap in doc.group_caps:
         amount = format_wan(cap.fen) if cap.fen else "按阶段"
         over = f"，合计{'、'.join(titles.get(m, m) for m in cap.benefits)}" if cap.benefits else ""
         lines.append(f"合计上限：{CAP_SCOPES.get(cap.per, cap.per)}{amount}{over}（“{cap.cite.quote}”）")
     lines.extend(f"说明：“{n.quote}”" for n in doc.notes)
+    lines.extend(f"解释（原文未明确）：{i.reason.strip()}" for i in doc.interpretations)
     return lines
 
 

@@ -147,6 +147,8 @@ def test_the_keyword_search_ignores_spaces_width_and_case(client: TestClient) ->
     assert ids("５Ｇ") == ids("5G") != set()
     assert ids("app") == ids("APP") != set()
     assert ids("苏府〔2020〕120号") and all(i.startswith("sz20-") for i in ids("苏府〔2020〕120号"))  # by 文号
+    assert ids("苏府(2020)120号") == ids("苏府[2020]120号") == ids("苏府〔2020〕120号")
+    assert "wz-11-smart-factory" in ids("最高100万元")  # its amount as listed (the text: 分别给予最高200万元、100万元…)
 
 
 def test_policies_bad_nature(client: TestClient) -> None:

@@ -299,3 +299,11 @@ def test_a_near_miss_lists_each_unmet_condition_once(client: TestClient) -> None
     page = client.post("/calc", data={**FORM, "e1.amount": "50"}).text  # 50万元 is not 超过50万元
     near = page.split("差一点符合的")[1]
     assert near.count("采购金额50万元未超过50万元") == 1
+
+
+def test_the_result_sections_are_numbered_in_turn(client: TestClient) -> None:
+    """Without set-asides the near misses were 三 after 一 (二 skipped)."""
+    for form in ({**FORM, "e1.amount": "50"}, {**FORM, "e1.date": "2022-06-30"}):
+        page = client.post("/calc", data=form).text.split('id="result"')[-1]
+        numerals = re.findall(r"(?:<h3>|<summary>)([一二三四五])、", page)
+        assert numerals and numerals == list("一二三四五"[: len(numerals)]), numerals

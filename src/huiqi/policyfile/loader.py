@@ -17,6 +17,7 @@ from huiqi.core.model import (
     Benefit,
     Citation,
     Document,
+    Interpretation,
     Library,
     Quota,
     Uplift,
@@ -164,10 +165,13 @@ class _Reader(RulePartsReader):
             self.problem(head.line, "缺少有效期valid: {from, to, cite}")
         applicants: tuple[str, ...] = ()
         applicants_cite = None
+        doc_interpretations = self.interpretations(head)
         if isinstance(head.get("applicants"), LMap):
             a = head["applicants"]
             applicants = tuple(str(k) for k in a.get("kinds") or [])
             applicants_cite = self.cite(a)
+            # kept with the document's, named by what they explain (they were read and dropped)
+            doc_interpretations += tuple(Interpretation(f"适用主体：{i.reason}") for i in self.interpretations(a))
         kinds_spec = self.catalogue.enterprise.get("kind")
         if kinds_spec is not None:
             self.check_values(kinds_spec, list(applicants), head.line_of("applicants"))
@@ -227,7 +231,7 @@ class _Reader(RulePartsReader):
             number=head.get("number"),
             registration_required=bool(head.get("registration_required", True)),
             notes=tuple(notes),
-            interpretations=self.interpretations(head),
+            interpretations=doc_interpretations,
             group_caps=group_caps,
             path=self.display,
         )

@@ -30,7 +30,7 @@ from ..core.model import (
     Tiers,
 )
 from ..core.plan import Plan
-from ..policy_view import benefit_view
+from ..policy_view import benefit_view, describe_amount
 
 __all__ = ["NATURE_CHOICES", "Segment", "benefit_nature", "benefit_sectors", "highlight", "plan_dict", "search_benefits"]
 
@@ -114,7 +114,10 @@ def benefit_sectors(b: Benefit) -> list[str]:
 def _searchable(text: str) -> str:
     """Text as the keyword search compares it: full-width forms as half-width (５Ｇ, （套）), one case,
     no spaces (the texts print 最高 100 万元 with spaces a searcher does not type)."""
-    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return "".join(unicodedata.normalize("NFKC", text).casefold().translate(_BRACKETS).split())
+
+
+_BRACKETS = str.maketrans("〔〕[]【】", "()()()")  # 苏府〔2020〕120号 typed as 苏府(2020)120号 or [2020]
 
 
 def search_benefits(
@@ -131,6 +134,7 @@ def search_benefits(
         for b in doc.benefits:
             haystack = _searchable(
                 "".join((doc.title, doc.short, doc.number or "", b.title, b.cite.quote, b.article, "".join(b.department)))
+                + describe_amount(b.amount)  # the amount as the list shows it (最高100万元)
             )
             if any(w not in haystack for w in words):
                 continue
