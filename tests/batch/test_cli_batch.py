@@ -543,3 +543,20 @@ def test_a_payer_level_the_region_lacks_is_named_in_words(
     assert main(["batch", str(folder), "--engine", engine_name, "--as-of", "2022-12-31", "--json"]) == 0
     payers = json.loads(capsys.readouterr().out)["by"]["payer"]
     assert set(payers) == {"苏州市财政", "区（县）级财政"}
+
+
+def test_a_qualifications_grade_column_says_where_the_grade_goes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A 资质's 等级 is read by no rule (an upgrade 先进级 → 卓越级 is judged by events): the column's
+    notice says to record the earlier grade as an event, on both engines."""
+    folder = csv_register(
+        tmp_path,
+        "credit_code,name,region,town\n91320506MA1XXXXX09,甲,320506,木渎镇\n",
+        "credit_code,id,kind,date,title,level,grade\n91320506MA1XXXXX09,R1,获评认定,2025-09-01,智能工厂,国家级,卓越级\n",
+    )
+    (folder / "qualifications.csv").write_text(
+        "统一社会信用代码,资质名称,级别,等级,获得日期\n91320506MA1XXXXX09,智能工厂,国家级,先进级,2024-01-01\n", encoding="utf-8"
+    )
+    for engine_name in ("reference", "duckdb"):
+        assert main(["batch", str(folder), "--engine", engine_name, "--as-of", "2025-12-31", "--json"]) == 0
+        (notice,) = json.loads(capsys.readouterr().out)["errors"]
+        assert notice["column"] == "等级" and notice["expected"].endswith("请在“事项”表记为一个获评认定事项")

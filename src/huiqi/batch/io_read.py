@@ -1009,8 +1009,11 @@ class _Sheet:
             hit = lookup.get(_norm_header(h))
             if hit is None:
                 known = "、".join(c.header for c in lay.sheets[key])
+                # a 资质's grade is read by no rule: an upgrade (先进级 → 卓越级) is judged by events
+                grade = key == "qualifications" and _norm_header(h) in ("等级", "grade")
+                hint = "；资质不记等级：此前获评的等级（如先进级、三星）请在“事项”表记为一个获评认定事项" if grade else ""
                 errors.append(
-                    RowError(raw.file, raw.sheet, 1, str(h), h, f"未知的列，已忽略本列；可用列：{known}", rejected=False)
+                    RowError(raw.file, raw.sheet, 1, str(h), h, f"未知的列，已忽略本列；可用列：{known}{hint}", rejected=False)
                 )
                 continue
             col, unit = hit
