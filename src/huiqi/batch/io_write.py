@@ -279,9 +279,14 @@ ERROR_HEADERS = ["文件", "工作表", "行", "列", "值", "问题", "是否�
 
 
 def _sheets(
-    register: Register, results: pa.Table, summary: Summary, kinds: Mapping[str, str] | None = None
+    register: Register,
+    results: pa.Table,
+    summary: Summary,
+    kinds: Mapping[str, str] | None = None,
+    notes: Sequence[tuple[str, str]] = (),
 ) -> list[tuple[str, list[str], Iterable[list[Any]]]]:
-    """The sheets of the results for people; ``kinds``: event kind → its label (事项类型 as 采购)."""
+    """The sheets of the results for people; ``kinds``: event kind → its label (事项类型 as 采购);
+    ``notes``: rows for 汇总 after the register's name (the web export's filters)."""
 
     def dim(name: str, title: str) -> tuple[str, list[str], Iterable[list[Any]]]:
         rows = [[k, *t.row()] for k, t in summary.ordered(name)]
@@ -289,6 +294,7 @@ def _sheets(
 
     overview: list[list[Any]] = [
         ["登记表", register.source],
+        *[[k, v] for k, v in notes],
         *[
             [f"{label}：读取行数", register.counts[k].read]
             for k, label in (
@@ -350,8 +356,10 @@ def write_results(
     payers: pa.Table,
     summary: Summary,
     kinds: Mapping[str, str] | None = None,
+    notes: Sequence[tuple[str, str]] = (),
 ) -> list[Path]:
-    """Write results and summaries (``kinds``: event kind → label, as ``_sheets``); returns the files written."""
+    """Write results and summaries (``kinds``: event kind → label, ``notes``: rows for 汇总, as
+    ``_sheets``); returns the files written."""
     suffix = out.suffix.lower()
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".xlsx":
@@ -359,7 +367,7 @@ def write_results(
             raise InputError(
                 f"结果有{results.num_rows:,}行，超过Excel单表上限{EXCEL_MAX_ROWS:,}行；请改用 --out 结果.parquet 或 .csv"
             )
-        return [write_xlsx(out, _sheets(register, results, summary, kinds))]
+        return [write_xlsx(out, _sheets(register, results, summary, kinds, notes))]
     if suffix == ".parquet":
         import pyarrow.parquet as pq
 
@@ -368,14 +376,14 @@ def write_results(
         p = out.with_name(f"{out.stem}.payers.parquet")
         pq.write_table(payers, p, **parquet_options(payers.schema))
         written.append(p)
-        for title, header, rows in _sheets(register, results, summary, kinds):
+        for title, header, rows in _sheets(register, results, summary, kinds, notes):
             if title == "结果":
                 continue
             written.append(_write_csv(out.with_name(f"{out.stem}.{title}.csv"), header, rows))
         return written
     if suffix == ".csv":
         written = []
-        for title, header, rows in _sheets(register, results, summary, kinds):
+        for title, header, rows in _sheets(register, results, summary, kinds, notes):
             path = out if title == "结果" else out.with_name(f"{out.stem}.{title}.csv")
             written.append(_write_csv(path, header, rows))
         return written

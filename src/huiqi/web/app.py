@@ -853,13 +853,18 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         from ..batch.io_write import write_results
 
         _finished(job_id)
-        kept, kept_payers, _ = _filtered(job_id, request)
+        kept, kept_payers, shown = _filtered(job_id, request)
         summary = _summary(kept, kept_payers)
         register = site.batch.register(job_id)
+        labels = {"document": "政策文件", "article": "条款", "department": "责任单位", "payer": "出资方", "town": "镇（街道、板块）"}
+        labels |= {"status": "状态", "nature": "金额性质", "q": "企业名称或代码"}
+        notes = [("筛选", "；".join(f"{labels.get(k, k)}：{v}" for k, v in shown.items()))] if shown else []
+        if shown.get("payer"):  # the amounts are that payer's share (batchview._payer_shares)
+            notes.append(("金额口径", f"按出资方“{shown['payer']}”筛选：各金额均为该出资方承担的部分"))
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "结果.xlsx"
             try:
-                write_results(path, register, kept, kept_payers, summary, event_labels(site.engine))
+                write_results(path, register, kept, kept_payers, summary, event_labels(site.engine), notes)
             except InputError as exc:
                 raise WebError(413, str(exc)) from None
             content = path.read_bytes()
