@@ -345,7 +345,9 @@ class _BenefitSQL:
             return f"(u.hq_h{self.holds[tuple(c.titles)]} = 1)"
         assert isinstance(c, FirstTime)
         suffix = "sl" if c.same_level else "any"
-        return f"(u.event_id <> '' AND u.hq_fq_{suffix} = 0 AND u.hq_fe_{suffix} = 0)"
+        # a re-assessment (获评方式 复评通过优秀) is no new title (core.conditions._first_time)
+        fresh = " AND COALESCE(u.ev_outcome, '新获评') = '新获评'" if self.lay.event_field("outcome") else ""
+        return f"(u.event_id <> '' AND u.hq_fq_{suffix} = 0 AND u.hq_fe_{suffix} = 0{fresh})"
 
     def all(self, conds: Sequence[Condition]) -> str:
         return " AND ".join(self.cond(c) for c in conds) if conds else "TRUE"

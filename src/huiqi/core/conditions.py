@@ -168,6 +168,9 @@ def _first_time(cond: FirstTime, ctx: Context) -> Outcome:
         return Outcome(False, "首次/新获评须针对一次获评事项", cond.cite)
     title = event.facts.get("title")
     level = event.facts.get("level")
+    outcome = event.facts.get("outcome")
+    if outcome is not None and outcome != "新获评":  # a re-assessment is no new title
+        return Outcome(False, f"获评方式为“{outcome}”，不属于首次/新获评", cond.cite)
     same = [
         q
         for q in ctx.enterprise.qualifications
