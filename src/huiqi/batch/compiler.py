@@ -926,7 +926,9 @@ class _Compiler:
             f"CASE WHEN {elig} AND (c.rn > 1 OR pk.benefit IS NOT NULL) THEN 'once_per_key' ELSE c.reasons END AS reasons, "
             "c.low, c.high, c.kind FROM ("
             f"SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.credit_code, c.once_grp, c.once_key, {elig} "
-            "ORDER BY c.unit_date, c.b_order, c.event_id) AS rn FROM hq_cand c WHERE c.status = 'granted') c "
+            # on one day the higher award first, as the reference's _higher_first
+            "ORDER BY c.unit_date, c.b_order, CASE WHEN c.high IS NULL THEN 0 ELSE 1 END, c.high DESC, c.low DESC, c.event_id) AS rn "
+            "FROM hq_cand c WHERE c.status = 'granted') c "
             "LEFT JOIN (SELECT DISTINCT credit_code, benefit, key FROM prior_awards WHERE benefit <> '' AND key <> '') pk "
             "ON pk.credit_code = c.credit_code AND pk.benefit = c.once_grp AND pk.key = c.once_key"
         )

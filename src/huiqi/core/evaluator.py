@@ -155,6 +155,11 @@ def _item_cap(award: Award, cap: Cap, ctx: Context) -> None:
 # --- 4: once per key -------------------------------------------------------
 
 
+def _higher_first(award: Award) -> tuple[int, int, int]:
+    """Sorts higher awards first: no upper bound, then by upper and lower amount, descending."""
+    return (0 if award.high is None else 1, -(award.high or 0), -award.low)
+
+
 def _field_label(catalogue: Catalogue, kind: str, name: str) -> str:
     spec = catalogue.events[kind].fields.get(name) if kind in catalogue.events else None
     return spec.label if spec is not None else name
@@ -166,7 +171,10 @@ def _once_per_key(candidates: list[Award], scenario: Scenario, set_aside: list[A
         if p.benefit and p.key:
             seen[(p.benefit, tuple(p.key.split("|")))] = None
     kept: list[Award] = []
-    for award in sorted(candidates, key=lambda a: (a.event.date if a.event else scenario.reference_date, a.sort_key)):
+    # in date order; on one day the higher award first (two recognitions of one product the same
+    # day keep the national one, not the one whose id sorts first)
+    order = sorted(candidates, key=lambda a: (a.event.date if a.event else scenario.reference_date, a.benefit.order, _higher_first(a), a.sort_key))
+    for award in order:
         b = award.benefit
         if not b.once_per or award.event is None:
             kept.append(award)
