@@ -22,10 +22,10 @@ from collections import defaultdict
 
 from .amounts import AmountMissing, compute, show_rate
 from .conditions import Outcome, test
-from .context import Context
+from .context import Context, fact_label
 from .explain import amount_text
 from .facts import Catalogue
-from .model import LEVEL_LABELS, LEVELS, Benefit, Cap, Document, Exclusivity, Funding, Library
+from .model import LEVEL_LABELS, LEVELS, Benefit, Cap, Document, Exclusivity, Field, Funding, Library
 from .money import floor_times, format_wan
 from .regions import parents, region
 from .results import GRANTED, NEAR_MISS, SET_ASIDE, Award, Evaluation, Line, PayerPart, Totals
@@ -160,11 +160,6 @@ def _higher_first(award: Award) -> tuple[int, int, int]:
     return (0 if award.high is None else 1, -(award.high or 0), -award.low)
 
 
-def _field_label(catalogue: Catalogue, kind: str, name: str) -> str:
-    spec = catalogue.events[kind].fields.get(name) if kind in catalogue.events else None
-    return spec.label if spec is not None else name
-
-
 def _once_per_key(candidates: list[Award], scenario: Scenario, set_aside: list[Award], catalogue: Catalogue) -> list[Award]:
     seen: dict[tuple[str, tuple[str, ...]], Award | None] = {}
     for p in scenario.prior_awards:
@@ -181,7 +176,7 @@ def _once_per_key(candidates: list[Award], scenario: Scenario, set_aside: list[A
             continue
         key = (b.once_group or b.id, tuple(str(award.event.facts.get(k, "")) for k in b.once_per))
         if "" in key[1]:  # which product (model, …) it is is not given: it cannot be shown to be one paid before
-            labels = "、".join(_field_label(catalogue, award.event.kind, k) for k, v in zip(b.once_per, key[1], strict=True) if v == "")
+            labels = "、".join(fact_label(Field(k), catalogue, award.event.kind) for k, v in zip(b.once_per, key[1], strict=True) if v == "")
             award.steps.append(Line(f"未填写{labels}，无法核对是否已奖励过同一{labels}（按未奖励过计）", b.cite))
             kept.append(award)
             continue
