@@ -467,7 +467,7 @@ def test_an_error_cell_is_found_where_the_sheet_is_read_in_two_pieces(tmp_path: 
     """The sheet's XML is searched 8 MiB at a time; an error cell across the boundary counts too."""
     import zipfile
 
-    from huiqi.batch.io_read import _has_error_cells
+    from huiqi.batch.io_read import _scan_cells
 
     cell = b'<c r="A2" t="e"><v>#N/A</v></c>'
     at = (1 << 23) - cell.index(b't="e"') - split  # the boundary falls ``split`` bytes into the attribute
@@ -476,7 +476,7 @@ def test_an_error_cell_is_found_where_the_sheet_is_read_in_two_pieces(tmp_path: 
         path = tmp_path / f"{error}.xlsx"
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
             z.writestr("xl/worksheets/sheet1.xml", xml)
-        assert _has_error_cells(path) is error
+        assert _scan_cells(path).errors is error
 
 
 def rezip(path: Path, part: str, old: bytes, new: bytes) -> None:

@@ -293,10 +293,6 @@ class _CellScan:
     uncached: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _has_error_cells(path: Path) -> bool:
-    return _scan_cells(path).errors
-
-
 def _scan_cells(path: Path) -> _CellScan:
     """The error cells (``<c t="e">``) and the formulas without a saved result in the .xlsx at ``path``.
 
@@ -420,14 +416,17 @@ def _xlsx(path: Path) -> Iterator[RawSheet]:
     # before a row is given out, and a workbook with error cells goes to openpyxl whole.
     with ThreadPoolExecutor(max_workers=1) as pool:
         scan = pool.submit(_scan_cells, path)
+        checked: list[_CellScan] = []  # the scan, once its formulas were checked (asked again at each sheet)
 
         def has_errors() -> bool:
-            try:
-                found = scan.result()
-            except unreadable as exc:  # not a zip: the scan's words, as when it ran first
-                raise RegisterError(f"无法读取Excel文件{path}：{exc}") from None
-            _uncached_formulas(path, found)
-            return found.errors
+            if not checked:
+                try:
+                    found = scan.result()
+                except unreadable as exc:  # not a zip: the scan's words, as when it ran first
+                    raise RegisterError(f"无法读取Excel文件{path}：{exc}") from None
+                _uncached_formulas(path, found)
+                checked.append(found)
+            return checked[0].errors
 
         try:
             wb = CalamineWorkbook.from_path(str(path))
