@@ -395,7 +395,12 @@ class _BenefitSQL:
                 low, high = f"GREATEST({low}, {spec.floor_fen})", f"GREATEST({high}, {spec.floor_fen})"
             if spec.cap_fen is not None:
                 low, high = f"LEAST({low}, {spec.cap_fen})", f"LEAST({high}, {spec.cap_fen})"
-            return _Amt(f"(CASE WHEN {n.ok} THEN {low} END)", f"(CASE WHEN {n.ok} THEN {high} END)", "'money'", f"(NOT {n.ok})")
+            if spec.floor_fen is None:
+                return _Amt(f"(CASE WHEN {n.ok} THEN {low} END)", f"(CASE WHEN {n.ok} THEN {high} END)", "'money'", f"(NOT {n.ok})")
+            # without its base the text still grants the floor, bounded by the cap (core.amounts._range_without_base)
+            floor = spec.floor_fen if spec.cap_fen is None else min(spec.floor_fen, spec.cap_fen)
+            top = "CAST(NULL AS BIGINT)" if spec.cap_fen is None else str(spec.cap_fen)
+            return _Amt(f"(CASE WHEN {n.ok} THEN {low} ELSE {floor} END)", f"(CASE WHEN {n.ok} THEN {high} ELSE {top} END)", "'money'", "FALSE")
         if isinstance(spec, NoAmount):
             return _Amt("0", "0", "'none'", "FALSE")
         if isinstance(spec, InKind):

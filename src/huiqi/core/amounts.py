@@ -107,6 +107,24 @@ def _base(spec_base: object, ctx: Context) -> Fraction | int:
     return value
 
 
+def _range_without_base(spec: RangeRate, ctx: Context) -> Computed:
+    """A rate range with a guaranteed floor ("按销售价格15%～30%给予不低于40万元的奖励") whose base is
+    missing: the text still grants the floor, and the cap still bounds it, so the award is
+    floor～cap (a floor alone when there is no cap) instead of a near miss."""
+    floor_fen = spec.floor_fen
+    assert floor_fen is not None
+    label = ctx.label(spec.base)
+    if spec.cap_fen is None:
+        high: int | None = None
+        bounds = f"不低于{format_wan(floor_fen)}"
+    else:
+        high = spec.cap_fen
+        floor_fen = min(floor_fen, spec.cap_fen)
+        bounds = f"不低于{format_wan(floor_fen)}、最高不超过{format_wan(spec.cap_fen)}"
+    line = f"未提供{label}：按原文{bounds}计（金额以核定的{label}计算）"
+    return Computed(floor_fen, high, lines=[line], cites=[spec.cite])
+
+
 def compute(spec: AmountSpec, ctx: Context) -> Computed:
     """Compute an amount formula in a context."""
     if isinstance(spec, Fixed):
@@ -173,6 +191,8 @@ def compute(spec: AmountSpec, ctx: Context) -> Computed:
         inner.cites.insert(0, spec.cite)
         return inner
     if isinstance(spec, RangeRate):
+        if spec.floor_fen is not None and ctx.number(spec.base) is None:
+            return _range_without_base(spec, ctx)
         base = _base(spec.base, ctx)
         low = floor_times(base, spec.low)
         high_v = floor_times(base, spec.high)
