@@ -478,6 +478,31 @@ def test_the_compiled_backend_names_each_requirement_a_row_failed(tmp_path: Path
     )
 
 
+@pytest.mark.parametrize("engine_name", ["reference", "duckdb"])
+def test_a_once_per_product_award_without_its_product_says_it_was_not_checked(
+    tmp_path: Path, engine_name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """苏州2020 第十六条 pays a product once. Without the product the award is still paid (as never
+    paid before) and its row says the check was not made; the compiled backend's row said nothing."""
+    folder = csv_register(
+        tmp_path,
+        "credit_code,name,region\n91320585MA1W20006H,示例智能装备企业,320585\n",
+        "credit_code,id,kind,date,title,level,unit_price,product\n"
+        "91320585MA1W20006H,F1,recognition,2022-07-01,首台（套）装备及关键零部件,省级,2000000,\n"
+        "91320585MA1W20006H,F2,recognition,2022-08-01,首台（套）装备及关键零部件,省级,2000000,数控机床A\n",
+    )
+    out = tmp_path / "结果.csv"
+    assert main(["batch", str(folder), "--engine", engine_name, "--as-of", "2022-12-31", "--out", str(out)]) == 0
+    capsys.readouterr()
+    with out.open(encoding="utf-8-sig") as fh:
+        rows = {(r["奖补项编号"], r["事项编号"]): r for r in csv.DictReader(fh)}
+    unchecked, checked = rows[("sz20-16-first-set", "F1")], rows[("sz20-16-first-set", "F2")]
+    assert (unchecked["状态"], unchecked["最低（元）"], unchecked["最高（元）"]) == ("可享受", "400000.00", "600000.00")
+    assert unchecked["原因代码"] == "once_key_missing"
+    assert "未填写产品（型号、系列），无法核对是否已奖励过同一产品（型号、系列）（按未奖励过计）" in unchecked["原因与说明"]
+    assert checked["状态"] == "可享受" and checked["原因代码"] == ""
+
+
 def test_event_ids_of_two_enterprises_with_bad_codes_are_not_duplicates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Two events E1 of two different (invalid) credit codes were reported as one enterprise's
     duplicate ids besides their bad codes: the owner of an id is its code as written."""

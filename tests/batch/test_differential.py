@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from huiqi.batch import duck
+from huiqi.batch.cli_batch import reason_codes
 from huiqi.batch.compiler import compile_library
 from huiqi.batch.layout import to_arrow
 from huiqi.batch.plan import Plan
@@ -50,7 +51,8 @@ def reference(eng: Engine, scenarios: list[Scenario]) -> tuple[dict[Key, tuple[A
         for status, lst in (("granted", ev.awards), ("set_aside", ev.set_aside), ("near_miss", ev.near_misses)):
             for a in lst:
                 key = (s.enterprise.credit_code, a.event.id if a.event else None, a.benefit.id)
-                reasons = len(a.reasons) if status == "near_miss" else 0
+                # a near miss's reasons counted; a granted award's note that its once-per key was blank
+                reasons = len(a.reasons) if status == "near_miss" else int("once_key_missing" in reason_codes(a))
                 awards[key] = (status, a.low, a.high, a.nature.value, reasons)
                 for i, p in enumerate(a.payers):
                     payers[(key, i)] = (p.role, p.payer, p.low, p.high)
@@ -62,7 +64,7 @@ def from_rows(awards: list[dict[str, Any]], payers: list[dict[str, Any]]) -> tup
     for r in awards:
         key = (r["credit_code"], r["event_id"], r["benefit_id"])
         assert key not in got, f"duplicate row {key}"
-        reasons = len(r["reasons"].split(",")) if r["status"] == "near_miss" else 0
+        reasons = len(r["reasons"].split(",")) if r["status"] == "near_miss" else int(r["reasons"] == "once_key_missing")
         got[key] = (r["status"], r["min_fen"], r["max_fen"], r["nature"], reasons)
     pays: dict[tuple[Key, int], tuple[Any, ...]] = {}
     for r in payers:

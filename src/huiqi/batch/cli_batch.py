@@ -226,11 +226,16 @@ def reason_code(text: str) -> str:
 
 def reason_codes(a: Award) -> list[str]:
     """Codes for an award's reasons: ``when:i`` names the failed requirement by its index."""
+    from huiqi.core.evaluator import ONCE_KEY_UNCHECKED
+
     when_texts: dict[str, str] = {}
     for i, outcome in enumerate(a.conditions[len(a.benefit.match) :]):
         if not outcome.passed:
             when_texts.setdefault(outcome.text, f"when:{i}")
-    return [when_texts.get(r.text) or reason_code(r.text) for r in a.reasons]
+    codes = [when_texts.get(r.text) or reason_code(r.text) for r in a.reasons]
+    if a.status == "granted" and any(s.text.endswith(ONCE_KEY_UNCHECKED) for s in a.steps):
+        codes.append("once_key_missing")  # paid, but whether it was paid before could not be checked
+    return codes
 
 
 def _award_row(a: Award, scenario: Scenario) -> dict[str, Any]:
@@ -318,6 +323,9 @@ def _reason_texts(eng: Engine) -> list[dict[str, str]]:
         "cap_exhausted": "限额已用尽",
     }
     from huiqi.core.conditions import requirement_text
+    from huiqi.core.context import fact_label
+    from huiqi.core.evaluator import once_key_note
+    from huiqi.core.model import Field
 
     rows = []
     for b in eng.library.benefits.values():
@@ -329,6 +337,9 @@ def _reason_texts(eng: Engine) -> list[dict[str, str]]:
             rows.append({"benefit": b.id, "code": code, "text": own.get(code, text)})
         for i, c in enumerate(b.when):
             rows.append({"benefit": b.id, "code": f"when:{i}", "text": f"未满足：{requirement_text(c, eng.catalogue, b.event)}"})
+        if b.once_per:  # on a granted row: the key is blank, the award is paid unchecked
+            labels = "、".join(fact_label(Field(k), eng.catalogue, b.event) for k in b.once_per)
+            rows.append({"benefit": b.id, "code": "once_key_missing", "text": once_key_note(labels, some=len(b.once_per) > 1)})
     return rows
 
 

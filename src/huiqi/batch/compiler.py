@@ -83,6 +83,7 @@ REASON_CODES = {
     "max_years": "已达最多享受年数",
     "amount_missing": "缺少计算金额所需的事实或未达到任何档次",
     "once_per_key": "同一标的已奖励一次",
+    "once_key_missing": "未填写标的（产品等），无法核对是否已奖励过（按未奖励过计；仍予奖励）",
     "exclusivity": "同一事项就高不重复",
     "prior_award": "该事项已获不低于本项的奖励",
     "cap_exhausted": "限额已用尽",
@@ -813,9 +814,10 @@ class _Compiler:
                     parts.append(f"COALESCE({bs.text_of(Field(k))}, '')")
                 else:
                     parts.append("''")
-            # a key with a blank part (no product given) cannot be shown to be one paid before: not grouped
+            # a key with a blank part (no product given) cannot be shown to be one paid before: not
+            # grouped ('' marks it, so a granted row says the check was not made: once_key_missing)
             blank = " OR ".join(f"{p} = ''" for p in parts)
-            cols["once_grp"] = f"CASE WHEN {blank} THEN NULL ELSE {lit(b.once_group or b.id)} END"
+            cols["once_grp"] = f"CASE WHEN {blank} THEN '' ELSE {lit(b.once_group or b.id)} END"
             cols["once_key"] = f"concat_ws('|', {', '.join(parts)})"
         else:
             cols["once_grp"] = f"CAST(NULL AS {d.text})"
@@ -924,11 +926,12 @@ class _Compiler:
         return _UNION.join(parts)
 
     def once(self, d: Dialect) -> str:
-        elig = "(c.status = 'granted' AND c.once_grp IS NOT NULL AND c.event_id <> '')"
+        elig = "(c.status = 'granted' AND c.once_grp <> '' AND c.event_id <> '')"
         return (
             "SELECT c.credit_code, c.event_id, c.unit_date, c.benefit_id, c.document_id, c.b_order, "
             f"CASE WHEN {elig} AND (c.rn > 1 OR pk.benefit IS NOT NULL) THEN 'set_aside' ELSE c.status END AS status, "
-            f"CASE WHEN {elig} AND (c.rn > 1 OR pk.benefit IS NOT NULL) THEN 'once_per_key' ELSE c.reasons END AS reasons, "
+            f"CASE WHEN {elig} AND (c.rn > 1 OR pk.benefit IS NOT NULL) THEN 'once_per_key' "
+            "WHEN c.once_grp = '' AND c.event_id <> '' THEN 'once_key_missing' ELSE c.reasons END AS reasons, "
             "c.low, c.high, c.kind FROM ("
             f"SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.credit_code, c.once_grp, c.once_key, {elig} "
             # on one day the higher award first, as the reference's _higher_first

@@ -31,7 +31,7 @@ from .regions import parents, region
 from .results import GRANTED, NEAR_MISS, SET_ASIDE, Award, Evaluation, Line, PayerPart, Totals
 from .scenario import Event, PriorAward, Scenario
 
-__all__ = ["documents_for", "evaluate"]
+__all__ = ["ONCE_KEY_UNCHECKED", "documents_for", "evaluate", "once_key_note"]
 
 
 def documents_for(library: Library, region_code: str) -> list[Document]:
@@ -160,6 +160,16 @@ def _higher_first(award: Award) -> tuple[int, int, int]:
     return (0 if award.high is None else 1, -(award.high or 0), -award.low)
 
 
+ONCE_KEY_UNCHECKED = "（按未奖励过计）"
+
+
+def once_key_note(labels: str, some: bool = False) -> str:
+    """The note of an award whose once-per key (``labels``, the blank facts) is not given;
+    ``some``: ``labels`` names the whole key, of which one part or more is blank."""
+    blank = f"{labels}未全部填写" if some else f"未填写{labels}"
+    return f"{blank}，无法核对是否已奖励过同一{labels}{ONCE_KEY_UNCHECKED}"
+
+
 def _once_per_key(candidates: list[Award], scenario: Scenario, set_aside: list[Award], catalogue: Catalogue) -> list[Award]:
     seen: dict[tuple[str, tuple[str, ...]], Award | None] = {}
     for p in scenario.prior_awards:
@@ -177,7 +187,7 @@ def _once_per_key(candidates: list[Award], scenario: Scenario, set_aside: list[A
         key = (b.once_group or b.id, tuple(str(award.event.facts.get(k, "")) for k in b.once_per))
         if "" in key[1]:  # which product (model, …) it is is not given: it cannot be shown to be one paid before
             labels = "、".join(fact_label(Field(k), catalogue, award.event.kind) for k, v in zip(b.once_per, key[1], strict=True) if v == "")
-            award.steps.append(Line(f"未填写{labels}，无法核对是否已奖励过同一{labels}（按未奖励过计）", b.cite))
+            award.steps.append(Line(once_key_note(labels), b.cite))
             kept.append(award)
             continue
         if key in seen:
