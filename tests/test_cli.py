@@ -177,3 +177,27 @@ def test_the_rules_a_document_applies_to_all_its_benefits_are_shown(capsys: pyte
     assert "解释（原文未明确）：适用主体：原文未规定统一的申报主体范围" in rules  # the reading, not only its words
     assert main(["policies", "wuzhong-2025", "21"]) == 2
     assert "全文适用的规则（就高不重复、出资与兑付、合计上限等）见 huiqi policies wuzhong-2025" in capsys.readouterr().err
+
+
+def test_events_after_the_reference_date_are_pointed_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An event dated after 基准日 is evaluated on its own date, and the evaluation says so (a
+    mistyped year or 基准日 otherwise passes unnoticed), as ``huiqi batch`` does for a register."""
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "as_of: 2025-12-31\n"
+        "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇}\n"
+        "events:\n"
+        "  - {id: P1, kind: purchase, date: 2025-06-30, category: 机器人产品或服务, amount: 80万元}\n"
+        "  - {id: P2, kind: purchase, date: 2052-06-30, category: 机器人产品或服务, amount: 80万元}\n",
+        encoding="utf-8",
+    )
+    assert main(["evaluate", str(path)]) == 0
+    note = "注意：1条事项的发生日期晚于基准日2025-12-31：P2（2052-06-30），已按各自日期测算；如基准日或日期有误，请更正后重新测算。"
+    assert note in capsys.readouterr().out.splitlines()
+    assert main(["evaluate", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["as_of"], data["events_after_as_of"], data["notice"]) == ("2025-12-31", ["P2"], note)
+    path.write_text(path.read_text(encoding="utf-8").replace("2052-06-30", "2025-12-31"), encoding="utf-8")
+    assert main(["evaluate", str(path), "--json"]) == 0  # on 基准日 itself: no notice
+    data = json.loads(capsys.readouterr().out)
+    assert (data["events_after_as_of"], data["notice"]) == ([], "")

@@ -149,6 +149,17 @@ def test_upload_yaml_reopens_in_the_form(client: TestClient) -> None:
     assert r.status_code == 400 and "Traceback" not in r.text
 
 
+def test_the_result_page_points_out_events_after_the_reference_date(client: TestClient) -> None:
+    scenario = (
+        "as_of: 2025-12-31\n"
+        "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇}\n"
+        "events: [{id: P9, kind: purchase, date: 2026-03-01, category: 机器人产品或服务, amount: 80万元}]\n"
+    )
+    r = client.post("/calc/upload", files={"file": ("s.yaml", scenario.encode(), "application/yaml")})
+    assert r.status_code == 200
+    assert '<p class="notice" id="after-as-of">注意：1条事项的发生日期晚于基准日2025-12-31：P9（2026-03-01）' in r.text
+
+
 # --- 已获资质 and 已获奖补 ----------------------------------------------------------
 
 TOP_UP = {

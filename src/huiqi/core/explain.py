@@ -78,11 +78,25 @@ def _miss_block(award: Award, index: int, verb: str) -> list[str]:
     return lines
 
 
+def late_events_note(ev: Evaluation) -> str:
+    """A notice when events are dated after the reference date (基准日): they are evaluated on their
+    own dates, which may be a mistyped date or 基准日 (as ``huiqi batch`` tells of a register)."""
+    ref = ev.scenario.reference_date
+    late = [e for e in ev.scenario.events if e.date > ref]
+    if not late:
+        return ""
+    shown = "、".join(f"{e.id}（{e.date.isoformat()}）" for e in late[:5]) + ("等" if len(late) > 5 else "")
+    return f"注意：{len(late)}条事项的发生日期晚于基准日{ref.isoformat()}：{shown}，已按各自日期测算；如基准日或日期有误，请更正后重新测算。"
+
+
 def render_text(ev: Evaluation) -> str:
     """The evaluation as readable Chinese text."""
     ent = ev.scenario.enterprise
     out = [f"测算对象：{ent.name}（{ent.credit_code}）", ""]
     out.append(f"适用政策：{'；'.join('《' + d.title + '》' for d in ev.documents) or '无'}")
+    note = late_events_note(ev)
+    if note:
+        out.append(note)
     out.append("")
     out.append(f"一、可享受的支持（{len(ev.awards)}项）")
     for i, a in enumerate(ev.awards, start=1):
@@ -173,6 +187,9 @@ def to_dict(ev: Evaluation) -> dict[str, Any]:
     return {
         "enterprise": {"credit_code": ent.credit_code, "name": ent.name, "region": ent.region, "town": ent.town},
         "documents": [d.id for d in ev.documents],
+        "as_of": ev.scenario.reference_date.isoformat(),
+        "events_after_as_of": [e.id for e in ev.scenario.events if e.date > ev.scenario.reference_date],
+        "notice": late_events_note(ev),
         "awards": [award_dict(a) for a in ev.awards],
         "set_aside": [award_dict(a) for a in ev.set_aside],
         "near_misses": [award_dict(a) for a in ev.near_misses],
