@@ -132,7 +132,7 @@ def _assess(benefit: Benefit, doc: Document, event: Event | None, ctx: Context, 
             award.steps.append(Line(f"{outcomes[0].text}，支持金额上浮{show_rate(benefit.uplift.rate)}：{shown}", benefit.uplift.cite))
     if benefit.quota is not None:
         q = benefit.quota
-        award.steps.append(Line(f"竞争性名额：每{q.per}择优支持不超过{q.count}个，须经评审入选", q.cite))
+        award.steps.append(Line(q.text(), q.cite))
     return award
 
 

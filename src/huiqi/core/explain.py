@@ -173,7 +173,7 @@ def award_dict(a: Award) -> dict[str, Any]:
         "reasons": [_line(r) for r in a.reasons],
         "interpretations": [i.reason.strip() for i in b.interpretations],
         "cite": b.cite.quote,
-        "quota": None if b.quota is None else {"count": b.quota.count, "per": b.quota.per},
+        "quota": None if b.quota is None else {"count": b.quota.count, "per": b.quota.per, "bound": b.quota.bound, "text": b.quota.text()},
     }
 
 

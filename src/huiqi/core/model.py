@@ -367,11 +367,24 @@ class Uplift:
 
 @dataclass(frozen=True, slots=True)
 class Quota:
-    """每年择优支持不超过20个项目: recorded now, allocated in review."""
+    """每年择优支持不超过20个项目: recorded now, allocated in review.  ``bound`` is how the text
+    states the count: ``at_most`` (择优支持不超过20个, competitive), ``exactly`` (为全市40家工厂提供,
+    评选10个: a number of places) or ``at_least`` (不少于1000次: a floor the government sets itself);
+    ``unit`` is the text's measure word (个, 家, 次)."""
 
     count: int
     per: str
     cite: Citation
+    bound: str = "at_most"
+    unit: str = "个"
+
+    def text(self) -> str:
+        """The quota as the working shows it, in the words of its bound."""
+        if self.bound == "at_least":
+            return f"服务数量：每{self.per}不少于{self.count}{self.unit}（原文所定下限，非竞争性名额）"
+        if self.bound == "exactly":
+            return f"名额：每{self.per}{self.count}{self.unit}（原文所定数量）"
+        return f"竞争性名额：每{self.per}择优支持不超过{self.count}{self.unit}，须经评审入选"
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,7 +78,12 @@ class _Reader(RulePartsReader):
             if not isinstance(count, int) or count <= 0:
                 self.problem(q.line_of("count"), "名额count应为正整数")
                 count = 0
-            quota = Quota(count, str(q.get("per", "年")), self.cite(q, numbers=(str(count),)) or Citation(""))
+            self.only(q, {"count", "per", "bound", "unit", "cite"})
+            bound = str(q.get("bound", "at_most"))
+            if bound not in ("at_most", "exactly", "at_least"):
+                self.problem(q.line_of("bound"), f"名额bound应为at_most（不超过）、exactly（定数）或at_least（不少于）之一：“{bound}”")
+            cite = self.cite(q, numbers=(str(count),)) or Citation("")
+            quota = Quota(count, str(q.get("per", "年")), cite, bound, str(q.get("unit", "个")))
         once_per: tuple[str, ...] = ()
         once_group = None
         if isinstance(raw.get("once_per"), LMap):
@@ -99,6 +104,8 @@ class _Reader(RulePartsReader):
                 max_years = None
             max_years_cite = self.cite(m, numbers=(str(max_years),))
         dept = raw.get("department") or []
+        interpretations = self.interpretations(raw)
+        self.check_words(match + when + (uplift.conditions if uplift else ()), amount, interpretations)
         self.where = ""
         self.anchor = None
         return Benefit(
@@ -122,7 +129,7 @@ class _Reader(RulePartsReader):
             max_years_cite=max_years_cite,
             applicants=tuple(str(a) for a in raw.get("applicants") or []),
             review=bool(raw.get("review", False)),
-            interpretations=self.interpretations(raw),
+            interpretations=interpretations,
             order=order,
             line=raw.line,
         )

@@ -5,6 +5,7 @@ locating citations in the source text, and reading values (money, rates, dates).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
@@ -13,8 +14,12 @@ from typing import Any
 from huiqi.core.facts import Catalogue, FieldSpec
 from huiqi.core.legal import COMPARISONS
 from huiqi.core.model import (
+    AmountSpec,
     Citation,
+    Compare,
+    Condition,
     Interpretation,
+    Tiers,
 )
 from huiqi.core.money import MoneyError, parse_money, parse_rate
 from huiqi.core.text import SourceText, Span, normalise
@@ -125,6 +130,25 @@ class ReaderBase:
                 self.problem(node.line, f"数字{number}不在其引文中：“{inherited.quote}”（请为此项单独写cite）")
         return inherited
 
+    def check_words(self, conditions: Sequence[Condition], amount: AmountSpec | None, interpretations: Sequence[Interpretation]) -> None:
+        """Each comparison word (以上, 超过 …) must be the text's: its own or one of the same meaning
+        (以上 = 不低于 = 达到) stands in its quote, or the benefit's interpretation words the reading
+        (“首次超过”读作……以往最高值不超过50亿元)."""
+        reading = normalise("".join(i.reason for i in interpretations))
+        checks = [(c.comparison, c.cite) for c in conditions if isinstance(c, Compare)]
+        if isinstance(amount, Tiers):
+            checks += [(t.comparison, amount.cite) for t in amount.tiers]
+        for comparison, cite in checks:
+            if not cite.quote:
+                continue
+            same = [w for w, c in COMPARISONS.items() if c.symbol == comparison.symbol]
+            if not any(_word_in(w, normalise(cite.quote)) or _word_in(w, reading) for w in same):
+                self.problem(
+                    cite.line,
+                    f"比较词“{comparison.word}”（{comparison.symbol}）与引文不符：引文中没有{'、'.join(same)}之一：“{cite.quote}”"
+                    "（按原文用词；原文用词不同而须推出的，请在interpretation中写明）",
+                )
+
     # -- values ---------------------------------------------------------
     def money(self, node: LMap, key: str) -> tuple[int, str]:
         raw = node.get(key)
@@ -178,24 +202,45 @@ _CHINESE_NUMERALS = dict(enumerate("零一二三四五六七八九十"))
 _CHINESE_NUMERALS.update({100: "百", 1000: "千"})  # 参数量超百亿 (苏州2025 八)
 
 
+def _word_in(word: str, text: str) -> bool:
+    """Whether a comparison word stands in the text as itself: 超过 not as part of 不超过, 达到 not of 未达到."""
+    return any(i == 0 or text[i - 1] not in "不未" for i in (m.start() for m in re.finditer(re.escape(word), text)))
+
+
+_UNIT_AFTER = re.compile(r"\s*(万|亿|%|％|元)")
+
+
 def _number_in(number: str, quote: str) -> bool:
-    """Whether a number is written in the quote, in digits or as a Chinese numeral (三, 十, 百)."""
+    """Whether a number is written in the quote, in digits or as a Chinese numeral (三, 十, 百).
+
+    ``number`` is as :func:`_digits` gives it: its digits and the unit written right after them
+    (50万, 5%, 300元), which the quote must write after the same digits, standing alone (5万
+    is not in 50万元, 50元 not in 50万元)."""
     if not number:
         return True
-    normal = normalise(quote)
-    if number in normal:
-        return True
-    return number.isdigit() and int(number) in _CHINESE_NUMERALS and _CHINESE_NUMERALS[int(number)] in normal
+    normal = normalise(quote).replace("％", "%")
+    digits = number.rstrip("万亿%元")
+    unit = number[len(digits) :]
+    # the digits alone (not inside 500 or 0.5), trailing zeros of a decimal allowed (4 in 4.0), then the unit
+    pattern = re.compile(rf"(?<![0-9.]){re.escape(digits)}{'0*' if '.' in digits else '(?:[.]0+)?'}(?![0-9]|[.][0-9])")
+    for found in pattern.finditer(normal):
+        rest = normal[found.end() :]
+        if rest.startswith(unit) if unit else not rest.startswith(("万", "亿", "%")):
+            return True
+    return digits.isdigit() and int(digits) in _CHINESE_NUMERALS and _CHINESE_NUMERALS[int(digits)] + unit in normal
 
 
 def _digits(raw: Any) -> str:
-    match = _NUMBER.search(str(raw).replace(",", ""))
+    """The number of a value as written, with the unit right after it (万, 亿, %, 元): 50万元 → 50万."""
+    text_raw = str(raw).replace(",", "")
+    match = _NUMBER.search(text_raw)
     if not match:
         return ""
     text = match.group(0)
     if "." in text:
         text = text.rstrip("0").rstrip(".")
-    return text
+    unit = _UNIT_AFTER.match(text_raw, match.end())
+    return text + (unit.group(1).replace("％", "%") if unit else "")
 
 
 # --- entry points -------------------------------------------------------------

@@ -107,6 +107,10 @@ class RulePartsReader(ReaderBase):
             expr, kind = self.fact_expr(raw, event)
             value_raw = raw[word]
             digits = _digits(value_raw)
+            spec = self.catalogue.field(event, expr.path) if isinstance(expr, Field) else None
+            unit = (spec.unit or "") if spec is not None else ""
+            if kind == "number" and unit[:1] in ("万", "亿") and not digits.endswith(("万", "亿")):
+                digits += unit[0]  # a field counted in 万台 or 亿: 超5 reads 超5万台 in the text
             try:
                 if kind == "money":
                     value = Fraction(parse_money(value_raw))
