@@ -19,7 +19,9 @@ def test_evaluate_prints_a_chinese_table(capsys: pytest.CaptureFixture[str]) -> 
     assert "购买机器人产品或服务补助" in out
     assert "最高4万元" in out
     assert "吴中区财政 最高1.6万元；木渎镇财政 最高2.4万元（由木渎镇兑付）" in out
-    assert "差一点符合的" in out and "采购金额50万元未超过50万元" in out
+    # 80万元 and 50万元 bought in 2025: the year's 130万元 is over 50万元, so both purchases are paid
+    assert "同一年度采购金额合计130万元，符合超过50万元（不含本数）" in out
+    assert "不超过采购金额50万元 × 5% = 2.5万元" in out
 
 
 def test_evaluate_json_carries_fen(capsys: pytest.CaptureFixture[str]) -> None:
@@ -154,7 +156,7 @@ def test_policies_not_in_force_on_the_event_date_are_not_near_misses(tmp_path: P
     assert main(["evaluate", str(path)]) == 0
     out = capsys.readouterr().out
     near, _, outside = out.partition("、事项日期不在政策有效期内、不适用的（2项）\n")
-    assert "采购金额50万元未超过50万元" in near and "苏州2020" not in near.split("差一点符合的")[1]
+    assert "同一年度采购金额合计50万元未超过50万元" in near and "苏州2020" not in near.split("差一点符合的")[1]
     assert outside.splitlines()[0] == (
         "1. 《苏州2020》第十六条　首台（套）装备及关键零部件一次性奖励（事项R1）："
         "日期2025-09-10不在《苏州2020》有效期（2021-01-01至2023-12-31）内"

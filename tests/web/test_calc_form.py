@@ -309,7 +309,7 @@ def test_policies_not_in_force_are_listed_apart_from_the_near_misses(client: Tes
 def test_a_near_miss_lists_each_unmet_condition_once(client: TestClient) -> None:
     page = client.post("/calc", data={**FORM, "e1.amount": "50"}).text  # 50万元 is not 超过50万元
     near = page.split("差一点符合的")[1]
-    assert near.count("采购金额50万元未超过50万元") == 1
+    assert near.count("同一年度采购金额合计50万元未超过50万元") == 1
 
 
 def test_the_result_sections_are_numbered_in_turn(client: TestClient) -> None:

@@ -65,9 +65,12 @@ from ..core.model import (
     Sum,
     Tiers,
     Total,
+    YearSum,
+    cap_order,
 )
 from ..core.regions import REGIONS
 from ..core.results import GRANTED, Award
+from ..service import InputError
 from .layout import NUMBER_SCALE, Layout, layout
 from .plan import AS_OF, DIALECTS, Plan, StaticTable, Step
 
@@ -96,8 +99,12 @@ def _role_finance(role: str) -> str:
     return f"CASE {cases} ELSE {role} END"
 
 
-class CompileError(ValueError):
-    """A rule the batch compiler cannot express exactly; names the benefit."""
+class CompileError(InputError):
+    """A rule the batch compiler cannot express exactly; names the benefit and, as an input error
+    of the command or upload, says the reference engine evaluates it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"{message}；请改用参考引擎测算（huiqi batch … --engine reference）")
 
 
 # --- dialects --------------------------------------------------------------
@@ -185,21 +192,40 @@ class _CapInfo:
     layer: int  # 0 when the cap has no maximum (skipped by the reference)
 
 
+def year_sum_column(b: Benefit, expr: YearSum) -> str:
+    """The unit column holding a benefit's yearly total of a fact (``hq_ys_<benefit>_<field>``)."""
+    return "hq_ys_" + re.sub(r"\W", "_", f"{b.id}_{expr.field.path}")
+
+
+def _year_sums(b: Benefit) -> list[YearSum]:
+    return [c.fact for c in b.when if isinstance(c, Compare) and isinstance(c.fact, YearSum)]
+
+
 def _cap_table(library: Library) -> list[_CapInfo]:
-    """Caps over several awards in the reference's order (dict insertion order,
-    later declarations of an id replace earlier ones in place)."""
-    caps: dict[str, tuple[Cap, tuple[str, ...]]] = {k: (c, tuple(sorted(m))) for k, (c, m) in library.caps.items()}
+    """Caps over several awards in the order an award meets them in the reference (``cap_order``:
+    inner first), each in a layer after the caps it shares a benefit with.
+
+    The layers' running sums count an award as it left its own layer; the reference counts what
+    is finally paid. The two agree when caps that share a benefit are nested (one's benefits all
+    the other's) and count the same period: once an outer cap cuts an award it is used up for
+    every later award the inner one holds. Other overlaps are refused (the reference engine
+    evaluates them)."""
     out: list[_CapInfo] = []
-    layer_of: dict[str, int] = {}
-    for cap_id, (cap, members) in caps.items():
+    for cap_id in cap_order(library.caps):
+        cap, group = library.caps[cap_id]
+        members = tuple(sorted(group))
         if cap.fen is None:
             out.append(_CapInfo(cap, members, 0))
             continue
         layer = 1
         for other in out:
-            if other.layer and set(other.members) & set(members):
+            if other.layer and set(other.members) & group:
+                if not set(other.members) <= group or other.cap.per != cap.per:
+                    raise CompileError(
+                        f"限额{other.cap.id}与{cap.id}共有奖补项，但并非一项包含另一项且按同一期间计，"
+                        "批量引擎无法精确表达（两项限额依次计算时须按实际支付额累计）"
+                    )
                 layer = max(layer, other.layer + 1)
-        layer_of[cap_id] = layer
         out.append(_CapInfo(cap, members, layer))
     return out
 
@@ -309,6 +335,10 @@ class _BenefitSQL:
         if isinstance(expr, Ratio):
             a, b = self.num(expr.numerator), self.num(expr.denominator)
             return _Num(f"({a.num} * {b.den})", f"({a.den} * {b.num})", f"({a.ok} AND {b.ok} AND {b.num} <> 0)")
+        if isinstance(expr, YearSum):  # a window column of the kind's units (``year_sum_columns``)
+            n = self.num(expr.field)
+            col = year_sum_column(self.b, expr)
+            return _Num(f"u.{col}", n.den, f"(u.{col} IS NOT NULL)")
         assert isinstance(expr, Total)
         parts = [self.num(p) for p in expr.parts]
         oks = " AND ".join(p.ok for p in parts)
@@ -732,6 +762,8 @@ class _Compiler:
                 sel = ["v.credit_code", "v.event_id", "v.date AS unit_date"]
                 src = "events v JOIN enterprises e ON e.credit_code = v.credit_code"
                 on = "f.credit_code = v.credit_code AND f.event_id = v.event_id"
+            sums = self.year_sum_columns(d, kind)
+            need = sorted((set(need) - set(sums)) | {c for e in sums.values() for c in re.findall(r"\bu\.(\w+)", e)} - {"credit_code", "event_id", "unit_date"})
             for c in need:
                 if c.startswith("ent_"):
                     sel.append(f"e.{c[4:]} AS {c}")
@@ -744,8 +776,27 @@ class _Compiler:
             if any(c.startswith("hq_") for c in need):
                 src += f" LEFT JOIN hq_flags f ON {on}"
             where = "" if kind == "enterprise" else f" WHERE v.kind = {lit(kind)}"
-            steps.append((name, f"SELECT {', '.join(sel)} FROM {src}{where}"))
+            sql = f"SELECT {', '.join(sel)} FROM {src}{where}"
+            if sums:  # a year's totals over the units themselves: one window per benefit and fact
+                sql = f"SELECT u.*, {', '.join(f'{e} AS {c}' for c, e in sums.items())} FROM ({sql}) u"
+            steps.append((name, sql))
         return steps
+
+    def year_sum_columns(self, d: Dialect, kind: str) -> dict[str, str]:
+        """Column → window over the kind's units ``u``: the fact summed over the units the benefit's
+        ``match`` selects, per enterprise and calendar year of the unit (core ``Context.year_sum``)."""
+        out = {}
+        for b, _ in self.benefits:
+            if b.event != kind:
+                continue
+            for ys in _year_sums(b):
+                bs = _BenefitSQL(d, b, self.catalogue, self.lay, self.holds)
+                n = bs.num(ys.field)
+                out[year_sum_column(b, ys)] = (
+                    f"SUM(CASE WHEN {bs.all(ys.match)} AND {n.ok} THEN {n.num} END) "
+                    "OVER (PARTITION BY u.credit_code, year(u.unit_date))"
+                )
+        return out
 
     def gate_sql(self, d: Dialect, grp: str) -> str:
         b0 = self.library.benefits[self.gate_groups[grp][0]]

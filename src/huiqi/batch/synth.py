@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from huiqi.core.credit_code import ALPHABET, WEIGHTS
 from huiqi.core.facts import Catalogue, FieldSpec
-from huiqi.core.model import Compare, Contains, Field, Holds, IsTrue, Library, OneOf, Ratio, Total
+from huiqi.core.model import Compare, Contains, Field, Holds, IsTrue, Library, OneOf, Ratio, Total, YearSum
 from huiqi.core.regions import TOWNS
 from huiqi.service import InputError
 
@@ -99,6 +99,8 @@ def hints(library: Library) -> Hints:
                     h.thresholds[(owner, c.fact.name)].append(value)
                 elif isinstance(c.fact, Ratio):
                     h.ratios[b.event].append((c.fact.numerator.name, c.fact.denominator.name, value))
+                elif isinstance(c.fact, YearSum):  # a year's total: two or three events cross it
+                    h.thresholds[(b.event, c.fact.field.name)].append(value / 2)
                 elif isinstance(c.fact, Total):
                     for part in c.fact.parts:
                         h.thresholds[(b.event, part.name)].append(value / max(1, len(c.fact.parts)))

@@ -8,7 +8,7 @@ from typing import cast
 
 from .context import MISSING, Context, fact_label
 from .facts import Catalogue, FieldSpec, describe_value
-from .model import Citation, Compare, Condition, Contains, Field, FirstTime, Holds, IsTrue, OneOf
+from .model import Citation, Compare, Condition, Contains, Field, FirstTime, Holds, IsTrue, OneOf, YearSum
 from .money import format_wan
 
 __all__ = ["Outcome", "requirement", "requirement_text", "show_threshold", "test"]
@@ -121,7 +121,8 @@ def _compare_words(cond: Compare, ctx: Context) -> _Words:
     hit = memo.get(key)
     if hit is not None and hit[0] is cond:  # the same object, not a later one at a reused id
         return cast(_Words, hit)
-    spec = ctx.spec(cond.fact) if isinstance(cond.fact, Field) else None
+    fact = cond.fact.field if isinstance(cond.fact, YearSum) else cond.fact
+    spec = ctx.spec(fact) if isinstance(fact, Field) else None
     unit = spec.unit or "" if spec is not None and spec.type != "money" else ""
     if len(memo) > 50_000:  # libraries loaded and dropped again and again with one catalogue (tests)
         memo.clear()
@@ -148,7 +149,8 @@ def requirement_text(cond: Condition, catalogue: Catalogue, event_kind: str) -> 
     是否制造业企业应为“是”. For the compiled backend's reasons, which name the condition
     a row failed but not the value it had (``test`` gives both, for one scenario)."""
     if isinstance(cond, Compare):
-        spec = catalogue.field(event_kind, cond.fact.path) if isinstance(cond.fact, Field) else None
+        fact = cond.fact.field if isinstance(cond.fact, YearSum) else cond.fact
+        spec = catalogue.field(event_kind, fact.path) if isinstance(fact, Field) else None
         unit = spec.unit or "" if spec is not None and spec.type != "money" else ""
         return f"{fact_label(cond.fact, catalogue, event_kind)}{requirement(cond, unit)}"
     if isinstance(cond, OneOf):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .facts import Catalogue, FieldSpec, describe_value
-from .model import FactExpr, Field, Ratio, Total
+from .model import FactExpr, Field, Ratio, Total, YearSum
 from .scenario import Enterprise, Event, Scenario, Value
 
 __all__ = ["MISSING", "Context", "fact_label"]
@@ -27,6 +27,8 @@ def fact_label(expr: FactExpr, catalogue: Catalogue, event_kind: str) -> str:
         return spec.label if spec else expr.path
     if isinstance(expr, Ratio):
         return f"{fact_label(expr.numerator, catalogue, event_kind)}占{fact_label(expr.denominator, catalogue, event_kind)}的比例"
+    if isinstance(expr, YearSum):
+        return f"同一年度{fact_label(expr.field, catalogue, event_kind)}合计"
     return "与".join(fact_label(p, catalogue, event_kind) for p in expr.parts) + "之和"
 
 
@@ -91,6 +93,8 @@ class Context:
             if num is None or den is None or den == 0:
                 return None
             return Fraction(num) / den
+        if isinstance(expr, YearSum):
+            return self.year_sum(expr)
         total = Fraction(0)
         for part in expr.parts:
             part_value = self.number(part)
@@ -98,6 +102,28 @@ class Context:
                 return None
             total += part_value
         return total
+
+    def year_sum(self, expr: YearSum) -> Fraction | int | None:
+        """The fact over this year's events of the kind that the benefit selects (this one
+        included); ``None`` when none of them has it."""
+        from .conditions import test  # conditions reads facts through this module
+
+        if self.event is None:
+            return None
+        year = self.event.date.year
+        total: Fraction | int = 0
+        found = False
+        for other in self.scenario.events:
+            if other.kind != self.event.kind or other.date.year != year:
+                continue
+            ctx = Context(self.scenario, other, self.event_kind, self.catalogue)
+            if not all(test(c, ctx).passed for c in expr.match):
+                continue
+            value = ctx.number(expr.field)
+            if value is not None:
+                total += value
+                found = True
+        return total if found else None
 
     def show(self, expr: FactExpr) -> str:
         """The fact's value as a person reads it."""
@@ -111,7 +137,7 @@ class Context:
             return "（无法计算）"
         if isinstance(expr, Ratio):
             return describe_value(FieldSpec("", "", "rate"), number)
-        first = self.spec(expr.parts[0]) if isinstance(expr, Total) else None
+        first = self.spec(expr.parts[0]) if isinstance(expr, Total) else self.spec(expr.field) if isinstance(expr, YearSum) else None
         if first is not None and first.type == "money":
             return describe_value(first, int(number))
         return describe_value(first, number)
@@ -122,4 +148,6 @@ class Context:
             return spec is not None and spec.type == "money"
         if isinstance(expr, Total):
             return all(self.is_money(p) for p in expr.parts)
+        if isinstance(expr, YearSum):
+            return self.is_money(expr.field)
         return False

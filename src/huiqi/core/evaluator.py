@@ -363,9 +363,14 @@ def _caps(
         if not award.is_money:
             kept.append(award)
             continue
+        slots = []
         for cap_id in member_of.get(award.benefit.id, ()):
             cap, members = caps[cap_id]
-            _apply_cap(award, cap, members, scenario, used_high, used_low, events_of[cap_id])
+            slots.append(_apply_cap(award, cap, members, scenario, used_high, used_low, events_of[cap_id]))
+        for slot in slots:  # each cap counts what is paid after all of them, not its own cut alone
+            if slot is not None:
+                used_high[slot] += award.high or 0
+                used_low[slot] += award.low
         if award.high == 0 and award.low == 0 and any("已用尽" in s.text for s in award.steps):
             award.status = SET_ASIDE
             award.reasons.append(award.steps[-1])
@@ -391,9 +396,11 @@ def _apply_cap(
     used_high: dict[tuple[str, str], int],
     used_low: dict[tuple[str, str], int],
     cap_events: set[str],
-) -> None:
+) -> tuple[str, str] | None:
+    """Cut the award to the room the cap leaves; the slot whose use the caller records once every
+    cap of the award has cut it."""
     if cap.fen is None:
-        return
+        return None
     bucket = _bucket(cap, award, scenario)
     slot = (cap.id, bucket)
     if slot not in used_high:
@@ -413,8 +420,7 @@ def _apply_cap(
             text = f"{scope}最高{format_wan(cap.fen)}：已计{format_wan(before_high)}，本项至多{format_wan(new_high)}"
         award.steps.append(Line(text, cap.cite))
     award.high, award.low = new_high, new_low
-    used_high[slot] = before_high + new_high
-    used_low[slot] = before_low + new_low
+    return slot
 
 
 def _prior_counted(cap: Cap, members: frozenset[str], scenario: Scenario, bucket: str, cap_events: set[str]) -> int:

@@ -56,6 +56,8 @@ __all__ = [
     "Tiers",
     "Total",
     "Uplift",
+    "YearSum",
+    "cap_order",
 ]
 
 # Government levels, highest first.  A document's level decides which of two
@@ -139,7 +141,18 @@ class Total:
     parts: tuple[Field, ...]
 
 
-FactExpr = Field | Ratio | Total
+@dataclass(frozen=True, slots=True)
+class YearSum:
+    """A fact summed over the enterprise's events of this kind that the benefit's ``match``
+    selects, dated in the event's calendar year (一年内购买机器人产品或服务超过50万元): each
+    purchase is tested against the year's total. ``match`` is the benefit's, filled in by the
+    loader."""
+
+    field: Field
+    match: tuple[Condition, ...] = ()
+
+
+FactExpr = Field | Ratio | Total | YearSum
 
 
 # --- conditions ----------------------------------------------------------
@@ -365,6 +378,13 @@ class Uplift:
     cite: Citation
 
 
+def cap_order(caps: Mapping[str, tuple[Cap, frozenset[str]]]) -> list[str]:
+    """Cap ids in the order an award meets them: fewer members first (a benefit's own cap before
+    a cap over its article), then as declared."""
+    index = {cap_id: i for i, cap_id in enumerate(caps)}
+    return sorted(caps, key=lambda cap_id: (len(caps[cap_id][1]), index[cap_id]))
+
+
 @dataclass(frozen=True, slots=True)
 class Quota:
     """每年择优支持不超过20个项目: recorded now, allocated in review.  ``bound`` is how the text
@@ -583,9 +603,11 @@ class Library:
                 for cap in b.caps:
                     if cap.per != "item":
                         self.caps[cap.id] = (cap, frozenset(cap.benefits or (b.id,)))
+        # an award meets its caps inner first (fewer members first, then in declaration order): with
+        # nested caps (a benefit's own yearly cap inside its article's) that order is exact
         members: dict[str, list[str]] = {}
-        for cap_id, (_, group) in self.caps.items():
-            for m in sorted(group):
+        for cap_id in cap_order(self.caps):
+            for m in sorted(self.caps[cap_id][1]):
                 members.setdefault(m, []).append(cap_id)
         self.caps_of = {k: tuple(v) for k, v in members.items()}
 

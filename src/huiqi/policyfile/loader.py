@@ -8,6 +8,7 @@ text, and every number a rule encodes must appear in the words it cites.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -16,11 +17,13 @@ from huiqi.core.model import (
     LEVELS,
     Benefit,
     Citation,
+    Compare,
     Document,
     Interpretation,
     Library,
     Quota,
     Uplift,
+    YearSum,
 )
 from huiqi.core.regions import REGIONS
 from huiqi.core.text import SourceText
@@ -58,7 +61,11 @@ class _Reader(RulePartsReader):
         cite = self.cite(raw) or Citation("")
         self.anchor = cite.span
         match = self.conditions(raw, "match", event)
-        when = self.conditions(raw, "when", event)
+        # a year's total sums the events this benefit selects: its match conditions
+        when = tuple(
+            replace(c, fact=YearSum(c.fact.field, match)) if isinstance(c, Compare) and isinstance(c.fact, YearSum) else c
+            for c in self.conditions(raw, "when", event)
+        )
         amount = self.amount(raw.get("amount"), event, cite if cite.quote else None, raw.line_of("amount"))
         caps_raw = raw.get("caps") or []
         caps = tuple(

@@ -39,6 +39,7 @@ from huiqi.core.model import (
     Tier,
     Tiers,
     Total,
+    YearSum,
 )
 from huiqi.core.money import MoneyError, parse_money, parse_number, parse_rate
 
@@ -105,6 +106,11 @@ class RulePartsReader(ReaderBase):
                 self.problem(raw.line, f"一个条件只能有一个比较词：{'、'.join(words)}")
             word = words[0]
             expr, kind = self.fact_expr(raw, event)
+            if "sum" in raw:  # 一年内……合计: the benefit's events of the year summed (YearSum)
+                if raw["sum"] != "year" or not isinstance(expr, Field) or expr.on_enterprise:
+                    self.problem(raw.line_of("sum"), f"sum只能为year（同一年度本类事项合计），且只用于事项字段：“{raw['sum']}”")
+                else:
+                    expr = YearSum(expr)
             value_raw = raw[word]
             digits = _digits(value_raw)
             spec = self.catalogue.field(event, expr.path) if isinstance(expr, Field) else None

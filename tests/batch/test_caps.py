@@ -1,0 +1,108 @@
+"""Caps that share a benefit: each counts what is finally paid, in both engines.
+
+A benefit's own yearly cap (200万元) inside a cap over two articles (250万元), from a small
+fictional measure (``data/nested-caps``) added to a copy of the bundled policies. The cap over
+both articles used to count what it let through before the inner cap cut it (90万元 where 40万元
+was paid), and refused the other article's project (50万元 left) as 额度已用尽.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("duckdb")
+
+from huiqi.cli import main
+from huiqi.core.credit_code import make_credit_code
+from huiqi.policyfile import DEFAULT_POLICY_DIR
+
+from .test_cli_batch import csv_register
+
+DATA = Path(__file__).parent / "data" / "nested-caps"
+CODE = make_credit_code("91320507MA1XC0000")
+EVENTS = [  # (id, date, category, equipment, total, this year's)
+    ("E1", "2025-08-01", "企业技术改造", 20_000_000, 25_000_000, None),  # 8% = 160万
+    ("E2", "2025-09-01", "企业技术改造", 15_000_000, 18_000_000, None),  # 8% = 120万 → 40万 (200万 a year)
+    ("D1", "2025-10-01", "数字化网络化改造", 1_000_000, 10_000_000, 3_000_000),  # ≤100万 → ≤50万 (250万 a year)
+]
+
+
+def policies(tmp_path: Path) -> Path:
+    """The bundled policies with the fictional measure beside them."""
+    folder = tmp_path / "policies"
+    shutil.copytree(DEFAULT_POLICY_DIR, folder)
+    shutil.copy(DATA / "text.txt", folder / "texts" / "test-nested-caps.txt")
+    shutil.copy(DATA / "policy.yaml", folder / "test-nested-caps.yaml")
+    return folder
+
+
+def scenario(tmp_path: Path) -> Path:
+    lines = ["as_of: 2025-12-31", f"enterprise: {{credit_code: {CODE}, name: 相城示例机械有限公司, region: '320507'}}", "events:"]
+    for eid, day, category, equipment, total, annual in EVENTS:
+        extra = f", annual_investment: {annual}元" if annual else ""
+        lines.append(
+            f"  - {{id: {eid}, kind: project, date: {day}, category: {category}, "
+            f"equipment_investment: {equipment}元, total_investment: {total}元{extra}}}"
+        )
+    path = tmp_path / "s.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_cap_over_two_articles_counts_what_the_inner_cap_let_through(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = policies(tmp_path)
+    assert main(["--policies", str(folder), "evaluate", str(scenario(tmp_path)), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    got = {(a["benefit"], a["event"]): (a["min_fen"], a["max_fen"]) for a in data["awards"] if a["benefit"].startswith("t-")}
+    assert got == {
+        ("t-1-equipment", "E1"): (1_600_000_00, 1_600_000_00),
+        ("t-1-equipment", "E2"): (400_000_00, 400_000_00),
+        ("t-4-digital", "D1"): (0, 500_000_00),  # 250万 − 160万 − 40万 paid; was set aside (额度已用尽)
+    }
+
+
+def test_the_compiled_backend_pays_the_same_under_nested_caps(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = policies(tmp_path)
+    header = "credit_code,id,kind,date,category,equipment_investment,total_investment,annual_investment\n"
+    rows = "".join(f"{CODE},{e},project,{d},{c},{q},{t},{a or ''}\n" for e, d, c, q, t, a in EVENTS)
+    register = csv_register(tmp_path, f"credit_code,name,region\n{CODE},相城示例机械有限公司,320507\n", header + rows)
+    results = {}
+    for engine_name in ("reference", "duckdb"):
+        out = tmp_path / f"{engine_name}.csv"
+        args = ["--policies", str(folder), "batch", str(register), "--engine", engine_name, "--as-of", "2025-12-31", "--out", str(out)]
+        assert main(args) == 0
+        capsys.readouterr()
+        with out.open(encoding="utf-8-sig") as fh:
+            results[engine_name] = {
+                (r["奖补项编号"], r["事项编号"]): (r["状态"], r["最低（元）"], r["最高（元）"])
+                for r in csv.DictReader(fh)
+                if r["奖补项编号"].startswith("t-")
+            }
+    assert results["duckdb"] == results["reference"]
+    assert results["duckdb"][("t-4-digital", "D1")] == ("可享受", "0.00", "500000.00")
+
+
+def test_caps_that_overlap_without_nesting_are_refused_by_the_compiled_backend(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A cap over 第一、三条 beside one over 第一、四条: the layers cannot count what is finally
+    paid, so the batch engine says so (no traceback) and the reference engine evaluates it."""
+    other = (
+        "  caps:\n    - id: test-other\n      per: enterprise_year\n      max: 250万元\n"
+        "      benefits: [t-1-equipment, t-3-energy]\n      cite: 第一条、第四条合计每家企业每年支持资金不超过250万元\n"
+    )
+    text = (DATA / "policy.yaml").read_text(encoding="utf-8")
+    folder = policies(tmp_path)
+    (folder / "test-nested-caps.yaml").write_text(text.replace("  caps:\n    - id: test-group", other + "    - id: test-group"), encoding="utf-8")
+    register = csv_register(tmp_path, f"credit_code,name,region\n{CODE},相城示例机械有限公司,320507\n", "credit_code,id,kind,date\n")
+    assert main(["--policies", str(folder), "batch", str(register), "--engine", "duckdb", "--as-of", "2025-12-31"]) == 2
+    err = capsys.readouterr().err
+    assert "限额test-other与test-group共有奖补项，但并非一项包含另一项且按同一期间计" in err, err
+    assert "--engine reference" in err and "Traceback" not in err
+    assert main(["--policies", str(folder), "export-sql", "--dialect", "spark"]) == 2
+    assert main(["--policies", str(folder), "batch", str(register), "--engine", "reference", "--as-of", "2025-12-31"]) == 0
