@@ -84,3 +84,15 @@ def test_the_bundled_folder_keeps_its_short_names() -> None:
     assert _display(DEFAULT_POLICY_DIR / "wuzhong-2025.yaml", DEFAULT_POLICY_DIR) == "policies/wuzhong-2025.yaml"
     with pytest.raises(PolicyFileError, match="不存在"):
         load_library(DEFAULT_POLICY_DIR / "nope")
+
+
+def test_a_document_id_or_benefit_id_used_in_two_files_is_refused_naming_both(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second file with the same document id was accepted: the totals named one document for
+    the other's awards, and its benefits were paid twice."""
+    folder = _copy_with(tmp_path, "wuzhong-2025.yaml", "")
+    shutil.copy(folder / "wuzhong-2025.yaml", folder / "wuzhong-2025-copy.yaml")
+    err = _refused(["--policies", str(folder), "policies"], capsys)
+    assert f"{folder / 'wuzhong-2025.yaml'}: 政策文件编号“wuzhong-2025”已用于{folder / 'wuzhong-2025-copy.yaml'}" in err, err
+    assert "奖补项编号“wz-1-conversion-platform”已用于" in err and "：奖补项编号须在所有文件中唯一" in err

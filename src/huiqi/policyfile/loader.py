@@ -168,6 +168,12 @@ class _Reader(RulePartsReader):
         jurisdiction = str(head.get("jurisdiction", ""))
         if jurisdiction not in REGIONS:
             self.problem(head.line_of("jurisdiction"), f"未知的行政区划代码：{jurisdiction}")
+        elif level in ("province", "city", "district") and REGIONS[jurisdiction].level != level:
+            region = REGIONS[jurisdiction]
+            self.problem(
+                head.line_of("level"),
+                f"层级level“{level}”与行政区划{jurisdiction}（{region.name}，{region.level}）不符：文件的层级应为其区划的层级",
+            )
         valid = head.get("valid")
         valid_from = valid_to = None
         validity_cite = Citation("")
@@ -175,6 +181,7 @@ class _Reader(RulePartsReader):
             valid_from = self.date(valid, "from")
             valid_to = self.date(valid, "to", required=False)
             validity_cite = self.cite(valid) or validity_cite
+            self.check_dates(valid, validity_cite, valid_from, valid_to)
         else:
             self.problem(head.line, "缺少有效期valid: {from, to, cite}")
         applicants: tuple[str, ...] = ()
@@ -213,6 +220,13 @@ class _Reader(RulePartsReader):
                 self.problem(ln, f"奖补项编号重复：{b.id}")
             seen.add(b.id)
             benefits.append(b)
+        articles = {b.article for b in benefits}
+        for rule in exclusivity:
+            unknown = [a for a in rule.articles if a not in articles]
+            if unknown:
+                self.problem(head.line_of("exclusivity"), f"就高不重复规则{rule.id}的articles中，本文件没有第{'、'.join(unknown)}条的奖补项")
+            elif rule.articles and not rule.against and sum(b.article in rule.articles for b in benefits) < 2:
+                self.problem(head.line_of("exclusivity"), f"就高不重复规则{rule.id}只涉及一个奖补项，也不涉及其他文件（against），不起作用")
         self.where = "document.caps"
         group_caps = tuple(
             c
@@ -287,11 +301,26 @@ def load_library(policy_dir: Path = DEFAULT_POLICY_DIR, catalogue: Catalogue | N
             docs.append(load_document(path, catalogue, order_base=i * 1000, display=_display(path, policy_dir)))
         except PolicyFileError as exc:
             problems.extend(exc.problems)
+    problems += _duplicates(docs)
     if problems:
         raise PolicyFileError(problems)
-    ids = [b.id for d in docs for b in d.benefits]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
-    if dupes:
-        raise PolicyFileError([f"奖补项编号在多个文件中重复：{'、'.join(dupes)}"])
     return Library(tuple(docs)), catalogue
+
+
+def _duplicates(docs: list[Document]) -> list[str]:
+    """A document id or benefit id given in two files, each place named (a later file's
+    document would replace the first in the totals, its benefits be paid twice)."""
+    problems = []
+    first_doc: dict[str, Document] = {}
+    first_benefit: dict[str, tuple[Document, int]] = {}
+    for d in docs:
+        if d.id in first_doc:
+            problems.append(f"{d.path}: 政策文件编号“{d.id}”已用于{first_doc[d.id].path}：每个政策文件的编号须唯一")
+        first_doc.setdefault(d.id, d)
+        for b in d.benefits:
+            if b.id in first_benefit and first_benefit[b.id][0] is not d:
+                where, line = first_benefit[b.id]
+                problems.append(f"{d.path}:{b.line}: 奖补项编号“{b.id}”已用于{where.path}:{line}：奖补项编号须在所有文件中唯一")
+            first_benefit.setdefault(b.id, (d, b.line))
+    return problems
 

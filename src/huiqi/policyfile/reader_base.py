@@ -149,6 +149,18 @@ class ReaderBase:
                     "（按原文用词；原文用词不同而须推出的，请在interpretation中写明）",
                 )
 
+    def check_dates(self, node: LMap, cite: Citation, valid_from: date | None, valid_to: date | None) -> None:
+        """Dates a validity quote writes out (2025年5月1日) are the ones encoded: ``from`` must be one
+        of them when it writes any, ``to`` when it writes two (自2021年1月1日起实施，有效期三年 gives
+        ``to`` by counting, an interpretation)."""
+        written = {
+            date(int(y), int(m), int(d)) for y, m, d in re.findall(r"(\d{4})年(\d{1,2})月(\d{1,2})日", normalise(cite.quote))
+        }
+        for key, value, needed in (("from", valid_from, 1), ("to", valid_to, 2)):
+            if len(written) >= needed and value is not None and value not in written:
+                shown = "、".join(f"{d.year}年{d.month}月{d.day}日" for d in sorted(written))
+                self.problem(node.line_of(key), f"有效期{key}为{value.isoformat()}，而引文写的日期为{shown}：“{cite.quote}”")
+
     # -- values ---------------------------------------------------------
     def money(self, node: LMap, key: str) -> tuple[int, str]:
         raw = node.get(key)

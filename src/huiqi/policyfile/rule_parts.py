@@ -203,6 +203,10 @@ class RulePartsReader(ReaderBase):
         if form == "per_unit":
             fen, digits = self.money(raw, "per_unit")
             base, _ = self.base(raw, event)
+            spec = self.catalogue.field(event, base.path) if isinstance(base, Field) else None
+            unit = str(raw.get("unit", ""))
+            if spec is not None and spec.unit and unit != spec.unit:
+                self.problem(raw.line_of("unit"), f"单价单位“{unit}”与基数{spec.label}的单位“{spec.unit}”不符")
             cite = self.cite_or(raw, inherited, (digits,))
             return PerUnit(fen, str(raw.get("unit", "")), base, cite, up_to=bool(raw.get("up_to", False)))
         if form == "sum":
@@ -275,6 +279,8 @@ class RulePartsReader(ReaderBase):
         else:
             ref, spec = self.field(event, of, node.line_of("of"))
             expr, kind = ref, _kind_of(spec)
+            if spec is not None and kind == "other":
+                self.problem(node.line_of("of"), f"基数“{of}”（{spec.label}）不是金额或数值，不能按比例或单价计算")
         return expr or Field("?"), kind
 
     # -- caps, funding, exclusivity ----------------------------------------
