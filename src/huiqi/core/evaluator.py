@@ -329,15 +329,20 @@ def _against_prior(award: Award, scenario: Scenario, event_id: str) -> bool:
     if len(covered) > 1:
         got += f"，合计{format_wan(total)}"
         summed = "同一事项已获多项奖励时合计计算"
+    # an award of this very benefit received before is no other policy's: not paid again, not 就高
+    own = all(p.benefit == award.benefit.id for p in covered)
+    principle = "本项不重复支持" if own else "按就高不重复原则"
+    if own:
+        got += "（即本项奖补）"
     if award.high is not None and total >= award.high:
         award.status = SET_ASIDE
         note = f"（解释：原文未明确，{summed}）" if summed else ""
-        award.reasons.append(Line(f"该事项已获{got}，不低于本项{_show(award)}，按就高不重复原则不再支持{note}", rule.cite))
+        award.reasons.append(Line(f"该事项已获{got}，不低于本项{_show(award)}，{principle}不再支持{note}", rule.cite))
         return False
     award.low = max(0, award.low - total)
     award.high = None if award.high is None else award.high - total
     why = f"原文未明确补差方式；{summed}" if summed else "原文未明确补差方式"
-    award.steps.append(Line(f"该事项已获{got}，按就高不重复原则只补足差额（解释：{why}）", rule.cite))
+    award.steps.append(Line(f"该事项已获{got}，{principle}只补足差额（解释：{why}）", rule.cite))
     return True
 
 
@@ -353,6 +358,7 @@ def _caps(
     member_of = library.caps_of
     used_high: dict[tuple[str, str], int] = defaultdict(int)
     used_low: dict[tuple[str, str], int] = defaultdict(int)
+    priors: dict[tuple[str, str], int] = {}  # per slot: the prior awards counted
     events_of: dict[str, set[str]] = defaultdict(set)  # a cap's events: those its benefits select
     for benefit_id, event_ids in matched.items():
         for cap_id in member_of.get(benefit_id, ()):
@@ -366,7 +372,7 @@ def _caps(
         slots = []
         for cap_id in member_of.get(award.benefit.id, ()):
             cap, members = caps[cap_id]
-            slots.append(_apply_cap(award, cap, members, scenario, used_high, used_low, events_of[cap_id]))
+            slots.append(_apply_cap(award, cap, members, scenario, used_high, used_low, priors, events_of[cap_id]))
         for slot in slots:  # each cap counts what is paid after all of them, not its own cut alone
             if slot is not None:
                 used_high[slot] += award.high or 0
@@ -395,6 +401,7 @@ def _apply_cap(
     scenario: Scenario,
     used_high: dict[tuple[str, str], int],
     used_low: dict[tuple[str, str], int],
+    priors: dict[tuple[str, str], int],
     cap_events: set[str],
 ) -> tuple[str, str] | None:
     """Cut the award to the room the cap leaves; the slot whose use the caller records once every
@@ -403,8 +410,9 @@ def _apply_cap(
         return None
     bucket = _bucket(cap, award, scenario)
     slot = (cap.id, bucket)
-    if slot not in used_high:
-        prior = _prior_counted(cap, members, scenario, bucket, cap_events)
+    prior = priors.get(slot)
+    if prior is None:
+        prior = priors[slot] = _prior_counted(cap, members, scenario, bucket, cap_events)
         used_high[slot] = prior
         used_low[slot] = prior
     before_high, before_low = used_high[slot], used_low[slot]
@@ -414,10 +422,13 @@ def _apply_cap(
     new_low = min(award.low, room_low, new_high)
     if new_high != award.high or new_low != award.low or before_high:
         scope = "每年" if cap.per == "enterprise_year" else "同一标的"
+        limit = f"{scope}最高{format_wan(cap.fen)}"
+        if cap.prior_levels and prior:  # 市、区两级: the awards already received that count are told
+            limit += f"（含已获{'、'.join(LEVEL_LABELS.get(lv, lv) for lv in cap.prior_levels)}奖补{format_wan(prior)}）"
         if new_high == 0:
-            text = f"{scope}最高{format_wan(cap.fen)}：已计{format_wan(before_high)}，额度已用尽"
+            text = f"{limit}：已计{format_wan(before_high)}，额度已用尽"
         else:
-            text = f"{scope}最高{format_wan(cap.fen)}：已计{format_wan(before_high)}，本项至多{format_wan(new_high)}"
+            text = f"{limit}：已计{format_wan(before_high)}，本项至多{format_wan(new_high)}"
         award.steps.append(Line(text, cap.cite))
     award.high, award.low = new_high, new_low
     return slot
