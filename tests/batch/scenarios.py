@@ -145,6 +145,13 @@ def _value(rng: random.Random, name: str, spec: FieldSpec, hints: Hints, as_mone
     return None
 
 
+def _default(spec: FieldSpec, value: Value | None) -> Value | None:
+    """A blank as validation leaves it: the catalogue's default where it has one (获评方式 新获评)."""
+    if value is None and spec.type in ("bool", "enum") and isinstance(spec.default, (bool, str)):
+        return spec.default
+    return value
+
+
 def scenario(rng: random.Random, library: Library, catalogue: Catalogue, hints: Hints, code: str, as_of: date) -> Scenario:
     region = rng.choice(REGIONS)
     towns = TOWNS.get(region, ())
@@ -154,7 +161,7 @@ def scenario(rng: random.Random, library: Library, catalogue: Catalogue, hints: 
     for name, spec in catalogue.enterprise.items():
         if name in ("credit_code", "name", "kind", "region", "town"):
             continue
-        v = _value(rng, name, spec, hints)
+        v = _default(spec, _value(rng, name, spec, hints))
         if v is not None:
             facts[name] = v
     titles = list(catalogue.qualification_titles)
@@ -176,7 +183,7 @@ def scenario(rng: random.Random, library: Library, catalogue: Catalogue, hints: 
         wanted = {c.fact.path: c.values for c in b.match if isinstance(c, OneOf) and not c.negate and not c.fact.on_enterprise}
         efacts: dict[str, Value] = {}
         for name, spec in kind.fields.items():
-            v = rng.choice(wanted[name]) if name in wanted and rng.random() < 0.9 else _value(rng, name, spec, hints)
+            v = rng.choice(wanted[name]) if name in wanted and rng.random() < 0.9 else _default(spec, _value(rng, name, spec, hints))
             if v is not None:
                 efacts[name] = v
         doc = library.document_of(b)

@@ -86,3 +86,32 @@ def test_gated_benefits_share_one_select_per_kind_and_gate() -> None:
     fused = {row[1] for row in gates.rows}
     assert fused and all(f"WHEN {n} THEN" in plan.step("hq_cand").sql["duckdb"] for n in fused)
     assert any(s.name.startswith("hq_ug") for s in plan.steps)
+
+
+def test_the_exported_sql_reads_a_blank_as_the_catalogues_default() -> None:
+    """huiqi's validation writes the defaults (获评方式 新获评, 是否向关联企业采购 否 …) into the
+    register; a platform running the exported SQL on its own tables may leave them blank. A
+    blank 获评方式 made 吴中 第15条 (which asks 新获评) drop a 100万元 award on Spark."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    eng = engine()
+    plan = compile_library(eng.library, eng.catalogue)
+    tables = to_arrow(example_scenarios(eng, AS_OF), eng.catalogue)
+    con = duckdb.connect()
+    want = sorted(map(str, records(duck.run(plan, con, tables, AS_OF).awards.order("credit_code, event_id, benefit_id"))))
+    defaults = {n: s.default for k in eng.catalogue.events.values() for n, s in k.fields.items() if s.default is not None}
+    events = tables["events"]
+    blanked = 0
+    for name, default in defaults.items():
+        if name in events.column_names:
+            column = events[name]
+            is_default = pc.fill_null(pc.equal(column, pa.scalar(default, column.type)), False)
+            blanked += pc.sum(is_default).as_py() or 0
+            events = events.set_column(events.column_names.index(name), name, pc.if_else(is_default, pa.nulls(len(column), column.type), column))
+    assert blanked > 0
+    con2 = duckdb.connect()
+    for name, table in {**tables, "events": events}.items():
+        con2.register(name, table)
+    con2.execute(export_sql(plan, "duckdb", AS_OF))
+    assert sorted(map(str, records(con2.table("hq_awards").order("credit_code, event_id, benefit_id")))) == want

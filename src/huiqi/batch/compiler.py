@@ -34,7 +34,7 @@ from fractions import Fraction
 
 from ..core.evaluator import ROLE_FINANCE
 from ..core.evaluator import _conflict as _ref_conflict
-from ..core.facts import Catalogue
+from ..core.facts import Catalogue, FieldSpec
 from ..core.legal import Comparison
 from ..core.model import (
     LEVELS,
@@ -192,6 +192,18 @@ class _CapInfo:
     layer: int  # 0 when the cap has no maximum (skipped by the reference)
 
 
+def _with_default(sql: str, spec: FieldSpec | None) -> str:
+    """A column read with the catalogue's default for a blank (获评方式 新获评, 是否向关联企业采购 否):
+    huiqi's validation writes the defaults into the register, but a platform running the exported
+    SQL on its own tables may leave them blank, and a blank read as missing fails the rule."""
+    default = spec.default if spec is not None else None
+    if isinstance(default, bool):
+        return f"COALESCE({sql}, {'TRUE' if default else 'FALSE'})"
+    if isinstance(default, str) and spec is not None and spec.type == "enum":
+        return f"COALESCE({sql}, {lit(default)})"
+    return sql
+
+
 def year_sum_column(b: Benefit, expr: YearSum) -> str:
     """The unit column holding a benefit's yearly total of a fact (``hq_ys_<benefit>_<field>``)."""
     return "hq_ys_" + re.sub(r"\W", "_", f"{b.id}_{expr.field.path}")
@@ -300,14 +312,14 @@ class _BenefitSQL:
             col = self.lay.enterprise_field(name)
             if col is None:
                 return "NULL", None
-            return f"u.ent_{name}", col.field_type
+            return _with_default(f"u.ent_{name}", self.catalogue.enterprise.get(name)), col.field_type
         if self.b.event == "enterprise":
             return "NULL", None
         kind = self.catalogue.events.get(self.b.event)
         spec = kind.fields.get(ref.path) if kind else None
         if spec is None:
             return "NULL", None
-        return f"u.ev_{ref.path}", spec.type
+        return _with_default(f"u.ev_{ref.path}", spec), spec.type
 
     def text_of(self, ref: Field) -> str:
         """``str(value)`` of a fact as Python writes it; NULL when missing."""
