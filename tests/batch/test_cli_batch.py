@@ -585,3 +585,32 @@ def test_a_qualifications_grade_column_says_where_the_grade_goes(tmp_path: Path,
         assert main(["batch", str(folder), "--engine", engine_name, "--as-of", "2025-12-31", "--json"]) == 0
         (notice,) = json.loads(capsys.readouterr().out)["errors"]
         assert notice["column"] == "等级" and notice["expected"].endswith("请在“事项”表记为一个获评认定事项")
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ('<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>', "在XFD1048576单元格有内容，超出登记表的列数"),
+        ('<row r="900000"><c r="A900000" t="inlineStr"><is><t>x</t></is></c></row>', "却有第900,000行"),
+    ],
+    ids=["far-column", "far-row"],
+)
+def test_a_sheet_with_a_cell_far_outside_its_table_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], cell: str, expected: str
+) -> None:
+    """One cell at XFD1048576 in a 1.4 MB workbook made the reader build 16,384 × 1,048,576 cells
+    (512 GiB): the process aborted, taking the web server with it. It is refused by name."""
+    import zipfile
+
+    register = write_xlsx(tmp_path / "登记表.xlsx")
+    bomb = tmp_path / "远处单元格.xlsx"
+    with zipfile.ZipFile(register) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", cell.encode() + b"</sheetData>")
+            out.writestr(info, data)
+    for engine_name in ("reference", "duckdb"):
+        assert main(["batch", str(bomb), "--engine", engine_name, "--as-of", "2025-12-31"]) == 2
+        err = capsys.readouterr().err
+        assert expected in err and "Traceback" not in err, err

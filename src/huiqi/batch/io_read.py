@@ -291,6 +291,10 @@ class _CellScan:
     errors: bool = False  # an error value (#DIV/0! …)
     # worksheet part (xl/worksheets/sheet1.xml) → its formula cells without a saved result
     uncached: dict[str, list[str]] = field(default_factory=dict)
+    # worksheet part → (its <row> elements, the highest row number), and the parts with a cell in
+    # a column past ZZ: what a reader's grid of the sheet would take (``_oversized``)
+    rows: dict[str, tuple[int, int]] = field(default_factory=dict)
+    wide: dict[str, str] = field(default_factory=dict)
 
 
 def _scan_cells(path: Path) -> _CellScan:
@@ -311,7 +315,14 @@ def _scan_cells(path: Path) -> _CellScan:
                 continue
             with z.open(name) as fh:
                 tail = b""
+                count = top = 0
                 while chunk := fh.read(1 << 23):
+                    count += chunk.count(b"<row")
+                    if name not in found.wide and (far := _FAR_COLUMN.search(chunk)) is not None:
+                        found.wide[name] = far.group(1).decode("ascii")
+                    last = _LAST_ROW.search(chunk[-(1 << 16) :]) if b"<row" in chunk[-(1 << 16) :] else None
+                    if last is not None:
+                        top = max(top, int(last.group(1)))
                     data = tail + chunk
                     # the expressions only where a quoted e or a formula occurs (a plain search runs at memory speed)
                     if not found.errors and (b'"e"' in data or b"'e'" in data) and _ERROR_CELL.search(data):
@@ -323,7 +334,32 @@ def _scan_cells(path: Path) -> _CellScan:
                                 if cell is not None:
                                     found.uncached.setdefault(name, []).append(cell)
                     tail = data[-_SCAN_TAIL:]
+                found.rows[name] = (count, top)
     return found
+
+
+# A cell in a column of three letters (AAA…XFD: past 702 columns, none of a register's sheets),
+# and the last row number of a block (rows stand in ascending order).
+_FAR_COLUMN = re.compile(rb"<c\b[^>]*?\br\s*=\s*[\"']([A-Z]{3}[0-9]+)")
+_LAST_ROW = re.compile(rb"(?s:.*)<row\b[^>]*?\br\s*=\s*[\"']([0-9]+)")
+_GRID_ROWS_SLACK = 10_000  # blank rows a sheet may skip before its grid is refused
+
+
+def _oversized(path: Path, found: _CellScan) -> None:
+    """Refuse a register sheet whose grid is far larger than its rows: one cell at XFD1048576 makes
+    a reader build 16,384 × 1,048,576 cells (512 GiB: the process aborted), so a cell past column
+    ZZ, or a row number far beyond the sheet's rows, is named instead of read."""
+    names = _sheet_parts(path)
+    for part, cell in found.wide.items():
+        sheet = names.get(part, part)
+        if sheet_for(sheet) is not None:
+            raise RegisterError(f"{path}：“{sheet}”工作表在{cell}单元格有内容，超出登记表的列数（最多ZZ列）：请删去多余的单元格后再导入")
+    for part, (count, top) in found.rows.items():
+        sheet = names.get(part, part)
+        if top > count + _GRID_ROWS_SLACK and sheet_for(sheet) is not None:
+            raise RegisterError(
+                f"{path}：“{sheet}”工作表只有{count:,}行内容，却有第{top:,}行：请删去表格下方远处的单元格后再导入"
+            )
 
 
 def _uncached_cell(data: bytes, m: re.Match[bytes]) -> str | None:
@@ -407,7 +443,9 @@ def _xlsx(path: Path) -> Iterator[RawSheet]:
         from python_calamine import CalamineError, CalamineWorkbook
     except ImportError:  # an installation without the fast reader: the slow one gives the same rows
         with contextlib.suppress(zipfile.BadZipFile, OSError, ValueError):  # openpyxl says why it cannot read it
-            _uncached_formulas(path, _scan_cells(path))
+            found = _scan_cells(path)
+            _oversized(path, found)
+            _uncached_formulas(path, found)
         yield from _xlsx_openpyxl(path)
         return
     unreadable = (CalamineError, zipfile.BadZipFile, OSError, ValueError)
@@ -424,6 +462,7 @@ def _xlsx(path: Path) -> Iterator[RawSheet]:
                     found = scan.result()
                 except unreadable as exc:  # not a zip: the scan's words, as when it ran first
                     raise RegisterError(f"无法读取Excel文件{path}：{exc}") from None
+                _oversized(path, found)
                 _uncached_formulas(path, found)
                 checked.append(found)
             return checked[0].errors
@@ -438,14 +477,13 @@ def _xlsx(path: Path) -> Iterator[RawSheet]:
         if wb is not None:
             try:
                 for sheet_name in _register_sheets(path, wb.sheet_names):
+                    # the scan first: a sheet whose grid calamine cannot hold is refused before it is parsed
+                    if has_errors():
+                        break
                     try:
                         sheet = wb.get_sheet_by_name(sheet_name)
                     except CalamineError as exc:
-                        if has_errors():
-                            break
                         raise RegisterError(f"无法读取Excel文件{path}的“{sheet_name}”工作表：{exc}") from None
-                    if has_errors():  # at the first sheet, parsed meanwhile
-                        break
                     raw = _raw_sheet(path, sheet_name, _calamine_rows(sheet))
                     if raw is not None:
                         yield raw
