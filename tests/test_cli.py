@@ -203,3 +203,19 @@ def test_events_after_the_reference_date_are_pointed_out(tmp_path: Path, capsys:
     assert main(["evaluate", str(path), "--json"]) == 0  # on 基准日 itself: no notice
     data = json.loads(capsys.readouterr().out)
     assert (data["events_after_as_of"], data["notice"]) == ([], "")
+
+
+def test_examples_checks_a_policy_authors_worked_examples(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``huiqi examples`` runs the worked examples of a folder as the test suite runs the bundled
+    ones, naming each difference, so an encoder of a new document can check its examples."""
+    good = ROOT / "policies" / "examples" / "wuzhong-2025" / "art01-robot-purchase.yaml"
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(good.read_text(encoding="utf-8").replace("max: 4万元}", "max: 5万元}"), encoding="utf-8")
+    assert main(["examples", str(good)]) == 0
+    assert "共1个算例：通过1个，未通过0个" in capsys.readouterr().out
+    assert main(["examples", str(wrong)]) == 1
+    out = capsys.readouterr().out
+    assert "✗" in out and "wz-1-robot-purchase（事项E1）应为0元～5万元，实际0元～4万元" in out, out
+    assert "合计应为0元～5万元，实际0元～4万元" in out
+    assert main(["examples", str(tmp_path / "none")]) == 2
+    assert "算例文件或文件夹不存在" in capsys.readouterr().err

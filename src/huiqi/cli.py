@@ -133,6 +133,47 @@ def cmd_coverage(args: argparse.Namespace, eng: Engine) -> int:
     return 0
 
 
+def cmd_examples(args: argparse.Namespace, eng: Engine) -> int:
+    from .examples import check_example, example_files, uncovered_benefits
+    from .policyfile.reader_base import shown_path
+
+    paths = [Path(p) for p in args.paths] or [eng.policy_dir / "examples"]
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files += example_files(p)
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise InputError(f"算例文件或文件夹不存在：{p}")
+    if not files:
+        raise InputError(f"没有算例文件（*.yaml）：{'、'.join(map(str, paths))}")
+    results = [check_example(eng, f) for f in files]
+    failed = [r for r in results if r.problems]
+    uncovered = uncovered_benefits(eng, files) if not args.paths else {}
+    if args.json:
+        _print_json(
+            {
+                "examples": [{"file": str(r.path), "title": r.title, "passed": not r.problems, "problems": list(r.problems)} for r in results],
+                "passed": len(results) - len(failed),
+                "failed": len(failed),
+                "benefits_without_example": uncovered,
+            }
+        )
+        return 1 if failed else 0
+    for r in results:
+        print(f"{'✓' if not r.problems else '✗'} {shown_path(r.path)}　{r.title}")
+        for problem in r.problems:
+            print(f"    - {problem}")
+        if r.got:
+            print("    实际结果：")
+            print("\n".join(f"    {line}" for line in r.got.splitlines()))
+    print(f"共{len(results)}个算例：通过{len(results) - len(failed)}个，未通过{len(failed)}个")
+    for doc_id, missing in uncovered.items():
+        print(f"提示：《{eng.library.by_id[doc_id].short}》以下奖补项没有算例断言其金额：{'、'.join(missing)}")
+    return 1 if failed else 0
+
+
 # The event loop the workers run: asyncio's, with TCP_NODELAY and one accept per wake-up
 # (connections kept even between workers; huiqi.web.serving says why uvloop and
 # plain asyncio were not used).
@@ -147,6 +188,12 @@ def cmd_serve(args: argparse.Namespace, eng: Engine) -> int:
     data_dir = Path(args.data) if args.data else None
     from . import native
 
+    if args.workers < 1:
+        raise InputError(f"--workers应为正整数：{args.workers}")
+    _check_listen(args.host, args.port)
+    # the settings and the data folder checked here, once: a worker that fails at its start is
+    # started again and again by uvicorn, each printing a traceback, and nothing listens
+    app = create_app(eng, data_dir)
     print(f"惠企网页：http://{args.host}:{args.port}/  （Ctrl+C 停止；规则核心{native.status()}）", file=sys.stderr)
     if args.workers > 1:
         import os
@@ -176,8 +223,31 @@ def cmd_serve(args: argparse.Namespace, eng: Engine) -> int:
                 with contextlib.suppress(OSError):
                     os.unlink(counts)
         return 0
-    uvicorn.run(create_app(eng, data_dir), host=args.host, port=args.port, log_level="warning", loop=LOOP)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", loop=LOOP)
     return 0
+
+
+def _check_listen(host: str, port: int) -> None:
+    """The address ``huiqi serve`` is to listen on can be bound: said in Chinese before the server
+    starts (uvicorn says it in English, or with a traceback for a port past 65535)."""
+    import errno
+    import socket
+
+    if not 0 <= port <= 65535:
+        raise InputError(f"--port应为0～65535之间的端口号：{port}")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise InputError(f"无法识别的监听地址--host：{host}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise InputError(f"端口{port}已被占用（另一个服务正在{host}:{port}上监听）：请换一个端口（--port）或先停止那个服务") from None
+            raise InputError(f"无法在{host}:{port}上监听：{os_error_text(exc)}") from None
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Engine], int]] = {
@@ -187,6 +257,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Engine], int]] = {
     "plan": cmd_plan,
     "compare": cmd_compare,
     "coverage": cmd_coverage,
+    "examples": cmd_examples,
     "serve": cmd_serve,
     **BATCH_COMMANDS,
 }
@@ -297,6 +368,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("document", nargs="?", help="文件编号或原文文件名，如 wuzhong-2025")
     p.add_argument("--uncovered", action="store_true", help="列出每个未引用的数字（行号与上下文）")
     p.add_argument("--strict", action="store_true", help="四份政策措施原文中有未引用的数字时以状态1退出")
+    p.add_argument("--json", action="store_true", help="输出JSON")
+    p = sub.add_parser("examples", help="运行政策文件旁的算例（policies/examples），核对每个算例的应得结果")
+    p.add_argument("paths", nargs="*", help="算例文件或文件夹（默认：政策文件夹下的examples）")
     p.add_argument("--json", action="store_true", help="输出JSON")
     p = sub.add_parser("serve", help="启动网页与JSON接口（政策库、企业测算、地区对比、名单测算、规划）")
     p.add_argument("--host", default="127.0.0.1", help="监听地址（默认127.0.0.1）")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 from collections.abc import Mapping
 from datetime import date
 from functools import cached_property
@@ -25,6 +26,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..core.explain import to_dict
@@ -40,7 +42,7 @@ from .batchroutes import add_batch_routes
 from .batchview import apply_filters, by_enterprise, charts, filter_choices, result_rows, summary_dict
 from .forms import PRIOR_LEVELS, FormState, add_problems, fen_to_wan, form_to_raw, raw_to_form
 from .serving import ServingLoop
-from .store import ScenarioStore, default_data_dir, storable
+from .store import ScenarioStore, default_data_dir, storable, store_problem
 from .views import NATURE_CHOICES, benefit_nature, benefit_sectors, highlight, plan_dict, search_benefits
 
 __all__ = ["WebError", "create_app"]
@@ -267,6 +269,47 @@ def _validation_text(error: Mapping[str, Any]) -> str:
     }.get(kind, "不符合要求")
 
 
+# Sent with every answer: no MIME sniffing, no framing by other sites, no full URLs to other sites.
+_SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"SAMEORIGIN"),
+    (b"referrer-policy", b"same-origin"),
+)
+
+
+class HeadAndHeaders:
+    """ASGI middleware: HEAD answered as GET without its body (uptime checks asked with HEAD and
+    got 405 on every page), the security headers on every answer, and static assets revalidated
+    on each use (``no-cache`` with their ETag: the file names carry no version, so a browser
+    kept an old app.js after an upgrade)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        head = scope["method"] == "HEAD"
+        if head:
+            scope = {**scope, "method": "GET"}
+        static = scope["path"].startswith("/static/")
+
+        async def send_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in _SECURITY_HEADERS if k not in names]
+                if static and b"cache-control" not in names:
+                    headers.append((b"cache-control", b"no-cache"))
+                message = {**message, "headers": headers}
+            elif head and message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app(scope, receive, send_headers)
+
+
 def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_UPLOAD) -> FastAPI:
     """The web app over ``eng``; saved scenarios and batch jobs live in ``data_dir`` (default ``$HUIQI_DATA``).
 
@@ -283,6 +326,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
     app.state.site = site
     app.site = site
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.add_middleware(HeadAndHeaders)
 
     # --- errors: Chinese, 4xx, never a traceback ---------------------------
 
@@ -322,6 +366,11 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         messages = {404: "页面不存在", 405: "不支持此请求方法"}
         return _error(request, exc.status_code, messages.get(exc.status_code, "请求有误"))
+
+    @app.exception_handler(sqlite3.Error)
+    async def _store_error(request: Request, exc: sqlite3.Error) -> Response:
+        # the data folder made read-only, its database removed or damaged while the server runs
+        return _error(request, 503, f"数据存储暂不可用（{store_problem(exc)}，{site.store.path}）：请联系管理员检查数据目录后重启服务")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:  # pragma: no cover - last resort
@@ -748,7 +797,8 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
     )
     async def api_batch_submit(request: Request) -> JSONResponse:
         files, as_of = await _register_upload(request)
-        job_id = site.batch.submit(files, as_of)
+        # checking the register (unzipping, opening the workbook) takes a thread: not this worker's loop
+        job_id = await run_in_threadpool(site.batch.submit, files, as_of)
         body = {
             "id": job_id,
             "status": f"/api/batch/{job_id}",
@@ -811,7 +861,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
     async def batch_submit(request: Request) -> Response:
         try:
             files, as_of = await _register_upload(request)
-            job_id = site.batch.submit(files, as_of)
+            job_id = await run_in_threadpool(site.batch.submit, files, as_of)
         except (WebError, UploadError) as exc:
             if _wants_json(request):
                 raise

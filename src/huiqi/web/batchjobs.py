@@ -56,7 +56,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..service import Engine, InputError
 from .serving import pid_alive
-from .store import ScenarioStore
+from .store import ScenarioStore, store_problem
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -348,16 +348,19 @@ class BatchJobs:
         self.max_upload = max_upload
         self.keep_days = keep_days_from_env() if keep_days is None else keep_days
         self.root = store.path.parent / "batch"
-        self.root.mkdir(parents=True, exist_ok=True)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="huiqi-batch")
         self._cache: OrderedDict[str, tuple[pa.Table, pa.Table]] = OrderedDict()
         self._lock = threading.Lock()
         self._beat: threading.Thread | None = None
         self._last_purge = 0.0
-        with store.connect() as db:
-            _migrate(db)
-        self.reap()
-        self.purge()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with store.connect() as db:
+                _migrate(db)
+            self.reap()
+            self.purge()
+        except (sqlite3.Error, OSError) as exc:  # said before the server starts, not as a traceback
+            raise InputError(f"数据目录{store.path.parent}无法使用：{store_problem(exc)}（--data 或 $HUIQI_DATA 指定数据目录）") from None
 
     # --- records
 

@@ -18,7 +18,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ScenarioStore", "default_data_dir", "storable"]
+from ..service import InputError, os_error_text
+
+__all__ = ["ScenarioStore", "default_data_dir", "storable", "store_problem"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS scenario (
@@ -54,15 +56,32 @@ def default_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "huiqi"
 
 
+def store_problem(exc: sqlite3.Error | OSError) -> str:
+    """What is wrong with the data folder or its database, in words."""
+    text = str(exc)
+    if isinstance(exc, OSError):
+        return os_error_text(exc)
+    if "not a database" in text or "malformed" in text:
+        return "数据库文件已损坏或不是SQLite数据库"
+    if "readonly" in text or "unable to open" in text or "disk I/O" in text:
+        return "数据库文件无法写入或打开（数据目录须可写）"
+    if "no such table" in text:
+        return "数据库文件在服务运行时被删除或替换"
+    return f"SQLite：{text}"
+
+
 class ScenarioStore:
     """Raw scenarios by id in ``<data_dir>/huiqi.sqlite3``."""
 
     def __init__(self, data_dir: Path) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / "huiqi.sqlite3"
-        with self.connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(_SCHEMA)
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            with self.connect() as db:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute(_SCHEMA)
+        except (sqlite3.Error, OSError) as exc:  # said before the server starts, not as a traceback
+            raise InputError(f"数据目录{data_dir}无法使用：{store_problem(exc)}（--data 或 $HUIQI_DATA 指定数据目录）") from None
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:

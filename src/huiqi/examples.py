@@ -1,0 +1,145 @@
+"""Worked examples beside the policy files: each scenario computed by hand from the text, and
+what the engine must give for it (``huiqi examples``; the test suite runs the bundled ones).
+
+Each ``<policies>/examples/<document>/*.yaml`` holds::
+
+    title: 第8条 智能化改造，合格
+    scenario: {...}            # as `huiqi evaluate` reads it
+    expect:
+      awards:                  # each must be granted with exactly these amounts
+        - {benefit: wz-8-smart-renovation, event: E1, min: 0, max: 120万元}
+      set_aside:               # each must be set aside (就高不重复, once-per-key, cap used up)
+        - {benefit: wz-8-tech-renovation, event: E1}
+      near_misses:             # each must be a near-miss whose reasons contain the text
+        - {benefit: wz-1-robot-purchase, event: E3, reason: 未超过50万元}
+      absent: [wz-1-humanoid-purchase]   # benefits that must not appear at all
+      total: {min: 0, max: 224万元}
+      only_listed: true        # no granted award other than those listed
+
+``max: null`` means no upper bound (a floor).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .core.facts import ScenarioError
+from .core.money import MoneyError, format_wan, parse_money
+from .core.results import Award, Evaluation
+from .service import Engine, InputError, read_scenario_text
+
+__all__ = ["ExampleResult", "check_example", "example_files", "uncovered_benefits"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleResult:
+    path: Path
+    title: str
+    problems: tuple[str, ...]  # empty: the engine gives what the example expects
+    got: str  # what the engine gave, one line per award, for a failed example
+
+
+def example_files(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.yaml"))
+
+
+def _fen(value: Any) -> int | None:
+    return None if value is None else parse_money(value)
+
+
+def _shown(fen: int | None) -> str:
+    return "不设上限" if fen is None else format_wan(fen)
+
+
+def _find(awards: Iterable[Award], benefit: str, event: str | None) -> Award | None:
+    for a in awards:
+        if a.benefit.id == benefit and (event is None or (a.event.id if a.event else None) == event):
+            return a
+    return None
+
+
+def _where(item: dict[str, Any]) -> str:
+    return f"{item['benefit']}（事项{item['event']}）" if item.get("event") else str(item["benefit"])
+
+
+def describe(ev: Evaluation) -> str:
+    """What an evaluation gave, one line per award: for a failed example's message."""
+    rows = [f"  可享受 {a.benefit.id}@{a.event.id if a.event else '-'} {_shown(a.low)}～{_shown(a.high)}" for a in ev.awards]
+    rows += [f"  不重复享受 {a.benefit.id}@{a.event.id if a.event else '-'}：{'；'.join(r.text for r in a.reasons)}" for a in ev.set_aside]
+    rows += [f"  差一点符合 {a.benefit.id}@{a.event.id if a.event else '-'}：{'；'.join(r.text for r in a.reasons)}" for a in ev.near_misses]
+    return "\n".join(rows)
+
+
+def check_example(eng: Engine, path: Path) -> ExampleResult:
+    """Evaluate one worked example; its problems in Chinese (none when it holds)."""
+    spec = read_scenario_text(path.read_text(encoding="utf-8"), str(path))
+    if not isinstance(spec, dict) or not isinstance(spec.get("scenario"), dict) or not isinstance(spec.get("expect"), dict):
+        raise InputError(f"{path}：算例应有scenario（情景）与expect（应得结果）两部分")
+    title = str(spec.get("title", path.stem))
+    try:
+        ev = eng.evaluate(eng.scenario(spec["scenario"], str(path)))
+        problems = _compare(ev, spec["expect"])
+    except ScenarioError as exc:
+        return ExampleResult(path, title, (f"情景有误：{exc}",), "")
+    except (MoneyError, KeyError, TypeError) as exc:
+        return ExampleResult(path, title, (f"expect部分无法读取：{exc}",), "")
+    return ExampleResult(path, title, tuple(problems), describe(ev) if problems else "")
+
+
+def _compare(ev: Evaluation, expect: dict[str, Any]) -> list[str]:
+    problems = []
+    for item in expect.get("awards", []):
+        a = _find(ev.awards, item["benefit"], item.get("event"))
+        if a is None:
+            problems.append(f"{_where(item)}应可享受，实际未给予")
+            continue
+        want_low, want_high = _fen(item["min"]), _fen(item["max"])
+        if (a.low, a.high) != (want_low, want_high):
+            problems.append(
+                f"{_where(item)}应为{_shown(want_low)}～{_shown(want_high)}，实际{_shown(a.low)}～{_shown(a.high)}"
+            )
+    for item in expect.get("set_aside", []):
+        a = _find(ev.set_aside, item["benefit"], item.get("event"))
+        if a is None:
+            problems.append(f"{_where(item)}应不重复享受（就高不重复、同一标的、限额用尽），实际不是")
+        elif "reason" in item and not any(item["reason"] in r.text for r in a.reasons):
+            problems.append(f"{_where(item)}的原因应含“{item['reason']}”，实际：{'；'.join(r.text for r in a.reasons)}")
+    for item in expect.get("near_misses", []):
+        a = _find(ev.near_misses, item["benefit"], item.get("event"))
+        if a is None:
+            problems.append(f"{_where(item)}应为差一点符合，实际不是")
+        elif "reason" in item and not any(item["reason"] in r.text for r in a.reasons):
+            problems.append(f"{_where(item)}的原因应含“{item['reason']}”，实际：{'；'.join(r.text for r in a.reasons)}")
+    everything = ev.awards + ev.set_aside + ev.near_misses
+    for benefit in expect.get("absent", []):
+        if any(a.benefit.id == benefit for a in everything):
+            problems.append(f"{benefit}不应出现，实际出现")
+    if expect.get("only_listed"):
+        listed = {(i["benefit"], i.get("event")) for i in expect.get("awards", [])}
+        extra = [a for a in ev.awards if (a.benefit.id, a.event.id if a.event else None) not in listed]
+        problems += [f"{a.benefit.id}（事项{a.event.id if a.event else '-'}）未列出却可享受" for a in extra]
+    if "total" in expect:
+        want = (_fen(expect["total"]["min"]), _fen(expect["total"]["max"]))
+        if (ev.total.low, ev.total.high) != want:
+            problems.append(
+                f"合计应为{_shown(want[0])}～{_shown(want[1])}，实际{_shown(ev.total.low)}～{_shown(ev.total.high)}"
+            )
+    return problems
+
+
+def uncovered_benefits(eng: Engine, files: Iterable[Path]) -> dict[str, list[str]]:
+    """Per document, the benefits no worked example asserts as granted to the fen."""
+    listed: set[str] = set()
+    for path in files:
+        spec = read_scenario_text(path.read_text(encoding="utf-8"), str(path))
+        if isinstance(spec, dict) and isinstance(spec.get("expect"), dict):
+            listed |= {str(item["benefit"]) for item in spec["expect"].get("awards", []) if isinstance(item, dict)}
+    out = {}
+    for doc in eng.library.documents:
+        missing = [b.id for b in doc.benefits if b.id not in listed]
+        if missing:
+            out[doc.id] = missing
+    return out
