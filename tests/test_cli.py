@@ -219,3 +219,26 @@ def test_examples_checks_a_policy_authors_worked_examples(tmp_path: Path, capsys
     assert "合计应为0元～5万元，实际0元～4万元" in out
     assert main(["examples", str(tmp_path / "none")]) == 2
     assert "算例文件或文件夹不存在" in capsys.readouterr().err
+
+
+def test_compare_leaves_out_awards_of_governments_that_do_not_govern_the_other_region(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 苏州市 award netted 武进's (常州市) award as if it were 武进's own 上级: 45万元 received took
+    50万元 down to 5万元. In 武进 it is left out, and the comparison says so."""
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例装备企业, region: '320506', town: 木渎镇}\n"
+        "events:\n"
+        "  - {id: R1, kind: recognition, date: 2024-09-10, title: 首台（套）智能化重大装备, level: 省级, product: 装备A}\n"
+        "prior_awards:\n"
+        "  - {amount: 45万元, year: 2024, level: city, event: R1, document: 苏州市首台套政策}\n"
+        "  - {amount: 10万元, year: 2024, level: province, event: R1, document: 江苏省首台套政策}\n",
+        encoding="utf-8",
+    )
+    assert main(["compare", str(path), "--in", "320506", "--in", "320412", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    wujin = next(a for a in data["results"]["320412"]["awards"] if a["benefit"] == "wj-11-first-set")
+    assert wujin["max_fen"] == 40_000_000  # 50万元 less the province's 10万元 (江苏 governs both), not less 苏州's 45万元
+    notes = {r["code"]: r["note"] for r in data["regions"]}
+    assert notes == {"320506": "", "320412": "已获奖补中苏州市首台套政策45万元由不管辖武进区的政府给予，在此地区测算时未计入"}

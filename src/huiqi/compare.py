@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from .core.explain import amount_text, to_dict
+from .core.model import LEVEL_LABELS
+from .core.money import format_wan
 from .core.regions import region
 from .core.results import Award, Evaluation
 from .core.scenario import Scenario
 from .service import Engine
 
-__all__ = ["compare", "render_compare"]
+__all__ = ["compare", "relocation_note", "render_compare"]
 
 
 def _cell(awards: list[Award]) -> list[str]:
@@ -21,9 +23,19 @@ def _cell(awards: list[Award]) -> list[str]:
     ]
 
 
+def relocation_note(eng: Engine, scenario: Scenario, code: str) -> str:
+    """The awards already received that do not count in ``code`` (``Engine.relocated``), in words."""
+    _, dropped = eng.relocated(scenario, code)
+    if not dropped:
+        return ""
+    shown = "、".join(f"{p.document or LEVEL_LABELS.get(p.level, p.level)}{format_wan(p.amount_fen)}" for p in dropped)
+    return f"已获奖补中{shown}由不管辖{region(code).name}的政府给予，在此地区测算时未计入"
+
+
 def compare(eng: Engine, scenario: Scenario, regions: list[str]) -> dict[str, Any]:
     """Per region the full evaluation, and per event the awards in each region."""
     results: dict[str, Evaluation] = {code: eng.evaluate(scenario, region=code) for code in regions}
+    notes = {code: relocation_note(eng, scenario, code) for code in regions}
     units = [(e.id, f"{e.id}（{eng.catalogue.events[e.kind].label}，{e.date}）") for e in scenario.events]
     units.append(("年度", "年度（企业层面）"))
     rows = []
@@ -34,7 +46,10 @@ def compare(eng: Engine, scenario: Scenario, regions: list[str]) -> dict[str, An
             cells[code] = _cell(mine)
         rows.append({"event": key, "label": label, "cells": cells})
     return {
-        "regions": [{"code": c, "name": region(c).name, "documents": [d.short for d in results[c].documents]} for c in regions],
+        "regions": [
+            {"code": c, "name": region(c).name, "documents": [d.short for d in results[c].documents], "note": notes.get(c, "")}
+            for c in regions
+        ],
         "rows": rows,
         "totals": {c: amount_text(r.total.low, r.total.high) for c, r in results.items()},
         "results": {c: to_dict(r) for c, r in results.items()},
@@ -47,6 +62,8 @@ def render_compare(data: dict[str, Any]) -> str:
     names = {r["code"]: f"{r['name']}（{r['code']}）" for r in data["regions"]}
     for r in data["regions"]:
         out.append(f"{names[r['code']]} 适用政策：{'、'.join(r['documents']) or '无'}")
+        if r.get("note"):
+            out.append(f"  注：{r['note']}")
     out.append("")
     for row in data["rows"]:
         out.append(f"■ {row['label']}")

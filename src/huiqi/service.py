@@ -17,7 +17,7 @@ from .core.evaluator import evaluate
 from .core.facts import Catalogue, Problem, ScenarioError, parse_scenario
 from .core.model import Library
 from .core.results import Evaluation
-from .core.scenario import Scenario
+from .core.scenario import PriorAward, Scenario
 from .core.text import brief
 from .policyfile import DEFAULT_POLICY_DIR, load_library
 from .policyfile.yamlnodes import MAX_DEPTH, MAX_DIGITS, TOO_DEEP, YamlSyntaxError, parse_yaml_text
@@ -249,15 +249,30 @@ class Engine:
     def evaluate(self, scenario: Scenario, region: str | None = None) -> Evaluation:
         """Evaluate; ``region`` evaluates the same events as if registered elsewhere."""
         if region is not None:
-            from dataclasses import replace
-
-            from .core.regions import REGIONS
-
-            if region not in REGIONS:
-                raise ScenarioError([Problem("--in", "地区", region, "未知的行政区划代码")])
-            town = scenario.enterprise.town if region == scenario.enterprise.region else None
-            scenario = replace(scenario, enterprise=replace(scenario.enterprise, region=region, town=town))
+            scenario, _ = self.relocated(scenario, region)
         return evaluate(self.library, self.catalogue, scenario)
+
+    def relocated(self, scenario: Scenario, region: str) -> tuple[Scenario, list[PriorAward]]:
+        """The scenario as if registered in ``region``, and the awards already received that it
+        leaves out: those of a city, district or province that does not govern ``region`` (a
+        苏州市 award is no 上级 award of 武进, which is in 常州市)."""
+        from dataclasses import replace
+
+        from .core.regions import REGIONS
+
+        if region not in REGIONS:
+            raise ScenarioError([Problem("--in", "地区", region, "未知的行政区划代码")])
+        home = scenario.enterprise.region
+        if region == home:
+            return scenario, []
+        shared = {"national": 0, "province": 2, "city": 4, "district": 6}  # code digits a level's government shares
+        kept: list[PriorAward] = []
+        dropped: list[PriorAward] = []
+        for p in scenario.prior_awards:
+            digits = shared.get(p.level, 6)
+            (kept if home[:digits] == region[:digits] else dropped).append(p)
+        enterprise = replace(scenario.enterprise, region=region, town=None)
+        return replace(scenario, enterprise=enterprise, prior_awards=tuple(kept)), dropped
 
 
 @lru_cache(maxsize=4)

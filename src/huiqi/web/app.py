@@ -29,6 +29,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..compare import relocation_note
 from ..core.explain import to_dict
 from ..core.facts import ScenarioError
 from ..core.money import format_wan
@@ -416,7 +417,12 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         codes = regions or [scenario.enterprise.region]
         return {
             "regions": {
-                code: {"name": REGIONS[code].name, "result": to_dict(eng.evaluate(scenario, region=code))} for code in codes
+                code: {
+                    "name": REGIONS[code].name,
+                    "result": to_dict(eng.evaluate(scenario, region=code)),
+                    "note": relocation_note(eng, scenario, code),
+                }
+                for code in codes
             }
         }
 
@@ -674,7 +680,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
             dict.fromkeys([scenario.enterprise.region, *(d.jurisdiction for d in eng.library.documents)])
         )
         chosen = [c for c in chosen if c in REGIONS]
-        results = {code: to_dict(eng.evaluate(scenario, region=code)) for code in chosen}
+        results = {code: {**to_dict(eng.evaluate(scenario, region=code)), "note": relocation_note(eng, scenario, code)} for code in chosen}
         if _wants_json(request):
             return JSONResponse({"id": s, "regions": {c: {"name": REGIONS[c].name, "result": r} for c, r in results.items()}})
         ctx = {
