@@ -125,7 +125,8 @@ class RulePartsReader(ReaderBase):
                 else:
                     value = parse_number(value_raw)
             except MoneyError as exc:
-                self.problem(raw.line_of(word), f"比较值不对：{exc}")
+                hint = f"（{spec.label}以{unit}计，只写数字，如100）" if spec is not None and unit and kind == "number" else ""
+                self.problem(raw.line_of(word), f"比较值不对：{exc}{hint}")
                 value = Fraction(0)
             if kind == "other":
                 self.problem(raw.line, "只有金额、数值、比例可以比较大小")
@@ -151,7 +152,11 @@ class RulePartsReader(ReaderBase):
             if spec is not None and spec.type != "bool":
                 self.problem(raw.line_of("is"), f"“{ref.path}”不是是/否字段")
             return IsTrue(ref, bool(raw["is"]), cite)
-        self.problem(raw.line, "条件缺少in/not_in/equals/contains/is或比较词")
+        known = {"fact", "ratio", "total", "cite", "sum", "in", "not_in", "equals", "contains", "is", "holds", "first_time", "same_level"}
+        unknown = [str(k) for k in raw if k not in known]
+        known_words = "、".join(COMPARISONS)
+        hint = f"；“{'、'.join(unknown)}”不是可用的键或比较词（比较词：{known_words}）" if unknown else ""
+        self.problem(raw.line, f"条件缺少in/not_in/equals/contains/is或比较词{hint}")
         return None
 
     def check_values(self, spec: FieldSpec | None, values: list[Any], line: int) -> None:
