@@ -126,7 +126,8 @@ def export_sql(plan: Plan, dialect: str, as_of: date | None = None) -> str:
         raise ValueError(f"未知的SQL方言“{dialect}”；可用：{'、'.join(DIALECTS)}")
     d = Dialect(dialect)
     out = [
-        f"-- huiqi batch plan ({dialect}): {len(plan.benefits)} benefits, {plan.exclusivity_rounds} exclusivity rounds, "
+        f"-- huiqi batch plan ({dialect}): {len(plan.benefits)} benefits, {plan.exclusivity_rounds} exclusivity rounds "
+        f"(hq_x1 … hq_x{plan.exclusivity_rounds} after the ranking hq_x0), "
         f"{plan.cap_layers} cap layers",
         "-- inputs: enterprises, qualifications, events, prior_awards (canonical register layout)",
     ]
