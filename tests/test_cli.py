@@ -242,3 +242,21 @@ def test_compare_leaves_out_awards_of_governments_that_do_not_govern_the_other_r
     assert wujin["max_fen"] == 40_000_000  # 50万元 less the province's 10万元 (江苏 governs both), not less 苏州's 45万元
     notes = {r["code"]: r["note"] for r in data["regions"]}
     assert notes == {"320506": "", "320412": "已获奖补中苏州市首台套政策45万元由不管辖武进区的政府给予，在此地区测算时未计入"}
+
+
+def test_a_two_level_cap_says_when_an_award_received_names_no_event(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """吴中 第3条 市、区两级 counts city awards for the trials it covers; a city award that names no
+    event cannot be placed, and was left out without a word (600万元 paid, 200万元 may be due)."""
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "as_of: 2025-12-31\n"
+        "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例创新药企业, region: '320506', town: 木渎镇}\n"
+        "events:\n"
+        "  - {id: T1, kind: clinical_trial, date: 2025-09-01, drug_type: 创新药, phase: Ⅲ期, rd_investment: 3000万元, in_china: true}\n"
+        "prior_awards:\n"
+        "  - {amount: 2800万元, year: 2025, level: city, document: 苏州市生物医药政策}\n",
+        encoding="utf-8",
+    )
+    assert main(["evaluate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "另有已获市级、区（县）级奖补2800万元未注明事项，无法判断是否计入本限额，未计入（请核实）" in out

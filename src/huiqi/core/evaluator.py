@@ -415,6 +415,10 @@ def _apply_cap(
         prior = priors[slot] = _prior_counted(cap, members, scenario, bucket, cap_events)
         used_high[slot] = prior
         used_low[slot] = prior
+        unlinked = _unlinked_priors(cap, members, scenario, bucket)
+        if unlinked:  # 市、区两级: an award received without its event cannot be counted; said, not silent
+            levels = "、".join(LEVEL_LABELS.get(lv, lv) for lv in cap.prior_levels)
+            award.steps.append(Line(f"另有已获{levels}奖补{format_wan(unlinked)}未注明事项，无法判断是否计入本限额，未计入（请核实）", cap.cite))
     before_high, before_low = used_high[slot], used_low[slot]
     room_high = max(0, cap.fen - before_high)
     room_low = max(0, cap.fen - before_low)
@@ -430,8 +434,21 @@ def _apply_cap(
         else:
             text = f"{limit}：已计{format_wan(before_high)}，本项至多{format_wan(new_high)}"
         award.steps.append(Line(text, cap.cite))
+
     award.high, award.low = new_high, new_low
     return slot
+
+
+def _unlinked_priors(cap: Cap, members: frozenset[str], scenario: Scenario, bucket: str) -> int:
+    """Awards received at a level the cap counts (市、区两级) in its year that name neither the
+    event nor a benefit: whether they were for what the cap covers cannot be told."""
+    if not cap.prior_levels or cap.per != "enterprise_year":
+        return 0
+    return sum(
+        p.amount_fen
+        for p in scenario.prior_awards
+        if f"year:{p.year}" == bucket and p.level in cap.prior_levels and not p.event and not p.benefit and p.key != cap.id
+    )
 
 
 def _prior_counted(cap: Cap, members: frozenset[str], scenario: Scenario, bucket: str, cap_events: set[str]) -> int:
