@@ -260,3 +260,28 @@ def test_a_two_level_cap_says_when_an_award_received_names_no_event(tmp_path: Pa
     assert main(["evaluate", str(path)]) == 0
     out = capsys.readouterr().out
     assert "另有已获市级、区（县）级奖补2800万元未注明事项，无法判断是否计入本限额，未计入（请核实）" in out
+
+
+def test_an_item_set_aside_for_one_a_cap_then_cut_below_it_is_flagged_for_review(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """就高不重复 is decided before the yearly caps (a known limitation): the kept item of D2 is cut
+    to 20万元 by 第8条's yearly cap while the item set aside could pay 30万元. The set-aside item
+    says so, for review; it said only that the other was higher."""
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "as_of: 2025-12-31\n"
+        "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇}\n"
+        "events:\n"
+        "  - {id: D1, kind: project, date: 2025-06-01, category: 数字化网络化改造, total_investment: 800万元, annual_investment: 300万元}\n"
+        "  - {id: D2, kind: project, date: 2025-07-01, category: 数字化网络化改造, total_investment: 600万元,"
+        " annual_investment: 300万元, equipment_investment: 500万元}\n",
+        encoding="utf-8",
+    )
+    assert main(["evaluate", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    loser = next(a for a in data["set_aside"] if a["event"] == "D2")
+    notes = [r["text"] for r in loser["reasons"] if r["text"].startswith("注意：")]
+    assert notes == [
+        "注意：保留的《吴中2025》第8条经限额削减后为最高20万元，低于本项最高30万元；按就高原则可能应改按本项支持，请人工复核（就高不重复先于年度限额判断）"
+    ]

@@ -226,13 +226,13 @@ def reason_code(text: str) -> str:
 
 def reason_codes(a: Award) -> list[str]:
     """Codes for an award's reasons: ``when:i`` names the failed requirement by its index."""
-    from huiqi.core.evaluator import ONCE_KEY_UNCHECKED
+    from huiqi.core.evaluator import NOTE, ONCE_KEY_UNCHECKED
 
     when_texts: dict[str, str] = {}
     for i, outcome in enumerate(a.conditions[len(a.benefit.match) :]):
         if not outcome.passed:
             when_texts.setdefault(outcome.text, f"when:{i}")
-    codes = [when_texts.get(r.text) or reason_code(r.text) for r in a.reasons]
+    codes = [when_texts.get(r.text) or reason_code(r.text) for r in a.reasons if not r.text.startswith(NOTE)]
     if a.status == "granted" and any(s.text.endswith(ONCE_KEY_UNCHECKED) for s in a.steps):
         codes.append("once_key_missing")  # paid, but whether it was paid before could not be checked
     return codes

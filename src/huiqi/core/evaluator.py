@@ -31,7 +31,7 @@ from .regions import parents, region
 from .results import GRANTED, NEAR_MISS, SET_ASIDE, Award, Evaluation, Line, PayerPart, Totals
 from .scenario import Event, PriorAward, Scenario
 
-__all__ = ["ONCE_KEY_UNCHECKED", "documents_for", "evaluate", "once_key_note"]
+__all__ = ["NOTE", "ONCE_KEY_UNCHECKED", "documents_for", "evaluate", "once_key_note"]
 
 
 def documents_for(library: Library, region_code: str) -> list[Document]:
@@ -69,8 +69,10 @@ def evaluate(library: Library, catalogue: Catalogue, scenario: Scenario) -> Eval
                     matched[benefit.id].add(event.id)
     set_aside: list[Award] = []
     granted = _once_per_key(candidates, scenario, set_aside, catalogue)
-    granted = _exclusivity(granted, scenario, set_aside)
+    rivals: list[tuple[Award, Award]] = []
+    granted = _exclusivity(granted, scenario, set_aside, rivals)
     granted = _caps(granted, library, scenario, set_aside, matched)
+    _after_caps(rivals)
     payer_names: dict[str, str] = {}
     for award in granted:
         _split(award, scenario, payer_names)
@@ -161,6 +163,7 @@ def _higher_first(award: Award) -> tuple[int, int, int]:
 
 
 ONCE_KEY_UNCHECKED = "（按未奖励过计）"
+NOTE = "注意："  # a reason line that is a note for review, not why the award was refused
 
 
 def once_key_note(labels: str, some: bool = False) -> str:
@@ -256,7 +259,21 @@ def _rank(award: Award) -> tuple[int, int, int, int, int]:
     )
 
 
-def _exclusivity(candidates: list[Award], scenario: Scenario, set_aside: list[Award]) -> list[Award]:
+def _after_caps(rivals: list[tuple[Award, Award]]) -> None:
+    """就高不重复 is decided before the yearly caps (docs/rule-language.md, "Known limitation"): an
+    award set aside for a higher one that a cap then cut below it says so, for review."""
+    for loser, winner in rivals:
+        if loser.high is not None and winner.high is not None and winner.high < loser.high and winner.is_money:
+            loser.reasons.append(
+                Line(
+                    f"{NOTE}保留的《{winner.document.short}》第{winner.benefit.article}条经限额削减后为{_show(winner)}，"
+                    f"低于本项{_show(loser)}；按就高原则可能应改按本项支持，请人工复核（就高不重复先于年度限额判断）",
+                    loser.benefit.cite,
+                )
+            )
+
+
+def _exclusivity(candidates: list[Award], scenario: Scenario, set_aside: list[Award], rivals: list[tuple[Award, Award]]) -> list[Award]:
     by_event: dict[str, list[Award]] = defaultdict(list)
     kept: list[Award] = []
     for award in candidates:
@@ -284,6 +301,7 @@ def _exclusivity(candidates: list[Award], scenario: Scenario, set_aside: list[Aw
                 Line(f"与《{award.document.short}》第{award.benefit.article}条“{award.benefit.title}”（{_show(award)}）就高不重复，保留本项", rule.cite)
             )
             set_aside.append(award)
+            rivals.append((award, winner))
         for award in chosen:
             if _against_prior(award, scenario, event_id):
                 kept.append(award)
