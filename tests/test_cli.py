@@ -175,7 +175,7 @@ def test_the_rules_a_document_applies_to_all_its_benefits_are_shown(capsys: pyte
     assert main(["policies", "wuzhong-2025"]) == 0
     rules = capsys.readouterr().out.split("全文适用的规则")[1]
     assert "就高不重复：本文件各条之间，并对市级、区级政策（“对于已经依据市、区其他政策措施获得过资金奖励的项目" in rules
-    assert "出资：区级财政 4、镇（街道、板块）财政 6，由镇（街道、板块）财政兑付" in rules
+    assert "出资：吴中区财政 4、镇（街道、板块）财政 6，由镇（街道、板块）财政兑付" in rules
     assert "解释（原文未明确）：适用主体：原文未规定统一的申报主体范围" in rules  # the reading, not only its words
     assert main(["policies", "wuzhong-2025", "21"]) == 2
     assert "全文适用的规则（就高不重复、出资与兑付、合计上限等）见 huiqi policies wuzhong-2025" in capsys.readouterr().err

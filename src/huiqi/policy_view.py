@@ -7,6 +7,7 @@ from fractions import Fraction
 from typing import Any
 
 from .core.amounts import show_rate
+from .core.evaluator import ROLE_FINANCE
 from .core.facts import TYPES, FieldSpec, describe_value
 from .core.model import (
     AmountSpec,
@@ -25,6 +26,7 @@ from .core.model import (
     Tiers,
 )
 from .core.money import format_wan
+from .core.regions import REGIONS, parents
 from .service import Engine
 
 CAP_SCOPES = {"item": "单项", "enterprise_year": "单个企业每年", "key": "同一标的"}
@@ -122,7 +124,11 @@ def list_documents(eng: Engine, today: date) -> list[dict[str, Any]]:
     return [_doc_head(d, today) for d in eng.library.documents]
 
 
-_ROLES = {"province": "省级财政", "city": "市级财政", "district": "区级财政", "town": "镇（街道、板块）财政"}
+def _payer(role: str, doc: Document) -> str:
+    """A payer level of a document's funding in words: the treasury of that level over the
+    document's jurisdiction (吴中区财政, 苏州市财政), else the level's words (镇（街道、板块）财政)."""
+    chain = {r.level: r for r in parents(doc.jurisdiction)} if doc.jurisdiction in REGIONS else {}
+    return chain[role].finance if role in chain else ROLE_FINANCE.get(role, role)
 
 
 def document_rules(doc: Document) -> list[str]:
@@ -135,9 +141,9 @@ def document_rules(doc: Document) -> list[str]:
         lines.append(f"适用主体：{'、'.join(doc.applicants)}{quote}")
     if doc.funding is not None:
         f = doc.funding
-        names = [f.unspecified_payer if s.role == "unspecified" else _ROLES.get(s.role, s.role) for s in f.shares]
+        names = [f.unspecified_payer if s.role == "unspecified" else _payer(s.role, doc) for s in f.shares]
         parts = "、".join(f"{n} {s.weight}" for n, s in zip(names, f.shares, strict=True)) if len(names) > 1 else names[0]
-        paid_out = f"，由{_ROLES.get(f.disburser, f.disburser)}兑付" if f.disburser else ""
+        paid_out = f"，由{_payer(f.disburser, doc)}兑付" if f.disburser else ""
         lines.append(f"出资：{parts}{paid_out}（“{f.cite.quote}”）")
     for rule in doc.exclusivity:
         scope = {"document": "本文件各条之间", "article": "同一条内", "none": "与其他文件之间"}.get(rule.within, rule.within)
