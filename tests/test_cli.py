@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -285,3 +286,20 @@ def test_an_item_set_aside_for_one_a_cap_then_cut_below_it_is_flagged_for_review
     assert notes == [
         "注意：保留的《吴中2025》第8条经限额削减后为最高20万元，低于本项最高30万元；按就高原则可能应改按本项支持，请人工复核（就高不重复先于年度限额判断）"
     ]
+
+
+def test_examples_counts_a_malformed_file_as_one_failure(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file in another encoding, or an expectation without its benefit, stopped the whole run
+    with a traceback (UnicodeDecodeError, KeyError); each is now one failed example, in words."""
+    good = ROOT / "policies" / "examples" / "wuzhong-2025" / "art01-robot-purchase.yaml"
+    shutil.copy(good, tmp_path / "a-good.yaml")
+    (tmp_path / "b-gbk.yaml").write_bytes(good.read_text(encoding="utf-8").encode("gb18030"))
+    text = good.read_text(encoding="utf-8")
+    (tmp_path / "c-no-benefit.yaml").write_text(text.replace("benefit: wz-1-robot-purchase, event: E1", "event: E1"), encoding="utf-8")
+    (tmp_path / "d-unknown.yaml").write_text(text.replace("wz-1-robot-purchase, event: E1", "wz-1-nope, event: E1"), encoding="utf-8")
+    assert main(["examples", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "共4个算例：通过1个，未通过3个" in out, out
+    assert "不是UTF-8编码的文本（请另存为UTF-8）" in out
+    assert "expect.awards[0]缺少奖补项编号（benefit）" in out
+    assert "expect.awards[0]：没有编号为“wz-1-nope”的奖补项" in out

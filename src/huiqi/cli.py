@@ -194,7 +194,9 @@ def cmd_serve(args: argparse.Namespace, eng: Engine) -> int:
     # the settings and the data folder checked here, once: a worker that fails at its start is
     # started again and again by uvicorn, each printing a traceback, and nothing listens
     app = create_app(eng, data_dir)
-    print(f"惠企网页：http://{args.host}:{args.port}/  （Ctrl+C 停止；规则核心{native.status()}）", file=sys.stderr)
+    host = f"[{args.host}]" if ":" in args.host else args.host  # an IPv6 address in a URL
+    where = f"http://{host}:{args.port}/" if args.port else f"http://{host}:（端口由系统分配）/"
+    print(f"惠企网页：{where}  （Ctrl+C 停止；规则核心{native.status()}）", file=sys.stderr)
     if args.workers > 1:
         import os
 
@@ -240,14 +242,19 @@ def _check_listen(host: str, port: int) -> None:
     except (socket.gaierror, UnicodeError):
         raise InputError(f"无法识别的监听地址--host：{host}") from None
     family, kind, proto, _, address = infos[0]
+    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
         try:
             probe.bind(address)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise InputError(f"端口{port}已被占用（另一个服务正在{host}:{port}上监听）：请换一个端口（--port）或先停止那个服务") from None
-            raise InputError(f"无法在{host}:{port}上监听：{os_error_text(exc)}") from None
+                raise InputError(f"端口{port}已被占用（另一个服务正在{shown}上监听）：请换一个端口（--port）或先停止那个服务") from None
+            reasons = {
+                errno.EADDRNOTAVAIL: "本机没有这个地址（--host 应为本机的一个地址，如127.0.0.1或0.0.0.0）",
+                errno.EACCES: "没有权限使用这个端口（1024以下的端口须以管理员身份运行，或换一个端口）",
+            }
+            raise InputError(f"无法在{shown}上监听：{reasons.get(exc.errno or 0, exc.strerror or str(exc))}") from None
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Engine], int]] = {

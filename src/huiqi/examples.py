@@ -47,7 +47,14 @@ def example_files(folder: Path) -> list[Path]:
 
 
 def _fen(value: Any) -> int | None:
-    return None if value is None else parse_money(value)
+    if value is None:
+        return None
+    try:
+        return parse_money(value)
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, MoneyError):
+            raise
+        raise MoneyError(f"“{value}”不是金额") from None
 
 
 def _shown(fen: int | None) -> str:
@@ -73,20 +80,77 @@ def describe(ev: Evaluation) -> str:
     return "\n".join(rows)
 
 
+def _read(path: Path) -> Any:
+    try:
+        return read_scenario_text(path.read_text(encoding="utf-8"), str(path))
+    except UnicodeDecodeError:
+        raise InputError(f"{path}：不是UTF-8编码的文本（请另存为UTF-8）") from None
+    except OSError as exc:
+        raise InputError(f"{path}：无法读取（{exc.strerror}）") from None
+
+
 def check_example(eng: Engine, path: Path) -> ExampleResult:
-    """Evaluate one worked example; its problems in Chinese (none when it holds)."""
-    spec = read_scenario_text(path.read_text(encoding="utf-8"), str(path))
+    """Evaluate one worked example; its problems in Chinese (none when it holds). A file that
+    cannot be read, or whose expectations are malformed, is one failed example, not a stop."""
+    try:
+        spec = _read(path)
+    except InputError as exc:
+        return ExampleResult(path, path.stem, (str(exc),), "")
     if not isinstance(spec, dict) or not isinstance(spec.get("scenario"), dict) or not isinstance(spec.get("expect"), dict):
-        raise InputError(f"{path}：算例应有scenario（情景）与expect（应得结果）两部分")
+        return ExampleResult(path, path.stem, ("算例应有scenario（情景）与expect（应得结果）两部分，均为映射",), "")
     title = str(spec.get("title", path.stem))
+    malformed = _malformed(eng, spec["expect"])
+    if malformed:
+        return ExampleResult(path, title, tuple(malformed), "")
     try:
         ev = eng.evaluate(eng.scenario(spec["scenario"], str(path)))
-        problems = _compare(ev, spec["expect"])
     except ScenarioError as exc:
         return ExampleResult(path, title, (f"情景有误：{exc}",), "")
-    except (MoneyError, KeyError, TypeError) as exc:
-        return ExampleResult(path, title, (f"expect部分无法读取：{exc}",), "")
+    problems = _compare(ev, spec["expect"])
     return ExampleResult(path, title, tuple(problems), describe(ev) if problems else "")
+
+
+_AMOUNT_LISTS = ("awards", "set_aside", "near_misses")
+
+
+def _malformed(eng: Engine, expect: dict[str, Any]) -> list[str]:
+    """What in ``expect`` cannot be checked, in words: items without a benefit, unknown benefit
+    ids, amounts that are no money, reasons that are no text."""
+    problems = []
+    for key in (*_AMOUNT_LISTS, "absent"):
+        items = expect.get(key, [])
+        if not isinstance(items, list):
+            problems.append(f"expect.{key}应为列表")
+            continue
+        for i, item in enumerate(items):
+            benefit = item if key == "absent" else item.get("benefit") if isinstance(item, dict) else None
+            where = f"expect.{key}[{i}]"
+            if not isinstance(benefit, str):
+                problems.append(f"{where}缺少奖补项编号（benefit）" if key != "absent" else f"{where}应为奖补项编号")
+            elif benefit not in eng.library.benefits:
+                problems.append(f"{where}：没有编号为“{benefit}”的奖补项")
+            if key == "awards" and isinstance(item, dict):
+                for bound in ("min", "max"):
+                    if bound not in item:
+                        problems.append(f"{where}缺少{bound}（金额，max: null表示不设上限）")
+                        continue
+                    try:
+                        _fen(item[bound])
+                    except MoneyError as exc:
+                        problems.append(f"{where}.{bound}：{exc}")
+            if isinstance(item, dict) and "reason" in item and not isinstance(item["reason"], str):
+                problems.append(f"{where}.reason应为文字")
+    total = expect.get("total")
+    if total is not None:
+        if not isinstance(total, dict) or "min" not in total or "max" not in total:
+            problems.append("expect.total应为{min: 金额, max: 金额}")
+        else:
+            for bound in ("min", "max"):
+                try:
+                    _fen(total[bound])
+                except MoneyError as exc:
+                    problems.append(f"expect.total.{bound}：{exc}")
+    return problems
 
 
 def _compare(ev: Evaluation, expect: dict[str, Any]) -> list[str]:
@@ -134,9 +198,13 @@ def uncovered_benefits(eng: Engine, files: Iterable[Path]) -> dict[str, list[str
     """Per document, the benefits no worked example asserts as granted to the fen."""
     listed: set[str] = set()
     for path in files:
-        spec = read_scenario_text(path.read_text(encoding="utf-8"), str(path))
-        if isinstance(spec, dict) and isinstance(spec.get("expect"), dict):
-            listed |= {str(item["benefit"]) for item in spec["expect"].get("awards", []) if isinstance(item, dict)}
+        try:
+            spec = _read(path)
+        except InputError:  # reported as that example's failure
+            continue
+        awards = spec.get("expect", {}).get("awards", []) if isinstance(spec, dict) and isinstance(spec.get("expect"), dict) else []
+        if isinstance(awards, list):
+            listed |= {str(item["benefit"]) for item in awards if isinstance(item, dict) and "benefit" in item}
     out = {}
     for doc in eng.library.documents:
         missing = [b.id for b in doc.benefits if b.id not in listed]

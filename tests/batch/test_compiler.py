@@ -100,18 +100,24 @@ def test_the_exported_sql_reads_a_blank_as_the_catalogues_default() -> None:
     tables = to_arrow(example_scenarios(eng, AS_OF), eng.catalogue)
     con = duckdb.connect()
     want = sorted(map(str, records(duck.run(plan, con, tables, AS_OF).awards.order("credit_code, event_id, benefit_id"))))
-    defaults = {n: s.default for k in eng.catalogue.events.values() for n, s in k.fields.items() if s.default is not None}
-    events = tables["events"]
-    blanked = 0
-    for name, default in defaults.items():
-        if name in events.column_names:
-            column = events[name]
-            is_default = pc.fill_null(pc.equal(column, pa.scalar(default, column.type)), False)
-            blanked += pc.sum(is_default).as_py() or 0
-            events = events.set_column(events.column_names.index(name), name, pc.if_else(is_default, pa.nulls(len(column), column.type), column))
-    assert blanked > 0
+    event_defaults = {n: s.default for k in eng.catalogue.events.values() for n, s in k.fields.items() if s.default is not None}
+    enterprise_defaults = {n: s.default for n, s in eng.catalogue.enterprise.items() if s.default is not None}
+
+    def blank_defaults(table: pa.Table, defaults: dict[str, object]) -> tuple[pa.Table, int]:
+        blanked = 0
+        for name, default in defaults.items():
+            if name in table.column_names:
+                column = table[name]
+                is_default = pc.fill_null(pc.equal(column, pa.scalar(default, column.type)), False)
+                blanked += pc.sum(is_default).as_py() or 0
+                table = table.set_column(table.column_names.index(name), name, pc.if_else(is_default, pa.nulls(len(column), column.type), column))
+        return table, blanked
+
+    events, blanked_events = blank_defaults(tables["events"], event_defaults)
+    enterprises, blanked_enterprises = blank_defaults(tables["enterprises"], enterprise_defaults)
+    assert blanked_events > 0 and blanked_enterprises > 0  # 主体类型 企业 among them: the applicant check reads it
     con2 = duckdb.connect()
-    for name, table in {**tables, "events": events}.items():
+    for name, table in {**tables, "events": events, "enterprises": enterprises}.items():
         con2.register(name, table)
     con2.execute(export_sql(plan, "duckdb", AS_OF))
     assert sorted(map(str, records(con2.table("hq_awards").order("credit_code, event_id, benefit_id")))) == want

@@ -46,3 +46,28 @@ def test_every_mistake_in_a_file_is_reported_together(tmp_path: Path) -> None:
     with pytest.raises(PolicyFileError) as info:
         load_document(path, engine().catalogue)
     assert len(info.value.problems) >= 2
+
+
+def test_a_rate_may_be_written_in_chinese_numerals_in_its_quote() -> None:
+    """“按购买金额的百分之五给予补助” holds `rate: 5%` (the unit-aware check refused it); 百分之二十
+    does not hold 2%."""
+    from huiqi.policyfile.reader_base import _number_in
+
+    assert _number_in("5%", "按购买金额的百分之五给予补助")
+    assert _number_in("20%", "按百分之二十给予")
+    assert not _number_in("2%", "按百分之二十给予")
+    assert not _number_in("5万", "最高50万元")
+
+
+def test_a_validity_quote_with_one_date_may_give_the_end(tmp_path: Path) -> None:
+    """“有效期至2027年12月31日” writes the end only; the start comes from the date of issue."""
+    body = (HERE / "good" / "minimal.yaml").read_text(encoding="utf-8")
+    body = body.replace("cite: 本措施自2025年5月1日起施行，有效期至2027年12月31日}", "cite: 有效期至2027年12月31日}")
+    path = tmp_path / "one-date.yaml"
+    path.write_text(body.replace("../../../policies", str(HERE.parents[1] / "policies")), encoding="utf-8")
+    doc = load_document(path, engine().catalogue)
+    assert doc.valid_to is not None and doc.valid_to.isoformat() == "2027-12-31"
+    with pytest.raises(PolicyFileError) as info:  # a date the quote does not write at all is still refused
+        path.write_text(path.read_text(encoding="utf-8").replace("to: 2027-12-31", "to: 2027-06-30"), encoding="utf-8")
+        load_document(path, engine().catalogue)
+    assert any("有效期" in m and "2027年12月31日" in m for m in info.value.problems)

@@ -96,3 +96,9 @@ def test_settings_are_checked_once_before_the_workers_start(
     assert main(["serve", "--data", str(tmp_path / "data"), "--port", "0", "--workers", "2"]) == 2
     err = capsys.readouterr().err
     assert "HUIQI_BATCH_KEEP_DAYS" in err and "Traceback" not in err, err
+
+
+def test_an_address_the_machine_does_not_have_is_told_in_words(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--data", str(tmp_path / "data"), "--host", "192.0.2.1", "--port", "8749"]) == 2
+    err = capsys.readouterr().err
+    assert "无法在192.0.2.1:8749上监听：本机没有这个地址" in err, err

@@ -302,7 +302,7 @@ class _BenefitSQL:
         if ref.on_enterprise:
             name = ref.name
             if name == "kind":
-                return "u.ent_kind", "enum"
+                return _with_default("u.ent_kind", self.catalogue.enterprise.get("kind")), "enum"
             if name == "region":
                 return "u.ent_region", "region"
             if name == "town":
@@ -843,7 +843,8 @@ class _Compiler:
         reasons = [f"CASE WHEN NOT ({valid}) THEN 'validity' END"]
         kinds = b.applicants or doc.applicants
         if kinds:
-            reasons.append(f"CASE WHEN u.ent_kind IS NULL OR u.ent_kind NOT IN {_in_list(kinds)} THEN 'applicant' END")
+            ent_kind = _with_default("u.ent_kind", self.catalogue.enterprise.get("kind"))  # a blank 主体类型 is 企业
+            reasons.append(f"CASE WHEN {ent_kind} IS NULL OR {ent_kind} NOT IN {_in_list(kinds)} THEN 'applicant' END")
         for i, c in enumerate(b.when):
             reasons.append(f"CASE WHEN NOT ({bs.cond(c)}) THEN 'when:{i}' END")
         if b.max_years is not None:

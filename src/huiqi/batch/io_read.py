@@ -291,9 +291,8 @@ class _CellScan:
     errors: bool = False  # an error value (#DIV/0! …)
     # worksheet part (xl/worksheets/sheet1.xml) → its formula cells without a saved result
     uncached: dict[str, list[str]] = field(default_factory=dict)
-    # worksheet part → (its <row> elements, the highest row number), and the parts with a cell in
-    # a column past ZZ: what a reader's grid of the sheet would take (``_oversized``)
-    rows: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # worksheet part → a cell with a value in a column past CZ: a reader's grid of the sheet
+    # would reach it (``_oversized``)
     wide: dict[str, str] = field(default_factory=dict)
 
 
@@ -315,15 +314,15 @@ def _scan_cells(path: Path) -> _CellScan:
                 continue
             with z.open(name) as fh:
                 tail = b""
-                count = top = 0
                 while chunk := fh.read(1 << 23):
-                    count += chunk.count(b"<row")
-                    if name not in found.wide and (far := _FAR_COLUMN.search(chunk)) is not None:
-                        found.wide[name] = far.group(1).decode("ascii")
-                    last = _LAST_ROW.search(chunk[-(1 << 16) :]) if b"<row" in chunk[-(1 << 16) :] else None
-                    if last is not None:
-                        top = max(top, int(last.group(1)))
                     data = tail + chunk
+                    if name not in found.wide:
+                        refs = _FAR_REF_SINGLE if b"r='" in data else _FAR_REF
+                        for ref in refs.finditer(data):  # rare: the cell's value looked at only then
+                            far = _FAR_CELL.match(data, max(0, data.rfind(b"<c", 0, ref.start())))
+                            if far is not None:
+                                found.wide[name] = far.group(1).decode("ascii")
+                                break
                     # the expressions only where a quoted e or a formula occurs (a plain search runs at memory speed)
                     if not found.errors and (b'"e"' in data or b"'e'" in data) and _ERROR_CELL.search(data):
                         found.errors = True
@@ -334,32 +333,31 @@ def _scan_cells(path: Path) -> _CellScan:
                                 if cell is not None:
                                     found.uncached.setdefault(name, []).append(cell)
                     tail = data[-_SCAN_TAIL:]
-                found.rows[name] = (count, top)
     return found
 
 
-# A cell in a column of three letters (AAA…XFD: past 702 columns, none of a register's sheets),
-# and the last row number of a block (rows stand in ascending order).
-_FAR_COLUMN = re.compile(rb"<c\b[^>]*?\br\s*=\s*[\"']([A-Z]{3}[0-9]+)")
-_LAST_ROW = re.compile(rb"(?s:.*)<row\b[^>]*?\br\s*=\s*[\"']([0-9]+)")
-_GRID_ROWS_SLACK = 10_000  # blank rows a sheet may skip before its grid is refused
+# A cell with a value (<v> or an inline string, after a formula if any) in a column past CZ (104
+# columns; a register sheet has about 70): DA…ZZ or three letters. A cell with a style but no
+# value is not read, and an Excel sheet has at most 1,048,576 rows, so the grid stays within
+# 104 × 1,048,576 cells.
+# (a literal prefix, so the search runs at memory speed; a false hit is settled by _FAR_CELL)
+_FAR_REF = re.compile(rb'r="(?:[D-Z][A-Z]|[A-Z]{3})[0-9]')
+_FAR_REF_SINGLE = re.compile(rb"r='(?:[D-Z][A-Z]|[A-Z]{3})[0-9]")
+_FAR_CELL = re.compile(
+    rb"<c\b[^>]*?\br\s*=\s*[\"']((?:[D-Z][A-Z]|[A-Z]{3})[0-9]+)[\"'][^>]*(?<!/)>\s*(?:<f\b[^>]*(?:/>|>[^<]*</f>)\s*)?<(?:v|is)\b"
+)
 
 
 def _oversized(path: Path, found: _CellScan) -> None:
-    """Refuse a register sheet whose grid is far larger than its rows: one cell at XFD1048576 makes
-    a reader build 16,384 × 1,048,576 cells (512 GiB: the process aborted), so a cell past column
-    ZZ, or a row number far beyond the sheet's rows, is named instead of read."""
+    """Refuse a register sheet with a value far to the right of its table: one value at XFD1048576
+    made calamine build 16,384 × 1,048,576 cells (512 GiB: the process aborted), so it is named
+    instead of read. (A value far below the table costs at most 104 columns a row, as a register
+    of that many rows would, and is read as an ordinary row.)"""
     names = _sheet_parts(path)
     for part, cell in found.wide.items():
         sheet = names.get(part, part)
         if sheet_for(sheet) is not None:
-            raise RegisterError(f"{path}：“{sheet}”工作表在{cell}单元格有内容，超出登记表的列数（最多ZZ列）：请删去多余的单元格后再导入")
-    for part, (count, top) in found.rows.items():
-        sheet = names.get(part, part)
-        if top > count + _GRID_ROWS_SLACK and sheet_for(sheet) is not None:
-            raise RegisterError(
-                f"{path}：“{sheet}”工作表只有{count:,}行内容，却有第{top:,}行：请删去表格下方远处的单元格后再导入"
-            )
+            raise RegisterError(f"{path}：“{sheet}”工作表在{cell}单元格有内容，超出登记表的列数（最多CZ列）：请删去多余的单元格后再导入")
 
 
 def _uncached_cell(data: bytes, m: re.Match[bytes]) -> str | None:

@@ -400,8 +400,9 @@ class Quota:
 
     def text(self) -> str:
         """The quota as the working shows it, in the words of its bound."""
+        about = "左右" if "左右" in self.cite.quote else ""  # 至少为1000家左右: the text's approximation kept
         if self.bound == "at_least":
-            return f"服务数量：每{self.per}不少于{self.count}{self.unit}（原文所定下限，非竞争性名额）"
+            return f"服务数量：每{self.per}不少于{self.count}{self.unit}{about}（原文所定下限，非竞争性名额）"
         if self.bound == "exactly":
             return f"名额：每{self.per}{self.count}{self.unit}（原文所定数量）"
         return f"竞争性名额：每{self.per}择优支持不超过{self.count}{self.unit}，须经评审入选"

@@ -61,6 +61,9 @@ class _Reader(RulePartsReader):
         cite = self.cite(raw) or Citation("")
         self.anchor = cite.span
         match = self.conditions(raw, "match", event)
+        for m in match:  # a year's total sums what ``match`` selects: it cannot be part of it
+            if isinstance(m, Compare) and isinstance(m.fact, YearSum):
+                self.problem(m.cite.line, "sum: year（同一年度合计）只能用于when条件，不能用于match")
         # a year's total sums the events this benefit selects: its match conditions
         when = tuple(
             replace(c, fact=YearSum(c.fact.field, match)) if isinstance(c, Compare) and isinstance(c.fact, YearSum) else c
@@ -78,6 +81,9 @@ class _Reader(RulePartsReader):
             u = raw["uplift"]
             rate, digits = self.rate(u, "rate")
             uplift = Uplift(rate, self.conditions(u, "when", event), self.cite(u, numbers=(digits,)) or Citation(""))
+            for u_cond in uplift.conditions:
+                if isinstance(u_cond, Compare) and isinstance(u_cond.fact, YearSum):
+                    self.problem(u_cond.cite.line, "sum: year（同一年度合计）只能用于奖补项的when条件，不能用于上浮条件")
         quota = None
         if isinstance(raw.get("quota"), LMap):
             q = raw["quota"]

@@ -150,14 +150,17 @@ class ReaderBase:
                 )
 
     def check_dates(self, node: LMap, cite: Citation, valid_from: date | None, valid_to: date | None) -> None:
-        """Dates a validity quote writes out (2025年5月1日) are the ones encoded: ``from`` must be one
-        of them when it writes any, ``to`` when it writes two (自2021年1月1日起实施，有效期三年 gives
-        ``to`` by counting, an interpretation)."""
+        """Dates a validity quote writes out (2025年5月1日) are the ones encoded: with two written,
+        ``from`` and ``to`` are among them; with one, ``from`` or ``to`` is it (自2021年1月1日起实施，
+        有效期三年 gives ``to`` by counting; 自印发之日起施行，有效期至2027年12月31日 gives ``from``
+        by the date of issue — both interpretations)."""
         written = {
             date(int(y), int(m), int(d)) for y, m, d in re.findall(r"(\d{4})年(\d{1,2})月(\d{1,2})日", normalise(cite.quote))
         }
-        for key, value, needed in (("from", valid_from, 1), ("to", valid_to, 2)):
-            if len(written) >= needed and value is not None and value not in written:
+        if len(written) == 1 and (valid_from in written or valid_to in written):
+            return
+        for key, value in (("from", valid_from), ("to", valid_to)):
+            if written and value is not None and value not in written:
                 shown = "、".join(f"{d.year}年{d.month}月{d.day}日" for d in sorted(written))
                 self.problem(node.line_of(key), f"有效期{key}为{value.isoformat()}，而引文写的日期为{shown}：“{cite.quote}”")
 
@@ -239,7 +242,19 @@ def _number_in(number: str, quote: str) -> bool:
         rest = normal[found.end() :]
         if rest.startswith(unit) if unit else not rest.startswith(("万", "亿", "%")):
             return True
+    spelt = _chinese(int(digits)) if digits.isdigit() else ""
+    if unit == "%" and spelt and re.search(f"百分之{spelt}(?![零一二三四五六七八九十百点])", normal):  # 百分之五, 百分之二十
+        return True
     return digits.isdigit() and int(digits) in _CHINESE_NUMERALS and _CHINESE_NUMERALS[int(digits)] + unit in normal
+
+
+def _chinese(n: int) -> str:
+    """1…99 in Chinese numerals as a text writes them (五, 十五, 二十, 二十五)."""
+    if not 0 < n < 100:
+        return ""
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else f"{_CHINESE_NUMERALS[tens]}十")
+    return head + (_CHINESE_NUMERALS[ones] if ones else "")
 
 
 def _digits(raw: Any) -> str:

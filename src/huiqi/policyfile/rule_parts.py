@@ -210,7 +210,9 @@ class RulePartsReader(ReaderBase):
             base, _ = self.base(raw, event)
             spec = self.catalogue.field(event, base.path) if isinstance(base, Field) else None
             unit = str(raw.get("unit", ""))
-            if spec is not None and spec.unit and unit != spec.unit:
+            if spec is not None and spec.unit and not unit:
+                self.problem(raw.line, f"单价缺少unit（应为基数{spec.label}的单位：{spec.unit}）")
+            elif spec is not None and spec.unit and unit != spec.unit:
                 self.problem(raw.line_of("unit"), f"单价单位“{unit}”与基数{spec.label}的单位“{spec.unit}”不符")
             cite = self.cite_or(raw, inherited, (digits,))
             return PerUnit(fen, str(raw.get("unit", "")), base, cite, up_to=bool(raw.get("up_to", False)))
