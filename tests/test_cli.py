@@ -160,7 +160,7 @@ def test_policies_not_in_force_on_the_event_date_are_not_near_misses(tmp_path: P
     assert "同一年度采购金额合计50万元未超过50万元" in near and "苏州2020" not in near.split("差一点符合的")[1]
     assert outside.splitlines()[0] == (
         "1. 《苏州2020》第十六条　首台（套）装备及关键零部件一次性奖励（事项R1）："
-        "日期2025-09-10不在《苏州2020》有效期（2021-01-01至2023-12-31）内"
+        "日期2025-09-10不在《苏州2020》有效期（2021-01-01至2023-12-31，按解释）内"
     )
     assert main(["evaluate", str(path), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)

@@ -474,7 +474,7 @@ def test_the_compiled_backend_names_each_requirement_a_row_failed(tmp_path: Path
         reasons = {(r["奖补项编号"], r["事项编号"]): r["原因与说明"] for r in csv.DictReader(fh)}
     assert reasons[("wj-1-smart-upgrade", "P1")] == "未满足：是否制造业企业应为“是”；未满足：项目实际总投入超500万元（不含本数）"
     assert reasons[("wj-1-smart-upgrade", "P2")] == (
-        "日期不在《武进2024》有效期（2024-01-01至2024-12-31）内；未满足：是否制造业企业应为“是”"
+        "日期不在《武进2024》有效期（2024-01-01至2024-12-31，按解释）内；未满足：是否制造业企业应为“是”"
     )
 
 

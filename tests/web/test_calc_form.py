@@ -303,7 +303,7 @@ def test_policies_not_in_force_are_listed_apart_from_the_near_misses(client: Tes
     assert "首台（套）装备及关键零部件一次性奖励" not in results.split("一、可享受的支持")[1]  # not as a near miss
     assert "首台（套）装备及关键零部件一次性奖励" in box
     assert "事项日期不在政策有效期内、不适用的（2项）" in box
-    assert "日期2025-09-10不在《苏州2020》有效期（2021-01-01至2023-12-31）内" in box
+    assert "日期2025-09-10不在《苏州2020》有效期（2021-01-01至2023-12-31，按解释）内" in box
 
 
 def test_a_near_miss_lists_each_unmet_condition_once(client: TestClient) -> None:

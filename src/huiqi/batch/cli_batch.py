@@ -332,7 +332,8 @@ def _reason_texts(eng: Engine) -> list[dict[str, str]]:
         doc = eng.library.by_id[b.document_id]
         until = doc.valid_to.isoformat() if doc.valid_to else "长期"
         # the condition or window each code stands for, as the reference words it without the row's value
-        own = {"validity": f"日期不在《{doc.short}》有效期（{doc.valid_from}至{until}）内"}
+        read = "，按解释" if doc.validity_interpreted else ""
+        own = {"validity": f"日期不在《{doc.short}》有效期（{doc.valid_from}至{until}{read}）内"}
         for code, text in generic.items():
             rows.append({"benefit": b.id, "code": code, "text": own.get(code, text)})
         for i, c in enumerate(b.when):

@@ -90,7 +90,7 @@ def _assess(benefit: Benefit, doc: Document, event: Event | None, ctx: Context, 
         award.out_of_window = True
         until = doc.valid_to.isoformat() if doc.valid_to else "长期"
         award.reasons.append(
-            Line(f"日期{on}不在《{doc.short}》有效期（{doc.valid_from}至{until}）内", doc.validity_cite)
+            Line(f"日期{on}不在《{doc.short}》有效期（{doc.valid_from}至{until}{'，按解释' if doc.validity_interpreted else ''}）内", doc.validity_cite)
         )
     kinds = benefit.applicants or doc.applicants
     if kinds and scenario.enterprise.kind not in kinds:

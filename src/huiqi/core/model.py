@@ -519,6 +519,7 @@ class Document:
     interpretations: tuple[Interpretation, ...] = ()
     group_caps: tuple[Cap, ...] = ()
     path: str = ""
+    validity_interpreted: bool = False  # the window is read from other words (有效期三年, 2024年度): said with it
 
     def in_force(self, on: date) -> bool:
         return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)

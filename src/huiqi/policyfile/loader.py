@@ -188,11 +188,15 @@ class _Reader(RulePartsReader):
             valid_to = self.date(valid, "to", required=False)
             validity_cite = self.cite(valid) or validity_cite
             self.check_dates(valid, validity_cite, valid_from, valid_to)
+            self.only(valid, {"from", "to", "cite", "interpretation"})
         else:
             self.problem(head.line, "缺少有效期valid: {from, to, cite}")
         applicants: tuple[str, ...] = ()
         applicants_cite = None
         doc_interpretations = self.interpretations(head)
+        validity_read = self.interpretations(valid) if isinstance(valid, LMap) else ()
+        # kept with the document's, named by what they explain; near misses say the window is read
+        doc_interpretations = tuple(Interpretation(f"有效期：{i.reason}") for i in validity_read) + doc_interpretations
         if isinstance(head.get("applicants"), LMap):
             a = head["applicants"]
             applicants = tuple(str(k) for k in a.get("kinds") or [])
@@ -268,6 +272,7 @@ class _Reader(RulePartsReader):
             interpretations=doc_interpretations,
             group_caps=group_caps,
             path=self.display,
+            validity_interpreted=bool(validity_read),
         )
 
 
