@@ -621,3 +621,13 @@ def test_a_sheet_with_a_value_far_right_of_its_table_is_refused(
             continue
         assert code == 2
         assert expected in err and "Traceback" not in err, err
+
+
+def test_the_register_sheets_fit_under_the_far_cell_limit() -> None:
+    """Excel sheets with a value past column CZ (104) are refused (``io_read._FAR_CELL``): the widest
+    register sheet must leave room under it for an officer's own columns. Raise the limit there
+    before the catalogue grows this far."""
+    from huiqi.batch.layout import layout
+
+    lay = layout(engine().catalogue)
+    assert len(lay.events) + 20 <= 104, len(lay.events)
