@@ -107,6 +107,15 @@ def test_compare(client: TestClient) -> None:
     assert "wuzhong-2025" not in regions["320412"]["result"]["documents"]
 
 
+def test_compare_says_which_awards_received_do_not_count_in_the_other_region(client: TestClient) -> None:
+    """A 苏州市 award is no 上级 award of 武进 (常州市): left out there, and the API and page say so."""
+    scenario = {**ROBOT, "prior_awards": [{"amount": "30万元", "year": 2025, "level": "city", "document": "苏州市某政策"}]}
+    r = client.post("/api/compare", json={"scenario": scenario, "regions": ["320506", "320412"]})
+    regions = r.json()["regions"]
+    assert regions["320506"]["note"] == ""
+    assert regions["320412"]["note"] == "已获奖补中苏州市某政策30万元由不管辖武进区的政府给予，在此地区测算时未计入"
+
+
 @pytest.mark.parametrize(
     "body",
     [
