@@ -13,7 +13,7 @@ from .core.results import Award, Evaluation
 from .core.scenario import Scenario
 from .service import Engine
 
-__all__ = ["compare", "relocation_note", "render_compare"]
+__all__ = ["compare", "evaluate_in", "render_compare"]
 
 
 def _cell(awards: list[Award]) -> list[str]:
@@ -23,19 +23,22 @@ def _cell(awards: list[Award]) -> list[str]:
     ]
 
 
-def relocation_note(eng: Engine, scenario: Scenario, code: str) -> str:
-    """The awards already received that do not count in ``code`` (``Engine.relocated``), in words."""
-    _, dropped = eng.relocated(scenario, code)
-    if not dropped:
-        return ""
-    shown = "、".join(f"{p.document or LEVEL_LABELS.get(p.level, p.level)}{format_wan(p.amount_fen)}" for p in dropped)
-    return f"已获奖补中{shown}由不管辖{region(code).name}的政府给予，在此地区测算时未计入"
+def evaluate_in(eng: Engine, scenario: Scenario, code: str) -> tuple[Evaluation, str]:
+    """The scenario evaluated as if registered in ``code`` (``Engine.relocated``), and the awards
+    already received that do not count there, in words ("" when all count)."""
+    moved, dropped = eng.relocated(scenario, code)
+    note = ""
+    if dropped:
+        shown = "、".join(f"{p.document or LEVEL_LABELS.get(p.level, p.level)}{format_wan(p.amount_fen)}" for p in dropped)
+        note = f"已获奖补中{shown}由不管辖{region(code).name}的政府给予，在此地区测算时未计入"
+    return eng.evaluate(moved), note
 
 
 def compare(eng: Engine, scenario: Scenario, regions: list[str]) -> dict[str, Any]:
     """Per region the full evaluation, and per event the awards in each region."""
-    results: dict[str, Evaluation] = {code: eng.evaluate(scenario, region=code) for code in regions}
-    notes = {code: relocation_note(eng, scenario, code) for code in regions}
+    evaluated = {code: evaluate_in(eng, scenario, code) for code in regions}
+    results: dict[str, Evaluation] = {code: ev for code, (ev, _) in evaluated.items()}
+    notes = {code: note for code, (_, note) in evaluated.items()}
     units = [(e.id, f"{e.id}（{eng.catalogue.events[e.kind].label}，{e.date}）") for e in scenario.events]
     units.append(("年度", "年度（企业层面）"))
     rows = []

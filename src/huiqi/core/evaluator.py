@@ -433,7 +433,7 @@ def _apply_cap(
         prior = priors[slot] = _prior_counted(cap, members, scenario, bucket, cap_events)
         used_high[slot] = prior
         used_low[slot] = prior
-        unlinked = _unlinked_priors(cap, members, scenario, bucket)
+        unlinked = _unlinked_priors(cap, scenario, bucket)
         if unlinked:  # 市、区两级: an award received without its event cannot be counted; said, not silent
             levels = "、".join(LEVEL_LABELS.get(lv, lv) for lv in cap.prior_levels)
             award.steps.append(Line(f"另有已获{levels}奖补{format_wan(unlinked)}未注明事项，无法判断是否计入本限额，未计入（请核实）", cap.cite))
@@ -457,7 +457,7 @@ def _apply_cap(
     return slot
 
 
-def _unlinked_priors(cap: Cap, members: frozenset[str], scenario: Scenario, bucket: str) -> int:
+def _unlinked_priors(cap: Cap, scenario: Scenario, bucket: str) -> int:
     """Awards received at a level the cap counts (市、区两级) in its year that name neither the
     event nor a benefit: whether they were for what the cap covers cannot be told."""
     if not cap.prior_levels or cap.per != "enterprise_year":

@@ -29,7 +29,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..compare import relocation_note
+from ..compare import evaluate_in
 from ..core.explain import to_dict
 from ..core.facts import ScenarioError
 from ..core.money import format_wan
@@ -417,12 +417,9 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         codes = regions or [scenario.enterprise.region]
         return {
             "regions": {
-                code: {
-                    "name": REGIONS[code].name,
-                    "result": to_dict(eng.evaluate(scenario, region=code)),
-                    "note": relocation_note(eng, scenario, code),
-                }
+                code: {"name": REGIONS[code].name, "result": to_dict(ev), "note": note}
                 for code in codes
+                for ev, note in [evaluate_in(eng, scenario, code)]
             }
         }
 
@@ -680,7 +677,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
             dict.fromkeys([scenario.enterprise.region, *(d.jurisdiction for d in eng.library.documents)])
         )
         chosen = [c for c in chosen if c in REGIONS]
-        results = {code: {**to_dict(eng.evaluate(scenario, region=code)), "note": relocation_note(eng, scenario, code)} for code in chosen}
+        results = {code: {**to_dict(ev), "note": note} for code in chosen for ev, note in [evaluate_in(eng, scenario, code)]}
         if _wants_json(request):
             return JSONResponse({"id": s, "regions": {c: {"name": REGIONS[c].name, "result": r} for c, r in results.items()}})
         ctx = {
