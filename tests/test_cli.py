@@ -14,6 +14,13 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "scenarios" / "wuzhong-robot-maker.yaml"
 
 
+def _scenario(tmp_path: Path, text: str) -> Path:
+    """A scenario file ``s.yaml`` of the YAML ``text``."""
+    path = tmp_path / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def test_evaluate_prints_a_chinese_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["evaluate", str(EXAMPLE)]) == 0
     out = capsys.readouterr().out
@@ -146,13 +153,12 @@ def test_help_is_in_chinese(capsys: pytest.CaptureFixture[str]) -> None:
 def test_policies_not_in_force_on_the_event_date_are_not_near_misses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A 2025 recognition is no near miss of 苏州2020 (in force 2021–2023): it is listed apart,
     one line each with the window, and the JSON marks it."""
-    path = tmp_path / "s.yaml"
-    path.write_text(
+    path = _scenario(
+        tmp_path,
         "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇}\n"
         "events:\n"
         "  - {id: R1, kind: recognition, date: 2025-09-10, title: 首台（套）装备及关键零部件, level: 省级, unit_price: 100万元}\n"
         "  - {id: P1, kind: purchase, date: 2025-06-30, category: 机器人产品或服务, amount: 50万元}\n",
-        encoding="utf-8",
     )
     assert main(["evaluate", str(path)]) == 0
     out = capsys.readouterr().out
@@ -185,14 +191,13 @@ def test_the_rules_a_document_applies_to_all_its_benefits_are_shown(capsys: pyte
 def test_events_after_the_reference_date_are_pointed_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """An event dated after 基准日 is evaluated on its own date, and the evaluation says so (a
     mistyped year or 基准日 otherwise passes unnoticed), as ``huiqi batch`` does for a register."""
-    path = tmp_path / "s.yaml"
-    path.write_text(
+    path = _scenario(
+        tmp_path,
         "as_of: 2025-12-31\n"
         "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇}\n"
         "events:\n"
         "  - {id: P1, kind: purchase, date: 2025-06-30, category: 机器人产品或服务, amount: 80万元}\n"
         "  - {id: P2, kind: purchase, date: 2052-06-30, category: 机器人产品或服务, amount: 80万元}\n",
-        encoding="utf-8",
     )
     assert main(["evaluate", str(path)]) == 0
     note = "注意：1条事项的发生日期晚于基准日2025-12-31：P2（2052-06-30），已按各自日期测算；如基准日或日期有误，请更正后重新测算。"
@@ -227,15 +232,14 @@ def test_compare_leaves_out_awards_of_governments_that_do_not_govern_the_other_r
 ) -> None:
     """A 苏州市 award netted 武进's (常州市) award as if it were 武进's own 上级: 45万元 received took
     50万元 down to 5万元. In 武进 it is left out, and the comparison says so."""
-    path = tmp_path / "s.yaml"
-    path.write_text(
+    path = _scenario(
+        tmp_path,
         "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例装备企业, region: '320506', town: 木渎镇}\n"
         "events:\n"
         "  - {id: R1, kind: recognition, date: 2024-09-10, title: 首台（套）智能化重大装备, level: 省级, product: 装备A}\n"
         "prior_awards:\n"
         "  - {amount: 45万元, year: 2024, level: city, event: R1, document: 苏州市首台套政策}\n"
         "  - {amount: 10万元, year: 2024, level: province, event: R1, document: 江苏省首台套政策}\n",
-        encoding="utf-8",
     )
     assert main(["compare", str(path), "--in", "320506", "--in", "320412", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -248,15 +252,14 @@ def test_compare_leaves_out_awards_of_governments_that_do_not_govern_the_other_r
 def test_a_two_level_cap_says_when_an_award_received_names_no_event(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """吴中 第3条 市、区两级 counts city awards for the trials it covers; a city award that names no
     event cannot be placed, and was left out without a word (600万元 paid, 200万元 may be due)."""
-    path = tmp_path / "s.yaml"
-    path.write_text(
+    path = _scenario(
+        tmp_path,
         "as_of: 2025-12-31\n"
         "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例创新药企业, region: '320506', town: 木渎镇}\n"
         "events:\n"
         "  - {id: T1, kind: clinical_trial, date: 2025-09-01, drug_type: 创新药, phase: Ⅲ期, rd_investment: 3000万元, in_china: true}\n"
         "prior_awards:\n"
         "  - {amount: 2800万元, year: 2025, level: city, document: 苏州市生物医药政策}\n",
-        encoding="utf-8",
     )
     assert main(["evaluate", str(path)]) == 0
     out = capsys.readouterr().out
@@ -269,15 +272,14 @@ def test_an_item_set_aside_for_one_a_cap_then_cut_below_it_is_flagged_for_review
     """就高不重复 is decided before the yearly caps (a known limitation): the kept item of D2 is cut
     to 20万元 by 第8条's yearly cap while the item set aside could pay 30万元. The set-aside item
     says so, for review; it said only that the other was higher."""
-    path = tmp_path / "s.yaml"
-    path.write_text(
+    path = _scenario(
+        tmp_path,
         "as_of: 2025-12-31\n"
         "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇}\n"
         "events:\n"
         "  - {id: D1, kind: project, date: 2025-06-01, category: 数字化网络化改造, total_investment: 800万元, annual_investment: 300万元}\n"
         "  - {id: D2, kind: project, date: 2025-07-01, category: 数字化网络化改造, total_investment: 600万元,"
         " annual_investment: 300万元, equipment_investment: 500万元}\n",
-        encoding="utf-8",
     )
     assert main(["evaluate", str(path), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)

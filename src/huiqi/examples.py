@@ -165,18 +165,16 @@ def _compare(ev: Evaluation, expect: dict[str, Any]) -> list[str]:
             problems.append(
                 f"{_where(item)}应为{_shown(want_low)}～{_shown(want_high)}，实际{_shown(a.low)}～{_shown(a.high)}"
             )
-    for item in expect.get("set_aside", []):
-        a = _find(ev.set_aside, item["benefit"], item.get("event"))
-        if a is None:
-            problems.append(f"{_where(item)}应不重复享受（就高不重复、同一标的、限额用尽），实际不是")
-        elif "reason" in item and not any(item["reason"] in r.text for r in a.reasons):
-            problems.append(f"{_where(item)}的原因应含“{item['reason']}”，实际：{'；'.join(r.text for r in a.reasons)}")
-    for item in expect.get("near_misses", []):
-        a = _find(ev.near_misses, item["benefit"], item.get("event"))
-        if a is None:
-            problems.append(f"{_where(item)}应为差一点符合，实际不是")
-        elif "reason" in item and not any(item["reason"] in r.text for r in a.reasons):
-            problems.append(f"{_where(item)}的原因应含“{item['reason']}”，实际：{'；'.join(r.text for r in a.reasons)}")
+    for key, awards, expected in (
+        ("set_aside", ev.set_aside, "应不重复享受（就高不重复、同一标的、限额用尽）"),
+        ("near_misses", ev.near_misses, "应为差一点符合"),
+    ):
+        for item in expect.get(key, []):
+            a = _find(awards, item["benefit"], item.get("event"))
+            if a is None:
+                problems.append(f"{_where(item)}{expected}，实际不是")
+            elif "reason" in item and not any(item["reason"] in r.text for r in a.reasons):
+                problems.append(f"{_where(item)}的原因应含“{item['reason']}”，实际：{'；'.join(r.text for r in a.reasons)}")
     everything = ev.awards + ev.set_aside + ev.near_misses
     for benefit in expect.get("absent", []):
         if any(a.benefit.id == benefit for a in everything):

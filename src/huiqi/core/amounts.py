@@ -191,9 +191,12 @@ def compute(spec: AmountSpec, ctx: Context) -> Computed:
         inner.cites.insert(0, spec.cite)
         return inner
     if isinstance(spec, RangeRate):
-        if spec.floor_fen is not None and ctx.number(spec.base) is None:
+        try:
+            base = _base(spec.base, ctx)
+        except AmountMissing:
+            if spec.floor_fen is None:
+                raise
             return _range_without_base(spec, ctx)
-        base = _base(spec.base, ctx)
         low = floor_times(base, spec.low)
         high_v = floor_times(base, spec.high)
         label, shown = ctx.label(spec.base), ctx.show(spec.base)

@@ -13,6 +13,7 @@ from typing import Any
 from .model import Citation
 from .money import TWO_DIGITS, format_wan
 from .results import Award, Evaluation, Line, Totals
+from .scenario import Event
 
 __all__ = ["amount_text", "award_dict", "render_text", "to_dict"]
 
@@ -78,11 +79,16 @@ def _miss_block(award: Award, index: int, verb: str) -> list[str]:
     return lines
 
 
-def late_events_note(ev: Evaluation) -> str:
+def _late_events(ev: Evaluation) -> list[Event]:
+    ref = ev.scenario.reference_date
+    return [e for e in ev.scenario.events if e.date > ref]
+
+
+def late_events_note(ev: Evaluation, late: list[Event] | None = None) -> str:
     """A notice when events are dated after the reference date (基准日): they are evaluated on their
     own dates, which may be a mistyped date or 基准日 (as ``huiqi batch`` tells of a register)."""
     ref = ev.scenario.reference_date
-    late = [e for e in ev.scenario.events if e.date > ref]
+    late = _late_events(ev) if late is None else late
     if not late:
         return ""
     shown = "、".join(f"{e.id}（{e.date.isoformat()}）" for e in late[:5]) + ("等" if len(late) > 5 else "")
@@ -184,12 +190,13 @@ def _totals(t: Totals) -> dict[str, Any]:
 def to_dict(ev: Evaluation) -> dict[str, Any]:
     """The evaluation as plain data (JSON-ready)."""
     ent = ev.scenario.enterprise
+    late = _late_events(ev)
     return {
         "enterprise": {"credit_code": ent.credit_code, "name": ent.name, "region": ent.region, "town": ent.town},
         "documents": [d.id for d in ev.documents],
         "as_of": ev.scenario.reference_date.isoformat(),
-        "events_after_as_of": [e.id for e in ev.scenario.events if e.date > ev.scenario.reference_date],
-        "notice": late_events_note(ev),
+        "events_after_as_of": [e.id for e in late],
+        "notice": late_events_note(ev, late),
         "awards": [award_dict(a) for a in ev.awards],
         "set_aside": [award_dict(a) for a in ev.set_aside],
         "near_misses": [award_dict(a) for a in ev.near_misses],
