@@ -183,7 +183,7 @@ LOOP = "huiqi.web.serving:event_loop"
 def cmd_serve(args: argparse.Namespace, eng: Engine) -> int:
     import uvicorn
 
-    from .web import create_app
+    from .web import create_app, root_path
 
     data_dir = Path(args.data) if args.data else None
     from . import native
@@ -191,11 +191,12 @@ def cmd_serve(args: argparse.Namespace, eng: Engine) -> int:
     if args.workers < 1:
         raise InputError(f"--workers应为正整数：{args.workers}")
     _check_listen(args.host, args.port)
+    root = root_path(args.root_path) if args.root_path else ""
     # the settings and the data folder checked here, once: a worker that fails at its start is
     # started again and again by uvicorn, each printing a traceback, and nothing listens
-    app = create_app(eng, data_dir)
+    app = create_app(eng, data_dir, root=root)
     host = f"[{args.host}]" if ":" in args.host else args.host  # an IPv6 address in a URL
-    where = f"http://{host}:{args.port}/" if args.port else f"http://{host}:（端口由系统分配）/"
+    where = f"http://{host}:{args.port}{root}/" if args.port else f"http://{host}:（端口由系统分配）{root}/"
     print(f"惠企网页：{where}  （Ctrl+C 停止；规则核心{native.status()}）", file=sys.stderr)
     if args.workers > 1:
         import os
@@ -205,6 +206,7 @@ def cmd_serve(args: argparse.Namespace, eng: Engine) -> int:
         os.environ["HUIQI_POLICIES"] = str(eng.policy_dir)
         if data_dir is not None:
             os.environ["HUIQI_DATA"] = str(data_dir)
+        os.environ["HUIQI_ROOT_PATH"] = root
         counts: str | None
         try:  # the workers' open connections, kept even (without the file they are not balanced)
             counts = os.environ[BALANCE_ENV] = new_balance_file()
@@ -384,6 +386,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000, help="端口（默认8000）")
     p.add_argument("--data", help="数据目录，保存分享的测算情景（默认$HUIQI_DATA或~/.local/share/huiqi）")
     p.add_argument("--workers", type=int, default=1, help="工作进程数（默认1；多核服务器可设为核数；多个进程时各进程的连接数保持均衡）")
+    p.add_argument(
+        "--root-path",
+        default="",
+        help="经反向代理挂在子路径下时的路径前缀，如/huiqi（页面链接都以它开头；代理去掉或保留前缀均可）",
+    )
     add_batch_parsers(sub)
     return parser
 

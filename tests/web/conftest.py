@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,18 +46,18 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``huiqi serve`` in a child process; yields its base URL."""
+def serve(data: Path, *options: str) -> Generator[str, None, None]:
+    """``huiqi serve`` in a child process with ``options``, until the generator is closed; yields
+    the URL its pages are under."""
     port = _free_port()
-    data = tmp_path_factory.mktemp("web-data")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "huiqi.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--data", str(data)],
+        [sys.executable, "-m", "huiqi.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--data", str(data), *options],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    base = f"http://127.0.0.1:{port}"
+    root = options[options.index("--root-path") + 1].rstrip("/") if "--root-path" in options else ""
+    base = f"http://127.0.0.1:{port}{root}"
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -70,12 +70,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.kill()
             pytest.fail(f"huiqi serve did not start: {err}")
         time.sleep(0.2)
-    yield base
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``huiqi serve`` in a child process; yields its base URL."""
+    yield from serve(tmp_path_factory.mktemp("web-data"))
 
 
 @pytest.fixture(scope="session")

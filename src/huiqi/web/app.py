@@ -46,7 +46,7 @@ from .serving import ServingLoop
 from .store import ScenarioStore, default_data_dir, storable, store_problem
 from .views import NATURE_CHOICES, benefit_nature, benefit_sectors, highlight, plan_dict, search_benefits
 
-__all__ = ["WebError", "create_app"]
+__all__ = ["WebError", "create_app", "root_path"]
 
 HERE = Path(__file__).resolve().parent
 MAX_BODY = 1_000_000
@@ -100,12 +100,13 @@ def _wants_json(request: Request) -> bool:
 class _Site:
     """What the routes share: the engine, the store, the templates."""
 
-    def __init__(self, eng: Engine, data_dir: Path, max_upload: int = MAX_UPLOAD) -> None:
+    def __init__(self, eng: Engine, data_dir: Path, max_upload: int = MAX_UPLOAD, root_path: str = "") -> None:
         self.engine = eng
+        self.root = root_path  # the path the app is served under ("" at the root): every link starts with it
         self.store = ScenarioStore(data_dir)
         self.batch = BatchJobs(eng, self.store, max_upload)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
-        self.templates.env.globals.update(regions=REGIONS, towns=TOWNS, nature_choices=NATURE_CHOICES)
+        self.templates.env.globals.update(regions=REGIONS, towns=TOWNS, nature_choices=NATURE_CHOICES, base=root_path)
         self.templates.env.filters["wan"] = format_wan
         self.templates.env.filters["yuan"] = grouped_yuan
 
@@ -207,7 +208,10 @@ class _HuiqiApp(FastAPI):
     site: _Site
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"] != "/api/evaluate" or scope["method"] != "POST":
+        root = self.site.root
+        if root and scope["type"] in ("http", "websocket"):
+            scope = _under_root(scope, root)
+        if scope["type"] != "http" or scope["path"] != root + "/api/evaluate" or scope["method"] != "POST":
             await super().__call__(scope, receive, send)
             return
         chunks: list[bytes] = []
@@ -240,6 +244,38 @@ class _HuiqiApp(FastAPI):
             headers.append((b"connection", b"close"))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
+
+
+def root_path(value: str) -> str:
+    """``--root-path`` as the app uses it: ``/huiqi/`` → ``/huiqi``, ``/`` → ``""``; a Chinese
+    message for what cannot be a URL path prefix."""
+    text = value.strip()
+    if not text.startswith("/"):
+        raise InputError(f"--root-path应以“/”开头，如/huiqi：{value!r}")
+    if not re.fullmatch(r"[A-Za-z0-9._~/-]*", text):
+        raise InputError(f"--root-path只能含英文字母、数字和 . _ ~ - /（其他字符须在网址中转义）：{value!r}")
+    parts = text.strip("/").split("/")
+    if text != "/" and any(part in ("", ".", "..") for part in parts):
+        raise InputError(f"--root-path不能含空段、“.”或“..”：{value!r}")
+    return "/" + "/".join(parts) if text != "/" else ""
+
+
+def _under_root(scope: Any, root: str) -> Any:
+    """The request as served under ``root``: ASGI paths include the root path, so a request the
+    reverse proxy passed on without it (nginx ``proxy_pass http://…/;``), or one made to the
+    server directly, gets it put in front; one passed on with it is left as it is."""
+    path = scope["path"]
+    if path == root:  # /huiqi is the home page, as /huiqi/ is (Starlette's redirect would name the proxy's upstream)
+        return {**scope, "path": root + "/", "raw_path": None, "root_path": root}
+    if not path.startswith(root + "/"):
+        raw = scope.get("raw_path")
+        return {**scope, "path": root + path, "raw_path": root.encode("ascii") + raw if raw else None, "root_path": root}
+    return {**scope, "root_path": root}
+
+
+def _route_path(scope: Any) -> str:
+    """The path inside the app (``/static/app.css``), without the path it is served under."""
+    return str(scope["path"])[len(scope.get("root_path", "")) :]
 
 
 def _validation_text(error: Mapping[str, Any]) -> str:
@@ -294,7 +330,7 @@ class HeadAndHeaders:
         head = scope["method"] == "HEAD"
         if head:
             scope = {**scope, "method": "GET"}
-        static = scope["path"].startswith("/static/")
+        static = _route_path(scope).startswith("/static/")
 
         async def send_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
@@ -311,12 +347,15 @@ class HeadAndHeaders:
         await self.app(scope, receive, send_headers)
 
 
-def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_UPLOAD) -> FastAPI:
+def create_app(
+    eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_UPLOAD, root: str = ""
+) -> FastAPI:
     """The web app over ``eng``; saved scenarios and batch jobs live in ``data_dir`` (default ``$HUIQI_DATA``).
 
-    ``max_upload`` limits a register upload (bytes).
+    ``max_upload`` limits a register upload (bytes). ``root`` is the path the app is served
+    under behind a reverse proxy (``/huiqi``; see :func:`root_path`), ``""`` at the root.
     """
-    site = _Site(eng, data_dir or default_data_dir(), max_upload)
+    site = _Site(eng, data_dir or default_data_dir(), max_upload, root_path(root) if root else "")
     app = _HuiqiApp(
         title="惠企 huiqi",
         description="制造业支持政策测算（规则即代码）的网页与JSON接口。金额以分为整数计算，以元字符串返回。",
@@ -332,7 +371,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
     # --- errors: Chinese, 4xx, never a traceback ---------------------------
 
     def _error(request: Request, status: int, message: str, problems: list[dict[str, Any]] | None = None) -> Response:
-        if request.url.path.startswith("/api") or _wants_json(request):
+        if _route_path(request.scope).startswith("/api") or _wants_json(request):
             body: dict[str, Any] = {"error": message}
             if problems:
                 body["problems"] = problems
@@ -428,7 +467,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         raw = storable(await _body_scenario(request))  # the form saved is the form checked: its link reopens it
         eng.scenario(raw)
         sid = site.store.save(raw)
-        return {"id": sid, "link": f"/calc?s={sid}", "yaml": f"/calc/{sid}.yaml"}
+        return {"id": sid, "link": f"{site.root}/calc?s={sid}", "yaml": f"{site.root}/calc/{sid}.yaml"}
 
     @app.get("/api/scenarios/{sid}", tags=["情景"], summary="已保存的情景及其测算结果")
     def api_scenario(sid: str) -> dict[str, Any]:
@@ -488,18 +527,18 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         return get_swagger_ui_html(
-            openapi_url="/openapi.json",
+            openapi_url=f"{site.root}/openapi.json",
             title="惠企 API 文档",
-            swagger_js_url="/static/vendor/swagger-ui-bundle.js",
-            swagger_css_url="/static/vendor/swagger-ui.css",
-            swagger_favicon_url="/static/vendor/swagger-favicon-32x32.png",
+            swagger_js_url=f"{site.root}/static/vendor/swagger-ui-bundle.js",
+            swagger_css_url=f"{site.root}/static/vendor/swagger-ui.css",
+            swagger_favicon_url=f"{site.root}/static/vendor/swagger-favicon-32x32.png",
         )
 
     # --- pages -----------------------------------------------------------------
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
-        return RedirectResponse("/calc", status_code=307)
+        return RedirectResponse(f"{site.root}/calc", status_code=307)
 
     @app.get("/policies", response_class=HTMLResponse, include_in_schema=False)
     def policies_page(request: Request, q: str = "", department: str = "", nature: str = "", sector: str = "") -> Response:
@@ -618,7 +657,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         if state.errors or state.general:
             return site.page(request, "calc.html", _calc_context(state), 422)
         sid = site.store.save(raw)
-        return RedirectResponse(f"/calc?s={sid}#result", status_code=303)
+        return RedirectResponse(f"{site.root}/calc?s={sid}#result", status_code=303)
 
     async def _upload(request: Request) -> Any:
         form = await request.form()
@@ -648,7 +687,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
             add_problems(state, exc.problems)
             return site.page(request, "calc.html", _calc_context(state), 422)
         sid = site.store.save(raw)
-        return RedirectResponse(f"/calc?s={sid}#result", status_code=303)
+        return RedirectResponse(f"{site.root}/calc?s={sid}#result", status_code=303)
 
     @app.get("/calc/{sid}.yaml", include_in_schema=False)
     def calc_yaml(sid: str) -> Response:
@@ -696,7 +735,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         raw = storable(await _upload(request))
         eng.scenario(raw)
         sid = site.store.save(raw)
-        return RedirectResponse(f"/compare?s={sid}", status_code=303)
+        return RedirectResponse(f"{site.root}/compare?s={sid}", status_code=303)
 
     @app.get("/plan", response_class=HTMLResponse, include_in_schema=False)
     def plan_page(request: Request) -> Response:
@@ -804,9 +843,9 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         job_id = await run_in_threadpool(site.batch.submit, files, as_of)
         body = {
             "id": job_id,
-            "status": f"/api/batch/{job_id}",
-            "results": f"/api/batch/{job_id}/results",
-            "page": f"/batch/{job_id}",
+            "status": f"{site.root}/api/batch/{job_id}",
+            "results": f"{site.root}/api/batch/{job_id}/results",
+            "page": f"{site.root}/batch/{job_id}",
         }
         return JSONResponse(body, status_code=202)
 
@@ -872,7 +911,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
             field = exc.field if isinstance(exc, WebError) and exc.field else "file"  # an upload's problems: the file's
             ctx = {"job": None, "nav": "batch", "max_mb": site.batch.max_upload / 1_000_000, "upload_error": (field, exc.message)}
             return site.page(request, "batch.html", ctx, exc.status)
-        return RedirectResponse(f"/batch/{job_id}", status_code=303)
+        return RedirectResponse(f"{site.root}/batch/{job_id}", status_code=303)
 
     @app.get("/batch/{job_id}", response_class=HTMLResponse, include_in_schema=False)
     def batch_job_page(request: Request, job_id: str) -> Response:
@@ -924,5 +963,5 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         headers = {"Content-Disposition": f'attachment; filename="batch-{job_id}.xlsx"'}
         return Response(content, media_type=XLSX, headers=headers)
 
-    add_batch_routes(app, site.batch)
+    add_batch_routes(app, site.batch, site.root)
     return app

@@ -1,7 +1,8 @@
 """An app factory for process managers (``uvicorn --factory``, several workers).
 
 Reads ``HUIQI_POLICIES`` (a policy folder; the bundled policies by default) and
-``HUIQI_DATA`` (the data folder for saved scenarios)."""
+``HUIQI_DATA`` (the data folder for saved scenarios) and ``HUIQI_ROOT_PATH`` (the path the
+app is served under behind a reverse proxy, as ``huiqi serve --root-path``)."""
 
 from __future__ import annotations
 
@@ -21,4 +22,4 @@ __all__ = ["app_from_env"]
 def app_from_env() -> FastAPI:
     policies = Path(os.environ.get("HUIQI_POLICIES") or DEFAULT_POLICY_DIR).resolve()
     data = os.environ.get("HUIQI_DATA")
-    return create_app(engine(policies), Path(data) if data else None)
+    return create_app(engine(policies), Path(data) if data else None, root=os.environ.get("HUIQI_ROOT_PATH", ""))

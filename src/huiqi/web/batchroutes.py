@@ -15,8 +15,8 @@ from .batchjobs import BatchJobs
 __all__ = ["add_batch_routes"]
 
 
-def add_batch_routes(app: FastAPI, jobs: BatchJobs) -> None:
-    """Add the delete routes for ``jobs`` to ``app``."""
+def add_batch_routes(app: FastAPI, jobs: BatchJobs, root: str = "") -> None:
+    """Add the delete routes for ``jobs`` to ``app`` (served under ``root``)."""
 
     @app.delete("/api/batch/{job_id}", tags=["名单测算"], summary="删除任务及其上传文件与结果（测算中的任务不能删除）")
     def api_batch_delete(job_id: str) -> JSONResponse:
@@ -26,4 +26,4 @@ def add_batch_routes(app: FastAPI, jobs: BatchJobs) -> None:
     @app.post("/batch/{job_id}/delete", include_in_schema=False)
     def batch_delete(job_id: str) -> RedirectResponse:
         jobs.delete(job_id)
-        return RedirectResponse(f"/batch?deleted={job_id}", status_code=303)
+        return RedirectResponse(f"{root}/batch?deleted={job_id}", status_code=303)

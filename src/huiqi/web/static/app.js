@@ -1,6 +1,8 @@
 // Small progressive enhancement; every page works without it.
 (function () {
   "use strict";
+  // The path the app is served under behind a reverse proxy (huiqi serve --root-path), "" at the root.
+  var BASE = document.documentElement.dataset.base || "";
   // Cited words: light up the marks of the benefit in the URL hash (#src-<id>).
   function lightCitation() {
     var marks = document.querySelectorAll("mark.cite.active");
@@ -54,7 +56,7 @@
     var jobs = storedJobs();
     if (!jobs.length) return;
     Promise.all(jobs.map(function (j) {
-      return fetch("/api/batch/" + encodeURIComponent(j.id), { headers: { Accept: "application/json" } })
+      return fetch(BASE + "/api/batch/" + encodeURIComponent(j.id), { headers: { Accept: "application/json" } })
         .then(function (r) { return r.status === 404 ? null : (r.ok ? r.json() : {}); })
         .catch(function () { return {}; });
     })).then(function (states) {
@@ -64,7 +66,7 @@
         if (s === null) return;  // deleted, or removed after its days: forgotten here too
         kept.push(j);
         var li = document.createElement("li"), a = document.createElement("a");
-        a.href = "/batch/" + encodeURIComponent(j.id);
+        a.href = BASE + "/batch/" + encodeURIComponent(j.id);
         a.textContent = j.source || j.id;
         li.appendChild(a);
         var text = "　" + new Date(j.at).toLocaleString("zh-CN") + "　" + (JOB_STATES[s.status] || "状态未知");
