@@ -101,6 +101,14 @@ class ReaderBase:
         for number in numbers:
             if not _number_in(number, quote):
                 self.problem(line, f"数字{number}不在其引文中：“{quote}”")
+        clause = self.anchor
+        if numbers and span is not None and clause is not None and not (clause.start <= span.start and span.end <= clause.end):
+            # a cap's 单个企业每年最高200万元 found in another benefit's sentence of the same article
+            self.problem(
+                line,
+                f"引文不在本奖补项的条文（其cite）之内：“{quote}”——数字{'、'.join(numbers)}可能引自另一项的字句；"
+                "若此句确实适用于本项，请把本项的cite扩至含此句",
+            )
         return Citation(quote=quote, span=span, line=line)
 
     def _locate(self, quote: str) -> Span | None:
