@@ -66,6 +66,16 @@ def test_first_order_premium_cap_counts_prior_award_of_the_same_product() -> Non
     assert only_award(ev.awards, "wj-11-first-order-insurance", "I1").high == 5 * WAN
 
 
+def test_the_payer_is_wujins_treasury_in_the_texts_words_apart_from_suzhous() -> None:
+    """按现行财政体制分级承担 is also 苏州2020's wording: the two governments' money was one payer line
+    (按出资方 of a register holding both, 苏州市's 11.8M and 武进's 1M together)."""
+    ev = _evaluate([_insurance("I1", "2024-06-01", "20万元", "A")])
+    award = only_award(ev.awards, "wj-11-first-order-insurance", "I1")
+    assert [p.payer for p in award.payers] == ["武进区：按现行财政体制分级承担"]
+    suzhou = engine().library.by_id["suzhou-2020"].funding
+    assert suzhou is not None and suzhou.unspecified_payer == "苏州市：按现行财政体制分级承担"
+
+
 def test_smart_upgrade_award_states_the_quota_of_20_projects() -> None:
     ev = _evaluate(
         [{"id": "P1", "kind": "project", "date": "2024-05-01", "category": "智改数转网联改造",

@@ -172,6 +172,7 @@ class _Reader(RulePartsReader):
         if level not in LEVELS:
             self.problem(head.line_of("level"), f"层级level应为{'、'.join(LEVELS)}之一：{level}")
         jurisdiction = str(head.get("jurisdiction", ""))
+        self.owner = REGIONS[jurisdiction].name if jurisdiction in REGIONS else ""  # named in its funding
         if jurisdiction not in REGIONS:
             self.problem(head.line_of("jurisdiction"), f"未知的行政区划代码：{jurisdiction}")
         elif level in ("province", "city", "district") and REGIONS[jurisdiction].level != level:

@@ -62,6 +62,7 @@ class ReaderBase:
         self.problems: list[str] = []
         self.source: SourceText | None = None
         self.anchor: Span | None = None  # the benefit's whole clause, while reading its parts
+        self.owner = ""  # the name of the document's region, while reading it
         self.where = ""
 
     # -- reporting ------------------------------------------------------

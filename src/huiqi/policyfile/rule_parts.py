@@ -361,7 +361,7 @@ class RulePartsReader(ReaderBase):
         disburser = raw.get("disburser")
         if disburser is not None and disburser not in PAYER_ROLES:
             self.problem(raw.line_of("disburser"), f"未知的兑付方“{disburser}”")
-        return Funding(tuple(shares), cite or Citation(""), disburser)
+        return Funding(tuple(shares), cite or Citation(""), disburser, self.owner)
 
     def exclusivity(self, raw: Any, line: int, doc_id: str) -> tuple[Exclusivity, ...]:
         if raw is None:
