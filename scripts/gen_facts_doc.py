@@ -44,7 +44,9 @@ def render() -> str:
         "## Awards already received (`prior_awards`)",
         "",
         "`{amount, year, level: national|province|city|district, document, event, benefit, key}` — `event` names the",
-        "scenario event (the same project) for 就高不重复; `benefit` a huiqi benefit id for multi-year limits and once-per-key.",
+        "scenario event (the same project) for 就高不重复; `benefit` a huiqi benefit id for multi-year limits and once-per-key "
+        "(with `key`, e.g. the product series; an award under one benefit of a group such as 吴中 第3条's device items counts "
+        "for the whole group).",
         "",
     ]
     return "\n".join(lines)

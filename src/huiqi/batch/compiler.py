@@ -991,6 +991,11 @@ class _Compiler:
 
     def once(self, d: Dialect) -> str:
         elig = "(c.status = 'granted' AND c.once_grp <> '' AND c.event_id <> '')"
+        # an award received under a member benefit's id counts in its group (as the reference's once_group_of)
+        members = sorted((b.id, b.once_group) for b in self.library.benefits.values() if b.once_group)
+        group = "benefit"
+        if members:
+            group = "CASE benefit " + " ".join(f"WHEN {lit(m)} THEN {lit(g)}" for m, g in members) + " ELSE benefit END"
         return (
             "SELECT c.credit_code, c.event_id, c.unit_date, c.benefit_id, c.document_id, c.b_order, "
             f"CASE WHEN {elig} AND (c.rn > 1 OR pk.benefit IS NOT NULL) THEN 'set_aside' ELSE c.status END AS status, "
@@ -1001,7 +1006,7 @@ class _Compiler:
             # on one day the higher award first, as the reference's _higher_first
             "ORDER BY c.unit_date, c.b_order, CASE WHEN c.high IS NULL THEN 0 ELSE 1 END, c.high DESC, c.low DESC, c.event_id) AS rn "
             "FROM hq_cand c WHERE c.status = 'granted') c "
-            "LEFT JOIN (SELECT DISTINCT credit_code, benefit, key FROM prior_awards WHERE benefit <> '' AND key <> '') pk "
+            f"LEFT JOIN (SELECT DISTINCT credit_code, {group} AS benefit, key FROM prior_awards WHERE benefit <> '' AND key <> '') pk "
             "ON pk.credit_code = c.credit_code AND pk.benefit = c.once_grp AND pk.key = c.once_key"
         )
 

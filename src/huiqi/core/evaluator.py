@@ -68,7 +68,7 @@ def evaluate(library: Library, catalogue: Catalogue, scenario: Scenario) -> Eval
                 if event is not None:
                     matched[benefit.id].add(event.id)
     set_aside: list[Award] = []
-    granted = _once_per_key(candidates, scenario, set_aside, catalogue)
+    granted = _once_per_key(candidates, library, scenario, set_aside, catalogue)
     rivals: list[tuple[Award, Award]] = []
     granted = _exclusivity(granted, scenario, set_aside, rivals)
     granted = _caps(granted, library, scenario, set_aside, matched)
@@ -173,11 +173,20 @@ def once_key_note(labels: str, some: bool = False) -> str:
     return f"{blank}，无法核对是否已奖励过同一{labels}{ONCE_KEY_UNCHECKED}"
 
 
-def _once_per_key(candidates: list[Award], scenario: Scenario, set_aside: list[Award], catalogue: Catalogue) -> list[Award]:
+def once_group_of(library: Library, benefit_id: str) -> str:
+    """The once-per-key group an award received under ``benefit_id`` counts in: its benefit's
+    ``once_group`` (吴中 第3条's 同系列类似产品不重复支持 over three device benefits), else the id itself."""
+    benefit = library.benefits.get(benefit_id)
+    return benefit.once_group if benefit is not None and benefit.once_group else benefit_id
+
+
+def _once_per_key(
+    candidates: list[Award], library: Library, scenario: Scenario, set_aside: list[Award], catalogue: Catalogue
+) -> list[Award]:
     seen: dict[tuple[str, tuple[str, ...]], Award | None] = {}
     for p in scenario.prior_awards:
-        if p.benefit and p.key:
-            seen[(p.benefit, tuple(p.key.split("|")))] = None
+        if p.benefit and p.key:  # under a member benefit's id or the group's
+            seen[(once_group_of(library, p.benefit), tuple(p.key.split("|")))] = None
     kept: list[Award] = []
     # in date order; on one day the higher award first (two recognitions of one product the same
     # day keep the national one, not the one whose id sorts first)
