@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -281,13 +282,39 @@ def test_an_item_set_aside_for_one_a_cap_then_cut_below_it_is_flagged_for_review
         "  - {id: D2, kind: project, date: 2025-07-01, category: 数字化网络化改造, total_investment: 600万元,"
         " annual_investment: 300万元, equipment_investment: 500万元}\n",
     )
-    assert main(["evaluate", str(path), "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    loser = next(a for a in data["set_aside"] if a["event"] == "D2")
-    notes = [r["text"] for r in loser["reasons"] if r["text"].startswith("注意：")]
+    _, _, notes = _set_aside_with_notes(path, capsys, "D2")
     assert notes == [
         "注意：保留的《吴中2025》第8条经限额削减后为最高20万元，低于本项最高30万元；按就高原则可能应改按本项支持，请人工复核（就高不重复先于年度限额判断）"
     ]
+
+
+def test_an_item_set_aside_for_one_topped_up_for_the_same_event_is_not_flagged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """C1's kept 50% item pays 50万元, the difference to the 150万元 received for C1; the 20% item set
+    aside (80万元) would have had the same 150万元 deducted, so nothing is to review (the note said
+    the kept item was “经限额削减后为50万元”, though no cap cut it)."""
+    path = _scenario(
+        tmp_path,
+        "as_of: 2025-12-31\n"
+        "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇}\n"
+        "events:\n"
+        "  - {id: C1, kind: compute_use, date: 2025-06-01, compute_cost: 400万元, embodied_ai: true, model_params: 150,"
+        " typical_scenarios: 6, model_builder: true}\n"
+        "prior_awards:\n"
+        "  - {amount: 150万元, year: 2025, level: city, benefit: sz25-8-large-model-compute, event: C1, document: 苏州2025具身智能}\n",
+    )
+    data, loser, notes = _set_aside_with_notes(path, capsys, "C1")
+    assert [(a["benefit"], a["max_fen"]) for a in data["awards"]] == [("sz25-8-large-model-compute", 50 * 1_000_000)]
+    assert loser["benefit"] == "sz25-8-compute-user" and notes == []
+
+
+def _set_aside_with_notes(path: Path, capsys: pytest.CaptureFixture[str], event: str) -> tuple[Any, Any, list[str]]:
+    """The evaluation's JSON, the item set aside for ``event`` and its review notes (注意：…)."""
+    assert main(["evaluate", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    loser = next(a for a in data["set_aside"] if a["event"] == event)
+    return data, loser, [r["text"] for r in loser["reasons"] if r["text"].startswith("注意：")]
 
 
 def test_examples_counts_a_malformed_file_as_one_failure(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1102,7 +1102,7 @@ class _Compiler:
     def slots(self, d: Dialect) -> str:
         key_hit = "(m.benefit_id IS NOT NULL AND concat('key:', COALESCE(p.key, 'None')) = s.bucket)"
         year_hit = (
-            f"(concat('year:', {d.to_text('p.year')}) = s.bucket AND (m.benefit_id IS NOT NULL OR "
+            f"(concat('year:', {d.to_text('p.cap_year')}) = s.bucket AND (m.benefit_id IS NOT NULL OR "
             "COALESCE(p.key = s.cap_id, FALSE) OR (l.level IS NOT NULL AND ce.event_id IS NOT NULL)))"
         )
         return (
@@ -1110,7 +1110,10 @@ class _Compiler:
             f"SUM(CASE WHEN p.credit_code IS NULL THEN 0 WHEN s.per = 'key' THEN CASE WHEN {key_hit} THEN COALESCE(p.amount_fen, 0) ELSE 0 END "
             f"WHEN {year_hit} THEN COALESCE(p.amount_fen, 0) ELSE 0 END) AS prior "
             "FROM (SELECT DISTINCT credit_code, cap_id, per, bucket FROM hq_ac) s "
-            "JOIN prior_awards p ON p.credit_code = s.credit_code "  # slots without priors: hq_cap<i> reads 0
+            # an award received for an event counts in the event's year (as the reference's _prior_counted)
+            "JOIN (SELECT p.*, COALESCE(year(e.date), p.year) AS cap_year FROM prior_awards p "
+            "LEFT JOIN events e ON e.credit_code = p.credit_code AND e.event_id = p.event) p "
+            "ON p.credit_code = s.credit_code "  # slots without priors: hq_cap<i> reads 0
             "LEFT JOIN hq_capmem m ON m.cap_id = s.cap_id AND m.benefit_id = p.benefit "
             "LEFT JOIN hq_cappl l ON l.cap_id = s.cap_id AND l.level = p.level "
             "LEFT JOIN hq_capev ce ON ce.credit_code = s.credit_code AND ce.cap_id = s.cap_id AND ce.event_id = p.event "

@@ -69,10 +69,11 @@ def evaluate(library: Library, catalogue: Catalogue, scenario: Scenario) -> Eval
                     matched[benefit.id].add(event.id)
     set_aside: list[Award] = []
     granted = _once_per_key(candidates, library, scenario, set_aside, catalogue)
-    rivals: list[tuple[Award, Award]] = []
+    rivals: list[tuple[Award, Award, int | None]] = []
     granted = _exclusivity(granted, scenario, set_aside, rivals)
+    before_caps = [winner.high for _, winner, _ in rivals]
     granted = _caps(granted, library, scenario, set_aside, matched)
-    _after_caps(rivals)
+    _after_caps(rivals, before_caps)
     payer_names: dict[str, str] = {}
     for award in granted:
         _split(award, scenario, payer_names)
@@ -268,11 +269,16 @@ def _rank(award: Award) -> tuple[int, int, int, int, int]:
     )
 
 
-def _after_caps(rivals: list[tuple[Award, Award]]) -> None:
+def _after_caps(rivals: list[tuple[Award, Award, int | None]], before_caps: list[int | None]) -> None:
     """就高不重复 is decided before the yearly caps (docs/rule-language.md, "Known limitation"): an
-    award set aside for a higher one that a cap then cut below it says so, for review."""
-    for loser, winner in rivals:
-        if loser.high is not None and winner.high is not None and winner.high < loser.high and winner.is_money:
+    award set aside for a higher one that a cap then cut below it says so, for review. What the
+    event received before (the winner pays only the difference) would have been deducted from the
+    set-aside award too: it is compared net of that, and a winner no cap cut is no case."""
+    for (loser, winner, chosen_high), capped_from in zip(rivals, before_caps, strict=True):
+        if loser.high is None or winner.high is None or capped_from is None or chosen_high is None or not winner.is_money:
+            continue
+        received = chosen_high - capped_from  # deducted as received before for the same event
+        if winner.high < capped_from and winner.high < loser.high - received:
             loser.reasons.append(
                 Line(
                     f"{NOTE}保留的《{winner.document.short}》第{winner.benefit.article}条经限额削减后为{_show(winner)}，"
@@ -282,7 +288,9 @@ def _after_caps(rivals: list[tuple[Award, Award]]) -> None:
             )
 
 
-def _exclusivity(candidates: list[Award], scenario: Scenario, set_aside: list[Award], rivals: list[tuple[Award, Award]]) -> list[Award]:
+def _exclusivity(
+    candidates: list[Award], scenario: Scenario, set_aside: list[Award], rivals: list[tuple[Award, Award, int | None]]
+) -> list[Award]:
     by_event: dict[str, list[Award]] = defaultdict(list)
     kept: list[Award] = []
     for award in candidates:
@@ -310,7 +318,7 @@ def _exclusivity(candidates: list[Award], scenario: Scenario, set_aside: list[Aw
                 Line(f"与《{award.document.short}》第{award.benefit.article}条“{award.benefit.title}”（{_show(award)}）就高不重复，保留本项", rule.cite)
             )
             set_aside.append(award)
-            rivals.append((award, winner))
+            rivals.append((award, winner, winner.high))
         for award in chosen:
             if _against_prior(award, scenario, event_id):
                 kept.append(award)
@@ -480,12 +488,15 @@ def _unlinked_priors(cap: Cap, scenario: Scenario, bucket: str) -> int:
 
 def _prior_counted(cap: Cap, members: frozenset[str], scenario: Scenario, bucket: str, cap_events: set[str]) -> int:
     total = 0
+    # an award received for an event of the scenario counts in that event's year, as the event's own
+    # awards do (a 2025 cost paid in 2026 is 2025's: its year counted it against 2026's 每年最高)
+    event_years = {e.id: e.date.year for e in scenario.events}
     for p in scenario.prior_awards:
         if cap.per == "key":
             if p.benefit in members and f"key:{p.key}" == bucket:
                 total += p.amount_fen
             continue
-        if f"year:{p.year}" != bucket:
+        if f"year:{event_years.get(p.event or '', p.year)}" != bucket:
             continue
         if p.benefit in members or p.key == cap.id or (p.level in cap.prior_levels and p.event in cap_events):
             total += p.amount_fen
