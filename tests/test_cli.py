@@ -332,3 +332,18 @@ def test_examples_counts_a_malformed_file_as_one_failure(tmp_path: Path, capsys:
     assert "不是UTF-8编码的文本（请另存为UTF-8）" in out
     assert "expect.awards[0]缺少奖补项编号（benefit）" in out
     assert "expect.awards[0]：没有编号为“wz-1-nope”的奖补项" in out
+
+
+def test_the_text_says_which_reference_date_it_judged_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without as_of a scenario is judged on its last event's date, a register on today: only the
+    JSON said which (a tester compared the two and found rows that differ)."""
+    body = (
+        "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇}\n"
+        "events:\n"
+        "  - {id: E1, kind: purchase, date: 2025-06-30, category: 机器人产品或服务, amount: 80万元}\n"
+        "  - {id: E2, kind: purchase, date: 2026-03-01, category: 机器人产品或服务, amount: 80万元}\n"
+    )
+    assert main(["evaluate", str(_scenario(tmp_path, body))]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == "基准日：2026-03-01（未填写as_of，取最后一个事项的日期）"
+    assert main(["evaluate", str(_scenario(tmp_path, "as_of: 2025-12-31\n" + body))]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == "基准日：2025-12-31"

@@ -13,7 +13,7 @@ from typing import Any
 from .model import Citation
 from .money import TWO_DIGITS, format_wan
 from .results import Award, Evaluation, Line, Totals
-from .scenario import Event
+from .scenario import Event, Scenario
 
 __all__ = ["amount_text", "award_dict", "render_text", "to_dict"]
 
@@ -95,10 +95,21 @@ def late_events_note(ev: Evaluation, late: list[Event] | None = None) -> str:
     return f"注意：{len(late)}条事项的发生日期晚于基准日{ref.isoformat()}：{shown}，已按各自日期测算；如基准日或日期有误，请更正后重新测算。"
 
 
+def _as_of_line(scenario: Scenario) -> str:
+    """Which 基准日 the yearly benefits were judged on, and where it came from: a scenario
+    without ``as_of`` takes its last event's date (a register's rows take ``--as-of``, default today)."""
+    ref = scenario.reference_date.isoformat()
+    if scenario.as_of is not None:
+        return f"基准日：{ref}"
+    if scenario.events:
+        return f"基准日：{ref}（未填写as_of，取最后一个事项的日期）"
+    return f"基准日：{ref}（未填写as_of，取今日）"
+
+
 def render_text(ev: Evaluation) -> str:
     """The evaluation as readable Chinese text."""
     ent = ev.scenario.enterprise
-    out = [f"测算对象：{ent.name}（{ent.credit_code}）", ""]
+    out = [f"测算对象：{ent.name}（{ent.credit_code}）", _as_of_line(ev.scenario), ""]
     out.append(f"适用政策：{'；'.join('《' + d.title + '》' for d in ev.documents) or '无'}")
     note = late_events_note(ev)
     if note:
