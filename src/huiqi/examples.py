@@ -75,7 +75,7 @@ def _where(item: dict[str, Any]) -> str:
 def describe(ev: Evaluation) -> str:
     """What an evaluation gave, one line per award: for a failed example's message."""
     rows = [f"  可享受 {a.benefit.id}@{a.event.id if a.event else '-'} {_shown(a.low)}～{_shown(a.high)}" for a in ev.awards]
-    rows += [f"  不重复享受 {a.benefit.id}@{a.event.id if a.event else '-'}：{'；'.join(r.text for r in a.reasons)}" for a in ev.set_aside]
+    rows += [f"  未计入 {a.benefit.id}@{a.event.id if a.event else '-'}：{'；'.join(r.text for r in a.reasons)}" for a in ev.set_aside]
     rows += [f"  差一点符合 {a.benefit.id}@{a.event.id if a.event else '-'}：{'；'.join(r.text for r in a.reasons)}" for a in ev.near_misses]
     return "\n".join(rows)
 
@@ -166,7 +166,7 @@ def _compare(ev: Evaluation, expect: dict[str, Any]) -> list[str]:
                 f"{_where(item)}应为{_shown(want_low)}～{_shown(want_high)}，实际{_shown(a.low)}～{_shown(a.high)}"
             )
     for key, awards, expected in (
-        ("set_aside", ev.set_aside, "应不重复享受（就高不重复、同一标的、限额用尽）"),
+        ("set_aside", ev.set_aside, "应未计入（就高不重复、同一标的、限额用尽）"),
         ("near_misses", ev.near_misses, "应为差一点符合"),
     ):
         for item in expect.get(key, []):

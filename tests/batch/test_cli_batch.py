@@ -17,6 +17,7 @@ openpyxl = pytest.importorskip("openpyxl")
 
 from huiqi.batch.io_write import DIMENSIONS  # noqa: E402
 from huiqi.cli import main  # noqa: E402
+from huiqi.core.credit_code import make_credit_code  # noqa: E402
 from huiqi.service import engine  # noqa: E402
 
 from .test_io import ENTERPRISES, EVENTS, PRIOR_AWARDS, bad_register, write_xlsx  # noqa: E402
@@ -631,3 +632,26 @@ def test_the_register_sheets_fit_under_the_far_cell_limit() -> None:
 
     lay = layout(engine().catalogue)
     assert len(lay.events) + 20 <= 104, len(lay.events)
+
+
+def test_a_row_not_counted_says_why_in_its_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An item refused because the yearly cap was used up was labelled 不重复享受 (就高不重复) and
+    counted with them; each such row now says why: 额度已用尽, and 不重复享受 only for 就高不重复."""
+    code = make_credit_code("91320506MA1XD0000")
+    header = "credit_code,id,kind,date,category,amount,total_investment,equipment_investment,annual_investment\n"
+    events = (
+        f"{code},P1,purchase,2025-06-01,机器人产品或服务,3000万元,,,\n"  # 5% = 150万 → 每年最高100万元
+        f"{code},P2,purchase,2025-07-01,机器人产品或服务,1000万元,,,\n"  # the year's 100万 used up
+        f"{code},D1,project,2025-08-01,数字化网络化改造,,600万元,500万元,300万元\n"  # 第8条 and 第13条: 就高
+    )
+    register = csv_register(tmp_path, f"credit_code,name,region,town\n{code},示例企业,320506,木渎镇\n", header + events)
+    for engine_name in ("reference", "duckdb"):
+        out = tmp_path / f"{engine_name}.csv"
+        assert main(["batch", str(register), "--engine", engine_name, "--as-of", "2025-12-31", "--out", str(out)]) == 0
+        printed = capsys.readouterr().out
+        assert "未计入（不重复或额度已用尽）" in printed, printed
+        with out.open(encoding="utf-8-sig") as fh:
+            rows = {(r["奖补项编号"], r["事项编号"]): (r["状态"], r["原因代码"]) for r in csv.DictReader(fh)}
+        assert rows[("wz-1-robot-purchase", "P2")] == ("额度已用尽", "cap_exhausted"), engine_name
+        set_aside = [v for (b, e), v in rows.items() if e == "D1" and v[1] == "exclusivity"]
+        assert set_aside and all(status == "不重复享受" for status, _ in set_aside), (engine_name, rows)

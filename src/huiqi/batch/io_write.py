@@ -31,6 +31,7 @@ __all__ = [
     "Totals",
     "benefit_meta",
     "parquet_options",
+    "status_label",
     "summarise",
     "write_results",
     "yuan",
@@ -86,7 +87,16 @@ def parquet_options(schema: pa.Schema) -> dict[str, Any]:
     return {"use_dictionary": [f.name for f in schema if f.name not in _UNIQUE_TEXT]}
 
 
-STATUS_LABELS = {"granted": "可享受", "set_aside": "不重复享受", "near_miss": "未满足条件"}
+STATUS_LABELS = {"granted": "可享受", "set_aside": "未计入（不重复或额度已用尽）", "near_miss": "未满足条件"}
+# a set-aside row says why by its first reason: a yearly cap used up is no 就高不重复
+_SET_ASIDE_LABELS = {"cap_exhausted": "额度已用尽", "once_per_key": "已奖励过", "exclusivity": "不重复享受", "prior_award": "不重复享受"}
+
+
+def status_label(status: str, reason_codes: str | None) -> str:
+    """A row's 状态: 可享受 / 未满足条件, and for an item not counted why (不重复享受, 额度已用尽, 已奖励过)."""
+    if status == "set_aside" and reason_codes:
+        return _SET_ASIDE_LABELS.get(reason_codes.split("；")[0], STATUS_LABELS[status])
+    return STATUS_LABELS.get(status, status)
 NATURE_LABELS = {
     "exact": "确定金额",
     "ceiling": "最高限额（经审核确定）",
@@ -265,7 +275,7 @@ def _result_rows(results: pa.Table, kinds: Mapping[str, str]) -> Iterable[list[A
                 d["event_id"][i] or "（年度）",
                 kinds.get(d["event_kind"][i], d["event_kind"][i]) if d["event_kind"][i] else "",  # 采购, not purchase
                 d["event_date"][i] or "",  # a date cell in Excel, its ISO text in a CSV file
-                STATUS_LABELS.get(status, status),
+                status_label(status, d["reason_codes"][i]),
                 NATURE_LABELS.get(d["nature"][i] or "", d["nature"][i] or ""),
                 yuan_cell(d["min_fen"][i]) if shown else "",
                 (yuan_cell(d["max_fen"][i]) if d["max_fen"][i] is not None else "不设上限") if shown else "",

@@ -128,7 +128,7 @@ def render_text(ev: Evaluation) -> str:
         out.append(f"   {payer}：{_totals_text(t)}")
     near = [a for a in ev.near_misses if not a.out_of_window]
     outside = [a for a in ev.near_misses if a.out_of_window]
-    sections = [(title, items) for title, items in (("不重复支持而未计入的", ev.set_aside), ("差一点符合的", near)) if items]
+    sections = [(title, items) for title, items in (("不重复支持或额度已用尽而未计入的", ev.set_aside), ("差一点符合的", near)) if items]
     numerals = iter("三四五")
     for title, items in sections:
         out.append("")

@@ -119,14 +119,14 @@ def _yuan(fen: int | None) -> str | None:
 
 def result_rows(results: pa.Table, offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
     """Result rows as JSON-ready dicts: fen as integers and 元 as exact strings."""
-    from ..batch.io_write import NATURE_LABELS, STATUS_LABELS
+    from ..batch.io_write import NATURE_LABELS, status_label
 
     part = results.slice(offset, limit) if limit is not None else results.slice(offset)
     rows: list[dict[str, Any]] = part.to_pylist()
     for r in rows:
         shown = bool(r["is_money"]) and r["status"] == "granted"
         r["event_date"] = r["event_date"].isoformat() if r["event_date"] else None
-        r["status_label"] = STATUS_LABELS.get(r["status"], r["status"])
+        r["status_label"] = status_label(r["status"], r["reason_codes"])
         r["nature_label"] = NATURE_LABELS.get(r["nature"] or "", r["nature"] or "")
         r["min"] = _yuan(r["min_fen"]) if shown else None
         r["max"] = (_yuan(r["max_fen"]) if r["max_fen"] is not None else "不设上限") if shown else None
