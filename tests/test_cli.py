@@ -116,6 +116,32 @@ def test_plan_shows_indicators(capsys: pytest.CaptureFixture[str]) -> None:
     assert "规模以上工业增加值率" in out and "2020年目标：23%" in out
 
 
+def test_plan_text_shows_other_figures_126_and_cited_words(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan"]) == 0
+    out = capsys.readouterr().out
+    assert "四、其他数字（共132项，按所在部分分组）" in out
+    assert "【“126”发展新态势】（3项）" in out
+    assert "2大技术高地，即纳米和生物制药" in out
+    assert "〔目标〕省级民营科技企业数：1.3万家以上；2020年" in out
+    assert "   引文：“8规模以上工业增加值率（%）23”；“2015年规模以上工业增加值率20.5%”" in out
+    assert "2015年：21" not in out and "2015年：127" not in out and "2015年：48.7" not in out
+
+
+def test_plan_json_carries_annex_status_and_period_text(capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import date
+
+    from huiqi.core.plan import plan_dict
+    from huiqi.policyfile import DEFAULT_POLICY_DIR
+    from huiqi.policyfile.plan_loader import load_plan
+
+    assert main(["plan", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    plan = load_plan(DEFAULT_POLICY_DIR / "suzhou-2016-plan.yaml", DEFAULT_POLICY_DIR / "texts")
+    assert data == plan_dict(plan, date.today())
+    photovoltaic = next(a for a in data["annexed_policies"] if a["id"] == "photovoltaic")
+    assert (photovoltaic["status"], photovoltaic["period_text"]) == ("期限未载明", "2015-01-01 起，止期未载明")
+
+
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [

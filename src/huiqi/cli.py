@@ -78,16 +78,15 @@ def cmd_facts(args: argparse.Namespace, eng: Engine) -> int:
 
 
 def cmd_plan(args: argparse.Namespace, eng: Engine) -> int:
-    from .core.plan import render_plan
+    from .core.plan import plan_dict, render_plan
     from .policyfile.plan_loader import load_plan
 
     plan = load_plan(eng.policy_dir / "suzhou-2016-plan.yaml", eng.policy_dir / "texts")
+    today = date.today()
     if args.json:
-        from dataclasses import asdict
-
-        _print_json(asdict(plan))
+        _print_json(plan_dict(plan, today))  # the same dict as /api/plan
     else:
-        print(render_plan(plan, date.today()))
+        print(render_plan(plan, today))
     return 0
 
 
@@ -367,7 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="输出JSON")
     p = sub.add_parser("facts", help="列出事实目录：企业字段与事项类型")
     p.add_argument("--json", action="store_true", help="输出JSON")
-    p = sub.add_parser("plan", help="显示苏州市“十三五”工业发展规划的指标、重点产业与附件政策")
+    p = sub.add_parser("plan", help="显示苏州市“十三五”工业发展规划的指标、重点产业、附件政策与其他数字（附引文）")
     p.add_argument("--json", action="store_true", help="输出JSON")
     p = sub.add_parser("compare", help="同一情景在不同地区注册时的测算对比")
     p.add_argument("scenario", help="情景文件路径")

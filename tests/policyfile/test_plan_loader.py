@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -69,8 +70,6 @@ def test_indicators_follow_the_table_order(plan: Plan) -> None:
     [
         ("value-added-rate", "23", "20.5", "%"),
         ("high-tech-industries-share", "50", "45.9", "%"),
-        ("emerging-industries-share", "55", "48.7", "%"),
-        ("labour-productivity", "25", "21", "万元/人"),
     ],
 )
 def test_indicator_values(
@@ -110,7 +109,7 @@ def test_annexed_policy_status_on_2026_11_22(plan: Plan) -> None:
     policies = {policy.id: policy for policy in plan.annexed_policies}
     assert policies["made-in-china-2025-suzhou"].status(on) == "已失效"  # 2015～2025
     assert policies["cost-reduction"].status(on) == "已失效"  # 2016～2018
-    assert policies["advanced-manufacturing-measures"].status(on) == "有效"  # 2017年起
+    assert policies["advanced-manufacturing-measures"].status(on) == "期限未载明"  # 2017年起
     assert (
         policies["advanced-manufacturing-measures"].status(date(2016, 9, 30))
         == "未生效"
@@ -221,3 +220,164 @@ def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(["not", "a", "mapping"]), encoding="utf-8")
     with pytest.raises(PlanFileError, match=r"bad\.yaml: 顶层应为映射"):
         load_plan(path, TEXTS)
+
+
+@pytest.mark.parametrize(
+    ("indicator_id", "figure", "words"),
+    [
+        # 工业企业 vs 规模以上工业企业
+        ("labour-productivity", "21", "规模以上工业企业全员劳动生产率21万元/人"),
+        # 两化融合发展水平总指数 vs 企业“两化”融合指数
+        ("informatization-index", "127", "企业“两化”融合指数达127"),
+        # 新兴产业（按市统计口径）vs 制造业领域战略性新兴产业
+        ("emerging-industries-share", "48.7", "占规模以上工业总产值的比重由28.8%提高到48.7%"),
+    ],
+)
+def test_2015_figures_of_other_measures_stay_out_of_the_2015_column(
+    plan: Plan, indicator_id: str, figure: str, words: str
+) -> None:
+    """Like indicators 1, 6 and 15: no 2015 value (口径不同); the figure and its words in the note, cited."""
+    indicator = next(i for i in plan.indicators if i.id == indicator_id)
+    assert indicator.baseline_2015 is None
+    assert indicator.baseline_text == "未载明（第一章另载的数据口径不同，见注）"
+    assert indicator.note is not None and words in indicator.note and "口径" in indicator.note
+    assert any(words in quote for quote in indicator.cite), figure
+    report = render_plan(plan, date(2026, 11, 22))
+    row = report[report.index(f"〔{indicator.category}〕{indicator.name}\n") :].split("\n")[1]
+    assert "2015年：未载明（第一章另载的数据口径不同，见注）" in row
+
+
+def test_refused_2015_values_are_treated_alike(plan: Plan) -> None:
+    refused = {i.id for i in plan.indicators if i.baseline_text and "口径不同" in i.baseline_text}
+    assert refused == {
+        "rd-spending-ratio",
+        "branded-enterprise-sales",
+        "digital-design-tools",
+        "labour-productivity",
+        "emerging-industries-share",
+        "informatization-index",
+    }
+    for indicator in plan.indicators:
+        if indicator.id in refused:
+            assert indicator.note is not None and "未作2015年值" in indicator.note, indicator.id
+            assert len(indicator.cite) >= 2, indicator.id  # the other measure's words are cited too
+
+
+def test_falls_against_2015_show_their_words(plan: Plan) -> None:
+    report = render_plan(plan, date(2026, 11, 22))
+    for indicator_id in ("energy-intensity-cut", "co2-intensity-cut"):
+        indicator = next(i for i in plan.indicators if i.id == indicator_id)
+        assert indicator.baseline_2015 is None
+        assert indicator.baseline_text is not None and "“比2015年下降”" in indicator.baseline_text
+        assert f"2015年：{indicator.baseline_text}；" in report
+
+
+def test_annexed_policies_with_only_a_start_are_not_shown_in_force(plan: Plan) -> None:
+    open_ended = [p for p in plan.annexed_policies if p.period is not None and p.period.end is None]
+    assert {p.id for p in open_ended} == {
+        "software-ic-policy",
+        "photovoltaic",
+        "e-commerce",
+        "headquarters-economy",
+        "advanced-manufacturing-measures",
+    }
+    for on in (date(2017, 6, 1), date(2026, 11, 22)):
+        assert {p.status(on) for p in open_ended} == {"期限未载明"}
+    report = render_plan(plan, date(2026, 11, 22))
+    assert "实施期限：2015-01-01 起，止期未载明；状态：期限未载明" in report
+    assert "状态：有效" not in report
+
+
+def test_attribute_is_an_interpretation_and_row_20_is_not_expected(plan: Plan) -> None:
+    *rows, last = plan.indicators
+    for indicator in rows:
+        assert indicator.nature == "预期性"
+        assert indicator.nature_basis is not None and "表前“实现以下预期目标”" in indicator.nature_basis
+    assert last.target_text == "完成省逐年下达的任务指标"
+    assert last.nature is None
+    assert last.nature_basis is not None and "不按" in last.nature_basis
+    report = render_plan(plan, date(2026, 11, 22))
+    assert "属性：预期性\n" not in report and "属性：预期性；" not in report
+    assert report.count("属性：预期性（按解释：表前“实现以下预期目标”；表中无属性栏）") == 19
+
+
+def test_nature_without_its_basis_is_refused(tmp_path: Path) -> None:
+    text = PLAN_FILE.read_text(encoding="utf-8")
+    basis = "    nature_basis: 表前“实现以下预期目标”；表中无属性栏\n"
+    path = tmp_path / PLAN_FILE.name
+    path.write_text(text.replace(basis, "", 1), encoding="utf-8")
+    with pytest.raises(PlanFileError, match=r"indicators\[0\] \(rd-spending-ratio\): 字段 nature 须附 nature_basis"):
+        load_plan(path, TEXTS)
+
+
+def test_annex_8_and_9_targets_carry_the_period_not_a_year(plan: Plan) -> None:
+    annexed = [t for t in plan.other_targets if t.id.startswith(("cost-cut-", "capacity-cut-"))]
+    assert len(annexed) == 9
+    for target in annexed:
+        assert target.year is None, target.id
+        assert target.period is not None
+        assert (target.period.start, target.period.end) == (date(2016, 1, 1), date(2018, 12, 31))
+        assert target.note is not None and "原文未载明该数是各年数额还是期内合计" in target.note
+    assert not any(t.year == 2018 for t in plan.other_targets)
+
+
+def test_year_and_period_together_are_refused(tmp_path: Path) -> None:
+    old = "    value: \"80\"\n    unit: 亿元\n"
+    path = _write_variant(tmp_path, old, "    year: 2018\n" + old)
+    with pytest.raises(PlanFileError, match=r"cost-cut-taxes-fees\): 字段 year 与 period 只能填写其一"):
+        load_plan(path, TEXTS)
+
+
+def test_key_points_keep_the_texts_words_or_name_them(plan: Plan) -> None:
+    """A corrected word is marked (原文作“…”) and the marked words stand in the cited row."""
+    photovoltaic = next(p for p in plan.annexed_policies if p.id == "photovoltaic")
+    assert "兼并重组（原文作“兼备重组”）" in photovoltaic.key_points
+    for policy in plan.annexed_policies:
+        for printed in re.findall(r"原文作“([^”]+)”", policy.key_points):
+            assert any(printed in quote for quote in policy.cite), (policy.id, printed)
+    # no silent correction: 兼并重组 is only in key points where the row has it or the correction is named
+    for policy in plan.annexed_policies:
+        if "兼并重组" in policy.key_points and not any("兼并重组" in q for q in policy.cite):
+            assert "原文作" in policy.key_points, policy.id
+
+
+def test_other_targets_are_grouped_and_chapter_1_figures_stand_under_their_heading(plan: Plan) -> None:
+    source = SourceText("plan", (TEXTS / Path(plan.document.source).name).read_text("utf-8"))
+    headings = [
+        "（一）综合实力再上台阶",
+        "（二）产业结构持续优化",
+        "（三）创新能力显著增强",
+        "（四）质量效益稳步提高",
+        "（五）集聚集约高位提升",
+        "（六）“两化”融合加快推进",
+        "二、存在问题",
+        "第二章",
+    ]
+    starts = []
+    for heading in headings:
+        span = source.find(heading)
+        assert span is not None, heading
+        starts.append(span.start)
+    groups = list(dict.fromkeys(t.group for t in plan.other_targets))
+    assert groups[0] == "“126”发展新态势"
+    assert [t.value for t in plan.other_targets if t.group == groups[0]] == [1, 2, 6]
+    for target in plan.other_targets:
+        if not target.group.startswith("第一章"):
+            continue
+        index = next(i for i, h in enumerate(headings[:-1]) if h in target.group)
+        for quote in target.cite:
+            spans = source.find_all(quote)
+            assert any(starts[index] <= s.start < starts[index + 1] for s in spans), (target.id, quote)
+
+
+def test_render_real_plan_shows_other_figures_and_126(plan: Plan) -> None:
+    report = render_plan(plan, date(2026, 11, 22))
+    assert f"四、其他数字（共{len(plan.other_targets)}项，按所在部分分组）" in report
+    assert "【“126”发展新态势】（3项）" in report
+    assert "〔目标〕“126”发展新态势：超级产业（电子信息产业）：1个\n   引文：“以新兴产业引领制造业形成“126”发展新态势：1大超级产业，即电子信息产业”" in report
+    assert "〔目标〕高新技术企业数：超过4000家；2020年；对比 2015年：3478家" in report
+    assert "〔现状〕在苏投资的世界500强公司：140多家；2015年" in report
+    # every other figure is shown with its cited words
+    assert report.count("   引文：") == (
+        len(plan.indicators) + len(plan.industries) + len(plan.annexed_policies) + len(plan.other_targets)
+    )

@@ -201,6 +201,37 @@ def test_facts_and_plan(client: TestClient) -> None:
     assert all(a["status"] in ("有效", "已失效", "未生效", "期限未载明") for a in plan["annexed_policies"])
 
 
+def test_cli_plan_json_is_the_api_plan(client: TestClient, capsys: pytest.CaptureFixture[str]) -> None:
+    from huiqi.cli import main
+
+    assert main(["plan", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == client.get("/api/plan").json()
+
+
+def test_plan_page_shows_other_figures_126_cited_words_and_what_applies(client: TestClient) -> None:
+    page = client.get("/plan").text
+    plan = client.get("/api/plan").json()
+    # every other figure, under its group, with its comparison word and unit
+    assert "<h3>“126”发展新态势（3项）</h3>" in page
+    assert page.count('<details class="plan-cite">') == sum(
+        len(plan[part]) for part in ("indicators", "industries", "annexed_policies", "other_targets")
+    )
+    assert "超过4000家" in page and "1.3万家以上" in page and "140多家" in page
+    # each indicator's cited words
+    assert "<blockquote>9工业企业全员劳动生产率（万元/人）25</blockquote>" in page
+    # the 2015 column holds no figure of another measure; attribute shown as an interpretation
+    labour = re.search(r"<tr><td>质量效益</td><td>工业企业全员劳动生产率.*?</tr>", page, re.S)
+    assert labour is not None
+    cells = re.findall(r"<td>(.*?)</td>", labour.group(0), re.S)
+    assert cells[3] == "未载明（第一章另载的数据口径不同，见注）"
+    assert "按解释：表前“实现以下预期目标”" in cells[5]
+    # annex items that give only a start are not shown as in force
+    assert "期限未载明</span>" in page and ">有效</span>" not in page
+    # the site footer about amounts does not apply here: the page's footer says what applies
+    foot = re.search(r'<footer class="foot">(.*?)</footer>', page, re.S)
+    assert foot is not None and foot.group(1).startswith("本页为规划数据，不是补贴测算") and "金额按分精确计算" not in foot.group(1)
+
+
 def test_pages_have_json_twins(client: TestClient) -> None:
     js = {"accept": "application/json"}
     assert client.get("/policies", headers=js).json() == client.get("/api/policies").json()

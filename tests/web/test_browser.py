@@ -145,7 +145,18 @@ def test_compare_side_by_side(server: str, page: Any) -> None:
 def test_plan_page(server: str, page: Any) -> None:
     page.goto(f"{server}/plan")
     assert page.locator("h2", has_text="主要指标").is_visible()
+    assert page.locator("h3", has_text="“126”发展新态势").is_visible()
+    foot = page.locator("footer.foot").inner_text()  # not the site's words about amounts: what applies to plan data
+    assert foot.startswith("本页为规划数据，不是补贴测算") and "金额按分精确计算" not in foot
     _no_horizontal_scroll(page)
+    # the cited words open from the keyboard
+    first = page.locator("details.plan-cite").first
+    first.locator("summary").focus()
+    page.keyboard.press("Enter")
+    assert first.evaluate("d => d.open")
+    assert first.locator("blockquote").first.is_visible()
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    _no_horizontal_scroll(page)  # every quotation open, the page still fits 1280 px
     page.screenshot(path=str(ARTIFACTS / "plan.png"), full_page=True)
 
 

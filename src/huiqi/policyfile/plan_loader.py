@@ -212,14 +212,21 @@ def _indicator(entry: _Entry, cites: _Cites) -> Indicator:
         target_2020=entry.optional_decimal("target_2020"),
         target_text=entry.optional_text("target_text"),
         baseline_2015=entry.optional_decimal("baseline_2015"),
+        baseline_text=entry.optional_text("baseline_text"),
         nature=entry.optional_text("nature"),
+        nature_basis=entry.optional_text("nature_basis"),
         note=entry.optional_text("note"),
         cite=cites.of(entry),
     )
     if indicator.target_2020 is None and indicator.target_text is None:
         raise entry.error("缺少字段 target_2020（或 target_text）")
+    if indicator.baseline_2015 is not None and indicator.baseline_text is not None:
+        raise entry.error("字段 baseline_2015 与 baseline_text 只能填写其一")
     if indicator.nature not in (None, "预期性", "约束性"):
         raise entry.error(f"字段 nature 应为 预期性 或 约束性：{indicator.nature!r}")
+    if indicator.nature is not None and indicator.nature_basis is None:
+        # The table prints no 属性 column: an attribute is always an interpretation.
+        raise entry.error("字段 nature 须附 nature_basis（表中无属性栏，属性是按解释记载，须写明依据）")
     return indicator
 
 
@@ -261,9 +268,11 @@ def _year_value(entry: _Entry, field: str) -> YearValue | None:
 def _target(entry: _Entry, cites: _Cites) -> PlanTarget:
     target = PlanTarget(
         id=entry.text("id"),
+        group=entry.text("group"),
         name=entry.text("name"),
         kind=entry.text("kind"),
         year=entry.optional_year("year"),
+        period=_period(entry, "period", required=False),
         value=entry.optional_decimal("value"),
         value_max=entry.optional_decimal("value_max"),
         unit=entry.optional_text("unit"),
@@ -277,6 +286,8 @@ def _target(entry: _Entry, cites: _Cites) -> PlanTarget:
         raise entry.error(f"字段 kind 应为 target 或 fact：{target.kind!r}")
     if target.value is None and target.printed is None:
         raise entry.error("缺少字段 value（或 printed）")
+    if target.year is not None and target.period is not None:
+        raise entry.error("字段 year 与 period 只能填写其一")
     return target
 
 

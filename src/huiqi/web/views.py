@@ -6,8 +6,6 @@ from __future__ import annotations
 import itertools
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from ..core.model import (
@@ -29,7 +27,7 @@ from ..core.model import (
     Sum,
     Tiers,
 )
-from ..core.plan import Plan
+from ..core.plan import plan_dict
 from ..policy_view import benefit_view, describe_amount
 
 __all__ = ["NATURE_CHOICES", "Segment", "benefit_nature", "benefit_sectors", "highlight", "plan_dict", "search_benefits"]
@@ -152,28 +150,3 @@ def search_benefits(
             view["sectors"] = benefit_sectors(b)
             out.append(view)
     return out
-
-
-def _plain(value: Any) -> Any:
-    """Dataclass-dict values made JSON-ready: Decimal and dates as strings."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def plan_dict(plan: Plan, today: date) -> dict[str, Any]:
-    """The plan as plain data, with each annexed document's status on ``today``."""
-    from dataclasses import asdict
-
-    data: dict[str, Any] = _plain(asdict(plan))
-    for entry, policy in zip(data["annexed_policies"], plan.annexed_policies, strict=True):
-        entry["status"] = policy.status(today)
-        entry["period_text"] = policy.period.describe() if policy.period else "未载明"
-    data["document"]["period_text"] = plan.document.period.describe()
-    return data
