@@ -373,3 +373,22 @@ def test_the_text_says_which_reference_date_it_judged_on(tmp_path: Path, capsys:
     assert capsys.readouterr().out.splitlines()[1] == "基准日：2026-03-01（未填写as_of，取最后一个事项的日期）"
     assert main(["evaluate", str(_scenario(tmp_path, "as_of: 2025-12-31\n" + body))]) == 0
     assert capsys.readouterr().out.splitlines()[1] == "基准日：2025-12-31"
+
+
+def test_a_yearly_cap_says_which_year_it_counted_and_what_was_received_before(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """“每年最高100万元：已计99.5万元” did not say the 99.5万元 was a 2025 award received before."""
+    body = (
+        "as_of: 2026-12-31\n"
+        "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇}\n"
+        "events:\n"
+        "  - {id: E1, kind: purchase, date: 2025-06-30, category: 机器人产品或服务, amount: 1000万元}\n"
+        "  - {id: E2, kind: purchase, date: 2026-03-01, category: 机器人产品或服务, amount: 1000万元}\n"
+        "prior_awards:\n"
+        "  - {amount: 30万元, year: 2025, level: district, benefit: wz-1-robot-purchase, document: 吴中2025}\n"
+    )
+    assert main(["evaluate", str(_scenario(tmp_path, body))]) == 0
+    out = capsys.readouterr().out
+    assert "每年最高100万元（2025年，含已获奖补30万元）：已计30万元，本项至多50万元" in out  # 5% of 1000万元
+    assert "每年最高100万元（2026年）" not in out  # nothing counted in 2026, nothing cut: no line

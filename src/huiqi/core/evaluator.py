@@ -462,8 +462,14 @@ def _apply_cap(
     if new_high != award.high or new_low != award.low or before_high:
         scope = "每年" if cap.per == "enterprise_year" else "同一标的"
         limit = f"{scope}最高{format_wan(cap.fen)}"
-        if cap.prior_levels and prior:  # 市、区两级: the awards already received that count are told
-            limit += f"（含已获{'、'.join(LEVEL_LABELS.get(lv, lv) for lv in cap.prior_levels)}奖补{format_wan(prior)}）"
+        # which year it counted, and what of it was received before (a tester could not tell the
+        # 99.5万元 已计 was a 2025 award): 每年最高100万元（2025年，含已获奖补99.5万元）
+        told = [f"{bucket.removeprefix('year:')}年"] if cap.per == "enterprise_year" else []
+        if prior:
+            levels = "、".join(LEVEL_LABELS.get(lv, lv) for lv in cap.prior_levels)  # 市、区两级: which levels
+            told.append(f"含已获{levels}奖补{format_wan(prior)}")
+        if told:
+            limit += f"（{'，'.join(told)}）"
         if new_high == 0:
             text = f"{limit}：已计{format_wan(before_high)}，额度已用尽"
         else:
