@@ -92,6 +92,21 @@ class RegisterLayout:
         return out
 
 
+PG_NAME_BYTES = 63  # PostgreSQL cuts longer identifiers to this many bytes (at a character boundary)
+
+
+def pg_cut_headers(lay: RegisterLayout, sheet: str) -> dict[str, str]:
+    """A template header longer than PostgreSQL's identifiers, as PostgreSQL cuts it (its first
+    63 bytes of UTF-8, at a character boundary) → the header, for the cuts that stand for exactly
+    one header (“年度规模奖励是否已按“一事一议”享受同类政策扶持” arrives as its first 21 characters)."""
+    cuts: dict[str, list[str]] = {}
+    for col in lay.sheets[sheet]:
+        raw = col.header.encode()
+        if len(raw) > PG_NAME_BYTES:
+            cuts.setdefault(raw[:PG_NAME_BYTES].decode("utf-8", "ignore"), []).append(col.header)
+    return {cut: headers[0] for cut, headers in cuts.items() if len(headers) == 1}
+
+
 def _norm_header(text: str) -> str:
     return str(text).strip().replace("(", "（").replace(")", "）").replace(" ", "").replace("\u3000", "").lower()
 
@@ -888,34 +903,40 @@ def _duckdb(path: Path, schema: str | None) -> Iterator[RawSheet]:
 def _postgres(dsn: str, schema: str | None) -> Iterator[RawSheet]:
     import psycopg
 
-    try:
-        conn = psycopg.connect(dsn)
-    except Exception as exc:
-        raise RegisterError(f"无法连接PostgreSQL（{hide_password(dsn)}）：{exc}") from None
-    sch = schema or "public"
+    from .io_pg import connect, find_tables, read_failed
+
     shown = hide_password(dsn)
+    conn = connect(dsn)  # a timeout, China time, dates Python cannot hold as their text (huiqi.batch.io_pg)
+    sch = schema or "public"
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", [sch])
-            tables = {r[0] for r in cur.fetchall()}
-        for key, name in register_tables(tables, shown, sch):
-            cur = conn.cursor(name=f"huiqi_{key}")
-            cur.itersize = 10_000
-            cur.execute(f'SELECT * FROM "{sch}"."{name}"'.encode())
-            first = cur.fetchmany(1)
+            found = find_tables(cur, shown, sch)
+        for key, name in found:
+            table = f"{sch}.{name}"
+            try:
+                cur = conn.cursor(name=f"huiqi_{key}")
+                cur.itersize = 10_000
+                quoted = ".".join('"' + n.replace('"', '""') + '"' for n in (sch, name))
+                cur.execute(f"SELECT * FROM {quoted}".encode())
+                first = cur.fetchmany(1)
+            except psycopg.Error as exc:
+                raise read_failed(shown, exc, table) from None
             header = [d.name for d in cur.description or ()]
 
-            def rows(cur: Any = cur, first: list[Any] = first) -> Iterator[tuple[int, Sequence[Any]]]:
+            def rows(cur: Any = cur, first: list[Any] = first, table: str = table) -> Iterator[tuple[int, Sequence[Any]]]:
                 n = 1
                 for row in first:
                     yield n, row
                     n += 1
-                for row in cur:
-                    yield n, row
-                    n += 1
-                cur.close()
+                try:
+                    for row in cur:
+                        yield n, row
+                        n += 1
+                    cur.close()
+                except psycopg.Error as exc:  # the server gone mid-read (AdminShutdown …): nothing is written
+                    raise read_failed(shown, exc, table) from None
 
-            yield RawSheet(shown, f"{sch}.{name}", header, rows())
+            yield RawSheet(shown, table, header, rows())
     finally:
         conn.close()
 
@@ -928,8 +949,41 @@ def database_source(where: str, schema: str | None) -> str:
 
 
 def hide_password(dsn: str) -> str:
-    """A connection string as messages show it: the password replaced by ***."""
-    return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", dsn)
+    """A connection string as messages show it: any password replaced by ***: the userinfo's
+    (up to the last “@” of the address, as a password may hold a raw “@”), a ``password`` query
+    parameter's, and a ``password=`` of a key=value string."""
+    for start, end in reversed(_password_spans(dsn)):
+        dsn = dsn[:start] + "***" + dsn[end:]
+    return dsn
+
+
+def dsn_passwords(dsn: str) -> list[str]:
+    """The passwords a connection string holds (to keep them out of a driver's messages too)."""
+    return [dsn[start:end] for start, end in _password_spans(dsn) if end > start]
+
+
+def _password_spans(dsn: str) -> list[tuple[int, int]]:
+    """Where the passwords of a connection string stand, in order."""
+    m = re.match(r"(?i)postgres(?:ql)?://", dsn)
+    if m is None:
+        return [x.span(1) for x in re.finditer(r"(?i)\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S*)", dsn)]
+    base = m.end()
+    rest = dsn[base:]
+    query = rest.find("?")
+    at = (rest if query < 0 else rest[:query]).rfind("@")
+    if at < 0:  # a “?” in the password itself, or an “@” only in the query
+        at = rest.rfind("@")
+    colon = rest.find(":")
+    out = []
+    if 0 <= colon < at and not re.search(r"[/?@]", rest[:colon]):
+        port = re.match(r"[^/?]*", rest[colon + 1 :])
+        if port is None or not port.group(0).isdigit():  # host:5432/db?x=a@b has no password
+            out.append((base + colon + 1, base + at))
+    out += [(base + x.start(1), base + x.end(1)) for x in re.finditer(r"(?i)[?&]password=([^&]*)", rest)]
+    return sorted(out)
+
+
+_KEY_VALUE_DSN = re.compile(r"^\s*(host|hostaddr|dbname|user|port|password|service)\s*=", re.IGNORECASE)
 
 
 def read_rows(source: str | Path, schema: str | None = None) -> tuple[str, Iterator[RawSheet]]:
@@ -938,6 +992,10 @@ def read_rows(source: str | Path, schema: str | None = None) -> tuple[str, Itera
     if text.startswith(("postgresql://", "postgres://")):
         return database_source(text, schema), _postgres(text, schema)
     path = Path(text)
+    if not path.exists() and _KEY_VALUE_DSN.match(text):
+        raise RegisterError(
+            f"找不到登记表：{hide_password(text)}：PostgreSQL须写成URL，如 postgresql://用户@主机:5432/数据库（不支持key=value形式）"
+        )
     if not path.exists():
         raise RegisterError(f"找不到登记表：{path}")
     suffix = path.suffix.lower()
@@ -1042,6 +1100,9 @@ class _Sheet:
             if not str(h).strip():
                 continue
             hit = lookup.get(_norm_header(h))
+            if hit is None and raw.file.startswith(("postgresql://", "postgres://")):  # a header PostgreSQL cut
+                full = pg_cut_headers(lay, key).get(str(h))
+                hit = None if full is None else lookup.get(_norm_header(full))
             if hit is None:
                 known = "、".join(c.header for c in lay.sheets[key])
                 # a 资质's grade is read by no rule: an upgrade (先进级 → 卓越级) is judged by events

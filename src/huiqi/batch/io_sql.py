@@ -39,6 +39,7 @@ import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -695,6 +696,38 @@ class _Src:
         return f"{self.sql} WHERE {self.row} BETWEEN {lo - 1} AND {hi - 1}"
 
 
+def _pg_original(con: duckdb.DuckDBPyConnection, table: Any) -> Callable[[set[int]], dict[int, Sequence[Any]]] | None:
+    """A PostgreSQL table's rows for the Python validator with its numeric columns staged as text
+    (NaN, ±Infinity, too many digits: ``io_pg.PgTable.numeric_text``) as the Decimals psycopg gives
+    the Python reader, so that both say “NaN” —— 不是数值 alike; ``None`` when there are none."""
+    numeric = set(table.numeric_text)
+    if not numeric:
+        return None
+
+    def as_decimal(value: Any) -> Any:
+        try:
+            return Decimal(value) if isinstance(value, str) else value
+        except ArithmeticError:
+            return value
+
+    def rows(wanted: set[int]) -> dict[int, Sequence[Any]]:
+        con.register("hq_pg_wanted", pa.table({"n": pa.array(sorted(wanted), pa.int64())}))
+        try:
+            rel = con.sql(
+                f"SELECT rowid + 1 AS hq_n, * FROM {table.staged} WHERE rowid + 1 IN (SELECT n FROM hq_pg_wanted) ORDER BY rowid"
+            )
+            out: dict[int, Sequence[Any]] = {}
+            for batch in rel.to_arrow_reader(65_536):
+                pylists = [io_read.pylist(c) for c in batch.columns]
+                for values in zip(*pylists, strict=True):
+                    out[int(values[0])] = [as_decimal(v) if i in numeric else v for i, v in enumerate(values[1:])]
+            return out
+        finally:
+            con.unregister("hq_pg_wanted")
+
+    return rows
+
+
 def _wall_clock(con: duckdb.DuckDBPyConnection, path: Path, schema: pa.Schema) -> str:
     """A ``REPLACE`` clause giving each timestamp column with a time zone as the wall-clock time in
     its own zone, as pyarrow hands it to the Python reader (2025-05-01 00:30 in Asia/Shanghai is
@@ -740,7 +773,10 @@ def _sources(
         with tempfile.TemporaryDirectory(prefix="huiqi-pg-") as folder:
             staged = stage_postgres(where, schema, con, Path(folder))
         shown = io_read.hide_password(where)
-        return {t.key: _Src(f"SELECT *, rowid + 1 AS hq_row FROM {t.staged}", shown, t.source, "rowid") for t in staged}
+        return {
+            t.key: _Src(f"SELECT *, rowid + 1 AS hq_row FROM {t.staged}", shown, t.source, "rowid", original=_pg_original(con, t))
+            for t in staged
+        }
     if kind == "parquet":
         found = io_read._find_files(Path(where), ".parquet")
         for key, path in found.items():
