@@ -112,6 +112,9 @@ def test_batch_excel_totals_equal_the_reference_evaluations(
         assert sum(fen(r["合计最高（元）"]) for r in rows) == high, title
     overview = {r["项目"]: r["值"] for r in sheet_rows(wb, "汇总")}
     assert fen(overview["合计最高（元）"]) == high
+    # the file says of what run it is: a what-if run on a copy of the policies looked alike
+    assert (overview["基准日"], overview["测算引擎"]) == (AS_OF.isoformat(), engine_name)
+    assert str(overview["政策文件夹"]).endswith("policies（内置政策）") and overview["生成时间"]
     assert f"最高{high // 100}.{high % 100:02d}元" in printed
     assert "拒绝0行" in printed
 

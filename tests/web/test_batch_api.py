@@ -78,7 +78,8 @@ def test_filters_and_export(client: TestClient, tmp_path: Path) -> None:
     shares = [(whole[(r["credit_code"], r["benefit"], r["event_id"])], r["max_fen"]) for r in payer["rows"] if r["max_fen"]]
     assert shares and all(part * 10 <= award * 6 + 9 for award, part in shares) and any(part < award for award, part in shares)
     r = client.get(f"/batch/{jid}/export.xlsx", params={"payer": "木渎镇财政"})  # the export says whose share it holds
-    overview = dict(list(load_workbook(io.BytesIO(r.content), read_only=True)["汇总"].iter_rows(values_only=True))[:4])
+    overview = dict(list(load_workbook(io.BytesIO(r.content), read_only=True)["汇总"].iter_rows(values_only=True))[:6])
+    assert (overview["基准日"], overview["测算引擎"]) == (AS_OF, status["engine"])
     assert overview["筛选"] == "出资方：木渎镇财政"
     assert overview["金额口径"] == "按出资方“木渎镇财政”筛选：各金额均为该出资方承担的部分"
     ceiling = client.get(f"/api/batch/{jid}/results", params={"nature": "ceiling"}).json()

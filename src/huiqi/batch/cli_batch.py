@@ -508,13 +508,26 @@ def _cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
     summary = summarise(results, payers, n_ent, n_ev)
     summary.events_after_as_of = events_after(register.tables["events"], as_of)
     t1 = time.monotonic()
-    written = write_results(args.out, register, results, payers, summary, event_labels(eng)) if args.out else []
+    notes = run_notes(eng, engine_name, as_of)
+    written = write_results(args.out, register, results, payers, summary, event_labels(eng), notes) if args.out else []
     seconds = (read_s, eval_s, time.monotonic() - t1)
     if args.json:
-        print(json.dumps(_summary_dict(register, summary, engine_name, as_of, written, seconds), ensure_ascii=False, indent=2))
+        print(json.dumps(_summary_dict(register, summary, engine_name, as_of, written, seconds) | {"policies": str(eng.policy_dir)}, ensure_ascii=False, indent=2))
     else:
         print(_summary_text(register, summary, engine_name, as_of, written, seconds))
     return 0
+
+
+def run_notes(eng: Engine, engine_name: str, as_of: date) -> list[tuple[str, str]]:
+    """What a results file says of its run, so that two runs can be told apart (a what-if run on
+    a copy of the policies and the bundled run gave workbooks alike): 基准日, engine, policy folder, when."""
+    from datetime import datetime
+
+    from huiqi.policyfile import DEFAULT_POLICY_DIR
+
+    folder = str(eng.policy_dir) + ("（内置政策）" if eng.policy_dir.resolve() == DEFAULT_POLICY_DIR.resolve() else "")
+    when = datetime.now().isoformat(sep=" ", timespec="seconds")
+    return [("基准日", as_of.isoformat()), ("测算引擎", engine_name), ("政策文件夹", folder), ("生成时间", when)]
 
 
 def _columnar(register: str) -> bool:
@@ -535,17 +548,19 @@ def _cmd_batch_stream(args: argparse.Namespace, eng: Engine, as_of: date) -> int
         res = run_stream(eng, args.register, as_of, args.out, args.schema, args.memory_limit, progress=stages)
     written: list[Path] = []
     t1 = time.monotonic()  # Parquet results are written while evaluating; the rest here
+    notes = run_notes(eng, "duckdb", as_of)
     if args.out is not None:
         if args.out.suffix.lower() == ".parquet":
             written = [args.out, args.out.with_name(f"{args.out.stem}.payers.parquet")]
-            for title, header, rows in _sheets(res.register, RESULT_EMPTY(), res.summary):
+            for title, header, rows in _sheets(res.register, RESULT_EMPTY(), res.summary, notes=notes):
                 if title != "结果":
                     written.append(_write_csv(args.out.with_name(f"{args.out.stem}.{title}.csv"), header, rows))
         else:
-            written = write_results(args.out, res.register, res.results, res.payers, res.summary, event_labels(eng))
+            written = write_results(args.out, res.register, res.results, res.payers, res.summary, event_labels(eng), notes)
     seconds = (res.read_s, res.eval_s, time.monotonic() - t1)
     if args.json:
         d = _summary_dict(res.register, res.summary, "duckdb", as_of, written, seconds)
+        d["policies"] = str(eng.policy_dir)
         d["chunks"] = res.chunks
         d["rows_validated_in_python"] = res.rows_to_python
         print(json.dumps(d, ensure_ascii=False, indent=2))

@@ -950,7 +950,9 @@ def create_app(
         register = site.batch.register(job_id)
         labels = {"document": "政策文件", "article": "条款", "department": "责任单位", "payer": "出资方", "town": "镇（街道、板块）"}
         labels |= {"status": "状态", "nature": "金额性质", "q": "企业名称或代码"}
-        notes = [("筛选", "；".join(f"{labels.get(k, k)}：{v}" for k, v in shown.items()))] if shown else []
+        job = site.batch.status(job_id) or {}
+        notes = [("基准日", str(job.get("as_of", ""))), ("测算引擎", str(job.get("engine", "")))]
+        notes += [("筛选", "；".join(f"{labels.get(k, k)}：{v}" for k, v in shown.items()))] if shown else []
         if shown.get("payer"):  # the amounts are that payer's share (batchview._payer_shares)
             notes.append(("金额口径", f"按出资方“{shown['payer']}”筛选：各金额均为该出资方承担的部分"))
         with tempfile.TemporaryDirectory() as tmp:
