@@ -658,3 +658,26 @@ def test_a_row_not_counted_says_why_in_its_status(tmp_path: Path, capsys: pytest
         assert rows[("wz-1-robot-purchase", "P2")] == ("额度已用尽", "cap_exhausted"), engine_name
         set_aside = [v for (b, e), v in rows.items() if e == "D1" and v[1] == "exclusivity"]
         assert set_aside and all(status == "不重复享受" for status, _ in set_aside), (engine_name, rows)
+
+
+@pytest.mark.parametrize("engine_name", ["reference", "duckdb"])
+def test_articles_with_more_items_than_places_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str], engine_name: str) -> None:
+    """苏州2020 第八条 评选10个优秀服务商: 12 qualify. The totals count all 12 (who gets the places is
+    decided in review); the run says the quota caps what will be paid (nothing said so)."""
+    codes = [make_credit_code(f"91320506MA1XE{i:04d}") for i in range(12)]
+    enterprises = "credit_code,name,region,kind\n" + "".join(f"{c},服务商{i},320506,企业\n" for i, c in enumerate(codes))
+    events = "credit_code,id,kind,date,title,level\n" + "".join(
+        f"{c},V1,recognition,2022-06-01,智能化改造和数字化转型优秀服务商,市级\n" for c in codes
+    )
+    register = csv_register(tmp_path, enterprises, events)
+    out = tmp_path / "结果.xlsx"
+    args = ["batch", str(register), "--engine", engine_name, "--as-of", "2022-12-31", "--out", str(out), "--json"]
+    assert main(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    key = "苏州2020 第八条 智能化改造和数字化转型优秀服务商奖励"
+    assert data["by"]["article"][key]["count"] == 12
+    assert data["quotas"] == {key: "名额：每年10个（原文所定数量）；此处合计计入符合条件的12项，实际以名额为限"}
+    overview = {r["项目"]: r["值"] for r in sheet_rows(openpyxl.load_workbook(out), "汇总")}
+    assert overview[f"名额：{key}"] == data["quotas"][key]
+    assert main(args[:-1]) == 0
+    assert f"  {key}：名额：每年10个" in capsys.readouterr().out

@@ -13,7 +13,7 @@ import json
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -485,7 +485,7 @@ def cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
 
 def _cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
     from .io_read import read_register
-    from .io_write import events_after, summarise, write_results
+    from .io_write import events_after, quota_notes, summarise, write_results
     from .progress import Progress
 
     engine_name = args.engine or ("duckdb" if _backend_available("duck") else "reference")
@@ -508,13 +508,15 @@ def _cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
     summary = summarise(results, payers, n_ent, n_ev)
     summary.events_after_as_of = events_after(register.tables["events"], as_of)
     t1 = time.monotonic()
-    notes = run_notes(eng, engine_name, as_of)
+    quotas = quota_notes(eng.library, summary)
+    notes = run_notes(eng, engine_name, as_of) + quotas
     written = write_results(args.out, register, results, payers, summary, event_labels(eng), notes) if args.out else []
     seconds = (read_s, eval_s, time.monotonic() - t1)
     if args.json:
-        print(json.dumps(_summary_dict(register, summary, engine_name, as_of, written, seconds) | {"policies": str(eng.policy_dir)}, ensure_ascii=False, indent=2))
+        d = _summary_dict(register, summary, engine_name, as_of, written, seconds, quotas)
+        print(json.dumps(d | {"policies": str(eng.policy_dir)}, ensure_ascii=False, indent=2))
     else:
-        print(_summary_text(register, summary, engine_name, as_of, written, seconds))
+        print(_summary_text(register, summary, engine_name, as_of, written, seconds, quotas))
     return 0
 
 
@@ -530,6 +532,7 @@ def run_notes(eng: Engine, engine_name: str, as_of: date) -> list[tuple[str, str
     return [("基准日", as_of.isoformat()), ("测算引擎", engine_name), ("政策文件夹", folder), ("生成时间", when)]
 
 
+
 def _columnar(register: str) -> bool:
     try:
         from .io_sql import columnar_source
@@ -540,7 +543,7 @@ def _columnar(register: str) -> bool:
 
 def _cmd_batch_stream(args: argparse.Namespace, eng: Engine, as_of: date) -> int:
     """CSV/Parquet/DuckDB/PostgreSQL registers: validated in SQL, evaluated chunk by chunk (huiqi.batch.stream)."""
-    from .io_write import _sheets, _write_csv, write_results
+    from .io_write import _sheets, _write_csv, quota_notes, write_results
     from .progress import Stages
     from .stream import run_stream
 
@@ -548,7 +551,8 @@ def _cmd_batch_stream(args: argparse.Namespace, eng: Engine, as_of: date) -> int
         res = run_stream(eng, args.register, as_of, args.out, args.schema, args.memory_limit, progress=stages)
     written: list[Path] = []
     t1 = time.monotonic()  # Parquet results are written while evaluating; the rest here
-    notes = run_notes(eng, "duckdb", as_of)
+    quotas = quota_notes(eng.library, res.summary)
+    notes = run_notes(eng, "duckdb", as_of) + quotas
     if args.out is not None:
         if args.out.suffix.lower() == ".parquet":
             written = [args.out, args.out.with_name(f"{args.out.stem}.payers.parquet")]
@@ -559,13 +563,13 @@ def _cmd_batch_stream(args: argparse.Namespace, eng: Engine, as_of: date) -> int
             written = write_results(args.out, res.register, res.results, res.payers, res.summary, event_labels(eng), notes)
     seconds = (res.read_s, res.eval_s, time.monotonic() - t1)
     if args.json:
-        d = _summary_dict(res.register, res.summary, "duckdb", as_of, written, seconds)
+        d = _summary_dict(res.register, res.summary, "duckdb", as_of, written, seconds, quotas)
         d["policies"] = str(eng.policy_dir)
         d["chunks"] = res.chunks
         d["rows_validated_in_python"] = res.rows_to_python
         print(json.dumps(d, ensure_ascii=False, indent=2))
     else:
-        print(_summary_text(res.register, res.summary, "duckdb", as_of, written, seconds))
+        print(_summary_text(res.register, res.summary, "duckdb", as_of, written, seconds, quotas))
     return 0
 
 
@@ -576,7 +580,13 @@ def RESULT_EMPTY() -> Any:
 
 
 def _summary_dict(
-    register: Register, summary: Any, engine_name: str, as_of: date, written: list[Path], seconds: tuple[float, float, float]
+    register: Register,
+    summary: Any,
+    engine_name: str,
+    as_of: date,
+    written: list[Path],
+    seconds: tuple[float, float, float],
+    quotas: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
     """The run as JSON; ``seconds`` are reading and validating, evaluating, and writing."""
     return {
@@ -592,6 +602,7 @@ def _summary_dict(
         "results": summary.statuses(),
         "total": summary.total.to_dict(),
         "by": {dim: {k: t.to_dict() for k, t in summary.ordered(dim)} for dim in summary.by},
+        "quotas": {k.removeprefix("名额："): v for k, v in quotas},
         "errors": [e.to_dict() for e in register.errors],
         "errors_not_listed": register.errors_dropped,
         "written": [str(p) for p in written],
@@ -600,7 +611,13 @@ def _summary_dict(
 
 
 def _summary_text(
-    register: Register, summary: Any, engine_name: str, as_of: date, written: list[Path], seconds: tuple[float, float, float]
+    register: Register,
+    summary: Any,
+    engine_name: str,
+    as_of: date,
+    written: list[Path],
+    seconds: tuple[float, float, float],
+    quotas: Sequence[tuple[str, str]] = (),
 ) -> str:
     from .io_read import SHEET_LABEL
     from .io_write import STATUS_LABELS, yuan
@@ -629,6 +646,9 @@ def _summary_text(
     t = summary.total
     extra = f"（另有{t.unbounded}项不设上限，按最低额计入）" if t.unbounded else ""
     lines.append(f"可享受资金合计：最低{yuan(t.min_fen)}元，最高{yuan(t.max_fen)}元{extra}")
+    if quotas:
+        lines.append("名额限制（合计按全部符合者计入，实际支付以名额为限）：")
+        lines.extend(f"  {k.removeprefix('名额：')}：{v}" for k, v in quotas)
     if summary.by["payer"]:
         lines.append("按出资方：")
         for payer, pt in sorted(summary.by["payer"].items(), key=lambda kv: -kv[1].max_fen):

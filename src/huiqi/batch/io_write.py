@@ -31,6 +31,7 @@ __all__ = [
     "Totals",
     "benefit_meta",
     "parquet_options",
+    "quota_notes",
     "status_label",
     "summarise",
     "write_results",
@@ -406,6 +407,21 @@ def _write_csv(path: Path, header: list[str], rows: Iterable[list[Any]]) -> Path
         w.writerow(header)
         w.writerows(rows)
     return path
+
+
+def quota_notes(library: Library, summary: Summary) -> list[tuple[str, str]]:
+    """The articles whose granted items outnumber the places the text allows (武进 第1条 每年择优支持
+    不超过15个项目): the totals count every item that qualifies, which the quota will not pay."""
+    out = []
+    for b in library.benefits.values():
+        q = b.quota
+        if q is None or q.bound == "at_least":
+            continue
+        key = f"{library.by_id[b.document_id].short} 第{b.article}条 {b.title}"  # as the 按条款 lines
+        t = summary.by["article"].get(key)
+        if t is not None and t.count > q.count:
+            out.append((f"名额：{key}", f"{q.text()}；此处合计计入符合条件的{t.count:,}项，实际以名额为限"))
+    return sorted(out)
 
 
 def benefit_meta(library: Library) -> pa.Table:

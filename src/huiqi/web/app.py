@@ -942,7 +942,7 @@ def create_app(
         import tempfile
 
         from ..batch.cli_batch import event_labels
-        from ..batch.io_write import write_results
+        from ..batch.io_write import quota_notes, write_results
 
         _finished(job_id)
         kept, kept_payers, shown = _filtered(job_id, request)
@@ -955,6 +955,7 @@ def create_app(
         notes += [("筛选", "；".join(f"{labels.get(k, k)}：{v}" for k, v in shown.items()))] if shown else []
         if shown.get("payer"):  # the amounts are that payer's share (batchview._payer_shares)
             notes.append(("金额口径", f"按出资方“{shown['payer']}”筛选：各金额均为该出资方承担的部分"))
+        notes += quota_notes(site.engine.library, summary)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "结果.xlsx"
             try:
