@@ -681,3 +681,18 @@ def test_articles_with_more_items_than_places_are_named(tmp_path: Path, capsys: 
     assert overview[f"名额：{key}"] == data["quotas"][key]
     assert main(args[:-1]) == 0
     assert f"  {key}：名额：每年10个" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("engine_name", ["reference", "duckdb"])
+def test_departments_listed_in_another_order_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], engine_name: str) -> None:
+    """吴中 第1条 lists 区工信局、区科技局, 第3条 区科技局、区工信局: two 按责任单位 lines for one pair."""
+    code = make_credit_code("91320506MA1XF0000")
+    events = (
+        "credit_code,id,kind,date,category,amount,drug_type,phase,rd_investment,in_china\n"
+        f"{code},P1,purchase,2025-06-01,机器人产品或服务,100万元,,,,\n"
+        f"{code},T1,clinical_trial,2025-09-01,,,创新药,Ⅲ期,3000万元,是\n"
+    )
+    register = csv_register(tmp_path, f"credit_code,name,region,town\n{code},示例企业,320506,木渎镇\n", events)
+    assert main(["batch", str(register), "--engine", engine_name, "--as-of", "2025-12-31", "--json"]) == 0
+    by = json.loads(capsys.readouterr().out)["by"]["department"]
+    assert list(by) == ["区工信局、区科技局"] and by["区工信局、区科技局"]["count"] == 2

@@ -183,6 +183,12 @@ DIMENSIONS = {
 }
 
 
+def department_key(departments: str | None) -> str:
+    """The 按责任单位 line of an item: its departments in one order (区工信局、区科技局 and
+    区科技局、区工信局 were two lines for the same pair), 未注明 when it names none."""
+    return "、".join(sorted(departments.split("、"))) if departments else "（未注明）"
+
+
 def events_after(events: pa.Table, as_of: date) -> int:
     """How many of the accepted events are dated after ``as_of``."""
     import pyarrow.compute as pc
@@ -222,7 +228,7 @@ def summarise(results: pa.Table, payers: pa.Table, enterprises: int, events: int
             keys = {
                 "document": doc,
                 "article": f"{doc} 第{art}条 {title}",
-                "department": dept or "（未注明）",
+                "department": department_key(dept),
                 "town": town or f"（{reg}，未填镇街）",
             }
             for dim, key in keys.items():

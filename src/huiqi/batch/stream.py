@@ -192,7 +192,8 @@ _PAYERS = payers_sql()
 _DIM_SQL = {
     "document": "document_short",
     "article": "concat(document_short, ' 第', article, '条 ', benefit_title)",
-    "department": "COALESCE(NULLIF(department, ''), '（未注明）')",
+    # one line per set of departments, whatever order an article lists them in (as io_write.department_key)
+    "department": "COALESCE(NULLIF(array_to_string(list_sort(string_split(department, '、')), '、'), ''), '（未注明）')",
     "town": "COALESCE(NULLIF(town, ''), concat('（', region, '，未填镇街）'))",
 }
 
