@@ -690,8 +690,11 @@ class _Compiler:
         etitle = "e.title" if self.lay.event_field("title") else "CAST(NULL AS " + d.text + ")"
         elevel = "e.level" if self.lay.event_field("level") else "CAST(NULL AS " + d.text + ")"
         if self.first_time:
-            qcols["hq_fq_sl"] = f"MAX(CASE WHEN q.title = {title} AND q.since < u.unit_date AND (q.level IS NULL OR q.level = {level}) THEN 1 ELSE 0 END)"
-            qcols["hq_fq_any"] = f"MAX(CASE WHEN q.title = {title} AND q.since < u.unit_date THEN 1 ELSE 0 END)"
+            # a held qualification carries no grade: it does not refuse a graded recognition (an upgrade
+            # 先进级 → 卓越级 is newly rated), as the reference's _first_time
+            held_before = f"q.title = {title} AND q.since < u.unit_date AND {grade} IS NULL"
+            qcols["hq_fq_sl"] = f"MAX(CASE WHEN {held_before} AND (q.level IS NULL OR q.level = {level}) THEN 1 ELSE 0 END)"
+            qcols["hq_fq_any"] = f"MAX(CASE WHEN {held_before} THEN 1 ELSE 0 END)"
         if qcols:
             parts.append(qcols)
             joins.append(f"{units_of(list(qcols))} u JOIN qualifications q ON q.credit_code = u.credit_code")

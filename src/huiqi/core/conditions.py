@@ -178,9 +178,9 @@ def _first_time(cond: FirstTime, ctx: Context) -> Outcome:
         for q in ctx.enterprise.qualifications
         if q.title == title and q.since < event.date and (not cond.same_level or q.level is None or q.level == level)
     ]
-    if same:
-        return Outcome(False, f"企业已于{same[0].since}获得“{title}”，不属于首次/新获评", cond.cite)
     grade = event.facts.get("grade")  # 先进级 → 卓越级 is newly rated at the higher grade
+    if same and grade is None:
+        return Outcome(False, f"企业已于{same[0].since}获得“{title}”，不属于首次/新获评", cond.cite)
     earlier = [
         e
         for e in ctx.scenario.events
@@ -192,4 +192,11 @@ def _first_time(cond: FirstTime, ctx: Context) -> Outcome:
     ]
     if earlier:
         return Outcome(False, f"事项{earlier[0].id}（{earlier[0].date}）已获评“{title}”，不属于首次/新获评", cond.cite)
+    if same:  # a held qualification says no grade: an upgrade to this one is newly rated (the rule's interpretation)
+        return Outcome(
+            True,
+            f"企业已于{same[0].since}获得“{title}”（资质未载等级），本次为{grade}：由较低等级新获评较高等级的按新获评理解"
+            "（如为同一等级，请核实）",
+            cond.cite,
+        )
     return Outcome(True, f"此前未获评“{title}”（{level or '同级'}），属于首次/新获评", cond.cite)
