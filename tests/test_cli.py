@@ -105,6 +105,22 @@ def test_compare_puts_the_same_events_side_by_side(capsys: pytest.CaptureFixture
     assert "吴中2025" not in [d for r in data["regions"] if r["code"] == "320412" for d in r["documents"]]
 
 
+def test_compare_says_why_an_event_earns_nothing_in_a_region(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A region's “—” hid why: 武进 reads another investment field than 吴中, and 2024 is before
+    吴中2025; the line now names the item it came nearest to and its reason."""
+    body = (
+        "as_of: 2024-12-31\n"
+        "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇, manufacturing_enterprise: true}\n"
+        "events:\n"
+        "  - {id: E2, kind: project, date: 2024-09-15, category: 智能化改造, total_investment: 1200万元,"
+        " equipment_investment: 900万元, smart_investment: 700万元, annual_investment: 1200万元}\n"
+    )
+    assert main(["compare", str(_scenario(tmp_path, body)), "--in", "320506", "--in", "320412"]) == 0
+    out = capsys.readouterr().out
+    assert "  吴中区（320506）：—（《吴中2025》第8条 企业技术改造项目补助：日期2024-09-15不在《吴中2025》有效期" in out
+    assert "  武进区（320412）：—（《武进2024》第1条 “智改数转网联”改造提升项目补助：缺少智能化设备及信息化投入，无法计算金额）" in out
+
+
 def test_compare_rejects_an_unknown_region(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["compare", str(EXAMPLE), "--in", "123456"]) == 2
     assert "未知的行政区划代码" in capsys.readouterr().err

@@ -23,6 +23,17 @@ def _cell(awards: list[Award]) -> list[str]:
     ]
 
 
+def _why_none(missed: list[Award]) -> str:
+    """Why an event earns nothing in a region, in a line: the first item it came nearest to and its
+    first reason (a region's “—” hid that 武进 reads another investment field, or the dates)."""
+    if not missed:
+        return "无对应条款"
+    a = missed[0]
+    reason = a.reasons[0].text if a.reasons else "未满足条件"
+    more = f"；另{len(missed) - 1}项未享受" if len(missed) > 1 else ""
+    return f"《{a.document.short}》第{a.benefit.article}条 {a.benefit.title}：{reason}{more}"
+
+
 def evaluate_in(eng: Engine, scenario: Scenario, code: str) -> tuple[Evaluation, str]:
     """The scenario evaluated as if registered in ``code`` (``Engine.relocated``), and the awards
     already received that do not count there, in words ("" when all count)."""
@@ -43,11 +54,13 @@ def compare(eng: Engine, scenario: Scenario, regions: list[str]) -> dict[str, An
     units.append(("年度", "年度（企业层面）"))
     rows = []
     for key, label in units:
-        cells = {}
+        cells, why_none = {}, {}
         for code, ev in results.items():
             mine = [a for a in ev.awards if (a.event.id if a.event else "年度") == key]
             cells[code] = _cell(mine)
-        rows.append({"event": key, "label": label, "cells": cells})
+            if not mine:
+                why_none[code] = _why_none([a for a in ev.set_aside + ev.near_misses if (a.event.id if a.event else "年度") == key])
+        rows.append({"event": key, "label": label, "cells": cells, "why_none": why_none})
     return {
         "regions": [
             {"code": c, "name": region(c).name, "documents": [d.short for d in results[c].documents], "note": notes.get(c, "")}
@@ -71,7 +84,8 @@ def render_compare(data: dict[str, Any]) -> str:
     for row in data["rows"]:
         out.append(f"■ {row['label']}")
         for code, cell in row["cells"].items():
-            out.append(f"  {names[code]}：{'；'.join(cell) if cell else '—'}")
+            none = f"—（{row['why_none'][code]}）" if row.get("why_none", {}).get(code) else "—"
+            out.append(f"  {names[code]}：{'；'.join(cell) if cell else none}")
     out.append("")
     out.append("合计：" + "　".join(f"{names[c]} {t}" for c, t in data["totals"].items()))
     return "\n".join(out)
