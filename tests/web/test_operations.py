@@ -4,7 +4,10 @@ anything starts, a broken data folder named, HEAD answered, security headers sen
 from __future__ import annotations
 
 import socket
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -102,3 +105,89 @@ def test_an_address_the_machine_does_not_have_is_told_in_words(tmp_path: Path, c
     assert main(["serve", "--data", str(tmp_path / "data"), "--host", "192.0.2.1", "--port", "8749"]) == 2
     err = capsys.readouterr().err
     assert "无法在192.0.2.1:8749上监听：本机没有这个地址" in err, err
+
+
+# --- what a hostile or careless client can send -------------------------------------------------
+
+A_SCENARIO = {
+    "enterprise": {"credit_code": "91320506MA1XXXXX09", "name": "示例企业", "region": "320506", "town": "木渎镇"},
+    "events": [{"id": "E1", "kind": "purchase", "date": "2025-06-30", "category": "机器人产品或服务", "amount": "80万元"}],
+}
+
+
+def test_a_body_declared_too_large_is_refused_before_it_is_read(client: TestClient) -> None:
+    """800 MB sent to /api/evaluate with its length was read whole (2.4 GB of the server) before 413."""
+    def body() -> Iterator[bytes]:
+        raise AssertionError("the body was read")
+        yield b""  # pragma: no cover
+
+    for url in ("/api/evaluate", "/api/scenarios"):
+        got = client.post(url, content=body(), headers={"content-type": "application/json", "content-length": "800000000"})
+        assert got.status_code == 413 and got.json() == {"error": "请求体过大（上限1000KB）"}, url
+
+
+def test_a_body_sent_without_its_length_is_cut_at_the_limit(tmp_path: Path) -> None:
+    """Chunked bodies (no Content-Length) were read whole, then refused (600 MB held in memory)."""
+    import asyncio
+
+    app = create_app(engine(), tmp_path / "data", max_upload=2_000_000)
+    pulled = 0
+    answer: list[Any] = []
+
+    async def receive() -> Any:  # 200 chunks of 100 KB, as a client streaming 20 MB would send
+        nonlocal pulled
+        pulled += 1
+        return {"type": "http.request", "body": b" " * 100_000, "more_body": pulled < 200}
+
+    async def send(message: Any) -> None:
+        answer.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/api/evaluate", "raw_path": b"/api/evaluate", "root_path": "",
+             "query_string": b"", "headers": [(b"content-type", b"application/json")], "scheme": "http",
+             "server": ("testserver", 80), "client": ("127.0.0.1", 1), "http_version": "1.1", "asgi": {"version": "3.0"}}
+    # in a thread of its own: the browser tests' Playwright keeps an event loop in this one
+    worker = threading.Thread(target=lambda: asyncio.run(app(scope, receive, send)))
+    worker.start()
+    worker.join()
+    assert answer[0]["status"] == 413
+    assert "请求体过大（上限1000KB）" in answer[1]["body"].decode()
+    assert pulled <= 11  # 1 MB and one chunk more, not 20 MB
+    with TestClient(create_app(engine(), tmp_path / "data", max_upload=2_000_000), raise_server_exceptions=False) as client:
+        multipart = b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.csv\"\r\n\r\n" + b"a" * 3_000_000
+        got = client.post("/api/batch", content=iter([multipart]), headers={"content-type": "multipart/form-data; boundary=b"})
+        assert got.status_code == 413 and "上传的文件过大：上限为2MB" in got.json()["error"]
+
+
+def test_a_scenario_with_too_many_events_is_refused_in_chinese(client: TestClient) -> None:
+    """4,300 events took 2.4 s of the worker, holding every other request; the web app takes 1,000."""
+    many = {**A_SCENARIO, "events": [{**A_SCENARIO["events"][0], "id": f"E{i}"} for i in range(1001)]}
+    got = client.post("/api/evaluate", json=many)
+    assert got.status_code == 413
+    assert got.json()["error"] == "events有1,001项，网页与接口每个情景最多1,000项；更多事项请用名单测算上传登记表，或用命令行 huiqi evaluate"
+    assert client.post("/api/evaluate", json={**many, "events": many["events"][:1000]}).status_code == 200
+
+
+def test_a_form_posted_from_another_site_is_refused(client: TestClient) -> None:
+    """A page elsewhere could delete a job whose link it knew (no CSRF check)."""
+    cross = client.post("/batch/0123456789ab/delete", headers={"sec-fetch-site": "cross-site"}, follow_redirects=False)
+    assert cross.status_code == 403 and "拒绝来自其他网站的请求" in cross.text
+    own = client.post("/batch/0123456789ab/delete", headers={"sec-fetch-site": "same-origin"}, follow_redirects=False)
+    assert own.status_code == 404  # reaches the route: no such job
+    assert client.post("/api/evaluate", json=A_SCENARIO, headers={"sec-fetch-site": "cross-site"}).status_code == 403
+    assert client.post("/api/evaluate", json=A_SCENARIO).status_code == 200  # a script or curl sends no such header
+
+
+def test_a_workbook_unpacking_to_hundreds_of_times_its_size_is_refused(client: TestClient, tmp_path: Path) -> None:
+    """762 KB of workbook held 196 MB of sheets: 19 s and 800 MB of the server."""
+    import io
+    import zipfile
+
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", "<c><v>1</v></c>" * 4_000_000)  # 60 MB of one repeated cell
+    content = packed.getvalue()
+    assert len(content) < 1_000_000
+    got = client.post("/api/batch", files={"file": ("登记表.xlsx", content, "application/octet-stream")})
+    assert got.status_code == 413, got.text
+    assert "解压后60MB" in got.json()["error"] and "远超正常登记表" in got.json()["error"]

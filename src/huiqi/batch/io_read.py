@@ -892,7 +892,8 @@ def _duckdb(path: Path, schema: str | None) -> Iterator[RawSheet]:
             r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [sch]).fetchall()
         }
         for _key, name in register_tables(tables, str(path), sch):
-            rel = con.sql(f'SELECT * FROM "{sch}"."{name}"')
+            # quoted as identifiers: a schema named with a " in it is a name, not SQL (it ran as SQL)
+            rel = con.sql("SELECT * FROM " + ".".join('"' + n.replace('"', '""') + '"' for n in (sch, name)))
             header = list(rel.columns)
             reader = rel.to_arrow_reader(65_536)
             yield RawSheet(path.name, f"{sch}.{name}", header, _arrow_rows(reader, start=1))

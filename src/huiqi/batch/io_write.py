@@ -9,6 +9,7 @@ with two decimals (``"12345.67"``), never floats.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -407,11 +408,26 @@ def write_results(
     raise InputError(f"无法识别的结果格式：{out}（支持 .xlsx、.parquet、.csv）")
 
 
+# A text cell Excel would read as a formula (=HYPERLINK(…) in an enterprise's name sends the
+# row's cells to a site when clicked; -1+1, @SUM(…), +cmd too): written after a ' so that Excel
+# shows it as text. A number (-5, -0.5) is left as it is.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
+def _as_text(value: Any) -> Any:
+    if type(value) is str and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def _write_csv(path: Path, header: list[str], rows: Iterable[list[Any]]) -> Path:
+    """A CSV sheet for people (UTF-8 with BOM, opened in Excel): text that would start a formula
+    is written after a ' (OWASP's CSV injection advice), every other cell as it is."""
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(header)
-        w.writerows(rows)
+        w.writerows([_as_text(v) for v in row] for row in rows)
     return path
 
 

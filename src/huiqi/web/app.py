@@ -50,6 +50,8 @@ __all__ = ["WebError", "create_app", "root_path"]
 
 HERE = Path(__file__).resolve().parent
 MAX_BODY = 1_000_000
+MAX_ITEMS = 1_000  # events (or awards received, qualifications) in one scenario sent to the web app
+INLINE_BODY = 32_000  # a body evaluated on the event loop (a 10-event scenario is ≈2 KB); larger ones in a thread
 MAX_UPLOAD = 20_000_000  # a register upload (名单测算)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_ROWS = 200  # result rows shown on the page (all of them in the JSON and the Excel export)
@@ -177,13 +179,32 @@ def _scenario_from_body(body: bytes, content_type: str) -> Any:
         except orjson.JSONDecodeError:
             pass  # read again below, for the json module's message (the CLI's), or its wider reading
         else:  # as read_scenario_text checks JSON: too deep, or a key written twice (orjson keeps the last)
-            return check_json_keys(check_json_depth(data, text, name), text, name)
+            return _not_too_long(check_json_keys(check_json_depth(data, text, name), text, name))
     else:
         raise WebError(415, f"不支持的内容类型“{ctype}”：请用application/json或application/yaml")
     try:
-        return read_scenario_text(text, name)
+        return _not_too_long(read_scenario_text(text, name))
     except InputError as exc:
         raise WebError(400, str(exc)) from None
+
+
+def _not_too_long(data: Any, where: str = "") -> Any:
+    """``data`` with no list of more than ``MAX_ITEMS`` entries: an evaluation's cost grows faster than
+    its events (4,300 took 2.4 s, holding every other request of the worker), so the web app takes
+    at most ``MAX_ITEMS``; a register goes to 名单测算, a larger scenario to ``huiqi evaluate``."""
+    if isinstance(data, list):
+        if len(data) > MAX_ITEMS:
+            raise WebError(
+                413,
+                f"{where or '列表'}有{len(data):,}项，网页与接口每个情景最多{MAX_ITEMS:,}项；"
+                "更多事项请用名单测算上传登记表，或用命令行 huiqi evaluate",
+            )
+        for item in data:
+            _not_too_long(item, where)
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            _not_too_long(value, str(key))
+    return data
 
 
 async def _body_scenario(request: Request) -> Any:
@@ -211,6 +232,12 @@ class _HuiqiApp(FastAPI):
         root = self.site.root
         if root and scope["type"] in ("http", "websocket"):
             scope = _under_root(scope, root)
+        if scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
+            refused = _refusal(scope, self.site)
+            if refused is not None:
+                await refused(scope, receive, send)
+                return
+            receive = _capped(scope, receive, _body_limit(scope, self.site))
         if scope["type"] != "http" or scope["path"] != root + "/api/evaluate" or scope["method"] != "POST":
             await super().__call__(scope, receive, send)
             return
@@ -223,20 +250,14 @@ class _HuiqiApp(FastAPI):
             chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
         body = b"".join(chunks)
+        if len(body) > INLINE_BODY or scope.get(TOO_LARGE):  # in a thread, or refused, by the ordinary route
+            await super().__call__(scope, _replay(body, receive), send)
+            return
         try:
             ctype = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"content-type"), "application/json")
             payload = _json_bytes(self.site.evaluate(_scenario_from_body(body, ctype)))
         except Exception:
-            replayed = False
-
-            async def replay() -> Any:
-                nonlocal replayed
-                if replayed:
-                    return await receive()
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-
-            await super().__call__(scope, replay, send)
+            await super().__call__(scope, _replay(body, receive), send)
             return
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
         loop = asyncio.get_running_loop()
@@ -244,6 +265,81 @@ class _HuiqiApp(FastAPI):
             headers.append((b"connection", b"close"))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
+
+
+TOO_LARGE = "huiqi.too_large"  # set in the scope when a body was cut at its limit
+
+
+def _replay(body: bytes, receive: Any) -> Any:
+    """A ``receive`` that gives ``body`` once, then what the client sends (a disconnect)."""
+    replayed = False
+
+    async def again() -> Any:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return again
+
+
+def _body_limit(scope: Any, site: _Site) -> int:
+    """The bytes a request may send: a register upload (名单测算) its limit, a scenario file a little
+    over ``MAX_BODY`` (the form's wrapping), anything else ``MAX_BODY``."""
+    path = _route_path(scope)
+    if path in ("/api/batch", "/batch"):
+        return site.batch.max_upload + 100_000
+    if path in ("/calc/upload", "/compare/upload"):
+        return MAX_BODY + 100_000
+    return MAX_BODY
+
+
+def _too_large_text(scope: Any, site: _Site) -> str:
+    if _route_path(scope) in ("/api/batch", "/batch"):
+        return site.batch.too_large()
+    return f"请求体过大（上限{MAX_BODY // 1000}KB）"
+
+
+def _capped(scope: Any, receive: Any, limit: int) -> Any:
+    """A ``receive`` that stops a body at ``limit`` + 1 bytes and marks the scope (``TOO_LARGE``):
+    a body sent without its length (chunked) was read whole before it was refused (800 MB took
+    2.4 GB). The routes refuse such a body by its length or by the mark, with 413."""
+    total = 0
+    cut = False
+
+    async def capped() -> Any:
+        nonlocal total, cut
+        if cut:
+            return await receive()
+        message = await receive()
+        if message["type"] == "http.request":
+            body = message.get("body", b"")
+            total += len(body)
+            if total > limit:
+                cut = True
+                scope[TOO_LARGE] = True
+                return {"type": "http.request", "body": body[: len(body) - (total - limit) + 1], "more_body": False}
+        return message
+
+    return capped
+
+
+def _refusal(scope: Any, site: _Site) -> Any:
+    """An answer given before the body is read: a declared length over the limit (413), or a form
+    posted from another site (403: a page elsewhere could delete a job whose link it knew)."""
+    headers = dict(scope.get("headers") or [])
+    if headers.get(b"sec-fetch-site") == b"cross-site":  # browsers say so of a request another site made
+        message, status = "拒绝来自其他网站的请求（跨站提交）", 403
+    else:
+        length = headers.get(b"content-length", b"")
+        if not (length.isdigit() and int(length) > _body_limit(scope, site)):
+            return None
+        message, status = _too_large_text(scope, site), 413
+    wants_json = _route_path(scope).startswith("/api") or b"application/json" in headers.get(b"accept", b"")
+    if wants_json:
+        return JSONResponse({"error": message}, status_code=status, headers={"connection": "close"})
+    return site.page(Request(scope), "error.html", {"status": status, "message": message, "problems": []}, status)
 
 
 def root_path(value: str) -> str:
@@ -438,7 +534,9 @@ def create_app(
         """Accepts exactly what `huiqi evaluate` accepts; returns the evaluation (amounts in fen and 元 strings)."""
         # Returned as a JSONResponse: the result is plain JSON data already, so
         # FastAPI's per-value jsonable_encoder pass (≈2 ms here) is skipped.
-        return JSONResponse(site.evaluate(await _body_scenario(request)))
+        # here only what the direct path declined: a large body (evaluated in a thread, not holding the
+        # worker's other requests) or one that fails (its error said the same way)
+        return JSONResponse(await run_in_threadpool(site.evaluate, await _body_scenario(request)))
 
     @app.post("/api/compare", tags=["测算"], summary="同一情景在不同地区的测算对比")
     async def api_compare(request: Request) -> dict[str, Any]:
@@ -454,13 +552,15 @@ def create_app(
             raise WebError(422, f"未知的行政区划代码：{'、'.join(unknown)}")
         scenario = eng.scenario(body["scenario"])
         codes = regions or [scenario.enterprise.region]
-        return {
-            "regions": {
+
+        def each() -> dict[str, Any]:
+            return {
                 code: {"name": REGIONS[code].name, "result": to_dict(ev), "note": note}
                 for code in codes
                 for ev, note in [evaluate_in(eng, scenario, code)]
             }
-        }
+
+        return {"regions": await run_in_threadpool(each)}
 
     @app.post("/api/scenarios", tags=["情景"], summary="保存情景，返回可分享的链接", openapi_extra=scenario_body)
     async def api_save(request: Request) -> dict[str, Any]:
@@ -660,7 +760,12 @@ def create_app(
         return RedirectResponse(f"{site.root}/calc?s={sid}#result", status_code=303)
 
     async def _upload(request: Request) -> Any:
-        form = await request.form()
+        try:
+            form = await request.form()
+        except Exception:
+            if request.scope.get(TOO_LARGE):
+                raise WebError(413, f"文件过大（上限{MAX_BODY // 1000}KB）") from None
+            raise
         upload = form.get("file")
         text = form.get("text")
         if upload is not None and not isinstance(upload, str):
@@ -670,10 +775,10 @@ def create_app(
             content, name = text.encode("utf-8"), "粘贴.yaml"
         else:
             raise WebError(400, "请选择情景文件（YAML或JSON）或粘贴情景文本")
-        if len(content) > MAX_BODY:
-            raise WebError(413, "文件过大")
+        if len(content) > MAX_BODY or request.scope.get(TOO_LARGE):
+            raise WebError(413, f"文件过大（上限{MAX_BODY // 1000}KB）")
         try:
-            return read_scenario_text(content.decode("utf-8"), name)
+            return _not_too_long(read_scenario_text(content.decode("utf-8"), name))
         except UnicodeDecodeError:
             raise WebError(400, "文件不是UTF-8编码") from None
 
@@ -753,7 +858,11 @@ def create_app(
         try:
             form = await request.form(max_files=20, max_fields=20)
         except Exception:
+            if request.scope.get(TOO_LARGE):  # sent without its length, cut at the limit
+                raise WebError(413, site.batch.too_large()) from None
             raise WebError(400, "上传请求格式错误：请以multipart/form-data上传文件（字段名file）") from None
+        if request.scope.get(TOO_LARGE):
+            raise WebError(413, site.batch.too_large())
         files: list[UploadFile] = []
         total = 0
         for item in form.getlist("file"):
