@@ -662,12 +662,13 @@ def test_a_row_not_counted_says_why_in_its_status(tmp_path: Path, capsys: pytest
 
 @pytest.mark.parametrize("engine_name", ["reference", "duckdb"])
 def test_articles_with_more_items_than_places_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str], engine_name: str) -> None:
-    """苏州2020 第八条 评选10个优秀服务商: 12 qualify. The totals count all 12 (who gets the places is
-    decided in review); the run says the quota caps what will be paid (nothing said so)."""
-    codes = [make_credit_code(f"91320506MA1XE{i:04d}") for i in range(12)]
+    """苏州2020 第八条 每年评选10个优秀服务商: 12 qualify in 2022, 6 in 2021. The totals count all of
+    them (who gets the places is decided in review); the run says the quota caps what 2022 will be
+    paid (nothing said so), and not of 2021."""
+    codes = [make_credit_code(f"91320506MA1XE{i:04d}") for i in range(18)]
     enterprises = "credit_code,name,region,kind\n" + "".join(f"{c},服务商{i},320506,企业\n" for i, c in enumerate(codes))
     events = "credit_code,id,kind,date,title,level\n" + "".join(
-        f"{c},V1,recognition,2022-06-01,智能化改造和数字化转型优秀服务商,市级\n" for c in codes
+        f"{c},V1,recognition,{'2022' if i < 12 else '2021'}-06-01,智能化改造和数字化转型优秀服务商,市级\n" for i, c in enumerate(codes)
     )
     register = csv_register(tmp_path, enterprises, events)
     out = tmp_path / "结果.xlsx"
@@ -675,8 +676,8 @@ def test_articles_with_more_items_than_places_are_named(tmp_path: Path, capsys: 
     assert main(args) == 0
     data = json.loads(capsys.readouterr().out)
     key = "苏州2020 第八条 智能化改造和数字化转型优秀服务商奖励"
-    assert data["by"]["article"][key]["count"] == 12
-    assert data["quotas"] == {key: "名额：每年10个（原文所定数量）；此处合计计入符合条件的12项，实际以名额为限"}
+    assert data["by"]["article"][key]["count"] == 18
+    assert data["quotas"] == {key: "名额：每年10个（原文所定数量）；符合条件的2022年12项均已计入合计，实际以名额为限"}
     overview = {r["项目"]: r["值"] for r in sheet_rows(openpyxl.load_workbook(out), "汇总")}
     assert overview[f"名额：{key}"] == data["quotas"][key]
     assert main(args[:-1]) == 0
@@ -739,3 +740,31 @@ def test_a_schema_name_is_a_name_not_sql(tmp_path: Path, capsys: pytest.CaptureF
         assert data["rows"]["enterprises"] == {"read": 1, "rejected": 0, "accepted": 1}, engine_name
     assert main(["batch", str(path), "--schema", 'a"b', "--engine", "reference"]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("engine_name", ["reference", "duckdb"])
+def test_max_years_counts_an_award_received_in_its_events_year(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine_name: str
+) -> None:
+    """苏州2025 八 最多3年: 50万元 received for the 2026 cost C4 but recorded as of 2025 was a third
+    year beside 2023 and 2024, so C4 was refused; it is C4's own year (as yearly caps count it)."""
+    code = make_credit_code("91320506MA1XJ0000")
+    facts = "compute_use,{d},{c},是,150,6,是"
+    events = "credit_code,id,kind,date,compute_cost,embodied_ai,model_params,typical_scenarios,model_builder\n" + "".join(
+        f"{code},{i},{facts.format(d=d, c=c)}\n" for i, d, c in (("C4", "2026-07-01", "1000万元"), ("C5", "2027-02-01", "1000万元"))
+    )
+    register = csv_register(tmp_path, f"credit_code,name,region,town\n{code},示例企业,320506,木渎镇\n", events)
+    (register / "prior_awards.csv").write_text(
+        "credit_code,amount,year,level,benefit,event,document\n"
+        + "".join(f"{code},10万元,{y},city,sz25-8-large-model-compute,,苏州2025具身智能\n" for y in (2023, 2024))
+        + f"{code},50万元,2025,city,sz25-8-large-model-compute,C4,苏州2025具身智能\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "结果.csv"
+    assert main(["batch", str(register), "--engine", engine_name, "--as-of", "2027-12-31", "--out", str(out)]) == 0
+    capsys.readouterr()
+    with out.open(encoding="utf-8-sig") as fh:
+        rows = {(r["奖补项编号"], r["事项编号"]): (r["状态"], r["最高（元）"], r["原因代码"]) for r in csv.DictReader(fh)}
+    assert rows[("sz25-8-large-model-compute", "C4")] == ("可享受", "2500000.00", "")  # 300万元 less the 50万元 received
+    # 2027: supported in 2023, 2024 and 2026 (C4's year) already
+    assert rows[("sz25-8-large-model-compute", "C5")] == ("未满足条件", "", "max_years")

@@ -62,3 +62,17 @@ def test_a_town_must_belong_to_the_district() -> None:
     raw = _scenario(enterprise={"credit_code": "91320506MA1XXXXX09", "name": "x", "region": "320506", "town": "湖塘镇"})
     (msg,) = _problems(raw)
     assert "不是该区的镇" in msg
+
+
+def test_an_award_received_names_its_key_benefit_and_event_without_padding() -> None:
+    """A key “ S1 ” matched no product S1 in a scenario, while a register's cell is read trimmed: the
+    two engines paid a series twice and once."""
+    raw = _scenario()
+    raw["prior_awards"] = [
+        {"amount": "200万元", "year": 2025, "level": "district", "benefit": " wz-3-class3-device ", "key": " S1 ", "event": " E1 "}
+    ]
+    prior = engine().scenario(raw).prior_awards[0]
+    assert (prior.benefit, prior.key, prior.event) == ("wz-3-class3-device", "S1", "E1")
+    raw["prior_awards"][0] |= {"key": "  ", "event": ""}
+    prior = engine().scenario(raw).prior_awards[0]
+    assert (prior.key, prior.event) == (None, None)  # blank is none, as in a register

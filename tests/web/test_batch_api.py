@@ -78,8 +78,9 @@ def test_filters_and_export(client: TestClient, tmp_path: Path) -> None:
     shares = [(whole[(r["credit_code"], r["benefit"], r["event_id"])], r["max_fen"]) for r in payer["rows"] if r["max_fen"]]
     assert shares and all(part * 10 <= award * 6 + 9 for award, part in shares) and any(part < award for award, part in shares)
     r = client.get(f"/batch/{jid}/export.xlsx", params={"payer": "木渎镇财政"})  # the export says whose share it holds
-    overview = dict(list(load_workbook(io.BytesIO(r.content), read_only=True)["汇总"].iter_rows(values_only=True))[:6])
+    overview = dict(list(load_workbook(io.BytesIO(r.content), read_only=True)["汇总"].iter_rows(values_only=True))[:8])
     assert (overview["基准日"], overview["测算引擎"]) == (AS_OF, status["engine"])
+    assert str(overview["政策文件夹"]).endswith("（内置政策）") and overview["生成时间"]
     assert overview["筛选"] == "出资方：木渎镇财政"
     assert overview["金额口径"] == "按出资方“木渎镇财政”筛选：各金额均为该出资方承担的部分"
     ceiling = client.get(f"/api/batch/{jid}/results", params={"nature": "ceiling"}).json()
@@ -88,6 +89,8 @@ def test_filters_and_export(client: TestClient, tmp_path: Path) -> None:
     r = client.get(f"/batch/{jid}/export.xlsx", params={"town": "甪直镇", "status": "granted"})
     assert r.status_code == 200 and r.headers["content-type"] == XLSX
     wb = load_workbook(io.BytesIO(r.content), read_only=True)
+    said = dict(list(wb["汇总"].iter_rows(values_only=True))[:8])["筛选"]
+    assert said == "镇（街道、板块）：甪直镇；状态：可享受"  # the label, not the code granted
     assert wb.sheetnames == ["汇总", "结果", "按政策文件", "按条款", "按责任单位", "按出资方", "按镇街", "问题"]
     rows = list(wb["结果"].iter_rows(values_only=True))
     assert len(rows) - 1 == town["count"]

@@ -485,7 +485,7 @@ def cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
 
 def _cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
     from .io_read import read_register
-    from .io_write import events_after, quota_notes, summarise, write_results
+    from .io_write import events_after, quota_notes, run_notes, summarise, write_results
     from .progress import Progress
 
     engine_name = args.engine or ("duckdb" if _backend_available("duck") else "reference")
@@ -509,7 +509,7 @@ def _cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
     summary.events_after_as_of = events_after(register.tables["events"], as_of)
     t1 = time.monotonic()
     quotas = quota_notes(eng.library, summary)
-    notes = run_notes(eng, engine_name, as_of) + quotas
+    notes = run_notes(eng.policy_dir, engine_name, as_of.isoformat()) + quotas
     written = write_results(args.out, register, results, payers, summary, event_labels(eng), notes) if args.out else []
     seconds = (read_s, eval_s, time.monotonic() - t1)
     if args.json:
@@ -518,19 +518,6 @@ def _cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
     else:
         print(_summary_text(register, summary, engine_name, as_of, written, seconds, quotas))
     return 0
-
-
-def run_notes(eng: Engine, engine_name: str, as_of: date) -> list[tuple[str, str]]:
-    """What a results file says of its run, so that two runs can be told apart (a what-if run on
-    a copy of the policies and the bundled run gave workbooks alike): 基准日, engine, policy folder, when."""
-    from datetime import datetime
-
-    from huiqi.policyfile import DEFAULT_POLICY_DIR
-
-    folder = str(eng.policy_dir) + ("（内置政策）" if eng.policy_dir.resolve() == DEFAULT_POLICY_DIR.resolve() else "")
-    when = datetime.now().isoformat(sep=" ", timespec="seconds")
-    return [("基准日", as_of.isoformat()), ("测算引擎", engine_name), ("政策文件夹", folder), ("生成时间", when)]
-
 
 
 def _columnar(register: str) -> bool:
@@ -543,7 +530,7 @@ def _columnar(register: str) -> bool:
 
 def _cmd_batch_stream(args: argparse.Namespace, eng: Engine, as_of: date) -> int:
     """CSV/Parquet/DuckDB/PostgreSQL registers: validated in SQL, evaluated chunk by chunk (huiqi.batch.stream)."""
-    from .io_write import _sheets, _write_csv, quota_notes, write_results
+    from .io_write import _sheets, _write_csv, quota_notes, run_notes, write_results
     from .progress import Stages
     from .stream import run_stream
 
@@ -552,7 +539,7 @@ def _cmd_batch_stream(args: argparse.Namespace, eng: Engine, as_of: date) -> int
     written: list[Path] = []
     t1 = time.monotonic()  # Parquet results are written while evaluating; the rest here
     quotas = quota_notes(eng.library, res.summary)
-    notes = run_notes(eng, "duckdb", as_of) + quotas
+    notes = run_notes(eng.policy_dir, "duckdb", as_of.isoformat()) + quotas
     if args.out is not None:
         if args.out.suffix.lower() == ".parquet":
             written = [args.out, args.out.with_name(f"{args.out.stem}.payers.parquet")]

@@ -151,6 +151,14 @@ class Dialect:
         return f"CAST({expr} AS {self.text})"
 
 
+# awards received, each with the year it counts in: that of the register's event it names (as the
+# reference's prior_year), else its own
+_PRIOR_YEARS = (
+    "(SELECT p.*, COALESCE(year(e.date), p.year) AS cap_year FROM prior_awards p "
+    "LEFT JOIN events e ON e.credit_code = p.credit_code AND e.event_id = p.event)"
+)
+
+
 def lit(value: str | None) -> str:
     if value is None:
         return "NULL"
@@ -544,6 +552,12 @@ class _Compiler:
         conflicts = sorted((a, b) for a, bs in self.partners.items() for b in bs)
         cover = sorted((b.id, lv) for b, doc in self.benefits if doc.exclusivity for lv in _prior_levels_covered(doc))
         capmem = sorted({(ci.cap.id, m) for ci in self.caps for m in ci.members})
+        # an award received under a once-per-key group of a cap's benefits counts in the cap (as the reference's _caps)
+        groups: dict[str, set[str]] = {}
+        for b, _doc in self.benefits:
+            if b.once_group:
+                groups.setdefault(b.once_group, set()).add(b.id)
+        capmem = sorted(set(capmem) | {(ci.cap.id, g) for ci in self.caps for g, ms in groups.items() if ms & set(ci.members)})
         caps = [(ci.cap.id, ci.cap.per, ci.cap.fen, ci.layer) for ci in self.caps if ci.layer]
         cappl = sorted({(ci.cap.id, lv) for ci in self.caps for lv in ci.cap.prior_levels})
         shares: list[tuple[object, ...]] = []
@@ -726,11 +740,11 @@ class _Compiler:
             )
         if self.max_years:
             my = {
-                f"hq_my{i}": f"COUNT(DISTINCT CASE WHEN p.benefit = {lit(bid)} AND p.year <> year(u.unit_date) THEN p.year END)"
+                f"hq_my{i}": f"COUNT(DISTINCT CASE WHEN p.benefit = {lit(bid)} AND p.cap_year <> year(u.unit_date) THEN p.cap_year END)"
                 for bid, i in self.max_years.items()
             }
             parts.append(my)
-            joins.append(f"{units_of(list(my))} u JOIN prior_awards p ON p.credit_code = u.credit_code")
+            joins.append(f"{units_of(list(my))} u JOIN {_PRIOR_YEARS} p ON p.credit_code = u.credit_code")
         branches = []
         for aggs, src in zip(parts, joins, strict=True):
             cols = ", ".join(f"{aggs[n]} AS {n}" if n in aggs else f"0 AS {n}" for n in names)
@@ -1113,10 +1127,7 @@ class _Compiler:
             f"SUM(CASE WHEN p.credit_code IS NULL THEN 0 WHEN s.per = 'key' THEN CASE WHEN {key_hit} THEN COALESCE(p.amount_fen, 0) ELSE 0 END "
             f"WHEN {year_hit} THEN COALESCE(p.amount_fen, 0) ELSE 0 END) AS prior "
             "FROM (SELECT DISTINCT credit_code, cap_id, per, bucket FROM hq_ac) s "
-            # an award received for an event counts in the event's year (as the reference's _prior_counted)
-            "JOIN (SELECT p.*, COALESCE(year(e.date), p.year) AS cap_year FROM prior_awards p "
-            "LEFT JOIN events e ON e.credit_code = p.credit_code AND e.event_id = p.event) p "
-            "ON p.credit_code = s.credit_code "  # slots without priors: hq_cap<i> reads 0
+            f"JOIN {_PRIOR_YEARS} p ON p.credit_code = s.credit_code "  # slots without priors: hq_cap<i> reads 0
             "LEFT JOIN hq_capmem m ON m.cap_id = s.cap_id AND m.benefit_id = p.benefit "
             "LEFT JOIN hq_cappl l ON l.cap_id = s.cap_id AND l.level = p.level "
             "LEFT JOIN hq_capev ce ON ce.credit_code = s.credit_code AND ce.cap_id = s.cap_id AND ce.event_id = p.event "

@@ -33,6 +33,7 @@ __all__ = [
     "benefit_meta",
     "parquet_options",
     "quota_notes",
+    "run_notes",
     "status_label",
     "summarise",
     "write_results",
@@ -164,6 +165,8 @@ class Summary:
     # events dated after the run's 基准日: evaluated on their own dates, as every event is, but
     # a 免申即享 run "as of" a day seldom means to pay what has not happened by then
     events_after_as_of: int = 0
+    # per 按条款 line, granted money items by their event's year (for quotas set per year)
+    yearly: dict[str, dict[int, int]] = field(default_factory=dict)
 
     def statuses(self) -> dict[str, int]:
         """Result rows per status, by the status's name (as ``--json`` and the web app list them)."""
@@ -216,9 +219,10 @@ def summarise(results: pa.Table, payers: pa.Table, enterprises: int, events: int
         "is_money",
         "min_fen",
         "max_fen",
+        "event_date",
     ]
     for batch in results.select(cols).to_batches(65_536):
-        for code, reg, town, doc, art, title, dept, status, money, low, high in zip(
+        for code, reg, town, doc, art, title, dept, status, money, low, high, day in zip(
             *(c.to_pylist() for c in batch.columns), strict=True
         ):
             s.status[status] = s.status.get(status, 0) + 1
@@ -234,6 +238,9 @@ def summarise(results: pa.Table, payers: pa.Table, enterprises: int, events: int
             }
             for dim, key in keys.items():
                 s.by[dim].setdefault(key, Totals()).add(low, high)
+            if day is not None:
+                items = s.yearly.setdefault(keys["article"], {})
+                items[day.year] = items.get(day.year, 0) + 1
     for batch in payers.select(["payer", "min_fen", "max_fen"]).to_batches(65_536):
         for payer, low, high in zip(*(c.to_pylist() for c in batch.columns), strict=True):
             s.by["payer"].setdefault(payer, Totals()).add(low, high)
@@ -431,6 +438,18 @@ def _write_csv(path: Path, header: list[str], rows: Iterable[list[Any]]) -> Path
     return path
 
 
+def run_notes(policy_dir: Path, engine_name: str, as_of: str) -> list[tuple[str, str]]:
+    """What a results file says of its run, so that two runs can be told apart (a what-if run on a
+    copy of the policies and the bundled run gave workbooks alike): 基准日, engine, policy folder, when."""
+    from datetime import datetime
+
+    from ..policyfile import DEFAULT_POLICY_DIR
+
+    folder = str(policy_dir) + ("（内置政策）" if policy_dir.resolve() == DEFAULT_POLICY_DIR.resolve() else "")
+    when = datetime.now().isoformat(sep=" ", timespec="seconds")
+    return [("基准日", as_of), ("测算引擎", engine_name), ("政策文件夹", folder), ("生成时间", when)]
+
+
 def quota_notes(library: Library, summary: Summary) -> list[tuple[str, str]]:
     """The articles whose granted items outnumber the places the text allows (武进 第1条 每年择优支持
     不超过15个项目): the totals count every item that qualifies, which the quota will not pay."""
@@ -440,9 +459,14 @@ def quota_notes(library: Library, summary: Summary) -> list[tuple[str, str]]:
         if q is None or q.bound == "at_least":
             continue
         key = f"{library.by_id[b.document_id].short} 第{b.article}条 {b.title}"  # as the 按条款 lines
-        t = summary.by["article"].get(key)
-        if t is not None and t.count > q.count:
-            out.append((f"名额：{key}", f"{q.text()}；此处合计计入符合条件的{t.count:,}项，实际以名额为限"))
+        if q.per == "年":  # a quota per year: each year's items against it (18 items over three years are 6 a year)
+            over = sorted((f"{y}年", n) for y, n in summary.yearly.get(key, {}).items() if n > q.count)
+        else:
+            t = summary.by["article"].get(key)
+            over = [("", t.count)] if t is not None and t.count > q.count else []
+        if over:
+            counted = "、".join(f"{y}{n:,}项" for y, n in over)
+            out.append((f"名额：{key}", f"{q.text()}；符合条件的{counted}均已计入合计，实际以名额为限"))
     return sorted(out)
 
 

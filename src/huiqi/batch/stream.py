@@ -203,7 +203,7 @@ _DIM_SQL = {
 # while the whole results are streamed to the output without being stored.
 _MONEY = f"""
 CREATE OR REPLACE TEMP TABLE hq_chunk_money AS
-SELECT credit_code, region, town, document_short, article, benefit_title, department, min_fen, max_fen
+SELECT credit_code, region, town, document_short, article, benefit_title, department, min_fen, max_fen, event_date
 FROM ({_RESULTS}) WHERE status = 'granted' AND is_money
 """
 
@@ -229,6 +229,10 @@ def _add(con: duckdb.DuckDBPyConnection, summary: Summary) -> None:
             add_to(summary.by[dim].setdefault(key, Totals()), tuple(rest))
     for key, *rest in con.execute(f"SELECT payer, {agg} FROM hq_chunk_payers GROUP BY payer").fetchall():
         add_to(summary.by["payer"].setdefault(key, Totals()), tuple(rest))
+    per_year = f"SELECT {_DIM_SQL['article']} AS k, year(event_date) AS y, COUNT(*) FROM hq_chunk_money WHERE event_date IS NOT NULL GROUP BY k, y"
+    for key, year, n in con.execute(per_year).fetchall():
+        items = summary.yearly.setdefault(key, {})
+        items[int(year)] = items.get(int(year), 0) + int(n)
 
 
 def _write(batches: pa.RecordBatchReader, writer: pq.ParquetWriter, schema: pa.Schema) -> None:

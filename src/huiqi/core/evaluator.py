@@ -104,7 +104,7 @@ def _assess(benefit: Benefit, doc: Document, event: Event | None, ctx: Context, 
         if not outcome.passed:
             award.reasons.append(Line(outcome.text, outcome.cite))
     if benefit.max_years is not None:
-        years = {p.year for p in scenario.prior_awards if p.benefit == benefit.id and p.year != on.year}
+        years = {y for p in scenario.prior_awards if p.benefit == benefit.id and (y := prior_year(p, scenario)) != on.year}
         if len(years) >= benefit.max_years:
             award.reasons.append(
                 Line(f"已于{'、'.join(str(y) for y in sorted(years))}年享受，最多{benefit.max_years}年", benefit.max_years_cite)
@@ -399,6 +399,12 @@ def _caps(
         for cap_id in member_of.get(benefit_id, ()):
             events_of[cap_id] |= event_ids
     kept: list[Award] = []
+    groups: dict[str, set[str]] = defaultdict(set)  # once-per-key group → its benefits, for awards received under it
+    if scenario.prior_awards:
+        for b in library.benefits.values():
+            if b.once_group:
+                groups[b.once_group].add(b.id)
+    counted: dict[str, frozenset[str]] = {}  # per cap: the ids an award received may be recorded under
     ordered = sorted(awards, key=lambda a: (a.event.date if a.event else scenario.reference_date, a.sort_key))
     for award in ordered:
         if not award.is_money:
@@ -407,7 +413,9 @@ def _caps(
         slots = []
         for cap_id in member_of.get(award.benefit.id, ()):
             cap, members = caps[cap_id]
-            slots.append(_apply_cap(award, cap, members, scenario, used_high, used_low, priors, events_of[cap_id]))
+            if cap_id not in counted:
+                counted[cap_id] = members | frozenset(g for g, ms in groups.items() if ms & members)
+            slots.append(_apply_cap(award, cap, counted[cap_id], scenario, used_high, used_low, priors, events_of[cap_id]))
         for slot in slots:  # each cap counts what is paid after all of them, not its own cut alone
             if slot is not None:
                 used_high[slot] += award.high or 0
@@ -492,19 +500,31 @@ def _unlinked_priors(cap: Cap, scenario: Scenario, bucket: str) -> int:
     )
 
 
+def prior_year(p: PriorAward, scenario: Scenario) -> int:
+    """The year an award received counts in: that of the scenario's event it names, as the event's own
+    awards do (a 2025 cost paid in 2026 is 2025's: its year counted it against 2026's 每年最高, and
+    in 最多3年 as a year of its own), else its ``year``."""
+    if p.event:
+        for e in scenario.events:
+            if e.id == p.event:
+                return e.date.year
+    return p.year
+
+
 def _prior_counted(cap: Cap, members: frozenset[str], scenario: Scenario, bucket: str, cap_events: set[str]) -> int:
+    """What the awards received count in a cap's slot: ``members`` are its benefits' ids and the
+    once-per-key groups of them (an award recorded under 吴中 第3条's device-series group counts in
+    the article's yearly device cap)."""
     total = 0
-    # an award received for an event of the scenario counts in that event's year, as the event's own
-    # awards do (a 2025 cost paid in 2026 is 2025's: its year counted it against 2026's 每年最高)
-    event_years = {e.id: e.date.year for e in scenario.events}
     for p in scenario.prior_awards:
+        counted = p.benefit in members
         if cap.per == "key":
-            if p.benefit in members and f"key:{p.key}" == bucket:
+            if counted and f"key:{p.key}" == bucket:
                 total += p.amount_fen
             continue
-        if f"year:{event_years.get(p.event or '', p.year)}" != bucket:
+        if f"year:{prior_year(p, scenario)}" != bucket:
             continue
-        if p.benefit in members or p.key == cap.id or (p.level in cap.prior_levels and p.event in cap_events):
+        if counted or p.key == cap.id or (p.level in cap.prior_levels and p.event in cap_events):
             total += p.amount_fen
     return total
 

@@ -502,13 +502,20 @@ def _prior_awards(raw: object, problems: list[Problem]) -> tuple[PriorAward, ...
                 amount_fen=fen,
                 year=year,
                 level=level,
-                document=str(p.get("document", "")),
-                benefit=p.get("benefit"),
-                event=p.get("event"),
-                key=p.get("key"),
+                document=str(p.get("document", "")).strip(),
+                benefit=_trimmed(p.get("benefit")),
+                event=_trimmed(p.get("event")),
+                key=_trimmed(p.get("key")),
             )
         )
     return tuple(out)
+
+
+def _trimmed(value: object) -> str | None:
+    """A reference of an award received (benefit, event, key) without surrounding spaces, as a
+    register's cells are read: a key “ S1 ” matched no product S1 in a scenario, and did in a register."""
+    text = "" if value is None else str(value).strip()
+    return text or None
 
 
 def describe_value(spec: FieldSpec | None, value: Value) -> str:

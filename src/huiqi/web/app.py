@@ -1051,7 +1051,7 @@ def create_app(
         import tempfile
 
         from ..batch.cli_batch import event_labels
-        from ..batch.io_write import quota_notes, write_results
+        from ..batch.io_write import STATUS_LABELS, quota_notes, run_notes, write_results
 
         _finished(job_id)
         kept, kept_payers, shown = _filtered(job_id, request)
@@ -1060,8 +1060,9 @@ def create_app(
         labels = {"document": "政策文件", "article": "条款", "department": "责任单位", "payer": "出资方", "town": "镇（街道、板块）"}
         labels |= {"status": "状态", "nature": "金额性质", "q": "企业名称或代码"}
         job = site.batch.status(job_id) or {}
-        notes = [("基准日", str(job.get("as_of", ""))), ("测算引擎", str(job.get("engine", "")))]
-        notes += [("筛选", "；".join(f"{labels.get(k, k)}：{v}" for k, v in shown.items()))] if shown else []
+        notes = run_notes(site.engine.policy_dir, str(job.get("engine", "")), str(job.get("as_of", "")))
+        said = {**shown, **({"status": STATUS_LABELS.get(shown["status"], shown["status"])} if "status" in shown else {})}
+        notes += [("筛选", "；".join(f"{labels.get(k, k)}：{v}" for k, v in said.items()))] if shown else []
         if shown.get("payer"):  # the amounts are that payer's share (batchview._payer_shares)
             notes.append(("金额口径", f"按出资方“{shown['payer']}”筛选：各金额均为该出资方承担的部分"))
         notes += quota_notes(site.engine.library, summary)
