@@ -413,9 +413,9 @@ def _caps(
         slots = []
         for cap_id in member_of.get(award.benefit.id, ()):
             cap, members = caps[cap_id]
-            if cap_id not in counted:
+            if groups and cap_id not in counted:
                 counted[cap_id] = members | frozenset(g for g, ms in groups.items() if ms & members)
-            slots.append(_apply_cap(award, cap, counted[cap_id], scenario, used_high, used_low, priors, events_of[cap_id]))
+            slots.append(_apply_cap(award, cap, counted.get(cap_id, members), scenario, used_high, used_low, priors, events_of[cap_id]))
         for slot in slots:  # each cap counts what is paid after all of them, not its own cut alone
             if slot is not None:
                 used_high[slot] += award.high or 0
