@@ -419,7 +419,7 @@ def write_results(
 # row's cells to a site when clicked; -1+1, @SUM(…), +cmd too): written after a ' so that Excel
 # shows it as text. A number (-5, -0.5) is left as it is.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?([eE][+-]?\d+)?")  # -5, -1,000, -5e3
 
 
 def _as_text(value: Any) -> Any:

@@ -723,7 +723,14 @@ def create_app(
 
     @app.post("/calc", response_class=HTMLResponse, include_in_schema=False)
     async def calc_submit(request: Request) -> Response:
-        form = await request.form()
+        # a form of 1,000 events has some 6,000 fields: Starlette's default of 1,000 refused the page
+        # of a saved scenario of 160 events with 请求有误 (the body limit, 1 MB, still holds)
+        try:
+            form = await request.form(max_fields=MAX_ITEMS * 20)
+        except Exception:
+            if request.scope.get(TOO_LARGE):
+                raise WebError(413, f"请求体过大（上限{MAX_BODY // 1000}KB）") from None
+            raise WebError(400, f"表单有误：字段过多（最多{MAX_ITEMS * 20:,}个）或格式不对") from None
         values: dict[str, Any] = {}
         for key in form:
             items = [v for v in form.getlist(key) if isinstance(v, str)]
