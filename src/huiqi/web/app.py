@@ -241,7 +241,7 @@ class _HuiqiApp(FastAPI):
             if refused is not None:
                 await refused(scope, receive, send)
                 return
-            receive = _capped(scope, receive, _body_limit(scope, self.site))
+            receive = _capped(scope, receive, _body_limit(scope, self.site)[0])
         if scope["type"] != "http" or scope["path"] != root + "/api/evaluate" or scope["method"] != "POST":
             await super().__call__(scope, receive, send)
             return
@@ -288,21 +288,14 @@ def _replay(body: bytes, receive: Any) -> Any:
     return again
 
 
-def _body_limit(scope: Any, site: _Site) -> int:
-    """The bytes a request may send: a register upload (名单测算) its limit, a scenario file a little
-    over ``MAX_BODY`` (the form's wrapping), anything else ``MAX_BODY``."""
+def _body_limit(scope: Any, site: _Site) -> tuple[int, str]:
+    """The bytes a request may send, and what a larger one is told: a register upload (名单测算) its
+    limit, a scenario file a little over ``MAX_BODY`` (the form's wrapping), anything else ``MAX_BODY``."""
     path = _route_path(scope)
     if path in ("/api/batch", "/batch"):
-        return site.batch.max_upload + 100_000
-    if path in ("/calc/upload", "/compare/upload"):
-        return MAX_BODY + 100_000
-    return MAX_BODY
-
-
-def _too_large_text(scope: Any, site: _Site) -> str:
-    if _route_path(scope) in ("/api/batch", "/batch"):
-        return site.batch.too_large()
-    return f"请求体过大（上限{MAX_BODY // 1000}KB）"
+        return site.batch.max_upload + 100_000, site.batch.too_large()
+    too_large = f"请求体过大（上限{MAX_BODY // 1000}KB）"
+    return (MAX_BODY + 100_000 if path in ("/calc/upload", "/compare/upload") else MAX_BODY), too_large
 
 
 def _capped(scope: Any, receive: Any, limit: int) -> Any:
@@ -337,9 +330,10 @@ def _refusal(scope: Any, site: _Site) -> Any:
         message, status = "拒绝来自其他网站的请求（跨站提交）", 403
     else:
         length = headers.get(b"content-length", b"")
-        if not (length.isdigit() and int(length) > _body_limit(scope, site)):
+        limit, too_large = _body_limit(scope, site)
+        if not (length.isdigit() and int(length) > limit):
             return None
-        message, status = _too_large_text(scope, site), 413
+        message, status = too_large, 413
     wants_json = _route_path(scope).startswith("/api") or b"application/json" in headers.get(b"accept", b"")
     if wants_json:
         return JSONResponse({"error": message}, status_code=status, headers={"connection": "close"})
