@@ -336,8 +336,12 @@ def _refusal(scope: Any, site: _Site) -> Any:
         message, status = too_large, 413
     wants_json = _route_path(scope).startswith("/api") or b"application/json" in headers.get(b"accept", b"")
     if wants_json:
-        return JSONResponse({"error": message}, status_code=status, headers={"connection": "close"})
-    return site.page(Request(scope), "error.html", {"status": status, "message": message, "problems": []}, status)
+        answer: Response = JSONResponse({"error": message}, status_code=status, headers={"connection": "close"})
+    else:
+        answer = site.page(Request(scope), "error.html", {"status": status, "message": message, "problems": []}, status)
+    for name, value in _SECURITY_HEADERS:  # answered before the middleware that adds them to every other answer
+        answer.headers[name.decode()] = value.decode()
+    return answer
 
 
 def root_path(value: str) -> str:
