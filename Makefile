@@ -34,6 +34,7 @@ typecheck: setup
 test: setup system-deps
 	$(PY) scripts/build_native.py --strict
 	.venv/bin/ruff check src tests
+	.venv/bin/ruff format --check src tests
 	.venv/bin/mypy
 	.venv/bin/pytest
 

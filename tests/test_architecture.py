@@ -6,9 +6,25 @@ from pathlib import Path
 
 CORE = Path(__file__).resolve().parents[1] / "src" / "huiqi" / "core"
 FORBIDDEN = {
-    "fastapi", "starlette", "uvicorn", "jinja2", "flask", "httpx", "requests",
-    "sqlite3", "duckdb", "psycopg", "psycopg2", "sqlalchemy", "pyspark",
-    "pandas", "polars", "pyarrow", "numpy", "openpyxl", "yaml",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "jinja2",
+    "flask",
+    "httpx",
+    "requests",
+    "sqlite3",
+    "duckdb",
+    "psycopg",
+    "psycopg2",
+    "sqlalchemy",
+    "pyspark",
+    "pandas",
+    "polars",
+    "pyarrow",
+    "numpy",
+    "openpyxl",
+    "yaml",
 }
 ADAPTERS = {"huiqi.policyfile", "huiqi.cli", "huiqi.service", "huiqi.web", "huiqi.batch", "huiqi.policy_view", "huiqi.store"}
 

@@ -45,7 +45,9 @@ def test_a_json_scenario_is_accepted(tmp_path: Path, capsys: pytest.CaptureFixtu
     import yaml
 
     path = tmp_path / "s.json"
-    path.write_text(json.dumps(yaml.safe_load(EXAMPLE.read_text(encoding="utf-8")), default=str, ensure_ascii=False), encoding="utf-8")
+    path.write_text(
+        json.dumps(yaml.safe_load(EXAMPLE.read_text(encoding="utf-8")), default=str, ensure_ascii=False), encoding="utf-8"
+    )
     assert main(["evaluate", str(path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["awards"]
 
@@ -58,7 +60,9 @@ def test_a_json_scenario_is_accepted(tmp_path: Path, capsys: pytest.CaptureFixtu
         ("enterprise: {credit_code: 91320506MA1XXXXX09, name: x, region: '999999'}\n", "未知的行政区划代码"),
     ],
 )
-def test_bad_input_gets_a_clear_message_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, expected: str) -> None:
+def test_bad_input_gets_a_clear_message_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, expected: str
+) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(content, encoding="utf-8")
     assert main(["evaluate", str(path)]) == 2
@@ -118,7 +122,10 @@ def test_compare_says_why_an_event_earns_nothing_in_a_region(tmp_path: Path, cap
     assert main(["compare", str(_scenario(tmp_path, body)), "--in", "320506", "--in", "320412"]) == 0
     out = capsys.readouterr().out
     assert "  吴中区（320506）：—（《吴中2025》第8条 企业技术改造项目补助：日期2024-09-15不在《吴中2025》有效期" in out
-    assert "  武进区（320412）：—（《武进2024》第1条 “智改数转网联”改造提升项目补助：缺少智能化设备及信息化投入，无法计算金额）" in out
+    assert (
+        "  武进区（320412）：—（《武进2024》第1条 “智改数转网联”改造提升项目补助：缺少智能化设备及信息化投入，无法计算金额）"
+        in out
+    )
 
 
 def test_compare_rejects_an_unknown_region(capsys: pytest.CaptureFixture[str]) -> None:
@@ -164,8 +171,14 @@ def test_plan_json_carries_annex_status_and_period_text(capsys: pytest.CaptureFi
         (["batch", "r.xlsx", "--as-of", "2025-13-01"], "huiqi batch：错误：--as-of 应为日期YYYY-MM-DD，收到“2025-13-01”"),
         (["export-sql", "--dialect", "spark", "--as-of", "2025/12/31"], "--as-of 应为日期YYYY-MM-DD，收到“2025/12/31”"),
         (["serve", "--port", "abc"], "huiqi serve：错误：--port 应为整数，收到“abc”"),
-        (["synth", "--enterprises", "10", "--events-per-enterprise", "x", "--out", "r.xlsx"], "--events-per-enterprise 应为数值，收到“x”"),
-        (["batch", "r.xlsx", "--engine", "duk"], "--engine 的值“duk”不在可选范围内（是否为“duckdb”？）；可选：duckdb、spark、reference"),
+        (
+            ["synth", "--enterprises", "10", "--events-per-enterprise", "x", "--out", "r.xlsx"],
+            "--events-per-enterprise 应为数值，收到“x”",
+        ),
+        (
+            ["batch", "r.xlsx", "--engine", "duk"],
+            "--engine 的值“duk”不在可选范围内（是否为“duckdb”？）；可选：duckdb、spark、reference",
+        ),
         (["evaluat", "s.yaml"], "huiqi：错误：未知的命令“evaluat”（是否为“evaluate”？）；可用：evaluate、policies"),
         ([], "huiqi：错误：缺少命令；可用：evaluate、"),
         (["evaluate"], "huiqi evaluate：错误：缺少必需的参数：scenario（情景文件路径，见 examples/scenarios/）"),
@@ -174,7 +187,9 @@ def test_plan_json_carries_annex_status_and_period_text(capsys: pytest.CaptureFi
         (["compare", "s.yaml", "--in"], "--in 之后应给出一个值"),
     ],
 )
-def test_argument_mistakes_are_told_in_chinese_with_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str], expected: str) -> None:
+def test_argument_mistakes_are_told_in_chinese_with_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
+) -> None:
     with pytest.raises(SystemExit) as info:
         main(argv)
     assert info.value.code == 2
@@ -243,7 +258,9 @@ def test_events_after_the_reference_date_are_pointed_out(tmp_path: Path, capsys:
         "  - {id: P2, kind: purchase, date: 2052-06-30, category: 机器人产品或服务, amount: 80万元}\n",
     )
     assert main(["evaluate", str(path)]) == 0
-    note = "注意：1条事项的发生日期晚于基准日2025-12-31：P2（2052-06-30），已按各自日期测算；如基准日或日期有误，请更正后重新测算。"
+    note = (
+        "注意：1条事项的发生日期晚于基准日2025-12-31：P2（2052-06-30），已按各自日期测算；如基准日或日期有误，请更正后重新测算。"
+    )
     assert note in capsys.readouterr().out.splitlines()
     assert main(["evaluate", str(path), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -366,8 +383,12 @@ def test_examples_counts_a_malformed_file_as_one_failure(tmp_path: Path, capsys:
     shutil.copy(good, tmp_path / "a-good.yaml")
     (tmp_path / "b-gbk.yaml").write_bytes(good.read_text(encoding="utf-8").encode("gb18030"))
     text = good.read_text(encoding="utf-8")
-    (tmp_path / "c-no-benefit.yaml").write_text(text.replace("benefit: wz-1-robot-purchase, event: E1", "event: E1"), encoding="utf-8")
-    (tmp_path / "d-unknown.yaml").write_text(text.replace("wz-1-robot-purchase, event: E1", "wz-1-nope, event: E1"), encoding="utf-8")
+    (tmp_path / "c-no-benefit.yaml").write_text(
+        text.replace("benefit: wz-1-robot-purchase, event: E1", "event: E1"), encoding="utf-8"
+    )
+    (tmp_path / "d-unknown.yaml").write_text(
+        text.replace("wz-1-robot-purchase, event: E1", "wz-1-nope, event: E1"), encoding="utf-8"
+    )
     assert main(["examples", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "共4个算例：通过1个，未通过3个" in out, out

@@ -53,7 +53,9 @@ def cmd_policies(args: argparse.Namespace, eng: Engine) -> int:
             _print_json(listing)
         else:
             for d in listing:
-                print(f"{d['id']:<16} {d['status']:<4} {d['title']}（{d['issuer']}，{d['valid_from']}至{d['valid_to'] or '长期'}，{d['benefit_count']}项）")
+                print(
+                    f"{d['id']:<16} {d['status']:<4} {d['title']}（{d['issuer']}，{d['valid_from']}至{d['valid_to'] or '长期'}，{d['benefit_count']}项）"
+                )
         return 0
     doc = eng.library.by_id.get(args.document)
     if doc is None:
@@ -153,7 +155,10 @@ def cmd_examples(args: argparse.Namespace, eng: Engine) -> int:
     if args.json:
         _print_json(
             {
-                "examples": [{"file": str(r.path), "title": r.title, "passed": not r.problems, "problems": list(r.problems)} for r in results],
+                "examples": [
+                    {"file": str(r.path), "title": r.title, "passed": not r.problems, "problems": list(r.problems)}
+                    for r in results
+                ],
                 "passed": len(results) - len(failed),
                 "failed": len(failed),
                 "benefits_without_example": uncovered,
@@ -251,7 +256,9 @@ def _check_listen(host: str, port: int) -> None:
             probe.bind(address)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise InputError(f"端口{port}已被占用（另一个服务正在{shown}上监听）：请换一个端口（--port）或先停止那个服务") from None
+                raise InputError(
+                    f"端口{port}已被占用（另一个服务正在{shown}上监听）：请换一个端口（--port）或先停止那个服务"
+                ) from None
             reasons = {
                 errno.EADDRNOTAVAIL: "本机没有这个地址（--host 应为本机的一个地址，如127.0.0.1或0.0.0.0）",
                 errno.EACCES: "没有权限使用这个端口（1024以下的端口须以管理员身份运行，或换一个端口）",
@@ -338,7 +345,11 @@ class ChineseArgumentParser(argparse.ArgumentParser):
             if name == "command":
                 return f"未知的命令“{value}”{hint}；可用：{'、'.join(choices)}"
             return f"{name} 的值“{value}”不在可选范围内{hint}；可选：{'、'.join(choices)}"
-        counts = {"expected one argument": "一个值", "expected at least one argument": "至少一个值", "expected at most one argument": "至多一个值"}
+        counts = {
+            "expected one argument": "一个值",
+            "expected at least one argument": "至少一个值",
+            "expected at most one argument": "至多一个值",
+        }
         if detail in counts:
             return f"{name} 之后应给出{counts[detail]}"
         if m := re.fullmatch(r"expected (\d+) arguments?", detail):
@@ -371,7 +382,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="输出JSON")
     p = sub.add_parser("compare", help="同一情景在不同地区注册时的测算对比")
     p.add_argument("scenario", help="情景文件路径")
-    p.add_argument("--in", dest="regions", action="append", metavar="CODE", help="行政区划代码，可重复，如 --in 320506 --in 320412")
+    p.add_argument(
+        "--in", dest="regions", action="append", metavar="CODE", help="行政区划代码，可重复，如 --in 320506 --in 320412"
+    )
     p.add_argument("--json", action="store_true", help="输出JSON")
     p = sub.add_parser("coverage", help="原文数字引用覆盖：每个金额、比例、数量是否被规则引用或列入排除清单")
     p.add_argument("document", nargs="?", help="文件编号或原文文件名，如 wuzhong-2025")
@@ -385,7 +398,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="监听地址（默认127.0.0.1）")
     p.add_argument("--port", type=int, default=8000, help="端口（默认8000）")
     p.add_argument("--data", help="数据目录，保存分享的测算情景（默认$HUIQI_DATA或~/.local/share/huiqi）")
-    p.add_argument("--workers", type=int, default=1, help="工作进程数（默认1；多核服务器可设为核数；多个进程时各进程的连接数保持均衡）")
+    p.add_argument(
+        "--workers", type=int, default=1, help="工作进程数（默认1；多核服务器可设为核数；多个进程时各进程的连接数保持均衡）"
+    )
     p.add_argument(
         "--root-path",
         default="",

@@ -59,7 +59,9 @@ def compare(eng: Engine, scenario: Scenario, regions: list[str]) -> dict[str, An
             mine = [a for a in ev.awards if (a.event.id if a.event else "年度") == key]
             cells[code] = _cell(mine)
             if not mine:
-                why_none[code] = _why_none([a for a in ev.set_aside + ev.near_misses if (a.event.id if a.event else "年度") == key])
+                why_none[code] = _why_none(
+                    [a for a in ev.set_aside + ev.near_misses if (a.event.id if a.event else "年度") == key]
+                )
         rows.append({"event": key, "label": label, "cells": cells, "why_none": why_none})
     return {
         "regions": [

@@ -75,8 +75,13 @@ def _where(item: dict[str, Any]) -> str:
 def describe(ev: Evaluation) -> str:
     """What an evaluation gave, one line per award: for a failed example's message."""
     rows = [f"  可享受 {a.benefit.id}@{a.event.id if a.event else '-'} {_shown(a.low)}～{_shown(a.high)}" for a in ev.awards]
-    rows += [f"  未计入 {a.benefit.id}@{a.event.id if a.event else '-'}：{'；'.join(r.text for r in a.reasons)}" for a in ev.set_aside]
-    rows += [f"  差一点符合 {a.benefit.id}@{a.event.id if a.event else '-'}：{'；'.join(r.text for r in a.reasons)}" for a in ev.near_misses]
+    rows += [
+        f"  未计入 {a.benefit.id}@{a.event.id if a.event else '-'}：{'；'.join(r.text for r in a.reasons)}" for a in ev.set_aside
+    ]
+    rows += [
+        f"  差一点符合 {a.benefit.id}@{a.event.id if a.event else '-'}：{'；'.join(r.text for r in a.reasons)}"
+        for a in ev.near_misses
+    ]
     return "\n".join(rows)
 
 
@@ -162,9 +167,7 @@ def _compare(ev: Evaluation, expect: dict[str, Any]) -> list[str]:
             continue
         want_low, want_high = _fen(item["min"]), _fen(item["max"])
         if (a.low, a.high) != (want_low, want_high):
-            problems.append(
-                f"{_where(item)}应为{_shown(want_low)}～{_shown(want_high)}，实际{_shown(a.low)}～{_shown(a.high)}"
-            )
+            problems.append(f"{_where(item)}应为{_shown(want_low)}～{_shown(want_high)}，实际{_shown(a.low)}～{_shown(a.high)}")
     for key, awards, expected in (
         ("set_aside", ev.set_aside, "应未计入（就高不重复、同一标的、限额用尽）"),
         ("near_misses", ev.near_misses, "应为差一点符合"),
@@ -186,9 +189,7 @@ def _compare(ev: Evaluation, expect: dict[str, Any]) -> list[str]:
     if "total" in expect:
         want = (_fen(expect["total"]["min"]), _fen(expect["total"]["max"]))
         if (ev.total.low, ev.total.high) != want:
-            problems.append(
-                f"合计应为{_shown(want[0])}～{_shown(want[1])}，实际{_shown(ev.total.low)}～{_shown(ev.total.high)}"
-            )
+            problems.append(f"合计应为{_shown(want[0])}～{_shown(want[1])}，实际{_shown(ev.total.low)}～{_shown(ev.total.high)}")
     return problems
 
 
@@ -200,7 +201,9 @@ def uncovered_benefits(eng: Engine, files: Iterable[Path]) -> dict[str, list[str
             spec = _read(path)
         except InputError:  # reported as that example's failure
             continue
-        awards = spec.get("expect", {}).get("awards", []) if isinstance(spec, dict) and isinstance(spec.get("expect"), dict) else []
+        awards = (
+            spec.get("expect", {}).get("awards", []) if isinstance(spec, dict) and isinstance(spec.get("expect"), dict) else []
+        )
         if isinstance(awards, list):
             listed |= {str(item["benefit"]) for item in awards if isinstance(item, dict) and "benefit" in item}
     out = {}

@@ -55,9 +55,7 @@ _STATUS = "未安装"
 
 
 def _sources(package: Path = PACKAGE) -> dict[str, str]:
-    return {
-        f"huiqi.core.{name}": hashlib.sha256((package / "core" / f"{name}.py").read_bytes()).hexdigest() for name in COMPILED
-    }
+    return {f"huiqi.core.{name}": hashlib.sha256((package / "core" / f"{name}.py").read_bytes()).hexdigest() for name in COMPILED}
 
 
 def manifest_for(runtime: str, package: Path = PACKAGE) -> dict[str, object]:

@@ -31,7 +31,15 @@ from .service import Engine
 
 CAP_SCOPES = {"item": "单项", "enterprise_year": "单个企业每年", "key": "同一标的"}
 
-__all__ = ["benefit_view", "describe_amount", "facts_catalogue", "list_documents", "render_facts", "show_article", "show_document"]
+__all__ = [
+    "benefit_view",
+    "describe_amount",
+    "facts_catalogue",
+    "list_documents",
+    "render_facts",
+    "show_article",
+    "show_document",
+]
 
 
 def _number(value: Fraction) -> str:
@@ -93,7 +101,12 @@ def benefit_view(b: Benefit, event_label: str | None = None) -> dict[str, Any]:
         "department": list(b.department),
         "amount": describe_amount(b.amount),
         "caps": [
-            {"per": c.per, "per_label": CAP_SCOPES.get(c.per, c.per), "max": format_wan(c.fen) if c.fen is not None else None, "cite": c.cite.quote}
+            {
+                "per": c.per,
+                "per_label": CAP_SCOPES.get(c.per, c.per),
+                "max": format_wan(c.fen) if c.fen is not None else None,
+                "cite": c.cite.quote,
+            }
             for c in b.caps
         ],
         "cite": b.cite.quote,
@@ -255,5 +268,7 @@ def render_facts(eng: Engine) -> str:
         lines.append(f"  {'date':<28} 发生日期（日期，必填）")
         lines.extend(_field_line(s) for s in kind.fields.values())
     lines.append("")
-    lines.append("已获奖补（prior_awards）：[{amount, year, level: national/province/city/district, document, event, benefit, key}]")
+    lines.append(
+        "已获奖补（prior_awards）：[{amount, year, level: national/province/city/district, document, event, benefit, key}]"
+    )
     return "\n".join(lines)

@@ -45,7 +45,9 @@ class Hints:
         self.dates: set[date] = set()
         self.kinds: list[str] = sorted(k for k in library.by_event if k != "enterprise")
         self.benefit_ids = sorted(library.benefits)
-        self.event_benefits: list[Benefit] = [b for b in library.benefits.values() if b.event != "enterprise" and b.event in catalogue.events]
+        self.event_benefits: list[Benefit] = [
+            b for b in library.benefits.values() if b.event != "enterprise" and b.event in catalogue.events
+        ]
         self.groups = sorted({b.once_group for b in library.benefits.values() if b.once_group})
         for doc in library.documents:
             self.dates |= {doc.valid_from, doc.valid_from - timedelta(days=1)}
@@ -183,7 +185,11 @@ def scenario(rng: random.Random, library: Library, catalogue: Catalogue, hints: 
         wanted = {c.fact.path: c.values for c in b.match if isinstance(c, OneOf) and not c.negate and not c.fact.on_enterprise}
         efacts: dict[str, Value] = {}
         for name, spec in kind.fields.items():
-            v = rng.choice(wanted[name]) if name in wanted and rng.random() < 0.9 else _default(spec, _value(rng, name, spec, hints))
+            v = (
+                rng.choice(wanted[name])
+                if name in wanted and rng.random() < 0.9
+                else _default(spec, _value(rng, name, spec, hints))
+            )
             if v is not None:
                 efacts[name] = v
         doc = library.document_of(b)

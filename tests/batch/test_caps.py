@@ -54,7 +54,9 @@ def scenario(tmp_path: Path) -> Path:
     return path
 
 
-def test_a_cap_over_two_articles_counts_what_the_inner_cap_let_through(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_cap_over_two_articles_counts_what_the_inner_cap_let_through(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = policies(tmp_path)
     assert main(["--policies", str(folder), "evaluate", str(scenario(tmp_path)), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -74,7 +76,18 @@ def test_the_compiled_backend_pays_the_same_under_nested_caps(tmp_path: Path, ca
     results = {}
     for engine_name in ("reference", "duckdb"):
         out = tmp_path / f"{engine_name}.csv"
-        args = ["--policies", str(folder), "batch", str(register), "--engine", engine_name, "--as-of", "2025-12-31", "--out", str(out)]
+        args = [
+            "--policies",
+            str(folder),
+            "batch",
+            str(register),
+            "--engine",
+            engine_name,
+            "--as-of",
+            "2025-12-31",
+            "--out",
+            str(out),
+        ]
         assert main(args) == 0
         capsys.readouterr()
         with out.open(encoding="utf-8-sig") as fh:
@@ -98,8 +111,12 @@ def test_caps_that_overlap_without_nesting_are_refused_by_the_compiled_backend(
     )
     text = (DATA / "policy.yaml").read_text(encoding="utf-8")
     folder = policies(tmp_path)
-    (folder / "test-nested-caps.yaml").write_text(text.replace("  caps:\n    - id: test-group", other + "    - id: test-group"), encoding="utf-8")
-    register = csv_register(tmp_path, f"credit_code,name,region\n{CODE},相城示例机械有限公司,320507\n", "credit_code,id,kind,date\n")
+    (folder / "test-nested-caps.yaml").write_text(
+        text.replace("  caps:\n    - id: test-group", other + "    - id: test-group"), encoding="utf-8"
+    )
+    register = csv_register(
+        tmp_path, f"credit_code,name,region\n{CODE},相城示例机械有限公司,320507\n", "credit_code,id,kind,date\n"
+    )
     assert main(["--policies", str(folder), "batch", str(register), "--engine", "duckdb", "--as-of", "2025-12-31"]) == 2
     err = capsys.readouterr().err
     assert "限额test-other与test-group共有奖补项，但并非一项包含另一项且按同一期间计" in err, err

@@ -366,9 +366,7 @@ def test_memory_limited_excel_batch_removes_its_spill_folder(
     assert list(scratch.iterdir()) == []
 
 
-def test_excel_results_of_the_compiled_backend_come_in_a_fixed_order(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_excel_results_of_the_compiled_backend_come_in_a_fixed_order(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """In the register's order of enterprises (as the reference engine lists them), then by
     event date and event (yearly rows first), then item, so that two runs on one register
     give the same sheet, row for row."""
@@ -421,9 +419,7 @@ def test_excel_reasons_of_the_compiled_backend_follow_their_codes(tmp_path: Path
         assert r["原因与说明"] == "；".join(text.get((r["奖补项编号"], c), c) for c in codes), r
 
 
-def test_a_memory_limit_too_small_is_told_in_chinese_not_a_traceback(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_memory_limit_too_small_is_told_in_chinese_not_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     register = tmp_path / "登记表.xlsx"
     assert main(["synth", "--enterprises", "500", "--seed", "2", "--out", str(register)]) == 0
     capsys.readouterr()
@@ -507,7 +503,9 @@ def test_a_once_per_product_award_without_its_product_says_it_was_not_checked(
     assert checked["状态"] == "可享受" and checked["原因代码"] == ""
 
 
-def test_event_ids_of_two_enterprises_with_bad_codes_are_not_duplicates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_event_ids_of_two_enterprises_with_bad_codes_are_not_duplicates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Two events E1 of two different (invalid) credit codes were reported as one enterprise's
     duplicate ids besides their bad codes: the owner of an id is its code as written."""
     folder = csv_register(
@@ -594,7 +592,10 @@ def test_a_qualifications_grade_column_says_where_the_grade_goes(tmp_path: Path,
 @pytest.mark.parametrize(
     ("cell", "expected"),
     [
-        ('<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>', "在XFD1048576单元格有内容，超出登记表的列数"),
+        (
+            '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>',
+            "在XFD1048576单元格有内容，超出登记表的列数",
+        ),
         ('<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>', "在XFD1048576单元格有内容，超出登记表的列数"),
         ('<row r="1048576"><c r="XFD1048576" s="0"/></row>', None),  # a style without a value: not read
         ('<row r="60000"><c r="A60000" t="inlineStr"><is><t>备注</t></is></c></row>', None),  # far below: a row
@@ -661,14 +662,17 @@ def test_a_row_not_counted_says_why_in_its_status(tmp_path: Path, capsys: pytest
 
 
 @pytest.mark.parametrize("engine_name", ["reference", "duckdb"])
-def test_articles_with_more_items_than_places_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str], engine_name: str) -> None:
+def test_articles_with_more_items_than_places_are_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine_name: str
+) -> None:
     """苏州2020 第八条 每年评选10个优秀服务商: 12 qualify in 2022, 6 in 2021. The totals count all of
     them (who gets the places is decided in review); the run says the quota caps what 2022 will be
     paid (nothing said so), and not of 2021."""
     codes = [make_credit_code(f"91320506MA1XE{i:04d}") for i in range(18)]
     enterprises = "credit_code,name,region,kind\n" + "".join(f"{c},服务商{i},320506,企业\n" for i, c in enumerate(codes))
     events = "credit_code,id,kind,date,title,level\n" + "".join(
-        f"{c},V1,recognition,{'2022' if i < 12 else '2021'}-06-01,智能化改造和数字化转型优秀服务商,市级\n" for i, c in enumerate(codes)
+        f"{c},V1,recognition,{'2022' if i < 12 else '2021'}-06-01,智能化改造和数字化转型优秀服务商,市级\n"
+        for i, c in enumerate(codes)
     )
     register = csv_register(tmp_path, enterprises, events)
     out = tmp_path / "结果.xlsx"
@@ -685,7 +689,9 @@ def test_articles_with_more_items_than_places_are_named(tmp_path: Path, capsys: 
 
 
 @pytest.mark.parametrize("engine_name", ["reference", "duckdb"])
-def test_departments_listed_in_another_order_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], engine_name: str) -> None:
+def test_departments_listed_in_another_order_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine_name: str
+) -> None:
     """吴中 第1条 lists 区工信局、区科技局, 第3条 区科技局、区工信局: two 按责任单位 lines for one pair."""
     code = make_credit_code("91320506MA1XF0000")
     events = (
@@ -699,7 +705,9 @@ def test_departments_listed_in_another_order_are_one_line(tmp_path: Path, capsys
     assert list(by) == ["区工信局、区科技局"] and by["区工信局、区科技局"]["count"] == 2
 
 
-def test_text_that_excel_would_run_as_a_formula_is_written_as_text_in_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_text_that_excel_would_run_as_a_formula_is_written_as_text_in_csv(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """An enterprise named =HYPERLINK("http://…"&A2) became a live formula when the officer opened the
     CSV results in Excel (the file is UTF-8 with BOM, for Excel): it is now written after a '."""
     codes = [make_credit_code(f"91320506MA1XG{i:04d}") for i in range(4)]
@@ -707,9 +715,11 @@ def test_text_that_excel_would_run_as_a_formula_is_written_as_text_in_csv(tmp_pa
     enterprises = "credit_code,name,region,town\n" + "".join(
         f'{c},"{n.replace(chr(34), chr(34) * 2)}",320506,木渎镇\n' for c, n in zip(codes, names, strict=True)
     )
-    events = "credit_code,id,kind,date,category,amount\n" + "".join(
-        f"{c},E1,purchase,2025-06-01,机器人产品或服务,{'-5' if i == 3 else '80万元'}\n" for i, c in enumerate(codes)
-    ) + f'{codes[3]},E2,purchase,2025-06-01,机器人产品或服务,"-1,000"\n'  # refused, shown in 问题 as written
+    events = (
+        "credit_code,id,kind,date,category,amount\n"
+        + "".join(f"{c},E1,purchase,2025-06-01,机器人产品或服务,{'-5' if i == 3 else '80万元'}\n" for i, c in enumerate(codes))
+        + f'{codes[3]},E2,purchase,2025-06-01,机器人产品或服务,"-1,000"\n'
+    )  # refused, shown in 问题 as written
     register = csv_register(tmp_path, enterprises, events)
     out = tmp_path / "结果.csv"
     assert main(["batch", str(register), "--as-of", "2025-12-31", "--out", str(out)]) == 0
@@ -731,8 +741,12 @@ def test_a_schema_name_is_a_name_not_sql(tmp_path: Path, capsys: pytest.CaptureF
     schema = 'p"."enterprises" UNION ALL SELECT \'LEAK\' --'
     con = duckdb.connect(str(path))
     con.execute(f'CREATE SCHEMA "{schema.replace(chr(34), chr(34) * 2)}"')
-    con.execute(f'CREATE TABLE "{schema.replace(chr(34), chr(34) * 2)}".enterprises (credit_code VARCHAR, name VARCHAR, region VARCHAR)')
-    con.execute(f"INSERT INTO \"{schema.replace(chr(34), chr(34) * 2)}\".enterprises VALUES ('{make_credit_code('91320506MA1XH0000')}', '示例', '320506')")
+    con.execute(
+        f'CREATE TABLE "{schema.replace(chr(34), chr(34) * 2)}".enterprises (credit_code VARCHAR, name VARCHAR, region VARCHAR)'
+    )
+    con.execute(
+        f"INSERT INTO \"{schema.replace(chr(34), chr(34) * 2)}\".enterprises VALUES ('{make_credit_code('91320506MA1XH0000')}', '示例', '320506')"
+    )
     con.close()
     for engine_name in ("reference", "duckdb"):
         assert main(["batch", str(path), "--schema", schema, "--engine", engine_name, "--as-of", "2025-12-31", "--json"]) == 0
@@ -751,7 +765,8 @@ def test_max_years_counts_an_award_received_in_its_events_year(
     code = make_credit_code("91320506MA1XJ0000")
     facts = "compute_use,{d},{c},是,150,6,是"
     events = "credit_code,id,kind,date,compute_cost,embodied_ai,model_params,typical_scenarios,model_builder\n" + "".join(
-        f"{code},{i},{facts.format(d=d, c=c)}\n" for i, d, c in (("C4", "2026-07-01", "1000万元"), ("C5", "2027-02-01", "1000万元"))
+        f"{code},{i},{facts.format(d=d, c=c)}\n"
+        for i, d, c in (("C4", "2026-07-01", "1000万元"), ("C5", "2027-02-01", "1000万元"))
     )
     register = csv_register(tmp_path, f"credit_code,name,region,town\n{code},示例企业,320506,木渎镇\n", events)
     (register / "prior_awards.csv").write_text(

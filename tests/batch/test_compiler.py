@@ -110,7 +110,9 @@ def test_the_exported_sql_reads_a_blank_as_the_catalogues_default() -> None:
                 column = table[name]
                 is_default = pc.fill_null(pc.equal(column, pa.scalar(default, column.type)), False)
                 blanked += pc.sum(is_default).as_py() or 0
-                table = table.set_column(table.column_names.index(name), name, pc.if_else(is_default, pa.nulls(len(column), column.type), column))
+                table = table.set_column(
+                    table.column_names.index(name), name, pc.if_else(is_default, pa.nulls(len(column), column.type), column)
+                )
         return table, blanked
 
     events, blanked_events = blank_defaults(tables["events"], event_defaults)

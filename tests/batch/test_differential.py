@@ -43,7 +43,9 @@ def plan(eng: Engine) -> Plan:
     return compile_library(eng.library, eng.catalogue)
 
 
-def reference(eng: Engine, scenarios: list[Scenario]) -> tuple[dict[Key, tuple[Any, ...]], dict[tuple[Key, int], tuple[Any, ...]]]:
+def reference(
+    eng: Engine, scenarios: list[Scenario]
+) -> tuple[dict[Key, tuple[Any, ...]], dict[tuple[Key, int], tuple[Any, ...]]]:
     awards: dict[Key, tuple[Any, ...]] = {}
     payers: dict[tuple[Key, int], tuple[Any, ...]] = {}
     for s in scenarios:
@@ -59,7 +61,9 @@ def reference(eng: Engine, scenarios: list[Scenario]) -> tuple[dict[Key, tuple[A
     return awards, payers
 
 
-def from_rows(awards: list[dict[str, Any]], payers: list[dict[str, Any]]) -> tuple[dict[Key, tuple[Any, ...]], dict[tuple[Key, int], tuple[Any, ...]]]:
+def from_rows(
+    awards: list[dict[str, Any]], payers: list[dict[str, Any]]
+) -> tuple[dict[Key, tuple[Any, ...]], dict[tuple[Key, int], tuple[Any, ...]]]:
     got: dict[Key, tuple[Any, ...]] = {}
     for r in awards:
         key = (r["credit_code"], r["event_id"], r["benefit_id"])
@@ -108,7 +112,11 @@ def test_worked_examples_agree_in_duckdb(eng: Engine, plan: Plan) -> None:
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(rng=st.randoms(use_true_random=False), size=st.integers(1, 5), as_of=st.sampled_from([date(2025, 6, 30), date(2026, 12, 31), date(2024, 3, 1)]))
+@given(
+    rng=st.randoms(use_true_random=False),
+    size=st.integers(1, 5),
+    as_of=st.sampled_from([date(2025, 6, 30), date(2026, 12, 31), date(2024, 3, 1)]),
+)
 def test_random_registers_agree_in_duckdb(eng: Engine, plan: Plan, rng: random.Random, size: int, as_of: date) -> None:
     hints = Hints(eng.library, eng.catalogue)
     run_duck(plan, eng, register(rng, eng.library, eng.catalogue, hints, size, as_of), as_of)

@@ -97,8 +97,19 @@ def test_staging_keeps_types_values_and_row_order(pg_schema: tuple[str, str], tm
             f"x DOUBLE PRECISION, b BOOLEAN, d DATE, ts TIMESTAMPTZ, tags TEXT[], other JSONB)".encode()
         )
         rows = [
-            ("甲,\"引号\"\n换行", 1, Decimal("12.34"), Decimal("1.5"), Decimal("1e40"), 0.1, True, date(2025, 1, 2),
-             datetime(2025, 3, 4, 5, 6, 7), ["a,b", "引\"号", ""], '{"k": 1}'),
+            (
+                '甲,"引号"\n换行',
+                1,
+                Decimal("12.34"),
+                Decimal("1.5"),
+                Decimal("1e40"),
+                0.1,
+                True,
+                date(2025, 1, 2),
+                datetime(2025, 3, 4, 5, 6, 7),
+                ["a,b", '引"号', ""],
+                '{"k": 1}',
+            ),
             ("", None, None, Decimal("2.125"), Decimal("1"), None, False, None, None, [], None),
             (None, -3, Decimal("-0.01"), None, None, 2.5e-7, None, date(1999, 12, 31), None, None, "[]"),
         ]
@@ -122,14 +133,14 @@ def test_staging_keeps_types_values_and_row_order(pg_schema: tuple[str, str], tm
         "other": "VARCHAR",
     }
     got = con.execute(f"SELECT * FROM {staged[0].staged} ORDER BY rowid").fetchall()
-    assert got[0][0] == "甲,\"引号\"\n换行" and got[1][0] == "" and got[2][0] is None  # '' is not NULL
+    assert got[0][0] == '甲,"引号"\n换行' and got[1][0] == "" and got[2][0] is None  # '' is not NULL
     assert [r[2] for r in got] == [Decimal("12.34"), None, Decimal("-0.01")]
     assert [r[3] for r in got] == [Decimal("1.5"), Decimal("2.125"), None]
     assert got[0][4].startswith("1") and got[1][4] == "1"
     assert [r[5] for r in got] == [0.1, None, 2.5e-7]
     assert [r[6] for r in got] == [True, False, None]
     assert [r[8] for r in got] == [date(2025, 3, 4), None, None]
-    assert [r[9] for r in got] == [["a,b", "引\"号", ""], [], None]
+    assert [r[9] for r in got] == [["a,b", '引"号', ""], [], None]
     assert list(tmp_path.iterdir()) == []  # the CSV copies are gone
 
 

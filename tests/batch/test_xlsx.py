@@ -36,7 +36,11 @@ def test_every_value_reads_back_as_written(tmp_path: Path) -> None:
     out = write_xlsx(
         tmp_path / "r.xlsx",
         [
-            ("结果", ["text", "int", "big", "float", "whole float", "decimal", "bool"], [[t, 7, 2**40, 1.5, 3000.0, Decimal("12.30"), True] for t in TEXTS]),
+            (
+                "结果",
+                ["text", "int", "big", "float", "whole float", "decimal", "bool"],
+                [[t, 7, 2**40, 1.5, 3000.0, Decimal("12.30"), True] for t in TEXTS],
+            ),
             ("按条款", ["date", "datetime", "blank", "empty"], [[date(2025, 3, 1), datetime(2025, 3, 1, 10, 5, 30), None, ""]]),
             ("问题", ["nan", "inf", "decimal nan"], [[float("nan"), float("-inf"), Decimal("NaN")]]),
         ],
@@ -116,6 +120,4 @@ def test_columns_are_wide_enough_to_show_their_values_and_the_header_filters(tmp
     assert wb["空"].auto_filter.ref is None
     with zipfile.ZipFile(path) as z:  # the filtered range named per sheet, as Excel writes it
         book = z.read("xl/workbook.xml").decode()
-    assert (
-        '<definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">\'结果\'!$A$1:$D$702</definedName>' in book
-    )
+    assert '<definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">\'结果\'!$A$1:$D$702</definedName>' in book

@@ -70,7 +70,11 @@ def scenarios(draw: st.DrawFn, max_events: int = 6) -> dict[str, Any]:
     events = []
     for i in range(draw(st.integers(1, max_events))):
         kind = cat.events[draw(st.sampled_from(kinds))]
-        ev: dict[str, Any] = {"id": f"E{i + 1}", "kind": kind.name, "date": str(draw(st.dates(date(2024, 6, 1), date(2027, 12, 31))))}
+        ev: dict[str, Any] = {
+            "id": f"E{i + 1}",
+            "kind": kind.name,
+            "date": str(draw(st.dates(date(2024, 6, 1), date(2027, 12, 31)))),
+        }
         for spec in kind.fields.values():
             if spec.required or draw(st.booleans()):
                 ev[spec.name] = draw(_value(spec, near.get(spec.name, [])))

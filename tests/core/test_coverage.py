@@ -114,7 +114,23 @@ def test_a_cited_number_is_encoded_only_when_a_part_holds_its_value() -> None:
     whole = source.find("按照不超过其购买金额的5%给予补助、单个企业每年最高100万元")
     assert whole is not None
     cited = [("…", whole)]
-    right = measure(source, cited, (), file="t", document_id="d", title="t", encoded=[(whole, frozenset({Fraction(1, 20), Fraction(1_000_000)}))])
+    right = measure(
+        source,
+        cited,
+        (),
+        file="t",
+        document_id="d",
+        title="t",
+        encoded=[(whole, frozenset({Fraction(1, 20), Fraction(1_000_000)}))],
+    )
     assert right.encoded == 2 and right.cited_not_encoded == ()
-    wrong = measure(source, cited, (), file="t", document_id="d", title="t", encoded=[(whole, frozenset({Fraction(1, 20), Fraction(2_000_000)}))])
+    wrong = measure(
+        source,
+        cited,
+        (),
+        file="t",
+        document_id="d",
+        title="t",
+        encoded=[(whole, frozenset({Fraction(1, 20), Fraction(2_000_000)}))],
+    )
     assert [m.text for m in wrong.cited_not_encoded] == ["100万元"]

@@ -69,7 +69,14 @@ def test_an_award_received_names_its_key_benefit_and_event_without_padding() -> 
     two engines paid a series twice and once."""
     raw = _scenario()
     raw["prior_awards"] = [
-        {"amount": "200万元", "year": 2025, "level": "district", "benefit": " wz-3-class3-device ", "key": " S1 ", "event": " E1 "}
+        {
+            "amount": "200万元",
+            "year": 2025,
+            "level": "district",
+            "benefit": " wz-3-class3-device ",
+            "key": " S1 ",
+            "event": " E1 ",
+        }
     ]
     prior = engine().scenario(raw).prior_awards[0]
     assert (prior.benefit, prior.key, prior.event) == ("wz-3-class3-device", "S1", "E1")

@@ -13,7 +13,14 @@ from huiqi.core.money import MoneyError, floor_fen, format_wan, format_yuan, par
 
 @pytest.mark.parametrize(
     ("text", "fen"),
-    [("50万元", 50_000_000), ("1000元", 100_000), ("2亿元", 20_000_000_000), ("1万", 1_000_000), ("3,000,000", 300_000_000), ("0.01元", 1)],
+    [
+        ("50万元", 50_000_000),
+        ("1000元", 100_000),
+        ("2亿元", 20_000_000_000),
+        ("1万", 1_000_000),
+        ("3,000,000", 300_000_000),
+        ("0.01元", 1),
+    ],
 )
 def test_amounts_are_read_as_integer_fen(text: str, fen: int) -> None:
     assert parse_money(text) == fen

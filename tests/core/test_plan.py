@@ -127,10 +127,7 @@ def test_annexed_policy_status(period: Period | None, on: date, expected: str) -
 
 
 def test_period_describe() -> None:
-    assert (
-        Period(date(2016, 1, 1), date(2020, 12, 31)).describe()
-        == "2016-01-01 至 2020-12-31"
-    )
+    assert Period(date(2016, 1, 1), date(2020, 12, 31)).describe() == "2016-01-01 至 2020-12-31"
     assert Period(date(2016, 1, 1), None).describe() == "2016-01-01 起，止期未载明"
     assert Period(None, None).describe() == "未载明"
 

@@ -78,7 +78,12 @@ def test_amounts_do_not_fall_when_a_base_rises(raw: dict[str, Any]) -> None:
     money_fields = [k for k, v in event.items() if isinstance(v, str) and v.endswith("元")]
     if not money_fields:
         return
-    richer = {**raw, "events": [{**event, **{k: f"{parse_money(event[k]) * 2 // 100}.{parse_money(event[k]) * 2 % 100:02d}元" for k in money_fields}}]}
+    richer = {
+        **raw,
+        "events": [
+            {**event, **{k: f"{parse_money(event[k]) * 2 // 100}.{parse_money(event[k]) * 2 % 100:02d}元" for k in money_fields}}
+        ],
+    }
     ev2 = _run(richer)
     before = {(a.benefit.id): a.high for a in ev.awards if a.is_money and a.high is not None}
     after = {(a.benefit.id): a.high for a in ev2.awards if a.is_money and a.high is not None}

@@ -27,11 +27,16 @@ def _evaluate(region: str, events: list[dict[str, Any]], prior_awards: list[dict
     return eng.evaluate(eng.scenario(raw))
 
 
-
 def _compute(event_id: str, day: str, cost: str) -> dict[str, Any]:
     return {
-        "id": event_id, "kind": "compute_use", "date": day, "compute_cost": cost, "embodied_ai": True,
-        "model_params": 150, "typical_scenarios": 5, "model_builder": True,
+        "id": event_id,
+        "kind": "compute_use",
+        "date": day,
+        "compute_cost": cost,
+        "embodied_ai": True,
+        "model_params": 150,
+        "typical_scenarios": 5,
+        "model_builder": True,
     }
 
 
@@ -76,8 +81,13 @@ def test_compute_user_yearly_cap_spans_events_of_one_year() -> None:
 
 def test_humanoid_uplift_is_shown_and_binds_only_inside_suzhou() -> None:
     event = {
-        "id": "R1", "kind": "recognition", "date": "2025-09-01", "title": "首台（套）重大装备", "level": "市级",
-        "embodied_ai": True, "humanoid_robot": True,
+        "id": "R1",
+        "kind": "recognition",
+        "date": "2025-09-01",
+        "title": "首台（套）重大装备",
+        "level": "市级",
+        "embodied_ai": True,
+        "humanoid_robot": True,
     }
     inside = only_award(_evaluate("320506", [event]).awards, "sz25-9-first-set", "R1")
     assert (inside.low, inside.high) == (0, 120 * WAN)

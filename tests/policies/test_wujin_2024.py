@@ -27,7 +27,6 @@ def _evaluate(events: list[dict[str, Any]], prior_awards: list[dict[str, Any]] |
     return eng.evaluate(eng.scenario(raw))
 
 
-
 def _insurance(event_id: str, day: str, premium: str, product: str) -> dict[str, Any]:
     return {
         "id": event_id,
@@ -78,8 +77,16 @@ def test_the_payer_is_wujins_treasury_in_the_texts_words_apart_from_suzhous() ->
 
 def test_smart_upgrade_award_states_the_quota_of_20_projects() -> None:
     ev = _evaluate(
-        [{"id": "P1", "kind": "project", "date": "2024-05-01", "category": "智改数转网联改造",
-          "total_investment": "600万元", "smart_it_investment": "300万元"}]
+        [
+            {
+                "id": "P1",
+                "kind": "project",
+                "date": "2024-05-01",
+                "category": "智改数转网联改造",
+                "total_investment": "600万元",
+                "smart_it_investment": "300万元",
+            }
+        ]
     )
     award = only_award(ev.awards, "wj-1-smart-upgrade", "P1")
     assert (award.low, award.high) == (0, 15 * WAN)
@@ -88,9 +95,7 @@ def test_smart_upgrade_award_states_the_quota_of_20_projects() -> None:
 
 def test_matter_already_supported_case_by_case_is_a_near_miss() -> None:
     # 注意事项1: 已按“一事一议”享受同类政策扶持的不再重复享受本政策.
-    ev = _evaluate(
-        [{"id": "R1", "kind": "recognition", "date": "2024-05-01", "title": "灯塔工厂", "case_by_case_enjoyed": True}]
-    )
+    ev = _evaluate([{"id": "R1", "kind": "recognition", "date": "2024-05-01", "title": "灯塔工厂", "case_by_case_enjoyed": True}])
     assert not [a for a in ev.awards if a.benefit.id == "wj-4-lighthouse"]
     miss = [a for a in ev.near_misses if a.benefit.id == "wj-4-lighthouse"]
     assert miss and any("一事一议" in r.text for r in miss[0].reasons)

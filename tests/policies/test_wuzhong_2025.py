@@ -34,7 +34,6 @@ def _evaluate(name: str) -> Evaluation:
     return eng.evaluate(eng.scenario(spec["scenario"], name))
 
 
-
 def _payers(award: Award) -> list[tuple[str, str, int, int | None]]:
     return [(p.role, p.payer, p.low, p.high) for p in award.payers]
 
@@ -98,7 +97,6 @@ def test_articles_1_to_20_each_have_a_benefit_and_21_22_are_document_rules() -> 
 
 def _expectations() -> dict[str, dict[str, Any]]:
     return {p.name: yaml.safe_load(p.read_text(encoding="utf-8"))["expect"] for p in sorted(EXAMPLES.glob("art*.yaml"))}
-
 
 
 @pytest.mark.parametrize("article", [f"{n:02d}" for n in range(1, 23)])

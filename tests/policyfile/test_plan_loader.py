@@ -55,12 +55,7 @@ def test_counts(plan: Plan) -> None:
 def test_indicators_follow_the_table_order(plan: Plan) -> None:
     categories = [indicator.category for indicator in plan.indicators]
     assert categories == (
-        ["创新能力"] * 3
-        + ["自主品牌"] * 3
-        + ["质量效益"] * 3
-        + ["产业结构"] * 3
-        + ["两化融合"] * 4
-        + ["绿色低碳"] * 4
+        ["创新能力"] * 3 + ["自主品牌"] * 3 + ["质量效益"] * 3 + ["产业结构"] * 3 + ["两化融合"] * 4 + ["绿色低碳"] * 4
     )
     assert len({indicator.id for indicator in plan.indicators}) == 20
 
@@ -72,9 +67,7 @@ def test_indicators_follow_the_table_order(plan: Plan) -> None:
         ("high-tech-industries-share", "50", "45.9", "%"),
     ],
 )
-def test_indicator_values(
-    plan: Plan, indicator_id: str, target: str, baseline: str, unit: str
-) -> None:
+def test_indicator_values(plan: Plan, indicator_id: str, target: str, baseline: str, unit: str) -> None:
     indicator = next(i for i in plan.indicators if i.id == indicator_id)
     assert indicator.target_2020 == Decimal(target)
     assert indicator.baseline_2015 == Decimal(baseline)
@@ -89,9 +82,7 @@ def test_indicator_without_a_number(plan: Plan) -> None:
 
 
 def test_industry_targets(plan: Plan) -> None:
-    targets = {
-        industry.name: industry.output_target_2020 for industry in plan.industries
-    }
+    targets = {industry.name: industry.output_target_2020 for industry in plan.industries}
     assert targets == {
         "新一代电子信息产业": Decimal(10000),
         "高端装备制造产业": Decimal(8000),
@@ -110,10 +101,7 @@ def test_annexed_policy_status_on_2026_11_22(plan: Plan) -> None:
     assert policies["made-in-china-2025-suzhou"].status(on) == "已失效"  # 2015～2025
     assert policies["cost-reduction"].status(on) == "已失效"  # 2016～2018
     assert policies["advanced-manufacturing-measures"].status(on) == "期限未载明"  # 2017年起
-    assert (
-        policies["advanced-manufacturing-measures"].status(date(2016, 9, 30))
-        == "未生效"
-    )
+    assert policies["advanced-manufacturing-measures"].status(date(2016, 9, 30)) == "未生效"
     assert not any(policy.encoded for policy in plan.annexed_policies)
 
 
@@ -131,9 +119,7 @@ def test_other_targets(plan: Plan) -> None:
 
 
 def test_every_cite_is_in_the_source_text(plan: Plan) -> None:
-    source = SourceText(
-        "plan", (TEXTS / Path(plan.document.source).name).read_text("utf-8")
-    )
+    source = SourceText("plan", (TEXTS / Path(plan.document.source).name).read_text("utf-8"))
     quotes = plan.cited_quotes()
     assert len(quotes) > 150
     assert [quote for quote in quotes if source.find(quote) is None] == []
@@ -152,31 +138,23 @@ def test_render_real_plan(plan: Plan) -> None:
 
 
 def test_broken_cite_names_the_entry(tmp_path: Path) -> None:
-    path = _write_variant(
-        tmp_path, "- 8规模以上工业增加值率（%）23\n", "- 8规模以上工业增加值率（%）24\n"
-    )
+    path = _write_variant(tmp_path, "- 8规模以上工业增加值率（%）23\n", "- 8规模以上工业增加值率（%）24\n")
     with pytest.raises(PlanFileError) as caught:
         load_plan(path, TEXTS)
     message = str(caught.value)
-    assert message.startswith(
-        "suzhou-2016-plan.yaml: indicators[7] (value-added-rate): "
-    )
+    assert message.startswith("suzhou-2016-plan.yaml: indicators[7] (value-added-rate): ")
     assert "引文未在原文中找到：8规模以上工业增加值率（%）24" in message
 
 
 def test_missing_field_names_entry_and_field(tmp_path: Path) -> None:
     path = _write_variant(tmp_path, "    name: 新材料产业\n", "")
-    with pytest.raises(
-        PlanFileError, match=r"industries\[2\] \(new-materials\): 缺少字段 name"
-    ):
+    with pytest.raises(PlanFileError, match=r"industries\[2\] \(new-materials\): 缺少字段 name"):
         load_plan(path, TEXTS)
 
 
 def test_invalid_decimal_is_refused(tmp_path: Path) -> None:
     path = _write_variant(tmp_path, 'target_2020: "1.35"', 'target_2020: "一点三五"')
-    with pytest.raises(
-        PlanFileError, match=r"indicators\[0\] \(rd-spending-ratio\): 字段 target_2020"
-    ):
+    with pytest.raises(PlanFileError, match=r"indicators\[0\] \(rd-spending-ratio\): 字段 target_2020"):
         load_plan(path, TEXTS)
 
 
@@ -187,12 +165,8 @@ def test_float_is_refused(tmp_path: Path) -> None:
 
 
 def test_duplicate_id_is_refused(tmp_path: Path) -> None:
-    path = _write_variant(
-        tmp_path, "  - id: co2-intensity-cut\n", "  - id: energy-intensity-cut\n"
-    )
-    with pytest.raises(
-        PlanFileError, match=r"indicators\[18\] \(energy-intensity-cut\): id 重复"
-    ):
+    path = _write_variant(tmp_path, "  - id: co2-intensity-cut\n", "  - id: energy-intensity-cut\n")
+    with pytest.raises(PlanFileError, match=r"indicators\[18\] \(energy-intensity-cut\): id 重复"):
         load_plan(path, TEXTS)
 
 
@@ -202,16 +176,12 @@ def test_bad_period_is_refused(tmp_path: Path) -> None:
         "period: {from: 2017-01-01, to: null}",
         "period: {from: 2017-01-01, to: 2016-12-31}",
     )
-    with pytest.raises(
-        PlanFileError, match=r"advanced-manufacturing-measures.*起始日期晚于截止日期"
-    ):
+    with pytest.raises(PlanFileError, match=r"advanced-manufacturing-measures.*起始日期晚于截止日期"):
         load_plan(path, TEXTS)
 
 
 def test_missing_source_text(tmp_path: Path) -> None:
-    with pytest.raises(
-        PlanFileError, match=r"document \(suzhou-2016-plan\): 原文无法读取"
-    ):
+    with pytest.raises(PlanFileError, match=r"document \(suzhou-2016-plan\): 原文无法读取"):
         load_plan(PLAN_FILE, tmp_path)
 
 
@@ -322,7 +292,7 @@ def test_annex_8_and_9_targets_carry_the_period_not_a_year(plan: Plan) -> None:
 
 
 def test_year_and_period_together_are_refused(tmp_path: Path) -> None:
-    old = "    value: \"80\"\n    unit: 亿元\n"
+    old = '    value: "80"\n    unit: 亿元\n'
     path = _write_variant(tmp_path, old, "    year: 2018\n" + old)
     with pytest.raises(PlanFileError, match=r"cost-cut-taxes-fees\): 字段 year 与 period 只能填写其一"):
         load_plan(path, TEXTS)
@@ -374,7 +344,10 @@ def test_render_real_plan_shows_other_figures_and_126(plan: Plan) -> None:
     report = render_plan(plan, date(2026, 11, 22))
     assert f"四、其他数字（共{len(plan.other_targets)}项，按所在部分分组）" in report
     assert "【“126”发展新态势】（3项）" in report
-    assert "〔目标〕“126”发展新态势：超级产业（电子信息产业）：1个\n   引文：“以新兴产业引领制造业形成“126”发展新态势：1大超级产业，即电子信息产业”" in report
+    assert (
+        "〔目标〕“126”发展新态势：超级产业（电子信息产业）：1个\n   引文：“以新兴产业引领制造业形成“126”发展新态势：1大超级产业，即电子信息产业”"
+        in report
+    )
     assert "〔目标〕高新技术企业数：超过4000家；2020年；对比 2015年：3478家" in report
     assert "〔现状〕在苏投资的世界500强公司：140多家；2015年" in report
     # every other figure is shown with its cited words

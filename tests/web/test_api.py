@@ -229,7 +229,9 @@ def test_plan_page_shows_other_figures_126_cited_words_and_what_applies(client: 
     assert "期限未载明</span>" in page and ">有效</span>" not in page
     # the site footer about amounts does not apply here: the page's footer says what applies
     foot = re.search(r'<footer class="foot">(.*?)</footer>', page, re.S)
-    assert foot is not None and foot.group(1).startswith("本页为规划数据，不是补贴测算") and "金额按分精确计算" not in foot.group(1)
+    assert (
+        foot is not None and foot.group(1).startswith("本页为规划数据，不是补贴测算") and "金额按分精确计算" not in foot.group(1)
+    )
 
 
 def test_pages_have_json_twins(client: TestClient) -> None:

@@ -46,7 +46,9 @@ def test_batch_upload_results_export(server: str, page: Any, tmp_path: Path) -> 
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.goto(f"{server}/policies/wuzhong-2025")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    assert page.evaluate("document.querySelector('.source-text').scrollWidth <= document.querySelector('.source-text').clientWidth")
+    assert page.evaluate(
+        "document.querySelector('.source-text').scrollWidth <= document.querySelector('.source-text').clientWidth"
+    )
     page.set_viewport_size({"width": 1280, "height": 800})
     page.go_back()
     # the upload page lists this browser's jobs (kept in the browser: the server lists nobody's)

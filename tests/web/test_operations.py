@@ -117,6 +117,7 @@ A_SCENARIO = {
 
 def test_a_body_declared_too_large_is_refused_before_it_is_read(client: TestClient) -> None:
     """800 MB sent to /api/evaluate with its length was read whole (2.4 GB of the server) before 413."""
+
     def body() -> Iterator[bytes]:
         raise AssertionError("the body was read")
         yield b""  # pragma: no cover
@@ -143,9 +144,20 @@ def test_a_body_sent_without_its_length_is_cut_at_the_limit(tmp_path: Path) -> N
     async def send(message: Any) -> None:
         answer.append(message)
 
-    scope = {"type": "http", "method": "POST", "path": "/api/evaluate", "raw_path": b"/api/evaluate", "root_path": "",
-             "query_string": b"", "headers": [(b"content-type", b"application/json")], "scheme": "http",
-             "server": ("testserver", 80), "client": ("127.0.0.1", 1), "http_version": "1.1", "asgi": {"version": "3.0"}}
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/evaluate",
+        "raw_path": b"/api/evaluate",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json")],
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 1),
+        "http_version": "1.1",
+        "asgi": {"version": "3.0"},
+    }
     # in a thread of its own: the browser tests' Playwright keeps an event loop in this one
     worker = threading.Thread(target=lambda: asyncio.run(app(scope, receive, send)))
     worker.start()
@@ -154,7 +166,7 @@ def test_a_body_sent_without_its_length_is_cut_at_the_limit(tmp_path: Path) -> N
     assert "请求体过大（上限1000KB）" in answer[1]["body"].decode()
     assert pulled <= 11  # 1 MB and one chunk more, not 20 MB
     with TestClient(create_app(engine(), tmp_path / "data", max_upload=2_000_000), raise_server_exceptions=False) as client:
-        multipart = b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.csv\"\r\n\r\n" + b"a" * 3_000_000
+        multipart = b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.csv"\r\n\r\n' + b"a" * 3_000_000
         got = client.post("/api/batch", content=iter([multipart]), headers={"content-type": "multipart/form-data; boundary=b"})
         assert got.status_code == 413 and "上传的文件过大：上限为2MB" in got.json()["error"]
 
@@ -164,7 +176,10 @@ def test_a_scenario_with_too_many_events_is_refused_in_chinese(client: TestClien
     many = {**A_SCENARIO, "events": [{**A_SCENARIO["events"][0], "id": f"E{i}"} for i in range(1001)]}
     got = client.post("/api/evaluate", json=many)
     assert got.status_code == 413
-    assert got.json()["error"] == "events有1,001项，网页与接口每个情景最多1,000项；更多事项请用名单测算上传登记表，或用命令行 huiqi evaluate"
+    assert (
+        got.json()["error"]
+        == "events有1,001项，网页与接口每个情景最多1,000项；更多事项请用名单测算上传登记表，或用命令行 huiqi evaluate"
+    )
     assert client.post("/api/evaluate", json={**many, "events": many["events"][:1000]}).status_code == 200
 
 
@@ -216,6 +231,8 @@ def test_a_dense_workbook_within_the_ratio_is_accepted(tmp_path: Path) -> None:
 
     unpacked = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(content)).infolist())
     assert 10 * len(content) < unpacked < 100 * len(content)
-    with TestClient(create_app(engine(), tmp_path / "data", max_upload=unpacked // 10 - 1), raise_server_exceptions=False) as client:
+    with TestClient(
+        create_app(engine(), tmp_path / "data", max_upload=unpacked // 10 - 1), raise_server_exceptions=False
+    ) as client:
         got = client.post("/api/batch", files={"file": (path.name, content, "application/octet-stream")})
         assert got.status_code == 202, got.text

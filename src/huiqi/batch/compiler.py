@@ -447,11 +447,18 @@ class _BenefitSQL:
             if spec.cap_fen is not None:
                 low, high = f"LEAST({low}, {spec.cap_fen})", f"LEAST({high}, {spec.cap_fen})"
             if spec.floor_fen is None:
-                return _Amt(f"(CASE WHEN {n.ok} THEN {low} END)", f"(CASE WHEN {n.ok} THEN {high} END)", "'money'", f"(NOT {n.ok})")
+                return _Amt(
+                    f"(CASE WHEN {n.ok} THEN {low} END)", f"(CASE WHEN {n.ok} THEN {high} END)", "'money'", f"(NOT {n.ok})"
+                )
             # without its base the text still grants the floor, bounded by the cap (core.amounts._range_without_base)
             floor = spec.floor_fen if spec.cap_fen is None else min(spec.floor_fen, spec.cap_fen)
             top = "CAST(NULL AS BIGINT)" if spec.cap_fen is None else str(spec.cap_fen)
-            return _Amt(f"(CASE WHEN {n.ok} THEN {low} ELSE {floor} END)", f"(CASE WHEN {n.ok} THEN {high} ELSE {top} END)", "'money'", "FALSE")
+            return _Amt(
+                f"(CASE WHEN {n.ok} THEN {low} ELSE {floor} END)",
+                f"(CASE WHEN {n.ok} THEN {high} ELSE {top} END)",
+                "'money'",
+                "FALSE",
+            )
         if isinstance(spec, NoAmount):
             return _Amt("0", "0", "'none'", "FALSE")
         if isinstance(spec, InKind):
@@ -548,7 +555,17 @@ class _Compiler:
         bstatic = []
         for b, doc in self.benefits:
             own = [c.fen for c in b.caps if c.per != "item" and c.fen is not None]
-            bstatic.append((b.id, doc.id, b.order, _level_rank(doc.level), min(own) if own else None, bool(self.partners.get(b.id)), bool(doc.exclusivity)))
+            bstatic.append(
+                (
+                    b.id,
+                    doc.id,
+                    b.order,
+                    _level_rank(doc.level),
+                    min(own) if own else None,
+                    bool(self.partners.get(b.id)),
+                    bool(doc.exclusivity),
+                )
+            )
         conflicts = sorted((a, b) for a, bs in self.partners.items() for b in bs)
         cover = sorted((b.id, lv) for b, doc in self.benefits if doc.exclusivity for lv in _prior_levels_covered(doc))
         capmem = sorted({(ci.cap.id, m) for ci in self.caps for m in ci.members})
@@ -601,7 +618,9 @@ class _Compiler:
             ),
             StaticTable("hq_cover", (("benefit_id", "VARCHAR"), ("level", "VARCHAR")), tuple(cover)),
             StaticTable("hq_capmem", (("cap_id", "VARCHAR"), ("benefit_id", "VARCHAR")), tuple(capmem)),
-            StaticTable("hq_caps", (("cap_id", "VARCHAR"), ("per", "VARCHAR"), ("fen", "BIGINT"), ("layer", "BIGINT")), tuple(caps)),
+            StaticTable(
+                "hq_caps", (("cap_id", "VARCHAR"), ("per", "VARCHAR"), ("fen", "BIGINT"), ("layer", "BIGINT")), tuple(caps)
+            ),
             StaticTable("hq_cappl", (("cap_id", "VARCHAR"), ("level", "VARCHAR")), tuple(cappl)),
             StaticTable(
                 "hq_shares",
@@ -616,7 +635,11 @@ class _Compiler:
                 ),
                 tuple(shares),
             ),
-            StaticTable("hq_regions", (("code", "VARCHAR"), ("name", "VARCHAR"), ("level", "VARCHAR"), ("finance", "VARCHAR")), tuple(regions)),
+            StaticTable(
+                "hq_regions",
+                (("code", "VARCHAR"), ("name", "VARCHAR"), ("level", "VARCHAR"), ("finance", "VARCHAR")),
+                tuple(regions),
+            ),
         )
 
     # steps
@@ -749,7 +772,9 @@ class _Compiler:
         for aggs, src in zip(parts, joins, strict=True):
             cols = ", ".join(f"{aggs[n]} AS {n}" if n in aggs else f"0 AS {n}" for n in names)
             some = " OR ".join(f"{aggs[n]} > 0" for n in aggs)
-            branches.append(f"SELECT u.credit_code, u.event_id, {cols} FROM {src} GROUP BY u.credit_code, u.event_id HAVING {some}")
+            branches.append(
+                f"SELECT u.credit_code, u.event_id, {cols} FROM {src} GROUP BY u.credit_code, u.event_id HAVING {some}"
+            )
         union = _UNION.join(branches)
         return f"SELECT credit_code, event_id, {', '.join(f'MAX({n}) AS {n}' for n in names)} FROM ({union}) f GROUP BY credit_code, event_id"
 
@@ -792,12 +817,17 @@ class _Compiler:
                 src = "events v JOIN enterprises e ON e.credit_code = v.credit_code"
                 on = "f.credit_code = v.credit_code AND f.event_id = v.event_id"
             sums = self.year_sum_columns(d, kind)
-            need = sorted((set(need) - set(sums)) | {c for e in sums.values() for c in re.findall(r"\bu\.(\w+)", e)} - {"credit_code", "event_id", "unit_date"})
+            need = sorted(
+                (set(need) - set(sums))
+                | {c for e in sums.values() for c in re.findall(r"\bu\.(\w+)", e)} - {"credit_code", "event_id", "unit_date"}
+            )
             for c in need:
                 if c.startswith("ent_"):
                     sel.append(f"e.{c[4:]} AS {c}")
                 elif c.startswith("ev_"):
-                    sel.append(f"v.{c[3:]} AS {c}" if kind != "enterprise" else f"CAST(NULL AS {d.type(self._ev_type(c[3:]))}) AS {c}")
+                    sel.append(
+                        f"v.{c[3:]} AS {c}" if kind != "enterprise" else f"CAST(NULL AS {d.type(self._ev_type(c[3:]))}) AS {c}"
+                    )
                 elif c.startswith("hq_"):
                     sel.append(f"COALESCE(f.{c}, 0) AS {c}")
                 else:
@@ -941,19 +971,32 @@ class _Compiler:
             inner.append(f"CAST({case(lambda c: str(c.upl[1]) if c.upl else 'NULL')} AS BIGINT) AS upl_num")
             inner.append(f"CAST({case(lambda c: str(c.upl[2]) if c.upl else 'NULL')} AS BIGINT) AS upl_den")
             uplift = ("upl_num", "upl_den")
-        sql = (
-            f"SELECT {', '.join(inner)} FROM {source} u WHERE {case(lambda c: f'({c.where})', 'FALSE')}"
-        )
+        sql = f"SELECT {', '.join(inner)} FROM {source} u WHERE {case(lambda c: f'({c.where})', 'FALSE')}"
 
         def out(pick: Callable[[_Cand], str]) -> str:
             return case(pick, "NULL", "hq_b")
 
         return self.finish(
-            d, sql, n_lims, uplift, out(lambda c: lit(c.b.id)), out(lambda c: lit(c.doc.id)), out(lambda c: str(c.b.order)), "hq_b, "
+            d,
+            sql,
+            n_lims,
+            uplift,
+            out(lambda c: lit(c.b.id)),
+            out(lambda c: lit(c.doc.id)),
+            out(lambda c: str(c.b.order)),
+            "hq_b, ",
         )
 
     def finish(
-        self, d: Dialect, sql: str, n_lims: int, uplift: tuple[str, str] | None, bid: str, doc_id: str, order: str, carry: str = ""
+        self,
+        d: Dialect,
+        sql: str,
+        n_lims: int,
+        uplift: tuple[str, str] | None,
+        bid: str,
+        doc_id: str,
+        order: str,
+        carry: str = "",
     ) -> str:
         """Item caps in order, the uplift, then status, reasons and amounts."""
         low, high = "low0", "high0"
@@ -995,7 +1038,10 @@ class _Compiler:
             if b.id not in fused
         ]
         for j, ids in enumerate(self.gate_groups.values()):
-            group = [self.candidate_parts(d, self.library.benefits[bid], self.library.document_of(self.library.benefits[bid])) for bid in ids]
+            group = [
+                self.candidate_parts(d, self.library.benefits[bid], self.library.document_of(self.library.benefits[bid]))
+                for bid in ids
+            ]
             parts.append(self.fused(d, group, f"hq_ug{j}"))
         if not parts:
             return (

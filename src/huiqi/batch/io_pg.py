@@ -352,9 +352,12 @@ def stage_postgres(
                     if c[1] == "numeric" and col[1] == "VARCHAR"
                 )
                 csv = folder / f"hq_pg_{key}.csv"
-                with open(csv, "wb") as f, cur.copy(
-                    f"COPY (SELECT {', '.join(c[0] for c in columns)} FROM {table_sql}) TO STDOUT (FORMAT csv)".encode()
-                ) as copy:
+                with (
+                    open(csv, "wb") as f,
+                    cur.copy(
+                        f"COPY (SELECT {', '.join(c[0] for c in columns)} FROM {table_sql}) TO STDOUT (FORMAT csv)".encode()
+                    ) as copy,
+                ):
                     for data in copy:
                         f.write(data)
                 types = ", ".join(f"{lit(f'c{i}')}: {lit(c[1])}" for i, c in enumerate(columns))

@@ -372,7 +372,9 @@ def _oversized(path: Path, found: _CellScan) -> None:
     for part, cell in found.wide.items():
         sheet = names.get(part, part)
         if sheet_for(sheet) is not None:
-            raise RegisterError(f"{path}：“{sheet}”工作表在{cell}单元格有内容，超出登记表的列数（最多CZ列）：请删去多余的单元格后再导入")
+            raise RegisterError(
+                f"{path}：“{sheet}”工作表在{cell}单元格有内容，超出登记表的列数（最多CZ列）：请删去多余的单元格后再导入"
+            )
 
 
 def _uncached_cell(data: bytes, m: re.Match[bytes]) -> str | None:

@@ -92,7 +92,12 @@ def parquet_options(schema: pa.Schema) -> dict[str, Any]:
 
 STATUS_LABELS = {"granted": "可享受", "set_aside": "未计入（不重复或额度已用尽）", "near_miss": "未满足条件"}
 # a set-aside row says why by its first reason: a yearly cap used up is no 就高不重复
-_SET_ASIDE_LABELS = {"cap_exhausted": "额度已用尽", "once_per_key": "已奖励过", "exclusivity": "不重复享受", "prior_award": "不重复享受"}
+_SET_ASIDE_LABELS = {
+    "cap_exhausted": "额度已用尽",
+    "once_per_key": "已奖励过",
+    "exclusivity": "不重复享受",
+    "prior_award": "不重复享受",
+}
 
 
 def status_label(status: str, reason_codes: str | None) -> str:
@@ -100,6 +105,8 @@ def status_label(status: str, reason_codes: str | None) -> str:
     if status == "set_aside" and reason_codes:
         return _SET_ASIDE_LABELS.get(reason_codes.split("；")[0], STATUS_LABELS[status])
     return STATUS_LABELS.get(status, status)
+
+
 NATURE_LABELS = {
     "exact": "确定金额",
     "ceiling": "最高限额（经审核确定）",
@@ -347,7 +354,10 @@ def _sheets(
         ["合计最低（元）", yuan_cell(summary.total.min_fen)],
         ["合计最高（元）", yuan_cell(summary.total.max_fen)],
         ["其中不设上限项数", summary.total.unbounded],
-        ["说明", "金额单位为元，精确到分；“最高”为政策上限，实际金额经审核确定；不设上限的项按其最低额计入合计最高（实际可能更多）。"],
+        [
+            "说明",
+            "金额单位为元，精确到分；“最高”为政策上限，实际金额经审核确定；不设上限的项按其最低额计入合计最高（实际可能更多）。",
+        ],
     ]
 
     def errors(errs: Sequence[RowError]) -> Iterable[list[Any]]:

@@ -452,11 +452,7 @@ def synth(
         out.parent.mkdir(parents=True, exist_ok=True)
         write_xlsx(
             out,
-            [
-                (SHEETS[k][0], [heads[k].get(c, c) for c in ts[0].column_names], rows(ts))
-                for k, ts in kept.items()
-                if ts
-            ],
+            [(SHEETS[k][0], [heads[k].get(c, c) for c in ts[0].column_names], rows(ts)) for k, ts in kept.items() if ts],
         )
     else:
         raise InputError(f"无法识别的输出格式：{out}（.xlsx 文件、.duckdb 文件，或 .parquet / .csv 结尾的文件夹）")

@@ -212,7 +212,9 @@ def _write_sheet(fh: IO[bytes], title: str, header: Sequence[str], rows: Iterabl
             fh.write("".join(parts).encode("utf-8", "replace"))
             parts.clear()
     # the header's filter buttons (sort, pick values) over every row written
-    parts.append(f'</sheetData><autoFilter ref="{_filter_range(width, n)}"/></worksheet>' if width else "</sheetData></worksheet>")
+    parts.append(
+        f'</sheetData><autoFilter ref="{_filter_range(width, n)}"/></worksheet>' if width else "</sheetData></worksheet>"
+    )
     fh.write("".join(parts).encode("utf-8", "replace"))
     return n
 

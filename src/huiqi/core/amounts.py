@@ -200,9 +200,7 @@ def compute(spec: AmountSpec, ctx: Context) -> Computed:
         low = floor_times(base, spec.low)
         high_v = floor_times(base, spec.high)
         label, shown = ctx.label(spec.base), ctx.show(spec.base)
-        lines = [
-            f"{label}{shown} × {show_rate(spec.low)}～{show_rate(spec.high)} = {format_wan(low)}～{format_wan(high_v)}"
-        ]
+        lines = [f"{label}{shown} × {show_rate(spec.low)}～{show_rate(spec.high)} = {format_wan(low)}～{format_wan(high_v)}"]
         if spec.floor_fen is not None and (low < spec.floor_fen or high_v < spec.floor_fen):
             low, high_v = max(low, spec.floor_fen), max(high_v, spec.floor_fen)
             lines.append(f"不低于{format_wan(spec.floor_fen)}：{format_wan(low)}～{format_wan(high_v)}")

@@ -83,11 +83,7 @@ def test(cond: Condition, ctx: Context) -> Outcome:
         if held:
             return Outcome(True, f"企业于{on}持有“{held[0].title}”资质", cond.cite)
         # a title the same scenario records as obtained (a recognition event) is held from its date on
-        got = [
-            e
-            for e in ctx.scenario.events
-            if e is not ctx.event and e.date <= on and e.facts.get("title") in cond.titles
-        ]
+        got = [e for e in ctx.scenario.events if e is not ctx.event and e.date <= on and e.facts.get("title") in cond.titles]
         if got:
             first = min(got, key=lambda e: (e.date, e.id))
             return Outcome(True, f"企业于{on}持有“{first.facts['title']}”资质（事项{first.id}，{first.date}获评）", cond.cite)

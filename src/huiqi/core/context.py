@@ -137,7 +137,9 @@ class Context:
             return "（无法计算）"
         if isinstance(expr, Ratio):
             return describe_value(FieldSpec("", "", "rate"), number)
-        first = self.spec(expr.parts[0]) if isinstance(expr, Total) else self.spec(expr.field) if isinstance(expr, YearSum) else None
+        first = (
+            self.spec(expr.parts[0]) if isinstance(expr, Total) else self.spec(expr.field) if isinstance(expr, YearSum) else None
+        )
         if first is not None and first.type == "money":
             return describe_value(first, int(number))
         return describe_value(first, number)

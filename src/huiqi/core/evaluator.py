@@ -91,7 +91,10 @@ def _assess(benefit: Benefit, doc: Document, event: Event | None, ctx: Context, 
         award.out_of_window = True
         until = doc.valid_to.isoformat() if doc.valid_to else "长期"
         award.reasons.append(
-            Line(f"日期{on}不在《{doc.short}》有效期（{doc.valid_from}至{until}{'，按解释' if doc.validity_interpreted else ''}）内", doc.validity_cite)
+            Line(
+                f"日期{on}不在《{doc.short}》有效期（{doc.valid_from}至{until}{'，按解释' if doc.validity_interpreted else ''}）内",
+                doc.validity_cite,
+            )
         )
     kinds = benefit.applicants or doc.applicants
     if kinds and scenario.enterprise.kind not in kinds:
@@ -132,7 +135,9 @@ def _assess(benefit: Benefit, doc: Document, event: Event | None, ctx: Context, 
             award.low = floor_times(award.low, factor)
             award.high = None if award.high is None else floor_times(award.high, factor)
             shown = format_wan(award.high) if award.high is not None else "不设上限"
-            award.steps.append(Line(f"{outcomes[0].text}，支持金额上浮{show_rate(benefit.uplift.rate)}：{shown}", benefit.uplift.cite))
+            award.steps.append(
+                Line(f"{outcomes[0].text}，支持金额上浮{show_rate(benefit.uplift.rate)}：{shown}", benefit.uplift.cite)
+            )
     if benefit.quota is not None:
         q = benefit.quota
         award.steps.append(Line(q.text(), q.cite))
@@ -191,7 +196,10 @@ def _once_per_key(
     kept: list[Award] = []
     # in date order; on one day the higher award first (two recognitions of one product the same
     # day keep the national one, not the one whose id sorts first)
-    order = sorted(candidates, key=lambda a: (a.event.date if a.event else scenario.reference_date, a.benefit.order, _higher_first(a), a.sort_key))
+    order = sorted(
+        candidates,
+        key=lambda a: (a.event.date if a.event else scenario.reference_date, a.benefit.order, _higher_first(a), a.sort_key),
+    )
     for award in order:
         b = award.benefit
         if not b.once_per or award.event is None:
@@ -199,7 +207,9 @@ def _once_per_key(
             continue
         key = (b.once_group or b.id, tuple(str(award.event.facts.get(k, "")) for k in b.once_per))
         if "" in key[1]:  # which product (model, …) it is is not given: it cannot be shown to be one paid before
-            labels = "、".join(fact_label(Field(k), catalogue, award.event.kind) for k, v in zip(b.once_per, key[1], strict=True) if v == "")
+            labels = "、".join(
+                fact_label(Field(k), catalogue, award.event.kind) for k, v in zip(b.once_per, key[1], strict=True) if v == ""
+            )
             award.steps.append(Line(once_key_note(labels), b.cite))
             kept.append(award)
             continue
@@ -315,7 +325,10 @@ def _exclusivity(
                 )
             )
             winner.steps.append(
-                Line(f"与《{award.document.short}》第{award.benefit.article}条“{award.benefit.title}”（{_show(award)}）就高不重复，保留本项", rule.cite)
+                Line(
+                    f"与《{award.document.short}》第{award.benefit.article}条“{award.benefit.title}”（{_show(award)}）就高不重复，保留本项",
+                    rule.cite,
+                )
             )
             set_aside.append(award)
             rivals.append((award, winner, winner.high))
@@ -415,7 +428,9 @@ def _caps(
             cap, members = caps[cap_id]
             if groups and cap_id not in counted:
                 counted[cap_id] = members | frozenset(g for g, ms in groups.items() if ms & members)
-            slots.append(_apply_cap(award, cap, counted.get(cap_id, members), scenario, used_high, used_low, priors, events_of[cap_id]))
+            slots.append(
+                _apply_cap(award, cap, counted.get(cap_id, members), scenario, used_high, used_low, priors, events_of[cap_id])
+            )
         for slot in slots:  # each cap counts what is paid after all of them, not its own cut alone
             if slot is not None:
                 used_high[slot] += award.high or 0
@@ -461,7 +476,9 @@ def _apply_cap(
         unlinked = _unlinked_priors(cap, scenario, bucket)
         if unlinked:  # 市、区两级: an award received without its event cannot be counted; said, not silent
             levels = "、".join(LEVEL_LABELS.get(lv, lv) for lv in cap.prior_levels)
-            award.steps.append(Line(f"另有已获{levels}奖补{format_wan(unlinked)}未注明事项，无法判断是否计入本限额，未计入（请核实）", cap.cite))
+            award.steps.append(
+                Line(f"另有已获{levels}奖补{format_wan(unlinked)}未注明事项，无法判断是否计入本限额，未计入（请核实）", cap.cite)
+            )
     before_high, before_low = used_high[slot], used_low[slot]
     room_high = max(0, cap.fen - before_high)
     room_low = max(0, cap.fen - before_low)
@@ -578,7 +595,9 @@ def _split(award: Award, scenario: Scenario, names: dict[str, str]) -> None:
         award.disburser = name.removesuffix("财政")
 
 
-def _totals(scenario: Scenario, granted: list[Award], set_aside: list[Award], near: list[Award], docs: list[Document]) -> Evaluation:
+def _totals(
+    scenario: Scenario, granted: list[Award], set_aside: list[Award], near: list[Award], docs: list[Document]
+) -> Evaluation:
     by_doc: dict[str, Totals] = {}
     by_payer: dict[str, Totals] = {}
     total = Totals()

@@ -128,7 +128,9 @@ def render_text(ev: Evaluation) -> str:
         out.append(f"   {payer}：{_totals_text(t)}")
     near = [a for a in ev.near_misses if not a.out_of_window]
     outside = [a for a in ev.near_misses if a.out_of_window]
-    sections = [(title, items) for title, items in (("不重复支持或额度已用尽而未计入的", ev.set_aside), ("差一点符合的", near)) if items]
+    sections = [
+        (title, items) for title, items in (("不重复支持或额度已用尽而未计入的", ev.set_aside), ("差一点符合的", near)) if items
+    ]
     numerals = iter("三四五")
     for title, items in sections:
         out.append("")
@@ -181,16 +183,16 @@ def award_dict(a: Award) -> dict[str, Any]:
         "max_yuan": None if a.high is None else _yuan(a.high),
         "amount_text": amount_text(a.low, a.high, kind=a.kind, text=a.text),
         "review": b.review,
-        "payers": [
-            {"role": p.role, "payer": p.payer, "weight": p.weight, "min_fen": p.low, "max_fen": p.high} for p in a.payers
-        ],
+        "payers": [{"role": p.role, "payer": p.payer, "weight": p.weight, "min_fen": p.low, "max_fen": p.high} for p in a.payers],
         "disburser": a.disburser,
         "conditions": [{"passed": o.passed, "text": o.text, "cite": o.cite.quote if o.cite else None} for o in a.conditions],
         "steps": [_line(s) for s in a.steps],
         "reasons": [_line(r) for r in a.reasons],
         "interpretations": [i.reason.strip() for i in b.interpretations],
         "cite": b.cite.quote,
-        "quota": None if b.quota is None else {"count": b.quota.count, "per": b.quota.per, "bound": b.quota.bound, "text": b.quota.text()},
+        "quota": None
+        if b.quota is None
+        else {"count": b.quota.count, "per": b.quota.per, "bound": b.quota.bound, "text": b.quota.text()},
     }
 
 

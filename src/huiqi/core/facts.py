@@ -435,7 +435,12 @@ def _qualifications(raw: object, catalogue: Catalogue, problems: list[Problem]) 
         title = str(q.get("title", "")).strip()
         if catalogue.qualification_titles and title not in catalogue.qualification_titles:
             problems.append(
-                Problem(f"{where}.title", "资质名称", title or None, "未知的资质名称" + _suggest(title, catalogue.qualification_titles))
+                Problem(
+                    f"{where}.title",
+                    "资质名称",
+                    title or None,
+                    "未知的资质名称" + _suggest(title, catalogue.qualification_titles),
+                )
             )
             continue
         since = _to_date(q.get("since"))
@@ -457,7 +462,14 @@ def _event(i: int, item: object, catalogue: Catalogue, problems: list[Problem], 
     kind = catalogue.events.get(kind_name)
     if kind is None:
         known = "、".join(f"{k}（{v.label}）" for k, v in catalogue.events.items())
-        problems.append(Problem(f"{where}.kind", "事项类型", kind_name or None, f"未知的事项类型{_suggest(kind_name, list(catalogue.events))}；可用：{known}"))
+        problems.append(
+            Problem(
+                f"{where}.kind",
+                "事项类型",
+                kind_name or None,
+                f"未知的事项类型{_suggest(kind_name, list(catalogue.events))}；可用：{known}",
+            )
+        )
         return []
     event_id = str(item.get("id") or f"E{i}")
     if event_id in seen:

@@ -72,7 +72,9 @@ def _merge_fields(name: str, where: str, fields: Any, target: dict[str, Any], pr
 def _merge_fragment(name: str, data: LMap, merged: dict[str, Any], problems: list[str]) -> None:
     for key in data:
         if key not in ("enterprise", "events", "qualification_titles"):
-            problems.append(f"{name}:{data.line_of(key)}: 未知的顶层字段“{key}”（可用：enterprise、events、qualification_titles）")
+            problems.append(
+                f"{name}:{data.line_of(key)}: 未知的顶层字段“{key}”（可用：enterprise、events、qualification_titles）"
+            )
     if "enterprise" in data:
         _merge_fields(name, "enterprise", data["enterprise"], merged["enterprise"], problems)
     events = data.get("events") or LMap()
@@ -102,5 +104,3 @@ def _check_spec(file: str, line: int, name: str, spec: Any, problems: list[str])
         return
     if spec["type"] not in TYPES:
         problems.append(f"{file}:{line}: 字段{name}的type未知：{spec['type']}（可用：{'、'.join(TYPES)}）")
-
-

@@ -105,9 +105,7 @@ def _encoded_parts(doc: Document) -> list[tuple[Span, frozenset[Fraction]]]:
     for benefit in doc.benefits:
         values = encoded_numbers(benefit)
         parts += [(c.span, values) for c in citations_of(benefit) if c.span is not None]
-    validity = frozenset(
-        Fraction(n) for d in (doc.valid_from, doc.valid_to) if d is not None for n in (d.year, d.month, d.day)
-    )
+    validity = frozenset(Fraction(n) for d in (doc.valid_from, doc.valid_to) if d is not None for n in (d.year, d.month, d.day))
     if doc.validity_cite.span is not None:
         parts.append((doc.validity_cite.span, validity))
     for part in (doc.funding, *doc.group_caps, *doc.exclusivity):
@@ -130,9 +128,7 @@ def coverage(library: Library, policy_dir: Path, exclusions_path: Path | None = 
     exclusions = load_exclusions(path, display)
     plans = _plans(policy_dir)
     files = sorted(texts_dir.glob("*.txt"))
-    problems = [
-        f"{display}: 原文文件不存在：{name}" for name in exclusions if name not in {f.name for f in files}
-    ]
+    problems = [f"{display}: 原文文件不存在：{name}" for name in exclusions if name not in {f.name for f in files}]
     reports: list[DocumentCoverage] = []
     for file in files:
         text = file.read_text(encoding="utf-8")

@@ -41,8 +41,25 @@ class _Reader(RulePartsReader):
 
     # -- benefits ---------------------------------------------------------
     BENEFIT_KEYS: ClassVar[set[str]] = {
-        "id", "article", "title", "department", "event", "match", "when", "amount", "caps", "uplift",
-        "quota", "funding", "once_per", "max_years", "applicants", "review", "interpretation", "cite", "note",
+        "id",
+        "article",
+        "title",
+        "department",
+        "event",
+        "match",
+        "when",
+        "amount",
+        "caps",
+        "uplift",
+        "quota",
+        "funding",
+        "once_per",
+        "max_years",
+        "applicants",
+        "review",
+        "interpretation",
+        "cite",
+        "note",
     }
 
     def benefit(self, raw: Any, line: int, doc_id: str, order: int) -> Benefit | None:
@@ -94,7 +111,9 @@ class _Reader(RulePartsReader):
             self.only(q, {"count", "per", "bound", "unit", "cite"})
             bound = str(q.get("bound", "at_most"))
             if bound not in ("at_most", "exactly", "at_least"):
-                self.problem(q.line_of("bound"), f"名额bound应为at_most（不超过）、exactly（定数）或at_least（不少于）之一：“{bound}”")
+                self.problem(
+                    q.line_of("bound"), f"名额bound应为at_most（不超过）、exactly（定数）或at_least（不少于）之一：“{bound}”"
+                )
             cite = self.cite(q, numbers=(str(count),)) or Citation("")
             quota = Quota(count, str(q.get("per", "年")), cite, bound, str(q.get("unit", "个")))
         once_per: tuple[str, ...] = ()
@@ -149,8 +168,22 @@ class _Reader(RulePartsReader):
 
     # -- the document -----------------------------------------------------
     DOC_KEYS: ClassVar[set[str]] = {
-        "id", "short", "title", "issuer", "number", "level", "jurisdiction", "source", "valid", "applicants",
-        "funding", "exclusivity", "caps", "notes", "interpretation", "registration_required",
+        "id",
+        "short",
+        "title",
+        "issuer",
+        "number",
+        "level",
+        "jurisdiction",
+        "source",
+        "valid",
+        "applicants",
+        "funding",
+        "exclusivity",
+        "caps",
+        "notes",
+        "interpretation",
+        "registration_required",
     }
 
     def document(self, data: Any, order_base: int) -> Document | None:
@@ -235,9 +268,14 @@ class _Reader(RulePartsReader):
         for rule in exclusivity:
             unknown = [a for a in rule.articles if a not in articles]
             if unknown:
-                self.problem(head.line_of("exclusivity"), f"就高不重复规则{rule.id}的articles中，本文件没有第{'、'.join(unknown)}条的奖补项")
+                self.problem(
+                    head.line_of("exclusivity"),
+                    f"就高不重复规则{rule.id}的articles中，本文件没有第{'、'.join(unknown)}条的奖补项",
+                )
             elif rule.articles and not rule.against and sum(b.article in rule.articles for b in benefits) < 2:
-                self.problem(head.line_of("exclusivity"), f"就高不重复规则{rule.id}只涉及一个奖补项，也不涉及其他文件（against），不起作用")
+                self.problem(
+                    head.line_of("exclusivity"), f"就高不重复规则{rule.id}只涉及一个奖补项，也不涉及其他文件（against），不起作用"
+                )
         self.where = "document.caps"
         group_caps = tuple(
             c
@@ -335,4 +373,3 @@ def _duplicates(docs: list[Document]) -> list[str]:
                 problems.append(f"{d.path}:{b.line}: 奖补项编号“{b.id}”已用于{where.path}:{line}：奖补项编号须在所有文件中唯一")
             first_benefit.setdefault(b.id, (d, b.line))
     return problems
-

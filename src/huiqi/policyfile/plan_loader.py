@@ -95,11 +95,7 @@ class _Entry:
         value = self.raw(field, required=False)
         if value is None:
             return None
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int)
-            or not 1900 <= value <= 2100
-        ):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1900 <= value <= 2100:
             raise self.error(f"字段 {field} 应为年份：{value!r}")
         return value
 
@@ -291,9 +287,7 @@ def _target(entry: _Entry, cites: _Cites) -> PlanTarget:
     return target
 
 
-def _section(
-    root: _Entry, field: str, build: Callable[[_Entry, _Cites], T], cites: _Cites
-) -> tuple[T, ...]:
+def _section(root: _Entry, field: str, build: Callable[[_Entry, _Cites], T], cites: _Cites) -> tuple[T, ...]:
     """Build every entry of a list section; ids must be unique within it."""
     items = root.raw(field)
     if not isinstance(items, list):
@@ -330,9 +324,7 @@ def _source_text(document: _Entry, texts_dir: Path) -> SourceText:
     try:
         text = (texts_dir / name).read_text(encoding="utf-8")
     except OSError as exc:
-        raise document.error(
-            f"原文无法读取：{texts_dir / name}（{exc.strerror}）"
-        ) from exc
+        raise document.error(f"原文无法读取：{texts_dir / name}（{exc.strerror}）") from exc
     return SourceText(name, text)
 
 

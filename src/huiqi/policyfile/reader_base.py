@@ -26,7 +26,15 @@ from huiqi.core.text import SourceText, Span, normalise
 
 from .yamlnodes import LMap
 
-__all__ = ["DEFAULT_POLICY_DIR", "PAYER_ROLES", "PolicyFileError", "PolicyFolderError", "ReaderBase", "check_policy_dir", "shown_path"]
+__all__ = [
+    "DEFAULT_POLICY_DIR",
+    "PAYER_ROLES",
+    "PolicyFileError",
+    "PolicyFolderError",
+    "ReaderBase",
+    "check_policy_dir",
+    "shown_path",
+]
 
 DEFAULT_POLICY_DIR = Path(__file__).resolve().parents[3] / "policies"
 PAYER_ROLES = ("province", "city", "district", "town", "unspecified")
@@ -139,7 +147,9 @@ class ReaderBase:
                 self.problem(node.line, f"数字{number}不在其引文中：“{inherited.quote}”（请为此项单独写cite）")
         return inherited
 
-    def check_words(self, conditions: Sequence[Condition], amount: AmountSpec | None, interpretations: Sequence[Interpretation]) -> None:
+    def check_words(
+        self, conditions: Sequence[Condition], amount: AmountSpec | None, interpretations: Sequence[Interpretation]
+    ) -> None:
         """Each comparison word (以上, 超过 …) must be the text's: its own or one of the same meaning
         (以上 = 不低于 = 达到) stands in its quote, or the benefit's interpretation words the reading
         (“首次超过”读作……以往最高值不超过50亿元)."""
@@ -207,7 +217,6 @@ class ReaderBase:
             return ()
         items = raw if isinstance(raw, list) else [raw]
         return tuple(Interpretation(str(i)) for i in items)
-
 
 
 def _kind_of(spec: FieldSpec | None) -> str:
@@ -282,7 +291,6 @@ def _digits(raw: Any) -> str:
 # --- entry points -------------------------------------------------------------
 
 
-
 def shown_path(path: Path) -> str:
     """``path`` as a message names it: relative to the current folder when it lies under it, else in full."""
     path = path.absolute()
@@ -308,5 +316,3 @@ def check_policy_dir(policy_dir: Path) -> None:
     if policy_dir.exists():
         raise PolicyFolderError(f"“{shown}”是文件，不是政策文件夹；{_FOLDER_HINT}")
     raise PolicyFolderError(f"政策文件夹“{shown}”不存在；{_FOLDER_HINT}")
-
-

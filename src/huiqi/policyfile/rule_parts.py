@@ -152,7 +152,21 @@ class RulePartsReader(ReaderBase):
             if spec is not None and spec.type != "bool":
                 self.problem(raw.line_of("is"), f"“{ref.path}”不是是/否字段")
             return IsTrue(ref, bool(raw["is"]), cite)
-        known = {"fact", "ratio", "total", "cite", "sum", "in", "not_in", "equals", "contains", "is", "holds", "first_time", "same_level"}
+        known = {
+            "fact",
+            "ratio",
+            "total",
+            "cite",
+            "sum",
+            "in",
+            "not_in",
+            "equals",
+            "contains",
+            "is",
+            "holds",
+            "first_time",
+            "same_level",
+        }
         unknown = [str(k) for k in raw if k not in known]
         known_words = "、".join(COMPARISONS)
         hint = f"；“{'、'.join(unknown)}”不是可用的键或比较词（比较词：{known_words}）" if unknown else ""
@@ -189,9 +203,15 @@ class RulePartsReader(ReaderBase):
         if not isinstance(raw, LMap):
             self.problem(line, f"金额应为映射：{raw!r}")
             return NoAmount("", Citation(""))
-        forms = [k for k in ("fixed", "max", "rate", "per_unit", "sum", "by", "tiers_on", "range", "none", "in_kind", "right") if k in raw]
+        forms = [
+            k
+            for k in ("fixed", "max", "rate", "per_unit", "sum", "by", "tiers_on", "range", "none", "in_kind", "right")
+            if k in raw
+        ]
         if len(forms) != 1:
-            self.problem(raw.line, "金额须且只须有一种形式：fixed、max、rate、per_unit、sum、by、tiers_on、range、none、in_kind、right")
+            self.problem(
+                raw.line, "金额须且只须有一种形式：fixed、max、rate、per_unit、sum、by、tiers_on、range、none、in_kind、right"
+            )
             return NoAmount("", Citation(""))
         form = forms[0]
         if form in ("fixed", "max"):
@@ -397,4 +417,3 @@ class RulePartsReader(ReaderBase):
                 )
             )
         return tuple(out)
-

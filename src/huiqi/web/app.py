@@ -61,9 +61,7 @@ YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yam
 class WebError(Exception):
     """A request the app refuses, with a Chinese message and an HTTP status."""
 
-    def __init__(
-        self, status: int, message: str, problems: list[dict[str, Any]] | None = None, field: str | None = None
-    ) -> None:
+    def __init__(self, status: int, message: str, problems: list[dict[str, Any]] | None = None, field: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -445,9 +443,7 @@ class HeadAndHeaders:
         await self.app(scope, receive, send_headers)
 
 
-def create_app(
-    eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_UPLOAD, root: str = ""
-) -> FastAPI:
+def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_UPLOAD, root: str = "") -> FastAPI:
     """The web app over ``eng``; saved scenarios and batch jobs live in ``data_dir`` (default ``$HUIQI_DATA``).
 
     ``max_upload`` limits a register upload (bytes). ``root`` is the path the app is served
@@ -508,7 +504,9 @@ def create_app(
     @app.exception_handler(sqlite3.Error)
     async def _store_error(request: Request, exc: sqlite3.Error) -> Response:
         # the data folder made read-only, its database removed or damaged while the server runs
-        return _error(request, 503, f"数据存储暂不可用（{store_problem(exc)}，{site.store.path}）：请联系管理员检查数据目录后重启服务")
+        return _error(
+            request, 503, f"数据存储暂不可用（{store_problem(exc)}，{site.store.path}）：请联系管理员检查数据目录后重启服务"
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:  # pragma: no cover - last resort
@@ -1066,7 +1064,13 @@ def create_app(
         kept, kept_payers, shown = _filtered(job_id, request)
         summary = _summary(kept, kept_payers)
         register = site.batch.register(job_id)
-        labels = {"document": "政策文件", "article": "条款", "department": "责任单位", "payer": "出资方", "town": "镇（街道、板块）"}
+        labels = {
+            "document": "政策文件",
+            "article": "条款",
+            "department": "责任单位",
+            "payer": "出资方",
+            "town": "镇（街道、板块）",
+        }
         labels |= {"status": "状态", "nature": "金额性质", "q": "企业名称或代码"}
         job = site.batch.status(job_id) or {}
         notes = run_notes(site.engine.policy_dir, str(job.get("engine", "")), str(job.get("as_of", "")))

@@ -382,7 +382,9 @@ class BatchJobs:
             self.reap()
             self.purge()
         except (sqlite3.Error, OSError) as exc:  # said before the server starts, not as a traceback
-            raise InputError(f"数据目录{store.path.parent}无法使用：{store_problem(exc)}（--data 或 $HUIQI_DATA 指定数据目录）") from None
+            raise InputError(
+                f"数据目录{store.path.parent}无法使用：{store_problem(exc)}（--data 或 $HUIQI_DATA 指定数据目录）"
+            ) from None
 
     # --- records
 

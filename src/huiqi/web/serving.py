@@ -267,9 +267,7 @@ class ServingLoop(asyncio.SelectorEventLoop):
         self._uncounted.add(conn)
         return counted()
 
-    def _make_socket_transport(
-        self, sock: socket.socket, protocol: Any, waiter: Any = None, **kwargs: Any
-    ) -> Any:
+    def _make_socket_transport(self, sock: socket.socket, protocol: Any, waiter: Any = None, **kwargs: Any) -> Any:
         if sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if kwargs.get("server") is None:
