@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from huiqi.service import Engine, InputError
 
@@ -513,10 +513,10 @@ def _cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
     written = write_results(args.out, register, results, payers, summary, event_labels(eng), notes) if args.out else []
     seconds = (read_s, eval_s, time.monotonic() - t1)
     if args.json:
-        d = _summary_dict(register, summary, engine_name, as_of, written, seconds, quotas)
+        d = _summary_dict(_Run(register, summary, engine_name, as_of, written, seconds, quotas))
         print(json.dumps(d | {"policies": str(eng.policy_dir)}, ensure_ascii=False, indent=2))
     else:
-        print(_summary_text(register, summary, engine_name, as_of, written, seconds, quotas))
+        print(_summary_text(_Run(register, summary, engine_name, as_of, written, seconds, quotas)))
     return 0
 
 
@@ -550,13 +550,13 @@ def _cmd_batch_stream(args: argparse.Namespace, eng: Engine, as_of: date) -> int
             written = write_results(args.out, res.register, res.results, res.payers, res.summary, event_labels(eng), notes)
     seconds = (res.read_s, res.eval_s, time.monotonic() - t1)
     if args.json:
-        d = _summary_dict(res.register, res.summary, "duckdb", as_of, written, seconds, quotas)
+        d = _summary_dict(_Run(res.register, res.summary, "duckdb", as_of, written, seconds, quotas))
         d["policies"] = str(eng.policy_dir)
         d["chunks"] = res.chunks
         d["rows_validated_in_python"] = res.rows_to_python
         print(json.dumps(d, ensure_ascii=False, indent=2))
     else:
-        print(_summary_text(res.register, res.summary, "duckdb", as_of, written, seconds, quotas))
+        print(_summary_text(_Run(res.register, res.summary, "duckdb", as_of, written, seconds, quotas)))
     return 0
 
 
@@ -566,16 +566,22 @@ def RESULT_EMPTY() -> Any:
     return RESULT_SCHEMA.empty_table()
 
 
-def _summary_dict(
-    register: Register,
-    summary: Any,
-    engine_name: str,
-    as_of: date,
-    written: list[Path],
-    seconds: tuple[float, float, float],
-    quotas: Sequence[tuple[str, str]] = (),
-) -> dict[str, Any]:
-    """The run as JSON; ``seconds`` are reading and validating, evaluating, and writing."""
+class _Run(NamedTuple):
+    """A finished batch run, as the terminal and ``--json`` report it; ``seconds`` are reading and
+    validating, evaluating, and writing."""
+
+    register: Register
+    summary: Any
+    engine_name: str
+    as_of: date
+    written: list[Path]
+    seconds: tuple[float, float, float]
+    quotas: Sequence[tuple[str, str]]
+
+
+def _summary_dict(run: _Run) -> dict[str, Any]:
+    """The run as JSON."""
+    register, summary, engine_name, as_of, written, seconds, quotas = run
     return {
         "register": register.source,
         "engine": engine_name,
@@ -597,18 +603,11 @@ def _summary_dict(
     }
 
 
-def _summary_text(
-    register: Register,
-    summary: Any,
-    engine_name: str,
-    as_of: date,
-    written: list[Path],
-    seconds: tuple[float, float, float],
-    quotas: Sequence[tuple[str, str]] = (),
-) -> str:
+def _summary_text(run: _Run) -> str:
     from .io_read import SHEET_LABEL
     from .io_write import STATUS_LABELS, yuan
 
+    register, summary, engine_name, as_of, written, seconds, quotas = run
     lines = [f"登记表：{register.source}（引擎：{engine_name}，基准日：{as_of}）"]
     for key, c in register.counts.items():
         if c.read or key in ("enterprises", "events"):

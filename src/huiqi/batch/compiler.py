@@ -568,13 +568,12 @@ class _Compiler:
             )
         conflicts = sorted((a, b) for a, bs in self.partners.items() for b in bs)
         cover = sorted((b.id, lv) for b, doc in self.benefits if doc.exclusivity for lv in _prior_levels_covered(doc))
-        capmem = sorted({(ci.cap.id, m) for ci in self.caps for m in ci.members})
         # an award received under a once-per-key group of a cap's benefits counts in the cap (as the reference's _caps)
-        groups: dict[str, set[str]] = {}
-        for b, _doc in self.benefits:
-            if b.once_group:
-                groups.setdefault(b.once_group, set()).add(b.id)
-        capmem = sorted(set(capmem) | {(ci.cap.id, g) for ci in self.caps for g, ms in groups.items() if ms & set(ci.members)})
+        groups = self.library.once_groups
+        capmem = sorted(
+            {(ci.cap.id, m) for ci in self.caps for m in ci.members}
+            | {(ci.cap.id, g) for ci in self.caps for g, ms in groups.items() if ms & set(ci.members)}
+        )
         caps = [(ci.cap.id, ci.cap.per, ci.cap.fen, ci.layer) for ci in self.caps if ci.layer]
         cappl = sorted({(ci.cap.id, lv) for ci in self.caps for lv in ci.cap.prior_levels})
         shares: list[tuple[object, ...]] = []
@@ -1055,7 +1054,7 @@ class _Compiler:
     def once(self, d: Dialect) -> str:
         elig = "(c.status = 'granted' AND c.once_grp <> '' AND c.event_id <> '')"
         # an award received under a member benefit's id counts in its group (as the reference's once_group_of)
-        members = sorted((b.id, b.once_group) for b in self.library.benefits.values() if b.once_group)
+        members = sorted((m, g) for g, ms in self.library.once_groups.items() for m in ms)
         group = "benefit"
         if members:
             group = "CASE benefit " + " ".join(f"WHEN {lit(m)} THEN {lit(g)}" for m, g in members) + " ELSE benefit END"

@@ -61,7 +61,7 @@ from typing import Any
 import duckdb
 
 from .compiler import lit
-from .io_read import SHEET_LABEL, RegisterError, dsn_passwords, hide_password, sheet_for
+from .io_read import SHEET_LABEL, RegisterError, dsn_passwords, hide_password, ident, sheet_for
 
 __all__ = ["CONNECT_TIMEOUT", "PgTable", "connect", "count_events", "find_tables", "read_failed", "stage_postgres"]
 
@@ -87,10 +87,6 @@ class PgTable:
     staged: str  # table name in the DuckDB file
     rows: int
     numeric_text: tuple[int, ...] = ()  # numeric columns staged as text (NaN, ±Infinity or too wide)
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _lenient_loaders(conn: Any) -> None:
@@ -268,7 +264,7 @@ def _checks(cur: Any, table_sql: str, columns: list[tuple[str, str, int | None, 
     per date or timestamp column whether some date is one Python cannot hold."""
     exprs: list[tuple[str, str]] = []
     for name, typ, precision, _scale in columns:
-        col = _quote(name)
+        col = ident(name)
         if typ == "numeric":
             exprs.append((f"bad:{name}", f"bool_or(NOT ({col} {_FINITE}))"))
             if precision is None:
@@ -286,7 +282,7 @@ def _checks(cur: Any, table_sql: str, columns: list[tuple[str, str, int | None, 
 
 def _column(name: str, typ: str, precision: int | None, scale: int | None, checks: dict[str, Any]) -> tuple[str, str, bool]:
     """(expression in PostgreSQL's SELECT, type read from the CSV, whether DuckDB reads it as a JSON list)."""
-    col = _quote(name)
+    col = ident(name)
     bad = bool(checks.get(f"bad:{name}"))
     if typ in _TEXT:
         return col, "VARCHAR", False
@@ -342,7 +338,7 @@ def stage_postgres(
     try:
         with conn.cursor() as cur:
             for key, name in find_tables(cur, shown, sch):
-                table_sql = f"{_quote(sch)}.{_quote(name)}"
+                table_sql = f"{ident(sch)}.{ident(name)}"
                 described = _columns(cur, sch, name)
                 checks = _checks(cur, table_sql, described)
                 columns = [(*_column(*c, checks), c[0]) for c in described]
@@ -362,7 +358,7 @@ def stage_postgres(
                         f.write(data)
                 types = ", ".join(f"{lit(f'c{i}')}: {lit(c[1])}" for i, c in enumerate(columns))
                 select = ", ".join(
-                    (f"from_json(c{i}, '[\"VARCHAR\"]')" if c[2] else f"c{i}") + f" AS {_quote(c[3])}"
+                    (f"from_json(c{i}, '[\"VARCHAR\"]')" if c[2] else f"c{i}") + f" AS {ident(c[3])}"
                     for i, c in enumerate(columns)
                 )
                 staged = f"hq_pg_{key}"
@@ -402,7 +398,7 @@ def count_events(dsn: str, schema: str | None) -> int:
             name = next((n for k, n in find_tables(cur, hide_password(dsn), sch) if k == "events"), None)
             if name is None:
                 return 0
-            cur.execute(f"SELECT count(*) FROM {_quote(sch)}.{_quote(name)}".encode())
+            cur.execute(f"SELECT count(*) FROM {ident(sch)}.{ident(name)}".encode())
             row = cur.fetchone()
             return int(row[0]) if row else 0
     except (psycopg.Error, RegisterError):

@@ -92,6 +92,11 @@ class RegisterLayout:
         return out
 
 
+def ident(name: str) -> str:
+    """A name as an SQL identifier, quoted (a schema named with a " in it is a name, not SQL)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 PG_NAME_BYTES = 63  # PostgreSQL cuts longer identifiers to this many bytes (at a character boundary)
 
 
@@ -894,8 +899,7 @@ def _duckdb(path: Path, schema: str | None) -> Iterator[RawSheet]:
             r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [sch]).fetchall()
         }
         for _key, name in register_tables(tables, str(path), sch):
-            # quoted as identifiers: a schema named with a " in it is a name, not SQL (it ran as SQL)
-            rel = con.sql("SELECT * FROM " + ".".join('"' + n.replace('"', '""') + '"' for n in (sch, name)))
+            rel = con.sql(f"SELECT * FROM {ident(sch)}.{ident(name)}")  # a schema named to close a quote ran as SQL
             header = list(rel.columns)
             reader = rel.to_arrow_reader(65_536)
             yield RawSheet(path.name, f"{sch}.{name}", header, _arrow_rows(reader, start=1))
@@ -919,8 +923,7 @@ def _postgres(dsn: str, schema: str | None) -> Iterator[RawSheet]:
             try:
                 cur = conn.cursor(name=f"huiqi_{key}")
                 cur.itersize = 10_000
-                quoted = ".".join('"' + n.replace('"', '""') + '"' for n in (sch, name))
-                cur.execute(f"SELECT * FROM {quoted}".encode())
+                cur.execute(f"SELECT * FROM {ident(sch)}.{ident(name)}".encode())
                 first = cur.fetchmany(1)
             except psycopg.Error as exc:
                 raise read_failed(shown, exc, table) from None

@@ -56,7 +56,7 @@ from huiqi.core.regions import REGIONS, TOWNS
 
 from . import io_read
 from .compiler import lit
-from .io_read import SHEET_LABEL, SHEETS, Counts, RawSheet, Register, RegisterError, RowError
+from .io_read import SHEET_LABEL, SHEETS, Counts, RawSheet, Register, RegisterError, RowError, ident
 
 __all__ = ["FieldSpec", "SqlRegister", "canonical_tables", "columnar_source", "credit_code_ok", "validate_sql"]
 
@@ -69,10 +69,6 @@ _DATES = "DATE '0001-01-01' AND DATE '9999-12-31'"  # what Python's date holds
 _WALL_TIMES = ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS")
 _HELPERS = ("hq_bucket", "hq_row", "hq_ok0", "hq_h")  # columns of hq_c_* that are not the layout's
 _MAX_PY_ROWS = 5_000_000  # rows handed to the Python validator at most (beyond: read as Python would, slowly)
-
-
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _in(values: Sequence[str]) -> str:

@@ -194,6 +194,11 @@ DIMENSIONS = {
 }
 
 
+def article_key(document_short: str, article: str, title: str) -> str:
+    """A 按条款 line's name (stream._DIM_SQL builds the same in SQL)."""
+    return f"{document_short} 第{article}条 {title}"
+
+
 def department_key(departments: str | None) -> str:
     """The 按责任单位 line of an item: its departments in one order (区工信局、区科技局 and
     区科技局、区工信局 were two lines for the same pair), 未注明 when it names none."""
@@ -239,7 +244,7 @@ def summarise(results: pa.Table, payers: pa.Table, enterprises: int, events: int
             s.total.add(low, high)
             keys = {
                 "document": doc,
-                "article": f"{doc} 第{art}条 {title}",
+                "article": article_key(doc, art, title),
                 "department": department_key(dept),
                 "town": town or f"（{reg}，未填镇街）",
             }
@@ -468,7 +473,7 @@ def quota_notes(library: Library, summary: Summary) -> list[tuple[str, str]]:
         q = b.quota
         if q is None or q.bound == "at_least":
             continue
-        key = f"{library.by_id[b.document_id].short} 第{b.article}条 {b.title}"  # as the 按条款 lines
+        key = article_key(library.by_id[b.document_id].short, b.article, b.title)
         if q.per == "年":  # a quota per year: each year's items against it (18 items over three years are 6 a year)
             over = sorted((f"{y}年", n) for y, n in summary.yearly.get(key, {}).items() if n > q.count)
         else:

@@ -412,11 +412,7 @@ def _caps(
         for cap_id in member_of.get(benefit_id, ()):
             events_of[cap_id] |= event_ids
     kept: list[Award] = []
-    groups: dict[str, set[str]] = defaultdict(set)  # once-per-key group → its benefits, for awards received under it
-    if scenario.prior_awards:
-        for b in library.benefits.values():
-            if b.once_group:
-                groups[b.once_group].add(b.id)
+    groups = library.once_groups if scenario.prior_awards else {}  # awards received may name a group
     counted: dict[str, frozenset[str]] = {}  # per cap: the ids an award received may be recorded under
     ordered = sorted(awards, key=lambda a: (a.event.date if a.event else scenario.reference_date, a.sort_key))
     for award in ordered:

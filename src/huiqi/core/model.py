@@ -549,6 +549,8 @@ class Library:
     gates: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
     caps: dict[str, tuple[Cap, frozenset[str]]] = field(default_factory=dict)
     caps_of: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # once-per-key group → its benefits (吴中 第3条's device series): an award received under the group's id
+    once_groups: dict[str, frozenset[str]] = field(default_factory=dict)
     _gated: dict[str, tuple[str | None, dict[str, tuple[Benefit, ...]], tuple[Benefit, ...]]] = field(default_factory=dict)
     # kinds gated on several fields: per field, value → benefits; and the ungated benefits
     _multi: dict[str, tuple[tuple[tuple[str, dict[str, tuple[Benefit, ...]]], ...], tuple[Benefit, ...]]] = field(
@@ -569,6 +571,11 @@ class Library:
                 if gate is not None:
                     self.gates[b.id] = (gate.fact.path, frozenset(gate.values))
         self.by_event = {k: tuple(v) for k, v in index.items()}
+        groups: dict[str, set[str]] = {}
+        for b in self.benefits.values():
+            if b.once_group:
+                groups.setdefault(b.once_group, set()).add(b.id)
+        self.once_groups = {g: frozenset(ids) for g, ids in groups.items()}
         for kind, benefits in self.by_event.items():
             fields_used = {self.gates[b.id][0] for b in benefits if b.id in self.gates}
             gate_field = next(iter(fields_used)) if len(fields_used) == 1 else None
