@@ -76,6 +76,23 @@ def test_back_shows_the_form_of_the_result_on_the_page(server: str, page: Any) -
     assert page.locator("#f-e1-amount").input_value() == "80"
 
 
+def test_typing_before_the_page_has_loaded_is_kept(server: str, page: Any) -> None:
+    """On a slow link one types into the form before the page's scripts have loaded: the reset
+    meant for Back wiped it when the page then loaded (CI's first browser test evaluated an empty
+    amount). A script held back keeps the page parsed but not loaded while we type."""
+    held: list[Any] = []
+    page.route("**/static/vendor/htmx.min.js", lambda route: held.append(route))
+    page.goto(f"{server}/calc", wait_until="commit")
+    page.get_by_label("统一社会信用代码").fill("91320506MA1XXXXX09")
+    assert held, "the script was not requested"
+    assert page.evaluate("document.readyState") != "complete"
+    for route in held:
+        route.continue_()
+    page.wait_for_load_state("load")
+    page.evaluate("new Promise(r => setTimeout(r, 50))")  # pageshow runs after load
+    assert page.get_by_label("统一社会信用代码").input_value() == "91320506MA1XXXXX09"
+
+
 def test_validation_message_beside_field(server: str, page: Any) -> None:
     page.goto(f"{server}/calc")
     page.get_by_label("统一社会信用代码").fill("123")

@@ -135,8 +135,11 @@
   });
   // Back or reload: the browser puts back what was typed last, beside the result the page was made
   // with; the calculator's fields show the values of that result (their values in the page) instead.
-  window.addEventListener("pageshow", function () {
+  // Only then: on a page newly opened, what was typed before it finished loading is kept.
+  window.addEventListener("pageshow", function (event) {
+    var nav = performance.getEntriesByType ? performance.getEntriesByType("navigation")[0] : null;
+    var restored = event.persisted || (nav && (nav.type === "back_forward" || nav.type === "reload"));
     var form = document.getElementById("calc-form");
-    if (form) form.reset();
+    if (form && restored) form.reset();
   });
 })();
