@@ -85,3 +85,21 @@ def test_every_cited_amount_rate_and_count_is_encoded_by_its_value(run: Coverage
     (report,) = run.select(document)
     missing = [f"texts/{report.file}:{m.line}: {m.text} …{m.context}…" for m in report.cited_not_encoded]
     assert not missing, f"《{report.title}》有 {len(missing)} 处数字被引用但未按值编码：\n" + "\n".join(missing)
+
+
+def test_strict_fails_on_a_number_cited_but_not_encoded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--strict`` is the author's check: a cap left out (its 100万元 still inside the benefit's
+    quote) passed it with exit status 0."""
+    import shutil
+
+    assert main(["coverage", "wuzhong-2025", "--strict"]) == 0
+    folder = tmp_path / "pol"
+    shutil.copytree(DEFAULT_POLICY_DIR, folder)
+    rules = folder / "wuzhong-2025.yaml"
+    cap = "    caps:\n      - {per: enterprise_year, max: 100万元, cite: 单个企业每年最高100万元}\n"
+    text = rules.read_text(encoding="utf-8")
+    assert text.count(cap) >= 1
+    rules.write_text(text.replace(cap, "", 1), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["--policies", str(folder), "coverage", "wuzhong-2025", "--strict"]) == 1
+    assert "仅引用未编码的数字：wuzhong-2025（1处）" in capsys.readouterr().err

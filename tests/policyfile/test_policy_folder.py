@@ -96,3 +96,31 @@ def test_a_document_id_or_benefit_id_used_in_two_files_is_refused_naming_both(
     err = _refused(["--policies", str(folder), "policies"], capsys)
     assert f"{folder / 'wuzhong-2025.yaml'}: 政策文件编号“wuzhong-2025”已用于{folder / 'wuzhong-2025-copy.yaml'}" in err, err
     assert "奖补项编号“wz-1-conversion-platform”已用于" in err and "：奖补项编号须在所有文件中唯一" in err
+
+
+@pytest.mark.parametrize(
+    ("move", "expected"),
+    [
+        ("wuzhong-2025.yml", "政策文件须以.yaml结尾才会被读取"),
+        ("texts/wuzhong-2025.yaml", "政策文件须放在政策文件夹顶层才会被读取"),
+        ("examples/wuzhong-2025.yaml", "政策文件须放在政策文件夹顶层才会被读取"),
+    ],
+    ids=["yml", "in-texts", "in-examples"],
+)
+def test_a_policy_file_that_would_not_be_read_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], move: str, expected: str
+) -> None:
+    """A measure saved as .yml or into a subfolder was skipped without a word: its enterprises got nothing."""
+    folder = _copy_with(tmp_path, "wuzhong-2025.yaml", "")
+    (folder / "wuzhong-2025.yaml").rename(folder / move)
+    err = _refused(["--policies", str(folder), "policies"], capsys)
+    assert f"{folder / move}: {expected}" in err, err
+
+
+def test_a_source_text_not_in_utf8_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A text saved as GBK gave a UnicodeDecodeError traceback on every command."""
+    folder = _copy_with(tmp_path, "wuzhong-2025.yaml", "")
+    text = folder / "texts" / "wuzhong-2025-manufacturing-measures.txt"
+    text.write_bytes(text.read_text(encoding="utf-8").encode("gbk", errors="replace"))
+    err = _refused(["--policies", str(folder), "policies"], capsys)
+    assert "原文文件不是UTF-8编码的文本：texts/wuzhong-2025-manufacturing-measures.txt" in err, err

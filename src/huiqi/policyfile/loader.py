@@ -8,6 +8,7 @@ text, and every number a rule encodes must appear in the words it cites.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -86,6 +87,12 @@ class _Reader(RulePartsReader):
             replace(c, fact=YearSum(c.fact.field, match)) if isinstance(c, Compare) and isinstance(c.fact, YearSum) else c
             for c in self.conditions(raw, "when", event)
         )
+        if isinstance(raw.get("amount"), (str, int)) and not isinstance(raw.get("amount"), bool):
+            # read as 最高 (max) before: 给予一次性奖励50万元 became 最高50万元
+            self.problem(
+                raw.line_of("amount"),
+                f"金额须写明形式：{{fixed: {raw['amount']}}}（确定金额）或{{max: {raw['amount']}}}（最高、不超过）",
+            )
         amount = self.amount(raw.get("amount"), event, cite if cite.quote else None, raw.line_of("amount"))
         caps_raw = raw.get("caps") or []
         caps = tuple(
@@ -96,6 +103,7 @@ class _Reader(RulePartsReader):
         uplift = None
         if isinstance(raw.get("uplift"), LMap):
             u = raw["uplift"]
+            self.only(u, ("rate", "when", "cite"), words=False)
             rate, digits = self.rate(u, "rate")
             uplift = Uplift(rate, self.conditions(u, "when", event), self.cite(u, numbers=(digits,)) or Citation(""))
             for u_cond in uplift.conditions:
@@ -120,6 +128,7 @@ class _Reader(RulePartsReader):
         once_group = None
         if isinstance(raw.get("once_per"), LMap):
             o = raw["once_per"]
+            self.only(o, ("keys", "group", "cite"), words=False)
             keys = o.get("keys") or []
             for k in keys:
                 self.field(event, k, o.line_of("keys"))
@@ -130,13 +139,15 @@ class _Reader(RulePartsReader):
         max_years_cite = None
         if isinstance(raw.get("max_years"), LMap):
             m = raw["max_years"]
+            self.only(m, ("years", "cite"), words=False)
             max_years = m.get("years")
             if not isinstance(max_years, int) or max_years <= 0:
                 self.problem(m.line_of("years"), "max_years.years应为正整数")
                 max_years = None
             max_years_cite = self.cite(m, numbers=(str(max_years),))
         dept = raw.get("department") or []
-        interpretations = self.interpretations(raw)
+        funding, funding_read = self.funding(raw.get("funding"), raw.line_of("funding"))
+        interpretations = self.interpretations(raw) + funding_read
         self.check_words(match + when + (uplift.conditions if uplift else ()), amount, interpretations)
         self.where = ""
         self.anchor = None
@@ -154,13 +165,13 @@ class _Reader(RulePartsReader):
             caps=caps,
             uplift=uplift,
             quota=quota,
-            funding=self.funding(raw.get("funding"), raw.line_of("funding")),
+            funding=funding,
             once_per=once_per,
             once_group=str(once_group) if once_group else None,
             max_years=max_years,
             max_years_cite=max_years_cite,
             applicants=tuple(str(a) for a in raw.get("applicants") or []),
-            review=bool(raw.get("review", False)),
+            review=self.flag(raw, "review"),
             interpretations=interpretations,
             order=order,
             line=raw.line,
@@ -200,7 +211,12 @@ class _Reader(RulePartsReader):
             if not source_path.exists():
                 self.problem(head.line_of("source"), f"原文文件不存在：{source_name}")
             else:
-                self.source = SourceText(doc_id, source_path.read_text(encoding="utf-8"))
+                try:
+                    self.source = SourceText(doc_id, source_path.read_text(encoding="utf-8"))
+                except UnicodeDecodeError:  # a GBK text gave a traceback
+                    self.problem(head.line_of("source"), f"原文文件不是UTF-8编码的文本：{source_name}（请另存为UTF-8）")
+                except OSError as exc:
+                    self.problem(head.line_of("source"), f"原文文件无法读取：{source_name}（{exc.strerror}）")
         level = str(head.get("level", ""))
         if level not in LEVELS:
             self.problem(head.line_of("level"), f"层级level应为{'、'.join(LEVELS)}之一：{level}")
@@ -213,6 +229,13 @@ class _Reader(RulePartsReader):
             self.problem(
                 head.line_of("level"),
                 f"层级level“{level}”与行政区划{jurisdiction}（{region.name}，{region.level}）不符：文件的层级应为其区划的层级",
+            )
+        named = [r for r in REGIONS.values() if r.level == level and r.name in f"{head.get('title', '')}{head.get('issuer', '')}"]
+        if jurisdiction in REGIONS and named and REGIONS[jurisdiction] not in named:  # 相城区's measure coded for 吴中区
+            self.problem(
+                head.line_of("jurisdiction"),
+                f"行政区划{jurisdiction}（{REGIONS[jurisdiction].name}）与文件标题或发文机关所写的"
+                f"{'、'.join(r.name for r in named)}不符",
             )
         valid = head.get("valid")
         valid_from = valid_to = None
@@ -240,7 +263,8 @@ class _Reader(RulePartsReader):
         kinds_spec = self.catalogue.enterprise.get("kind")
         if kinds_spec is not None:
             self.check_values(kinds_spec, list(applicants), head.line_of("applicants"))
-        funding = self.funding(head.get("funding"), head.line_of("funding"))
+        funding, funding_read = self.funding(head.get("funding"), head.line_of("funding"))
+        doc_interpretations += funding_read
         exclusivity = self.exclusivity(head.get("exclusivity"), head.line_of("exclusivity"), doc_id)
         group_caps_raw = head.get("caps") or []
         notes = []
@@ -264,6 +288,13 @@ class _Reader(RulePartsReader):
                 self.problem(ln, f"奖补项编号重复：{b.id}")
             seen.add(b.id)
             benefits.append(b)
+        unpaid = [b.id for b in benefits if b.funding is None]
+        if funding is None and unpaid:  # 未明确 with no word said: the promise of who pays broken silently
+            self.problem(
+                head.line,
+                f"缺少出资方funding：文件层面没有funding，奖补项{'、'.join(unpaid)}也没有"
+                "（原文未写出资方的，写 funding: {shares: {unspecified: 1}, cite: …} 并引原文）",
+            )
         articles = {b.article for b in benefits}
         for rule in exclusivity:
             unknown = [a for a in rule.articles if a not in articles]
@@ -306,7 +337,7 @@ class _Reader(RulePartsReader):
             benefits=tuple(benefits),
             source=self.source,
             number=head.get("number"),
-            registration_required=bool(head.get("registration_required", True)),
+            registration_required=self.flag(head, "registration_required", True),
             notes=tuple(notes),
             interpretations=doc_interpretations,
             group_caps=group_caps,
@@ -351,10 +382,35 @@ def load_library(policy_dir: Path = DEFAULT_POLICY_DIR, catalogue: Catalogue | N
             docs.append(load_document(path, catalogue, order_base=i * 1000, display=_display(path, policy_dir)))
         except PolicyFileError as exc:
             problems.extend(exc.problems)
-    problems += _duplicates(docs)
+    problems += _duplicates(docs) + _misplaced(policy_dir)
     if problems:
         raise PolicyFileError(problems)
     return Library(tuple(docs)), catalogue
+
+
+_POLICY_HEAD = re.compile(r"^document:\s*(#.*)?$", re.MULTILINE)
+
+
+def _misplaced(policy_dir: Path) -> list[str]:
+    """A policy file that would not be read, named (its measure was silently left out and its
+    enterprises got nothing): ``*.yml`` at the top, or a policy file in a subfolder."""
+    problems = []
+    for path in sorted(policy_dir.rglob("*.y*ml")):
+        shown = _display(path, policy_dir)
+        if path.parent == policy_dir:
+            if path.suffix == ".yml":
+                problems.append(f"{shown}: 政策文件须以.yaml结尾才会被读取（请改名为{path.stem}.yaml）")
+            continue
+        if path.suffix not in (".yaml", ".yml"):
+            continue
+        try:
+            head = path.read_text(encoding="utf-8", errors="replace")[:20_000]
+        except OSError:
+            continue
+        if _POLICY_HEAD.search(head) and re.search(r"^benefits:", head, re.MULTILINE):
+            top = _display(policy_dir / path.name, policy_dir)
+            problems.append(f"{shown}: 政策文件须放在政策文件夹顶层才会被读取（请移至{top}）")
+    return problems
 
 
 def _duplicates(docs: list[Document]) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ __all__ = [
 DEFAULT_POLICY_DIR = Path(__file__).resolve().parents[3] / "policies"
 PAYER_ROLES = ("province", "city", "district", "town", "unspecified")
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 class PolicyFileError(ValueError):
@@ -72,6 +73,7 @@ class ReaderBase:
         self.anchor: Span | None = None  # the benefit's whole clause, while reading its parts
         self.owner = ""  # the name of the document's region, while reading it
         self.where = ""
+        self.compared: dict[int, str] = {}  # a comparison's number as written, by its citation's id
 
     # -- reporting ------------------------------------------------------
     def problem(self, line: int, message: str) -> None:
@@ -88,10 +90,20 @@ class ReaderBase:
             return None
         return value
 
-    def only(self, node: LMap, allowed: set[str]) -> None:
+    def only(self, node: LMap, allowed: set[str] | tuple[str, ...], words: bool = True) -> None:
+        """Refuse a key not in ``allowed`` (a misspelt ``aginst`` or ``pre`` was ignored, and its
+        default paid); comparison words (以上, 超过 …) pass where ``words``."""
         for key in node:
-            if key not in allowed and key not in COMPARISONS:
+            if key not in allowed and not (words and key in COMPARISONS):
                 self.problem(node.line_of(key), f"未知字段“{key}”（可用：{'、'.join(sorted(allowed))}）")
+
+    def flag(self, node: LMap, key: str, default: bool = False) -> bool:
+        """A yes/no key: YAML's true or false only (``is: 否`` or ``up_to: "false"`` read as true)."""
+        value = node.get(key, default)
+        if isinstance(value, bool):
+            return value
+        self.problem(node.line_of(key), f"“{key}”应为true或false（不加引号）：{value!r}")
+        return default
 
     # -- citations ------------------------------------------------------
     def cite(self, node: LMap, key: str = "cite", required: bool = True, numbers: tuple[str, ...] = ()) -> Citation | None:
@@ -151,28 +163,41 @@ class ReaderBase:
         self, conditions: Sequence[Condition], amount: AmountSpec | None, interpretations: Sequence[Interpretation]
     ) -> None:
         """Each comparison word (以上, 超过 …) must be the text's: its own or one of the same meaning
-        (以上 = 不低于 = 达到) stands in its quote, or the benefit's interpretation words the reading
-        (“首次超过”读作……以往最高值不超过50亿元)."""
-        reading = normalise("".join(i.reason for i in interpretations))
-        checks = [(c.comparison, c.cite) for c in conditions if isinstance(c, Compare)]
+        (以上 = 不低于 = 达到) stands next to its number in its quote (超过1000万元, 300万元以上), or an
+        interpretation of the benefit that names the number words the reading (“首次超过”读作……以往
+        最高值不超过50亿元). A word elsewhere in a long quote, or in an interpretation about something
+        else, let 以上 stand for the text's 超过."""
+        checks = [(c.comparison, c.cite, self.compared.get(id(c.cite), "")) for c in conditions if isinstance(c, Compare)]
         if isinstance(amount, Tiers):
-            checks += [(t.comparison, amount.cite) for t in amount.tiers]
-        for comparison, cite in checks:
+            checks += [(t.comparison, amount.cite, "") for t in amount.tiers]
+        for comparison, cite, number in checks:
             if not cite.quote:
                 continue
             same = [w for w, c in COMPARISONS.items() if c.symbol == comparison.symbol]
-            if not any(_word_in(w, normalise(cite.quote)) or _word_in(w, reading) for w in same):
-                self.problem(
-                    cite.line,
-                    f"比较词“{comparison.word}”（{comparison.symbol}）与引文不符：引文中没有{'、'.join(same)}之一：“{cite.quote}”"
-                    "（按原文用词；原文用词不同而须推出的，请在interpretation中写明）",
-                )
+            read = [normalise(i.reason) for i in interpretations if not number or _number_in(number, i.reason)]
+            if any(_word_in(w, r) for w in same for r in read):
+                continue
+            near = _word_near(same, number, cite.quote) if number else None
+            if near is None and any(_word_in(w, normalise(cite.quote)) for w in same):
+                continue
+            if near:
+                continue
+            where = "紧挨数字" + number if near is False else ""
+            self.problem(
+                cite.line,
+                f"比较词“{comparison.word}”（{comparison.symbol}）与引文不符：引文中{where}没有{'、'.join(same)}之一：“{cite.quote}”"
+                "（按原文用词；原文用词不同而须推出的，请在interpretation中写明，并写出该数字）",
+            )
 
     def check_dates(self, node: LMap, cite: Citation, valid_from: date | None, valid_to: date | None) -> None:
         """Dates a validity quote writes out (2025年5月1日) are the ones encoded: with two written,
         ``from`` and ``to`` are among them; with one, ``from`` or ``to`` is it (自2021年1月1日起实施，
         有效期三年 gives ``to`` by counting; 自印发之日起施行，有效期至2027年12月31日 gives ``from``
         by the date of issue — both interpretations)."""
+        if valid_from is not None and valid_to is not None and valid_to < valid_from:
+            self.problem(node.line_of("to"), f"有效期to（{valid_to.isoformat()}）早于from（{valid_from.isoformat()}）")
+        if valid_to is None and "有效期" in cite.quote:  # left out, the measure never expired
+            self.problem(node.line, f"引文写有有效期，缺少截止日期to：“{cite.quote}”（长期有效的，不写“有效期”引文）")
         written = {
             date(int(y), int(m), int(d)) for y, m, d in re.findall(r"(\d{4})年(\d{1,2})月(\d{1,2})日", normalise(cite.quote))
         }
@@ -187,18 +212,24 @@ class ReaderBase:
     def money(self, node: LMap, key: str) -> tuple[int, str]:
         raw = node.get(key)
         try:
-            return parse_money(raw), _digits(raw)
+            fen = parse_money(raw)
         except MoneyError as exc:
             self.problem(node.line_of(key), f"“{key}”不是金额：{exc}")
             return 0, ""
+        if fen < 0:
+            self.problem(node.line_of(key), f"“{key}”不能为负数：{raw!r}")
+        return fen, _digits(raw)
 
     def rate(self, node: LMap, key: str, raw: Any | None = None) -> tuple[Fraction, str]:
         raw = node.get(key) if raw is None else raw
         try:
-            return parse_rate(raw), _digits(raw)
+            rate = parse_rate(raw)
         except MoneyError as exc:
             self.problem(node.line_of(key), f"“{key}”不是比例：{exc}")
             return Fraction(0), ""
+        if rate < 0:
+            self.problem(node.line_of(key), f"“{key}”不能为负数：{raw!r}")
+        return rate, _digits(raw)
 
     def date(self, node: LMap, key: str, required: bool = True) -> date | None:
         raw = node.get(key)
@@ -206,9 +237,9 @@ class ReaderBase:
             if required:
                 self.problem(node.line, f"缺少日期“{key}”")
             return None
-        if isinstance(raw, date):
+        if isinstance(raw, date) and not isinstance(raw, datetime):
             return raw
-        self.problem(node.line_of(key), f"“{key}”应为日期YYYY-MM-DD：{raw!r}")
+        self.problem(node.line_of(key), f"“{key}”应为日期YYYY-MM-DD（不带时间）：{raw!r}")
         return None
 
     def interpretations(self, node: LMap) -> tuple[Interpretation, ...]:
@@ -216,7 +247,10 @@ class ReaderBase:
         if raw is None:
             return ()
         items = raw if isinstance(raw, list) else [raw]
-        return tuple(Interpretation(str(i)) for i in items)
+        for item in items:  # shown to users as the reason a rule reads the text so: it must say one
+            if not isinstance(item, str) or not _HAN.search(item):
+                self.problem(node.line_of("interpretation"), f"解释interpretation应为中文说明（为何这样理解原文）：{item!r}")
+        return tuple(Interpretation(str(i)) for i in items if isinstance(i, str) and _HAN.search(i))
 
 
 def _kind_of(spec: FieldSpec | None) -> str:
@@ -251,19 +285,102 @@ def _number_in(number: str, quote: str) -> bool:
     is not in 50万元, 50元 not in 50万元)."""
     if not number:
         return True
+    if _number_spans(number, quote):
+        return True
+    normal = normalise(quote).replace("％", "%")
+    digits = number.rstrip("万亿%元")
+    unit = number[len(digits) :]
+    spelt = _chinese(int(digits)) if digits.isdigit() else ""
+    if unit == "%" and spelt and re.search(f"百分之{spelt}(?![零一二三四五六七八九十百点])", normal):  # 百分之五, 百分之二十
+        return True
+    return digits.isdigit() and int(digits) in _CHINESE_NUMERALS and _CHINESE_NUMERALS[int(digits)] + unit in normal
+
+
+def _number_spans(number: str, quote: str) -> list[tuple[int, int]]:
+    """Where ``number`` (as :func:`_number_in` takes it) is written in digits in the normalised
+    quote: the start of its digits and the end of its unit."""
     normal = normalise(quote).replace("％", "%")
     digits = number.rstrip("万亿%元")
     unit = number[len(digits) :]
     # the digits alone (not inside 500 or 0.5), trailing zeros of a decimal allowed (4 in 4.0), then the unit
     pattern = re.compile(rf"(?<![0-9.]){re.escape(digits)}{'0*' if '.' in digits else '(?:[.]0+)?'}(?![0-9]|[.][0-9])")
+    spans = []
     for found in pattern.finditer(normal):
         rest = normal[found.end() :]
         if rest.startswith(unit) if unit else not rest.startswith(("万", "亿", "%")):
+            spans.append((found.start(), found.end() + len(unit)))
+    return spans
+
+
+def _word_near(words: Sequence[str], number: str, quote: str) -> bool | None:
+    """Whether one of ``words`` stands next to ``number`` in the quote (超过1000万元, 300万元以上,
+    不低于40%): a word in the quote elsewhere gave a threshold it does not govern. ``None`` when
+    the number is not written there in digits (a Chinese numeral; :func:`_number_in` judges it)."""
+    spans = _number_spans(number, quote)
+    if not spans:
+        return None
+    normal = normalise(quote).replace("％", "%")
+    for word in words:
+        for m in re.finditer(re.escape(word), normal):
+            if m.start() > 0 and normal[m.start() - 1] in "不未" and not word.startswith(("不", "未")):
+                continue  # 超过 inside 不超过
+            for start, end in spans:
+                if start - _BEFORE <= m.end() <= start or end <= m.start() <= end + _AFTER:
+                    return True
+    return False
+
+
+_LOWER_BOUNDS = ("以上", "不低于", "不少于", "达到", "超过", "超", "高于")
+_CEILINGS = ("不超过", "最高", "最多", "上限", "封顶")
+_CLAUSE_BREAK = re.compile(r"[，。；,;：:]")
+
+
+def _role(number: str, quote: str) -> str:
+    """What the quote makes of ``number`` wherever it writes it in digits: ``threshold`` when each
+    time a lower bound governs it (超过1000万元, 300万元（含）以上), ``ceiling`` when each time 最高 or
+    不超过 stands right before it (最高30万元), else ``""`` (an amount, or not written in digits).
+    A number taken from the wrong words of its own clause (a fixed amount of 1000万元 read off
+    超过1000万元) passed the check that it is written there."""
+    spans = _number_spans(number, quote)
+    if not spans:
+        return ""
+    normal = normalise(quote).replace("％", "%")
+
+    def lower_bound(start: int, end: int) -> bool:
+        before, after = normal[max(0, start - 3) : start], normal[end : end + 9]
+        for word in _LOWER_BOUNDS:
+            at = before.rfind(word)
+            if at >= 0 and at + len(word) >= len(before) - 1 and not before[:at].endswith(("不", "未")):
+                return True
+        return re.match(r"[^，。；,;0-9]{0,4}?(（含）|\(含\))?(及)?以上", after) is not None
+
+    def ceiling(start: int) -> bool:
+        before = normal[max(0, start - 4) : start]
+        return any(before.endswith(w) or before[:-1].endswith(w) for w in _CEILINGS)
+
+    if all(lower_bound(s, e) for s, e in spans):
+        return "threshold"
+    if all(ceiling(s) for s, _ in spans):
+        return "ceiling"
+    return ""
+
+
+def _says_up_to(number: str, quote: str) -> bool | None:
+    """Whether the quote writes ``number`` as an upper bound: 不超过、最高、最多 before it in the same
+    clause (按照不超过项目实际总投入的5%), or 以内 right after it; ``None`` when it is not in digits."""
+    spans = _number_spans(number, quote)
+    if not spans:
+        return None
+    normal = normalise(quote).replace("％", "%")
+    for start, end in spans:
+        clause = _CLAUSE_BREAK.split(normal[:start])[-1]
+        if any(_word_in(w, clause) for w in _CEILINGS) or normal[end : end + 2] == "以内":
             return True
-    spelt = _chinese(int(digits)) if digits.isdigit() else ""
-    if unit == "%" and spelt and re.search(f"百分之{spelt}(?![零一二三四五六七八九十百点])", normal):  # 百分之五, 百分之二十
-        return True
-    return digits.isdigit() and int(digits) in _CHINESE_NUMERALS and _CHINESE_NUMERALS[int(digits)] + unit in normal
+    return False
+
+
+# how far a comparison word may stand from its number: 超过1000万元, 投入达到500万元, 300万元（含）以上
+_BEFORE, _AFTER = 8, 4
 
 
 def _chinese(n: int) -> str:

@@ -26,6 +26,7 @@ from huiqi.core.model import (
     Funding,
     Holds,
     InKind,
+    Interpretation,
     IsTrue,
     NoAmount,
     OneOf,
@@ -43,10 +44,25 @@ from huiqi.core.model import (
 )
 from huiqi.core.money import MoneyError, parse_money, parse_number, parse_rate
 
-from .reader_base import PAYER_ROLES, ReaderBase, _digits, _kind_of, _number_in
+from .reader_base import PAYER_ROLES, ReaderBase, _digits, _kind_of, _number_in, _role, _says_up_to
 from .yamlnodes import LList, LMap
 
 __all__ = ["RulePartsReader"]
+
+# the keys of each form of amount, besides cite
+_AMOUNT_KEYS: dict[str, tuple[str, ...]] = {
+    "fixed": ("fixed",),
+    "max": ("max", "tiers_unpublished"),
+    "rate": ("rate", "of", "up_to", "at_least"),
+    "per_unit": ("per_unit", "unit", "of", "up_to"),
+    "sum": ("sum", "up_to"),
+    "by": ("by", "cases", "each"),
+    "tiers_on": ("tiers_on", "steps"),
+    "range": ("range", "of", "floor", "cap"),
+    "none": ("none",),
+    "in_kind": ("in_kind", "fee_cap"),
+    "right": ("right",),
+}
 
 
 class RulePartsReader(ReaderBase):
@@ -97,11 +113,16 @@ class RulePartsReader(ReaderBase):
             for t in titles:
                 if self.catalogue.qualification_titles and t not in self.catalogue.qualification_titles:
                     self.problem(raw.line_of("holds"), f"未知的资质名称“{t}”（见 policies/facts/*.yaml 的 qualification_titles）")
+            self.only(raw, ("holds", "cite"), words=False)
             return Holds(tuple(str(t) for t in titles), self.cite(raw, required=False))
         if "first_time" in raw:
+            self.only(raw, ("first_time", "same_level", "cite"), words=False)
+            if raw["first_time"] is not True:
+                self.problem(raw.line_of("first_time"), f"first_time只能为true（首次/新获评）：{raw['first_time']!r}")
             cite = self.cite(raw)
-            return FirstTime(cite or Citation(""), bool(raw.get("same_level", True)))
+            return FirstTime(cite or Citation(""), self.flag(raw, "same_level", True))
         if words:
+            self.only(raw, ("fact", "ratio", "total", "sum", "cite"))
             if len(words) > 1:
                 self.problem(raw.line, f"一个条件只能有一个比较词：{'、'.join(words)}")
             word = words[0]
@@ -130,15 +151,19 @@ class RulePartsReader(ReaderBase):
                 value = Fraction(0)
             if kind == "other":
                 self.problem(raw.line, "只有金额、数值、比例可以比较大小")
+            if value < 0:
+                self.problem(raw.line_of(word), f"比较值不能为负数：{value_raw!r}")
             cite = self.cite(raw, numbers=(digits,))
             if expr is None or cite is None:
                 return None
+            self.compared[id(cite)] = digits
             return Compare(expr, COMPARISONS[word], value, kind, cite)
         ref, spec = self.field(event, raw.get("fact"), raw.line_of("fact")) if "fact" in raw else (None, None)
         if ref is None:
             self.problem(raw.line, "条件应有fact及in/not_in/equals/contains/is之一，或一个比较词（以上、超过、不低于……）")
             return None
         cite = self.cite(raw, required=False)
+        self.only(raw, ("fact", "cite", "in", "not_in", "equals", "contains", "is"), words=False)
         for key in ("in", "not_in", "equals"):
             if key in raw:
                 values = raw[key] if isinstance(raw[key], list) else [raw[key]]
@@ -151,7 +176,7 @@ class RulePartsReader(ReaderBase):
         if "is" in raw:
             if spec is not None and spec.type != "bool":
                 self.problem(raw.line_of("is"), f"“{ref.path}”不是是/否字段")
-            return IsTrue(ref, bool(raw["is"]), cite)
+            return IsTrue(ref, self.flag(raw, "is"), cite)
         known = {
             "fact",
             "ratio",
@@ -195,7 +220,28 @@ class RulePartsReader(ReaderBase):
         return tuple(out)
 
     # -- amounts ----------------------------------------------------------
-    def amount(self, raw: Any, event: str, inherited: Citation | None, line: int, each: str = "max") -> AmountSpec:
+    def role(self, form: str, number: str, cite: Citation, line: int, up_to: bool | None = None) -> None:
+        """The number of an amount or cap must be the one the quote pays or caps with, not its threshold
+        (a fixed 1000万元 read off 超过1000万元 paid 1000万元), and 不超过 in the text is ``up_to``."""
+        if not number or not cite.quote:
+            return
+        found = _role(number, cite.quote)
+        shown = {"fixed": "金额", "max": "最高金额", "rate": "比例", "per_unit": "单价", "cap": "上限"}[form]
+        if found == "threshold":
+            self.problem(line, f"数字{number}在引文中是条件的门槛，不是{shown}：“{cite.quote}”（请核对引用的数字）")
+        elif found == "ceiling" and form == "fixed":
+            self.problem(line, f"引文写的是最高/不超过{number}，应写 max: 而非 fixed:：“{cite.quote}”")
+        if up_to is None:
+            return
+        says = _says_up_to(number, cite.quote)
+        if says and not up_to:  # 按照不超过…的5% encoded as exactly 5%: an exact amount the text does not promise
+            self.problem(line, f"引文写的是不超过/最高{number}，应写 up_to: true（金额为上限，不是确定数）：“{cite.quote}”")
+        elif says is False and up_to:
+            self.problem(line, f"引文没有把{number}写为上限（不超过、最高……），up_to: true 与原文不符：“{cite.quote}”")
+
+    def amount(
+        self, raw: Any, event: str, inherited: Citation | None, line: int, each: str = "max", in_sum: bool = False
+    ) -> AmountSpec:
         if isinstance(raw, (str, int)) and not isinstance(raw, bool):
             node = LMap({each: raw})
             node.line, node.key_lines = line, {}
@@ -214,17 +260,21 @@ class RulePartsReader(ReaderBase):
             )
             return NoAmount("", Citation(""))
         form = forms[0]
+        self.only(raw, ("cite", *_AMOUNT_KEYS[form]), words=False)
         if form in ("fixed", "max"):
             fen, digits = self.money(raw, form)
             cite = self.cite_or(raw, inherited, (digits,))
+            self.role(form, digits, cite, raw.line_of(form))
             if form == "fixed":
                 return Fixed(fen, cite)
-            return Ceiling(fen, cite, bool(raw.get("tiers_unpublished", False)))
+            return Ceiling(fen, cite, self.flag(raw, "tiers_unpublished"))
         if form == "rate":
             rate, digits = self.rate(raw, "rate")
             base, _ = self.base(raw, event)
             cite = self.cite_or(raw, inherited, (digits,))
-            return Rate(rate, base, cite, up_to=bool(raw.get("up_to", False)), at_least=bool(raw.get("at_least", False)))
+            up_to = self.flag(raw, "up_to")
+            self.role("rate", digits, cite, raw.line_of("rate"), None if in_sum else up_to)
+            return Rate(rate, base, cite, up_to=up_to, at_least=self.flag(raw, "at_least"))
         if form == "per_unit":
             fen, digits = self.money(raw, "per_unit")
             base, _ = self.base(raw, event)
@@ -235,12 +285,17 @@ class RulePartsReader(ReaderBase):
             elif spec is not None and spec.unit and unit != spec.unit:
                 self.problem(raw.line_of("unit"), f"单价单位“{unit}”与基数{spec.label}的单位“{spec.unit}”不符")
             cite = self.cite_or(raw, inherited, (digits,))
-            return PerUnit(fen, str(raw.get("unit", "")), base, cite, up_to=bool(raw.get("up_to", False)))
+            up_to = self.flag(raw, "up_to")
+            self.role("per_unit", digits, cite, raw.line_of("per_unit"), None if in_sum else up_to)
+            return PerUnit(fen, str(raw.get("unit", "")), base, cite, up_to=up_to)
         if form == "sum":
             cite = self.cite_or(raw, inherited, ())
             parts = raw["sum"] if isinstance(raw["sum"], LList) else LList()
-            specs = tuple(self.amount(p, event, cite, ln) for p, ln in zip(parts, getattr(parts, "item_lines", []), strict=False))
-            return Sum(specs, cite, up_to=bool(raw.get("up_to", False)))
+            specs = tuple(
+                self.amount(p, event, cite, ln, in_sum=True)
+                for p, ln in zip(parts, getattr(parts, "item_lines", []), strict=False)
+            )
+            return Sum(specs, cite, up_to=self.flag(raw, "up_to"))
         if form == "by":
             ref, spec = self.field(event, raw["by"], raw.line_of("by"))
             cite = self.cite_or(raw, inherited, ())
@@ -315,6 +370,9 @@ class RulePartsReader(ReaderBase):
         if not isinstance(raw, LMap):
             self.problem(line, "上限应为映射")
             return None
+        self.only(raw, ("id", "per", "max", "by", "cases", "cite", "key", "benefits", "prior_levels"), words=False)
+        if "per" not in raw:  # it was read as enterprise_year: a misspelt ``pre: item`` capped the year instead
+            self.problem(raw.line, "上限须写范围per：item（单个项目）、enterprise_year（单个企业每年）或key（同一键）")
         per = str(raw.get("per", "enterprise_year"))
         if per not in ("item", "enterprise_year", "key"):
             self.problem(raw.line_of("per"), f"上限范围per应为item、enterprise_year或key：{per}")
@@ -339,6 +397,9 @@ class RulePartsReader(ReaderBase):
         if fen is None and not by_fen:
             self.problem(raw.line, "上限须有max或by/cases")
         cite = self.cite(raw, numbers=tuple(numbers))
+        if cite is not None:
+            for number in numbers:
+                self.role("cap", number, cite, raw.line)
         if per == "key" and not raw.get("key"):
             self.problem(raw.line, "per: key 的上限须写key（如product）")
         benefits = raw.get("benefits") or []
@@ -358,12 +419,15 @@ class RulePartsReader(ReaderBase):
             prior_levels=tuple(str(p) for p in prior),
         )
 
-    def funding(self, raw: Any, line: int) -> Funding | None:
+    def funding(self, raw: Any, line: int) -> tuple[Funding | None, tuple[Interpretation, ...]]:
+        """Who pays, and how it reads the text where the text is silent (shown as 出资：…)."""
         if raw is None:
-            return None
+            return None, ()
         if not isinstance(raw, LMap):
             self.problem(line, "funding应为映射")
-            return None
+            return None, ()
+        self.only(raw, ("shares", "cite", "disburser", "interpretation"), words=False)
+        read = tuple(Interpretation(f"出资：{i.reason}") for i in self.interpretations(raw))
         shares_raw = raw.get("shares")
         shares: list[PayerShare] = []
         if isinstance(shares_raw, LMap):
@@ -381,7 +445,7 @@ class RulePartsReader(ReaderBase):
         disburser = raw.get("disburser")
         if disburser is not None and disburser not in PAYER_ROLES:
             self.problem(raw.line_of("disburser"), f"未知的兑付方“{disburser}”")
-        return Funding(tuple(shares), cite or Citation(""), disburser, self.owner)
+        return Funding(tuple(shares), cite or Citation(""), disburser, self.owner), read
 
     def exclusivity(self, raw: Any, line: int, doc_id: str) -> tuple[Exclusivity, ...]:
         if raw is None:
@@ -394,6 +458,7 @@ class RulePartsReader(ReaderBase):
             if not isinstance(item, LMap):
                 self.problem(ln, "exclusivity的每项应为映射")
                 continue
+            self.only(item, ("id", "within", "against", "cite", "interpretation", "articles"), words=False)
             within = str(item.get("within", "document"))
             if within not in ("document", "article", "none"):
                 self.problem(item.line_of("within"), f"within应为document、article或none：{within}")
