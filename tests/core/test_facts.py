@@ -83,3 +83,52 @@ def test_an_award_received_names_its_key_benefit_and_event_without_padding() -> 
     raw["prior_awards"][0] |= {"key": "  ", "event": ""}
     prior = engine().scenario(raw).prior_awards[0]
     assert (prior.key, prior.event) == (None, None)  # blank is none, as in a register
+
+
+def _granted(raw: dict[str, Any]) -> dict[str, tuple[int, int | None]]:
+    result = engine().evaluate(engine().scenario(raw))
+    return {a.benefit.id: (a.low, a.high) for a in result.awards}
+
+
+def test_an_award_received_cannot_be_negative() -> None:
+    """A prior award of -3万元 was accepted by a scenario and raised the top-up above the text's
+    最高4万元 (a register and the web form refused it)."""
+    raw = _scenario()
+    raw["prior_awards"] = [{"amount": "-3万元", "year": 2025, "level": "city", "event": "E1", "document": "苏州"}]
+    assert any("金额不能为负数" in m for m in _problems(raw))
+
+
+def test_an_award_received_takes_a_level_and_year_as_a_register_does() -> None:
+    raw = _scenario()
+    raw["prior_awards"] = [{"amount": "3万元", "year": "2025", "level": "市级", "event": "E1", "document": "苏州"}]
+    prior = engine().scenario(raw).prior_awards[0]
+    assert (prior.level, prior.year) == ("city", 2025)
+
+
+def test_an_event_id_is_read_without_padding_so_its_award_received_counts() -> None:
+    """Event “ E1” matched no prior award for E1: 4万元 paid where a register paid the 1万元 top-up."""
+    raw = _scenario()
+    raw["events"][0]["id"] = " E1"
+    raw["prior_awards"] = [{"amount": "3万元", "year": 2025, "level": "city", "event": "E1", "document": "苏府〔2020〕120号"}]
+    assert engine().scenario(raw).events[0].id == "E1"
+    assert _granted(raw)["wz-1-robot-purchase"] == (0, 1_000_000)
+
+
+def _recognised(level: str, **held: str) -> dict[str, Any]:
+    raw = _scenario()
+    raw["enterprise"]["qualifications"] = [{"title": "专精特新中小企业", "level": level, "since": "2023-03-01", **held}]
+    raw["events"] = [{"id": "R1", "kind": "recognition", "date": "2025-09-01", "title": "专精特新中小企业", "level": "省级"}]
+    return raw
+
+
+def test_a_qualification_level_is_read_without_padding() -> None:
+    """A held title at level “省级 ” was no 省级: the same title was paid again as newly rated (30万元)."""
+    assert "wz-9-srdi-sme" not in _granted(_recognised("省级 "))
+    assert "wz-9-srdi-sme" not in _granted(_recognised("省级"))
+
+
+def test_a_qualification_expiry_must_be_a_date_after_it_was_obtained() -> None:
+    """An expiry written 2024/12/31 was dropped without a word: the title never expired."""
+    assert any("有效期至" in m and "应为日期" in m for m in _problems(_recognised("省级", until="2024/12/31")))
+    assert any("有效期至早于获得日期" in m for m in _problems(_recognised("省级", until="2022-12-31")))
+    assert engine().scenario(_recognised("省级", until="")).enterprise.qualifications[0].until is None

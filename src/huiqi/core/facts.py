@@ -50,6 +50,7 @@ TYPES = {
 }
 
 LEVEL_VALUES = ("national", "province", "city", "district")
+_LEVEL_NAMES = {"国家级": "national", "省级": "province", "市级": "city", "区级": "district", "区（县）级": "district"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,9 +448,19 @@ def _qualifications(raw: object, catalogue: Catalogue, problems: list[Problem]) 
         if since is None:
             problems.append(Problem(f"{where}.since", "获得日期", q.get("since"), "应为日期YYYY-MM-DD"))
             continue
-        until = _to_date(q.get("until")) if q.get("until") is not None else None
-        level = q.get("level")
-        out.append(Qualification(title=title, since=since, level=str(level) if level else None, until=until))
+        given = q.get("until")
+        until = None
+        if given is not None and str(given).strip() != "":
+            until = _to_date(given)
+            if until is None:  # an unreadable expiry (2024/12/31) was dropped: the title never expired
+                problems.append(Problem(f"{where}.until", "有效期至", given, "应为日期YYYY-MM-DD"))
+                continue
+            if until < since:
+                problems.append(Problem(f"{where}.until", "有效期至", given, "有效期至早于获得日期"))
+                continue
+        # trimmed as a register's cell is: “省级 ” was no 省级, and the title counted as newly rated
+        level = str(q.get("level") or "").strip() or None
+        out.append(Qualification(title=title, since=since, level=level, until=until))
     return tuple(out)
 
 
@@ -471,7 +482,8 @@ def _event(i: int, item: object, catalogue: Catalogue, problems: list[Problem], 
             )
         )
         return []
-    event_id = str(item.get("id") or f"E{i}")
+    # trimmed as a register's cell and a prior award's reference are: “ E1” matched no award for E1
+    event_id = str(item.get("id") or "").strip() or f"E{i}"
     if event_id in seen:
         problems.append(Problem(f"{where}.id", "事项编号", event_id, "事项编号重复"))
     seen.add(event_id)
@@ -501,11 +513,24 @@ def _prior_awards(raw: object, problems: list[Problem]) -> tuple[PriorAward, ...
         except MoneyError as exc:
             problems.append(Problem(f"{where}.amount", "金额", p.get("amount"), str(exc)))
             continue
+        if fen < 0:  # a negative award received raised the top-up above the text's ceiling
+            problems.append(Problem(f"{where}.amount", "金额", p.get("amount"), "金额不能为负数"))
+            continue
         level = str(p.get("level", "")).strip()
+        level = _LEVEL_NAMES.get(level, level)  # 市级 as a register takes it
         if level not in LEVEL_VALUES:
-            problems.append(Problem(f"{where}.level", "层级", level or None, "应为national、province、city或district之一"))
+            problems.append(
+                Problem(
+                    f"{where}.level",
+                    "层级",
+                    level or None,
+                    "应为national、province、city、district（或国家级、省级、市级、区级）之一",
+                )
+            )
             continue
         year = p.get("year")
+        if isinstance(year, str) and year.strip().isdigit():  # “2025” as the form and a register take it
+            year = int(year.strip())
         if not isinstance(year, int) or not 1990 <= year <= 2100:
             problems.append(Problem(f"{where}.year", "年度", year, "应为四位年份"))
             continue
