@@ -124,3 +124,12 @@ def test_a_source_text_not_in_utf8_is_named(tmp_path: Path, capsys: pytest.Captu
     text.write_bytes(text.read_text(encoding="utf-8").encode("gbk", errors="replace"))
     err = _refused(["--policies", str(folder), "policies"], capsys)
     assert "原文文件不是UTF-8编码的文本：texts/wuzhong-2025-manufacturing-measures.txt" in err, err
+
+
+def test_an_empty_source_text_is_named_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An empty text gave one 引文未在原文中找到 per quote (19 for a short measure) and no word of why."""
+    folder = _copy_with(tmp_path, "wuzhong-2025.yaml", "")
+    (folder / "texts" / "wuzhong-2025-manufacturing-measures.txt").write_text("\n", encoding="utf-8")
+    err = _refused(["--policies", str(folder), "policies"], capsys)
+    assert "原文文件为空：texts/wuzhong-2025-manufacturing-measures.txt" in err, err
+    assert "引文未在原文中找到" not in err

@@ -73,6 +73,9 @@ class _Reader(RulePartsReader):
         for key in ("id", "article", "title", "event", "amount", "cite"):
             if key not in raw:
                 self.problem(raw.line, f"缺少字段“{key}”")
+        for key in ("id", "article", "title"):  # shown as 第[2]条 or None
+            if key in raw and (not isinstance(raw[key], (str, int)) or isinstance(raw[key], bool) or str(raw[key]).strip() == ""):
+                self.problem(raw.line_of(key), f"字段“{key}”应为文字或数字：{raw[key]!r}")
         event = str(raw.get("event", ""))
         if event != "enterprise" and event not in self.catalogue.events:
             self.problem(raw.line_of("event"), f"未知的事项类型“{event}”（见 policies/facts/*.yaml；年度企业层面用 enterprise）")
@@ -205,14 +208,21 @@ class _Reader(RulePartsReader):
         self.where = "document"
         self.only(head, self.DOC_KEYS)
         doc_id = self.need(head, "id") or "?"
+        self.need(head, "title")  # a title: null was shown as None
         source_name = self.need(head, "source")
-        if source_name:
+        if source_name is not None and not source_name.strip():
+            self.problem(head.line_of("source"), "原文文件source不能为空（如 texts/<编号>.txt）")
+        elif source_name:
             source_path = self.path.parent / source_name
             if not source_path.exists():
                 self.problem(head.line_of("source"), f"原文文件不存在：{source_name}")
             else:
                 try:
-                    self.source = SourceText(doc_id, source_path.read_text(encoding="utf-8"))
+                    text = source_path.read_text(encoding="utf-8")
+                    if text.strip():
+                        self.source = SourceText(doc_id, text)
+                    else:  # each quote was reported not found instead
+                        self.problem(head.line_of("source"), f"原文文件为空：{source_name}")
                 except UnicodeDecodeError:  # a GBK text gave a traceback
                     self.problem(head.line_of("source"), f"原文文件不是UTF-8编码的文本：{source_name}（请另存为UTF-8）")
                 except OSError as exc:
@@ -256,7 +266,11 @@ class _Reader(RulePartsReader):
         doc_interpretations = tuple(Interpretation(f"有效期：{i.reason}") for i in validity_read) + doc_interpretations
         if isinstance(head.get("applicants"), LMap):
             a = head["applicants"]
-            applicants = tuple(str(k) for k in a.get("kinds") or [])
+            kinds = a.get("kinds") or []
+            if not isinstance(kinds, list):  # 企业 was read as 企 and 业
+                self.problem(a.line_of("kinds"), f"kinds应为列表，如 [企业]：{kinds!r}")
+                kinds = [kinds]
+            applicants = tuple(str(k) for k in kinds)
             applicants_cite = self.cite(a)
             # kept with the document's, named by what they explain (they were read and dropped)
             doc_interpretations += tuple(Interpretation(f"适用主体：{i.reason}") for i in self.interpretations(a))

@@ -121,7 +121,7 @@ class ReaderBase:
             self.problem(line, f"引文未在原文中找到：“{quote}”")
         for number in numbers:
             if not _number_in(number, quote):
-                self.problem(line, f"数字{number}不在其引文中：“{quote}”")
+                self.problem(line, f"数字{number}不在其引文中{_unit_hint(number, quote)}：“{quote}”")
         clause = self.anchor
         if numbers and span is not None and clause is not None and not (clause.start <= span.start and span.end <= clause.end):
             # a cap's 单个企业每年最高200万元 found in another benefit's sentence of the same article
@@ -156,7 +156,8 @@ class ReaderBase:
             return Citation("", None, node.line)
         for number in numbers:
             if not _number_in(number, inherited.quote):
-                self.problem(node.line, f"数字{number}不在其引文中：“{inherited.quote}”（请为此项单独写cite）")
+                hint = _unit_hint(number, inherited.quote) or "（此项未写cite，沿用上级的引文；请为此项单独写cite）"
+                self.problem(node.line, f"数字{number}不在其引文中{hint}：“{inherited.quote}”")
         return inherited
 
     def check_words(
@@ -381,6 +382,20 @@ def _says_up_to(number: str, quote: str) -> bool | None:
 
 # how far a comparison word may stand from its number: 超过1000万元, 投入达到500万元, 300万元（含）以上
 _BEFORE, _AFTER = 8, 4
+
+
+def _unit_hint(number: str, quote: str) -> str:
+    """Where the quote writes the same digits with another unit (100 against 100万元, 5 against
+    5%): the unit to write, rather than a bare “not in its quote”."""
+    digits = number.rstrip("万亿%元")
+    if not digits:
+        return ""
+    normal = normalise(quote).replace("％", "%")
+    found = re.search(rf"(?<![0-9.]){re.escape(digits)}(?![0-9]|[.][0-9])(万元|亿元|万|亿|%|元)?", normal)
+    if found is None:
+        return ""
+    written = found.group(0)
+    return f"（引文写的是“{written}”：请照原文写出数字与单位，如 {written}）"
 
 
 def _chinese(n: int) -> str:

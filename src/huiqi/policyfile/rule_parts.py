@@ -72,9 +72,8 @@ class RulePartsReader(ReaderBase):
     def field(self, event: str, path: Any, line: int) -> tuple[Field, FieldSpec | None]:
         ref = Field(str(path))
         spec = self.catalogue.field(event, ref.path)
-        if spec is None:
-            known = self.catalogue.events.get(event)
-            where = "企业" if ref.on_enterprise else (f"事项“{event}”" if known else "")
+        if spec is None and (ref.on_enterprise or event in self.catalogue.events):  # an unknown event is named once
+            where = "企业" if ref.on_enterprise else f"事项“{event}”"
             self.problem(line, f"未知的事实“{path}”（{where}的字段见 policies/facts/*.yaml）")
         return ref, spec
 
@@ -147,7 +146,8 @@ class RulePartsReader(ReaderBase):
                     value = parse_number(value_raw)
             except MoneyError as exc:
                 hint = f"（{spec.label}以{unit}计，只写数字，如100）" if spec is not None and unit and kind == "number" else ""
-                self.problem(raw.line_of(word), f"比较值不对：{exc}{hint}")
+                if spec is not None or not isinstance(expr, Field):  # an unknown fact is already named
+                    self.problem(raw.line_of(word), f"比较值不对：{exc}{hint}")
                 value = Fraction(0)
             if kind == "other":
                 self.problem(raw.line, "只有金额、数值、比例可以比较大小")
