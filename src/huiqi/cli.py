@@ -195,8 +195,13 @@ def cmd_serve(args: argparse.Namespace, eng: Engine) -> int:
     import uvicorn
 
     from .web import create_app, root_path
+    from .web.serving import log_config
 
-    data_dir = Path(args.data) if args.data else None
+    if args.data is not None and not args.data.strip():  # "" meant ~/.local/share/huiqi without a word
+        raise InputError(
+            "--data不能为空：请指定数据目录，如--data /var/lib/huiqi（不写--data则用$HUIQI_DATA或~/.local/share/huiqi）"
+        )
+    data_dir = Path(args.data) if args.data is not None else None
     from . import native
 
     if args.workers < 1:
@@ -233,13 +238,14 @@ def cmd_serve(args: argparse.Namespace, eng: Engine) -> int:
                 log_level="warning",
                 loop=LOOP,
                 server_header=False,  # no "server: uvicorn" to tell what runs here
+                log_config=log_config(),
             )
         finally:
             if counts is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(counts)
         return 0
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", loop=LOOP, server_header=False)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", loop=LOOP, server_header=False, log_config=log_config())
     return 0
 
 
@@ -372,6 +378,21 @@ class ChineseArgumentParser(argparse.ArgumentParser):
         return list(sub.choices) if sub is not None else []
 
 
+class _EpilogFormatter(argparse.RawDescriptionHelpFormatter, _Formatter):
+    """The options wrapped as usual, the epilog (``serve``'s environment variables) as written."""
+
+
+_SERVE_EPILOG = """\
+环境变量：
+  HUIQI_DATA             数据目录（未给--data时使用；设了则不能为空）
+  HUIQI_BATCH_KEEP_DAYS  名单测算任务及其上传文件、结果的保留天数（默认7，可为小数；0为不自动删除）
+  HUIQI_ROOT_PATH        同--root-path，供 uvicorn --factory huiqi.web.asgi:app_from_env 启动时使用
+  TMPDIR                 名单测算运行时的临时文件夹（huiqi-batch-*）所在位置
+数据目录：保存的测算情景长期保留、不过期；上传的zip包解压后保存，估算磁盘空间时按解压后的大小计。
+--workers大于1时，停止服务须停止整个进程组（systemd：KillMode=control-group）；
+只用SIGKILL结束父进程时，各工作进程仍会继续服务。"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = ChineseArgumentParser(prog="huiqi", description="惠企：制造业支持政策测算（规则即代码）")
     parser.add_argument("--policies", type=Path, default=DEFAULT_POLICY_DIR, help="政策文件目录（默认：内置政策）")
@@ -401,10 +422,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("examples", help="运行政策文件旁的算例（policies/examples），核对每个算例的应得结果")
     p.add_argument("paths", nargs="*", help="算例文件或文件夹（默认：政策文件夹下的examples）")
     p.add_argument("--json", action="store_true", help="输出JSON")
-    p = sub.add_parser("serve", help="启动网页与JSON接口（政策库、企业测算、地区对比、名单测算、规划）")
+    p = sub.add_parser(
+        "serve",
+        help="启动网页与JSON接口（政策库、企业测算、地区对比、名单测算、规划）",
+        epilog=_SERVE_EPILOG,
+        formatter_class=_EpilogFormatter,
+    )
     p.add_argument("--host", default="127.0.0.1", help="监听地址（默认127.0.0.1）")
     p.add_argument("--port", type=int, default=8000, help="端口（默认8000）")
-    p.add_argument("--data", help="数据目录，保存分享的测算情景（默认$HUIQI_DATA或~/.local/share/huiqi）")
+    p.add_argument(
+        "--data",
+        help="数据目录：保存的测算情景（不过期）与名单测算的上传文件和结果（默认$HUIQI_DATA或~/.local/share/huiqi）",
+    )
     p.add_argument(
         "--workers", type=int, default=1, help="工作进程数（默认1；多核服务器可设为核数；多个进程时各进程的连接数保持均衡）"
     )

@@ -307,8 +307,8 @@ def test_a_server_that_never_answers_times_out_once(monkeypatch: pytest.MonkeyPa
     try:
         started = time.monotonic()
         assert main(["batch", f"postgresql://u@127.0.0.1:{port}/db", "--engine", "duckdb"]) == 2
-        assert time.monotonic() - started < 5
-        assert "1秒内没有应答" in capsys.readouterr().err
+        assert time.monotonic() - started < 15  # libpq waits 2 s at least; a loaded runner took 4.5 s
+        assert "2秒内没有应答" in capsys.readouterr().err  # what libpq waits, not the 1 asked
         assert len(accepted) == 1  # the count of events does not try again after the first failed
     finally:
         server.close()

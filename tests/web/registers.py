@@ -3,6 +3,7 @@ come from evaluating each scenario with the reference evaluator."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +95,14 @@ def write_register(path: Path, raws: list[dict[str, Any]], bad_rows: bool = Fals
         ev.append([code(99), "P1", "purchase", "2025-07-01", "机器人产品或服务", "10万元"])  # enterprise missing
     wb.save(path)
     return path
+
+
+def wait_for_job(client: Any, job_id: str) -> dict[str, Any]:
+    """The status of a web batch job once it is done or failed (a minute at most)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status: dict[str, Any] = client.get(f"/api/batch/{job_id}").json()
+        if status["status"] in ("done", "failed"):
+            return status
+        time.sleep(0.05)
+    raise AssertionError("batch job did not finish")

@@ -17,26 +17,16 @@ from huiqi.core.explain import to_dict
 from huiqi.service import engine
 from huiqi.web import create_app
 
-from .registers import AS_OF, reference_total_fen, scenarios, write_register
+from .registers import AS_OF, reference_total_fen, scenarios, wait_for_job, write_register
 
 A_CODE = "91320506MA1XXXXX09"  # a valid credit code (check character verified)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _wait(client: TestClient, job_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        status: dict[str, Any] = client.get(f"/api/batch/{job_id}").json()
-        if status["status"] in ("done", "failed"):
-            return status
-        time.sleep(0.1)
-    raise AssertionError("batch job did not finish")
-
-
 def _upload(client: TestClient, path: Path) -> dict[str, Any]:
     r = client.post("/api/batch", files={"file": (path.name, path.read_bytes(), XLSX)}, data={"as_of": AS_OF})
     assert r.status_code == 202, r.text
-    return _wait(client, r.json()["id"])
+    return wait_for_job(client, r.json()["id"])
 
 
 def test_happy_path_totals_match_reference(client: TestClient, tmp_path: Path) -> None:
@@ -231,13 +221,13 @@ def test_csv_folder_upload(client: TestClient, tmp_path: Path) -> None:
     files = [("file", ("企业.csv", ents.encode(), "text/csv")), ("file", ("事项.csv", evs.encode(), "text/csv"))]
     r = client.post("/api/batch", files=files, data={"as_of": AS_OF})
     assert r.status_code == 202, r.text
-    status = _wait(client, r.json()["id"])
+    status = wait_for_job(client, r.json()["id"])
     assert status["status"] == "done" and status["enterprises_evaluated"] == 3
     total = client.get(f"/api/batch/{status['id']}/results").json()["summary"]["total"]["max_fen"]
     assert total == reference_total_fen(engine(), raws)
     # the same register "as of" a day before the purchases: they are counted and the page says so
     r = client.post("/api/batch", files=files, data={"as_of": "2025-06-29"})
-    early = _wait(client, r.json()["id"])
+    early = wait_for_job(client, r.json()["id"])
     assert early["events_after_as_of"] == 3
     assert "注意：3条事项的发生日期晚于基准日2025-06-29" in client.get(f"/batch/{early['id']}").text
 
@@ -264,7 +254,7 @@ def test_two_files_for_one_table_are_400_and_names_are_read_in_any_case(client: 
     files = [("file", ("ENTERPRISES.csv", ents, "text/csv")), ("file", ("Events.CSV", evs, "text/csv"))]
     r = client.post("/api/batch", files=files, data={"as_of": AS_OF})
     assert r.status_code == 202, r.text
-    status = _wait(client, r.json()["id"])
+    status = wait_for_job(client, r.json()["id"])
     assert status["status"] == "done" and status["counts"]["events"]["read"] == 1, status
 
 
@@ -374,7 +364,7 @@ def test_larger_csv_parquet_uploads_run_as_huiqi_batch_does(
         with TestClient(create_app(engine(), tmp_path / f"data{limit}"), raise_server_exceptions=False) as c:
             r = c.post("/api/batch", files=files, data={"as_of": AS_OF})
             assert r.status_code == 202, r.text
-            status = _wait(c, r.json()["id"])
+            status = wait_for_job(c, r.json()["id"])
             assert status["status"] == "done", status
             rows = c.get(f"/api/batch/{status['id']}/results", params={"limit": 100_000}).json()
         answers.append((status, rows))

@@ -42,8 +42,7 @@ def test_batch_upload_results_export(server: str, page: Any, tmp_path: Path) -> 
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     page.screenshot(path=str(ARTIFACTS / "batch-result.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})  # a phone: the charts fit, no sideways scrolling
-    page.wait_for_timeout(300)
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.wait_for_function("document.documentElement.scrollWidth <= 390")  # once the charts have redrawn
     page.goto(f"{server}/policies/wuzhong-2025")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert page.evaluate(

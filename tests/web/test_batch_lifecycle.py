@@ -22,7 +22,7 @@ from huiqi.web import batchjobs, create_app
 from huiqi.web.batchjobs import KEEP_DAYS_ENV
 from huiqi.web.store import ScenarioStore
 
-from .registers import AS_OF, scenarios, write_register
+from .registers import AS_OF, scenarios, wait_for_job, write_register
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DAY = 86_400.0
@@ -213,6 +213,7 @@ def test_old_jobs_and_their_files_are_deleted_recent_ones_kept(
         assert _row(data, "aged") is None and not aged.exists()
         assert c.get("/api/batch/aged").status_code == 404
         assert _row(data, "recent") is not None
+        wait_for_job(c, r.json()["id"])  # not left running into the next test (the live-job set is the process's)
 
 
 def test_keep_days_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -84,6 +84,10 @@ def test_typing_before_the_page_has_loaded_is_kept(server: str, page: Any) -> No
     page.route("**/static/vendor/htmx.min.js", lambda route: held.append(route))
     page.goto(f"{server}/calc", wait_until="commit")
     page.get_by_label("统一社会信用代码").fill("91320506MA1XXXXX09")
+    for _ in range(200):  # the route handler runs while Playwright waits
+        if held:
+            break
+        page.wait_for_timeout(50)
     assert held, "the script was not requested"
     assert page.evaluate("document.readyState") != "complete"
     for route in held:

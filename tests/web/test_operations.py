@@ -16,6 +16,8 @@ from huiqi.cli import main
 from huiqi.service import InputError, engine
 from huiqi.web import create_app
 
+from .registers import wait_for_job
+
 
 def test_head_is_answered_like_get_without_a_body(client: TestClient) -> None:
     """Uptime checks ask with HEAD; every page answered 405."""
@@ -236,3 +238,4 @@ def test_a_dense_workbook_within_the_ratio_is_accepted(tmp_path: Path) -> None:
     ) as client:
         got = client.post("/api/batch", files={"file": (path.name, content, "application/octet-stream")})
         assert got.status_code == 202, got.text
+        wait_for_job(client, got.json()["id"])  # not left running into the next test

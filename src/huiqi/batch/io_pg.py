@@ -129,6 +129,8 @@ def connect(dsn: str) -> Any:
         text = _scrub(_first_line(exc), dsn)
         if "timeout" in text.lower():
             seconds = given.get("connect_timeout", CONNECT_TIMEOUT)
+            if str(seconds).strip().isdigit():  # libpq waits at least 2 s whatever is asked
+                seconds = max(2, int(str(seconds).strip()))
             text = f"服务器{seconds}秒内没有应答（可在连接串中用 ?connect_timeout=秒数 调整）"
         raise RegisterError(f"无法连接PostgreSQL（{shown}）：{text}") from None
     try:

@@ -10,6 +10,7 @@ status, never a traceback.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import sqlite3
 from collections.abc import Mapping
@@ -43,7 +44,7 @@ from .batchroutes import add_batch_routes
 from .batchview import apply_filters, by_enterprise, charts, filter_choices, result_rows, summary_dict
 from .forms import PRIOR_LEVELS, FormState, add_problems, fen_to_wan, form_to_raw, raw_to_form
 from .serving import ServingLoop
-from .store import ScenarioStore, default_data_dir, storable, store_problem
+from .store import DISK_FULL, ScenarioStore, default_data_dir, disk_full, storable, store_busy, store_problem
 from .views import NATURE_CHOICES, benefit_nature, benefit_sectors, highlight, plan_dict, search_benefits
 
 __all__ = ["WebError", "create_app", "root_path"]
@@ -56,6 +57,7 @@ MAX_UPLOAD = 20_000_000  # a register upload (名单测算)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_ROWS = 200  # result rows shown on the page (all of them in the JSON and the Excel export)
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
+_LOG = logging.getLogger(__name__)
 
 
 class WebError(Exception):
@@ -375,7 +377,7 @@ def _route_path(scope: Any) -> str:
 
 
 def _validation_text(error: Mapping[str, Any]) -> str:
-    """What a request parameter should be, in Chinese, from pydantic's error (its English stays in ``detail``)."""
+    """What a request parameter should be, in Chinese, from pydantic's error (its English is not shown)."""
     ctx = error.get("ctx") or {}
     kind = str(error.get("type", ""))
     bounds = {
@@ -395,11 +397,31 @@ def _validation_text(error: Mapping[str, Any]) -> str:
         "bool_parsing": "应为true或false",
         "date_parsing": "应为日期YYYY-MM-DD",
         "date_from_datetime_parsing": "应为日期YYYY-MM-DD",
+        "datetime_parsing": "应为日期时间YYYY-MM-DDTHH:MM:SS",
         "string_type": "应为文字",
+        "string_too_short": f"过短（至少{ctx.get('min_length')}个字符）",
         "string_too_long": f"过长（最多{ctx.get('max_length')}个字符）",
+        "too_short": f"过少（至少{ctx.get('min_length')}项）",
+        "too_long": f"过多（最多{ctx.get('max_length')}项）",
         "literal_error": f"应为{ctx.get('expected')}",
         "enum": f"应为{ctx.get('expected')}",
-    }.get(kind, "不符合要求")
+        "json_invalid": "不是有效的JSON",
+        "json_type": "应为JSON文本",
+        "list_type": "应为列表",
+        "dict_type": "应为对象（键值对）",
+        "model_type": "应为对象（键值对）",
+        "model_attributes_type": "应为对象（键值对）",
+        "extra_forbidden": "不是可用的参数",
+    }.get(kind, "取值不符合要求")
+
+
+def _validation_detail(error: Mapping[str, Any]) -> str:
+    """``_validation_text`` with the value received, where there was one (pydantic's ``msg`` is English)."""
+    text = _validation_text(error)
+    value = error.get("input")
+    if error.get("type") != "missing" and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return f"{text}，收到“{brief(str(value))}”"
+    return text
 
 
 # Sent with every answer: no MIME sniffing, no framing by other sites, no full URLs to other sites.
@@ -491,7 +513,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
         problems = [
-            {"where": ".".join(str(p) for p in e.get("loc", ())), "message": _validation_text(e), "detail": str(e.get("msg", ""))}
+            {"where": ".".join(str(p) for p in e.get("loc", ())), "message": _validation_text(e), "detail": _validation_detail(e)}
             for e in exc.errors()
         ]
         return _error(request, 422, "请求参数有误：" + "；".join(f"{p['where']}{p['message']}" for p in problems), problems)
@@ -503,10 +525,23 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
 
     @app.exception_handler(sqlite3.Error)
     async def _store_error(request: Request, exc: sqlite3.Error) -> Response:
-        # the data folder made read-only, its database removed or damaged while the server runs
-        return _error(
-            request, 503, f"数据存储暂不可用（{store_problem(exc)}，{site.store.path}）：请联系管理员检查数据目录后重启服务"
+        # the data folder made read-only, its database removed or damaged while the server runs, or
+        # locked by another process past the busy timeout: the details (the path) for the log only
+        _LOG.error(
+            "%s %s: data store %s unavailable: %s: %s", request.method, request.url.path, site.store.path, type(exc).__name__, exc
         )
+        if store_busy(exc):
+            return _error(request, 503, store_problem(exc))
+        return _error(request, 503, f"数据存储暂不可用（{store_problem(exc)}）：请联系管理员检查数据目录后重启服务")
+
+    @app.exception_handler(OSError)
+    async def _os_error(request: Request, exc: OSError) -> Response:
+        # a file the answer needed (a temporary one for the export) could not be written
+        if disk_full(exc):
+            _LOG.error("%s %s: %s", request.method, request.url.path, exc)
+            return _error(request, 507, f"{DISK_FULL}，请稍后重试或联系管理员")
+        _LOG.exception("%s %s failed", request.method, request.url.path)
+        return _error(request, 500, "服务器内部错误，请稍后再试")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:  # pragma: no cover - last resort
@@ -903,6 +938,8 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
 
     def _finished(job_id: str) -> dict[str, Any]:
         status = _job(job_id)
+        if status.get("files_lost"):
+            raise WebError(410, status["message"])
         if status["status"] == "failed":
             raise WebError(409, f"该任务测算失败：{status['message']}")
         if status["status"] != "done":
@@ -1035,6 +1072,8 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         if _wants_json(request):
             return JSONResponse(job)
         ctx: dict[str, Any] = {"job": job, "nav": "batch", "max_mb": site.batch.max_upload / 1_000_000}
+        if job.get("files_lost"):  # the page says so (the job can still be deleted), with 410
+            return site.page(request, "batch.html", ctx, 410)
         if job["status"] == "done":
             results, payers = site.batch.tables(job_id)
             kept, kept_payers, shown = _filtered(job_id, request)

@@ -34,6 +34,7 @@ rest of the web app does not depend on them.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import logging
@@ -54,9 +55,9 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..service import Engine, InputError
+from ..service import Engine, InputError, os_error_text, os_reason
 from .serving import pid_alive
-from .store import ScenarioStore, store_problem
+from .store import DISK_FULL, ScenarioStore, disk_full, store_busy, store_problem
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -96,6 +97,13 @@ STALE_SECONDS = 60.0
 PURGE_EVERY_SECONDS = 3600.0
 KEEP_DAYS_ENV = "HUIQI_BATCH_KEEP_DAYS"
 DEFAULT_KEEP_DAYS = 7.0
+# A finished job's files under <data>/batch/<id>/, read by its results, its page and its export.
+RESULT_FILES = ("results.parquet", "payers.parquet", "register.json")
+FILES_LOST = "结果文件已丢失（可能数据目录未完整备份），请重新上传名单"
+# The final status of a job (done or failed) is written again this many times, this far apart,
+# while another process holds the database past its busy timeout; progress writes are not.
+FINAL_ATTEMPTS = 3
+FINAL_RETRY_SECONDS = 2.0
 _LOG = logging.getLogger(__name__)
 
 
@@ -393,6 +401,32 @@ class BatchJobs:
         with self.store.connect() as db:
             db.execute(f"UPDATE batch_job SET {cols} WHERE id = ?", (*values.values(), job_id))
 
+    def _progress(self, job_id: str, **values: Any) -> None:
+        """A stage or progress count, written if it can be: a database locked by another process
+        (a backup, ``sqlite3`` at the console) past the busy timeout does not stop the job."""
+        try:
+            self._set(job_id, **values)
+        except sqlite3.Error as exc:
+            _LOG.warning("batch job %s: progress not recorded (%s: %s); the job goes on", job_id, type(exc).__name__, exc)
+
+    def _finish(self, job_id: str, **values: Any) -> None:
+        """The job's final status, tried again while the database is locked; the last error raised."""
+        for attempt in range(1, FINAL_ATTEMPTS + 1):
+            try:
+                self._set(job_id, **values)
+                return
+            except sqlite3.Error as exc:
+                if attempt == FINAL_ATTEMPTS or not store_busy(exc):
+                    raise
+                _LOG.warning("batch job %s: final status not recorded yet (%s), trying again", job_id, exc)
+                time.sleep(FINAL_RETRY_SECONDS)
+
+    def _fail(self, job_id: str, message: str) -> None:
+        try:
+            self._finish(job_id, status="failed", stage="failed", message=message, finished=time.time())
+        except sqlite3.Error:  # the next look at the job marks it failed (its owner no longer runs it)
+            _LOG.exception("batch job %s: its failure (%s) could not be recorded", job_id, message)
+
     def _row(self, job_id: str) -> tuple[Any, ...] | None:
         with self.store.connect() as db:
             row: tuple[Any, ...] | None = db.execute(
@@ -418,6 +452,9 @@ class BatchJobs:
         if row is None:
             return None
         jid, source, status, stage, done, total, message, created, finished, info = row[:10]
+        lost = status == "done" and not all((self.root / jid / name).is_file() for name in RESULT_FILES)
+        if lost:  # the database restored without batch/: the job is no longer done
+            status, stage, message = "failed", "failed", FILES_LOST
         out: dict[str, Any] = {
             "id": jid,
             "source": source,
@@ -430,6 +467,8 @@ class BatchJobs:
         }
         if info:
             out.update(json.loads(info))
+        if lost:
+            out["files_lost"] = True
         return out
 
     # --- jobs whose server stopped, old jobs, deleting
@@ -552,6 +591,12 @@ class BatchJobs:
             path = _place(files, folder, self.max_upload)
             shown = files[0].name if len(files) == 1 else "、".join(f.name for f in files)
             _check_readable(path, files[0].name if path.is_file() else path.name)
+        except OSError as exc:  # the disk full, the data folder made read-only: the server's path is not the user's business
+            shutil.rmtree(folder, ignore_errors=True)
+            _LOG.error("upload not saved under %s: %s", folder, os_error_text(exc))
+            if disk_full(exc):
+                raise UploadError(507, f"{DISK_FULL}，上传的文件无法保存；请稍后重试或联系管理员") from None
+            raise UploadError(503, f"服务器无法保存上传的文件（{os_reason(exc)}）；请联系管理员") from None
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -570,6 +615,7 @@ class BatchJobs:
         except BaseException:
             with _LIVE_LOCK:
                 _LIVE.discard(job_id)
+            shutil.rmtree(folder, ignore_errors=True)  # no job (or none to run it): no upload kept for it
             raise
         return job_id
 
@@ -582,11 +628,17 @@ class BatchJobs:
         try:
             self._execute(job_id, path, shown, as_of)
         except InputError as exc:
-            msg = _named(str(exc), path, shown)
-            self._set(job_id, status="failed", stage="failed", message=msg, finished=time.time())
-        except Exception:  # recorded, never lost in a thread: the traceback for the operator, words for the user
-            _LOG.exception("batch job %s (%s) failed unexpectedly", job_id, shown)
-            self._set(job_id, status="failed", stage="failed", message=_unexpected(job_id), finished=time.time())
+            self._fail(job_id, _named(str(exc), path, shown))
+        except Exception as exc:  # recorded, never lost in a thread: the traceback for the operator, words for the user
+            if disk_full(exc):
+                _LOG.error("batch job %s (%s) failed: disk full (%s: %s)", job_id, shown, type(exc).__name__, exc)
+                for name in RESULT_FILES:  # what was written of them: the space back
+                    with contextlib.suppress(OSError):
+                        (self.root / job_id / name).unlink(missing_ok=True)
+                self._fail(job_id, f"{DISK_FULL}，测算结果无法保存；请联系管理员清理磁盘后重新上传名单")
+            else:
+                _LOG.exception("batch job %s (%s) failed unexpectedly", job_id, shown)
+                self._fail(job_id, _unexpected(job_id))
         finally:
             with _LIVE_LOCK:
                 _LIVE.discard(job_id)
@@ -594,7 +646,7 @@ class BatchJobs:
     def _execute(self, job_id: str, path: Path, shown: str, as_of: date) -> None:
         import pyarrow.parquet as pq
 
-        self._set(job_id, status="running", stage="reading")
+        self._progress(job_id, status="running", stage="reading")
         if _streamed(path):
             engine_name = "duckdb"
             register, results, payers, summary = self._stream(job_id, path, as_of)
@@ -621,7 +673,7 @@ class BatchJobs:
             "errors_total": len(register.errors) + register.errors_dropped,
             "errors": meta["errors"][:ERRORS_IN_STATUS],
         }
-        self._set(
+        self._finish(
             job_id,
             status="done",
             stage="done",
@@ -639,13 +691,13 @@ class BatchJobs:
         from ..batch.io_write import events_after, summarise
 
         eng = self.engine
-        tick = _Ticker(lambda done, total: self._set(job_id, done=done, total=total))
+        tick = _Ticker(lambda done, total: self._progress(job_id, done=done, total=total))
         register = read_register(path, eng.catalogue, progress=tick.add)
         tick.flush()
         n_ent = register.tables["enterprises"].num_rows
         n_ev = register.tables["events"].num_rows
-        self._set(job_id, stage="evaluating", done=0, total=n_ent)
-        tick = _Ticker(lambda done, total: self._set(job_id, done=done, total=total), total=n_ent)
+        self._progress(job_id, stage="evaluating", done=0, total=n_ent)
+        tick = _Ticker(lambda done, total: self._progress(job_id, done=done, total=total), total=n_ent)
         if n_ent <= REFERENCE_MAX_ENTERPRISES or importlib.util.find_spec("duckdb") is None:
             engine_name = "reference"
             results, payers, _ = cli_batch.reference_results(eng, register, as_of, tick.add)
@@ -653,7 +705,7 @@ class BatchJobs:
             engine_name = "duckdb"
             results, payers = cli_batch.backend_results("duckdb", eng, register, as_of, None)
         tick.flush()
-        self._set(job_id, stage="saving")
+        self._progress(job_id, stage="saving")
         summary = summarise(results, payers, n_ent, n_ev)
         summary.events_after_as_of = events_after(register.tables["events"], as_of)
         return engine_name, register, results, payers, summary
@@ -663,7 +715,7 @@ class BatchJobs:
         evaluated by DuckDB; progress counts the rows parsed (CSV, Excel) or validated, then the chunks."""
         from ..batch.stream import run_stream
 
-        read = _Ticker(lambda done, total: self._set(job_id, done=done, total=total))
+        read = _Ticker(lambda done, total: self._progress(job_id, done=done, total=total))
         parsed = False
         chunks: _Ticker | None = None
 
@@ -677,14 +729,14 @@ class BatchJobs:
             elif stage == "测算（块）":
                 if chunks is None:
                     read.flush()
-                    self._set(job_id, stage="evaluating", done=0, total=total)
-                    chunks = _Ticker(lambda done, total: self._set(job_id, done=done, total=total), total=total)
+                    self._progress(job_id, stage="evaluating", done=0, total=total)
+                    chunks = _Ticker(lambda done, total: self._progress(job_id, done=done, total=total), total=total)
                 chunks.add(n)
 
         res = run_stream(self.engine, path, as_of, None, progress=progress)
         if chunks is not None:
             chunks.flush()
-        self._set(job_id, stage="saving")
+        self._progress(job_id, stage="saving")
         assert res.results is not None and res.payers is not None  # no output file: the rows come back
         return res.register, res.results, res.payers, res.summary
 
@@ -700,7 +752,10 @@ class BatchJobs:
                 self._cache.move_to_end(job_id)
                 return hit
         folder = self.root / job_id
-        pair = (pq.read_table(folder / "results.parquet"), pq.read_table(folder / "payers.parquet"))
+        try:
+            pair = (pq.read_table(folder / "results.parquet"), pq.read_table(folder / "payers.parquet"))
+        except FileNotFoundError:
+            raise JobError(410, FILES_LOST) from None
         with self._lock:
             self._cache[job_id] = pair
             while len(self._cache) > 4:
@@ -711,7 +766,10 @@ class BatchJobs:
         """The register's counts and problems, as the Excel writer needs them."""
         from ..batch.io_read import Counts, Register, RowError
 
-        meta = json.loads((self.root / job_id / "register.json").read_text(encoding="utf-8"))
+        try:
+            meta = json.loads((self.root / job_id / "register.json").read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise JobError(410, FILES_LOST) from None
         return Register(
             source=meta["source"],
             tables={},

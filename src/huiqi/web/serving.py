@@ -52,7 +52,7 @@ import time
 from asyncio import selector_events
 from typing import Any
 
-__all__ = ["BALANCE_ENV", "Balance", "ServingLoop", "event_loop", "new_balance_file", "pid_alive"]
+__all__ = ["BALANCE_ENV", "Balance", "ServingLoop", "event_loop", "log_config", "new_balance_file", "pid_alive"]
 
 BALANCE_ENV = "HUIQI_SERVE_BALANCE"  # path of the workers' shared connection counts
 _SLOTS = 64  # worker processes one file can count
@@ -60,6 +60,22 @@ _SLOT = struct.Struct("qq")  # pid, open connections
 _COUNT = struct.Struct("q")
 HOLD_UP_TO = 4096  # bytes: a smaller write (an answer's head) waits for the next one (its body)
 SHED_EVERY = 0.1  # seconds: a worker holding too many connections closes at most one this often
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration with the time in front of every line, and the app's own
+    loggers (``huiqi.*``: failed jobs, an unavailable data store) written the same way to stderr:
+    a server running for months left lines no one could place in time."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    for formatter in config["formatters"].values():
+        formatter["fmt"] = "%(asctime)s " + formatter["fmt"]
+        formatter["datefmt"] = "%Y-%m-%d %H:%M:%S"
+    config["loggers"]["huiqi"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 def new_balance_file(directory: str | None = None) -> str:
