@@ -52,6 +52,23 @@ def test_form_and_raw_round_trip() -> None:
     assert back.events == ["purchase"]
 
 
+def test_dates_the_engine_reads_reopen_as_the_forms_date_fields_take_them() -> None:
+    """A scenario dated 20250630 (which the engine reads) reopened with its date fields emptied by
+    the browser, and pressing 测算 again said the date was missing."""
+    cat = engine().catalogue
+    raw, _ = form_to_raw(FORM, cat)
+    raw["events"][0]["date"] = "20250630"
+    raw["as_of"] = "20251231"
+    raw["enterprise"]["qualifications"] = [
+        {"title": "专精特新中小企业", "level": "省级", "since": "20230301", "until": "2026-W01-1"}
+    ]
+    back = raw_to_form(raw, cat)
+    assert back.values["e1.date"] == "2025-06-30" and back.values["as_of"] == "2025-12-31"
+    assert (back.values["q1.since"], back.values["q1.until"]) == ("2023-03-01", "2025-12-29")
+    raw["events"][0]["date"] = "2025/06/30"  # not a date: shown as given, refused with its reason
+    assert raw_to_form(raw, cat).values["e1.date"] == "2025/06/30"
+
+
 def test_problem_field_mapping() -> None:
     assert problem_field("enterprise.credit_code") == "ent.credit_code"
     assert problem_field("events[3]（投资项目）.total_investment") == "e3.total_investment"

@@ -20,6 +20,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -284,6 +285,18 @@ def _shown(spec: FieldSpec, value: Any) -> Any:
     return str(value)
 
 
+def _date_shown(value: Any) -> str:
+    """A date as the form's date fields take it (YYYY-MM-DD): 20250630, which the engine reads,
+    was emptied by the browser, and pressing 测算 again said the date was missing."""
+    if value is None:
+        return ""
+    text = str(value).strip()
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        return text  # shown as given, and refused with its reason when evaluated
+
+
 def raw_to_form(raw: Any, catalogue: Catalogue) -> FormState:
     """The form showing a raw scenario (a saved one, or an uploaded YAML)."""
     state = FormState()
@@ -300,18 +313,21 @@ def raw_to_form(raw: Any, catalogue: Catalogue) -> FormState:
         kind_name = str(item.get("kind", ""))
         state.events.append(kind_name)
         state.values[f"e{i}.id"] = "" if item.get("id") is None else str(item.get("id"))
-        state.values[f"e{i}.date"] = "" if item.get("date") is None else str(item.get("date"))
+        state.values[f"e{i}.date"] = _date_shown(item.get("date"))
         kind = catalogue.events.get(kind_name)
         for name, spec in (kind.fields if kind else {}).items():
             state.values[f"e{i}.{name}"] = _shown(spec, item.get(name))
-    state.values["as_of"] = "" if raw.get("as_of") is None else str(raw.get("as_of"))
+    state.values["as_of"] = _date_shown(raw.get("as_of"))
     extra: dict[str, Any] = {k: v for k, v in raw.items() if k not in ("enterprise", "events", "as_of", "prior_awards")}
     quals = ent.get("qualifications")
     if isinstance(quals, list) and all(isinstance(q, Mapping) for q in quals):
         for q in quals:
             state.quals += 1
             for f in QUAL_FIELDS:
-                state.values[f"q{state.quals}.{f}"] = "" if q.get(f) is None else str(q.get(f))
+                value = q.get(f)
+                state.values[f"q{state.quals}.{f}"] = (
+                    _date_shown(value) if f in ("since", "until") else "" if value is None else str(value)
+                )
     elif quals:
         extra["qualifications"] = quals
     priors = raw.get("prior_awards")
