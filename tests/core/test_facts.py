@@ -132,3 +132,9 @@ def test_a_qualification_expiry_must_be_a_date_after_it_was_obtained() -> None:
     assert any("有效期至" in m and "应为日期" in m for m in _problems(_recognised("省级", until="2024/12/31")))
     assert any("有效期至早于获得日期" in m for m in _problems(_recognised("省级", until="2022-12-31")))
     assert engine().scenario(_recognised("省级", until="")).enterprise.qualifications[0].until is None
+
+
+def test_a_year_in_other_digits_is_a_problem_not_a_crash() -> None:
+    raw = _scenario()
+    raw["prior_awards"] = [{"amount": "3万元", "year": "2025²", "level": "city", "event": "E1"}]
+    assert any("应为四位年份" in m for m in _problems(raw))

@@ -71,3 +71,40 @@ def test_a_validity_quote_with_one_date_may_give_the_end(tmp_path: Path) -> None
         path.write_text(path.read_text(encoding="utf-8").replace("to: 2027-12-31", "to: 2027-06-30"), encoding="utf-8")
         load_document(path, engine().catalogue)
     assert any("有效期" in m and "2027年12月31日" in m for m in info.value.problems)
+
+
+@pytest.mark.parametrize(
+    ("words", "number", "quote", "near"),
+    [
+        (("以上",), "500万", "对设备投资额在500万元（含）及以上的项目", True),
+        (("以上",), "500万", "500万元（含本数）以上", True),
+        (("以上",), "500万", "投资500万元人民币及以上", True),
+        (("达到",), "500万", "投入达到500万元", True),
+        (("超过",), "500万", "对营业收入超过1亿元，研发投入500万元的企业", False),  # another clause's word
+        (("超过",), "100万", "按照不超过其购买金额的5%给予补助、单个企业每年最高100万元", False),
+    ],
+)
+def test_a_comparison_word_governs_the_number_beside_it_in_its_clause(
+    words: tuple[str, ...], number: str, quote: str, near: bool
+) -> None:
+    from huiqi.policyfile.reader_base import _word_near
+
+    assert _word_near(words, number, quote) is near
+
+
+@pytest.mark.parametrize(
+    ("number", "quote", "up_to"),
+    [
+        ("5%", "按照不超过项目实际总投入的5%给予补助", True),
+        ("5%", "给予不高于5%的补助", True),
+        ("5%", "按至多5%给予补助", True),
+        ("5%", "按投资额5%（含）以内给予补助", True),
+        ("10%", "对投资额不超过1000万元的项目按投资额的10%给予补助", False),  # 不超过 is the threshold's
+        ("400元", "年节能量不超过1000吨的按每吨400元给予补助", False),
+        ("10%", "按最高不超过500万元的设备投资额的10%给予补助", False),  # the ceiling is the base's
+    ],
+)
+def test_up_to_is_read_from_a_ceiling_word_that_governs_the_number(number: str, quote: str, up_to: bool) -> None:
+    from huiqi.policyfile.reader_base import _says_up_to
+
+    assert _says_up_to(number, quote) is up_to

@@ -133,3 +133,13 @@ def test_an_empty_source_text_is_named_once(tmp_path: Path, capsys: pytest.Captu
     err = _refused(["--policies", str(folder), "policies"], capsys)
     assert "原文文件为空：texts/wuzhong-2025-manufacturing-measures.txt" in err, err
     assert "引文未在原文中找到" not in err
+
+
+def test_other_yaml_files_and_parked_policies_do_not_stop_the_folder(tmp_path: Path) -> None:
+    """A CI file at the top, or a measure parked in a folder named .old, is not a misplaced policy."""
+    folder = _copy_with(tmp_path, "wuzhong-2025.yaml", "")
+    (folder / ".gitlab-ci.yml").write_text("test:\n  script: make test\n", encoding="utf-8")
+    (folder / ".old").mkdir()
+    shutil.copy(folder / "wuzhong-2025.yaml", folder / ".old" / "wuzhong-2024.yaml")
+    library, _ = load_library(folder)
+    assert "wuzhong-2025" in library.by_id

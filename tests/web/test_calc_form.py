@@ -67,6 +67,8 @@ def test_dates_the_engine_reads_reopen_as_the_forms_date_fields_take_them() -> N
     assert (back.values["q1.since"], back.values["q1.until"]) == ("2023-03-01", "2025-12-29")
     raw["events"][0]["date"] = "2025/06/30"  # not a date: shown as given, refused with its reason
     assert raw_to_form(raw, cat).values["e1.date"] == "2025/06/30"
+    raw["events"][0]["date"] = 20250630  # a number the engine refuses: not shown as a valid date
+    assert raw_to_form(raw, cat).values["e1.date"] == "20250630"
 
 
 def test_problem_field_mapping() -> None:

@@ -529,7 +529,9 @@ def _prior_awards(raw: object, problems: list[Problem]) -> tuple[PriorAward, ...
             )
             continue
         year = p.get("year")
-        if isinstance(year, str) and year.strip().isdigit():  # “2025” as the form and a register take it
+        if (
+            isinstance(year, str) and year.strip().isascii() and year.strip().isdigit()
+        ):  # “2025” as the form and a register take it
             year = int(year.strip())
         if not isinstance(year, int) or not 1990 <= year <= 2100:
             problems.append(Problem(f"{where}.year", "年度", year, "应为四位年份"))

@@ -69,7 +69,7 @@ class _Reader(RulePartsReader):
             return None
         bid = str(raw.get("id") or f"#{order}")
         self.where = f"奖补项 {bid}"
-        self.only(raw, self.BENEFIT_KEYS)
+        self.only(raw, self.BENEFIT_KEYS, words=False)  # 超过: 100万元 beside, not under, when: was ignored
         for key in ("id", "article", "title", "event", "amount", "cite"):
             if key not in raw:
                 self.problem(raw.line, f"缺少字段“{key}”")
@@ -116,10 +116,10 @@ class _Reader(RulePartsReader):
         if isinstance(raw.get("quota"), LMap):
             q = raw["quota"]
             count = q.get("count")
-            if not isinstance(count, int) or count <= 0:
+            if not isinstance(count, int) or isinstance(count, bool) or count <= 0:
                 self.problem(q.line_of("count"), "名额count应为正整数")
                 count = 0
-            self.only(q, {"count", "per", "bound", "unit", "cite"})
+            self.only(q, {"count", "per", "bound", "unit", "cite"}, words=False)
             bound = str(q.get("bound", "at_most"))
             if bound not in ("at_most", "exactly", "at_least"):
                 self.problem(
@@ -206,7 +206,7 @@ class _Reader(RulePartsReader):
             return None
         head: LMap = data["document"]
         self.where = "document"
-        self.only(head, self.DOC_KEYS)
+        self.only(head, self.DOC_KEYS, words=False)
         doc_id = self.need(head, "id") or "?"
         self.need(head, "title")  # a title: null was shown as None
         source_name = self.need(head, "source")
@@ -255,7 +255,7 @@ class _Reader(RulePartsReader):
             valid_to = self.date(valid, "to", required=False)
             validity_cite = self.cite(valid) or validity_cite
             self.check_dates(valid, validity_cite, valid_from, valid_to)
-            self.only(valid, {"from", "to", "cite", "interpretation"})
+            self.only(valid, {"from", "to", "cite", "interpretation"}, words=False)
         else:
             self.problem(head.line, "缺少有效期valid: {from, to, cite}")
         applicants: tuple[str, ...] = ()
@@ -410,20 +410,25 @@ def _misplaced(policy_dir: Path) -> list[str]:
     enterprises got nothing): ``*.yml`` at the top, or a policy file in a subfolder."""
     problems = []
     for path in sorted(policy_dir.rglob("*.y*ml")):
-        shown = _display(path, policy_dir)
-        if path.parent == policy_dir:
-            if path.suffix == ".yml":
-                problems.append(f"{shown}: 政策文件须以.yaml结尾才会被读取（请改名为{path.stem}.yaml）")
-            continue
-        if path.suffix not in (".yaml", ".yml"):
+        parts = path.relative_to(policy_dir).parts
+        if path.suffix not in (".yaml", ".yml") or any(p.startswith(".") for p in parts):
+            continue  # .gitlab-ci.yml, .git/…, or a file parked in a folder named .old
+        if path.parent == policy_dir and path.suffix == ".yaml":
             continue
         try:
             head = path.read_text(encoding="utf-8", errors="replace")[:20_000]
         except OSError:
             continue
-        if _POLICY_HEAD.search(head) and re.search(r"^benefits:", head, re.MULTILINE):
+        if not (_POLICY_HEAD.search(head) and re.search(r"^benefits:", head, re.MULTILINE)):
+            continue
+        shown = _display(path, policy_dir)
+        if path.parent == policy_dir:
+            problems.append(f"{shown}: 政策文件须以.yaml结尾才会被读取（请改名为{path.stem}.yaml）")
+        else:
             top = _display(policy_dir / path.name, policy_dir)
-            problems.append(f"{shown}: 政策文件须放在政策文件夹顶层才会被读取（请移至{top}）")
+            problems.append(
+                f"{shown}: 政策文件须放在政策文件夹顶层才会被读取（请移至{top}；暂不使用的文件可放入以.开头的文件夹，如.old）"
+            )
     return problems
 
 

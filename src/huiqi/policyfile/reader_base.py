@@ -314,34 +314,43 @@ def _number_spans(number: str, quote: str) -> list[tuple[int, int]]:
 
 
 def _word_near(words: Sequence[str], number: str, quote: str) -> bool | None:
-    """Whether one of ``words`` stands next to ``number`` in the quote (超过1000万元, 300万元以上,
-    不低于40%): a word in the quote elsewhere gave a threshold it does not govern. ``None`` when
-    the number is not written there in digits (a Chinese numeral; :func:`_number_in` judges it)."""
+    """Whether one of ``words`` stands next to ``number`` in the quote, in the same clause
+    (超过1000万元, 投入达到500万元, 500万元（含本数）及以上, 500万元人民币以上): a word elsewhere gave a
+    threshold it does not govern. ``None`` when the number is not written there in digits (a
+    Chinese numeral; :func:`_number_in` judges it)."""
     spans = _number_spans(number, quote)
     if not spans:
         return None
     normal = normalise(quote).replace("％", "%")
-    for word in words:
-        for m in re.finditer(re.escape(word), normal):
-            if m.start() > 0 and normal[m.start() - 1] in "不未" and not word.startswith(("不", "未")):
-                continue  # 超过 inside 不超过
-            for start, end in spans:
-                if start - _BEFORE <= m.end() <= start or end <= m.start() <= end + _AFTER:
-                    return True
+    for start, end in spans:
+        before, after = normal[:start], normal[end:]
+        for word in words:
+            w = re.escape(word)
+            # before: the word, then at most 8 characters of the same clause and no other number
+            for m in re.finditer(rf"{w}(?=[^{_BREAKS}0-9]{{0,8}}$)", before):
+                if word.startswith(("不", "未")) or m.start() == 0 or before[m.start() - 1] not in "不未":
+                    return True  # 超过 inside 不超过 does not count
+            if re.match(rf"[^{_BREAKS}0-9]{{0,8}}?{w}", after):
+                return True
     return False
 
 
+_BREAKS = "，。；,;：:"
 _LOWER_BOUNDS = ("以上", "不低于", "不少于", "达到", "超过", "超", "高于")
-_CEILINGS = ("不超过", "最高", "最多", "上限", "封顶")
-_CLAUSE_BREAK = re.compile(r"[，。；,;：:]")
+_CEILINGS = ("不超过", "不高于", "最高", "最多", "至多", "上限", "封顶")
+_CLAUSE_BREAK = re.compile(rf"[{_BREAKS}]")
+# a ceiling word before its number, with the verb between (最高给予50万元, 最高不超过5%)
+_CEILING_BEFORE = re.compile(rf"(?:{'|'.join(_CEILINGS)})(?:给予|奖励|补助|资助|支持|可达|可获|为|达|按)?[^{_BREAKS}0-9]{{0,2}}$")
+# a ceiling word after it (5%以内, 5%（含）以内, 5%以下)
+_CEILING_AFTER = re.compile(r"(（含）|\(含\))?(以内|以下)")
 
 
 def _role(number: str, quote: str) -> str:
     """What the quote makes of ``number`` wherever it writes it in digits: ``threshold`` when each
-    time a lower bound governs it (超过1000万元, 300万元（含）以上), ``ceiling`` when each time 最高 or
-    不超过 stands right before it (最高30万元), else ``""`` (an amount, or not written in digits).
-    A number taken from the wrong words of its own clause (a fixed amount of 1000万元 read off
-    超过1000万元) passed the check that it is written there."""
+    time a lower bound governs it (超过1000万元, 300万元（含）以上), ``ceiling`` when each time a
+    ceiling word stands right before it (最高30万元, 最高给予50万元), else ``""`` (an amount, or not
+    written in digits). A number taken from the wrong words of its own clause (a fixed amount of
+    1000万元 read off 超过1000万元) passed the check that it is written there."""
     spans = _number_spans(number, quote)
     if not spans:
         return ""
@@ -355,33 +364,33 @@ def _role(number: str, quote: str) -> str:
                 return True
         return re.match(r"[^，。；,;0-9]{0,4}?(（含）|\(含\))?(及)?以上", after) is not None
 
-    def ceiling(start: int) -> bool:
-        before = normal[max(0, start - 4) : start]
-        return any(before.endswith(w) or before[:-1].endswith(w) for w in _CEILINGS)
-
     if all(lower_bound(s, e) for s, e in spans):
         return "threshold"
-    if all(ceiling(s) for s, _ in spans):
+    if all(_CEILING_BEFORE.search(normal[max(0, s - 8) : s]) for s, _ in spans):
         return "ceiling"
     return ""
 
 
 def _says_up_to(number: str, quote: str) -> bool | None:
-    """Whether the quote writes ``number`` as an upper bound: 不超过、最高、最多 before it in the same
-    clause (按照不超过项目实际总投入的5%), or 以内 right after it; ``None`` when it is not in digits."""
+    """Whether the quote writes ``number`` as an upper bound: a ceiling word (不超过、最高、至多 …)
+    before it in the same clause with no other number between (按照不超过项目实际总投入的5%; not 对
+    投资额不超过1000万元的项目按10%, whose 不超过 is the threshold's), or 以内/以下 right after it;
+    ``None`` when it is not in digits."""
     spans = _number_spans(number, quote)
     if not spans:
         return None
     normal = normalise(quote).replace("％", "%")
     for start, end in spans:
         clause = _CLAUSE_BREAK.split(normal[:start])[-1]
-        if any(_word_in(w, clause) for w in _CEILINGS) or normal[end : end + 2] == "以内":
+        for word in _CEILINGS:
+            for m in re.finditer(re.escape(word), clause):
+                if not re.search(r"[0-9]", clause[m.end() :]) and (
+                    word.startswith("不") or not clause[: m.start()].endswith("不")
+                ):
+                    return True
+        if _CEILING_AFTER.match(normal[end : end + 6]):
             return True
     return False
-
-
-# how far a comparison word may stand from its number: 超过1000万元, 投入达到500万元, 300万元（含）以上
-_BEFORE, _AFTER = 8, 4
 
 
 def _unit_hint(number: str, quote: str) -> str:

@@ -320,7 +320,11 @@ class RulePartsReader(ReaderBase):
                 if len(words) != 1:
                     self.problem(ln, "每档须有一个比较词（超过、以上……）")
                     continue
-                threshold = parse_number(step[words[0]])
+                try:
+                    threshold = parse_number(step[words[0]])
+                except MoneyError as exc:  # 超过: 1000万元 gave a traceback
+                    self.problem(ln, f"档位值不对：{exc}（只写数字，按{spec.label if spec else '该字段'}的单位）")
+                    continue
                 if not _number_in(_digits(step[words[0]]), cite.quote):
                     self.problem(ln, f"数字{step[words[0]]}不在其引文中")
                 body = LMap({k: v for k, v in step.items() if k != words[0]})

@@ -291,6 +291,8 @@ def _date_shown(value: Any) -> str:
     if value is None:
         return ""
     text = str(value).strip()
+    if not isinstance(value, str):  # a date object, or 20250630 unquoted (refused by the engine): as given
+        return text
     try:
         return date.fromisoformat(text).isoformat()
     except ValueError:
