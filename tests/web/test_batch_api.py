@@ -388,3 +388,12 @@ def test_larger_csv_parquet_uploads_run_as_huiqi_batch_does(
     assert sorted(map(key, streamed_rows["rows"])) == sorted(map(key, memory_rows["rows"]))
     assert all(r["reasons"] for r in streamed_rows["rows"] if r["status"] != "granted")
     assert memory_rows["summary"] == streamed_rows["summary"]
+
+
+def test_a_register_with_a_very_long_file_name_is_accepted(client: TestClient, tmp_path: Path) -> None:
+    """A name over the file system's 255 bytes was answered 503 (服务器无法保存上传的文件)."""
+    path = write_register(tmp_path / "登记表.xlsx", scenarios())
+    name = "吴中区" * 40 + "企业名单.xlsx"  # 372 bytes
+    r = client.post("/api/batch", files={"file": (name, path.read_bytes(), XLSX)}, data={"as_of": AS_OF})
+    assert r.status_code == 202, r.text
+    assert wait_for_job(client, r.json()["id"])["status"] == "done"

@@ -129,7 +129,14 @@ class UploadFile:
 def _safe_name(name: str, fallback: str) -> str:
     base = Path(name.replace("\\", "/")).name.strip()
     base = _SAFE_NAME.sub("_", base).lstrip(".")
+    if len(base.encode("utf-8")) > _MAX_NAME_BYTES:  # a file system takes 255 bytes: a longer name was a 503
+        suffix = Path(base).suffix if len(Path(base).suffix) <= 16 else ""
+        stem = base[: len(base) - len(suffix)].encode("utf-8")[: _MAX_NAME_BYTES - len(suffix)].decode("utf-8", "ignore")
+        base = stem + suffix
     return base or fallback
+
+
+_MAX_NAME_BYTES = 200
 
 
 def _sheet_key(stem: str) -> str | None:
