@@ -8,7 +8,7 @@ from typing import Any
 
 from .core.amounts import show_rate
 from .core.evaluator import ROLE_FINANCE
-from .core.facts import TYPES, FieldSpec, describe_value
+from .core.facts import LEVEL_NAMES, TYPES, FieldSpec, describe_value
 from .core.model import (
     AmountSpec,
     Benefit,
@@ -80,9 +80,6 @@ def describe_amount(spec: AmountSpec) -> str:
     return str(spec)
 
 
-LEVEL_LABELS = {"national": "国家级", "province": "省级", "city": "市级", "district": "区级"}
-
-
 def _event_label(eng: Engine, kind: str | None) -> str | None:
     """The event kind as people read it (采购), the code (purchase) when the catalogue has none."""
     if kind is None:
@@ -124,7 +121,7 @@ def _doc_head(d: Document, today: date) -> dict[str, Any]:
         "issuer": d.issuer,
         "number": d.number,
         "level": d.level,
-        "level_label": LEVEL_LABELS.get(d.level, d.level),
+        "level_label": LEVEL_NAMES.get(d.level, d.level),
         "jurisdiction": d.jurisdiction,
         "valid_from": d.valid_from.isoformat(),
         "valid_to": d.valid_to.isoformat() if d.valid_to else None,
@@ -162,7 +159,7 @@ def document_rules(doc: Document) -> list[str]:
         scope = {"document": "本文件各条之间", "article": "同一条内", "none": "与其他文件之间"}.get(rule.within, rule.within)
         if rule.articles:
             scope = f"第{'、'.join(rule.articles)}条内"
-        against = "、".join(LEVEL_LABELS.get(a, "更高层级" if a == "higher" else a) for a in rule.against)
+        against = "、".join(LEVEL_NAMES.get(a, "更高层级" if a == "higher" else a) for a in rule.against)
         why = f"；解释（原文未明确）：{rule.interpretation.reason.strip()}" if rule.interpretation else ""
         lines.append(f"就高不重复：{scope}{'，并对' + against + '政策' if against else ''}（“{rule.cite.quote}”）{why}")
     titles = {b.id: f"第{b.article}条{b.title}" for b in doc.benefits}
@@ -179,7 +176,7 @@ def show_document(eng: Engine, doc: Document, today: date) -> dict[str, Any]:
     head = _doc_head(doc, today)
     lines = [
         f"《{doc.title}》",
-        f"发文机关：{doc.issuer}　文号：{doc.number or '（原文未载）'}　层级：{LEVEL_LABELS.get(doc.level, doc.level)}　地区：{doc.jurisdiction}",
+        f"发文机关：{doc.issuer}　文号：{doc.number or '（原文未载）'}　层级：{LEVEL_NAMES.get(doc.level, doc.level)}　地区：{doc.jurisdiction}",
         f"有效期：{doc.valid_from}至{doc.valid_to or '长期'}（{doc.status(today)}）　原文：“{doc.validity_cite.quote}”",
         "",
     ]

@@ -26,7 +26,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from huiqi.core.facts import LEVEL_VALUES, Catalogue, FieldSpec, convert
+from huiqi.core.facts import LEVEL_NAMES, LEVEL_VALUES, Catalogue, FieldSpec, convert
 from huiqi.core.scenario import Value
 from huiqi.service import InputError
 
@@ -52,7 +52,6 @@ SHEETS: dict[str, tuple[str, ...]] = {
 }
 SHEET_LABEL = {k: v[0] for k, v in SHEETS.items()}
 _SHEET_NAMES = {a.lower(): k for k, v in SHEETS.items() for a in v}
-LEVEL_LABELS = {"national": "国家级", "province": "省级", "city": "市级", "district": "区级"}
 SCALE = 10  # decimal places kept for numbers and rates: DECIMAL(38,10)
 MAX_ERRORS_KEPT = 100_000
 
@@ -180,7 +179,7 @@ def layout(catalogue: Catalogue) -> RegisterLayout:
         Column(
             "level",
             "层级",
-            _spec("level", "层级", "enum", values=tuple(LEVEL_LABELS.values()) + LEVEL_VALUES, required=True),
+            _spec("level", "层级", "enum", values=tuple(LEVEL_NAMES.values()) + LEVEL_VALUES, required=True),
         ),
         Column("document", "政策文件", _spec("document", "政策文件", "text")),
         Column("benefit", "奖补项编号", _spec("benefit", "奖补项编号", "text")),
@@ -1458,7 +1457,7 @@ def _prior_row(
     out: dict[str, Any] = {}
     for col, header, _value, v in _checked_cells(sheet, n, row, problems):
         if col.name == "level":
-            v = next((k for k, lb in LEVEL_LABELS.items() if lb == v), v)
+            v = next((k for k, lb in LEVEL_NAMES.items() if lb == v), v)
         if col.name == "credit_code":
             _owner(sheet, n, header, v, state, problems)
         out["amount_fen" if col.name == "amount" else col.name] = v

@@ -51,7 +51,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from huiqi.core.credit_code import ALPHABET, WEIGHTS
-from huiqi.core.facts import Catalogue, FieldSpec, convert
+from huiqi.core.facts import LEVEL_NAMES, Catalogue, FieldSpec, convert
 from huiqi.core.regions import REGIONS, TOWNS
 
 from . import io_read
@@ -1168,7 +1168,7 @@ class _Validator:
             if key == "qualifications" and col.name == "title" and self.cat.qualification_titles:
                 oks.append(f"(NOT {cell.present} OR {src[0]} IN {_in(self.cat.qualification_titles)})")
             if key == "prior_awards" and col.name == "level":
-                whens = " ".join(f"WHEN {lit(lb)} THEN {lit(k)}" for k, lb in io_read.LEVEL_LABELS.items())
+                whens = " ".join(f"WHEN {lit(lb)} THEN {lit(k)}" for k, lb in LEVEL_NAMES.items())
                 value = f"(CASE {value} {whens} ELSE {value} END)"
             if col.name == "credit_code":
                 code, code_ok = cell.value, f"({cell.present} AND {cell.ok})"

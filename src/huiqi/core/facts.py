@@ -50,7 +50,9 @@ TYPES = {
 }
 
 LEVEL_VALUES = ("national", "province", "city", "district")
-_LEVEL_NAMES = {"国家级": "national", "省级": "province", "市级": "city", "区级": "district", "区（县）级": "district"}
+# each level as a register, a scenario and the policy pages write it in Chinese
+LEVEL_NAMES = {"national": "国家级", "province": "省级", "city": "市级", "district": "区级"}
+_LEVEL_OF_NAME = {name: level for level, name in LEVEL_NAMES.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -517,7 +519,7 @@ def _prior_awards(raw: object, problems: list[Problem]) -> tuple[PriorAward, ...
             problems.append(Problem(f"{where}.amount", "金额", p.get("amount"), "金额不能为负数"))
             continue
         level = str(p.get("level", "")).strip()
-        level = _LEVEL_NAMES.get(level, level)  # 市级 as a register takes it
+        level = _LEVEL_OF_NAME.get(level, level)  # 市级 as a register takes it
         if level not in LEVEL_VALUES:
             problems.append(
                 Problem(
@@ -529,9 +531,8 @@ def _prior_awards(raw: object, problems: list[Problem]) -> tuple[PriorAward, ...
             )
             continue
         year = p.get("year")
-        if (
-            isinstance(year, str) and year.strip().isascii() and year.strip().isdigit()
-        ):  # “2025” as the form and a register take it
+        # “2025” as the form and a register take it
+        if isinstance(year, str) and year.strip().isascii() and year.strip().isdigit():
             year = int(year.strip())
         if not isinstance(year, int) or not 1990 <= year <= 2100:
             problems.append(Problem(f"{where}.year", "年度", year, "应为四位年份"))

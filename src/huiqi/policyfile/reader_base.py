@@ -179,9 +179,7 @@ class ReaderBase:
             if any(_word_in(w, r) for w in same for r in read):
                 continue
             near = _word_near(same, number, cite.quote) if number else None
-            if near is None and any(_word_in(w, normalise(cite.quote)) for w in same):
-                continue
-            if near:
+            if near or (near is None and any(_word_in(w, normalise(cite.quote)) for w in same)):
                 continue
             where = "紧挨数字" + number if near is False else ""
             self.problem(
@@ -286,9 +284,9 @@ def _number_in(number: str, quote: str) -> bool:
     is not in 50万元, 50元 not in 50万元)."""
     if not number:
         return True
-    if _number_spans(number, quote):
+    normal = _flat(quote)
+    if _number_spans(number, normal):
         return True
-    normal = normalise(quote).replace("％", "%")
     digits = number.rstrip("万亿%元")
     unit = number[len(digits) :]
     spelt = _chinese(int(digits)) if digits.isdigit() else ""
@@ -297,10 +295,14 @@ def _number_in(number: str, quote: str) -> bool:
     return digits.isdigit() and int(digits) in _CHINESE_NUMERALS and _CHINESE_NUMERALS[int(digits)] + unit in normal
 
 
-def _number_spans(number: str, quote: str) -> list[tuple[int, int]]:
-    """Where ``number`` (as :func:`_number_in` takes it) is written in digits in the normalised
-    quote: the start of its digits and the end of its unit."""
-    normal = normalise(quote).replace("％", "%")
+def _flat(quote: str) -> str:
+    """A quote as the number checks read it: normalised, full-width ％ as %."""
+    return normalise(quote).replace("％", "%")
+
+
+def _number_spans(number: str, normal: str) -> list[tuple[int, int]]:
+    """Where ``number`` (as :func:`_number_in` takes it) is written in digits in a quote as
+    :func:`_flat` gives it: the start of its digits and the end of its unit."""
     digits = number.rstrip("万亿%元")
     unit = number[len(digits) :]
     # the digits alone (not inside 500 or 0.5), trailing zeros of a decimal allowed (4 in 4.0), then the unit
@@ -318,10 +320,10 @@ def _word_near(words: Sequence[str], number: str, quote: str) -> bool | None:
     (超过1000万元, 投入达到500万元, 500万元（含本数）及以上, 500万元人民币以上): a word elsewhere gave a
     threshold it does not govern. ``None`` when the number is not written there in digits (a
     Chinese numeral; :func:`_number_in` judges it)."""
-    spans = _number_spans(number, quote)
+    normal = _flat(quote)
+    spans = _number_spans(number, normal)
     if not spans:
         return None
-    normal = normalise(quote).replace("％", "%")
     for start, end in spans:
         before, after = normal[:start], normal[end:]
         for word in words:
@@ -351,10 +353,10 @@ def _role(number: str, quote: str) -> str:
     ceiling word stands right before it (最高30万元, 最高给予50万元), else ``""`` (an amount, or not
     written in digits). A number taken from the wrong words of its own clause (a fixed amount of
     1000万元 read off 超过1000万元) passed the check that it is written there."""
-    spans = _number_spans(number, quote)
+    normal = _flat(quote)
+    spans = _number_spans(number, normal)
     if not spans:
         return ""
-    normal = normalise(quote).replace("％", "%")
 
     def lower_bound(start: int, end: int) -> bool:
         before, after = normal[max(0, start - 3) : start], normal[end : end + 9]
@@ -376,10 +378,10 @@ def _says_up_to(number: str, quote: str) -> bool | None:
     before it in the same clause with no other number between (按照不超过项目实际总投入的5%; not 对
     投资额不超过1000万元的项目按10%, whose 不超过 is the threshold's), or 以内/以下 right after it;
     ``None`` when it is not in digits."""
-    spans = _number_spans(number, quote)
+    normal = _flat(quote)
+    spans = _number_spans(number, normal)
     if not spans:
         return None
-    normal = normalise(quote).replace("％", "%")
     for start, end in spans:
         clause = _CLAUSE_BREAK.split(normal[:start])[-1]
         for word in _CEILINGS:
@@ -399,7 +401,7 @@ def _unit_hint(number: str, quote: str) -> str:
     digits = number.rstrip("万亿%元")
     if not digits:
         return ""
-    normal = normalise(quote).replace("％", "%")
+    normal = _flat(quote)
     found = re.search(rf"(?<![0-9.]){re.escape(digits)}(?![0-9]|[.][0-9])(万元|亿元|万|亿|%|元)?", normal)
     if found is None:
         return ""

@@ -58,6 +58,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_ROWS = 200  # result rows shown on the page (all of them in the JSON and the Excel export)
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
 _LOG = logging.getLogger(__name__)
+INTERNAL_ERROR = "服务器内部错误，请稍后再试"
 
 
 class WebError(Exception):
@@ -541,11 +542,11 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
             _LOG.error("%s %s: %s", request.method, request.url.path, exc)
             return _error(request, 507, f"{DISK_FULL}，请稍后重试或联系管理员")
         _LOG.exception("%s %s failed", request.method, request.url.path)
-        return _error(request, 500, "服务器内部错误，请稍后再试")
+        return _error(request, 500, INTERNAL_ERROR)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:  # pragma: no cover - last resort
-        return _error(request, 500, "服务器内部错误，请稍后再试")
+        return _error(request, 500, INTERNAL_ERROR)
 
     # --- API -------------------------------------------------------------------
 
