@@ -783,3 +783,34 @@ def test_max_years_counts_an_award_received_in_its_events_year(
     assert rows[("sz25-8-large-model-compute", "C4")] == ("可享受", "2500000.00", "")  # 300万元 less the 50万元 received
     # 2027: supported in 2023, 2024 and 2026 (C4's year) already
     assert rows[("sz25-8-large-model-compute", "C5")] == ("未满足条件", "", "max_years")
+
+
+def test_a_granted_row_of_the_compiled_backend_shows_how_its_amount_was_reckoned(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """吴中2025 第3条: 20% of the R&D spend (1600万元: 320万元), 最高300万元 per device, 500万元 a year in all. A granted
+    row's 原因与说明 was empty in the compiled backends; it now gives the formula, the case the
+    amount took and what cut it, without the enterprise's values (the amounts are in their columns)."""
+    folder = csv_register(
+        tmp_path,
+        "credit_code,name,region\n91320506MA1XXXXX09,示例医疗器械企业,320506\n",
+        "credit_code,id,kind,date,device_class,first_registration,has_invention_patent,rd_expense,product_series,title,level\n"
+        "91320506MA1XXXXX09,D1,device_registration,2025-06-01,第三类,是,是,16000000,A系列,,\n"
+        "91320506MA1XXXXX09,D2,device_registration,2025-08-01,第三类,是,是,12000000,B系列,,\n"
+        "91320506MA1XXXXX09,D3,device_registration,2025-09-01,第二类,是,是,6000000,C系列,,\n"
+        "91320506MA1XXXXX09,T1,recognition,2025-10-01,,,,,,工业设计中心,省级\n",
+    )
+    out = tmp_path / "结果.csv"
+    assert main(["batch", str(folder), "--engine", "duckdb", "--as-of", "2025-12-31", "--out", str(out)]) == 0
+    capsys.readouterr()
+    with out.open(encoding="utf-8-sig") as fh:
+        rows = {(r["奖补项编号"], r["事项编号"]): r for r in csv.DictReader(fh)}
+    d1, d2, d3 = (rows[("wz-3-class3-device", "D1")], rows[("wz-3-class3-device", "D2")], rows[("wz-3-class2-device", "D3")])
+    assert (d1["状态"], d1["最高（元）"], d1["原因代码"]) == ("可享受", "3000000.00", "")
+    assert d1["原因与说明"] == "实际研发费用（核定研发费） × 20%；最高300万元：已封顶"
+    assert (d2["状态"], d2["最高（元）"]) == ("可享受", "2000000.00")  # 240万元, 500万元 less D1's 300万元
+    assert d2["原因与说明"] == "实际研发费用（核定研发费） × 20%；每年最高500万元：按限额余额核减"
+    assert d3["原因代码"] == "cap_exhausted" and d3["原因与说明"] == "限额已用尽"  # set aside: its reason only
+    design = rows[("wz-15-design-center", "T1")]
+    assert design["状态"] == "可享受"
+    assert design["原因与说明"] == "级别为“省级”：最高30万元（具体金额经审核确定）"

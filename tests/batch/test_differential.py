@@ -23,7 +23,11 @@ from huiqi.batch.cli_batch import reason_codes
 from huiqi.batch.compiler import compile_library
 from huiqi.batch.layout import to_arrow
 from huiqi.batch.plan import Plan
+from huiqi.core.amounts import branch_texts
+from huiqi.core.context import fact_label
 from huiqi.core.evaluator import evaluate
+from huiqi.core.model import ByValue, FactExpr, Tiers
+from huiqi.core.results import Award
 from huiqi.core.scenario import Scenario
 from huiqi.service import Engine, engine, read_scenario_text
 
@@ -55,10 +59,41 @@ def reference(
                 key = (s.enterprise.credit_code, a.event.id if a.event else None, a.benefit.id)
                 # a near miss's reasons counted; a granted award's note that its once-per key was blank
                 reasons = len(a.reasons) if status == "near_miss" else int("once_key_missing" in reason_codes(a))
-                awards[key] = (status, a.low, a.high, a.nature.value, reasons)
+                notes = working_kinds(eng, a) if status == "granted" else ()
+                awards[key] = (status, a.low, a.high, a.nature.value, reasons, notes)
                 for i, p in enumerate(a.payers):
                     payers[(key, i)] = (p.role, p.payer, p.low, p.high)
     return awards, payers
+
+
+def working_kinds(eng: Engine, a: Award) -> tuple[str, ...]:
+    """The parts of a granted award's working the reference shows, as the compiled backends'
+    note codes name them: the case or tier the amount took (amount:<k>), item caps that cut it,
+    the uplift, a top-up after an award received, caps over several awards it counted in."""
+    spec = a.benefit.amount
+
+    def label(expr: FactExpr) -> str:
+        return fact_label(expr, eng.catalogue, a.benefit.event)
+
+    first = a.steps[0].text if a.steps else ""  # 级别为“省级” / 容积率2.73，超过2.5，适用该档
+    kinds = ["amount"]
+    if isinstance(spec, (ByValue, Tiers)):
+        for k, text in enumerate(branch_texts(spec, label) or ()):
+            head = text.split("：")[0]  # 级别为“省级” / 容积率超过2.5，适用该档
+            if isinstance(spec, ByValue) and first == head:
+                kinds = [f"amount:{k}"]
+            if isinstance(spec, Tiers) and first.endswith("，" + head.removeprefix(label(spec.fact))):
+                kinds = [f"amount:{k}"]
+    for step in a.steps:
+        for needle, kind in (("封顶为", "item_cap"), ("支持金额上浮", "uplift"), ("只补足差额", "top_up"), ("本项至多", "cap")):
+            if needle in step.text:
+                kinds.append(kind)
+    return tuple(sorted(kinds))
+
+
+def batch_kinds(notes: str) -> tuple[str, ...]:
+    kinds = [n if n.startswith("amount") else n.split(":")[0].removesuffix("_cut") for n in notes.split(",") if n]
+    return tuple(sorted(kinds))
 
 
 def from_rows(
@@ -69,7 +104,7 @@ def from_rows(
         key = (r["credit_code"], r["event_id"], r["benefit_id"])
         assert key not in got, f"duplicate row {key}"
         reasons = len(r["reasons"].split(",")) if r["status"] == "near_miss" else int(r["reasons"] == "once_key_missing")
-        got[key] = (r["status"], r["min_fen"], r["max_fen"], r["nature"], reasons)
+        got[key] = (r["status"], r["min_fen"], r["max_fen"], r["nature"], reasons, batch_kinds(r["notes"]))
     pays: dict[tuple[Key, int], tuple[Any, ...]] = {}
     for r in payers:
         key = (r["credit_code"], r["event_id"], r["benefit_id"])

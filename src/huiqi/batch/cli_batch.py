@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from huiqi.service import Engine, InputError
 
 if TYPE_CHECKING:
+    from huiqi.core.model import Benefit, FactExpr
     from huiqi.core.results import Award, Evaluation
     from huiqi.core.scenario import Scenario
 
@@ -341,20 +342,58 @@ def _reason_texts(eng: Engine) -> list[dict[str, str]]:
         if b.once_per:  # on a granted row: the key is blank, the award is paid unchecked
             labels = "、".join(fact_label(Field(k), eng.catalogue, b.event) for k in b.once_per)
             rows.append({"benefit": b.id, "code": "once_key_missing", "text": once_key_note(labels, some=len(b.once_per) > 1)})
+        rows += [{"benefit": b.id, "code": code, "text": text} for code, text in working_notes(eng, b)]
     return rows
 
 
-# 原因与说明: one row per distinct (benefit, reason codes) of the awards table, the
-# codes' texts (hq_reason_text: benefit, code, text) joined in the order of the codes;
+def working_notes(eng: Engine, b: Benefit) -> list[tuple[str, str]]:
+    """(note code, text) of a granted row's working in the compiled backends (huiqi.batch.compiler:
+    ``notes``): how the amount is reckoned, without the enterprise's values (its amount is in its
+    own columns), and what cut or counted it, in the order the reference's working shows them."""
+    from huiqi.core.amounts import branch_texts, formula_text, show_rate
+    from huiqi.core.conditions import requirement_text
+    from huiqi.core.context import fact_label
+    from huiqi.core.money import format_wan
+
+    def label(expr: FactExpr) -> str:
+        return fact_label(expr, eng.catalogue, b.event)
+
+    quota = f"；{b.quota.text()}" if b.quota is not None else ""
+    notes = [("amount", formula_text(b.amount, label) + quota)]
+    notes += [(f"amount:{k}", text + quota) for k, text in enumerate(branch_texts(b.amount, label) or ())]
+    for i, cap in enumerate(c for c in b.caps if c.per == "item"):
+        if cap.by is not None:
+            limits = "、".join(f"{value}{format_wan(fen)}" for value, fen in cap.by_fen)
+            notes.append((f"item_cap:{i}", f"按{label(cap.by)}最高（{limits}）：已封顶"))
+        elif cap.fen is not None:
+            notes.append((f"item_cap:{i}", f"最高{format_wan(cap.fen)}：已封顶"))
+    if b.uplift is not None:
+        met = "；".join(requirement_text(c, eng.catalogue, b.event) for c in b.uplift.conditions)
+        notes.append(("uplift", f"符合上浮条件（{met}），支持金额上浮{show_rate(b.uplift.rate)}"))
+    notes.append(("top_up", "该事项已获奖补，只补足差额（解释：原文未明确补差方式）"))
+    for cap_id in eng.library.caps_of.get(b.id, ()):
+        cap = eng.library.caps[cap_id][0]
+        if cap.fen is None or cap.per == "item":
+            continue
+        limit = f"{'每年' if cap.per == 'enterprise_year' else '同一标的'}最高{format_wan(cap.fen)}"
+        notes.append((f"cap_cut:{cap_id}", f"{limit}：按限额余额核减"))
+        notes.append((f"cap:{cap_id}", f"{limit}：与此前计入该限额的奖补合计未超限额"))
+    return notes
+
+
+# 原因与说明: one row per distinct (benefit, reason codes, note codes) of the awards table,
+# the codes' texts (hq_reason_text: benefit, code, text) joined in the order of the codes: a
+# granted row's working notes (``notes``, only granted rows have them) before its reasons;
 # a code without a text stands for itself. Shared by the Excel/CSV path and huiqi.batch.stream.
 REASON_TEXTS_SQL = """
 CREATE OR REPLACE TEMP TABLE hq_rtext AS
-SELECT u.benefit_id, u.reasons, string_agg(coalesce(t.text, u.c), '；' ORDER BY u.i) AS text
-FROM (SELECT d.benefit_id, d.reasons, string_split(d.reasons, ',')[g.i] AS c, g.i
-      FROM (SELECT DISTINCT benefit_id, reasons FROM {awards} WHERE reasons <> '') d,
-           LATERAL (SELECT unnest(range(1, len(string_split(d.reasons, ',')) + 1)) AS i) g) u
+SELECT u.benefit_id, u.reasons, u.notes, string_agg(coalesce(t.text, u.c), '；' ORDER BY u.i) AS text
+FROM (SELECT d.benefit_id, d.reasons, d.notes, unnest(d.codes) AS c, unnest(range(len(d.codes))) AS i
+      FROM (SELECT benefit_id, reasons, notes,
+                   list_filter(string_split(notes, ',') || string_split(reasons, ','), lambda c: c <> '') AS codes
+            FROM (SELECT DISTINCT benefit_id, reasons, notes FROM {awards} WHERE reasons <> '' OR notes <> '')) d) u
 LEFT JOIN hq_reason_text t ON t.benefit = u.benefit_id AND t.code = u.c
-GROUP BY u.benefit_id, u.reasons
+GROUP BY u.benefit_id, u.reasons, u.notes
 """
 
 # The order of result and payer rows, on their output columns and ``hq_row``, the enterprise's
@@ -382,7 +421,7 @@ SELECT e.hq_row, a.credit_code, e.name, e.region, e.town, a.document_id AS docum
 FROM {awards} a
 JOIN {enterprises} e ON e.credit_code = a.credit_code
 LEFT JOIN hq_meta m ON m.benefit = a.benefit_id
-LEFT JOIN hq_rtext rt ON rt.benefit_id = a.benefit_id AND rt.reasons = a.reasons
+LEFT JOIN hq_rtext rt ON rt.benefit_id = a.benefit_id AND rt.reasons = a.reasons AND rt.notes = a.notes
 """
 
 

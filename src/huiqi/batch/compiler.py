@@ -407,6 +407,21 @@ class _BenefitSQL:
     def floor(self, n: _Num, p: int, q: int) -> str:
         return f"CAST({self.d.idiv(f'{n.num} * {p}', f'{n.den} * {q}')} AS BIGINT)"
 
+    def amount_note(self, spec: AmountSpec) -> str:
+        """The note code of a granted row's working: ``amount``, or ``amount:<k>`` for the case or
+        tier ``k`` an amount chosen by a fact's value or by tiers took (texts: ``_reason_texts``)."""
+        if isinstance(spec, ByValue):
+            s = self.text_of(spec.fact)
+            whens = [] if s == "NULL" else [(f"{s} = {lit(case)}", k) for k, (case, _) in enumerate(spec.cases)]
+        elif isinstance(spec, Tiers):
+            n = self.num(spec.fact)
+            whens = [(self.compare(n, t.comparison, t.threshold), k) for k, t in enumerate(spec.tiers)][::-1]
+        else:
+            whens = []
+        if not whens:
+            return "'amount'"
+        return "(CASE " + " ".join(f"WHEN {test} THEN 'amount:{k}'" for test, k in whens) + " ELSE 'amount' END)"
+
     def amount(self, spec: AmountSpec) -> _Amt:
         if isinstance(spec, Fixed):
             return _Amt(str(spec.fen), str(spec.fen), "'money'", "FALSE")
@@ -902,6 +917,7 @@ class _Compiler:
             "low0": f"CAST({amt.low} AS BIGINT)",
             "high0": f"CAST({amt.high} AS BIGINT)",
             "kind": amt.kind,
+            "nt": bs.amount_note(b.amount),
         }
         lims = []
         for cap in (c for c in b.caps if c.per == "item"):
@@ -999,32 +1015,39 @@ class _Compiler:
     ) -> str:
         """Item caps in order, the uplift, then status, reasons and amounts."""
         low, high = "low0", "high0"
-        keep = f"{carry}credit_code, event_id, unit_date, r, m, kind, once_grp, once_key"
+        keep = f"{carry}credit_code, event_id, unit_date, r, m, kind, once_grp, once_key, nt"
         extra = ", upl" if uplift is not None else ""
         if uplift is not None and uplift[0] == "upl_num":
             extra += ", upl_num, upl_den"
+        notes = ["nt"]  # a granted row's working, as note codes (texts: cli_batch._reason_texts)
         for i in range(n_lims):
             lims = "".join(f", lim{j}" for j in range(i + 1, n_lims))
+            cut = f"lim{i} IS NOT NULL AND ({high} IS NULL OR {high} > lim{i})"  # as the reference's _item_cap
             sql = (
-                f"SELECT {keep}{extra}{lims}, "
+                f"SELECT {keep}{extra}{lims}{''.join(f', {n}' for n in notes[1:])}, "
                 f"CASE WHEN lim{i} IS NULL THEN {high} WHEN {high} IS NULL OR {high} > lim{i} THEN lim{i} ELSE {high} END AS high{i + 1}, "
-                f"CASE WHEN lim{i} IS NULL THEN {low} ELSE LEAST({low}, lim{i}) END AS low{i + 1} FROM ({sql}) t"
+                f"CASE WHEN lim{i} IS NULL THEN {low} ELSE LEAST({low}, lim{i}) END AS low{i + 1}, "
+                f"CASE WHEN {cut} THEN 'item_cap:{i}' END AS n{i} FROM ({sql}) t"
             )
             low, high = f"low{i + 1}", f"high{i + 1}"
+            notes.append(f"n{i}")
         if uplift is not None:
             f_num, f_den = uplift
             up_low = f"CAST({d.idiv(f'CAST({low} AS {d.big}) * {f_num}', f_den)} AS BIGINT)"
             up_high = f"CAST({d.idiv(f'CAST({high} AS {d.big}) * {f_num}', f_den)} AS BIGINT)"
             low = f"(CASE WHEN upl AND kind = 'money' THEN {up_low} ELSE {low} END)"
             high = f"(CASE WHEN upl AND kind = 'money' THEN {up_high} ELSE {high} END)"
+            notes.append("CASE WHEN upl AND kind = 'money' THEN 'uplift' END")
         status = "CASE WHEN r <> '' OR m THEN 'near_miss' ELSE 'granted' END"
+        note = notes[0] if len(notes) == 1 else f"concat_ws(',', {', '.join(notes)})"
         return (
             f"SELECT credit_code, event_id, unit_date, {bid} AS benefit_id, {doc_id} AS document_id, "
             f"CAST({order} AS BIGINT) AS b_order, {status} AS status, "
             f"CASE WHEN r <> '' THEN r WHEN m THEN 'amount_missing' ELSE '' END AS reasons, "
             f"CASE WHEN r <> '' OR m THEN CAST(0 AS BIGINT) ELSE {low} END AS low, "
             f"CASE WHEN r <> '' OR m THEN CAST(0 AS BIGINT) ELSE {high} END AS high, "
-            f"CASE WHEN r <> '' OR m THEN 'money' ELSE kind END AS kind, once_grp, once_key "
+            f"CASE WHEN r <> '' OR m THEN 'money' ELSE kind END AS kind, once_grp, once_key, "
+            f"CASE WHEN r <> '' OR m THEN '' ELSE {note} END AS notes "
             f"FROM ({sql}) c"
         )
 
@@ -1046,7 +1069,7 @@ class _Compiler:
             return (
                 f"SELECT credit_code, event_id, unit_date, CAST(NULL AS {d.text}) AS benefit_id, CAST(NULL AS {d.text}) AS document_id, "
                 f"CAST(0 AS BIGINT) AS b_order, 'granted' AS status, '' AS reasons, CAST(0 AS BIGINT) AS low, CAST(0 AS BIGINT) AS high, "
-                f"'money' AS kind, CAST(NULL AS {d.text}) AS once_grp, CAST(NULL AS {d.text}) AS once_key "
+                f"'money' AS kind, CAST(NULL AS {d.text}) AS once_grp, CAST(NULL AS {d.text}) AS once_key, '' AS notes "
                 "FROM (SELECT credit_code, event_id, date AS unit_date FROM events) u WHERE 1 = 0"
             )
         return _UNION.join(parts)
@@ -1063,7 +1086,7 @@ class _Compiler:
             f"CASE WHEN {elig} AND (c.rn > 1 OR pk.benefit IS NOT NULL) THEN 'set_aside' ELSE c.status END AS status, "
             f"CASE WHEN {elig} AND (c.rn > 1 OR pk.benefit IS NOT NULL) THEN 'once_per_key' "
             "WHEN c.once_grp = '' AND c.event_id <> '' THEN 'once_key_missing' ELSE c.reasons END AS reasons, "
-            "c.low, c.high, c.kind FROM ("
+            "c.low, c.high, c.kind, c.notes FROM ("
             f"SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.credit_code, c.once_grp, c.once_key, {elig} "
             # on one day the higher award first, as the reference's _higher_first
             "ORDER BY c.unit_date, c.b_order, CASE WHEN c.high IS NULL THEN 0 ELSE 1 END, c.high DESC, c.low DESC, c.event_id) AS rn "
@@ -1114,7 +1137,8 @@ class _Compiler:
             f"CASE WHEN x.xs = 2 THEN 'exclusivity' WHEN {gone} THEN 'prior_award' ELSE o.reasons END AS reasons, "
             f"CASE WHEN x.xs = 2 OR {gone} OR pc.n IS NULL THEN o.low ELSE GREATEST(0, o.low - pc.s) END AS low, "
             f"CASE WHEN x.xs = 2 OR {gone} OR pc.n IS NULL THEN o.high ELSE o.high - pc.s END AS high, "
-            "o.kind, 0 AS exh FROM hq_once o "
+            f"o.kind, CASE WHEN pc.n IS NOT NULL AND NOT {gone} THEN concat_ws(',', o.notes, 'top_up') ELSE o.notes END AS notes, "
+            "0 AS exh FROM hq_once o "
             f"LEFT JOIN {x} x ON x.credit_code = o.credit_code AND x.event_id = o.event_id AND x.benefit_id = o.benefit_id "
             "LEFT JOIN hq_pcov pc ON pc.credit_code = o.credit_code AND pc.event_id = o.event_id AND pc.benefit_id = o.benefit_id"
         )
@@ -1182,7 +1206,7 @@ class _Compiler:
     def cap_layer(self, prev: str, layer: int) -> str:
         order = "PARTITION BY a.credit_code, ac.cap_id, ac.bucket ORDER BY a.unit_date, a.b_order, a.event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
         run = (
-            "SELECT a.credit_code, a.event_id, a.benefit_id, a.low, a.high, ac.fen, COALESCE(sl.prior, 0) AS prior, "
+            "SELECT a.credit_code, a.event_id, a.benefit_id, a.low, a.high, ac.cap_id, ac.fen, COALESCE(sl.prior, 0) AS prior, "
             f"SUM(COALESCE(a.high, 0)) OVER ({order}) AS s_i, "
             f"SUM(CASE WHEN a.high IS NULL THEN 1 ELSE 0 END) OVER ({order}) AS n_i "
             f"FROM {prev} a JOIN hq_ac ac ON ac.credit_code = a.credit_code AND ac.event_id = a.event_id "
@@ -1198,14 +1222,19 @@ class _Compiler:
         )
         w = (
             "SELECT credit_code, event_id, benefit_id, CAST(u_i - u_prev AS BIGINT) AS new_high, "
-            "CASE WHEN u_i - u_prev = 0 AND (high IS NULL OR high <> 0 OR u_prev <> 0) THEN 1 ELSE 0 END AS hit, low "
+            "CASE WHEN u_i - u_prev = 0 AND (high IS NULL OR high <> 0 OR u_prev <> 0) THEN 1 ELSE 0 END AS hit, low, "
+            # the working's note, when the reference's _apply_cap writes one: the cap cut the award
+            # (cap_cut) or counted awards before it (cap)
+            "CASE WHEN high IS NULL OR u_i - u_prev < high THEN concat('cap_cut:', cap_id) "
+            "WHEN u_prev > 0 THEN concat('cap:', cap_id) END AS note "
             f"FROM ({used}) v"
         )
         return (
             "SELECT a.credit_code, a.event_id, a.unit_date, a.benefit_id, a.document_id, a.b_order, a.status, a.reasons, "
             "CASE WHEN w.new_high IS NULL THEN a.low ELSE LEAST(a.low, w.new_high) END AS low, "
             "CASE WHEN w.new_high IS NULL THEN a.high ELSE w.new_high END AS high, "
-            "a.kind, CASE WHEN w.hit = 1 THEN 1 ELSE a.exh END AS exh "
+            "a.kind, CASE WHEN w.note IS NULL THEN a.notes ELSE concat_ws(',', a.notes, w.note) END AS notes, "
+            "CASE WHEN w.hit = 1 THEN 1 ELSE a.exh END AS exh "
             f"FROM {prev} a LEFT JOIN ({w}) w ON w.credit_code = a.credit_code AND w.event_id = a.event_id AND w.benefit_id = a.benefit_id"
         )
 
@@ -1214,7 +1243,7 @@ class _Compiler:
         return (
             "SELECT a.credit_code, a.event_id, a.unit_date, a.benefit_id, a.document_id, a.b_order, "
             f"CASE WHEN {gone} THEN 'set_aside' ELSE a.status END AS status, "
-            f"CASE WHEN {gone} THEN 'cap_exhausted' ELSE a.reasons END AS reasons, a.low, a.high, a.kind "
+            f"CASE WHEN {gone} THEN 'cap_exhausted' ELSE a.reasons END AS reasons, a.low, a.high, a.kind, a.notes "
             f"FROM {prev} a"
         )
 
@@ -1225,7 +1254,8 @@ class _Compiler:
         )
         cols = (
             "SELECT credit_code, NULLIF(event_id, '') AS event_id, benefit_id, document_id, status, "
-            f"low AS min_fen, high AS max_fen, kind, {nature} AS nature, reasons, unit_date, b_order FROM "
+            f"low AS min_fen, high AS max_fen, kind, {nature} AS nature, reasons, "
+            "CASE WHEN status = 'granted' THEN notes ELSE '' END AS notes, unit_date, b_order FROM "
         )
         # near misses leave hq_cand unchanged by every later stage, which only reads granted rows
         return f"{cols}hq_final\nUNION ALL\n{cols}hq_cand WHERE status <> 'granted'"

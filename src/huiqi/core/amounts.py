@@ -8,6 +8,7 @@ range) is read off the pair by :func:`nature_of` after every cap has applied.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -19,6 +20,7 @@ from .model import (
     ByValue,
     Ceiling,
     Citation,
+    FactExpr,
     Fixed,
     InKind,
     Nature,
@@ -32,7 +34,7 @@ from .model import (
 )
 from .money import floor_times, format_wan
 
-__all__ = ["AmountMissing", "Computed", "compute", "nature_of", "show_rate"]
+__all__ = ["AmountMissing", "Computed", "branch_texts", "compute", "formula_text", "nature_of", "show_rate"]
 
 
 class AmountMissing(Exception):
@@ -127,17 +129,9 @@ def _range_without_base(spec: RangeRate, ctx: Context) -> Computed:
 
 def compute(spec: AmountSpec, ctx: Context) -> Computed:
     """Compute an amount formula in a context."""
-    if isinstance(spec, Fixed):
-        return Computed(spec.fen, spec.fen, lines=[f"给予{format_wan(spec.fen)}"], cites=[spec.cite])
-    if isinstance(spec, Ceiling):
-        note = "（阶梯式奖励，档次见另行制定的细则，原文未公布）" if spec.tiers_unpublished else "（具体金额经审核确定）"
-        return Computed(
-            0,
-            spec.fen,
-            lines=[f"最高{format_wan(spec.fen)}{note}"],
-            cites=[spec.cite],
-            tiers_unpublished=spec.tiers_unpublished,
-        )
+    same = _same_for_all(spec)
+    if same is not None:
+        return same
     if isinstance(spec, Rate):
         base = _base(spec.base, ctx)
         value = floor_times(base, spec.rate)
@@ -208,11 +202,71 @@ def compute(spec: AmountSpec, ctx: Context) -> Computed:
             low, high_v = min(low, spec.cap_fen), spec.cap_fen
             lines.append(f"最高不超过{format_wan(spec.cap_fen)}：{format_wan(low)}～{format_wan(high_v)}")
         return Computed(low, high_v, lines=lines, cites=[spec.cite])
+    raise TypeError(f"unknown amount spec {spec!r}")
+
+
+def _same_for_all(spec: AmountSpec) -> Computed | None:
+    """The amount of a spec that reads no fact (a fixed sum, a ceiling, support without an
+    amount), the same for every enterprise; ``None`` for the others."""
+    if isinstance(spec, Fixed):
+        return Computed(spec.fen, spec.fen, lines=[f"给予{format_wan(spec.fen)}"], cites=[spec.cite])
+    if isinstance(spec, Ceiling):
+        note = "（阶梯式奖励，档次见另行制定的细则，原文未公布）" if spec.tiers_unpublished else "（具体金额经审核确定）"
+        return Computed(
+            0,
+            spec.fen,
+            lines=[f"最高{format_wan(spec.fen)}{note}"],
+            cites=[spec.cite],
+            tiers_unpublished=spec.tiers_unpublished,
+        )
     if isinstance(spec, NoAmount):
-        return Computed(0, 0, kind="none", lines=[f"支持方式：{spec.text}（原文未定金额）"], cites=[spec.cite], text=spec.text)
+        said = "" if "原文未定金额" in spec.text else "（原文未定金额）"  # 支持各地申报（原文未定金额）: said once
+        return Computed(0, 0, kind="none", lines=[f"支持方式：{spec.text}{said}"], cites=[spec.cite], text=spec.text)
     if isinstance(spec, InKind):
         fee = f"，服务费不高于{format_wan(spec.fee_cap_fen)}/家（由政府承担）" if spec.fee_cap_fen else ""
         return Computed(0, 0, kind="in_kind", lines=[f"免费服务：{spec.service}{fee}"], cites=[spec.cite], text=spec.service)
     if isinstance(spec, Right):
         return Computed(0, 0, kind="right", lines=[f"权益：{spec.text}"], cites=[spec.cite], text=spec.text)
-    raise TypeError(f"unknown amount spec {spec!r}")
+    return None
+
+
+def formula_text(spec: AmountSpec, label: Callable[[FactExpr], str]) -> str:
+    """How ``spec`` reckons an amount, in the words of the working :func:`compute` shows but
+    without any enterprise's values (``label`` names a fact: ``context.fact_label``): 不超过保费实际支出
+    × 25%. For the compiled backends' granted rows, whose amounts are in their own columns."""
+    if isinstance(spec, Rate):
+        prefix = "不低于" if spec.at_least else "不超过" if spec.up_to else ""
+        return f"{prefix}{label(spec.base)} × {show_rate(spec.rate)}"
+    if isinstance(spec, PerUnit):
+        return f"{'不超过' if spec.up_to else ''}{label(spec.base)} × {format_wan(spec.fen_per_unit)}/{spec.unit}"
+    if isinstance(spec, Sum):
+        return "；".join(formula_text(p, label) for p in spec.parts) + f"；{'不超过' if spec.up_to else ''}两项叠加"
+    branches = branch_texts(spec, label)
+    if branches is not None:
+        return "；".join(branches)
+    if isinstance(spec, RangeRate):
+        text = f"{label(spec.base)} × {show_rate(spec.low)}～{show_rate(spec.high)}"
+        if spec.floor_fen is not None:
+            text += f"，不低于{format_wan(spec.floor_fen)}"
+        if spec.cap_fen is not None:
+            text += f"，最高不超过{format_wan(spec.cap_fen)}"
+        return text
+    same = _same_for_all(spec)
+    if same is None:
+        raise TypeError(f"unknown amount spec {spec!r}")
+    return "；".join(same.lines)
+
+
+def branch_texts(spec: AmountSpec, label: Callable[[FactExpr], str]) -> list[str] | None:
+    """For an amount chosen by a fact's value or by tiers, each branch's working without the
+    enterprise's value, in the order of ``spec.cases``/``spec.tiers``: 级别为“省级”：最高50万元……;
+    ``None`` for other specs."""
+    if isinstance(spec, ByValue):
+        return [f"{label(spec.fact)}为“{case}”：{formula_text(sub, label)}" for case, sub in spec.cases]
+    if isinstance(spec, Tiers):
+        number = FieldSpec("", "", "number")
+        return [
+            f"{label(spec.fact)}{t.comparison.word}{describe_value(number, t.threshold)}，适用该档：{formula_text(t.amount, label)}"
+            for t in spec.tiers
+        ]
+    return None
