@@ -814,3 +814,32 @@ def test_a_granted_row_of_the_compiled_backend_shows_how_its_amount_was_reckoned
     design = rows[("wz-15-design-center", "T1")]
     assert design["状态"] == "可享受"
     assert design["原因与说明"] == "级别为“省级”：最高30万元（具体金额经审核确定）"
+
+
+def test_an_item_set_aside_for_one_a_cap_cut_below_it_says_so_in_the_compiled_backend(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """吴中2025 第8条: D2's kept item (60万元) is cut to 20万元 by the yearly 100万元; the item set aside
+    for it could pay 30万元. As in the reference, the set-aside row asks for review and the kept row
+    says it was kept; the compiled backend's rows said neither."""
+    folder = csv_register(
+        tmp_path,
+        "credit_code,name,region\n91320506MA1XXXXX09,示例企业,320506\n",
+        "credit_code,id,kind,date,category,total_investment,annual_investment,equipment_investment\n"
+        "91320506MA1XXXXX09,D1,project,2025-06-01,数字化网络化改造,8000000,3000000,\n"
+        "91320506MA1XXXXX09,D2,project,2025-07-01,数字化网络化改造,6000000,3000000,5000000\n",
+    )
+    out = tmp_path / "结果.csv"
+    assert main(["batch", str(folder), "--engine", "duckdb", "--as-of", "2025-12-31", "--out", str(out)]) == 0
+    capsys.readouterr()
+    with out.open(encoding="utf-8-sig") as fh:
+        rows = {(r["奖补项编号"], r["事项编号"]): r for r in csv.DictReader(fh)}
+    kept, loser = rows[("wz-8-digital-renovation", "D2")], rows[("wz-8-tech-renovation", "D2")]
+    assert (kept["最高（元）"], loser["状态"], loser["原因代码"]) == ("200000.00", "不重复享受", "exclusivity")
+    assert kept["原因与说明"] == (
+        "不超过项目实际总投入 × 10%；同一事项另符合其他条款，按就高不重复原则保留本项；每年最高100万元：按限额余额核减"
+    )
+    assert loser["原因与说明"] == (
+        "同一事项按就高不重复原则保留较高者，本项不予重复支持；注意：保留的较高一项经限额削减后低于本项；"
+        "按就高原则可能应改按本项支持，请人工复核（就高不重复先于年度限额判断）"
+    )

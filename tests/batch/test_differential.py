@@ -25,7 +25,7 @@ from huiqi.batch.layout import to_arrow
 from huiqi.batch.plan import Plan
 from huiqi.core.amounts import branch_texts
 from huiqi.core.context import fact_label
-from huiqi.core.evaluator import evaluate
+from huiqi.core.evaluator import NOTE, evaluate
 from huiqi.core.model import ByValue, FactExpr, Tiers
 from huiqi.core.results import Award
 from huiqi.core.scenario import Scenario
@@ -59,7 +59,7 @@ def reference(
                 key = (s.enterprise.credit_code, a.event.id if a.event else None, a.benefit.id)
                 # a near miss's reasons counted; a granted award's note that its once-per key was blank
                 reasons = len(a.reasons) if status == "near_miss" else int("once_key_missing" in reason_codes(a))
-                notes = working_kinds(eng, a) if status == "granted" else ()
+                notes = working_kinds(eng, a) if status == "granted" else review_kinds(a) if status == "set_aside" else ()
                 awards[key] = (status, a.low, a.high, a.nature.value, reasons, notes)
                 for i, p in enumerate(a.payers):
                     payers[(key, i)] = (p.role, p.payer, p.low, p.high)
@@ -84,11 +84,16 @@ def working_kinds(eng: Engine, a: Award) -> tuple[str, ...]:
                 kinds = [f"amount:{k}"]
             if isinstance(spec, Tiers) and first.endswith("，" + head.removeprefix(label(spec.fact))):
                 kinds = [f"amount:{k}"]
-    for step in a.steps:
-        for needle, kind in (("封顶为", "item_cap"), ("支持金额上浮", "uplift"), ("只补足差额", "top_up"), ("本项至多", "cap")):
-            if needle in step.text:
-                kinds.append(kind)
+    needles = (("封顶为", "item_cap"), ("支持金额上浮", "uplift"), ("只补足差额", "top_up"), ("本项至多", "cap"))
+    kinds += [kind for step in a.steps for needle, kind in needles if needle in step.text]
+    if any(step.text.endswith("就高不重复，保留本项") for step in a.steps):  # one line per award set aside for it
+        kinds.append("excl_kept")
     return tuple(sorted(kinds))
+
+
+def review_kinds(a: Award) -> tuple[str, ...]:
+    """A set-aside award's note for review: the award kept over it was cut below it by a cap."""
+    return ("excl_review",) if any(r.text.startswith(NOTE) and "人工复核" in r.text for r in a.reasons) else ()
 
 
 def batch_kinds(notes: str) -> tuple[str, ...]:
@@ -161,6 +166,35 @@ def test_same_register_many_seeds_agree_in_duckdb(eng: Engine, plan: Plan) -> No
     """One larger register (40 enterprises) from a fixed seed, in one run."""
     hints = Hints(eng.library, eng.catalogue)
     scenarios = register(random.Random(20250501), eng.library, eng.catalogue, hints, 40, AS_OF)
+    run_duck(plan, eng, scenarios, AS_OF)
+
+
+def test_an_award_set_aside_for_one_a_cap_cut_below_it_is_flagged_in_duckdb_too(eng: Engine, plan: Plan) -> None:
+    """吴中2025: D2's kept item is cut to 20万元 by 第8条's yearly cap while the item set aside for it
+    could pay 30万元; the reference flags the set-aside item for review, and so must the compiled plan
+    (its rows carried no such note). C1's kept item is only topped up: nothing to review."""
+    d_events = (
+        "  - {id: D1, kind: project, date: 2025-06-01, category: 数字化网络化改造, total_investment: 800万元, annual_investment: 300万元}\n"
+        "  - {id: D2, kind: project, date: 2025-07-01, category: 数字化网络化改造, total_investment: 600万元,"
+        " annual_investment: 300万元, equipment_investment: 500万元}\n"
+    )
+    c_events = (
+        "  - {id: C1, kind: compute_use, date: 2025-06-01, compute_cost: 400万元, embodied_ai: true, model_params: 150,"
+        " typical_scenarios: 6, model_builder: true}\n"
+        "prior_awards:\n"
+        "  - {amount: 150万元, year: 2025, level: city, benefit: sz25-8-large-model-compute, event: C1, document: 苏州2025具身智能}\n"
+    )
+    scenarios = []
+    for code, events in (("R0000001", d_events), ("R0000002", c_events)):
+        text = "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇}\nevents:\n" + events
+        scenarios.append(with_as_of(eng.scenario(read_scenario_text(text, "s.yaml")), AS_OF, code))
+    flagged = [
+        (s.enterprise.credit_code, a.event.id if a.event else None)
+        for s in scenarios
+        for a in evaluate(eng.library, eng.catalogue, s).set_aside
+        if review_kinds(a)
+    ]
+    assert flagged == [("R0000001", "D2")]
     run_duck(plan, eng, scenarios, AS_OF)
 
 

@@ -353,6 +353,7 @@ def working_notes(eng: Engine, b: Benefit) -> list[tuple[str, str]]:
     from huiqi.core.amounts import branch_texts, formula_text, show_rate
     from huiqi.core.conditions import requirement_text
     from huiqi.core.context import fact_label
+    from huiqi.core.evaluator import NOTE
     from huiqi.core.money import format_wan
 
     def label(expr: FactExpr) -> str:
@@ -370,6 +371,7 @@ def working_notes(eng: Engine, b: Benefit) -> list[tuple[str, str]]:
     if b.uplift is not None:
         met = "；".join(requirement_text(c, eng.catalogue, b.event) for c in b.uplift.conditions)
         notes.append(("uplift", f"符合上浮条件（{met}），支持金额上浮{show_rate(b.uplift.rate)}"))
+    notes.append(("excl_kept", "同一事项另符合其他条款，按就高不重复原则保留本项"))
     notes.append(("top_up", "该事项已获奖补，只补足差额（解释：原文未明确补差方式）"))
     for cap_id in eng.library.caps_of.get(b.id, ()):
         cap = eng.library.caps[cap_id][0]
@@ -378,20 +380,29 @@ def working_notes(eng: Engine, b: Benefit) -> list[tuple[str, str]]:
         limit = f"{'每年' if cap.per == 'enterprise_year' else '同一标的'}最高{format_wan(cap.fen)}"
         notes.append((f"cap_cut:{cap_id}", f"{limit}：按限额余额核减"))
         notes.append((f"cap:{cap_id}", f"{limit}：与此前计入该限额的奖补合计未超限额"))
+    notes.append(
+        (
+            "excl_review",  # on a set-aside row (compiler: hq_xrev), as the reference's _after_caps
+            f"{NOTE}保留的较高一项经限额削减后低于本项；按就高原则可能应改按本项支持，请人工复核（就高不重复先于年度限额判断）",
+        )
+    )
     return notes
 
 
 # 原因与说明: one row per distinct (benefit, reason codes, note codes) of the awards table,
 # the codes' texts (hq_reason_text: benefit, code, text) joined in the order of the codes: a
-# granted row's working notes (``notes``, only granted rows have them) before its reasons;
-# a code without a text stands for itself. Shared by the Excel/CSV path and huiqi.batch.stream.
+# granted row's working notes (``notes``) before its reasons (once_key_missing), a set-aside
+# row's reason before its note for review (excl_review); (benefit, reasons, notes) tells the two
+# apart. A code without a text stands for itself. Shared by the Excel/CSV path and huiqi.batch.stream.
 REASON_TEXTS_SQL = """
 CREATE OR REPLACE TEMP TABLE hq_rtext AS
 SELECT u.benefit_id, u.reasons, u.notes, string_agg(coalesce(t.text, u.c), '；' ORDER BY u.i) AS text
 FROM (SELECT d.benefit_id, d.reasons, d.notes, unnest(d.codes) AS c, unnest(range(len(d.codes))) AS i
       FROM (SELECT benefit_id, reasons, notes,
-                   list_filter(string_split(notes, ',') || string_split(reasons, ','), lambda c: c <> '') AS codes
-            FROM (SELECT DISTINCT benefit_id, reasons, notes FROM {awards} WHERE reasons <> '' OR notes <> '')) d) u
+                   list_filter(CASE WHEN granted THEN string_split(notes, ',') || string_split(reasons, ',')
+                               ELSE string_split(reasons, ',') || string_split(notes, ',') END, lambda c: c <> '') AS codes
+            FROM (SELECT DISTINCT benefit_id, status = 'granted' AS granted, reasons, notes FROM {awards}
+                  WHERE reasons <> '' OR notes <> '')) d) u
 LEFT JOIN hq_reason_text t ON t.benefit = u.benefit_id AND t.code = u.c
 GROUP BY u.benefit_id, u.reasons, u.notes
 """

@@ -677,6 +677,7 @@ class _Compiler:
             name = f"hq_x{k}"
             add(name, self.round(prev), "exclusivity", "hq_x", f"SELECT COUNT(*) AS n FROM {prev} WHERE xs = 0")
             prev = name
+        add("hq_xwin", self.xwin(prev), "exclusivity")
         add("hq_pcov", self.pcov(prev), "exclusivity")
         add("hq_excl", self.excl(prev), "exclusivity")
         add("hq_ac", self.ac(d), "caps")
@@ -688,6 +689,7 @@ class _Compiler:
             name = f"hq_cap{layer}"
             add(name, self.cap_layer(prev, layer), "caps")
             prev = name
+        add("hq_xrev", self.xrev(prev), "caps")
         add("hq_final", self.final(prev), "caps")
         add("hq_awards", self.awards(), "output")
         add("hq_payers", self.payers(d), "output")
@@ -1119,6 +1121,33 @@ class _Compiler:
             "ON f.credit_code = x.credit_code AND f.event_id = x.event_id AND f.benefit_id = x.benefit_id"
         )
 
+    def xwin(self, x: str) -> str:
+        """Each award set aside for a higher one and the award kept over it: the first kept (by rank)
+        ranked above it that it conflicts with, as the reference's _exclusivity names it."""
+        return (
+            "SELECT credit_code, event_id, win AS benefit_id, loser FROM ("
+            "SELECT l.credit_code, l.event_id, l.benefit_id AS loser, k.benefit_id AS win, "
+            "ROW_NUMBER() OVER (PARTITION BY l.credit_code, l.event_id, l.benefit_id ORDER BY k.rnk) AS rn "
+            f"FROM {x} l JOIN hq_conflicts c ON c.a = l.benefit_id "
+            f"JOIN {x} k ON k.credit_code = l.credit_code AND k.event_id = l.event_id AND k.benefit_id = c.b "
+            "WHERE l.xs = 2 AND k.xs = 1 AND k.rnk < l.rnk) w WHERE rn = 1"
+        )
+
+    def xrev(self, capped: str) -> str:
+        """Awards set aside for one that a cap then cut below them (就高不重复 is decided before the caps):
+        flagged for review, as the reference's _after_caps does. What the event received before, which
+        the kept award's top-up deducted, is deducted from the set-aside award's amount too."""
+        on = "ON {t}.credit_code = w.credit_code AND {t}.event_id = w.event_id AND {t}.benefit_id = {b}"
+        return (
+            "SELECT w.credit_code, w.event_id, w.loser AS benefit_id FROM hq_xwin w "
+            f"JOIN hq_once lo {on.format(t='lo', b='w.loser')} "
+            f"JOIN hq_once wo {on.format(t='wo', b='w.benefit_id')} "
+            f"JOIN hq_excl we {on.format(t='we', b='w.benefit_id')} "
+            f"JOIN {capped} wf {on.format(t='wf', b='w.benefit_id')} "
+            "WHERE wf.kind = 'money' AND lo.high IS NOT NULL AND wo.high IS NOT NULL AND we.high IS NOT NULL "
+            "AND wf.high IS NOT NULL AND wf.high < we.high AND wf.high < lo.high - (wo.high - we.high)"
+        )
+
     def pcov(self, x: str) -> str:
         return (
             "SELECT k.credit_code, k.event_id, k.benefit_id, SUM(COALESCE(p.amount_fen, 0)) AS s, COUNT(*) AS n "
@@ -1137,10 +1166,13 @@ class _Compiler:
             f"CASE WHEN x.xs = 2 THEN 'exclusivity' WHEN {gone} THEN 'prior_award' ELSE o.reasons END AS reasons, "
             f"CASE WHEN x.xs = 2 OR {gone} OR pc.n IS NULL THEN o.low ELSE GREATEST(0, o.low - pc.s) END AS low, "
             f"CASE WHEN x.xs = 2 OR {gone} OR pc.n IS NULL THEN o.high ELSE o.high - pc.s END AS high, "
-            f"o.kind, CASE WHEN pc.n IS NOT NULL AND NOT {gone} THEN concat_ws(',', o.notes, 'top_up') ELSE o.notes END AS notes, "
+            f"o.kind, concat_ws(',', o.notes, CASE WHEN kw.benefit_id IS NOT NULL THEN 'excl_kept' END, "
+            f"CASE WHEN pc.n IS NOT NULL AND NOT {gone} THEN 'top_up' END) AS notes, "
             "0 AS exh FROM hq_once o "
             f"LEFT JOIN {x} x ON x.credit_code = o.credit_code AND x.event_id = o.event_id AND x.benefit_id = o.benefit_id "
-            "LEFT JOIN hq_pcov pc ON pc.credit_code = o.credit_code AND pc.event_id = o.event_id AND pc.benefit_id = o.benefit_id"
+            "LEFT JOIN hq_pcov pc ON pc.credit_code = o.credit_code AND pc.event_id = o.event_id AND pc.benefit_id = o.benefit_id "
+            "LEFT JOIN (SELECT DISTINCT credit_code, event_id, benefit_id FROM hq_xwin) kw "
+            "ON kw.credit_code = o.credit_code AND kw.event_id = o.event_id AND kw.benefit_id = o.benefit_id"
         )
 
     def ac(self, d: Dialect) -> str:
@@ -1243,8 +1275,12 @@ class _Compiler:
         return (
             "SELECT a.credit_code, a.event_id, a.unit_date, a.benefit_id, a.document_id, a.b_order, "
             f"CASE WHEN {gone} THEN 'set_aside' ELSE a.status END AS status, "
-            f"CASE WHEN {gone} THEN 'cap_exhausted' ELSE a.reasons END AS reasons, a.low, a.high, a.kind, a.notes "
-            f"FROM {prev} a"
+            f"CASE WHEN {gone} THEN 'cap_exhausted' ELSE a.reasons END AS reasons, a.low, a.high, a.kind, "
+            # a set-aside row's only note: the award kept over it was cut below it (hq_xrev)
+            f"CASE WHEN {gone} OR a.status <> 'granted' THEN CASE WHEN rv.benefit_id IS NOT NULL THEN 'excl_review' ELSE '' END "
+            "ELSE a.notes END AS notes "
+            f"FROM {prev} a LEFT JOIN hq_xrev rv "
+            "ON rv.credit_code = a.credit_code AND rv.event_id = a.event_id AND rv.benefit_id = a.benefit_id"
         )
 
     def awards(self) -> str:
@@ -1255,7 +1291,7 @@ class _Compiler:
         cols = (
             "SELECT credit_code, NULLIF(event_id, '') AS event_id, benefit_id, document_id, status, "
             f"low AS min_fen, high AS max_fen, kind, {nature} AS nature, reasons, "
-            "CASE WHEN status = 'granted' THEN notes ELSE '' END AS notes, unit_date, b_order FROM "
+            "CASE WHEN status = 'near_miss' THEN '' ELSE notes END AS notes, unit_date, b_order FROM "
         )
         # near misses leave hq_cand unchanged by every later stage, which only reads granted rows
         return f"{cols}hq_final\nUNION ALL\n{cols}hq_cand WHERE status <> 'granted'"
