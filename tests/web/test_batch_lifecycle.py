@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -295,3 +296,65 @@ def test_delete_from_the_page(tmp_path: Path, worker: subprocess.Popen[bytes]) -
         refused = c.post("/batch/busy/delete", follow_redirects=False)
         assert refused.status_code == 409 and "正在排队中，不能删除" in refused.text
         assert _row(data, "busy") is not None
+
+
+# --- re-running a job ----------------------------------------------------------------------
+
+
+def test_rerun_through_the_api_on_another_reference_date(tmp_path: Path, worker: subprocess.Popen[bytes]) -> None:
+    """A finished job is run again on its upload as a new job (another 基准日 here); the old job and
+    its results are kept. A job still running, an unknown one, one whose upload is gone and a bad
+    date are refused in Chinese."""
+    data = tmp_path / "data"
+    _insert(data, "busy", "running", "evaluating", host=HOST, pid=worker.pid, owner="w2", heartbeat=time.time())
+    _insert(data, "bare", "failed", message="服务器磁盘空间不足")
+    (data / "batch" / "bare").mkdir(parents=True)  # its upload was never kept
+    with TestClient(create_app(engine(), data), raise_server_exceptions=False) as c:
+        path = write_register(tmp_path / "登记表.xlsx", scenarios())
+        r = c.post("/api/batch", files={"file": (path.name, path.read_bytes(), XLSX)}, data={"as_of": AS_OF})
+        first = wait_for_job(c, r.json()["id"])
+        assert first["as_of"] == AS_OF and first["total"]["count"] > 0
+
+        r = c.post(f"/api/batch/{first['id']}/rerun", json={"as_of": "2023-01-01"})
+        assert r.status_code == 202 and r.json()["rerun_of"] == first["id"]
+        again = wait_for_job(c, r.json()["id"])
+        assert again["id"] != first["id"] and again["source"] == "登记表.xlsx" and again["as_of"] == "2023-01-01"
+        assert again["counts"] == first["counts"]  # the same register, read again
+        assert (first["events_after_as_of"], again["events_after_as_of"]) == (
+            0,
+            first["events_evaluated"],
+        )  # read on the new date
+        assert c.get(f"/api/batch/{first['id']}").json()["total"] == first["total"]  # kept as it was
+
+        same = wait_for_job(c, c.post(f"/api/batch/{first['id']}/rerun").json()["id"])  # no date: today
+        assert same["as_of"] == date.today().isoformat()
+
+        for job, body, status, words in (
+            ("busy", None, 409, "任务busy正在测算，请等测算完成或失败后再重新测算"),
+            ("nope", None, 404, "找不到编号为“nope”的名单测算任务"),
+            ("bare", None, 410, "任务bare上传的登记表文件已不在服务器上，无法重新测算；请重新上传名单"),
+            (first["id"], {"as_of": "2025-13-01"}, 400, "测算基准日“2025-13-01”不是有效日期（应为YYYY-MM-DD）"),
+        ):
+            refused = c.post(f"/api/batch/{job}/rerun", json=body)
+            assert refused.status_code == status and words in refused.json()["error"], (job, refused.json())
+        kept = sorted(["bare", first["id"], again["id"], same["id"]])  # no folder left by a refusal
+        assert sorted(p.name for p in (data / "batch").iterdir()) == kept
+
+
+def test_rerun_from_the_page(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with TestClient(create_app(engine(), data), raise_server_exceptions=False) as c:
+        path = write_register(tmp_path / "登记表.xlsx", scenarios())
+        r = c.post("/api/batch", files={"file": (path.name, path.read_bytes(), XLSX)}, data={"as_of": AS_OF})
+        job = wait_for_job(c, r.json()["id"])
+        page = c.get(f"/batch/{job['id']}").text
+        assert f'action="/batch/{job["id"]}/rerun"' in page and "重新测算" in page
+        assert f'name="as_of" value="{AS_OF}"' in page  # the job's own date, to change or keep
+
+        r = c.post(f"/batch/{job['id']}/rerun", data={"as_of": AS_OF}, follow_redirects=False)
+        assert r.status_code == 303
+        new_id = r.headers["location"].rsplit("/", 1)[1]
+        again = wait_for_job(c, new_id)
+        assert again["total"] == job["total"] and again["as_of"] == AS_OF
+        bad = c.post(f"/batch/{job['id']}/rerun", data={"as_of": "明天"}, follow_redirects=False)
+        assert bad.status_code == 400 and "测算基准日“明天”不是有效日期" in bad.text

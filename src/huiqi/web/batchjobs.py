@@ -607,6 +607,11 @@ class BatchJobs:
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
+        self._queue(job_id, path, shown, as_of)
+        return job_id
+
+    def _queue(self, job_id: str, path: Path, shown: str, as_of: date | None) -> None:
+        """Record job ``job_id`` on the register saved at ``path`` (in its folder) and queue it."""
         now = time.time()
         with _LIVE_LOCK:
             _LIVE.add(job_id)
@@ -622,9 +627,40 @@ class BatchJobs:
         except BaseException:
             with _LIVE_LOCK:
                 _LIVE.discard(job_id)
-            shutil.rmtree(folder, ignore_errors=True)  # no job (or none to run it): no upload kept for it
+            shutil.rmtree(self.root / job_id, ignore_errors=True)  # no job (or none to run it): no upload kept for it
             raise
-        return job_id
+
+    def rerun(self, job_id: str, as_of: date | None) -> str:
+        """A new job on the register uploaded for ``job_id`` (finished or failed), on the policies the
+        server has now and reference date ``as_of`` (today when ``None``); the new job's id. The old
+        job is kept. ``JobError`` 404 (unknown), 409 (still queued or running), 410 (upload gone)."""
+        status = self.status(job_id)
+        if status is None or not _JOB_ID.fullmatch(job_id):
+            raise JobError(404, f"找不到编号为“{job_id}”的名单测算任务；可能已被删除，或已超过保留期限被自动清理")
+        if status["status"] in ACTIVE:
+            raise JobError(409, f"任务{job_id}正在{status['stage_label']}，请等测算完成或失败后再重新测算")
+        old = self.root / job_id
+        uploads = sorted(p for p in old.iterdir() if p.name not in RESULT_FILES) if old.is_dir() else []
+        if len(uploads) != 1:
+            raise JobError(410, f"任务{job_id}上传的登记表文件已不在服务器上，无法重新测算；请重新上传名单")
+        self.purge()
+        new_id = uuid.uuid4().hex[:12]
+        folder = self.root / new_id
+        try:
+            folder.mkdir(parents=True)
+            path = folder / uploads[0].name
+            if uploads[0].is_dir():
+                shutil.copytree(uploads[0], path)
+            else:
+                shutil.copy2(uploads[0], path)
+        except OSError as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            _LOG.error("upload of job %s not copied to %s: %s", job_id, folder, os_error_text(exc))
+            if disk_full(exc):
+                raise JobError(507, f"{DISK_FULL}，无法重新测算；请稍后重试或联系管理员") from None
+            raise JobError(503, f"服务器无法复制上传的文件（{os_reason(exc)}）；请联系管理员") from None
+        self._queue(new_id, path, status["source"], as_of)
+        return new_id
 
     def too_large(self) -> str:
         return f"上传的文件过大：上限为{self.max_upload / 1_000_000:g}MB。较大的登记表请使用命令行 huiqi batch，或拆分后分批上传"
