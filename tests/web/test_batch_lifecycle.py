@@ -358,3 +358,26 @@ def test_rerun_from_the_page(tmp_path: Path) -> None:
         assert again["total"] == job["total"] and again["as_of"] == AS_OF
         bad = c.post(f"/batch/{job['id']}/rerun", data={"as_of": "明天"}, follow_redirects=False)
         assert bad.status_code == 400 and "测算基准日“明天”不是有效日期" in bad.text
+
+
+def test_a_full_queue_refuses_new_jobs_until_one_starts(tmp_path: Path, worker: subprocess.Popen[bytes]) -> None:
+    """Twenty jobs waiting (another live worker's): an upload or a rerun is refused with 503 and keeps
+    nothing on disk; queued jobs of a stopped server do not count, and one fewer waiting lets it in."""
+    data = tmp_path / "data"
+    for i in range(batchjobs.MAX_QUEUED):
+        _insert(data, f"wait{i:02d}", "queued", host=HOST, pid=worker.pid, owner="w2", heartbeat=time.time())
+    _insert(data, "dead", "queued", host=HOST, pid=_dead_pid(), owner="w3", heartbeat=time.time() - DAY)
+    _insert(data, "old", "done")
+    _files(data, "old")
+    path = write_register(tmp_path / "登记表.xlsx", scenarios())
+    upload = {"files": {"file": (path.name, path.read_bytes(), XLSX)}, "data": {"as_of": AS_OF}}
+    with TestClient(create_app(engine(), data), raise_server_exceptions=False) as c:
+        for r in (c.post("/api/batch", **upload), c.post("/api/batch/old/rerun")):
+            assert r.status_code == 503
+            assert r.json()["error"] == "已有20个名单测算任务在排队等待，暂不接收新任务；请等前面的任务完成后再提交"
+        assert sorted(p.name for p in (data / "batch").iterdir()) == ["old"]
+        assert (_row(data, "dead") or ("",))[0] == "failed"
+        with ScenarioStore(data).connect() as db:
+            db.execute("UPDATE batch_job SET status = 'running' WHERE id = 'wait00'")
+        r = c.post("/api/batch", **upload)
+        assert r.status_code == 202

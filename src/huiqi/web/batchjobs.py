@@ -96,6 +96,9 @@ HEARTBEAT_SECONDS = 10.0
 STALE_SECONDS = 60.0
 PURGE_EVERY_SECONDS = 3600.0
 KEEP_DAYS_ENV = "HUIQI_BATCH_KEEP_DAYS"
+# Jobs waiting for their turn, over all workers (each runs one at a time): a new upload or rerun
+# beyond this is refused with 503 instead of keeping its files on disk for hours.
+MAX_QUEUED = 20
 DEFAULT_KEEP_DAYS = 7.0
 # A finished job's files under <data>/batch/<id>/, read by its results, its page and its export.
 RESULT_FILES = ("results.parquet", "payers.parquet", "register.json")
@@ -591,6 +594,7 @@ class BatchJobs:
         total = sum(len(f.content) for f in files)
         if total > self.max_upload:
             raise UploadError(413, self.too_large())
+        self._room_in_queue()
         self.purge()
         job_id = uuid.uuid4().hex[:12]
         folder = self.root / job_id
@@ -609,6 +613,14 @@ class BatchJobs:
             raise
         self._queue(job_id, path, shown, as_of)
         return job_id
+
+    def _room_in_queue(self) -> None:
+        """Refuse a new job (503) while ``MAX_QUEUED`` jobs wait, those of stopped servers not counted."""
+        self.reap()
+        with self.store.connect() as db:
+            waiting = db.execute("SELECT COUNT(*) FROM batch_job WHERE status = 'queued'").fetchone()[0]
+        if waiting >= MAX_QUEUED:
+            raise UploadError(503, f"已有{waiting}个名单测算任务在排队等待，暂不接收新任务；请等前面的任务完成后再提交")
 
     def _queue(self, job_id: str, path: Path, shown: str, as_of: date | None) -> None:
         """Record job ``job_id`` on the register saved at ``path`` (in its folder) and queue it."""
@@ -643,6 +655,7 @@ class BatchJobs:
         uploads = sorted(p for p in old.iterdir() if p.name not in RESULT_FILES) if old.is_dir() else []
         if len(uploads) != 1:
             raise JobError(410, f"任务{job_id}上传的登记表文件已不在服务器上，无法重新测算；请重新上传名单")
+        self._room_in_queue()
         self.purge()
         new_id = uuid.uuid4().hex[:12]
         folder = self.root / new_id
