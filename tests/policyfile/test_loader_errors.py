@@ -102,6 +102,10 @@ def test_a_comparison_word_governs_the_number_beside_it_in_its_clause(
         ("10%", "对投资额不超过1000万元的项目按投资额的10%给予补助", False),  # 不超过 is the threshold's
         ("400元", "年节能量不超过1000吨的按每吨400元给予补助", False),
         ("10%", "按最高不超过500万元的设备投资额的10%给予补助", False),  # the ceiling is the base's
+        ("30万元", "分别给予最高100万元、30万元、10万元的奖励", True),  # a list the word governs
+        ("20万元", "分别给予最高 100万元和20万元的奖励", True),
+        ("20万元", "分别给予 50万元、20万元的补贴", False),  # fixed amounts
+        ("30万元", "对首次获评的给予30万元、最高50万元", False),  # 最高 governs the later number only
     ],
 )
 def test_up_to_is_read_from_a_ceiling_word_that_governs_the_number(number: str, quote: str, up_to: bool) -> None:

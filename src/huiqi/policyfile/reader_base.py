@@ -345,6 +345,9 @@ _CLAUSE_BREAK = re.compile(rf"[{_BREAKS}]")
 _CEILING_BEFORE = re.compile(rf"(?:{'|'.join(_CEILINGS)})(?:给予|奖励|补助|资助|支持|可达|可获|为|达|按)?[^{_BREAKS}0-9]{{0,2}}$")
 # a ceiling word after it (5%以内, 5%（含）以内, 5%以下)
 _CEILING_AFTER = re.compile(r"(（含）|\(含\))?(以内|以下)")
+# what may stand between a ceiling word and a number it governs: words without digits, then the
+# earlier numbers of a list the word governs too (分别给予最高300万元、200万元、50万元)
+_LISTED_BEFORE = re.compile(r"[^0-9]*(?:[0-9]+(?:\.[0-9]+)?\s*(?:万元|亿元|万|亿|元|%)?\s*[、和及]\s*)*")
 
 
 def _role(number: str, quote: str) -> str:
@@ -376,8 +379,9 @@ def _role(number: str, quote: str) -> str:
 def _says_up_to(number: str, quote: str) -> bool | None:
     """Whether the quote writes ``number`` as an upper bound: a ceiling word (不超过、最高、至多 …)
     before it in the same clause with no other number between (按照不超过项目实际总投入的5%; not 对
-    投资额不超过1000万元的项目按10%, whose 不超过 is the threshold's), or 以内/以下 right after it;
-    ``None`` when it is not in digits."""
+    投资额不超过1000万元的项目按10%, whose 不超过 is the threshold's) but the earlier items of a list
+    it governs (分别给予最高100万元、30万元), or 以内/以下 right after it; ``None`` when it is not in
+    digits."""
     normal = _flat(quote)
     spans = _number_spans(number, normal)
     if not spans:
@@ -386,7 +390,7 @@ def _says_up_to(number: str, quote: str) -> bool | None:
         clause = _CLAUSE_BREAK.split(normal[:start])[-1]
         for word in _CEILINGS:
             for m in re.finditer(re.escape(word), clause):
-                if not re.search(r"[0-9]", clause[m.end() :]) and (
+                if _LISTED_BEFORE.fullmatch(clause[m.end() :]) and (
                     word.startswith("不") or not clause[: m.start()].endswith("不")
                 ):
                     return True

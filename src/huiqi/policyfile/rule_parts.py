@@ -231,6 +231,10 @@ class RulePartsReader(ReaderBase):
             self.problem(line, f"数字{number}在引文中是条件的门槛，不是{shown}：“{cite.quote}”（请核对引用的数字）")
         elif found == "ceiling" and form == "fixed":
             self.problem(line, f"引文写的是最高/不超过{number}，应写 max: 而非 fixed:：“{cite.quote}”")
+        elif form == "max" and _says_up_to(number, cite.quote) is False:  # 给予50万元 read as 最高50万元
+            self.problem(
+                line, f"引文没有把{number}写为上限（最高、不超过、以内……）；确定的金额应写 fixed: 而非 max:：“{cite.quote}”"
+            )
         if up_to is None:
             return
         says = _says_up_to(number, cite.quote)
