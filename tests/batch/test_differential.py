@@ -25,7 +25,7 @@ from huiqi.batch.layout import to_arrow
 from huiqi.batch.plan import Plan
 from huiqi.core.amounts import branch_texts
 from huiqi.core.context import fact_label
-from huiqi.core.evaluator import NOTE, evaluate
+from huiqi.core.evaluator import NOTE, ONCE_KEY_UNCHECKED, evaluate
 from huiqi.core.model import ByValue, FactExpr, Tiers
 from huiqi.core.results import Award
 from huiqi.core.scenario import Scenario
@@ -84,16 +84,30 @@ def working_kinds(eng: Engine, a: Award) -> tuple[str, ...]:
                 kinds = [f"amount:{k}"]
             if isinstance(spec, Tiers) and first.endswith("，" + head.removeprefix(label(spec.fact))):
                 kinds = [f"amount:{k}"]
-    needles = (("封顶为", "item_cap"), ("支持金额上浮", "uplift"), ("只补足差额", "top_up"), ("本项至多", "cap"))
+    needles = (
+        ("封顶为", "item_cap"),
+        ("支持金额上浮", "uplift"),
+        ("只补足差额", "top_up"),
+        ("本项至多", "cap"),
+        ("未注明事项", "cap_unlinked"),
+    )
     kinds += [kind for step in a.steps for needle, kind in needles if needle in step.text]
+    if a.benefit.quota is not None:
+        kinds.append("quota")
+    if any(step.text.endswith(ONCE_KEY_UNCHECKED) for step in a.steps):
+        kinds.append("once_key_missing")
     if any(step.text.endswith("就高不重复，保留本项") for step in a.steps):  # one line per award set aside for it
         kinds.append("excl_kept")
+    if any("（即本项奖补）" in step.text and "只补足差额" in step.text for step in a.steps):
+        kinds[kinds.index("top_up")] = "top_up_own"
     return tuple(sorted(kinds))
 
 
 def review_kinds(a: Award) -> tuple[str, ...]:
     """A set-aside award's note for review: the award kept over it was cut below it by a cap."""
-    return ("excl_review",) if any(r.text.startswith(NOTE) and "人工复核" in r.text for r in a.reasons) else ()
+    own = any("（即本项奖补）" in r.text and "不再重复支持" in r.text for r in a.reasons)
+    review = any(r.text.startswith(NOTE) and "人工复核" in r.text for r in a.reasons)
+    return tuple(sorted(k for k, said in (("prior_own", own), ("excl_review", review)) if said))
 
 
 def batch_kinds(notes: str) -> tuple[str, ...]:
@@ -196,6 +210,23 @@ def test_an_award_set_aside_for_one_a_cap_cut_below_it_is_flagged_in_duckdb_too(
     ]
     assert flagged == [("R0000001", "D2")]
     run_duck(plan, eng, scenarios, AS_OF)
+
+
+def test_an_award_received_that_names_no_event_is_told_under_a_two_level_cap_in_duckdb_too(eng: Engine, plan: Plan) -> None:
+    """吴中 第3条 市、区两级: a city award received in the year that names neither event nor item cannot
+    be placed in the cap; the reference says so on the trial's award (请核实), and so must the plan."""
+    text = (
+        "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例创新药企业, region: '320506', town: 木渎镇}\n"
+        "events:\n"
+        "  - {id: T1, kind: clinical_trial, date: 2025-09-01, drug_type: 创新药, phase: Ⅲ期, rd_investment: 3000万元, in_china: true}\n"
+        "  - {id: T2, kind: clinical_trial, date: 2025-10-01, drug_type: 创新药, phase: Ⅱ期, rd_investment: 1000万元, in_china: true}\n"
+        "prior_awards:\n"
+        "  - {amount: 2800万元, year: 2025, level: city, document: 苏州市生物医药政策}\n"
+    )
+    scenario = with_as_of(eng.scenario(read_scenario_text(text, "s.yaml")), AS_OF, "R0000003")
+    told = [a.event.id for a in evaluate(eng.library, eng.catalogue, scenario).awards if "cap_unlinked" in working_kinds(eng, a)]
+    assert told == ["T1"]  # the slot's first award only
+    run_duck(plan, eng, [scenario], AS_OF)
 
 
 # --- Spark local mode ----------------------------------------------------------

@@ -281,8 +281,9 @@ def reference_results(
     payer_rows: list[dict[str, Any]] = []
     for sc in scenarios(register, as_of):
         ev = evaluate(eng.library, eng.catalogue, sc)
-        for a in (*ev.awards, *ev.set_aside, *ev.near_misses):
-            rows.append(_award_row(a, sc))
+        # an enterprise's rows in the compiled backends' order (RESULT_ORDER, PAYER_ORDER): the same file whatever the engine
+        rows += sorted((_award_row(a, sc) for a in (*ev.awards, *ev.set_aside, *ev.near_misses)), key=_result_key)
+        first_payer = len(payer_rows)
         for a in ev.awards:
             for part in a.payers:
                 payer_rows.append(
@@ -297,9 +298,36 @@ def reference_results(
                         "max_fen": part.high,
                     }
                 )
+        payer_rows[first_payer:] = sorted(payer_rows[first_payer:], key=_payer_key)
         if progress is not None:
             progress(1)
     return pa.Table.from_pylist(rows, schema=RESULT_SCHEMA), pa.Table.from_pylist(payer_rows, schema=PAYER_SCHEMA), None
+
+
+def _result_key(r: dict[str, Any]) -> tuple[Any, ...]:
+    """RESULT_ORDER within an enterprise: event date and event (the yearly rows, without, first), item."""
+    return (
+        r["event_date"] is not None,
+        r["event_date"] or date.min,
+        r["event_id"] is not None,
+        r["event_id"] or "",
+        r["benefit"],
+    )
+
+
+def _payer_key(r: dict[str, Any]) -> tuple[Any, ...]:
+    """PAYER_ORDER within an enterprise (an amount without upper bound last, as SQL sorts NULL)."""
+    high = r["max_fen"]
+    return (
+        r["event_id"] is not None,
+        r["event_id"] or "",
+        r["benefit"],
+        r["role"],
+        r["payer"],
+        r["min_fen"],
+        high is None,
+        high or 0,
+    )
 
 
 def _backend_available(name: str) -> bool:
@@ -354,14 +382,14 @@ def working_notes(eng: Engine, b: Benefit) -> list[tuple[str, str]]:
     from huiqi.core.conditions import requirement_text
     from huiqi.core.context import fact_label
     from huiqi.core.evaluator import NOTE
+    from huiqi.core.model import LEVEL_LABELS
     from huiqi.core.money import format_wan
 
     def label(expr: FactExpr) -> str:
         return fact_label(expr, eng.catalogue, b.event)
 
-    quota = f"；{b.quota.text()}" if b.quota is not None else ""
-    notes = [("amount", formula_text(b.amount, label) + quota)]
-    notes += [(f"amount:{k}", text + quota) for k, text in enumerate(branch_texts(b.amount, label) or ())]
+    notes = [("amount", formula_text(b.amount, label))]
+    notes += [(f"amount:{k}", text) for k, text in enumerate(branch_texts(b.amount, label) or ())]
     for i, cap in enumerate(c for c in b.caps if c.per == "item"):
         if cap.by is not None:
             limits = "、".join(f"{value}{format_wan(fen)}" for value, fen in cap.by_fen)
@@ -371,8 +399,12 @@ def working_notes(eng: Engine, b: Benefit) -> list[tuple[str, str]]:
     if b.uplift is not None:
         met = "；".join(requirement_text(c, eng.catalogue, b.event) for c in b.uplift.conditions)
         notes.append(("uplift", f"符合上浮条件（{met}），支持金额上浮{show_rate(b.uplift.rate)}"))
+    if b.quota is not None:
+        notes.append(("quota", b.quota.text()))
     notes.append(("excl_kept", "同一事项另符合其他条款，按就高不重复原则保留本项"))
-    notes.append(("top_up", "该事项已获奖补，只补足差额（解释：原文未明确补差方式）"))
+    notes.append(("top_up", "该事项已获奖补，按就高不重复原则只补足差额（解释：原文未明确补差方式）"))
+    notes.append(("top_up_own", "该事项已获本项奖补，本项只补足差额（解释：原文未明确补差方式）"))
+    notes.append(("prior_award_own", "该事项已获本项奖补，不低于本项金额，本项不再重复支持"))
     for cap_id in eng.library.caps_of.get(b.id, ()):
         cap = eng.library.caps[cap_id][0]
         if cap.fen is None or cap.per == "item":
@@ -380,6 +412,9 @@ def working_notes(eng: Engine, b: Benefit) -> list[tuple[str, str]]:
         limit = f"{'每年' if cap.per == 'enterprise_year' else '同一标的'}最高{format_wan(cap.fen)}"
         notes.append((f"cap_cut:{cap_id}", f"{limit}：按限额余额核减"))
         notes.append((f"cap:{cap_id}", f"{limit}：与此前计入该限额的奖补合计未超限额"))
+        if cap.prior_levels and cap.per == "enterprise_year":
+            levels = "、".join(LEVEL_LABELS.get(lv, lv) for lv in cap.prior_levels)
+            notes.append((f"cap_unlinked:{cap_id}", f"另有已获{levels}奖补未注明事项，无法判断是否计入本限额，未计入（请核实）"))
     notes.append(
         (
             "excl_review",  # on a set-aside row (compiler: hq_xrev), as the reference's _after_caps
@@ -391,16 +426,19 @@ def working_notes(eng: Engine, b: Benefit) -> list[tuple[str, str]]:
 
 # 原因与说明: one row per distinct (benefit, reason codes, note codes) of the awards table,
 # the codes' texts (hq_reason_text: benefit, code, text) joined in the order of the codes: a
-# granted row's working notes (``notes``) before its reasons (once_key_missing), a set-aside
-# row's reason before its note for review (excl_review); (benefit, reasons, notes) tells the two
-# apart. A code without a text stands for itself. Shared by the Excel/CSV path and huiqi.batch.stream.
+# granted row's working notes (``notes``, its once_key_missing among them in the reference's
+# place), a set-aside row's reason before its note for review (excl_review), its prior_award
+# worded as the item's own when the awards received were (prior_own); (benefit, reasons, notes)
+# tells the two apart. A code without a text stands for itself. Shared by the Excel/CSV path and huiqi.batch.stream.
 REASON_TEXTS_SQL = """
 CREATE OR REPLACE TEMP TABLE hq_rtext AS
 SELECT u.benefit_id, u.reasons, u.notes, string_agg(coalesce(t.text, u.c), '；' ORDER BY u.i) AS text
 FROM (SELECT d.benefit_id, d.reasons, d.notes, unnest(d.codes) AS c, unnest(range(len(d.codes))) AS i
       FROM (SELECT benefit_id, reasons, notes,
-                   list_filter(CASE WHEN granted THEN string_split(notes, ',') || string_split(reasons, ',')
-                               ELSE string_split(reasons, ',') || string_split(notes, ',') END, lambda c: c <> '') AS codes
+                   list_filter(CASE WHEN granted THEN string_split(notes, ',')
+                               ELSE list_transform(string_split(reasons, ','), lambda c: CASE WHEN c = 'prior_award'
+                                    AND notes = 'prior_own' THEN 'prior_award_own' ELSE c END) || string_split(notes, ',')
+                               END, lambda c: c NOT IN ('', 'prior_own')) AS codes
             FROM (SELECT DISTINCT benefit_id, status = 'granted' AS granted, reasons, notes FROM {awards}
                   WHERE reasons <> '' OR notes <> '')) d) u
 LEFT JOIN hq_reason_text t ON t.benefit = u.benefit_id AND t.code = u.c

@@ -920,6 +920,7 @@ class _Compiler:
             "high0": f"CAST({amt.high} AS BIGINT)",
             "kind": amt.kind,
             "nt": bs.amount_note(b.amount),
+            "qt": "'quota'" if b.quota is not None else f"CAST(NULL AS {d.text})",  # 名额, after the uplift
         }
         lims = []
         for cap in (c for c in b.caps if c.per == "item"):
@@ -1017,7 +1018,7 @@ class _Compiler:
     ) -> str:
         """Item caps in order, the uplift, then status, reasons and amounts."""
         low, high = "low0", "high0"
-        keep = f"{carry}credit_code, event_id, unit_date, r, m, kind, once_grp, once_key, nt"
+        keep = f"{carry}credit_code, event_id, unit_date, r, m, kind, once_grp, once_key, nt, qt"
         extra = ", upl" if uplift is not None else ""
         if uplift is not None and uplift[0] == "upl_num":
             extra += ", upl_num, upl_den"
@@ -1040,8 +1041,9 @@ class _Compiler:
             low = f"(CASE WHEN upl AND kind = 'money' THEN {up_low} ELSE {low} END)"
             high = f"(CASE WHEN upl AND kind = 'money' THEN {up_high} ELSE {high} END)"
             notes.append("CASE WHEN upl AND kind = 'money' THEN 'uplift' END")
+        notes.append("qt")
         status = "CASE WHEN r <> '' OR m THEN 'near_miss' ELSE 'granted' END"
-        note = notes[0] if len(notes) == 1 else f"concat_ws(',', {', '.join(notes)})"
+        note = f"concat_ws(',', {', '.join(notes)})"
         return (
             f"SELECT credit_code, event_id, unit_date, {bid} AS benefit_id, {doc_id} AS document_id, "
             f"CAST({order} AS BIGINT) AS b_order, {status} AS status, "
@@ -1088,7 +1090,8 @@ class _Compiler:
             f"CASE WHEN {elig} AND (c.rn > 1 OR pk.benefit IS NOT NULL) THEN 'set_aside' ELSE c.status END AS status, "
             f"CASE WHEN {elig} AND (c.rn > 1 OR pk.benefit IS NOT NULL) THEN 'once_per_key' "
             "WHEN c.once_grp = '' AND c.event_id <> '' THEN 'once_key_missing' ELSE c.reasons END AS reasons, "
-            "c.low, c.high, c.kind, c.notes FROM ("
+            "c.low, c.high, c.kind, "
+            "CASE WHEN c.once_grp = '' AND c.event_id <> '' THEN concat_ws(',', c.notes, 'once_key_missing') ELSE c.notes END AS notes FROM ("
             f"SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.credit_code, c.once_grp, c.once_key, {elig} "
             # on one day the higher award first, as the reference's _higher_first
             "ORDER BY c.unit_date, c.b_order, CASE WHEN c.high IS NULL THEN 0 ELSE 1 END, c.high DESC, c.low DESC, c.event_id) AS rn "
@@ -1150,7 +1153,9 @@ class _Compiler:
 
     def pcov(self, x: str) -> str:
         return (
-            "SELECT k.credit_code, k.event_id, k.benefit_id, SUM(COALESCE(p.amount_fen, 0)) AS s, COUNT(*) AS n "
+            "SELECT k.credit_code, k.event_id, k.benefit_id, SUM(COALESCE(p.amount_fen, 0)) AS s, COUNT(*) AS n, "
+            # every award received was this very item's: 本项不再重复支持 rather than 就高不重复 (the reference's own)
+            "MIN(CASE WHEN p.benefit = k.benefit_id THEN 1 ELSE 0 END) AS own "
             f"FROM {x} k JOIN hq_benefits b ON b.benefit_id = k.benefit_id AND b.has_rules "
             "JOIN prior_awards p ON p.credit_code = k.credit_code AND p.event = k.event_id "
             "LEFT JOIN hq_cover cv ON cv.benefit_id = k.benefit_id AND cv.level = p.level "
@@ -1166,8 +1171,9 @@ class _Compiler:
             f"CASE WHEN x.xs = 2 THEN 'exclusivity' WHEN {gone} THEN 'prior_award' ELSE o.reasons END AS reasons, "
             f"CASE WHEN x.xs = 2 OR {gone} OR pc.n IS NULL THEN o.low ELSE GREATEST(0, o.low - pc.s) END AS low, "
             f"CASE WHEN x.xs = 2 OR {gone} OR pc.n IS NULL THEN o.high ELSE o.high - pc.s END AS high, "
-            f"o.kind, concat_ws(',', o.notes, CASE WHEN kw.benefit_id IS NOT NULL THEN 'excl_kept' END, "
-            f"CASE WHEN pc.n IS NOT NULL AND NOT {gone} THEN 'top_up' END) AS notes, "
+            f"o.kind, CASE WHEN {gone} THEN CASE WHEN pc.own = 1 THEN 'prior_own' ELSE '' END "
+            "ELSE concat_ws(',', o.notes, CASE WHEN kw.benefit_id IS NOT NULL THEN 'excl_kept' END, "
+            "CASE WHEN pc.n IS NULL THEN NULL WHEN pc.own = 1 THEN 'top_up_own' ELSE 'top_up' END) END AS notes, "
             "0 AS exh FROM hq_once o "
             f"LEFT JOIN {x} x ON x.credit_code = o.credit_code AND x.event_id = o.event_id AND x.benefit_id = o.benefit_id "
             "LEFT JOIN hq_pcov pc ON pc.credit_code = o.credit_code AND pc.event_id = o.event_id AND pc.benefit_id = o.benefit_id "
@@ -1223,10 +1229,17 @@ class _Compiler:
             f"(concat('year:', {d.to_text('p.cap_year')}) = s.bucket AND (m.benefit_id IS NOT NULL OR "
             "COALESCE(p.key = s.cap_id, FALSE) OR (l.level IS NOT NULL AND ce.event_id IS NOT NULL)))"
         )
+        # awards received at a level the cap counts (市、区两级) in its year that name neither event nor
+        # benefit: not counted, but told on the slot's first award (the reference's _unlinked_priors)
+        unlinked = (
+            f"(s.per = 'enterprise_year' AND concat('year:', {d.to_text('p.year')}) = s.bucket AND l.level IS NOT NULL "
+            "AND COALESCE(p.event, '') = '' AND COALESCE(p.benefit, '') = '' AND COALESCE(p.key, '') <> s.cap_id)"
+        )
         return (
             "SELECT s.credit_code, s.cap_id, s.bucket, "
             f"SUM(CASE WHEN p.credit_code IS NULL THEN 0 WHEN s.per = 'key' THEN CASE WHEN {key_hit} THEN COALESCE(p.amount_fen, 0) ELSE 0 END "
-            f"WHEN {year_hit} THEN COALESCE(p.amount_fen, 0) ELSE 0 END) AS prior "
+            f"WHEN {year_hit} THEN COALESCE(p.amount_fen, 0) ELSE 0 END) AS prior, "
+            f"SUM(CASE WHEN {unlinked} THEN COALESCE(p.amount_fen, 0) ELSE 0 END) AS unlinked "
             "FROM (SELECT DISTINCT credit_code, cap_id, per, bucket FROM hq_ac) s "
             f"JOIN {_PRIOR_YEARS} p ON p.credit_code = s.credit_code "  # slots without priors: hq_cap<i> reads 0
             "LEFT JOIN hq_capmem m ON m.cap_id = s.cap_id AND m.benefit_id = p.benefit "
@@ -1239,6 +1252,7 @@ class _Compiler:
         order = "PARTITION BY a.credit_code, ac.cap_id, ac.bucket ORDER BY a.unit_date, a.b_order, a.event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
         run = (
             "SELECT a.credit_code, a.event_id, a.benefit_id, a.low, a.high, ac.cap_id, ac.fen, COALESCE(sl.prior, 0) AS prior, "
+            f"COALESCE(sl.unlinked, 0) AS unlinked, ROW_NUMBER() OVER ({order.split(' ROWS ')[0]}) AS rn_i, "
             f"SUM(COALESCE(a.high, 0)) OVER ({order}) AS s_i, "
             f"SUM(CASE WHEN a.high IS NULL THEN 1 ELSE 0 END) OVER ({order}) AS n_i "
             f"FROM {prev} a JOIN hq_ac ac ON ac.credit_code = a.credit_code AND ac.event_id = a.event_id "
@@ -1257,15 +1271,16 @@ class _Compiler:
             "CASE WHEN u_i - u_prev = 0 AND (high IS NULL OR high <> 0 OR u_prev <> 0) THEN 1 ELSE 0 END AS hit, low, "
             # the working's note, when the reference's _apply_cap writes one: the cap cut the award
             # (cap_cut) or counted awards before it (cap)
+            "concat_ws(',', CASE WHEN rn_i = 1 AND unlinked > 0 THEN concat('cap_unlinked:', cap_id) END, "
             "CASE WHEN high IS NULL OR u_i - u_prev < high THEN concat('cap_cut:', cap_id) "
-            "WHEN u_prev > 0 THEN concat('cap:', cap_id) END AS note "
+            "WHEN u_prev > 0 THEN concat('cap:', cap_id) END) AS note "
             f"FROM ({used}) v"
         )
         return (
             "SELECT a.credit_code, a.event_id, a.unit_date, a.benefit_id, a.document_id, a.b_order, a.status, a.reasons, "
             "CASE WHEN w.new_high IS NULL THEN a.low ELSE LEAST(a.low, w.new_high) END AS low, "
             "CASE WHEN w.new_high IS NULL THEN a.high ELSE w.new_high END AS high, "
-            "a.kind, CASE WHEN w.note IS NULL THEN a.notes ELSE concat_ws(',', a.notes, w.note) END AS notes, "
+            "a.kind, CASE WHEN COALESCE(w.note, '') = '' THEN a.notes ELSE concat_ws(',', a.notes, w.note) END AS notes, "
             "CASE WHEN w.hit = 1 THEN 1 ELSE a.exh END AS exh "
             f"FROM {prev} a LEFT JOIN ({w}) w ON w.credit_code = a.credit_code AND w.event_id = a.event_id AND w.benefit_id = a.benefit_id"
         )
@@ -1277,7 +1292,8 @@ class _Compiler:
             f"CASE WHEN {gone} THEN 'set_aside' ELSE a.status END AS status, "
             f"CASE WHEN {gone} THEN 'cap_exhausted' ELSE a.reasons END AS reasons, a.low, a.high, a.kind, "
             # a set-aside row's only note: the award kept over it was cut below it (hq_xrev)
-            f"CASE WHEN {gone} OR a.status <> 'granted' THEN CASE WHEN rv.benefit_id IS NOT NULL THEN 'excl_review' ELSE '' END "
+            f"CASE WHEN {gone} THEN '' WHEN a.status <> 'granted' THEN concat_ws(',', "
+            "CASE WHEN a.notes = 'prior_own' THEN a.notes END, CASE WHEN rv.benefit_id IS NOT NULL THEN 'excl_review' END) "
             "ELSE a.notes END AS notes "
             f"FROM {prev} a LEFT JOIN hq_xrev rv "
             "ON rv.credit_code = a.credit_code AND rv.event_id = a.event_id AND rv.benefit_id = a.benefit_id"

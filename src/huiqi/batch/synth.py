@@ -179,7 +179,8 @@ def _column(rng: np.random.Generator, spec: FieldSpec, owner: str, n: int, h: Hi
     # text
     if spec.name == "industry":
         return _choice(rng, INDUSTRIES, n, set())
-    labels = np.char.add(f"{spec.label[:4]}-", (seq % 997).astype(str))
+    stem = spec.label.split("（")[0][:4]  # 产品（型号、系列） → 产品-12, not 产品（型-12 with a bracket left open
+    labels = np.char.add(f"{stem}-", (seq % 997).astype(str))
     return pa.array(labels, mask=None if spec.required else rng.random(n) < 0.3)
 
 

@@ -145,7 +145,8 @@ def compute(spec: AmountSpec, ctx: Context) -> Computed:
     if isinstance(spec, PerUnit):
         qty = _base(spec.base, ctx)
         value = floor_times(qty, spec.fen_per_unit)
-        line = f"{ctx.label(spec.base)}{ctx.show(spec.base)} × {format_wan(spec.fen_per_unit)}/{spec.unit} = {format_wan(value)}"
+        prefix = "不超过" if spec.up_to else ""  # 每吨不超过400元: a ceiling, as the rate's working says it
+        line = f"{prefix}{ctx.label(spec.base)}{ctx.show(spec.base)} × {format_wan(spec.fen_per_unit)}/{spec.unit} = {format_wan(value)}"
         return Computed(0 if spec.up_to else value, value, lines=[line], cites=[spec.cite])
     if isinstance(spec, Sum):
         parts = [compute(p, ctx) for p in spec.parts]

@@ -379,13 +379,14 @@ def _against_prior(award: Award, scenario: Scenario, event_id: str) -> bool:
         summed = "同一事项已获多项奖励时合计计算"
     # an award of this very benefit received before is no other policy's: not paid again, not 就高
     own = all(p.benefit == award.benefit.id for p in covered)
-    principle = "本项不重复支持" if own else "按就高不重复原则"
+    principle = "本项" if own else "按就高不重复原则"  # 本项不再重复支持 / 本项只补足差额
     if own:
         got += "（即本项奖补）"
     if award.high is not None and total >= award.high:
         award.status = SET_ASIDE
         note = f"（解释：原文未明确，{summed}）" if summed else ""
-        award.reasons.append(Line(f"该事项已获{got}，不低于本项{_show(award)}，{principle}不再支持{note}", rule.cite))
+        stop = "本项不再重复支持" if own else "按就高不重复原则不再支持"
+        award.reasons.append(Line(f"该事项已获{got}，不低于本项{_show(award)}，{stop}{note}", rule.cite))
         return False
     award.low = max(0, award.low - total)
     award.high = None if award.high is None else award.high - total

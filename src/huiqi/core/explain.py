@@ -21,7 +21,8 @@ __all__ = ["amount_text", "award_dict", "render_text", "to_dict"]
 def amount_text(low: int, high: int | None, nature_label: str = "", kind: str = "money", text: str = "") -> str:
     """An amount pair as a person reads it: 4万元, 最高100万元, 不低于40万元, 40万元～80万元."""
     if kind == "none":
-        return f"未定额（{text}）" if text else "未定额"
+        said = text.removesuffix("（原文未定金额）")  # 未定额 says it: not 未定额（支持（原文未定金额））
+        return f"未定额（{said}）" if said else "未定额"
     if kind == "in_kind":
         return f"免费服务：{text}"
     if kind == "right":
