@@ -101,5 +101,5 @@ def test_the_payer_is_named_in_this_texts_words() -> None:
     武进's wording (the label all unspecified payers had)."""
     ev = _evaluate("320506", [{"id": "P1", "kind": "project", "date": "2025-07-01", "category": "机器人专业展览"}])
     award = only_award(ev.awards, "sz25-6-exhibition", "P1")
-    assert [p.payer for p in award.payers] == ["苏州市：按原渠道和财政体制要求落实"]
-    assert set(ev.by_payer) == {"苏州市：按原渠道和财政体制要求落实"}
+    assert [p.payer for p in award.payers] == ["苏州市（按原渠道和财政体制要求落实）"]
+    assert set(ev.by_payer) == {"苏州市（按原渠道和财政体制要求落实）"}

@@ -70,9 +70,9 @@ def test_the_payer_is_wujins_treasury_in_the_texts_words_apart_from_suzhous() ->
     (按出资方 of a register holding both, 苏州市's 11.8M and 武进's 1M together)."""
     ev = _evaluate([_insurance("I1", "2024-06-01", "20万元", "A")])
     award = only_award(ev.awards, "wj-11-first-order-insurance", "I1")
-    assert [p.payer for p in award.payers] == ["武进区：按现行财政体制分级承担"]
+    assert [p.payer for p in award.payers] == ["武进区（按现行财政体制分级承担）"]
     suzhou = engine().library.by_id["suzhou-2020"].funding
-    assert suzhou is not None and suzhou.unspecified_payer == "苏州市：按现行财政体制分级承担"
+    assert suzhou is not None and suzhou.unspecified_payer == "苏州市（按现行财政体制分级承担）"
 
 
 def test_smart_upgrade_award_states_the_quota_of_20_projects() -> None:

@@ -429,15 +429,15 @@ class Funding:
     @property
     def unspecified_payer(self) -> str:
         """The payer of an ``unspecified`` share in the text's own words, after the issuing region:
-        苏州市：按现行财政体制分级承担 (苏州2020), 武进区：按现行财政体制分级承担 (武进2024; the same
-        words, other money), 苏州市：按原渠道和财政体制要求落实 (苏州2025) — from the first 按 to the
+        苏州市（按现行财政体制分级承担） (苏州2020), 武进区（按现行财政体制分级承担） (武进2024; the same
+        words, other money), 苏州市（按原渠道和财政体制要求落实） (苏州2025) — from the first 按 to the
         end of that clause; 未明确 when the words say no such thing."""
         quote = self.cite.quote
         start = quote.find("按")
         if start < 0:
-            return f"{self.owner}：未明确" if self.owner else "未明确"
+            return f"{self.owner}（未明确）" if self.owner else "未明确"
         end = min((i for i in (quote.find(p, start) for p in "，。；,;") if i >= 0), default=len(quote))
-        return f"{self.owner}：{quote[start:end]}" if self.owner else quote[start:end]
+        return f"{self.owner}（{quote[start:end]}）" if self.owner else quote[start:end]  # a name, not a sentence: no ：
 
 
 @dataclass(frozen=True, slots=True)
