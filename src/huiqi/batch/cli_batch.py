@@ -437,7 +437,8 @@ FROM (SELECT d.benefit_id, d.reasons, d.notes, unnest(d.codes) AS c, unnest(rang
       FROM (SELECT benefit_id, reasons, notes,
                    list_filter(CASE WHEN granted THEN string_split(notes, ',')
                                ELSE list_transform(string_split(reasons, ','), lambda c: CASE WHEN c = 'prior_award'
-                                    AND notes = 'prior_own' THEN 'prior_award_own' ELSE c END) || string_split(notes, ',')
+                                    AND list_contains(string_split(notes, ','), 'prior_own') THEN 'prior_award_own' ELSE c END)
+                                    || string_split(notes, ',')
                                END, lambda c: c NOT IN ('', 'prior_own')) AS codes
             FROM (SELECT DISTINCT benefit_id, status = 'granted' AS granted, reasons, notes FROM {awards}
                   WHERE reasons <> '' OR notes <> '')) d) u

@@ -1249,10 +1249,11 @@ class _Compiler:
         )
 
     def cap_layer(self, prev: str, layer: int) -> str:
-        order = "PARTITION BY a.credit_code, ac.cap_id, ac.bucket ORDER BY a.unit_date, a.b_order, a.event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+        slot = "PARTITION BY a.credit_code, ac.cap_id, ac.bucket ORDER BY a.unit_date, a.b_order, a.event_id"
+        order = f"{slot} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
         run = (
             "SELECT a.credit_code, a.event_id, a.benefit_id, a.low, a.high, ac.cap_id, ac.fen, COALESCE(sl.prior, 0) AS prior, "
-            f"COALESCE(sl.unlinked, 0) AS unlinked, ROW_NUMBER() OVER ({order.split(' ROWS ')[0]}) AS rn_i, "
+            f"COALESCE(sl.unlinked, 0) AS unlinked, ROW_NUMBER() OVER ({slot}) AS rn_i, "
             f"SUM(COALESCE(a.high, 0)) OVER ({order}) AS s_i, "
             f"SUM(CASE WHEN a.high IS NULL THEN 1 ELSE 0 END) OVER ({order}) AS n_i "
             f"FROM {prev} a JOIN hq_ac ac ON ac.credit_code = a.credit_code AND ac.event_id = a.event_id "
@@ -1291,7 +1292,8 @@ class _Compiler:
             "SELECT a.credit_code, a.event_id, a.unit_date, a.benefit_id, a.document_id, a.b_order, "
             f"CASE WHEN {gone} THEN 'set_aside' ELSE a.status END AS status, "
             f"CASE WHEN {gone} THEN 'cap_exhausted' ELSE a.reasons END AS reasons, a.low, a.high, a.kind, "
-            # a set-aside row's only note: the award kept over it was cut below it (hq_xrev)
+            # a set-aside row's notes: its awards received were this item's own (prior_own, from hq_excl),
+            # the award kept over it was cut below it (excl_review, hq_xrev)
             f"CASE WHEN {gone} THEN '' WHEN a.status <> 'granted' THEN concat_ws(',', "
             "CASE WHEN a.notes = 'prior_own' THEN a.notes END, CASE WHEN rv.benefit_id IS NOT NULL THEN 'excl_review' END) "
             "ELSE a.notes END AS notes "
