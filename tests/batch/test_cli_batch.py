@@ -503,6 +503,29 @@ def test_a_once_per_product_award_without_its_product_says_it_was_not_checked(
     assert checked["状态"] == "可享受" and checked["原因代码"] == ""
 
 
+@pytest.mark.parametrize("engine_name", ["reference", "duckdb"])
+def test_a_key_of_several_facts_names_the_ones_left_blank(
+    tmp_path: Path, engine_name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """吴中 第14条 pays a title, product and level once. With the title and level given and the product
+    blank, the note names the product only; the compiled backend named all three as 未全部填写."""
+    folder = csv_register(
+        tmp_path,
+        "credit_code,name,region\n91320506MA1XXXXX09,示例企业,320506\n",
+        "credit_code,id,kind,date,title,level,product\n"
+        "91320506MA1XXXXX09,R1,recognition,2025-07-01,工业互联网、5G、实数融合等领域试点示范或场景案例,省级,\n",
+    )
+    out = tmp_path / "结果.csv"
+    assert main(["batch", str(folder), "--engine", engine_name, "--as-of", "2025-12-31", "--out", str(out)]) == 0
+    capsys.readouterr()
+    with out.open(encoding="utf-8-sig") as fh:
+        row = next(r for r in csv.DictReader(fh) if r["奖补项编号"] == "wz-14-iiot-demo")
+    assert (row["状态"], row["原因代码"]) == ("可享受", "once_key_missing")
+    assert row["原因与说明"].endswith("未填写产品（型号、系列），无法核对是否已奖励过同一产品（型号、系列）（按未奖励过计）"), (
+        row["原因与说明"]
+    )
+
+
 def test_event_ids_of_two_enterprises_with_bad_codes_are_not_duplicates(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

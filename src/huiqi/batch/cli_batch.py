@@ -9,6 +9,7 @@ imported when a batch command runs.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import tempfile
 import time
@@ -381,8 +382,8 @@ def working_notes(eng: Engine, b: Benefit) -> list[tuple[str, str]]:
     from huiqi.core.amounts import branch_texts, formula_text, show_rate
     from huiqi.core.conditions import requirement_text
     from huiqi.core.context import fact_label
-    from huiqi.core.evaluator import NOTE
-    from huiqi.core.model import LEVEL_LABELS
+    from huiqi.core.evaluator import NOTE, once_key_note
+    from huiqi.core.model import LEVEL_LABELS, Field
     from huiqi.core.money import format_wan
 
     def label(expr: FactExpr) -> str:
@@ -401,6 +402,10 @@ def working_notes(eng: Engine, b: Benefit) -> list[tuple[str, str]]:
         notes.append(("uplift", f"符合上浮条件（{met}），支持金额上浮{show_rate(b.uplift.rate)}"))
     if b.quota is not None:
         notes.append(("quota", b.quota.text()))
+    for blank in itertools.product("01", repeat=len(b.once_per)):  # the key's parts left blank, named
+        if "1" in blank:
+            labels = "、".join(label(Field(k)) for k, bit in zip(b.once_per, blank, strict=True) if bit == "1")
+            notes.append((f"once_key_missing:{''.join(blank)}", once_key_note(labels)))
     notes.append(("excl_kept", "同一事项另符合其他条款，按就高不重复原则保留本项"))
     notes.append(("top_up", "该事项已获奖补，按就高不重复原则只补足差额（解释：原文未明确补差方式）"))
     notes.append(("top_up_own", "该事项已获本项奖补，本项只补足差额（解释：原文未明确补差方式）"))

@@ -948,9 +948,12 @@ class _Compiler:
             blank = " OR ".join(f"{p} = ''" for p in parts)
             cols["once_grp"] = f"CASE WHEN {blank} THEN '' ELSE {lit(b.once_group or b.id)} END"
             cols["once_key"] = f"concat_ws('|', {', '.join(parts)})"
+            # which parts are blank, one digit each (101: the first and third), for the note that names them
+            cols["once_blank"] = "concat(" + ", ".join(f"CASE WHEN {p} = '' THEN '1' ELSE '0' END" for p in parts) + ")"
         else:
             cols["once_grp"] = f"CAST(NULL AS {d.text})"
             cols["once_key"] = f"CAST(NULL AS {d.text})"
+            cols["once_blank"] = f"CAST(NULL AS {d.text})"
         return _Cand(b, doc, where, cols, lims, upl)
 
     def candidate(self, d: Dialect, b: Benefit, doc: Document, source: str | None = None) -> str:
@@ -1018,7 +1021,7 @@ class _Compiler:
     ) -> str:
         """Item caps in order, the uplift, then status, reasons and amounts."""
         low, high = "low0", "high0"
-        keep = f"{carry}credit_code, event_id, unit_date, r, m, kind, once_grp, once_key, nt, qt"
+        keep = f"{carry}credit_code, event_id, unit_date, r, m, kind, once_grp, once_key, once_blank, nt, qt"
         extra = ", upl" if uplift is not None else ""
         if uplift is not None and uplift[0] == "upl_num":
             extra += ", upl_num, upl_den"
@@ -1050,7 +1053,7 @@ class _Compiler:
             f"CASE WHEN r <> '' THEN r WHEN m THEN 'amount_missing' ELSE '' END AS reasons, "
             f"CASE WHEN r <> '' OR m THEN CAST(0 AS BIGINT) ELSE {low} END AS low, "
             f"CASE WHEN r <> '' OR m THEN CAST(0 AS BIGINT) ELSE {high} END AS high, "
-            f"CASE WHEN r <> '' OR m THEN 'money' ELSE kind END AS kind, once_grp, once_key, "
+            f"CASE WHEN r <> '' OR m THEN 'money' ELSE kind END AS kind, once_grp, once_key, once_blank, "
             f"CASE WHEN r <> '' OR m THEN '' ELSE {note} END AS notes "
             f"FROM ({sql}) c"
         )
@@ -1073,7 +1076,8 @@ class _Compiler:
             return (
                 f"SELECT credit_code, event_id, unit_date, CAST(NULL AS {d.text}) AS benefit_id, CAST(NULL AS {d.text}) AS document_id, "
                 f"CAST(0 AS BIGINT) AS b_order, 'granted' AS status, '' AS reasons, CAST(0 AS BIGINT) AS low, CAST(0 AS BIGINT) AS high, "
-                f"'money' AS kind, CAST(NULL AS {d.text}) AS once_grp, CAST(NULL AS {d.text}) AS once_key, '' AS notes "
+                f"'money' AS kind, CAST(NULL AS {d.text}) AS once_grp, CAST(NULL AS {d.text}) AS once_key, "
+                f"CAST(NULL AS {d.text}) AS once_blank, '' AS notes "
                 "FROM (SELECT credit_code, event_id, date AS unit_date FROM events) u WHERE 1 = 0"
             )
         return _UNION.join(parts)
@@ -1091,7 +1095,8 @@ class _Compiler:
             f"CASE WHEN {elig} AND (c.rn > 1 OR pk.benefit IS NOT NULL) THEN 'once_per_key' "
             "WHEN c.once_grp = '' AND c.event_id <> '' THEN 'once_key_missing' ELSE c.reasons END AS reasons, "
             "c.low, c.high, c.kind, "
-            "CASE WHEN c.once_grp = '' AND c.event_id <> '' THEN concat_ws(',', c.notes, 'once_key_missing') ELSE c.notes END AS notes FROM ("
+            "CASE WHEN c.once_grp = '' AND c.event_id <> '' THEN concat_ws(',', c.notes, concat('once_key_missing:', c.once_blank)) "
+            "ELSE c.notes END AS notes FROM ("
             f"SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.credit_code, c.once_grp, c.once_key, {elig} "
             # on one day the higher award first, as the reference's _higher_first
             "ORDER BY c.unit_date, c.b_order, CASE WHEN c.high IS NULL THEN 0 ELSE 1 END, c.high DESC, c.low DESC, c.event_id) AS rn "
