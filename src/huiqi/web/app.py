@@ -39,7 +39,7 @@ from ..core.regions import REGIONS, TOWNS
 from ..core.text import brief
 from ..policy_view import facts_catalogue, list_documents, show_article, show_document
 from ..service import Engine, InputError, check_json_depth, check_json_keys, read_scenario_text
-from .batchjobs import FILTERS, BatchJobs, UploadError, UploadFile
+from .batchjobs import FILTERS, BatchJobs, UploadError, UploadFile, reference_date
 from .batchroutes import add_batch_routes
 from .batchview import apply_filters, by_enterprise, charts, filter_choices, result_rows, summary_dict
 from .forms import PRIOR_LEVELS, FormState, add_problems, fen_to_wan, form_to_raw, raw_to_form
@@ -924,11 +924,11 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
             raise WebError(400, f"上传的文件是空的（0字节）：{'、'.join(empty)}；请检查文件后重新上传")
         as_of_text = form.get("as_of")
         as_of = None
-        if isinstance(as_of_text, str) and as_of_text.strip():
+        if isinstance(as_of_text, str):
             try:
-                as_of = date.fromisoformat(as_of_text.strip())
-            except ValueError:
-                raise WebError(400, f"测算基准日“{as_of_text}”不是有效日期（应为YYYY-MM-DD）", field="as_of") from None
+                as_of = reference_date(as_of_text)
+            except ValueError as exc:
+                raise WebError(400, str(exc), field="as_of") from None
         return files, as_of
 
     def _job(job_id: str) -> dict[str, Any]:

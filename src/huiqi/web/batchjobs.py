@@ -65,7 +65,16 @@ if TYPE_CHECKING:
     from ..batch.io_read import Register
     from ..batch.io_write import Summary
 
-__all__ = ["FILTERS", "KEEP_DAYS_ENV", "BatchJobs", "JobError", "UploadError", "UploadFile", "keep_days_from_env"]
+__all__ = [
+    "FILTERS",
+    "KEEP_DAYS_ENV",
+    "BatchJobs",
+    "JobError",
+    "UploadError",
+    "UploadFile",
+    "keep_days_from_env",
+    "reference_date",
+]
 
 # Registers with more enterprises than this run on the compiled backend (DuckDB),
 # smaller ones on the reference evaluator (fast to start, progress per enterprise).
@@ -327,6 +336,31 @@ def _migrate(db: sqlite3.Connection) -> None:
                 raise
 
 
+def _unknown(job_id: str) -> JobError:
+    return JobError(404, f"找不到编号为“{job_id}”的名单测算任务；可能已被删除，或已超过保留期限被自动清理")
+
+
+def _not_saved(exc: OSError, folder: Path, error: type[UploadError], full: str, failed: str) -> UploadError:
+    """A job's files that could not be written to ``folder`` (removed): logged with the path, said
+    without it — 507 when the disk is full (``full``: what could not be done), else 503 (``failed``)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    _LOG.error("files not written under %s: %s", folder, os_error_text(exc))
+    if disk_full(exc):
+        return error(507, f"{DISK_FULL}，{full}；请稍后重试或联系管理员")
+    return error(503, f"服务器无法{failed}（{os_reason(exc)}）；请联系管理员")
+
+
+def reference_date(text: str) -> date | None:
+    """A 测算基准日 as a form or a request gives it: blank for today, else YYYY-MM-DD
+    (``ValueError`` with the Chinese message otherwise)."""
+    if not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"测算基准日“{text}”不是有效日期（应为YYYY-MM-DD）") from None
+
+
 def keep_days_from_env() -> float:
     """``$HUIQI_BATCH_KEEP_DAYS``: how many days jobs are kept (7 by default; 0 keeps them for ever)."""
     text = os.environ.get(KEEP_DAYS_ENV, "").strip()
@@ -558,7 +592,7 @@ class BatchJobs:
         if status is not None and status["status"] in ACTIVE:
             raise JobError(409, f"任务{job_id}正在{status['stage_label']}，不能删除；请等测算完成或失败后再删除")
         if status is None or not self._remove(job_id):
-            raise JobError(404, f"找不到编号为“{job_id}”的名单测算任务；可能已被删除，或已超过保留期限被自动清理")
+            raise _unknown(job_id)
 
     # --- heartbeat of this process's jobs
 
@@ -603,11 +637,7 @@ class BatchJobs:
             shown = files[0].name if len(files) == 1 else "、".join(f.name for f in files)
             _check_readable(path, files[0].name if path.is_file() else path.name)
         except OSError as exc:  # the disk full, the data folder made read-only: the server's path is not the user's business
-            shutil.rmtree(folder, ignore_errors=True)
-            _LOG.error("upload not saved under %s: %s", folder, os_error_text(exc))
-            if disk_full(exc):
-                raise UploadError(507, f"{DISK_FULL}，上传的文件无法保存；请稍后重试或联系管理员") from None
-            raise UploadError(503, f"服务器无法保存上传的文件（{os_reason(exc)}）；请联系管理员") from None
+            raise _not_saved(exc, folder, UploadError, "上传的文件无法保存", "保存上传的文件") from None
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -648,7 +678,7 @@ class BatchJobs:
         job is kept. ``JobError`` 404 (unknown), 409 (still queued or running), 410 (upload gone)."""
         status = self.status(job_id)
         if status is None or not _JOB_ID.fullmatch(job_id):
-            raise JobError(404, f"找不到编号为“{job_id}”的名单测算任务；可能已被删除，或已超过保留期限被自动清理")
+            raise _unknown(job_id)
         if status["status"] in ACTIVE:
             raise JobError(409, f"任务{job_id}正在{status['stage_label']}，请等测算完成或失败后再重新测算")
         old = self.root / job_id
@@ -667,11 +697,7 @@ class BatchJobs:
             else:
                 shutil.copy2(uploads[0], path)
         except OSError as exc:
-            shutil.rmtree(folder, ignore_errors=True)
-            _LOG.error("upload of job %s not copied to %s: %s", job_id, folder, os_error_text(exc))
-            if disk_full(exc):
-                raise JobError(507, f"{DISK_FULL}，无法重新测算；请稍后重试或联系管理员") from None
-            raise JobError(503, f"服务器无法复制上传的文件（{os_reason(exc)}）；请联系管理员") from None
+            raise _not_saved(exc, folder, JobError, "无法重新测算", "复制上传的文件") from None
         self._queue(new_id, path, status["source"], as_of)
         return new_id
 

@@ -20,21 +20,21 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from .batchjobs import BatchJobs, JobError
+from .batchjobs import BatchJobs, JobError, reference_date
 
 __all__ = ["add_batch_routes"]
 
 
 def _as_of(value: Any) -> date | None:
-    """A rerun's reference date: blank for today, else YYYY-MM-DD."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    """A rerun's reference date: none or blank for today, else YYYY-MM-DD."""
+    if value is None:
         return None
     try:
         if not isinstance(value, str):
-            raise ValueError
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise JobError(400, f"测算基准日“{value}”不是有效日期（应为YYYY-MM-DD）") from None
+            raise ValueError(f"测算基准日“{value}”不是有效日期（应为YYYY-MM-DD）")
+        return reference_date(value)
+    except ValueError as exc:
+        raise JobError(400, str(exc)) from None
 
 
 def add_batch_routes(app: FastAPI, jobs: BatchJobs, root: str = "") -> None:
