@@ -51,6 +51,15 @@ def test_exported_duckdb_script_gives_the_runners_results(tmp_path: Path, capsys
     assert expected and got == expected
     payers_runner = runner.execute("SELECT SUM(min_fen), SUM(max_fen), COUNT(*) FROM hq_payers").fetchall()
     assert fresh.execute("SELECT SUM(min_fen), SUM(max_fen), COUNT(*) FROM hq_payers").fetchall() == payers_runner
+    # a platform reads the results' reason and note codes in Chinese from the script's hq_reason_text
+    codes = fresh.execute(
+        "SELECT DISTINCT a.benefit_id, c.code, t.text FROM hq_awards a, "
+        "unnest(list_filter(string_split(a.reasons || ',' || a.notes, ','), lambda x: x <> '')) AS c(code) "
+        "LEFT JOIN hq_reason_text t ON t.benefit = a.benefit_id AND t.code = c.code"
+    ).fetchall()
+    assert len({c for _, c, _ in codes}) >= 5 and any(c.startswith("when:") for _, c, _ in codes)
+    missing = [(b, c) for b, c, t in codes if not t and c not in ("prior_own",)]
+    assert missing == []
 
 
 @pytest.mark.parametrize("dialect", ["spark", "hive"])

@@ -745,7 +745,8 @@ def cmd_export_sql(args: argparse.Namespace, eng: Engine) -> int:
     from .compiler import compile_library
     from .spark import export_sql
 
-    text = export_sql(compile_library(eng.library, eng.catalogue), args.dialect, args.as_of)
+    texts = [(r["benefit"], r["code"], r["text"]) for r in _reason_texts(eng)]
+    text = export_sql(compile_library(eng.library, eng.catalogue), args.dialect, args.as_of, texts)
     if args.out is None:
         print(text, end="")
     else:

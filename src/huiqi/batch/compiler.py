@@ -136,7 +136,18 @@ class Dialect:
         """Integer division of non-negative exact integers (floor)."""
         if self.name == "duckdb":
             return f"(({a}) // ({b}))"
-        return f"(({a}) div ({b}))"
+        if self.name == "spark":
+            return f"(({a}) div ({b}))"
+        # Hive's div takes only BIGINT, and its DECIMAL quotient is rounded to 6 places, so
+        # floor(a / b) can be one too high (99999999999999999999 / 10^20 gives 1): it is
+        # taken back by one where the product passes a (a rounded quotient is never too low)
+        q = f"CAST(floor(({a}) / ({b})) AS {self.big})"
+        return f"({q} - CASE WHEN {q} * ({b}) > ({a}) THEN 1 ELSE 0 END)"
+
+    @property
+    def date(self) -> str:
+        """The events' ``date`` column, a reserved word in Hive (quoted for Spark too)."""
+        return "date" if self.name == "duckdb" else "`date`"
 
     def same(self, a: str, b: str) -> str:
         """Null-safe equality (Python ``==`` where ``None == None``)."""
@@ -153,10 +164,11 @@ class Dialect:
 
 # awards received, each with the year it counts in: that of the register's event it names (as the
 # reference's prior_year), else its own
-_PRIOR_YEARS = (
-    "(SELECT p.*, COALESCE(year(e.date), p.year) AS cap_year FROM prior_awards p "
-    "LEFT JOIN events e ON e.credit_code = p.credit_code AND e.event_id = p.event)"
-)
+def _prior_years(d: Dialect) -> str:
+    return (
+        f"(SELECT p.*, COALESCE(year(e.{d.date}), p.year) AS cap_year FROM prior_awards p "
+        "LEFT JOIN events e ON e.credit_code = p.credit_code AND e.event_id = p.event)"
+    )
 
 
 def lit(value: str | None) -> str:
@@ -706,7 +718,7 @@ class _Compiler:
         extra = [c.name for c in self.lay.events[4:] if c.name in ("title", "level", "grade")]
         ev_cols = [f"v.{n} AS ev_{n}" for n in extra]
         null_cols = [f"CAST(NULL AS {d.type(c.type)}) AS ev_{c.name}" for c in self.lay.events[4:] if c.name in extra]
-        a = ", ".join(["v.credit_code", "v.event_id", "v.kind", "v.date AS unit_date", *ev_cols])
+        a = ", ".join(["v.credit_code", "v.event_id", "v.kind", f"v.{d.date} AS unit_date", *ev_cols])
         b = ", ".join(["e.credit_code", "'' AS event_id", "'enterprise' AS kind", f"{AS_OF} AS unit_date", *null_cols])
         reads = self.unit_columns(d)
 
@@ -759,9 +771,9 @@ class _Compiler:
             parts.append(held)
             every = sorted({t for titles in self.holds for t in titles})
             joins.append(  # only the events with such a title join (a few per register, not every event)
-                f"{units_of(list(held))} u JOIN (SELECT credit_code, event_id, date, title FROM events "
+                f"{units_of(list(held))} u JOIN (SELECT credit_code, event_id, {d.date}, title FROM events "
                 f"WHERE title IN {_in_list(every)}) e ON e.credit_code = u.credit_code "
-                "WHERE e.date <= u.unit_date AND e.event_id <> u.event_id"
+                f"WHERE e.{d.date} <= u.unit_date AND e.event_id <> u.event_id"
             )
         if self.first_time:
             fe = {
@@ -775,7 +787,7 @@ class _Compiler:
                 f"{units_of(list(fe))} u JOIN events e ON e.credit_code = u.credit_code AND e.kind = u.kind "
                 f"WHERE u.event_id <> '' AND e.kind IN {_in_list(same_kind) if same_kind else '(NULL)'} "
                 f"AND ({grade} IS NULL OR {egrade} IS NULL OR {egrade} = {grade}) "
-                "AND (e.date < u.unit_date OR (e.date = u.unit_date AND e.event_id < u.event_id))"
+                f"AND (e.{d.date} < u.unit_date OR (e.{d.date} = u.unit_date AND e.event_id < u.event_id))"
             )
         if self.max_years:
             my = {
@@ -783,7 +795,7 @@ class _Compiler:
                 for bid, i in self.max_years.items()
             }
             parts.append(my)
-            joins.append(f"{units_of(list(my))} u JOIN {_PRIOR_YEARS} p ON p.credit_code = u.credit_code")
+            joins.append(f"{units_of(list(my))} u JOIN {_prior_years(d)} p ON p.credit_code = u.credit_code")
         branches = []
         for aggs, src in zip(parts, joins, strict=True):
             cols = ", ".join(f"{aggs[n]} AS {n}" if n in aggs else f"0 AS {n}" for n in names)
@@ -829,7 +841,7 @@ class _Compiler:
                 sel = ["e.credit_code", "'' AS event_id", f"{AS_OF} AS unit_date"]
                 src, on = "enterprises e", "f.credit_code = e.credit_code AND f.event_id = ''"
             else:
-                sel = ["v.credit_code", "v.event_id", "v.date AS unit_date"]
+                sel = ["v.credit_code", "v.event_id", f"v.{d.date} AS unit_date"]
                 src = "events v JOIN enterprises e ON e.credit_code = v.credit_code"
                 on = "f.credit_code = v.credit_code AND f.event_id = v.event_id"
             sums = self.year_sum_columns(d, kind)
@@ -1078,7 +1090,7 @@ class _Compiler:
                 f"CAST(0 AS BIGINT) AS b_order, 'granted' AS status, '' AS reasons, CAST(0 AS BIGINT) AS low, CAST(0 AS BIGINT) AS high, "
                 f"'money' AS kind, CAST(NULL AS {d.text}) AS once_grp, CAST(NULL AS {d.text}) AS once_key, "
                 f"CAST(NULL AS {d.text}) AS once_blank, '' AS notes "
-                "FROM (SELECT credit_code, event_id, date AS unit_date FROM events) u WHERE 1 = 0"
+                f"FROM (SELECT credit_code, event_id, {d.date} AS unit_date FROM events) u WHERE 1 = 0"
             )
         return _UNION.join(parts)
 
@@ -1246,7 +1258,7 @@ class _Compiler:
             f"WHEN {year_hit} THEN COALESCE(p.amount_fen, 0) ELSE 0 END) AS prior, "
             f"SUM(CASE WHEN {unlinked} THEN COALESCE(p.amount_fen, 0) ELSE 0 END) AS unlinked "
             "FROM (SELECT DISTINCT credit_code, cap_id, per, bucket FROM hq_ac) s "
-            f"JOIN {_PRIOR_YEARS} p ON p.credit_code = s.credit_code "  # slots without priors: hq_cap<i> reads 0
+            f"JOIN {_prior_years(d)} p ON p.credit_code = s.credit_code "  # slots without priors: hq_cap<i> reads 0
             "LEFT JOIN hq_capmem m ON m.cap_id = s.cap_id AND m.benefit_id = p.benefit "
             "LEFT JOIN hq_cappl l ON l.cap_id = s.cap_id AND l.level = p.level "
             "LEFT JOIN hq_capev ce ON ce.credit_code = s.credit_code AND ce.cap_id = s.cap_id AND ce.event_id = p.event "

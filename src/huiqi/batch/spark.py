@@ -3,7 +3,7 @@ can schedule without Python (DuckDB, Spark SQL, Hive)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -98,22 +98,24 @@ def run(plan: Plan, spark: SparkSession, tables: Mapping[str, Any], as_of: date)
     return SparkResult(spark.table(plan.outputs["awards"]), spark.table(plan.outputs["payers"]), count)
 
 
-def _values(d: Dialect, table: StaticTable) -> str:
+def _rows(d: Dialect, table: StaticTable, row_open: str, typed: bool) -> str:
+    """The rows of a static table as SQL tuples (``row_open`` ``(`` for VALUES) or Hive ``struct(``s;
+    ``typed`` casts every cell to its column's type, so that all of Hive's structs have one type."""
+
     def cell(v: object, t: str) -> str:
         if v is None:
             return f"CAST(NULL AS {d.type(t)})"
         if isinstance(v, bool):
             return "TRUE" if v else "FALSE"
-        if isinstance(v, int):
-            return str(v)
-        return lit(str(v))
+        text = str(v) if isinstance(v, int) else lit(str(v))
+        return f"CAST({text} AS {d.type(t)})" if typed else text
 
     return ",\n  ".join(
-        "(" + ", ".join(cell(v, t) for v, (_, t) in zip(row, table.columns, strict=True)) + ")" for row in table.rows
+        row_open + ", ".join(cell(v, t) for v, (_, t) in zip(row, table.columns, strict=True)) + ")" for row in table.rows
     )
 
 
-def export_sql(plan: Plan, dialect: str, as_of: date | None = None) -> str:
+def export_sql(plan: Plan, dialect: str, as_of: date | None = None, reason_texts: Sequence[tuple[str, str, str]] = ()) -> str:
     """The whole plan as one SQL script for ``dialect`` (duckdb, spark or hive).
 
     The register tables ``enterprises``, ``qualifications``, ``events`` and
@@ -121,7 +123,9 @@ def export_sql(plan: Plan, dialect: str, as_of: date | None = None) -> str:
     table; ``hq_awards`` and ``hq_payers`` are the results.  Without ``as_of``
     the script keeps ``${as_of}`` for the scheduler to substitute (Hive
     ``--hivevar``/Spark ``spark.sql.variable.substitute``: pass a quoted date
-    literal such as ``DATE '2025-12-31'``)."""
+    literal such as ``DATE '2025-12-31'``).  ``reason_texts`` (benefit, code,
+    Chinese text), when given, become the table ``hq_reason_text`` that reads the
+    results' reason and note codes."""
     if dialect not in DIALECTS:
         raise ValueError(f"未知的SQL方言“{dialect}”；可用：{'、'.join(DIALECTS)}")
     d = Dialect(dialect)
@@ -140,10 +144,16 @@ def export_sql(plan: Plan, dialect: str, as_of: date | None = None) -> str:
             stored = " STORED AS ORC" if dialect == "hive" else " USING parquet"
             out.append(f"CREATE TABLE {name}{stored} AS\n{select};")
 
-    for st in plan.statics:
+    texts = StaticTable("hq_reason_text", (("benefit", "VARCHAR"), ("code", "VARCHAR"), ("text", "VARCHAR")), tuple(reason_texts))
+    statics = [*plan.statics, *([texts] if reason_texts else [])]
+    for st in statics:
         cols = ", ".join(n for n, _ in st.columns)
-        if st.rows:
-            create(st.name, f"SELECT * FROM (VALUES\n  {_values(d, st)}\n) AS t({cols})")
+        if st.rows and dialect == "hive":  # Hive 2.3 has no VALUES in FROM: rows of one struct type
+            create(
+                st.name, f"SELECT inline(array(\n  {_rows(d, st, 'struct(', typed=True)}\n)) AS ({cols}) FROM (SELECT 1 AS one) t"
+            )
+        elif st.rows:
+            create(st.name, f"SELECT * FROM (VALUES\n  {_rows(d, st, '(', typed=False)}\n) AS t({cols})")
         else:
             nulls = ", ".join(f"CAST(NULL AS {d.type(t)}) AS {n}" for n, t in st.columns)
             create(st.name, f"SELECT {nulls} FROM (SELECT 1 AS one) t WHERE 1 = 0")
