@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,8 @@ def test_policies_lists_and_shows(capsys: pytest.CaptureFixture[str]) -> None:
     assert "对设备投入300万元以上的企业技术改造项目" in out
     assert main(["policies", "wuzhong-2025", "99"]) == 2
     assert "第99条没有单独编码的奖补项" in capsys.readouterr().err
+    assert main(["policies", "wujin-2024", "注意事项2"]) == 2  # not an article number: quoted as typed
+    assert "《武进2024》“注意事项2”没有单独编码的奖补项" in capsys.readouterr().err
 
 
 def test_facts_prints_the_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
@@ -429,3 +432,19 @@ def test_a_yearly_cap_says_which_year_it_counted_and_what_was_received_before(
     out = capsys.readouterr().out
     assert "每年最高100万元（2025年，含已获奖补30万元）：已计30万元，本项至多50万元" in out  # 5% of 1000万元
     assert "每年最高100万元（2026年）" not in out  # nothing counted in 2026, nothing cut: no line
+
+
+def test_serve_help_lists_the_environment_the_web_app_reads(capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/web.md sends an operator to ``huiqi serve --help`` for the environment variables: every one
+    the web app's factory and job runner read is listed there."""
+    web = Path(__file__).resolve().parents[1] / "src" / "huiqi" / "web"
+    read = set()
+    for path in web.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        read |= set(re.findall(r'environ\.get\("(HUIQI_\w+)"', text)) | set(re.findall(r'_ENV = "(HUIQI_\w+)"', text))
+    read.discard("HUIQI_SERVE_BALANCE")  # set by serve itself for its workers, not by an operator
+    assert {"HUIQI_POLICIES", "HUIQI_DATA", "HUIQI_ROOT_PATH", "HUIQI_BATCH_KEEP_DAYS"} <= read
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    shown = capsys.readouterr().out
+    assert [name for name in sorted(read) if name not in shown] == []

@@ -387,6 +387,7 @@ _SERVE_EPILOG = """\
   HUIQI_DATA             数据目录（未给--data时使用；设了则不能为空）
   HUIQI_BATCH_KEEP_DAYS  名单测算任务及其上传文件、结果的保留天数（默认7，可为小数；0为不自动删除）
   HUIQI_ROOT_PATH        同--root-path，供 uvicorn --factory huiqi.web.asgi:app_from_env 启动时使用
+  HUIQI_POLICIES         政策文件目录，同全局选项--policies，供上述 uvicorn 启动方式使用（默认内置政策）
   TMPDIR                 名单测算运行时的临时文件夹（huiqi-batch-*）所在位置
 数据目录：保存的测算情景长期保留、不过期；上传的zip包解压后保存，估算磁盘空间时按解压后的大小计。
 --workers大于1时，停止服务须停止整个进程组（systemd：KillMode=control-group）；

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from fractions import Fraction
 from typing import Any
@@ -202,8 +203,10 @@ def show_article(eng: Engine, doc: Document, article: str) -> dict[str, Any]:
         from .service import InputError
 
         known = "、".join(dict.fromkeys(b.article for b in doc.benefits))
+        # 第…条 only around an article number (8, 十四): what else was typed is quoted as typed
+        named = f"第{article}条" if re.fullmatch(r"[0-9]+|[一二三四五六七八九十百零〇]+", article) else f"“{article}”"
         raise InputError(
-            f"《{doc.short}》第{article}条没有单独编码的奖补项；已编码条款：{known}。"
+            f"《{doc.short}》{named}没有单独编码的奖补项；已编码条款：{known}。"
             f"全文适用的规则（就高不重复、出资与兑付、合计上限等）见 huiqi policies {doc.id}"
         )
     lines = [f"《{doc.short}》第{article}条"]

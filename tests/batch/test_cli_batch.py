@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import tempfile
 from datetime import date
 from decimal import Decimal
@@ -257,13 +258,30 @@ def test_stages_draw_one_bar_per_stage_and_end_each_on_its_count() -> None:
     assert len(finals) == 2
 
 
+def _english(message: str, path: Path) -> list[str]:
+    """Words of English in ``message`` other than the file's path and the format's names."""
+    return [w for w in re.findall(r"[A-Za-z]{3,}", message.replace(str(path), "")) if w not in ("Excel", "xlsx", "xls", "zip")]
+
+
 def test_unreadable_register_exits_2_with_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["batch", str(tmp_path / "无此文件.xlsx"), "--engine", "reference"]) == 2
     assert "找不到登记表" in capsys.readouterr().err
     bad = tmp_path / "坏.xlsx"
     bad.write_bytes(b"PK\x03\x04 broken")
     assert main(["batch", str(bad), "--engine", "reference"]) == 2
-    assert "无法读取Excel文件" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "无法读取Excel文件" in err and "不是Excel工作簿" in err
+    assert not _english(err, bad)  # the readers' own (English) words are not shown
+    renamed = tmp_path / "图片.xlsx"  # a picture renamed, and a workbook cut short in copying
+    renamed.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    cut = tmp_path / "不完整.xlsx"
+    assert main(["template", str(tmp_path / "t.xlsx")]) == 0
+    cut.write_bytes((tmp_path / "t.xlsx").read_bytes()[:3000])
+    for path in (renamed, cut):
+        for name in ("reference", "duckdb"):
+            assert main(["batch", str(path), "--engine", name]) == 2
+            err = capsys.readouterr().err
+            assert "不是Excel工作簿" in err and not _english(err, path), err
 
 
 def test_outputs_are_refused_before_the_register_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -26,6 +26,8 @@ from huiqi.cli import main  # noqa: E402
 from huiqi.core.credit_code import make_credit_code  # noqa: E402
 from huiqi.service import engine  # noqa: E402
 
+from .pg import pg_dsn  # noqa: E402
+
 pytestmark = pytest.mark.postgres
 
 CODE = make_credit_code("91320506MA1XA0002")
@@ -314,6 +316,28 @@ def test_a_server_that_never_answers_times_out_once(monkeypatch: pytest.MonkeyPa
         server.close()
         for c in accepted:
             c.close()
+
+
+def test_a_connection_that_fails_says_why_in_chinese(capsys: pytest.CaptureFixture[str]) -> None:
+    """The officer typed the URL: a closed port, a database or role that does not exist, a host that
+    is not found are said in Chinese, not in libpq's English."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]  # bound, not listening: connections are refused
+    user = pg_dsn().split("//")[1].split("@")[0]
+    try:
+        cases = {
+            f"postgresql://u@127.0.0.1:{port}/db": "服务器拒绝连接",
+            f"postgresql://{user}@127.0.0.1:5432/huiqi_no_such_db": "数据库“huiqi_no_such_db”不存在",
+            "postgresql://huiqi_no_such_role@127.0.0.1:5432/test": "登录角色“huiqi_no_such_role”不存在",
+            "postgresql://u@huiqi-no-such-host.invalid/db": "找不到连接串中的主机名",
+        }
+        for url, said in cases.items():
+            assert main(["batch", url, "--engine", "duckdb"]) == 2
+            err = capsys.readouterr().err
+            assert said in err and "connection" not in err.lower() and "does not exist" not in err, err
+    finally:
+        closed.close()
 
 
 # 10. why there is no enterprise table -------------------------------------------------------------

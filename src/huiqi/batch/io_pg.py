@@ -132,6 +132,8 @@ def connect(dsn: str) -> Any:
             if str(seconds).strip().isdigit():  # libpq waits at least 2 s whatever is asked
                 seconds = max(2, int(str(seconds).strip()))
             text = f"服务器{seconds}秒内没有应答（可在连接串中用 ?connect_timeout=秒数 调整）"
+        else:
+            text = _connect_reason(text)
         raise RegisterError(f"无法连接PostgreSQL（{shown}）：{text}") from None
     try:
         conn.execute(f"SET TimeZone = {lit(ZONE)}".encode())
@@ -142,6 +144,33 @@ def connect(dsn: str) -> Any:
         raise read_failed(shown, exc) from None
     _lenient_loaders(conn)
     return conn
+
+
+# libpq's words for the common reasons a connection fails, and what they mean to the person who typed the URL
+_CONNECT_REASONS = (
+    ("connection refused", "服务器拒绝连接：该主机和端口上没有运行PostgreSQL，或被防火墙拦截；请核对连接串中的主机和端口"),
+    ("could not translate host name", "找不到连接串中的主机名；请核对主机名"),
+    ("failed to resolve host", "找不到连接串中的主机名；请核对主机名"),
+    ("name or service not known", "找不到连接串中的主机名；请核对主机名"),
+    ("password authentication failed", "用户名或密码错误"),
+    ("no password supplied", "服务器要求密码，连接串中没有给出"),
+    ("no route to host", "网络不通，无法到达该主机"),
+    ("network is unreachable", "网络不通，无法到达该主机"),
+    ("no such file or directory", "本机没有在该套接字上运行的PostgreSQL；请在连接串中写明主机和端口"),
+)
+
+
+def _connect_reason(text: str) -> str:
+    """libpq's reason in Chinese where it is a common one; a database or role that does not exist
+    is named. Other reasons are given as the driver words them."""
+    low = text.lower()
+    m = re.search(r'(database|role) "([^"]*)" does not exist', text)
+    if m:
+        return f"{'数据库' if m.group(1) == 'database' else '登录角色'}“{m.group(2)}”不存在"
+    for words, reason in _CONNECT_REASONS:
+        if words in low:
+            return reason
+    return text
 
 
 def _scrub(text: str, dsn: str) -> str:

@@ -28,7 +28,7 @@ import pyarrow as pa
 
 from huiqi.core.facts import LEVEL_NAMES, LEVEL_VALUES, Catalogue, FieldSpec, convert
 from huiqi.core.scenario import Value
-from huiqi.service import InputError
+from huiqi.service import InputError, os_reason
 
 __all__ = [
     "SHEETS",
@@ -480,7 +480,7 @@ def _xlsx(path: Path) -> Iterator[RawSheet]:
                 try:
                     found = scan.result()
                 except unreadable as exc:  # not a zip: the scan's words, as when it ran first
-                    raise RegisterError(f"无法读取Excel文件{path}：{exc}") from None
+                    raise RegisterError(f"无法读取Excel文件{path}：{_unreadable(exc)}") from None
                 _oversized(path, found)
                 _uncached_formulas(path, found)
                 checked.append(found)
@@ -492,7 +492,7 @@ def _xlsx(path: Path) -> Iterator[RawSheet]:
             if has_errors():
                 wb = None
             else:
-                raise RegisterError(f"无法读取Excel文件{path}：{exc}") from None
+                raise RegisterError(f"无法读取Excel文件{path}：{_unreadable(exc)}") from None
         if wb is not None:
             try:
                 for sheet_name in _register_sheets(path, wb.sheet_names):
@@ -502,7 +502,7 @@ def _xlsx(path: Path) -> Iterator[RawSheet]:
                     try:
                         sheet = wb.get_sheet_by_name(sheet_name)
                     except CalamineError as exc:
-                        raise RegisterError(f"无法读取Excel文件{path}的“{sheet_name}”工作表：{exc}") from None
+                        raise RegisterError(f"无法读取Excel文件{path}的“{sheet_name}”工作表：{_unreadable(exc)}") from None
                     raw = _raw_sheet(path, sheet_name, _calamine_rows(sheet))
                     if raw is not None:
                         yield raw
@@ -511,6 +511,18 @@ def _xlsx(path: Path) -> Iterator[RawSheet]:
             finally:
                 wb.close()
     yield from _xlsx_openpyxl(path)
+
+
+def _unreadable(exc: BaseException) -> str:
+    """Why a workbook could not be opened, in Chinese (the readers' own words are English)."""
+    import zipfile
+
+    if isinstance(exc, OSError) and not isinstance(exc, zipfile.BadZipFile):
+        return os_reason(exc)
+    text = str(exc).lower()
+    if isinstance(exc, zipfile.BadZipFile) or "zip" in text:
+        return "文件内容不是Excel工作簿（.xlsx应为zip压缩包）：可能只改了扩展名、是旧版.xls，或文件不完整（下载或复制中断）"
+    return "工作簿内容已损坏，Excel格式无法识别；请用Excel打开后另存为.xlsx再试"
 
 
 def _calamine_rows(sheet: Any) -> Iterator[list[Any]]:
@@ -553,7 +565,7 @@ def _xlsx_openpyxl(path: Path) -> Iterator[RawSheet]:
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise RegisterError(f"无法读取Excel文件{path}：{exc}") from None
+        raise RegisterError(f"无法读取Excel文件{path}：{_unreadable(exc)}") from None
     try:
         for sheet_name in _register_sheets(path, wb.sheetnames):
             raw = _raw_sheet(path, sheet_name, wb[sheet_name].iter_rows(values_only=True))
