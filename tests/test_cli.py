@@ -338,7 +338,7 @@ def test_an_item_set_aside_for_one_a_cap_then_cut_below_it_is_flagged_for_review
     path = _scenario(
         tmp_path,
         "as_of: 2025-12-31\n"
-        "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇}\n"
+        "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇, industrial: true}\n"
         "events:\n"
         "  - {id: D1, kind: project, date: 2025-06-01, category: 数字化网络化改造, total_investment: 800万元, annual_investment: 300万元}\n"
         "  - {id: D2, kind: project, date: 2025-07-01, category: 数字化网络化改造, total_investment: 600万元,"
@@ -448,3 +448,22 @@ def test_serve_help_lists_the_environment_the_web_app_reads(capsys: pytest.Captu
         main(["serve", "--help"])
     shown = capsys.readouterr().out
     assert [name for name in sorted(read) if name not in shown] == []
+
+
+def test_an_applicant_refused_by_an_item_for_enterprises_is_shown_the_items_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """吴中2025 admits universities in general, but 第13条 信创 is for 企业 (鼓励企业加大信创投入): a 高校院所
+    is refused with those words, not with the document's general clause (依据上级政策规定，制定本政策)."""
+    path = _scenario(
+        tmp_path,
+        "as_of: 2025-12-31\n"
+        "enterprise: {credit_code: 12320506466W20004Q, name: 示例研究院, kind: 高校院所, region: '320506', town: 木渎镇}\n"
+        "events:\n"
+        "  - {id: X1, kind: project, date: 2025-08-01, category: 信创投入, total_investment: 100万元}\n",
+    )
+    assert main(["evaluate", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    (miss,) = [a for a in data["near_misses"] if a["benefit"] == "wz-13-xinchuang"]
+    assert miss["reasons"] == [{"text": "主体类型“高校院所”不在支持范围（企业）内", "cite": "鼓励企业加大信创投入"}]
+    assert not data["awards"]

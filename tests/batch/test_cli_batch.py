@@ -689,7 +689,9 @@ def test_a_row_not_counted_says_why_in_its_status(tmp_path: Path, capsys: pytest
         f"{code},P2,purchase,2025-07-01,机器人产品或服务,1000万元,,,\n"  # the year's 100万 used up
         f"{code},D1,project,2025-08-01,数字化网络化改造,,600万元,500万元,300万元\n"  # 第8条 and 第13条: 就高
     )
-    register = csv_register(tmp_path, f"credit_code,name,region,town\n{code},示例企业,320506,木渎镇\n", header + events)
+    register = csv_register(
+        tmp_path, f"credit_code,name,region,town,industrial\n{code},示例企业,320506,木渎镇,是\n", header + events
+    )
     for engine_name in ("reference", "duckdb"):
         out = tmp_path / f"{engine_name}.csv"
         assert main(["batch", str(register), "--engine", engine_name, "--as-of", "2025-12-31", "--out", str(out)]) == 0
@@ -865,7 +867,7 @@ def test_an_item_set_aside_for_one_a_cap_cut_below_it_says_so_in_the_compiled_ba
     says it was kept; the compiled backend's rows said neither."""
     folder = csv_register(
         tmp_path,
-        "credit_code,name,region\n91320506MA1XXXXX09,示例企业,320506\n",
+        "credit_code,name,region,industrial\n91320506MA1XXXXX09,示例企业,320506,是\n",
         "credit_code,id,kind,date,category,total_investment,annual_investment,equipment_investment\n"
         "91320506MA1XXXXX09,D1,project,2025-06-01,数字化网络化改造,8000000,3000000,\n"
         "91320506MA1XXXXX09,D2,project,2025-07-01,数字化网络化改造,6000000,3000000,5000000\n",

@@ -200,7 +200,10 @@ def test_an_award_set_aside_for_one_a_cap_cut_below_it_is_flagged_in_duckdb_too(
     )
     scenarios = []
     for code, events in (("R0000001", d_events), ("R0000002", c_events)):
-        text = "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇}\nevents:\n" + events
+        text = (
+            "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇, industrial: true}\nevents:\n"
+            + events
+        )
         scenarios.append(with_as_of(eng.scenario(read_scenario_text(text, "s.yaml")), AS_OF, code))
     flagged = [
         (s.enterprise.credit_code, a.event.id if a.event else None)

@@ -74,6 +74,7 @@ def test_each_requirement_is_worded_as_the_near_miss_words_it_without_a_value() 
         "项目实际总投入超500万元（不含本数）",
     ]
     assert words("wz-8-smart-renovation") == [
+        "是否工业企业应为“是”",
         "智能改造（含软件）投资额不低于200万元（含本数）",
         "智能改造（含软件）投资额占项目实际总投入的比例不低于50%（含本数）",
     ]

@@ -99,7 +99,10 @@ def _assess(benefit: Benefit, doc: Document, event: Event | None, ctx: Context, 
     kinds = benefit.applicants or doc.applicants
     if kinds and scenario.enterprise.kind not in kinds:
         award.reasons.append(
-            Line(f"主体类型“{scenario.enterprise.kind}”不在支持范围（{'、'.join(kinds)}）内", doc.applicants_cite)
+            Line(
+                f"主体类型“{scenario.enterprise.kind}”不在支持范围（{'、'.join(kinds)}）内",
+                benefit.applicants_cite if benefit.applicants else doc.applicants_cite,
+            )
         )
     for cond in benefit.when:
         outcome = test(cond, ctx)

@@ -486,6 +486,7 @@ class Benefit:
     max_years: int | None = None
     max_years_cite: Citation | None = None
     applicants: tuple[str, ...] = ()
+    applicants_cite: Citation | None = None  # the words naming the benefit's own applicants
     review: bool = False
     interpretations: tuple[Interpretation, ...] = ()
     order: int = 0

@@ -138,6 +138,7 @@ class _Reader(RulePartsReader):
             once_per = tuple(str(k) for k in keys)
             once_group = o.get("group")
             self.cite(o)
+        applicants, applicants_cite = self.benefit_applicants(raw)
         max_years = None
         max_years_cite = None
         if isinstance(raw.get("max_years"), LMap):
@@ -173,12 +174,33 @@ class _Reader(RulePartsReader):
             once_group=str(once_group) if once_group else None,
             max_years=max_years,
             max_years_cite=max_years_cite,
-            applicants=tuple(str(a) for a in raw.get("applicants") or []),
+            applicants=applicants,
+            applicants_cite=applicants_cite,
             review=self.flag(raw, "review"),
             interpretations=interpretations,
             order=order,
             line=raw.line,
         )
+
+    def benefit_applicants(self, raw: LMap) -> tuple[tuple[str, ...], Citation | None]:
+        """A benefit's own applicant kinds: ``{kinds: [企业], cite: …}`` (the words that name them,
+        shown when an applicant of another kind is refused), or a bare list (no words of its own)."""
+        given = raw.get("applicants")
+        if given is None:
+            return (), None
+        if isinstance(given, LMap):
+            self.only(given, {"kinds", "cite"}, words=False)
+            kinds = given.get("kinds")
+            cite = self.cite(given)
+        else:
+            kinds, cite = given, None
+        if not isinstance(kinds, list) or not kinds:  # 企业 was read as 企 and 业
+            self.problem(raw.line_of("applicants"), f"applicants应为主体类型的列表，如 {{kinds: [企业], cite: …}}：{kinds!r}")
+            return (), None
+        spec = self.catalogue.enterprise.get("kind")
+        if spec is not None:
+            self.check_values(spec, [str(k) for k in kinds], raw.line_of("applicants"))
+        return tuple(str(k) for k in kinds), cite
 
     # -- the document -----------------------------------------------------
     DOC_KEYS: ClassVar[set[str]] = {
