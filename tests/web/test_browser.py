@@ -184,6 +184,7 @@ def test_plan_page(server: str, page: Any) -> None:
 def test_prior_city_award_tops_up(server: str, page: Any) -> None:
     """已获资质 and 已获奖补 rows: a city award for the same project leaves only the difference (吴中第21条)."""
     _wuzhong_enterprise_with_event(page, server, "示例智能化改造企业", "project")
+    page.locator("#f-ent-industrial").select_option("true")  # 吴中2025 第8条 is for 工业企业
     page.locator("#f-e1-id").fill("P1")
     page.locator("#f-e1-date").fill("2025-09-01")
     page.locator("#f-e1-category").select_option("智能化改造")

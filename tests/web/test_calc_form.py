@@ -186,6 +186,7 @@ TOP_UP = {
     "ent.name": "示例智能化改造企业",
     "ent.region": "320506",
     "ent.town": "木渎镇",
+    "ent.industrial": "true",  # 吴中2025 第8条 is for 工业企业
     "e1.kind": "project",
     "e1.id": "P1",
     "e1.date": "2025-09-01",
