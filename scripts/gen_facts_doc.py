@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from huiqi.core.facts import TYPES, FieldSpec
+from huiqi.core.facts import TYPES, FieldSpec, default_text
 from huiqi.service import engine
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "facts.md"
@@ -16,17 +16,22 @@ OUT = Path(__file__).resolve().parents[1] / "docs" / "facts.md"
 
 def _row(spec: FieldSpec) -> str:
     values = "、".join(spec.values) if spec.values else ""
-    return f"| `{spec.name}` | {spec.label} | {TYPES.get(spec.type, spec.type)} | {spec.unit or ''} | {'是' if spec.required else ''} | {values} |"
+    return (
+        f"| `{spec.name}` | {spec.label} | {TYPES.get(spec.type, spec.type)} | {spec.unit or ''} | {'是' if spec.required else ''} "
+        f"| {default_text(spec)} | {values} |"
+    )
 
 
 def render() -> str:
     cat = engine().catalogue
-    head = "| field | 名称 | 类型 | 单位 | 必填 | 可选值 |\n|---|---|---|---|---|---|"
+    head = "| field | 名称 | 类型 | 单位 | 必填 | 未填写时按 | 可选值 |\n|---|---|---|---|---|---|---|"
     lines = [
         "# The catalogue of facts (事实目录)",
         "",
         "Generated from `policies/facts/*.yaml` by `scripts/gen_facts_doc.py`; `huiqi facts` prints the same.",
         "Money is written as `50万元`, `1000元` or a number in the field's unit; rates as `55%` or `0.55`; dates as YYYY-MM-DD.",
+        "A field left blank is read as the value in 未填写时按 where there is one; an explanation that relies on it says",
+        "（未填写，按默认值）.",
         "",
         "## Enterprise (`enterprise`)",
         "",
@@ -37,7 +42,15 @@ def render() -> str:
         "",
     ]
     for kind in cat.events.values():
-        lines += [f"## Event `{kind.name}`: {kind.label}", "", kind.help, "", head, "| `id` | 事项编号 | 文本 |  |  |  |", "| `date` | 发生日期 | 日期 |  | 是 |  |"]
+        lines += [
+            f"## Event `{kind.name}`: {kind.label}",
+            "",
+            kind.help,
+            "",
+            head,
+            "| `id` | 事项编号 | 文本 |  |  |  |  |",
+            "| `date` | 发生日期 | 日期 |  | 是 |  |  |",
+        ]
         lines += [_row(s) for s in kind.fields.values()]
         lines.append("")
     lines += [

@@ -16,9 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "scenarios" / "wuzhong-robot-maker.yaml"
 
 
-def _scenario(tmp_path: Path, text: str) -> Path:
-    """A scenario file ``s.yaml`` of the YAML ``text``."""
-    path = tmp_path / "s.yaml"
+def _scenario(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:
+    """A scenario file ``name`` of the YAML ``text``."""
+    path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
 
@@ -467,3 +467,31 @@ def test_an_applicant_refused_by_an_item_for_enterprises_is_shown_the_items_word
     (miss,) = [a for a in data["near_misses"] if a["benefit"] == "wz-13-xinchuang"]
     assert miss["reasons"] == [{"text": "主体类型“高校院所”不在支持范围（企业）内", "cite": "鼓励企业加大信创投入"}]
     assert not data["awards"]
+
+
+def test_a_yes_no_fact_left_blank_is_said_to_be_read_as_its_default(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """吴中2025 第3条 is for trials 在国内开展; a trial that does not say so is read as one (the catalogue's
+    default), and the explanation says it was not given instead of showing it as established."""
+    trial = "  - {id: T1, kind: clinical_trial, date: 2025-09-01, drug_type: 创新药, phase: Ⅲ期, rd_investment: 3000万元%s}\n"
+    texts = {}
+    for name, extra in (("blank", ""), ("given", ", in_china: true")):
+        path = _scenario(
+            tmp_path,
+            "as_of: 2025-12-31\n"
+            "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例创新药企业, region: '320506', town: 木渎镇}\n"
+            "events:\n" + trial % extra,
+            name=f"{name}.yaml",
+        )
+        assert main(["evaluate", str(path), "--json"]) == 0
+        (award,) = [a for a in json.loads(capsys.readouterr().out)["awards"] if a["event"] == "T1"]
+        texts[name] = [c["text"] for c in award["conditions"] if c["text"].startswith("是否在国内开展")]
+    assert texts == {"blank": ["是否在国内开展：是（未填写，按默认值）"], "given": ["是否在国内开展：是"]}
+    assert main(["facts"]) == 0
+    assert "是否在国内开展（是/否，未填写按“是”）" in capsys.readouterr().out
+    assert main(["facts", "--json"]) == 0
+    fields = {f["name"]: f for k in json.loads(capsys.readouterr().out)["events"] for f in k["fields"]}
+    assert (fields["in_china"]["default"], fields["related_party"]["default"], fields["rd_investment"]["default"]) == (
+        "是",
+        "否",
+        None,
+    )

@@ -9,7 +9,7 @@ from typing import Any
 
 from .core.amounts import show_rate
 from .core.evaluator import ROLE_FINANCE
-from .core.facts import LEVEL_NAMES, TYPES, FieldSpec, describe_value
+from .core.facts import LEVEL_NAMES, TYPES, FieldSpec, default_text, describe_value
 from .core.model import (
     AmountSpec,
     Benefit,
@@ -232,6 +232,7 @@ def _field(spec: FieldSpec) -> dict[str, Any]:
         "unit": spec.unit,
         "values": list(spec.values),
         "required": spec.required,
+        "default": default_text(spec) or None,
         "help": spec.help,
     }
 
@@ -250,7 +251,7 @@ def facts_catalogue(eng: Engine) -> dict[str, Any]:
 
 def _field_line(spec: FieldSpec) -> str:
     unit = f"，单位{spec.unit}" if spec.unit else ""
-    req = "，必填" if spec.required else ""
+    req = "，必填" if spec.required else (f"，未填写按“{default_text(spec)}”" if spec.default is not None else "")
     values = f"；可选：{'、'.join(spec.values)}" if spec.values else ""
     helptext = f"；{spec.help}" if spec.help else ""
     return f"  {spec.name:<28} {spec.label}（{TYPES.get(spec.type, spec.type)}{unit}{req}）{values}{helptext}"

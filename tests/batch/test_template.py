@@ -37,6 +37,13 @@ def test_template_through_the_cli_opens_with_headers_dropdowns_and_notes(
     rows = [[c.value for c in r] for r in notes.iter_rows()]
     amount = next(r for r in rows if r[2] == "amount")
     assert "采购" in str(amount[7]) and amount[3] == "金额"
+    # a column whose blank is read as a default says so in 必填 (是否在国内开展: a blank is 是)
+    by_name = {r[2]: r for r in rows if r and len(r) > 5}
+    assert (by_name["in_china"][5], by_name["related_party"][5], by_name["industrial"][5]) == (
+        "否（未填写按“是”）",
+        "否（未填写按“否”）",
+        "否",
+    )
 
 
 def test_the_empty_template_is_refused_for_want_of_enterprises_and_reads_once_filled(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from huiqi.core.facts import TYPES, Catalogue
+from huiqi.core.facts import TYPES, Catalogue, default_text
 
 from .io_read import SHEET_LABEL, Column, layout
 
@@ -137,6 +137,9 @@ def write_template(out: Path, catalogue: Catalogue) -> Path:
             else:
                 users = "全部" if key == "events" else ""
                 req = "是" if col.spec.required else "否"
+            defaults = {default_text(s) for s in (col.specs.values() if col.specs else [col.spec])} - {""}
+            if req == "否" and len(defaults) == 1:  # a blank is read as the catalogue's default
+                req = f"否（未填写按“{defaults.pop()}”）"
             helps = [s.help for s in col.specs.values() if s.help] if col.specs else ([col.spec.help] if col.spec.help else [])
             row: list[Any] = [
                 SHEET_LABEL[key],

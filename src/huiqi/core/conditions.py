@@ -34,6 +34,10 @@ class Outcome:
         self.cite = cite
 
 
+# after a value the enterprise did not give: the catalogue's default was read (docs/facts.md 默认值)
+DEFAULTED = "（未填写，按默认值）"
+
+
 def show_threshold(cond: Compare, unit: str = "") -> str:
     """The threshold as the text writes it (50万元, 2.5, 50%, 50吨标准煤)."""
     if cond.kind == "money":
@@ -56,9 +60,10 @@ def test(cond: Condition, ctx: Context) -> Outcome:
         inside = str(value) in cond.values
         ok = not inside if cond.negate else inside
         verb = "不属于" if cond.negate else "属于"
+        given = DEFAULTED if ctx.defaulted(cond.fact) else ""
         if ok:
-            return Outcome(True, f"{label}“{value}”{verb}{shown}", cond.cite)
-        return Outcome(False, f"{label}“{value}”{'属于' if cond.negate else '不属于'}{shown}", cond.cite)
+            return Outcome(True, f"{label}“{value}”{given}{verb}{shown}", cond.cite)
+        return Outcome(False, f"{label}“{value}”{given}{'属于' if cond.negate else '不属于'}{shown}", cond.cite)
     if isinstance(cond, Contains):
         value = ctx.raw(cond.fact)
         label = ctx.label(cond.fact)
@@ -75,7 +80,8 @@ def test(cond: Condition, ctx: Context) -> Outcome:
         if value is MISSING:
             return Outcome(False, f"{label}未填写（应为“{want}”）", cond.cite)
         ok = value is cond.expected
-        return Outcome(ok, f"{label}：{'是' if value else '否'}" + ("" if ok else f"（应为“{want}”）"), cond.cite)
+        given = DEFAULTED if ctx.defaulted(cond.fact) else ""
+        return Outcome(ok, f"{label}：{'是' if value else '否'}{given}" + ("" if ok else f"（应为“{want}”）"), cond.cite)
     if isinstance(cond, Holds):
         on = ctx.event.date if ctx.event else ctx.scenario.reference_date
         held = [q for q in ctx.enterprise.qualifications if q.title in cond.titles and q.held_on(on)]

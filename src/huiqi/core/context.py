@@ -77,6 +77,12 @@ class Context:
             name = ref.path
         return facts.get(name, MISSING)
 
+    def defaulted(self, ref: Field) -> bool:
+        """Whether the fact was left blank and read as the catalogue's default."""
+        if ref.on_enterprise:
+            return ref.name in self.enterprise.defaulted
+        return self.event is not None and ref.path in self.event.defaulted
+
     def number(self, expr: FactExpr) -> Fraction | int | None:
         """A numeric fact (money in fen, an integer, or an exact fraction); ``None`` when absent.
 

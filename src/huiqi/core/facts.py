@@ -31,6 +31,7 @@ __all__ = [
     "FieldSpec",
     "Problem",
     "ScenarioError",
+    "default_text",
     "parse_scenario",
 ]
 
@@ -298,6 +299,15 @@ def _suggest(text: str, options: Sequence[str]) -> str:
     return f"（是否为“{close[0]}”？）" if close else ""
 
 
+def default_text(spec: FieldSpec) -> str:
+    """The value a blank of this field is read as, as a person writes it (是/否, 企业); '' when none."""
+    if spec.default is None:
+        return ""
+    if isinstance(spec.default, bool):
+        return "是" if spec.default else "否"
+    return str(spec.default)
+
+
 def _fields(
     raw: Mapping[str, Any],
     specs: Mapping[str, FieldSpec],
@@ -305,7 +315,9 @@ def _fields(
     skip: set[str],
     problems: list[Problem],
     region_code: str | None = None,
+    defaulted: set[str] | None = None,
 ) -> dict[str, Value]:
+    """The fields of ``raw`` converted; blanks read as their defaults, named in ``defaulted``."""
     out: dict[str, Value] = {}
     for key, value in raw.items():
         if key in skip:
@@ -335,6 +347,8 @@ def _fields(
                 out[name] = convert(spec, spec.default, region_code)
         elif default is not _NO_DEFAULT:
             out[name] = cast(Value, default)
+            if defaulted is not None:
+                defaulted.add(name)
     return out
 
 
@@ -384,7 +398,8 @@ def parse_scenario(raw: object, catalogue: Catalogue, source: str = "") -> Scena
         ent_raw = {}
     region_code = str(ent_raw.get("region", "")).strip() or None
     quals_raw = ent_raw.get("qualifications") or []
-    facts = _fields(ent_raw, catalogue.enterprise, "enterprise", {"qualifications"}, problems, region_code)
+    ent_defaulted: set[str] = set()
+    facts = _fields(ent_raw, catalogue.enterprise, "enterprise", {"qualifications"}, problems, region_code, ent_defaulted)
     quals = _qualifications(quals_raw, catalogue, problems)
 
     events: list[Event] = []
@@ -412,6 +427,7 @@ def parse_scenario(raw: object, catalogue: Catalogue, source: str = "") -> Scena
         town=str(facts["town"]) if "town" in facts else None,
         facts={k: v for k, v in facts.items() if k not in _ENTERPRISE_CORE},
         qualifications=quals,
+        defaulted=frozenset(ent_defaulted),
     )
     return Scenario(enterprise=enterprise, events=tuple(events), prior_awards=priors, as_of=as_of)
 
@@ -494,10 +510,11 @@ def _event(i: int, item: object, catalogue: Catalogue, problems: list[Problem], 
         given = item.get("date")
         need = "必填；应为有效日期YYYY-MM-DD" if given is None or str(given).strip() == "" else "应为有效日期YYYY-MM-DD"
         problems.append(Problem(f"{where}.date", "发生日期", given, need))
-    facts = _fields(item, kind.fields, f"{where}（{kind.label}）", {"kind", "id", "date"}, problems)
+    defaulted: set[str] = set()
+    facts = _fields(item, kind.fields, f"{where}（{kind.label}）", {"kind", "id", "date"}, problems, None, defaulted)
     if when is None:
         return []
-    return [Event(id=event_id, kind=kind_name, date=when, facts=facts)]
+    return [Event(id=event_id, kind=kind_name, date=when, facts=facts, defaulted=frozenset(defaulted))]
 
 
 def _prior_awards(raw: object, problems: list[Problem]) -> tuple[PriorAward, ...]:

@@ -39,6 +39,7 @@ class Enterprise:
     town: str | None = None
     facts: dict[str, Value] = field(default_factory=dict)
     qualifications: tuple[Qualification, ...] = ()
+    defaulted: frozenset[str] = frozenset()  # facts left blank and read as the catalogue's default
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,7 @@ class Event:
     kind: str
     date: date
     facts: dict[str, Value] = field(default_factory=dict)
+    defaulted: frozenset[str] = frozenset()  # facts left blank and read as the catalogue's default
 
     @property
     def year(self) -> int:
