@@ -106,8 +106,10 @@ def working_kinds(eng: Engine, a: Award) -> tuple[str, ...]:
 def review_kinds(a: Award) -> tuple[str, ...]:
     """A set-aside award's note for review: the award kept over it was cut below it by a cap."""
     own = any("（即本项奖补）" in r.text and "不再重复支持" in r.text for r in a.reasons)
-    review = any(r.text.startswith(NOTE) and "人工复核" in r.text for r in a.reasons)
-    return tuple(sorted(k for k, said in (("prior_own", own), ("excl_review", review)) if said))
+    review = any(r.text.startswith(NOTE) and "人工复核" in r.text and "原文未定金额" not in r.text for r in a.reasons)
+    unknown = any(r.text.startswith(NOTE) and "原文未定金额" in r.text for r in a.reasons)
+    said = (("prior_own", own), ("excl_review", review), ("excl_unknown", unknown))
+    return tuple(sorted(k for k, is_said in said if is_said))
 
 
 def batch_kinds(notes: str) -> tuple[str, ...]:
@@ -213,6 +215,23 @@ def test_an_award_set_aside_for_one_a_cap_cut_below_it_is_flagged_in_duckdb_too(
     ]
     assert flagged == [("R0000001", "D2")]
     run_duck(plan, eng, scenarios, AS_OF)
+
+
+def test_an_item_without_an_amount_set_aside_for_one_with_an_amount_is_flagged_in_duckdb_too(eng: Engine, plan: Plan) -> None:
+    """苏州2025 第六条 (按照相关政策予以奖励, no amount) and 吴中2025 第9条 (最高200万元) for the same
+    recognition: 就高不重复 keeps 吴中's, but nothing in the texts says it is the higher; the set-aside
+    item asks for review (it said 保留较高者 alone), in the reference and in the compiled plan."""
+    text = (
+        "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇,"
+        " sectors: [具身智能机器人]}\nevents:\n"
+        "  - {id: R1, kind: recognition, date: 2025-07-01, title: 制造业单项冠军企业, level: 国家级}\n"
+    )
+    scenario = with_as_of(eng.scenario(read_scenario_text(text, "s.yaml")), AS_OF, "R0000004")
+    result = evaluate(eng.library, eng.catalogue, scenario)
+    flagged = [(a.benefit.id, review_kinds(a)) for a in result.set_aside]
+    assert flagged == [("sz25-6-titles", ("excl_unknown",))]
+    assert [a.benefit.id for a in result.awards if a.event is not None] == ["wz-9-single-champion"]
+    run_duck(plan, eng, [scenario], AS_OF)
 
 
 def test_an_award_received_that_names_no_event_is_told_under_a_two_level_cap_in_duckdb_too(eng: Engine, plan: Plan) -> None:

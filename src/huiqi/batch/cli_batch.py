@@ -382,7 +382,7 @@ def working_notes(eng: Engine, b: Benefit) -> list[tuple[str, str]]:
     from huiqi.core.amounts import branch_texts, formula_text, show_rate
     from huiqi.core.conditions import requirement_text
     from huiqi.core.context import fact_label
-    from huiqi.core.evaluator import NOTE, once_key_note
+    from huiqi.core.evaluator import NOTE, UNKNOWN_AMOUNT_REVIEW, once_key_note
     from huiqi.core.model import LEVEL_LABELS, Field
     from huiqi.core.money import format_wan
 
@@ -420,6 +420,7 @@ def working_notes(eng: Engine, b: Benefit) -> list[tuple[str, str]]:
         if cap.prior_levels and cap.per == "enterprise_year":
             levels = "、".join(LEVEL_LABELS.get(lv, lv) for lv in cap.prior_levels)
             notes.append((f"cap_unlinked:{cap_id}", f"另有已获{levels}奖补未注明事项，无法判断是否计入本限额，未计入（请核实）"))
+    notes.append(("excl_unknown", UNKNOWN_AMOUNT_REVIEW))  # on a set-aside row without an amount (compiler: final)
     notes.append(
         (
             "excl_review",  # on a set-aside row (compiler: hq_xrev), as the reference's _after_caps

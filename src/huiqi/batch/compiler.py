@@ -1310,9 +1310,11 @@ class _Compiler:
             f"CASE WHEN {gone} THEN 'set_aside' ELSE a.status END AS status, "
             f"CASE WHEN {gone} THEN 'cap_exhausted' ELSE a.reasons END AS reasons, a.low, a.high, a.kind, "
             # a set-aside row's notes: its awards received were this item's own (prior_own, from hq_excl),
-            # the award kept over it was cut below it (excl_review, hq_xrev)
+            # the award kept over it was cut below it (excl_review, hq_xrev), it has no amount in the
+            # text to be compared with the kept one's (excl_unknown)
             f"CASE WHEN {gone} THEN '' WHEN a.status <> 'granted' THEN concat_ws(',', "
-            "CASE WHEN a.notes = 'prior_own' THEN a.notes END, CASE WHEN rv.benefit_id IS NOT NULL THEN 'excl_review' END) "
+            "CASE WHEN a.notes = 'prior_own' THEN a.notes END, CASE WHEN rv.benefit_id IS NOT NULL THEN 'excl_review' END, "
+            "CASE WHEN a.reasons = 'exclusivity' AND a.kind = 'none' THEN 'excl_unknown' END) "
             "ELSE a.notes END AS notes "
             f"FROM {prev} a LEFT JOIN hq_xrev rv "
             "ON rv.credit_code = a.credit_code AND rv.event_id = a.event_id AND rv.benefit_id = a.benefit_id"

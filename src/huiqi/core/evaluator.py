@@ -31,7 +31,7 @@ from .regions import parents, region
 from .results import GRANTED, NEAR_MISS, SET_ASIDE, Award, Evaluation, Line, PayerPart, Totals
 from .scenario import Event, PriorAward, Scenario
 
-__all__ = ["NOTE", "ONCE_KEY_UNCHECKED", "documents_for", "evaluate", "once_key_note"]
+__all__ = ["NOTE", "ONCE_KEY_UNCHECKED", "UNKNOWN_AMOUNT_REVIEW", "documents_for", "evaluate", "once_key_note"]
 
 
 def documents_for(library: Library, region_code: str) -> list[Document]:
@@ -262,6 +262,10 @@ def _conflict(a: Award, b: Award) -> Exclusivity | None:
     return None
 
 
+# on an item without an amount in the text, set aside under 就高不重复 for one with an amount
+UNKNOWN_AMOUNT_REVIEW = f"{NOTE}本项原文未定金额，与保留的一项孰高无法按原文比较；按就高原则可能应改按本项支持，请人工复核"
+
+
 def _potential(award: Award) -> int | None:
     """The most this award could pay once its own yearly or per-key caps apply."""
     high = award.high
@@ -333,6 +337,8 @@ def _exclusivity(
                     rule.cite,
                 )
             )
+            if award.kind == "none":  # 按相关政策予以奖励: nothing in the text says the kept one is higher
+                award.reasons.append(Line(UNKNOWN_AMOUNT_REVIEW, award.benefit.cite))
             set_aside.append(award)
             rivals.append((award, winner, winner.high))
         for award in chosen:
