@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -91,3 +94,24 @@ def test_batch_with_the_spark_engine_gives_the_duckdb_totals(tmp_path: Path, cap
         totals[name] = (d["total"], d["results"], d["by"]["payer"])
     assert totals["spark"] == totals["duckdb"]
     assert totals["duckdb"][0]["count"] > 0
+
+
+@pytest.mark.spark
+def test_batch_with_the_spark_engine_keeps_the_jvms_english_off_the_terminal(tmp_path: Path) -> None:
+    """The JVM and log4j print warnings at start (WARNING: Using incubator modules…, WARN Utils: Your
+    hostname…); `huiqi batch --engine spark` sends them to a log it removes when the run succeeds."""
+    pytest.importorskip("pyspark")
+    huiqi = Path(sys.executable).parent / "huiqi"
+    reg = write_xlsx(tmp_path / "r.xlsx")
+    out = tmp_path / "结果.xlsx"
+    done = subprocess.run(
+        [str(huiqi), "batch", str(reg), "--engine", "spark", "--as-of", AS_OF.isoformat(), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert out.exists() and "已写出" in done.stdout
+    assert done.stderr == ""
+    assert not list(tmp_path.glob("huiqi-spark-*.log"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import tempfile
 import time
 from collections import defaultdict
@@ -543,17 +544,23 @@ def _run_spark(plan: Any, con: Any, register: Register, as_of: date, memory_limi
         from . import spark as spark_runner
     except ImportError as exc:
         raise InputError(f"测算引擎“spark”无法加载：{exc}") from None
+    # the JVM's own output (English warnings) goes to a log, named if Spark fails, removed if not
+    log = Path(tempfile.gettempdir()) / f"huiqi-spark-{os.getpid()}.log"
     try:
-        session = spark_runner.session(memory=memory_limit)
+        session = spark_runner.session(memory=memory_limit, log=log)
     except Exception as exc:  # no Java, no pyspark …
-        raise InputError(f"无法启动Spark（本地模式）：{exc}") from None
-    res = spark_runner.run(plan, session, register.tables, as_of)
+        raise InputError(f"无法启动Spark（本地模式）：{exc}（Spark日志：{log}）") from None
+    try:
+        res = spark_runner.run(plan, session, register.tables, as_of)
+    except Exception as exc:
+        raise InputError(f"Spark测算失败：{str(exc).strip().splitlines()[0][:300]}（Spark日志：{log}）") from None
     for name, frame in (("awards", res.awards), ("payers", res.payers)):
         con.register(f"hq_spark_{name}", frame.toArrow())
         con.execute(f"CREATE TEMP TABLE {plan.outputs[name]} AS SELECT * FROM hq_spark_{name}")
     for name in plan.layout.tables:
         con.register(f"hq_reg_{name}", register.tables[name])
         con.execute(f"CREATE TEMP VIEW {name} AS SELECT * FROM hq_reg_{name}")
+    log.unlink(missing_ok=True)  # the session lives as long as the process (tests share one)
 
 
 # --- the batch command ---------------------------------------------------------------------

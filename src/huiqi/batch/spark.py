@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .compiler import Dialect, lit
@@ -25,23 +26,32 @@ class SparkResult:
     steps_run: int
 
 
-def session(cores: int = 2, memory: str | None = None) -> SparkSession:
+def session(cores: int = 2, memory: str | None = None, log: Path | None = None) -> SparkSession:
     """A local Spark session (``local[cores]``), small and quiet, for tests and single machines;
-    ``memory`` (e.g. ``4GB``) sets the driver's memory when the session starts here."""
+    ``memory`` (e.g. ``4GB``) sets the driver's memory when the session starts here. With ``log``,
+    a JVM started here writes its own output (the JVM's and log4j's warnings, in English) to that
+    file instead of the terminal."""
+    from pyspark import SparkConf, SparkContext
     from pyspark.sql import SparkSession
 
-    builder = SparkSession.builder
-    if memory:
-        builder = builder.config("spark.driver.memory", memory.strip().lower().replace("ib", "").replace("b", ""))
-    spark = (
-        builder.master(f"local[{cores}]")
-        .appName("huiqi-batch")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
+    conf = (
+        SparkConf()
+        .setMaster(f"local[{cores}]")
+        .setAppName("huiqi-batch")
+        .set("spark.sql.shuffle.partitions", "4")
+        .set("spark.ui.enabled", "false")
+        .set("spark.ui.showConsoleProgress", "false")
+        .set("spark.sql.session.timeZone", "UTC")
     )
+    if memory:
+        conf.set("spark.driver.memory", memory.strip().lower().replace("ib", "").replace("b", ""))
+    if log is not None and SparkContext._active_spark_context is None:
+        from pyspark.java_gateway import launch_gateway
+
+        with log.open("ab") as out:  # the JVM holds its own copy of the file
+            gateway = launch_gateway(conf, popen_kwargs={"stdout": out, "stderr": out})
+        SparkContext(conf=conf, gateway=gateway)
+    spark = SparkSession.builder.config(conf=conf).getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     # Code Spark generates for the plan's widest expressions can pass Java's 64 KB method limit;
     # Spark then evaluates them without generated code, with the same results, after logging the
