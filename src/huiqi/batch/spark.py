@@ -49,7 +49,7 @@ def session(cores: int = 2, memory: str | None = None, log: Path | None = None) 
         from pyspark.java_gateway import launch_gateway
 
         with log.open("ab") as out:  # the JVM holds its own copy of the file
-            gateway = launch_gateway(conf, popen_kwargs={"stdout": out, "stderr": out})
+            gateway = launch_gateway(conf, popen_kwargs={"stdout": out, "stderr": out})  # type: ignore[no-untyped-call]
         SparkContext(conf=conf, gateway=gateway)
     spark = SparkSession.builder.config(conf=conf).getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
