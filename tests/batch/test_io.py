@@ -398,6 +398,27 @@ def test_headers_in_wan_yuan_and_english_names_are_accepted(tmp_path: Path) -> N
     assert reg.tables["enterprises"].to_pylist()[0]["region"] == "320506"
 
 
+def test_a_column_under_a_fields_earlier_label_is_read_as_that_field(tmp_path: Path) -> None:
+    """苏州2020 第一条's 是否在苏州综合金融服务等平台获得 read as cut off and became …获得贷款; a workbook
+    made from the earlier template still has the old header, and both are read as via_platform."""
+    rows = {}
+    for n, header in enumerate(("是否在苏州综合金融服务等平台获得", "是否在苏州综合金融服务等平台获得贷款")):
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.title = "企业"
+        ws.append(["统一社会信用代码", "名称", "注册地行政区划代码"])
+        ws.append([A, "甲", "320506"])
+        ev = wb.create_sheet("事项")
+        ev.append(["统一社会信用代码", "事项编号", "事项类型", "发生日期", "贷款用途", "贷款金额（万元）", header])
+        ev.append([A, "L1", "loan", "2022/6/1", "智能化改造提升项目", 500, "是"])
+        path = tmp_path / f"h{n}.xlsx"
+        wb.save(path)
+        reg = read(path)
+        assert [e.message() for e in reg.errors] == []
+        rows[header] = reg.tables["events"].to_pylist()[0]["via_platform"]
+    assert list(rows.values()) == [True, True]
+
+
 def test_an_unknown_column_is_noted_but_rejects_no_row(tmp_path: Path) -> None:
     wb = openpyxl.Workbook()
     ws = wb.active

@@ -133,6 +133,7 @@ def layout(catalogue: Catalogue) -> RegisterLayout:
             aliases = ("行政区划代码", "注册地")
         if name == "town":
             aliases = ("所在镇", "镇（街道）", "属地")
+        aliases += spec.aliases + tuple(_header(a, spec) for a in spec.aliases)
         ent.append(Column(name, _header(spec.label, spec), spec, aliases))
 
     ev: list[Column] = [
@@ -159,7 +160,9 @@ def layout(catalogue: Catalogue) -> RegisterLayout:
                 fname,
                 _header("／".join(labels), first),
                 union,
-                tuple(labels) + tuple(_header(lb, first) for lb in labels),
+                tuple(labels)
+                + tuple(_header(lb, first) for lb in labels)
+                + tuple(a for s in specs for a in (*s.aliases, *(_header(a, s) for a in s.aliases))),
                 tuple(per_kind),
                 per_kind,
             )

@@ -70,6 +70,7 @@ class FieldSpec:
     help: str = ""
     minimum: Fraction | None = None
     maximum: Fraction | None = None
+    aliases: tuple[str, ...] = ()  # earlier labels, still read as this field's column header
 
     def expected(self) -> str:
         """What a value of this field should look like, in Chinese."""
@@ -167,6 +168,7 @@ def _spec(name: str, raw: Mapping[str, Any]) -> FieldSpec:
         help=str(raw.get("help", "")),
         minimum=frac(raw.get("min")),
         maximum=frac(raw.get("max")),
+        aliases=tuple(str(a) for a in raw.get("aliases", ())),
     )
 
 

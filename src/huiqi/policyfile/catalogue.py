@@ -104,3 +104,6 @@ def _check_spec(file: str, line: int, name: str, spec: Any, problems: list[str])
         return
     if spec["type"] not in TYPES:
         problems.append(f"{file}:{line}: 字段{name}的type未知：{spec['type']}（可用：{'、'.join(TYPES)}）")
+    aliases = spec.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+        problems.append(f"{file}:{line}: 字段{name}的aliases应为以往表头（文字）的列表，如 [是否在苏州综合金融服务等平台获得]")
