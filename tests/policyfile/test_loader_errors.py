@@ -48,6 +48,17 @@ def test_every_mistake_in_a_file_is_reported_together(tmp_path: Path) -> None:
     assert len(info.value.problems) >= 2
 
 
+def test_a_rate_in_chinese_numerals_is_read_as_a_ceiling_where_the_quote_says_so() -> None:
+    """按照不超过其购买金额的百分之五 makes 5% an upper bound (``up_to``), as 不超过…5% does; 按百分之五 does
+    not. The check passed over numbers not written in digits."""
+    from huiqi.policyfile.reader_base import _says_up_to
+
+    assert _says_up_to("5%", "按照不超过其购买金额的百分之五给予补助") is True
+    assert _says_up_to("5%", "按其购买金额的百分之五给予补助") is False
+    assert _says_up_to("5%", "按其购买金额的百分之十五给予补助") is None  # 十五 is not 五
+    assert _says_up_to("10万", "给予最高十万元奖励") is True
+
+
 def test_a_rate_may_be_written_in_chinese_numerals_in_its_quote() -> None:
     """“按购买金额的百分之五给予补助” holds `rate: 5%` (the unit-aware check refused it); 百分之二十
     does not hold 2%."""

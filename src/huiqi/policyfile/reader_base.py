@@ -315,6 +315,23 @@ def _number_spans(number: str, normal: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _spelt_spans(number: str, normal: str) -> list[tuple[int, int]]:
+    """Where ``number`` is written in Chinese numerals (百分之五 for 5%, 十万元 for 10万): as
+    :func:`_number_spans` gives the digits' places."""
+    digits = number.rstrip("万亿%元")
+    unit = number[len(digits) :]
+    if not digits.isdigit():
+        return []
+    n = int(digits)
+    if unit == "%" and _chinese(n):
+        pattern = f"百分之{_chinese(n)}(?![零一二三四五六七八九十百点])"
+    elif n in _CHINESE_NUMERALS:
+        pattern = re.escape(_CHINESE_NUMERALS[n] + unit)
+    else:
+        return []
+    return [(m.start(), m.end()) for m in re.finditer(pattern, normal)]
+
+
 def _word_near(words: Sequence[str], number: str, quote: str) -> bool | None:
     """Whether one of ``words`` stands next to ``number`` in the quote, in the same clause
     (超过1000万元, 投入达到500万元, 500万元（含本数）及以上, 500万元人民币以上): a word elsewhere gave a
@@ -380,10 +397,10 @@ def _says_up_to(number: str, quote: str) -> bool | None:
     """Whether the quote writes ``number`` as an upper bound: a ceiling word (不超过、最高、至多 …)
     before it in the same clause with no other number between (按照不超过项目实际总投入的5%; not 对
     投资额不超过1000万元的项目按10%, whose 不超过 is the threshold's) but the earlier items of a list
-    it governs (分别给予最高100万元、30万元), or 以内/以下 right after it; ``None`` when it is not in
-    digits."""
+    it governs (分别给予最高100万元、30万元), or 以内/以下 right after it; in digits or in Chinese
+    numerals (按不超过百分之五); ``None`` when it is not written in either."""
     normal = _flat(quote)
-    spans = _number_spans(number, normal)
+    spans = _number_spans(number, normal) or _spelt_spans(number, normal)
     if not spans:
         return None
     for start, end in spans:

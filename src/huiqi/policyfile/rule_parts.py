@@ -299,7 +299,13 @@ class RulePartsReader(ReaderBase):
                 self.amount(p, event, cite, ln, in_sum=True)
                 for p, ln in zip(parts, getattr(parts, "item_lines", []), strict=False)
             )
-            return Sum(specs, cite, up_to=self.flag(raw, "up_to"))
+            up_to = self.flag(raw, "up_to")
+            first = parts[0] if parts else None  # 按照不超过项目实际总投入的5%和…叠加: 不超过 before the first part
+            if isinstance(first, LMap):
+                key = next((k for k in ("rate", "per_unit") if k in first), None)
+                if key is not None:
+                    self.role(key, _digits(first[key]), cite, raw.line_of("up_to") or raw.line, up_to)
+            return Sum(specs, cite, up_to=up_to)
         if form == "by":
             ref, spec = self.field(event, raw["by"], raw.line_of("by"))
             cite = self.cite_or(raw, inherited, ())
