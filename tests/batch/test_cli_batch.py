@@ -886,3 +886,25 @@ def test_an_item_set_aside_for_one_a_cap_cut_below_it_says_so_in_the_compiled_ba
         "同一事项按就高不重复原则保留较高者，本项不予重复支持；注意：保留的较高一项经限额削减后低于本项；"
         "按就高原则可能应改按本项支持，请人工复核（就高不重复先于年度限额判断）"
     )
+
+
+def test_a_yearly_item_evaluated_after_its_year_says_which_reference_date_to_use(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """武进2024 第2条 rewards 当年度产销: the 2024 figures, known in spring 2025, evaluated on 2025-03-31
+    fall outside 武进2024 (2024). Each engine's row says to use 2024-12-31 as the reference date."""
+    code = make_credit_code("91320412MA1XF0000")
+    folder = csv_register(
+        tmp_path,
+        f"credit_code,name,region,industrial,annual_sales,prior_peak_sales\n{code},武进产销,320412,是,51亿元,49亿元\n",
+        "credit_code,id,kind,date\n",
+    )
+    for name in ("reference", "duckdb"):
+        out = tmp_path / f"{name}.csv"
+        assert main(["batch", str(folder), "--engine", name, "--as-of", "2025-03-31", "--out", str(out)]) == 0
+        capsys.readouterr()
+        with out.open(encoding="utf-8-sig") as fh:
+            rows = {r["奖补项编号"]: r for r in csv.DictReader(fh)}
+        said = rows["wj-2-first-5bn"]["原因与说明"]
+        assert rows["wj-2-first-5bn"]["原因代码"] == "validity", name
+        assert said.endswith("；年度奖补按测算基准日判断，测算2024年度请以2024-12-31为测算基准日"), (name, said)

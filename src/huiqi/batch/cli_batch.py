@@ -365,6 +365,8 @@ def _reason_texts(eng: Engine) -> list[dict[str, str]]:
         # the condition or window each code stands for, as the reference words it without the row's value
         read = "，按解释" if doc.validity_interpreted else ""
         own = {"validity": f"日期不在《{doc.short}》有效期（{doc.valid_from}至{until}{read}）内"}
+        if b.event == "enterprise" and doc.valid_to is not None:  # dated by the reference date (as the reference says)
+            own["validity"] += f"；年度奖补按测算基准日判断，测算{doc.valid_to.year}年度请以{doc.valid_to}为测算基准日"
         for code, text in generic.items():
             rows.append({"benefit": b.id, "code": code, "text": own.get(code, text)})
         for i, c in enumerate(b.when):

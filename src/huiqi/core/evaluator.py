@@ -90,9 +90,15 @@ def _assess(benefit: Benefit, doc: Document, event: Event | None, ctx: Context, 
     if not doc.in_force(on):
         award.out_of_window = True
         until = doc.valid_to.isoformat() if doc.valid_to else "长期"
+        # a yearly item (当年度产销 …) is dated by the reference date: a year's figures evaluated after
+        # the year, as they usually are, need the year's last day in force as the reference date
+        hint = ""
+        if event is None and doc.valid_to is not None and on > doc.valid_to:
+            hint = f"；年度奖补按测算基准日判断，测算{doc.valid_to.year}年度请以{doc.valid_to}为测算基准日"
         award.reasons.append(
             Line(
-                f"日期{on}不在《{doc.short}》有效期（{doc.valid_from}至{until}{'，按解释' if doc.validity_interpreted else ''}）内",
+                f"日期{on}不在《{doc.short}》有效期（{doc.valid_from}至{until}{'，按解释' if doc.validity_interpreted else ''}）内"
+                + hint,
                 doc.validity_cite,
             )
         )
