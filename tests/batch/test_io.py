@@ -419,6 +419,31 @@ def test_a_column_under_a_fields_earlier_label_is_read_as_that_field(tmp_path: P
     assert list(rows.values()) == [True, True]
 
 
+def test_every_money_column_may_be_headed_in_wan_yuan_as_the_notes_say(tmp_path: Path) -> None:
+    """The template's 说明 says a header written “（万元）” is read in 万元: for every money column, the
+    template's header with （元） turned into （万元） is that column in 万元. 当年度产销（销售收入）（万元）
+    was an unknown column, and every enterprise's sales were dropped with a note of 仅提示."""
+    lay = layout(engine().catalogue)
+    money = 0
+    for sheet, cols in lay.sheets.items():
+        lookup = lay.lookup(sheet)
+        for col in cols:
+            if col.spec.type == "money" and col.header.endswith("（元）"):
+                money += 1
+                wan = col.header.removesuffix("（元）") + "（万元）"
+                assert lookup.get(wan.replace(" ", "").lower()) == (col, "万元"), wan
+    assert money >= 20
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "企业"
+    ws.append(["统一社会信用代码", "名称", "注册地行政区划代码", "当年度产销（销售收入）（万元）"])
+    ws.append([A, "甲", "320412", 510000])
+    wb.save(tmp_path / "sales.xlsx")
+    reg = read(tmp_path / "sales.xlsx")
+    assert [e.message() for e in reg.errors] == []
+    assert reg.tables["enterprises"].to_pylist()[0]["annual_sales"] == 51 * 10**8 * 100  # 51亿元 in fen
+
+
 def test_an_unknown_column_is_noted_but_rejects_no_row(tmp_path: Path) -> None:
     wb = openpyxl.Workbook()
     ws = wb.active

@@ -85,10 +85,23 @@ class RegisterLayout:
             for alias in (col.header, col.name, *col.aliases):
                 out[_norm_header(alias)] = (col, None)
             if col.spec.type == "money":
-                for label in {col.header.split("（")[0], *col.aliases}:
-                    for unit in ("元", "万元", "亿元"):
+                # the label with its own brackets (当年度产销（销售收入）), its part before them, the aliases
+                labels = {col.header.split("（")[0], _without_unit(col.header), *map(_without_unit, col.aliases)}
+                for label in labels:
+                    for unit in MONEY_UNITS:
                         out[_norm_header(f"{label}（{unit}）")] = (col, unit)
         return out
+
+
+MONEY_UNITS = ("元", "万元", "亿元")
+
+
+def _without_unit(header: str) -> str:
+    """A header without the money unit it ends with: 当年度产销（销售收入）（元） → 当年度产销（销售收入）."""
+    for unit in MONEY_UNITS:
+        if _norm_header(header).endswith(f"（{unit}）"):
+            return header[: header.replace("(", "（").rindex("（")]
+    return header
 
 
 def ident(name: str) -> str:
