@@ -495,3 +495,31 @@ def test_a_yes_no_fact_left_blank_is_said_to_be_read_as_its_default(tmp_path: Pa
         "否",
         None,
     )
+
+
+def test_an_event_no_item_selects_is_said_not_left_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A 吴中 enterprise's project of category 智改数转网联改造 (武进2024's word) matched no item of 吴中 or
+    苏州 and vanished from the result: the officer told the enterprise it gets nothing for it. It is
+    listed, with the document whose items would take it; an event of a category no document uses says so."""
+    path = _scenario(
+        tmp_path,
+        "as_of: 2025-12-31\n"
+        "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇, industrial: true}\n"
+        "events:\n"
+        "  - {id: P1, kind: project, date: 2025-09-01, category: 智改数转网联改造, total_investment: 1200万元}\n"
+        "  - {id: E1, kind: purchase, date: 2025-06-30, category: 机器人产品或服务, amount: 80万元}\n",
+    )
+    assert main(["evaluate", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["unmatched_events"] == [
+        {
+            "event": "P1",
+            "kind": "project",
+            "date": "2025-09-01",
+            "text": "只有《武进2024》有适用于该事项的条款，该文件不适用于注册在吴中区的企业",
+        }
+    ]
+    assert main(["evaluate", str(path)]) == 0
+    assert "、没有适用条款的事项（1项）\n1. 事项P1（2025-09-01）：只有《武进2024》" in capsys.readouterr().out
+    assert main(["evaluate", str(EXAMPLE), "--json"]) == 0  # every event of the example is taken by some item
+    assert json.loads(capsys.readouterr().out)["unmatched_events"] == []

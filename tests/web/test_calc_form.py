@@ -349,3 +349,18 @@ def test_a_form_of_many_events_is_calculated(client: TestClient) -> None:
     assert len(many) > 1_000
     r = client.post("/calc", data=many, follow_redirects=False)
     assert r.status_code == 303 and "/calc?s=" in r.headers["location"], r.text[:300]
+
+
+def test_an_event_no_item_takes_is_listed_on_the_result(client: TestClient) -> None:
+    """A project whose 项目类别 is another region's word (武进2024's 智改数转网联改造) is listed with why."""
+    form = {k: v for k, v in FORM.items() if not k.startswith("e1.")} | {
+        "e1.kind": "project",
+        "e1.id": "P1",
+        "e1.date": "2025-09-01",
+        "e1.category": "智改数转网联改造",
+        "e1.total_investment": "1200",
+    }
+    r = client.post("/calc", data=form, follow_redirects=True)
+    assert r.status_code == 200, r.text
+    assert "没有适用条款的事项（1项）" in r.text
+    assert "事项P1（2025-09-01）：只有《武进2024》有适用于该事项的条款，该文件不适用于注册在吴中区的企业" in r.text

@@ -27,7 +27,7 @@ from .explain import amount_text
 from .facts import Catalogue
 from .model import LEVEL_LABELS, LEVELS, Benefit, Cap, Document, Exclusivity, Field, Funding, Library
 from .money import floor_times, format_wan
-from .regions import parents, region
+from .regions import REGIONS, parents, region
 from .results import GRANTED, NEAR_MISS, SET_ASIDE, Award, Evaluation, Line, PayerPart, Totals
 from .scenario import Event, PriorAward, Scenario
 
@@ -51,6 +51,7 @@ def evaluate(library: Library, catalogue: Catalogue, scenario: Scenario) -> Eval
     # the events each benefit's kind and ``match`` select, whatever became of them: an award of
     # another level for such an event counts toward the benefit's caps over levels (``prior_levels``)
     matched: dict[str, set[str]] = defaultdict(set)
+    selected: set[str] = set()  # events some benefit selected
     units: list[tuple[Event | None, str]] = [(e, e.kind) for e in events]
     units.append((None, "enterprise"))
     for event, kind in units:
@@ -67,6 +68,7 @@ def evaluate(library: Library, catalogue: Catalogue, scenario: Scenario) -> Eval
                 (candidates if award.status == GRANTED else near).append(award)
                 if event is not None:
                     matched[benefit.id].add(event.id)
+                    selected.add(event.id)
     set_aside: list[Award] = []
     granted = _once_per_key(candidates, library, scenario, set_aside, catalogue)
     rivals: list[tuple[Award, Award, int | None]] = []
@@ -77,7 +79,26 @@ def evaluate(library: Library, catalogue: Catalogue, scenario: Scenario) -> Eval
     payer_names: dict[str, str] = {}
     for award in granted:
         _split(award, scenario, payer_names)
-    return _totals(scenario, granted, set_aside, near, docs)
+    result = _totals(scenario, granted, set_aside, near, docs)
+    result.unmatched = [(e, _unmatched(library, catalogue, scenario, e, here)) for e in events if e.id not in selected]
+    return result
+
+
+def _unmatched(library: Library, catalogue: Catalogue, scenario: Scenario, event: Event, here: set[str]) -> str:
+    """Why no item selected an event: the documents elsewhere that would (a 武进 category for a 吴中
+    enterprise), or that no document has an item for it."""
+    ctx = Context(scenario, event, event.kind, catalogue)
+    elsewhere = []
+    for benefit in library.candidates(event.kind, event.facts):
+        doc = library.by_id[benefit.document_id]
+        if doc.id not in here and doc.short not in elsewhere and all(test(c, ctx).passed for c in benefit.match):
+            elsewhere.append(doc.short)
+    if elsewhere:
+        where = "、".join(f"《{d}》" for d in elsewhere)
+        code = scenario.enterprise.region
+        place = REGIONS[code].name if code in REGIONS else code
+        return f"只有{where}有适用于该事项的条款，该文件不适用于注册在{place}的企业"
+    return "现行政策文件中没有适用于该事项（类型及类别）的条款；请核对事项类型与类别是否按政策原文选择"
 
 
 # --- 1-3: one benefit on one event -----------------------------------------

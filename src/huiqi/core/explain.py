@@ -132,7 +132,7 @@ def render_text(ev: Evaluation) -> str:
     sections = [
         (title, items) for title, items in (("不重复支持或额度已用尽而未计入的", ev.set_aside), ("差一点符合的", near)) if items
     ]
-    numerals = iter("三四五")
+    numerals = iter("三四五六")
     for title, items in sections:
         out.append("")
         out.append(f"{next(numerals)}、{title}（{len(items)}项）")
@@ -144,6 +144,11 @@ def render_text(ev: Evaluation) -> str:
         for i, a in enumerate(outside, start=1):
             event = f"事项{a.event.id}" if a.event else "企业层面"
             out.append(f"{i}. 《{a.document.short}》第{a.benefit.article}条　{a.benefit.title}（{event}）：{a.reasons[0].text}")
+    if ev.unmatched:  # an event no item selected: said, not left out in silence
+        out.append("")
+        out.append(f"{next(numerals)}、没有适用条款的事项（{len(ev.unmatched)}项）")
+        for i, (e, why) in enumerate(ev.unmatched, start=1):
+            out.append(f"{i}. 事项{e.id}（{e.date}）：{why}")
     return "\n".join(out)
 
 
@@ -214,6 +219,7 @@ def to_dict(ev: Evaluation) -> dict[str, Any]:
         "awards": [award_dict(a) for a in ev.awards],
         "set_aside": [award_dict(a) for a in ev.set_aside],
         "near_misses": [award_dict(a) for a in ev.near_misses],
+        "unmatched_events": [{"event": e.id, "kind": e.kind, "date": e.date.isoformat(), "text": why} for e, why in ev.unmatched],
         "totals": {
             "total": _totals(ev.total),
             "by_document": {k: _totals(v) for k, v in ev.by_document.items()},

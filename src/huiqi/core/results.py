@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .amounts import nature_of
 from .conditions import Outcome
@@ -152,3 +152,5 @@ class Evaluation:
     by_payer: dict[str, Totals]
     total: Totals
     documents: list[Document]
+    # events no benefit of the enterprise's documents selects (kind and ``match``), each with why
+    unmatched: list[tuple[Event, str]] = field(default_factory=list)
