@@ -908,3 +908,27 @@ def test_a_yearly_item_evaluated_after_its_year_says_which_reference_date_to_use
         said = rows["wj-2-first-5bn"]["原因与说明"]
         assert rows["wj-2-first-5bn"]["原因代码"] == "validity", name
         assert said.endswith("；年度奖补按测算基准日判断，测算2024年度请以2024-12-31为测算基准日"), (name, said)
+
+
+def test_a_registers_value_equal_to_its_default_may_have_been_left_blank(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """苏州2020 第一条 pays interest on loans taken through the city's platform; a blank cell is read as
+    否 (the default). The register's reader puts the default in, so a blank and a written 否 cannot be told
+    apart: the reason says either may be the case, not that the enterprise answered 否."""
+    code = make_credit_code("91320506MA1XG0000")
+    folder = csv_register(
+        tmp_path,
+        f"credit_code,name,region\n{code},示例企业,320506\n",
+        "credit_code,id,kind,date,purpose,amount,via_platform\n"
+        f"{code},L1,loan,2022-06-01,智能化改造提升项目,2000万元,\n"
+        f"{code},L2,loan,2022-07-01,智能化改造提升项目,2000万元,是\n",
+    )
+    out = tmp_path / "结果.csv"
+    assert main(["batch", str(folder), "--engine", "reference", "--as-of", "2022-12-31", "--out", str(out)]) == 0
+    capsys.readouterr()
+    with out.open(encoding="utf-8-sig") as fh:
+        rows = {(r["奖补项编号"], r["事项编号"]): r for r in csv.DictReader(fh)}
+    blank, given = rows[("sz20-1-loan-city", "L1")], rows[("sz20-1-loan-city", "L2")]
+    assert blank["原因与说明"] == "是否在苏州综合金融服务等平台获得贷款：否（或未填写，按默认值）（应为“是”）"
+    assert given["状态"] == "可享受" and "未填写" not in given["原因与说明"]

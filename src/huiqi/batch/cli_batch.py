@@ -166,14 +166,21 @@ def _value(v: Any) -> Any:
 
 
 def scenarios(register: Register, as_of: date | None) -> Iterator[Scenario]:
-    """One scenario per valid enterprise row, from the canonical tables."""
+    """One scenario per valid enterprise row, from the canonical tables. The readers have put
+    the catalogue's defaults in for blank cells, so a value equal to its default may have been
+    left blank: the explanation says so (或未填写，按默认值)."""
+    from huiqi.core.context import ANY_DEFAULT
     from huiqi.core.scenario import Enterprise, Event, PriorAward, Qualification, Scenario
+
+    unknown_blanks = frozenset({ANY_DEFAULT})
 
     t = register.tables
     events: dict[str, list[Event]] = defaultdict(list)
     for row in t["events"].to_pylist():
         facts = {k: _value(v) for k, v in row.items() if k not in ("credit_code", "event_id", "kind", "date") and v is not None}
-        events[row["credit_code"]].append(Event(id=row["event_id"], kind=row["kind"], date=row["date"], facts=facts))
+        events[row["credit_code"]].append(
+            Event(id=row["event_id"], kind=row["kind"], date=row["date"], facts=facts, defaulted=unknown_blanks)
+        )
     quals: dict[str, list[Qualification]] = defaultdict(list)
     for row in t["qualifications"].to_pylist():
         quals[row["credit_code"]].append(
@@ -204,6 +211,7 @@ def scenarios(register: Register, as_of: date | None) -> Iterator[Scenario]:
                 town=row["town"],
                 facts={k: _value(v) for k, v in row.items() if k not in core and v is not None},
                 qualifications=tuple(quals.get(code, ())),
+                defaulted=unknown_blanks,
             )
             yield Scenario(
                 enterprise=ent, events=tuple(events.get(code, ())), prior_awards=tuple(priors.get(code, ())), as_of=as_of

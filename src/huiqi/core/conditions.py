@@ -34,10 +34,6 @@ class Outcome:
         self.cite = cite
 
 
-# after a value the enterprise did not give: the catalogue's default was read (docs/facts.md 默认值)
-DEFAULTED = "（未填写，按默认值）"
-
-
 def show_threshold(cond: Compare, unit: str = "") -> str:
     """The threshold as the text writes it (50万元, 2.5, 50%, 50吨标准煤)."""
     if cond.kind == "money":
@@ -60,7 +56,7 @@ def test(cond: Condition, ctx: Context) -> Outcome:
         inside = str(value) in cond.values
         ok = not inside if cond.negate else inside
         verb = "不属于" if cond.negate else "属于"
-        given = DEFAULTED if ctx.defaulted(cond.fact) else ""
+        given = ctx.default_note(cond.fact, value)
         if ok:
             return Outcome(True, f"{label}“{value}”{given}{verb}{shown}", cond.cite)
         return Outcome(False, f"{label}“{value}”{given}{'属于' if cond.negate else '不属于'}{shown}", cond.cite)
@@ -80,7 +76,7 @@ def test(cond: Condition, ctx: Context) -> Outcome:
         if value is MISSING:
             return Outcome(False, f"{label}未填写（应为“{want}”）", cond.cite)
         ok = value is cond.expected
-        given = DEFAULTED if ctx.defaulted(cond.fact) else ""
+        given = ctx.default_note(cond.fact, value)
         return Outcome(ok, f"{label}：{'是' if value else '否'}{given}" + ("" if ok else f"（应为“{want}”）"), cond.cite)
     if isinstance(cond, Holds):
         on = ctx.event.date if ctx.event else ctx.scenario.reference_date

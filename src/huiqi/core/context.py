@@ -9,7 +9,7 @@ from .facts import Catalogue, FieldSpec, describe_value
 from .model import FactExpr, Field, Ratio, Total, YearSum
 from .scenario import Enterprise, Event, Scenario, Value
 
-__all__ = ["MISSING", "Context", "fact_label"]
+__all__ = ["ANY_DEFAULT", "DEFAULTED", "MAYBE_DEFAULTED", "MISSING", "Context", "fact_label"]
 
 
 class _Missing:
@@ -18,6 +18,13 @@ class _Missing:
 
 
 MISSING = _Missing()
+
+
+# after a value the enterprise did not give: the catalogue's default was read (docs/facts.md 未填写时按)
+DEFAULTED = "（未填写，按默认值）"
+# after a register's value equal to the default: a blank cell was read as it, or it was written out
+MAYBE_DEFAULTED = "（或未填写，按默认值）"
+ANY_DEFAULT = "*"  # in ``defaulted``: any fact equal to its default may have been left blank
 
 
 def fact_label(expr: FactExpr, catalogue: Catalogue, event_kind: str) -> str:
@@ -77,11 +84,18 @@ class Context:
             name = ref.path
         return facts.get(name, MISSING)
 
-    def defaulted(self, ref: Field) -> bool:
-        """Whether the fact was left blank and read as the catalogue's default."""
-        if ref.on_enterprise:
-            return ref.name in self.enterprise.defaulted
-        return self.event is not None and ref.path in self.event.defaulted
+    def default_note(self, ref: Field, value: object) -> str:
+        """After a value read as the catalogue's default: （未填写，按默认值）, or （或未填写，按默认值）
+        where the source cannot tell a blank from the default written out (a register's rows,
+        ``defaulted`` holding ``ANY_DEFAULT``); '' for a value given."""
+        names = self.enterprise.defaulted if ref.on_enterprise else (self.event.defaulted if self.event else frozenset())
+        if (ref.name if ref.on_enterprise else ref.path) in names:
+            return DEFAULTED
+        if ANY_DEFAULT in names:
+            spec = self.spec(ref)
+            if spec is not None and spec.default is not None and value == spec.default:
+                return MAYBE_DEFAULTED
+        return ""
 
     def number(self, expr: FactExpr) -> Fraction | int | None:
         """A numeric fact (money in fen, an integer, or an exact fraction); ``None`` when absent.
