@@ -7,6 +7,7 @@ import csv
 import json
 import re
 import tempfile
+import zipfile
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -282,6 +283,19 @@ def test_unreadable_register_exits_2_with_a_message(tmp_path: Path, capsys: pyte
             assert main(["batch", str(path), "--engine", name]) == 2
             err = capsys.readouterr().err
             assert "不是Excel工作簿" in err and not _english(err, path), err
+    # a workbook whose sheet's compressed data was damaged in copying (zlib's error was a traceback)
+    damaged = tmp_path / "损坏.xlsx"
+    data = bytearray((tmp_path / "t.xlsx").read_bytes())
+    with zipfile.ZipFile(tmp_path / "t.xlsx") as z:
+        part = next(i for i in z.infolist() if i.filename.startswith("xl/worksheets/") and i.compress_size > 200)
+    start = part.header_offset + 30 + len(part.filename.encode()) + len(part.extra)
+    for at in range(start + 20, start + 60):
+        data[at] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    for name in ("reference", "duckdb"):
+        assert main(["batch", str(damaged), "--engine", name]) == 2
+        err = capsys.readouterr().err
+        assert "工作簿内容已损坏" in err and not _english(err, damaged), err
 
 
 def test_outputs_are_refused_before_the_register_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -932,3 +946,24 @@ def test_a_registers_value_equal_to_its_default_may_have_been_left_blank(
     blank, given = rows[("sz20-1-loan-city", "L1")], rows[("sz20-1-loan-city", "L2")]
     assert blank["原因与说明"] == "是否在苏州综合金融服务等平台获得贷款：否（或未填写，按默认值）（应为“是”）"
     assert given["状态"] == "可享受" and "未填写" not in given["原因与说明"]
+
+
+def test_an_applicant_of_another_kind_is_told_which_kinds_the_item_admits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """吴中2025 第13条 信创 is for 企业: a 高校院所's row says so in every engine (the compiled engines said
+    only 主体类型不在支持范围内)."""
+    code = make_credit_code("12320506466W20004")
+    folder = csv_register(
+        tmp_path,
+        f"credit_code,name,kind,region\n{code},示例研究院,高校院所,320506\n",
+        f"credit_code,id,kind,date,category,total_investment\n{code},X1,project,2025-08-01,信创投入,100万元\n",
+    )
+    for name in ("reference", "duckdb"):
+        out = tmp_path / f"{name}.csv"
+        assert main(["batch", str(folder), "--engine", name, "--as-of", "2025-12-31", "--out", str(out)]) == 0
+        capsys.readouterr()
+        with out.open(encoding="utf-8-sig") as fh:
+            row = next(r for r in csv.DictReader(fh) if r["奖补项编号"] == "wz-13-xinchuang")
+        assert row["原因代码"] == "applicant"
+        assert row["原因与说明"] in ("主体类型不在支持范围（企业）内", "主体类型“高校院所”不在支持范围（企业）内"), (name, row)

@@ -331,11 +331,16 @@ def test_a_connection_that_fails_says_why_in_chinese(capsys: pytest.CaptureFixtu
             f"postgresql://{user}@127.0.0.1:5432/huiqi_no_such_db": "数据库“huiqi_no_such_db”不存在",
             "postgresql://huiqi_no_such_role@127.0.0.1:5432/test": "登录角色“huiqi_no_such_role”不存在",
             "postgresql://u@huiqi-no-such-host.invalid/db": "找不到连接串中的主机名",
+            f"postgresql://{user}@127.0.0.1:5432/test?sslmode=require": "服务器不支持SSL加密连接",  # the test server has no SSL
+            f"postgresql://{user}@127.0.0.1:5432/test?foo=bar": "连接串中的参数“foo”无法识别",
+            f"postgresql://{user}@127.0.0.1:5432/test?connect_timeout=abc": "connect_timeout应为整数秒数",
         }
         for url, said in cases.items():
             assert main(["batch", url, "--engine", "duckdb"]) == 2
             err = capsys.readouterr().err
             assert said in err and "connection" not in err.lower() and "does not exist" not in err, err
+            why = err.split("）：", 1)[1]  # after the URL, which may itself hold English (.invalid)
+            assert "秒内没有应答" not in why and "invalid" not in why and "bad value" not in why, err
     finally:
         closed.close()
 

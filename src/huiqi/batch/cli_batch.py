@@ -9,6 +9,7 @@ imported when a batch command runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
@@ -373,6 +374,9 @@ def _reason_texts(eng: Engine) -> list[dict[str, str]]:
         # the condition or window each code stands for, as the reference words it without the row's value
         read = "，按解释" if doc.validity_interpreted else ""
         own = {"validity": f"日期不在《{doc.short}》有效期（{doc.valid_from}至{until}{read}）内"}
+        kinds = b.applicants or doc.applicants
+        if kinds:  # the kinds the item admits, as the reference names them (主体类型“高校院所”不在支持范围（企业）内)
+            own["applicant"] = f"主体类型不在支持范围（{'、'.join(kinds)}）内"
         if b.event == "enterprise" and doc.valid_to is not None:  # dated by the reference date (as the reference says)
             own["validity"] += f"；年度奖补按测算基准日判断，测算{doc.valid_to.year}年度请以{doc.valid_to}为测算基准日"
         for code, text in generic.items():
@@ -421,6 +425,9 @@ def working_notes(eng: Engine, b: Benefit) -> list[tuple[str, str]]:
     notes.append(("top_up", "该事项已获奖补，按就高不重复原则只补足差额（解释：原文未明确补差方式）"))
     notes.append(("top_up_own", "该事项已获本项奖补，本项只补足差额（解释：原文未明确补差方式）"))
     notes.append(("prior_award_own", "该事项已获本项奖补，不低于本项金额，本项不再重复支持"))
+    # the note that makes a set-aside row's prior_award read as the item's own (REASON_TEXTS_SQL does so);
+    # its text, for a platform reading hq_reason_text code by code, says the same
+    notes.append(("prior_own", "该事项已获本项奖补，不低于本项金额，本项不再重复支持（代替prior_award的说明）"))
     for cap_id in eng.library.caps_of.get(b.id, ()):
         cap = eng.library.caps[cap_id][0]
         if cap.fen is None or cap.per == "item":
@@ -547,6 +554,9 @@ def backend_results(engine_name: str, eng: Engine, register: Register, as_of: da
     return results, payers
 
 
+SPARK_MIN_MEMORY = 512 * 1024 * 1024  # Spark refuses a driver below ≈450 MB (INVALID_DRIVER_MEMORY)
+
+
 def _run_spark(plan: Any, con: Any, register: Register, as_of: date, memory_limit: str | None) -> None:
     """Run the compiled plan with PySpark (local mode) and put its two outputs and the
     register on ``con`` under the names the result shaping reads."""
@@ -554,12 +564,21 @@ def _run_spark(plan: Any, con: Any, register: Register, as_of: date, memory_limi
         from . import spark as spark_runner
     except ImportError as exc:
         raise InputError(f"测算引擎“spark”无法加载：{exc}") from None
+    from .stream import memory_bytes
+
+    if memory_limit is not None and memory_bytes(memory_limit) < SPARK_MIN_MEMORY:
+        raise InputError(f"内存上限“{memory_limit}”对Spark引擎太小：Spark本地模式至少需要512MB（建议2GB以上）")
     # the JVM's own output (English warnings) goes to a log, named if Spark fails, removed if not
     log = Path(tempfile.gettempdir()) / f"huiqi-spark-{os.getpid()}.log"
     try:
         session = spark_runner.session(memory=memory_limit, log=log)
-    except Exception as exc:  # no Java, no pyspark …
-        raise InputError(f"无法启动Spark（本地模式）：{exc}（Spark日志：{log}）") from None
+    except Exception as exc:  # no Java, no pyspark …: the Java stack goes to the log, not to the officer
+        with contextlib.suppress(OSError), log.open("a", encoding="utf-8") as out:
+            out.write(f"\nhuiqi: {exc}\n")
+        said = str(exc)
+        java = "JAVA_GATEWAY_EXITED" in said or ("java" in said.lower() and "not" in said.lower())
+        why = "Java进程未能启动（需要Java 17；请检查JAVA_HOME）" if java else ""
+        raise InputError(f"无法启动Spark（本地模式）{'：' + why if why else ''}；详情见Spark日志：{log}") from None
     try:
         res = spark_runner.run(plan, session, register.tables, as_of)
     except Exception as exc:

@@ -121,13 +121,15 @@ def connect(dsn: str) -> Any:
     try:
         given = conninfo_to_dict(dsn)
     except psycopg.Error as exc:
-        raise RegisterError(f"PostgreSQL连接串有误（{shown}）：{_first_line(exc)}") from None
+        raise RegisterError(f"PostgreSQL连接串有误（{shown}）：{_conninfo_reason(_first_line(exc))}") from None
     timeout: dict[str, Any] = {} if "connect_timeout" in given else {"connect_timeout": CONNECT_TIMEOUT}
     try:
         conn = psycopg.connect(dsn, **timeout)
     except Exception as exc:
         text = _scrub(_first_line(exc), dsn)
-        if "timeout" in text.lower():
+        if "connect_timeout" in text and ("invalid" in text.lower() or "bad value" in text.lower()):  # ?connect_timeout=abc
+            raise RegisterError(f"PostgreSQL连接串有误（{shown}）：connect_timeout应为整数秒数") from None
+        if "timeout expired" in text.lower() or "timed out" in text.lower():
             seconds = given.get("connect_timeout", CONNECT_TIMEOUT)
             if str(seconds).strip().isdigit():  # libpq waits at least 2 s whatever is asked
                 seconds = max(2, int(str(seconds).strip()))
@@ -157,7 +159,17 @@ _CONNECT_REASONS = (
     ("no route to host", "网络不通，无法到达该主机"),
     ("network is unreachable", "网络不通，无法到达该主机"),
     ("no such file or directory", "本机没有在该套接字上运行的PostgreSQL；请在连接串中写明主机和端口"),
+    ("does not support ssl", "服务器不支持SSL加密连接，而连接串要求SSL（sslmode）；请去掉sslmode或改为sslmode=prefer"),
+    ("ssl", "SSL加密连接失败；请核对连接串中的sslmode等SSL设置"),
 )
+
+
+def _conninfo_reason(text: str) -> str:
+    """libpq's words for a connection string it cannot parse, in Chinese where common."""
+    m = re.search(r'invalid (?:URI query|connection option) (?:parameter|value)?:? ?"([^"]*)"', text)
+    if m:
+        return f"连接串中的参数“{m.group(1)}”无法识别（可用参数如 sslmode、connect_timeout、application_name）"
+    return text
 
 
 def _connect_reason(text: str) -> str:

@@ -472,6 +472,7 @@ def _xlsx(path: Path) -> Iterator[RawSheet]:
     ``datetime``. Workbooks with error cells are read by openpyxl (``_xlsx_openpyxl``).
     """
     import zipfile
+    import zlib
     from concurrent.futures import ThreadPoolExecutor
 
     try:
@@ -483,7 +484,7 @@ def _xlsx(path: Path) -> Iterator[RawSheet]:
             _uncached_formulas(path, found)
         yield from _xlsx_openpyxl(path)
         return
-    unreadable = (CalamineError, zipfile.BadZipFile, OSError, ValueError)
+    unreadable = (CalamineError, zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError, ValueError)
     # The error-cell scan runs while calamine parses the first sheet (both leave the GIL: on
     # a 125 MB workbook the scan's 3.8 s were hidden behind the parsing); it is waited for
     # before a row is given out, and a workbook with error cells goes to openpyxl whole.
@@ -495,10 +496,12 @@ def _xlsx(path: Path) -> Iterator[RawSheet]:
             if not checked:
                 try:
                     found = scan.result()
-                except unreadable as exc:  # not a zip: the scan's words, as when it ran first
+                    _oversized(path, found)  # these read the sheets' parts again: a damaged one fails here
+                    _uncached_formulas(path, found)
+                except RegisterError:  # their own words (a cell far out, formulas without values)
+                    raise
+                except unreadable as exc:  # not a zip, or a damaged part: the scan's words, as when it ran first
                     raise RegisterError(f"无法读取Excel文件{path}：{_unreadable(exc)}") from None
-                _oversized(path, found)
-                _uncached_formulas(path, found)
                 checked.append(found)
             return checked[0].errors
 
@@ -532,10 +535,14 @@ def _xlsx(path: Path) -> Iterator[RawSheet]:
 def _unreadable(exc: BaseException) -> str:
     """Why a workbook could not be opened, in Chinese (the readers' own words are English)."""
     import zipfile
+    import zlib
 
     if isinstance(exc, OSError) and not isinstance(exc, zipfile.BadZipFile):
         return os_reason(exc)
     text = str(exc).lower()
+    corrupt = "工作簿内容已损坏（压缩数据无法解开，可能下载或复制不完整）；请用Excel打开后另存为.xlsx，或重新获取文件"
+    if isinstance(exc, (zlib.error, EOFError, NotImplementedError)) or "decompress" in text or "crc" in text:
+        return corrupt
     if isinstance(exc, zipfile.BadZipFile) or "zip" in text:
         return "文件内容不是Excel工作簿（.xlsx应为zip压缩包）：可能只改了扩展名、是旧版.xls，或文件不完整（下载或复制中断）"
     return "工作簿内容已损坏，Excel格式无法识别；请用Excel打开后另存为.xlsx再试"
