@@ -33,7 +33,13 @@ def scenarios() -> list[dict[str, Any]]:
         )
     out.append(
         {
-            "enterprise": {"credit_code": code(4), "name": "测试智改企业", "region": "320506", "town": "木渎镇"},
+            "enterprise": {
+                "credit_code": code(4),
+                "name": "测试智改企业",
+                "region": "320506",
+                "town": "木渎镇",
+                "industrial": True,
+            },
             "events": [
                 {
                     "id": "P1",
@@ -76,7 +82,7 @@ def write_register(path: Path, raws: list[dict[str, Any]], bad_rows: bool = Fals
     wb = Workbook()
     ent = wb.active
     ent.title = "企业"
-    ent.append(["credit_code", "name", "region", "town"])
+    ent.append(["credit_code", "name", "region", "town", "industrial"])
     ev = wb.create_sheet("事项")
     ev_cols = ["credit_code", "event_id", "kind", "date", "category", "amount", "total_investment", "smart_investment"]
     ev.append(ev_cols)
@@ -84,7 +90,7 @@ def write_register(path: Path, raws: list[dict[str, Any]], bad_rows: bool = Fals
     pa.append(["credit_code", "amount", "year", "level", "document", "event"])
     for raw in raws:
         e = raw["enterprise"]
-        ent.append([e["credit_code"], e["name"], e["region"], e["town"]])
+        ent.append([e["credit_code"], e["name"], e["region"], e.get("town"), {True: "是", False: "否"}.get(e.get("industrial"))])
         for x in raw["events"]:
             ev.append([e["credit_code"], x["id"], x["kind"], x["date"], *(x.get(c) for c in ev_cols[4:])])
         for p in raw.get("prior_awards", []):

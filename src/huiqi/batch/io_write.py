@@ -453,16 +453,26 @@ def _write_csv(path: Path, header: list[str], rows: Iterable[list[Any]]) -> Path
     return path
 
 
-def run_notes(policy_dir: Path, engine_name: str, as_of: str) -> list[tuple[str, str]]:
+ENGINE_LABELS = {"reference": "reference（参考引擎，逐家解释）", "duckdb": "duckdb（编译执行）", "spark": "spark（编译执行）"}
+
+
+def run_notes(policy_dir: Path, engine_name: str, as_of: str, full_path: bool = True) -> list[tuple[str, str]]:
     """What a results file says of its run, so that two runs can be told apart (a what-if run on a
-    copy of the policies and the bundled run gave workbooks alike): 基准日, engine, policy folder, when."""
+    copy of the policies and the bundled run gave workbooks alike): 基准日, engine, policy folder, when.
+    Without ``full_path`` (files the web app hands out) the folder is named, not where it is on the server."""
     from datetime import datetime
 
     from ..policyfile import DEFAULT_POLICY_DIR
 
-    folder = str(policy_dir) + ("（内置政策）" if policy_dir.resolve() == DEFAULT_POLICY_DIR.resolve() else "")
+    bundled = policy_dir.resolve() == DEFAULT_POLICY_DIR.resolve()
+    folder = (str(policy_dir) if full_path else ("" if bundled else policy_dir.name)) + ("（内置政策）" if bundled else "")
     when = datetime.now().isoformat(sep=" ", timespec="seconds")
-    return [("基准日", as_of), ("测算引擎", engine_name), ("政策文件夹", folder), ("生成时间", when)]
+    return [
+        ("基准日", as_of),
+        ("测算引擎", ENGINE_LABELS.get(engine_name, engine_name)),
+        ("政策文件夹", folder),
+        ("生成时间", when),
+    ]
 
 
 def quota_notes(library: Library, summary: Summary) -> list[tuple[str, str]]:

@@ -953,9 +953,14 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         kept, kept_payers = apply_filters(results, payers, params)
         return kept, kept_payers, {k: v for k, v in params.items() if v}
 
-    def _summary(results: Any, payers: Any) -> Any:
+    def _summary(results: Any, payers: Any, job_id: str, shown: dict[str, str]) -> Any:
+        """The summary of the rows shown; unfiltered, the job's own counts of enterprises and events
+        evaluated (an enterprise or event with no result row counts too, as on the page's head)."""
         from ..batch.io_write import summarise
 
+        job = site.batch.status(job_id) or {}
+        if not shown and "enterprises_evaluated" in job and "events_evaluated" in job:
+            return summarise(results, payers, int(job["enterprises_evaluated"]), int(job["events_evaluated"]))
         enterprises = len(set(results.column("credit_code").to_pylist()))
         events = len(
             {
@@ -1027,7 +1032,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         if view not in ("rows", "enterprises"):
             raise WebError(422, "view应为rows或enterprises")
         kept, kept_payers, shown = _filtered(job_id, request)
-        summary = _summary(kept, kept_payers)
+        summary = _summary(kept, kept_payers, job_id, shown)
         body: dict[str, Any] = {"id": job_id, "filters": shown, "summary": summary_dict(summary)}
         if view == "rows":
             body.update(count=kept.num_rows, offset=offset, rows=result_rows(kept, offset, limit))
@@ -1078,7 +1083,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         if job["status"] == "done":
             results, payers = site.batch.tables(job_id)
             kept, kept_payers, shown = _filtered(job_id, request)
-            summary = _summary(kept, kept_payers)
+            summary = _summary(kept, kept_payers, job_id, shown)
             ctx.update(
                 choices=filter_choices(results, payers),
                 shown=shown,
@@ -1102,7 +1107,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
 
         _finished(job_id)
         kept, kept_payers, shown = _filtered(job_id, request)
-        summary = _summary(kept, kept_payers)
+        summary = _summary(kept, kept_payers, job_id, shown)
         register = site.batch.register(job_id)
         labels = {
             "document": "政策文件",
@@ -1113,7 +1118,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         }
         labels |= {"status": "状态", "nature": "金额性质", "q": "企业名称或代码"}
         job = site.batch.status(job_id) or {}
-        notes = run_notes(site.engine.policy_dir, str(job.get("engine", "")), str(job.get("as_of", "")))
+        notes = run_notes(site.engine.policy_dir, str(job.get("engine", "")), str(job.get("as_of", "")), full_path=False)
         said = {**shown, **({"status": STATUS_LABELS.get(shown["status"], shown["status"])} if "status" in shown else {})}
         notes += [("筛选", "；".join(f"{labels.get(k, k)}：{v}" for k, v in said.items()))] if shown else []
         if shown.get("payer"):  # the amounts are that payer's share (batchview._payer_shares)
