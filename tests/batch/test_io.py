@@ -444,6 +444,35 @@ def test_every_money_column_may_be_headed_in_wan_yuan_as_the_notes_say(tmp_path:
     assert reg.tables["enterprises"].to_pylist()[0]["annual_sales"] == 51 * 10**8 * 100  # 51亿元 in fen
 
 
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_an_event_of_an_enterprise_whose_code_was_mistyped_points_to_that_row(tmp_path: Path, suffix: str) -> None:
+    """The 企业 row's code has a wrong character (its check fails); the 事项 rows carry the right code.
+    They said only 企业表中没有该统一社会信用代码的企业, and the officer set about fixing the 事项 rows."""
+    typo = A[:10] + ("1" if A[10] != "1" else "2") + A[11:]
+    if suffix == ".xlsx":
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.title = "企业"
+        ws.append(["统一社会信用代码", "名称", "注册地行政区划代码"])
+        ws.append([typo, "甲", "320506"])
+        ev = wb.create_sheet("事项")
+        ev.append(["统一社会信用代码", "事项编号", "事项类型", "发生日期", "采购类别", "采购金额（万元）"])
+        ev.append([A, "B1", "采购", "2025/9/1", "机器人产品或服务", 80])
+        source: Path = tmp_path / "typo.xlsx"
+        wb.save(source)
+    else:
+        source = tmp_path / "typo"
+        source.mkdir()
+        (source / "企业.csv").write_text(f"统一社会信用代码,名称,注册地行政区划代码\n{typo},甲,320506\n", encoding="utf-8")
+        (source / "事项.csv").write_text(
+            f"统一社会信用代码,事项编号,事项类型,发生日期,采购类别,采购金额（万元）\n{A},B1,采购,2025-09-01,机器人产品或服务,80\n",
+            encoding="utf-8",
+        )
+    reg = read(source)
+    (event_error,) = [e for e in reg.errors if e.sheet in ("事项", "事项.csv") or "事项" in str(e.sheet)]
+    assert event_error.expected.endswith(f"“企业”表第2行的“{typo}”有误未通过，是否为同一企业？请先改正该行"), event_error.expected
+
+
 def test_an_unknown_column_is_noted_but_rejects_no_row(tmp_path: Path) -> None:
     wb = openpyxl.Workbook()
     ws = wb.active

@@ -1308,8 +1308,21 @@ def _owner(sheet: _Sheet, n: int, header: str, code: Any, state: _State, problem
         return
     if code in state.rejected:
         problems.append(_err(sheet, n, header, code, f"所属企业在“企业”表第{state.rejected[code]}行有误，本行未测算"))
+        return
+    # a refused enterprise row whose code differs in a character or two is likely the same enterprise,
+    # its code mistyped there (校验码错误): the officer is sent to that row rather than to fix this one
+    near = [(row, other) for other, row in state.rejected.items() if isinstance(other, str) and _differs_little(code, other)]
+    if near:
+        row, other = min(near)
+        said = f"“企业”表中没有该统一社会信用代码的企业；“企业”表第{row}行的“{other}”有误未通过，是否为同一企业？请先改正该行"
+        problems.append(_err(sheet, n, header, code, said))
     else:
         problems.append(_err(sheet, n, header, code, "“企业”表中没有该统一社会信用代码的企业"))
+
+
+def _differs_little(a: str, b: str) -> bool:
+    """Two codes of one length differing in at most two places (a mistyped character, two swapped)."""
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) <= 2
 
 
 def _enterprise_row(
