@@ -191,6 +191,8 @@ def test_prior_city_award_tops_up(server: str, page: Any) -> None:
     page.locator("#f-e1-total_investment").fill("800")
     page.locator("#f-e1-smart_investment").fill("500")
     page.get_by_role("button", name="添加已获资质").click()
+    # the page opens at the new row, its first field focused (it opened at the top, 30 tab stops away)
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'f-q1-title'", timeout=10_000)
     page.locator("#f-q1-title").select_option("高新技术企业")
     page.locator("#f-q1-since").fill("2023-12-01")
     page.get_by_role("button", name="添加已获奖补").click()

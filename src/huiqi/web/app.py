@@ -776,10 +776,12 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
             prefix = f"{row}." if row[:1] in ("q", "p") else f"e{row}."
             for key in [k for k in values if k.startswith(prefix)]:
                 del values[key]
+        focus = ""  # the new row's first field: the page opens there, not at its top (app.js)
         if op in ("add-qual", "add-prior"):
             letter, first = ("q", "title") if op == "add-qual" else ("p", "amount")
             taken = [int(m.group(1)) for k in values if (m := re.match(rf"^{letter}(\d+)\.", k))]
             values[f"{letter}{max(taken, default=0) + 1}.{first}"] = ""
+            focus = f"f-{letter}{max(taken, default=0) + 1}-{first}"
         if op == "add":
             kind = str(values.get("add_kind", ""))
             if kind not in eng.catalogue.events:
@@ -790,9 +792,10 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
                 if k.startswith("e") and k.endswith(".kind") and k[1:].split(".")[0].isdigit()
             ]
             values[f"e{max(rows, default=0) + 1}.kind"] = kind
+            focus = f"f-e{max(rows, default=0) + 1}-id"
         raw, state = form_to_raw(values, eng.catalogue)
         if op != "evaluate":
-            return site.page(request, "calc.html", _calc_context(state))
+            return site.page(request, "calc.html", _calc_context(state) | {"focus": focus})
         try:
             eng.scenario(raw)
         except ScenarioError as exc:

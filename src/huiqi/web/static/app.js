@@ -109,6 +109,10 @@
     var recent = document.getElementById("recent-jobs");
     if (recent) recentJobs(recent);
     batchCharts();
+    // 企业测算: after 添加事项/资质/已获奖补 the page opens at the new row, its first field focused
+    var focusForm = document.querySelector("form[data-focus]");
+    var newField = focusForm && document.getElementById(focusForm.dataset.focus);
+    if (newField) { newField.focus(); newField.scrollIntoView({ block: "center" }); }
     var share = document.querySelector("[data-share]");
     if (share) { share.value = location.origin + share.value; share.addEventListener("focus", function () { share.select(); }); }
     var printer = document.querySelector("[data-print]");
