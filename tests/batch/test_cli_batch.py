@@ -967,3 +967,41 @@ def test_an_applicant_of_another_kind_is_told_which_kinds_the_item_admits(
             row = next(r for r in csv.DictReader(fh) if r["奖补项编号"] == "wz-13-xinchuang")
         assert row["原因代码"] == "applicant"
         assert row["原因与说明"] in ("主体类型不在支持范围（企业）内", "主体类型“高校院所”不在支持范围（企业）内"), (name, row)
+
+
+def test_amounts_typed_in_wan_under_yuan_headers_are_pointed_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The officer's likeliest Excel mistake: 1200 (万元) under 项目实际总投入（元）. Every item came out as a
+    near miss (投资额800.00元低于200万元) with an empty error list; the columns far below every threshold the
+    texts set on them are now named, with the header to write, and no row is refused for it."""
+
+    def register(name: str, scale: int) -> Path:
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.title = "企业"
+        ws.append(["统一社会信用代码", "名称", "注册地行政区划代码", "是否工业企业"])
+        ws.append(["91320506MA1XXXXX09", "甲", "320506", "是"])
+        ev = wb.create_sheet("事项")
+        ev.append(
+            [
+                "统一社会信用代码",
+                "事项编号",
+                "事项类型",
+                "发生日期",
+                "项目类别",
+                "项目实际总投入（元）",
+                "智能改造（含软件）投资额（元）",
+            ]
+        )
+        ev.append(["91320506MA1XXXXX09", "P1", "投资项目", "2025-09-01", "智能化改造", 1200 * scale, 800 * scale])
+        path = tmp_path / name
+        wb.save(path)
+        return path
+
+    notices = {}
+    for name, scale in (("万元误填.xlsx", 1), ("按元填写.xlsx", 10_000)):
+        assert main(["batch", str(register(name, scale)), "--engine", "reference", "--as-of", "2025-12-31", "--json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        notices[name] = [(e["column"], e["rejected"]) for e in data["errors"]]
+        assert data["rows_rejected"] == 0
+    assert notices["按元填写.xlsx"] == []
+    assert notices["万元误填.xlsx"] == [("智能改造（含软件）投资额（元）", False), ("项目实际总投入（元）", False)]

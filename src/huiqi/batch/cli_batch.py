@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from huiqi.core.results import Award, Evaluation
     from huiqi.core.scenario import Scenario
 
-    from .io_read import Register
+    from .io_read import Register, RowError
 
 __all__ = ["COMMANDS", "add_parsers", "cmd_batch", "cmd_synth", "cmd_template", "reason_code", "reference_results", "scenarios"]
 
@@ -217,6 +217,42 @@ def scenarios(register: Register, as_of: date | None) -> Iterator[Scenario]:
             yield Scenario(
                 enterprise=ent, events=tuple(events.get(code, ())), prior_awards=tuple(priors.get(code, ())), as_of=as_of
             )
+
+
+def unit_notices(eng: Engine, register: Register) -> list[RowError]:
+    """Money columns whose values sit far below every threshold the texts set on them (投资额 900元
+    where 设备投入300万元以上 is asked): most likely typed in 万元 under a （元） header. A notice each,
+    rejecting no row: the officer is told before reading a register's worth of near misses."""
+    import statistics
+
+    from huiqi.core.model import Compare, Field
+
+    from .io_read import SHEET_LABEL, RowError, layout
+
+    lowest: dict[tuple[str, str], int] = {}  # (table, column) → the smallest money threshold on it
+    for b in eng.library.benefits.values():
+        for c in (*b.match, *b.when):
+            if isinstance(c, Compare) and c.kind == "money" and isinstance(c.fact, Field):
+                key = ("enterprises", c.fact.name) if c.fact.on_enterprise else ("events", c.fact.path)
+                lowest[key] = min(lowest.get(key, int(c.value)), int(c.value))
+    lay = layout(eng.catalogue)
+    out = []
+    for (table, name), threshold in sorted(lowest.items()):
+        data = register.tables.get(table)
+        if data is None or name not in data.column_names:
+            continue
+        values = [v for v in data.column(name).to_pylist() if v]
+        if not values or statistics.median(values) * 100 >= threshold:
+            continue
+        header = next((c.header for c in lay.sheets[table] if c.name == name), name)
+        median = statistics.median(values) / 100
+        said = (
+            f"数值普遍远低于政策门槛（门槛至少{threshold / 1_000_000:g}万元）：是否按万元填写？"
+            f"若是，请把表头改为“{header.removesuffix('（元）')}（万元）”后重新导入；本提示不拒绝任何行"
+        )
+        shown = f"中位数{median:,.2f}元"
+        out.append(RowError(Path(register.source).name, SHEET_LABEL[table], 1, header, shown, said, rejected=False))
+    return out
 
 
 # Reason codes shared with the compiled backend (huiqi.batch.compiler.REASON_CODES).
@@ -626,6 +662,7 @@ def _cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
     started = time.monotonic()
     with Progress("读取校验") as bar:
         register = read_register(args.register, eng.catalogue, args.schema, progress=bar.update)
+    register.errors.extend(unit_notices(eng, register))
     read_s = time.monotonic() - started
     n_ent = register.tables["enterprises"].num_rows
     n_ev = register.tables["events"].num_rows

@@ -775,6 +775,7 @@ class BatchJobs:
         eng = self.engine
         tick = _Ticker(lambda done, total: self._progress(job_id, done=done, total=total))
         register = read_register(path, eng.catalogue, progress=tick.add)
+        register.errors.extend(cli_batch.unit_notices(eng, register))
         tick.flush()
         n_ent = register.tables["enterprises"].num_rows
         n_ev = register.tables["events"].num_rows
