@@ -523,3 +523,18 @@ def test_an_event_no_item_selects_is_said_not_left_out(tmp_path: Path, capsys: p
     assert "、没有适用条款的事项（1项）\n1. 事项P1（2025-09-01）：只有《武进2024》" in capsys.readouterr().out
     assert main(["evaluate", str(EXAMPLE), "--json"]) == 0  # every event of the example is taken by some item
     assert json.loads(capsys.readouterr().out)["unmatched_events"] == []
+
+
+def test_an_article_shows_what_the_engine_checks_and_how_it_reckons(capsys: pytest.CaptureFixture[str]) -> None:
+    """政策库: 吴中2025 第8条 showed 金额：不超过基数的10% without the 基数 or the coded conditions (设备投入≥300万,
+    工业企业): an officer could check the encoding against the text only by building test cases."""
+    assert main(["policies", "wuzhong-2025", "8"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "  条件：主体类型为企业；项目类别应为企业技术改造、智能化改造、数字化网络化改造、节能技改；是否工业企业应为“是”；设备投入300万元以上（含本数）\n"
+        in out
+    )
+    assert "  计算：不超过项目实际总投入 × 5%\n" in out
+    assert main(["policies", "wuzhong-2025", "8", "--json"]) == 0
+    (tech,) = [b for b in json.loads(capsys.readouterr().out)["benefits"] if b["id"] == "wz-8-tech-renovation"]
+    assert tech["formula"] == "不超过项目实际总投入 × 5%" and "设备投入300万元以上（含本数）" in tech["conditions"]

@@ -215,12 +215,35 @@ def show_article(eng: Engine, doc: Document, article: str) -> dict[str, Any]:
         lines.append(f"{b.id}　{b.title}")
         lines.append(f"  原文：“{b.cite.quote}”")
         lines.append(f"  事项：{_event_label(eng, b.event)}　金额：{describe_amount(b.amount)}")
+        rule = rule_view(eng, b, doc)
+        lines.append(f"  条件：{'；'.join(rule['conditions']) or '无'}")
+        if rule["formula"]:
+            lines.append(f"  计算：{rule['formula']}")
         for c in b.caps:
             lines.append(f"  上限：{CAP_SCOPES.get(c.per, c.per)}{format_wan(c.fen) if c.fen else '按阶段'}（“{c.cite.quote}”）")
         for i in b.interpretations:
             lines.append(f"  ※ 解释：{i.reason.strip()}")
-    benefits = [benefit_view(b, _event_label(eng, b.event)) for b in items]
+    benefits = [benefit_view(b, _event_label(eng, b.event)) | rule_view(eng, b, doc) for b in items]
     return {"document": doc.id, "article": article, "benefits": benefits, "text": "\n".join(lines)}
+
+
+def rule_view(eng: Engine, b: Benefit, doc: Document) -> dict[str, Any]:
+    """What the engine checks and reckons for an item, in words without any enterprise's values: the
+    requirements (the item's event, applicants, ``match`` and ``when``) and the amount's formula with
+    its base named, so an officer can check the encoding against the text without a test case."""
+    from .core.amounts import formula_text
+    from .core.conditions import requirement_text
+    from .core.context import fact_label
+
+    kinds = b.applicants or doc.applicants
+    checks = [f"主体类型为{'、'.join(kinds)}"] if kinds else []
+    checks += [requirement_text(c, eng.catalogue, b.event) for c in (*b.match, *b.when)]
+    if b.max_years is not None:
+        checks.append(f"最多享受{b.max_years}年")
+    return {
+        "conditions": checks,
+        "formula": formula_text(b.amount, lambda expr: fact_label(expr, eng.catalogue, b.event)),
+    }
 
 
 def _field(spec: FieldSpec) -> dict[str, Any]:

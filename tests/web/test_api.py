@@ -180,6 +180,9 @@ def test_policy_pages_name_event_kinds_and_levels_in_chinese(client: TestClient)
     """The pages showed the codes (事项：purchase, 层级：district)."""
     page = client.get("/policies/wuzhong-2025/articles/1").text
     assert "事项：采购" in page and "事项：purchase" not in page
+    page = client.get("/policies/wuzhong-2025/articles/8").text  # what is checked and how the amount is reckoned
+    assert "<li>是否工业企业应为“是”</li>" in page and "<li>设备投入300万元以上（含本数）</li>" in page
+    assert "计算：不超过项目实际总投入 × 5%" in page
     page = client.get("/policies/wuzhong-2025").text
     assert "层级：区级" in page and "层级：district" not in page
     rules = page.split('id="doc-rules"')[1].split("</ul>")[0]  # 第21、22条: no benefit of their own, applied to all
