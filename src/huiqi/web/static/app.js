@@ -70,6 +70,7 @@
         a.textContent = j.source || j.id;
         li.appendChild(a);
         var text = "　" + new Date(j.at).toLocaleString("zh-CN") + "　" + (JOB_STATES[s.status] || "状态未知");
+        if (s.as_of) text += "，基准日 " + s.as_of;  // a rerun on another date is told from its original
         if (s.status === "done" && s.total) {
           text += "，可享受资金最高 " + groupYuan(s.total.max) + " 元";
           if (s.total.unbounded) text += "（另有" + s.total.unbounded + "项不设上限，按最低额计入）";
