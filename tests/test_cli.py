@@ -538,3 +538,23 @@ def test_an_article_shows_what_the_engine_checks_and_how_it_reckons(capsys: pyte
     assert main(["policies", "wuzhong-2025", "8", "--json"]) == 0
     (tech,) = [b for b in json.loads(capsys.readouterr().out)["benefits"] if b["id"] == "wz-8-tech-renovation"]
     assert tech["formula"] == "不超过项目实际总投入 × 5%" and "设备投入300万元以上（含本数）" in tech["conditions"]
+
+
+def test_a_near_miss_says_what_the_item_would_pay_were_it_met(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A blank 是否工业企业 keeps 吴中2025 第8条 智能化改造 (10% of 1200万元 = 120万元) from a 1200万元 project; the
+    result's headline showed what was granted and the near miss only why, not the money at stake."""
+    path = _scenario(
+        tmp_path,
+        "as_of: 2025-12-31\n"
+        "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇}\n"
+        "events:\n"
+        "  - {id: P1, kind: project, date: 2025-09-01, category: 智能化改造, total_investment: 1200万元,"
+        " equipment_investment: 900万元, smart_investment: 700万元}\n",
+    )
+    assert main(["evaluate", str(path), "--json"]) == 0
+    near = {a["benefit"]: a for a in json.loads(capsys.readouterr().out)["near_misses"]}
+    assert near["wz-8-smart-renovation"]["if_met"] == "最高120万元"
+    assert near["wz-8-tech-renovation"]["if_met"] == "最高60万元"
+    assert near["wz-8-smart-renovation"]["max_fen"] == 0  # a near miss still counts nothing
+    assert main(["evaluate", str(path)]) == 0
+    assert "   → 若满足上述条件，按所填事实本项可得（未计年度限额与就高不重复）：最高120万元\n" in capsys.readouterr().out

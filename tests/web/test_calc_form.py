@@ -364,3 +364,20 @@ def test_an_event_no_item_takes_is_listed_on_the_result(client: TestClient) -> N
     assert r.status_code == 200, r.text
     assert "没有适用条款的事项（1项）" in r.text
     assert "事项P1（2025-09-01）：只有《武进2024》有适用于该事项的条款，该文件不适用于注册在吴中区的企业" in r.text
+
+
+def test_a_near_miss_shows_the_money_at_stake(client: TestClient) -> None:
+    """The page showed 最高7.5万元 granted while 120万元 of 智能化改造 waited on a blank 是否工业企业."""
+    form = {k: v for k, v in FORM.items() if not k.startswith("e1.")} | {
+        "e1.kind": "project",
+        "e1.id": "P1",
+        "e1.date": "2025-09-01",
+        "e1.category": "智能化改造",
+        "e1.total_investment": "1200",
+        "e1.equipment_investment": "900",
+        "e1.smart_investment": "700",
+    }
+    r = client.post("/calc", data=form, follow_redirects=True)
+    assert r.status_code == 200, r.text
+    smart = r.text[r.text.index("智能化改造项目补助") :]
+    assert "若满足条件可得：<strong>最高120万元</strong>" in smart[: smart.index("</article>")]

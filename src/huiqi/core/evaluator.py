@@ -144,6 +144,8 @@ def _assess(benefit: Benefit, doc: Document, event: Event | None, ctx: Context, 
             )
     if award.reasons:
         award.status = NEAR_MISS
+        if not award.out_of_window:
+            award.if_met = _if_met(benefit, doc, event, ctx)
         return award
     try:
         computed = compute(benefit.amount, ctx)
@@ -374,6 +376,22 @@ def _exclusivity(
             else:
                 set_aside.append(award)
     return kept
+
+
+def _if_met(benefit: Benefit, doc: Document, event: Event | None, ctx: Context) -> str:
+    """What a near miss would pay were its requirements met: its amount on the facts given and its
+    item caps, as text (最高120万元); '' when the facts give no amount or it is not money."""
+    try:
+        computed = compute(benefit.amount, ctx)
+    except AmountMissing:
+        return ""
+    if computed.kind != "money" or computed.high == 0:
+        return ""
+    probe = Award(benefit=benefit, document=doc, event=event, status=NEAR_MISS, low=computed.low, high=computed.high)
+    for cap in benefit.caps:
+        if cap.per == "item":
+            _item_cap(probe, cap, ctx)
+    return _show(probe)
 
 
 def _show(award: Award) -> str:

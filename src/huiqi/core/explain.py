@@ -77,7 +77,13 @@ def _miss_block(award: Award, index: int, verb: str) -> list[str]:
         lines.append(f"   ✗ {verb}{r.text}")
         if r.cite is not None and r.cite.quote:
             lines.append(_cite(r.cite))
+    if award.if_met:
+        lines.append(f"   → {IF_MET}{award.if_met}")
     return lines
+
+
+# before a near miss's amount on the facts given
+IF_MET = "若满足上述条件，按所填事实本项可得（未计年度限额与就高不重复）："
 
 
 def _late_events(ev: Evaluation) -> list[Event]:
@@ -181,6 +187,7 @@ def award_dict(a: Award) -> dict[str, Any]:
         "event": a.event.id if a.event else None,
         "status": a.status,
         "out_of_window": a.out_of_window,
+        "if_met": a.if_met or None,
         "nature": nature.value,
         "nature_label": nature.label,
         "min_fen": a.low,

@@ -73,6 +73,9 @@ class Award:
     # the event's date (the year's reference date) lies outside the document's window: not
     # "nearly" met whatever else holds, and shown apart from the near misses
     out_of_window: bool
+    # a near miss: what the item would pay were its requirements met (its own amount and item
+    # caps, before yearly caps and 就高不重复), as text; '' when the facts do not give an amount
+    if_met: str
 
     def __init__(
         self,
@@ -91,6 +94,7 @@ class Award:
         tiers_unpublished: bool = False,
         text: str = "",
         out_of_window: bool = False,
+        if_met: str = "",
     ) -> None:
         self.benefit = benefit
         self.document = document
@@ -107,6 +111,7 @@ class Award:
         self.tiers_unpublished = tiers_unpublished
         self.text = text
         self.out_of_window = out_of_window
+        self.if_met = if_met
 
     @property
     def nature(self) -> Nature:
