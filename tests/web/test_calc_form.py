@@ -351,33 +351,25 @@ def test_a_form_of_many_events_is_calculated(client: TestClient) -> None:
     assert r.status_code == 303 and "/calc?s=" in r.headers["location"], r.text[:300]
 
 
-def test_an_event_no_item_takes_is_listed_on_the_result(client: TestClient) -> None:
-    """A project whose 项目类别 is another region's word (武进2024's 智改数转网联改造) is listed with why."""
-    form = {k: v for k, v in FORM.items() if not k.startswith("e1.")} | {
-        "e1.kind": "project",
-        "e1.id": "P1",
-        "e1.date": "2025-09-01",
-        "e1.category": "智改数转网联改造",
-        "e1.total_investment": "1200",
-    }
+def _project_result(client: TestClient, category: str, **wan: str) -> str:
+    """The result page of FORM's enterprise with one project P1 (2025-09-01) of ``category``, amounts in 万元."""
+    form = {k: v for k, v in FORM.items() if not k.startswith("e1.")}
+    form |= {"e1.kind": "project", "e1.id": "P1", "e1.date": "2025-09-01", "e1.category": category}
+    form |= {f"e1.{k}": v for k, v in wan.items()}
     r = client.post("/calc", data=form, follow_redirects=True)
     assert r.status_code == 200, r.text
-    assert "没有适用条款的事项（1项）" in r.text
-    assert "事项P1（2025-09-01）：只有《武进2024》有适用于该事项的条款，该文件不适用于注册在吴中区的企业" in r.text
+    return r.text
+
+
+def test_an_event_no_item_takes_is_listed_on_the_result(client: TestClient) -> None:
+    """A project whose 项目类别 is another region's word (武进2024's 智改数转网联改造) is listed with why."""
+    page = _project_result(client, "智改数转网联改造", total_investment="1200")
+    assert "没有适用条款的事项（1项）" in page
+    assert "事项P1（2025-09-01）：只有《武进2024》有适用于该事项的条款，该文件不适用于注册在吴中区的企业" in page
 
 
 def test_a_near_miss_shows_the_money_at_stake(client: TestClient) -> None:
     """The page showed 最高7.5万元 granted while 120万元 of 智能化改造 waited on a blank 是否工业企业."""
-    form = {k: v for k, v in FORM.items() if not k.startswith("e1.")} | {
-        "e1.kind": "project",
-        "e1.id": "P1",
-        "e1.date": "2025-09-01",
-        "e1.category": "智能化改造",
-        "e1.total_investment": "1200",
-        "e1.equipment_investment": "900",
-        "e1.smart_investment": "700",
-    }
-    r = client.post("/calc", data=form, follow_redirects=True)
-    assert r.status_code == 200, r.text
-    smart = r.text[r.text.index("智能化改造项目补助") :]
+    page = _project_result(client, "智能化改造", total_investment="1200", equipment_investment="900", smart_investment="700")
+    smart = page[page.index("智能化改造项目补助") :]
     assert "若满足条件可得：<strong>最高120万元</strong>" in smart[: smart.index("</article>")]
