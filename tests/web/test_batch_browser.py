@@ -55,7 +55,8 @@ def test_batch_upload_results_export(server: str, page: Any, tmp_path: Path) -> 
     page.goto(f"{server}/batch")
     recent = page.locator("#recent-jobs li")
     recent.first.wait_for()
-    assert recent.count() == 1 and f"已完成，基准日 {AS_OF}，" in recent.first.inner_text()  # a rerun on another date is told apart
+    # each job with its 基准日: a rerun on another date is told from its original
+    assert recent.count() == 1 and f"已完成，基准日 {AS_OF}，" in recent.first.inner_text()
     assert "可享受资金最高 " + shown + " 元" in recent.first.inner_text()
     assert recent.first.get_by_role("link", name="登记表.xlsx").get_attribute("href") == job_url.removeprefix(server)
     other = page.context.browser.new_context()  # another officer's browser
