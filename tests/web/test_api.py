@@ -446,3 +446,16 @@ def test_a_saved_yaml_scenario_reopens(client: TestClient, when: str) -> None:
     assert client.get(f"/calc?s={sid}").status_code == 200
     assert client.get(f"/compare?s={sid}").status_code == 200
     assert client.get(f"/calc/{sid}.yaml").status_code == 200
+
+
+def test_compare_says_why_a_region_offers_nothing(client: TestClient) -> None:
+    """地区对比 showed 武进区 as 无可享受的支持 without saying that 武进2024 had ended before the 2025 project,
+    nor that its robot purchase has no item there."""
+    project = {"kind": "project", "id": "P1", "date": "2025-09-01", "category": "智改数转网联改造", "total_investment": "1200万元"}
+    scenario = {**ROBOT, "events": [{**ROBOT["events"][0], "id": "E1"}, project]}
+    sid = client.post("/api/scenarios", json=scenario).json()["id"]
+    page = client.get(f"/compare?s={sid}&region=320506&region=320412").text
+    wujin = page[page.index('id="h-320412"') :]
+    assert "无可享受的支持" in wujin
+    assert "事项日期不在政策有效期内：" in wujin and "项（《武进2024》）" in wujin
+    assert "没有适用条款的事项：E1（只有《吴中2025》有适用于该事项的条款，该文件不适用于注册在武进区的企业）" in wujin
