@@ -451,7 +451,13 @@ def test_a_saved_yaml_scenario_reopens(client: TestClient, when: str) -> None:
 def test_compare_says_why_a_region_offers_nothing(client: TestClient) -> None:
     """地区对比 showed 武进区 as 无可享受的支持 without saying that 武进2024 had ended before the 2025 project,
     nor that its robot purchase has no item there."""
-    project = {"kind": "project", "id": "P1", "date": "2025-09-01", "category": "智改数转网联改造", "total_investment": "1200万元"}
+    project = {
+        "kind": "project",
+        "id": "P1",
+        "date": "2025-09-01",
+        "category": "智改数转网联改造",
+        "total_investment": "1200万元",
+    }
     scenario = {**ROBOT, "events": [{**ROBOT["events"][0], "id": "E1"}, project]}
     sid = client.post("/api/scenarios", json=scenario).json()["id"]
     page = client.get(f"/compare?s={sid}&region=320506&region=320412").text
