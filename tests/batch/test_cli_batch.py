@@ -22,7 +22,7 @@ from huiqi.cli import main  # noqa: E402
 from huiqi.core.credit_code import make_credit_code  # noqa: E402
 from huiqi.service import engine  # noqa: E402
 
-from .test_io import ENTERPRISES, EVENTS, PRIOR_AWARDS, bad_register, write_xlsx  # noqa: E402
+from .test_io import ENTERPRISES, EVENTS, PRIOR_AWARDS, bad_register, sheets_xlsx, write_xlsx  # noqa: E402
 
 AS_OF = date(2025, 12, 31)
 
@@ -66,6 +66,16 @@ def csv_register(tmp_path: Path, enterprises: str, events: str) -> Path:
     (folder / "enterprises.csv").write_text(enterprises, encoding="utf-8")
     (folder / "events.csv").write_text(events, encoding="utf-8")
     return folder
+
+
+def batch_rows(
+    register: Path, engine_name: str, as_of: str, out: Path, capsys: pytest.CaptureFixture[str]
+) -> dict[tuple[str, str], dict[str, str]]:
+    """``huiqi batch`` of ``register`` on one engine to the CSV ``out``: its rows by (奖补项编号, 事项编号)."""
+    assert main(["batch", str(register), "--engine", engine_name, "--as-of", as_of, "--out", str(out)]) == 0
+    capsys.readouterr()
+    with out.open(encoding="utf-8-sig") as fh:
+        return {(r["奖补项编号"], r["事项编号"]): r for r in csv.DictReader(fh)}
 
 
 def fen(value: Any) -> int:
@@ -499,11 +509,8 @@ def test_the_compiled_backend_names_each_requirement_a_row_failed(tmp_path: Path
         "91320412MA1WJ00011,P1,project,2024-05-20,智改数转网联改造,5000000,4000000\n"
         "91320412MA1WJ00011,P2,project,2025-05-20,智改数转网联改造,8000000,4000000\n",
     )
-    out = tmp_path / "结果.csv"
-    assert main(["batch", str(folder), "--engine", "duckdb", "--as-of", "2024-12-31", "--out", str(out)]) == 0
-    capsys.readouterr()
-    with out.open(encoding="utf-8-sig") as fh:
-        reasons = {(r["奖补项编号"], r["事项编号"]): r["原因与说明"] for r in csv.DictReader(fh)}
+    rows = batch_rows(folder, "duckdb", "2024-12-31", tmp_path / "结果.csv", capsys)
+    reasons = {k: r["原因与说明"] for k, r in rows.items()}
     assert reasons[("wj-1-smart-upgrade", "P1")] == "未满足：是否制造业企业应为“是”；未满足：项目实际总投入超500万元（不含本数）"
     assert reasons[("wj-1-smart-upgrade", "P2")] == (
         "日期不在《武进2024》有效期（2024-01-01至2024-12-31，按解释）内；未满足：是否制造业企业应为“是”"
@@ -523,11 +530,7 @@ def test_a_once_per_product_award_without_its_product_says_it_was_not_checked(
         "91320585MA1W20006H,F1,recognition,2022-07-01,首台（套）装备及关键零部件,省级,2000000,\n"
         "91320585MA1W20006H,F2,recognition,2022-08-01,首台（套）装备及关键零部件,省级,2000000,数控机床A\n",
     )
-    out = tmp_path / "结果.csv"
-    assert main(["batch", str(folder), "--engine", engine_name, "--as-of", "2022-12-31", "--out", str(out)]) == 0
-    capsys.readouterr()
-    with out.open(encoding="utf-8-sig") as fh:
-        rows = {(r["奖补项编号"], r["事项编号"]): r for r in csv.DictReader(fh)}
+    rows = batch_rows(folder, engine_name, "2022-12-31", tmp_path / "结果.csv", capsys)
     unchecked, checked = rows[("sz20-16-first-set", "F1")], rows[("sz20-16-first-set", "F2")]
     assert (unchecked["状态"], unchecked["最低（元）"], unchecked["最高（元）"]) == ("可享受", "400000.00", "600000.00")
     assert unchecked["原因代码"] == "once_key_missing"
@@ -547,11 +550,7 @@ def test_a_key_of_several_facts_names_the_ones_left_blank(
         "credit_code,id,kind,date,title,level,product\n"
         "91320506MA1XXXXX09,R1,recognition,2025-07-01,工业互联网、5G、实数融合等领域试点示范或场景案例,省级,\n",
     )
-    out = tmp_path / "结果.csv"
-    assert main(["batch", str(folder), "--engine", engine_name, "--as-of", "2025-12-31", "--out", str(out)]) == 0
-    capsys.readouterr()
-    with out.open(encoding="utf-8-sig") as fh:
-        row = next(r for r in csv.DictReader(fh) if r["奖补项编号"] == "wz-14-iiot-demo")
+    row = batch_rows(folder, engine_name, "2025-12-31", tmp_path / "结果.csv", capsys)[("wz-14-iiot-demo", "R1")]
     assert (row["状态"], row["原因代码"]) == ("可享受", "once_key_missing")
     assert row["原因与说明"].endswith("未填写产品（型号、系列），无法核对是否已奖励过同一产品（型号、系列）（按未奖励过计）"), (
         row["原因与说明"]
@@ -832,11 +831,8 @@ def test_max_years_counts_an_award_received_in_its_events_year(
         + f"{code},50万元,2025,city,sz25-8-large-model-compute,C4,苏州2025具身智能\n",
         encoding="utf-8",
     )
-    out = tmp_path / "结果.csv"
-    assert main(["batch", str(register), "--engine", engine_name, "--as-of", "2027-12-31", "--out", str(out)]) == 0
-    capsys.readouterr()
-    with out.open(encoding="utf-8-sig") as fh:
-        rows = {(r["奖补项编号"], r["事项编号"]): (r["状态"], r["最高（元）"], r["原因代码"]) for r in csv.DictReader(fh)}
+    found = batch_rows(register, engine_name, "2027-12-31", tmp_path / "结果.csv", capsys)
+    rows = {k: (r["状态"], r["最高（元）"], r["原因代码"]) for k, r in found.items()}
     assert rows[("sz25-8-large-model-compute", "C4")] == ("可享受", "2500000.00", "")  # 300万元 less the 50万元 received
     # 2027: supported in 2023, 2024 and 2026 (C4's year) already
     assert rows[("sz25-8-large-model-compute", "C5")] == ("未满足条件", "", "max_years")
@@ -857,11 +853,7 @@ def test_a_granted_row_of_the_compiled_backend_shows_how_its_amount_was_reckoned
         "91320506MA1XXXXX09,D3,device_registration,2025-09-01,第二类,是,是,6000000,C系列,,\n"
         "91320506MA1XXXXX09,T1,recognition,2025-10-01,,,,,,工业设计中心,省级\n",
     )
-    out = tmp_path / "结果.csv"
-    assert main(["batch", str(folder), "--engine", "duckdb", "--as-of", "2025-12-31", "--out", str(out)]) == 0
-    capsys.readouterr()
-    with out.open(encoding="utf-8-sig") as fh:
-        rows = {(r["奖补项编号"], r["事项编号"]): r for r in csv.DictReader(fh)}
+    rows = batch_rows(folder, "duckdb", "2025-12-31", tmp_path / "结果.csv", capsys)
     d1, d2, d3 = (rows[("wz-3-class3-device", "D1")], rows[("wz-3-class3-device", "D2")], rows[("wz-3-class2-device", "D3")])
     assert (d1["状态"], d1["最高（元）"], d1["原因代码"]) == ("可享受", "3000000.00", "")
     assert d1["原因与说明"] == "实际研发费用（核定研发费） × 20%；最高300万元：已封顶"
@@ -886,11 +878,7 @@ def test_an_item_set_aside_for_one_a_cap_cut_below_it_says_so_in_the_compiled_ba
         "91320506MA1XXXXX09,D1,project,2025-06-01,数字化网络化改造,8000000,3000000,\n"
         "91320506MA1XXXXX09,D2,project,2025-07-01,数字化网络化改造,6000000,3000000,5000000\n",
     )
-    out = tmp_path / "结果.csv"
-    assert main(["batch", str(folder), "--engine", "duckdb", "--as-of", "2025-12-31", "--out", str(out)]) == 0
-    capsys.readouterr()
-    with out.open(encoding="utf-8-sig") as fh:
-        rows = {(r["奖补项编号"], r["事项编号"]): r for r in csv.DictReader(fh)}
+    rows = batch_rows(folder, "duckdb", "2025-12-31", tmp_path / "结果.csv", capsys)
     kept, loser = rows[("wz-8-digital-renovation", "D2")], rows[("wz-8-tech-renovation", "D2")]
     assert (kept["最高（元）"], loser["状态"], loser["原因代码"]) == ("200000.00", "不重复享受", "exclusivity")
     assert kept["原因与说明"] == (
@@ -914,13 +902,9 @@ def test_a_yearly_item_evaluated_after_its_year_says_which_reference_date_to_use
         "credit_code,id,kind,date\n",
     )
     for name in ("reference", "duckdb"):
-        out = tmp_path / f"{name}.csv"
-        assert main(["batch", str(folder), "--engine", name, "--as-of", "2025-03-31", "--out", str(out)]) == 0
-        capsys.readouterr()
-        with out.open(encoding="utf-8-sig") as fh:
-            rows = {r["奖补项编号"]: r for r in csv.DictReader(fh)}
-        said = rows["wj-2-first-5bn"]["原因与说明"]
-        assert rows["wj-2-first-5bn"]["原因代码"] == "validity", name
+        row = batch_rows(folder, name, "2025-03-31", tmp_path / f"{name}.csv", capsys)[("wj-2-first-5bn", "（年度）")]
+        said = row["原因与说明"]
+        assert row["原因代码"] == "validity", name
         assert said.endswith("；年度奖补按测算基准日判断，测算2024年度请以2024-12-31为测算基准日"), (name, said)
 
 
@@ -938,11 +922,7 @@ def test_a_registers_value_equal_to_its_default_may_have_been_left_blank(
         f"{code},L1,loan,2022-06-01,智能化改造提升项目,2000万元,\n"
         f"{code},L2,loan,2022-07-01,智能化改造提升项目,2000万元,是\n",
     )
-    out = tmp_path / "结果.csv"
-    assert main(["batch", str(folder), "--engine", "reference", "--as-of", "2022-12-31", "--out", str(out)]) == 0
-    capsys.readouterr()
-    with out.open(encoding="utf-8-sig") as fh:
-        rows = {(r["奖补项编号"], r["事项编号"]): r for r in csv.DictReader(fh)}
+    rows = batch_rows(folder, "reference", "2022-12-31", tmp_path / "结果.csv", capsys)
     blank, given = rows[("sz20-1-loan-city", "L1")], rows[("sz20-1-loan-city", "L2")]
     assert blank["原因与说明"] == "是否在苏州综合金融服务等平台获得贷款：否（或未填写，按默认值）（应为“是”）"
     assert given["状态"] == "可享受" and "未填写" not in given["原因与说明"]
@@ -960,11 +940,7 @@ def test_an_applicant_of_another_kind_is_told_which_kinds_the_item_admits(
         f"credit_code,id,kind,date,category,total_investment\n{code},X1,project,2025-08-01,信创投入,100万元\n",
     )
     for name in ("reference", "duckdb"):
-        out = tmp_path / f"{name}.csv"
-        assert main(["batch", str(folder), "--engine", name, "--as-of", "2025-12-31", "--out", str(out)]) == 0
-        capsys.readouterr()
-        with out.open(encoding="utf-8-sig") as fh:
-            row = next(r for r in csv.DictReader(fh) if r["奖补项编号"] == "wz-13-xinchuang")
+        row = batch_rows(folder, name, "2025-12-31", tmp_path / f"{name}.csv", capsys)[("wz-13-xinchuang", "X1")]
         assert row["原因代码"] == "applicant"
         assert row["原因与说明"] in ("主体类型不在支持范围（企业）内", "主体类型“高校院所”不在支持范围（企业）内"), (name, row)
 
@@ -975,27 +951,18 @@ def test_amounts_typed_in_wan_under_yuan_headers_are_pointed_out(tmp_path: Path,
     texts set on them are now named, with the header to write, and no row is refused for it."""
 
     def register(name: str, scale: int) -> Path:
-        wb = openpyxl.Workbook()
-        ws = wb.active
-        ws.title = "企业"
-        ws.append(["统一社会信用代码", "名称", "注册地行政区划代码", "是否工业企业"])
-        ws.append(["91320506MA1XXXXX09", "甲", "320506", "是"])
-        ev = wb.create_sheet("事项")
-        ev.append(
-            [
-                "统一社会信用代码",
-                "事项编号",
-                "事项类型",
-                "发生日期",
-                "项目类别",
-                "项目实际总投入（元）",
-                "智能改造（含软件）投资额（元）",
-            ]
-        )
-        ev.append(["91320506MA1XXXXX09", "P1", "投资项目", "2025-09-01", "智能化改造", 1200 * scale, 800 * scale])
-        path = tmp_path / name
-        wb.save(path)
-        return path
+        ent = [["统一社会信用代码", "名称", "注册地行政区划代码", "是否工业企业"], ["91320506MA1XXXXX09", "甲", "320506", "是"]]
+        header = [
+            "统一社会信用代码",
+            "事项编号",
+            "事项类型",
+            "发生日期",
+            "项目类别",
+            "项目实际总投入（元）",
+            "智能改造（含软件）投资额（元）",
+        ]
+        event = ["91320506MA1XXXXX09", "P1", "投资项目", "2025-09-01", "智能化改造", 1200 * scale, 800 * scale]
+        return sheets_xlsx(tmp_path / name, {"企业": ent, "事项": [header, event]})
 
     notices = {}
     for name, scale in (("万元误填.xlsx", 1), ("按元填写.xlsx", 10_000)):

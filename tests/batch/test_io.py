@@ -154,6 +154,18 @@ def write_xlsx(
     return path
 
 
+def sheets_xlsx(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
+    """A workbook of the sheets given as they would be typed: name → rows, the header first."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    wb.save(path)
+    return path
+
+
 def write_csv(folder: Path) -> Path:
     folder.mkdir()
     for key in TABLES:
@@ -382,16 +394,14 @@ def test_unreadable_inputs_raise_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_headers_in_wan_yuan_and_english_names_are_accepted(tmp_path: Path) -> None:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "企业"
-    ws.append(["credit_code", "企业名称", "region", "town"])
-    ws.append([A, "甲", 320506, "木渎镇"])
-    ev = wb.create_sheet("事项")
-    ev.append(["统一社会信用代码", "事项编号", "事项类型", "日期", "采购类别", "采购金额（万元）"])
-    ev.append([A, "B1", "采购", "2025/9/1", "机器人产品或服务", 80.5])
-    wb.save(tmp_path / "wan.xlsx")
-    reg = read(tmp_path / "wan.xlsx")
+    sheets = {
+        "企业": [["credit_code", "企业名称", "region", "town"], [A, "甲", 320506, "木渎镇"]],
+        "事项": [
+            ["统一社会信用代码", "事项编号", "事项类型", "日期", "采购类别", "采购金额（万元）"],
+            [A, "B1", "采购", "2025/9/1", "机器人产品或服务", 80.5],
+        ],
+    }
+    reg = read(sheets_xlsx(tmp_path / "wan.xlsx", sheets))
     assert [e.message() for e in reg.errors] == []
     row = reg.tables["events"].to_pylist()[0]
     assert row["amount"] == 80_500_000 and row["date"] == date(2025, 9, 1) and row["kind"] == "purchase"
@@ -403,17 +413,14 @@ def test_a_column_under_a_fields_earlier_label_is_read_as_that_field(tmp_path: P
     made from the earlier template still has the old header, and both are read as via_platform."""
     rows = {}
     for n, header in enumerate(("是否在苏州综合金融服务等平台获得", "是否在苏州综合金融服务等平台获得贷款")):
-        wb = openpyxl.Workbook()
-        ws = wb.active
-        ws.title = "企业"
-        ws.append(["统一社会信用代码", "名称", "注册地行政区划代码"])
-        ws.append([A, "甲", "320506"])
-        ev = wb.create_sheet("事项")
-        ev.append(["统一社会信用代码", "事项编号", "事项类型", "发生日期", "贷款用途", "贷款金额（万元）", header])
-        ev.append([A, "L1", "loan", "2022/6/1", "智能化改造提升项目", 500, "是"])
-        path = tmp_path / f"h{n}.xlsx"
-        wb.save(path)
-        reg = read(path)
+        sheets = {
+            "企业": [["统一社会信用代码", "名称", "注册地行政区划代码"], [A, "甲", "320506"]],
+            "事项": [
+                ["统一社会信用代码", "事项编号", "事项类型", "发生日期", "贷款用途", "贷款金额（万元）", header],
+                [A, "L1", "loan", "2022/6/1", "智能化改造提升项目", 500, "是"],
+            ],
+        }
+        reg = read(sheets_xlsx(tmp_path / f"h{n}.xlsx", sheets))
         assert [e.message() for e in reg.errors] == []
         rows[header] = reg.tables["events"].to_pylist()[0]["via_platform"]
     assert list(rows.values()) == [True, True]
@@ -433,13 +440,13 @@ def test_every_money_column_may_be_headed_in_wan_yuan_as_the_notes_say(tmp_path:
                 wan = col.header.removesuffix("（元）") + "（万元）"
                 assert lookup.get(wan.replace(" ", "").lower()) == (col, "万元"), wan
     assert money >= 20
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "企业"
-    ws.append(["统一社会信用代码", "名称", "注册地行政区划代码", "当年度产销（销售收入）（万元）"])
-    ws.append([A, "甲", "320412", 510000])
-    wb.save(tmp_path / "sales.xlsx")
-    reg = read(tmp_path / "sales.xlsx")
+    sheets = {
+        "企业": [
+            ["统一社会信用代码", "名称", "注册地行政区划代码", "当年度产销（销售收入）（万元）"],
+            [A, "甲", "320412", 510000],
+        ]
+    }
+    reg = read(sheets_xlsx(tmp_path / "sales.xlsx", sheets))
     assert [e.message() for e in reg.errors] == []
     assert reg.tables["enterprises"].to_pylist()[0]["annual_sales"] == 51 * 10**8 * 100  # 51亿元 in fen
 
@@ -450,16 +457,14 @@ def test_an_event_of_an_enterprise_whose_code_was_mistyped_points_to_that_row(tm
     They said only 企业表中没有该统一社会信用代码的企业, and the officer set about fixing the 事项 rows."""
     typo = A[:10] + ("1" if A[10] != "1" else "2") + A[11:]
     if suffix == ".xlsx":
-        wb = openpyxl.Workbook()
-        ws = wb.active
-        ws.title = "企业"
-        ws.append(["统一社会信用代码", "名称", "注册地行政区划代码"])
-        ws.append([typo, "甲", "320506"])
-        ev = wb.create_sheet("事项")
-        ev.append(["统一社会信用代码", "事项编号", "事项类型", "发生日期", "采购类别", "采购金额（万元）"])
-        ev.append([A, "B1", "采购", "2025/9/1", "机器人产品或服务", 80])
-        source: Path = tmp_path / "typo.xlsx"
-        wb.save(source)
+        sheets = {
+            "企业": [["统一社会信用代码", "名称", "注册地行政区划代码"], [typo, "甲", "320506"]],
+            "事项": [
+                ["统一社会信用代码", "事项编号", "事项类型", "发生日期", "采购类别", "采购金额（万元）"],
+                [A, "B1", "采购", "2025/9/1", "机器人产品或服务", 80],
+            ],
+        }
+        source = sheets_xlsx(tmp_path / "typo.xlsx", sheets)
     else:
         source = tmp_path / "typo"
         source.mkdir()

@@ -21,6 +21,8 @@ from huiqi.batch.io_read import Register, RegisterError, read_register  # noqa: 
 from huiqi.core.credit_code import ALPHABET, make_credit_code, validate_credit_code  # noqa: E402
 from huiqi.service import engine  # noqa: E402
 
+from .test_io import sheets_xlsx  # noqa: E402
+
 A = make_credit_code("91320506MA1XA0001")
 B = make_credit_code("91320506MA1XA0002")
 C = make_credit_code("91320412MA1XA0003")
@@ -411,20 +413,14 @@ def test_a_number_past_its_columns_type_is_reported_not_a_crash(tmp_path: Path) 
 def test_amounts_and_numbers_past_the_registers_columns_are_reported(tmp_path: Path) -> None:
     """Fen past 64 bits, integers past 64 bits and numbers of more than 28 digits are bad cells
     (they stopped the Python reader, and so the SQL path's rows sent to it, with an OverflowError)."""
-    import openpyxl
-
-    path = tmp_path / "大数.xlsx"
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "企业"
-    ws.append(["统一社会信用代码", "名称", "注册地行政区划代码"])
-    ws.append([A, "甲", "320506"])
-    ev = wb.create_sheet("事项")
-    ev.append(["统一社会信用代码", "事项编号", "事项类型", "发生日期", "采购类别", "采购金额（万元）"])
-    ev.append([A, "E1", "采购", date(2025, 9, 1), "机器人产品或服务", 123456789012345678])
-    ev.append([A, "E2", "采购", date(2025, 9, 1), "机器人产品或服务", "92233720368547758.08元"])  # 2^63 fen
-    ev.append([A, "E3", "采购", date(2025, 9, 1), "机器人产品或服务", "92233720368547758.07元"])  # 2^63 - 1 fen: kept
-    wb.save(path)
+    header = ["统一社会信用代码", "事项编号", "事项类型", "发生日期", "采购类别", "采购金额（万元）"]
+    events = [
+        [A, "E1", "采购", date(2025, 9, 1), "机器人产品或服务", 123456789012345678],
+        [A, "E2", "采购", date(2025, 9, 1), "机器人产品或服务", "92233720368547758.08元"],  # 2^63 fen
+        [A, "E3", "采购", date(2025, 9, 1), "机器人产品或服务", "92233720368547758.07元"],  # 2^63 - 1 fen: kept
+    ]
+    sheets = {"企业": [["统一社会信用代码", "名称", "注册地行政区划代码"], [A, "甲", "320506"]], "事项": [header, *events]}
+    path = sheets_xlsx(tmp_path / "大数.xlsx", sheets)
     cat = engine().catalogue
     py = read_register(path, cat)
     sql = io_sql.validate_sql(path, cat, duckdb.connect())
