@@ -400,7 +400,7 @@ def _reason_texts(eng: Engine) -> list[dict[str, str]]:
     }
     from huiqi.core.conditions import requirement_text
     from huiqi.core.context import fact_label
-    from huiqi.core.evaluator import once_key_note
+    from huiqi.core.evaluator import once_key_note, yearly_date_hint
     from huiqi.core.model import Field
 
     rows = []
@@ -413,8 +413,8 @@ def _reason_texts(eng: Engine) -> list[dict[str, str]]:
         kinds = b.applicants or doc.applicants
         if kinds:  # the kinds the item admits, as the reference names them (主体类型“高校院所”不在支持范围（企业）内)
             own["applicant"] = f"主体类型不在支持范围（{'、'.join(kinds)}）内"
-        if b.event == "enterprise" and doc.valid_to is not None:  # dated by the reference date (as the reference says)
-            own["validity"] += f"；年度奖补按测算基准日判断，测算{doc.valid_to.year}年度请以{doc.valid_to}为测算基准日"
+        if b.event == "enterprise":  # dated by the reference date (as the reference says)
+            own["validity"] += yearly_date_hint(doc)
         for code, text in generic.items():
             rows.append({"benefit": b.id, "code": code, "text": own.get(code, text)})
         for i, c in enumerate(b.when):

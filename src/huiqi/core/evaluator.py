@@ -31,7 +31,15 @@ from .regions import REGIONS, parents, region
 from .results import GRANTED, NEAR_MISS, SET_ASIDE, Award, Evaluation, Line, PayerPart, Totals
 from .scenario import Event, PriorAward, Scenario
 
-__all__ = ["NOTE", "ONCE_KEY_UNCHECKED", "UNKNOWN_AMOUNT_REVIEW", "documents_for", "evaluate", "once_key_note"]
+__all__ = [
+    "NOTE",
+    "ONCE_KEY_UNCHECKED",
+    "UNKNOWN_AMOUNT_REVIEW",
+    "documents_for",
+    "evaluate",
+    "once_key_note",
+    "yearly_date_hint",
+]
 
 
 def documents_for(library: Library, region_code: str) -> list[Document]:
@@ -101,6 +109,15 @@ def _unmatched(library: Library, catalogue: Catalogue, scenario: Scenario, event
     return "现行政策文件中没有适用于该事项（类型及类别）的条款；请核对事项类型与类别是否按政策原文选择"
 
 
+def yearly_date_hint(doc: Document) -> str:
+    """After a yearly item's date outside ``doc``: a yearly item (当年度产销 …) is dated by the reference
+    date, and a year's figures evaluated after the year, as they usually are, need the year's last day
+    in force as the reference date. '' for a document without an end."""
+    if doc.valid_to is None:
+        return ""
+    return f"；年度奖补按测算基准日判断，测算{doc.valid_to.year}年度请以{doc.valid_to}为测算基准日"
+
+
 # --- 1-3: one benefit on one event -----------------------------------------
 
 
@@ -111,11 +128,7 @@ def _assess(benefit: Benefit, doc: Document, event: Event | None, ctx: Context, 
     if not doc.in_force(on):
         award.out_of_window = True
         until = doc.valid_to.isoformat() if doc.valid_to else "长期"
-        # a yearly item (当年度产销 …) is dated by the reference date: a year's figures evaluated after
-        # the year, as they usually are, need the year's last day in force as the reference date
-        hint = ""
-        if event is None and doc.valid_to is not None and on > doc.valid_to:
-            hint = f"；年度奖补按测算基准日判断，测算{doc.valid_to.year}年度请以{doc.valid_to}为测算基准日"
+        hint = yearly_date_hint(doc) if event is None and doc.valid_to is not None and on > doc.valid_to else ""
         award.reasons.append(
             Line(
                 f"日期{on}不在《{doc.short}》有效期（{doc.valid_from}至{until}{'，按解释' if doc.validity_interpreted else ''}）内"
