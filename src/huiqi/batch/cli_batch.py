@@ -327,7 +327,7 @@ def reference_results(
     rows: list[dict[str, Any]] = []
     payer_rows: list[dict[str, Any]] = []
     for sc in scenarios(register, as_of):
-        ev = evaluate(eng.library, eng.catalogue, sc)
+        ev = evaluate(eng.library, eng.catalogue, sc, for_people=False)  # the rows carry no if_met nor unmatched
         # an enterprise's rows in the compiled backends' order (RESULT_ORDER, PAYER_ORDER): the same file whatever the engine
         rows += sorted((_award_row(a, sc) for a in (*ev.awards, *ev.set_aside, *ev.near_misses)), key=_result_key)
         first_payer = len(payer_rows)

@@ -49,8 +49,10 @@ def documents_for(library: Library, region_code: str) -> list[Document]:
     return [d for d in library.documents if contains(d.jurisdiction, region_code)]
 
 
-def evaluate(library: Library, catalogue: Catalogue, scenario: Scenario) -> Evaluation:
-    """Evaluate a scenario against every document that binds the enterprise."""
+def evaluate(library: Library, catalogue: Catalogue, scenario: Scenario, for_people: bool = True) -> Evaluation:
+    """Evaluate a scenario against every document that binds the enterprise. ``for_people`` adds what
+    only an explanation shows (a near miss's amount if met, the events no item takes); a register's
+    rows, which carry neither, are evaluated without."""
     docs = documents_for(library, scenario.enterprise.region)
     here = {d.id for d in docs}
     events = sorted(scenario.events, key=lambda e: (e.date, e.id))
@@ -72,7 +74,7 @@ def evaluate(library: Library, catalogue: Catalogue, scenario: Scenario) -> Eval
                 if not o.passed:
                     break
             else:
-                award = _assess(benefit, library.by_id[benefit.document_id], event, ctx, outcomes)
+                award = _assess(benefit, library.by_id[benefit.document_id], event, ctx, outcomes, for_people)
                 (candidates if award.status == GRANTED else near).append(award)
                 if event is not None:
                     matched[benefit.id].add(event.id)
@@ -88,7 +90,8 @@ def evaluate(library: Library, catalogue: Catalogue, scenario: Scenario) -> Eval
     for award in granted:
         _split(award, scenario, payer_names)
     result = _totals(scenario, granted, set_aside, near, docs)
-    result.unmatched = [(e, _unmatched(library, catalogue, scenario, e, here)) for e in events if e.id not in selected]
+    if for_people:
+        result.unmatched = [(e, _unmatched(library, catalogue, scenario, e, here)) for e in events if e.id not in selected]
     return result
 
 
@@ -121,7 +124,9 @@ def yearly_date_hint(doc: Document) -> str:
 # --- 1-3: one benefit on one event -----------------------------------------
 
 
-def _assess(benefit: Benefit, doc: Document, event: Event | None, ctx: Context, matched: list[Outcome]) -> Award:
+def _assess(
+    benefit: Benefit, doc: Document, event: Event | None, ctx: Context, matched: list[Outcome], for_people: bool
+) -> Award:
     scenario = ctx.scenario
     on = event.date if event else scenario.reference_date
     award = Award(benefit=benefit, document=doc, event=event, status=GRANTED, conditions=list(matched))
@@ -157,7 +162,7 @@ def _assess(benefit: Benefit, doc: Document, event: Event | None, ctx: Context, 
             )
     if award.reasons:
         award.status = NEAR_MISS
-        if not award.out_of_window:
+        if for_people and not award.out_of_window:
             award.if_met = _if_met(benefit, doc, event, ctx)
         return award
     try:
