@@ -115,6 +115,9 @@ def test_batch_excel_totals_equal_the_reference_evaluations(
     assert {r[col["最低（元）"]].number_format for r in cells} == {"#,##0.00"}
     dated = [r[col["发生日期"]] for r in cells if r[col["发生日期"]].value is not None]
     assert dated and all(c.is_date and c.number_format == "yyyy-mm-dd" for c in dated)
+    # 条款 numbers are numbers (2 sorts before 10); articles numbered in Chinese keep their words
+    articles = {r["条款"] for r in sheet_rows(wb, "结果")}
+    assert {1, 8, 9} <= articles and not any(type(a) is str and a.isdigit() for a in articles)
     kinds = {r["事项类型"] for r in sheet_rows(wb, "结果") if r["事项类型"]}
     assert "采购" in kinds and not any(k.isascii() for k in kinds)  # labels, not the codes (purchase)
     by_payer = {r["出资方"]: (fen(r["合计最低（元）"]), fen(r["合计最高（元）"])) for r in sheet_rows(wb, "按出资方")}

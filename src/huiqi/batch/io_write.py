@@ -282,6 +282,11 @@ RESULT_HEADERS = [
 ]
 
 
+def article_cell(article: str) -> int | str:
+    """条款 as a cell: 8 as a number, so that the column sorts 2 before 10 in Excel; 十五 as printed."""
+    return int(article) if article.isascii() and article.isdigit() else article
+
+
 def _result_rows(results: pa.Table, kinds: Mapping[str, str]) -> Iterable[list[Any]]:
     for batch in results.to_batches(65_536):
         d = {n: batch.column(n).to_pylist() for n in batch.schema.names}
@@ -295,7 +300,7 @@ def _result_rows(results: pa.Table, kinds: Mapping[str, str]) -> Iterable[list[A
                 d["region"][i],
                 d["town"][i] or "",
                 d["document_short"][i],
-                d["article"][i],
+                article_cell(d["article"][i]),
                 d["benefit"][i],
                 d["benefit_title"][i],
                 d["department"][i],
