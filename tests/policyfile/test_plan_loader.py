@@ -354,3 +354,14 @@ def test_render_real_plan_shows_other_figures_and_126(plan: Plan) -> None:
     assert report.count("   引文：") == (
         len(plan.indicators) + len(plan.industries) + len(plan.annexed_policies) + len(plan.other_targets)
     )
+
+
+def test_texts_shown_to_readers_name_entries_by_their_names_not_their_ids(plan: Plan) -> None:
+    # notes are shown on the 规划 page and in `huiqi plan`: 占比见 high-tech-industries-share means nothing to a reader
+    entries = [*plan.indicators, *plan.industries, *plan.annexed_policies, *plan.other_targets]
+    ids = {e.id for e in entries}
+    for e in entries:
+        for name in ("note", "nature_basis", "key_points"):
+            text = getattr(e, name, None) or ""
+            assert not any(i in text for i in ids), (e.id, name, text)
+    assert "占比见主要指标“高新技术产业产值占规模以上工业产值比重”" in render_plan(plan, date(2026, 11, 22))
