@@ -189,6 +189,16 @@ def test_policy_pages_name_event_kinds_and_levels_in_chinese(client: TestClient)
     assert "就高不重复：本文件各条之间" in rules and "吴中区财政 4、镇（街道、板块）财政 6" in rules
 
 
+def test_policy_page_shows_the_text_without_the_pdfs_line_wrapping(client: TestClient) -> None:
+    """苏州2020 and 吴中2025 came from PDFs: every line of 28 characters broke the sentence on the page."""
+    page = client.get("/policies/wuzhong-2025").text
+    source = page.split('class="source-text"')[1]
+    assert "对设备投入300万元以上的企业技术改造项目，按照不超过项目实际总投入的5%给予补助" in re.sub(r"<[^>]+>", "", source)
+    assert "实际总\n\n投入" not in source
+    # the highlighted words are still marked, with their anchor
+    assert 'id="src-wz-8-tech-renovation"' in source and '<mark class="cite" data-benefits="wz-8-tech-renovation' in source
+
+
 def test_policy_not_found(client: TestClient) -> None:
     _chinese_4xx(client.get("/api/policies/no-such"), 404)
     _chinese_4xx(client.get("/api/policies/wuzhong-2025/articles/999"), 404)

@@ -11,9 +11,11 @@ original text, so that a citation can be highlighted where it stands.
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 
-__all__ = ["SourceText", "Span", "brief", "normalise"]
+__all__ = ["SourceText", "Span", "brief", "normalise", "soft_breaks"]
 
 # One character for one character, so that offsets map back simply.
 _FOLD = str.maketrans(
@@ -121,3 +123,68 @@ class SourceText:
         import bisect
 
         return bisect.bisect_left(self._offsets, original_offset)
+
+
+# A line that ends a sentence, or a next line that starts a heading or an item, keeps its break.
+_HARD_END = "。！？；："
+_HEADING = re.compile(
+    r"[ \t\u3000]*(第[一二三四五六七八九十百零〇]+[章节条部分]|[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+[.．、]|附件|[—\-–]+[ \t\u3000]*\d)"
+)
+_WRAP_SHARE = 0.3  # the share of lines within two columns of the commonest width that marks a PDF's wrapped lines
+_WRAP_SLACK = 6  # columns short of that width a wrapped line may end (a line cannot start with ，。 …)
+
+
+def _columns(line: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+
+def soft_breaks(text: str) -> list[Span]:
+    """Where a PDF's line wrapping broke a paragraph: the white space (blank lines and page
+    marks such as ``— 22 —`` included) between a full-width line and the line that
+    continues it, for display only (the text itself is never changed).
+
+    A text is wrapped when most of its lines are as wide as one another (the commonest
+    width, ±2 columns, in at least 30 % of the lines); a break is soft when the line before
+    it is that wide (less 6 columns), does not end a sentence (。！？；：) and the next line
+    does not start a heading, an item (（三）, 4.) or a page mark.  Texts typed as one line
+    per paragraph have no common width and keep every break.
+
+    >>> t = "一二三四五六七八九十\\n\\n一二三四五六七八九十\\n— 2 —\\n一二三。\\n（二）一二三四五六七"
+    >>> [t[s.start : s.end] for s in soft_breaks(t)]
+    ['\\n\\n', '\\n— 2 —\\n']
+    """
+    lines: list[tuple[int, int, str]] = []  # start, end of the content (stripped), content
+    pos = 0
+    for raw in text.split("\n"):
+        content = raw.strip()
+        if content:
+            start = pos + raw.index(content[0])
+            lines.append((start, start + len(content), content))
+        pos += len(raw) + 1
+    widths = Counter(_columns(c) for _, _, c in lines if not _PAGE_MARK.fullmatch(c))
+    if not widths:
+        return []
+    common = widths.most_common(1)[0][0]
+    near = sum(n for w, n in widths.items() if abs(w - common) <= 2)
+    if near < _WRAP_SHARE * sum(widths.values()):
+        return []
+    out: list[Span] = []
+    i = 0
+    while i < len(lines) - 1:
+        _, end, content = lines[i]
+        j = i + 1
+        while j < len(lines) and _PAGE_MARK.fullmatch(lines[j][2]):  # a page mark inside a paragraph goes with its break
+            j += 1
+        if j == len(lines):
+            break
+        nxt = lines[j][2]
+        soft = (
+            _columns(content) >= common - _WRAP_SLACK
+            and content[-1] not in _HARD_END
+            and not _HEADING.match(nxt)
+            and not (content[-1].isascii() and content[-1].isalnum() and nxt[0].isascii() and nxt[0].isalnum())
+        )
+        if soft:
+            out.append(Span(end, lines[j][0]))
+        i = j
+    return out

@@ -3,6 +3,7 @@ source text, and plan data as JSON-ready plain values."""
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import unicodedata
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from ..core.model import (
     Tiers,
 )
 from ..core.plan import plan_dict
+from ..core.text import Span, soft_breaks
 from ..policy_view import benefit_view, describe_amount
 
 __all__ = ["NATURE_CHOICES", "Segment", "benefit_nature", "benefit_sectors", "highlight", "plan_dict", "search_benefits"]
@@ -45,9 +47,23 @@ class Segment:
     ends: tuple[str, ...]
 
 
+def _shown(text: str, start: int, end: int, hidden: list[Span]) -> str:
+    """``text[start:end]`` without the parts of ``hidden`` (sorted, disjoint spans) inside it."""
+    i = bisect.bisect_right([h.end for h in hidden], start)
+    parts, at = [], start
+    while i < len(hidden) and hidden[i].start < end:
+        parts.append(text[at : max(at, hidden[i].start)])
+        at = max(at, min(end, hidden[i].end))
+        i += 1
+    parts.append(text[at:end])
+    return "".join(parts)
+
+
 def highlight(doc: Document) -> list[Segment]:
-    """The source text cut at every citation boundary (citations may overlap)."""
+    """The source text cut at every citation boundary (citations may overlap), a PDF's
+    line wrapping inside paragraphs taken out (:func:`huiqi.core.text.soft_breaks`)."""
     text = doc.source.text
+    hidden = soft_breaks(text)
     spans = [(b.id, b.cite.span.start, b.cite.span.end) for b in doc.benefits if b.cite.span is not None]
     cuts = sorted({0, len(text), *(s for _, s, _ in spans), *(e for _, _, e in spans)})
     out: list[Segment] = []
@@ -57,7 +73,7 @@ def highlight(doc: Document) -> list[Segment]:
         covering = tuple(bid for bid, s, e in spans if s <= start and end <= e)
         out.append(
             Segment(
-                text=text[start:end],
+                text=_shown(text, start, end, hidden),
                 benefits=covering,
                 starts=tuple(bid for bid, s, _ in spans if s == start),
                 ends=tuple(bid for bid, _, e in spans if e == end),
