@@ -358,6 +358,39 @@ def test_rerun_from_the_page(tmp_path: Path) -> None:
         assert again["total"] == job["total"] and again["as_of"] == AS_OF
         bad = c.post(f"/batch/{job['id']}/rerun", data={"as_of": "明天"}, follow_redirects=False)
         assert bad.status_code == 400 and "测算基准日“明天”不是有效日期" in bad.text
+        # the rerun says whose upload it ran on, and links there while that job is kept
+        assert again["rerun_of"] == job["id"] and "rerun_of" not in job
+        link = f'用任务<a href="/batch/{job["id"]}">{job["id"]}</a>上传的登记表重新测算'
+        assert link in c.get(f"/batch/{new_id}").text
+        assert c.delete(f"/api/batch/{job['id']}").status_code == 200
+        assert f"用任务{job['id']}（已删除或已过保留期）上传的登记表重新测算" in c.get(f"/batch/{new_id}").text
+
+
+def test_a_store_made_before_reruns_were_recorded_is_brought_up_to_date(tmp_path: Path) -> None:
+    """A data folder of an earlier release (batch_job without its later columns) is opened as it is:
+    the columns are added and its jobs are shown, naming no original."""
+    import sqlite3
+
+    data = tmp_path / "data"
+    ScenarioStore(data)
+    db = sqlite3.connect(data / "huiqi.sqlite3")
+    with db:
+        db.execute(
+            "CREATE TABLE batch_job (id TEXT PRIMARY KEY, source TEXT NOT NULL, status TEXT NOT NULL, stage TEXT NOT NULL,"
+            " done INTEGER NOT NULL DEFAULT 0, total INTEGER, message TEXT, created REAL NOT NULL, finished REAL, info TEXT)"
+        )
+        db.execute(
+            "INSERT INTO batch_job (id, source, status, stage, created) VALUES ('old', '登记表.xlsx', 'failed', 'failed', ?)",
+            (time.time(),),
+        )
+    db.close()
+    with TestClient(create_app(engine(), data), raise_server_exceptions=False) as c:
+        old = c.get("/api/batch/old").json()
+        assert old["status"] == "failed" and "rerun_of" not in old
+        assert 'id="rerun-of"' not in c.get("/batch/old").text
+    with sqlite3.connect(data / "huiqi.sqlite3") as db:
+        have = {row[1] for row in db.execute("PRAGMA table_info(batch_job)")}
+    assert {"host", "pid", "owner", "heartbeat", "rerun_of"} <= have
 
 
 def test_a_full_queue_refuses_new_jobs_until_one_starts(tmp_path: Path, worker: subprocess.Popen[bytes]) -> None:

@@ -1081,6 +1081,8 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         if _wants_json(request):
             return JSONResponse(job)
         ctx: dict[str, Any] = {"job": job, "nav": "batch", "max_mb": site.batch.max_upload / 1_000_000}
+        if job.get("rerun_of"):  # a rerun links to its original while that is kept
+            ctx["original_kept"] = site.batch.status(job["rerun_of"]) is not None
         if job.get("files_lost"):  # the page says so (the job can still be deleted), with 410
             return site.page(request, "batch.html", ctx, 410)
         if job["status"] == "done":

@@ -316,17 +316,19 @@ CREATE TABLE IF NOT EXISTS batch_job (
     host TEXT,
     pid INTEGER,
     owner TEXT,
-    heartbeat REAL
+    heartbeat REAL,
+    rerun_of TEXT
 )
 """
-# Columns added after the first release: added to an older store when it is opened.
-_OWNER_COLUMNS = {"host": "TEXT", "pid": "INTEGER", "owner": "TEXT", "heartbeat": "REAL"}
+# Columns added after the first release: added to an older store when it is opened. Code that
+# predates one leaves it NULL (a rerun it makes names no original), so no schema version is needed.
+_ADDED_COLUMNS = {"host": "TEXT", "pid": "INTEGER", "owner": "TEXT", "heartbeat": "REAL", "rerun_of": "TEXT"}
 
 
 def _migrate(db: sqlite3.Connection) -> None:
     db.execute(_SCHEMA)
     have = {row[1] for row in db.execute("PRAGMA table_info(batch_job)")}
-    for name, kind in _OWNER_COLUMNS.items():
+    for name, kind in _ADDED_COLUMNS.items():
         if name in have:
             continue
         try:
@@ -475,7 +477,7 @@ class BatchJobs:
         with self.store.connect() as db:
             row: tuple[Any, ...] | None = db.execute(
                 "SELECT id, source, status, stage, done, total, message, created, finished, info,"
-                " host, pid, owner, heartbeat FROM batch_job WHERE id = ?",
+                " host, pid, owner, heartbeat, rerun_of FROM batch_job WHERE id = ?",
                 (job_id,),
             ).fetchone()
         return row
@@ -487,9 +489,9 @@ class BatchJobs:
         # beat thread may still be finishing a write for a job it has just dropped)
         # makes the guarded update miss: look again, a few times at most.
         for _ in range(3):
-            if row is None or row[2] not in ACTIVE or _owner_alive(job_id, row[10:], time.time()):
+            if row is None or row[2] not in ACTIVE or _owner_alive(job_id, row[10:14], time.time()):
                 break
-            if self._fail_dead([(job_id, row[3], *row[10:])]):
+            if self._fail_dead([(job_id, row[3], *row[10:14])]):
                 row = self._row(job_id)
                 break
             row = self._row(job_id)
@@ -513,6 +515,8 @@ class BatchJobs:
             out.update(json.loads(info))
         if lost:
             out["files_lost"] = True
+        if row[14]:
+            out["rerun_of"] = row[14]
         return out
 
     # --- jobs whose server stopped, old jobs, deleting
@@ -652,8 +656,9 @@ class BatchJobs:
         if waiting >= MAX_QUEUED:
             raise UploadError(503, f"已有{waiting}个名单测算任务在排队等待，暂不接收新任务；请等前面的任务完成后再提交")
 
-    def _queue(self, job_id: str, path: Path, shown: str, as_of: date | None) -> None:
-        """Record job ``job_id`` on the register saved at ``path`` (in its folder) and queue it."""
+    def _queue(self, job_id: str, path: Path, shown: str, as_of: date | None, rerun_of: str | None = None) -> None:
+        """Record job ``job_id`` on the register saved at ``path`` (in its folder) and queue it
+        (``rerun_of``: the job whose upload it reruns)."""
         now = time.time()
         with _LIVE_LOCK:
             _LIVE.add(job_id)
@@ -661,9 +666,9 @@ class BatchJobs:
         try:
             with self.store.connect() as db:
                 db.execute(
-                    "INSERT INTO batch_job (id, source, status, stage, created, host, pid, owner, heartbeat)"
-                    " VALUES (?, ?, 'queued', 'queued', ?, ?, ?, ?, ?)",
-                    (job_id, shown, now, socket.gethostname(), os.getpid(), _owner_token(), now),
+                    "INSERT INTO batch_job (id, source, status, stage, created, host, pid, owner, heartbeat, rerun_of)"
+                    " VALUES (?, ?, 'queued', 'queued', ?, ?, ?, ?, ?, ?)",
+                    (job_id, shown, now, socket.gethostname(), os.getpid(), _owner_token(), now, rerun_of),
                 )
             self._pool.submit(self._run, job_id, path, shown, as_of or date.today())
         except BaseException:
@@ -698,7 +703,7 @@ class BatchJobs:
                 shutil.copy2(uploads[0], path)
         except OSError as exc:
             raise _not_saved(exc, folder, JobError, "无法重新测算", "复制上传的文件") from None
-        self._queue(new_id, path, status["source"], as_of)
+        self._queue(new_id, path, status["source"], as_of, rerun_of=job_id)
         return new_id
 
     def too_large(self) -> str:
