@@ -14,8 +14,9 @@ NaN when the item does not apply.  Then, in huiqi's order:
    就高不重复 per event (第二十一条: keep the item with the highest potential
    amount, the earlier item of the document on a tie);
 2. ``award``: the yearly caps (单个企业每年最高 …, the 500万 device group cap,
-   the 3000万 trial cap) in date order inside each ``enterprise_year``, as a
-   prefix sum over ``get_rank`` positions;
+   the 3000万 trial cap) inside each ``enterprise_year``: exact amounts first, then
+   the rest of the ceilings, each in date order, as prefix sums over ``get_rank``
+   positions (huiqi's reading of how a cap's room is shared);
 3. ``district_share`` / ``town_share``: the 4:6 split, district rounded down.
 """
 
@@ -582,6 +583,7 @@ YEAR_CAPS = {
     "green": "art10.green_industry.cap_year",
 }
 CAP_GROUPS = tuple(YEAR_CAPS)
+EXACT = np.array([b[3] for b in BENEFITS] + [False])  # last: no award
 CAP_OF = np.array([CAP_GROUPS.index(b[5]) if b[5] else -1 for b in BENEFITS] + [-1], dtype=np.int64)  # last: no award
 ONCE = np.array([b[6] is not None for b in BENEFITS])
 
@@ -680,6 +682,8 @@ class award(Variable):
         won = unit("benefit_won", period)
         high = unit("amount_before_year_caps", period)
         cap_of = CAP_OF[won]  # won == -1 picks the trailing "no cap"
+        # what the item pays for certain (an exact amount) counts first, then the rest of the ceilings
+        low = np.where(EXACT[won], high, 0).astype(np.float32)
         criteria = _order_criteria(unit, period, np.where(won >= 0, ORDER[np.maximum(won, 0)], 0))
         result = high.copy()
         for c, group in enumerate(CAP_GROUPS):
@@ -688,11 +692,17 @@ class award(Variable):
                 continue
             limit = _param(p, YEAR_CAPS[group])
             rank = unit.get_rank(unit.enterprise_year, criteria, condition=inside)
-            before = np.zeros(len(high), dtype=np.float32)
+            low_before = np.zeros(len(high), dtype=np.float32)
+            rest_before = np.zeros(len(high), dtype=np.float32)
             for k in range(1, int(rank.max()) + 1):
-                earlier = unit.enterprise_year.sum(np.where(inside & (rank < k), high, 0))
-                before = np.where(rank == k, earlier, before)
-            result = np.where(inside, np.minimum(high, np.maximum(limit - before, 0)), result)
+                earlier = inside & (rank < k)
+                low_before = np.where(rank == k, unit.enterprise_year.sum(np.where(earlier, low, 0)), low_before)
+                rest_before = np.where(rank == k, unit.enterprise_year.sum(np.where(earlier, high - low, 0)), rest_before)
+            all_low = unit.enterprise_year.sum(np.where(inside, low, 0))
+            new_low = np.minimum(low, np.maximum(limit - low_before, 0))
+            room = np.maximum(limit - np.minimum(limit, all_low), 0)
+            rest = np.minimum(high - low, np.maximum(room - rest_before, 0))
+            result = np.where(inside, new_low + rest, result)
         return result
 
 

@@ -28,7 +28,7 @@ from huiqi.core.model import (
     Tiers,
     Total,
 )
-from huiqi.core.regions import TOWNS
+from huiqi.core.regions import TOWNS, contains
 from huiqi.core.scenario import Enterprise, Event, PriorAward, Qualification, Scenario, Value
 
 REGIONS = ("320506", "320412", "320500")
@@ -49,6 +49,14 @@ class Hints:
             b for b in library.benefits.values() if b.event != "enterprise" and b.event in catalogue.events
         ]
         self.groups = sorted({b.once_group for b in library.benefits.values() if b.once_group})
+        # per cap over several awards (每年最高, 同一标的, 两级): its benefits that events select, so that a
+        # scenario can hold several awards of one slot in one year (ceilings and exact amounts sharing it)
+        self.cap_members: list[list[Benefit]] = []
+        for _, (cap, benefit_ids) in sorted(library.caps.items()):
+            members = [library.benefits[i] for i in sorted(benefit_ids) if i in library.benefits]
+            members = [b for b in members if b in self.event_benefits]
+            if members and cap.per != "item" and cap.fen:
+                self.cap_members.append(members)
         for doc in library.documents:
             self.dates |= {doc.valid_from, doc.valid_from - timedelta(days=1)}
             if doc.valid_to:
@@ -177,9 +185,23 @@ def scenario(rng: random.Random, library: Library, catalogue: Catalogue, hints: 
         quals.append(Qualification(rng.choice(titles), since, rng.choice((None, "国家级", "省级", "市级")), until))
     ent = Enterprise(code, f"企业{code}", rng.choice(kinds) if rng.random() < 0.2 else "企业", region, town, facts, tuple(quals))
     events: list[Event] = []
-    for i in range(rng.randint(0, 7)):
-        b = rng.choice(hints.event_benefits)
-        if events and rng.random() < 0.3:  # the same kind again: caps, once-per-key, first_time
+    # one cap's benefits, in one year of its document, in a third of the scenarios: several awards
+    # sharing a cap's room (an early ceiling beside later exact amounts) are otherwise rare
+    focus = rng.choice(hints.cap_members) if hints.cap_members and rng.random() < 0.3 else None
+    year = None
+    if focus is not None:
+        doc0 = library.document_of(focus[0])
+        in_force = [r for r in REGIONS if contains(doc0.jurisdiction, r)]
+        if in_force and region not in in_force:
+            region = rng.choice(in_force)
+            towns = TOWNS.get(region, ())
+            town = rng.choice(towns) if towns and rng.random() < 0.8 else None
+            ent = replace(ent, region=region, town=town)
+        last = (doc0.valid_to or doc0.valid_from + timedelta(days=1000)).year
+        year = rng.randint(doc0.valid_from.year, last)
+    for i in range(rng.randint(2, 7) if focus else rng.randint(0, 7)):
+        b = rng.choice(focus) if focus else rng.choice(hints.event_benefits)
+        if not focus and events and rng.random() < 0.3:  # the same kind again: caps, once-per-key, first_time
             b = rng.choice([x for x in hints.event_benefits if x.event == events[-1].kind])
         kind = catalogue.events[b.event]
         wanted = {c.fact.path: c.values for c in b.match if isinstance(c, OneOf) and not c.negate and not c.fact.on_enterprise}
@@ -193,7 +215,11 @@ def scenario(rng: random.Random, library: Library, catalogue: Catalogue, hints: 
             if v is not None:
                 efacts[name] = v
         doc = library.document_of(b)
-        if rng.random() < 0.75:
+        if year is not None and rng.random() < 0.9:
+            first = max(doc.valid_from, date(year, 1, 1))
+            end = min(doc.valid_to or date(year, 12, 31), date(year, 12, 31))
+            day = first + timedelta(days=rng.randint(0, max(0, (end - first).days)))
+        elif rng.random() < 0.75:
             end = doc.valid_to or doc.valid_from + timedelta(days=1000)
             day = doc.valid_from + timedelta(days=rng.randint(0, max(0, (end - doc.valid_from).days)))
         else:

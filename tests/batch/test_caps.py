@@ -123,3 +123,43 @@ def test_caps_that_overlap_without_nesting_are_refused_by_the_compiled_backend(
     assert "--engine reference" in err and "Traceback" not in err
     assert main(["--policies", str(folder), "export-sql", "--dialect", "spark"]) == 2
     assert main(["--policies", str(folder), "batch", str(register), "--engine", "reference", "--as-of", "2025-12-31"]) == 0
+
+
+def test_a_ceiling_does_not_squeeze_out_an_exact_award_under_a_shared_yearly_cap(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """吴中2025 第3条, 每家单位每年累计支持资金不超过500万元 over its device items: 创新医疗器械 最高200万元
+    (05-15), 第三类 300万元 exact (06-01), 第二类 50万元 exact (07-01). The room went to the earlier
+    ceiling at its full 200万元, and the exact 50万元 was refused as 额度已用尽 (0, and a total of 300万～500万元).
+    What is certain counts first: 第二类 keeps its 50万元, the ceiling keeps what the exact awards leave
+    (≤150万元), and the items add up to what the cap gives, 350万～500万元, in both engines."""
+    code = make_credit_code("91320506MA1PRB016")
+    events = (
+        "credit_code,id,kind,date,device_class,first_registration,has_invention_patent,rd_expense,product_series,title,product\n"
+        f"{code},D3,recognition,2025-05-15,,,,,,国家创新医疗器械特别审查程序,丙系列\n"
+        f"{code},D1,device_registration,2025-06-01,第三类,是,是,20000000,甲系列,,\n"
+        f"{code},D2,device_registration,2025-07-01,第二类,是,是,5000000,乙系列,,\n"
+    )
+    register = csv_register(tmp_path, f"credit_code,name,region\n{code},示例医疗器械企业,320506\n", events)
+    rows = {}
+    for engine_name in ("reference", "duckdb"):
+        out = tmp_path / f"{engine_name}.csv"
+        assert main(["batch", str(register), "--engine", engine_name, "--as-of", "2025-12-31", "--out", str(out)]) == 0
+        capsys.readouterr()
+        with out.open(encoding="utf-8-sig") as fh:
+            rows[engine_name] = {
+                r["事项编号"]: (r["奖补项编号"], r["状态"], r["最低（元）"], r["最高（元）"], r["原因与说明"])
+                for r in csv.DictReader(fh)
+                if r["状态"] == "可享受" and r["奖补项编号"].startswith("wz-3-")
+            }
+    for engine_name, got in rows.items():
+        amounts = {e: r[:4] for e, r in got.items()}
+        assert amounts == {
+            "D3": ("wz-3-innovative-device", "可享受", "0.00", "1500000.00"),
+            "D1": ("wz-3-class3-device", "可享受", "3000000.00", "3000000.00"),
+            "D2": ("wz-3-class2-device", "可享受", "500000.00", "500000.00"),
+        }, engine_name
+    # the ceiling's row says the cap cut it and how the room was shared (an interpretation)
+    assert "先计各项确定可得的金额，再按日期计其余可能金额" in rows["duckdb"]["D3"][4]
+    assert "每年最高500万元（2025年）：已计其他奖补350万元，本项至多150万元" in rows["reference"]["D3"][4]
+    assert "每年最高500万元（2025年）：已计其他奖补300万元，本项至多50万元" in rows["reference"]["D2"][4]

@@ -6,6 +6,7 @@ import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -358,7 +359,7 @@ def test_render_real_plan_shows_other_figures_and_126(plan: Plan) -> None:
 
 def test_texts_shown_to_readers_name_entries_by_their_names_not_their_ids(plan: Plan) -> None:
     # notes are shown on the 规划 page and in `huiqi plan`: 占比见 high-tech-industries-share means nothing to a reader
-    entries = [*plan.indicators, *plan.industries, *plan.annexed_policies, *plan.other_targets]
+    entries: list[Any] = [*plan.indicators, *plan.industries, *plan.annexed_policies, *plan.other_targets]
     ids = {e.id for e in entries}
     for e in entries:
         for name in ("note", "nature_basis", "key_points"):

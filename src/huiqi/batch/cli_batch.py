@@ -433,7 +433,7 @@ def working_notes(eng: Engine, b: Benefit) -> list[tuple[str, str]]:
     from huiqi.core.amounts import branch_texts, formula_text, show_rate
     from huiqi.core.conditions import requirement_text
     from huiqi.core.context import fact_label
-    from huiqi.core.evaluator import NOTE, UNKNOWN_AMOUNT_REVIEW, once_key_note
+    from huiqi.core.evaluator import CAP_SHARE_NOTE, NOTE, UNKNOWN_AMOUNT_REVIEW, once_key_note
     from huiqi.core.model import LEVEL_LABELS, Field
     from huiqi.core.money import format_wan
 
@@ -471,6 +471,7 @@ def working_notes(eng: Engine, b: Benefit) -> list[tuple[str, str]]:
         limit = f"{'每年' if cap.per == 'enterprise_year' else '同一标的'}最高{format_wan(cap.fen)}"
         notes.append((f"cap_cut:{cap_id}", f"{limit}：按限额余额核减"))
         notes.append((f"cap:{cap_id}", f"{limit}：与此前计入该限额的奖补合计未超限额"))
+        notes.append((f"cap_share:{cap_id}", f"{limit}：同期其他各项确定可得的金额先计入限额（{CAP_SHARE_NOTE}）"))
         if cap.prior_levels and cap.per == "enterprise_year":
             levels = "、".join(LEVEL_LABELS.get(lv, lv) for lv in cap.prior_levels)
             notes.append((f"cap_unlinked:{cap_id}", f"另有已获{levels}奖补未注明事项，无法判断是否计入本限额，未计入（请核实）"))

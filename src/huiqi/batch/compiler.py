@@ -1266,41 +1266,62 @@ class _Compiler:
         )
 
     def cap_layer(self, prev: str, layer: int) -> str:
-        slot = "PARTITION BY a.credit_code, ac.cap_id, ac.bucket ORDER BY a.unit_date, a.b_order, a.event_id"
-        order = f"{slot} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+        """One layer of caps over several awards, as the reference's ``_caps``: within a slot the room
+        goes first to the lows in slot order (running sum L_i, u_i = min(C, P + L_i)), then what the
+        lows leave (R = C − min(C, P + ΣL)) to the rest of each high (high − low, running sum M_i;
+        all of R once an earlier or this high is unbounded)."""
+        slot = "PARTITION BY a.credit_code, ac.cap_id, ac.bucket"
+        order = f"{slot} ORDER BY a.unit_date, a.b_order, a.event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
         run = (
             "SELECT a.credit_code, a.event_id, a.benefit_id, a.low, a.high, ac.cap_id, ac.fen, COALESCE(sl.prior, 0) AS prior, "
-            f"COALESCE(sl.unlinked, 0) AS unlinked, ROW_NUMBER() OVER ({slot}) AS rn_i, "
-            f"SUM(COALESCE(a.high, 0)) OVER ({order}) AS s_i, "
+            f"COALESCE(sl.unlinked, 0) AS unlinked, ROW_NUMBER() OVER ({slot} ORDER BY a.unit_date, a.b_order, a.event_id) AS rn_i, "
+            f"SUM(a.low) OVER ({order}) AS l_i, SUM(a.low) OVER ({slot}) AS l_all, "
+            f"SUM(COALESCE(a.high - a.low, 0)) OVER ({order}) AS m_i, "
             f"SUM(CASE WHEN a.high IS NULL THEN 1 ELSE 0 END) OVER ({order}) AS n_i "
             f"FROM {prev} a JOIN hq_ac ac ON ac.credit_code = a.credit_code AND ac.event_id = a.event_id "
             f"AND ac.benefit_id = a.benefit_id AND ac.layer = {layer} "
             "LEFT JOIN hq_slots sl ON sl.credit_code = ac.credit_code AND sl.cap_id = ac.cap_id AND sl.bucket = ac.bucket "
             "WHERE a.status = 'granted' AND a.kind = 'money'"
         )
-        used = (
-            "SELECT r.*, CASE WHEN prior >= fen THEN prior WHEN n_i > 0 THEN fen ELSE LEAST(fen, prior + s_i) END AS u_i, "
-            "CASE WHEN prior >= fen THEN prior WHEN n_i - (CASE WHEN high IS NULL THEN 1 ELSE 0 END) > 0 THEN fen "
-            "ELSE LEAST(fen, prior + s_i - COALESCE(high, 0)) END AS u_prev "
+        lows = (
+            "SELECT r.*, LEAST(fen, prior + l_i) - LEAST(fen, prior + l_i - low) AS new_low, "
+            "LEAST(fen, prior + l_all) AS t_low, fen - LEAST(fen, prior + l_all) AS room "
             f"FROM ({run}) r"
         )
+        more = (
+            "SELECT v.*, CASE WHEN n_i > 0 THEN room ELSE LEAST(room, m_i) END AS w_i, "
+            "CASE WHEN n_i - (CASE WHEN high IS NULL THEN 1 ELSE 0 END) > 0 THEN room "
+            "ELSE LEAST(room, m_i - COALESCE(high - low, 0)) END AS w_prev "
+            f"FROM ({lows}) v"
+        )
         w = (
-            "SELECT credit_code, event_id, benefit_id, CAST(u_i - u_prev AS BIGINT) AS new_high, "
-            "CASE WHEN u_i - u_prev = 0 AND (high IS NULL OR high <> 0 OR u_prev <> 0) THEN 1 ELSE 0 END AS hit, low, "
-            # the working's note, when the reference's _apply_cap writes one: the cap cut the award
-            # (cap_cut) or counted awards before it (cap)
+            "SELECT credit_code, event_id, benefit_id, cap_id, unlinked, rn_i, CAST(new_low AS BIGINT) AS new_low, "
+            "CAST(new_low + w_i - w_prev AS BIGINT) AS new_high, "
+            # what is counted before it: priors and earlier lows; for an award that may pay more than its
+            # low, all the slot's lows and the earlier rest of highs (the reference's _caps)
+            "CASE WHEN high = low THEN LEAST(fen, prior + l_i - low) ELSE t_low - new_low + w_prev END AS others, "
+            "t_low - LEAST(fen, prior + l_i) AS later, high "
+            f"FROM ({more}) x"
+        )
+        marks = (
+            "SELECT credit_code, event_id, benefit_id, new_low, new_high, "
+            "CASE WHEN new_high = 0 AND (high IS NULL OR high <> 0 OR others <> 0) THEN 1 ELSE 0 END AS hit, "
+            # the working's note, when the reference's _caps writes one: the cap cut the award
+            # (cap_cut) or other awards count in its slot (cap)
             "concat_ws(',', CASE WHEN rn_i = 1 AND unlinked > 0 THEN concat('cap_unlinked:', cap_id) END, "
-            "CASE WHEN high IS NULL OR u_i - u_prev < high THEN concat('cap_cut:', cap_id) "
-            "WHEN u_prev > 0 THEN concat('cap:', cap_id) END) AS note "
-            f"FROM ({used}) v"
+            "CASE WHEN high IS NULL OR new_high < high THEN concat('cap_cut:', cap_id) "
+            "WHEN others > 0 THEN concat('cap:', cap_id) END, "
+            # cut after later awards' certain amounts were counted first (an interpretation, said)
+            "CASE WHEN (high IS NULL OR new_high < high) AND later > 0 THEN concat('cap_share:', cap_id) END) AS note "
+            f"FROM ({w}) y"
         )
         return (
             "SELECT a.credit_code, a.event_id, a.unit_date, a.benefit_id, a.document_id, a.b_order, a.status, a.reasons, "
-            "CASE WHEN w.new_high IS NULL THEN a.low ELSE LEAST(a.low, w.new_high) END AS low, "
+            "CASE WHEN w.new_high IS NULL THEN a.low ELSE w.new_low END AS low, "
             "CASE WHEN w.new_high IS NULL THEN a.high ELSE w.new_high END AS high, "
             "a.kind, CASE WHEN COALESCE(w.note, '') = '' THEN a.notes ELSE concat_ws(',', a.notes, w.note) END AS notes, "
             "CASE WHEN w.hit = 1 THEN 1 ELSE a.exh END AS exh "
-            f"FROM {prev} a LEFT JOIN ({w}) w ON w.credit_code = a.credit_code AND w.event_id = a.event_id AND w.benefit_id = a.benefit_id"
+            f"FROM {prev} a LEFT JOIN ({marks}) w ON w.credit_code = a.credit_code AND w.event_id = a.event_id AND w.benefit_id = a.benefit_id"
         )
 
     def final(self, prev: str) -> str:

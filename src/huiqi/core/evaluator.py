@@ -32,6 +32,7 @@ from .results import GRANTED, NEAR_MISS, SET_ASIDE, Award, Evaluation, Line, Pay
 from .scenario import Event, PriorAward, Scenario
 
 __all__ = [
+    "CAP_SHARE_NOTE",
     "NOTE",
     "ONCE_KEY_UNCHECKED",
     "UNKNOWN_AMOUNT_REVIEW",
@@ -473,38 +474,79 @@ def _against_prior(award: Award, scenario: Scenario, event_id: str) -> bool:
 def _caps(
     awards: list[Award], library: Library, scenario: Scenario, set_aside: list[Award], matched: dict[str, set[str]]
 ) -> list[Award]:
+    """Cut the money awards to the caps over several awards (每年最高, 同一标的, 市、区两级 …).
+
+    Within a cap's slot (enterprise, cap, year or key) the room goes first to what the awards
+    pay for certain (their lows, in date order), then to what they may pay beyond it (high − low,
+    in date order): an exact award is never squeezed out by an earlier ceiling that review may
+    set lower, and the slot's lows and highs add up to what the enterprise gets under the cap,
+    min(C, Σ low) to min(C, Σ high). The text does not say how the room is shared; this is
+    marked as an interpretation where it decides (:data:`CAP_SHARE_NOTE`)."""
     caps = library.caps
     if not caps:
         return awards
     member_of = library.caps_of
-    used_high: dict[tuple[str, str], int] = defaultdict(int)
-    used_low: dict[tuple[str, str], int] = defaultdict(int)
     priors: dict[tuple[str, str], int] = {}  # per slot: the prior awards counted
     events_of: dict[str, set[str]] = defaultdict(set)  # a cap's events: those its benefits select
     for benefit_id, event_ids in matched.items():
         for cap_id in member_of.get(benefit_id, ()):
             events_of[cap_id] |= event_ids
-    kept: list[Award] = []
     groups = library.once_groups if scenario.prior_awards else {}  # awards received may name a group
     counted: dict[str, frozenset[str]] = {}  # per cap: the ids an award received may be recorded under
     ordered = sorted(awards, key=lambda a: (a.event.date if a.event else scenario.reference_date, a.sort_key))
+    capped: list[tuple[Award, list[tuple[Cap, tuple[str, str]]]]] = []
     for award in ordered:
         if not award.is_money:
-            kept.append(award)
             continue
         slots = []
         for cap_id in member_of.get(award.benefit.id, ()):
             cap, members = caps[cap_id]
+            if cap.fen is None:
+                continue
             if groups and cap_id not in counted:
                 counted[cap_id] = members | frozenset(g for g, ms in groups.items() if ms & members)
-            slots.append(
-                _apply_cap(award, cap, counted.get(cap_id, members), scenario, used_high, used_low, priors, events_of[cap_id])
-            )
-        for slot in slots:  # each cap counts what is paid after all of them, not its own cut alone
-            if slot is not None:
-                used_high[slot] += award.high or 0
-                used_low[slot] += award.low
-        if award.high == 0 and award.low == 0 and any("已用尽" in s.text for s in award.steps):
+            slot = (cap.id, _bucket(cap, award, scenario))
+            if slot not in priors:
+                priors[slot] = _prior_counted(cap, counted.get(cap_id, members), scenario, slot[1], events_of[cap_id])
+                _tell_unlinked(award, cap, scenario, slot[1])
+            slots.append((cap, slot))
+        if slots:
+            capped.append((award, slots))
+    # 1. the lows, in date order: each slot's room less the priors and the earlier lows
+    used_low = dict(priors)
+    low_before: dict[tuple[int, str, str], int] = {}
+    exact = {id(a) for a, _ in capped if a.high is not None and a.high == a.low}  # nothing beyond the low to place
+    for award, slots in capped:
+        low = award.low
+        for cap, slot in slots:
+            low_before[(id(award), *slot)] = used_low[slot]
+            low = min(low, max(0, (cap.fen or 0) - used_low[slot]))
+        for _, slot in slots:  # each cap counts what is paid after all of them, not its own cut alone
+            used_low[slot] += low
+        award.low = low  # the high stays: what is left of the room for it is known once every low is counted
+    # 2. what they may pay beyond it, in date order: the room the slot's lows leave
+    used_more: dict[tuple[str, str], int] = defaultdict(int)
+    for award, slots in capped:
+        more = None if award.high is None else award.high - award.low
+        for cap, slot in slots:
+            room = max(0, (cap.fen or 0) - used_low[slot] - used_more[slot])
+            more = room if more is None else min(more, room)
+        assert more is not None
+        high = award.low + more
+        for cap, slot in slots:
+            before = low_before[(id(award), *slot)]
+            # counted before this award: priors and earlier lows; for what it may pay beyond its low, all
+            # the slot's lows and the earlier rest of highs
+            others = before if id(award) in exact else used_low[slot] - award.low + used_more[slot]
+            if high != award.high or others:
+                later = used_low[slot] - before - award.low  # later awards' lows counted first
+                _tell_cap(award, cap, slot[1], priors[slot], others, high, share=bool(later) and high != award.high)
+        for _, slot in slots:
+            used_more[slot] += more
+        award.high = high
+    kept: list[Award] = []
+    for award in ordered:
+        if award.is_money and award.high == 0 and award.low == 0 and any("已用尽" in s.text for s in award.steps):
             award.status = SET_ASIDE
             award.reasons.append(award.steps[-1])
             set_aside.append(award)
@@ -513,65 +555,45 @@ def _caps(
     return kept
 
 
+# Said where a cap's room went to later awards' certain amounts before this one's (the text gives no order).
+CAP_SHARE_NOTE = "解释：原文未明确限额在各项之间如何分配，先计各项确定可得的金额，再按日期计其余可能金额"
+
+
+def _tell_unlinked(award: Award, cap: Cap, scenario: Scenario, bucket: str) -> None:
+    unlinked = _unlinked_priors(cap, scenario, bucket)
+    if unlinked:  # 市、区两级: an award received without its event cannot be counted; said, not silent
+        levels = "、".join(LEVEL_LABELS.get(lv, lv) for lv in cap.prior_levels)
+        award.steps.append(
+            Line(f"另有已获{levels}奖补{format_wan(unlinked)}未注明事项，无法判断是否计入本限额，未计入（请核实）", cap.cite)
+        )
+
+
+def _tell_cap(award: Award, cap: Cap, bucket: str, prior: int, others: int, high: int, share: bool) -> None:
+    """The step a cap adds to an award it cut or that shares its slot with awards counted before it:
+    what those count, and what is left for this one (``share``: later awards' certain amounts were
+    counted first, which the text does not say: :data:`CAP_SHARE_NOTE`)."""
+    assert cap.fen is not None
+    scope = "每年" if cap.per == "enterprise_year" else "同一标的"
+    limit = f"{scope}最高{format_wan(cap.fen)}"
+    # which year it counted, and what of it was received before (a tester could not tell the
+    # 99.5万元 已计 was a 2025 award): 每年最高100万元（2025年，含已获奖补99.5万元）
+    told = [f"{bucket.removeprefix('year:')}年"] if cap.per == "enterprise_year" else []
+    if prior:
+        levels = "、".join(LEVEL_LABELS.get(lv, lv) for lv in cap.prior_levels)  # 市、区两级: which levels
+        told.append(f"含已获{levels}奖补{format_wan(prior)}")
+    if told:
+        limit += f"（{'，'.join(told)}）"
+    rest = "额度已用尽" if high == 0 else f"本项至多{format_wan(high)}"
+    share_note = f"（{CAP_SHARE_NOTE}）" if share else ""
+    award.steps.append(Line(f"{limit}：已计其他奖补{format_wan(others)}，{rest}{share_note}", cap.cite))
+
+
 def _bucket(cap: Cap, award: Award, scenario: Scenario) -> str:
     if cap.per == "key":
         value = award.event.facts.get(cap.key or "", "") if award.event else ""
         return f"key:{value}"
     on = award.event.date if award.event else scenario.reference_date
     return f"year:{on.year}"
-
-
-def _apply_cap(
-    award: Award,
-    cap: Cap,
-    members: frozenset[str],
-    scenario: Scenario,
-    used_high: dict[tuple[str, str], int],
-    used_low: dict[tuple[str, str], int],
-    priors: dict[tuple[str, str], int],
-    cap_events: set[str],
-) -> tuple[str, str] | None:
-    """Cut the award to the room the cap leaves; the slot whose use the caller records once every
-    cap of the award has cut it."""
-    if cap.fen is None:
-        return None
-    bucket = _bucket(cap, award, scenario)
-    slot = (cap.id, bucket)
-    prior = priors.get(slot)
-    if prior is None:
-        prior = priors[slot] = _prior_counted(cap, members, scenario, bucket, cap_events)
-        used_high[slot] = prior
-        used_low[slot] = prior
-        unlinked = _unlinked_priors(cap, scenario, bucket)
-        if unlinked:  # 市、区两级: an award received without its event cannot be counted; said, not silent
-            levels = "、".join(LEVEL_LABELS.get(lv, lv) for lv in cap.prior_levels)
-            award.steps.append(
-                Line(f"另有已获{levels}奖补{format_wan(unlinked)}未注明事项，无法判断是否计入本限额，未计入（请核实）", cap.cite)
-            )
-    before_high, before_low = used_high[slot], used_low[slot]
-    room_high = max(0, cap.fen - before_high)
-    room_low = max(0, cap.fen - before_low)
-    new_high = room_high if award.high is None else min(award.high, room_high)
-    new_low = min(award.low, room_low, new_high)
-    if new_high != award.high or new_low != award.low or before_high:
-        scope = "每年" if cap.per == "enterprise_year" else "同一标的"
-        limit = f"{scope}最高{format_wan(cap.fen)}"
-        # which year it counted, and what of it was received before (a tester could not tell the
-        # 99.5万元 已计 was a 2025 award): 每年最高100万元（2025年，含已获奖补99.5万元）
-        told = [f"{bucket.removeprefix('year:')}年"] if cap.per == "enterprise_year" else []
-        if prior:
-            levels = "、".join(LEVEL_LABELS.get(lv, lv) for lv in cap.prior_levels)  # 市、区两级: which levels
-            told.append(f"含已获{levels}奖补{format_wan(prior)}")
-        if told:
-            limit += f"（{'，'.join(told)}）"
-        if new_high == 0:
-            text = f"{limit}：已计{format_wan(before_high)}，额度已用尽"
-        else:
-            text = f"{limit}：已计{format_wan(before_high)}，本项至多{format_wan(new_high)}"
-        award.steps.append(Line(text, cap.cite))
-
-    award.high, award.low = new_high, new_low
-    return slot
 
 
 def _unlinked_priors(cap: Cap, scenario: Scenario, bucket: str) -> int:
