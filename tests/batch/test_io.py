@@ -636,3 +636,28 @@ def test_a_workbook_with_error_cells_but_no_enterprise_sheet_says_so(tmp_path: P
     with pytest.raises(InputError) as exc:
         read(tmp_path / "err.xlsx")
     assert str(exc.value) == f"{tmp_path / 'err.xlsx'}：找不到“企业”工作表（现有：Sheet1）"
+
+
+@pytest.mark.parametrize("held, fen", [(677999.9999999999, 67_800_000), (300000.30000000005, 30_000_030), (0.1 + 0.2, 30)])
+def test_a_formulas_amount_is_read_as_excel_shows_it(tmp_path: Path, held: float, fen: int) -> None:
+    """=E5*1.13 of 600000 is held as 677999.99999999988 and shown as 678,000.00: the row was refused
+    with 金额精确到分：677999.9999999999, a value the officer never typed. Read to Excel's 15 digits,
+    by the Python reader and by the SQL validation alike."""
+    sheets = {
+        "企业": [["统一社会信用代码", "名称", "注册地行政区划代码"], [A, "甲", "320506"]],
+        "事项": [
+            ["统一社会信用代码", "事项编号", "事项类型", "发生日期", "采购类别", "采购金额（元）"],
+            [A, "B1", "采购", "2025/9/1", "机器人产品或服务", held],
+        ],
+    }
+    path = sheets_xlsx(tmp_path / "formula.xlsx", sheets)
+    reg = read(path)
+    assert [e.message() for e in reg.errors] == []
+    assert reg.tables["events"].to_pylist()[0]["amount"] == fen
+    import duckdb
+
+    from huiqi.batch import io_sql
+
+    sreg = io_sql.validate_sql(path, engine().catalogue, duckdb.connect())
+    assert [e.message() for e in sreg.register.errors] == []
+    assert io_sql.canonical_tables(sreg)["events"].to_pylist()[0]["amount"] == fen

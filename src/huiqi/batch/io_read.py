@@ -15,6 +15,7 @@ import contextlib
 import csv
 import dataclasses
 import itertools
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -1082,6 +1083,10 @@ def _plain(value: Any, type_: str) -> Any:
         return value
     if isinstance(value, (list, tuple)) and not value:
         return None  # an empty list reads like a blank cell
+    if type(value) is float and math.isfinite(value):
+        # as Excel shows it, to 15 significant digits: a formula's =E5*1.13 of 600000 is held as
+        # 677999.99999999988 and shown as 678,000.00, which is what the officer means
+        value = float(f"{value:.15g}")
     if isinstance(value, float) and type_ in ("text", "enum", "region", "town", "credit_code", "integer") and value.is_integer():
         return int(value)
     if isinstance(value, datetime) and type_ == "date":
