@@ -661,3 +661,27 @@ def test_a_formulas_amount_is_read_as_excel_shows_it(tmp_path: Path, held: float
     sreg = io_sql.validate_sql(path, engine().catalogue, duckdb.connect())
     assert [e.message() for e in sreg.register.errors] == []
     assert io_sql.canonical_tables(sreg)["events"].to_pylist()[0]["amount"] == fen
+
+
+@pytest.mark.parametrize("yes, no", [("Y", "N"), ("√", "×"), ("有", "无"), ("yes", "No")])
+def test_yes_and_no_as_officers_write_them(tmp_path: Path, yes: str, no: str) -> None:
+    """Y/N, √/×, 有/无 in 是否工业企业 were refused (应为是/否), and every event of the enterprise with it."""
+    sheets = {
+        "企业": [
+            ["统一社会信用代码", "名称", "注册地行政区划代码", "是否工业企业"],
+            [A, "甲", "320506", yes],
+            [B, "乙", "320506", no],
+        ],
+    }
+    path = sheets_xlsx(tmp_path / "yes.xlsx", sheets)
+    reg = read(path)
+    assert [e.message() for e in reg.errors] == []
+    assert {r["credit_code"]: r["industrial"] for r in reg.tables["enterprises"].to_pylist()} == {A: True, B: False}
+    import duckdb
+
+    from huiqi.batch import io_sql
+
+    sreg = io_sql.validate_sql(path, engine().catalogue, duckdb.connect())
+    assert [e.message() for e in sreg.register.errors] == [] and sreg.rows_to_python == 0  # the SQL checks read them too
+    ents = io_sql.canonical_tables(sreg)["enterprises"].to_pylist()
+    assert {r["credit_code"]: r["industrial"] for r in ents} == {A: True, B: False}

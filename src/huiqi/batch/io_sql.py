@@ -51,7 +51,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from huiqi.core.credit_code import ALPHABET, WEIGHTS
-from huiqi.core.facts import LEVEL_NAMES, Catalogue, FieldSpec, convert
+from huiqi.core.facts import LEVEL_NAMES, NO, YES, Catalogue, FieldSpec, convert
 from huiqi.core.regions import REGIONS, TOWNS
 
 from . import io_read
@@ -200,7 +200,7 @@ def _cell(src: str, src_type: str, spec: FieldSpec, unit: str | None, region: st
         if src_type == "BOOLEAN":
             return _Cell(present, "TRUE", src)
         if is_text:
-            value = f"(CASE WHEN {src} IN ('是', 'true', 'True', 'TRUE', '1') THEN TRUE WHEN {src} IN ('否', 'false', 'False', 'FALSE', '0') THEN FALSE END)"
+            value = f"(CASE WHEN {src} IN {_in(YES)} THEN TRUE WHEN {src} IN {_in(NO)} THEN FALSE END)"
             return _Cell(present, f"({clean} AND {value} IS NOT NULL)", value)
         return no
     if t == "enum":

@@ -25,7 +25,9 @@ from .scenario import Enterprise, Event, PriorAward, Qualification, Scenario, Va
 from .text import brief
 
 __all__ = [
+    "NO",
     "TYPES",
+    "YES",
     "Catalogue",
     "EventKind",
     "FieldSpec",
@@ -86,7 +88,7 @@ class FieldSpec:
         if self.type == "date":
             return "日期，格式YYYY-MM-DD"
         if self.type == "bool":
-            return "是/否（true/false）"
+            return "是/否（也可写Y/N、√/×、有/无、true/false、1/0）"
         if self.type == "region":
             return "6位行政区划代码，如320506（吴中区）"
         return TYPES.get(self.type, self.type)
@@ -219,6 +221,11 @@ def _to_date(value: object) -> date | None:
     return None
 
 
+# How a yes/no cell may be written: the words officers use in forms besides 是/否.
+YES = ("是", "true", "True", "TRUE", "1", "Y", "y", "YES", "Yes", "yes", "√", "✓", "✔", "有")
+NO = ("否", "false", "False", "FALSE", "0", "N", "n", "NO", "No", "no", "×", "✗", "✘", "无")
+
+
 def convert(spec: FieldSpec, value: object, enterprise_region: str | None = None) -> Value:
     """Convert one raw value; ``ValueError`` with the expectation when it does not fit."""
     t = spec.type
@@ -251,9 +258,9 @@ def convert(spec: FieldSpec, value: object, enterprise_region: str | None = None
     if t == "bool":
         if isinstance(value, bool):
             return value
-        if value in ("是", "true", "True", "TRUE", "1", 1):
+        if value in YES or value == 1:
             return True
-        if value in ("否", "false", "False", "FALSE", "0", 0):
+        if value in NO or value == 0:
             return False
         raise ValueError(f"应为{spec.expected()}")
     if t == "enum":
