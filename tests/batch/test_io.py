@@ -685,3 +685,35 @@ def test_yes_and_no_as_officers_write_them(tmp_path: Path, yes: str, no: str) ->
     assert [e.message() for e in sreg.register.errors] == [] and sreg.rows_to_python == 0  # the SQL checks read them too
     ents = io_sql.canonical_tables(sreg)["enterprises"].to_pylist()
     assert {r["credit_code"]: r["industrial"] for r in ents} == {A: True, B: False}
+
+
+def test_full_width_digits_are_read_as_digits(tmp_path: Path) -> None:
+    """３００万元 and ６０００００ (an input method's full-width digits) were refused as 不是金额, with the
+    example “50万元” the cell already looked like. Excel registers and CSV registers (the SQL validation
+    hands such a row to the Python validator) read them alike."""
+    rows = [
+        ["统一社会信用代码", "事项编号", "事项类型", "发生日期", "采购类别", "采购金额（元）"],
+        [A, "B1", "采购", "2025/9/1", "机器人产品或服务", "３００万元"],
+        [A, "B2", "采购", "２０２５/９/２", "机器人产品或服务", "６０００００"],
+        [A, "B3", "采购", "2025/9/3", "机器人产品或服务", "１，２３４．５元"],
+    ]
+    sheets = {"企业": [["统一社会信用代码", "名称", "注册地行政区划代码"], [A, "甲", "320506"]], "事项": rows}
+    import duckdb
+
+    from huiqi.batch import io_sql
+
+    want = {"B1": (3_000_000_00, date(2025, 9, 1)), "B2": (600_000_00, date(2025, 9, 2)), "B3": (1_234_50, date(2025, 9, 3))}
+    xlsx = sheets_xlsx(tmp_path / "full.xlsx", sheets)
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    for name, sheet in sheets.items():
+        with (folder / f"{name}.csv").open("w", encoding="utf-8-sig", newline="") as fh:
+            csv.writer(fh).writerows(sheet)
+    for source in (xlsx, folder):
+        reg = read(source)
+        assert [e.message() for e in reg.errors] == []
+        assert {r["event_id"]: (r["amount"], r["date"]) for r in reg.tables["events"].to_pylist()} == want
+        sreg = io_sql.validate_sql(source, engine().catalogue, duckdb.connect())
+        assert [e.message() for e in sreg.register.errors] == []
+        got = {r["event_id"]: (r["amount"], r["date"]) for r in io_sql.canonical_tables(sreg)["events"].to_pylist()}
+        assert got == want, source

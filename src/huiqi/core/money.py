@@ -75,7 +75,7 @@ def parse_number(value: object) -> Fraction:
             raise MoneyError(f"不是数值：{_shown(value)}")
         return Fraction(Decimal(repr(value)))
     if isinstance(value, str):
-        text = value.strip().replace(",", "")
+        text = value.translate(_FULL_WIDTH).strip().replace(",", "")
         try:
             number = Decimal(text)
         except (InvalidOperation, ValueError):
@@ -84,6 +84,10 @@ def parse_number(value: object) -> Fraction:
             raise MoneyError(f"不是数值：{_shown(value)}")
         return Fraction(number)
     raise MoneyError(f"不是数值：{_shown(value)}")
+
+
+# Digits and signs typed in full width (an input method's ３００万元) read as the ASCII ones.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－＋％\u3000", "0123456789.,-+% ")
 
 
 def parse_money(value: object, default_unit: str = "元") -> int:
@@ -97,6 +101,8 @@ def parse_money(value: object, default_unit: str = "元") -> int:
     100000
     >>> parse_money(300, default_unit="万元")
     300000000
+    >>> parse_money("３００万元")
+    300000000
     >>> parse_money("12.345元")
     Traceback (most recent call last):
     ...
@@ -104,6 +110,8 @@ def parse_money(value: object, default_unit: str = "元") -> int:
     """
     if isinstance(value, bool):
         raise MoneyError(f"不是金额：{_shown(value)}")
+    if isinstance(value, str) and not value.isascii():
+        value = value.translate(_FULL_WIDTH)
     if isinstance(value, int) and default_unit in _UNITS:  # the common cases, in whole numbers
         return value * _UNITS[default_unit] * FEN_PER_YUAN
     if isinstance(value, str):
