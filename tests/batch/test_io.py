@@ -717,3 +717,31 @@ def test_full_width_digits_are_read_as_digits(tmp_path: Path) -> None:
         assert [e.message() for e in sreg.register.errors] == []
         got = {r["event_id"]: (r["amount"], r["date"]) for r in io_sql.canonical_tables(sreg)["events"].to_pylist()}
         assert got == want, source
+
+
+def test_a_copy_of_a_refused_enterprise_row_is_refused_too(tmp_path: Path) -> None:
+    """甲 entered twice: the first row refused (是否工业企业 “也许”), the copy (another name and sectors) was
+    accepted without a word, and 甲's events were evaluated on the copy's profile."""
+    sheets = {
+        "企业": [
+            ["统一社会信用代码", "名称", "注册地行政区划代码", "是否工业企业"],
+            [A, "甲", "320506", "也许"],
+            [B, "乙", "320506", "是"],
+            [A, "甲（重复录入）", "320506", "是"],
+        ],
+        "事项": [
+            ["统一社会信用代码", "事项编号", "事项类型", "发生日期", "采购类别", "采购金额（元）"],
+            [A, "B1", "采购", "2025/9/1", "机器人产品或服务", 600000],
+        ],
+    }
+    import duckdb
+
+    from huiqi.batch import io_sql
+
+    path = sheets_xlsx(tmp_path / "twice.xlsx", sheets)
+    for sql in (False, True):
+        reg = io_sql.validate_sql(path, engine().catalogue, duckdb.connect()).register if sql else read(path)
+        said = [(e.sheet, e.row, e.expected) for e in reg.errors]
+        assert ("企业", 4, "统一社会信用代码重复（首次出现于第2行，该行有误未通过，请先改正该行）") in said, said
+        assert ("事项", 2, "所属企业在“企业”表第2行有误，本行未测算") in said, said
+        assert (reg.counts["enterprises"].accepted, reg.counts["events"].accepted) == (1, 0)

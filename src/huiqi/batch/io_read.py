@@ -1355,16 +1355,16 @@ def _enterprise_row(
         if name not in out and spec.default is not None:
             out[name] = _to_arrow(convert(spec, spec.default, region), spec.type)
     code = out.get("credit_code")
-    if isinstance(code, str) and code in state.enterprises:
-        problems.append(
-            _err(
-                sheet,
-                n,
-                sheet.header_for("credit_code"),
-                code,
-                f"统一社会信用代码重复（首次出现于第{state.enterprises[code]}行）",
-            )
+    if isinstance(code, str) and (code in state.enterprises or code in state.rejected):
+        # a copy of a refused row is refused too: read alone, its profile would stand for the enterprise
+        # that the officer entered twice, and the row to correct is the first
+        first = state.enterprises.get(code)
+        said = (
+            f"首次出现于第{first}行"
+            if first is not None
+            else f"首次出现于第{state.rejected[code]}行，该行有误未通过，请先改正该行"
         )
+        problems.append(_err(sheet, n, sheet.header_for("credit_code"), code, f"统一社会信用代码重复（{said}）"))
     if problems:
         key = code if isinstance(code, str) else (str(raw_code).strip().upper() if raw_code is not None else None)
         if key and key not in state.enterprises:
