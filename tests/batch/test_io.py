@@ -745,3 +745,41 @@ def test_a_copy_of_a_refused_enterprise_row_is_refused_too(tmp_path: Path) -> No
         assert ("企业", 4, "统一社会信用代码重复（首次出现于第2行，该行有误未通过，请先改正该行）") in said, said
         assert ("事项", 2, "所属企业在“企业”表第2行有误，本行未测算") in said, said
         assert (reg.counts["enterprises"].accepted, reg.counts["events"].accepted) == (1, 0)
+
+
+@pytest.mark.parametrize("error_cell", [False, True])  # an error cell sends the workbook to openpyxl
+def test_a_cell_merged_down_a_column_is_read_into_each_of_its_rows(tmp_path: Path, error_cell: bool) -> None:
+    """镇（街道、板块） 木渎镇 merged over three enterprises' rows: the readers give the value to the first
+    row only, so 乙 and 丙 had no town and their 木渎镇 shares went to 吴中区属地镇（街道、板块）财政, silently.
+    Read into every row of the range, with a notice; a merge across columns (a 合计 row) is left alone."""
+    import duckdb
+    import openpyxl
+
+    from huiqi.batch import io_sql
+
+    C = make_credit_code("91320506MA1XA0003")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "企业"
+    ws.append(["统一社会信用代码", "名称", "注册地行政区划代码", "所在镇（街道、板块）"])
+    ws.append([A, "甲", "320506", "木渎镇"])
+    ws.append([B, "乙", "320506", None])
+    ws.append([C, "丙", "320506", None])
+    ws.merge_cells("D2:D4")
+    ws.merge_cells("A6:C6")
+    ws["A6"] = "合计：3家"
+    if error_cell:
+        ws["F1"] = "备注"
+        ws["F2"] = "#N/A"
+        ws["F2"].data_type = "e"
+    path = tmp_path / "merged.xlsx"
+    wb.save(path)
+    want = {A: "木渎镇", B: "木渎镇", C: "木渎镇"}
+    notice = ("企业", 2, "所在镇（街道、板块）", "合并单元格D2:D4：按首格的值读入第2至4行（请核实各行是否确为此值）", False)
+    reg = read(path)
+    assert {r["credit_code"]: r["town"] for r in reg.tables["enterprises"].to_pylist()} == want
+    said = [(e.sheet, e.row, e.column, e.expected, e.rejected) for e in reg.errors]
+    assert notice in said and {e.row for e in reg.errors if e.rejected} == {6}  # the 合计 row: refused, not filled
+    sreg = io_sql.validate_sql(path, engine().catalogue, duckdb.connect())
+    assert {r["credit_code"]: r["town"] for r in io_sql.canonical_tables(sreg)["enterprises"].to_pylist()} == want
+    assert [(e.sheet, e.row, e.column, e.expected, e.rejected) for e in sreg.register.errors] == said

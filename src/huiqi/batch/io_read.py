@@ -31,6 +31,8 @@ from huiqi.core.facts import LEVEL_NAMES, LEVEL_VALUES, Catalogue, FieldSpec, co
 from huiqi.core.scenario import Value
 from huiqi.service import InputError, os_reason
 
+from .xlsx import column_letter
+
 __all__ = [
     "SHEETS",
     "Column",
@@ -307,6 +309,9 @@ class RawSheet:
     # CSV: a value past the header makes its row bad (usually a comma left unquoted, so that
     # 1,000,000 reads as three values); Excel: cells past the header are no one's and ignored
     strict: bool = False
+    # notices about the rows as read (Excel: merged cells read into each of their rows), complete once
+    # ``rows`` is read to its end
+    notes: list[RowError] = field(default_factory=list)
 
 
 Opener = Callable[[], Iterator[RawSheet]]
@@ -330,6 +335,19 @@ class _CellScan:
     # worksheet part → a cell with a value in a column past CZ: a reader's grid of the sheet
     # would reach it (``_oversized``)
     wide: dict[str, str] = field(default_factory=dict)
+    # worksheet part → its merged ranges (first row, first column, last row, last column; rows from 1,
+    # columns from 0)
+    merges: dict[str, set[tuple[int, int, int, int]]] = field(default_factory=dict)
+
+
+_MERGE = re.compile(rb"""<mergeCell\s+ref\s*=\s*["']\$?([A-Z]{1,3})\$?(\d+):\$?([A-Z]{1,3})\$?(\d+)["']""")
+
+
+def _column_index(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n - 1
 
 
 def _scan_cells(path: Path) -> _CellScan:
@@ -362,6 +380,10 @@ def _scan_cells(path: Path) -> _CellScan:
                     # the expressions only where a quoted e or a formula occurs (a plain search runs at memory speed)
                     if not found.errors and (b'"e"' in data or b"'e'" in data) and _ERROR_CELL.search(data):
                         found.errors = True
+                    if b"<mergeCell" in data:  # at the sheet's end; a block's tail may find one twice (a set)
+                        for m in _MERGE.finditer(data):
+                            c0, r0, c1, r1 = m.groups()
+                            found.merges.setdefault(name, set()).add((int(r0), _column_index(c0), int(r1), _column_index(c1)))
                     if b"<f" in data:
                         for m in _UNCACHED_FORMULA.finditer(data):
                             if m.end() > len(tail):  # not found in the block before
@@ -479,11 +501,12 @@ def _xlsx(path: Path) -> Iterator[RawSheet]:
     try:
         from python_calamine import CalamineError, CalamineWorkbook
     except ImportError:  # an installation without the fast reader: the slow one gives the same rows
+        found: _CellScan | None = None
         with contextlib.suppress(zipfile.BadZipFile, OSError, ValueError):  # openpyxl says why it cannot read it
             found = _scan_cells(path)
             _oversized(path, found)
             _uncached_formulas(path, found)
-        yield from _xlsx_openpyxl(path)
+        yield from _xlsx_openpyxl(path, found)
         return
     unreadable = (CalamineError, zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError, ValueError)
     # The error-cell scan runs while calamine parses the first sheet (both leave the GIL: on
@@ -523,14 +546,14 @@ def _xlsx(path: Path) -> Iterator[RawSheet]:
                         sheet = wb.get_sheet_by_name(sheet_name)
                     except CalamineError as exc:
                         raise RegisterError(f"无法读取Excel文件{path}的“{sheet_name}”工作表：{_unreadable(exc)}") from None
-                    raw = _raw_sheet(path, sheet_name, _calamine_rows(sheet))
+                    raw = _raw_sheet(path, sheet_name, _calamine_rows(sheet), _merges_of(path, checked[0], sheet_name))
                     if raw is not None:
                         yield raw
                 else:
                     return
             finally:
                 wb.close()
-    yield from _xlsx_openpyxl(path)
+    yield from _xlsx_openpyxl(path, checked[0] if checked else None)
 
 
 def _unreadable(exc: BaseException) -> str:
@@ -568,22 +591,60 @@ def _openpyxl_value(v: Any) -> Any:
     return v
 
 
-def _raw_sheet(path: Path, sheet_name: str, it: Iterator[Sequence[Any]]) -> RawSheet | None:
-    """A sheet whose rows ``it`` gives from row 1 (the header); ``None`` for an empty sheet."""
+def _raw_sheet(
+    path: Path, sheet_name: str, it: Iterator[Sequence[Any]], merges: Iterable[tuple[int, int, int, int]] = ()
+) -> RawSheet | None:
+    """A sheet whose rows ``it`` gives from row 1 (the header); ``None`` for an empty sheet.
+
+    A cell merged down a column below the header (镇（街道、板块） 木渎镇 over rows 2–4) holds its
+    value in its first row only, and the readers give the others blank: it is read into every row
+    of the range, as the officer sees it, with a notice. Other merges are read as they are."""
     header_row = next(it, None)
     if header_row is None:
         return None
     header = ["" if h is None else str(h) for h in header_row]
+    down = sorted((r0, c, r1) for r0, c, r1, c1 in merges if c == c1 and r1 > r0 >= 2)
+    raw = RawSheet(path.name, sheet_name, header, iter(()))
 
     def rows() -> Iterator[tuple[int, Sequence[Any]]]:  # numbered as in Excel, without the blank ones
+        filling: dict[int, tuple[int, Any]] = {}  # column → (last row, value) of a merge being read
+        starts: dict[int, list[tuple[int, int]]] = {}
+        for r0, c, r1 in down:
+            starts.setdefault(r0, []).append((c, r1))
         for n, row in enumerate(it, start=2):
+            if filling:
+                row = list(row)
+                for c, (last, value) in list(filling.items()):
+                    if n > last:
+                        del filling[c]
+                    elif c < len(row) and (row[c] is None or row[c] == ""):
+                        row[c] = value
+                    elif c >= len(row):
+                        row.extend([None] * (c - len(row)) + [value])
+            for c, r1 in starts.get(n, ()):
+                value = row[c] if c < len(row) else None
+                if value is not None and str(value).strip():
+                    filling[c] = (r1, value)
+                    shown = header[c] if c < len(header) else column_letter(c)
+                    ref = f"{column_letter(c)}{n}:{column_letter(c)}{r1}"
+                    said = f"合并单元格{ref}：按首格的值读入第{n}至{r1}行（请核实各行是否确为此值）"
+                    raw.notes.append(RowError(path.name, sheet_name, n, shown, value, said, rejected=False))
             if any(v is not None and str(v).strip() for v in row):
                 yield n, row
 
-    return RawSheet(path.name, sheet_name, header, rows())
+    raw.rows = rows()
+    return raw
 
 
-def _xlsx_openpyxl(path: Path) -> Iterator[RawSheet]:
+def _merges_of(path: Path, scan: _CellScan | None, sheet_name: str) -> set[tuple[int, int, int, int]]:
+    """The merged ranges of the sheet named ``sheet_name`` (from the scan of the worksheets' XML)."""
+    if scan is None or not scan.merges:
+        return set()
+    parts = {name: part for part, name in _sheet_parts(path).items()}
+    return scan.merges.get(parts.get(sheet_name, ""), set())
+
+
+def _xlsx_openpyxl(path: Path, scan: _CellScan | None = None) -> Iterator[RawSheet]:
     from openpyxl import load_workbook
 
     try:
@@ -592,7 +653,7 @@ def _xlsx_openpyxl(path: Path) -> Iterator[RawSheet]:
         raise RegisterError(f"无法读取Excel文件{path}：{_unreadable(exc)}") from None
     try:
         for sheet_name in _register_sheets(path, wb.sheetnames):
-            raw = _raw_sheet(path, sheet_name, wb[sheet_name].iter_rows(values_only=True))
+            raw = _raw_sheet(path, sheet_name, wb[sheet_name].iter_rows(values_only=True), _merges_of(path, scan, sheet_name))
             if raw is not None:
                 yield raw
     finally:
@@ -1282,6 +1343,7 @@ def read_register(
                 builders[key].add(out)
             if progress is not None and counts[key].read % 4096 == 0:
                 progress(4096)
+        errors.extend(raw.notes)
     require_enterprises(shown, counts)
     dropped = max(0, len(errors) - MAX_ERRORS_KEPT)
     return Register(

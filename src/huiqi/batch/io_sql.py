@@ -665,7 +665,9 @@ def _stage_xlsx(
             with _gc_paused():
                 _create_staged(con, table, width, _xlsx_batches(raw.rows, types, staged))
             sql = _staged_rows(table)
-            out[key] = _Src(sql, raw.file, raw.sheet, "hq_r0", tuple(raw.header), _xlsx_original(path, raw.sheet))
+            out[key] = _Src(
+                sql, raw.file, raw.sheet, "hq_r0", tuple(raw.header), _xlsx_original(path, raw.sheet), notes=tuple(raw.notes)
+            )
     return out
 
 
@@ -686,6 +688,7 @@ class _Src:
     original: Callable[[set[int]], dict[int, Sequence[Any]]] | None = None
     strict: bool = False  # CSV: values past the header make a row bad (``io_read.RawSheet.strict``)
     extra: bool = False  # some rows have such values: the last column ``hq_extra`` holds them
+    notes: tuple[RowError, ...] = ()  # Excel: notices about the rows as read (``io_read.RawSheet.notes``)
 
     def rows(self, lo: int, hi: int) -> str:
         """The rows ``lo`` … ``hi`` (1-based, inclusive), filtered in the scan itself."""
@@ -1228,6 +1231,7 @@ def validate_sql(
             v.events(src)
         else:
             v.simple(key, src)
+        v.errors.extend(src.notes)  # after the sheet's rows, as the Python reader gives them
         if progress is not None:
             progress(v.counts[key].read)
     dropped = max(0, len(v.errors) - io_read.MAX_ERRORS_KEPT)
