@@ -783,3 +783,63 @@ def test_a_cell_merged_down_a_column_is_read_into_each_of_its_rows(tmp_path: Pat
     sreg = io_sql.validate_sql(path, engine().catalogue, duckdb.connect())
     assert {r["credit_code"]: r["town"] for r in io_sql.canonical_tables(sreg)["enterprises"].to_pylist()} == want
     assert [(e.sheet, e.row, e.column, e.expected, e.rejected) for e in sreg.register.errors] == said
+
+
+@pytest.mark.parametrize(
+    "number_format, typed, fen",
+    [
+        ('0"万元"', 60, 600_000_00),  # shows 60万元: the cell holds 60
+        ('#,##0.00"万元"', 60.5, 605_000_00),
+        ('0.00"亿元"', 1.5, 150_000_000_00),
+        ('0!.0000"万元"', 600_000, 600_000_00),  # shows 60.0000万元 of a cell holding 600000元: read as 元
+        ('0.0,"万"', 600_000, 600_000_00),  # shows 60.0万 of 600000元 (scaled by the comma): read as 元
+    ],
+)
+def test_a_number_formatted_to_show_wan_yuan_is_read_as_shown(tmp_path: Path, number_format: str, typed: float, fen: int) -> None:
+    """A cell holding 60 in the format 0"万元" shows 60万元 under a （元） header, and was read as 60元 (3.00元
+    granted, no notice). It is read in 万元, with a notice; formats that only show a 元 amount in 万 keep 元."""
+    import duckdb
+    import openpyxl
+
+    from huiqi.batch import io_sql
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "企业"
+    ws.append(["统一社会信用代码", "名称", "注册地行政区划代码"])
+    ws.append([A, "甲", "320506"])
+    ev = wb.create_sheet("事项")
+    ev.append(["统一社会信用代码", "事项编号", "事项类型", "发生日期", "采购类别", "采购金额（元）"])
+    ev.append([A, "B1", "采购", "2025/9/1", "机器人产品或服务", typed])
+    ev["F2"].number_format = number_format
+    path = tmp_path / "wan.xlsx"
+    wb.save(path)
+    scaled = fen != typed * 100
+    for reg in (read(path), io_sql.validate_sql(path, engine().catalogue, duckdb.connect()).register):
+        said = [(e.row, e.column, e.rejected, e.expected) for e in reg.errors]
+        assert [s[:3] for s in said] == ([(2, "采购金额（元）", False)] if scaled else []), said
+        if scaled:
+            assert said[0][3].startswith("单元格格式将数字显示为")
+    assert read(path).tables["events"].to_pylist()[0]["amount"] == fen
+    sreg = io_sql.validate_sql(path, engine().catalogue, duckdb.connect())
+    assert io_sql.canonical_tables(sreg)["events"].to_pylist()[0]["amount"] == fen
+
+
+def test_hidden_rows_are_read_and_said(tmp_path: Path) -> None:
+    """A hidden enterprise row was granted 30,000.00 and nothing said it was hidden."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "企业"
+    ws.append(["统一社会信用代码", "名称", "注册地行政区划代码"])
+    ws.append([A, "甲", "320506"])
+    ws.append([B, "乙", "320506"])
+    ws.row_dimensions[3].hidden = True
+    path = tmp_path / "hidden.xlsx"
+    wb.save(path)
+    reg = read(path)
+    assert reg.counts["enterprises"].accepted == 2
+    assert [(e.row, e.rejected, e.expected) for e in reg.errors] == [
+        (3, False, "第3行在Excel中为隐藏行（共1行），已照常读入测算；如不应测算，请删去这些行")
+    ]

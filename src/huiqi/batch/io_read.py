@@ -338,9 +338,51 @@ class _CellScan:
     # worksheet part → its merged ranges (first row, first column, last row, last column; rows from 1,
     # columns from 0)
     merges: dict[str, set[tuple[int, int, int, int]]] = field(default_factory=dict)
+    # worksheet part → its hidden rows (from 1)
+    hidden: dict[str, set[int]] = field(default_factory=dict)
+    # worksheet part → (row, column) → 万 or 亿: number cells whose format shows the number in that unit
+    # (自定义格式 0"万元": the cell holds 60 and shows 60万元)
+    units: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)
 
 
 _MERGE = re.compile(rb"""<mergeCell\s+ref\s*=\s*["']\$?([A-Z]{1,3})\$?(\d+):\$?([A-Z]{1,3})\$?(\d+)["']""")
+
+
+_HIDDEN_ROW = re.compile(rb"""<row\b[^>]*?\bhidden\s*=\s*["'](?:1|true)["'][^>]*>""")
+_ROW_NUMBER = re.compile(rb"""\br\s*=\s*["'](\d+)["']""")
+_STYLED_CELL = re.compile(rb"""<c\b([^>]*?)\bs\s*=\s*["'](\d+)["']([^>]*)>""")
+_CELL_REF = re.compile(rb"""\br\s*=\s*["']\$?([A-Z]{1,3})\$?(\d+)["']""")
+_CELL_TYPE = re.compile(rb"""\bt\s*=\s*["'](\w+)["']""")
+
+
+def _unit_styles(z: Any) -> dict[int, str]:
+    """Cell style (``s``) → 万 or 亿, for the number formats that show a number in that unit: 0"万元",
+    #,##0.00"亿元". Formats that only *display* a 元 amount in 万 (0!.0000"万元", 0.0,"万": the digits
+    moved or scaled) leave the value in 元 and are not counted."""
+    from xml.etree import ElementTree
+
+    try:
+        root = ElementTree.fromstring(z.read("xl/styles.xml"))
+    except (KeyError, ElementTree.ParseError):
+        return {}
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    formats: dict[str, str] = {}
+    for f in root.iter(f"{main}numFmt"):
+        code = f.get("formatCode", "")
+        section = code.split(";")[0]
+        words = "".join(re.findall(r'"([^"]*)"', section)) + re.sub(r'"[^"]*"', "", section)
+        skeleton = re.sub(r'"[^"]*"', "", section)
+        moved = re.search(r"[!\\]\.", skeleton) is not None or re.search(r"[0#],+(?:$|[^0#])", skeleton) is not None
+        for unit in ("亿", "万"):
+            if unit in words and not moved:
+                formats[f.get("numFmtId", "")] = unit
+                break
+    if not formats:
+        return {}
+    xfs = root.find(f"{main}cellXfs")
+    if xfs is None:
+        return {}
+    return {i: formats[x.get("numFmtId", "")] for i, x in enumerate(xfs) if x.get("numFmtId", "") in formats}
 
 
 def _column_index(letters: bytes) -> int:
@@ -363,6 +405,8 @@ def _scan_cells(path: Path) -> _CellScan:
 
     found = _CellScan()
     with zipfile.ZipFile(path) as z:
+        styles = _unit_styles(z)
+        wanted = {str(i).encode() for i in styles}
         for name in z.namelist():
             if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
                 continue
@@ -380,9 +424,25 @@ def _scan_cells(path: Path) -> _CellScan:
                     # the expressions only where a quoted e or a formula occurs (a plain search runs at memory speed)
                     if not found.errors and (b'"e"' in data or b"'e'" in data) and _ERROR_CELL.search(data):
                         found.errors = True
+                    if b"hidden" in data:
+                        for hr in _HIDDEN_ROW.finditer(data):
+                            r = _ROW_NUMBER.search(hr.group(0))
+                            if r is not None:
+                                found.hidden.setdefault(name, set()).add(int(r.group(1)))
+                    if wanted:  # number cells in a 万 or 亿 format (rare: only when the workbook has such a format)
+                        for sc in _STYLED_CELL.finditer(data):
+                            if sc.group(2) not in wanted:
+                                continue
+                            attrs = sc.group(1) + sc.group(3)
+                            kind = _CELL_TYPE.search(attrs)
+                            at = _CELL_REF.search(attrs)
+                            if at is not None and (kind is None or kind.group(1) == b"n"):
+                                found.units.setdefault(name, {})[(int(at.group(2)), _column_index(at.group(1)))] = styles[
+                                    int(sc.group(2))
+                                ]
                     if b"<mergeCell" in data:  # at the sheet's end; a block's tail may find one twice (a set)
-                        for m in _MERGE.finditer(data):
-                            c0, r0, c1, r1 = m.groups()
+                        for mc in _MERGE.finditer(data):
+                            c0, r0, c1, r1 = mc.groups()
                             found.merges.setdefault(name, set()).add((int(r0), _column_index(c0), int(r1), _column_index(c1)))
                     if b"<f" in data:
                         for m in _UNCACHED_FORMULA.finditer(data):
@@ -546,7 +606,7 @@ def _xlsx(path: Path) -> Iterator[RawSheet]:
                         sheet = wb.get_sheet_by_name(sheet_name)
                     except CalamineError as exc:
                         raise RegisterError(f"无法读取Excel文件{path}的“{sheet_name}”工作表：{_unreadable(exc)}") from None
-                    raw = _raw_sheet(path, sheet_name, _calamine_rows(sheet), _merges_of(path, checked[0], sheet_name))
+                    raw = _raw_sheet(path, sheet_name, _calamine_rows(sheet), _sheet_xml(path, checked[0], sheet_name))
                     if raw is not None:
                         yield raw
                 else:
@@ -591,19 +651,31 @@ def _openpyxl_value(v: Any) -> Any:
     return v
 
 
-def _raw_sheet(
-    path: Path, sheet_name: str, it: Iterator[Sequence[Any]], merges: Iterable[tuple[int, int, int, int]] = ()
-) -> RawSheet | None:
+def _raw_sheet(path: Path, sheet_name: str, it: Iterator[Sequence[Any]], xml: _SheetXml | None = None) -> RawSheet | None:
     """A sheet whose rows ``it`` gives from row 1 (the header); ``None`` for an empty sheet.
 
-    A cell merged down a column below the header (镇（街道、板块） 木渎镇 over rows 2–4) holds its
-    value in its first row only, and the readers give the others blank: it is read into every row
-    of the range, as the officer sees it, with a notice. Other merges are read as they are."""
+    What the cells alone do not say, from the worksheet's XML (``xml``), each with a notice:
+    a cell merged down a column below the header (所在镇（街道、板块） 木渎镇 over rows 2–4) holds its
+    value in its first row only, and the readers give the others blank: it is read into every
+    row of the range, as the officer sees it (other merges are read as they are); a number
+    shown in 万 or 亿 by its format (0"万元": 60 shown as 60万元) is read as 60万; hidden rows
+    are read as any other."""
     header_row = next(it, None)
     if header_row is None:
         return None
     header = ["" if h is None else str(h) for h in header_row]
-    down = sorted((r0, c, r1) for r0, c, r1, c1 in merges if c == c1 and r1 > r0 >= 2)
+    xml = xml or _SheetXml()
+    down = sorted((r0, c, r1) for r0, c, r1, c1 in xml.merges if c == c1 and r1 > r0 >= 2)
+    unit_cols: dict[int, list[tuple[int, str]]] = {}
+    for (r, c), unit in sorted(xml.units.items()):
+        if r >= 2:
+            unit_cols.setdefault(r, []).append((c, unit))
+    told_units: set[int] = set()
+    hidden_seen: list[int] = []
+
+    def shown(c: int) -> str:
+        return header[c] if c < len(header) and header[c].strip() else column_letter(c)
+
     raw = RawSheet(path.name, sheet_name, header, iter(()))
 
     def rows() -> Iterator[tuple[int, Sequence[Any]]]:  # numbered as in Excel, without the blank ones
@@ -625,23 +697,47 @@ def _raw_sheet(
                 value = row[c] if c < len(row) else None
                 if value is not None and str(value).strip():
                     filling[c] = (r1, value)
-                    shown = header[c] if c < len(header) else column_letter(c)
                     ref = f"{column_letter(c)}{n}:{column_letter(c)}{r1}"
                     said = f"合并单元格{ref}：按首格的值读入第{n}至{r1}行（请核实各行是否确为此值）"
-                    raw.notes.append(RowError(path.name, sheet_name, n, shown, value, said, rejected=False))
+                    raw.notes.append(RowError(path.name, sheet_name, n, shown(c), value, said, rejected=False))
+            for c, unit in unit_cols.get(n, ()):
+                value = row[c] if c < len(row) else None
+                if type(value) in (int, float):
+                    row = list(row)
+                    shown_value = value if type(value) is int else float(f"{value:.15g}")  # as _plain reads a number
+                    row[c] = f"{shown_value}{unit}"  # as it is shown: 60万, read in 万 whatever the header's unit
+                    if c not in told_units:
+                        told_units.add(c)
+                        said = f"单元格格式将数字显示为{unit}元（{column_letter(c)}{n}显示为{value}{unit}元），本列此类单元格均按{unit}元读入"
+                        raw.notes.append(RowError(path.name, sheet_name, n, shown(c), value, said, rejected=False))
             if any(v is not None and str(v).strip() for v in row):
+                if n in xml.hidden:
+                    hidden_seen.append(n)
                 yield n, row
+        if hidden_seen:
+            listed = "、".join(map(str, hidden_seen[:10])) + ("等" if len(hidden_seen) > 10 else "")
+            said = f"第{listed}行在Excel中为隐藏行（共{len(hidden_seen)}行），已照常读入测算；如不应测算，请删去这些行"
+            raw.notes.append(RowError(path.name, sheet_name, hidden_seen[0], "（整行）", None, said, rejected=False))
 
     raw.rows = rows()
     return raw
 
 
-def _merges_of(path: Path, scan: _CellScan | None, sheet_name: str) -> set[tuple[int, int, int, int]]:
-    """The merged ranges of the sheet named ``sheet_name`` (from the scan of the worksheets' XML)."""
-    if scan is None or not scan.merges:
-        return set()
-    parts = {name: part for part, name in _sheet_parts(path).items()}
-    return scan.merges.get(parts.get(sheet_name, ""), set())
+@dataclass(frozen=True, slots=True)
+class _SheetXml:
+    """What the scan of one worksheet's XML found that its rows do not carry (``_CellScan``)."""
+
+    merges: set[tuple[int, int, int, int]] = field(default_factory=set)
+    hidden: set[int] = field(default_factory=set)
+    units: dict[tuple[int, int], str] = field(default_factory=dict)
+
+
+def _sheet_xml(path: Path, scan: _CellScan | None, sheet_name: str) -> _SheetXml:
+    """The merged ranges, hidden rows and 万/亿-formatted cells of the sheet named ``sheet_name``."""
+    if scan is None or not (scan.merges or scan.hidden or scan.units):
+        return _SheetXml()
+    part = {name: part for part, name in _sheet_parts(path).items()}.get(sheet_name, "")
+    return _SheetXml(scan.merges.get(part, set()), scan.hidden.get(part, set()), scan.units.get(part, {}))
 
 
 def _xlsx_openpyxl(path: Path, scan: _CellScan | None = None) -> Iterator[RawSheet]:
@@ -653,7 +749,7 @@ def _xlsx_openpyxl(path: Path, scan: _CellScan | None = None) -> Iterator[RawShe
         raise RegisterError(f"无法读取Excel文件{path}：{_unreadable(exc)}") from None
     try:
         for sheet_name in _register_sheets(path, wb.sheetnames):
-            raw = _raw_sheet(path, sheet_name, wb[sheet_name].iter_rows(values_only=True), _merges_of(path, scan, sheet_name))
+            raw = _raw_sheet(path, sheet_name, wb[sheet_name].iter_rows(values_only=True), _sheet_xml(path, scan, sheet_name))
             if raw is not None:
                 yield raw
     finally:
