@@ -843,3 +843,30 @@ def test_hidden_rows_are_read_and_said(tmp_path: Path) -> None:
     assert [(e.row, e.rejected, e.expected) for e in reg.errors] == [
         (3, False, "第3行在Excel中为隐藏行（共1行），已照常读入测算；如不应测算，请删去这些行")
     ]
+
+
+def test_dates_typed_with_spaces_or_a_midnight_time_are_dates(tmp_path: Path) -> None:
+    """2025 年 6 月 5 日 was refused while 2025年6月5日 was read; so was a date cell pasted as the text
+    2025-07-08 00:00:00. Excel and CSV registers, through the SQL validation too."""
+    import duckdb
+
+    from huiqi.batch import io_sql
+
+    rows = [
+        ["统一社会信用代码", "事项编号", "事项类型", "发生日期", "采购类别", "采购金额（元）"],
+        [A, "B1", "采购", "2025 年 6 月 5 日", "机器人产品或服务", 600000],
+        [A, "B2", "采购", "2025-07-08 00:00:00", "机器人产品或服务", 600000],
+    ]
+    sheets = {"企业": [["统一社会信用代码", "名称", "注册地行政区划代码"], [A, "甲", "320506"]], "事项": rows}
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    for name, sheet in sheets.items():
+        with (folder / f"{name}.csv").open("w", encoding="utf-8-sig", newline="") as fh:
+            csv.writer(fh).writerows(sheet)
+    want = {"B1": date(2025, 6, 5), "B2": date(2025, 7, 8)}
+    for source in (sheets_xlsx(tmp_path / "dates.xlsx", sheets), folder):
+        reg = read(source)
+        assert [e.message() for e in reg.errors] == []
+        assert {r["event_id"]: r["date"] for r in reg.tables["events"].to_pylist()} == want
+        sreg = io_sql.validate_sql(source, engine().catalogue, duckdb.connect())
+        assert {r["event_id"]: r["date"] for r in io_sql.canonical_tables(sreg)["events"].to_pylist()} == want

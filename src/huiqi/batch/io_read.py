@@ -1220,6 +1220,9 @@ def read_rows(source: str | Path, schema: str | None = None) -> tuple[str, Itera
 # --- validation -----------------------------------------------------------------------
 
 
+_DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]0{1,2}:00(?::00)?)?")
+
+
 def _plain(value: Any, type_: str) -> Any:
     """A cell as convert expects it: blanks → None, integral floats in code columns → int, 2025/9/15 → ISO."""
     if value is None:
@@ -1229,7 +1232,8 @@ def _plain(value: Any, type_: str) -> Any:
         if value == "":
             return None
         if type_ == "date":
-            m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", value)
+            # 2025/9/15, 2025年9月15日, 2025 年 9 月 15 日, 2025-09-15 00:00:00 (a date cell pasted as text)
+            m = _DATE_TEXT.fullmatch(value)
             if m:
                 iso = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
                 try:
