@@ -52,7 +52,8 @@ def _granted(ev: Evaluation, benefit: str) -> Award:
 
 
 def test_loan_interest_city_pays_one_percent_and_wuzhong_pays_the_open_floor() -> None:
-    # 12,345,678.90元 × 1% = 123,456.789元 → 123,456.78元 (rounded down to the fen).
+    # 12,345,678.90元 × 1% = 123,456.789元: the city pays 123,456.78元 (rounded down to the fen); the county's
+    # floor, 不低于1%, is met only from 123,456.79元 (a floor is rounded up)
     ev = _evaluate(_loan_scenario("320506", "12345678.90元", town="木渎镇"))
     city = award_dict(_granted(ev, "sz20-1-loan-city"))
     county = award_dict(_granted(ev, "sz20-1-loan-county"))
@@ -64,12 +65,12 @@ def test_loan_interest_city_pays_one_percent_and_wuzhong_pays_the_open_floor() -
 
     assert [(p["role"], p["payer"]) for p in county["payers"]] == [("district", "吴中区财政")]
     assert county["max_fen"] is None
-    assert county["min_fen"] == 12_345_678
+    assert county["min_fen"] == 12_345_679
     assert county["payers"][0]["max_fen"] is None
-    assert county["payers"][0]["min_fen"] == 12_345_678
+    assert county["payers"][0]["min_fen"] == 12_345_679
 
     assert ev.by_payer["苏州市财政"].low == ev.by_payer["苏州市财政"].high == 12_345_678
-    assert ev.by_payer["吴中区财政"].low == 12_345_678
+    assert ev.by_payer["吴中区财政"].low == 12_345_679
     assert ev.by_payer["吴中区财政"].high is None
 
 

@@ -419,6 +419,10 @@ class _BenefitSQL:
     def floor(self, n: _Num, p: int, q: int) -> str:
         return f"CAST({self.d.idiv(f'{n.num} * {p}', f'{n.den} * {q}')} AS BIGINT)"
 
+    def ceil(self, n: _Num, p: int, q: int) -> str:
+        """The least whole fen not below n × p / q (a floor the text sets; core.money.ceil_times)."""
+        return f"CAST({self.d.idiv(f'{n.num} * {p} + {n.den} * {q} - 1', f'{n.den} * {q}')} AS BIGINT)"
+
     def amount_note(self, spec: AmountSpec) -> str:
         """The note code of a granted row's working: ``amount``, or ``amount:<k>`` for the case or
         tier ``k`` an amount chosen by a fact's value or by tiers took (texts: ``_reason_texts``)."""
@@ -444,7 +448,8 @@ class _BenefitSQL:
             v = f"(CASE WHEN {n.ok} THEN {self.floor(n, spec.rate.numerator, spec.rate.denominator)} END)"
             miss = f"(NOT {n.ok})"
             if spec.at_least:
-                return _Amt(v, "CAST(NULL AS BIGINT)", "'money'", miss)
+                up = f"(CASE WHEN {n.ok} THEN {self.ceil(n, spec.rate.numerator, spec.rate.denominator)} END)"
+                return _Amt(up, "CAST(NULL AS BIGINT)", "'money'", miss)
             return _Amt("0" if spec.up_to else v, v, "'money'", miss)
         if isinstance(spec, PerUnit):
             n = self.num(spec.base)
@@ -467,8 +472,8 @@ class _BenefitSQL:
             return _choose(list(reversed(tiers)))
         if isinstance(spec, RangeRate):
             n = self.num(spec.base)
-            low = self.floor(n, spec.low.numerator, spec.low.denominator)
             high = self.floor(n, spec.high.numerator, spec.high.denominator)
+            low = f"LEAST({self.ceil(n, spec.low.numerator, spec.low.denominator)}, {high})"  # a floor: rounded up
             if spec.floor_fen is not None:
                 low, high = f"GREATEST({low}, {spec.floor_fen})", f"GREATEST({high}, {spec.floor_fen})"
             if spec.cap_fen is not None:

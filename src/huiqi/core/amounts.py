@@ -32,7 +32,7 @@ from .model import (
     Sum,
     Tiers,
 )
-from .money import floor_times, format_wan
+from .money import ceil_times, floor_times, format_wan
 
 __all__ = ["AmountMissing", "Computed", "branch_texts", "compute", "formula_text", "nature_of", "show_rate"]
 
@@ -134,11 +134,12 @@ def compute(spec: AmountSpec, ctx: Context) -> Computed:
         return same
     if isinstance(spec, Rate):
         base = _base(spec.base, ctx)
-        value = floor_times(base, spec.rate)
         label, shown = ctx.label(spec.base), ctx.show(spec.base)
-        if spec.at_least:
+        if spec.at_least:  # a floor: met from the least whole fen not below it
+            value = ceil_times(base, spec.rate)
             line = f"不低于{label}{shown} × {show_rate(spec.rate)} = {format_wan(value)}"
             return Computed(value, None, lines=[line], cites=[spec.cite])
+        value = floor_times(base, spec.rate)
         prefix = "不超过" if spec.up_to else ""
         line = f"{prefix}{label}{shown} × {show_rate(spec.rate)} = {format_wan(value)}"
         return Computed(0 if spec.up_to else value, value, lines=[line], cites=[spec.cite])
@@ -192,8 +193,8 @@ def compute(spec: AmountSpec, ctx: Context) -> Computed:
             if spec.floor_fen is None:
                 raise
             return _range_without_base(spec, ctx)
-        low = floor_times(base, spec.low)
         high_v = floor_times(base, spec.high)
+        low = min(ceil_times(base, spec.low), high_v)  # the range's low end is a floor: rounded up
         label, shown = ctx.label(spec.base), ctx.show(spec.base)
         lines = [f"{label}{shown} × {show_rate(spec.low)}～{show_rate(spec.high)} = {format_wan(low)}～{format_wan(high_v)}"]
         if spec.floor_fen is not None and (low < spec.floor_fen or high_v < spec.floor_fen):

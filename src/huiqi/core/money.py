@@ -187,6 +187,18 @@ def floor_times(value: Fraction | int, factor: Fraction | int) -> int:
     return (value.numerator * factor.numerator) // (value.denominator * factor.denominator)
 
 
+def ceil_times(value: Fraction | int, factor: Fraction | int) -> int:
+    """The least whole fen not below ``value * factor``: a floor the text sets (不低于1%) is met only
+    from there, so it is rounded up where every other amount is rounded down.
+
+    >>> ceil_times(100_000_000_99, Fraction(1, 100))
+    100000001
+    >>> ceil_times(8_000_000, Fraction(1, 20))
+    400000
+    """
+    return -((-value.numerator * factor.numerator) // (value.denominator * factor.denominator))
+
+
 # Money is formatted by concatenating plain ``str()`` pieces: an f-string with a
 # format spec (``{cents:02d}``, ``{whole:,}``) costs ≈ 1 µs more per call once
 # compiled with mypyc, and an answer formats dozens of amounts.
