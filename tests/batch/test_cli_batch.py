@@ -494,12 +494,13 @@ def test_an_award_without_upper_bound_counts_its_floor_in_the_highest_total(
     args = ["batch", str(folder), "--engine", engine_name, "--as-of", "2021-12-31"]
     assert main([*args, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["total"] == {"count": 2, "min": "5000000.00", "max": "5000000.00", "unbounded": 1}
-    assert data["by"]["payer"]["虎丘区财政"] == {"count": 1, "min": "3000000.00", "max": "3000000.00", "unbounded": 1}
+    # the floor, 1% of 300,000,000.99元 = 3,000,000.0099元, is met from 3,000,000.01元 (rounded up)
+    assert data["total"] == {"count": 2, "min": "5000000.01", "max": "5000000.01", "unbounded": 1}
+    assert data["by"]["payer"]["虎丘区财政"] == {"count": 1, "min": "3000000.01", "max": "3000000.01", "unbounded": 1}
     assert main(args) == 0
     text = capsys.readouterr().out
-    assert "可享受资金合计：最低5000000.00元，最高5000000.00元（另有1项不设上限，按最低额计入）" in text
-    assert "虎丘区财政：1项，最低3000000.00元，最高3000000.00元（其中1项不设上限，按最低额计入）" in text
+    assert "可享受资金合计：最低5000000.01元，最高5000000.01元（另有1项不设上限，按最低额计入）" in text
+    assert "虎丘区财政：1项，最低3000000.01元，最高3000000.01元（其中1项不设上限，按最低额计入）" in text
 
 
 def test_the_compiled_backend_names_each_requirement_a_row_failed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
