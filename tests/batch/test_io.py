@@ -870,3 +870,34 @@ def test_dates_typed_with_spaces_or_a_midnight_time_are_dates(tmp_path: Path) ->
         assert {r["event_id"]: r["date"] for r in reg.tables["events"].to_pylist()} == want
         sreg = io_sql.validate_sql(source, engine().catalogue, duckdb.connect())
         assert {r["event_id"]: r["date"] for r in io_sql.canonical_tables(sreg)["events"].to_pylist()} == want
+
+
+def test_a_header_below_title_rows_is_found(tmp_path: Path) -> None:
+    """A title merged over the first row (and a line of who filled it in) above the header refused the
+    whole register (找不到必填列…表头须在第1行), on the command line and after an upload alike."""
+    import duckdb
+    import openpyxl
+
+    from huiqi.batch import io_sql
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "企业"
+    ws.append(["吴中区2025年度免申即享企业登记表"])
+    ws.merge_cells("A1:D1")
+    ws.append(["填报单位：区工信局", None, "填报日期：2025-12-01"])
+    ws.append(["统一社会信用代码", "名称", "注册地行政区划代码", "备注"])
+    ws.append([A, "甲", "320506", "无"])
+    ws.append([B, "乙", "320506", None])
+    path = tmp_path / "title.xlsx"
+    wb.save(path)
+    said = (
+        3,
+        "（表头）",
+        "表头在第3行，其上2行（吴中区2025年度免申即享企业登记表、填报单位：区工信局、填报日期：2025-12-01）按标题处理，未读入",
+    )
+    for reg in (read(path), io_sql.validate_sql(path, engine().catalogue, duckdb.connect()).register):
+        notices = [(e.row, e.column, e.expected) for e in reg.errors]
+        assert notices[0] == said and [e.rejected for e in reg.errors] == [False, False], notices
+        assert notices[1][:2] == (3, "备注")  # the header's own notices name its row
+        assert (reg.counts["enterprises"].read, reg.counts["enterprises"].accepted) == (2, 2)

@@ -539,11 +539,18 @@ def test_parquet_timestamps_are_dated_in_their_own_time_zone_on_both_paths(tmp_p
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
 def test_an_enterprises_sheet_without_the_credit_code_column_is_refused_with_a_reason(tmp_path: Path, fmt: str) -> None:
-    """A title row above the header (common in officers' workbooks) leaves no credit-code column:
-    the register is refused, saying where the header must be (it stopped with an AssertionError)."""
+    """A sheet whose header names no credit-code column (here a title with the header far below it, or
+    in a CSV file under a title row) is refused, saying where the header must be (it stopped with an
+    AssertionError). An Excel header just below a title is found (test_io)."""
     import openpyxl
 
-    rows = [["2025年度企业名单", None, None], ["统一社会信用代码", "名称", "注册地行政区划代码"], [A, "甲", "320506"]]
+    rows = (
+        [["2025年度企业名单", None, None], *[[f"第{i}行说明"] for i in range(11)]]
+        if fmt == "xlsx"
+        else [["2025年度企业名单", None, None]]
+    )
+    rows += [["统一社会信用代码", "名称", "注册地行政区划代码"], [A, "甲", "320506"]]
+    said = "，或在标题下的前10行内" if fmt == "xlsx" else ""
     if fmt == "xlsx":
         path = tmp_path / "登记表.xlsx"
         wb = openpyxl.Workbook()
@@ -557,7 +564,9 @@ def test_an_enterprises_sheet_without_the_credit_code_column_is_refused_with_a_r
         (path / "企业.csv").write_text("\n".join(",".join(str(c or "") for c in r) for r in rows) + "\n", encoding="utf-8")
     cat = engine().catalogue
     for read in (lambda: read_register(path, cat), lambda: io_sql.validate_sql(path, cat, duckdb.connect())):
-        with pytest.raises(RegisterError, match=r"找不到必填列“统一社会信用代码”.*（现有列：2025年度企业名单；表头须在第1行）"):
+        with pytest.raises(
+            RegisterError, match=rf"找不到必填列“统一社会信用代码”.*（现有列：2025年度企业名单；表头须在第1行{said}）"
+        ):
             read()
 
 

@@ -29,6 +29,7 @@ import pyarrow as pa
 
 from huiqi.core.facts import LEVEL_NAMES, LEVEL_VALUES, Catalogue, FieldSpec, convert
 from huiqi.core.scenario import Value
+from huiqi.core.text import brief
 from huiqi.service import InputError, os_reason
 
 from .xlsx import column_letter
@@ -312,9 +313,15 @@ class RawSheet:
     # notices about the rows as read (Excel: merged cells read into each of their rows), complete once
     # ``rows`` is read to its end
     notes: list[RowError] = field(default_factory=list)
+    # Excel: the first rows after row 1, as read (also in ``rows``), where the header is looked for
+    # when row 1 is a title (``_Sheet``); ``header_row`` is the header's row number
+    first: list[tuple[int, Sequence[Any]]] = field(default_factory=list)
+    header_row: int = 1
 
 
 Opener = Callable[[], Iterator[RawSheet]]
+
+HEADER_SEARCH_ROWS = 10  # rows under row 1 where an Excel sheet's header may stand below its title
 
 
 _ERROR_CELL = re.compile(rb"""\st\s*=\s*["']e["']""")  # a cell holding an error value (#DIV/0! …)
@@ -719,7 +726,9 @@ def _raw_sheet(path: Path, sheet_name: str, it: Iterator[Sequence[Any]], xml: _S
             said = f"第{listed}行在Excel中为隐藏行（共{len(hidden_seen)}行），已照常读入测算；如不应测算，请删去这些行"
             raw.notes.append(RowError(path.name, sheet_name, hidden_seen[0], "（整行）", None, said, rejected=False))
 
-    raw.rows = rows()
+    found = rows()
+    raw.first = list(itertools.islice(found, HEADER_SEARCH_ROWS))
+    raw.rows = itertools.chain(raw.first, found)
     return raw
 
 
@@ -1291,10 +1300,36 @@ def extra_cells(row: Sequence[Any], width: int) -> str | None:
 EXTRA_CELLS = '比表头多出的值；含逗号的数字或文字须用英文双引号括起，如"1,000,000"'
 
 
+def _has_required(header: Sequence[Any], key: str, lay: RegisterLayout) -> bool:
+    """Whether a row, read as a header, names every required column of sheet ``key``."""
+    lookup = lay.lookup(key)
+    named = {hit[0].name for h in header if h is not None and (hit := lookup.get(_norm_header(h))) is not None}
+    return all(c.name in named for c in lay.sheets[key] if c.spec.required)
+
+
+def _header_below_title(raw: RawSheet, key: str, lay: RegisterLayout, errors: list[RowError]) -> None:
+    """Row 1 names no required column: a title (吴中区2025年度免申即享企业登记表) often stands above the
+    header. The first row of the next few that names them all becomes the header, the rows above it
+    are left out, and a notice says so; otherwise nothing changes (and the header is refused)."""
+    for n, row in raw.first:
+        if _has_required(row, key, lay):
+            above = [str(v).strip() for v in raw.header if str(v).strip()]
+            above += [str(v).strip() for m, r in raw.first if m < n for v in r if v is not None and str(v).strip()]
+            shown = brief("、".join(dict.fromkeys(above)), 60)
+            said = f"表头在第{n}行，其上{n - 1}行（{shown}）按标题处理，未读入"
+            errors.append(RowError(raw.file, raw.sheet, n, "（表头）", None, said, rejected=False))
+            raw.header = ["" if v is None else str(v) for v in row]
+            raw.header_row = n
+            raw.rows = ((m, r) for m, r in raw.rows if m > n)
+            return
+
+
 class _Sheet:
     """Header resolution for one raw sheet."""
 
     def __init__(self, raw: RawSheet, key: str, lay: RegisterLayout, errors: list[RowError]) -> None:
+        if raw.header_row == 1 and raw.first and not _has_required(raw.header, key, lay):
+            _header_below_title(raw, key, lay, errors)
         self.raw = raw
         self.key = key
         self.width = len(raw.header)
@@ -1315,21 +1350,32 @@ class _Sheet:
                 grade = key == "qualifications" and _norm_header(h) in ("等级", "grade")
                 hint = "；资质不记等级：此前获评的等级（如先进级、三星）请在“事项”表记为一个获评认定事项" if grade else ""
                 errors.append(
-                    RowError(raw.file, raw.sheet, 1, str(h), h, f"未知的列，已忽略本列；可用列：{known}{hint}", rejected=False)
+                    RowError(
+                        raw.file,
+                        raw.sheet,
+                        raw.header_row,
+                        str(h),
+                        h,
+                        f"未知的列，已忽略本列；可用列：{known}{hint}",
+                        rejected=False,
+                    )
                 )
                 continue
             col, unit = hit
             if col.name in seen:
-                errors.append(RowError(raw.file, raw.sheet, 1, str(h), h, "与前面的列重复，已忽略本列", rejected=False))
+                errors.append(
+                    RowError(raw.file, raw.sheet, raw.header_row, str(h), h, "与前面的列重复，已忽略本列", rejected=False)
+                )
                 continue
             seen.add(col.name)
             self.columns.append((i, col, unit, str(h)))
         missing = [f"“{c.header}”（{c.name}）" for c in lay.sheets[key] if c.spec.required and c.name not in seen]
         if missing:  # no row of the sheet could be valid: the header is wrong (often a title row above it)
             given = "、".join(str(h).strip() for h in raw.header if str(h).strip())
+            where = f"，或在标题下的前{HEADER_SEARCH_ROWS}行内" if raw.first else ""  # Excel: looked for below a title
             raise RegisterError(
                 f"{raw.file}［{raw.sheet}］：找不到必填列{'、'.join(missing)}，无法读取本表"
-                f"（{f'现有列：{given[:200]}' if given else '表头为空'}；表头须在第1行）"
+                f"（{f'现有列：{given[:200]}' if given else '表头为空'}；表头须在第1行{where}）"
             )
 
     def overflow(self, n: int, row: Sequence[Any], problems: list[RowError]) -> None:

@@ -657,16 +657,26 @@ def _stage_xlsx(
     with contextlib.closing(io_read._xlsx(path)) as sheets:  # type: ignore[type-var]  # a generator has close()
         for raw in sheets:
             key = io_read.sheet_key(raw.sheet)
+            head: list[RowError] = []
+            sheet = io_read._Sheet(raw, key, lay, head)  # may find the header below a title (raw changed)
             width = len(raw.header)
             types: list[str | None] = [None] * width
-            for i, col, _unit, _header in io_read._Sheet(raw, key, lay, []).columns:
+            for i, col, _unit, _header in sheet.columns:
                 types[i] = col.spec.type
             table = f"hq_xlsx_{key}"
             with _gc_paused():
                 _create_staged(con, table, width, _xlsx_batches(raw.rows, types, staged))
             sql = _staged_rows(table)
             out[key] = _Src(
-                sql, raw.file, raw.sheet, "hq_r0", tuple(raw.header), _xlsx_original(path, raw.sheet), notes=tuple(raw.notes)
+                sql,
+                raw.file,
+                raw.sheet,
+                "hq_r0",
+                tuple(raw.header),
+                _xlsx_original(path, raw.sheet),
+                notes=tuple(raw.notes),
+                head_notes=tuple(e for e in head if e.expected.startswith("表头在第")),
+                header_row=raw.header_row,
             )
     return out
 
@@ -689,6 +699,8 @@ class _Src:
     strict: bool = False  # CSV: values past the header make a row bad (``io_read.RawSheet.strict``)
     extra: bool = False  # some rows have such values: the last column ``hq_extra`` holds them
     notes: tuple[RowError, ...] = ()  # Excel: notices about the rows as read (``io_read.RawSheet.notes``)
+    head_notes: tuple[RowError, ...] = ()  # Excel: a header found below a title (said before the header's own)
+    header_row: int = 1
 
     def rows(self, lo: int, hi: int) -> str:
         """The rows ``lo`` … ``hi`` (1-based, inclusive), filtered in the scan itself."""
@@ -862,7 +874,9 @@ class _Validator:
             header = list(src.header)
             self.refs[key] = [f"s.{ident(str(r[0]))}" for r in described]
         types = [str(r[1]) for r in described]
-        sh = io_read._Sheet(RawSheet(src.file, src.sheet, header, iter(()), strict=src.strict), key, self.lay, self.errors)
+        self.errors.extend(src.head_notes)
+        plain = RawSheet(src.file, src.sheet, header, iter(()), strict=src.strict, header_row=src.header_row)
+        sh = io_read._Sheet(plain, key, self.lay, self.errors)
         cols: dict[str, tuple[str, str, str | None]] = {}
         for i, col, unit, _h in sh.columns:
             cols[col.name] = (self.refs[key][i], types[i], unit)
