@@ -482,13 +482,17 @@ def test_an_unknown_column_is_noted_but_rejects_no_row(tmp_path: Path) -> None:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "企业"
-    ws.append(["统一社会信用代码", "名称", "注册地行政区划代码", "备注"])
-    ws.append([A, "甲", "320506", "随便写"])
+    ws.append(["统一社会信用代码", "名称", "注册地行政区划代码", "备注", "企业规摸"])
+    ws.append([A, "甲", "320506", "随便写", "中型"])
     wb.save(tmp_path / "extra.xlsx")
     reg = read(tmp_path / "extra.xlsx")
     assert reg.tables["enterprises"].num_rows == 1
-    (note,) = reg.errors
-    assert note.column == "备注" and not note.rejected and "未知的列" in note.expected
+    note, typo = reg.errors
+    assert note.column == "备注" and not note.rejected
+    # not the ≈1,500 characters of every column's name, repeated for each such column
+    n = len(layout(engine().catalogue).sheets["enterprises"])
+    assert note.expected == f"未知的列，已忽略本列；可用的{n}列见模板（huiqi template）的“说明”工作表", note.expected
+    assert typo.column == "企业规摸" and typo.expected == "未知的列，已忽略本列；是否为“企业规模”？"
 
 
 # --- the Excel reader ----------------------------------------------------------------------

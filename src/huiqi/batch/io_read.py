@@ -14,6 +14,7 @@ import codecs
 import contextlib
 import csv
 import dataclasses
+import difflib
 import itertools
 import math
 import re
@@ -1345,7 +1346,11 @@ class _Sheet:
                 full = pg_cut_headers(lay, key).get(str(h))
                 hit = None if full is None else lookup.get(_norm_header(full))
             if hit is None:
-                known = "、".join(c.header for c in lay.sheets[key])
+                # the closest column, else where the columns are listed: the whole list (≈1,500 characters for
+                # 事项) repeated for each of an officer's 序号 and 备注 columns buried the other problems
+                headers = [c.header for c in lay.sheets[key]]
+                close = difflib.get_close_matches(str(h).strip(), headers, n=1, cutoff=0.5)
+                known = f"是否为“{close[0]}”？" if close else f"可用的{len(headers)}列见模板（huiqi template）的“说明”工作表"
                 # a 资质's grade is read by no rule: an upgrade (先进级 → 卓越级) is judged by events
                 grade = key == "qualifications" and _norm_header(h) in ("等级", "grade")
                 hint = "；资质不记等级：此前获评的等级（如先进级、三星）请在“事项”表记为一个获评认定事项" if grade else ""
@@ -1356,7 +1361,7 @@ class _Sheet:
                         raw.header_row,
                         str(h),
                         h,
-                        f"未知的列，已忽略本列；可用列：{known}{hint}",
+                        f"未知的列，已忽略本列；{known}{hint}",
                         rejected=False,
                     )
                 )
