@@ -430,7 +430,7 @@ def test_a_yearly_cap_says_which_year_it_counted_and_what_was_received_before(
     )
     assert main(["evaluate", str(_scenario(tmp_path, body))]) == 0
     out = capsys.readouterr().out
-    assert "每年最高100万元（2025年，含已获奖补30万元）：已计其他奖补30万元，本项至多50万元" in out  # 5% of 1000万元
+    assert "每年最高100万元（2025年，含已获奖补30万元）：已计确定金额30万元，尚余70万元，本项不受影响" in out  # 5% of 1000万元
     assert "每年最高100万元（2026年）" not in out  # nothing counted in 2026, nothing cut: no line
 
 

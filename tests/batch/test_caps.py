@@ -161,5 +161,5 @@ def test_a_ceiling_does_not_squeeze_out_an_exact_award_under_a_shared_yearly_cap
         }, engine_name
     # the ceiling's row says the cap cut it and how the room was shared (an interpretation)
     assert "先计各项确定可得的金额，再按日期计其余可能金额" in rows["duckdb"]["D3"][4]
-    assert "每年最高500万元（2025年）：已计其他奖补350万元，本项至多150万元" in rows["reference"]["D3"][4]
-    assert "每年最高500万元（2025年）：已计其他奖补300万元，本项至多50万元" in rows["reference"]["D2"][4]
+    assert "每年最高500万元（2025年）：已计确定金额350万元，本项至多150万元" in rows["reference"]["D3"][4]
+    assert "每年最高500万元（2025年）：已计确定金额300万元，尚余200万元，本项不受影响" in rows["reference"]["D2"][4]

@@ -90,6 +90,7 @@ def working_kinds(eng: Engine, a: Award) -> tuple[str, ...]:
         ("支持金额上浮", "uplift"),
         ("只补足差额", "top_up"),
         ("本项至多", "cap"),
+        ("本项不受影响", "cap"),
         ("先计各项确定可得的金额", "cap_share"),
         ("未注明事项", "cap_unlinked"),
     )

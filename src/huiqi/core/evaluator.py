@@ -516,10 +516,12 @@ def _caps(
     used_low = dict(priors)
     low_before: dict[tuple[int, str, str], int] = {}
     exact = {id(a) for a, _ in capped if a.high is not None and a.high == a.low}  # nothing beyond the low to place
+    before_low_cut: dict[tuple[int, str, str], int] = {}  # the award's low as this cap met it (earlier caps' cut)
     for award, slots in capped:
         low = award.low
         for cap, slot in slots:
             low_before[(id(award), *slot)] = used_low[slot]
+            before_low_cut[(id(award), *slot)] = low
             low = min(low, max(0, (cap.fen or 0) - used_low[slot]))
         for _, slot in slots:  # each cap counts what is paid after all of them, not its own cut alone
             used_low[slot] += low
@@ -528,19 +530,26 @@ def _caps(
     used_more: dict[tuple[str, str], int] = defaultdict(int)
     for award, slots in capped:
         more = None if award.high is None else award.high - award.low
-        for cap, slot in slots:
+        told = []
+        for cap, slot in slots:  # in the caps' order, inner first: each says what it left
             room = max(0, (cap.fen or 0) - used_low[slot] - used_more[slot])
+            before = low_before[(id(award), *slot)]
+            met = before_low_cut[(id(award), *slot)]  # the low as this cap met it in step 1, and what it left of it
+            low_cut = min(met, max(0, (cap.fen or 0) - before)) < met
+            cut = more is None or room < more or low_cut
             more = room if more is None else min(more, room)
+            # counted before this award: priors and earlier lows; for what it may pay beyond its low, all
+            # the slot's lows (certain) and the earlier rests of highs (reserved for earlier ceilings)
+            certain = before if id(award) in exact else used_low[slot] - award.low
+            reserved = 0 if id(award) in exact else used_more[slot]
+            if cut or certain or reserved:
+                later = used_low[slot] - before - award.low  # later awards' lows counted first
+                told.append((cap, slot, certain, reserved, cut, award.low + more, cut and bool(later)))
         assert more is not None
         high = award.low + more
-        for cap, slot in slots:
-            before = low_before[(id(award), *slot)]
-            # counted before this award: priors and earlier lows; for what it may pay beyond its low, all
-            # the slot's lows and the earlier rest of highs
-            others = before if id(award) in exact else used_low[slot] - award.low + used_more[slot]
-            if high != award.high or others:
-                later = used_low[slot] - before - award.low  # later awards' lows counted first
-                _tell_cap(award, cap, slot[1], priors[slot], others, high, share=bool(later) and high != award.high)
+        for cap, slot, certain, reserved, cut, left, share in told:
+            # an award left at 0 is set aside as 额度已用尽, as the compiled plan's hq_final does
+            _tell_cap(award, cap, slot[1], priors[slot], certain, reserved, left if cut or left == 0 else None, share)
         for _, slot in slots:
             used_more[slot] += more
         award.high = high
@@ -568,10 +577,13 @@ def _tell_unlinked(award: Award, cap: Cap, scenario: Scenario, bucket: str) -> N
         )
 
 
-def _tell_cap(award: Award, cap: Cap, bucket: str, prior: int, others: int, high: int, share: bool) -> None:
-    """The step a cap adds to an award it cut or that shares its slot with awards counted before it:
-    what those count, and what is left for this one (``share``: later awards' certain amounts were
-    counted first, which the text does not say: :data:`CAP_SHARE_NOTE`)."""
+def _tell_cap(
+    award: Award, cap: Cap, bucket: str, prior: int, certain: int, reserved: int, left: int | None, share: bool
+) -> None:
+    """The step a cap adds to an award it cut (``left``: what it left of the award) or that shares its
+    slot with amounts counted before it: the certain ones (priors, lows) and those reserved for earlier
+    ceilings up to their highs (``share``: later awards' certain amounts were counted first, which the
+    text does not say: :data:`CAP_SHARE_NOTE`)."""
     assert cap.fen is not None
     scope = "每年" if cap.per == "enterprise_year" else "同一标的"
     limit = f"{scope}最高{format_wan(cap.fen)}"
@@ -583,9 +595,19 @@ def _tell_cap(award: Award, cap: Cap, bucket: str, prior: int, others: int, high
         told.append(f"含已获{levels}奖补{format_wan(prior)}")
     if told:
         limit += f"（{'，'.join(told)}）"
-    rest = "额度已用尽" if high == 0 else f"本项至多{format_wan(high)}"
+    parts = [f"确定金额{format_wan(certain)}"] if certain else []
+    if reserved:  # an earlier ceiling's rest, which its review may leave unused
+        parts.append(f"在先项目的最高额{format_wan(reserved)}")
+    counted = "已计" + "、".join(parts) if parts else "此前未计其他奖补"
+    room = max(0, cap.fen - certain - reserved)
+    if left is None:
+        rest = f"尚余{format_wan(room)}，本项不受影响"
+    elif left == 0:
+        rest = "额度已用尽" + ("（在先项目经审核低于其最高额的，差额可用于本项）" if reserved else "")
+    else:
+        rest = f"本项至多{format_wan(left)}"
     share_note = f"（{CAP_SHARE_NOTE}）" if share else ""
-    award.steps.append(Line(f"{limit}：已计其他奖补{format_wan(others)}，{rest}{share_note}", cap.cite))
+    award.steps.append(Line(f"{limit}：{counted}，{rest}{share_note}", cap.cite))
 
 
 def _bucket(cap: Cap, award: Award, scenario: Scenario) -> str:
