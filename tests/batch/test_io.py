@@ -17,12 +17,14 @@ openpyxl = pytest.importorskip("openpyxl")
 duckdb = pytest.importorskip("duckdb")
 
 from huiqi.batch.io_read import Register, layout, read_register  # noqa: E402
+from huiqi.batch.io_sql import SqlRegister, canonical_tables, validate_sql  # noqa: E402
 from huiqi.core.credit_code import make_credit_code  # noqa: E402
 from huiqi.service import InputError, engine  # noqa: E402
 
 A = make_credit_code("91320506MA1XA0001")
 B = make_credit_code("91320506MA1XA0002")
 C = make_credit_code("91320412MA1XA0003")
+A3 = make_credit_code("91320506MA1XA0003")  # a third enterprise of 吴中
 
 # One register as Python data: enterprise rows and event rows with English field
 # names, money in 元 (as Decimal so that typed databases can hold it).
@@ -221,6 +223,20 @@ def write_duckdb(path: Path) -> Path:
 
 def read(source: str | Path, schema: str | None = None) -> Register:
     return read_register(source, engine().catalogue, schema)
+
+
+def read_sql(source: str | Path) -> SqlRegister:
+    """The register validated in SQL (the compiled engine's reading), for checks against ``read``."""
+    return validate_sql(source, engine().catalogue, duckdb.connect())
+
+
+def sheets_csv(folder: Path, sheets: dict[str, list[list[Any]]]) -> Path:
+    """A CSV register folder of the sheets given as rows (the header first), one file per sheet."""
+    folder.mkdir()
+    for name, rows in sheets.items():
+        with (folder / f"{name}.csv").open("w", encoding="utf-8-sig", newline="") as fh:
+            csv.writer(fh).writerows(rows)
+    return folder
 
 
 @pytest.fixture(scope="module")
@@ -658,13 +674,9 @@ def test_a_formulas_amount_is_read_as_excel_shows_it(tmp_path: Path, held: float
     reg = read(path)
     assert [e.message() for e in reg.errors] == []
     assert reg.tables["events"].to_pylist()[0]["amount"] == fen
-    import duckdb
-
-    from huiqi.batch import io_sql
-
-    sreg = io_sql.validate_sql(path, engine().catalogue, duckdb.connect())
+    sreg = read_sql(path)
     assert [e.message() for e in sreg.register.errors] == []
-    assert io_sql.canonical_tables(sreg)["events"].to_pylist()[0]["amount"] == fen
+    assert canonical_tables(sreg)["events"].to_pylist()[0]["amount"] == fen
 
 
 @pytest.mark.parametrize("yes, no", [("Y", "N"), ("√", "×"), ("有", "无"), ("yes", "No")])
@@ -681,13 +693,9 @@ def test_yes_and_no_as_officers_write_them(tmp_path: Path, yes: str, no: str) ->
     reg = read(path)
     assert [e.message() for e in reg.errors] == []
     assert {r["credit_code"]: r["industrial"] for r in reg.tables["enterprises"].to_pylist()} == {A: True, B: False}
-    import duckdb
-
-    from huiqi.batch import io_sql
-
-    sreg = io_sql.validate_sql(path, engine().catalogue, duckdb.connect())
+    sreg = read_sql(path)
     assert [e.message() for e in sreg.register.errors] == [] and sreg.rows_to_python == 0  # the SQL checks read them too
-    ents = io_sql.canonical_tables(sreg)["enterprises"].to_pylist()
+    ents = canonical_tables(sreg)["enterprises"].to_pylist()
     assert {r["credit_code"]: r["industrial"] for r in ents} == {A: True, B: False}
 
 
@@ -702,24 +710,16 @@ def test_full_width_digits_are_read_as_digits(tmp_path: Path) -> None:
         [A, "B3", "采购", "2025/9/3", "机器人产品或服务", "１，２３４．５元"],
     ]
     sheets = {"企业": [["统一社会信用代码", "名称", "注册地行政区划代码"], [A, "甲", "320506"]], "事项": rows}
-    import duckdb
-
-    from huiqi.batch import io_sql
-
     want = {"B1": (3_000_000_00, date(2025, 9, 1)), "B2": (600_000_00, date(2025, 9, 2)), "B3": (1_234_50, date(2025, 9, 3))}
     xlsx = sheets_xlsx(tmp_path / "full.xlsx", sheets)
-    folder = tmp_path / "csv"
-    folder.mkdir()
-    for name, sheet in sheets.items():
-        with (folder / f"{name}.csv").open("w", encoding="utf-8-sig", newline="") as fh:
-            csv.writer(fh).writerows(sheet)
+    folder = sheets_csv(tmp_path / "csv", sheets)
     for source in (xlsx, folder):
         reg = read(source)
         assert [e.message() for e in reg.errors] == []
         assert {r["event_id"]: (r["amount"], r["date"]) for r in reg.tables["events"].to_pylist()} == want
-        sreg = io_sql.validate_sql(source, engine().catalogue, duckdb.connect())
+        sreg = read_sql(source)
         assert [e.message() for e in sreg.register.errors] == []
-        got = {r["event_id"]: (r["amount"], r["date"]) for r in io_sql.canonical_tables(sreg)["events"].to_pylist()}
+        got = {r["event_id"]: (r["amount"], r["date"]) for r in canonical_tables(sreg)["events"].to_pylist()}
         assert got == want, source
 
 
@@ -738,13 +738,9 @@ def test_a_copy_of_a_refused_enterprise_row_is_refused_too(tmp_path: Path) -> No
             [A, "B1", "采购", "2025/9/1", "机器人产品或服务", 600000],
         ],
     }
-    import duckdb
-
-    from huiqi.batch import io_sql
-
     path = sheets_xlsx(tmp_path / "twice.xlsx", sheets)
     for sql in (False, True):
-        reg = io_sql.validate_sql(path, engine().catalogue, duckdb.connect()).register if sql else read(path)
+        reg = read_sql(path).register if sql else read(path)
         said = [(e.sheet, e.row, e.expected) for e in reg.errors]
         assert ("企业", 4, "统一社会信用代码重复（首次出现于第2行，该行有误未通过，请先改正该行）") in said, said
         assert ("事项", 2, "所属企业在“企业”表第2行有误，本行未测算") in said, said
@@ -756,19 +752,13 @@ def test_a_cell_merged_down_a_column_is_read_into_each_of_its_rows(tmp_path: Pat
     """镇（街道、板块） 木渎镇 merged over three enterprises' rows: the readers give the value to the first
     row only, so 乙 and 丙 had no town and their 木渎镇 shares went to 吴中区属地镇（街道、板块）财政, silently.
     Read into every row of the range, with a notice; a merge across columns (a 合计 row) is left alone."""
-    import duckdb
-    import openpyxl
-
-    from huiqi.batch import io_sql
-
-    C = make_credit_code("91320506MA1XA0003")
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "企业"
     ws.append(["统一社会信用代码", "名称", "注册地行政区划代码", "所在镇（街道、板块）"])
     ws.append([A, "甲", "320506", "木渎镇"])
     ws.append([B, "乙", "320506", None])
-    ws.append([C, "丙", "320506", None])
+    ws.append([A3, "丙", "320506", None])
     ws.merge_cells("D2:D4")
     ws.merge_cells("A6:C6")
     ws["A6"] = "合计：3家"
@@ -778,14 +768,14 @@ def test_a_cell_merged_down_a_column_is_read_into_each_of_its_rows(tmp_path: Pat
         ws["F2"].data_type = "e"
     path = tmp_path / "merged.xlsx"
     wb.save(path)
-    want = {A: "木渎镇", B: "木渎镇", C: "木渎镇"}
+    want = {A: "木渎镇", B: "木渎镇", A3: "木渎镇"}
     notice = ("企业", 2, "所在镇（街道、板块）", "合并单元格D2:D4：按首格的值读入第2至4行（请核实各行是否确为此值）", False)
     reg = read(path)
     assert {r["credit_code"]: r["town"] for r in reg.tables["enterprises"].to_pylist()} == want
     said = [(e.sheet, e.row, e.column, e.expected, e.rejected) for e in reg.errors]
     assert notice in said and {e.row for e in reg.errors if e.rejected} == {6}  # the 合计 row: refused, not filled
-    sreg = io_sql.validate_sql(path, engine().catalogue, duckdb.connect())
-    assert {r["credit_code"]: r["town"] for r in io_sql.canonical_tables(sreg)["enterprises"].to_pylist()} == want
+    sreg = read_sql(path)
+    assert {r["credit_code"]: r["town"] for r in canonical_tables(sreg)["enterprises"].to_pylist()} == want
     assert [(e.sheet, e.row, e.column, e.expected, e.rejected) for e in sreg.register.errors] == said
 
 
@@ -802,11 +792,6 @@ def test_a_cell_merged_down_a_column_is_read_into_each_of_its_rows(tmp_path: Pat
 def test_a_number_formatted_to_show_wan_yuan_is_read_as_shown(tmp_path: Path, number_format: str, typed: float, fen: int) -> None:
     """A cell holding 60 in the format 0"万元" shows 60万元 under a （元） header, and was read as 60元 (3.00元
     granted, no notice). It is read in 万元, with a notice; formats that only show a 元 amount in 万 keep 元."""
-    import duckdb
-    import openpyxl
-
-    from huiqi.batch import io_sql
-
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "企业"
@@ -819,20 +804,18 @@ def test_a_number_formatted_to_show_wan_yuan_is_read_as_shown(tmp_path: Path, nu
     path = tmp_path / "wan.xlsx"
     wb.save(path)
     scaled = fen != typed * 100
-    for reg in (read(path), io_sql.validate_sql(path, engine().catalogue, duckdb.connect()).register):
+    for reg in (read(path), read_sql(path).register):
         said = [(e.row, e.column, e.rejected, e.expected) for e in reg.errors]
         assert [s[:3] for s in said] == ([(2, "采购金额（元）", False)] if scaled else []), said
         if scaled:
             assert said[0][3].startswith("单元格格式将数字显示为")
     assert read(path).tables["events"].to_pylist()[0]["amount"] == fen
-    sreg = io_sql.validate_sql(path, engine().catalogue, duckdb.connect())
-    assert io_sql.canonical_tables(sreg)["events"].to_pylist()[0]["amount"] == fen
+    sreg = read_sql(path)
+    assert canonical_tables(sreg)["events"].to_pylist()[0]["amount"] == fen
 
 
 def test_hidden_rows_are_read_and_said(tmp_path: Path) -> None:
     """A hidden enterprise row was granted 30,000.00 and nothing said it was hidden."""
-    import openpyxl
-
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "企业"
@@ -852,38 +835,25 @@ def test_hidden_rows_are_read_and_said(tmp_path: Path) -> None:
 def test_dates_typed_with_spaces_or_a_midnight_time_are_dates(tmp_path: Path) -> None:
     """2025 年 6 月 5 日 was refused while 2025年6月5日 was read; so was a date cell pasted as the text
     2025-07-08 00:00:00. Excel and CSV registers, through the SQL validation too."""
-    import duckdb
-
-    from huiqi.batch import io_sql
-
     rows = [
         ["统一社会信用代码", "事项编号", "事项类型", "发生日期", "采购类别", "采购金额（元）"],
         [A, "B1", "采购", "2025 年 6 月 5 日", "机器人产品或服务", 600000],
         [A, "B2", "采购", "2025-07-08 00:00:00", "机器人产品或服务", 600000],
     ]
     sheets = {"企业": [["统一社会信用代码", "名称", "注册地行政区划代码"], [A, "甲", "320506"]], "事项": rows}
-    folder = tmp_path / "csv"
-    folder.mkdir()
-    for name, sheet in sheets.items():
-        with (folder / f"{name}.csv").open("w", encoding="utf-8-sig", newline="") as fh:
-            csv.writer(fh).writerows(sheet)
+    folder = sheets_csv(tmp_path / "csv", sheets)
     want = {"B1": date(2025, 6, 5), "B2": date(2025, 7, 8)}
     for source in (sheets_xlsx(tmp_path / "dates.xlsx", sheets), folder):
         reg = read(source)
         assert [e.message() for e in reg.errors] == []
         assert {r["event_id"]: r["date"] for r in reg.tables["events"].to_pylist()} == want
-        sreg = io_sql.validate_sql(source, engine().catalogue, duckdb.connect())
-        assert {r["event_id"]: r["date"] for r in io_sql.canonical_tables(sreg)["events"].to_pylist()} == want
+        sreg = read_sql(source)
+        assert {r["event_id"]: r["date"] for r in canonical_tables(sreg)["events"].to_pylist()} == want
 
 
 def test_a_header_below_title_rows_is_found(tmp_path: Path) -> None:
     """A title merged over the first row (and a line of who filled it in) above the header refused the
     whole register (找不到必填列…表头须在第1行), on the command line and after an upload alike."""
-    import duckdb
-    import openpyxl
-
-    from huiqi.batch import io_sql
-
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "企业"
@@ -900,7 +870,7 @@ def test_a_header_below_title_rows_is_found(tmp_path: Path) -> None:
         "（表头）",
         "表头在第3行，其上2行（吴中区2025年度免申即享企业登记表、填报单位：区工信局、填报日期：2025-12-01）按标题处理，未读入",
     )
-    for reg in (read(path), io_sql.validate_sql(path, engine().catalogue, duckdb.connect()).register):
+    for reg in (read(path), read_sql(path).register):
         notices = [(e.row, e.column, e.expected) for e in reg.errors]
         assert notices[0] == said and [e.rejected for e in reg.errors] == [False, False], notices
         assert notices[1][:2] == (3, "备注")  # the header's own notices name its row
