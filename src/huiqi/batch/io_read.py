@@ -318,6 +318,7 @@ class RawSheet:
     # when row 1 is a title (``_Sheet``); ``header_row`` is the header's row number
     first: list[tuple[int, Sequence[Any]]] = field(default_factory=list)
     header_row: int = 1
+    header_note: RowError | None = None  # the notice that the header was found below a title
 
 
 Opener = Callable[[], Iterator[RawSheet]]
@@ -1318,7 +1319,8 @@ def _header_below_title(raw: RawSheet, key: str, lay: RegisterLayout, errors: li
             above += [str(v).strip() for m, r in raw.first if m < n for v in r if v is not None and str(v).strip()]
             shown = brief("、".join(dict.fromkeys(above)), 60)
             said = f"表头在第{n}行，其上{n - 1}行（{shown}）按标题处理，未读入"
-            errors.append(RowError(raw.file, raw.sheet, n, "（表头）", None, said, rejected=False))
+            raw.header_note = RowError(raw.file, raw.sheet, n, "（表头）", None, said, rejected=False)
+            errors.append(raw.header_note)
             raw.header = ["" if v is None else str(v) for v in row]
             raw.header_row = n
             raw.rows = ((m, r) for m, r in raw.rows if m > n)

@@ -657,8 +657,7 @@ def _stage_xlsx(
     with contextlib.closing(io_read._xlsx(path)) as sheets:  # type: ignore[type-var]  # a generator has close()
         for raw in sheets:
             key = io_read.sheet_key(raw.sheet)
-            head: list[RowError] = []
-            sheet = io_read._Sheet(raw, key, lay, head)  # may find the header below a title (raw changed)
+            sheet = io_read._Sheet(raw, key, lay, [])  # may find the header below a title (raw changed)
             width = len(raw.header)
             types: list[str | None] = [None] * width
             for i, col, _unit, _header in sheet.columns:
@@ -675,7 +674,7 @@ def _stage_xlsx(
                 tuple(raw.header),
                 _xlsx_original(path, raw.sheet),
                 notes=tuple(raw.notes),
-                head_notes=tuple(e for e in head if e.expected.startswith("表头在第")),
+                head_notes=() if raw.header_note is None else (raw.header_note,),
                 header_row=raw.header_row,
             )
     return out
