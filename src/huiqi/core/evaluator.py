@@ -514,14 +514,14 @@ def _caps(
             capped.append((award, slots))
     # 1. the lows, in date order: each slot's room less the priors and the earlier lows
     used_low = dict(priors)
-    low_before: dict[tuple[int, str, str], int] = {}
+    # per award and slot, as step 1 met them: the slot's use before the award, and the award's low then
+    # (as earlier caps left it)
+    met_at: dict[tuple[int, str, str], tuple[int, int]] = {}
     exact = {id(a) for a, _ in capped if a.high is not None and a.high == a.low}  # nothing beyond the low to place
-    before_low_cut: dict[tuple[int, str, str], int] = {}  # the award's low as this cap met it (earlier caps' cut)
     for award, slots in capped:
         low = award.low
         for cap, slot in slots:
-            low_before[(id(award), *slot)] = used_low[slot]
-            before_low_cut[(id(award), *slot)] = low
+            met_at[(id(award), *slot)] = (used_low[slot], low)
             low = min(low, max(0, (cap.fen or 0) - used_low[slot]))
         for _, slot in slots:  # each cap counts what is paid after all of them, not its own cut alone
             used_low[slot] += low
@@ -533,8 +533,7 @@ def _caps(
         told = []
         for cap, slot in slots:  # in the caps' order, inner first: each says what it left
             room = max(0, (cap.fen or 0) - used_low[slot] - used_more[slot])
-            before = low_before[(id(award), *slot)]
-            met = before_low_cut[(id(award), *slot)]  # the low as this cap met it in step 1, and what it left of it
+            before, met = met_at[(id(award), *slot)]  # did this cap cut the low it met in step 1?
             low_cut = min(met, max(0, (cap.fen or 0) - before)) < met
             cut = more is None or room < more or low_cut
             more = room if more is None else min(more, room)
