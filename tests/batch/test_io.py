@@ -773,7 +773,8 @@ def test_a_cell_merged_down_a_column_is_read_into_each_of_its_rows(tmp_path: Pat
     reg = read(path)
     assert {r["credit_code"]: r["town"] for r in reg.tables["enterprises"].to_pylist()} == want
     said = [(e.sheet, e.row, e.column, e.expected, e.rejected) for e in reg.errors]
-    assert notice in said and {e.row for e in reg.errors if e.rejected} == {6}  # the 合计 row: refused, not filled
+    assert notice in said and not [e for e in reg.errors if e.rejected]
+    assert ("企业", 6, "统一社会信用代码", "合计行，不是一行数据：未读取，不计入读取行数", False) in said  # not filled
     sreg = read_sql(path)
     assert {r["credit_code"]: r["town"] for r in canonical_tables(sreg)["enterprises"].to_pylist()} == want
     assert [(e.sheet, e.row, e.column, e.expected, e.rejected) for e in sreg.register.errors] == said
@@ -875,3 +876,59 @@ def test_a_header_below_title_rows_is_found(tmp_path: Path) -> None:
         assert notices[0] == said and [e.rejected for e in reg.errors] == [False, False], notices
         assert notices[1][:2] == (3, "备注")  # the header's own notices name its row
         assert (reg.counts["enterprises"].read, reg.counts["enterprises"].accepted) == (2, 2)
+
+
+def test_a_totals_row_under_the_data_is_not_read_as_a_row(tmp_path: Path) -> None:
+    """An officer's sheet ends with 合计 over the summed amounts: it was counted as a rejected row whose
+    credit code, type and date were wrong. It is now said to be a totals row and not counted."""
+    sheets = {
+        "企业": [
+            ["序号", "统一社会信用代码", "名称", "注册地行政区划代码"],
+            [1, A, "甲", "320506"],
+            ["合  计", None, "1家", None],
+        ],
+        "事项": [
+            ["统一社会信用代码", "事项编号", "事项类型", "发生日期", "采购类别", "采购金额（元）"],
+            [A, "B1", "采购", "2025-06-05", "机器人产品或服务", 600000],
+            ["合计：", None, None, None, None, 600000],
+            ["小计", "B2", None, None, None, 600000],  # the word in the key's cell, whatever else the row holds
+        ],
+    }
+    said = {
+        ("企业", 3, "序号", "合  计"),
+        ("事项", 3, "统一社会信用代码", "合计："),
+        ("事项", 4, "统一社会信用代码", "小计"),
+    }
+    for source in (sheets_xlsx(tmp_path / "totals.xlsx", sheets), sheets_csv(tmp_path / "csv", sheets)):
+        for reg in (read(source), read_sql(source).register):
+            assert not [e.message() for e in reg.errors if e.rejected]
+            assert {(e.sheet, e.row, e.column, e.value) for e in reg.errors if e.expected.startswith("合计行")} == said
+            assert {k: (c.read, c.rejected) for k, c in reg.counts.items() if c.read} == {"enterprises": (1, 0), "events": (1, 0)}
+
+
+def test_a_row_whose_code_is_given_is_never_a_totals_row(tmp_path: Path) -> None:
+    """合计 written in a name or remark beside a credit code is an enterprise's row like any other."""
+    sheets = {
+        "企业": [["统一社会信用代码", "名称", "注册地行政区划代码"], [A, "合计", "320506"], [B, "乙", "3205"]],
+    }
+    for reg in (read(sheets_xlsx(tmp_path / "named.xlsx", sheets)), read_sql(tmp_path / "named.xlsx").register):
+        assert (reg.counts["enterprises"].read, reg.counts["enterprises"].rejected) == (2, 1)
+        assert [(e.row, e.rejected) for e in reg.errors] == [(3, True)]
+
+
+def test_a_date_shown_as_excel_serial_is_refused_with_the_date_it_stands_for(tmp_path: Path) -> None:
+    """A date pasted into a General-format cell shows as 45813: the refusal says it is Excel's serial for
+    2025-06-05 and how to have the column read as dates."""
+    sheets = {
+        "企业": [["统一社会信用代码", "名称", "注册地行政区划代码"], [A, "甲", "320506"]],
+        "事项": [
+            ["统一社会信用代码", "事项编号", "事项类型", "发生日期", "采购类别", "采购金额（元）"],
+            [A, "B1", "采购", 45813, "机器人产品或服务", 600000],
+            [A, "B2", "采购", 123, "机器人产品或服务", 600000],
+        ],
+    }
+    path = sheets_xlsx(tmp_path / "serial.xlsx", sheets)
+    for reg in (read(path), read_sql(path).register):
+        said = {e.row: e.expected for e in reg.errors}
+        assert "45813似为Excel的日期序号，即2025-06-05" in said[2]
+        assert "序号" not in said[3]  # 123 is no date of these years

@@ -20,7 +20,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -1274,7 +1274,7 @@ def _check(spec: FieldSpec, value: Any, region: str | None, unit: str | None) ->
     if unit is not None and spec.type == "money" and unit != spec.unit:
         spec = dataclasses.replace(spec, unit=unit)
     if spec.type == "date" and not isinstance(value, (date, str)):
-        raise ValueError(f"不是有效日期；应为{spec.expected()}")
+        raise ValueError(f"不是有效日期；应为{spec.expected()}{_serial_hint(value)}")
     out = convert(spec, value, region)
     if type(out) is Fraction and (out * 10**SCALE).denominator != 1:  # not isinstance: Fraction's is an ABC check
         raise ValueError(f"小数位数过多（最多{SCALE}位）")
@@ -1286,6 +1286,18 @@ def _check(spec: FieldSpec, value: Any, region: str | None, unit: str | None) ->
     return out
 
 
+def _serial_hint(value: Any) -> str:
+    """A date Excel shows as a number: a date pasted into a cell of the 常规 (General) format
+    shows its serial (45813 for 2025-06-04), which is what the register then holds."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        return ""
+    if not 20_000 <= value < 80_000:  # 1954 … 2119
+        return ""
+    day = _EXCEL_EPOCH + timedelta(days=int(value))
+    return f"（{value}似为Excel的日期序号，即{day.isoformat()}：请将该列的单元格格式设为“日期”后再导入）"
+
+
+_EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 is 1900-01-01 and Excel counts a 1900-02-29
 _INT64_MAX = 2**63 - 1
 _DECIMAL_MAX = 10 ** (38 - SCALE)  # DECIMAL(38,10): 28 digits before the point
 
@@ -1414,6 +1426,26 @@ class _Sheet:
                     yield col, unit, header, value
 
 
+_TOTALS = re.compile(r"(?:合计|总计|小计|共计)(?:[:：（(].*)?")
+
+
+def totals_row(sheet: _Sheet, n: int, row: Sequence[Any]) -> RowError | None:
+    """A row of sums under the data (合计, 总计, 小计 …, in any cell, with no credit code of its
+    own) is no enterprise's row: it is not read, and a notice says so, where counting it as a
+    rejected row sent the officer to "fix" a row that is right."""
+    code = next((i for i, c, _, _ in sheet.columns if c.name == "credit_code"), None)
+    if code is not None and code < len(row):
+        own = row[code]
+        if own is not None and not (isinstance(own, str) and (own.strip() == "" or _TOTALS.fullmatch(re.sub(r"\s", "", own)))):
+            return None
+    for i, v in enumerate(row):
+        if isinstance(v, str) and _TOTALS.fullmatch(re.sub(r"\s", "", v)):
+            header = str(sheet.raw.header[i]) if i < len(sheet.raw.header) else ""
+            said = "合计行，不是一行数据：未读取，不计入读取行数"
+            return RowError(sheet.raw.file, sheet.raw.sheet, n, header, v.strip(), said, rejected=False)
+    return None
+
+
 class _Builder:
     """Rows for one canonical table (dicts; a missing key is null), flushed to record batches."""
 
@@ -1486,6 +1518,9 @@ def read_register(
             "prior_awards": _prior_row,
         }[key]
         for n, row in raw.rows:
+            if (total := totals_row(sheet, n, row)) is not None:
+                errors.append(total)
+                continue
             counts[key].read += 1
             problems: list[RowError] = []
             out = validate(sheet, n, row, catalogue, state, problems)

@@ -897,8 +897,13 @@ class _Validator:
             pylists = [io_read.pylist(c) for c in batch.columns]
             for values in zip(*pylists, strict=True):
                 n = int(values[0])
+                row = values[1:] if cells is None else cells[n]
+                if (total := io_read.totals_row(sh, n, row)) is not None:
+                    self.counts[key].read -= 1  # counted with the table's rows
+                    self.errors.append(total)
+                    continue
                 problems: list[RowError] = []
-                out = validate(sh, n, values[1:] if cells is None else cells[n], self.cat, self.state, problems)
+                out = validate(sh, n, row, self.cat, self.state, problems)
                 n_py += 1
                 if problems:
                     self.counts[key].rejected += 1
