@@ -932,3 +932,20 @@ def test_a_date_shown_as_excel_serial_is_refused_with_the_date_it_stands_for(tmp
         said = {e.row: e.expected for e in reg.errors}
         assert "45813似为Excel的日期序号，即2025-06-05" in said[2]
         assert "序号" not in said[3]  # 123 is no date of these years
+
+
+def test_a_money_label_alone_is_its_column(tmp_path: Path) -> None:
+    """当年度产销（销售收入） without （元） was an unknown column, ignored: the 规模 award vanished with no
+    row rejected. A label alone reads as the template's header does (bare numbers in the field's unit)."""
+    sheets = {
+        "企业": [
+            ["统一社会信用代码", "名称", "注册地行政区划代码", "当年度产销（销售收入）", "以往年度最高产销"],
+            [C, "丙", "320412", 1_200_000_000, "11亿元"],
+        ],
+    }
+    for source in (sheets_xlsx(tmp_path / "label.xlsx", sheets), sheets_csv(tmp_path / "csv", sheets)):
+        reg, sreg = read(source), read_sql(source)
+        for errors, table in ((reg.errors, reg.tables), (sreg.register.errors, canonical_tables(sreg))):
+            assert [e.message() for e in errors] == []
+            row = table["enterprises"].to_pylist()[0]
+            assert (row["annual_sales"], row["prior_peak_sales"]) == (120_000_000_000, 110_000_000_000)
