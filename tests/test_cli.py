@@ -400,6 +400,47 @@ def test_examples_counts_a_malformed_file_as_one_failure(tmp_path: Path, capsys:
     assert "expect.awards[0]：没有编号为“wz-1-nope”的奖补项" in out
 
 
+def test_examples_refuses_a_key_it_does_not_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``award:`` for ``awards:``, ``totl:`` and a ``payers:`` inside an award were ignored: the
+    example passed while asserting nothing. Each is named, as an unknown key of a policy file is."""
+    good = ROOT / "policies" / "examples" / "wuzhong-2025" / "art01-robot-purchase.yaml"
+    text = good.read_text(encoding="utf-8")
+    (tmp_path / "a-award.yaml").write_text(text.replace("  awards:", "  award:"), encoding="utf-8")
+    (tmp_path / "b-totl.yaml").write_text(text.replace("  total:", "  totl:"), encoding="utf-8")
+    (tmp_path / "c-payers.yaml").write_text(
+        text.replace("min: 0, max: 4万元}", "min: 0, max: 4万元, payers: {district: 1万元}}", 1), encoding="utf-8"
+    )
+    (tmp_path / "d-top.yaml").write_text(text.replace("expect:", "note: 说明\nexpect:"), encoding="utf-8")
+    assert main(["examples", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "共4个算例：通过0个，未通过4个" in out, out
+    assert "expect：未知字段“award”（可用：absent、awards、near_misses、only_listed、set_aside、total）" in out
+    assert "expect：未知字段“totl”（可用：" in out
+    assert "expect.awards[0]：未知字段“payers”（可用：benefit、event、max、min）" in out
+    assert "未知字段“note”（可用：expect、scenario、title）" in out
+
+
+def test_an_article_shows_who_pays_whether_review_decides_and_the_yearly_event(capsys: pytest.CaptureFixture[str]) -> None:
+    """``huiqi policies DOC ARTICLE`` left out the payer split (区4:镇6) and 须经评审, and printed
+    事项：enterprise for a yearly item."""
+    assert main(["policies", "wuzhong-2025", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "  出资：吴中区财政、镇（街道、板块）财政按4:6分担，由镇（街道、板块）财政兑付（全文规定）\n" in out, out
+    assert "wz-3-innovative-drug" in out and "须经评审" in out
+    assert main(["policies", "wuzhong-2025", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "  事项：年度（企业层面）　金额：最高100万元（阶梯式，细则未公布）" in out and "事项：enterprise" not in out
+    assert main(["policies", "wuzhong-2025", "3", "--json"]) == 0
+    (drug,) = [b for b in json.loads(capsys.readouterr().out)["benefits"] if b["id"] == "wz-3-innovative-drug"]
+    assert drug["review"] is True
+    assert drug["funding"]["split"] == "4:6" and drug["funding"]["scope"] == "document"
+    assert [(s["role"], s["weight"]) for s in drug["funding"]["shares"]] == [("district", 4), ("town", 6)]
+    assert main(["policies", "suzhou-2020", "一", "--json"]) == 0
+    (loan,) = [b for b in json.loads(capsys.readouterr().out)["benefits"] if b["id"] == "sz20-1-loan-city"]
+    assert loan["funding"]["scope"] == "benefit" and loan["funding"]["shares"][0]["payer"] == "苏州市财政"
+    assert "本项规定：“市级财政按照项目贷款额的 1%给予贴息奖励”" in loan["funding"]["text"]
+
+
 def test_the_text_says_which_reference_date_it_judged_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Without as_of a scenario is judged on its last event's date, a register on today: only the
     JSON said which (a tester compared the two and found rows that differ)."""

@@ -16,7 +16,8 @@ Each ``<policies>/examples/<document>/*.yaml`` holds::
       total: {min: 0, max: 224万元}
       only_listed: true        # no granted award other than those listed
 
-``max: null`` means no upper bound (a floor).
+``max: null`` means no upper bound (a floor). Every key is checked: one not shown here (``award:``,
+``totl:``, ``payers:`` in an award) is named, not ignored.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def check_example(eng: Engine, path: Path) -> ExampleResult:
     if not isinstance(spec, dict) or not isinstance(spec.get("scenario"), dict) or not isinstance(spec.get("expect"), dict):
         return ExampleResult(path, path.stem, ("算例应有scenario（情景）与expect（应得结果）两部分，均为映射",), "")
     title = str(spec.get("title", path.stem))
-    malformed = _malformed(eng, spec["expect"])
+    malformed = _unknown_keys(spec, _KEYS, "") + _malformed(eng, spec["expect"])
     if malformed:
         return ExampleResult(path, title, tuple(malformed), "")
     try:
@@ -116,12 +117,29 @@ def check_example(eng: Engine, path: Path) -> ExampleResult:
 
 
 _AMOUNT_LISTS = ("awards", "set_aside", "near_misses")
+# the keys an example may have at each level: a misspelt one (award:, totl:) asserted nothing and passed
+_KEYS = ("title", "scenario", "expect")
+_EXPECT_KEYS = (*_AMOUNT_LISTS, "absent", "total", "only_listed")
+_ITEM_KEYS = {
+    "awards": ("benefit", "event", "min", "max"),
+    "set_aside": ("benefit", "event", "reason"),
+    "near_misses": ("benefit", "event", "reason"),
+}
+_TOTAL_KEYS = ("min", "max")
+
+
+def _unknown_keys(node: dict[str, Any], allowed: tuple[str, ...], where: str) -> list[str]:
+    """A key not in ``allowed``, named as the policy files' are (未知字段“award”（可用：…）)."""
+    shown = "、".join(sorted(allowed))
+    return [f"{where}{'：' if where else ''}未知字段“{key}”（可用：{shown}）" for key in node if key not in allowed]
 
 
 def _malformed(eng: Engine, expect: dict[str, Any]) -> list[str]:
     """What in ``expect`` cannot be checked, in words: items without a benefit, unknown benefit
     ids, amounts that are no money, reasons that are no text."""
-    problems = []
+    problems = _unknown_keys(expect, _EXPECT_KEYS, "expect")
+    if not isinstance(expect.get("only_listed", False), bool):
+        problems.append(f"expect.only_listed应为true或false（不加引号）：{expect['only_listed']!r}")
     for key in (*_AMOUNT_LISTS, "absent"):
         items = expect.get(key, [])
         if not isinstance(items, list):
@@ -130,6 +148,11 @@ def _malformed(eng: Engine, expect: dict[str, Any]) -> list[str]:
         for i, item in enumerate(items):
             benefit = item if key == "absent" else item.get("benefit") if isinstance(item, dict) else None
             where = f"expect.{key}[{i}]"
+            if key != "absent" and not isinstance(item, dict):
+                problems.append(f"{where}应为映射，如 {{benefit: …, event: …}}")
+                continue
+            if isinstance(item, dict):
+                problems += _unknown_keys(item, _ITEM_KEYS[key], where)
             if not isinstance(benefit, str):
                 problems.append(f"{where}缺少奖补项编号（benefit）" if key != "absent" else f"{where}应为奖补项编号")
             elif benefit not in eng.library.benefits:
@@ -150,6 +173,7 @@ def _malformed(eng: Engine, expect: dict[str, Any]) -> list[str]:
         if not isinstance(total, dict) or "min" not in total or "max" not in total:
             problems.append("expect.total应为{min: 金额, max: 金额}")
         else:
+            problems += _unknown_keys(total, _TOTAL_KEYS, "expect.total")
             for bound in ("min", "max"):
                 try:
                     _fen(total[bound])

@@ -17,6 +17,7 @@ from .core.model import (
     Ceiling,
     Document,
     Fixed,
+    Funding,
     InKind,
     NoAmount,
     PerUnit,
@@ -36,6 +37,7 @@ __all__ = [
     "benefit_view",
     "describe_amount",
     "facts_catalogue",
+    "funding_view",
     "list_documents",
     "render_facts",
     "show_article",
@@ -81,10 +83,16 @@ def describe_amount(spec: AmountSpec) -> str:
     return str(spec)
 
 
+YEARLY_LABEL = "年度（企业层面）"  # ``event: enterprise``: reckoned each year on the enterprise's profile
+
+
 def _event_label(eng: Engine, kind: str | None) -> str | None:
-    """The event kind as people read it (采购), the code (purchase) when the catalogue has none."""
+    """The event kind as people read it (采购; 年度（企业层面） for ``enterprise``), the code
+    (purchase) when the catalogue has none."""
     if kind is None:
         return None
+    if kind == "enterprise":
+        return YEARLY_LABEL
     spec = eng.catalogue.events.get(kind)
     return spec.label if spec is not None else kind
 
@@ -140,6 +148,25 @@ def _payer(role: str, doc: Document) -> str:
     document's jurisdiction (吴中区财政, 苏州市财政), else the level's words (镇（街道、板块）财政)."""
     chain = {r.level: r for r in parents(doc.jurisdiction)} if doc.jurisdiction in REGIONS else {}
     return chain[role].finance if role in chain else ROLE_FINANCE.get(role, role)
+
+
+def funding_view(f: Funding, doc: Document, own: bool) -> dict[str, Any]:
+    """Who pays an item, in what split and who pays out, with the words: ``own`` when the item
+    has its own funding (所需资金由市、区两级财政按3:7比例分担), else the document's."""
+    names = [f.unspecified_payer if s.role == "unspecified" else _payer(s.role, doc) for s in f.shares]
+    split = ":".join(str(s.weight) for s in f.shares)
+    payers = "、".join(names)
+    text = f"{payers}按{split}分担" if len(names) > 1 else payers
+    if f.disburser:
+        text += f"，由{_payer(f.disburser, doc)}兑付"
+    return {
+        "scope": "benefit" if own else "document",
+        "shares": [{"role": s.role, "payer": n, "weight": s.weight} for s, n in zip(f.shares, names, strict=True)],
+        "split": split if len(names) > 1 else None,
+        "disburser": f.disburser,
+        "cite": f.cite.quote,
+        "text": f"{text}（本项规定：“{f.cite.quote}”）" if own else f"{text}（全文规定）",
+    }
 
 
 def document_rules(doc: Document) -> list[str]:
@@ -214,13 +241,18 @@ def show_article(eng: Engine, doc: Document, article: str) -> dict[str, Any]:
         lines.append("")
         lines.append(f"{b.id}　{b.title}")
         lines.append(f"  原文：“{b.cite.quote}”")
-        lines.append(f"  事项：{_event_label(eng, b.event)}　金额：{describe_amount(b.amount)}")
+        review = "　须经评审" if b.review else ""
+        lines.append(f"  事项：{_event_label(eng, b.event)}　金额：{describe_amount(b.amount)}{review}")
         rule = rule_view(eng, b, doc)
         lines.append(f"  条件：{'；'.join(rule['conditions']) or '无'}")
         if rule["formula"]:
             lines.append(f"  计算：{rule['formula']}")
         for c in b.caps:
             lines.append(f"  上限：{CAP_SCOPES.get(c.per, c.per)}{format_wan(c.fen) if c.fen else '按阶段'}（“{c.cite.quote}”）")
+        if b.quota is not None:
+            lines.append(f"  {b.quota.text()}（“{b.quota.cite.quote}”）")
+        if rule["funding"] is not None:
+            lines.append(f"  出资：{rule['funding']['text']}")
         for i in b.interpretations:
             lines.append(f"  ※ 解释：{i.reason.strip()}")
     benefits = [benefit_view(b, _event_label(eng, b.event)) | rule_view(eng, b, doc) for b in items]
@@ -240,9 +272,12 @@ def rule_view(eng: Engine, b: Benefit, doc: Document) -> dict[str, Any]:
     checks += [requirement_text(c, eng.catalogue, b.event) for c in (*b.match, *b.when)]
     if b.max_years is not None:
         checks.append(f"最多享受{b.max_years}年")
+    funding = b.funding or doc.funding
     return {
         "conditions": checks,
         "formula": formula_text(b.amount, lambda expr: fact_label(expr, eng.catalogue, b.event)),
+        "review": b.review,
+        "funding": None if funding is None else funding_view(funding, doc, b.funding is not None),
     }
 
 

@@ -123,3 +123,130 @@ def test_up_to_is_read_from_a_ceiling_word_that_governs_the_number(number: str, 
     from huiqi.policyfile.reader_base import _says_up_to
 
     assert _says_up_to(number, quote) is up_to
+
+
+_PERCENT_TEXT = (
+    "测试措施\n"
+    "一、对当年度产销超过10亿元的工业企业，给予50万元奖励，所需资金由市、区两级财政分别承担30%、70%。\n"
+    "二、本措施自2025年5月1日起施行，有效期至2027年12月31日。\n"
+)
+_PERCENT_POLICY = """document:
+  id: test-percent
+  title: 测试
+  issuer: 测试
+  level: district
+  jurisdiction: "320506"
+  source: text.txt
+  valid: {from: 2025-05-01, to: 2027-12-31, cite: 本措施自2025年5月1日起施行，有效期至2027年12月31日}
+benefits:
+  - id: t-scale
+    article: "一"
+    title: 产销奖励
+    event: enterprise
+    when: [{fact: enterprise.annual_sales, 超过: 10亿元, cite: 对当年度产销超过10亿元的工业企业}]
+    amount: {fixed: 50万元}
+    funding: {shares: SHARES, cite: 所需资金由市、区两级财政分别承担30%、70%}
+    cite: 对当年度产销超过10亿元的工业企业，给予50万元奖励，所需资金由市、区两级财政分别承担30%、70%
+"""
+
+
+def _percent_policy(tmp_path: Path, shares: str) -> Path:
+    (tmp_path / "text.txt").write_text(_PERCENT_TEXT, encoding="utf-8")
+    path = tmp_path / "percent.yaml"
+    path.write_text(_PERCENT_POLICY.replace("SHARES", shares), encoding="utf-8")
+    return path
+
+
+def _problems(path: Path) -> list[str]:
+    with pytest.raises(PolicyFileError) as info:
+        load_document(path, engine().catalogue, display=path.name)
+    return info.value.problems
+
+
+def test_a_split_written_in_percentages_is_encoded_as_percentages(tmp_path: Path) -> None:
+    """所需资金由市、区两级财政分别承担30%、70% could not be encoded at all: 30 was refused (the quote
+    writes 30%), 30% was refused as no whole number. 30% and 70% are the ratio 30:70."""
+    doc = load_document(_percent_policy(tmp_path, "{city: 30%, district: 70%}"), engine().catalogue)
+    (benefit,) = doc.benefits
+    assert benefit.funding is not None
+    assert [(s.role, s.weight) for s in benefit.funding.shares] == [("city", 30), ("district", 70)]
+
+
+@pytest.mark.parametrize(
+    ("shares", "expected"),
+    [
+        (
+            "{city: 70%, district: 30%}",
+            "percent.yaml:16: 奖补项 t-scale: 分担比例{city: 70%, district: 30%}与引文的顺序不符："
+            "引文按市、区的顺序写30%、70%，应为 {city: 30%, district: 70%}",
+        ),
+        ("{city: 30%, district: 60%}", "percent.yaml:16: 奖补项 t-scale: 百分比分担合计应为100%，实为90%"),
+        (
+            "{city: 30, district: 70}",
+            "percent.yaml:16: 奖补项 t-scale: 数字30不在其引文中（引文写的是“30%”：请照原文写出数字与单位，如 30%）",
+        ),
+        ("{city: 30%, district: 70}", "percent.yaml:16: 奖补项 t-scale: 分担比例须都写为整数（如 3、7）或都写为百分比"),
+        (
+            "{city: 30%, town: 70%}",
+            "分担比例{city: 30%, town: 70%}的出资方与引文不符：引文为市、区按30%、70%，应为 {city: 30%, district: 70%}",
+        ),
+    ],
+    ids=["swapped", "not-100", "without-percent", "mixed", "another-payer"],
+)
+def test_a_split_in_percentages_follows_the_quote(tmp_path: Path, shares: str, expected: str) -> None:
+    problems = _problems(_percent_policy(tmp_path, shares))
+    assert any(expected in p for p in problems), problems
+
+
+def test_an_invalid_share_is_named_without_a_share_made_up_for_it(tmp_path: Path) -> None:
+    """A share that is no number was named, and a default 1 filled in behind it was then reported
+    as 数字1不在其引文中, a number the author never wrote."""
+    problems = _problems(_percent_policy(tmp_path, "{city: 三十, district: 70%}"))
+    assert any("分担比例应为正整数（如3:7的3）或整数百分比（如30%）：'三十'" in p for p in problems), problems
+    assert not any("数字1" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("quote", "split"),
+    [
+        ("本措施所需资金按现行财政体制由区、镇（开发区、太湖新城）按4:6分担", ("ratio", [4, 6], ["区", "镇"])),
+        ("所需资金由市、区两级财政按3:7比例分担", ("ratio", [3, 7], ["市", "区"])),
+        ("所需资金由省、市、县按2∶3∶5分担", ("ratio", [2, 3, 5], ["省", "市", "县"])),
+        ("所需资金由市级财政和区级财政按1比1分担", ("ratio", [1, 1], ["市", "区"])),
+        ("所需资金由市、区两级财政分别承担30%、70%", ("percent", [30, 70], ["市", "区"])),
+        ("所需资金按1:1比例配套", ("ratio", [1, 1], [])),
+        ("按照不超过其购买金额的5%给予补助", None),
+    ],
+)
+def test_the_split_a_funding_quote_writes_is_read_with_its_payers(
+    quote: str, split: tuple[str, list[int], list[str]] | None
+) -> None:
+    from huiqi.policyfile.reader_base import _split_in
+
+    assert _split_in(quote) == split
+
+
+def test_a_range_floor_and_cap_are_the_numbers_the_text_gives_those_parts(tmp_path: Path) -> None:
+    """不低于20万元，最高不超过200万元 encoded floor: 200万元, cap: 20万元 paid every project exactly
+    20万元: the floor above the cap is refused, and each number is read where its words put it."""
+    problems = _problems(HERE / "bad" / "range-floor-above-cap.yaml")
+    assert any("range-floor-above-cap.yaml:20: 奖补项 t-16: 保底floor（1000万元）高于上限cap（40万元）" in p for p in problems)
+    assert any("引文没有把1000万写为保底（不低于、不少于、最低……），不能作floor" in p for p in problems), problems
+    assert any(
+        "range-floor-above-cap.yaml:21: 奖补项 t-16: 引文没有把40万写为上限（最高、不超过……），不能作cap" in p for p in problems
+    )
+
+
+@pytest.mark.parametrize(
+    ("number", "quote", "floor"),
+    [
+        ("40万", "给予不低于 40 万元的一次性奖励，支持金额最高不超过 1000万元", True),
+        ("1000万", "给予不低于 40 万元的一次性奖励，支持金额最高不超过 1000万元", False),
+        ("20万", "每个项目最低20万元", True),
+        ("5万", "每个项目不低于20万元", None),
+    ],
+)
+def test_a_floor_is_read_from_a_floor_word_before_its_number(number: str, quote: str, floor: bool | None) -> None:
+    from huiqi.policyfile.reader_base import _says_floor
+
+    assert _says_floor(number, quote) is floor

@@ -143,3 +143,31 @@ def test_other_yaml_files_and_parked_policies_do_not_stop_the_folder(tmp_path: P
     shutil.copy(folder / "wuzhong-2025.yaml", folder / ".old" / "wuzhong-2024.yaml")
     library, _ = load_library(folder)
     assert "wuzhong-2025" in library.by_id
+
+
+@pytest.mark.parametrize(
+    ("fragment", "expected"),
+    [
+        (
+            "events:\n  project:\n    fields:\n      green_investment: {label: 设备投入, type: money, unit: 元}\n",
+            "zz-dup.yaml:4: 字段project.green_investment的label“设备投入”已是字段project.equipment_investment"
+            "（pol1/facts/common.yaml:78）的名称：事项类型project的字段名称须各不相同",
+        ),
+        (
+            "enterprise:\n  staff_count: {label: 职工人数, type: integer, aliases: [名称]}\n",
+            "zz-dup.yaml:2: 字段enterprise.staff_count的aliases中“名称”已是字段enterprise.name",
+        ),
+    ],
+    ids=["event-label", "enterprise-alias"],
+)
+def test_two_fields_with_one_name_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, fragment: str, expected: str
+) -> None:
+    """Two fields of one event kind (or of the enterprise) with the same label were accepted: the
+    register template had two identical headers and the register reader put one column's values
+    in the other field."""
+    folder = _copy_with(tmp_path, "wuzhong-2025.yaml", "")
+    (folder / "facts" / "zz-dup.yaml").write_text(fragment, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    err = _refused(["--policies", "pol1", "facts"], capsys)
+    assert expected in err, err

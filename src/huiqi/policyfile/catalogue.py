@@ -26,6 +26,7 @@ def load_catalogue(policy_dir: Path = DEFAULT_POLICY_DIR) -> Catalogue:
     if not paths:
         raise PolicyFileError([f"{facts}: 没有事实目录文件（*.yaml）"])
     merged: dict[str, Any] = {"enterprise": {}, "events": {}, "qualification_titles": []}
+    origins: dict[str, str] = {}  # where each field is defined (file:line), by section.key
     problems: list[str] = []
     for path in paths:
         name = _display(path, policy_dir)
@@ -37,7 +38,7 @@ def load_catalogue(policy_dir: Path = DEFAULT_POLICY_DIR) -> Catalogue:
         if not isinstance(data, LMap):
             problems.append(f"{name}:1: 事实目录应为映射")
             continue
-        _merge_fragment(name, data, merged, problems)
+        _merge_fragment(name, data, merged, problems, origins)
     for section, fields in [("enterprise", merged["enterprise"])] + [
         (kind, ev.get("fields", {})) for kind, ev in merged["events"].items()
     ]:
@@ -47,12 +48,15 @@ def load_catalogue(policy_dir: Path = DEFAULT_POLICY_DIR) -> Catalogue:
     for kind, ev in merged["events"].items():
         if "label" not in ev:
             problems.append(f"{facts}: 事项类型{kind}没有label")
+    problems += _same_headers(merged, origins)
     if problems:
         raise PolicyFileError(problems)
     return Catalogue.from_mapping(merged)
 
 
-def _merge_fields(name: str, where: str, fields: Any, target: dict[str, Any], problems: list[str]) -> None:
+def _merge_fields(
+    name: str, where: str, fields: Any, target: dict[str, Any], problems: list[str], origins: dict[str, str]
+) -> None:
     if not isinstance(fields, LMap):
         problems.append(f"{name}:{getattr(fields, 'line', 0)}: {where}应为字段映射")
         return
@@ -67,16 +71,17 @@ def _merge_fields(name: str, where: str, fields: Any, target: dict[str, Any], pr
             continue
         _check_spec(name, line, f"{where}.{key}", spec, problems)
         target[key] = dict(spec)
+        origins[f"{where}.{key}"] = f"{name}:{line}"
 
 
-def _merge_fragment(name: str, data: LMap, merged: dict[str, Any], problems: list[str]) -> None:
+def _merge_fragment(name: str, data: LMap, merged: dict[str, Any], problems: list[str], origins: dict[str, str]) -> None:
     for key in data:
         if key not in ("enterprise", "events", "qualification_titles"):
             problems.append(
                 f"{name}:{data.line_of(key)}: 未知的顶层字段“{key}”（可用：enterprise、events、qualification_titles）"
             )
     if "enterprise" in data:
-        _merge_fields(name, "enterprise", data["enterprise"], merged["enterprise"], problems)
+        _merge_fields(name, "enterprise", data["enterprise"], merged["enterprise"], problems, origins)
     events = data.get("events") or LMap()
     for kind, ev in events.items():
         line = events.line_of(kind)
@@ -90,10 +95,36 @@ def _merge_fragment(name: str, data: LMap, merged: dict[str, Any], problems: lis
             target["label"] = ev["label"]
             target["help"] = ev.get("help", target.get("help", ""))
         if "fields" in ev:
-            _merge_fields(name, kind, ev["fields"], target["fields"], problems)
+            _merge_fields(name, kind, ev["fields"], target["fields"], problems, origins)
     for title in data.get("qualification_titles") or []:
         if title not in merged["qualification_titles"]:
             merged["qualification_titles"].append(title)
+
+
+def _same_headers(merged: dict[str, Any], origins: dict[str, str]) -> list[str]:
+    """Two fields of the enterprise, or of one event kind, with the same label (or one's label an
+    alias of the other): the register template then had two identical headers and the register
+    reader put one column's values in the other field."""
+    problems = []
+    sections = [("enterprise", "企业", merged["enterprise"])]
+    sections += [(kind, f"事项类型{kind}", ev.get("fields", {})) for kind, ev in merged["events"].items()]
+    for section, shown, fields in sections:
+        first: dict[str, str] = {}  # a header → the field that has it
+        for key, spec in fields.items():
+            if not isinstance(spec, dict):
+                continue
+            headers = [spec.get("label"), *(spec.get("aliases") or [])]
+            for header in dict.fromkeys(str(h) for h in headers if isinstance(h, str) and h.strip()):
+                other = first.setdefault(header, key)
+                if other != key:
+                    where = origins.get(f"{section}.{key}", section)
+                    mine = "label" if header == spec.get("label") else "aliases中"
+                    problems.append(
+                        f"{where}: 字段{section}.{key}的{mine}“{header}”已是字段{section}.{other}"
+                        f"（{origins.get(f'{section}.{other}', section)}）的名称：{shown}的字段名称须各不相同"
+                        "（名单模板的表头与读取名单时的列都按名称对应）"
+                    )
+    return problems
 
 
 def _check_spec(file: str, line: int, name: str, spec: Any, problems: list[str]) -> None:

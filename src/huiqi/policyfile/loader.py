@@ -40,6 +40,8 @@ __all__ = ["DEFAULT_POLICY_DIR", "PolicyFileError", "load_catalogue", "load_docu
 class _Reader(RulePartsReader):
     """Reads one policy file: its benefits and its document-level rules."""
 
+    headings: list[tuple[int, int, str, str]] | None = None  # the source text's article headings, once read
+
     # -- benefits ---------------------------------------------------------
     BENEFIT_KEYS: ClassVar[set[str]] = {
         "id",
@@ -60,7 +62,6 @@ class _Reader(RulePartsReader):
         "review",
         "interpretation",
         "cite",
-        "note",
     }
 
     def benefit(self, raw: Any, line: int, doc_id: str, order: int) -> Benefit | None:
@@ -69,7 +70,13 @@ class _Reader(RulePartsReader):
             return None
         bid = str(raw.get("id") or f"#{order}")
         self.where = f"奖补项 {bid}"
-        self.only(raw, self.BENEFIT_KEYS, words=False)  # 超过: 100万元 beside, not under, when: was ignored
+        self.only(raw, self.BENEFIT_KEYS | {"note"}, words=False)  # 超过: 100万元 beside, not under, when: was ignored
+        if "note" in raw:  # read and never shown: the author's words were lost
+            self.problem(
+                raw.line_of("note"),
+                f"奖补项没有note字段（不会显示）：对原文的理解写interpretation（中文说明，随本项显示），"
+                f"全文通用的原文字句写在document.notes中：{raw['note']!r}",
+            )
         for key in ("id", "article", "title", "event", "amount", "cite"):
             if key not in raw:
                 self.problem(raw.line, f"缺少字段“{key}”")
@@ -80,6 +87,7 @@ class _Reader(RulePartsReader):
         if event != "enterprise" and event not in self.catalogue.events:
             self.problem(raw.line_of("event"), f"未知的事项类型“{event}”（见 policies/facts/*.yaml；年度企业层面用 enterprise）")
         cite = self.cite(raw) or Citation("")
+        self.check_article(raw, cite)
         self.anchor = cite.span
         match = self.conditions(raw, "match", event)
         for m in match:  # a year's total sums what ``match`` selects: it cannot be part of it
@@ -180,6 +188,31 @@ class _Reader(RulePartsReader):
             interpretations=interpretations,
             order=order,
             line=raw.line,
+        )
+
+    def check_article(self, raw: LMap, cite: Citation) -> None:
+        """A numeral article label (``"四"``, ``"8"``) names the article whose words the benefit cites:
+        the innermost heading of the text (第四条, 四、, （四）, 8.) whose part holds the quote. A
+        label the words are not under (``"4"`` or ``"三"`` for words under 四、) was accepted, and
+        the benefit shown and excluded (就高不重复 within an article) under the wrong article."""
+        article = str(raw.get("article", "")).strip()
+        if self.source is None or not cite.quote or not _ARTICLE_LABEL.fullmatch(article):
+            return  # 注意事项2: a label that is not a heading's number is not checked
+        if self.headings is None:
+            self.headings = _headings(self.source.text)
+        under = []
+        for span in self.source.find_all(cite.quote):
+            holding = [
+                (start, marker, label) for start, end, marker, label in self.headings if start <= span.start and span.end <= end
+            ]
+            if holding:
+                under.append(max(holding)[1:])
+        if not under or article in {label for _, label in under}:
+            return
+        marker, label = under[0]
+        self.problem(
+            raw.line_of("article"),
+            f'条款号article“{article}”与引文所在的条款不符：本项的引文在原文“{marker}”之下，应写 article: "{label}"',
         )
 
     def benefit_applicants(self, raw: LMap) -> tuple[tuple[str, ...], Citation | None]:
@@ -380,6 +413,28 @@ class _Reader(RulePartsReader):
             path=self.display,
             validity_interpreted=bool(validity_read),
         )
+
+
+# an article's heading at the start of a line, as the texts print it: 第四条, 四、, （四）, 4. or 4．
+_HEADING = re.compile(
+    r"^[ \t\u3000]*(第([一二三四五六七八九十百零0-9]+)条|([一二三四五六七八九十百]+)、|（([一二三四五六七八九十百]+)）|([0-9]+)[.．、])",
+    re.MULTILINE,
+)
+_ARTICLE_LABEL = re.compile(r"[一二三四五六七八九十百零0-9]+")
+
+
+def _headings(text: str) -> list[tuple[int, int, str, str]]:
+    """Each article heading of a text: where its part starts and ends (at the next heading printed
+    the same way: 五、 ends at 六、, 1. at 2.), the heading as printed and its number."""
+    found = []
+    for m in _HEADING.finditer(text):
+        style = next(i for i in range(2, 6) if m.group(i))
+        found.append((m.start(), style, m.group(1), m.group(style)))
+    out = []
+    for i, (start, style, marker, label) in enumerate(found):
+        end = next((s for s, st, _, _ in found[i + 1 :] if st == style), len(text))
+        out.append((start, end, marker, label))
+    return out
 
 
 def _event_of(raw: Any, benefits: list[Benefit]) -> str:

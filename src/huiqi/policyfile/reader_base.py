@@ -29,6 +29,7 @@ from .yamlnodes import LMap
 __all__ = [
     "DEFAULT_POLICY_DIR",
     "PAYER_ROLES",
+    "PAYER_WORDS",
     "PolicyFileError",
     "PolicyFolderError",
     "ReaderBase",
@@ -399,21 +400,71 @@ def _says_up_to(number: str, quote: str) -> bool | None:
     投资额不超过1000万元的项目按10%, whose 不超过 is the threshold's) but the earlier items of a list
     it governs (分别给予最高100万元、30万元), or 以内/以下 right after it; in digits or in Chinese
     numerals (按不超过百分之五); ``None`` when it is not written in either."""
+    return _says_bound(number, quote, _CEILINGS, _CEILING_AFTER)
+
+
+def _says_bound(number: str, quote: str, words: Sequence[str], after: re.Pattern[str] | None) -> bool | None:
+    """Whether the quote writes ``number`` after one of ``words`` in the same clause with no other
+    number between (a ``不…`` word not read out of a longer 不… one: 最高 in 不最高), or with
+    ``after`` right behind it; ``None`` when the number is not written."""
     normal = _flat(quote)
     spans = _number_spans(number, normal) or _spelt_spans(number, normal)
     if not spans:
         return None
     for start, end in spans:
         clause = _CLAUSE_BREAK.split(normal[:start])[-1]
-        for word in _CEILINGS:
+        for word in words:
             for m in re.finditer(re.escape(word), clause):
                 if _LISTED_BEFORE.fullmatch(clause[m.end() :]) and (
                     word.startswith("不") or not clause[: m.start()].endswith("不")
                 ):
                     return True
-        if _CEILING_AFTER.match(normal[end : end + 6]):
+        if after is not None and after.match(normal[end : end + 6]):
             return True
     return False
+
+
+# a ratio of shares as a text writes it: 3:7, 4：6, 2:3:5, 1比1 (``:`` is folded to ``：``)
+_RATIO = re.compile(r"(?<![0-9.])[0-9]+(?:[：∶比][0-9]+)+(?![0-9])")
+# a list of percentages a text splits a payment by: 30%、70%
+_PERCENT_LIST = re.compile(r"(?<![0-9.])[0-9]+%(?:[、和及与][0-9]+%)+")
+# the payers a text names, in its words: 省、市、区（县）、镇（街道、板块、乡）
+PAYER_WORDS = {"省": "province", "市": "city", "区": "district", "县": "district"}
+PAYER_WORDS.update(dict.fromkeys(("镇", "乡", "街道", "板块"), "town"))
+_PAYER_TOKEN = rf"(?:{'|'.join(PAYER_WORDS)})(?:级)?(?:财政)?"
+_PAYER_LIST = re.compile(rf"{_PAYER_TOKEN}(?:[、和与及]{_PAYER_TOKEN})+")
+
+
+def _split_in(quote: str) -> tuple[str, list[int], list[str]] | None:
+    """How a funding quote splits the money: ``("ratio", [3, 7], payers)`` for 按3:7比例,
+    ``("percent", [30, 70], payers)`` for 分别承担30%、70%, with the payers the words name before
+    it in the same sentence, in their order (市、区两级财政 → 市, 区; their roles in
+    ``PAYER_WORDS``; empty when they are not named one by one); ``None`` when the quote writes
+    neither."""
+    normal = _flat(quote)
+    found = _RATIO.search(normal)
+    kind = "ratio"
+    if found is None:
+        found = _PERCENT_LIST.search(normal)
+        kind = "percent"
+    if found is None:
+        return None
+    numbers = [int(n) for n in re.findall(r"[0-9]+", found.group(0))]
+    sentence = re.split(r"[。；]", normal[: found.start()])[-1]
+    sentence = re.sub(r"（[^（）]*）", "", sentence)  # 镇（开发区、太湖新城）: the town, not three payers
+    lists = _PAYER_LIST.findall(sentence)
+    payers = re.findall("|".join(PAYER_WORDS), lists[-1]) if lists else []
+    return kind, numbers, payers
+
+
+_FLOORS = ("不低于", "不少于", "最低", "至少", "保底")
+
+
+def _says_floor(number: str, quote: str) -> bool | None:
+    """Whether the quote writes ``number`` as a lower bound of the amount: a floor word (不低于、
+    最低 …) before it in the same clause with no other number between (每个项目不低于20万元), as
+    :func:`_says_up_to` reads a ceiling; ``None`` when it is not written there."""
+    return _says_bound(number, quote, _FLOORS, None)
 
 
 def _unit_hint(number: str, quote: str) -> str:

@@ -3,6 +3,7 @@ exclusivity — each checked against the catalogue and its citation."""
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from typing import Any
 
@@ -44,7 +45,18 @@ from huiqi.core.model import (
 )
 from huiqi.core.money import MoneyError, parse_money, parse_number, parse_rate
 
-from .reader_base import PAYER_ROLES, ReaderBase, _digits, _kind_of, _number_in, _role, _says_up_to
+from .reader_base import (
+    PAYER_ROLES,
+    PAYER_WORDS,
+    ReaderBase,
+    _digits,
+    _kind_of,
+    _number_in,
+    _role,
+    _says_floor,
+    _says_up_to,
+    _split_in,
+)
 from .yamlnodes import LList, LMap
 
 __all__ = ["RulePartsReader"]
@@ -349,9 +361,25 @@ class RulePartsReader(ReaderBase):
             low, d1 = self.rate(raw, "range", pair[0])
             high, d2 = self.rate(raw, "range", pair[1])
             base, _ = self.base(raw, event)
+            if d1 and d2 and low > high:  # [10%, 5%] gave one exact amount (50万元～50万元)
+                self.problem(
+                    raw.line_of("range"),
+                    f"range的下限{pair[0]}高于上限{pair[1]}：应为[下限比例, 上限比例]，如 [{pair[1]}, {pair[0]}]",
+                )
             floor = self.money(raw, "floor") if "floor" in raw else (None, "")
             cap = self.money(raw, "cap") if "cap" in raw else (None, "")
+            if floor[0] is not None and cap[0] is not None and floor[1] and cap[1] and floor[0] > cap[0]:
+                self.problem(
+                    raw.line_of("floor"),
+                    f"保底floor（{raw['floor']}）高于上限cap（{raw['cap']}）：每个项目都只得一个数；请核对原文的不低于与最高",
+                )
             cite = self.cite_or(raw, inherited, (d1, d2, floor[1], cap[1]))
+            if floor[1] and _says_floor(floor[1], cite.quote) is False:  # 最高不超过200万元 encoded as the floor
+                self.problem(
+                    raw.line_of("floor"), f"引文没有把{floor[1]}写为保底（不低于、不少于、最低……），不能作floor：“{cite.quote}”"
+                )
+            if cap[1] and _says_up_to(cap[1], cite.quote) is False:  # 不低于20万元 encoded as the cap
+                self.problem(raw.line_of("cap"), f"引文没有把{cap[1]}写为上限（最高、不超过……），不能作cap：“{cite.quote}”")
             return RangeRate(low, high, base, cite, floor[0], cap[0])
         cite = self.cite_or(raw, inherited, ())
         if form == "none":
@@ -444,22 +472,85 @@ class RulePartsReader(ReaderBase):
         read = tuple(Interpretation(f"出资：{i.reason}") for i in self.interpretations(raw))
         shares_raw = raw.get("shares")
         shares: list[PayerShare] = []
+        written: list[str] = []  # each share's number as the quote must write it: 3, or 30%
+        percent: set[bool] = set()  # whether the shares are written as percentages
+        whole = isinstance(shares_raw, LMap)  # every share readable: then the quote's split is checked
         if isinstance(shares_raw, LMap):
             for role, weight in shares_raw.items():
                 if role not in PAYER_ROLES:
                     self.problem(shares_raw.line_of(role), f"未知的出资方“{role}”（可用：{'、'.join(PAYER_ROLES)}）")
-                if not isinstance(weight, int) or weight <= 0:
-                    self.problem(shares_raw.line_of(role), f"分担比例应为正整数：{weight!r}")
-                    weight = 1
-                shares.append(PayerShare(str(role), int(weight)))
+                    whole = False
+                share = _share(weight)
+                if share is None:  # no default share: it was checked against the quote as 数字1
+                    self.problem(shares_raw.line_of(role), f"分担比例应为正整数（如3:7的3）或整数百分比（如30%）：{weight!r}")
+                    whole = False
+                    continue
+                shares.append(PayerShare(str(role), share[0]))
+                written.append(f"{share[0]}%" if share[1] else str(share[0]))
+                percent.add(share[1])
+            if len(percent) > 1:
+                self.problem(
+                    shares_raw.line, f"分担比例须都写为整数（如 3、7）或都写为百分比（如 30%、70%）：{_shown_shares(shares_raw)}"
+                )
+                whole = False
+            elif percent == {True} and sum(s.weight for s in shares) != 100:
+                total = sum(s.weight for s in shares)
+                self.problem(shares_raw.line, f"百分比分担合计应为100%，实为{total}%：{_shown_shares(shares_raw)}")
+                whole = False
         else:
             self.problem(raw.line, "funding须有shares：出资方 → 份额")
-        numbers = tuple(str(s.weight) for s in shares) if len(shares) > 1 else ()
+        numbers = tuple(written) if len(written) > 1 else ()
         cite = self.cite(raw, numbers=numbers)
+        if cite is not None and whole and len(shares) > 1 and isinstance(shares_raw, LMap):
+            self.split(shares, percent == {True}, cite, shares_raw.line)
         disburser = raw.get("disburser")
         if disburser is not None and disburser not in PAYER_ROLES:
             self.problem(raw.line_of("disburser"), f"未知的兑付方“{disburser}”")
         return Funding(tuple(shares), cite or Citation(""), disburser, self.owner), read
+
+    def split(self, shares: list[PayerShare], percent: bool, cite: Citation, line: int) -> None:
+        """Shares follow the quote's split: a ratio's numbers (按3:7比例) or a list of percentages
+        (分别承担30%、70%), each used once, given to the payers in the order the quote names them
+        (由市、区两级财政按3:7: city 3, district 7). A share's number only had to stand somewhere
+        in the quote: {city: 7, district: 3} or a third payer reusing the 7 paid the wrong level."""
+        found = _split_in(cite.quote)
+        if found is None:
+            return
+        kind, numbers, words = found
+        unit = "%" if percent else ""
+        given = "{" + ", ".join(f"{s.role}: {s.weight}{unit}" for s in shares) + "}"
+        split = "、".join(f"{n}%" for n in numbers) if kind == "percent" else ":".join(map(str, numbers))
+        payers = [PAYER_WORDS[w] for w in words]
+        named = len(payers) == len(numbers) and len(set(payers)) == len(payers)  # 由市、区两级财政按3:7
+        expected = (
+            "{" + ", ".join(f"{p}: {n}{'%' if kind == 'percent' else ''}" for p, n in zip(payers, numbers, strict=False)) + "}"
+        )
+        if kind == "ratio" and percent:
+            self.problem(
+                line,
+                f"引文写的是比例{split}，分担比例应写比例的数字而非百分比"
+                f"{f'，应为 {expected}' if named else ''}：{given}：“{cite.quote}”",
+            )
+            return
+        if kind == "percent" and (not percent or len(numbers) != len(shares)):
+            return  # each share's number is checked on its own (30 for 30%: its unit named; 各承担50%)
+        if sorted(s.weight for s in shares) != sorted(numbers):
+            self.problem(
+                line,
+                f"分担比例{given}与引文的{'比例' if kind == 'ratio' else '分担'}{split}不符："
+                f"应为这{len(numbers)}个数，各用一次{f'，即 {expected}' if named else ''}：“{cite.quote}”",
+            )
+            return
+        if not named:
+            return  # the quote does not name the payers one by one: the order cannot be read
+        if {s.role for s in shares} != set(payers):
+            self.problem(
+                line, f"分担比例{given}的出资方与引文不符：引文为{'、'.join(words)}按{split}，应为 {expected}：“{cite.quote}”"
+            )
+        elif any(dict(zip(payers, numbers, strict=True))[s.role] != s.weight for s in shares):
+            self.problem(
+                line, f"分担比例{given}与引文的顺序不符：引文按{'、'.join(words)}的顺序写{split}，应为 {expected}：“{cite.quote}”"
+            )
 
     def exclusivity(self, raw: Any, line: int, doc_id: str) -> tuple[Exclusivity, ...]:
         if raw is None:
@@ -496,3 +587,21 @@ class RulePartsReader(ReaderBase):
                 )
             )
         return tuple(out)
+
+
+_PERCENT_SHARE = re.compile(r"\s*([0-9]+)\s*[%％]\s*")
+
+
+def _share(weight: Any) -> tuple[int, bool] | None:
+    """A payer's share as written: a positive whole number (3 of 3:7) or a whole percentage
+    (30% of 30%、70%, read as the ratio 30:70); ``(number, is_percent)``, ``None`` when it is neither."""
+    if isinstance(weight, int) and not isinstance(weight, bool):
+        return (weight, False) if weight > 0 else None
+    found = _PERCENT_SHARE.fullmatch(weight) if isinstance(weight, str) else None
+    if found is None or int(found.group(1)) <= 0:
+        return None
+    return int(found.group(1)), True
+
+
+def _shown_shares(node: LMap) -> str:
+    return "{" + ", ".join(f"{k}: {v}" for k, v in node.items()) + "}"
