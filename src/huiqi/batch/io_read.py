@@ -89,16 +89,16 @@ class RegisterLayout:
         for col in self.sheets[sheet]:
             for alias in (col.header, col.name, *col.aliases):
                 out[_norm_header(alias)] = (col, None)
-        for col in self.sheets[sheet]:  # the label alone (当年度产销（销售收入）), unless it is another column's header
-            unit = f"（{col.spec.unit}）" if col.spec.unit else ""
-            if unit and _norm_header(col.header).endswith(unit):
-                out.setdefault(_norm_header(col.header)[: -len(unit)], (col, None))
             if col.spec.type == "money":
                 # the label with its own brackets (当年度产销（销售收入）), its part before them, the aliases
                 labels = {col.header.split("（")[0], _without_unit(col.header), *map(_without_unit, col.aliases)}
                 for label in labels:
                     for unit in MONEY_UNITS:
                         out[_norm_header(f"{label}（{unit}）")] = (col, unit)
+        for col in self.sheets[sheet]:  # the label alone (当年度产销（销售收入）), unless it is another column's header
+            suffix = f"（{col.spec.unit}）" if col.spec.unit else ""
+            if suffix and _norm_header(col.header).endswith(suffix):
+                out.setdefault(_norm_header(col.header)[: -len(suffix)], (col, None))
         return out
 
 
