@@ -495,8 +495,15 @@ def test_an_award_without_upper_bound_counts_its_floor_in_the_highest_total(
     assert main([*args, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     # the floor, 1% of 300,000,000.99元 = 3,000,000.0099元, is met from 3,000,000.01元 (rounded up)
-    assert data["total"] == {"count": 2, "min": "5000000.01", "max": "5000000.01", "unbounded": 1}
-    assert data["by"]["payer"]["虎丘区财政"] == {"count": 1, "min": "3000000.01", "max": "3000000.01", "unbounded": 1}
+    assert data["total"] == {"count": 2, "min": "5000000.01", "max": "5000000.01", "unbounded": 1, "unpriced": 0}
+    assert data["by"]["payer"]["虎丘区财政"] == {
+        "count": 1,
+        "min": "3000000.01",
+        "max": "3000000.01",
+        "unbounded": 1,
+        "unpriced": 0,
+        "split": "已明确",
+    }
     assert main(args) == 0
     text = capsys.readouterr().out
     assert "可享受资金合计：最低5000000.01元，最高5000000.01元（另有1项不设上限，按最低额计入）" in text
@@ -713,7 +720,8 @@ def test_a_row_not_counted_says_why_in_its_status(tmp_path: Path, capsys: pytest
         out = tmp_path / f"{engine_name}.csv"
         assert main(["batch", str(register), "--engine", engine_name, "--as-of", "2025-12-31", "--out", str(out)]) == 0
         printed = capsys.readouterr().out
-        assert "未计入（不重复或额度已用尽）" in printed, printed
+        # the count's label names every reason it counts (已奖励过 too: it said 不重复或额度已用尽)
+        assert "未计入（不重复、额度已用尽或已奖励过）" in printed, printed
         with out.open(encoding="utf-8-sig") as fh:
             rows = {(r["奖补项编号"], r["事项编号"]): (r["状态"], r["原因代码"]) for r in csv.DictReader(fh)}
         assert rows[("wz-1-robot-purchase", "P2")] == ("额度已用尽", "cap_exhausted"), engine_name
@@ -748,11 +756,13 @@ def test_articles_with_more_items_than_places_are_named(
     assert f"  {key}：名额：每年10个" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("engine_name", ["reference", "duckdb"])
+@pytest.mark.parametrize("engine_name", ["reference", "duckdb", pytest.param("spark", marks=pytest.mark.spark)])
 def test_departments_listed_in_another_order_are_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], engine_name: str
 ) -> None:
     """吴中 第1条 lists 区工信局、区科技局, 第3条 区科技局、区工信局: two 按责任单位 lines for one pair."""
+    if engine_name == "spark":
+        pytest.importorskip("pyspark")
     code = make_credit_code("91320506MA1XF0000")
     events = (
         "credit_code,id,kind,date,category,amount,drug_type,phase,rd_investment,in_china\n"
@@ -760,9 +770,67 @@ def test_departments_listed_in_another_order_are_one_line(
         f"{code},T1,clinical_trial,2025-09-01,,,创新药,Ⅲ期,3000万元,是\n"
     )
     register = csv_register(tmp_path, f"credit_code,name,region,town\n{code},示例企业,320506,木渎镇\n", events)
-    assert main(["batch", str(register), "--engine", engine_name, "--as-of", "2025-12-31", "--json"]) == 0
+    out = tmp_path / "结果.csv"
+    assert main(["batch", str(register), "--engine", engine_name, "--as-of", "2025-12-31", "--json", "--out", str(out)]) == 0
     by = json.loads(capsys.readouterr().out)["by"]["department"]
     assert list(by) == ["区工信局、区科技局"] and by["区工信局、区科技局"]["count"] == 2
+    # the rows name the pair as that line does (第3条's rows said 区科技局、区工信局): a pivot of 结果 ties back
+    with out.open(encoding="utf-8-sig") as fh:
+        rows = {(r["奖补项编号"], r["事项编号"]): r["责任单位"] for r in csv.DictReader(fh)}
+    assert any(b.startswith("wz-3-") for b, _ in rows) and set(rows.values()) == {"区工信局、区科技局"}, rows
+    with (tmp_path / "结果.按责任单位.csv").open(encoding="utf-8-sig") as fh:
+        assert [r["责任单位"] for r in csv.DictReader(fh)] == ["区工信局、区科技局"]
+
+
+@pytest.mark.parametrize("engine_name", ["reference", "duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def test_items_without_a_stated_amount_are_counted_apart_and_open_splits_are_marked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine_name: str
+) -> None:
+    """吴中 第20条 给予相应补助 states no amount: such items were in no summary line (477 of 2,468 granted rows of
+    a probe's run). Each line now counts them apart (另有金额未定项数), under the payers the rule names too
+    (吴中区财政 and 木渎镇财政 for 吴中's 4:6 split), and the money totals are unchanged. 武进's payer
+    (按现行财政体制分级承担) fixes no split between levels: its 按出资方 line says so (出资方式 未明确分担)."""
+    if engine_name == "spark":
+        pytest.importorskip("pyspark")
+    wz, wj = make_credit_code("91320506MA1XH0000"), make_credit_code("91320412MA1WJ0001")
+    register = csv_register(
+        tmp_path,
+        f"credit_code,name,region,town,manufacturing_enterprise\n{wz},示例吴中企业,320506,木渎镇,\n{wj},示例武进企业,320412,,是\n",
+        "credit_code,id,kind,date,category,amount,public_service,total_investment,smart_it_investment\n"
+        f"{wz},P1,purchase,2025-06-01,机器人产品或服务,100万元,,,\n"  # 5% = 5万元 (money)
+        f"{wz},R1,project,2025-07-01,专题培训,,是,,\n"  # 第20条 给予相应补助 (no amount)
+        f"{wj},W1,project,2024-05-20,智改数转网联改造,,,8000000,4000000\n",  # 最高20万元, paid 按现行财政体制
+    )
+    out = tmp_path / "结果.xlsx"
+    args = ["batch", str(register), "--engine", engine_name, "--as-of", "2025-12-31"]
+    assert main([*args, "--json", "--out", str(out)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["results"]["granted"] == 3
+    assert data["total"] == {"count": 2, "min": "0.00", "max": "250000.00", "unbounded": 0, "unpriced": 1}
+    by = data["by"]
+    article = "吴中2025 第20条 公共服务性质的学术研究、课题报告、专题培训、专业咨询服务补助"
+    nothing = {"count": 0, "min": "0.00", "max": "0.00", "unbounded": 0, "unpriced": 1}
+    assert by["article"][article] == by["department"]["区相关单位"] == nothing
+    assert by["document"]["吴中2025"]["unpriced"] == by["town"]["木渎镇"]["unpriced"] == 1
+    assert by["document"]["武进2024"]["unpriced"] == by["town"]["（320412，未填镇街）"]["unpriced"] == 0
+    for payer, share in (("吴中区财政", "20000.00"), ("木渎镇财政", "30000.00")):  # 5万元 at 4:6, and the item without an amount
+        assert by["payer"][payer] == {"count": 1, "min": "0.00", "max": share, "unbounded": 0, "unpriced": 1, "split": "已明确"}
+    open_split = "武进区（按现行财政体制分级承担）"
+    assert by["payer"][open_split]["split"] == "未明确分担" and by["payer"][open_split]["unpriced"] == 0
+    wb = openpyxl.load_workbook(out)
+    overview = {r["项目"]: r["值"] for r in sheet_rows(wb, "汇总")}
+    assert overview["另有金额未定项数"] == 1 and fen(overview["合计最高（元）"]) == 25_000_000
+    assert "另有金额未定项数" in overview["说明"] and "未明确分担" in overview["说明"]
+    assert {r["条款"]: r["另有金额未定项数"] for r in sheet_rows(wb, "按条款")}[article] == 1
+    payers = {r["出资方"]: (r["出资方式"], r["项数"], r["另有金额未定项数"]) for r in sheet_rows(wb, "按出资方")}
+    assert payers == {open_split: ("未明确分担", 1, 0), "吴中区财政": ("已明确", 1, 1), "木渎镇财政": ("已明确", 1, 1)}
+    for title in ("按政策文件", "按责任单位", "按镇街"):
+        assert sum(r["另有金额未定项数"] for r in sheet_rows(wb, title)) == 1, title
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "另有1项可享受但原文未定金额" in text
+    assert "  吴中区财政：1项，最低0.00元，最高20000.00元，另有1项金额未定" in text
+    assert f"  {open_split}［未明确分担：原文未定各级财政分担比例］：1项" in text
 
 
 def test_text_that_excel_would_run_as_a_formula_is_written_as_text_in_csv(
@@ -976,3 +1044,28 @@ def test_amounts_typed_in_wan_under_yuan_headers_are_pointed_out(tmp_path: Path,
         assert data["rows_rejected"] == 0
     assert notices["按元填写.xlsx"] == []
     assert notices["万元误填.xlsx"] == [("智能改造（含软件）投资额（元）", False), ("项目实际总投入（元）", False)]
+
+
+def test_the_payers_of_items_without_an_amount_are_named_as_the_engines_name_payers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``io_write.PayerNames`` names the payers of items without a stated amount (which have no payer
+    rows) from the rules: for every granted money item of a synthetic register it gives exactly the
+    payers the compiled engine wrote, so both kinds of item are counted under the same 按出资方 lines."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    pytest.importorskip("duckdb")
+    from huiqi.batch.io_write import PayerNames
+
+    register = tmp_path / "reg.parquet"
+    assert main(["synth", "--enterprises", "300", "--seed", "5", "--out", str(register)]) == 0
+    out = tmp_path / "r.parquet"
+    assert main(["batch", str(register), "--as-of", "2026-12-31", "--out", str(out)]) == 0
+    capsys.readouterr()
+    written: dict[tuple[str, str, str | None], set[tuple[str, str]]] = {}
+    for p in pq.read_table(tmp_path / "r.payers.parquet").to_pylist():
+        written.setdefault((p["credit_code"], p["benefit"], p["event_id"]), set()).add((p["role"], p["payer"]))
+    names = PayerNames(engine().library)
+    granted = [r for r in pq.read_table(out).to_pylist() if r["status"] == "granted" and r["is_money"]]
+    assert len({r["benefit"] for r in granted}) > 20
+    for r in granted:
+        assert set(names(r["benefit"], r["region"], r["town"])) == written[(r["credit_code"], r["benefit"], r["event_id"])], r

@@ -81,7 +81,7 @@ def test_filters_and_export(client: TestClient, tmp_path: Path) -> None:
     # by payer, each amount is that payer's share (the town pays 6/10 of a 吴中 award, not all of it)
     everyone = client.get(f"/api/batch/{jid}/results", params={"limit": 100_000}).json()
     town_pays = everyone["summary"]["by"]["payer"]["木渎镇财政"]  # the unfiltered 按出资方 line
-    assert payer["summary"]["total"] == payer["summary"]["by"]["payer"]["木渎镇财政"] == town_pays
+    assert payer["summary"]["total"] | {"split": "已明确"} == payer["summary"]["by"]["payer"]["木渎镇财政"] == town_pays
     whole = {(r["credit_code"], r["benefit"], r["event_id"]): r["max_fen"] for r in everyone["rows"]}
     shares = [(whole[(r["credit_code"], r["benefit"], r["event_id"])], r["max_fen"]) for r in payer["rows"] if r["max_fen"]]
     assert shares and all(part * 10 <= award * 6 + 9 for award, part in shares) and any(part < award for award, part in shares)
@@ -415,3 +415,30 @@ def test_a_register_with_a_very_long_file_name_is_accepted(client: TestClient, t
     r = client.post("/api/batch", files={"file": (name, path.read_bytes(), XLSX)}, data={"as_of": AS_OF})
     assert r.status_code == 202, r.text
     assert wait_for_job(client, r.json()["id"])["status"] == "done"
+
+
+def test_items_without_a_stated_amount_are_counted_on_the_page_and_in_the_api(client: TestClient, tmp_path: Path) -> None:
+    """吴中 第20条 给予相应补助 states no amount: the page and the JSON summary count it apart, under its
+    payers too (吴中区财政 and the town's, as ``huiqi batch`` does), with each payer's 出资方式."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ent = wb.active
+    ent.title = "企业"
+    ent.append(["credit_code", "name", "region", "town"])
+    ent.append([code(1), "测试研究服务公司", "320506", "木渎镇"])
+    ev = wb.create_sheet("事项")
+    ev.append(["credit_code", "event_id", "kind", "date", "category", "amount", "public_service"])
+    ev.append([code(1), "P1", "purchase", "2025-06-30", "机器人产品或服务", "100万元", None])
+    ev.append([code(1), "R1", "project", "2025-07-01", "专题培训", None, "是"])
+    wb.save(tmp_path / "登记表.xlsx")
+    status = _upload(client, tmp_path / "登记表.xlsx")
+    assert status["status"] == "done", status
+    summary = client.get(f"/api/batch/{status['id']}/results").json()["summary"]
+    assert summary["total"]["count"] == 1 and summary["total"]["unpriced"] == 1
+    assert {k: (v["unpriced"], v["split"]) for k, v in summary["by"]["payer"].items()} == {
+        "吴中区财政": (1, "已明确"),
+        "木渎镇财政": (1, "已明确"),
+    }
+    page = client.get(f"/batch/{status['id']}").text
+    assert '另有<span id="batch-unpriced">1</span>项可享受但原文未定金额' in page

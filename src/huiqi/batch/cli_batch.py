@@ -287,6 +287,8 @@ def reason_codes(a: Award) -> list[str]:
 
 
 def _award_row(a: Award, scenario: Scenario) -> dict[str, Any]:
+    from .io_write import department_text
+
     ent = scenario.enterprise
     money = a.is_money
     granted = a.status == "granted"
@@ -300,7 +302,7 @@ def _award_row(a: Award, scenario: Scenario) -> dict[str, Any]:
         "article": a.benefit.article,
         "benefit": a.benefit.id,
         "benefit_title": a.benefit.title,
-        "department": "、".join(a.benefit.department),
+        "department": department_text(a.benefit.department),  # as the 按责任单位 line names it
         "event_id": a.event.id if a.event else None,
         "event_kind": a.event.kind if a.event else None,
         "event_date": a.event.date if a.event else None,
@@ -653,7 +655,7 @@ def cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
 
 def _cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
     from .io_read import read_register
-    from .io_write import events_after, quota_notes, run_notes, summarise, write_results
+    from .io_write import PayerNames, events_after, quota_notes, run_notes, summarise, write_results
     from .progress import Progress
 
     engine_name = args.engine or ("duckdb" if _backend_available("duck") else "reference")
@@ -674,7 +676,7 @@ def _cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
     else:
         results, payers = backend_results(engine_name, eng, register, as_of, args.memory_limit)
     eval_s = time.monotonic() - t0
-    summary = summarise(results, payers, n_ent, n_ev)
+    summary = summarise(results, payers, n_ent, n_ev, PayerNames(eng.library))
     summary.events_after_as_of = events_after(register.tables["events"], as_of)
     t1 = time.monotonic()
     quotas = quota_notes(eng.library, summary)
@@ -763,7 +765,7 @@ def _summary_dict(run: _Run) -> dict[str, Any]:
         "events_after_as_of": summary.events_after_as_of,
         "results": summary.statuses(),
         "total": summary.total.to_dict(),
-        "by": {dim: {k: t.to_dict() for k, t in summary.ordered(dim)} for dim in summary.by},
+        "by": summary.by_dict(),
         "quotas": {k.removeprefix("名额："): v for k, v in quotas},
         "errors": [e.to_dict() for e in register.errors],
         "errors_not_listed": register.errors_dropped,
@@ -774,7 +776,7 @@ def _summary_dict(run: _Run) -> dict[str, Any]:
 
 def _summary_text(run: _Run) -> str:
     from .io_read import SHEET_LABEL
-    from .io_write import STATUS_LABELS, yuan
+    from .io_write import SPLIT_OPEN, STATUS_LABELS, yuan
 
     register, summary, engine_name, as_of, written, seconds, quotas = run
     lines = [f"登记表：{register.source}（引擎：{engine_name}，基准日：{as_of}）"]
@@ -801,6 +803,10 @@ def _summary_text(run: _Run) -> str:
     t = summary.total
     extra = f"（另有{t.unbounded}项不设上限，按最低额计入）" if t.unbounded else ""
     lines.append(f"可享受资金合计：最低{yuan(t.min_fen)}元，最高{yuan(t.max_fen)}元{extra}")
+    if t.unpriced:
+        lines.append(
+            f"另有{t.unpriced:,}项可享受但原文未定金额（未定额支持，如“给予相应补助”），未计入上述合计，金额须经研究或审核确定"
+        )
     if quotas:
         lines.append("名额限制（合计按全部符合者计入，实际支付以名额为限）：")
         lines.extend(f"  {k.removeprefix('名额：')}：{v}" for k, v in quotas)
@@ -808,7 +814,11 @@ def _summary_text(run: _Run) -> str:
         lines.append("按出资方：")
         for payer, pt in sorted(summary.by["payer"].items(), key=lambda kv: -kv[1].max_fen):
             open_ended = f"（其中{pt.unbounded}项不设上限，按最低额计入）" if pt.unbounded else ""
-            lines.append(f"  {payer}：{pt.count:,}项，最低{yuan(pt.min_fen)}元，最高{yuan(pt.max_fen)}元{open_ended}")
+            unpriced = f"，另有{pt.unpriced:,}项金额未定" if pt.unpriced else ""
+            split = f"［{SPLIT_OPEN}：原文未定各级财政分担比例］" if summary.payer_split(payer) == SPLIT_OPEN else ""
+            lines.append(
+                f"  {payer}{split}：{pt.count:,}项，最低{yuan(pt.min_fen)}元，最高{yuan(pt.max_fen)}元{open_ended}{unpriced}"
+            )
     if written:
         lines.append("已写出：" + "、".join(str(p) for p in written))
     read_s, eval_s, write_s = seconds

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -28,9 +28,11 @@ __all__ = [
     "PAYER_SCHEMA",
     "RESULT_SCHEMA",
     "STATUS_LABELS",
+    "PayerNames",
     "Summary",
     "Totals",
     "benefit_meta",
+    "department_text",
     "parquet_options",
     "quota_notes",
     "run_notes",
@@ -90,7 +92,8 @@ def parquet_options(schema: pa.Schema) -> dict[str, Any]:
     return {"use_dictionary": [f.name for f in schema if f.name not in _UNIQUE_TEXT]}
 
 
-STATUS_LABELS = {"granted": "可享受", "set_aside": "未计入（不重复或额度已用尽）", "near_miss": "未满足条件"}
+# set_aside: every reason a granted-looking item is not counted (就高不重复, a cap used up, paid once before)
+STATUS_LABELS = {"granted": "可享受", "set_aside": "未计入（不重复、额度已用尽或已奖励过）", "near_miss": "未满足条件"}
 # a set-aside row says why by its first reason: a yearly cap used up is no 就高不重复
 _SET_ASIDE_LABELS = {
     "cap_exhausted": "额度已用尽",
@@ -142,6 +145,9 @@ class Totals:
     # awards without an upper bound (不低于): counted here, and their floor added to the 最高 as well,
     # so that a total's 最高 is never below its 最低 (the floor is all they are known to reach)
     unbounded: int = 0
+    # items granted whose text states no amount (未定额支持: 给予相应补助, 经专题会议研究后予以支持):
+    # not money items (not in ``count``, nothing added to the amounts), counted apart so they are seen
+    unpriced: int = 0
 
     def add(self, low: int | None, high: int | None) -> None:
         self.count += 1
@@ -153,10 +159,16 @@ class Totals:
             self.max_fen += high
 
     def row(self) -> list[Any]:
-        return [self.count, yuan_cell(self.min_fen), yuan_cell(self.max_fen), self.unbounded]
+        return [self.count, yuan_cell(self.min_fen), yuan_cell(self.max_fen), self.unbounded, self.unpriced]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"count": self.count, "min": yuan(self.min_fen), "max": yuan(self.max_fen), "unbounded": self.unbounded}
+        return {
+            "count": self.count,
+            "min": yuan(self.min_fen),
+            "max": yuan(self.max_fen),
+            "unbounded": self.unbounded,
+            "unpriced": self.unpriced,
+        }
 
 
 @dataclass(slots=True)
@@ -174,6 +186,9 @@ class Summary:
     events_after_as_of: int = 0
     # per 按条款 line, granted money items by their event's year (for quotas set per year)
     yearly: dict[str, dict[int, int]] = field(default_factory=dict)
+    # payers of an ``unspecified`` share (苏州市（按原渠道和财政体制要求落实）): the text does not fix
+    # how the levels split it, which a 按出资方 line must say (出资方式)
+    unsettled_payers: set[str] = field(default_factory=set)
 
     def statuses(self) -> dict[str, int]:
         """Result rows per status, by the status's name (as ``--json`` and the web app list them)."""
@@ -183,6 +198,28 @@ class Summary:
         """A dimension's groups as the summary sheets and ``--json`` list them: the largest
         total first, then by name (not in the order the evaluation met them)."""
         return sorted(self.by[dimension].items(), key=lambda kv: (-kv[1].max_fen, kv[0]))
+
+    def payer_split(self, payer: str) -> str:
+        """A 按出资方 line's 出资方式: 已明确, or 未明确分担 when the text leaves the split between levels open."""
+        return SPLIT_OPEN if payer in self.unsettled_payers else SPLIT_FIXED
+
+    def by_dict(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """The summaries as ``--json`` gives them; a payer's line with its 出资方式 (``split``)."""
+        return {
+            dim: {k: t.to_dict() | ({"split": self.payer_split(k)} if dim == "payer" else {}) for k, t in self.ordered(dim)}
+            for dim in self.by
+        }
+
+    def add_unpriced(self, payers: Iterable[tuple[str, str]], n: int = 1) -> None:
+        """Count ``n`` items without a stated amount under each of their payers ((role, payer) pairs)."""
+        for role, payer in payers:
+            self.by["payer"].setdefault(payer, Totals()).unpriced += n
+            if role == "unspecified":
+                self.unsettled_payers.add(payer)
+
+
+SPLIT_FIXED = "已明确"
+SPLIT_OPEN = "未明确分担"
 
 
 DIMENSIONS = {
@@ -205,6 +242,42 @@ def department_key(departments: str | None) -> str:
     return "、".join(sorted(departments.split("、"))) if departments else "（未注明）"
 
 
+def department_text(departments: Sequence[str]) -> str:
+    """A result row's 责任单位: the benefit's departments in the order of their 按责任单位 line
+    (``department_key``), so that a pivot of 结果 ties back to that sheet; blank when it names none."""
+    return "、".join(sorted(departments))
+
+
+def is_unpriced(status: str, money: bool | None, nature: str | None) -> bool:
+    """A granted item whose text states no amount (金额性质 未定额支持)."""
+    return status == "granted" and not money and nature == "none"
+
+
+class PayerNames:
+    """The payers the rules name for an item, as (role, payer) pairs, named as the evaluators name
+    a money item's payers (``huiqi.core.evaluator.payer_name``, the compiled plan's ``hq_payers``):
+    for items granted without a stated amount, which have no payer rows, to be counted under them."""
+
+    def __init__(self, library: Library) -> None:
+        self._funding = {b.id: b.funding or library.by_id[b.document_id].funding for b in library.benefits.values()}
+        self._seen: dict[tuple[str, str, str], tuple[tuple[str, str], ...]] = {}
+
+    def __call__(self, benefit: str, region: str, town: str | None) -> tuple[tuple[str, str], ...]:
+        key = (benefit, region, town or "")
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = self._names(*key)
+        return found
+
+    def _names(self, benefit: str, region: str, town: str) -> tuple[tuple[str, str], ...]:
+        from huiqi.core.evaluator import payer_name
+
+        funding = self._funding.get(benefit)
+        if funding is None:
+            return (("unspecified", "未明确"),)
+        return tuple((s.role, payer_name(s.role, region, town or None, funding)) for s in funding.shares)
+
+
 def events_after(events: pa.Table, as_of: date) -> int:
     """How many of the accepted events are dated after ``as_of``."""
     import pyarrow.compute as pc
@@ -214,8 +287,16 @@ def events_after(events: pa.Table, as_of: date) -> int:
     return int(pc.sum(pc.greater(events.column("date"), pa.scalar(as_of, pa.date32()))).as_py() or 0)
 
 
-def summarise(results: pa.Table, payers: pa.Table, enterprises: int, events: int) -> Summary:
-    """Totals by document, article, department, payer and town (granted money awards only)."""
+def summarise(
+    results: pa.Table,
+    payers: pa.Table,
+    enterprises: int,
+    events: int,
+    payer_names: Callable[[str, str, str | None], Iterable[tuple[str, str]]] | None = None,
+) -> Summary:
+    """Totals by document, article, department, payer and town (granted money awards), and the
+    items granted without a stated amount counted apart (``Totals.unpriced``); ``payer_names``
+    (a :class:`PayerNames`) counts those under their payers too."""
     s = Summary(enterprises_evaluated=enterprises, events_evaluated=events)
     s.by = {k: {} for k in DIMENSIONS}
     with_awards: set[str] = set()
@@ -225,39 +306,55 @@ def summarise(results: pa.Table, payers: pa.Table, enterprises: int, events: int
         "town",
         "document_short",
         "article",
+        "benefit",
         "benefit_title",
         "department",
         "status",
+        "nature",
         "is_money",
         "min_fen",
         "max_fen",
         "event_date",
     ]
     for batch in results.select(cols).to_batches(65_536):
-        for code, reg, town, doc, art, title, dept, status, money, low, high, day in zip(
+        for code, reg, town, doc, art, benefit, title, dept, status, nature, money, low, high, day in zip(
             *(c.to_pylist() for c in batch.columns), strict=True
         ):
             s.status[status] = s.status.get(status, 0) + 1
+            if is_unpriced(status, money, nature):
+                s.total.unpriced += 1
+                for dim, key in _keys(doc, art, title, dept, town, reg).items():
+                    s.by[dim].setdefault(key, Totals()).unpriced += 1
+                if payer_names is not None:
+                    s.add_unpriced(payer_names(benefit, reg, town))
+                continue
             if status != "granted" or not money:
                 continue
             with_awards.add(code)
             s.total.add(low, high)
-            keys = {
-                "document": doc,
-                "article": article_key(doc, art, title),
-                "department": department_key(dept),
-                "town": town or f"（{reg}，未填镇街）",
-            }
+            keys = _keys(doc, art, title, dept, town, reg)
             for dim, key in keys.items():
                 s.by[dim].setdefault(key, Totals()).add(low, high)
             if day is not None:
                 items = s.yearly.setdefault(keys["article"], {})
                 items[day.year] = items.get(day.year, 0) + 1
-    for batch in payers.select(["payer", "min_fen", "max_fen"]).to_batches(65_536):
-        for payer, low, high in zip(*(c.to_pylist() for c in batch.columns), strict=True):
+    for batch in payers.select(["role", "payer", "min_fen", "max_fen"]).to_batches(65_536):
+        for role, payer, low, high in zip(*(c.to_pylist() for c in batch.columns), strict=True):
             s.by["payer"].setdefault(payer, Totals()).add(low, high)
+            if role == "unspecified":
+                s.unsettled_payers.add(payer)
     s.enterprises_with_awards = len(with_awards)
     return s
+
+
+def _keys(doc: str, art: str, title: str, dept: str | None, town: str | None, reg: str) -> dict[str, str]:
+    """An item's line in each summary but 按出资方 (stream._DIM_SQL builds the same in SQL)."""
+    return {
+        "document": doc,
+        "article": article_key(doc, art, title),
+        "department": department_key(dept),
+        "town": town or f"（{reg}，未填镇街）",
+    }
 
 
 RESULT_HEADERS = [
@@ -316,7 +413,13 @@ def _result_rows(results: pa.Table, kinds: Mapping[str, str]) -> Iterable[list[A
             ]
 
 
-TOTAL_HEADERS = ["项数", "合计最低（元）", "合计最高（元）", "其中不设上限项数"]
+SUMMARY_NOTE = (
+    "金额单位为元，精确到分；“最高”为政策上限，实际金额经审核确定；不设上限的项按其最低额计入合计最高（实际可能更多）。"
+    "“另有金额未定项数”为可享受但原文未定金额的项（金额性质“未定额支持”，如“给予相应补助”“经专题会议研究后予以支持”），"
+    "不计入项数和合计金额，单独计数；按出资方计入规则所定的出资方（分担的，各出资方各计一项）。"
+    "出资方式“未明确分担”：原文只写按财政体制承担，未定各级财政的分担比例。"
+)
+TOTAL_HEADERS = ["项数", "合计最低（元）", "合计最高（元）", "其中不设上限项数", "另有金额未定项数"]
 ERROR_HEADERS = ["文件", "工作表", "行", "列", "值", "问题", "是否拒绝该行"]
 
 
@@ -331,6 +434,9 @@ def _sheets(
     ``notes``: rows for 汇总 after the register's name (the web export's filters)."""
 
     def dim(name: str, title: str) -> tuple[str, list[str], Iterable[list[Any]]]:
+        if name == "payer":  # whether the text fixes the split between levels (出资方式)
+            rows = [[k, summary.payer_split(k), *t.row()] for k, t in summary.ordered(name)]
+            return (title, [title.removeprefix("按"), "出资方式", *TOTAL_HEADERS], rows)
         rows = [[k, *t.row()] for k, t in summary.ordered(name)]
         return (title, [title.removeprefix("按"), *TOTAL_HEADERS], rows)
 
@@ -364,10 +470,8 @@ def _sheets(
         ["合计最低（元）", yuan_cell(summary.total.min_fen)],
         ["合计最高（元）", yuan_cell(summary.total.max_fen)],
         ["其中不设上限项数", summary.total.unbounded],
-        [
-            "说明",
-            "金额单位为元，精确到分；“最高”为政策上限，实际金额经审核确定；不设上限的项按其最低额计入合计最高（实际可能更多）。",
-        ],
+        ["另有金额未定项数", summary.total.unpriced],
+        ["说明", SUMMARY_NOTE],
     ]
 
     def errors(errs: Sequence[RowError]) -> Iterable[list[Any]]:
@@ -509,7 +613,7 @@ def benefit_meta(library: Library) -> pa.Table:
                 "document_short": library.by_id[b.document_id].short,
                 "article": b.article,
                 "benefit_title": b.title,
-                "department": "、".join(b.department),
+                "department": department_text(b.department),  # the 按责任单位 line's order
                 "event_kind": b.event,
             }
             for b in library.benefits.values()

@@ -37,7 +37,7 @@ from . import duck, io_read, io_sql
 from .cli_batch import PAYER_ORDER, REASON_TEXTS_SQL, RESULT_ORDER, _reason_texts, payers_sql, results_sql
 from .compiler import compile_library, lit
 from .io_read import SHEETS, Register
-from .io_write import DIMENSIONS, PAYER_SCHEMA, RESULT_SCHEMA, Summary, Totals, benefit_meta, parquet_options
+from .io_write import DIMENSIONS, PAYER_SCHEMA, RESULT_SCHEMA, PayerNames, Summary, Totals, benefit_meta, parquet_options
 
 __all__ = ["CHUNK_EVENTS", "StreamResult", "chunk_events_for", "duckdb_memory", "events_in", "run_stream", "validated_in_memory"]
 
@@ -198,38 +198,56 @@ _DIM_SQL = {
 }
 
 
-# The granted money rows of a chunk's results, with the columns the summary reads
+# The granted money rows of a chunk's results, and the granted items without a stated amount
+# (未定额支持, ``io_write.is_unpriced``: counted apart), with the columns the summary reads
 # (about one result row in eight): the summary is aggregated from this small table,
 # while the whole results are streamed to the output without being stored.
 _MONEY = f"""
 CREATE OR REPLACE TEMP TABLE hq_chunk_money AS
-SELECT credit_code, region, town, document_short, article, benefit_title, department, min_fen, max_fen, event_date
-FROM ({_RESULTS}) WHERE status = 'granted' AND is_money
+SELECT credit_code, region, town, document_short, article, benefit, benefit_title, department, is_money,
+       min_fen, max_fen, event_date
+FROM ({_RESULTS}) WHERE status = 'granted' AND (is_money OR nature = 'none')
 """
 
 
-def _add(con: duckdb.DuckDBPyConnection, summary: Summary) -> None:
+def _add(con: duckdb.DuckDBPyConnection, summary: Summary, payer_names: PayerNames) -> None:
     """Add one chunk's results to the summary, aggregated in SQL (``hq_chunk_money``, ``hq_chunk_payers``)."""
     # one result row per award: every award's enterprise is one row of the chunk's ``enterprises``
     for status, n in con.execute("SELECT status, COUNT(*) FROM hq_awards GROUP BY status").fetchall():
         summary.status[status] = summary.status.get(status, 0) + int(n)
-    agg = "COUNT(*), COALESCE(SUM(COALESCE(min_fen, 0)), 0), COALESCE(SUM(COALESCE(max_fen, min_fen, 0)), 0), COUNT(*) - COUNT(max_fen)"
+    # money items' count, floors, ceilings (a floor for no upper bound), unbounded; items without an amount
+    agg = (
+        "COUNT(*) FILTER (WHERE is_money), COALESCE(SUM(COALESCE(min_fen, 0)), 0), COALESCE(SUM(COALESCE(max_fen, min_fen, 0)), 0), "
+        "COUNT(*) FILTER (WHERE is_money AND max_fen IS NULL), COUNT(*) FILTER (WHERE NOT is_money)"
+    )
 
     def add_to(t: Totals, row: tuple[Any, ...]) -> None:
         t.count += int(row[0])
         t.min_fen += int(row[1])
         t.max_fen += int(row[2])
         t.unbounded += int(row[3])
+        t.unpriced += int(row[4])
 
-    row = con.execute(f"SELECT {agg}, COUNT(DISTINCT credit_code) FROM hq_chunk_money").fetchall()[0]
+    row = con.execute(f"SELECT {agg}, COUNT(DISTINCT credit_code) FILTER (WHERE is_money) FROM hq_chunk_money").fetchall()[0]
     add_to(summary.total, row)
-    summary.enterprises_with_awards += int(row[4])
+    summary.enterprises_with_awards += int(row[5])
     for dim, expr in _DIM_SQL.items():
         for key, *rest in con.execute(f"SELECT {expr} AS k, {agg} FROM hq_chunk_money GROUP BY k").fetchall():
             add_to(summary.by[dim].setdefault(key, Totals()), tuple(rest))
-    for key, *rest in con.execute(f"SELECT payer, {agg} FROM hq_chunk_payers GROUP BY payer").fetchall():
+    payer_agg = agg.replace("is_money", "TRUE")  # payer rows are money items' shares
+    for key, unsettled, *rest in con.execute(
+        f"SELECT payer, bool_or(role = 'unspecified'), {payer_agg} FROM hq_chunk_payers GROUP BY payer"
+    ).fetchall():
         add_to(summary.by["payer"].setdefault(key, Totals()), tuple(rest))
-    per_year = f"SELECT {_DIM_SQL['article']} AS k, year(event_date) AS y, COUNT(*) FROM hq_chunk_money WHERE event_date IS NOT NULL GROUP BY k, y"
+        if unsettled:
+            summary.unsettled_payers.add(key)
+    unpriced = "SELECT benefit, region, town, COUNT(*) FROM hq_chunk_money WHERE NOT is_money GROUP BY ALL"
+    for benefit, region, town, n in con.execute(unpriced).fetchall():
+        summary.add_unpriced(payer_names(benefit, region, town), int(n))
+    per_year = (
+        f"SELECT {_DIM_SQL['article']} AS k, year(event_date) AS y, COUNT(*) FROM hq_chunk_money "
+        "WHERE is_money AND event_date IS NOT NULL GROUP BY k, y"
+    )
     for key, year, n in con.execute(per_year).fetchall():
         items = summary.yearly.setdefault(key, {})
         items[int(year)] = items.get(int(year), 0) + int(n)
@@ -319,6 +337,7 @@ def run_stream(
         con.execute("CREATE TEMP TABLE hq_reason_text AS SELECT * FROM hq_reason_in").fetchall()
         summary = Summary()
         summary.by = {k: {} for k in DIMENSIONS}
+        payer_names = PayerNames(eng.library)
         counts = sreg.register.counts
         summary.enterprises_evaluated = counts["enterprises"].accepted
         summary.events_evaluated = counts["events"].accepted
@@ -343,7 +362,7 @@ def run_stream(
                 con.execute(REASON_TEXTS_SQL.format(awards="hq_awards")).fetchall()
                 con.execute(f"CREATE OR REPLACE TEMP TABLE hq_chunk_payers AS {_PAYERS}").fetchall()
                 con.execute(_MONEY).fetchall()
-                _add(con, summary)
+                _add(con, summary, payer_names)
                 after = con.execute("SELECT count(*) FROM events WHERE date > ?", [as_of]).fetchall()[0][0]
                 summary.events_after_as_of += int(after)
                 # chunks are ranges of enterprise rows, written in order: the whole output keeps RESULT_ORDER

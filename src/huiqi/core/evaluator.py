@@ -39,6 +39,7 @@ __all__ = [
     "documents_for",
     "evaluate",
     "once_key_note",
+    "payer_name",
     "yearly_date_hint",
 ]
 
@@ -663,9 +664,15 @@ def _prior_counted(cap: Cap, members: frozenset[str], scenario: Scenario, bucket
 
 def _payer_name(role: str, scenario: Scenario, funding: Funding | None = None) -> str:
     ent = scenario.enterprise
-    chain = {r.level: r for r in parents(ent.region)}
+    return payer_name(role, ent.region, ent.town, funding)
+
+
+def payer_name(role: str, region_code: str, town: str | None, funding: Funding | None = None) -> str:
+    """The payer a share's ``role`` names for an enterprise registered in ``region_code`` (and ``town``):
+    吴中区财政, 木渎镇财政, 苏州市（按原渠道和财政体制要求落实） for an ``unspecified`` share of ``funding``."""
+    chain = {r.level: r for r in parents(region_code)}
     if role == "town":
-        return f"{ent.town}财政" if ent.town else f"{region(ent.region).name}属地镇（街道、板块）财政"
+        return f"{town}财政" if town else f"{region(region_code).name}属地镇（街道、板块）财政"
     if role in ("district", "city", "province") and role in chain:
         return chain[role].finance
     if role == "unspecified":

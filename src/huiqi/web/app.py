@@ -959,11 +959,12 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
     def _summary(results: Any, payers: Any, job_id: str, shown: dict[str, str]) -> Any:
         """The summary of the rows shown; unfiltered, the job's own counts of enterprises and events
         evaluated (an enterprise or event with no result row counts too, as on the page's head)."""
-        from ..batch.io_write import summarise
+        from ..batch.io_write import PayerNames, summarise
 
+        names = PayerNames(eng.library)  # the payers of items without a stated amount, counted under them
         job = site.batch.status(job_id) or {}
         if not shown and "enterprises_evaluated" in job and "events_evaluated" in job:
-            return summarise(results, payers, int(job["enterprises_evaluated"]), int(job["events_evaluated"]))
+            return summarise(results, payers, int(job["enterprises_evaluated"]), int(job["events_evaluated"]), names)
         enterprises = len(set(results.column("credit_code").to_pylist()))
         events = len(
             {
@@ -972,7 +973,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
                 if e
             }
         )
-        return summarise(results, payers, enterprises, events)
+        return summarise(results, payers, enterprises, events, names)
 
     upload_body = {
         "requestBody": {
@@ -1086,10 +1087,13 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         if job.get("files_lost"):  # the page says so (the job can still be deleted), with 410
             return site.page(request, "batch.html", ctx, 410)
         if job["status"] == "done":
+            from ..batch.io_write import STATUS_LABELS
+
             results, payers = site.batch.tables(job_id)
             kept, kept_payers, shown = _filtered(job_id, request)
             summary = _summary(kept, kept_payers, job_id, shown)
             ctx.update(
+                status_labels=STATUS_LABELS,
                 choices=filter_choices(results, payers),
                 shown=shown,
                 summary=summary_dict(summary),

@@ -178,7 +178,10 @@ def summary_dict(summary: Any) -> dict[str, Any]:
         "results": summary.statuses(),
         "enterprises_with_awards": summary.enterprises_with_awards,
         "total": tot(summary.total),
-        "by": {dim: {k: tot(t) for k, t in summary.ordered(dim)} for dim in summary.by},
+        "by": {
+            dim: {k: tot(t) | ({"split": summary.payer_split(k)} if dim == "payer" else {}) for k, t in summary.ordered(dim)}
+            for dim in summary.by
+        },
     }
 
 
