@@ -30,6 +30,7 @@ from typing import Any
 from .core.facts import ScenarioError
 from .core.money import MoneyError, format_wan, parse_money
 from .core.results import Award, Evaluation
+from .policyfile.yamlnodes import as_written
 from .service import Engine, InputError, read_scenario_text
 
 __all__ = ["ExampleResult", "check_example", "example_files", "uncovered_benefits"]
@@ -139,7 +140,7 @@ def _malformed(eng: Engine, expect: dict[str, Any]) -> list[str]:
     ids, amounts that are no money, reasons that are no text."""
     problems = _unknown_keys(expect, _EXPECT_KEYS, "expect")
     if not isinstance(expect.get("only_listed", False), bool):
-        problems.append(f"expect.only_listed应为true或false（不加引号）：{expect['only_listed']!r}")
+        problems.append(f"expect.only_listed应为true或false（不加引号）：{as_written(expect['only_listed'])}")
     for key in (*_AMOUNT_LISTS, "absent"):
         items = expect.get(key, [])
         if not isinstance(items, list):

@@ -202,7 +202,7 @@ def test_an_invalid_share_is_named_without_a_share_made_up_for_it(tmp_path: Path
     """A share that is no number was named, and a default 1 filled in behind it was then reported
     as 数字1不在其引文中, a number the author never wrote."""
     problems = _problems(_percent_policy(tmp_path, "{city: 三十, district: 70%}"))
-    assert any("分担比例应为正整数（如3:7的3）或整数百分比（如30%）：'三十'" in p for p in problems), problems
+    assert any("分担比例应为正整数（如3:7的3）或整数百分比（如30%）：“三十”" in p for p in problems), problems
     assert not any("数字1" in p for p in problems), problems
 
 
@@ -250,3 +250,128 @@ def test_a_floor_is_read_from_a_floor_word_before_its_number(number: str, quote:
     from huiqi.policyfile.reader_base import _says_floor
 
     assert _says_floor(number, quote) is floor
+
+
+def test_a_value_is_shown_as_it_is_written_in_yaml() -> None:
+    """Messages showed Python's values: 金额应为映射：None, first_time只能为true：False,
+    datetime.datetime(2026, 1, 1, 8, 0), '30%'."""
+    from datetime import date, datetime
+
+    from huiqi.policyfile.yamlnodes import as_written
+
+    assert as_written(None) == "空（未填写）"
+    assert as_written(False) == "false"
+    assert as_written(True) == "true"
+    assert as_written(datetime(2026, 1, 1, 8, 0)) == "2026-01-01 08:00"
+    assert as_written(datetime(2026, 1, 1, 8, 0, 30)) == "2026-01-01 08:00:30"
+    assert as_written(date(2026, 1, 1)) == "2026-01-01"
+    assert as_written("30%") == "“30%”"
+    assert as_written(12) == "12"
+    assert as_written(["企业", None, False]) == "[企业, null, false]"
+    assert as_written({"city": "30%", "district": None}) == "{city: 30%, district: null}"
+
+
+_MINIMAL = (HERE / "good" / "minimal.yaml").read_text(encoding="utf-8")
+
+
+def _minimal_problems(tmp_path: Path, old: str, new: str) -> list[str]:
+    """The problems of the good minimal file with ``old`` replaced by ``new``."""
+    assert old in _MINIMAL
+    path = tmp_path / "m.yaml"
+    body = _MINIMAL.replace(old, new).replace("../../../policies", str(HERE.parents[1] / "policies"))
+    path.write_text(body, encoding="utf-8")
+    return _problems(path)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("    amount: {rate", "    amount:\n    x: {rate", "m.yaml:17: 奖补项 t-1: 金额应为映射：空（未填写）"),
+        ("from: 2025-05-01,", "from: 2025-05-01 08:00:00,", "“from”应为日期YYYY-MM-DD（不带时间）：2025-05-01 08:00"),
+        ("level: district", "level:", "层级level应为national、province、city、district之一：空（未填写）"),
+        ("up_to: true,", 'up_to: "30%",', "“up_to”应为true或false（不加引号）：“30%”"),
+        (
+            "match: [",
+            "match: [{first_time: false, cite: 一年内购买机器人产品或服务超过50万元的企业}, ",
+            "first_time只能为true（首次/新获评）：false",
+        ),
+        ("rate: 5%,", "rate: [5%],", "“rate”不是比例：不是数值：[5%]"),
+        ("rate: 5%,", "rate: null,", "“rate”不是比例：不是数值：空（未填写）"),
+        ("超过: 50万元", "超过: false", "比较值不对：不是金额：false"),
+    ],
+    ids=[
+        "amount-null",
+        "datetime",
+        "level-null",
+        "flag-text",
+        "first-time",
+        "rate-list",
+        "rate-null",
+        "bool-money",
+    ],
+)
+def test_a_value_in_a_message_is_the_value_as_written(tmp_path: Path, old: str, new: str, expected: str) -> None:
+    problems = _minimal_problems(tmp_path, old, new)
+    assert any(expected in p for p in problems), problems
+    for python in ("None", "False", "True", "datetime", "'"):
+        assert not any(python in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("    event: purchase\n", "缺少字段“event”"),
+        ("    amount: {rate: 5%, of: amount, up_to: true, cite: 按照不超过其购买金额的5%给予补助}\n", "缺少字段“amount”"),
+    ],
+    ids=["event", "amount"],
+)
+def test_a_missing_event_or_amount_is_named_once(tmp_path: Path, line: str, expected: str) -> None:
+    """A missing event also said 未知的事项类型“”, a missing amount 金额应为映射：None: the same mistake twice."""
+    problems = _minimal_problems(tmp_path, line, "")
+    assert problems == [f"m.yaml:11: 奖补项 t-1: {expected}"], problems
+
+
+_BY_LEVEL_TEXT = (
+    "测试措施\n"
+    "一、对新获评国家级、省级、市级智能工厂的企业，分别给予200万元、100万元、30万元奖励。所需资金由区财政承担。\n"
+    "二、本措施自2025年5月1日起施行，有效期至2027年12月31日。\n"
+)
+_BY_LEVEL_POLICY = """document:
+  id: test-by-level
+  title: 测试
+  issuer: 测试
+  level: district
+  jurisdiction: "320506"
+  source: text.txt
+  valid: {from: 2025-05-01, to: 2027-12-31, cite: 本措施自2025年5月1日起施行，有效期至2027年12月31日}
+  funding: {shares: {district: 1}, cite: 所需资金由区财政承担}
+benefits:
+  - id: t-factory
+    article: "一"
+    title: 智能工厂奖励
+    event: recognition
+    match: [{fact: title, in: [智能工厂]}]
+    amount:
+      by: levelEACH
+      cases: {国家级: 200万元, 省级: 100万元, 市级: 30万元}
+    cite: 对新获评国家级、省级、市级智能工厂的企业，分别给予200万元、100万元、30万元奖励
+"""
+
+
+@pytest.mark.parametrize("each", ["", "\n      each: fixed"], ids=["left-out", "fixed"])
+def test_each_left_out_reads_bare_cases_as_max_and_says_so(tmp_path: Path, each: str) -> None:
+    """分别给予200万元、100万元、30万元 with bare cases and no ``each`` was refused with 确定的金额应写
+    fixed: 而非 max:, a max: the file does not write (each's default is max)."""
+    (tmp_path / "text.txt").write_text(_BY_LEVEL_TEXT, encoding="utf-8")
+    path = tmp_path / "by.yaml"
+    path.write_text(_BY_LEVEL_POLICY.replace("EACH", each), encoding="utf-8")
+    if each:
+        (benefit,) = load_document(path, engine().catalogue).benefits
+        assert benefit.id == "t-factory"
+        return
+    problems = _problems(path)
+    assert any(
+        "by.yaml:18: 奖补项 t-factory: 引文没有把200万写为上限（最高、不超过、以内……）：cases中只写金额、未写each时按 each: max（最高）读；"
+        "确定的金额请在by旁写 each: fixed" in p
+        for p in problems
+    ), problems

@@ -171,3 +171,159 @@ def test_two_fields_with_one_name_are_refused(
     monkeypatch.chdir(tmp_path)
     err = _refused(["--policies", "pol1", "facts"], capsys)
     assert expected in err, err
+
+
+_MEASURE_TEXT = (
+    "测试区推动制造业发展的若干措施\n"
+    "一、对一年内购买机器人产品或服务超过50万元的企业，给予10万元奖励。所需资金由区财政承担。\n"
+    "二、本措施自{start}起施行，有效期至{end}。\n"
+)
+_MEASURE = """document:
+  id: {id}
+  title: 测试区推动制造业发展的若干措施
+  issuer: 测试
+  level: district
+  jurisdiction: "{region}"
+  source: texts/{id}.txt
+  valid: {{from: {valid_from}, to: {valid_to}, cite: {valid_cite}}}
+  funding: {{shares: {{district: 1}}, cite: 所需资金由区财政承担}}
+benefits:
+  - id: {id}-1
+    article: "一"
+    title: 购买机器人
+    event: purchase
+    match: [{{fact: category, in: [机器人产品或服务]}}]
+    when: [{{fact: amount, 超过: 50万元, cite: 一年内购买机器人产品或服务超过50万元的企业}}]
+    amount: {{fixed: 10万元}}
+    cite: 对一年内购买机器人产品或服务超过50万元的企业，给予10万元奖励
+"""
+
+
+def _chinese_date(day: str) -> str:
+    y, m, d = (int(p) for p in day.split("-"))
+    return f"{y}年{m}月{d}日"
+
+
+def _measure(
+    folder: Path, doc_id: str, start: str, end: str, region: str = "320506", valid_to: str | None = None, cite: str = ""
+) -> None:
+    """A one-benefit measure in ``folder``: its text in force from ``start`` to ``end``."""
+    (folder / "texts").mkdir(exist_ok=True)
+    text = _MEASURE_TEXT.format(start=_chinese_date(start), end=_chinese_date(end))
+    (folder / "texts" / f"{doc_id}.txt").write_text(text, encoding="utf-8")
+    cite = cite or f"本措施自{_chinese_date(start)}起施行，有效期至{_chinese_date(end)}"
+    body = _MEASURE.format(id=doc_id, region=region, valid_from=start, valid_to=valid_to or end, valid_cite=cite)
+    (folder / f"{doc_id}.yaml").write_text(body, encoding="utf-8")
+
+
+def _facts_only(tmp_path: Path) -> Path:
+    """A policy folder with the bundled catalogue of facts and no policy file yet."""
+    folder = tmp_path / "own"
+    shutil.copytree(DEFAULT_POLICY_DIR / "facts", folder / "facts")
+    return folder
+
+
+def test_two_versions_of_one_measure_in_force_together_are_refused(tmp_path: Path) -> None:
+    """A revision encoded beside the old file (same title, same jurisdiction, overlapping
+    validity) loaded, and every award was paid twice with no warning."""
+    folder = _facts_only(tmp_path)
+    _measure(folder, "m-2025", "2025-01-01", "2027-12-31")
+    _measure(folder, "m-2026", "2026-07-01", "2028-12-31")
+    with pytest.raises(PolicyFileError) as info:
+        load_library(folder)
+    (problem,) = info.value.problems
+    assert problem.startswith(
+        f"{folder / 'm-2026.yaml'}:8: 政策文件“m-2026”与{folder / 'm-2025.yaml'}的“m-2025”是同一措施的两个版本"
+    )
+    assert "（标题同为“测试区推动制造业发展的若干措施”，行政区划同为320506吴中区），有效期在2026-07-01至2027-12-31重叠" in problem
+    assert f"请删除旧版本的文件{folder / 'm-2025.yaml'}，或把旧版本的有效期to改为2026-06-30（新版本生效的前一日" in problem
+
+    # as the message says: the old version ends the day before the new one starts
+    _measure(
+        folder,
+        "m-2025",
+        "2025-01-01",
+        "2027-12-31",
+        valid_to="2026-06-30",
+        cite="本措施自2025年1月1日起施行",
+    )
+    library, _ = load_library(folder)
+    assert sorted(library.by_id) == ["m-2025", "m-2026"]
+
+
+def test_the_same_measure_encoded_twice_is_refused_and_other_measures_are_not(tmp_path: Path) -> None:
+    folder = _facts_only(tmp_path)
+    _measure(folder, "m-a", "2026-01-01", "2028-12-31")
+    _measure(folder, "m-b", "2026-01-01", "2028-12-31")
+    with pytest.raises(PolicyFileError) as info:
+        load_library(folder)
+    (problem,) = info.value.problems
+    assert "有效期在2026-01-01至2028-12-31重叠" in problem and "两者自同一日生效" in problem, problem
+    _measure(folder, "m-b", "2026-01-01", "2028-12-31", region="320505")  # the same title in another district
+    library, _ = load_library(folder)
+    assert sorted(library.by_id) == ["m-a", "m-b"]
+
+
+def test_an_unknown_fact_names_the_facts_folder_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``--policies DIR`` the messages pointed to policies/facts/*.yaml, a folder not read."""
+    folder = _facts_only(tmp_path)
+    _measure(folder, "m-2026", "2026-01-01", "2028-12-31")
+    path = folder / "m-2026.yaml"
+    body = path.read_text(encoding="utf-8").replace("fact: amount", "fact: amout").replace("[机器人产品或服务]", "[机器人]")
+    path.write_text(body, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    err = _refused(["--policies", "own", "policies"], capsys)
+    assert "未知的事实“amout”（事项“purchase”的字段见 own/facts/*.yaml）" in err, err
+    assert "“机器人”不是“采购类别”的可选值（见 own/facts/*.yaml）" in err, err
+    assert "policies/facts" not in err
+
+
+def test_a_folder_with_part_of_the_catalogue_is_told_which_bundled_file_gives_the_rest(tmp_path: Path) -> None:
+    """A folder with only facts/common.yaml (or without it) was refused with 为选项，但没有任何文件给出values
+    and 没有label, not saying where the bundled catalogue has them."""
+    folder = tmp_path / "own"
+    (folder / "facts").mkdir(parents=True)
+    shutil.copy(DEFAULT_POLICY_DIR / "facts" / "common.yaml", folder / "facts")
+    with pytest.raises(PolicyFileError) as info:
+        load_library(folder)
+    assert (
+        f"{folder / 'facts'}: 字段purchase.category为选项，但没有任何文件给出values（内置目录中由"
+        "policies/facts/wuzhong-2025.yaml给出；自建政策目录请复制policies/facts/下的全部文件）"
+    ) in info.value.problems
+    assert any(
+        p.startswith(f"{folder / 'facts'}: 字段enterprise.sectors为选项，但没有任何文件给出values（内置目录中由policies/facts/")
+        for p in info.value.problems
+    )
+    (folder / "facts" / "common.yaml").unlink()
+    shutil.copy(DEFAULT_POLICY_DIR / "facts" / "wuzhong-2025.yaml", folder / "facts")
+    with pytest.raises(PolicyFileError) as info:
+        load_library(folder)
+    assert (
+        f"{folder / 'facts'}: 事项类型purchase没有label（内置目录中由policies/facts/common.yaml给出；"
+        "自建政策目录请复制policies/facts/下的全部文件）"
+    ) in info.value.problems
+    assert any("字段purchase.category只追加了values，但没有任何文件定义它" in p for p in info.value.problems)
+
+
+def test_values_may_be_added_by_a_file_read_before_the_one_defining_the_field(tmp_path: Path) -> None:
+    """Files are read in name order: a-mine.yaml adding values to common.yaml's enterprise.sectors
+    was refused as 须有label与type; defining a field twice is refused naming the first."""
+    folder = _facts_only(tmp_path)
+    (folder / "facts" / "a-mine.yaml").write_text("enterprise:\n  sectors:\n    values: [测试产业]\n", encoding="utf-8")
+    _measure(folder, "m-2026", "2026-01-01", "2028-12-31")
+    _, catalogue = load_library(folder)
+    assert "测试产业" in catalogue.enterprise["sectors"].values
+    (folder / "facts" / "z-mine.yaml").write_text(
+        "enterprise:\n  annual_sales: {label: 销售收入, type: money, unit: 元}\n", encoding="utf-8"
+    )
+    with pytest.raises(PolicyFileError) as info:
+        load_library(folder)
+    wujin = folder / "facts" / "wujin-2024.yaml"
+    lines = wujin.read_text(encoding="utf-8").splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if text.startswith("  annual_sales:"))
+    assert (
+        f"{folder / 'facts' / 'z-mine.yaml'}:2: 字段enterprise.annual_sales已在{wujin}:{line}定义："
+        "其他文件只能为它追加values，不能再次定义（请删去此处除values以外的内容）"
+    ) in info.value.problems

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -22,6 +23,7 @@ from huiqi.core.model import (
     Document,
     Interpretation,
     Library,
+    NoAmount,
     Quota,
     Uplift,
     YearSum,
@@ -32,7 +34,7 @@ from huiqi.core.text import SourceText
 from .catalogue import load_catalogue
 from .reader_base import DEFAULT_POLICY_DIR, PolicyFileError, _display, check_policy_dir
 from .rule_parts import RulePartsReader
-from .yamlnodes import LList, LMap, YamlSyntaxError, load_yaml
+from .yamlnodes import LList, LMap, YamlSyntaxError, as_written, load_yaml
 
 __all__ = ["DEFAULT_POLICY_DIR", "PolicyFileError", "load_catalogue", "load_document", "load_library"]
 
@@ -75,17 +77,20 @@ class _Reader(RulePartsReader):
             self.problem(
                 raw.line_of("note"),
                 f"奖补项没有note字段（不会显示）：对原文的理解写interpretation（中文说明，随本项显示），"
-                f"全文通用的原文字句写在document.notes中：{raw['note']!r}",
+                f"全文通用的原文字句写在document.notes中：{as_written(raw['note'])}",
             )
         for key in ("id", "article", "title", "event", "amount", "cite"):
             if key not in raw:
                 self.problem(raw.line, f"缺少字段“{key}”")
         for key in ("id", "article", "title"):  # shown as 第[2]条 or None
             if key in raw and (not isinstance(raw[key], (str, int)) or isinstance(raw[key], bool) or str(raw[key]).strip() == ""):
-                self.problem(raw.line_of(key), f"字段“{key}”应为文字或数字：{raw[key]!r}")
+                self.problem(raw.line_of(key), f"字段“{key}”应为文字或数字：{as_written(raw[key])}")
         event = str(raw.get("event", ""))
-        if event != "enterprise" and event not in self.catalogue.events:
-            self.problem(raw.line_of("event"), f"未知的事项类型“{event}”（见 policies/facts/*.yaml；年度企业层面用 enterprise）")
+        if "event" in raw and event != "enterprise" and event not in self.catalogue.events:  # a missing one is named above
+            self.problem(
+                raw.line_of("event"),
+                f"未知的事项类型{as_written(raw['event'])}（见 {self.facts}/*.yaml；年度企业层面用 enterprise）",
+            )
         cite = self.cite(raw) or Citation("")
         self.check_article(raw, cite)
         self.anchor = cite.span
@@ -104,7 +109,11 @@ class _Reader(RulePartsReader):
                 raw.line_of("amount"),
                 f"金额须写明形式：{{fixed: {raw['amount']}}}（确定金额）或{{max: {raw['amount']}}}（最高、不超过）",
             )
-        amount = self.amount(raw.get("amount"), event, cite if cite.quote else None, raw.line_of("amount"))
+        amount = (  # a missing amount is named above (金额应为映射：None said it again)
+            self.amount(raw["amount"], event, cite if cite.quote else None, raw.line_of("amount"))
+            if "amount" in raw
+            else NoAmount("", Citation(""))
+        )
         caps_raw = raw.get("caps") or []
         caps = tuple(
             c
@@ -131,7 +140,8 @@ class _Reader(RulePartsReader):
             bound = str(q.get("bound", "at_most"))
             if bound not in ("at_most", "exactly", "at_least"):
                 self.problem(
-                    q.line_of("bound"), f"名额bound应为at_most（不超过）、exactly（定数）或at_least（不少于）之一：“{bound}”"
+                    q.line_of("bound"),
+                    f"名额bound应为at_most（不超过）、exactly（定数）或at_least（不少于）之一：{as_written(q.get('bound'))}",
                 )
             cite = self.cite(q, numbers=(str(count),)) or Citation("")
             quota = Quota(count, str(q.get("per", "年")), cite, bound, str(q.get("unit", "个")))
@@ -228,7 +238,9 @@ class _Reader(RulePartsReader):
         else:
             kinds, cite = given, None
         if not isinstance(kinds, list) or not kinds:  # 企业 was read as 企 and 业
-            self.problem(raw.line_of("applicants"), f"applicants应为主体类型的列表，如 {{kinds: [企业], cite: …}}：{kinds!r}")
+            self.problem(
+                raw.line_of("applicants"), f"applicants应为主体类型的列表，如 {{kinds: [企业], cite: …}}：{as_written(kinds)}"
+            )
             return (), None
         spec = self.catalogue.enterprise.get("kind")
         if spec is not None:
@@ -284,11 +296,11 @@ class _Reader(RulePartsReader):
                     self.problem(head.line_of("source"), f"原文文件无法读取：{source_name}（{exc.strerror}）")
         level = str(head.get("level", ""))
         if level not in LEVELS:
-            self.problem(head.line_of("level"), f"层级level应为{'、'.join(LEVELS)}之一：{level}")
+            self.problem(head.line_of("level"), f"层级level应为{'、'.join(LEVELS)}之一：{as_written(head.get('level'))}")
         jurisdiction = str(head.get("jurisdiction", ""))
         self.owner = REGIONS[jurisdiction].name if jurisdiction in REGIONS else ""  # named in its funding
         if jurisdiction not in REGIONS:
-            self.problem(head.line_of("jurisdiction"), f"未知的行政区划代码：{jurisdiction}")
+            self.problem(head.line_of("jurisdiction"), f"未知的行政区划代码：{as_written(head.get('jurisdiction'))}")
         elif level in ("province", "city", "district") and REGIONS[jurisdiction].level != level:
             region = REGIONS[jurisdiction]
             self.problem(
@@ -323,7 +335,7 @@ class _Reader(RulePartsReader):
             a = head["applicants"]
             kinds = a.get("kinds") or []
             if not isinstance(kinds, list):  # 企业 was read as 企 and 业
-                self.problem(a.line_of("kinds"), f"kinds应为列表，如 [企业]：{kinds!r}")
+                self.problem(a.line_of("kinds"), f"kinds应为列表，如 [企业]：{as_written(kinds)}")
                 kinds = [kinds]
             applicants = tuple(str(k) for k in kinds)
             applicants_cite = self.cite(a)
@@ -446,14 +458,17 @@ def _event_of(raw: Any, benefits: list[Benefit]) -> str:
     return "enterprise"
 
 
-def load_document(path: Path, catalogue: Catalogue, order_base: int = 0, display: str | None = None) -> Document:
-    """Read one policy file; :class:`PolicyFileError` lists every mistake."""
+def load_document(
+    path: Path, catalogue: Catalogue, order_base: int = 0, display: str | None = None, facts: str = "policies/facts"
+) -> Document:
+    """Read one policy file; :class:`PolicyFileError` lists every mistake. ``facts`` names the folder
+    the catalogue was read from, as messages about an unknown fact, kind or value point to it."""
     name = display or str(path)
     try:
         data = load_yaml(path, name)
     except YamlSyntaxError as exc:
         raise PolicyFileError([str(exc)]) from None
-    reader = _Reader(path, name, catalogue)
+    reader = _Reader(path, name, catalogue, facts)
     doc = reader.document(data, order_base)
     if reader.problems or doc is None:
         raise PolicyFileError(reader.problems or [f"{name}: 无法读取"])
@@ -466,14 +481,15 @@ def load_library(policy_dir: Path = DEFAULT_POLICY_DIR, catalogue: Catalogue | N
     catalogue = catalogue or load_catalogue(policy_dir)
     docs: list[Document] = []
     problems: list[str] = []
+    facts = _display(policy_dir / "facts", policy_dir)  # the folder the catalogue is read from
     for i, path in enumerate(sorted(policy_dir.glob("*.yaml"))):
         if path.name.endswith("-plan.yaml"):
             continue
         try:
-            docs.append(load_document(path, catalogue, order_base=i * 1000, display=_display(path, policy_dir)))
+            docs.append(load_document(path, catalogue, order_base=i * 1000, display=_display(path, policy_dir), facts=facts))
         except PolicyFileError as exc:
             problems.extend(exc.problems)
-    problems += _duplicates(docs) + _misplaced(policy_dir)
+    problems += _duplicates(docs) + _versions(docs) + _misplaced(policy_dir)
     if problems:
         raise PolicyFileError(problems)
     return Library(tuple(docs)), catalogue
@@ -525,3 +541,46 @@ def _duplicates(docs: list[Document]) -> list[str]:
                 problems.append(f"{d.path}:{b.line}: 奖补项编号“{b.id}”已用于{where.path}:{line}：奖补项编号须在所有文件中唯一")
             first_benefit.setdefault(b.id, (d, b.line))
     return problems
+
+
+def _versions(docs: list[Document]) -> list[str]:
+    """Two documents with the same title and jurisdiction whose validity windows overlap: two
+    versions of one measure (a revision encoded beside the old file), each paying every award, so
+    that an enterprise was paid twice. Both files and documents are named, with the overlap and
+    what to do."""
+    problems = []
+    for i, new in enumerate(docs):
+        for old in docs[:i]:
+            if _same_title(old) != _same_title(new) or old.jurisdiction != new.jurisdiction:
+                continue
+            start = max(old.valid_from, new.valid_from)
+            ends = [d for d in (old.valid_to, new.valid_to) if d is not None]
+            end = min(ends) if ends else None
+            if end is not None and end < start:
+                continue  # one after the other: the later replaces the earlier
+            if new.valid_from < old.valid_from:
+                old, new = new, old
+            overlap = f"{start.isoformat()}至{end.isoformat()}" if end is not None else f"{start.isoformat()}起（长期有效）"
+            if old.valid_from == new.valid_from:
+                fix = (
+                    "两者自同一日生效：若是同一文件编码了两次，请删除其中一个文件；若一个是修订版，"
+                    "请按原文核对其生效日期from，再把旧版本的有效期to改为新版本生效的前一日"
+                )
+            else:
+                fix = (
+                    f"请删除旧版本的文件{old.path}，或把旧版本的有效期to改为"
+                    f"{(new.valid_from - timedelta(days=1)).isoformat()}（新版本生效的前一日；"
+                    "其valid的cite只引生效日期的字句，并在interpretation中写明由新版本取代）"
+                )
+            region = REGIONS[new.jurisdiction].name if new.jurisdiction in REGIONS else ""
+            problems.append(
+                f"{new.path}:{new.validity_cite.line}: 政策文件“{new.id}”与{old.path}的“{old.id}”是同一措施的两个版本"
+                f"（标题同为“{new.title}”，行政区划同为{new.jurisdiction}{region}），有效期在{overlap}重叠："
+                f"两个版本都有效时每项奖补支付两次；{fix}"
+            )
+    return problems
+
+
+def _same_title(doc: Document) -> str:
+    """A title as two versions of one measure compare it: without white space."""
+    return re.sub(r"\s+", "", doc.title)

@@ -30,6 +30,8 @@ from huiqi.core.plan import (
 )
 from huiqi.core.text import SourceText
 
+from .yamlnodes import as_written
+
 __all__ = ["PlanFileError", "load_plan"]
 
 T = TypeVar("T")
@@ -72,7 +74,7 @@ class _Entry:
         """A required non-empty string."""
         value = self.raw(field)
         if not isinstance(value, str) or not value.strip():
-            raise self.error(f"字段 {field} 应为非空文字：{value!r}")
+            raise self.error(f"字段 {field} 应为非空文字：{as_written(value)}")
         return value.strip()
 
     def optional_text(self, field: str) -> str | None:
@@ -96,14 +98,14 @@ class _Entry:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or not 1900 <= value <= 2100:
-            raise self.error(f"字段 {field} 应为年份：{value!r}")
+            raise self.error(f"字段 {field} 应为年份：{as_written(value)}")
         return value
 
     def boolean(self, field: str) -> bool:
         """A required true/false."""
         value = self.raw(field)
         if not isinstance(value, bool):
-            raise self.error(f"字段 {field} 应为 true 或 false：{value!r}")
+            raise self.error(f"字段 {field} 应为 true 或 false：{as_written(value)}")
         return value
 
     def strings(self, field: str) -> tuple[str, ...]:
@@ -113,7 +115,7 @@ class _Entry:
             raise self.error(f"字段 {field} 应为非空列表")
         for item in value:
             if not isinstance(item, str) or not item.strip():
-                raise self.error(f"字段 {field} 的条目应为非空文字：{item!r}")
+                raise self.error(f"字段 {field} 的条目应为非空文字：{as_written(item)}")
         return tuple(item.strip() for item in value)
 
     def child(self, field: str, *, required: bool = True) -> _Entry | None:
@@ -130,13 +132,13 @@ class _Entry:
 def _to_decimal(entry: _Entry, field: str, value: object) -> Decimal:
     """A decimal from a string or an integer; floats are refused (they lose digits)."""
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise entry.error(f"字段 {field} 应写为数字字符串：{value!r}")
+        raise entry.error(f"字段 {field} 应写为数字字符串：{as_written(value)}")
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
-        raise entry.error(f"字段 {field} 不是有效的数值：{value!r}") from None
+        raise entry.error(f"字段 {field} 不是有效的数值：{as_written(value)}") from None
     if not number.is_finite():
-        raise entry.error(f"字段 {field} 不是有效的数值：{value!r}")
+        raise entry.error(f"字段 {field} 不是有效的数值：{as_written(value)}")
     return number
 
 
@@ -146,7 +148,7 @@ def _to_date(entry: _Entry, field: str) -> dt.date | None:
     if value is None:
         return None
     if isinstance(value, dt.datetime):
-        raise entry.error(f"字段 {field} 应为日期而非时间：{value!r}")
+        raise entry.error(f"字段 {field} 应为日期而非时间：{as_written(value)}")
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
@@ -154,7 +156,7 @@ def _to_date(entry: _Entry, field: str) -> dt.date | None:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise entry.error(f"字段 {field} 不是有效的日期（YYYY-MM-DD）：{value!r}")
+    raise entry.error(f"字段 {field} 不是有效的日期（YYYY-MM-DD）：{as_written(value)}")
 
 
 def _period(entry: _Entry, field: str, *, required: bool) -> Period | None:
@@ -219,7 +221,7 @@ def _indicator(entry: _Entry, cites: _Cites) -> Indicator:
     if indicator.baseline_2015 is not None and indicator.baseline_text is not None:
         raise entry.error("字段 baseline_2015 与 baseline_text 只能填写其一")
     if indicator.nature not in (None, "预期性", "约束性"):
-        raise entry.error(f"字段 nature 应为 预期性 或 约束性：{indicator.nature!r}")
+        raise entry.error(f"字段 nature 应为 预期性 或 约束性：{as_written(indicator.nature)}")
     if indicator.nature is not None and indicator.nature_basis is None:
         # The table prints no 属性 column: an attribute is always an interpretation.
         raise entry.error("字段 nature 须附 nature_basis（表中无属性栏，属性是按解释记载，须写明依据）")
@@ -279,7 +281,7 @@ def _target(entry: _Entry, cites: _Cites) -> PlanTarget:
         cite=cites.of(entry),
     )
     if target.kind not in _TARGET_KINDS:
-        raise entry.error(f"字段 kind 应为 target 或 fact：{target.kind!r}")
+        raise entry.error(f"字段 kind 应为 target 或 fact：{as_written(target.kind)}")
     if target.value is None and target.printed is None:
         raise entry.error("缺少字段 value（或 printed）")
     if target.year is not None and target.period is not None:

@@ -24,7 +24,7 @@ from huiqi.core.model import (
 from huiqi.core.money import MoneyError, parse_money, parse_rate
 from huiqi.core.text import SourceText, Span, normalise
 
-from .yamlnodes import LMap
+from .yamlnodes import LMap, as_written
 
 __all__ = [
     "DEFAULT_POLICY_DIR",
@@ -34,6 +34,7 @@ __all__ = [
     "PolicyFolderError",
     "ReaderBase",
     "check_policy_dir",
+    "not_read",
     "shown_path",
 ]
 
@@ -65,10 +66,11 @@ _FOLDER_HINT = "政策文件夹应包含政策文件（*.yaml）与事实目录�
 class ReaderBase:
     """Reads one policy file, collecting problems instead of stopping at the first."""
 
-    def __init__(self, path: Path, display: str, catalogue: Catalogue) -> None:
+    def __init__(self, path: Path, display: str, catalogue: Catalogue, facts: str = "policies/facts") -> None:
         self.path = path
         self.display = display
         self.catalogue = catalogue
+        self.facts = facts  # the catalogue's folder, as messages name it (policies/facts, or DIR/facts)
         self.problems: list[str] = []
         self.source: SourceText | None = None
         self.anchor: Span | None = None  # the benefit's whole clause, while reading its parts
@@ -87,7 +89,7 @@ class ReaderBase:
             return None
         value = node[key]
         if not isinstance(value, kind):
-            self.problem(node.line_of(key), f"字段“{key}”类型不对：{value!r}")
+            self.problem(node.line_of(key), f"字段“{key}”类型不对：{as_written(value)}")
             return None
         return value
 
@@ -103,7 +105,7 @@ class ReaderBase:
         value = node.get(key, default)
         if isinstance(value, bool):
             return value
-        self.problem(node.line_of(key), f"“{key}”应为true或false（不加引号）：{value!r}")
+        self.problem(node.line_of(key), f"“{key}”应为true或false（不加引号）：{as_written(value)}")
         return default
 
     # -- citations ------------------------------------------------------
@@ -115,7 +117,7 @@ class ReaderBase:
                 self.problem(node.line, "缺少引文（cite）：每个编码的数字都须引用原文")
             return None
         if not isinstance(quote, str) or not quote.strip():
-            self.problem(line, f"引文应为原文字句：{quote!r}")
+            self.problem(line, f"引文应为原文字句：{as_written(quote)}")
             return None
         span = self._locate(quote)
         if self.source is not None and span is None:
@@ -214,10 +216,10 @@ class ReaderBase:
         try:
             fen = parse_money(raw)
         except MoneyError as exc:
-            self.problem(node.line_of(key), f"“{key}”不是金额：{exc}")
+            self.problem(node.line_of(key), f"“{key}”不是金额：{not_read(exc, raw)}")
             return 0, ""
         if fen < 0:
-            self.problem(node.line_of(key), f"“{key}”不能为负数：{raw!r}")
+            self.problem(node.line_of(key), f"“{key}”不能为负数：{as_written(raw)}")
         return fen, _digits(raw)
 
     def rate(self, node: LMap, key: str, raw: Any | None = None) -> tuple[Fraction, str]:
@@ -225,10 +227,10 @@ class ReaderBase:
         try:
             rate = parse_rate(raw)
         except MoneyError as exc:
-            self.problem(node.line_of(key), f"“{key}”不是比例：{exc}")
+            self.problem(node.line_of(key), f"“{key}”不是比例：{not_read(exc, raw)}")
             return Fraction(0), ""
         if rate < 0:
-            self.problem(node.line_of(key), f"“{key}”不能为负数：{raw!r}")
+            self.problem(node.line_of(key), f"“{key}”不能为负数：{as_written(raw)}")
         return rate, _digits(raw)
 
     def date(self, node: LMap, key: str, required: bool = True) -> date | None:
@@ -239,7 +241,7 @@ class ReaderBase:
             return None
         if isinstance(raw, date) and not isinstance(raw, datetime):
             return raw
-        self.problem(node.line_of(key), f"“{key}”应为日期YYYY-MM-DD（不带时间）：{raw!r}")
+        self.problem(node.line_of(key), f"“{key}”应为日期YYYY-MM-DD（不带时间）：{as_written(raw)}")
         return None
 
     def interpretations(self, node: LMap) -> tuple[Interpretation, ...]:
@@ -249,8 +251,19 @@ class ReaderBase:
         items = raw if isinstance(raw, list) else [raw]
         for item in items:  # shown to users as the reason a rule reads the text so: it must say one
             if not isinstance(item, str) or not _HAN.search(item):
-                self.problem(node.line_of("interpretation"), f"解释interpretation应为中文说明（为何这样理解原文）：{item!r}")
+                self.problem(
+                    node.line_of("interpretation"), f"解释interpretation应为中文说明（为何这样理解原文）：{as_written(item)}"
+                )
         return tuple(Interpretation(str(i)) for i in items if isinstance(i, str) and _HAN.search(i))
+
+
+def not_read(exc: Exception, raw: Any) -> str:
+    """The words of a value that could not be read as money, a rate or a number, with the value as
+    its author wrote it: the core's parsers show a missing value as ``None`` and ``false`` as 否."""
+    if raw is None or isinstance(raw, (bool, list, dict, date)):
+        what = str(exc).split("：", 1)[0].split("（", 1)[0]
+        return f"{what}：{as_written(raw)}"
+    return str(exc)
 
 
 def _kind_of(spec: FieldSpec | None) -> str:

@@ -56,8 +56,9 @@ from .reader_base import (
     _says_floor,
     _says_up_to,
     _split_in,
+    not_read,
 )
-from .yamlnodes import LList, LMap
+from .yamlnodes import LList, LMap, as_written
 
 __all__ = ["RulePartsReader"]
 
@@ -80,13 +81,15 @@ _AMOUNT_KEYS: dict[str, tuple[str, ...]] = {
 class RulePartsReader(ReaderBase):
     """Rule parts; the benefit and document levels are in :mod:`.loader`."""
 
+    each_left_out = False  # reading a bare case of ``by`` whose form is each's default (max)
+
     # -- facts ------------------------------------------------------------
     def field(self, event: str, path: Any, line: int) -> tuple[Field, FieldSpec | None]:
         ref = Field(str(path))
         spec = self.catalogue.field(event, ref.path)
         if spec is None and (ref.on_enterprise or event in self.catalogue.events):  # an unknown event is named once
             where = "企业" if ref.on_enterprise else f"事项“{event}”"
-            self.problem(line, f"未知的事实“{path}”（{where}的字段见 policies/facts/*.yaml）")
+            self.problem(line, f"未知的事实“{path}”（{where}的字段见 {self.facts}/*.yaml）")
         return ref, spec
 
     def fact_expr(self, node: LMap, event: str) -> tuple[FactExpr | None, str]:
@@ -116,20 +119,20 @@ class RulePartsReader(ReaderBase):
 
     def condition(self, raw: Any, event: str, line: int) -> Condition | None:
         if not isinstance(raw, LMap):
-            self.problem(line, f"条件应为映射：{raw!r}")
+            self.problem(line, f"条件应为映射：{as_written(raw)}")
             return None
         words = [k for k in raw if k in COMPARISONS]
         if "holds" in raw:
             titles = raw["holds"] if isinstance(raw["holds"], list) else [raw["holds"]]
             for t in titles:
                 if self.catalogue.qualification_titles and t not in self.catalogue.qualification_titles:
-                    self.problem(raw.line_of("holds"), f"未知的资质名称“{t}”（见 policies/facts/*.yaml 的 qualification_titles）")
+                    self.problem(raw.line_of("holds"), f"未知的资质名称“{t}”（见 {self.facts}/*.yaml 的 qualification_titles）")
             self.only(raw, ("holds", "cite"), words=False)
             return Holds(tuple(str(t) for t in titles), self.cite(raw, required=False))
         if "first_time" in raw:
             self.only(raw, ("first_time", "same_level", "cite"), words=False)
             if raw["first_time"] is not True:
-                self.problem(raw.line_of("first_time"), f"first_time只能为true（首次/新获评）：{raw['first_time']!r}")
+                self.problem(raw.line_of("first_time"), f"first_time只能为true（首次/新获评）：{as_written(raw['first_time'])}")
             cite = self.cite(raw)
             return FirstTime(cite or Citation(""), self.flag(raw, "same_level", True))
         if words:
@@ -140,7 +143,9 @@ class RulePartsReader(ReaderBase):
             expr, kind = self.fact_expr(raw, event)
             if "sum" in raw:  # 一年内……合计: the benefit's events of the year summed (YearSum)
                 if raw["sum"] != "year" or not isinstance(expr, Field) or expr.on_enterprise:
-                    self.problem(raw.line_of("sum"), f"sum只能为year（同一年度本类事项合计），且只用于事项字段：“{raw['sum']}”")
+                    self.problem(
+                        raw.line_of("sum"), f"sum只能为year（同一年度本类事项合计），且只用于事项字段：{as_written(raw['sum'])}"
+                    )
                 else:
                     expr = YearSum(expr)
             value_raw = raw[word]
@@ -159,12 +164,12 @@ class RulePartsReader(ReaderBase):
             except MoneyError as exc:
                 hint = f"（{spec.label}以{unit}计，只写数字，如100）" if spec is not None and unit and kind == "number" else ""
                 if spec is not None or not isinstance(expr, Field):  # an unknown fact is already named
-                    self.problem(raw.line_of(word), f"比较值不对：{exc}{hint}")
+                    self.problem(raw.line_of(word), f"比较值不对：{not_read(exc, value_raw)}{hint}")
                 value = Fraction(0)
             if kind == "other":
                 self.problem(raw.line, "只有金额、数值、比例可以比较大小")
             if value < 0:
-                self.problem(raw.line_of(word), f"比较值不能为负数：{value_raw!r}")
+                self.problem(raw.line_of(word), f"比较值不能为负数：{as_written(value_raw)}")
             cite = self.cite(raw, numbers=(digits,))
             if expr is None or cite is None:
                 return None
@@ -215,7 +220,7 @@ class RulePartsReader(ReaderBase):
             return
         for v in values:
             if str(v) not in spec.values:
-                self.problem(line, f"“{v}”不是“{spec.label}”的可选值（见 policies/facts/*.yaml）")
+                self.problem(line, f"“{v}”不是“{spec.label}”的可选值（见 {self.facts}/*.yaml）")
 
     def conditions(self, node: LMap, key: str, event: str) -> tuple[Condition, ...]:
         raw = node.get(key)
@@ -243,6 +248,13 @@ class RulePartsReader(ReaderBase):
             self.problem(line, f"数字{number}在引文中是条件的门槛，不是{shown}：“{cite.quote}”（请核对引用的数字）")
         elif found == "ceiling" and form == "fixed":
             self.problem(line, f"引文写的是最高/不超过{number}，应写 max: 而非 fixed:：“{cite.quote}”")
+        elif form == "max" and _says_up_to(number, cite.quote) is False and self.each_left_out:
+            # 分别给予200万元、100万元 with bare cases: the author wrote no max:, each's default did
+            self.problem(
+                line,
+                f"引文没有把{number}写为上限（最高、不超过、以内……）：cases中只写金额、未写each时按 each: max（最高）读；"
+                f"确定的金额请在by旁写 each: fixed：“{cite.quote}”",
+            )
         elif form == "max" and _says_up_to(number, cite.quote) is False:  # 给予50万元 read as 最高50万元
             self.problem(
                 line, f"引文没有把{number}写为上限（最高、不超过、以内……）；确定的金额应写 fixed: 而非 max:：“{cite.quote}”"
@@ -263,7 +275,7 @@ class RulePartsReader(ReaderBase):
             node.line, node.key_lines = line, {}
             raw = node
         if not isinstance(raw, LMap):
-            self.problem(line, f"金额应为映射：{raw!r}")
+            self.problem(line, f"金额应为映射：{as_written(raw)}")
             return NoAmount("", Citation(""))
         forms = [
             k
@@ -327,11 +339,12 @@ class RulePartsReader(ReaderBase):
                 return NoAmount("", cite)
             self.check_values(spec, list(cases), cases.line)
             each_form = str(raw.get("each", "max"))
-            return ByValue(
-                ref,
-                tuple((str(k), self.amount(v, event, cite, cases.line_of(k), each_form)) for k, v in cases.items()),
-                cite,
-            )
+            amounts = []
+            for k, v in cases.items():
+                self.each_left_out = "each" not in raw and isinstance(v, (str, int)) and not isinstance(v, bool)
+                amounts.append((str(k), self.amount(v, event, cite, cases.line_of(k), each_form)))
+            self.each_left_out = False
+            return ByValue(ref, tuple(amounts), cite)
         if form == "tiers_on":
             ref, spec = self.field(event, raw["tiers_on"], raw.line_of("tiers_on"))
             cite = self.cite_or(raw, inherited, ())
@@ -345,7 +358,9 @@ class RulePartsReader(ReaderBase):
                 try:
                     threshold = parse_number(step[words[0]])
                 except MoneyError as exc:  # 超过: 1000万元 gave a traceback
-                    self.problem(ln, f"档位值不对：{exc}（只写数字，按{spec.label if spec else '该字段'}的单位）")
+                    self.problem(
+                        ln, f"档位值不对：{not_read(exc, step[words[0]])}（只写数字，按{spec.label if spec else '该字段'}的单位）"
+                    )
                     continue
                 if not _number_in(_digits(step[words[0]]), cite.quote):
                     self.problem(ln, f"数字{step[words[0]]}不在其引文中")
@@ -417,7 +432,7 @@ class RulePartsReader(ReaderBase):
             self.problem(raw.line, "上限须写范围per：item（单个项目）、enterprise_year（单个企业每年）或key（同一键）")
         per = str(raw.get("per", "enterprise_year"))
         if per not in ("item", "enterprise_year", "key"):
-            self.problem(raw.line_of("per"), f"上限范围per应为item、enterprise_year或key：{per}")
+            self.problem(raw.line_of("per"), f"上限范围per应为item、enterprise_year或key：{as_written(raw.get('per'))}")
         fen, digits = (None, "")
         by_fen: list[tuple[str, int]] = []
         by_ref = None
@@ -435,7 +450,7 @@ class RulePartsReader(ReaderBase):
                         by_fen.append((str(k), parse_money(v)))
                         numbers.append(_digits(v))
                     except MoneyError as exc:
-                        self.problem(cases.line_of(k), str(exc))
+                        self.problem(cases.line_of(k), not_read(exc, v))
         if fen is None and not by_fen:
             self.problem(raw.line, "上限须有max或by/cases")
         cite = self.cite(raw, numbers=tuple(numbers))
@@ -482,7 +497,9 @@ class RulePartsReader(ReaderBase):
                     whole = False
                 share = _share(weight)
                 if share is None:  # no default share: it was checked against the quote as 数字1
-                    self.problem(shares_raw.line_of(role), f"分担比例应为正整数（如3:7的3）或整数百分比（如30%）：{weight!r}")
+                    self.problem(
+                        shares_raw.line_of(role), f"分担比例应为正整数（如3:7的3）或整数百分比（如30%）：{as_written(weight)}"
+                    )
                     whole = False
                     continue
                 shares.append(PayerShare(str(role), share[0]))
@@ -566,7 +583,7 @@ class RulePartsReader(ReaderBase):
             self.only(item, ("id", "within", "against", "cite", "interpretation", "articles"), words=False)
             within = str(item.get("within", "document"))
             if within not in ("document", "article", "none"):
-                self.problem(item.line_of("within"), f"within应为document、article或none：{within}")
+                self.problem(item.line_of("within"), f"within应为document、article或none：{as_written(item.get('within'))}")
             against = [str(a) for a in item.get("against") or []]
             for a in against:
                 if a not in (*LEVELS, "higher"):
