@@ -17,7 +17,7 @@ import pytest
 
 openpyxl = pytest.importorskip("openpyxl")
 
-from huiqi.batch.io_write import DIMENSIONS  # noqa: E402
+from huiqi.batch.io_write import DIMENSIONS, ENGINE_LABELS  # noqa: E402
 from huiqi.cli import main  # noqa: E402
 from huiqi.core.credit_code import make_credit_code  # noqa: E402
 from huiqi.service import engine  # noqa: E402
@@ -128,7 +128,7 @@ def test_batch_excel_totals_equal_the_reference_evaluations(
     overview = {r["项目"]: r["值"] for r in sheet_rows(wb, "汇总")}
     assert fen(overview["合计最高（元）"]) == high
     # the file says of what run it is: a what-if run on a copy of the policies looked alike
-    assert (overview["基准日"], str(overview["测算引擎"]).split("（")[0]) == (AS_OF.isoformat(), engine_name)
+    assert (overview["基准日"], overview["测算引擎"]) == (AS_OF.isoformat(), ENGINE_LABELS[engine_name])
     assert str(overview["政策文件夹"]).endswith("policies（内置政策）") and overview["生成时间"]
     assert f"最高{high // 100}.{high % 100:02d}元" in printed
     assert "拒绝0行" in printed
@@ -957,7 +957,8 @@ def test_an_item_set_aside_for_one_a_cap_cut_below_it_says_so_in_the_compiled_ba
         "不超过项目实际总投入 × 10%；同一事项另符合其他条款，按就高不重复原则保留本项；每年最高100万元：按限额余额核减"
     )
     assert loser["原因与说明"] == (
-        "同一事项按就高不重复原则保留较高者，本项不予重复支持；注意：保留的较高一项经限额削减后低于本项；"
+        "同一事项按就高不重复原则保留较高者，本项不予重复支持；保留的一项：《吴中2025》第8条“数字化网络化改造项目补助”；"
+        "注意：保留的较高一项经限额削减后低于本项；"
         "按就高原则可能应改按本项支持，请人工复核（就高不重复先于年度限额判断）"
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import tempfile
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -60,7 +61,10 @@ def reference(
                 key = (s.enterprise.credit_code, a.event.id if a.event else None, a.benefit.id)
                 # a near miss's reasons counted; a granted award's note that its once-per key was blank
                 reasons = len(a.reasons) if status == "near_miss" else int("once_key_missing" in reason_codes(a))
-                notes = working_kinds(eng, a) if status == "granted" else review_kinds(a) if status == "set_aside" else ()
+                same_event = [b for b in (*ev.awards, *ev.set_aside) if b is not a and b.event is not None and b.event == a.event]
+                notes = (
+                    working_kinds(eng, a) if status == "granted" else review_kinds(a, same_event) if status == "set_aside" else ()
+                )
                 awards[key] = (status, a.low, a.high, a.nature.value, reasons, notes)
                 for i, p in enumerate(a.payers):
                     payers[(key, i)] = (p.role, p.payer, p.low, p.high)
@@ -106,17 +110,24 @@ def working_kinds(eng: Engine, a: Award) -> tuple[str, ...]:
     return tuple(sorted(kinds))
 
 
-def review_kinds(a: Award) -> tuple[str, ...]:
-    """A set-aside award's note for review: the award kept over it was cut below it by a cap."""
+def review_kinds(a: Award, same_event: Sequence[Award] = ()) -> tuple[str, ...]:
+    """A set-aside award's notes: the award kept over it (``excl_for:<benefit>``, the one its 同时符合
+    line names among the event's other awards), which a cap cut below it (for review)."""
     own = any("（即本项奖补）" in r.text and "不再重复支持" in r.text for r in a.reasons)
     review = any(r.text.startswith(NOTE) and "人工复核" in r.text and "原文未定金额" not in r.text for r in a.reasons)
     unknown = any(r.text.startswith(NOTE) and "原文未定金额" in r.text for r in a.reasons)
     said = (("prior_own", own), ("excl_review", review), ("excl_unknown", unknown))
-    return tuple(sorted(k for k, is_said in said if is_said))
+    kept = [
+        f"excl_for:{w.benefit.id}"
+        for w in same_event
+        if any(f"同时符合《{w.document.short}》第{w.benefit.article}条“{w.benefit.title}”（" in r.text for r in a.reasons)
+    ]
+    assert len(kept) <= 1, kept
+    return tuple(sorted([k for k, is_said in said if is_said] + kept))
 
 
 def batch_kinds(notes: str) -> tuple[str, ...]:
-    kinds = [n if n.startswith("amount") else n.split(":")[0].removesuffix("_cut") for n in notes.split(",") if n]
+    kinds = [n if n.startswith(("amount", "excl_for")) else n.split(":")[0].removesuffix("_cut") for n in notes.split(",") if n]
     return tuple(sorted(kinds))
 
 

@@ -58,3 +58,20 @@ def test_the_empty_template_is_refused_for_want_of_enterprises_and_reads_once_fi
     wb.save(out)
     reg = read_register(out, engine().catalogue)
     assert reg.rows_read == 1 and reg.errors == []
+
+
+def test_the_level_of_an_award_received_is_offered_in_chinese_only(tmp_path: Path) -> None:
+    """已获奖补's 层级 list offered national, province, city and district beside 国家级 … (the reader
+    takes both; an officer picks from the Chinese)."""
+    out = tmp_path / "模板.xlsx"
+    assert main(["template", str(out)]) == 0
+    wb = openpyxl.load_workbook(out)
+    header = [c.value for c in wb["已获奖补"][1]]
+    column = chr(ord("A") + header.index("层级"))
+    dv = next(dv for dv in wb["已获奖补"].data_validations.dataValidation if str(dv.sqref).startswith(f"{column}2"))
+    sheet, cells = dv.formula1.split("!")
+    first, last = cells.replace("$", "").split(":")
+    offered = [c.value for row in wb[sheet][first:last] for c in row]
+    assert offered == ["国家级", "省级", "市级", "区级"]
+    said = next(r for r in wb["说明"].iter_rows(values_only=True) if r[:3] == ("已获奖补", "层级", "level"))
+    assert "国家级、省级、市级、区级" in said and "national" not in str(said)

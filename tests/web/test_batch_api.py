@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from huiqi.batch.io_write import ENGINE_LABELS
 from huiqi.core.explain import to_dict
 from huiqi.service import engine
 from huiqi.web import create_app
@@ -87,7 +88,7 @@ def test_filters_and_export(client: TestClient, tmp_path: Path) -> None:
     assert shares and all(part * 10 <= award * 6 + 9 for award, part in shares) and any(part < award for award, part in shares)
     r = client.get(f"/batch/{jid}/export.xlsx", params={"payer": "木渎镇财政"})  # the export says whose share it holds
     overview = dict(list(load_workbook(io.BytesIO(r.content), read_only=True)["汇总"].iter_rows(values_only=True))[:8])
-    assert (overview["基准日"], str(overview["测算引擎"]).split("（")[0]) == (AS_OF, status["engine"])
+    assert (overview["基准日"], overview["测算引擎"]) == (AS_OF, ENGINE_LABELS[status["engine"]])
     assert overview["政策文件夹"] == "（内置政策）" and overview["生成时间"]  # not where it is on the server
     assert overview["筛选"] == "出资方：木渎镇财政"
     assert overview["金额口径"] == "按出资方“木渎镇财政”筛选：各金额均为该出资方承担的部分"

@@ -405,9 +405,16 @@ def _reason_texts(eng: Engine) -> list[dict[str, str]]:
     from huiqi.core.evaluator import once_key_note, yearly_date_hint
     from huiqi.core.model import Field
 
+    from .compiler import exclusive_partners
+
+    partners = exclusive_partners(eng.library)
     rows = []
     for b in eng.library.benefits.values():
         doc = eng.library.by_id[b.document_id]
+        for w in sorted(partners.get(b.id, ())):  # a set-aside row names the item kept over it, as the reference does
+            kept = eng.library.benefits[w]
+            said = f"保留的一项：《{eng.library.by_id[kept.document_id].short}》第{kept.article}条“{kept.title}”"
+            rows.append({"benefit": b.id, "code": f"excl_for:{w}", "text": said})
         until = doc.valid_to.isoformat() if doc.valid_to else "长期"
         # the condition or window each code stands for, as the reference words it without the row's value
         read = "，按解释" if doc.validity_interpreted else ""

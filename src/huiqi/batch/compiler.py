@@ -188,6 +188,20 @@ def _level_rank(level: str) -> int:
 # --- library analysis (dialect-free, done once) ------------------------------
 
 
+def exclusive_partners(library: Library) -> dict[str, set[str]]:
+    """Each benefit's partners under 就高不重复: the benefits of its event kind it conflicts with,
+    which may be kept over it on one event (``hq_conflicts``; a set-aside row's ``excl_for:`` note)."""
+    partners: dict[str, set[str]] = defaultdict(set)
+    for kind, group in library.by_event.items():
+        if kind == "enterprise":
+            continue
+        for a in group:
+            for b in group:
+                if a.id != b.id and _conflicts(a, library.document_of(a), b, library.document_of(b)):
+                    partners[a.id].add(b.id)
+    return partners
+
+
 def _conflicts(a: Benefit, da: Document, b: Benefit, db: Document) -> bool:
     """The reference's ``_conflict`` on two benefits: it reads only their
     static parts, so it is asked directly (awards without amounts)."""
@@ -570,15 +584,7 @@ class _Compiler:
                     groups[f"{b.event}:{g.fact.path}"].append(b.id)
         self.gate_groups = {k: v for k, v in groups.items() if len(v) > 1}
         self.caps = _cap_table(library)
-        # conflicts between benefits that can meet on one event
-        self.partners: dict[str, set[str]] = defaultdict(set)
-        for kind, group in library.by_event.items():
-            if kind == "enterprise":
-                continue
-            for a in group:
-                for b in group:
-                    if a.id != b.id and _conflicts(a, library.document_of(a), b, library.document_of(b)):
-                        self.partners[a.id].add(b.id)
+        self.partners = exclusive_partners(library)
         per_kind = [sum(1 for b in g if self.partners.get(b.id)) for k, g in library.by_event.items() if k != "enterprise"]
         self.rounds = max(per_kind, default=0)
 
@@ -1336,14 +1342,17 @@ class _Compiler:
             f"CASE WHEN {gone} THEN 'set_aside' ELSE a.status END AS status, "
             f"CASE WHEN {gone} THEN 'cap_exhausted' ELSE a.reasons END AS reasons, a.low, a.high, a.kind, "
             # a set-aside row's notes: its awards received were this item's own (prior_own, from hq_excl),
-            # the award kept over it was cut below it (excl_review, hq_xrev), it has no amount in the
-            # text to be compared with the kept one's (excl_unknown)
+            # the item kept over it (excl_for:<benefit>, hq_xwin), which was cut below it (excl_review,
+            # hq_xrev), it has no amount in the text to be compared with the kept one's (excl_unknown)
             f"CASE WHEN {gone} THEN '' WHEN a.status <> 'granted' THEN concat_ws(',', "
-            "CASE WHEN a.notes = 'prior_own' THEN a.notes END, CASE WHEN rv.benefit_id IS NOT NULL THEN 'excl_review' END, "
+            "CASE WHEN a.notes = 'prior_own' THEN a.notes END, "
+            "CASE WHEN a.reasons = 'exclusivity' AND xw.benefit_id IS NOT NULL THEN concat('excl_for:', xw.benefit_id) END, "
+            "CASE WHEN rv.benefit_id IS NOT NULL THEN 'excl_review' END, "
             "CASE WHEN a.reasons = 'exclusivity' AND a.kind = 'none' THEN 'excl_unknown' END) "
             "ELSE a.notes END AS notes "
             f"FROM {prev} a LEFT JOIN hq_xrev rv "
-            "ON rv.credit_code = a.credit_code AND rv.event_id = a.event_id AND rv.benefit_id = a.benefit_id"
+            "ON rv.credit_code = a.credit_code AND rv.event_id = a.event_id AND rv.benefit_id = a.benefit_id "
+            "LEFT JOIN hq_xwin xw ON xw.credit_code = a.credit_code AND xw.event_id = a.event_id AND xw.loser = a.benefit_id"
         )
 
     def awards(self) -> str:

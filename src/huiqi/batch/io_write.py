@@ -562,7 +562,7 @@ def _write_csv(path: Path, header: list[str], rows: Iterable[list[Any]]) -> Path
     return path
 
 
-ENGINE_LABELS = {"reference": "reference（参考引擎，逐家解释）", "duckdb": "duckdb（编译执行）", "spark": "spark（编译执行）"}
+ENGINE_LABELS = {"reference": "参考引擎（逐家解释）", "duckdb": "编译引擎（DuckDB）", "spark": "编译引擎（Spark）"}
 
 
 def run_notes(policy_dir: Path, engine_name: str, as_of: str, full_path: bool = True) -> list[tuple[str, str]]:

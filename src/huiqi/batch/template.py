@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from huiqi.core.facts import TYPES, Catalogue, default_text
+from huiqi.core.facts import LEVEL_NAMES, LEVEL_VALUES, TYPES, Catalogue, default_text
 
 from .io_read import SHEET_LABEL, Column, layout
 
@@ -33,6 +33,8 @@ def _unit(col: Column) -> str:
 def _allowed(col: Column, cat: Catalogue) -> str:
     if col.name == "kind" and col.spec.type != "enum":  # 事项类型
         return "、".join(f"{k.label}（{n}）" for n, k in cat.events.items())
+    if col.name == "level" and col.spec.values == (*LEVEL_NAMES.values(), *LEVEL_VALUES):  # 已获奖补's 层级
+        return "、".join(LEVEL_NAMES.values())
     if col.spec.values:
         return "、".join(col.spec.values)
     if col.name == "title" and cat.qualification_titles:
@@ -86,14 +88,14 @@ def write_template(out: Path, catalogue: Catalogue) -> Path:
             values: list[str] = []
             if key == "events" and col.name == "kind":
                 values = [k.label for k in catalogue.events.values()]
+            elif key == "prior_awards" and col.name == "level":  # the reader takes national … too; the list offers Chinese
+                values = list(LEVEL_NAMES.values())
             elif col.spec.type == "enum" and col.spec.values:
                 values = list(col.spec.values)
             elif col.spec.type == "bool":
                 values = ["是", "否"]
             elif key == "qualifications" and col.name == "title" and catalogue.qualification_titles:
                 values = list(catalogue.qualification_titles)
-            elif key == "prior_awards" and col.name == "level":
-                values = ["国家级", "省级", "市级", "区级"]
             if values:
                 dv = DataValidation(
                     type="list", formula1=option_range(values, f"{SHEET_LABEL[key]}·{col.header}"), allow_blank=True
