@@ -473,5 +473,5 @@ def test_compare_says_why_a_region_offers_nothing(client: TestClient) -> None:
     page = client.get(f"/compare?s={sid}&region=320506&region=320412").text
     wujin = page[page.index('id="h-320412"') :]
     assert "无可享受的支持" in wujin
-    assert "事项日期不在政策有效期内：" in wujin and "项（《武进2024》）" in wujin
+    assert "因日期不在政策有效期内未计的奖补项：" in wujin and "项（《武进2024》）" in wujin
     assert "没有适用条款的事项：E1（只有《吴中2025》有适用于该事项的条款，该文件不适用于注册在武进区的企业）" in wujin

@@ -110,7 +110,8 @@ def _unmatched(library: Library, catalogue: Catalogue, scenario: Scenario, event
         where = "、".join(f"《{d}》" for d in elsewhere)
         code = scenario.enterprise.region
         place = REGIONS[code].name if code in REGIONS else code
-        return f"只有{where}有适用于该事项的条款，该文件不适用于注册在{place}的企业"
+        these = "这些文件" if len(elsewhere) > 1 else "该文件"
+        return f"只有{where}有适用于该事项的条款，{these}不适用于注册在{place}的企业"
     return "现行政策文件中没有适用于该事项（类型及类别）的条款；请核对事项类型与类别是否按政策原文选择"
 
 

@@ -41,7 +41,15 @@ from ..policy_view import facts_catalogue, list_documents, show_article, show_do
 from ..service import Engine, InputError, check_json_depth, check_json_keys, read_scenario_text
 from .batchjobs import FILTERS, BatchJobs, UploadError, UploadFile, reference_date
 from .batchroutes import add_batch_routes
-from .batchview import apply_filters, by_enterprise, charts, filter_choices, result_rows, summary_dict
+from .batchview import (
+    apply_filters,
+    by_enterprise,
+    charts,
+    enterprises_without_results,
+    filter_choices,
+    result_rows,
+    summary_dict,
+)
 from .forms import PRIOR_LEVELS, FormState, add_problems, fen_to_wan, form_to_raw, raw_to_form
 from .serving import ServingLoop
 from .store import DISK_FULL, ScenarioStore, default_data_dir, disk_full, storable, store_busy, store_problem
@@ -64,12 +72,24 @@ INTERNAL_ERROR = "服务器内部错误，请稍后再试"
 class WebError(Exception):
     """A request the app refuses, with a Chinese message and an HTTP status."""
 
-    def __init__(self, status: int, message: str, problems: list[dict[str, Any]] | None = None, field: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        problems: list[dict[str, Any]] | None = None,
+        field: str | None = None,
+        page_message: str | None = None,
+        links: list[tuple[str, str]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.problems = problems or []
         self.field = field  # the form field the message is about, shown beside it (None: the page's own)
+        # on a page (not the JSON): the message worded for an officer (pages to open, not ids or
+        # commands) and links to those pages, as (path under the root, text)
+        self.page_message = page_message
+        self.links = links or []
 
 
 def _problems(exc: ScenarioError) -> list[dict[str, Any]]:
@@ -126,7 +146,12 @@ class _Site:
         doc = self.engine.library.by_id.get(doc_id)
         if doc is None:
             known = "、".join(self.engine.library.by_id) or "（无）"
-            raise WebError(404, f"没有编号为“{doc_id}”的政策文件；可用：{known}")
+            raise WebError(
+                404,
+                f"没有编号为“{doc_id}”的政策文件；可用：{known}",
+                page_message=f"没有编号为“{doc_id}”的政策文件；链接可能有误。请在政策库中选择：",
+                links=[(f"/policies/{d.id}", f"《{d.short}》{d.title}") for d in self.engine.library.documents],
+            )
         return doc
 
     def scenario_raw(self, sid: str) -> Any:
@@ -487,17 +512,25 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
 
     # --- errors: Chinese, 4xx, never a traceback ---------------------------
 
-    def _error(request: Request, status: int, message: str, problems: list[dict[str, Any]] | None = None) -> Response:
+    def _error(
+        request: Request,
+        status: int,
+        message: str,
+        problems: list[dict[str, Any]] | None = None,
+        page_message: str | None = None,
+        links: list[tuple[str, str]] | None = None,
+    ) -> Response:
         if _route_path(request.scope).startswith("/api") or _wants_json(request):
             body: dict[str, Any] = {"error": message}
             if problems:
                 body["problems"] = problems
             return JSONResponse(body, status_code=status)
-        return site.page(request, "error.html", {"status": status, "message": message, "problems": problems or []}, status)
+        ctx = {"status": status, "message": page_message or message, "problems": problems or [], "links": links or []}
+        return site.page(request, "error.html", ctx, status)
 
     @app.exception_handler(WebError)
     async def _web_error(request: Request, exc: WebError) -> Response:
-        return _error(request, exc.status, exc.message, exc.problems)
+        return _error(request, exc.status, exc.message, exc.problems, exc.page_message, exc.links)
 
     @app.exception_handler(UploadError)
     async def _upload_error(request: Request, exc: UploadError) -> Response:
@@ -649,7 +682,13 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         try:
             return show_article(eng, doc, article)
         except InputError as exc:
-            raise WebError(404, str(exc)) from None
+            # the shared message ends by pointing to the command line (…见 huiqi policies DOC): a page
+            # points to the document's own page (every article and the rules of the whole text) instead
+            message = str(exc)
+            cli = f"见 huiqi policies {doc.id}"
+            page = message.removesuffix(cli) + f"见《{doc.short}》的文件页面" if message.endswith(cli) else message
+            links = [(f"/policies/{doc.id}", f"《{doc.short}》全文与各条款")]
+            raise WebError(404, message, page_message=page, links=links) from None
 
     @app.get("/api/facts", tags=["事实目录"], summary="事实目录：企业字段与事项类型")
     def api_facts() -> dict[str, Any]:
@@ -1102,6 +1141,9 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
                 rows=result_rows(kept, 0, PAGE_ROWS),
                 enterprises=(listed := by_enterprise(kept))[:PAGE_ROWS],
                 enterprise_count=len(listed),
+                without_results=job.get("enterprises_without_results")
+                if "enterprises_without_results" in job  # a job of an earlier version: counted now
+                else enterprises_without_results(int(job.get("enterprises_evaluated", 0)), results),
                 page_rows=PAGE_ROWS,
                 query=str(request.url.query),
             )

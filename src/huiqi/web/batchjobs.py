@@ -733,6 +733,8 @@ class BatchJobs:
     def _execute(self, job_id: str, path: Path, shown: str, as_of: date) -> None:
         import pyarrow.parquet as pq
 
+        from .batchview import enterprises_without_results
+
         self._progress(job_id, status="running", stage="reading")
         if _streamed(path):
             engine_name = "duckdb"
@@ -755,6 +757,8 @@ class BatchJobs:
             "events_evaluated": summary.events_evaluated,
             "events_after_as_of": summary.events_after_as_of,
             "enterprises_with_awards": summary.enterprises_with_awards,
+            # evaluated, yet in no result row (its events all rejected, or no item applies): 按企业 leaves them out
+            "enterprises_without_results": enterprises_without_results(summary.enterprises_evaluated, results),
             "results": summary.statuses(),
             "total": summary.total.to_dict(),
             "errors_total": len(register.errors) + register.errors_dropped,

@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["apply_filters", "by_enterprise", "charts", "filter_choices", "result_rows", "summary_dict"]
+__all__ = [
+    "apply_filters",
+    "by_enterprise",
+    "charts",
+    "enterprises_without_results",
+    "filter_choices",
+    "result_rows",
+    "summary_dict",
+]
 
 
 def _key_column(t: pa.Table) -> pa.Array:
@@ -165,6 +173,15 @@ def by_enterprise(results: pa.Table) -> list[dict[str, Any]]:
         e["min"] = _yuan(e["min_fen"])
         e["max"] = _yuan(e["max_fen"])
     return rows
+
+
+def enterprises_without_results(evaluated: int, results: pa.Table) -> int:
+    """How many of the ``evaluated`` enterprises have no row in ``results`` (their events all rejected,
+    or neither an event nor a yearly item applies): the page's 按企业 lists only those with rows."""
+    import pyarrow.compute as pc
+
+    with_rows: int = pc.count_distinct(results.column("credit_code")).as_py() if results.num_rows else 0
+    return max(0, evaluated - with_rows)
 
 
 def summary_dict(summary: Any) -> dict[str, Any]:
