@@ -1392,6 +1392,8 @@ class _Sheet:
                 continue
             seen.add(col.name)
             self.columns.append((i, col, unit, str(h)))
+        # the credit code's cell, looked up once: ``totals_row`` reads it on every row
+        self.code_index = next((i for i, c, _, _ in self.columns if c.name == "credit_code"), None)
         missing = [f"“{c.header}”（{c.name}）" for c in lay.sheets[key] if c.spec.required and c.name not in seen]
         if missing:  # no row of the sheet could be valid: the header is wrong (often a title row above it)
             given = "、".join(str(h).strip() for h in raw.header if str(h).strip())
@@ -1437,7 +1439,7 @@ def totals_row(sheet: _Sheet, n: int, row: Sequence[Any]) -> RowError | None:
     """A row of sums under the data (合计, 总计, 小计 …, in any cell, with no credit code of its
     own) is no enterprise's row: it is not read, and a notice says so, where counting it as a
     rejected row sent the officer to "fix" a row that is right."""
-    code = next((i for i, c, _, _ in sheet.columns if c.name == "credit_code"), None)
+    code = sheet.code_index
     if code is not None and code < len(row):
         own = row[code]
         if own is not None and not (isinstance(own, str) and (own.strip() == "" or _TOTALS.fullmatch(re.sub(r"\s", "", own)))):

@@ -239,7 +239,7 @@ def article_key(document_short: str, article: str, title: str) -> str:
 def department_key(departments: str | None) -> str:
     """The 按责任单位 line of an item: its departments in one order (区工信局、区科技局 and
     区科技局、区工信局 were two lines for the same pair), 未注明 when it names none."""
-    return "、".join(sorted(departments.split("、"))) if departments else "（未注明）"
+    return department_text(departments.split("、")) if departments else "（未注明）"
 
 
 def department_text(departments: Sequence[str]) -> str:

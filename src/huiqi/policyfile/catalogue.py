@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -69,18 +70,24 @@ def load_catalogue(policy_dir: Path = DEFAULT_POLICY_DIR) -> Catalogue:
 def _bundled_hint(part: str, verb: str = "给出") -> str:
     """Which files of the bundled catalogue give ``part`` (``values:section.key``, ``label:kind``),
     for a folder of one's own that lacks them: it was started with some of the bundled files only."""
-    givers = []
+    givers = [name for name, parts in _bundled_parts() if part in parts]
+    if not givers:
+        return ""
+    return f"（内置目录中由{'、'.join(givers)}{verb}；自建政策目录请复制policies/facts/下的全部文件）"
+
+
+@functools.cache
+def _bundled_parts() -> tuple[tuple[str, frozenset[str]], ...]:
+    """Each bundled facts file and what it gives, read once (a partial folder has many parts missing)."""
+    out = []
     for path in sorted((DEFAULT_POLICY_DIR / "facts").glob("*.yaml")):
         name = _display(path, DEFAULT_POLICY_DIR)
         try:
             data = load_yaml(path, name)
         except (YamlSyntaxError, OSError):
             continue
-        if part in _parts_given(data):
-            givers.append(name)
-    if not givers:
-        return ""
-    return f"（内置目录中由{'、'.join(givers)}{verb}；自建政策目录请复制policies/facts/下的全部文件）"
+        out.append((name, frozenset(_parts_given(data))))
+    return tuple(out)
 
 
 def _parts_given(data: Any) -> set[str]:
