@@ -216,6 +216,13 @@ def _measure(
     (folder / f"{doc_id}.yaml").write_text(body, encoding="utf-8")
 
 
+def _refusal(folder: Path) -> list[str]:
+    """The problems a policy folder is refused with (it must be refused)."""
+    with pytest.raises(PolicyFileError) as info:
+        load_library(folder)
+    return info.value.problems
+
+
 def _facts_only(tmp_path: Path) -> Path:
     """A policy folder with the bundled catalogue of facts and no policy file yet."""
     folder = tmp_path / "own"
@@ -229,9 +236,8 @@ def test_two_versions_of_one_measure_in_force_together_are_refused(tmp_path: Pat
     folder = _facts_only(tmp_path)
     _measure(folder, "m-2025", "2025-01-01", "2027-12-31")
     _measure(folder, "m-2026", "2026-07-01", "2028-12-31")
-    with pytest.raises(PolicyFileError) as info:
-        load_library(folder)
-    (problem,) = info.value.problems
+    problems = _refusal(folder)
+    (problem,) = problems
     assert problem.startswith(
         f"{folder / 'm-2026.yaml'}:8: 政策文件“m-2026”与{folder / 'm-2025.yaml'}的“m-2025”是同一措施的两个版本"
     )
@@ -255,9 +261,8 @@ def test_the_same_measure_encoded_twice_is_refused_and_other_measures_are_not(tm
     folder = _facts_only(tmp_path)
     _measure(folder, "m-a", "2026-01-01", "2028-12-31")
     _measure(folder, "m-b", "2026-01-01", "2028-12-31")
-    with pytest.raises(PolicyFileError) as info:
-        load_library(folder)
-    (problem,) = info.value.problems
+    problems = _refusal(folder)
+    (problem,) = problems
     assert "有效期在2026-01-01至2028-12-31重叠" in problem and "两者自同一日生效" in problem, problem
     _measure(folder, "m-b", "2026-01-01", "2028-12-31", region="320505")  # the same title in another district
     library, _ = load_library(folder)
@@ -286,25 +291,23 @@ def test_a_folder_with_part_of_the_catalogue_is_told_which_bundled_file_gives_th
     folder = tmp_path / "own"
     (folder / "facts").mkdir(parents=True)
     shutil.copy(DEFAULT_POLICY_DIR / "facts" / "common.yaml", folder / "facts")
-    with pytest.raises(PolicyFileError) as info:
-        load_library(folder)
+    problems = _refusal(folder)
     assert (
         f"{folder / 'facts'}: 字段purchase.category为选项，但没有任何文件给出values（内置目录中由"
         "policies/facts/wuzhong-2025.yaml给出；自建政策目录请复制policies/facts/下的全部文件）"
-    ) in info.value.problems
+    ) in problems
     assert any(
         p.startswith(f"{folder / 'facts'}: 字段enterprise.sectors为选项，但没有任何文件给出values（内置目录中由policies/facts/")
-        for p in info.value.problems
+        for p in problems
     )
     (folder / "facts" / "common.yaml").unlink()
     shutil.copy(DEFAULT_POLICY_DIR / "facts" / "wuzhong-2025.yaml", folder / "facts")
-    with pytest.raises(PolicyFileError) as info:
-        load_library(folder)
+    problems = _refusal(folder)
     assert (
         f"{folder / 'facts'}: 事项类型purchase没有label（内置目录中由policies/facts/common.yaml给出；"
         "自建政策目录请复制policies/facts/下的全部文件）"
-    ) in info.value.problems
-    assert any("字段purchase.category只追加了values，但没有任何文件定义它" in p for p in info.value.problems)
+    ) in problems
+    assert any("字段purchase.category只追加了values，但没有任何文件定义它" in p for p in problems)
 
 
 def test_values_may_be_added_by_a_file_read_before_the_one_defining_the_field(tmp_path: Path) -> None:
@@ -318,12 +321,11 @@ def test_values_may_be_added_by_a_file_read_before_the_one_defining_the_field(tm
     (folder / "facts" / "z-mine.yaml").write_text(
         "enterprise:\n  annual_sales: {label: 销售收入, type: money, unit: 元}\n", encoding="utf-8"
     )
-    with pytest.raises(PolicyFileError) as info:
-        load_library(folder)
+    problems = _refusal(folder)
     wujin = folder / "facts" / "wujin-2024.yaml"
     lines = wujin.read_text(encoding="utf-8").splitlines()
     line = next(i for i, text in enumerate(lines, 1) if text.startswith("  annual_sales:"))
     assert (
         f"{folder / 'facts' / 'z-mine.yaml'}:2: 字段enterprise.annual_sales已在{wujin}:{line}定义："
         "其他文件只能为它追加values，不能再次定义（请删去此处除values以外的内容）"
-    ) in info.value.problems
+    ) in problems
