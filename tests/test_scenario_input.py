@@ -34,18 +34,6 @@ def _refused(path: Path, capsys: pytest.CaptureFixture[str], command: str = "eva
 @pytest.mark.parametrize(
     ("name", "content", "expected"),
     [
-        pytest.param(
-            "s.yaml",
-            HEAD + "events:\n  - {id: E1, kind: purchase, date: 2025-02-30, amount: 80万元}\n",
-            ":3:36: 日期“2025-02-30”无效（2025年2月只有28天）；应为有效日期YYYY-MM-DD",
-            id="impossible-date-unquoted",
-        ),
-        pytest.param(
-            "s.yaml",
-            "as_of: 2025-13-01\n" + HEAD,
-            ":1:8: 日期“2025-13-01”无效（月份应为1至12）；应为有效日期YYYY-MM-DD",
-            id="impossible-as-of",
-        ),
         pytest.param("s.yaml", "enterprise: " + "[" * DEEP + "]" * DEEP + "\n", ":1:112: 嵌套层次过深", id="deep-yaml"),
         pytest.param("s.json", '{"enterprise": ' + "[" * DEEP + "]" * DEEP + "}", ":1:115: 嵌套层次过深", id="deep-json"),
         pytest.param("s.json", '{"enterprise": ' + "[" * 150 + "]" * 150 + "}", ":1:115: 嵌套层次过深", id="deep-json-readable"),
@@ -136,10 +124,20 @@ def test_json_keys_repeated_only_in_different_objects_are_read(tmp_path: Path, c
     assert json.loads(capsys.readouterr().out)["awards"]
 
 
-def test_compare_refuses_an_impossible_date_alike(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("command", ["evaluate", "compare"])
+def test_impossible_dates_are_named_with_every_other_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    """An unquoted impossible date is one problem among the file's others, named by its path and with
+    why the day does not exist, as in JSON: a user mends the whole file in one pass."""
     path = tmp_path / "s.yaml"
-    path.write_text("as_of: 2025-02-29\n" + HEAD, encoding="utf-8")
-    assert "s.yaml:1:8: 日期“2025-02-29”无效（2025年2月只有28天）" in _refused(path, capsys, "compare")
+    bad = HEAD.replace("name: x, ", "") + "events:\n  - {id: E1, kind: purchase, date: 2025-02-29, amount: 80万元}\n"
+    path.write_text("as_of: 2025-13-01\n" + bad, encoding="utf-8")
+    err = _refused(path, capsys, command)
+    assert "输入有4处问题" in err, err
+    assert "as_of（测算基准日）：“2025-13-01” —— 日期无效（月份应为1至12）；应为有效日期YYYY-MM-DD" in err
+    assert "events[1].date（发生日期）：“2025-02-29” —— 日期无效（2025年2月只有28天）" in err
+    assert "enterprise.name（名称）" in err and "events[1]（采购）.category" in err
 
 
 def test_an_alias_bomb_is_refused_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -226,5 +224,5 @@ def test_a_date_given_but_impossible_is_not_called_missing(tmp_path: Path, capsy
     )
     assert main(["evaluate", str(path)]) == 2
     err = capsys.readouterr().err
-    assert "events[1].date（发生日期）：“2025-02-30” —— 应为有效日期YYYY-MM-DD" in err
+    assert "events[1].date（发生日期）：“2025-02-30” —— 日期无效（2025年2月只有28天）；应为有效日期YYYY-MM-DD" in err
     assert "events[2].date（发生日期）：（未填写） —— 必填；应为有效日期YYYY-MM-DD" in err

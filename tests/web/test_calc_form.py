@@ -275,13 +275,21 @@ IMPOSSIBLE = (
 )
 
 
-@pytest.mark.parametrize("url", ["/calc/upload", "/compare/upload"])
-def test_an_uploaded_impossible_date_is_a_400_naming_file_and_line(client: TestClient, url: str) -> None:
-    r = client.post(url, files={"file": ("情景.yaml", IMPOSSIBLE.encode(), "application/yaml")})
-    assert r.status_code == 400
-    assert "情景.yaml:3:36: 日期“2025-02-30”无效（2025年2月只有28天）；应为有效日期YYYY-MM-DD" in r.text
-    r = client.post(url, data={"text": IMPOSSIBLE})
-    assert r.status_code == 400 and "粘贴.yaml:3:36: 日期“2025-02-30”无效" in r.text
+def test_an_uploaded_impossible_date_is_shown_beside_its_field_with_the_other_problems(client: TestClient) -> None:
+    r = client.post("/calc/upload", files={"file": ("情景.yaml", IMPOSSIBLE.encode(), "application/yaml")})
+    assert r.status_code == 422
+    assert _errors_beside(r.text, "f-e1-date") == "“2025-02-30”：日期无效（2025年2月只有28天）；应为有效日期YYYY-MM-DD"
+    r = client.post("/calc/upload", data={"text": IMPOSSIBLE.replace("name: x, ", "")})
+    assert r.status_code == 422
+    assert _errors_beside(r.text, "f-e1-date") == "“2025-02-30”：日期无效（2025年2月只有28天）；应为有效日期YYYY-MM-DD"
+    assert _errors_beside(r.text, "f-ent-name") == "必填；应为文本"  # the file's other problem, in the same answer
+
+
+def test_a_scenario_uploaded_for_comparison_lists_an_impossible_date_with_the_other_problems(client: TestClient) -> None:
+    r = client.post("/compare/upload", data={"text": IMPOSSIBLE.replace("name: x, ", "")})
+    assert r.status_code == 422
+    assert "情景有2处问题" in r.text
+    assert "日期无效（2025年2月只有28天）" in r.text and "必填；应为文本" in r.text
 
 
 @pytest.mark.parametrize("url", ["/calc/upload", "/compare/upload"])

@@ -22,7 +22,7 @@ from .credit_code import validate_credit_code
 from .money import MoneyError, decimal_text, format_wan, parse_money, parse_number, parse_rate
 from .regions import REGIONS, TOWNS
 from .scenario import Enterprise, Event, PriorAward, Qualification, Scenario, Value
-from .text import brief
+from .text import brief, date_reason
 
 __all__ = [
     "NO",
@@ -208,6 +208,13 @@ def _is_mapping(value: object) -> TypeGuard[Mapping[Any, Any]]:
     return isinstance(value, (dict, Mapping))  # dict first: answered without the ABC
 
 
+def _date_need(value: object, usual: str) -> str:
+    """``usual``, the expectation of a date that could not be read, unless the text names a day that does
+    not exist (2025-13-01, 2025-02-29): then why."""
+    reason = date_reason(value) if isinstance(value, str) else ""
+    return f"日期无效{reason}；应为有效日期YYYY-MM-DD" if reason else usual
+
+
 def _to_date(value: object) -> date | None:
     if isinstance(value, datetime):
         return value.date()
@@ -278,7 +285,8 @@ def convert(spec: FieldSpec, value: object, enterprise_region: str | None = None
     if t == "date":
         d = _to_date(value)
         if d is None:
-            raise ValueError(f"不是有效日期；应为{spec.expected()}")
+            reason = date_reason(value) if isinstance(value, str) else ""
+            raise ValueError(f"{'日期无效' + reason if reason else '不是有效日期'}；应为{spec.expected()}")
         return d
     if t == "region":
         code = str(value).strip()
@@ -425,7 +433,9 @@ def parse_scenario(raw: object, catalogue: Catalogue, source: str = "") -> Scena
     if raw.get("as_of") is not None:
         as_of = _to_date(raw.get("as_of"))
         if as_of is None:
-            problems.append(Problem("as_of", "测算基准日", raw.get("as_of"), "不是有效日期；应为YYYY-MM-DD"))
+            problems.append(
+                Problem("as_of", "测算基准日", raw.get("as_of"), _date_need(raw.get("as_of"), "不是有效日期；应为YYYY-MM-DD"))
+            )
     if problems:
         raise ScenarioError(problems, source)
     enterprise = Enterprise(
@@ -473,14 +483,16 @@ def _qualifications(raw: object, catalogue: Catalogue, problems: list[Problem]) 
             continue
         since = _to_date(q.get("since"))
         if since is None:
-            problems.append(Problem(f"{where}.since", "获得日期", q.get("since"), "应为日期YYYY-MM-DD"))
+            problems.append(
+                Problem(f"{where}.since", "获得日期", q.get("since"), _date_need(q.get("since"), "应为日期YYYY-MM-DD"))
+            )
             continue
         given = q.get("until")
         until = None
         if given is not None and str(given).strip() != "":
             until = _to_date(given)
             if until is None:  # an unreadable expiry (2024/12/31) was dropped: the title never expired
-                problems.append(Problem(f"{where}.until", "有效期至", given, "应为日期YYYY-MM-DD"))
+                problems.append(Problem(f"{where}.until", "有效期至", given, _date_need(given, "应为日期YYYY-MM-DD")))
                 continue
             if until < since:
                 problems.append(Problem(f"{where}.until", "有效期至", given, "有效期至早于获得日期"))
@@ -517,7 +529,11 @@ def _event(i: int, item: object, catalogue: Catalogue, problems: list[Problem], 
     when = _to_date(item.get("date"))
     if when is None:
         given = item.get("date")
-        need = "必填；应为有效日期YYYY-MM-DD" if given is None or str(given).strip() == "" else "应为有效日期YYYY-MM-DD"
+        need = (
+            "必填；应为有效日期YYYY-MM-DD"
+            if given is None or str(given).strip() == ""
+            else _date_need(given, "应为有效日期YYYY-MM-DD")
+        )
         problems.append(Problem(f"{where}.date", "发生日期", given, need))
     defaulted: set[str] = set()
     facts = _fields(item, kind.fields, f"{where}（{kind.label}）", {"kind", "id", "date"}, problems, None, defaulted)

@@ -10,12 +10,13 @@ original text, so that a citation can be highlighted where it stands.
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
-__all__ = ["SourceText", "Span", "brief", "normalise", "soft_breaks"]
+__all__ = ["SourceText", "Span", "brief", "date_reason", "normalise", "soft_breaks"]
 
 # One character for one character, so that offsets map back simply.
 _FOLD = str.maketrans(
@@ -51,6 +52,26 @@ def brief(text: str, limit: int = 60) -> str:
     '99999…'
     """
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def date_reason(text: str) -> str:
+    """Why ``text``, written as a date YYYY-MM-DD, names no day; "" when it is not such a date.
+
+    >>> date_reason("2025-13-01"), date_reason("2025-02-29"), date_reason("2025/1/1")
+    ('（月份应为1至12）', '（2025年2月只有28天）', '')
+    """
+    match = re.match(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})", text)
+    if not match:
+        return ""
+    year, month, day = (int(g) for g in match.groups())
+    if year == 0:
+        return "（年份应为0001至9999）"
+    if not 1 <= month <= 12:
+        return "（月份应为1至12）"
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        return f"（{year}年{month}月只有{days}天）"
+    return ""
 
 
 def normalise(text: str) -> str:

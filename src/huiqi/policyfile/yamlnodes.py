@@ -2,14 +2,13 @@
 
 Also the reading of scenario YAML (:func:`parse_yaml_text`) and the Chinese
 wording of YAML mistakes, shared by policy files and scenarios: a syntax error
-names its line and column; an impossible date, an integer too long to read, a
-key written twice, nesting too deep and aliases that expand too far are refused
-with their line instead of a traceback.
+names its line and column; an impossible date (in a policy file), an integer too
+long to read, a key written twice, nesting too deep and aliases that expand too
+far are refused with their line instead of a traceback.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
-from ..core.text import brief
+from ..core.text import brief, date_reason
 
 __all__ = [
     "MAX_DEPTH",
@@ -108,27 +107,13 @@ def _mark_problem(message: str, node: yaml.Node) -> _ValueProblem:
     return _ValueProblem(None, None, message, node.start_mark)
 
 
-def _date_reason(text: str) -> str:
-    match = re.match(r"^(\d{4})-(\d{1,2})-(\d{1,2})", text)
-    if not match:
-        return ""
-    year, month, day = (int(g) for g in match.groups())
-    if year == 0:
-        return "（年份应为0001至9999）"
-    if not 1 <= month <= 12:
-        return "（月份应为1至12）"
-    days = calendar.monthrange(year, month)[1]
-    if not 1 <= day <= days:
-        return f"（{year}年{month}月只有{days}天）"
-    return "（时刻无效）"
-
-
 def _timestamp(loader: SafeConstructor, node: yaml.ScalarNode) -> Any:
     try:
         return SafeConstructor.construct_yaml_timestamp(loader, node)
     except (ValueError, AttributeError):  # AttributeError: "!!timestamp" before text that is no date
         value = str(node.value)
-        raise _mark_problem(f"日期“{brief(value)}”无效{_date_reason(value)}；应为有效日期YYYY-MM-DD", node) from None
+        reason = date_reason(value) or "（时刻无效）"  # the resolver took it for a date: only a day or a time can be wrong
+        raise _mark_problem(f"日期“{brief(value)}”无效{reason}；应为有效日期YYYY-MM-DD", node) from None
 
 
 def _too_long(node: yaml.ScalarNode) -> _ValueProblem:
@@ -244,6 +229,18 @@ class _ScenarioLoader(_FAST_LOADER):  # type: ignore[misc]
 
 _guard_scalars(_ScenarioLoader)
 
+
+def _timestamp_as_written(loader: SafeConstructor, node: yaml.ScalarNode) -> Any:
+    """A scenario's impossible date (2025-13-01) is kept as its text: the scenario's own check then names
+    it by its path (``events[2].date``) beside every other problem of the file, as for JSON."""
+    try:
+        return SafeConstructor.construct_yaml_timestamp(loader, node)
+    except (ValueError, AttributeError):
+        return str(node.value)
+
+
+_ScenarioLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_written)
+
 _OPEN = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
 _CLOSE = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
 
@@ -291,8 +288,9 @@ def parse_yaml_text(text: str, name: str) -> Any:
     """Parse YAML text (scenarios, uploads) with libyaml when present.
 
     Scenarios need no key lines (their problems are named by path, such as
-    ``events[2].amount``); syntax errors, impossible dates, over-long integers,
-    repeated keys, deep nesting and alias bombs still name the line."""
+    ``events[2].amount``); syntax errors, over-long integers, repeated keys, deep
+    nesting and alias bombs still name the line. An impossible date is kept as its
+    text, so that the scenario's check names it beside the file's other problems."""
     try:
         if "*" in text or _depth_bound(text) > _SAFE_DEPTH:  # aliases, or nesting that could be deep
             _check_events(text, name)
