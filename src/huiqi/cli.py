@@ -16,6 +16,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -195,6 +196,8 @@ def cmd_serve(args: argparse.Namespace, eng: Engine) -> int:
     import uvicorn
 
     from .web import create_app, root_path
+    from .web.app import MAX_UPLOAD
+    from .web.batchjobs import MAX_UPLOAD_ENV, max_upload_from_env, upload_limit
     from .web.serving import log_config
 
     if args.data is not None and not args.data.strip():  # "" meant ~/.local/share/huiqi without a word
@@ -208,9 +211,10 @@ def cmd_serve(args: argparse.Namespace, eng: Engine) -> int:
         raise InputError(f"--workers应为正整数：{args.workers}")
     _check_listen(args.host, args.port)
     root = root_path(args.root_path) if args.root_path else ""
+    limit = upload_limit(args.max_upload, "--max-upload") if args.max_upload is not None else max_upload_from_env(MAX_UPLOAD)
     # the settings and the data folder checked here, once: a worker that fails at its start is
     # started again and again by uvicorn, each printing a traceback, and nothing listens
-    app = create_app(eng, data_dir, root=root)
+    app = create_app(eng, data_dir, limit, root=root)
     host = f"[{args.host}]" if ":" in args.host else args.host  # an IPv6 address in a URL
     where = f"http://{host}:{args.port}{root}/" if args.port else f"http://{host}:（端口由系统分配）{root}/"
     print(f"惠企网页：{where}  （Ctrl+C 停止；规则核心{native.status()}）", file=sys.stderr)
@@ -223,6 +227,7 @@ def cmd_serve(args: argparse.Namespace, eng: Engine) -> int:
         if data_dir is not None:
             os.environ["HUIQI_DATA"] = str(data_dir)
         os.environ["HUIQI_ROOT_PATH"] = root
+        os.environ[MAX_UPLOAD_ENV] = str(Decimal(limit) / 1_000_000)
         counts: str | None
         try:  # the workers' open connections, kept even (without the file they are not balanced)
             counts = os.environ[BALANCE_ENV] = new_balance_file()
@@ -387,6 +392,7 @@ _SERVE_EPILOG = """\
   HUIQI_DATA             数据目录（未给--data时使用；设了则不能为空）
   HUIQI_BATCH_KEEP_DAYS  名单测算任务及其上传文件、结果的保留天数（默认7，可为小数；0为不自动删除）
   HUIQI_ROOT_PATH        同--root-path，供 uvicorn --factory huiqi.web.asgi:app_from_env 启动时使用
+  HUIQI_MAX_UPLOAD_MB    同--max-upload（未给--max-upload时使用）
   HUIQI_POLICIES         政策文件目录，同全局选项--policies，供上述 uvicorn 启动方式使用（默认内置政策）
   TMPDIR                 名单测算运行时的临时文件夹（huiqi-batch-*）所在位置
 数据目录：保存的测算情景长期保留、不过期；上传的zip包解压后保存，估算磁盘空间时按解压后的大小计。
@@ -442,6 +448,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--root-path",
         default="",
         help="经反向代理挂在子路径下时的路径前缀，如/huiqi（页面链接都以它开头；代理去掉或保留前缀均可）",
+    )
+    p.add_argument(
+        "--max-upload",
+        metavar="MB",
+        help="名单测算上传文件的大小上限，单位MB（默认20；反向代理的上限须同样调高）",
     )
     add_batch_parsers(sub)
     return parser

@@ -103,6 +103,39 @@ def test_settings_are_checked_once_before_the_workers_start(
     assert "HUIQI_BATCH_KEEP_DAYS" in err and "Traceback" not in err, err
 
 
+@pytest.mark.parametrize(
+    ("argv", "env", "expected"),
+    [
+        (["--max-upload", "abc"], None, "--max-upload应为名单测算上传文件的大小上限（MB，正数，如50），而不是“abc”"),
+        (["--max-upload", "0"], None, "--max-upload应为名单测算上传文件的大小上限"),
+        (["--max-upload", "nan"], None, "--max-upload应为名单测算上传文件的大小上限"),
+        ([], "-5", "环境变量HUIQI_MAX_UPLOAD_MB应为名单测算上传文件的大小上限（MB，正数，如50），而不是“-5”"),
+    ],
+)
+def test_an_upload_limit_that_is_no_size_is_refused_before_serving(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    env: str | None,
+    expected: str,
+) -> None:
+    if env is not None:
+        monkeypatch.setenv("HUIQI_MAX_UPLOAD_MB", env)
+    assert main(["serve", "--data", str(tmp_path / "data"), "--port", "0", *argv]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err, err
+
+
+def test_an_upload_over_the_limit_names_what_an_officer_can_do(tmp_path: Path) -> None:
+    """The page's officer has no command line: the answer offers a zip or smaller parts, and the administrator."""
+    with TestClient(create_app(engine(), tmp_path / "data", max_upload=1_000), raise_server_exceptions=False) as client:
+        got = client.post("/batch", files={"file": ("企业.csv", b"a" * 5_000, "text/csv")})
+    assert got.status_code == 413
+    assert "上传的文件过大：上限为0.001MB。CSV文件可打包为一个zip上传" in got.text and "请联系系统管理员" in got.text
+    assert "huiqi" not in got.text.split("<main", 1)[1].split("</main>", 1)[0]
+
+
 def test_an_address_the_machine_does_not_have_is_told_in_words(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--data", str(tmp_path / "data"), "--host", "192.0.2.1", "--port", "8749"]) == 2
     err = capsys.readouterr().err

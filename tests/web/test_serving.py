@@ -151,11 +151,13 @@ def test_the_loop_factory_is_what_uvicorn_runs() -> None:
 
 
 def test_two_workers_answer_over_the_loop(tmp_path: Path) -> None:
-    """``huiqi serve --workers 2`` starts on this loop and answers an evaluation."""
+    """``huiqi serve --workers 2`` starts on this loop and answers an evaluation; its workers hold the
+    ``--max-upload`` it was given."""
     port = _free_port()
     body = (ROOT / "examples" / "scenarios" / "bench-10-events.yaml").read_bytes()
+    serve = ["serve", "--port", str(port), "--workers", "2", "--data", str(tmp_path), "--max-upload", "0.05"]
     server = subprocess.Popen(
-        [sys.executable, "-m", "huiqi.cli", "serve", "--port", str(port), "--workers", "2", "--data", str(tmp_path)],
+        [sys.executable, "-m", "huiqi.cli", *serve],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -180,6 +182,8 @@ def test_two_workers_answer_over_the_loop(tmp_path: Path) -> None:
         with TestClient(create_app(engine(), tmp_path / "here")) as here:
             expected = here.post("/api/evaluate", content=body, headers={"content-type": "application/yaml"}).json()
         assert r.json() == expected
+        upload = httpx.post(f"http://127.0.0.1:{port}/api/batch", files={"file": ("企业.csv", b"a" * 60_000)}, timeout=30)
+        assert upload.status_code == 413 and "上限为0.05MB" in upload.json()["error"], upload.text
     finally:
         server.terminate()
         server.wait(timeout=30)

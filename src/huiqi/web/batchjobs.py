@@ -52,9 +52,11 @@ from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..core.text import brief
 from ..service import Engine, InputError, os_error_text, os_reason
 from .serving import pid_alive
 from .store import DISK_FULL, ScenarioStore, disk_full, store_busy, store_problem
@@ -179,7 +181,7 @@ def _unpacked(name: str, z: zipfile.ZipFile, packed: int, max_bytes: int | None)
         raise UploadError(
             413,
             f"“{name}”解压后{total / 1_000_000:.0f}MB，是文件本身的{total // max(packed, 1)}倍，远超正常登记表"
-            f"（约5～20倍）；请检查文件，较大的登记表请使用命令行 huiqi batch",
+            f"（约5～20倍）；请检查文件是否为登记表",
         )
 
 
@@ -361,6 +363,28 @@ def reference_date(text: str) -> date | None:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(f"测算基准日“{text}”不是有效日期（应为YYYY-MM-DD）") from None
+
+
+MAX_UPLOAD_ENV = "HUIQI_MAX_UPLOAD_MB"
+
+
+def upload_limit(text: str, source: str) -> int:
+    """The bytes a register upload may have, from a limit written in MB (``50``, ``0.5``); ``source``
+    (``--max-upload``, the environment variable) names where a limit that is no positive number came from."""
+    try:
+        megabytes = Decimal(text.strip())
+    except ArithmeticError:
+        megabytes = Decimal(-1)
+    if not megabytes.is_finite() or megabytes <= 0 or megabytes > 1_000_000:
+        raise InputError(f"{source}应为名单测算上传文件的大小上限（MB，正数，如50），而不是“{brief(text)}”")
+    return int(megabytes * 1_000_000)
+
+
+def max_upload_from_env(default: int) -> int:
+    """``$HUIQI_MAX_UPLOAD_MB``, the limit ``huiqi serve --max-upload`` passes to its workers; ``default``
+    when unset."""
+    text = os.environ.get(MAX_UPLOAD_ENV, "").strip()
+    return upload_limit(text, f"环境变量{MAX_UPLOAD_ENV}") if text else default
 
 
 def keep_days_from_env() -> float:
@@ -707,7 +731,10 @@ class BatchJobs:
         return new_id
 
     def too_large(self) -> str:
-        return f"上传的文件过大：上限为{self.max_upload / 1_000_000:g}MB。较大的登记表请使用命令行 huiqi batch，或拆分后分批上传"
+        return (
+            f"上传的文件过大：上限为{self.max_upload / 1_000_000:g}MB。CSV文件可打包为一个zip上传（通常小得多），"
+            "也可将登记表拆分后分批上传；需要更高的上限，请联系系统管理员"
+        )
 
     # --- running
 
