@@ -963,6 +963,27 @@ def test_an_item_set_aside_for_one_a_cap_cut_below_it_says_so_in_the_compiled_ba
     )
 
 
+@pytest.mark.parametrize("engine", ["reference", "duckdb"])
+def test_no_review_is_asked_for_an_item_its_own_yearly_cap_keeps_below_the_kept_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: str
+) -> None:
+    """苏州2025 第八条: 2000万元 of compute pays 50% capped at 300万元 a year, or 20% capped at 200万元.
+    C1 keeps the 300万元: the 20% item (400万元 before its cap) could never pay more, so nothing is to be
+    reviewed. C2's kept item has no room left and the 20% item could pay 100万元: that one asks."""
+    folder = csv_register(
+        tmp_path,
+        "credit_code,name,region,industrial\n91320506MA1XXXXX09,示例企业,320506,是\n",
+        "credit_code,id,kind,date,compute_cost,embodied_ai,model_params,typical_scenarios,model_builder\n"
+        "91320506MA1XXXXX09,C1,compute_use,2025-07-01,20000000,是,150,6,是\n"
+        "91320506MA1XXXXX09,C2,compute_use,2025-11-01,5000000,是,150,6,是\n",
+    )
+    rows = batch_rows(folder, engine, "2025-12-31", tmp_path / "结果.csv", capsys)
+    c1, c2 = rows[("sz25-8-compute-user", "C1")], rows[("sz25-8-compute-user", "C2")]
+    assert (c1["状态"], c2["状态"]) == ("不重复享受", "不重复享受")
+    assert "请人工复核" not in c1["原因与说明"], c1["原因与说明"]
+    assert "请人工复核" in c2["原因与说明"], c2["原因与说明"]
+
+
 def test_a_yearly_item_evaluated_after_its_year_says_which_reference_date_to_use(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1166,7 +1166,8 @@ class _Compiler:
 
     def xrev(self, capped: str) -> str:
         """Awards set aside for one that a cap then cut below them (就高不重复 is decided before the caps):
-        flagged for review, as the reference's _after_caps does. What the event received before, which
+        flagged for review, as the reference's _after_caps does (a set-aside award whose own yearly caps
+        keep it below the kept one's cut amount is no case). What the event received before, which
         the kept award's top-up deducted, is deducted from the set-aside award's amount too."""
         on = "ON {t}.credit_code = w.credit_code AND {t}.event_id = w.event_id AND {t}.benefit_id = {b}"
         return (
@@ -1175,8 +1176,11 @@ class _Compiler:
             f"JOIN hq_once wo {on.format(t='wo', b='w.benefit_id')} "
             f"JOIN hq_excl we {on.format(t='we', b='w.benefit_id')} "
             f"JOIN {capped} wf {on.format(t='wf', b='w.benefit_id')} "
+            "JOIN hq_benefits ls ON ls.benefit_id = w.loser "
             "WHERE wf.kind = 'money' AND lo.high IS NOT NULL AND wo.high IS NOT NULL AND we.high IS NOT NULL "
-            "AND wf.high IS NOT NULL AND wf.high < we.high AND wf.high < lo.high - (wo.high - we.high)"
+            "AND wf.high IS NOT NULL AND wf.high < we.high "
+            # the set-aside award within its own yearly caps, as the reference's _potential
+            "AND wf.high < (CASE WHEN ls.mincap IS NULL THEN lo.high ELSE LEAST(lo.high, ls.mincap) END) - (wo.high - we.high)"
         )
 
     def pcov(self, x: str) -> str:

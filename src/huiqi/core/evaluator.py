@@ -342,10 +342,13 @@ def _after_caps(rivals: list[tuple[Award, Award, int | None]], before_caps: list
     event received before (the winner pays only the difference) would have been deducted from the
     set-aside award too: it is compared net of that, and a winner no cap cut is no case."""
     for (loser, winner, chosen_high), capped_from in zip(rivals, before_caps, strict=True):
-        if loser.high is None or winner.high is None or capped_from is None or chosen_high is None or not winner.is_money:
+        # the most the set-aside award could pay is within its own yearly caps: 20% of 2000万 is 400万,
+        # but 每年最高200万元 leaves it below a kept 300万, and there is nothing to review
+        could_pay = _potential(loser)
+        if could_pay is None or winner.high is None or capped_from is None or chosen_high is None or not winner.is_money:
             continue
         received = chosen_high - capped_from  # deducted as received before for the same event
-        if winner.high < capped_from and winner.high < loser.high - received:
+        if winner.high < capped_from and winner.high < could_pay - received:
             loser.reasons.append(
                 Line(
                     f"{NOTE}保留的《{winner.document.short}》第{winner.benefit.article}条经限额削减后为{_show(winner)}，"
