@@ -599,3 +599,34 @@ def test_a_near_miss_says_what_the_item_would_pay_were_it_met(tmp_path: Path, ca
     assert near["wz-8-smart-renovation"]["max_fen"] == 0  # a near miss still counts nothing
     assert main(["evaluate", str(path)]) == 0
     assert "   → 若满足上述条件，按所填事实本项可得（未计年度限额与就高不重复）：最高120万元\n" in capsys.readouterr().out
+
+
+def test_an_item_granted_without_a_stated_amount_has_no_amount_and_is_counted_apart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """吴中2025 第6条 经区专题会议研究后予以支持 states no amount: the JSON said 0 fen (a client summing it told the
+    firm it gets 0元, as the register's rows say null); it is null, and the totals count it apart."""
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "as_of: 2025-12-31\n"
+        "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', industrial: true}\n"
+        "events:\n"
+        "  - {id: M1, kind: project, date: 2025-06-01, category: 重大产业项目}\n"
+        "  - {id: P1, kind: purchase, date: 2025-06-30, category: 人形机器人产品或服务, amount: 80万元}\n",
+        encoding="utf-8",
+    )
+    assert main(["evaluate", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    major = next(a for a in data["awards"] if a["event"] == "M1")
+    assert (major["nature"], major["min_fen"], major["max_fen"], major["min_yuan"], major["max_yuan"]) == (
+        "none",
+        None,
+        None,
+        None,
+        None,
+    )
+    total = data["totals"]["total"]
+    assert (total["max_fen"], total["count"], total["unpriced"]) == (8_000_000, 1, 1)
+    assert data["totals"]["by_document"]["wuzhong-2025"]["unpriced"] == 1
+    assert main(["evaluate", str(path)]) == 0
+    assert "总计：最高8万元；另有1项可享受但原文未定金额，未计入" in capsys.readouterr().out

@@ -381,3 +381,17 @@ def test_a_near_miss_shows_the_money_at_stake(client: TestClient) -> None:
     page = _project_result(client, "智能化改造", total_investment="1200", equipment_investment="900", smart_investment="700")
     smart = page[page.index("智能化改造项目补助") :]
     assert "若满足条件可得：<strong>最高120万元</strong>" in smart[: smart.index("</article>")]
+
+
+def test_the_total_says_how_many_items_it_leaves_out_for_stating_no_amount(client: TestClient) -> None:
+    """吴中2025 第6条 (经区专题会议研究后予以支持) is granted with no amount: the page's 合计 counts it apart."""
+    text = (
+        "as_of: 2025-12-31\n"
+        "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', industrial: true}\n"
+        "events:\n  - {id: M1, kind: project, date: 2025-06-01, category: 重大产业项目}\n"
+    )
+    r = client.post("/calc/upload", data={"text": text})
+    assert r.status_code == 200, r.text
+    assert re.search(
+        r'合计：<strong id="total">0元</strong>（1项；其中<span id="unpriced">1</span>项可享受但原文未定金额', r.text
+    )

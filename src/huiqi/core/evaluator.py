@@ -726,6 +726,9 @@ def _totals(
     total = Totals()
     granted.sort(key=lambda a: a.sort_key)
     for award in granted:
+        if award.kind == "none":  # 给予相应补助: granted, no amount to add
+            total.unpriced += 1
+            by_doc.setdefault(award.document.id, Totals()).unpriced += 1
         if not award.is_money:
             continue
         by_doc.setdefault(award.document.id, Totals()).add(award.low, award.high)

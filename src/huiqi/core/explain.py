@@ -42,6 +42,11 @@ def _totals_text(t: Totals) -> str:
     return amount_text(t.low, t.high)
 
 
+def unpriced_text(unpriced: int) -> str:
+    """What a total leaves out: the items granted whose text states no amount (empty when none)."""
+    return f"；另有{unpriced}项可享受但原文未定金额，未计入" if unpriced else ""
+
+
 def _cite(c: Citation | None) -> str:
     return f"　　原文：“{c.quote}”" if c is not None and c.quote else ""
 
@@ -127,10 +132,10 @@ def render_text(ev: Evaluation) -> str:
         out.extend(_award_block(a, i))
     out.append("")
     out.append("二、合计")
-    out.append(f"   总计：{_totals_text(ev.total)}")
+    out.append(f"   总计：{_totals_text(ev.total)}{unpriced_text(ev.total.unpriced)}")
     for doc_id, t in ev.by_document.items():
         doc = next(d for d in ev.documents if d.id == doc_id)
-        out.append(f"   《{doc.short}》：{_totals_text(t)}（{t.count}项）")
+        out.append(f"   《{doc.short}》：{_totals_text(t)}（{t.count}项）{unpriced_text(t.unpriced)}")
     for payer, t in ev.by_payer.items():
         out.append(f"   {payer}：{_totals_text(t)}")
     near = [a for a in ev.near_misses if not a.out_of_window]
@@ -190,10 +195,11 @@ def award_dict(a: Award) -> dict[str, Any]:
         "if_met": a.if_met or None,
         "nature": nature.value,
         "nature_label": nature.label,
-        "min_fen": a.low,
-        "max_fen": a.high,
-        "min_yuan": _yuan(a.low),
-        "max_yuan": None if a.high is None else _yuan(a.high),
+        # an item that pays no money (未定额支持, 免费服务, 权益) has no amount: null, not 0, as in a register's rows
+        "min_fen": a.low if a.is_money else None,
+        "max_fen": a.high if a.is_money else None,
+        "min_yuan": _yuan(a.low) if a.is_money else None,
+        "max_yuan": None if a.high is None or not a.is_money else _yuan(a.high),
         "amount_text": amount_text(a.low, a.high, kind=a.kind, text=a.text),
         "review": b.review,
         "payers": [{"role": p.role, "payer": p.payer, "weight": p.weight, "min_fen": p.low, "max_fen": p.high} for p in a.payers],
@@ -210,7 +216,7 @@ def award_dict(a: Award) -> dict[str, Any]:
 
 
 def _totals(t: Totals) -> dict[str, Any]:
-    return {"min_fen": t.low, "max_fen": t.high, "count": t.count, "text": _totals_text(t)}
+    return {"min_fen": t.low, "max_fen": t.high, "count": t.count, "unpriced": t.unpriced, "text": _totals_text(t)}
 
 
 def to_dict(ev: Evaluation) -> dict[str, Any]:

@@ -133,11 +133,13 @@ class Totals:
     low: int
     high: int | None
     count: int
+    unpriced: int  # items granted whose text states no amount (未定额支持), counted apart from the money
 
     def __init__(self, low: int = 0, high: int | None = 0, count: int = 0) -> None:
         self.low = low
         self.high = high
         self.count = count
+        self.unpriced = 0
 
     def add(self, low: int, high: int | None) -> None:
         self.low += low
