@@ -226,3 +226,19 @@ def test_a_date_given_but_impossible_is_not_called_missing(tmp_path: Path, capsy
     err = capsys.readouterr().err
     assert "events[1].date（发生日期）：“2025-02-30” —— 日期无效（2025年2月只有28天）；应为有效日期YYYY-MM-DD" in err
     assert "events[2].date（发生日期）：（未填写） —— 必填；应为有效日期YYYY-MM-DD" in err
+
+
+def test_values_in_problems_are_shown_as_the_file_writes_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A JSON or YAML author wrote true, ["火星"] and a list where a mapping belongs: the messages said “True”,
+    “['火星']” and “list”, as Python prints them."""
+    path = tmp_path / "s.json"
+    raw = {
+        "enterprise": {"credit_code": "91320506MA1XXXXX09", "name": "x", "region": "320506", "sectors": ["火星"]},
+        "events": [{"id": "E1", "kind": "purchase", "date": "2025-06-30", "category": "机器人产品或服务", "amount": True}],
+    }
+    path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    err = _refused(path, capsys)
+    assert "enterprise.sectors（所属产业领域）：“[火星]”" in err, err
+    assert "events[1]（采购）.amount（采购金额）：“true” —— 不是金额：true" in err, err
+    path.write_text("[]", encoding="utf-8")
+    assert "情景：“[]” —— 应为包含enterprise与events的映射" in _refused(path, capsys)

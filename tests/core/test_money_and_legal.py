@@ -139,4 +139,7 @@ def test_a_bad_amount_is_shown_as_written_not_as_python_writes_it() -> None:
     assert str(exc.value) == "不是金额（应为数字加单位，如“50万元”“1000元”）：“abc”"
     with pytest.raises(MoneyError) as exc:
         parse_money(True)
-    assert str(exc.value) == "不是金额：是"
+    assert str(exc.value) == "不是金额：true"  # as YAML, JSON and a policy file's author write it
+    with pytest.raises(MoneyError) as exc:
+        parse_money(None)
+    assert str(exc.value) == "不是金额：空（未填写）"

@@ -22,7 +22,7 @@ from .credit_code import validate_credit_code
 from .money import MoneyError, decimal_text, format_wan, parse_money, parse_number, parse_rate
 from .regions import REGIONS, TOWNS
 from .scenario import Enterprise, Event, PriorAward, Qualification, Scenario, Value
-from .text import brief, date_reason
+from .text import brief, date_reason, flow
 
 __all__ = [
     "NO",
@@ -186,8 +186,15 @@ class Problem:
     value: Any  # any raw input (mypyc cannot compile a dataclass field annotated "object" under postponed annotations)
     expected: str
 
+    def value_text(self) -> str | None:
+        """The value as its author wrote it (``true``, ``[火星]``, not ``True``, ``['火星']``); None when missing."""
+        if self.value is None:
+            return None
+        return brief(self.value if isinstance(self.value, str) else flow(self.value))
+
     def message(self) -> str:
-        shown = "（未填写）" if self.value is None else f"“{brief(str(self.value))}”"
+        text = self.value_text()
+        shown = "（未填写）" if text is None else f"“{text}”"
         label = f"（{self.label}）" if self.label else ""
         return f"{self.where}{label}：{shown} —— {self.expected}"
 
@@ -405,7 +412,7 @@ def parse_scenario(raw: object, catalogue: Catalogue, source: str = "") -> Scena
     """Validate and type a raw scenario mapping; :class:`ScenarioError` lists every problem."""
     problems: list[Problem] = []
     if not _is_mapping(raw):
-        raise ScenarioError([Problem("情景", "", type(raw).__name__, "应为包含enterprise与events的映射")], source)
+        raise ScenarioError([Problem("情景", "", raw, "应为包含enterprise与events的映射")], source)
     unknown = set(raw) - {"enterprise", "events", "prior_awards", "as_of", "name", "description"}
     for key in sorted(unknown, key=str):
         problems.append(Problem(str(key), "", raw[key], "未知的顶层字段；可用：enterprise、events、prior_awards、as_of"))

@@ -9,10 +9,11 @@ officers write: ``50万元``, ``1000元``, ``2亿元``, ``1万`` (苏州2020 wri
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-from .text import brief
+from .text import as_written, brief
 
 __all__ = [
     "FEN_PER_YUAN",
@@ -45,13 +46,12 @@ class MoneyError(ValueError):
 
 def _shown(value: object) -> str:
     """A value in a message as a person wrote or reads it: text in quotation marks (“12.345元”),
-    a number as its digits (600000.305, not Decimal('600000.305')), cut to a readable length."""
-    if isinstance(value, str):
-        return f"“{brief(value)}”"
-    if isinstance(value, bool):
-        return "是" if value else "否"
+    a number as its digits (600000.305, not Decimal('600000.305')), a missing value as 空（未填写）,
+    ``false``, lists and dates as YAML and JSON write them (:func:`as_written`), cut to a readable length."""
     if isinstance(value, float):
         return brief(repr(value))
+    if value is None or isinstance(value, (str, bool, list, tuple, dict, date)):
+        return as_written(value)
     return brief(str(value))
 
 

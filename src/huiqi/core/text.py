@@ -11,12 +11,15 @@ original text, so that a citation can be highlighted where it stands.
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["SourceText", "Span", "brief", "date_reason", "normalise", "soft_breaks"]
+__all__ = ["SourceText", "Span", "as_written", "brief", "date_reason", "flow", "normalise", "soft_breaks"]
 
 # One character for one character, so that offsets map back simply.
 _FOLD = str.maketrans(
@@ -52,6 +55,58 @@ def brief(text: str, limit: int = 60) -> str:
     '99999…'
     """
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def as_written(value: Any) -> str:
+    """A value read from YAML or JSON, shown in a message as its author wrote it, not as Python prints it:
+    a missing value as 空（未填写）, ``false`` not ``False``, ``2026-01-01 08:00`` not
+    ``datetime.datetime(2026, 1, 1, 8, 0)``, text in Chinese quotation marks (“30%”, not ``'30%'``),
+    lists and mappings in YAML's flow style (``[企业, 社会组织]``), cut to a readable length."""
+    if value is None:
+        return "空（未填写）"
+    if isinstance(value, str):
+        return f"“{brief(value)}”"
+    return brief(flow(value))
+
+
+def flow(value: Any, limit: int = 200) -> str:
+    """A value as YAML's flow style writes it (inside a list or mapping: ``null``, bare text); a long
+    list or mapping is cut after about ``limit`` characters, without rendering the rest.
+
+    >>> flow([True, None, "火星", {"a": 1}])
+    '[true, null, 火星, {a: 1}]'
+    >>> flow(list(range(10**6)), 12)
+    '[0, 1, 2, 3, 4, …]'
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        shown = value.strftime("%Y-%m-%d %H:%M")
+        return shown + (value.strftime(":%S") if value.second or value.microsecond else "")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return value if value.strip() and value == value.strip() else f'"{value}"'
+    if isinstance(value, dict):
+        items = (f"{flow(k, limit)}: {flow(v, limit)}" for k, v in value.items())
+        return "{" + _joined(items, limit) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + _joined((flow(v, limit) for v in value), limit) + "]"
+    return str(value)
+
+
+def _joined(parts: Iterator[str], limit: int) -> str:
+    out: list[str] = []
+    size = 0
+    for part in parts:
+        if size > limit:
+            out.append("…")
+            break
+        out.append(part)
+        size += len(part) + 2
+    return ", ".join(out)
 
 
 def date_reason(text: str) -> str:

@@ -34,7 +34,6 @@ __all__ = [
     "PolicyFolderError",
     "ReaderBase",
     "check_policy_dir",
-    "not_read",
     "shown_path",
 ]
 
@@ -216,7 +215,7 @@ class ReaderBase:
         try:
             fen = parse_money(raw)
         except MoneyError as exc:
-            self.problem(node.line_of(key), f"“{key}”不是金额：{not_read(exc, raw)}")
+            self.problem(node.line_of(key), f"“{key}”不是金额：{exc}")
             return 0, ""
         if fen < 0:
             self.problem(node.line_of(key), f"“{key}”不能为负数：{as_written(raw)}")
@@ -227,7 +226,7 @@ class ReaderBase:
         try:
             rate = parse_rate(raw)
         except MoneyError as exc:
-            self.problem(node.line_of(key), f"“{key}”不是比例：{not_read(exc, raw)}")
+            self.problem(node.line_of(key), f"“{key}”不是比例：{exc}")
             return Fraction(0), ""
         if rate < 0:
             self.problem(node.line_of(key), f"“{key}”不能为负数：{as_written(raw)}")
@@ -255,15 +254,6 @@ class ReaderBase:
                     node.line_of("interpretation"), f"解释interpretation应为中文说明（为何这样理解原文）：{as_written(item)}"
                 )
         return tuple(Interpretation(str(i)) for i in items if isinstance(i, str) and _HAN.search(i))
-
-
-def not_read(exc: Exception, raw: Any) -> str:
-    """The words of a value that could not be read as money, a rate or a number, with the value as
-    its author wrote it: the core's parsers show a missing value as ``None`` and ``false`` as 否."""
-    if raw is None or isinstance(raw, (bool, list, dict, date)):
-        what = str(exc).split("：", 1)[0].split("（", 1)[0]
-        return f"{what}：{as_written(raw)}"
-    return str(exc)
 
 
 def _kind_of(spec: FieldSpec | None) -> str:

@@ -56,7 +56,6 @@ from .reader_base import (
     _says_floor,
     _says_up_to,
     _split_in,
-    not_read,
 )
 from .yamlnodes import LList, LMap, as_written
 
@@ -164,7 +163,7 @@ class RulePartsReader(ReaderBase):
             except MoneyError as exc:
                 hint = f"（{spec.label}以{unit}计，只写数字，如100）" if spec is not None and unit and kind == "number" else ""
                 if spec is not None or not isinstance(expr, Field):  # an unknown fact is already named
-                    self.problem(raw.line_of(word), f"比较值不对：{not_read(exc, value_raw)}{hint}")
+                    self.problem(raw.line_of(word), f"比较值不对：{exc}{hint}")
                 value = Fraction(0)
             if kind == "other":
                 self.problem(raw.line, "只有金额、数值、比例可以比较大小")
@@ -358,9 +357,7 @@ class RulePartsReader(ReaderBase):
                 try:
                     threshold = parse_number(step[words[0]])
                 except MoneyError as exc:  # 超过: 1000万元 gave a traceback
-                    self.problem(
-                        ln, f"档位值不对：{not_read(exc, step[words[0]])}（只写数字，按{spec.label if spec else '该字段'}的单位）"
-                    )
+                    self.problem(ln, f"档位值不对：{exc}（只写数字，按{spec.label if spec else '该字段'}的单位）")
                     continue
                 if not _number_in(_digits(step[words[0]]), cite.quote):
                     self.problem(ln, f"数字{step[words[0]]}不在其引文中")
@@ -450,7 +447,7 @@ class RulePartsReader(ReaderBase):
                         by_fen.append((str(k), parse_money(v)))
                         numbers.append(_digits(v))
                     except MoneyError as exc:
-                        self.problem(cases.line_of(k), not_read(exc, v))
+                        self.problem(cases.line_of(k), str(exc))
         if fen is None and not by_fen:
             self.problem(raw.line, "上限须有max或by/cases")
         cite = self.cite(raw, numbers=tuple(numbers))

@@ -9,7 +9,6 @@ far are refused with their line instead of a traceback.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
-from ..core.text import brief, date_reason
+from ..core.text import as_written, brief, date_reason
 
 __all__ = [
     "MAX_DEPTH",
@@ -41,38 +40,6 @@ _ALIAS_ALLOWANCE = 100_000
 # libyaml builds its node tree recursively in C: a document nested this deep or more
 # is checked event by event first (100,000 levels crash the interpreter).
 _SAFE_DEPTH = 1000
-
-
-def as_written(value: Any) -> str:
-    """A value read from YAML, shown in a message as its author wrote it, not as Python prints it:
-    a missing value as 空（未填写）, ``false`` not ``False``, ``2026-01-01 08:00`` not
-    ``datetime.datetime(2026, 1, 1, 8, 0)``, text in Chinese quotation marks (“30%”, not ``'30%'``),
-    lists and mappings in YAML's flow style (``[企业, 社会组织]``), cut to a readable length."""
-    if value is None:
-        return "空（未填写）"
-    if isinstance(value, str):
-        return f"“{brief(value)}”"
-    return brief(_flow(value))
-
-
-def _flow(value: Any) -> str:
-    """A value as YAML's flow style writes it (inside a list or mapping: ``null``, bare text)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime):
-        shown = value.strftime("%Y-%m-%d %H:%M")
-        return shown + (value.strftime(":%S") if value.second or value.microsecond else "")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, str):
-        return value if value.strip() and value == value.strip() else f'"{value}"'
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_flow(k)}: {_flow(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_flow(v) for v in value) + "]"
-    return str(value)
 
 
 class LMap(dict[str, Any]):
