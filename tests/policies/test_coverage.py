@@ -103,3 +103,15 @@ def test_strict_fails_on_a_number_cited_but_not_encoded(tmp_path: Path, capsys: 
     capsys.readouterr()
     assert main(["--policies", str(folder), "coverage", "wuzhong-2025", "--strict"]) == 1
     assert "仅引用未编码的数字：wuzhong-2025（1处）" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("document", MEASURES)
+def test_each_item_cites_its_own_words_not_a_part_of_them(document: str) -> None:
+    """An item's 原文 is the sentence its ``cite`` names: items with a quota (武进2024 第1条) cited only
+    每年择优支持不超过20个项目, the quota's words, and the money they grant went unshown."""
+    import yaml
+
+    written = yaml.safe_load((DEFAULT_POLICY_DIR / f"{document}.yaml").read_text(encoding="utf-8"))
+    items = {b.id: b for b in engine().library.benefits.values() if b.document_id == document}
+    for raw in written["benefits"]:
+        assert items[raw["id"]].cite.quote == raw["cite"], raw["id"]

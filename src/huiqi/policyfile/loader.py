@@ -143,8 +143,10 @@ class _Reader(RulePartsReader):
                     q.line_of("bound"),
                     f"名额bound应为at_most（不超过）、exactly（定数）或at_least（不少于）之一：{as_written(q.get('bound'))}",
                 )
-            cite = self.cite(q, numbers=(str(count),)) or Citation("")
-            quota = Quota(count, str(q.get("per", "年")), cite, bound, str(q.get("unit", "个")))
+            # its own name: the benefit's ``cite`` was overwritten here, and every item with a quota cited
+            # only 每年择优支持不超过20个项目 as its words
+            quota_cite = self.cite(q, numbers=(str(count),)) or Citation("")
+            quota = Quota(count, str(q.get("per", "年")), quota_cite, bound, str(q.get("unit", "个")))
         once_per: tuple[str, ...] = ()
         once_group = None
         if isinstance(raw.get("once_per"), LMap):
