@@ -630,3 +630,19 @@ def test_an_item_granted_without_a_stated_amount_has_no_amount_and_is_counted_ap
     assert data["totals"]["by_document"]["wuzhong-2025"]["unpriced"] == 1
     assert main(["evaluate", str(path)]) == 0
     assert "总计：最高8万元；另有1项可享受但原文未定金额，未计入" in capsys.readouterr().out
+
+
+def test_an_award_received_named_as_an_award_is_not_called_an_award_twice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """已获苏州市专精特新奖励奖励20万元: the document's own name ends in 奖励."""
+    path = _scenario(
+        tmp_path,
+        "as_of: 2025-12-31\n"
+        "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', industrial: true}\n"
+        "events:\n  - {id: Q1, kind: recognition, date: 2025-07-15, title: 专精特新中小企业, level: 省级}\n"
+        "prior_awards:\n  - {amount: 20万元, year: 2025, level: city, event: Q1, document: 苏州市专精特新奖励}\n",
+    )
+    assert main(["evaluate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "该事项已获苏州市专精特新奖励20万元" in out and "奖励奖励" not in out

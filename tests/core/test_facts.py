@@ -58,6 +58,16 @@ def test_an_option_value_outside_the_catalogue_suggests_the_nearest() -> None:
     assert "是否为“机器人产品或服务”" in msg
 
 
+@pytest.mark.parametrize(
+    ("written", "hint"),
+    [("武进区", "武进区的代码为320412"), ("常州市武进区", "武进区的代码为320412"), ("吴中", "吴中区的代码为320506")],
+)
+def test_a_region_written_by_its_name_is_told_its_code(written: str, hint: str) -> None:
+    raw = _scenario(enterprise={"credit_code": "91320506MA1XXXXX09", "name": "x", "region": written})
+    (msg,) = _problems(raw)
+    assert f"未知的行政区划代码（{hint}，请填写代码）" in msg, msg
+
+
 def test_a_town_must_belong_to_the_district() -> None:
     raw = _scenario(enterprise={"credit_code": "91320506MA1XXXXX09", "name": "x", "region": "320506", "town": "湖塘镇"})
     (msg,) = _problems(raw)

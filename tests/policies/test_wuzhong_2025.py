@@ -118,3 +118,29 @@ def test_summing_several_prior_awards_for_one_event_is_marked_an_interpretation(
     one = _evaluate("art21-top-up-prior-city.yaml")
     steps = [s.text for a in one.awards for s in a.steps if "只补足差额" in s.text]
     assert steps and all(t.endswith("（解释：原文未明确补差方式）") for t in steps)
+
+
+def _rated_again(title: str, level: str) -> Evaluation:
+    eng = engine()
+    raw = {
+        "as_of": "2025-12-31",
+        "enterprise": {
+            "credit_code": "91320506MA1XXXXX09",
+            "name": "示例企业",
+            "region": "320506",
+            "industrial": True,
+            "qualifications": [{"title": title, "level": level, "since": "2022-06-01", "until": "2025-05-31"}],
+        },
+        "events": [{"id": "Q1", "kind": "recognition", "date": "2025-07-15", "title": title, "level": level}],
+    }
+    return eng.evaluate(eng.scenario(raw))
+
+
+def test_a_title_rated_again_after_it_lapsed_is_not_paid_as_new_and_says_the_text_is_silent() -> None:
+    """第9条 rewards 新获评 where 第13条 says 首次获评: a 省级专精特新 title that lapsed on 2025-05-31 and was rated
+    again on 2025-07-15 is not paid (as before), and the near miss says the text leaves this open, for review."""
+    miss = only_award(_rated_again("专精特新中小企业", "省级").near_misses, "wz-9-srdi-sme", "Q1")
+    assert [r.text for r in miss.reasons if "期满" in r.text] == [
+        "企业已于2022-06-01获得“专精特新中小企业”（有效期至2025-05-31，已期满），本次为期满后再次获评；"
+        "原文未明确期满后再次获评是否属于“新获评”，按不属于首次/新获评处理，请人工核实"
+    ]

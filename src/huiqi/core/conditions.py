@@ -178,6 +178,15 @@ def _first_time(cond: FirstTime, ctx: Context) -> Outcome:
     ]
     grade = event.facts.get("grade")  # 先进级 → 卓越级 is newly rated at the higher grade
     if same and grade is None:
+        lapsed = [q.until for q in same if q.until is not None and q.until < event.date]
+        # every earlier holding had ended: rated again, which 首次获评 excludes and 新获评 may not
+        if len(lapsed) == len(same) and "首次" not in (cond.cite.quote if cond.cite else ""):
+            return Outcome(
+                False,
+                f"企业已于{same[0].since}获得“{title}”（有效期至{max(lapsed)}，已期满），本次为期满后再次获评；"
+                "原文未明确期满后再次获评是否属于“新获评”，按不属于首次/新获评处理，请人工核实",
+                cond.cite,
+            )
         return Outcome(False, f"企业已于{same[0].since}获得“{title}”，不属于首次/新获评", cond.cite)
     earlier = [
         e

@@ -422,6 +422,11 @@ def _show(award: Award) -> str:
     return amount_text(award.low, award.high, kind=award.kind, text=award.text)
 
 
+def _award_name(name: str) -> str:
+    """A prior award's document or level as 已获…: 省级奖励, but 江苏省专精特新奖励 (not …奖励奖励)."""
+    return name if name.endswith(("奖励", "补助", "奖补", "资助", "补贴", "支持")) else f"{name}奖励"
+
+
 def _against_prior(award: Award, scenario: Scenario, event_id: str) -> bool:
     """Awards already received for the same event under a covered document.
 
@@ -450,7 +455,7 @@ def _against_prior(award: Award, scenario: Scenario, event_id: str) -> bool:
     # higher levels, not 第1条's 本条款内项目不得重复享受)
     rule = next((r for r in rules if any(covers(r, p) for p in covered)), rules[0])
     total = sum(p.amount_fen for p in covered)
-    got = "、".join(f"{p.document or LEVEL_LABELS.get(p.level, p.level)}奖励{format_wan(p.amount_fen)}" for p in covered)
+    got = "、".join(f"{_award_name(p.document or LEVEL_LABELS.get(p.level, p.level))}{format_wan(p.amount_fen)}" for p in covered)
     summed = ""
     if len(covered) > 1:
         got += f"，合计{format_wan(total)}"

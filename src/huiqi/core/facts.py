@@ -222,6 +222,18 @@ def _date_need(value: object, usual: str) -> str:
     return f"日期无效{reason}；应为有效日期YYYY-MM-DD" if reason else usual
 
 
+_RANK = {"district": 0, "city": 1, "province": 2}
+
+
+def _region_hint(text: str) -> str:
+    """The code of a region written by its name (武进区, 常州市武进区, 武进): the most local one it names."""
+    named = [r for r in REGIONS.values() if text and (r.name in text or r.name[:-1] == text)]
+    if not named:
+        return ""
+    best = min(named, key=lambda r: _RANK.get(r.level, 3))
+    return f"（{best.name}的代码为{best.code}，请填写代码）"
+
+
 def _to_date(value: object) -> date | None:
     if isinstance(value, datetime):
         return value.date()
@@ -298,7 +310,7 @@ def convert(spec: FieldSpec, value: object, enterprise_region: str | None = None
     if t == "region":
         code = str(value).strip()
         if code not in REGIONS:
-            raise ValueError(f"未知的行政区划代码；应为{spec.expected()}")
+            raise ValueError(f"未知的行政区划代码{_region_hint(code)}；应为{spec.expected()}")
         return code
     if t == "town":
         text = str(value).strip()
