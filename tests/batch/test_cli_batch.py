@@ -1039,10 +1039,14 @@ def test_an_applicant_of_another_kind_is_told_which_kinds_the_item_admits(
         assert row["原因与说明"] in ("主体类型不在支持范围（企业）内", "主体类型“高校院所”不在支持范围（企业）内"), (name, row)
 
 
-def test_amounts_typed_in_wan_under_yuan_headers_are_pointed_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("engine", ["reference", "duckdb"])
+def test_amounts_typed_in_wan_under_yuan_headers_are_pointed_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: str
+) -> None:
     """The officer's likeliest Excel mistake: 1200 (万元) under 项目实际总投入（元）. Every item came out as a
     near miss (投资额800.00元低于200万元) with an empty error list; the columns far below every threshold the
-    texts set on them are now named, with the header to write, and no row is refused for it."""
+    texts set on them are now named, with the header to write, and no row is refused for it. The default
+    engine (DuckDB, reading the workbook in SQL) said nothing."""
 
     def register(name: str, scale: int) -> Path:
         ent = [["统一社会信用代码", "名称", "注册地行政区划代码", "是否工业企业"], ["91320506MA1XXXXX09", "甲", "320506", "是"]]
@@ -1060,12 +1064,15 @@ def test_amounts_typed_in_wan_under_yuan_headers_are_pointed_out(tmp_path: Path,
 
     notices = {}
     for name, scale in (("万元误填.xlsx", 1), ("按元填写.xlsx", 10_000)):
-        assert main(["batch", str(register(name, scale)), "--engine", "reference", "--as-of", "2025-12-31", "--json"]) == 0
+        assert main(["batch", str(register(name, scale)), "--engine", engine, "--as-of", "2025-12-31", "--json"]) == 0
         data = json.loads(capsys.readouterr().out)
-        notices[name] = [(e["column"], e["rejected"]) for e in data["errors"]]
+        notices[name] = [(e["column"], e["value"], e["rejected"]) for e in data["errors"]]
         assert data["rows_rejected"] == 0
     assert notices["按元填写.xlsx"] == []
-    assert notices["万元误填.xlsx"] == [("智能改造（含软件）投资额（元）", False), ("项目实际总投入（元）", False)]
+    assert notices["万元误填.xlsx"] == [
+        ("智能改造（含软件）投资额（元）", "中位数800.00元", False),
+        ("项目实际总投入（元）", "中位数1,200.00元", False),
+    ]
 
 
 def test_the_payers_of_items_without_an_amount_are_named_as_the_engines_name_payers(

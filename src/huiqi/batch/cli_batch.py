@@ -219,39 +219,53 @@ def scenarios(register: Register, as_of: date | None) -> Iterator[Scenario]:
             )
 
 
-def unit_notices(eng: Engine, register: Register) -> list[RowError]:
-    """Money columns whose values sit far below every threshold the texts set on them (投资额 900元
-    where 设备投入300万元以上 is asked): most likely typed in 万元 under a （元） header. A notice each,
-    rejecting no row: the officer is told before reading a register's worth of near misses."""
-    import statistics
-
+def money_thresholds(eng: Engine) -> dict[tuple[str, str], int]:
+    """(table, column) → the smallest money threshold the texts set on the column, in fen."""
     from huiqi.core.model import Compare, Field
 
-    from .io_read import SHEET_LABEL, RowError, layout
-
-    lowest: dict[tuple[str, str], int] = {}  # (table, column) → the smallest money threshold on it
+    lowest: dict[tuple[str, str], int] = {}
     for b in eng.library.benefits.values():
         for c in (*b.match, *b.when):
             if isinstance(c, Compare) and c.kind == "money" and isinstance(c.fact, Field):
                 key = ("enterprises", c.fact.name) if c.fact.on_enterprise else ("events", c.fact.path)
                 lowest[key] = min(lowest.get(key, int(c.value)), int(c.value))
-    lay = layout(eng.catalogue)
-    out = []
-    for (table, name), threshold in sorted(lowest.items()):
+    return lowest
+
+
+def unit_notices(eng: Engine, register: Register) -> list[RowError]:
+    """Money columns whose values sit far below every threshold the texts set on them (投资额 900元
+    where 设备投入300万元以上 is asked): most likely typed in 万元 under a （元） header. A notice each,
+    rejecting no row: the officer is told before reading a register's worth of near misses."""
+    medians: dict[tuple[str, str], Decimal] = {}
+    for table, name in money_thresholds(eng):
         data = register.tables.get(table)
         if data is None or name not in data.column_names:
             continue
-        values = [v for v in data.column(name).to_pylist() if v]
-        if not values or statistics.median(values) * 100 >= threshold:
+        values = sorted(v for v in data.column(name).to_pylist() if v)
+        if values:  # whole fen: the median is whole or half a fen, exactly
+            half = len(values) // 2
+            medians[table, name] = Decimal(values[half]) if len(values) % 2 else (Decimal(values[half - 1]) + values[half]) / 2
+    return unit_notices_from(eng, medians, register.source)
+
+
+def unit_notices_from(eng: Engine, medians: dict[tuple[str, str], Decimal], source: str) -> list[RowError]:
+    """The notices of :func:`unit_notices` from each money column's median in fen (non-zero values), however
+    computed: from the rows read in Python, or in DuckDB by the streamed path."""
+    from .io_read import SHEET_LABEL, RowError, layout
+
+    lay = layout(eng.catalogue)
+    out = []
+    for (table, name), threshold in sorted(money_thresholds(eng).items()):
+        median_fen = medians.get((table, name))
+        if median_fen is None or median_fen * 100 >= threshold:
             continue
         header = next((c.header for c in lay.sheets[table] if c.name == name), name)
-        median = statistics.median(values) / 100
         said = (
             f"数值普遍远低于政策门槛（门槛至少{threshold / 1_000_000:g}万元）：是否按万元填写？"
             f"若是，请把表头改为“{header.removesuffix('（元）')}（万元）”后重新导入；本提示不拒绝任何行"
         )
-        shown = f"中位数{median:,.2f}元"
-        out.append(RowError(Path(register.source).name, SHEET_LABEL[table], 1, header, shown, said, rejected=False))
+        shown = f"中位数{median_fen / 100:,.2f}元"
+        out.append(RowError(Path(source).name, SHEET_LABEL[table], 1, header, shown, said, rejected=False))
     return out
 
 

@@ -24,6 +24,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +35,18 @@ import pyarrow.parquet as pq
 from huiqi.service import Engine, InputError
 
 from . import duck, io_read, io_sql
-from .cli_batch import PAYER_ORDER, REASON_TEXTS_SQL, RESULT_ORDER, _reason_texts, payers_sql, results_sql
+from .cli_batch import (
+    PAYER_ORDER,
+    REASON_TEXTS_SQL,
+    RESULT_ORDER,
+    _reason_texts,
+    money_thresholds,
+    payers_sql,
+    results_sql,
+    unit_notices_from,
+)
 from .compiler import compile_library, lit
-from .io_read import SHEETS, Register
+from .io_read import SHEETS, Register, ident
 from .io_write import DIMENSIONS, PAYER_SCHEMA, RESULT_SCHEMA, PayerNames, Summary, Totals, benefit_meta, parquet_options
 
 __all__ = ["CHUNK_EVENTS", "StreamResult", "chunk_events_for", "duckdb_memory", "events_in", "run_stream", "validated_in_memory"]
@@ -284,6 +294,26 @@ def _write(batches: pa.RecordBatchReader, writer: pq.ParquetWriter, schema: pa.S
         raise failed[0]
 
 
+def _medians(eng: Engine, con: duckdb.DuckDBPyConnection, tables: dict[str, str]) -> dict[tuple[str, str], Decimal]:
+    """The median of each money column a threshold is set on (its non-zero values, in fen), from the chunk's tables."""
+    out: dict[tuple[str, str], Decimal] = {}
+    columns: dict[str, set[str]] = {}
+    for table, name in money_thresholds(eng):
+        if table not in tables:
+            continue
+        if table not in columns:
+            columns[table] = {r[0] for r in con.execute(f"DESCRIBE {tables[table]}").fetchall()}
+        if name not in columns[table]:
+            continue
+        col = ident(name)
+        # DECIMAL: the median of whole fen is a whole or half fen, exactly
+        sql = f"SELECT median({col})::DECIMAL(38, 1) FROM {tables[table]} WHERE {col} <> 0"
+        (median,) = con.execute(sql).fetchall()[0]
+        if median is not None:
+            out[table, name] = median
+    return out
+
+
 def run_stream(
     eng: Engine,
     source: str | Path,
@@ -358,7 +388,10 @@ def run_stream(
             progress("测算（块）", 0, buckets)
         try:
             for b in range(buckets):
-                duck.run(plan, con, io_sql.chunk_tables(sreg, b, row_order=True), as_of)
+                tables = io_sql.chunk_tables(sreg, b, row_order=True)
+                if buckets == 1:  # a register read whole: its money columns checked for 万元 as the Python path does
+                    sreg.register.errors.extend(unit_notices_from(eng, _medians(eng, con, tables), str(source)))
+                duck.run(plan, con, tables, as_of)
                 con.execute(REASON_TEXTS_SQL.format(awards="hq_awards")).fetchall()
                 con.execute(f"CREATE OR REPLACE TEMP TABLE hq_chunk_payers AS {_PAYERS}").fetchall()
                 con.execute(_MONEY).fetchall()
