@@ -153,9 +153,9 @@ def cmd_examples(args: argparse.Namespace, eng: Engine) -> int:
             files += example_files(p)
         elif p.is_file():
             files.append(p)
-        else:
+        elif args.paths:  # a policy folder's own examples/ is optional (docs/rule-language.md): none yet is no error
             raise InputError(f"算例文件或文件夹不存在：{p}")
-    if not files:
+    if not files and args.paths:
         raise InputError(f"没有算例文件（*.yaml）：{'、'.join(map(str, paths))}")
     results = [check_example(eng, f) for f in files]
     failed = [r for r in results if r.problems]
@@ -180,6 +180,8 @@ def cmd_examples(args: argparse.Namespace, eng: Engine) -> int:
         if r.got:
             print("    实际结果：")
             print("\n".join(f"    {line}" for line in r.got.splitlines()))
+    if not results:
+        print(f"政策文件夹中还没有算例（{shown_path(paths[0])}/<文件编号>/*.yaml），没有可核对的金额")
     print(f"共{len(results)}个算例：通过{len(results) - len(failed)}个，未通过{len(failed)}个")
     for doc_id, missing in uncovered.items():
         print(f"提示：《{eng.library.by_id[doc_id].short}》以下奖补项没有算例断言其金额：{'、'.join(missing)}")

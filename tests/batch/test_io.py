@@ -780,6 +780,24 @@ def test_a_cell_merged_down_a_column_is_read_into_each_of_its_rows(tmp_path: Pat
     assert [(e.sheet, e.row, e.column, e.expected, e.rejected) for e in sreg.register.errors] == said
 
 
+def test_a_merge_under_a_title_row_is_named_by_the_header_not_the_column_letter(tmp_path: Path) -> None:
+    """With a title in row 1 the notice named the column “D” (or the title's own text for column A): the header,
+    found in row 2, names it."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "企业"
+    ws.append(["2025年企业登记表"])
+    ws.append(["统一社会信用代码", "名称", "注册地行政区划代码", "所在镇（街道、板块）"])
+    ws.append([A, "甲", "320506", "木渎镇"])
+    ws.append([B, "乙", "320506", None])
+    ws.merge_cells("D3:D4")
+    path = tmp_path / "titled.xlsx"
+    wb.save(path)
+    notice = ("企业", 3, "所在镇（街道、板块）", "合并单元格D3:D4：按首格的值读入第3至4行（请核实各行是否确为此值）")
+    for errors in (read(path).errors, read_sql(path).register.errors):
+        assert notice in [(e.sheet, e.row, e.column, e.expected) for e in errors]
+
+
 @pytest.mark.parametrize(
     "number_format, typed, fen",
     [

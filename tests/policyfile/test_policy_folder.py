@@ -329,3 +329,20 @@ def test_values_may_be_added_by_a_file_read_before_the_one_defining_the_field(tm
         f"{folder / 'facts' / 'z-mine.yaml'}:2: 字段enterprise.annual_sales已在{wujin}:{line}定义："
         "其他文件只能为它追加values，不能再次定义（请删去此处除values以外的内容）"
     ) in problems
+
+
+def test_a_folder_without_worked_examples_yet_lists_what_no_example_asserts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/rule-language.md calls a folder's examples/ optional, and `huiqi --policies DIR examples` the way to
+    see the items no example asserts: without examples/ (or with it empty) the command failed with exit 2."""
+    folder = tmp_path / "pol"
+    shutil.copytree(DEFAULT_POLICY_DIR, folder, ignore=shutil.ignore_patterns("examples"))
+    for make_empty in (False, True):
+        if make_empty:
+            (folder / "examples" / "wujin-2024").mkdir(parents=True)
+        assert main(["--policies", str(folder), "examples"]) == 0
+        out = capsys.readouterr().out
+        assert "还没有算例" in out and "共0个算例" in out
+        assert "提示：《武进2024》以下奖补项没有算例断言其金额：wj-1-smart-upgrade、" in out
+    assert "算例文件或文件夹不存在" in _refused(["--policies", str(folder), "examples", str(folder / "nope")], capsys)

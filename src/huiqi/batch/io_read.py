@@ -19,7 +19,7 @@ import itertools
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -323,6 +323,8 @@ class RawSheet:
     first: list[tuple[int, Sequence[Any]]] = field(default_factory=list)
     header_row: int = 1
     header_note: RowError | None = None  # the notice that the header was found below a title
+    # notes naming a column (by its header in row 1), with its index: renamed when the header is found below a title
+    note_columns: list[tuple[int, int]] = field(default_factory=list)  # (index in ``notes``, column)
 
 
 Opener = Callable[[], Iterator[RawSheet]]
@@ -645,6 +647,11 @@ def _unreadable(exc: BaseException) -> str:
     return "工作簿内容已损坏，Excel格式无法识别；请用Excel打开后另存为.xlsx再试"
 
 
+def column_name(header: Sequence[str], c: int) -> str:
+    """Column ``c`` as a message names it: its header, or its letter where the header is blank."""
+    return header[c] if c < len(header) and header[c].strip() else column_letter(c)
+
+
 def _calamine_rows(sheet: Any) -> Iterator[list[Any]]:
     """A calamine sheet's rows, each cell as openpyxl reads it. Rows come from the sheet's
     row 1 and cells from its first used column, so the columns before it are added."""
@@ -686,10 +693,11 @@ def _raw_sheet(path: Path, sheet_name: str, it: Iterator[Sequence[Any]], xml: _S
     told_units: set[int] = set()
     hidden_seen: list[int] = []
 
-    def shown(c: int) -> str:
-        return header[c] if c < len(header) and header[c].strip() else column_letter(c)
-
     raw = RawSheet(path.name, sheet_name, header, iter(()))
+
+    def note(n: int, c: int, value: Any, said: str) -> None:
+        raw.note_columns.append((len(raw.notes), c))
+        raw.notes.append(RowError(path.name, sheet_name, n, column_name(header, c), value, said, rejected=False))
 
     def rows() -> Iterator[tuple[int, Sequence[Any]]]:  # numbered as in Excel, without the blank ones
         filling: dict[int, tuple[int, Any]] = {}  # column → (last row, value) of a merge being read
@@ -711,8 +719,7 @@ def _raw_sheet(path: Path, sheet_name: str, it: Iterator[Sequence[Any]], xml: _S
                 if value is not None and str(value).strip():
                     filling[c] = (r1, value)
                     ref = f"{column_letter(c)}{n}:{column_letter(c)}{r1}"
-                    said = f"合并单元格{ref}：按首格的值读入第{n}至{r1}行（请核实各行是否确为此值）"
-                    raw.notes.append(RowError(path.name, sheet_name, n, shown(c), value, said, rejected=False))
+                    note(n, c, value, f"合并单元格{ref}：按首格的值读入第{n}至{r1}行（请核实各行是否确为此值）")
             for c, unit in unit_cols.get(n, ()):
                 value = row[c] if c < len(row) else None
                 if type(value) in (int, float):
@@ -722,7 +729,7 @@ def _raw_sheet(path: Path, sheet_name: str, it: Iterator[Sequence[Any]], xml: _S
                     if c not in told_units:
                         told_units.add(c)
                         said = f"单元格格式将数字显示为{unit}元（{column_letter(c)}{n}显示为{value}{unit}元），本列此类单元格均按{unit}元读入"
-                        raw.notes.append(RowError(path.name, sheet_name, n, shown(c), value, said, rejected=False))
+                        note(n, c, value, said)
             if any(v is not None and str(v).strip() for v in row):
                 if n in xml.hidden:
                     hidden_seen.append(n)
@@ -1339,6 +1346,8 @@ def _header_below_title(raw: RawSheet, key: str, lay: RegisterLayout, errors: li
             errors.append(raw.header_note)
             raw.header = ["" if v is None else str(v) for v in row]
             raw.header_row = n
+            for i, c in raw.note_columns:  # named by the title row's cells: by the header's
+                raw.notes[i] = replace(raw.notes[i], column=column_name(raw.header, c))
             raw.rows = ((m, r) for m, r in raw.rows if m > n)
             return
 
