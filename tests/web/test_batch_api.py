@@ -104,8 +104,9 @@ def test_filters_and_export(client: TestClient, tmp_path: Path) -> None:
     rows = list(wb["结果"].iter_rows(values_only=True))
     assert len(rows) - 1 == town["count"]
     assert {row[3] for row in rows[1:]} == {"甪直镇"}
-    # bad filter values give an empty answer, bad parameters a Chinese 422
-    assert client.get(f"/api/batch/{jid}/results", params={"town": "不存在镇"}).json()["count"] == 0
+    # a filter value no row has, and bad parameters, a Chinese 422 (a value some row has, with the others: 0 rows)
+    assert client.get(f"/api/batch/{jid}/results", params={"town": "不存在镇"}).status_code == 422
+    assert client.get(f"/api/batch/{jid}/results", params={"town": "甪直镇", "payer": "木渎镇财政"}).json()["count"] == 0
     bad = client.get(f"/api/batch/{jid}/results", params={"limit": "abc"})
     assert bad.status_code == 422 and bad.json()["error"] == "请求参数有误：query.limit应为整数"
     bad = client.get(f"/api/batch/{jid}/results", params={"offset": "-1"})  # pydantic's English stays in "detail"
@@ -313,7 +314,8 @@ def test_progress_page_polls_the_json_status(tmp_path: Path) -> None:
         assert page.status_code == 200
         assert 'data-batch-status="/api/batch/run1"' in page.text and "测算" in page.text and "120/300" in page.text
         status = c.get("/api/batch/run1").json()
-        assert status["progress"] == {"done": 120, "total": 300} and status["stage_label"] == "测算"
+        assert status["progress"] == {"done": 120, "total": 300, "unit": None, "stage": "evaluating"}  # no unit recorded
+        assert status["stage_label"] == "测算"
         assert c.get("/api/batch/run1/results").status_code == 409
         assert c.get("/batch/run1/export.xlsx").status_code == 409
         failed = c.get("/batch/bad1")

@@ -326,8 +326,10 @@ def test_rerun_through_the_api_on_another_reference_date(tmp_path: Path, worker:
         )  # read on the new date
         assert c.get(f"/api/batch/{first['id']}").json()["total"] == first["total"]  # kept as it was
 
-        same = wait_for_job(c, c.post(f"/api/batch/{first['id']}/rerun").json()["id"])  # no date: today
-        assert same["as_of"] == date.today().isoformat()
+        same = wait_for_job(c, c.post(f"/api/batch/{first['id']}/rerun").json()["id"])  # no date: the job's own
+        assert same["as_of"] == AS_OF
+        today = wait_for_job(c, c.post(f"/api/batch/{first['id']}/rerun", json={"as_of": ""}).json()["id"])  # blank: today
+        assert today["as_of"] == date.today().isoformat()
 
         for job, body, status, words in (
             ("busy", None, 409, "任务busy正在测算，请等测算完成或失败后再重新测算"),
@@ -337,7 +339,7 @@ def test_rerun_through_the_api_on_another_reference_date(tmp_path: Path, worker:
         ):
             refused = c.post(f"/api/batch/{job}/rerun", json=body)
             assert refused.status_code == status and words in refused.json()["error"], (job, refused.json())
-        kept = sorted(["bare", first["id"], again["id"], same["id"]])  # no folder left by a refusal
+        kept = sorted(["bare", first["id"], again["id"], same["id"], today["id"]])  # no folder left by a refusal
         assert sorted(p.name for p in (data / "batch").iterdir()) == kept
 
 
@@ -359,7 +361,7 @@ def test_rerun_from_the_page(tmp_path: Path) -> None:
         bad = c.post(f"/batch/{job['id']}/rerun", data={"as_of": "明天"}, follow_redirects=False)
         assert bad.status_code == 400 and "测算基准日“明天”不是有效日期" in bad.text
         # the rerun says whose upload it ran on, and links there while that job is kept
-        assert again["rerun_of"] == job["id"] and "rerun_of" not in job
+        assert again["rerun_of"] == job["id"] and job["rerun_of"] is None
         link = f'用任务<a href="/batch/{job["id"]}">{job["id"]}</a>上传的登记表重新测算'
         assert link in c.get(f"/batch/{new_id}").text
         assert c.delete(f"/api/batch/{job['id']}").status_code == 200
@@ -386,7 +388,7 @@ def test_a_store_made_before_reruns_were_recorded_is_brought_up_to_date(tmp_path
     db.close()
     with TestClient(create_app(engine(), data), raise_server_exceptions=False) as c:
         old = c.get("/api/batch/old").json()
-        assert old["status"] == "failed" and "rerun_of" not in old
+        assert old["status"] == "failed" and old["rerun_of"] is None
         assert 'id="rerun-of"' not in c.get("/batch/old").text
     with sqlite3.connect(data / "huiqi.sqlite3") as db:
         have = {row[1] for row in db.execute("PRAGMA table_info(batch_job)")}

@@ -159,7 +159,7 @@ def test_a_body_declared_too_large_is_refused_before_it_is_read(client: TestClie
 
     for url in ("/api/evaluate", "/api/scenarios"):
         got = client.post(url, content=body(), headers={"content-type": "application/json", "content-length": "800000000"})
-        assert got.status_code == 413 and got.json() == {"error": "请求体过大（上限1000KB）"}, url
+        assert got.status_code == 413 and got.json() == {"error": "请求体过大（上限1000KB）", "code": "too_large"}, url
         assert got.headers["x-content-type-options"] == "nosniff"  # answered before the middleware: still sent
 
 

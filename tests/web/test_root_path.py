@@ -126,7 +126,7 @@ def test_a_proxy_may_pass_requests_on_with_or_without_the_prefix(prefixed: TestC
         got = prefixed.get(home, follow_redirects=False)
         assert (got.status_code, got.headers["location"]) == (307, f"{ROOT}/calc"), home
     # the JSON twin of a missing page under /api, the Chinese page elsewhere
-    assert prefixed.get(f"{ROOT}/api/nope").json() == {"error": "页面不存在"}
+    assert prefixed.get(f"{ROOT}/api/nope").json() == {"error": "页面不存在", "code": "not_found"}
     assert "页面不存在" in prefixed.get(f"{ROOT}/nope").text
     # the API document tells Swagger's 'Try it out' where the app is
     assert prefixed.get(f"{ROOT}/openapi.json").json()["servers"] == [{"url": ROOT}]

@@ -27,8 +27,10 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from ..compare import evaluate_in
 from ..core.explain import to_dict
@@ -49,6 +51,7 @@ from .batchview import (
     filter_choices,
     result_rows,
     summary_dict,
+    unmatched_filters,
 )
 from .forms import PRIOR_LEVELS, FormState, add_problems, fen_to_wan, form_to_raw, raw_to_form
 from .serving import ServingLoop
@@ -67,10 +70,44 @@ PAGE_ROWS = 200  # result rows shown on the page (all of them in the JSON and th
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
 _LOG = logging.getLogger(__name__)
 INTERNAL_ERROR = "服务器内部错误，请稍后再试"
+COMPARE_KEYS = ("scenario", "regions")  # what a POST /api/compare body may hold
+FILTER_LABELS = {  # a 名单测算 result filter as officers name it (the export's 筛选 line, the messages)
+    "document": "政策文件",
+    "article": "条款",
+    "department": "责任单位",
+    "payer": "出资方",
+    "town": "镇（街道、板块）",
+    "status": "状态",
+    "nature": "金额性质",
+    "q": "企业名称或代码",
+}
+
+
+# The JSON's ``code`` of an error given no code of its own, by its status (docs/web.md lists them all).
+STATUS_CODES = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    410: "gone",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_parameter",
+    500: "internal_error",
+    503: "unavailable",
+    507: "disk_full",
+}
+
+
+def error_code(status: int) -> str:
+    """The ``code`` of an error answer with ``status`` that names no code of its own."""
+    return STATUS_CODES.get(status, "client_error" if 400 <= status < 500 else "server_error")
 
 
 class WebError(Exception):
-    """A request the app refuses, with a Chinese message and an HTTP status."""
+    """A request the app refuses, with a Chinese message, an HTTP status and a short English
+    ``code`` for programs (default: the status's, :data:`STATUS_CODES`)."""
 
     def __init__(
         self,
@@ -80,10 +117,12 @@ class WebError(Exception):
         field: str | None = None,
         page_message: str | None = None,
         links: list[tuple[str, str]] | None = None,
+        code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.code = code or error_code(status)
         self.problems = problems or []
         self.field = field  # the form field the message is about, shown beside it (None: the page's own)
         # on a page (not the JSON): the message worded for an officer (pages to open, not ids or
@@ -92,12 +131,40 @@ class WebError(Exception):
         self.links = links or []
 
 
+class ErrorProblem(BaseModel):
+    """One problem of a 422: where it is and what is wrong, in Chinese (a scenario's also name the
+    field, the value and what was expected; a query parameter's the value received)."""
+
+    where: str = Field(description="出问题的位置：情景中的路径（events[0].date）或参数（query.limit）")
+    message: str = Field(description="问题说明（中文）")
+    label: str | None = None
+    value: Any = None
+    expected: str | None = None
+    detail: str | None = None
+    choices: list[str] | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error the API answers (4xx, 5xx): the Chinese message, a stable English code, and
+    for 422 the problems one by one."""
+
+    error: str = Field(description="错误说明（中文）")
+    code: str = Field(description="稳定的英文错误代码，如 invalid_json、unknown_job（见 docs/web.md）")
+    problems: list[ErrorProblem] | None = Field(default=None, description="422：逐项问题")
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorBody, "description": "请求有误（中文说明与英文代码）"},
+    "5XX": {"model": ErrorBody, "description": "服务器暂不可用或内部错误"},
+}
+
+
 def _problems(exc: ScenarioError) -> list[dict[str, Any]]:
     return [
         {
             "where": p.where,
             "label": p.label,
-            "value": None if p.value is None else brief(str(p.value)),
+            "value": p.value_text(),  # as the file wrote it: true, [火星], not True, ['火星']
             "expected": p.expected,
             "message": p.message(),
         }
@@ -151,13 +218,14 @@ class _Site:
                 f"没有编号为“{doc_id}”的政策文件；可用：{known}",
                 page_message=f"没有编号为“{doc_id}”的政策文件；链接可能有误。请在政策库中选择：",
                 links=[(f"/policies/{d.id}", f"《{d.short}》{d.title}") for d in self.engine.library.documents],
+                code="unknown_document",
             )
         return doc
 
     def scenario_raw(self, sid: str) -> Any:
         raw = self.store.load(sid)
         if raw is None:
-            raise WebError(404, f"找不到编号为“{sid}”的测算情景；链接可能有误或已失效")
+            raise WebError(404, f"找不到编号为“{sid}”的测算情景；链接可能有误或已失效", code="unknown_scenario")
         return raw
 
     def evaluate(self, raw: Any, region: str | None = None) -> dict[str, Any]:
@@ -190,11 +258,11 @@ def _scenario_from_body(body: bytes, content_type: str) -> Any:
     if len(body) > MAX_BODY:
         raise WebError(413, f"请求体过大（上限{MAX_BODY // 1000}KB）")
     if not body.strip():
-        raise WebError(400, "请求体为空：请提交情景（JSON，或content-type为application/yaml的YAML文本）")
+        raise WebError(400, "请求体为空：请提交情景（JSON，或content-type为application/yaml的YAML文本）", code="empty_body")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise WebError(400, "请求体不是UTF-8编码") from None
+        raise WebError(400, "请求体不是UTF-8编码", code="invalid_encoding") from None
     ctype = (content_type or "application/json").split(";")[0].strip().lower()
     if ctype in YAML_TYPES:
         name = "请求.yaml"
@@ -205,13 +273,23 @@ def _scenario_from_body(body: bytes, content_type: str) -> Any:
         except orjson.JSONDecodeError:
             pass  # read again below, for the json module's message (the CLI's), or its wider reading
         else:  # as read_scenario_text checks JSON: too deep, or a key written twice (orjson keeps the last)
-            return _not_too_long(check_json_keys(check_json_depth(data, text, name), text, name), size=len(body))
+            try:
+                checked = check_json_keys(check_json_depth(data, text, name), text, name)
+            except InputError as exc:
+                raise WebError(400, str(exc), code="invalid_json") from None
+            return _not_too_long(checked, size=len(body))
     else:
         raise WebError(415, f"不支持的内容类型“{ctype}”：请用application/json或application/yaml")
     try:
         return _not_too_long(read_scenario_text(text, name), size=len(body))
     except InputError as exc:
-        raise WebError(400, str(exc)) from None
+        raise WebError(400, str(exc), code="invalid_yaml" if ctype in YAML_TYPES else "invalid_json") from None
+
+
+def _listed(values: list[str], most: int = 20) -> str:
+    """Values named in a message: the first ``most`` of them, and how many more."""
+    shown = "、".join(values[:most]) or "（无）"
+    return shown + (f"等{len(values)}项" if len(values) > most else "")
 
 
 def _not_too_long(data: Any, where: str = "", size: int | None = None) -> Any:
@@ -353,16 +431,17 @@ def _refusal(scope: Any, site: _Site) -> Any:
     posted from another site (403: a page elsewhere could delete a job whose link it knew)."""
     headers = dict(scope.get("headers") or [])
     if headers.get(b"sec-fetch-site") == b"cross-site":  # browsers say so of a request another site made
-        message, status = "拒绝来自其他网站的请求（跨站提交）", 403
+        message, status, code = "拒绝来自其他网站的请求（跨站提交）", 403, "cross_site_refused"
     else:
         length = headers.get(b"content-length", b"")
         limit, too_large = _body_limit(scope, site)
         if not (length.isdigit() and int(length) > limit):
             return None
-        message, status = too_large, 413
+        message, status, code = too_large, 413, "too_large"
     wants_json = _route_path(scope).startswith("/api") or b"application/json" in headers.get(b"accept", b"")
     if wants_json:
-        answer: Response = JSONResponse({"error": message}, status_code=status, headers={"connection": "close"})
+        body = {"error": message, "code": code}
+        answer: Response = JSONResponse(body, status_code=status, headers={"connection": "close"})
     else:
         answer = site.page(Request(scope), "error.html", {"status": status, "message": message, "problems": []}, status)
     for name, value in _SECURITY_HEADERS:  # answered before the middleware that adds them to every other answer
@@ -504,6 +583,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         version="0.1.0",
         docs_url=None,
         redoc_url=None,
+        responses=ERROR_RESPONSES,  # the error shape the API answers, not FastAPI's HTTPValidationError
     )
     app.state.site = site
     app.site = site
@@ -519,30 +599,35 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         problems: list[dict[str, Any]] | None = None,
         page_message: str | None = None,
         links: list[tuple[str, str]] | None = None,
+        code: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Response:
         if _route_path(request.scope).startswith("/api") or _wants_json(request):
-            body: dict[str, Any] = {"error": message}
+            body: dict[str, Any] = {"error": message, "code": code or error_code(status)}
             if problems:
                 body["problems"] = problems
-            return JSONResponse(body, status_code=status)
+            return JSONResponse(body, status_code=status, headers=headers)
         ctx = {"status": status, "message": page_message or message, "problems": problems or [], "links": links or []}
-        return site.page(request, "error.html", ctx, status)
+        answer = site.page(request, "error.html", ctx, status)
+        answer.headers.update(headers or {})
+        return answer
 
     @app.exception_handler(WebError)
     async def _web_error(request: Request, exc: WebError) -> Response:
-        return _error(request, exc.status, exc.message, exc.problems, exc.page_message, exc.links)
+        return _error(request, exc.status, exc.message, exc.problems, exc.page_message, exc.links, exc.code)
 
     @app.exception_handler(UploadError)
     async def _upload_error(request: Request, exc: UploadError) -> Response:
-        return _error(request, exc.status, exc.message)
+        # an upload refused before its job exists: 400 is a file that is no register
+        return _error(request, exc.status, exc.message, code=exc.code or ("invalid_register" if exc.status == 400 else None))
 
     @app.exception_handler(ScenarioError)
     async def _scenario_error(request: Request, exc: ScenarioError) -> Response:
-        return _error(request, 422, f"情景有{len(exc.problems)}处问题", _problems(exc))
+        return _error(request, 422, f"情景有{len(exc.problems)}处问题", _problems(exc), code="invalid_scenario")
 
     @app.exception_handler(InputError)
     async def _input_error(request: Request, exc: InputError) -> Response:
-        return _error(request, 400, str(exc))
+        return _error(request, 400, str(exc), code="invalid_input")
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -550,12 +635,27 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
             {"where": ".".join(str(p) for p in e.get("loc", ())), "message": _validation_text(e), "detail": _validation_detail(e)}
             for e in exc.errors()
         ]
-        return _error(request, 422, "请求参数有误：" + "；".join(f"{p['where']}{p['message']}" for p in problems), problems)
+        message = "请求参数有误：" + "；".join(f"{p['where']}{p['message']}" for p in problems)
+        return _error(request, 422, message, problems, code="invalid_parameter")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         messages = {404: "页面不存在", 405: "不支持此请求方法"}
-        return _error(request, exc.status_code, messages.get(exc.status_code, "请求有误"))
+        # its headers kept: a 405 names the methods the path takes (Allow, RFC 9110 §15.5.6) — those of
+        # every route of the path (Starlette names its first route's: GET alone for /calc, which takes POST)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed(request.scope)
+        return _error(request, exc.status_code, messages.get(exc.status_code, "请求有误"), headers=headers)
+
+    def _allowed(scope: Any) -> str:
+        methods: set[str] = set()
+        for route in app.router.routes:
+            if isinstance(route, Route) and route.matches(scope)[0] != Match.NONE:
+                methods |= set(route.methods or ())
+        if "GET" in methods:
+            methods.add("HEAD")  # answered as GET without the body (HeadAndHeaders)
+        return ", ".join(sorted(methods))
 
     @app.exception_handler(sqlite3.Error)
     async def _store_error(request: Request, exc: sqlite3.Error) -> Response:
@@ -565,8 +665,9 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
             "%s %s: data store %s unavailable: %s: %s", request.method, request.url.path, site.store.path, type(exc).__name__, exc
         )
         if store_busy(exc):
-            return _error(request, 503, store_problem(exc))
-        return _error(request, 503, f"数据存储暂不可用（{store_problem(exc)}）：请联系管理员检查数据目录后重启服务")
+            return _error(request, 503, store_problem(exc), code="store_busy")
+        message = f"数据存储暂不可用（{store_problem(exc)}）：请联系管理员检查数据目录后重启服务"
+        return _error(request, 503, message, code="store_unavailable")
 
     @app.exception_handler(OSError)
     async def _os_error(request: Request, exc: OSError) -> Response:
@@ -612,13 +713,23 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         """Body: `{"scenario": {...}, "regions": ["320506", "320412"]}`; returns one evaluation per region code."""
         body = await _body_scenario(request)
         if not isinstance(body, dict) or "scenario" not in body:
-            raise WebError(422, '请求体应为{"scenario": 情景, "regions": [行政区划代码…]}')
+            raise WebError(422, '请求体应为{"scenario": 情景, "regions": [行政区划代码…]}', code="invalid_body")
+        extra = [str(k) for k in body if k not in COMPARE_KEYS]
+        if extra:  # as /api/evaluate refuses a scenario's unknown key: a misspelt "region" was ignored
+            expected = f"未知的顶层字段；可用：{'、'.join(COMPARE_KEYS)}"
+            problems = [
+                {"where": k, "label": "", "value": brief(str(body[k])), "expected": expected, "message": f"{k}：{expected}"}
+                for k in extra
+            ]
+            raise WebError(
+                422, f"请求体有{len(extra)}处问题：未知的键{'、'.join(f'“{k}”' for k in extra)}", problems, code="invalid_body"
+            )
         regions = body.get("regions") or []
         if not isinstance(regions, list) or not all(isinstance(r, str) for r in regions):
-            raise WebError(422, 'regions应为行政区划代码（字符串）的列表，如["320506", "320412"]')
+            raise WebError(422, 'regions应为行政区划代码（字符串）的列表，如["320506", "320412"]', code="invalid_body")
         unknown = [r for r in regions if r not in REGIONS]
         if unknown:
-            raise WebError(422, f"未知的行政区划代码：{'、'.join(unknown)}")
+            raise WebError(422, f"未知的行政区划代码：{'、'.join(unknown)}", code="unknown_region")
         scenario = eng.scenario(body["scenario"])
         codes = regions or [scenario.enterprise.region]
 
@@ -654,7 +765,8 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
 
     def _policies_data(q: str, department: str, nature: str, sector: str) -> dict[str, Any]:
         if nature and nature not in {n for n, _ in NATURE_CHOICES}:
-            raise WebError(422, f"未知的金额性质“{nature}”；可选：{'、'.join(f'{n}（{label}）' for n, label in NATURE_CHOICES)}")
+            choices = "、".join(f"{n}（{label}）" for n, label in NATURE_CHOICES)
+            raise WebError(422, f"未知的金额性质“{nature}”；可选：{choices}", code="invalid_parameter")
         data: dict[str, Any] = {"documents": list_documents(eng, date.today()), "filters": site.filters()}
         if q or department or nature or sector:
             data["benefits"] = search_benefits(eng.library.documents, q.strip(), department, nature, sector)
@@ -688,7 +800,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
             cli = f"见 huiqi policies {doc.id}"
             page = message.removesuffix(cli) + f"见《{doc.short}》的文件页面" if message.endswith(cli) else message
             links = [(f"/policies/{doc.id}", f"《{doc.short}》全文与各条款")]
-            raise WebError(404, message, page_message=page, links=links) from None
+            raise WebError(404, message, page_message=page, links=links, code="unknown_article") from None
 
     @app.get("/api/facts", tags=["事实目录"], summary="事实目录：企业字段与事项类型")
     def api_facts() -> dict[str, Any]:
@@ -895,13 +1007,13 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
     ) -> Response:
         if s is None:
             if _wants_json(request):
-                raise WebError(400, "请提供已保存情景的编号s，或使用POST /api/compare")
+                raise WebError(400, "请提供已保存情景的编号s，或使用POST /api/compare", code="invalid_parameter")
             return site.page(request, "compare.html", {"sid": None, "results": None, "chosen": [], "nav": "compare"})
         raw = site.scenario_raw(s)
         scenario = eng.scenario(raw)
         unknown = [r for r in region if r not in REGIONS]
         if unknown:
-            raise WebError(422, f"未知的行政区划代码：{'、'.join(unknown)}")
+            raise WebError(422, f"未知的行政区划代码：{'、'.join(unknown)}", code="unknown_region")
         chosen = list(dict.fromkeys(region)) or list(
             dict.fromkeys([scenario.enterprise.region, *(d.jurisdiction for d in eng.library.documents)])
         )
@@ -945,7 +1057,9 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         except Exception:
             if request.scope.get(TOO_LARGE):  # sent without its length, cut at the limit
                 raise WebError(413, site.batch.too_large()) from None
-            raise WebError(400, "上传请求格式错误：请以multipart/form-data上传文件（字段名file）") from None
+            raise WebError(
+                400, "上传请求格式错误：请以multipart/form-data上传文件（字段名file）", code="invalid_upload"
+            ) from None
         if request.scope.get(TOO_LARGE):
             raise WebError(413, site.batch.too_large())
         files: list[UploadFile] = []
@@ -960,39 +1074,55 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
             if item.filename or content:
                 files.append(UploadFile(item.filename or "登记表.xlsx", content))
         if not files:
-            raise WebError(400, "请选择要上传的登记表文件（Excel .xlsx，或CSV/Parquet文件）")
+            raise WebError(400, "请选择要上传的登记表文件（Excel .xlsx，或CSV/Parquet文件）", code="no_file")
         empty = [f.name for f in files if not f.content]
         if empty:  # a file chosen, but nothing in it (0 bytes): say so, not "choose a file"
-            raise WebError(400, f"上传的文件是空的（0字节）：{'、'.join(empty)}；请检查文件后重新上传")
+            raise WebError(400, f"上传的文件是空的（0字节）：{'、'.join(empty)}；请检查文件后重新上传", code="empty_file")
         as_of_text = form.get("as_of")
         as_of = None
         if isinstance(as_of_text, str):
             try:
                 as_of = reference_date(as_of_text)
             except ValueError as exc:
-                raise WebError(400, str(exc), field="as_of") from None
+                raise WebError(400, str(exc), field="as_of", code="invalid_date") from None
         return files, as_of
 
     def _job(job_id: str) -> dict[str, Any]:
         status = site.batch.status(job_id)
         if status is None:
-            raise WebError(404, f"找不到编号为“{job_id}”的名单测算任务；链接可能有误或已失效")
+            raise WebError(404, f"找不到编号为“{job_id}”的名单测算任务；链接可能有误或已失效", code="unknown_job")
         return status
 
     def _finished(job_id: str) -> dict[str, Any]:
         status = _job(job_id)
         if status.get("files_lost"):
-            raise WebError(410, status["message"])
+            raise WebError(410, status["message"], code="job_files_lost")
         if status["status"] == "failed":
-            raise WebError(409, f"该任务测算失败：{status['message']}")
+            raise WebError(409, f"该任务测算失败：{status['message']}", code="job_failed")
         if status["status"] != "done":
-            raise WebError(409, f"任务尚未完成（{status['stage_label']}），请稍后再试")
+            raise WebError(409, f"任务尚未完成（{status['stage_label']}），请稍后再试", code="job_not_finished")
         return status
 
-    def _filtered(job_id: str, request: Request) -> tuple[Any, Any, dict[str, str]]:
+    def _filtered(job_id: str, request: Request, strict: bool = False) -> tuple[Any, Any, dict[str, str]]:
+        """The job's rows the request's filters keep; ``strict`` (the JSON and the export): a filter
+        value no row of the job has is refused (422, with the values its rows have), not an empty answer."""
         params = {k: request.query_params.get(k, "") for k in FILTERS}
+        titles = {d.title: d.id for d in eng.library.documents}  # a document by its full title too
+        params["document"] = titles.get(params["document"].strip(), params["document"])
+        from ..batch.io_write import PayerNames
+
+        names = PayerNames(eng.library)  # the payers of items without a stated amount: they filter too
         results, payers = site.batch.tables(job_id)
-        kept, kept_payers = apply_filters(results, payers, params)
+        if strict and (unmatched := unmatched_filters(results, payers, params, names)):
+            problems: list[dict[str, Any]] = []
+            for name, value, choices in unmatched:
+                # status and nature have fixed values; the others those of the job's rows
+                why = "不是可用的取值" if name in ("status", "nature") else "不在本任务的结果中"
+                message = f"{FILTER_LABELS[name]}（{name}）“{brief(value)}”{why}；可选：{_listed(choices)}"
+                problems.append({"where": f"query.{name}", "message": message, "value": value, "choices": choices})
+            said = "；".join(str(p["message"]) for p in problems)
+            raise WebError(422, f"筛选条件有误：{said}", problems, code="invalid_parameter")
+        kept, kept_payers = apply_filters(results, payers, params, names)
         return kept, kept_payers, {k: v for k, v in params.items() if v}
 
     def _summary(results: Any, payers: Any, job_id: str, shown: dict[str, str]) -> Any:
@@ -1002,7 +1132,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
 
         names = PayerNames(eng.library)  # the payers of items without a stated amount, counted under them
         job = site.batch.status(job_id) or {}
-        if not shown and "enterprises_evaluated" in job and "events_evaluated" in job:
+        if not shown and job.get("enterprises_evaluated") is not None and job.get("events_evaluated") is not None:
             return summarise(results, payers, int(job["enterprises_evaluated"]), int(job["events_evaluated"]), names)
         enterprises = len(set(results.column("credit_code").to_pylist()))
         events = len(
@@ -1049,7 +1179,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
             "results": f"{site.root}/api/batch/{job_id}/results",
             "page": f"{site.root}/batch/{job_id}",
         }
-        return JSONResponse(body, status_code=202)
+        return JSONResponse(body, status_code=202, headers={"Location": body["status"]})
 
     @app.get("/api/batch/{job_id}", tags=["名单测算"], summary="任务状态、进度、行数统计、汇总与问题")
     def api_batch_status(job_id: str) -> JSONResponse:
@@ -1073,8 +1203,8 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
     ) -> JSONResponse:
         _finished(job_id)
         if view not in ("rows", "enterprises"):
-            raise WebError(422, "view应为rows或enterprises")
-        kept, kept_payers, shown = _filtered(job_id, request)
+            raise WebError(422, f"view应为rows或enterprises，收到“{brief(view)}”", code="invalid_parameter")
+        kept, kept_payers, shown = _filtered(job_id, request, strict=True)
         summary = _summary(kept, kept_payers, job_id, shown)
         body: dict[str, Any] = {"id": job_id, "filters": shown, "summary": summary_dict(summary)}
         if view == "rows":
@@ -1126,14 +1256,14 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         if job.get("files_lost"):  # the page says so (the job can still be deleted), with 410
             return site.page(request, "batch.html", ctx, 410)
         if job["status"] == "done":
-            from ..batch.io_write import STATUS_LABELS
+            from ..batch.io_write import STATUS_LABELS, PayerNames
 
             results, payers = site.batch.tables(job_id)
             kept, kept_payers, shown = _filtered(job_id, request)
             summary = _summary(kept, kept_payers, job_id, shown)
             ctx.update(
                 status_labels=STATUS_LABELS,
-                choices=filter_choices(results, payers),
+                choices=filter_choices(results, payers, PayerNames(eng.library)),
                 shown=shown,
                 summary=summary_dict(summary),
                 chart=charts(summary),
@@ -1141,9 +1271,9 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
                 rows=result_rows(kept, 0, PAGE_ROWS),
                 enterprises=(listed := by_enterprise(kept))[:PAGE_ROWS],
                 enterprise_count=len(listed),
-                without_results=job.get("enterprises_without_results")
-                if "enterprises_without_results" in job  # a job of an earlier version: counted now
-                else enterprises_without_results(int(job.get("enterprises_evaluated", 0)), results),
+                without_results=job["enterprises_without_results"]
+                if job.get("enterprises_without_results") is not None  # a job of an earlier version: counted now
+                else enterprises_without_results(int(job.get("enterprises_evaluated") or 0), results),
                 page_rows=PAGE_ROWS,
                 query=str(request.url.query),
             )
@@ -1157,19 +1287,12 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         from ..batch.io_write import STATUS_LABELS, quota_notes, run_notes, write_results
 
         _finished(job_id)
-        kept, kept_payers, shown = _filtered(job_id, request)
+        kept, kept_payers, shown = _filtered(job_id, request, strict=True)
         summary = _summary(kept, kept_payers, job_id, shown)
         register = site.batch.register(job_id)
-        labels = {
-            "document": "政策文件",
-            "article": "条款",
-            "department": "责任单位",
-            "payer": "出资方",
-            "town": "镇（街道、板块）",
-        }
-        labels |= {"status": "状态", "nature": "金额性质", "q": "企业名称或代码"}
+        labels = FILTER_LABELS
         job = site.batch.status(job_id) or {}
-        notes = run_notes(site.engine.policy_dir, str(job.get("engine", "")), str(job.get("as_of", "")), full_path=False)
+        notes = run_notes(site.engine.policy_dir, str(job.get("engine") or ""), str(job.get("as_of") or ""), full_path=False)
         said = {**shown, **({"status": STATUS_LABELS.get(shown["status"], shown["status"])} if "status" in shown else {})}
         notes += [("筛选", "；".join(f"{labels.get(k, k)}：{v}" for k, v in said.items()))] if shown else []
         if shown.get("payer"):  # the amounts are that payer's share (batchview._payer_shares)

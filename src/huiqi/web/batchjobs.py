@@ -51,7 +51,7 @@ import zipfile
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -113,6 +113,23 @@ MAX_QUEUED = 20
 DEFAULT_KEEP_DAYS = 7.0
 # A finished job's files under <data>/batch/<id>/, read by its results, its page and its export.
 RESULT_FILES = ("results.parquet", "payers.parquet", "register.json")
+# The keys of a finished job's status from its run (``_execute``'s info): null in any other job's.
+RESULT_KEYS = (
+    "engine",
+    "as_of",
+    "counts",
+    "rows_read",
+    "rows_rejected",
+    "enterprises_evaluated",
+    "events_evaluated",
+    "events_after_as_of",
+    "enterprises_with_awards",
+    "enterprises_without_results",
+    "results",
+    "total",
+    "errors_total",
+    "errors",
+)
 FILES_LOST = "结果文件已丢失（可能数据目录未完整备份），请重新上传名单"
 # The final status of a job (done or failed) is written again this many times, this far apart,
 # while another process holds the database past its busy timeout; progress writes are not.
@@ -122,12 +139,14 @@ _LOG = logging.getLogger(__name__)
 
 
 class UploadError(Exception):
-    """An upload refused before a job starts: Chinese message and HTTP status."""
+    """An upload refused before a job starts: Chinese message, HTTP status and, for the JSON's
+    ``code``, a short English name of the refusal (``None``: the app names it by its status)."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, code: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.code = code
 
 
 class JobError(UploadError):
@@ -191,12 +210,16 @@ def _place(files: list[UploadFile], folder: Path, max_bytes: int) -> Path:
     if len(files) == 1 and files[0].name.lower().endswith((".xlsx", ".xlsm")):
         f = files[0]
         if not f.content.startswith(b"PK\x03\x04"):
-            raise UploadError(400, f"“{f.name}”不是有效的Excel工作簿（.xlsx）：文件内容不是Excel格式。{_FORMAT_HELP}")
+            raise UploadError(
+                400, f"“{f.name}”不是有效的Excel工作簿（.xlsx）：文件内容不是Excel格式。{_FORMAT_HELP}", "invalid_register"
+            )
         try:
             with zipfile.ZipFile(_bytes_io(f.content)) as z:
                 _unpacked(f.name, z, len(f.content), None)
         except zipfile.BadZipFile:
-            raise UploadError(400, f"“{f.name}”不是有效的Excel工作簿（.xlsx）：文件已损坏。{_FORMAT_HELP}") from None
+            raise UploadError(
+                400, f"“{f.name}”不是有效的Excel工作簿（.xlsx）：文件已损坏。{_FORMAT_HELP}", "invalid_register"
+            ) from None
         path = folder / _safe_name(f.name, "登记表.xlsx")
         path.write_bytes(f.content)
         return path
@@ -319,12 +342,13 @@ CREATE TABLE IF NOT EXISTS batch_job (
     pid INTEGER,
     owner TEXT,
     heartbeat REAL,
-    rerun_of TEXT
+    rerun_of TEXT,
+    unit TEXT
 )
 """
 # Columns added after the first release: added to an older store when it is opened. Code that
 # predates one leaves it NULL (a rerun it makes names no original), so no schema version is needed.
-_ADDED_COLUMNS = {"host": "TEXT", "pid": "INTEGER", "owner": "TEXT", "heartbeat": "REAL", "rerun_of": "TEXT"}
+_ADDED_COLUMNS = {"host": "TEXT", "pid": "INTEGER", "owner": "TEXT", "heartbeat": "REAL", "rerun_of": "TEXT", "unit": "TEXT"}
 
 
 def _migrate(db: sqlite3.Connection) -> None:
@@ -341,7 +365,7 @@ def _migrate(db: sqlite3.Connection) -> None:
 
 
 def _unknown(job_id: str) -> JobError:
-    return JobError(404, f"找不到编号为“{job_id}”的名单测算任务；可能已被删除，或已超过保留期限被自动清理")
+    return JobError(404, f"找不到编号为“{job_id}”的名单测算任务；可能已被删除，或已超过保留期限被自动清理", "unknown_job")
 
 
 def _not_saved(exc: OSError, folder: Path, error: type[UploadError], full: str, failed: str) -> UploadError:
@@ -429,6 +453,13 @@ def _owner_alive(job_id: str, recorded: tuple[Any, ...], now: float) -> bool:
     return host != socket.gethostname() or pid_alive(pid)
 
 
+def _iso(timestamp: float | None) -> str | None:
+    """A recorded time as ISO 8601 in the server's time zone, with its offset (2026-01-05T09:30:12+08:00)."""
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp).astimezone().isoformat(timespec="seconds")
+
+
 def _unexpected(job_id: str) -> str:
     """What the user reads when a job fails on an error of the program, not of the register."""
     return f"测算中出现意外的程序错误，任务未能完成；上传的登记表没有被修改。请将任务编号 {job_id} 告知管理员以便排查。"
@@ -501,7 +532,7 @@ class BatchJobs:
         with self.store.connect() as db:
             row: tuple[Any, ...] | None = db.execute(
                 "SELECT id, source, status, stage, done, total, message, created, finished, info,"
-                " host, pid, owner, heartbeat, rerun_of FROM batch_job WHERE id = ?",
+                " host, pid, owner, heartbeat, rerun_of, unit FROM batch_job WHERE id = ?",
                 (job_id,),
             ).fetchone()
         return row
@@ -531,16 +562,25 @@ class BatchJobs:
             "status": status,
             "stage": stage,
             "stage_label": STAGES.get(stage, stage),
-            "progress": {"done": done, "total": total},
+            # what done/total count changes with the stage (rows read, then enterprises or chunks evaluated)
+            "progress": {
+                "done": done,
+                "total": total,
+                "unit": row[15] or ("enterprises" if status == "done" else None),
+                "stage": stage,
+            },
             "message": message,
             "seconds": round((finished or time.time()) - created, 1),
+            "created": _iso(created),
+            "finished": _iso(finished),
+            "expires": _iso(created + self.keep_days * 86_400) if self.keep_days > 0 else None,
         }
+        # every job has the keys of a finished one (null where they do not apply yet, or at all)
+        out.update(dict.fromkeys(RESULT_KEYS))
         if info:
             out.update(json.loads(info))
-        if lost:
-            out["files_lost"] = True
-        if row[14]:
-            out["rerun_of"] = row[14]
+        out["files_lost"] = lost
+        out["rerun_of"] = row[14]
         return out
 
     # --- jobs whose server stopped, old jobs, deleting
@@ -618,7 +658,7 @@ class BatchJobs:
         """Delete a finished or failed job and its files; ``JobError`` 404 or 409 otherwise."""
         status = self.status(job_id)
         if status is not None and status["status"] in ACTIVE:
-            raise JobError(409, f"任务{job_id}正在{status['stage_label']}，不能删除；请等测算完成或失败后再删除")
+            raise JobError(409, f"任务{job_id}正在{status['stage_label']}，不能删除；请等测算完成或失败后再删除", "job_running")
         if status is None or not self._remove(job_id):
             raise _unknown(job_id)
 
@@ -678,23 +718,38 @@ class BatchJobs:
         with self.store.connect() as db:
             waiting = db.execute("SELECT COUNT(*) FROM batch_job WHERE status = 'queued'").fetchone()[0]
         if waiting >= MAX_QUEUED:
-            raise UploadError(503, f"已有{waiting}个名单测算任务在排队等待，暂不接收新任务；请等前面的任务完成后再提交")
+            raise UploadError(
+                503, f"已有{waiting}个名单测算任务在排队等待，暂不接收新任务；请等前面的任务完成后再提交", "queue_full"
+            )
 
     def _queue(self, job_id: str, path: Path, shown: str, as_of: date | None, rerun_of: str | None = None) -> None:
         """Record job ``job_id`` on the register saved at ``path`` (in its folder) and queue it
         (``rerun_of``: the job whose upload it reruns)."""
         now = time.time()
+        day = as_of or date.today()
         with _LIVE_LOCK:
             _LIVE.add(job_id)
             self._start_beating()
         try:
             with self.store.connect() as db:
+                # the reference date from the start (the status of a queued, running or failed job
+                # says it, and a rerun without one keeps it); the finished job's info replaces it
                 db.execute(
-                    "INSERT INTO batch_job (id, source, status, stage, created, host, pid, owner, heartbeat, rerun_of)"
-                    " VALUES (?, ?, 'queued', 'queued', ?, ?, ?, ?, ?, ?)",
-                    (job_id, shown, now, socket.gethostname(), os.getpid(), _owner_token(), now, rerun_of),
+                    "INSERT INTO batch_job (id, source, status, stage, created, info, host, pid, owner, heartbeat, rerun_of)"
+                    " VALUES (?, ?, 'queued', 'queued', ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        job_id,
+                        shown,
+                        now,
+                        json.dumps({"as_of": day.isoformat()}),
+                        socket.gethostname(),
+                        os.getpid(),
+                        _owner_token(),
+                        now,
+                        rerun_of,
+                    ),
                 )
-            self._pool.submit(self._run, job_id, path, shown, as_of or date.today())
+            self._pool.submit(self._run, job_id, path, shown, day)
         except BaseException:
             with _LIVE_LOCK:
                 _LIVE.discard(job_id)
@@ -709,11 +764,11 @@ class BatchJobs:
         if status is None or not _JOB_ID.fullmatch(job_id):
             raise _unknown(job_id)
         if status["status"] in ACTIVE:
-            raise JobError(409, f"任务{job_id}正在{status['stage_label']}，请等测算完成或失败后再重新测算")
+            raise JobError(409, f"任务{job_id}正在{status['stage_label']}，请等测算完成或失败后再重新测算", "job_running")
         old = self.root / job_id
         uploads = sorted(p for p in old.iterdir() if p.name not in RESULT_FILES) if old.is_dir() else []
         if len(uploads) != 1:
-            raise JobError(410, f"任务{job_id}上传的登记表文件已不在服务器上，无法重新测算；请重新上传名单")
+            raise JobError(410, f"任务{job_id}上传的登记表文件已不在服务器上，无法重新测算；请重新上传名单", "job_files_lost")
         self._room_in_queue()
         self.purge()
         new_id = uuid.uuid4().hex[:12]
@@ -762,7 +817,7 @@ class BatchJobs:
 
         from .batchview import enterprises_without_results
 
-        self._progress(job_id, status="running", stage="reading")
+        self._progress(job_id, status="running", stage="reading", unit="rows")
         if _streamed(path):
             engine_name = "duckdb"
             register, results, payers, summary = self._stream(job_id, path, as_of)
@@ -797,6 +852,7 @@ class BatchJobs:
             stage="done",
             done=n_ent,
             total=n_ent,
+            unit="enterprises",
             info=json.dumps(info, ensure_ascii=False),
             finished=time.time(),
         )
@@ -815,7 +871,7 @@ class BatchJobs:
         tick.flush()
         n_ent = register.tables["enterprises"].num_rows
         n_ev = register.tables["events"].num_rows
-        self._progress(job_id, stage="evaluating", done=0, total=n_ent)
+        self._progress(job_id, stage="evaluating", done=0, total=n_ent, unit="enterprises")
         tick = _Ticker(lambda done, total: self._progress(job_id, done=done, total=total), total=n_ent)
         if n_ent <= REFERENCE_MAX_ENTERPRISES or importlib.util.find_spec("duckdb") is None:
             engine_name = "reference"
@@ -848,7 +904,7 @@ class BatchJobs:
             elif stage == "测算（块）":
                 if chunks is None:
                     read.flush()
-                    self._progress(job_id, stage="evaluating", done=0, total=total)
+                    self._progress(job_id, stage="evaluating", done=0, total=total, unit="chunks")
                     chunks = _Ticker(lambda done, total: self._progress(job_id, done=done, total=total), total=total)
                 chunks.add(n)
 
@@ -874,7 +930,7 @@ class BatchJobs:
         try:
             pair = (pq.read_table(folder / "results.parquet"), pq.read_table(folder / "payers.parquet"))
         except FileNotFoundError:
-            raise JobError(410, FILES_LOST) from None
+            raise JobError(410, FILES_LOST, "job_files_lost") from None
         with self._lock:
             self._cache[job_id] = pair
             while len(self._cache) > 4:
@@ -888,7 +944,7 @@ class BatchJobs:
         try:
             meta = json.loads((self.root / job_id / "register.json").read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise JobError(410, FILES_LOST) from None
+            raise JobError(410, FILES_LOST, "job_files_lost") from None
         return Register(
             source=meta["source"],
             tables={},

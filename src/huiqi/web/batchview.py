@@ -8,7 +8,8 @@ the page, the JSON and the Excel export agree to the fen.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ __all__ = [
     "filter_choices",
     "result_rows",
     "summary_dict",
+    "unmatched_filters",
 ]
 
 
@@ -32,8 +34,12 @@ def _key_column(t: pa.Table) -> pa.Array:
     return pc.binary_join_element_wise(t.column("credit_code"), t.column("benefit"), event, "|")
 
 
-def apply_filters(results: pa.Table, payers: pa.Table, params: Mapping[str, str]) -> tuple[pa.Table, pa.Table]:
-    """The result rows (and their payer rows) that pass every filter given."""
+def apply_filters(
+    results: pa.Table, payers: pa.Table, params: Mapping[str, str], payer_names: PayerLookup | None = None
+) -> tuple[pa.Table, pa.Table]:
+    """The result rows (and their payer rows) that pass every filter given; ``payer_names``
+    (``io_write.PayerNames``) finds the payers of items granted without a stated amount, which
+    have no payer rows (the summary counts them under those payers)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -45,20 +51,16 @@ def apply_filters(results: pa.Table, payers: pa.Table, params: Mapping[str, str]
 
     doc = params.get("document", "").strip()
     if doc:
-        keep(pc.equal(results.column("document"), doc))
+        keep(_document_mask(results, doc))
     article = params.get("article", "").strip()
     if article:
-        d, sep, art = article.rpartition(":")
-        if sep:
-            keep(pc.equal(results.column("document"), d))
-        keep(pc.equal(results.column("article"), art))
+        keep(_article_mask(results, article))
     dept = params.get("department", "").strip()
     if dept:
-        values = [v for v in pc.unique(results.column("department")).to_pylist() if v and dept in v.split("、")]
-        keep(pc.is_in(results.column("department"), pa.array(values, pa.string())))
+        keep(_department_mask(results, dept))
     town = params.get("town", "").strip()
     if town:
-        keep(pc.equal(pc.fill_null(results.column("town"), ""), "" if town == "（未填）" else town))
+        keep(_town_mask(results, town))
     for name in ("status", "nature"):
         value = params.get(name, "").strip()
         if value:
@@ -69,7 +71,7 @@ def apply_filters(results: pa.Table, payers: pa.Table, params: Mapping[str, str]
     payer = params.get("payer", "").strip()
     if payer:
         chosen = payers.filter(pc.equal(payers.column("payer"), payer))
-        keep(pc.is_in(_key_column(results), _key_column(chosen)))
+        keep(pc.or_(pc.is_in(_key_column(results), _key_column(chosen)), _unpriced_of(results, payer, payer_names)))
         payers = chosen
     kept = results.filter(mask)
     if kept.num_rows != results.num_rows:
@@ -77,6 +79,119 @@ def apply_filters(results: pa.Table, payers: pa.Table, params: Mapping[str, str]
     if payer:
         kept = _payer_shares(kept, payers)
     return kept, payers
+
+
+PayerLookup = Callable[[str, str, "str | None"], Iterable[tuple[str, str]]]
+
+
+def _unpriced_of(results: pa.Table, payer: str, payer_names: PayerLookup | None) -> pa.Array:
+    """The rows granted without a stated amount whose payers include ``payer`` (none without ``payer_names``)."""
+    import pyarrow as pa
+
+    from ..batch.io_write import is_unpriced
+
+    cols = ["status", "is_money", "nature", "benefit", "region", "town"]
+    flags = [
+        payer_names is not None
+        and is_unpriced(status, money, nature)
+        and any(name == payer for _, name in payer_names(benefit, region, town))
+        for status, money, nature, benefit, region, town in zip(*(results.column(c).to_pylist() for c in cols), strict=True)
+    ]
+    return pa.array(flags, pa.bool_())
+
+
+def _document_mask(results: pa.Table, doc: str) -> pa.Array:
+    """A document by its id (wuzhong-2025) or its short name (吴中2025, the key of the summary's
+    ``by.document``)."""
+    import pyarrow.compute as pc
+
+    return pc.or_(pc.equal(results.column("document"), doc), pc.equal(results.column("document_short"), doc))
+
+
+_ARTICLE_KEY = re.compile(r"(?P<doc>.+?) 第(?P<art>[^ 条]+)条(?: (?P<title>.*))?")
+
+
+def _article_mask(results: pa.Table, article: str) -> pa.Array:
+    """An article as ``文件:条款号`` (the document by id or short name: wuzhong-2025:8, 吴中2025:8), the
+    number alone (8), or as the summary's ``by.article`` names it (吴中2025 第8条 <item>, or without the item)."""
+    import pyarrow.compute as pc
+
+    key = _ARTICLE_KEY.fullmatch(article)
+    if key:
+        mask = pc.and_(_document_mask(results, key["doc"]), pc.equal(results.column("article"), key["art"]))
+        if key["title"]:
+            mask = pc.and_(mask, pc.equal(results.column("benefit_title"), key["title"]))
+        return mask
+    d, sep, art = article.rpartition(":")
+    mask = pc.equal(results.column("article"), art)
+    return pc.and_(_document_mask(results, d), mask) if sep else mask
+
+
+def _department_mask(results: pa.Table, dept: str) -> pa.Array:
+    """Items of a department (区工信局: alone or with others), or of exactly the departments of a
+    ``by.department`` line (区工信局、区科技局, in any order; （未注明） for items naming none)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    column = pc.fill_null(results.column("department"), "")
+    wanted = "、".join(sorted(dept.split("、")))
+    values = [
+        v
+        for v in pc.unique(column).to_pylist()
+        if (v and (dept in v.split("、") or "、".join(sorted(v.split("、"))) == wanted)) or (not v and dept == "（未注明）")
+    ]
+    return pc.is_in(column, pa.array(values, pa.string()))
+
+
+_UNFILLED_TOWN = re.compile(r"（(?P<region>\d{6})，未填镇街）")
+
+
+def _town_mask(results: pa.Table, town: str) -> pa.Array:
+    """A town, （未填） for rows without one, or the summary's ``by.town`` line for them in one
+    region (（320506，未填镇街））."""
+    import pyarrow.compute as pc
+
+    column = pc.fill_null(results.column("town"), "")
+    unfilled = _UNFILLED_TOWN.fullmatch(town)
+    if unfilled:
+        return pc.and_(pc.equal(column, ""), pc.equal(results.column("region"), unfilled["region"]))
+    return pc.equal(column, "" if town == "（未填）" else town)
+
+
+def unmatched_filters(
+    results: pa.Table, payers: pa.Table, params: Mapping[str, str], payer_names: PayerLookup | None = None
+) -> list[tuple[str, str, list[str]]]:
+    """The filters given a value no row of the job has, each with the values its rows do have
+    (the choices the page offers): (parameter, value, choices). A value some row has, but not
+    together with the other filters, is no mistake (an empty answer); nor is a search (``q``)."""
+    import pyarrow.compute as pc
+
+    from ..batch.io_write import NATURE_LABELS, STATUS_LABELS
+
+    fixed = {"status": list(STATUS_LABELS), "nature": list(NATURE_LABELS)}  # whether or not this job has them
+    out: list[tuple[str, str, list[str]]] = []
+    choices: dict[str, list[tuple[str, str]]] | None = None
+    for name in ("document", "article", "department", "payer", "town", "status", "nature"):
+        value = params.get(name, "").strip()
+        if not value:
+            continue
+        if name in fixed:
+            if value not in fixed[name]:
+                out.append((name, value, fixed[name]))
+            continue
+        if name == "payer":
+            found = bool(pc.any(pc.equal(payers.column("payer"), value)).as_py()) or bool(
+                pc.any(_unpriced_of(results, value, payer_names)).as_py()
+            )
+        else:
+            mask = {"document": _document_mask, "article": _article_mask, "department": _department_mask, "town": _town_mask}[
+                name
+            ](results, value)
+            found = bool(pc.any(pc.fill_null(mask, False)).as_py())
+        if not found:
+            choices = choices or filter_choices(results, payers, payer_names)
+            out.append((name, value, [v for v, _ in choices[name]]))
+    return out
 
 
 def _payer_shares(results: pa.Table, payers: pa.Table) -> pa.Table:
@@ -202,6 +317,21 @@ def summary_dict(summary: Any) -> dict[str, Any]:
     }
 
 
+def _unpriced_payers(results: pa.Table, payer_names: PayerLookup | None) -> set[str]:
+    """The payers of the rows granted without a stated amount (none without ``payer_names``)."""
+    from ..batch.io_write import is_unpriced
+
+    if payer_names is None:
+        return set()
+    cols = ["status", "is_money", "nature", "benefit", "region", "town"]
+    return {
+        name
+        for status, money, nature, benefit, region, town in zip(*(results.column(c).to_pylist() for c in cols), strict=True)
+        if is_unpriced(status, money, nature)
+        for _, name in payer_names(benefit, region, town)
+    }
+
+
 def charts(summary: Any, top: int = 15) -> dict[str, list[list[Any]]]:
     """Bars per dimension: [label, 万元 upper total] for the largest ``top`` keys."""
     from .forms import fen_to_wan
@@ -213,8 +343,11 @@ def charts(summary: Any, top: int = 15) -> dict[str, list[list[Any]]]:
     return out
 
 
-def filter_choices(results: pa.Table, payers: pa.Table) -> dict[str, list[tuple[str, str]]]:
-    """(value, label) choices for each filter, from the job's own rows."""
+def filter_choices(
+    results: pa.Table, payers: pa.Table, payer_names: PayerLookup | None = None
+) -> dict[str, list[tuple[str, str]]]:
+    """(value, label) choices for each filter, from the job's own rows (with ``payer_names``, the
+    payers of items granted without a stated amount too)."""
     import pyarrow.compute as pc
 
     from ..batch.io_write import NATURE_LABELS, STATUS_LABELS
@@ -237,7 +370,9 @@ def filter_choices(results: pa.Table, payers: pa.Table) -> dict[str, list[tuple[
         "document": sorted(docs.items()),
         "article": sorted(articles.items(), key=lambda kv: _article_order(*kv[0].split(":", 1))),
         "department": [(d, d) for d in sorted(departments)],
-        "payer": [(p, p) for p in sorted(pc.unique(payers.column("payer")).to_pylist())],
+        "payer": [
+            (p, p) for p in sorted(set(pc.unique(payers.column("payer")).to_pylist()) | _unpriced_payers(results, payer_names))
+        ],
         "town": [(t, t) for t in towns],
         "status": [(k, v) for k, v in STATUS_LABELS.items()],
         "nature": [(n, NATURE_LABELS.get(n, n)) for n in sorted(natures)],
