@@ -646,3 +646,32 @@ def test_an_award_received_named_as_an_award_is_not_called_an_award_twice(
     assert main(["evaluate", str(path)]) == 0
     out = capsys.readouterr().out
     assert "该事项已获苏州市专精特新奖励20万元" in out and "奖励奖励" not in out
+
+
+def test_an_item_that_only_lacks_facts_is_told_apart_from_a_near_miss_with_what_to_fill_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 武进 firm that left out its 当年度产销 was told it “nearly” qualifies for the 50亿元 award; a project without its
+    智能化设备及信息化投入 got “无法计算金额” with no key to write. Items whose only reasons are facts not given are
+    listed apart, with the facts to fill in by label and key."""
+    path = _scenario(
+        tmp_path,
+        "as_of: 2024-12-31\n"
+        "enterprise: {credit_code: 91320412MA1WJ00024, name: 武进甲, region: '320412', industrial: true,"
+        " manufacturing_enterprise: true}\n"
+        "events:\n  - {id: P1, kind: project, date: 2024-03-15, category: 智改数转网联改造, total_investment: 400万元}\n",
+    )
+    assert main(["evaluate", str(path)]) == 0
+    out = capsys.readouterr().out
+    near, unknown = out.split("差一点符合的")[1].split("缺少资料、尚无法判断的")
+    assert "“智改数转网联”改造提升项目补助（事项P1）" in near  # 400万元 does not pass 超500万元: nearly met
+    assert "请补充：当年度产销（销售收入）（enterprise.annual_sales）、以往年度最高产销（enterprise.prior_peak_sales）" in unknown
+    assert main(["evaluate", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    by_id = {(a["benefit"], a["event"]): a for a in data["near_misses"]}
+    smart = by_id[("wj-1-smart-upgrade", "P1")]
+    assert (smart["incomplete"], smart["missing_facts"]) == (False, [])
+    sales = next(
+        a for a in data["near_misses"] if a["missing_facts"] and a["missing_facts"][0]["fact"] == "enterprise.annual_sales"
+    )
+    assert sales["incomplete"] is True

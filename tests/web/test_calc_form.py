@@ -395,3 +395,18 @@ def test_the_total_says_how_many_items_it_leaves_out_for_stating_no_amount(clien
     assert re.search(
         r'合计：<strong id="total">0元</strong>（1项；其中<span id="unpriced">1</span>项可享受但原文未定金额', r.text
     )
+
+
+def test_items_that_only_lack_facts_have_their_own_section_saying_what_to_fill_in(client: TestClient) -> None:
+    text = (
+        "as_of: 2024-12-31\n"
+        "enterprise: {credit_code: 91320412MA1WJ00024, name: 武进甲, region: '320412', industrial: true,"
+        " manufacturing_enterprise: true}\n"
+        "events:\n  - {id: P1, kind: project, date: 2024-03-15, category: 智改数转网联改造, total_investment: 800万元}\n"
+    )
+    r = client.post("/calc/upload", data={"text": text})
+    assert r.status_code == 200, r.text
+    section = r.text.split('id="incomplete"', 1)[1]
+    assert "缺少资料、尚无法判断的（3项）" in section
+    assert "→ 请补充：智能化设备及信息化投入</li>" in section
+    assert "差一点符合的" not in r.text  # nothing was nearly met: every item lacks a fact

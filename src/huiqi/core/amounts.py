@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
-from .context import Context
+from .context import Context, absent
 from .facts import FieldSpec, describe_value
 from .model import (
     AmountSpec,
@@ -38,7 +38,12 @@ __all__ = ["AmountMissing", "Computed", "branch_texts", "compute", "formula_text
 
 
 class AmountMissing(Exception):
-    """A fact the formula needs is absent; the message says which, in Chinese."""
+    """A fact the formula needs is absent; the message says which, in Chinese, and ``facts`` which
+    facts to fill in, as (path, label) (empty where the facts are given but fit no case)."""
+
+    def __init__(self, message: str, facts: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.facts = facts
 
 
 @dataclass(slots=True, init=False)
@@ -105,7 +110,7 @@ def _base(spec_base: object, ctx: Context) -> Fraction | int:
     assert isinstance(spec_base, (Field, Ratio, Total))
     value = ctx.number(spec_base)
     if value is None:
-        raise AmountMissing(f"缺少{ctx.label(spec_base)}，无法计算金额")
+        raise AmountMissing(f"缺少{ctx.label(spec_base)}，无法计算金额", absent(spec_base, ctx))
     return value
 
 
@@ -174,7 +179,7 @@ def compute(spec: AmountSpec, ctx: Context) -> Computed:
         number = ctx.number(spec.fact)
         label = ctx.label(spec.fact)
         if number is None:
-            raise AmountMissing(f"缺少{label}，无法确定档次")
+            raise AmountMissing(f"缺少{label}，无法确定档次", absent(spec.fact, ctx))
         chosen = None
         for tier in spec.tiers:
             if tier.comparison.test(number, tier.threshold):

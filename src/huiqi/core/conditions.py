@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import cast
 
-from .context import MISSING, Context, fact_label
+from .context import MISSING, Context, absent, fact_label
 from .facts import Catalogue, FieldSpec, describe_value
 from .model import Citation, Compare, Condition, Contains, Field, FirstTime, Holds, IsTrue, OneOf, YearSum
 from .money import format_wan
 
-__all__ = ["Outcome", "requirement", "requirement_text", "show_threshold", "test"]
+__all__ = ["Absent", "Outcome", "requirement", "requirement_text", "show_threshold", "test"]
 
 
 @dataclass(slots=True, init=False)
@@ -34,6 +34,17 @@ class Outcome:
         self.cite = cite
 
 
+class Absent(Outcome):
+    """A condition that fails because the scenario does not give its fact: ``facts`` says which, as
+    (path, label), so that the user is told what to fill in rather than that the item was nearly met."""
+
+    facts: tuple[tuple[str, str], ...]
+
+    def __init__(self, text: str, cite: Citation | None, facts: tuple[tuple[str, str], ...]) -> None:
+        super().__init__(False, text, cite)
+        self.facts = facts
+
+
 def show_threshold(cond: Compare, unit: str = "") -> str:
     """The threshold as the text writes it (50万元, 2.5, 50%, 50吨标准煤)."""
     if cond.kind == "money":
@@ -52,7 +63,7 @@ def test(cond: Condition, ctx: Context) -> Outcome:
         label = ctx.label(cond.fact)
         shown = "、".join(cond.values)
         if value is MISSING:
-            return Outcome(False, f"{label}未填写（应为{shown}）", cond.cite)
+            return Absent(f"{label}未填写（应为{shown}）", cond.cite, absent(cond.fact, ctx))
         inside = str(value) in cond.values
         ok = not inside if cond.negate else inside
         verb = "不属于" if cond.negate else "属于"
@@ -74,7 +85,7 @@ def test(cond: Condition, ctx: Context) -> Outcome:
         label = ctx.label(cond.fact)
         want = "是" if cond.expected else "否"
         if value is MISSING:
-            return Outcome(False, f"{label}未填写（应为“{want}”）", cond.cite)
+            return Absent(f"{label}未填写（应为“{want}”）", cond.cite, absent(cond.fact, ctx))
         ok = value is cond.expected
         given = ctx.default_note(cond.fact, value)
         return Outcome(ok, f"{label}：{'是' if value else '否'}{given}" + ("" if ok else f"（应为“{want}”）"), cond.cite)
@@ -134,7 +145,7 @@ def _compare(cond: Compare, ctx: Context) -> Outcome:
     _, label, threshold, required, whole = _compare_words(cond, ctx)
     value: Fraction | int | None = ctx.number(cond.fact)
     if value is None:
-        return Outcome(False, f"{label}未填写（要求{required}）", cond.cite)
+        return Absent(f"{label}未填写（要求{required}）", cond.cite, absent(cond.fact, ctx))
     shown = ctx.show(cond.fact)
     limit: Fraction | int = whole if whole is not None and isinstance(value, int) else cond.value
     if cond.comparison.test(value, limit):

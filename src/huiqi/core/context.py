@@ -9,7 +9,7 @@ from .facts import Catalogue, FieldSpec, describe_value
 from .model import FactExpr, Field, Ratio, Total, YearSum
 from .scenario import Enterprise, Event, Scenario, Value
 
-__all__ = ["ANY_DEFAULT", "DEFAULTED", "MAYBE_DEFAULTED", "MISSING", "Context", "fact_label"]
+__all__ = ["ANY_DEFAULT", "DEFAULTED", "MAYBE_DEFAULTED", "MISSING", "Context", "absent", "fact_label"]
 
 
 class _Missing:
@@ -173,3 +173,17 @@ class Context:
         if isinstance(expr, YearSum):
             return self.is_money(expr.field)
         return False
+
+
+def absent(expr: FactExpr, ctx: Context) -> tuple[tuple[str, str], ...]:
+    """The facts of ``expr`` (a field, a year's total, a ratio or sum of fields) the scenario does not
+    give, as (path, label): what to fill in for a near miss that is only missing data."""
+    if isinstance(expr, Field):
+        return ((expr.path, ctx.label(expr)),) if ctx.raw(expr) is MISSING else ()
+    if isinstance(expr, YearSum):
+        return absent(expr.field, ctx)
+    if isinstance(expr, Ratio):
+        return absent(expr.numerator, ctx) + absent(expr.denominator, ctx)
+    if isinstance(expr, Total):
+        return tuple(f for part in expr.parts for f in absent(part, ctx))
+    return ()

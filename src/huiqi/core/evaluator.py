@@ -21,14 +21,14 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .amounts import AmountMissing, compute, show_rate
-from .conditions import Outcome, test
+from .conditions import Absent, Outcome, test
 from .context import Context, fact_label
 from .explain import amount_text
 from .facts import Catalogue
 from .model import LEVEL_LABELS, LEVELS, Benefit, Cap, Document, Exclusivity, Field, Funding, Library
 from .money import floor_times, format_wan
 from .regions import REGIONS, parents, region
-from .results import GRANTED, NEAR_MISS, SET_ASIDE, Award, Evaluation, Line, PayerPart, Totals
+from .results import GRANTED, NEAR_MISS, SET_ASIDE, Award, Evaluation, Line, Missing, PayerPart, Totals
 from .scenario import Event, PriorAward, Scenario
 
 __all__ = [
@@ -156,7 +156,8 @@ def _assess(
         outcome = test(cond, ctx)
         award.conditions.append(outcome)
         if not outcome.passed:
-            award.reasons.append(Line(outcome.text, outcome.cite))
+            given = outcome.facts if isinstance(outcome, Absent) else ()
+            award.reasons.append(Missing(outcome.text, outcome.cite, given) if given else Line(outcome.text, outcome.cite))
     if benefit.max_years is not None:
         years = {y for p in scenario.prior_awards if p.benefit == benefit.id and (y := prior_year(p, scenario)) != on.year}
         if len(years) >= benefit.max_years:
@@ -172,7 +173,7 @@ def _assess(
         computed = compute(benefit.amount, ctx)
     except AmountMissing as exc:
         award.status = NEAR_MISS
-        award.reasons.append(Line(str(exc), benefit.cite))
+        award.reasons.append(Missing(str(exc), benefit.cite, exc.facts) if exc.facts else Line(str(exc), benefit.cite))
         return award
     award.low, award.high, award.kind = computed.low, computed.high, computed.kind
     award.tiers_unpublished, award.text = computed.tiers_unpublished, computed.text

@@ -12,7 +12,7 @@ from typing import Any
 
 from .model import Citation
 from .money import TWO_DIGITS, format_wan
-from .results import Award, Evaluation, Line, Totals
+from .results import Award, Evaluation, Line, Missing, Totals
 from .scenario import Event, Scenario
 
 __all__ = ["amount_text", "award_dict", "render_text", "to_dict"]
@@ -82,9 +82,22 @@ def _miss_block(award: Award, index: int, verb: str) -> list[str]:
         lines.append(f"   ✗ {verb}{r.text}")
         if r.cite is not None and r.cite.quote:
             lines.append(_cite(r.cite))
+    facts = missing_facts(award)
+    if facts:
+        lines.append(f"   → 请补充：{'、'.join(f'{label}（{path}）' for path, label in facts)}")
     if award.if_met:
         lines.append(f"   → {IF_MET}{award.if_met}")
     return lines
+
+
+def missing_facts(award: Award) -> list[tuple[str, str]]:
+    """The facts not given that keep an item from being decided, as (path, label), each once."""
+    return list(dict.fromkeys(f for r in award.reasons if isinstance(r, Missing) for f in r.facts))
+
+
+def incomplete(award: Award) -> bool:
+    """A near miss whose every reason is a fact not given: unknown, not nearly met."""
+    return bool(award.reasons) and all(isinstance(r, Missing) and r.facts for r in award.reasons)
 
 
 # before a near miss's amount on the facts given
@@ -138,12 +151,19 @@ def render_text(ev: Evaluation) -> str:
         out.append(f"   《{doc.short}》：{_totals_text(t)}（{t.count}项）{unpriced_text(t.unpriced)}")
     for payer, t in ev.by_payer.items():
         out.append(f"   {payer}：{_totals_text(t)}")
-    near = [a for a in ev.near_misses if not a.out_of_window]
+    near = [a for a in ev.near_misses if not a.out_of_window and not incomplete(a)]
+    unknown = [a for a in ev.near_misses if not a.out_of_window and incomplete(a)]
     outside = [a for a in ev.near_misses if a.out_of_window]
     sections = [
-        (title, items) for title, items in (("不重复支持或额度已用尽而未计入的", ev.set_aside), ("差一点符合的", near)) if items
+        (title, items)
+        for title, items in (
+            ("不重复支持或额度已用尽而未计入的", ev.set_aside),
+            ("差一点符合的", near),
+            ("缺少资料、尚无法判断的", unknown),
+        )
+        if items
     ]
-    numerals = iter("三四五六")
+    numerals = iter("三四五六七")
     for title, items in sections:
         out.append("")
         out.append(f"{next(numerals)}、{title}（{len(items)}项）")
@@ -208,6 +228,9 @@ def award_dict(a: Award) -> dict[str, Any]:
         "steps": [_line(s) for s in a.steps],
         "reasons": [_line(r) for r in a.reasons],
         "interpretations": [i.reason.strip() for i in b.interpretations],
+        # facts not given (a near miss's): what to fill in; ``incomplete`` when they are its only reasons
+        "missing_facts": [{"fact": path, "label": label} for path, label in missing_facts(a)],
+        "incomplete": incomplete(a),
         "cite": b.cite.quote,
         "quota": None
         if b.quota is None

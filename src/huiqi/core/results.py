@@ -9,7 +9,7 @@ from .conditions import Outcome
 from .model import Benefit, Citation, Document, Nature
 from .scenario import Event, Scenario
 
-__all__ = ["GRANTED", "NEAR_MISS", "SET_ASIDE", "Award", "Evaluation", "Line", "PayerPart", "Totals"]
+__all__ = ["GRANTED", "NEAR_MISS", "SET_ASIDE", "Award", "Evaluation", "Line", "Missing", "PayerPart", "Totals"]
 
 GRANTED = "granted"
 SET_ASIDE = "set_aside"
@@ -32,6 +32,18 @@ class Line:
     def __init__(self, text: str, cite: Citation | None = None) -> None:
         self.text = text
         self.cite = cite
+
+
+@dataclass(slots=True, init=False)
+class Missing(Line):
+    """A reason that is a fact not given (未填写, 缺少…无法计算金额): ``facts`` to fill in, as (path, label)."""
+
+    facts: tuple[tuple[str, str], ...]
+
+    def __init__(self, text: str, cite: Citation | None, facts: tuple[tuple[str, str], ...]) -> None:
+        self.text = text  # not super().__init__: a slots dataclass is a new class, which the zero-argument form misses
+        self.cite = cite
+        self.facts = facts
 
 
 @dataclass(slots=True, init=False)
