@@ -749,7 +749,10 @@ def test_articles_with_more_items_than_places_are_named(
     data = json.loads(capsys.readouterr().out)
     key = "苏州2020 第八条 智能化改造和数字化转型优秀服务商奖励"
     assert data["by"]["article"][key]["count"] == 18
-    assert data["quotas"] == {key: "名额：每年10个（原文所定数量）；符合条件的2022年12项均已计入合计，实际以名额为限"}
+    assert data["quotas"] == {
+        key: "名额：每年10个（原文所定数量）；符合条件的2022年12项均已计入合计，实际以名额为限；"
+        "按名额计至多2022年500万元（金额最高的10项之和）"  # 10 places of 最高50万元
+    }
     overview = {r["项目"]: r["值"] for r in sheet_rows(openpyxl.load_workbook(out), "汇总")}
     assert overview[f"名额：{key}"] == data["quotas"][key]
     assert main(args[:-1]) == 0
@@ -1098,3 +1101,23 @@ def test_the_payers_of_items_without_an_amount_are_named_as_the_engines_name_pay
     assert len({r["benefit"] for r in granted}) > 20
     for r in granted:
         assert set(names(r["benefit"], r["region"], r["town"])) == written[(r["credit_code"], r["benefit"], r["event_id"])], r
+
+
+@pytest.mark.parametrize("engine", ["reference", "duckdb"])
+def test_a_quota_note_says_what_the_places_can_cost_at_most(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: str
+) -> None:
+    """武进2024 第1条 每年择优支持不超过20个项目: 25 projects qualify in 2024 and the totals count all 25. A budget
+    officer needs the most the 20 places can cost: the sum of the 20 largest (5万元 + 0.5万元·i for i = 5…24)."""
+    ents = ["credit_code,name,region,industrial,manufacturing_enterprise"]
+    evs = ["credit_code,id,kind,date,category,total_investment,smart_it_investment"]
+    for i in range(25):
+        code = make_credit_code(f"91320412MA1Q{i:05d}")
+        ents.append(f"{code},企业{i},320412,是,是")
+        evs.append(f"{code},P{i},project,2024-05-01,智改数转网联改造,{600 + i}0000,{100 + i * 10}0000")
+    folder = csv_register(tmp_path, "\n".join(ents) + "\n", "\n".join(evs) + "\n")
+    assert main(["batch", str(folder), "--engine", engine, "--as-of", "2024-12-31", "--json"]) == 0
+    quotas = json.loads(capsys.readouterr().out)["quotas"]
+    assert quotas["武进2024 第1条 “智改数转网联”改造提升项目补助"].endswith(
+        "符合条件的2024年25项均已计入合计，实际以名额为限；按名额计至多2024年245万元（金额最高的20项之和）"
+    )

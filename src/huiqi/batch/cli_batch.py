@@ -676,7 +676,7 @@ def cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
 
 def _cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
     from .io_read import read_register
-    from .io_write import PayerNames, events_after, quota_notes, run_notes, summarise, write_results
+    from .io_write import PayerNames, events_after, quota_notes, quota_places, run_notes, summarise, write_results
     from .progress import Progress
 
     engine_name = args.engine or ("duckdb" if _backend_available("duck") else "reference")
@@ -697,7 +697,7 @@ def _cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
     else:
         results, payers = backend_results(engine_name, eng, register, as_of, args.memory_limit)
     eval_s = time.monotonic() - t0
-    summary = summarise(results, payers, n_ent, n_ev, PayerNames(eng.library))
+    summary = summarise(results, payers, n_ent, n_ev, PayerNames(eng.library), quota_places(eng.library))
     summary.events_after_as_of = events_after(register.tables["events"], as_of)
     t1 = time.monotonic()
     quotas = quota_notes(eng.library, summary)

@@ -9,6 +9,7 @@ with two decimals (``"12345.67"``), never floats.
 from __future__ import annotations
 
 import csv
+import heapq
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 
 from huiqi.core.model import Library
+from huiqi.core.money import format_wan
 from huiqi.service import InputError
 
 from .io_read import Register, RowError
@@ -189,6 +191,14 @@ class Summary:
     # payers of an ``unspecified`` share (苏州市（按原渠道和财政体制要求落实）): the text does not fix
     # how the levels split it, which a 按出资方 line must say (出资方式)
     unsettled_payers: set[str] = field(default_factory=set)
+    # items limited in number (名额: 每年择优支持不超过20个项目): per benefit and year (0: the whole period)
+    # the largest upper amounts, at most as many as the places, largest first
+    quota_top: dict[str, dict[int, list[int]]] = field(default_factory=dict)
+
+    def keep_top(self, benefit: str, year: int, amounts: Iterable[int], places: int) -> None:
+        """Merge ``amounts`` (a chunk's, or all) into the largest ``places`` amounts of ``benefit`` in ``year``."""
+        years = self.quota_top.setdefault(benefit, {})
+        years[year] = heapq.nlargest(places, [*years.get(year, ()), *amounts])
 
     def statuses(self) -> dict[str, int]:
         """Result rows per status, by the status's name (as ``--json`` and the web app list them)."""
@@ -293,11 +303,14 @@ def summarise(
     enterprises: int,
     events: int,
     payer_names: Callable[[str, str, str | None], Iterable[tuple[str, str]]] | None = None,
+    places: Mapping[str, tuple[int, bool]] | None = None,
 ) -> Summary:
     """Totals by document, article, department, payer and town (granted money awards), and the
     items granted without a stated amount counted apart (``Totals.unpriced``); ``payer_names``
-    (a :class:`PayerNames`) counts those under their payers too."""
+    (a :class:`PayerNames`) counts those under their payers too; ``places`` (:func:`quota_places`) keeps the
+    largest amounts of the items limited in number."""
     s = Summary(enterprises_evaluated=enterprises, events_evaluated=events)
+    limited: dict[tuple[str, int], list[int]] = {}
     s.by = {k: {} for k in DIMENSIONS}
     with_awards: set[str] = set()
     cols = [
@@ -338,13 +351,28 @@ def summarise(
             if day is not None:
                 items = s.yearly.setdefault(keys["article"], {})
                 items[day.year] = items.get(day.year, 0) + 1
+            if places is not None and benefit in places:
+                year = day.year if places[benefit][1] and day is not None else 0
+                limited.setdefault((benefit, year), []).append(high if high is not None else low)
     for batch in payers.select(["role", "payer", "min_fen", "max_fen"]).to_batches(65_536):
         for role, payer, low, high in zip(*(c.to_pylist() for c in batch.columns), strict=True):
             s.by["payer"].setdefault(payer, Totals()).add(low, high)
             if role == "unspecified":
                 s.unsettled_payers.add(payer)
     s.enterprises_with_awards = len(with_awards)
+    for (benefit, year), amounts in limited.items():
+        assert places is not None
+        s.keep_top(benefit, year, amounts, places[benefit][0])
     return s
+
+
+def quota_places(library: Library) -> dict[str, tuple[int, bool]]:
+    """benefit → (places, per year) of the items a text limits in number (每年择优支持不超过20个项目)."""
+    return {
+        b.id: (b.quota.count, b.quota.per == "年")
+        for b in library.benefits.values()
+        if b.quota is not None and b.quota.bound != "at_least"
+    }
 
 
 def _keys(doc: str, art: str, title: str, dept: str | None, town: str | None, reg: str) -> dict[str, str]:
@@ -600,7 +628,13 @@ def quota_notes(library: Library, summary: Summary) -> list[tuple[str, str]]:
             over = [("", t.count)] if t is not None and t.count > q.count else []
         if over:
             counted = "、".join(f"{y}{n:,}项" for y, n in over)
-            out.append((f"名额：{key}", f"{q.text()}；符合条件的{counted}均已计入合计，实际以名额为限"))
+            top = summary.quota_top.get(b.id, {})
+            years = [int(y.removesuffix("年")) if y else 0 for y, _ in over]
+            best = "、".join(
+                f"{f'{y}年' if y else ''}{format_wan(sum(top[y]))}" for y in years if y in top and len(top[y]) == q.count
+            )
+            bound = f"；按名额计至多{best}（金额最高的{q.count}项之和）" if best else ""
+            out.append((f"名额：{key}", f"{q.text()}；符合条件的{counted}均已计入合计，实际以名额为限{bound}"))
     return sorted(out)
 
 

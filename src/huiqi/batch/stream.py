@@ -47,7 +47,17 @@ from .cli_batch import (
 )
 from .compiler import compile_library, lit
 from .io_read import SHEETS, Register, ident
-from .io_write import DIMENSIONS, PAYER_SCHEMA, RESULT_SCHEMA, PayerNames, Summary, Totals, benefit_meta, parquet_options
+from .io_write import (
+    DIMENSIONS,
+    PAYER_SCHEMA,
+    RESULT_SCHEMA,
+    PayerNames,
+    Summary,
+    Totals,
+    benefit_meta,
+    parquet_options,
+    quota_places,
+)
 
 __all__ = ["CHUNK_EVENTS", "StreamResult", "chunk_events_for", "duckdb_memory", "events_in", "run_stream", "validated_in_memory"]
 
@@ -220,7 +230,7 @@ FROM ({_RESULTS}) WHERE status = 'granted' AND (is_money OR nature = 'none')
 """
 
 
-def _add(con: duckdb.DuckDBPyConnection, summary: Summary, payer_names: PayerNames) -> None:
+def _add(con: duckdb.DuckDBPyConnection, summary: Summary, payer_names: PayerNames, places: dict[str, tuple[int, bool]]) -> None:
     """Add one chunk's results to the summary, aggregated in SQL (``hq_chunk_money``, ``hq_chunk_payers``)."""
     # one result row per award: every award's enterprise is one row of the chunk's ``enterprises``
     for status, n in con.execute("SELECT status, COUNT(*) FROM hq_awards GROUP BY status").fetchall():
@@ -261,6 +271,21 @@ def _add(con: duckdb.DuckDBPyConnection, summary: Summary, payer_names: PayerNam
     for key, year, n in con.execute(per_year).fetchall():
         items = summary.yearly.setdefault(key, {})
         items[int(year)] = items.get(int(year), 0) + int(n)
+    if places:  # the largest amounts of the items limited in number, as many as the places, per year or period
+        limits = ", ".join(f"({lit(b)}, {n}, {'TRUE' if per_year else 'FALSE'})" for b, (n, per_year) in sorted(places.items()))
+        top = (
+            "SELECT benefit, y, a FROM (SELECT m.benefit, q.n, "
+            "CASE WHEN q.per_year AND m.event_date IS NOT NULL THEN year(m.event_date) ELSE 0 END AS y, "
+            "COALESCE(m.max_fen, m.min_fen, 0) AS a, "
+            "row_number() OVER (PARTITION BY m.benefit, y ORDER BY a DESC) AS rn "
+            f"FROM hq_chunk_money m JOIN (VALUES {limits}) q(benefit, n, per_year) ON q.benefit = m.benefit "
+            "WHERE m.is_money) WHERE rn <= n"
+        )
+        amounts: dict[tuple[str, int], list[int]] = {}
+        for benefit, year, amount in con.execute(top).fetchall():
+            amounts.setdefault((benefit, int(year)), []).append(int(amount))
+        for (benefit, year), found in amounts.items():
+            summary.keep_top(benefit, year, found, places[benefit][0])
 
 
 def _write(batches: pa.RecordBatchReader, writer: pq.ParquetWriter, schema: pa.Schema) -> None:
@@ -368,6 +393,7 @@ def run_stream(
         summary = Summary()
         summary.by = {k: {} for k in DIMENSIONS}
         payer_names = PayerNames(eng.library)
+        places = quota_places(eng.library)
         counts = sreg.register.counts
         summary.enterprises_evaluated = counts["enterprises"].accepted
         summary.events_evaluated = counts["events"].accepted
@@ -395,7 +421,7 @@ def run_stream(
                 con.execute(REASON_TEXTS_SQL.format(awards="hq_awards")).fetchall()
                 con.execute(f"CREATE OR REPLACE TEMP TABLE hq_chunk_payers AS {_PAYERS}").fetchall()
                 con.execute(_MONEY).fetchall()
-                _add(con, summary, payer_names)
+                _add(con, summary, payer_names, places)
                 after = con.execute("SELECT count(*) FROM events WHERE date > ?", [as_of]).fetchall()[0][0]
                 summary.events_after_as_of += int(after)
                 # chunks are ranges of enterprise rows, written in order: the whole output keeps RESULT_ORDER

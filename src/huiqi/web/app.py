@@ -1128,12 +1128,13 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
     def _summary(results: Any, payers: Any, job_id: str, shown: dict[str, str]) -> Any:
         """The summary of the rows shown; unfiltered, the job's own counts of enterprises and events
         evaluated (an enterprise or event with no result row counts too, as on the page's head)."""
-        from ..batch.io_write import PayerNames, summarise
+        from ..batch.io_write import PayerNames, quota_places, summarise
 
         names = PayerNames(eng.library)  # the payers of items without a stated amount, counted under them
+        places = quota_places(eng.library)
         job = site.batch.status(job_id) or {}
         if not shown and job.get("enterprises_evaluated") is not None and job.get("events_evaluated") is not None:
-            return summarise(results, payers, int(job["enterprises_evaluated"]), int(job["events_evaluated"]), names)
+            return summarise(results, payers, int(job["enterprises_evaluated"]), int(job["events_evaluated"]), names, places)
         enterprises = len(set(results.column("credit_code").to_pylist()))
         events = len(
             {
@@ -1142,7 +1143,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
                 if e
             }
         )
-        return summarise(results, payers, enterprises, events, names)
+        return summarise(results, payers, enterprises, events, names, places)
 
     upload_body = {
         "requestBody": {

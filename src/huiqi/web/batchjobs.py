@@ -862,7 +862,7 @@ class BatchJobs:
         reference evaluator (progress per enterprise) or, above REFERENCE_MAX_ENTERPRISES, by the DuckDB backend."""
         from ..batch import cli_batch
         from ..batch.io_read import read_register
-        from ..batch.io_write import PayerNames, events_after, summarise
+        from ..batch.io_write import PayerNames, events_after, quota_places, summarise
 
         eng = self.engine
         tick = _Ticker(lambda done, total: self._progress(job_id, done=done, total=total))
@@ -881,7 +881,7 @@ class BatchJobs:
             results, payers = cli_batch.backend_results("duckdb", eng, register, as_of, None)
         tick.flush()
         self._progress(job_id, stage="saving")
-        summary = summarise(results, payers, n_ent, n_ev, PayerNames(eng.library))
+        summary = summarise(results, payers, n_ent, n_ev, PayerNames(eng.library), quota_places(eng.library))
         summary.events_after_as_of = events_after(register.tables["events"], as_of)
         return engine_name, register, results, payers, summary
 
