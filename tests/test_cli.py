@@ -675,3 +675,25 @@ def test_an_item_that_only_lacks_facts_is_told_apart_from_a_near_miss_with_what_
         a for a in data["near_misses"] if a["missing_facts"] and a["missing_facts"][0]["fact"] == "enterprise.annual_sales"
     )
     assert sales["incomplete"] is True
+
+
+def test_an_amount_far_below_its_threshold_is_pointed_out_as_maybe_meant_in_wan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An enterprise user writes equipment_investment: 300 meaning 300万元: read as 300元 it met nothing, and only a
+    near miss's “300.00元” gave a hint. A note names the amount, the threshold and how to write 万元."""
+    path = _scenario(
+        tmp_path,
+        "as_of: 2025-12-31\n"
+        "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', industrial: true}\n"
+        "events:\n  - {id: T1, kind: project, date: 2025-08-01, category: 企业技术改造, total_investment: 800,"
+        " equipment_investment: 300}\n"
+        "  - {id: T2, kind: project, date: 2025-09-01, category: 企业技术改造, total_investment: 800万元,"
+        " equipment_investment: 300万元}\n",
+    )
+    note = "注意：事项T1的equipment_investment为300.00元，远低于《吴中2025》第8条的门槛300万元；金额不写单位时按元计，如指万元请写成“300万元”"
+    assert main(["evaluate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert note in out and "事项T2的" not in out
+    assert main(["evaluate", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["unit_notes"] == [note]

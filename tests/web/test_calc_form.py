@@ -410,3 +410,17 @@ def test_items_that_only_lack_facts_have_their_own_section_saying_what_to_fill_i
     assert "缺少资料、尚无法判断的（3项）" in section
     assert "→ 请补充：智能化设备及信息化投入</li>" in section
     assert "差一点符合的" not in r.text  # nothing was nearly met: every item lacks a fact
+
+
+def test_an_uploaded_amount_far_below_its_threshold_is_pointed_out(client: TestClient) -> None:
+    text = (
+        "as_of: 2025-12-31\n"
+        "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', industrial: true}\n"
+        "events:\n  - {id: T1, kind: project, date: 2025-08-01, category: 企业技术改造, total_investment: 800,"
+        " equipment_investment: 300}\n"
+    )
+    r = client.post("/calc/upload", data={"text": text})
+    assert r.status_code == 200, r.text
+    assert (
+        '<p class="notice unit-note">注意：事项T1的equipment_investment为300.00元，远低于《吴中2025》第8条的门槛300万元' in r.text
+    )

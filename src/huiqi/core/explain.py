@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import Citation
-from .money import TWO_DIGITS, format_wan
+from .model import Citation, Compare, Field
+from .money import TWO_DIGITS, decimal_text, format_wan
 from .results import Award, Evaluation, Line, Missing, Totals
 from .scenario import Event, Scenario
 
@@ -120,6 +120,33 @@ def late_events_note(ev: Evaluation, late: list[Event] | None = None) -> str:
     return f"注意：{len(late)}条事项的发生日期晚于基准日{ref.isoformat()}：{shown}，已按各自日期测算；如基准日或日期有误，请更正后重新测算。"
 
 
+def unit_notes(ev: Evaluation) -> list[str]:
+    """Amounts far below every threshold the texts set on their field (设备投入300元 where 300万元以上 is asked):
+    most likely meant in 万元 but written without the unit, which reads as 元. A note each, changing nothing."""
+    lowest: dict[str, tuple[int, str]] = {}  # field path → the smallest money threshold on it, and whose
+    for doc in ev.documents:
+        for b in doc.benefits:
+            for c in (*b.match, *b.when):
+                if isinstance(c, Compare) and c.kind == "money" and isinstance(c.fact, Field):
+                    threshold = int(c.value)
+                    if c.fact.path not in lowest or threshold < lowest[c.fact.path][0]:
+                        lowest[c.fact.path] = (threshold, f"《{doc.short}》第{b.article}条")
+    found: list[tuple[str, str, int]] = []  # (where, path, fen)
+    ent = ev.scenario.enterprise
+    found += [("企业", f"enterprise.{k}", v) for k, v in ent.facts.items() if isinstance(v, int) and not isinstance(v, bool)]
+    for e in ev.scenario.events:
+        found += [(f"事项{e.id}", k, v) for k, v in e.facts.items() if isinstance(v, int) and not isinstance(v, bool)]
+    notes = []
+    for where, path, fen in found:
+        if path in lowest and fen > 0 and fen * 100 < lowest[path][0]:
+            threshold, article = lowest[path]
+            notes.append(
+                f"注意：{where}的{path}为{format_wan(fen)}，远低于{article}的门槛{format_wan(threshold)}；"
+                f"金额不写单位时按元计，如指万元请写成“{decimal_text(fen, 100)}万元”"
+            )
+    return notes
+
+
 def _as_of_line(scenario: Scenario) -> str:
     """Which 基准日 the yearly benefits were judged on, and where it came from: a scenario
     without ``as_of`` takes its last event's date (a register's rows take ``--as-of``, default today)."""
@@ -139,6 +166,7 @@ def render_text(ev: Evaluation) -> str:
     note = late_events_note(ev)
     if note:
         out.append(note)
+    out.extend(unit_notes(ev))
     out.append("")
     out.append(f"一、可享受的支持（{len(ev.awards)}项）")
     for i, a in enumerate(ev.awards, start=1):
@@ -252,6 +280,7 @@ def to_dict(ev: Evaluation) -> dict[str, Any]:
         "as_of": ev.scenario.reference_date.isoformat(),
         "events_after_as_of": [e.id for e in late],
         "notice": late_events_note(ev, late),
+        "unit_notes": unit_notes(ev),
         "awards": [award_dict(a) for a in ev.awards],
         "set_aside": [award_dict(a) for a in ev.set_aside],
         "near_misses": [award_dict(a) for a in ev.near_misses],
