@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -383,6 +384,13 @@ def test_a_near_miss_shows_the_money_at_stake(client: TestClient) -> None:
     assert "若满足条件可得：<strong>最高120万元</strong>" in smart[: smart.index("</article>")]
 
 
+def _shown(client: TestClient, text: str) -> Any:
+    """The 企业测算 page of a scenario pasted into the upload form."""
+    r = client.post("/calc/upload", data={"text": text})
+    assert r.status_code == 200, r.text
+    return r
+
+
 def test_the_total_says_how_many_items_it_leaves_out_for_stating_no_amount(client: TestClient) -> None:
     """吴中2025 第6条 (经区专题会议研究后予以支持) is granted with no amount: the page's 合计 counts it apart."""
     text = (
@@ -390,8 +398,7 @@ def test_the_total_says_how_many_items_it_leaves_out_for_stating_no_amount(clien
         "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', industrial: true}\n"
         "events:\n  - {id: M1, kind: project, date: 2025-06-01, category: 重大产业项目}\n"
     )
-    r = client.post("/calc/upload", data={"text": text})
-    assert r.status_code == 200, r.text
+    r = _shown(client, text)
     assert re.search(
         r'合计：<strong id="total">0元</strong>（1项；其中<span id="unpriced">1</span>项可享受但原文未定金额', r.text
     )
@@ -404,8 +411,7 @@ def test_items_that_only_lack_facts_have_their_own_section_saying_what_to_fill_i
         " manufacturing_enterprise: true}\n"
         "events:\n  - {id: P1, kind: project, date: 2024-03-15, category: 智改数转网联改造, total_investment: 800万元}\n"
     )
-    r = client.post("/calc/upload", data={"text": text})
-    assert r.status_code == 200, r.text
+    r = _shown(client, text)
     section = r.text.split('id="incomplete"', 1)[1]
     assert "缺少资料、尚无法判断的（3项）" in section
     assert "→ 请补充：智能化设备及信息化投入</li>" in section
@@ -419,8 +425,7 @@ def test_an_uploaded_amount_far_below_its_threshold_is_pointed_out(client: TestC
         "events:\n  - {id: T1, kind: project, date: 2025-08-01, category: 企业技术改造, total_investment: 800,"
         " equipment_investment: 300}\n"
     )
-    r = client.post("/calc/upload", data={"text": text})
-    assert r.status_code == 200, r.text
+    r = _shown(client, text)
     assert (
         '<p class="notice unit-note">注意：事项T1的equipment_investment为300.00元，远低于《吴中2025》第8条的门槛300万元' in r.text
     )
