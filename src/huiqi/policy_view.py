@@ -29,7 +29,7 @@ from .core.model import (
 )
 from .core.money import format_wan
 from .core.regions import REGIONS, parents
-from .service import Engine
+from .service import Engine, InputError
 
 CAP_SCOPES = {"item": "单项", "enterprise_year": "单个企业每年", "key": "同一标的"}
 
@@ -224,18 +224,25 @@ def show_document(eng: Engine, doc: Document, today: date) -> dict[str, Any]:
     return head
 
 
+class ArticleNotFound(InputError):
+    """An article with no item of its own. ``head`` says so without pointing anywhere; the message (the
+    command line's) ends with the command that shows the whole document, and a page or the API points
+    to their own places instead (the web app's article pages)."""
+
+    def __init__(self, head: str, doc: Document) -> None:
+        super().__init__(f"{head}见 huiqi policies {doc.id}")
+        self.head = head
+        self.doc = doc
+
+
 def show_article(eng: Engine, doc: Document, article: str) -> dict[str, Any]:
     items = [b for b in doc.benefits if b.article == article]
     if not items:
-        from .service import InputError
-
         known = "、".join(dict.fromkeys(b.article for b in doc.benefits))
         # 第…条 only around an article number (8, 十四): what else was typed is quoted as typed
         named = f"第{article}条" if re.fullmatch(r"[0-9]+|[一二三四五六七八九十百零〇]+", article) else f"“{article}”"
-        raise InputError(
-            f"《{doc.short}》{named}没有单独编码的奖补项；已编码条款：{known}。"
-            f"全文适用的规则（就高不重复、出资与兑付、合计上限等）见 huiqi policies {doc.id}"
-        )
+        head = f"《{doc.short}》{named}没有单独编码的奖补项；已编码条款：{known}。全文适用的规则（就高不重复、出资与兑付、合计上限等）"
+        raise ArticleNotFound(head, doc)
     lines = [f"《{doc.short}》第{article}条"]
     for b in items:
         lines.append("")

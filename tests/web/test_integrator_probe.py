@@ -289,3 +289,10 @@ def test_a_problems_value_is_shown_as_the_json_wrote_it(client: TestClient) -> N
     r = client.post("/api/evaluate", json=body)
     values = {p["where"]: p["value"] for p in r.json()["problems"]}
     assert values["enterprise.sectors"] == "[火星]" and values["events[1]（采购）.amount"] == "true", values
+
+
+def test_an_article_without_items_points_an_api_client_to_the_documents_answer(client: TestClient) -> None:
+    """The JSON said 见 huiqi policies wuzhong-2025, a command line a client does not have."""
+    r = client.get("/api/policies/wuzhong-2025/articles/99")
+    assert r.status_code == 404 and r.json()["code"] == "unknown_article"
+    assert r.json()["error"].endswith("全文适用的规则（就高不重复、出资与兑付、合计上限等）见 /api/policies/wuzhong-2025")

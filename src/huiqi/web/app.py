@@ -39,7 +39,7 @@ from ..core.money import format_wan
 from ..core.plan import Plan
 from ..core.regions import REGIONS, TOWNS
 from ..core.text import brief
-from ..policy_view import facts_catalogue, list_documents, show_article, show_document
+from ..policy_view import ArticleNotFound, facts_catalogue, list_documents, show_article, show_document
 from ..service import Engine, InputError, check_json_depth, check_json_keys, read_scenario_text
 from .batchjobs import FILTERS, BatchJobs, UploadError, UploadFile, reference_date
 from .batchroutes import add_batch_routes
@@ -793,12 +793,11 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         doc = site.document(doc_id)
         try:
             return show_article(eng, doc, article)
-        except InputError as exc:
-            # the shared message ends by pointing to the command line (…见 huiqi policies DOC): a page
-            # points to the document's own page (every article and the rules of the whole text) instead
-            message = str(exc)
-            cli = f"见 huiqi policies {doc.id}"
-            page = message.removesuffix(cli) + f"见《{doc.short}》的文件页面" if message.endswith(cli) else message
+        except ArticleNotFound as exc:
+            # not the command line's pointer (见 huiqi policies DOC): the JSON names the document's API
+            # answer, a page the document's own page (every article and the rules of the whole text)
+            message = f"{exc.head}见 {site.root}/api/policies/{doc.id}"
+            page = f"{exc.head}见《{doc.short}》的文件页面"
             links = [(f"/policies/{doc.id}", f"《{doc.short}》全文与各条款")]
             raise WebError(404, message, page_message=page, links=links, code="unknown_article") from None
 
