@@ -160,6 +160,20 @@ def test_the_keyword_search_ignores_spaces_width_and_case(client: TestClient) ->
     assert "wz-11-smart-factory" in ids("最高100万元")  # its amount as listed (the text: 分别给予最高200万元、100万元…)
 
 
+def test_the_keyword_search_takes_place_names_and_words_for_support_as_searchers_write_them(client: TestClient) -> None:
+    """吴中区机器人 found nothing (the words run together, and no text says 吴中区机器人); 机器人 补贴 found nothing
+    (the texts say 补助 and 奖励). Place names and words for support are taken apart, a document is found by its
+    district, city or province, and 补贴 finds 补助, 奖补, 资助 and 奖励."""
+
+    def ids(q: str) -> set[str]:
+        return {b["id"] for b in client.get("/api/policies", params={"q": q}).json()["benefits"]}
+
+    robots_wuzhong = {i for i in ids("机器人") if i.startswith("wz-")}
+    assert robots_wuzhong and ids("吴中区机器人") == ids("吴中区 机器人") == ids("苏州市吴中区机器人") == robots_wuzhong
+    assert "wz-1-robot-purchase" in ids("机器人 补贴") == ids("机器人补贴")  # 按照不超过其购买金额的5%给予补助
+    assert ids("武进区 补贴") and all(i.startswith("wj-") for i in ids("武进区 补贴"))
+
+
 def test_policies_bad_nature(client: TestClient) -> None:
     _chinese_4xx(client.get("/api/policies", params={"nature": "lots"}), 422)
 

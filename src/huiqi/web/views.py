@@ -29,6 +29,7 @@ from ..core.model import (
     Tiers,
 )
 from ..core.plan import plan_dict
+from ..core.regions import REGIONS, parents
 from ..core.text import Span, soft_breaks
 from ..policy_view import benefit_view, describe_amount
 
@@ -134,6 +135,36 @@ def _searchable(text: str) -> str:
 _BRACKETS = str.maketrans("〔〕[]【】", "()()()")  # 苏府〔2020〕120号 typed as 苏府(2020)120号 or [2020]
 
 
+# Words for money support that a searcher uses for one another (机器人 补贴 finds 补助 and 奖励)
+SUPPORT_WORDS = ("补助", "补贴", "奖补", "资助", "奖励")
+# Place names a searcher runs into other words (吴中区机器人): 吴中区 and 吴中, 苏州市 and 苏州 …
+_PLACES = sorted(
+    {n for r in REGIONS.values() for n in (r.name, r.name[:-1] if len(r.name) > 2 else r.name)}, key=len, reverse=True
+)
+
+
+def _query_words(q: str) -> list[str]:
+    """The words of a search, with a place name or a word for support written together with other words
+    taken apart: 吴中区机器人 → 吴中区, 机器人; 机器人补贴 → 机器人, 补贴."""
+    out: list[str] = []
+    todo = [_searchable(w) for w in q.split()]
+    while todo:
+        word = todo.pop()
+        term = next((t for t in (*_PLACES, *SUPPORT_WORDS) if t in word and t != word), None)
+        if term is None:
+            out.append(word)
+        else:  # 苏州市吴中区机器人: the parts may hold another
+            out.append(term)
+            todo.extend(part for part in word.split(term) if part)
+    return out
+
+
+def _found(word: str, haystack: str) -> bool:
+    if word in SUPPORT_WORDS:
+        return any(w in haystack for w in SUPPORT_WORDS)
+    return word in haystack
+
+
 def search_benefits(
     docs: tuple[Document, ...],
     q: str = "",
@@ -142,15 +173,17 @@ def search_benefits(
     sector: str = "",
 ) -> list[dict[str, Any]]:
     """Benefits matching every given filter, as views with their document."""
-    words = [_searchable(w) for w in q.split()]
+    words = _query_words(q)
     out: list[dict[str, Any]] = []
     for doc in docs:
         for b in doc.benefits:
+            # 吴中区 and the city and province around it, whether the title names them or not
+            place = "".join(r.name for r in parents(doc.jurisdiction)) if doc.jurisdiction in REGIONS else ""
             haystack = _searchable(
-                "".join((doc.title, doc.short, doc.number or "", b.title, b.cite.quote, b.article, "".join(b.department)))
+                "".join((doc.title, doc.short, doc.number or "", place, b.title, b.cite.quote, b.article, "".join(b.department)))
                 + describe_amount(b.amount)  # the amount as the list shows it (最高100万元)
             )
-            if any(w not in haystack for w in words):
+            if not all(_found(w, haystack) for w in words):
                 continue
             if department and department not in b.department:
                 continue
