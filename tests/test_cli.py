@@ -697,3 +697,13 @@ def test_an_amount_far_below_its_threshold_is_pointed_out_as_maybe_meant_in_wan(
     assert note in out and "事项T2的" not in out
     assert main(["evaluate", str(path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["unit_notes"] == [note]
+
+
+def test_a_refused_run_with_json_answers_json_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A scheduler parsing ``--json`` got nothing on standard output when a run was refused (exit 2)."""
+    assert main(["batch", str(tmp_path / "missing.xlsx"), "--json"]) == 2
+    captured = capsys.readouterr()
+    message = captured.err.removeprefix("错误：").strip()
+    assert message and json.loads(captured.out) == {"error": message}
+    assert main(["evaluate", str(tmp_path / "missing.yaml")]) == 2
+    assert capsys.readouterr().out == ""  # without --json: the message only, on standard error

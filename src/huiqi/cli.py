@@ -467,13 +467,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         eng = engine(args.policies.resolve())
         return COMMANDS[args.command](args, eng)
     except (ScenarioError, InputError, PolicyFileError) as exc:
-        print(f"错误：{exc}", file=sys.stderr)
-        return 2
+        return _refused(args, str(exc))
     except BrokenPipeError:
         return 0
     except OSError as exc:  # a file that cannot be written or read after the checks (disk full, removed meanwhile)
-        print(f"错误：{os_error_text(exc)}", file=sys.stderr)
-        return 2
+        return _refused(args, os_error_text(exc))
+
+
+def _refused(args: argparse.Namespace, message: str) -> int:
+    """Exit status 2 with the message on standard error; with ``--json`` also as JSON on standard output, so
+    that a scheduler reading the output gets an answer it can parse (``{"error": …}``) rather than nothing."""
+    print(f"错误：{message}", file=sys.stderr)
+    if getattr(args, "json", False):
+        _print_json({"error": message})
+    return 2
 
 
 if __name__ == "__main__":

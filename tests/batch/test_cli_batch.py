@@ -1121,3 +1121,71 @@ def test_a_quota_note_says_what_the_places_can_cost_at_most(
     assert quotas["武进2024 第1条 “智改数转网联”改造提升项目补助"].endswith(
         "符合条件的2024年25项均已计入合计，实际以名额为限；按名额计至多2024年245万元（金额最高的20项之和）"
     )
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_results_that_cannot_be_written_whole_leave_the_last_good_ones(tmp_path: Path, suffix: str) -> None:
+    """A full disk overwrote the last good results with a truncated CSV (or a Parquet file without its footer) that
+    still looked loadable downstream. The results are written beside the file and moved into place once whole: a
+    run stopped by a file-size limit (as a full disk stops it) leaves the earlier file as it was, and says which."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    register = tmp_path / "reg.parquet"
+    assert main(["synth", "--enterprises", "300", "--out", str(register)]) == 0
+    out = tmp_path / "out" / f"r{suffix}"
+    assert main(["batch", str(register), "--as-of", "2025-12-31", "--out", str(out)]) == 0
+    before = {p.name: p.read_bytes() for p in out.parent.iterdir()}
+
+    def small_files() -> None:  # writes past 64 KB fail with EFBIG, as on a full disk with ENOSPC
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (65_536, 65_536))
+
+    argv = [sys.executable, "-m", "huiqi.cli", "batch", str(register), "--as-of", "2025-12-31", "--out", str(out)]
+    done = subprocess.run(argv, preexec_fn=small_files, capture_output=True, text=True, check=False)
+    assert done.returncode == 2, done.stderr
+    assert f"无法写出“{out}”" in done.stderr and "已有的同名结果文件未改动" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert {p.name: p.read_bytes() for p in out.parent.iterdir()} == before  # nothing changed, no half-written folder
+
+
+def test_a_decimal_amount_too_large_for_fen_is_refused_on_its_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A DECIMAL(30,3) money column holding 1e26 (a platform's NUMERIC column) stopped the whole run with DuckDB's
+    English overflow error and a traceback; the row is refused as too large, and the others are evaluated."""
+    from decimal import Decimal as D
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    register = tmp_path / "reg.parquet"
+    assert main(["synth", "--enterprises", "200", "--out", str(register)]) == 0
+    events = pq.read_table(register / "events.parquet")
+    amounts = [None if v is None else D(v) for v in events.column("amount").to_pylist()]
+    row = next(i for i, v in enumerate(amounts) if v is not None)
+    amounts[row] = D("1e26")
+    column = pa.array(amounts, pa.decimal128(30, 3))
+    pq.write_table(events.set_column(events.schema.get_field_index("amount"), "amount", column), register / "events.parquet")
+    capsys.readouterr()
+    assert main(["batch", str(register), "--as-of", "2025-12-31", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    refused = [e for e in data["errors"] if e["rejected"] and e["sheet"] == "事项"]
+    assert [(e["row"], e["column"]) for e in refused] == [(row + 1, "amount")], refused  # Parquet rows count from 1
+    assert "过大" in refused[0]["expected"] or "位" in refused[0]["expected"], refused
+    assert data["events_evaluated"] == events.num_rows - 1
+
+
+@pytest.mark.parametrize("engine", ["reference", "duckdb"])
+def test_a_register_without_events_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: str) -> None:
+    """A folder holding only enterprises.parquet (the events' export failed upstream) ran as if no enterprise had
+    done anything, without a word: a notice says only enterprise-level items were evaluated."""
+    register = tmp_path / "reg.parquet"
+    assert main(["synth", "--enterprises", "50", "--out", str(register)]) == 0
+    for name in ("events", "qualifications", "prior_awards"):
+        (register / f"{name}.parquet").unlink()
+    capsys.readouterr()
+    assert main(["batch", str(register), "--engine", engine, "--as-of", "2025-12-31", "--json"]) == 0
+    errors = json.loads(capsys.readouterr().out)["errors"]
+    assert [(e["sheet"], e["row"], e["rejected"]) for e in errors] == [("事项", 0, False)]
+    assert errors[0]["expected"].startswith("没有事项表（events 或 事项）：只测算了企业层面的奖补")

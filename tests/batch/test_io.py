@@ -964,6 +964,6 @@ def test_a_money_label_alone_is_its_column(tmp_path: Path) -> None:
     for source in (sheets_xlsx(tmp_path / "label.xlsx", sheets), sheets_csv(tmp_path / "csv", sheets)):
         reg, sreg = read(source), read_sql(source)
         for errors, table in ((reg.errors, reg.tables), (sreg.register.errors, canonical_tables(sreg))):
-            assert [e.message() for e in errors] == []
+            assert [e.message() for e in errors if e.sheet != "事项"] == []  # (a CSV folder without events: said)
             row = table["enterprises"].to_pylist()[0]
             assert (row["annual_sales"], row["prior_peak_sales"]) == (120_000_000_000, 110_000_000_000)

@@ -406,7 +406,8 @@ def test_a_number_past_its_columns_type_is_reported_not_a_crash(tmp_path: Path) 
         py = read_register(reg, cat)
         sql = io_sql.validate_sql(reg, cat, duckdb.connect())
         _assert_same(py, sql)
-        assert [(e.row, e.value, e.expected) for e in sql.register.errors] == [(row, value, "不能大于2100")]
+        rejected = [(e.row, e.value, e.expected) for e in sql.register.errors if e.rejected]  # (and: no events table)
+        assert rejected == [(row, value, "不能大于2100")]
         assert io_sql.canonical_tables(sql)["prior_awards"].column("year").to_pylist() == [2024]
 
 
@@ -779,7 +780,7 @@ def test_a_null_item_in_a_parquet_list_is_no_item_on_both_paths(tmp_path: Path) 
     py = read_register(folder, cat)
     sql = io_sql.validate_sql(folder, cat, duckdb.connect())
     _assert_same(py, sql)
-    assert py.errors == []
+    assert [e.sheet for e in py.errors] == ["事项"]  # no events table (said); nothing about the nulls
     assert py.tables["enterprises"].column("sectors").to_pylist() == [["机器人"], [], ["新兴产业"]]
 
 
@@ -794,7 +795,9 @@ def test_a_gb18030_csv_with_a_byte_order_mark_is_read_on_both_paths(tmp_path: Pa
     py = read_register(folder, cat)
     sql = io_sql.validate_sql(folder, cat, duckdb.connect())
     _assert_same(py, sql)
-    assert py.errors == [] and py.tables["enterprises"].column("name").to_pylist() == ["甲", "乙"]
+    # the only notice: no events table, in this register of enterprises alone
+    assert [e.expected[:5] for e in py.errors] == ["没有事项表"]
+    assert py.tables["enterprises"].column("name").to_pylist() == ["甲", "乙"]
 
 
 def test_the_empty_template_is_refused_on_both_paths(tmp_path: Path) -> None:
@@ -824,7 +827,8 @@ def test_any_csv_header_is_read_in_sql_with_the_python_readers_notices(tmp_path:
     py = read_register(folder, cat)
     _assert_same(py, sql)
     notes = [(e.column, e.expected.split("，")[0]) for e in py.errors]
-    assert notes == [("Remark", "未知的列"), ("remark", "未知的列"), ("名称", "与前面的列重复"), ("hq_row", "未知的列")]
+    assert notes[:4] == [("Remark", "未知的列"), ("remark", "未知的列"), ("名称", "与前面的列重复"), ("hq_row", "未知的列")]
+    assert [e.sheet for e in py.errors[4:]] == ["事项"]  # no events table: said
     assert sql.rows_to_python == 0 and py.tables["enterprises"].column("name").to_pylist() == ["甲", "丙"]
 
 

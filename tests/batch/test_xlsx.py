@@ -91,6 +91,16 @@ def test_a_failed_write_keeps_the_earlier_file(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["结果.xlsx"]  # no part file left behind
 
 
+def test_a_text_longer_than_a_cell_holds_is_cut_where_excel_allows(tmp_path: Path) -> None:
+    """A register accepts a 200,000-character name; an .xlsx cell holds 32,767 characters, and a longer one makes
+    Excel report the workbook as damaged. The cell keeps its first 32,766 characters and an ellipsis."""
+    out = tmp_path / "结果.xlsx"
+    write_xlsx(out, [("结果", ["企业名称"], [["名" * 200_000], ["短"]])])
+    (long_name,), (short,) = cells(out, "结果")[1:]
+    assert len(long_name) == 32_767 and long_name == "名" * 32_766 + "…"
+    assert short == "短"
+
+
 @pytest.mark.parametrize("title", ["", "a" * 32, "结果[1]", "a/b", "dup"])
 def test_unusable_sheet_names_are_refused(tmp_path: Path, title: str) -> None:
     sheets = [("dup", ["a"], []), (title, ["a"], [])]

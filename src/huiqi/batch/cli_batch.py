@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import itertools
 import json
 import os
+import shutil
 import tempfile
 import time
 from collections import defaultdict
@@ -23,7 +25,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from huiqi.service import Engine, InputError
+from huiqi.service import Engine, InputError, os_reason
 
 if TYPE_CHECKING:
     from huiqi.core.model import Benefit, FactExpr
@@ -75,7 +77,6 @@ def check_output(
     a file inside its folder (the officer's own data would be overwritten), an existing folder
     where a file is written (unless ``folder``), or a place that cannot be written (tried by
     creating a file there)."""
-    from huiqi.service import os_reason
 
     if suffixes is not None and out.suffix.lower() not in suffixes:
         raise InputError(f"无法识别的输出格式：{out}（{expected}）")
@@ -655,6 +656,48 @@ def _run_spark(plan: Any, con: Any, register: Register, as_of: date, memory_limi
 # --- the batch command ---------------------------------------------------------------------
 
 
+_FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)  # no room for what is written: the disk, a file-size limit, a quota
+
+
+class _Staged:
+    """The results written beside ``out`` in a hidden folder, and moved into place only once complete: a run
+    that fails (a full disk) left a truncated CSV or a Parquet file without its footer where the last good
+    results were. ``path`` is where to write; :meth:`commit` moves what was written and gives its final paths."""
+
+    def __init__(self, out: Path | None) -> None:
+        self.out = out
+        self.folder: Path | None = None
+        self.path = out
+
+    def __enter__(self) -> _Staged:
+        if self.out is not None:
+            self.out.parent.mkdir(parents=True, exist_ok=True)
+            self.folder = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", suffix=".part", dir=self.out.parent))
+            self.path = self.folder / self.out.name
+        return self
+
+    def commit(self, written: list[Path]) -> list[Path]:
+        if self.out is None or self.folder is None:
+            return written
+        final = [self.out.parent / p.name for p in written]
+        for there in final:  # every place checked before any file is replaced: all of them, or none
+            if there.is_dir():
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(there))
+        for here, there in zip(written, final, strict=True):
+            os.replace(here, there)  # one folder, one file system: no copy, nothing half written
+        return final
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+        if (
+            isinstance(exc, OSError)
+            and self.out is not None
+            and (exc.errno in _FULL or (self.folder is not None and str(self.folder) in str(exc)))
+        ):
+            raise InputError(f"无法写出“{self.out}”：{os_reason(exc)}；已有的同名结果文件未改动") from None
+
+
 def cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
     if args.memory_limit is not None:
         from .stream import memory_bytes
@@ -663,7 +706,8 @@ def cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
     if args.out is not None:
         check_output(args.out, RESULT_SUFFIXES, "支持 .xlsx、.parquet、.csv", args.register)
     try:
-        return _cmd_batch(args, eng)
+        with _Staged(args.out) as staged:
+            return _cmd_batch(args, eng, staged)
     except Exception as exc:
         if type(exc).__name__ != "OutOfMemoryException":  # DuckDB's, which may not be installed
             raise
@@ -674,7 +718,7 @@ def cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
         ) from None
 
 
-def _cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
+def _cmd_batch(args: argparse.Namespace, eng: Engine, staged: _Staged) -> int:
     from .io_read import read_register
     from .io_write import PayerNames, events_after, quota_notes, quota_places, run_notes, summarise, write_results
     from .progress import Progress
@@ -682,7 +726,7 @@ def _cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
     engine_name = args.engine or ("duckdb" if _backend_available("duck") else "reference")
     as_of = args.as_of or date.today()
     if engine_name == "duckdb" and _columnar(args.register):
-        return _cmd_batch_stream(args, eng, as_of)
+        return _cmd_batch_stream(args, eng, as_of, staged)
     started = time.monotonic()
     with Progress("读取校验") as bar:
         register = read_register(args.register, eng.catalogue, args.schema, progress=bar.update)
@@ -702,7 +746,8 @@ def _cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
     t1 = time.monotonic()
     quotas = quota_notes(eng.library, summary)
     notes = run_notes(eng.policy_dir, engine_name, as_of.isoformat()) + quotas
-    written = write_results(args.out, register, results, payers, summary, event_labels(eng), notes) if args.out else []
+    out = staged.path
+    written = staged.commit(write_results(out, register, results, payers, summary, event_labels(eng), notes) if out else [])
     seconds = (read_s, eval_s, time.monotonic() - t1)
     if args.json:
         d = _summary_dict(_Run(register, summary, engine_name, as_of, written, seconds, quotas))
@@ -720,26 +765,28 @@ def _columnar(register: str) -> bool:
     return columnar_source(register) is not None
 
 
-def _cmd_batch_stream(args: argparse.Namespace, eng: Engine, as_of: date) -> int:
+def _cmd_batch_stream(args: argparse.Namespace, eng: Engine, as_of: date, staged: _Staged) -> int:
     """CSV/Parquet/DuckDB/PostgreSQL registers: validated in SQL, evaluated chunk by chunk (huiqi.batch.stream)."""
     from .io_write import _sheets, _write_csv, quota_notes, run_notes, write_results
     from .progress import Stages
     from .stream import run_stream
 
     with Stages() as stages:  # 读取 (CSV rows parsed), 校验 (rows validated), 测算（块） (chunks of enterprises)
-        res = run_stream(eng, args.register, as_of, args.out, args.schema, args.memory_limit, progress=stages)
+        res = run_stream(eng, args.register, as_of, staged.path, args.schema, args.memory_limit, progress=stages)
+    out = staged.path
     written: list[Path] = []
     t1 = time.monotonic()  # Parquet results are written while evaluating; the rest here
     quotas = quota_notes(eng.library, res.summary)
     notes = run_notes(eng.policy_dir, "duckdb", as_of.isoformat()) + quotas
-    if args.out is not None:
-        if args.out.suffix.lower() == ".parquet":
-            written = [args.out, args.out.with_name(f"{args.out.stem}.payers.parquet")]
+    if out is not None:
+        if out.suffix.lower() == ".parquet":
+            written = [out, out.with_name(f"{out.stem}.payers.parquet")]
             for title, header, rows in _sheets(res.register, RESULT_EMPTY(), res.summary, notes=notes):
                 if title != "结果":
-                    written.append(_write_csv(args.out.with_name(f"{args.out.stem}.{title}.csv"), header, rows))
+                    written.append(_write_csv(out.with_name(f"{out.stem}.{title}.csv"), header, rows))
         else:
-            written = write_results(args.out, res.register, res.results, res.payers, res.summary, event_labels(eng), notes)
+            written = write_results(out, res.register, res.results, res.payers, res.summary, event_labels(eng), notes)
+        written = staged.commit(written)
     seconds = (res.read_s, res.eval_s, time.monotonic() - t1)
     if args.json:
         d = _summary_dict(_Run(res.register, res.summary, "duckdb", as_of, written, seconds, quotas))

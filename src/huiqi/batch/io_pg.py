@@ -74,6 +74,7 @@ _TIMESTAMP = {"timestamp", "timestamptz"}
 _TEXT_ARRAYS = {"_text", "_varchar", "_bpchar"}
 _MAX_SCALE = 10  # the SQL validator reads decimals of at most 10 places
 _MAX_DIGITS = 38
+MAX_ROW_BYTES = 256 * 1024 * 1024  # the longest row staged (DuckDB reads 2 MB by default)
 _FINITE = "BETWEEN -1e131071 AND 1e131071"  # false for NaN, Infinity and -Infinity
 _PY_DATES = "BETWEEN '0001-01-01' AND '9999-12-31'"  # the dates Python's date holds
 
@@ -409,7 +410,9 @@ def stage_postgres(
                     con.execute(
                         f"CREATE TABLE {staged} AS SELECT {select} FROM read_csv({lit(str(csv))}, header = false, "
                         f"columns = {{{types}}}, auto_detect = false, quote = '\"', escape = '\"', "
-                        f"allow_quoted_nulls = false, null_padding = false)"
+                        # a row longer than DuckDB's default 2 MB line (a long JSON column the register does not
+                        # read) made the whole table unreadable
+                        f"allow_quoted_nulls = false, null_padding = false, max_line_size = {MAX_ROW_BYTES})"
                     )
                 except duckdb.Error as exc:
                     raise RegisterError(f"{shown}：无法读取表{sch}.{name}：{_first_line(exc)}") from None

@@ -258,6 +258,8 @@ class RowError:
         shown = "（未填写）" if self.value is None or self.value == "" else f"“{self.value}”"
         col = f"“{self.column}”列" if self.column else ""
         where = f"{self.file}［{self.sheet}］第{self.row}行" if self.row else f"{self.file}［{self.sheet}］"
+        if not self.row and not self.column and self.value is None:  # about the sheet itself (none given)
+            return f"{where}：{self.expected}"
         return f"{where}{col}：{shown} —— {self.expected}"
 
     def to_dict(self) -> dict[str, object]:
@@ -1498,6 +1500,17 @@ def sheet_key(sheet: str) -> str:
     return key
 
 
+def no_events(source: str) -> RowError:
+    """The notice of a register of tables (a folder, a database) without its events table: only enterprise-level
+    items are evaluated (a failed export of the events went unnoticed by a scheduler reading the exit status).
+    An Excel workbook's sheets are in sight of whoever fills it, and the template's 企业 sheet alone is common."""
+    said = (
+        "没有事项表（events 或 事项）：只测算了企业层面的奖补（如年度产销奖励），投资项目、采购、获评认定等事项的奖补均未测算；"
+        "如有事项，请放入名为events或事项的表后重新测算"
+    )
+    return RowError(source, SHEET_LABEL["events"], 0, "", None, said, rejected=False)
+
+
 def require_enterprises(source: str, counts: dict[str, Counts]) -> None:
     """A register without a single enterprise row (the empty template, say) is refused: a run
     over it would end "完成" with every count 0 and nothing to say why."""
@@ -1547,6 +1560,8 @@ def read_register(
             if progress is not None and counts[key].read % 4096 == 0:
                 progress(4096)
         errors.extend(raw.notes)
+    if "events" not in raw_by_key and not str(shown).lower().endswith(".xlsx"):  # a workbook shows its sheets
+        errors.append(no_events(shown))
     require_enterprises(shown, counts)
     dropped = max(0, len(errors) - MAX_ERRORS_KEPT)
     return Register(

@@ -151,7 +151,10 @@ def _cell(src: str, src_type: str, spec: FieldSpec, unit: str | None, region: st
             scale = int(src_type.split(",")[1].rstrip(")")) if "," in src_type else 0
             if scale > 10:  # DECIMAL(38,10) would round 1E-20 to 0, which Python refuses (not whole fen)
                 return no
-            scaled = f"(TRY_CAST({src} AS DECIMAL(38,10)) * {factor})"  # 30 digits do not fit: NULL, Python says why
+            # 30 digits do not fit: NULL, Python says why; nor a value the factor would carry past DECIMAL(38)
+            # (1e26 元 × 100 raised an overflow and stopped the run): NULL before multiplying
+            dec = f"TRY_CAST({src} AS DECIMAL(38,10))"
+            scaled = f"(CASE WHEN abs({dec}) < {9 * 10**18 // factor} THEN {dec} * {factor} END)"
             return _Cell(
                 present,
                 f"({src} >= 0 AND {scaled} < 9e18 AND {scaled} = floor({scaled}))",
@@ -1238,6 +1241,7 @@ def validate_sql(
     v = _Validator(con, catalogue, buckets, buckets == 1 if in_memory is None else in_memory)
     v.originals = {k: src.original for k, src in sources.items() if src.original is not None}
     steps = ("enterprises", "events", "qualifications", "prior_awards")
+    shown = io_read.database_source(where, schema) if kind in ("postgres", "duckdb") else where
     for key in steps:
         if key not in sources:
             v.empty(key)
@@ -1252,8 +1256,9 @@ def validate_sql(
         v.errors.extend(src.notes)  # after the sheet's rows, as the Python reader gives them
         if progress is not None:
             progress(v.counts[key].read)
+    if "events" not in sources and kind != "xlsx":  # last, as the Python reader; a workbook shows its sheets
+        v.errors.append(io_read.no_events(shown))
     dropped = max(0, len(v.errors) - io_read.MAX_ERRORS_KEPT)
-    shown = io_read.database_source(where, schema) if kind in ("postgres", "duckdb") else where
     io_read.require_enterprises(shown, v.counts)
     reg = Register(source=shown, tables={}, errors=v.errors[: io_read.MAX_ERRORS_KEPT], counts=v.counts, errors_dropped=dropped)
     return SqlRegister(reg, con, buckets, v.to_python, v.event_rows)

@@ -63,6 +63,9 @@ _NEEDS_ESCAPE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
+MAX_CELL_CHARS = 32_767  # the most characters Excel holds in one cell
+
+
 class Money(Decimal):
     """An amount of 元 to the fen: a number cell shown as 1,234,567.89. The file holds the decimal as
     written (``<v>1234567.89</v>``), so the amount is exact; Excel computes with it (SUM, sorting).
@@ -121,6 +124,8 @@ def _cell(ref: str, value: Any) -> str:
     if t is str:
         if not value:
             return ""
+        if len(value) > MAX_CELL_CHARS:  # Excel refuses a longer cell: the workbook would open as damaged
+            value = value[: MAX_CELL_CHARS - 1] + "…"
         return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{escape_text(value)}</t></is></c>'
     if value is None:
         return ""
