@@ -222,23 +222,21 @@ def scenarios(register: Register, as_of: date | None) -> Iterator[Scenario]:
 
 def money_thresholds(eng: Engine) -> dict[tuple[str, str], int]:
     """(table, column) → the smallest money threshold the texts set on the column, in fen."""
-    from huiqi.core.model import Compare, Field
+    from huiqi.core.model import lowest_money_thresholds
 
-    lowest: dict[tuple[str, str], int] = {}
-    for b in eng.library.benefits.values():
-        for c in (*b.match, *b.when):
-            if isinstance(c, Compare) and c.kind == "money" and isinstance(c.fact, Field):
-                key = ("enterprises", c.fact.name) if c.fact.on_enterprise else ("events", c.fact.path)
-                lowest[key] = min(lowest.get(key, int(c.value)), int(c.value))
-    return lowest
+    return {
+        (("enterprises", path.removeprefix("enterprise.")) if path.startswith("enterprise.") else ("events", path)): fen
+        for path, (fen, _) in lowest_money_thresholds(eng.library.benefits.values()).items()
+    }
 
 
 def unit_notices(eng: Engine, register: Register) -> list[RowError]:
     """Money columns whose values sit far below every threshold the texts set on them (投资额 900元
     where 设备投入300万元以上 is asked): most likely typed in 万元 under a （元） header. A notice each,
     rejecting no row: the officer is told before reading a register's worth of near misses."""
+    thresholds = money_thresholds(eng)
     medians: dict[tuple[str, str], Decimal] = {}
-    for table, name in money_thresholds(eng):
+    for table, name in thresholds:
         data = register.tables.get(table)
         if data is None or name not in data.column_names:
             continue
@@ -246,17 +244,19 @@ def unit_notices(eng: Engine, register: Register) -> list[RowError]:
         if values:  # whole fen: the median is whole or half a fen, exactly
             half = len(values) // 2
             medians[table, name] = Decimal(values[half]) if len(values) % 2 else (Decimal(values[half - 1]) + values[half]) / 2
-    return unit_notices_from(eng, medians, register.source)
+    return unit_notices_from(eng, thresholds, medians, register.source)
 
 
-def unit_notices_from(eng: Engine, medians: dict[tuple[str, str], Decimal], source: str) -> list[RowError]:
+def unit_notices_from(
+    eng: Engine, thresholds: dict[tuple[str, str], int], medians: dict[tuple[str, str], Decimal], source: str
+) -> list[RowError]:
     """The notices of :func:`unit_notices` from each money column's median in fen (non-zero values), however
-    computed: from the rows read in Python, or in DuckDB by the streamed path."""
+    computed: from the rows read in Python, or in DuckDB by the streamed path; ``thresholds``: :func:`money_thresholds`."""
     from .io_read import SHEET_LABEL, RowError, layout
 
     lay = layout(eng.catalogue)
     out = []
-    for (table, name), threshold in sorted(money_thresholds(eng).items()):
+    for (table, name), threshold in sorted(thresholds.items()):
         median_fen = medians.get((table, name))
         if median_fen is None or median_fen * 100 >= threshold:
             continue

@@ -616,25 +616,23 @@ def quota_notes(library: Library, summary: Summary) -> list[tuple[str, str]]:
     """The articles whose granted items outnumber the places the text allows (武进 第1条 每年择优支持
     不超过15个项目): the totals count every item that qualifies, which the quota will not pay."""
     out = []
-    for b in library.benefits.values():
-        q = b.quota
-        if q is None or q.bound == "at_least":
-            continue
+    for benefit, (places, per_year) in quota_places(library).items():
+        b = library.benefits[benefit]
+        assert b.quota is not None
         key = article_key(library.by_id[b.document_id].short, b.article, b.title)
-        if q.per == "年":  # a quota per year: each year's items against it (18 items over three years are 6 a year)
-            over = sorted((f"{y}年", n) for y, n in summary.yearly.get(key, {}).items() if n > q.count)
-        else:
+        if per_year:  # a quota per year: each year's items against it (18 items over three years are 6 a year)
+            over = sorted((y, n) for y, n in summary.yearly.get(key, {}).items() if n > places)
+        else:  # the whole period: year 0, as ``Summary.quota_top`` keeps it
             t = summary.by["article"].get(key)
-            over = [("", t.count)] if t is not None and t.count > q.count else []
+            over = [(0, t.count)] if t is not None and t.count > places else []
         if over:
-            counted = "、".join(f"{y}{n:,}项" for y, n in over)
-            top = summary.quota_top.get(b.id, {})
-            years = [int(y.removesuffix("年")) if y else 0 for y, _ in over]
+            counted = "、".join(f"{f'{y}年' if y else ''}{n:,}项" for y, n in over)
+            top = summary.quota_top.get(benefit, {})
             best = "、".join(
-                f"{f'{y}年' if y else ''}{format_wan(sum(top[y]))}" for y in years if y in top and len(top[y]) == q.count
+                f"{f'{y}年' if y else ''}{format_wan(sum(top[y]))}" for y, _ in over if len(top.get(y, ())) == places
             )
-            bound = f"；按名额计至多{best}（金额最高的{q.count}项之和）" if best else ""
-            out.append((f"名额：{key}", f"{q.text()}；符合条件的{counted}均已计入合计，实际以名额为限{bound}"))
+            bound = f"；按名额计至多{best}（金额最高的{places}项之和）" if best else ""
+            out.append((f"名额：{key}", f"{b.quota.text()}；符合条件的{counted}均已计入合计，实际以名额为限{bound}"))
     return sorted(out)
 
 

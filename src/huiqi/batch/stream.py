@@ -319,11 +319,13 @@ def _write(batches: pa.RecordBatchReader, writer: pq.ParquetWriter, schema: pa.S
         raise failed[0]
 
 
-def _medians(eng: Engine, con: duckdb.DuckDBPyConnection, tables: dict[str, str]) -> dict[tuple[str, str], Decimal]:
+def _medians(
+    thresholds: dict[tuple[str, str], int], con: duckdb.DuckDBPyConnection, tables: dict[str, str]
+) -> dict[tuple[str, str], Decimal]:
     """The median of each money column a threshold is set on (its non-zero values, in fen), from the chunk's tables."""
     out: dict[tuple[str, str], Decimal] = {}
     columns: dict[str, set[str]] = {}
-    for table, name in money_thresholds(eng):
+    for table, name in thresholds:
         if table not in tables:
             continue
         if table not in columns:
@@ -416,7 +418,9 @@ def run_stream(
             for b in range(buckets):
                 tables = io_sql.chunk_tables(sreg, b, row_order=True)
                 if buckets == 1:  # a register read whole: its money columns checked for 万元 as the Python path does
-                    sreg.register.errors.extend(unit_notices_from(eng, _medians(eng, con, tables), str(source)))
+                    thresholds = money_thresholds(eng)
+                    medians = _medians(thresholds, con, tables)
+                    sreg.register.errors.extend(unit_notices_from(eng, thresholds, medians, str(source)))
                 duck.run(plan, con, tables, as_of)
                 con.execute(REASON_TEXTS_SQL.format(awards="hq_awards")).fetchall()
                 con.execute(f"CREATE OR REPLACE TEMP TABLE hq_chunk_payers AS {_PAYERS}").fetchall()

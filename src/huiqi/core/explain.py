@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import Citation, Compare, Field
+from .model import Citation, lowest_money_thresholds
 from .money import TWO_DIGITS, decimal_text, format_wan
 from .results import Award, Evaluation, Line, Missing, Totals
 from .scenario import Event, Scenario
@@ -123,14 +123,8 @@ def late_events_note(ev: Evaluation, late: list[Event] | None = None) -> str:
 def unit_notes(ev: Evaluation) -> list[str]:
     """Amounts far below every threshold the texts set on their field (设备投入300元 where 300万元以上 is asked):
     most likely meant in 万元 but written without the unit, which reads as 元. A note each, changing nothing."""
-    lowest: dict[str, tuple[int, str]] = {}  # field path → the smallest money threshold on it, and whose
-    for doc in ev.documents:
-        for b in doc.benefits:
-            for c in (*b.match, *b.when):
-                if isinstance(c, Compare) and c.kind == "money" and isinstance(c.fact, Field):
-                    threshold = int(c.value)
-                    if c.fact.path not in lowest or threshold < lowest[c.fact.path][0]:
-                        lowest[c.fact.path] = (threshold, f"《{doc.short}》第{b.article}条")
+    lowest = lowest_money_thresholds(b for d in ev.documents for b in d.benefits)
+    short = {d.id: d.short for d in ev.documents}
     found: list[tuple[str, str, int]] = []  # (where, path, fen)
     ent = ev.scenario.enterprise
     found += [("企业", f"enterprise.{k}", v) for k, v in ent.facts.items() if isinstance(v, int) and not isinstance(v, bool)]
@@ -139,9 +133,9 @@ def unit_notes(ev: Evaluation) -> list[str]:
     notes = []
     for where, path, fen in found:
         if path in lowest and fen > 0 and fen * 100 < lowest[path][0]:
-            threshold, article = lowest[path]
+            threshold, b = lowest[path]
             notes.append(
-                f"注意：{where}的{path}为{format_wan(fen)}，远低于{article}的门槛{format_wan(threshold)}；"
+                f"注意：{where}的{path}为{format_wan(fen)}，远低于《{short[b.document_id]}》第{b.article}条的门槛{format_wan(threshold)}；"
                 f"金额不写单位时按元计，如指万元请写成“{decimal_text(fen, 100)}万元”"
             )
     return notes

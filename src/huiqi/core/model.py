@@ -8,7 +8,7 @@ them and nothing else.  Every part that carries a number also carries the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -58,6 +58,7 @@ __all__ = [
     "Uplift",
     "YearSum",
     "cap_order",
+    "lowest_money_thresholds",
 ]
 
 # Government levels, highest first.  A document's level decides which of two
@@ -648,3 +649,17 @@ class Library:
 
     def document_of(self, benefit: Benefit) -> Document:
         return self.by_id[benefit.document_id]
+
+
+def lowest_money_thresholds(benefits: Iterable[Benefit]) -> dict[str, tuple[int, Benefit]]:
+    """Field path (``equipment_investment``, ``enterprise.annual_sales``) → the smallest money threshold the
+    benefits' conditions set on it, in fen, and the first benefit setting it: an amount far below it was most
+    likely written in 万元 but read as 元 (``huiqi evaluate``'s notes, a register's column notices)."""
+    lowest: dict[str, tuple[int, Benefit]] = {}
+    for b in benefits:
+        for c in (*b.match, *b.when):
+            if isinstance(c, Compare) and c.kind == "money" and isinstance(c.fact, Field):
+                threshold = int(c.value)
+                if c.fact.path not in lowest or threshold < lowest[c.fact.path][0]:
+                    lowest[c.fact.path] = (threshold, b)
+    return lowest

@@ -206,6 +206,20 @@ class _Site:
 
         return load_plan(self.engine.policy_dir / "suzhou-2016-plan.yaml", self.engine.policy_dir / "texts")
 
+    @cached_property
+    def payer_names(self) -> Any:
+        """The payers of items granted without a stated amount (``io_write.PayerNames``), which count and
+        filter under them: one per app, its names kept across requests (loaded at the first 名单测算 view)."""
+        from ..batch.io_write import PayerNames
+
+        return PayerNames(self.engine.library)
+
+    @cached_property
+    def quota_places(self) -> dict[str, tuple[int, bool]]:
+        from ..batch.io_write import quota_places
+
+        return quota_places(self.engine.library)
+
     def page(self, request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
         return self.templates.TemplateResponse(request, name, context, status_code=status)
 
@@ -1108,9 +1122,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         params = {k: request.query_params.get(k, "") for k in FILTERS}
         titles = {d.title: d.id for d in eng.library.documents}  # a document by its full title too
         params["document"] = titles.get(params["document"].strip(), params["document"])
-        from ..batch.io_write import PayerNames
-
-        names = PayerNames(eng.library)  # the payers of items without a stated amount: they filter too
+        names = site.payer_names  # the payers of items without a stated amount: they filter too
         results, payers = site.batch.tables(job_id)
         if strict and (unmatched := unmatched_filters(results, payers, params, names)):
             problems: list[dict[str, Any]] = []
@@ -1127,10 +1139,9 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
     def _summary(results: Any, payers: Any, job_id: str, shown: dict[str, str]) -> Any:
         """The summary of the rows shown; unfiltered, the job's own counts of enterprises and events
         evaluated (an enterprise or event with no result row counts too, as on the page's head)."""
-        from ..batch.io_write import PayerNames, quota_places, summarise
+        from ..batch.io_write import summarise
 
-        names = PayerNames(eng.library)  # the payers of items without a stated amount, counted under them
-        places = quota_places(eng.library)
+        names, places = site.payer_names, site.quota_places
         job = site.batch.status(job_id) or {}
         if not shown and job.get("enterprises_evaluated") is not None and job.get("events_evaluated") is not None:
             return summarise(results, payers, int(job["enterprises_evaluated"]), int(job["events_evaluated"]), names, places)
@@ -1256,14 +1267,14 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         if job.get("files_lost"):  # the page says so (the job can still be deleted), with 410
             return site.page(request, "batch.html", ctx, 410)
         if job["status"] == "done":
-            from ..batch.io_write import STATUS_LABELS, PayerNames
+            from ..batch.io_write import STATUS_LABELS
 
             results, payers = site.batch.tables(job_id)
             kept, kept_payers, shown = _filtered(job_id, request)
             summary = _summary(kept, kept_payers, job_id, shown)
             ctx.update(
                 status_labels=STATUS_LABELS,
-                choices=filter_choices(results, payers, PayerNames(eng.library)),
+                choices=filter_choices(results, payers, site.payer_names),
                 shown=shown,
                 summary=summary_dict(summary),
                 chart=charts(summary),
