@@ -329,24 +329,46 @@ def test_a_two_level_cap_says_when_an_award_received_names_no_event(tmp_path: Pa
     assert "另有已获市级、区（县）级奖补2800万元未注明事项，无法判断是否计入本限额，未计入（请核实）" in out
 
 
-def test_an_item_set_aside_for_one_a_cap_then_cut_below_it_is_flagged_for_review(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """就高不重复 is decided before the yearly caps (a known limitation): the kept item of D2 is cut
-    to 20万元 by 第8条's yearly cap while the item set aside could pay 30万元. The set-aside item
-    says so, for review; it said only that the other was higher."""
-    path = _scenario(
-        tmp_path,
-        "as_of: 2025-12-31\n"
-        "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇, industrial: true}\n"
-        "events:\n"
-        "  - {id: D1, kind: project, date: 2025-06-01, category: 数字化网络化改造, total_investment: 800万元, annual_investment: 300万元}\n"
-        "  - {id: D2, kind: project, date: 2025-07-01, category: 数字化网络化改造, total_investment: 600万元,"
-        " annual_investment: 300万元, equipment_investment: 500万元}\n",
-    )
-    _, _, notes = _set_aside_with_notes(path, capsys, "D2")
+_TWO_RENOVATIONS = (
+    "as_of: 2025-12-31\n"
+    "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇, industrial: true}\n"
+    "events:\n"
+    "{before}"
+    "  - {id: D1, kind: project, date: 2025-06-01, category: 数字化网络化改造, total_investment: 800万元, annual_investment: 300万元}\n"
+    "  - {id: D2, kind: project, date: 2025-07-01, category: 数字化网络化改造, total_investment: 600万元,"
+    " annual_investment: 300万元, equipment_investment: 500万元}\n"
+)
+
+
+def test_jiugao_keeps_the_item_that_pays_more_after_the_yearly_caps(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """吴中2025 第8条, two 数字化网络化改造 projects in one year. D2 is also a 技改 project: 数字化 pays
+    60万元 and 技改 30万元 on their own, but D1's 80万元 leaves 数字化's yearly 100万元 only 20万元.
+    就高 kept 数字化 before the caps (100万元 in all); keeping 技改 pays 110万元, and the item set
+    aside says why it gave way (it said the other was higher and asked for review)."""
+    path = _scenario(tmp_path, _TWO_RENOVATIONS.replace("{before}", ""))
+    data, loser, notes = _set_aside_with_notes(path, capsys, "D2")
+    awards = sorted((a["benefit"], a["event"], a["max_fen"]) for a in data["awards"])
+    assert awards == [("wz-8-digital-renovation", "D1", 800_000_00), ("wz-8-tech-renovation", "D2", 300_000_00)]
+    assert data["totals"]["total"]["max_fen"] == 1_100_000_00
+    assert loser["benefit"] == "wz-8-digital-renovation"
     assert notes == [
-        "注意：保留的《吴中2025》第8条经限额削减后为最高20万元，低于本项最高30万元；按就高原则可能应改按本项支持，请人工复核（就高不重复先于年度限额判断）"
+        "注意：本项按原文金额高于保留的《吴中2025》第8条，但经年度限额削减后可得较少，按就高原则改按该项支持"
+        "（解释：原文未明确“就高”按限额前还是限额后的金额比较，按企业实际可得金额比较）"
+    ]
+
+
+def test_jiugao_keeps_its_first_choice_when_the_other_pays_no_more(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """As above, but a 技改 project D0 earlier in the year has used 技改's yearly 100万元: keeping 技改 for
+    D2 would pay nothing there (200万元 in all becomes 180万元). 数字化 stays kept at 20万元, and the
+    item set aside says it was tried, for review."""
+    d0 = "  - {id: D0, kind: project, date: 2025-05-10, category: 企业技术改造, total_investment: 3000万元, equipment_investment: 3000万元}\n"
+    path = _scenario(tmp_path, _TWO_RENOVATIONS.replace("{before}", d0))
+    data, loser, notes = _set_aside_with_notes(path, capsys, "D2")
+    assert data["totals"]["total"]["max_fen"] == 2_000_000_00
+    assert loser["benefit"] == "wz-8-tech-renovation"
+    assert notes == [
+        "注意：保留的《吴中2025》第8条经限额削减后为最高20万元，低于本项最高30万元；"
+        "已改按本项重新测算，企业合计可得未更高，仍保留该项，请人工复核"
     ]
 
 

@@ -940,30 +940,49 @@ def test_a_granted_row_of_the_compiled_backend_shows_how_its_amount_was_reckoned
     assert design["原因与说明"] == "级别为“省级”：最高30万元（具体金额经审核确定）"
 
 
-def test_an_item_set_aside_for_one_a_cap_cut_below_it_says_so_in_the_compiled_backend(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """吴中2025 第8条: D2's kept item (60万元) is cut to 20万元 by the yearly 100万元; the item set aside
-    for it could pay 30万元. As in the reference, the set-aside row asks for review and the kept row
-    says it was kept; the compiled backend's rows said neither."""
+_CODES = [make_credit_code(f"91320506MA1XJ{i:04d}") for i in range(3)]
+
+
+@pytest.mark.parametrize("engine", ["reference", "duckdb"])
+def test_jiugao_after_the_yearly_caps_in_a_register(tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: str) -> None:
+    """吴中2025 第8条, per enterprise: two 数字化网络化改造 projects, D2 also a 技改 project (数字化 60万元, cut to
+    20万元 by its yearly 100万元 after D1; 技改 30万元). E1 keeps 技改 for D2 (110万元 in all, not 100万元), and the
+    数字化 row set aside says why. E2 has used 技改's yearly cap on an earlier project: keeping 技改 would pay
+    nothing, so 数字化 stays and the 技改 row says it was tried. E3's D3 keeps 技改 too, which its cap then cuts
+    below 数字化: not tried again, for review. Each engine the same (the compiled plan's ``_b`` steps)."""
+    ents = "credit_code,name,region,industrial\n" + "".join(f"{c},示例企业{i},320506,是\n" for i, c in enumerate(_CODES, 1))
+    d1 = "D1,project,2025-06-01,数字化网络化改造,8000000,3000000,\n"
+    d2 = "D2,project,2025-07-01,数字化网络化改造,6000000,3000000,5000000\n"
+    rows = [f"{_CODES[0]},{d1}", f"{_CODES[0]},{d2}", f"{_CODES[1]},D0,project,2025-05-10,企业技术改造,30000000,,30000000\n"]
+    rows += [f"{_CODES[1]},{d1}", f"{_CODES[1]},{d2}", f"{_CODES[2]},{d1}", f"{_CODES[2]},{d2.replace('6000000', '15000000')}"]
+    rows.append(f"{_CODES[2]},D3,project,2025-08-01,数字化网络化改造,10000000,3000000,5000000\n")
     folder = csv_register(
         tmp_path,
-        "credit_code,name,region,industrial\n91320506MA1XXXXX09,示例企业,320506,是\n",
-        "credit_code,id,kind,date,category,total_investment,annual_investment,equipment_investment\n"
-        "91320506MA1XXXXX09,D1,project,2025-06-01,数字化网络化改造,8000000,3000000,\n"
-        "91320506MA1XXXXX09,D2,project,2025-07-01,数字化网络化改造,6000000,3000000,5000000\n",
+        ents,
+        "credit_code,id,kind,date,category,total_investment,annual_investment,equipment_investment\n" + "".join(rows),
     )
-    rows = batch_rows(folder, "duckdb", "2025-12-31", tmp_path / "结果.csv", capsys)
-    kept, loser = rows[("wz-8-digital-renovation", "D2")], rows[("wz-8-tech-renovation", "D2")]
-    assert (kept["最高（元）"], loser["状态"], loser["原因代码"]) == ("200000.00", "不重复享受", "exclusivity")
-    assert kept["原因与说明"] == (
-        "不超过项目实际总投入 × 10%；同一事项另符合其他条款，按就高不重复原则保留本项；每年最高100万元：按限额余额核减"
-    )
-    assert loser["原因与说明"] == (
-        "同一事项按就高不重复原则保留较高者，本项不予重复支持；保留的一项：《吴中2025》第8条“数字化网络化改造项目补助”；"
-        "注意：保留的较高一项经限额削减后低于本项；"
-        "按就高原则可能应改按本项支持，请人工复核（就高不重复先于年度限额判断）"
-    )
+    out = tmp_path / "结果.csv"
+    assert main(["batch", str(folder), "--engine", engine, "--as-of", "2025-12-31", "--out", str(out)]) == 0
+    capsys.readouterr()
+    with out.open(encoding="utf-8-sig") as fh:
+        got = {(r["统一社会信用代码"], r["奖补项编号"], r["事项编号"]): r for r in csv.DictReader(fh)}
+
+    def row(i: int, benefit: str, event: str) -> tuple[str, str, str]:
+        r = got[(_CODES[i], f"wz-8-{benefit}-renovation", event)]
+        return r["状态"], r["最高（元）"], r["原因与说明"]
+
+    capped = "但经年度限额削减后可得较少，按就高原则改按该项支持（解释：原文未明确“就高”按限额前还是限额后的金额比较"
+    tried = "已改按本项重新测算，企业合计可得未更高，仍保留该项，请人工复核"
+    untried = "按就高原则可能应改按本项支持，请人工复核（就高不重复先于年度限额判断）"
+    assert row(0, "tech", "D2")[:2] == ("可享受", "300000.00")
+    status, _, why = row(0, "digital", "D2")
+    assert status == "不重复享受" and capped in why and "请人工复核" not in why, why
+    assert row(1, "digital", "D2")[:2] == ("可享受", "200000.00")
+    status, _, why = row(1, "tech", "D2")
+    assert status == "不重复享受" and why.endswith(tried) and capped not in why, why
+    assert [row(2, "tech", e)[:2] for e in ("D2", "D3")] == [("可享受", "750000.00"), ("可享受", "250000.00")]
+    status, _, why = row(2, "digital", "D3")
+    assert status == "不重复享受" and capped in why and why.endswith(untried), why
 
 
 @pytest.mark.parametrize("engine", ["reference", "duckdb"])
@@ -972,7 +991,8 @@ def test_no_review_is_asked_for_an_item_its_own_yearly_cap_keeps_below_the_kept_
 ) -> None:
     """苏州2025 第八条: 2000万元 of compute pays 50% capped at 300万元 a year, or 20% capped at 200万元.
     C1 keeps the 300万元: the 20% item (400万元 before its cap) could never pay more, so nothing is to be
-    reviewed. C2's kept item has no room left and the 20% item could pay 100万元: that one asks."""
+    reviewed. C2's 50% item has no room left after C1 and the 20% item pays 100万元: that one is kept for C2
+    (就高 after the caps), and neither asks for review."""
     folder = csv_register(
         tmp_path,
         "credit_code,name,region,industrial\n91320506MA1XXXXX09,示例企业,320506,是\n",
@@ -982,9 +1002,10 @@ def test_no_review_is_asked_for_an_item_its_own_yearly_cap_keeps_below_the_kept_
     )
     rows = batch_rows(folder, engine, "2025-12-31", tmp_path / "结果.csv", capsys)
     c1, c2 = rows[("sz25-8-compute-user", "C1")], rows[("sz25-8-compute-user", "C2")]
-    assert (c1["状态"], c2["状态"]) == ("不重复享受", "不重复享受")
+    large = rows[("sz25-8-large-model-compute", "C2")]
+    assert (c1["状态"], c2["状态"], c2["最高（元）"], large["状态"]) == ("不重复享受", "可享受", "1000000.00", "不重复享受")
     assert "请人工复核" not in c1["原因与说明"], c1["原因与说明"]
-    assert "请人工复核" in c2["原因与说明"], c2["原因与说明"]
+    assert "经年度限额削减后可得较少" in large["原因与说明"] and "请人工复核" not in large["原因与说明"], large["原因与说明"]
 
 
 def test_a_yearly_item_evaluated_after_its_year_says_which_reference_date_to_use(

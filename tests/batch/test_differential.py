@@ -27,7 +27,7 @@ from huiqi.batch.layout import to_arrow
 from huiqi.batch.plan import Plan
 from huiqi.core.amounts import branch_texts
 from huiqi.core.context import fact_label
-from huiqi.core.evaluator import NOTE, ONCE_KEY_UNCHECKED, evaluate
+from huiqi.core.evaluator import EXCL_AFTER_CAPS, NOTE, ONCE_KEY_UNCHECKED, REVIEW_TRIED, REVIEW_UNTRIED, evaluate
 from huiqi.core.model import ByValue, FactExpr, Tiers
 from huiqi.core.results import Award
 from huiqi.core.scenario import Scenario
@@ -114,9 +114,14 @@ def review_kinds(a: Award, same_event: Sequence[Award] = ()) -> tuple[str, ...]:
     """A set-aside award's notes: the award kept over it (``excl_for:<benefit>``, the one its 同时符合
     line names among the event's other awards), which a cap cut below it (for review)."""
     own = any("（即本项奖补）" in r.text and "不再重复支持" in r.text for r in a.reasons)
-    review = any(r.text.startswith(NOTE) and "人工复核" in r.text and "原文未定金额" not in r.text for r in a.reasons)
-    unknown = any(r.text.startswith(NOTE) and "原文未定金额" in r.text for r in a.reasons)
-    said = (("prior_own", own), ("excl_review", review), ("excl_unknown", unknown))
+    notes = [r.text for r in a.reasons if r.text.startswith(NOTE)]
+    said = (
+        ("prior_own", own),
+        ("excl_review", any(REVIEW_TRIED in t for t in notes)),  # the first choice's, tried
+        ("excl_recheck", any(REVIEW_UNTRIED in t for t in notes)),  # the second choice's
+        ("excl_unknown", any("原文未定金额" in t for t in notes)),
+        ("excl_capped", any(EXCL_AFTER_CAPS in t for t in notes)),  # set aside for one kept after the caps
+    )
     kept = [
         f"excl_for:{w.benefit.id}"
         for w in same_event
@@ -199,35 +204,50 @@ def test_same_register_many_seeds_agree_in_duckdb(eng: Engine, plan: Plan) -> No
     run_duck(plan, eng, scenarios, AS_OF)
 
 
-def test_an_award_set_aside_for_one_a_cap_cut_below_it_is_flagged_in_duckdb_too(eng: Engine, plan: Plan) -> None:
-    """吴中2025: D2's kept item is cut to 20万元 by 第8条's yearly cap while the item set aside for it
-    could pay 30万元; the reference flags the set-aside item for review, and so must the compiled plan
-    (its rows carried no such note). C1's kept item is only topped up: nothing to review."""
-    d_events = (
-        "  - {id: D1, kind: project, date: 2025-06-01, category: 数字化网络化改造, total_investment: 800万元, annual_investment: 300万元}\n"
+def test_jiugao_after_the_caps_agrees_in_duckdb(eng: Engine, plan: Plan) -> None:
+    """吴中2025 第8条: D2's kept 数字化 item is cut to 20万元 by its yearly cap while 技改, set aside for it,
+    pays 30万元. R1: keeping 技改 pays more, and the plan's second choice is taken (数字化 set aside, why
+    said); R2: an earlier 技改 project has used 技改's cap, the first choice stays and asks for review;
+    R3: the second choice is taken and its own 技改 at D3 is cut below 数字化 (review, not tried again).
+    C1's kept item is only topped up: nothing to review."""
+    d1 = "  - {id: D1, kind: project, date: 2025-06-01, category: 数字化网络化改造, total_investment: 800万元, annual_investment: 300万元}\n"
+    d2 = (
         "  - {id: D2, kind: project, date: 2025-07-01, category: 数字化网络化改造, total_investment: 600万元,"
         " annual_investment: 300万元, equipment_investment: 500万元}\n"
     )
+    d0 = "  - {id: D0, kind: project, date: 2025-05-10, category: 企业技术改造, total_investment: 3000万元, equipment_investment: 3000万元}\n"
+    d3 = d2.replace("D2", "D3").replace("07-01", "08-01").replace("600万元", "1000万元")
     c_events = (
         "  - {id: C1, kind: compute_use, date: 2025-06-01, compute_cost: 400万元, embodied_ai: true, model_params: 150,"
         " typical_scenarios: 6, model_builder: true}\n"
         "prior_awards:\n"
         "  - {amount: 150万元, year: 2025, level: city, benefit: sz25-8-large-model-compute, event: C1, document: 苏州2025具身智能}\n"
     )
+    registers = {
+        "R0000001": d1 + d2,
+        "R0000002": d0 + d1 + d2,
+        "R0000003": d1 + d2.replace("600万元", "1500万元") + d3,
+        "R0000004": c_events,
+    }
     scenarios = []
-    for code, events in (("R0000001", d_events), ("R0000002", c_events)):
+    for code, events in registers.items():
         text = (
             "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇, industrial: true}\nevents:\n"
             + events
         )
         scenarios.append(with_as_of(eng.scenario(read_scenario_text(text, "s.yaml")), AS_OF, code))
-    flagged = [
-        (s.enterprise.credit_code, a.event.id if a.event else None)
+    said = [
+        (s.enterprise.credit_code, a.event.id if a.event else None, a.benefit.id.split("-")[2], review_kinds(a))
         for s in scenarios
         for a in evaluate(eng.library, eng.catalogue, s).set_aside
         if review_kinds(a)
     ]
-    assert flagged == [("R0000001", "D2")]
+    assert said == [
+        ("R0000001", "D2", "digital", ("excl_capped",)),
+        ("R0000002", "D2", "tech", ("excl_review",)),
+        ("R0000003", "D2", "digital", ("excl_capped",)),
+        ("R0000003", "D3", "digital", ("excl_capped", "excl_recheck")),
+    ]
     run_duck(plan, eng, scenarios, AS_OF)
 
 

@@ -457,7 +457,15 @@ def working_notes(eng: Engine, b: Benefit) -> list[tuple[str, str]]:
     from huiqi.core.amounts import branch_texts, formula_text, show_rate
     from huiqi.core.conditions import requirement_text
     from huiqi.core.context import fact_label
-    from huiqi.core.evaluator import CAP_SHARE_NOTE, NOTE, UNKNOWN_AMOUNT_REVIEW, once_key_note
+    from huiqi.core.evaluator import (
+        CAP_SHARE_NOTE,
+        EXCL_AFTER_CAPS,
+        NOTE,
+        REVIEW_TRIED,
+        REVIEW_UNTRIED,
+        UNKNOWN_AMOUNT_REVIEW,
+        once_key_note,
+    )
     from huiqi.core.model import LEVEL_LABELS, Field
     from huiqi.core.money import format_wan
 
@@ -502,8 +510,16 @@ def working_notes(eng: Engine, b: Benefit) -> list[tuple[str, str]]:
     notes.append(("excl_unknown", UNKNOWN_AMOUNT_REVIEW))  # on a set-aside row without an amount (compiler: final)
     notes.append(
         (
-            "excl_review",  # on a set-aside row (compiler: hq_xrev), as the reference's _after_caps
-            f"{NOTE}保留的较高一项经限额削减后低于本项；按就高原则可能应改按本项支持，请人工复核（就高不重复先于年度限额判断）",
+            "excl_review",  # on a set-aside row of the first choice (compiler: hq_xrev), as the reference's _after_caps
+            f"{NOTE}保留的较高一项经限额削减后低于本项；{REVIEW_TRIED}",
+        )
+    )
+    # the same case made by the second choice (compiler: hq_xrev_b), not tried again
+    notes.append(("excl_recheck", f"{NOTE}保留的较高一项经限额削减后低于本项；{REVIEW_UNTRIED}"))
+    notes.append(
+        (
+            "excl_capped",  # on a set-aside row of the plan's second choice (compiler: final), as the reference's _exclusivity
+            f"{NOTE}本项按原文金额高于保留的一项，但经年度限额削减后可得较少，按就高原则改按该项支持（{EXCL_AFTER_CAPS}）",
         )
     )
     return notes

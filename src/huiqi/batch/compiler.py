@@ -17,6 +17,9 @@ Stages (each a materialised step, see docs/batch-engine.md):
    conflict table; ``hq_pcov`` / ``hq_excl``: the top-up against prior awards;
 5. ``hq_ac``, ``hq_capev``, ``hq_slots``, ``hq_cap1`` …: caps per enterprise-year,
    key and group, one layer of disjoint caps per step, each a running-sum window;
+   ``hq_xrev`` / ``hq_prefer``: items set aside that a cap left above the kept one; steps 4–5
+   again (``_b``) for their enterprises with those items kept first; ``hq_better`` / ``hq_final``:
+   each enterprise's rows of the choice that pays more (就高 after the caps);
 6. ``hq_awards`` and ``hq_payers``: the outputs.
 
 Money is integer fen throughout: numbers are turned into exact integer
@@ -694,26 +697,42 @@ class _Compiler:
             add(name, sql, "match")
         add("hq_cand", self.candidates(d), "match")
         add("hq_once", self.once(d), "once_per_key")
-        prev = "hq_x0"
-        add(prev, self.x0(), "exclusivity")
-        for k in range(1, self.rounds + 1):
-            name = f"hq_x{k}"
-            add(name, self.round(prev), "exclusivity", "hq_x", f"SELECT COUNT(*) AS n FROM {prev} WHERE xs = 0")
-            prev = name
-        add("hq_xwin", self.xwin(prev), "exclusivity")
-        add("hq_pcov", self.pcov(prev), "exclusivity")
-        add("hq_excl", self.excl(prev), "exclusivity")
-        add("hq_ac", self.ac(d), "caps")
-        add("hq_capev", self.capev(), "caps")
-        add("hq_slots", self.slots(d), "caps")
-        prev = "hq_excl"
-        layers = max((ci.layer for ci in self.caps), default=0)
-        for layer in range(1, layers + 1):
-            name = f"hq_cap{layer}"
-            add(name, self.cap_layer(prev, layer), "caps")
-            prev = name
-        add("hq_xrev", self.xrev(prev), "caps")
-        add("hq_final", self.final(prev), "caps")
+        # 就高不重复 then the caps, twice: first on each item's own amount (hq_fin), then, for the
+        # enterprises where a cap cut a kept item below one set aside (hq_xrev), with those set aside
+        # kept first (the _b steps); each enterprise gets the choice that pays more (hq_final), as
+        # the reference's evaluate does
+        for s in ("", "_b"):
+            if s:
+                add("hq_prefer", "SELECT DISTINCT credit_code, event_id, benefit_id FROM hq_xrev", "exclusivity")
+                add(
+                    "hq_once_b",
+                    "SELECT o.* FROM hq_once o JOIN (SELECT DISTINCT credit_code FROM hq_prefer) p ON p.credit_code = o.credit_code",
+                    "exclusivity",
+                )
+            xs = f"hq_x{s.strip('_')}"  # hq_x0 … and hq_xb0 …
+            prev = f"{xs}0"
+            add(prev, self.x0(s), "exclusivity")
+            for k in range(1, self.rounds + 1):
+                name = f"{xs}{k}"
+                add(name, self.round(prev), "exclusivity", xs, f"SELECT COUNT(*) AS n FROM {prev} WHERE xs = 0")
+                prev = name
+            add(f"hq_xwin{s}", self.xwin(prev), "exclusivity")
+            add(f"hq_pcov{s}", self.pcov(prev), "exclusivity")
+            add(f"hq_excl{s}", self.excl(prev, s), "exclusivity")
+            add(f"hq_ac{s}", self.ac(d, s), "caps")
+            if not s:
+                add("hq_capev", self.capev(), "caps")
+            add(f"hq_slots{s}", self.slots(d, s), "caps")
+            prev = f"hq_excl{s}"
+            layers = max((ci.layer for ci in self.caps), default=0)
+            for layer in range(1, layers + 1):
+                name = f"hq_cap{s.strip('_')}{layer}"  # hq_cap1 …, hq_capb1 …
+                add(name, self.cap_layer(prev, layer, s), "caps")
+                prev = name
+            add(f"hq_xrev{s}", self.xrev(prev, s), "caps")
+            add(f"hq_fin{s}", self.final(prev, s), "caps")
+        add("hq_better", self.better(), "caps")
+        add("hq_final", self.merged(), "caps")
         add("hq_awards", self.awards(), "output")
         add("hq_payers", self.payers(d), "output")
         return out
@@ -1128,14 +1147,27 @@ class _Compiler:
             "ON pk.credit_code = c.credit_code AND pk.benefit = c.once_grp AND pk.key = c.once_key"
         )
 
-    def x0(self) -> str:
+    def x0(self, s: str = "") -> str:
+        """Each event's candidates ranked for 就高不重复 (``rnk``, the rounds' order); the second choice
+        (``s`` = '_b') ranks the items ``hq_prefer`` names first, and keeps the rank without that (``rnk0``)."""
         pot = "(CASE WHEN o.high IS NULL THEN s.mincap WHEN s.mincap IS NULL THEN o.high ELSE LEAST(o.high, s.mincap) END)"
+        by = f"CASE WHEN {pot} IS NULL THEN 0 ELSE 1 END, COALESCE({pot}, 0) DESC, o.low DESC, s.level_rank, s.b_order"
+        part = "PARTITION BY o.credit_code, o.event_id"
+        rnk = f"ROW_NUMBER() OVER ({part} ORDER BY {by}) AS rnk"
+        src = "hq_once o"
+        if s:
+            rnk = (
+                f"ROW_NUMBER() OVER ({part} ORDER BY CASE WHEN pf.benefit_id IS NULL THEN 1 ELSE 0 END, {by}) AS rnk, "
+                + rnk.replace("AS rnk", "AS rnk0")
+            )
+            src = (
+                "hq_once_b o LEFT JOIN hq_prefer pf "
+                "ON pf.credit_code = o.credit_code AND pf.event_id = o.event_id AND pf.benefit_id = o.benefit_id"
+            )
         return (
-            "SELECT o.credit_code, o.event_id, o.benefit_id, "
-            f"ROW_NUMBER() OVER (PARTITION BY o.credit_code, o.event_id ORDER BY CASE WHEN {pot} IS NULL THEN 0 ELSE 1 END, "
-            f"COALESCE({pot}, 0) DESC, o.low DESC, s.level_rank, s.b_order) AS rnk, "
+            f"SELECT o.credit_code, o.event_id, o.benefit_id, {rnk}, "
             "CASE WHEN s.has_partners THEN 0 ELSE 1 END AS xs "
-            "FROM hq_once o JOIN hq_benefits s ON s.benefit_id = o.benefit_id "
+            f"FROM {src} JOIN hq_benefits s ON s.benefit_id = o.benefit_id "
             "WHERE o.status = 'granted' AND o.event_id <> '' AND o.kind IN ('money', 'none')"
         )
 
@@ -1164,17 +1196,17 @@ class _Compiler:
             "WHERE l.xs = 2 AND k.xs = 1 AND k.rnk < l.rnk) w WHERE rn = 1"
         )
 
-    def xrev(self, capped: str) -> str:
+    def xrev(self, capped: str, s: str = "") -> str:
         """Awards set aside for one that a cap then cut below them (就高不重复 is decided before the caps):
         flagged for review, as the reference's _after_caps does (a set-aside award whose own yearly caps
         keep it below the kept one's cut amount is no case). What the event received before, which
         the kept award's top-up deducted, is deducted from the set-aside award's amount too."""
         on = "ON {t}.credit_code = w.credit_code AND {t}.event_id = w.event_id AND {t}.benefit_id = {b}"
         return (
-            "SELECT w.credit_code, w.event_id, w.loser AS benefit_id FROM hq_xwin w "
-            f"JOIN hq_once lo {on.format(t='lo', b='w.loser')} "
-            f"JOIN hq_once wo {on.format(t='wo', b='w.benefit_id')} "
-            f"JOIN hq_excl we {on.format(t='we', b='w.benefit_id')} "
+            f"SELECT w.credit_code, w.event_id, w.loser AS benefit_id FROM hq_xwin{s} w "
+            f"JOIN hq_once{s} lo {on.format(t='lo', b='w.loser')} "
+            f"JOIN hq_once{s} wo {on.format(t='wo', b='w.benefit_id')} "
+            f"JOIN hq_excl{s} we {on.format(t='we', b='w.benefit_id')} "
             f"JOIN {capped} wf {on.format(t='wf', b='w.benefit_id')} "
             "JOIN hq_benefits ls ON ls.benefit_id = w.loser "
             "WHERE wf.kind = 'money' AND lo.high IS NOT NULL AND wo.high IS NOT NULL AND we.high IS NOT NULL "
@@ -1195,7 +1227,7 @@ class _Compiler:
             "GROUP BY k.credit_code, k.event_id, k.benefit_id"
         )
 
-    def excl(self, x: str) -> str:
+    def excl(self, x: str, s: str = "") -> str:
         gone = "(pc.n > 0 AND o.high IS NOT NULL AND pc.s >= o.high)"
         return (
             "SELECT o.credit_code, o.event_id, o.unit_date, o.benefit_id, o.document_id, o.b_order, "
@@ -1206,14 +1238,14 @@ class _Compiler:
             f"o.kind, CASE WHEN {gone} THEN CASE WHEN pc.own = 1 THEN 'prior_own' ELSE '' END "
             "ELSE concat_ws(',', o.notes, CASE WHEN kw.benefit_id IS NOT NULL THEN 'excl_kept' END, "
             "CASE WHEN pc.n IS NULL THEN NULL WHEN pc.own = 1 THEN 'top_up_own' ELSE 'top_up' END) END AS notes, "
-            "0 AS exh FROM hq_once o "
+            f"0 AS exh FROM hq_once{s} o "
             f"LEFT JOIN {x} x ON x.credit_code = o.credit_code AND x.event_id = o.event_id AND x.benefit_id = o.benefit_id "
-            "LEFT JOIN hq_pcov pc ON pc.credit_code = o.credit_code AND pc.event_id = o.event_id AND pc.benefit_id = o.benefit_id "
-            "LEFT JOIN (SELECT DISTINCT credit_code, event_id, benefit_id FROM hq_xwin) kw "
+            f"LEFT JOIN hq_pcov{s} pc ON pc.credit_code = o.credit_code AND pc.event_id = o.event_id AND pc.benefit_id = o.benefit_id "
+            f"LEFT JOIN (SELECT DISTINCT credit_code, event_id, benefit_id FROM hq_xwin{s}) kw "
             "ON kw.credit_code = o.credit_code AND kw.event_id = o.event_id AND kw.benefit_id = o.benefit_id"
         )
 
-    def ac(self, d: Dialect) -> str:
+    def ac(self, d: Dialect, s: str = "") -> str:
         key_caps = [ci for ci in self.caps if ci.layer and ci.cap.per == "key"]
         year = f"concat('year:', {d.to_text('year(a.unit_date)')})"
         whens = []
@@ -1243,7 +1275,7 @@ class _Compiler:
             )
         return (
             f"SELECT a.credit_code, a.event_id, a.benefit_id, k.cap_id, k.per, k.fen, k.layer, {bucket} AS bucket "
-            "FROM hq_excl a JOIN hq_capmem m ON m.benefit_id = a.benefit_id JOIN hq_caps k ON k.cap_id = m.cap_id "
+            f"FROM hq_excl{s} a JOIN hq_capmem m ON m.benefit_id = a.benefit_id JOIN hq_caps k ON k.cap_id = m.cap_id "
             f"{join}WHERE a.status = 'granted' AND a.kind = 'money'"
         )
 
@@ -1255,7 +1287,7 @@ class _Compiler:
             "WHERE a.event_id <> '' AND a.credit_code IN (SELECT credit_code FROM prior_awards)"
         )
 
-    def slots(self, d: Dialect) -> str:
+    def slots(self, d: Dialect, s: str = "") -> str:
         key_hit = "(m.benefit_id IS NOT NULL AND concat('key:', COALESCE(p.key, 'None')) = s.bucket)"
         year_hit = (
             f"(concat('year:', {d.to_text('p.cap_year')}) = s.bucket AND (m.benefit_id IS NOT NULL OR "
@@ -1272,7 +1304,7 @@ class _Compiler:
             f"SUM(CASE WHEN p.credit_code IS NULL THEN 0 WHEN s.per = 'key' THEN CASE WHEN {key_hit} THEN COALESCE(p.amount_fen, 0) ELSE 0 END "
             f"WHEN {year_hit} THEN COALESCE(p.amount_fen, 0) ELSE 0 END) AS prior, "
             f"SUM(CASE WHEN {unlinked} THEN COALESCE(p.amount_fen, 0) ELSE 0 END) AS unlinked "
-            "FROM (SELECT DISTINCT credit_code, cap_id, per, bucket FROM hq_ac) s "
+            f"FROM (SELECT DISTINCT credit_code, cap_id, per, bucket FROM hq_ac{s}) s "
             f"JOIN {_prior_years(d)} p ON p.credit_code = s.credit_code "  # slots without priors: hq_cap<i> reads 0
             "LEFT JOIN hq_capmem m ON m.cap_id = s.cap_id AND m.benefit_id = p.benefit "
             "LEFT JOIN hq_cappl l ON l.cap_id = s.cap_id AND l.level = p.level "
@@ -1280,7 +1312,7 @@ class _Compiler:
             "GROUP BY s.credit_code, s.cap_id, s.bucket"
         )
 
-    def cap_layer(self, prev: str, layer: int) -> str:
+    def cap_layer(self, prev: str, layer: int, s: str = "") -> str:
         """One layer of caps over several awards, as the reference's ``_caps``: within a slot the room
         goes first to the lows in slot order (running sum L_i, u_i = min(C, P + L_i)), then what the
         lows leave (R = C − min(C, P + ΣL)) to the rest of each high (high − low, running sum M_i;
@@ -1293,9 +1325,9 @@ class _Compiler:
             f"SUM(a.low) OVER ({order}) AS l_i, SUM(a.low) OVER ({slot}) AS l_all, "
             f"SUM(COALESCE(a.high - a.low, 0)) OVER ({order}) AS m_i, "
             f"SUM(CASE WHEN a.high IS NULL THEN 1 ELSE 0 END) OVER ({order}) AS n_i "
-            f"FROM {prev} a JOIN hq_ac ac ON ac.credit_code = a.credit_code AND ac.event_id = a.event_id "
+            f"FROM {prev} a JOIN hq_ac{s} ac ON ac.credit_code = a.credit_code AND ac.event_id = a.event_id "
             f"AND ac.benefit_id = a.benefit_id AND ac.layer = {layer} "
-            "LEFT JOIN hq_slots sl ON sl.credit_code = ac.credit_code AND sl.cap_id = ac.cap_id AND sl.bucket = ac.bucket "
+            f"LEFT JOIN hq_slots{s} sl ON sl.credit_code = ac.credit_code AND sl.cap_id = ac.cap_id AND sl.bucket = ac.bucket "
             "WHERE a.status = 'granted' AND a.kind = 'money'"
         )
         lows = (
@@ -1339,8 +1371,19 @@ class _Compiler:
             f"FROM {prev} a LEFT JOIN ({marks}) w ON w.credit_code = a.credit_code AND w.event_id = a.event_id AND w.benefit_id = a.benefit_id"
         )
 
-    def final(self, prev: str) -> str:
+    def final(self, prev: str, s: str = "") -> str:
         gone = "(a.status = 'granted' AND a.kind = 'money' AND a.high = 0 AND a.low = 0 AND a.exh = 1)"
+        capped = ""  # the second choice: set aside for one preferred that ranked below it (excl_capped)
+        joins = ""
+        if s:
+            capped = (
+                "CASE WHEN a.reasons = 'exclusivity' AND pf.benefit_id IS NOT NULL AND r0.rnk0 < k0.rnk0 THEN 'excl_capped' END, "
+            )
+            joins = (
+                " LEFT JOIN hq_prefer pf ON pf.credit_code = xw.credit_code AND pf.event_id = xw.event_id AND pf.benefit_id = xw.benefit_id"
+                " LEFT JOIN hq_xb0 r0 ON r0.credit_code = a.credit_code AND r0.event_id = a.event_id AND r0.benefit_id = a.benefit_id"
+                " LEFT JOIN hq_xb0 k0 ON k0.credit_code = xw.credit_code AND k0.event_id = xw.event_id AND k0.benefit_id = xw.benefit_id"
+            )
         return (
             "SELECT a.credit_code, a.event_id, a.unit_date, a.benefit_id, a.document_id, a.b_order, "
             f"CASE WHEN {gone} THEN 'set_aside' ELSE a.status END AS status, "
@@ -1351,12 +1394,35 @@ class _Compiler:
             f"CASE WHEN {gone} THEN '' WHEN a.status <> 'granted' THEN concat_ws(',', "
             "CASE WHEN a.notes = 'prior_own' THEN a.notes END, "
             "CASE WHEN a.reasons = 'exclusivity' AND xw.benefit_id IS NOT NULL THEN concat('excl_for:', xw.benefit_id) END, "
-            "CASE WHEN rv.benefit_id IS NOT NULL THEN 'excl_review' END, "
-            "CASE WHEN a.reasons = 'exclusivity' AND a.kind = 'none' THEN 'excl_unknown' END) "
+            "CASE WHEN a.reasons = 'exclusivity' AND a.kind = 'none' THEN 'excl_unknown' END, "
+            f"{capped}"
+            f"CASE WHEN rv.benefit_id IS NOT NULL THEN '{'excl_recheck' if s else 'excl_review'}' END) "
             "ELSE a.notes END AS notes "
-            f"FROM {prev} a LEFT JOIN hq_xrev rv "
+            f"FROM {prev} a LEFT JOIN hq_xrev{s} rv "
             "ON rv.credit_code = a.credit_code AND rv.event_id = a.event_id AND rv.benefit_id = a.benefit_id "
-            "LEFT JOIN hq_xwin xw ON xw.credit_code = a.credit_code AND xw.event_id = a.event_id AND xw.loser = a.benefit_id"
+            f"LEFT JOIN hq_xwin{s} xw ON xw.credit_code = a.credit_code AND xw.event_id = a.event_id AND xw.loser = a.benefit_id"
+            f"{joins}"
+        )
+
+    def better(self) -> str:
+        """The enterprises the second choice pays more in all (the reference's ``_gain``: without upper bound
+        first, then the sum of the highs, then of the lows)."""
+        sums = (
+            "SELECT credit_code, MAX(CASE WHEN high IS NULL THEN 1 ELSE 0 END) AS unb, "
+            "SUM(COALESCE(high, 0)) AS hi, SUM(low) AS lo FROM {t} WHERE status = 'granted' AND kind = 'money' GROUP BY credit_code"
+        )
+        a = sums.format(t="hq_fin f JOIN (SELECT DISTINCT credit_code AS c FROM hq_prefer) p ON p.c = f.credit_code")
+        return (
+            f"SELECT b.credit_code FROM ({sums.format(t='hq_fin_b')}) b LEFT JOIN ({a}) a ON a.credit_code = b.credit_code "
+            "WHERE b.unb > COALESCE(a.unb, 0) OR (b.unb = COALESCE(a.unb, 0) AND (b.hi > COALESCE(a.hi, 0) "
+            "OR (b.hi = COALESCE(a.hi, 0) AND b.lo > COALESCE(a.lo, 0))))"
+        )
+
+    def merged(self) -> str:
+        """Each enterprise's rows of the choice that pays it more: the second where ``hq_better`` names it."""
+        return (
+            "SELECT f.* FROM hq_fin f LEFT JOIN hq_better b ON b.credit_code = f.credit_code WHERE b.credit_code IS NULL"
+            f"{_UNION}SELECT f.* FROM hq_fin_b f JOIN hq_better b ON b.credit_code = f.credit_code"
         )
 
     def awards(self) -> str:

@@ -141,7 +141,7 @@ def export_sql(plan: Plan, dialect: str, as_of: date | None = None, reason_texts
     d = Dialect(dialect)
     out = [
         f"-- huiqi batch plan ({dialect}): {len(plan.benefits)} benefits, {plan.exclusivity_rounds} exclusivity rounds "
-        f"(hq_x1 … hq_x{plan.exclusivity_rounds} after the ranking hq_x0), "
+        f"(hq_x1 … hq_x{plan.exclusivity_rounds} after the ranking hq_x0; again as hq_xb0 … for 就高 after the caps), "
         f"{plan.cap_layers} cap layers",
         "-- inputs: enterprises, qualifications, events, prior_awards (canonical register layout)",
     ]

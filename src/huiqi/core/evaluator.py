@@ -33,8 +33,11 @@ from .scenario import Event, PriorAward, Scenario
 
 __all__ = [
     "CAP_SHARE_NOTE",
+    "EXCL_AFTER_CAPS",
     "NOTE",
     "ONCE_KEY_UNCHECKED",
+    "REVIEW_TRIED",
+    "REVIEW_UNTRIED",
     "UNKNOWN_AMOUNT_REVIEW",
     "documents_for",
     "evaluate",
@@ -54,7 +57,37 @@ def documents_for(library: Library, region_code: str) -> list[Document]:
 def evaluate(library: Library, catalogue: Catalogue, scenario: Scenario, for_people: bool = True) -> Evaluation:
     """Evaluate a scenario against every document that binds the enterprise. ``for_people`` adds what
     only an explanation shows (a near miss's amount if met, the events no item takes); a register's
-    rows, which carry neither, are evaluated without."""
+    rows, which carry neither, are evaluated without.
+
+    就高不重复 is first decided on each item's amount within its own caps, before the yearly caps
+    over several items (step 5 before step 6). Where a yearly cap then cuts the kept item below
+    what the item set aside could pay, the evaluation is made once more with each such set-aside
+    item preferred at its event, and the enterprise gets whichever of the two pays more in all
+    (:func:`_gain`); the compiled plan does the same (``hq_prefer``, the ``_b`` steps, ``hq_final``)."""
+    first, review = _evaluate(library, catalogue, scenario, for_people, frozenset())
+    if review:
+        second, _ = _evaluate(library, catalogue, scenario, for_people, review)
+        if _gain(second) > _gain(first):
+            return second
+    return first
+
+
+def _gain(ev: Evaluation) -> tuple[bool, int, int]:
+    """What an evaluation pays in all, for choosing between two: without upper bound first, then the
+    sum of the highs, then of the lows (the compiled plan's ``hq_better``)."""
+    money = [a for a in ev.awards if a.is_money]
+    return (
+        any(a.high is None for a in money),
+        sum(a.high for a in money if a.high is not None),
+        sum(a.low for a in money),
+    )
+
+
+def _evaluate(
+    library: Library, catalogue: Catalogue, scenario: Scenario, for_people: bool, prefer: frozenset[tuple[str, str]]
+) -> tuple[Evaluation, frozenset[tuple[str, str]]]:
+    """One evaluation, with the items ``prefer`` names (event id, benefit id) kept first at their
+    events under 就高不重复; and the items set aside that a yearly cap left above the kept one."""
     docs = documents_for(library, scenario.enterprise.region)
     here = {d.id for d in docs}
     events = sorted(scenario.events, key=lambda e: (e.date, e.id))
@@ -84,17 +117,17 @@ def evaluate(library: Library, catalogue: Catalogue, scenario: Scenario, for_peo
     set_aside: list[Award] = []
     granted = _once_per_key(candidates, library, scenario, set_aside, catalogue)
     rivals: list[tuple[Award, Award, int | None]] = []
-    granted = _exclusivity(granted, scenario, set_aside, rivals)
+    granted = _exclusivity(granted, scenario, set_aside, rivals, prefer)
     before_caps = [winner.high for _, winner, _ in rivals]
     granted = _caps(granted, library, scenario, set_aside, matched)
-    _after_caps(rivals, before_caps)
+    review = _after_caps(rivals, before_caps, not prefer)
     payer_names: dict[str, str] = {}
     for award in granted:
         _split(award, scenario, payer_names)
     result = _totals(scenario, granted, set_aside, near, docs)
     if for_people:
         result.unmatched = [(e, _unmatched(library, catalogue, scenario, e, here)) for e in events if e.id not in selected]
-    return result
+    return result, review
 
 
 def _unmatched(library: Library, catalogue: Catalogue, scenario: Scenario, event: Event, here: set[str]) -> str:
@@ -337,11 +370,22 @@ def _rank(award: Award) -> tuple[int, int, int, int, int]:
     )
 
 
-def _after_caps(rivals: list[tuple[Award, Award, int | None]], before_caps: list[int | None]) -> None:
-    """就高不重复 is decided before the yearly caps (docs/rule-language.md, "Known limitation"): an
-    award set aside for a higher one that a cap then cut below it says so, for review. What the
-    event received before (the winner pays only the difference) would have been deducted from the
-    set-aside award too: it is compared net of that, and a winner no cap cut is no case."""
+# what a set-aside item left above the kept one after the caps says: on the first choice, which is shown only
+# when keeping such items instead (the second choice) did not pay more in all; on the second, not tried again
+REVIEW_TRIED = "已改按本项重新测算，企业合计可得未更高，仍保留该项，请人工复核"
+REVIEW_UNTRIED = "按就高原则可能应改按本项支持，请人工复核（就高不重复先于年度限额判断）"
+
+
+def _after_caps(
+    rivals: list[tuple[Award, Award, int | None]], before_caps: list[int | None], tried: bool
+) -> frozenset[tuple[str, str]]:
+    """就高不重复 is decided before the yearly caps (docs/rule-language.md, "就高 after the caps"): an
+    award set aside for a higher one that a cap then cut below it says so, for review, and is
+    returned as (event id, benefit id) for :func:`evaluate` to try it kept. What the event received
+    before (the winner pays only the difference) would have been deducted from the set-aside award
+    too: it is compared net of that, and a winner no cap cut is no case. ``tried``: the first choice,
+    whose cases :func:`evaluate` tries."""
+    review: set[tuple[str, str]] = set()
     for (loser, winner, chosen_high), capped_from in zip(rivals, before_caps, strict=True):
         # the most the set-aside award could pay is within its own yearly caps: 20% of 2000万 is 400万,
         # but 每年最高200万元 leaves it below a kept 300万, and there is nothing to review
@@ -353,14 +397,25 @@ def _after_caps(rivals: list[tuple[Award, Award, int | None]], before_caps: list
             loser.reasons.append(
                 Line(
                     f"{NOTE}保留的《{winner.document.short}》第{winner.benefit.article}条经限额削减后为{_show(winner)}，"
-                    f"低于本项{_show(loser)}；按就高原则可能应改按本项支持，请人工复核（就高不重复先于年度限额判断）",
+                    f"低于本项{_show(loser)}；{REVIEW_TRIED if tried else REVIEW_UNTRIED}",
                     loser.benefit.cite,
                 )
             )
+            if loser.event is not None:
+                review.add((loser.event.id, loser.benefit.id))
+    return frozenset(review)
+
+
+# on an item set aside for one preferred at its event because a yearly cap cut this one (evaluate's second pass)
+EXCL_AFTER_CAPS = "解释：原文未明确“就高”按限额前还是限额后的金额比较，按企业实际可得金额比较"
 
 
 def _exclusivity(
-    candidates: list[Award], scenario: Scenario, set_aside: list[Award], rivals: list[tuple[Award, Award, int | None]]
+    candidates: list[Award],
+    scenario: Scenario,
+    set_aside: list[Award],
+    rivals: list[tuple[Award, Award, int | None]],
+    prefer: frozenset[tuple[str, str]],
 ) -> list[Award]:
     by_event: dict[str, list[Award]] = defaultdict(list)
     kept: list[Award] = []
@@ -371,7 +426,8 @@ def _exclusivity(
             by_event[award.event.id].append(award)
     for event_id, group in by_event.items():
         chosen: list[Award] = []
-        for award in sorted(group, key=_rank):
+        first = {b for e, b in prefer if e == event_id}  # kept first (evaluate's second pass), then by rank
+        for award in sorted(group, key=lambda a: (a.benefit.id not in first, _rank(a))):
             rival = next(((k, r) for k in chosen if (r := _conflict(award, k)) is not None), None)
             if rival is None:
                 chosen.append(award)
@@ -393,6 +449,14 @@ def _exclusivity(
             )
             if award.kind == "none":  # 按相关政策予以奖励: nothing in the text says the kept one is higher
                 award.reasons.append(Line(UNKNOWN_AMOUNT_REVIEW, award.benefit.cite))
+            if winner.benefit.id in first and _rank(award) < _rank(winner):  # kept over a higher one: why
+                award.reasons.append(
+                    Line(
+                        f"{NOTE}本项按原文金额高于保留的《{winner.document.short}》第{winner.benefit.article}条，"
+                        f"但经年度限额削减后可得较少，按就高原则改按该项支持（{EXCL_AFTER_CAPS}）",
+                        rule.cite,
+                    )
+                )
             set_aside.append(award)
             rivals.append((award, winner, winner.high))
         for award in chosen:
