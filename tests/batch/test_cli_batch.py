@@ -272,6 +272,22 @@ def test_stages_draw_one_bar_per_stage_and_end_each_on_its_count() -> None:
     assert len(finals) == 2
 
 
+def test_a_bar_shows_no_rate_before_a_second_has_passed() -> None:
+    """A stage's first update (every row read at once, a whole chunk) drew 71,000,000/秒 and 剩余约0秒."""
+    import io
+
+    from huiqi.batch.progress import Progress
+
+    bar = Progress("测算（块）", 4, io.StringIO(), enabled=True)
+    bar.update(1)
+    assert bar.text(bar.start + 0.001).endswith("25.0% 1/4")
+    assert bar.text(bar.start + 2.0).endswith("25.0% 1/4 0.5/秒 剩余约6秒")
+    rows = Progress("读取", None, io.StringIO(), enabled=True)
+    rows.update(10**7)
+    assert rows.text(rows.start + 0.01) == "读取 10,000,000 行 已用0.0秒"
+    assert rows.text(rows.start + 4.0) == "读取 10,000,000 行 2,500,000/秒 已用4.0秒"
+
+
 def _english(message: str, path: Path) -> list[str]:
     """Words of English in ``message`` other than the file's path and the format's names."""
     return [w for w in re.findall(r"[A-Za-z]{3,}", message.replace(str(path), "")) if w not in ("Excel", "xlsx", "xls", "zip")]
@@ -472,6 +488,8 @@ def test_a_memory_limit_too_small_is_told_in_chinese_not_a_traceback(tmp_path: P
     args = ["batch", str(register), "--engine", "duckdb", "--as-of", AS_OF.isoformat(), "--out", str(out), "--memory-limit"]
     assert main([*args, "100KB"]) == 2
     assert capsys.readouterr().err.strip() == "错误：内存上限“100KB”太小：至少64MB（建议1GB以上）"
+    assert main([*args, "100000TB"]) == 2  # far above any machine's memory
+    assert capsys.readouterr().err.startswith("错误：内存上限“100000TB”超过本机内存（约")
     assert main([*args, "64MB"]) == 2  # enough to start, not to evaluate 500 enterprises' workbook
     err = capsys.readouterr().err
     assert err.startswith("错误：内存不足：在内存上限64MB内无法完成测算（DuckDB：") and "Traceback" not in err

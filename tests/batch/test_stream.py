@@ -30,6 +30,7 @@ from huiqi.batch.stream import (  # noqa: E402
     events_in,
     run_stream,
     validated_in_memory,
+    within_ram,
 )
 from huiqi.batch.synth import synth  # noqa: E402
 from huiqi.service import InputError, engine  # noqa: E402
@@ -217,9 +218,17 @@ def test_memory_limits_are_read_in_the_units_people_write() -> None:
     assert duckdb_memory("4GB") == f"{int(4e9 * 0.75 / 2**20)}MiB"
     assert duckdb_memory(" 512 mib ") == "384MiB"
     assert duckdb_memory("1.5GiB") == "1152MiB"
-    for bad in ("4", "four GB", "GB"):
+    for bad in ("4", "four GB", "GB", "infGB", "nanMB"):  # inf and nan were an OverflowError/ValueError traceback
         with pytest.raises(InputError, match="无法识别的内存上限"):
             duckdb_memory(bad)
+
+
+def test_a_memory_limit_above_the_machines_memory_is_refused() -> None:
+    """100000TB (for 100000MB) was accepted: DuckDB would not spill before the system killed the run."""
+    gib = 2**30
+    within_ram("16GB", ram=24 * gib)
+    with pytest.raises(InputError, match=r"内存上限“100000TB”超过本机内存（约24\.0GiB）"):
+        within_ram("100000TB", ram=24 * gib)
 
 
 def test_the_events_are_counted_in_the_file_the_readers_read(tmp_path: Path) -> None:

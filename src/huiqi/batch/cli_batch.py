@@ -716,9 +716,9 @@ class _Staged:
 
 def cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
     if args.memory_limit is not None:
-        from .stream import memory_bytes
+        from .stream import within_ram
 
-        memory_bytes(args.memory_limit)
+        within_ram(args.memory_limit)
     if args.out is not None:
         check_output(args.out, RESULT_SUFFIXES, "支持 .xlsx、.parquet、.csv", args.register)
     try:

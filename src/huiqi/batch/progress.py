@@ -13,6 +13,8 @@ from typing import TextIO
 
 __all__ = ["Progress", "Stages"]
 
+RATE_AFTER = 1.0  # seconds of a stage before its rate and time left are shown
+
 
 class Progress:
     """``with Progress("校验", total) as bar: bar.update(n)``; ``total=None`` counts without a bar."""
@@ -45,15 +47,20 @@ class Progress:
 
     def text(self, now: float | None = None) -> str:
         elapsed = (now if now is not None else time.monotonic()) - self.start
-        rate = self.done / elapsed if elapsed > 0 else 0.0
+        # a rate over less than a second says nothing (a stage's first update of a whole chunk or of every
+        # row read showed 71,000,000/秒 and 剩余约0秒): shown once a second has passed
+        rate = self.done / elapsed if elapsed >= RATE_AFTER else None
         if self.total:
             frac = min(1.0, self.done / self.total)
             width = 30
             filled = int(frac * width)
             bar = "█" * filled + "░" * (width - filled)
-            eta = (self.total - self.done) / rate if rate > 0 else 0.0
-            return f"{self.label} {bar} {frac * 100:5.1f}% {self.done:,}/{self.total:,} {rate:,.0f}/秒 剩余约{eta:,.0f}秒"
-        return f"{self.label} {self.done:,} 行 {rate:,.0f}/秒 已用{elapsed:,.1f}秒"
+            head = f"{self.label} {bar} {frac * 100:5.1f}% {self.done:,}/{self.total:,}"
+            if rate is None or rate <= 0:
+                return head
+            return f"{head} {_rate(rate)}/秒 剩余约{(self.total - self.done) / rate:,.0f}秒"
+        speed = "" if rate is None else f" {_rate(rate)}/秒"
+        return f"{self.label} {self.done:,} 行{speed} 已用{elapsed:,.1f}秒"
 
     def _draw(self, now: float) -> None:
         self.stream.write("\r" + self.text(now) + "\x1b[K")
@@ -66,6 +73,11 @@ class Progress:
             self.stream.write("\n")
             self.stream.flush()
             self._drawn = False
+
+
+def _rate(rate: float) -> str:
+    """Whole units a second; a slow count (chunks) with one decimal (0.5/秒, not 0/秒)."""
+    return f"{rate:,.0f}" if rate >= 10 else f"{rate:.1f}"
 
 
 class Stages:

@@ -98,9 +98,10 @@ def _bytes(text: str) -> int | None:
     for u in sorted(_UNITS, key=len, reverse=True):
         if t.endswith(u):
             try:
-                return int(float(t[: -len(u)]) * _UNITS[u])
+                size = float(t[: -len(u)]) * _UNITS[u]
             except ValueError:
                 return None
+            return int(size) if math.isfinite(size) else None  # infGB, nanMB: no size
     return None
 
 
@@ -115,6 +116,18 @@ def memory_bytes(limit: str) -> int:
     if n < MIN_MEMORY:
         raise InputError(f"内存上限“{limit}”太小：至少64MB（建议1GB以上）")
     return n
+
+
+def within_ram(limit: str, ram: int | None = None) -> None:
+    """Refuse a ``--memory-limit`` above the memory this machine (or container) has: DuckDB would not
+    spill before the system ran out of memory and killed the run (100000TB for 100000MB)."""
+    n = memory_bytes(limit)
+    ram = _ram() if ram is None else ram
+    if ram is not None and n > ram:
+        raise InputError(
+            f"内存上限“{limit}”超过本机内存（约{ram / 2**30:.1f}GiB）：测算会在用尽内存时被系统终止；"
+            "请设为本机内存以内（如 4GB），或不指定以自动选择"
+        )
 
 
 def duckdb_memory(limit: str) -> str:
