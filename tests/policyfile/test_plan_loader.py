@@ -96,6 +96,17 @@ def test_industry_targets(plan: Plan) -> None:
     assert all(industry.segments and industry.parks for industry in plan.industries)
 
 
+def test_industry_segments_are_the_tables_words(plan: Plan) -> None:
+    """Each industry's segments, joined with 、, are the table's cell as written: the 高端装备 list ends
+    “海洋工程装备等”, and showing it without 等 made an open list look complete."""
+    for industry in plan.industries:
+        row = industry.cite[-1]
+        listed = "、".join(industry.segments)
+        assert listed in row, industry.name
+        after = row[row.index(listed) + len(listed)]
+        assert after.isdigit(), (industry.name, after)  # the 2020 target's figure follows the list
+
+
 def test_annexed_policy_status_on_2026_11_22(plan: Plan) -> None:
     on = date(2026, 11, 22)
     policies = {policy.id: policy for policy in plan.annexed_policies}
