@@ -181,3 +181,20 @@ def test_a_row_longer_than_two_megabytes_is_read(pg_schema: tuple[str, str], tmp
     sreg = io_sql.validate_sql(dsn, engine().catalogue, duckdb.connect(), schema)
     assert sreg.register.counts["events"].read == events.num_rows
     assert any(e.column == "raw_json" and not e.rejected for e in sreg.register.errors)
+
+
+def test_each_table_is_read_in_its_stored_order_on_every_run(pg_schema: tuple[str, str]) -> None:
+    """Row numbers, and which of two rows with one credit code is kept, follow the order the server sends
+    the rows. A scan that joins another one in progress starts mid-table (synchronize_seqscans), and
+    parallel workers interleave their rows: the register's reading session turns both off."""
+    from huiqi.batch.io_pg import connect
+
+    dsn, _ = pg_schema
+    conn = connect(dsn)
+    try:
+        settings = [
+            conn.execute(f"SHOW {name}").fetchone()[0] for name in ("synchronize_seqscans", "max_parallel_workers_per_gather")
+        ]
+    finally:
+        conn.close()
+    assert settings == ["off", "0"]

@@ -141,6 +141,11 @@ def connect(dsn: str) -> Any:
     try:
         conn.execute(f"SET TimeZone = {lit(ZONE)}".encode())
         conn.execute(b"SET DateStyle = ISO")
+        # every table read from its first block, by one process: the rows come in the table's stored order on
+        # every run (a scan that joins another in progress starts mid-table, and parallel workers interleave),
+        # so the row numbers, and which of two rows with one credit code is kept, do not change between runs
+        conn.execute(b"SET synchronize_seqscans = off")
+        conn.execute(b"SET max_parallel_workers_per_gather = 0")
         conn.commit()
     except psycopg.Error as exc:
         conn.close()
