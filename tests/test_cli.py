@@ -243,7 +243,7 @@ def test_the_rules_a_document_applies_to_all_its_benefits_are_shown(capsys: pyte
     assert main(["policies", "wuzhong-2025"]) == 0
     rules = capsys.readouterr().out.split("全文适用的规则")[1]
     assert "就高不重复：本文件各条之间，并对市级、区级政策（“对于已经依据市、区其他政策措施获得过资金奖励的项目" in rules
-    assert "出资：吴中区财政 4、镇（街道、板块）财政 6，由镇（街道、板块）财政兑付" in rules
+    assert "出资：吴中区财政 4、镇（开发区、太湖新城）财政 6，由镇（开发区、太湖新城）财政兑付" in rules
     assert "解释（原文未明确）：适用主体：原文未规定统一的申报主体范围" in rules  # the reading, not only its words
     assert main(["policies", "wuzhong-2025", "21"]) == 2
     assert "全文适用的规则（就高不重复、出资与兑付、合计上限等）见 huiqi policies wuzhong-2025" in capsys.readouterr().err
@@ -447,7 +447,7 @@ def test_an_article_shows_who_pays_whether_review_decides_and_the_yearly_event(c
     事项：enterprise for a yearly item."""
     assert main(["policies", "wuzhong-2025", "3"]) == 0
     out = capsys.readouterr().out
-    assert "  出资：吴中区财政、镇（街道、板块）财政按4:6分担，由镇（街道、板块）财政兑付（全文规定）\n" in out, out
+    assert "  出资：吴中区财政、镇（开发区、太湖新城）财政按4:6分担，由镇（开发区、太湖新城）财政兑付（全文规定）\n" in out, out
     assert "wz-3-innovative-drug" in out and "须经评审" in out
     assert main(["policies", "wuzhong-2025", "1"]) == 0
     out = capsys.readouterr().out

@@ -143,22 +143,25 @@ def list_documents(eng: Engine, today: date) -> list[dict[str, Any]]:
     return [_doc_head(d, today) for d in eng.library.documents]
 
 
-def _payer(role: str, doc: Document) -> str:
+def _payer(role: str, doc: Document, f: Funding) -> str:
     """A payer level of a document's funding in words: the treasury of that level over the
-    document's jurisdiction (吴中区财政, 苏州市财政), else the level's words (镇（街道、板块）财政)."""
+    document's jurisdiction (吴中区财政, 苏州市财政), else the level's words: the town level as the
+    funding names it (镇（开发区、太湖新城）财政), another level's by ``ROLE_FINANCE``."""
     chain = {r.level: r for r in parents(doc.jurisdiction)} if doc.jurisdiction in REGIONS else {}
-    return chain[role].finance if role in chain else ROLE_FINANCE.get(role, role)
+    if role in chain:
+        return chain[role].finance
+    return f"{f.town_words}财政" if role == "town" else ROLE_FINANCE.get(role, role)
 
 
 def funding_view(f: Funding, doc: Document, own: bool) -> dict[str, Any]:
     """Who pays an item, in what split and who pays out, with the words: ``own`` when the item
     has its own funding (所需资金由市、区两级财政按3:7比例分担), else the document's."""
-    names = [f.unspecified_payer if s.role == "unspecified" else _payer(s.role, doc) for s in f.shares]
+    names = [f.unspecified_payer if s.role == "unspecified" else _payer(s.role, doc, f) for s in f.shares]
     split = ":".join(str(s.weight) for s in f.shares)
     payers = "、".join(names)
     text = f"{payers}按{split}分担" if len(names) > 1 else payers
     if f.disburser:
-        text += f"，由{_payer(f.disburser, doc)}兑付"
+        text += f"，由{_payer(f.disburser, doc, f)}兑付"
     return {
         "scope": "benefit" if own else "document",
         "shares": [{"role": s.role, "payer": n, "weight": s.weight} for s, n in zip(f.shares, names, strict=True)],
@@ -179,9 +182,9 @@ def document_rules(doc: Document) -> list[str]:
         lines.append(f"适用主体：{'、'.join(doc.applicants)}{quote}")
     if doc.funding is not None:
         f = doc.funding
-        names = [f.unspecified_payer if s.role == "unspecified" else _payer(s.role, doc) for s in f.shares]
+        names = [f.unspecified_payer if s.role == "unspecified" else _payer(s.role, doc, f) for s in f.shares]
         parts = "、".join(f"{n} {s.weight}" for n, s in zip(names, f.shares, strict=True)) if len(names) > 1 else names[0]
-        paid_out = f"，由{_payer(f.disburser, doc)}兑付" if f.disburser else ""
+        paid_out = f"，由{_payer(f.disburser, doc, f)}兑付" if f.disburser else ""
         lines.append(f"出资：{parts}{paid_out}（“{f.cite.quote}”）")
     for rule in doc.exclusivity:
         scope = {"document": "本文件各条之间", "article": "同一条内", "none": "与其他文件之间"}.get(rule.within, rule.within)

@@ -958,6 +958,26 @@ def test_a_granted_row_of_the_compiled_backend_shows_how_its_amount_was_reckoned
     assert design["原因与说明"] == "级别为“省级”：最高30万元（具体金额经审核确定）"
 
 
+@pytest.mark.parametrize("engine", ["reference", "duckdb"])
+def test_a_town_share_without_a_town_is_named_in_the_texts_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: str
+) -> None:
+    """吴中2025 第22条: 由区、镇（开发区、太湖新城）按4:6分担. An enterprise registered without its town pays its
+    6 shares through 吴中区属地镇（开发区、太湖新城）财政 — the text's words; it was 镇（街道、板块）, another text's."""
+    folder = csv_register(
+        tmp_path,
+        "credit_code,name,region,industrial\n91320506MA1XXXXX09,示例企业,320506,是\n",
+        "credit_code,id,kind,date,category,total_investment,annual_investment\n"
+        "91320506MA1XXXXX09,D1,project,2025-06-01,数字化网络化改造,8000000,3000000\n",
+    )
+    assert main(["batch", str(folder), "--engine", engine, "--as-of", "2025-12-31", "--json"]) == 0
+    payers = json.loads(capsys.readouterr().out)["by"]["payer"]
+    assert {name: p["max"] for name, p in payers.items()} == {
+        "吴中区属地镇（开发区、太湖新城）财政": "480000.00",
+        "吴中区财政": "320000.00",
+    }
+
+
 _CODES = [make_credit_code(f"91320506MA1XJ{i:04d}") for i in range(3)]
 
 

@@ -200,7 +200,7 @@ def test_policy_pages_name_event_kinds_and_levels_in_chinese(client: TestClient)
     page = client.get("/policies/wuzhong-2025").text
     assert "层级：区级" in page and "层级：district" not in page
     rules = page.split('id="doc-rules"')[1].split("</ul>")[0]  # 第21、22条: no benefit of their own, applied to all
-    assert "就高不重复：本文件各条之间" in rules and "吴中区财政 4、镇（街道、板块）财政 6" in rules
+    assert "就高不重复：本文件各条之间" in rules and "吴中区财政 4、镇（开发区、太湖新城）财政 6" in rules
 
 
 def test_policy_page_shows_the_text_without_the_pdfs_line_wrapping(client: TestClient) -> None:

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..core.evaluator import ROLE_FINANCE
+from ..core.model import TOWN_WORDS
 from ..core.evaluator import _conflict as _ref_conflict
 from ..core.facts import Catalogue, FieldSpec
 from ..core.legal import Comparison
@@ -621,13 +622,13 @@ class _Compiler:
         for b, doc in self.benefits:
             funding = b.funding or doc.funding
             if funding is None:
-                shares.append((b.id, 0, "unspecified", 1, 1, True, "未明确"))
+                shares.append((b.id, 0, "unspecified", 1, 1, True, "未明确", TOWN_WORDS))
                 continue
             total = sum(s.weight for s in funding.shares)
             n = len(funding.shares)
             for i, s in enumerate(funding.shares):
                 fixed = funding.unspecified_payer if s.role == "unspecified" else None  # the text's words, per document
-                shares.append((b.id, i, s.role, s.weight, total, i == n - 1, fixed))
+                shares.append((b.id, i, s.role, s.weight, total, i == n - 1, fixed, funding.town_words))
         regions = [(r.code, r.name, r.level, r.finance) for r in REGIONS.values()]
         gates = []
         for grp, ids in self.gate_groups.items():
@@ -672,6 +673,7 @@ class _Compiler:
                     ("total_weight", "BIGINT"),
                     ("is_last", "BOOLEAN"),
                     ("fixed_payer", "VARCHAR"),
+                    ("town_words", "VARCHAR"),  # the funding's words for the town level (镇（开发区、太湖新城）)
                 ),
                 tuple(shares),
             ),
@@ -1448,7 +1450,7 @@ class _Compiler:
         name = (
             "CASE WHEN sh.fixed_payer IS NOT NULL THEN sh.fixed_payer "
             "WHEN sh.role = 'town' THEN CASE WHEN COALESCE(e.town, '') <> '' THEN concat(e.town, '财政') "
-            "ELSE concat(COALESCE(r0.name, e.region), '属地镇（街道、板块）财政') END "
+            "ELSE concat(COALESCE(r0.name, e.region), '属地', sh.town_words, '财政') END "
             "WHEN sh.role IN ('district', 'city', 'province') THEN CASE WHEN r2.level = sh.role THEN r2.finance "
             "WHEN r1.level = sh.role THEN r1.finance WHEN r0.level = sh.role THEN r0.finance "
             f"ELSE {_role_finance('sh.role')} END "

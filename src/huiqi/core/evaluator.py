@@ -25,7 +25,7 @@ from .conditions import Absent, Outcome, test
 from .context import Context, fact_label
 from .explain import amount_text
 from .facts import Catalogue
-from .model import LEVEL_LABELS, LEVELS, Benefit, Cap, Document, Exclusivity, Field, Funding, Library
+from .model import LEVEL_LABELS, LEVELS, TOWN_WORDS, Benefit, Cap, Document, Exclusivity, Field, Funding, Library
 from .money import floor_times, format_wan
 from .regions import REGIONS, parents, region
 from .results import GRANTED, NEAR_MISS, SET_ASIDE, Award, Evaluation, Line, Missing, PayerPart, Totals
@@ -745,8 +745,8 @@ def payer_name(role: str, region_code: str, town: str | None, funding: Funding |
     """The payer a share's ``role`` names for an enterprise registered in ``region_code`` (and ``town``):
     吴中区财政, 木渎镇财政, 苏州市（按原渠道和财政体制要求落实） for an ``unspecified`` share of ``funding``."""
     chain = {r.level: r for r in parents(region_code)}
-    if role == "town":
-        return f"{town}财政" if town else f"{region(region_code).name}属地镇（街道、板块）财政"
+    if role == "town":  # without a town: the document's words for its towns (镇（开发区、太湖新城）)
+        return f"{town}财政" if town else f"{region(region_code).name}属地{funding.town_words if funding else TOWN_WORDS}财政"
     if role in ("district", "city", "province") and role in chain:
         return chain[role].finance
     if role == "unspecified":
@@ -756,7 +756,14 @@ def payer_name(role: str, region_code: str, town: str | None, funding: Funding |
     return ROLE_FINANCE.get(role, role)
 
 
-ROLE_FINANCE = {"province": "省级财政", "city": "市级财政", "district": "区（县）级财政", "town": "镇（街道、板块）财政"}
+ROLE_FINANCE = {"province": "省级财政", "city": "市级财政", "district": "区（县）级财政", "town": f"{TOWN_WORDS}财政"}
+
+
+def _payer_key(role: str, funding: Funding) -> str:
+    """A payer's name depends on the role, and for some roles on the funding's words: the key it is kept under."""
+    if role == "unspecified":
+        return f"unspecified:{funding.unspecified_payer}"
+    return f"town:{funding.town_words}" if role == "town" else role
 
 
 def _split(award: Award, scenario: Scenario, names: dict[str, str]) -> None:
@@ -776,7 +783,7 @@ def _split(award: Award, scenario: Scenario, names: dict[str, str]) -> None:
             high = None
         else:
             high = rest_high if last else award.high * share.weight // total_weight
-        key = f"unspecified:{funding.unspecified_payer}" if share.role == "unspecified" else share.role
+        key = _payer_key(share.role, funding)
         name = names.get(key) or names.setdefault(key, _payer_name(share.role, scenario, funding))
         parts.append(PayerPart(share.role, name, share.weight, low, high))
         rest_low -= low
@@ -784,7 +791,8 @@ def _split(award: Award, scenario: Scenario, names: dict[str, str]) -> None:
             rest_high -= high
     award.payers = parts
     if funding.disburser:
-        name = names.get(funding.disburser) or names.setdefault(funding.disburser, _payer_name(funding.disburser, scenario))
+        key = _payer_key(funding.disburser, funding)
+        name = names.get(key) or names.setdefault(key, _payer_name(funding.disburser, scenario, funding))
         award.disburser = name.removesuffix("财政")
 
 

@@ -418,6 +418,9 @@ class PayerShare:
     weight: int
 
 
+TOWN_WORDS = "镇（街道、板块）"  # the town level, where a text does not name it
+
+
 @dataclass(frozen=True, slots=True)
 class Funding:
     """Who pays, in what split, and who pays out (兑付)."""
@@ -439,6 +442,15 @@ class Funding:
             return f"{self.owner}（未明确）" if self.owner else "未明确"
         end = min((i for i in (quote.find(p, start) for p in "，。；,;") if i >= 0), default=len(quote))
         return f"{self.owner}（{quote[start:end]}）" if self.owner else quote[start:end]  # a name, not a sentence: no ：
+
+    @property
+    def town_words(self) -> str:
+        """The town level as the funding's words name it: 镇（开发区、太湖新城） (吴中2025 第22条: 由区、镇（开发区、
+        太湖新城）按4:6分担); 镇（街道、板块） when they name it otherwise or not at all."""
+        quote = self.cite.quote
+        at = quote.find("镇（")
+        end = quote.find("）", at)
+        return quote[at : end + 1] if at >= 0 and end > at else TOWN_WORDS
 
 
 @dataclass(frozen=True, slots=True)
