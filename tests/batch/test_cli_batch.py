@@ -644,15 +644,20 @@ def test_a_payer_level_the_region_lacks_is_named_in_words(
 ) -> None:
     """An enterprise registered under 苏州市's own code (320500) is in no district: the 县级 share of
     苏州2020 第一条 was paid by "district"; it is now 区（县）级财政."""
-    folder = csv_register(
-        tmp_path,
-        "credit_code,name,region\n91320500MA1W20001X,测试企业,320500\n",
-        "credit_code,id,kind,date,amount,purpose,via_platform\n"
-        "91320500MA1W20001X,L1,loan,2022-06-01,10000000,智能化改造提升项目,是\n",
-    )
-    assert main(["batch", str(folder), "--engine", engine_name, "--as-of", "2022-12-31", "--json"]) == 0
-    payers = json.loads(capsys.readouterr().out)["by"]["payer"]
+    enterprises = "credit_code,name,region\n91320500MA1W20001X,测试企业,320500\n"
+    events = "credit_code,id,kind,date,amount,purpose,via_platform\n91320500MA1W20001X,L1,loan,2022-06-01,10000000,智能化改造提升项目,是\n"
+    payers = _by_payer(tmp_path, capsys, engine_name, enterprises, events, "2022-12-31")
     assert set(payers) == {"苏州市财政", "区（县）级财政"}
+
+
+def _by_payer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine_name: str, enterprises: str, events: str, as_of: str
+) -> dict[str, Any]:
+    """``huiqi batch --json``'s 按出资方 summary of a CSV register of the two tables' text."""
+    folder = csv_register(tmp_path, enterprises, events)
+    assert main(["batch", str(folder), "--engine", engine_name, "--as-of", as_of, "--json"]) == 0
+    payers: dict[str, Any] = json.loads(capsys.readouterr().out)["by"]["payer"]
+    return payers
 
 
 def test_a_qualifications_grade_column_says_where_the_grade_goes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -964,14 +969,12 @@ def test_a_town_share_without_a_town_is_named_in_the_texts_words(
 ) -> None:
     """吴中2025 第22条: 由区、镇（开发区、太湖新城）按4:6分担. An enterprise registered without its town pays its
     6 shares through 吴中区属地镇（开发区、太湖新城）财政 — the text's words; it was 镇（街道、板块）, another text's."""
-    folder = csv_register(
-        tmp_path,
-        "credit_code,name,region,industrial\n91320506MA1XXXXX09,示例企业,320506,是\n",
+    enterprises = "credit_code,name,region,industrial\n91320506MA1XXXXX09,示例企业,320506,是\n"
+    events = (
         "credit_code,id,kind,date,category,total_investment,annual_investment\n"
-        "91320506MA1XXXXX09,D1,project,2025-06-01,数字化网络化改造,8000000,3000000\n",
+        "91320506MA1XXXXX09,D1,project,2025-06-01,数字化网络化改造,8000000,3000000\n"
     )
-    assert main(["batch", str(folder), "--engine", engine, "--as-of", "2025-12-31", "--json"]) == 0
-    payers = json.loads(capsys.readouterr().out)["by"]["payer"]
+    payers = _by_payer(tmp_path, capsys, engine, enterprises, events, "2025-12-31")
     assert {name: p["max"] for name, p in payers.items()} == {
         "吴中区属地镇（开发区、太湖新城）财政": "480000.00",
         "吴中区财政": "320000.00",

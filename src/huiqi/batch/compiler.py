@@ -36,12 +36,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..core.evaluator import ROLE_FINANCE
-from ..core.model import TOWN_WORDS
 from ..core.evaluator import _conflict as _ref_conflict
 from ..core.facts import Catalogue, FieldSpec
 from ..core.legal import Comparison
 from ..core.model import (
     LEVELS,
+    TOWN_WORDS,
     AmountSpec,
     Benefit,
     ByValue,
