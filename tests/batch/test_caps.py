@@ -41,6 +41,20 @@ def policies(tmp_path: Path) -> Path:
     return folder
 
 
+def overlapping_caps(tmp_path: Path) -> Path:
+    """:func:`policies` with a cap over 第一、三条 beside the one over 第一、四条: caps the compiled plan cannot express."""
+    other = (
+        "  caps:\n    - id: test-other\n      per: enterprise_year\n      max: 250万元\n"
+        "      benefits: [t-1-equipment, t-3-energy]\n      cite: 第一条、第四条合计每家企业每年支持资金不超过250万元\n"
+    )
+    text = (DATA / "policy.yaml").read_text(encoding="utf-8")
+    folder = policies(tmp_path)
+    (folder / "test-nested-caps.yaml").write_text(
+        text.replace("  caps:\n    - id: test-group", other + "    - id: test-group"), encoding="utf-8"
+    )
+    return folder
+
+
 def scenario(tmp_path: Path) -> Path:
     lines = ["as_of: 2025-12-31", f"enterprise: {{credit_code: {CODE}, name: 相城示例机械有限公司, region: '320507'}}", "events:"]
     for eid, day, category, equipment, total, annual in EVENTS:
@@ -105,24 +119,26 @@ def test_caps_that_overlap_without_nesting_are_refused_by_the_compiled_backend(
 ) -> None:
     """A cap over 第一、三条 beside one over 第一、四条: the layers cannot count what is finally
     paid, so the batch engine says so (no traceback) and the reference engine evaluates it."""
-    other = (
-        "  caps:\n    - id: test-other\n      per: enterprise_year\n      max: 250万元\n"
-        "      benefits: [t-1-equipment, t-3-energy]\n      cite: 第一条、第四条合计每家企业每年支持资金不超过250万元\n"
-    )
-    text = (DATA / "policy.yaml").read_text(encoding="utf-8")
-    folder = policies(tmp_path)
-    (folder / "test-nested-caps.yaml").write_text(
-        text.replace("  caps:\n    - id: test-group", other + "    - id: test-group"), encoding="utf-8"
-    )
+    folder = overlapping_caps(tmp_path)
     register = csv_register(
         tmp_path, f"credit_code,name,region\n{CODE},相城示例机械有限公司,320507\n", "credit_code,id,kind,date\n"
     )
     assert main(["--policies", str(folder), "batch", str(register), "--engine", "duckdb", "--as-of", "2025-12-31"]) == 2
     err = capsys.readouterr().err
-    assert "限额test-other与test-group共有奖补项，但并非一项包含另一项且按同一期间计" in err, err
+    overlap = (
+        "限额“第一条、第四条合计每家企业每年支持资金不超过250万元”（test-other）与"
+        "“第一条、第四条合计每家企业每年支持资金不超过250万元”（test-group）共有奖补项，但并非一项包含另一项且按同一期间计"
+    )
+    assert overlap in err, err
     assert "--engine reference" in err and "Traceback" not in err
     assert main(["--policies", str(folder), "export-sql", "--dialect", "spark"]) == 2
     assert main(["--policies", str(folder), "batch", str(register), "--engine", "reference", "--as-of", "2025-12-31"]) == 0
+    capsys.readouterr()
+    # no engine chosen: the default one cannot, so the run is the reference engine's, and says so
+    assert main(["--policies", str(folder), "batch", str(register), "--as-of", "2025-12-31", "--json"]) == 0
+    done = capsys.readouterr()
+    assert json.loads(done.out)["engine"] == "reference"
+    assert done.err.startswith(f"注意：{overlap}") and "本次改用参考引擎（reference）测算" in done.err, done.err
 
 
 def test_a_ceiling_does_not_squeeze_out_an_exact_award_under_a_shared_yearly_cap(

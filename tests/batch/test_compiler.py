@@ -123,3 +123,17 @@ def test_the_exported_sql_reads_a_blank_as_the_catalogues_default() -> None:
         con2.register(name, table)
     con2.execute(export_sql(plan, "duckdb", AS_OF))
     assert sorted(map(str, records(con2.table("hq_awards").order("credit_code, event_id, benefit_id")))) == want
+
+
+def test_a_cap_is_named_in_a_refusal_as_its_author_wrote_it() -> None:
+    """A benefit's own cap has an id no one wrote (wz-8-digital-renovation#cap0): a refusal names it by its words
+    and its benefit; a cap over several benefits by its words and its id."""
+    from huiqi.batch.compiler import _cap_name
+
+    caps = engine().library.caps
+    own = _cap_name(caps["wz-8-digital-renovation#cap0"][0])
+    assert own.startswith("“") and "单个企业每年最高 100万元”" in own and own.endswith("（奖补项wz-8-digital-renovation的限额）")
+    assert (
+        _cap_name(caps["wuzhong-2025-art3-devices-year"][0])
+        == "“每家单位每年累计支持资金不超过 500万元”（wuzhong-2025-art3-devices-year）"
+    )

@@ -411,6 +411,27 @@ def test_larger_csv_parquet_uploads_run_as_huiqi_batch_does(
     assert memory_rows["summary"] == streamed_rows["summary"]
 
 
+def test_a_policy_folder_the_compiled_engine_cannot_express_runs_on_the_reference_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``huiqi serve --policies DIR`` with caps the DuckDB plan cannot express exactly: a large upload
+    failed with the compiler's refusal; it is evaluated by the reference evaluator instead."""
+    pytest.importorskip("duckdb")
+    from huiqi.web import batchjobs
+
+    from ..batch.test_caps import overlapping_caps
+
+    monkeypatch.setattr(batchjobs, "REFERENCE_MAX_EVENTS", 0)  # streamed, were the plan usable
+    monkeypatch.setattr(batchjobs, "REFERENCE_MAX_ENTERPRISES", 0)
+    files = _synth_upload(tmp_path, "parquet", False)
+    with TestClient(create_app(engine(overlapping_caps(tmp_path)), tmp_path / "data"), raise_server_exceptions=False) as c:
+        r = c.post("/api/batch", files=files, data={"as_of": AS_OF})
+        assert r.status_code == 202, r.text
+        status = wait_for_job(c, r.json()["id"])
+    assert status["status"] == "done" and status["engine"] == "reference", status
+    assert status["enterprises_evaluated"] == 150
+
+
 def test_a_register_with_a_very_long_file_name_is_accepted(client: TestClient, tmp_path: Path) -> None:
     """A name over the file system's 255 bytes was answered 503 (服务器无法保存上传的文件)."""
     path = write_register(tmp_path / "登记表.xlsx", scenarios())

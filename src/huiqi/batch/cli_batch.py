@@ -15,6 +15,7 @@ import itertools
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -394,6 +395,20 @@ def _payer_key(r: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
+def compile_refusal(eng: Engine) -> str | None:
+    """Why the compiled engines cannot evaluate this library exactly (a rule or an overlap of caps they
+    cannot express, in words), or None when they can."""
+    try:
+        from .compiler import CompileError, compile_library
+    except ImportError:
+        return None
+    try:
+        compile_library(eng.library, eng.catalogue)
+    except CompileError as exc:
+        return exc.what
+    return None
+
+
 def _backend_available(name: str) -> bool:
     import importlib.util
 
@@ -740,6 +755,11 @@ def _cmd_batch(args: argparse.Namespace, eng: Engine, staged: _Staged) -> int:
     from .progress import Progress
 
     engine_name = args.engine or ("duckdb" if _backend_available("duck") else "reference")
+    if args.engine is None and engine_name == "duckdb":
+        why = compile_refusal(eng)
+        if why is not None:  # the default engine cannot: the reference one can, more slowly
+            print(f"注意：{why}；未指定 --engine，本次改用参考引擎（reference）测算，结果精确但较慢", file=sys.stderr)
+            engine_name = "reference"
     as_of = args.as_of or date.today()
     if engine_name == "duckdb" and _columnar(args.register):
         return _cmd_batch_stream(args, eng, as_of, staged)

@@ -108,7 +108,15 @@ class CompileError(InputError):
     of the command or upload, says the reference engine evaluates it."""
 
     def __init__(self, message: str) -> None:
+        self.what = message  # without the advice: huiqi batch says it when it changes engine itself
         super().__init__(f"{message}；请改用参考引擎测算（huiqi batch … --engine reference）")
+
+
+def _cap_name(cap: Cap) -> str:
+    """A cap as its author knows it: its words, and the id written in the policy file (a benefit's own
+    cap, which has none written, by its benefit: 奖补项xc-2-smart-factory的限额)."""
+    bid, own, _ = cap.id.partition("#cap")
+    return f"“{cap.cite.quote}”（{f'奖补项{bid}的限额' if own else cap.id}）"
 
 
 # --- dialects --------------------------------------------------------------
@@ -272,7 +280,7 @@ def _cap_table(library: Library) -> list[_CapInfo]:
             if other.layer and set(other.members) & group:
                 if not set(other.members) <= group or other.cap.per != cap.per:
                     raise CompileError(
-                        f"限额{other.cap.id}与{cap.id}共有奖补项，但并非一项包含另一项且按同一期间计，"
+                        f"限额{_cap_name(other.cap)}与{_cap_name(cap)}共有奖补项，但并非一项包含另一项且按同一期间计，"
                         "批量引擎无法精确表达（两项限额依次计算时须按实际支付额累计）"
                     )
                 layer = max(layer, other.layer + 1)

@@ -475,6 +475,7 @@ class BatchJobs:
     def __init__(self, eng: Engine, store: ScenarioStore, max_upload: int, keep_days: float | None = None) -> None:
         """``keep_days``: jobs older than this are deleted with their files (default ``$HUIQI_BATCH_KEEP_DAYS`` or 7; 0 keeps them)."""
         self.engine = eng
+        self._compiled: bool | None = None  # whether the DuckDB engine can evaluate its library (_compiles)
         self.store = store
         self.max_upload = max_upload
         self.keep_days = keep_days_from_env() if keep_days is None else keep_days
@@ -818,7 +819,7 @@ class BatchJobs:
         from .batchview import enterprises_without_results
 
         self._progress(job_id, status="running", stage="reading", unit="rows")
-        if _streamed(path):
+        if _streamed(path) and self._compiles():
             engine_name = "duckdb"
             register, results, payers, summary = self._stream(job_id, path, as_of)
         else:
@@ -857,6 +858,15 @@ class BatchJobs:
             finished=time.time(),
         )
 
+    def _compiles(self) -> bool:
+        """Whether the DuckDB engine can evaluate the policy folder exactly (an overlap of caps it cannot
+        express, in a folder given with ``--policies``, leaves every job to the reference evaluator)."""
+        if self._compiled is None:
+            from ..batch import cli_batch
+
+            self._compiled = cli_batch.compile_refusal(self.engine) is None
+        return self._compiled
+
     def _in_memory(self, job_id: str, path: Path, as_of: date) -> tuple[str, Register, pa.Table, pa.Table, Summary]:
         """A small register: read whole by ``io_read``, evaluated by the
         reference evaluator (progress per enterprise) or, above REFERENCE_MAX_ENTERPRISES, by the DuckDB backend."""
@@ -873,7 +883,7 @@ class BatchJobs:
         n_ev = register.tables["events"].num_rows
         self._progress(job_id, stage="evaluating", done=0, total=n_ent, unit="enterprises")
         tick = _Ticker(lambda done, total: self._progress(job_id, done=done, total=total), total=n_ent)
-        if n_ent <= REFERENCE_MAX_ENTERPRISES or importlib.util.find_spec("duckdb") is None:
+        if n_ent <= REFERENCE_MAX_ENTERPRISES or importlib.util.find_spec("duckdb") is None or not self._compiles():
             engine_name = "reference"
             results, payers, _ = cli_batch.reference_results(eng, register, as_of, tick.add)
         else:
