@@ -981,6 +981,34 @@ def test_a_town_share_without_a_town_is_named_in_the_texts_words(
     }
 
 
+@pytest.mark.parametrize("engine", ["reference", "duckdb"])
+def test_a_title_entered_once_without_its_level_is_not_new_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: str
+) -> None:
+    """吴中2025 第4条 新获评…低空经济领航企业 10万元: the same title entered first without its 级别, then as 市级, was
+    paid twice (a blank level on an earlier 资质 row already counted as the same level, on an earlier event it did not)."""
+    code = make_credit_code("91320506MA1W2000L")
+    folder = csv_register(
+        tmp_path,
+        f"credit_code,name,region,town\n{code},低空测试,320506,木渎镇\n",
+        "credit_code,id,kind,date,title,level\n"
+        f"{code},A,recognition,2026-06-02,苏州市低空经济领航企业,\n"
+        f"{code},B,recognition,2026-07-19,苏州市低空经济领航企业,市级\n",
+    )
+    rows = {
+        e: r
+        for (b, e), r in batch_rows(folder, engine, "2026-12-31", tmp_path / "结果.csv", capsys).items()
+        if b.startswith("wz-4")
+    }
+    assert (rows["A"]["状态"], rows["A"]["最高（元）"]) == ("可享受", "100000.00")
+    assert rows["B"]["状态"] == "未满足条件", rows["B"]
+    if engine == "reference":
+        assert (
+            "事项A（2026-06-02）已获评“苏州市低空经济领航企业”（级别未填，按同一级别计），不属于首次/新获评"
+            in rows["B"]["原因与说明"]
+        )
+
+
 _CODES = [make_credit_code(f"91320506MA1XJ{i:04d}") for i in range(3)]
 
 

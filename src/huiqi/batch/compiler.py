@@ -798,7 +798,10 @@ class _Compiler:
             # a held qualification carries no grade: it does not refuse a graded recognition (an upgrade
             # 先进级 → 卓越级 is newly rated), as the reference's _first_time
             held_before = f"q.title = {title} AND q.since < u.unit_date AND {grade} IS NULL"
-            qcols["hq_fq_sl"] = f"MAX(CASE WHEN {held_before} AND (q.level IS NULL OR q.level = {level}) THEN 1 ELSE 0 END)"
+            # a blank level on either side counts as the same level (the reference's _first_time)
+            qcols["hq_fq_sl"] = (
+                f"MAX(CASE WHEN {held_before} AND (q.level IS NULL OR {level} IS NULL OR q.level = {level}) THEN 1 ELSE 0 END)"
+            )
             qcols["hq_fq_any"] = f"MAX(CASE WHEN {held_before} THEN 1 ELSE 0 END)"
         if qcols:
             parts.append(qcols)
@@ -817,7 +820,8 @@ class _Compiler:
             )
         if self.first_time:
             fe = {
-                "hq_fe_sl": f"MAX(CASE WHEN {d.same(etitle, title)} AND {d.same(elevel, level)} THEN 1 ELSE 0 END)",
+                "hq_fe_sl": f"MAX(CASE WHEN {d.same(etitle, title)} AND ({elevel} IS NULL OR {level} IS NULL OR {elevel} = {level}) "
+                "THEN 1 ELSE 0 END)",
                 "hq_fe_any": f"MAX(CASE WHEN {d.same(etitle, title)} THEN 1 ELSE 0 END)",
             }
             parts.append(fe)

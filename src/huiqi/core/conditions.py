@@ -182,10 +182,14 @@ def _first_time(cond: FirstTime, ctx: Context) -> Outcome:
     outcome = event.facts.get("outcome")
     if outcome is not None and outcome != "新获评":  # a re-assessment is no new title
         return Outcome(False, f"获评方式为“{outcome}”，不属于首次/新获评", cond.cite)
+    # a level left blank, on either side, cannot show the two are of different levels: counted as the same
+    # (a 领航企业 entered without its 级别 and again as 市级 was paid twice)
     same = [
         q
         for q in ctx.enterprise.qualifications
-        if q.title == title and q.since < event.date and (not cond.same_level or q.level is None or q.level == level)
+        if q.title == title
+        and q.since < event.date
+        and (not cond.same_level or q.level is None or level is None or q.level == level)
     ]
     grade = event.facts.get("grade")  # 先进级 → 卓越级 is newly rated at the higher grade
     if same and grade is None:
@@ -204,12 +208,15 @@ def _first_time(cond: FirstTime, ctx: Context) -> Outcome:
         for e in ctx.scenario.events
         if e.kind == event.kind
         and e.facts.get("title") == title
-        and (not cond.same_level or e.facts.get("level") == level)
+        and (not cond.same_level or e.facts.get("level") is None or level is None or e.facts.get("level") == level)
         and (grade is None or e.facts.get("grade") in (None, grade))
         and (e.date, e.id) < (event.date, event.id)
     ]
     if earlier:
-        return Outcome(False, f"事项{earlier[0].id}（{earlier[0].date}）已获评“{title}”，不属于首次/新获评", cond.cite)
+        first = earlier[0]
+        unknown = cond.same_level and (first.facts.get("level") is None or level is None)
+        said = "（级别未填，按同一级别计）" if unknown else ""
+        return Outcome(False, f"事项{first.id}（{first.date}）已获评“{title}”{said}，不属于首次/新获评", cond.cite)
     if same:  # a held qualification says no grade: an upgrade to this one is newly rated (the rule's interpretation)
         return Outcome(
             True,
