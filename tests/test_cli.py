@@ -352,8 +352,8 @@ def test_jiugao_keeps_the_item_that_pays_more_after_the_yearly_caps(tmp_path: Pa
     assert data["totals"]["total"]["max_fen"] == 1_100_000_00
     assert loser["benefit"] == "wz-8-digital-renovation"
     assert notes == [
-        "注意：本项按原文金额高于保留的《吴中2025》第8条，但经年度限额削减后可得较少，按就高原则改按该项支持"
-        "（解释：原文未明确“就高”按限额前还是限额后的金额比较，按企业实际可得金额比较）"
+        "注意：首轮测算保留本项时，本项经年度限额削减后低于《吴中2025》第8条“企业技术改造项目补助”；改按该项支持，"
+        "企业合计可得更多（解释：原文未明确“就高”按限额前还是限额后的金额比较，按企业实际可得金额比较）"
     ]
 
 
@@ -367,9 +367,56 @@ def test_jiugao_keeps_its_first_choice_when_the_other_pays_no_more(tmp_path: Pat
     assert data["totals"]["total"]["max_fen"] == 2_000_000_00
     assert loser["benefit"] == "wz-8-tech-renovation"
     assert notes == [
-        "注意：保留的《吴中2025》第8条经限额削减后为最高20万元，低于本项最高30万元；"
+        "注意：保留的《吴中2025》第8条“数字化网络化改造项目补助”经限额削减后为最高20万元，低于本项最高30万元；"
         "已改按本项重新测算，企业合计可得未更高，仍保留该项，请人工复核"
     ]
+
+
+_COMPUTE = "embodied_ai: true, model_params: 150, typical_scenarios: 6, model_builder: true}}\n"
+
+
+def test_jiugao_tries_the_earliest_case_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """苏州2025 第八条 (50% 每年最高300万元, or 20% 每年最高200万元): C1 400万元, C2 510万元, C3 190万元 of compute. Before the
+    caps the 50% item is kept for all three (300万元 in all): C2 and C3 are cases. Keeping the 20% item at both pays
+    340万元; at C2 alone 397万元, since C3's 50% item then fits in the room left (95万元). The second is taken."""
+    events = [("C1", "06", "400"), ("C2", "07", "510"), ("C3", "08", "190")]
+    text = (
+        "as_of: 2025-12-31\nenterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇}\n"
+        "events:\n"
+        + "".join(
+            f"  - {{id: {e}, kind: compute_use, date: 2025-{m}-01, compute_cost: {c}万元, " + _COMPUTE.format()
+            for e, m, c in events
+        )
+    )
+    data, loser, notes = _set_aside_with_notes(_scenario(tmp_path, text), capsys, "C2")
+    assert data["totals"]["total"]["max_fen"] == 3_970_000_00
+    kept = sorted((a["event"], a["benefit"], a["max_fen"]) for a in data["awards"])
+    assert kept == [
+        ("C1", "sz25-8-large-model-compute", 2_000_000_00),
+        ("C2", "sz25-8-compute-user", 1_020_000_00),
+        ("C3", "sz25-8-large-model-compute", 950_000_00),
+    ]
+    assert loser["benefit"] == "sz25-8-large-model-compute" and len(notes) == 1 and "改按该项支持，企业合计可得更多" in notes[0]
+
+
+def test_jiugao_says_which_case_of_an_event_was_tried(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """吴中2025 第8、9条: D2 is a 数字化 project (kept, cut to 20万元 by its yearly cap) that 技改 (30万元) and 专精特新设备
+    (50万元) also cover. Only the higher of the two, 专精特新设备, is tried kept; it pays no more in all (D3 needs 第9条's
+    room). 技改 was not tried: it says so, and asks for review, rather than that it was tried."""
+    text = (
+        _TWO_RENOVATIONS.replace("{before}", "").replace(
+            "industrial: true}",
+            "industrial: true, qualifications: [{title: 专精特新中小企业, level: 省级, since: 2024-03-01}]}",
+        )
+        + "  - {id: D3, kind: project, date: 2025-08-01, category: 专精特新企业设备投入, equipment_investment: 3000万元}\n"
+    )
+    assert main(["evaluate", str(_scenario(tmp_path, text)), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    notes = {a["benefit"]: [r["text"] for r in a["reasons"] if r["text"].startswith("注意：")] for a in data["set_aside"]}
+    tried = "已改按本项重新测算，企业合计可得未更高，仍保留该项，请人工复核"
+    untried = "按就高原则可能应改按本项支持，请人工复核（就高不重复先于年度限额判断）"
+    assert [n.endswith(tried) for n in notes["wz-9-srdi-equipment"]] == [True], notes
+    assert [n.endswith(untried) for n in notes["wz-8-tech-renovation"]] == [True], notes
 
 
 def test_an_item_set_aside_for_one_topped_up_for_the_same_event_is_not_flagged(

@@ -1040,7 +1040,7 @@ def test_jiugao_after_the_yearly_caps_in_a_register(tmp_path: Path, capsys: pyte
         r = got[(_CODES[i], f"wz-8-{benefit}-renovation", event)]
         return r["状态"], r["最高（元）"], r["原因与说明"]
 
-    capped = "但经年度限额削减后可得较少，按就高原则改按该项支持（解释：原文未明确“就高”按限额前还是限额后的金额比较"
+    capped = "改按该项支持，企业合计可得更多（解释：原文未明确“就高”按限额前还是限额后的金额比较"
     tried = "已改按本项重新测算，企业合计可得未更高，仍保留该项，请人工复核"
     untried = "按就高原则可能应改按本项支持，请人工复核（就高不重复先于年度限额判断）"
     assert row(0, "tech", "D2")[:2] == ("可享受", "300000.00")
@@ -1074,7 +1074,7 @@ def test_no_review_is_asked_for_an_item_its_own_yearly_cap_keeps_below_the_kept_
     large = rows[("sz25-8-large-model-compute", "C2")]
     assert (c1["状态"], c2["状态"], c2["最高（元）"], large["状态"]) == ("不重复享受", "可享受", "1000000.00", "不重复享受")
     assert "请人工复核" not in c1["原因与说明"], c1["原因与说明"]
-    assert "经年度限额削减后可得较少" in large["原因与说明"] and "请人工复核" not in large["原因与说明"], large["原因与说明"]
+    assert "企业合计可得更多" in large["原因与说明"] and "请人工复核" not in large["原因与说明"], large["原因与说明"]
 
 
 def test_a_yearly_item_evaluated_after_its_year_says_which_reference_date_to_use(

@@ -223,17 +223,26 @@ def test_jiugao_after_the_caps_agrees_in_duckdb(eng: Engine, plan: Plan) -> None
         "prior_awards:\n"
         "  - {amount: 150万元, year: 2025, level: city, benefit: sz25-8-large-model-compute, event: C1, document: 苏州2025具身智能}\n"
     )
+    compute = "".join(
+        f"  - {{id: {e}, kind: compute_use, date: 2025-{m}-01, compute_cost: {c}万元, embodied_ai: true, model_params: 150,"
+        " typical_scenarios: 6, model_builder: true}\n"
+        for e, m, c in (("C1", "06", "400"), ("C2", "07", "510"), ("C3", "08", "190"))
+    )
+    srdi = "  - {id: D3, kind: project, date: 2025-08-01, category: 专精特新企业设备投入, equipment_investment: 3000万元}\n"
     registers = {
         "R0000001": d1 + d2,
         "R0000002": d0 + d1 + d2,
         "R0000003": d1 + d2.replace("600万元", "1500万元") + d3,
         "R0000004": c_events,
+        "R0000005": compute,  # the earliest case alone pays most (the third choice)
+        "R0000006": d1 + d2 + srdi,  # two cases at D2: the higher one tried, the other not
     }
     scenarios = []
     for code, events in registers.items():
+        held = ", qualifications: [{title: 专精特新中小企业, level: 省级, since: 2024-03-01}]" if code == "R0000006" else ""
         text = (
-            "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇, industrial: true}\nevents:\n"
-            + events
+            f"enterprise: {{credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇, industrial: true{held}}}\n"
+            "events:\n" + events
         )
         scenarios.append(with_as_of(eng.scenario(read_scenario_text(text, "s.yaml")), AS_OF, code))
     said = [
@@ -247,6 +256,9 @@ def test_jiugao_after_the_caps_agrees_in_duckdb(eng: Engine, plan: Plan) -> None
         ("R0000002", "D2", "tech", ("excl_review",)),
         ("R0000003", "D2", "digital", ("excl_capped",)),
         ("R0000003", "D3", "digital", ("excl_capped", "excl_recheck")),
+        ("R0000005", "C2", "large", ("excl_capped",)),
+        ("R0000006", "D2", "tech", ("excl_recheck",)),
+        ("R0000006", "D2", "srdi", ("excl_review",)),
     ]
     run_duck(plan, eng, scenarios, AS_OF)
 

@@ -526,15 +526,15 @@ def working_notes(eng: Engine, b: Benefit) -> list[tuple[str, str]]:
     notes.append(
         (
             "excl_review",  # on a set-aside row of the first choice (compiler: hq_xrev), as the reference's _after_caps
-            f"{NOTE}保留的较高一项经限额削减后低于本项；{REVIEW_TRIED}",
+            f"{NOTE}保留的一项经限额削减后低于本项；{REVIEW_TRIED}",
         )
     )
-    # the same case made by the second choice (compiler: hq_xrev_b), not tried again
-    notes.append(("excl_recheck", f"{NOTE}保留的较高一项经限额削减后低于本项；{REVIEW_UNTRIED}"))
+    # a case not tried: another of its event's, or made by another choice (compiler: final)
+    notes.append(("excl_recheck", f"{NOTE}保留的一项经限额削减后低于本项；{REVIEW_UNTRIED}"))
     notes.append(
         (
             "excl_capped",  # on a set-aside row of the plan's second choice (compiler: final), as the reference's _exclusivity
-            f"{NOTE}本项按原文金额高于保留的一项，但经年度限额削减后可得较少，按就高原则改按该项支持（{EXCL_AFTER_CAPS}）",
+            f"{NOTE}首轮测算保留本项时，本项经年度限额削减后低于保留的一项；改按该项支持，企业合计可得更多（{EXCL_AFTER_CAPS}）",
         )
     )
     return notes

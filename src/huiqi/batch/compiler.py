@@ -17,9 +17,10 @@ Stages (each a materialised step, see docs/batch-engine.md):
    conflict table; ``hq_pcov`` / ``hq_excl``: the top-up against prior awards;
 5. ``hq_ac``, ``hq_capev``, ``hq_slots``, ``hq_cap1`` …: caps per enterprise-year,
    key and group, one layer of disjoint caps per step, each a running-sum window;
-   ``hq_xrev`` / ``hq_prefer``: items set aside that a cap left above the kept one; steps 4–5
-   again (``_b``) for their enterprises with those items kept first; ``hq_better`` / ``hq_final``:
-   each enterprise's rows of the choice that pays more (就高 after the caps);
+   ``hq_xrev`` / ``hq_prefer_b``: items set aside that a cap left above the kept one (the best-ranked
+   of each event); steps 4–5 again for their enterprises with all of them kept first (``_b``) and
+   with the earliest alone (``hq_prefer_c``, ``_c``); ``hq_pick`` / ``hq_final``: each enterprise's
+   rows of the choice that pays more (就高 after the caps);
 6. ``hq_awards`` and ``hq_payers``: the outputs.
 
 Money is integer fen throughout: numbers are turned into exact integer
@@ -707,19 +708,13 @@ class _Compiler:
             add(name, sql, "match")
         add("hq_cand", self.candidates(d), "match")
         add("hq_once", self.once(d), "once_per_key")
-        # 就高不重复 then the caps, twice: first on each item's own amount (hq_fin), then, for the
-        # enterprises where a cap cut a kept item below one set aside (hq_xrev), with those set aside
-        # kept first (the _b steps); each enterprise gets the choice that pays more (hq_final), as
-        # the reference's evaluate does
-        for s in ("", "_b"):
-            if s:
-                add("hq_prefer", "SELECT DISTINCT credit_code, event_id, benefit_id FROM hq_xrev", "exclusivity")
-                add(
-                    "hq_once_b",
-                    "SELECT o.* FROM hq_once o JOIN (SELECT DISTINCT credit_code FROM hq_prefer) p ON p.credit_code = o.credit_code",
-                    "exclusivity",
-                )
-            xs = f"hq_x{s.strip('_')}"  # hq_x0 … and hq_xb0 …
+        # 就高不重复 then the caps, three times: first on each item's own amount (hq_fin); then, for the
+        # enterprises where a cap cut a kept item below one set aside (hq_xrev; the best-ranked of an
+        # event: hq_prefer_b), with every such item kept first (the _b steps), and with the earliest
+        # one alone (hq_prefer_c, the _c steps); each enterprise gets the choice that pays more
+        # (hq_pick, hq_final), as the reference's evaluate does
+        for s in ("", "_b", "_c"):
+            xs = f"hq_x{s.strip('_')}"  # hq_x0 …, hq_xb0 …, hq_xc0 …
             prev = f"{xs}0"
             add(prev, self.x0(s), "exclusivity")
             for k in range(1, self.rounds + 1):
@@ -740,8 +735,16 @@ class _Compiler:
                 add(name, self.cap_layer(prev, layer, s), "caps")
                 prev = name
             add(f"hq_xrev{s}", self.xrev(prev, s), "caps")
+            if not s:
+                add("hq_prefer_b", self.prefer(), "caps")
+                add("hq_prefer_c", self.earliest(), "caps")
+                add(
+                    "hq_once_b",
+                    "SELECT o.* FROM hq_once o JOIN (SELECT DISTINCT credit_code FROM hq_prefer_b) p ON p.credit_code = o.credit_code",
+                    "caps",
+                )
             add(f"hq_fin{s}", self.final(prev, s), "caps")
-        add("hq_better", self.better(), "caps")
+        add("hq_pick", self.pick(), "caps")
         add("hq_final", self.merged(), "caps")
         add("hq_awards", self.awards(), "output")
         add("hq_payers", self.payers(d), "output")
@@ -1162,20 +1165,17 @@ class _Compiler:
         )
 
     def x0(self, s: str = "") -> str:
-        """Each event's candidates ranked for 就高不重复 (``rnk``, the rounds' order); the second choice
-        (``s`` = '_b') ranks the items ``hq_prefer`` names first, and keeps the rank without that (``rnk0``)."""
+        """Each event's candidates ranked for 就高不重复 (``rnk``, the rounds' order); another choice
+        (``s``: '_b', '_c') ranks the items its ``hq_prefer<s>`` names first, over the enterprises of ``hq_once_b``."""
         pot = "(CASE WHEN o.high IS NULL THEN s.mincap WHEN s.mincap IS NULL THEN o.high ELSE LEAST(o.high, s.mincap) END)"
         by = f"CASE WHEN {pot} IS NULL THEN 0 ELSE 1 END, COALESCE({pot}, 0) DESC, o.low DESC, s.level_rank, s.b_order"
         part = "PARTITION BY o.credit_code, o.event_id"
         rnk = f"ROW_NUMBER() OVER ({part} ORDER BY {by}) AS rnk"
         src = "hq_once o"
         if s:
-            rnk = (
-                f"ROW_NUMBER() OVER ({part} ORDER BY CASE WHEN pf.benefit_id IS NULL THEN 1 ELSE 0 END, {by}) AS rnk, "
-                + rnk.replace("AS rnk", "AS rnk0")
-            )
+            rnk = f"ROW_NUMBER() OVER ({part} ORDER BY CASE WHEN pf.benefit_id IS NULL THEN 1 ELSE 0 END, {by}) AS rnk"
             src = (
-                "hq_once_b o LEFT JOIN hq_prefer pf "
+                f"hq_once_b o LEFT JOIN hq_prefer{s} pf "
                 "ON pf.credit_code = o.credit_code AND pf.event_id = o.event_id AND pf.benefit_id = o.benefit_id"
             )
         return (
@@ -1217,9 +1217,9 @@ class _Compiler:
         the kept award's top-up deducted, is deducted from the set-aside award's amount too."""
         on = "ON {t}.credit_code = w.credit_code AND {t}.event_id = w.event_id AND {t}.benefit_id = {b}"
         return (
-            f"SELECT w.credit_code, w.event_id, w.loser AS benefit_id FROM hq_xwin{s} w "
-            f"JOIN hq_once{s} lo {on.format(t='lo', b='w.loser')} "
-            f"JOIN hq_once{s} wo {on.format(t='wo', b='w.benefit_id')} "
+            f"SELECT w.credit_code, w.event_id, w.loser AS benefit_id, w.benefit_id AS winner FROM hq_xwin{s} w "
+            f"JOIN {self.once_of(s)} lo {on.format(t='lo', b='w.loser')} "
+            f"JOIN {self.once_of(s)} wo {on.format(t='wo', b='w.benefit_id')} "
             f"JOIN hq_excl{s} we {on.format(t='we', b='w.benefit_id')} "
             f"JOIN {capped} wf {on.format(t='wf', b='w.benefit_id')} "
             "JOIN hq_benefits ls ON ls.benefit_id = w.loser "
@@ -1252,7 +1252,7 @@ class _Compiler:
             f"o.kind, CASE WHEN {gone} THEN CASE WHEN pc.own = 1 THEN 'prior_own' ELSE '' END "
             "ELSE concat_ws(',', o.notes, CASE WHEN kw.benefit_id IS NOT NULL THEN 'excl_kept' END, "
             "CASE WHEN pc.n IS NULL THEN NULL WHEN pc.own = 1 THEN 'top_up_own' ELSE 'top_up' END) END AS notes, "
-            f"0 AS exh FROM hq_once{s} o "
+            f"0 AS exh FROM {self.once_of(s)} o "
             f"LEFT JOIN {x} x ON x.credit_code = o.credit_code AND x.event_id = o.event_id AND x.benefit_id = o.benefit_id "
             f"LEFT JOIN hq_pcov{s} pc ON pc.credit_code = o.credit_code AND pc.event_id = o.event_id AND pc.benefit_id = o.benefit_id "
             f"LEFT JOIN (SELECT DISTINCT credit_code, event_id, benefit_id FROM hq_xwin{s}) kw "
@@ -1387,17 +1387,15 @@ class _Compiler:
 
     def final(self, prev: str, s: str = "") -> str:
         gone = "(a.status = 'granted' AND a.kind = 'money' AND a.high = 0 AND a.low = 0 AND a.exh = 1)"
-        capped = ""  # the second choice: set aside for one preferred that ranked below it (excl_capped)
-        joins = ""
+        # another choice: set aside for the item of a case it was kept over in the first (excl_capped); the
+        # first: a case tried (excl_review, in hq_prefer_b) or not (excl_recheck), as another choice's cases
+        capped = "CASE WHEN a.reasons = 'exclusivity' AND pf.benefit_id IS NOT NULL THEN 'excl_capped' END, " if s else ""
+        review = "'excl_recheck'" if s else "CASE WHEN tr.benefit_id IS NULL THEN 'excl_recheck' ELSE 'excl_review' END"
+        keys = "{t}.credit_code = a.credit_code AND {t}.event_id = a.event_id AND {t}.benefit_id = {b}"
         if s:
-            capped = (
-                "CASE WHEN a.reasons = 'exclusivity' AND pf.benefit_id IS NOT NULL AND r0.rnk0 < k0.rnk0 THEN 'excl_capped' END, "
-            )
-            joins = (
-                " LEFT JOIN hq_prefer pf ON pf.credit_code = xw.credit_code AND pf.event_id = xw.event_id AND pf.benefit_id = xw.benefit_id"
-                " LEFT JOIN hq_xb0 r0 ON r0.credit_code = a.credit_code AND r0.event_id = a.event_id AND r0.benefit_id = a.benefit_id"
-                " LEFT JOIN hq_xb0 k0 ON k0.credit_code = xw.credit_code AND k0.event_id = xw.event_id AND k0.benefit_id = xw.benefit_id"
-            )
+            joins = f" LEFT JOIN hq_prefer{s} pf ON {keys.format(t='pf', b='xw.benefit_id')} AND pf.winner = a.benefit_id"
+        else:
+            joins = f" LEFT JOIN hq_prefer_b tr ON {keys.format(t='tr', b='a.benefit_id')}"
         return (
             "SELECT a.credit_code, a.event_id, a.unit_date, a.benefit_id, a.document_id, a.b_order, "
             f"CASE WHEN {gone} THEN 'set_aside' ELSE a.status END AS status, "
@@ -1410,7 +1408,7 @@ class _Compiler:
             "CASE WHEN a.reasons = 'exclusivity' AND xw.benefit_id IS NOT NULL THEN concat('excl_for:', xw.benefit_id) END, "
             "CASE WHEN a.reasons = 'exclusivity' AND a.kind = 'none' THEN 'excl_unknown' END, "
             f"{capped}"
-            f"CASE WHEN rv.benefit_id IS NOT NULL THEN '{'excl_recheck' if s else 'excl_review'}' END) "
+            f"CASE WHEN rv.benefit_id IS NOT NULL THEN {review} END) "
             "ELSE a.notes END AS notes "
             f"FROM {prev} a LEFT JOIN hq_xrev{s} rv "
             "ON rv.credit_code = a.credit_code AND rv.event_id = a.event_id AND rv.benefit_id = a.benefit_id "
@@ -1418,25 +1416,54 @@ class _Compiler:
             f"{joins}"
         )
 
-    def better(self) -> str:
-        """The enterprises the second choice pays more in all (the reference's ``_gain``: without upper bound
-        first, then the sum of the highs, then of the lows)."""
-        sums = (
-            "SELECT credit_code, MAX(CASE WHEN high IS NULL THEN 1 ELSE 0 END) AS unb, "
-            "SUM(COALESCE(high, 0)) AS hi, SUM(low) AS lo FROM {t} WHERE status = 'granted' AND kind = 'money' GROUP BY credit_code"
-        )
-        a = sums.format(t="hq_fin f JOIN (SELECT DISTINCT credit_code AS c FROM hq_prefer) p ON p.c = f.credit_code")
+    def once_of(self, s: str) -> str:
+        """The once-per-key table a choice reads: ``hq_once``, or for another choice its enterprises' (``hq_once_b``)."""
+        return "hq_once_b" if s else "hq_once"
+
+    def prefer(self) -> str:
+        """``hq_prefer_b``: the first choice's cases, the best-ranked of each event (the reference's _after_caps),
+        with the item kept over it (``winner``) and the event's date."""
         return (
-            f"SELECT b.credit_code FROM ({sums.format(t='hq_fin_b')}) b LEFT JOIN ({a}) a ON a.credit_code = b.credit_code "
-            "WHERE b.unb > COALESCE(a.unb, 0) OR (b.unb = COALESCE(a.unb, 0) AND (b.hi > COALESCE(a.hi, 0) "
-            "OR (b.hi = COALESCE(a.hi, 0) AND b.lo > COALESCE(a.lo, 0))))"
+            "SELECT credit_code, event_id, benefit_id, winner, unit_date FROM ("
+            "SELECT r.credit_code, r.event_id, r.benefit_id, r.winner, o.unit_date, "
+            "ROW_NUMBER() OVER (PARTITION BY r.credit_code, r.event_id ORDER BY x.rnk) AS rn FROM hq_xrev r "
+            "JOIN hq_x0 x ON x.credit_code = r.credit_code AND x.event_id = r.event_id AND x.benefit_id = r.benefit_id "
+            "JOIN hq_once o ON o.credit_code = r.credit_code AND o.event_id = r.event_id AND o.benefit_id = r.benefit_id) t "
+            "WHERE rn = 1"
+        )
+
+    def earliest(self) -> str:
+        """``hq_prefer_c``: each enterprise's earliest case (date, event)."""
+        return (
+            "SELECT credit_code, event_id, benefit_id, winner, unit_date FROM ("
+            "SELECT credit_code, event_id, benefit_id, winner, unit_date, "
+            "ROW_NUMBER() OVER (PARTITION BY credit_code ORDER BY unit_date, event_id) AS rn FROM hq_prefer_b) t WHERE rn = 1"
+        )
+
+    def pick(self) -> str:
+        """The enterprises another choice pays more in all (the reference's ``_gain``: without upper bound
+        first, then the sum of the highs, then of the lows; the earlier choice on a tie), and which."""
+        gains = _UNION.join(
+            f"SELECT p.credit_code, {n} AS choice, "
+            "MAX(CASE WHEN f.credit_code IS NOT NULL AND f.high IS NULL THEN 1 ELSE 0 END) AS unb, "
+            "COALESCE(SUM(COALESCE(f.high, 0)), 0) AS hi, COALESCE(SUM(f.low), 0) AS lo "
+            f"FROM (SELECT DISTINCT credit_code FROM hq_prefer_b) p LEFT JOIN hq_fin{s} f "
+            "ON f.credit_code = p.credit_code AND f.status = 'granted' AND f.kind = 'money' GROUP BY p.credit_code"
+            for n, s in enumerate(("", "_b", "_c"))
+        )
+        return (
+            "SELECT credit_code, choice FROM (SELECT credit_code, choice, ROW_NUMBER() OVER (PARTITION BY credit_code "
+            f"ORDER BY unb DESC, hi DESC, lo DESC, choice) AS rn FROM ({gains}) g) t WHERE rn = 1 AND choice > 0"
         )
 
     def merged(self) -> str:
-        """Each enterprise's rows of the choice that pays it more: the second where ``hq_better`` names it."""
-        return (
-            "SELECT f.* FROM hq_fin f LEFT JOIN hq_better b ON b.credit_code = f.credit_code WHERE b.credit_code IS NULL"
-            f"{_UNION}SELECT f.* FROM hq_fin_b f JOIN hq_better b ON b.credit_code = f.credit_code"
+        """Each enterprise's rows of the choice that pays it more (``hq_pick``), the first choice's by default."""
+        return _UNION.join(
+            [
+                "SELECT f.* FROM hq_fin f LEFT JOIN hq_pick k ON k.credit_code = f.credit_code WHERE k.credit_code IS NULL",
+                "SELECT f.* FROM hq_fin_b f JOIN hq_pick k ON k.credit_code = f.credit_code AND k.choice = 1",
+                "SELECT f.* FROM hq_fin_c f JOIN hq_pick k ON k.credit_code = f.credit_code AND k.choice = 2",
+            ]
         )
 
     def awards(self) -> str:

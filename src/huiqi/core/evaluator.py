@@ -19,6 +19,7 @@ Every later backend must agree with this module to the fen.
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 
 from .amounts import AmountMissing, compute, show_rate
 from .conditions import Absent, Outcome, test
@@ -61,15 +62,21 @@ def evaluate(library: Library, catalogue: Catalogue, scenario: Scenario, for_peo
 
     就高不重复 is first decided on each item's amount within its own caps, before the yearly caps
     over several items (step 5 before step 6). Where a yearly cap then cuts the kept item below
-    what the item set aside could pay, the evaluation is made once more with each such set-aside
-    item preferred at its event, and the enterprise gets whichever of the two pays more in all
-    (:func:`_gain`); the compiled plan does the same (``hq_prefer``, the ``_b`` steps, ``hq_final``)."""
-    first, review = _evaluate(library, catalogue, scenario, for_people, frozenset())
-    if review:
-        second, _ = _evaluate(library, catalogue, scenario, for_people, review)
-        if _gain(second) > _gain(first):
-            return second
-    return first
+    what an item set aside could pay (a case; at an event with several, the best-ranked), the
+    enterprise is evaluated again with every case's item kept first at its event, and once more
+    with the earliest case's alone; it gets the choice that pays more in all (:func:`_gain`; the
+    first on a tie). The compiled plan does the same (``hq_prefer_b``/``_c``, the ``_b``/``_c``
+    steps, ``hq_pick``, ``hq_final``)."""
+    first, cases = _evaluate(library, catalogue, scenario, for_people, frozenset(), ())
+    if not cases:
+        return first
+    best = first
+    tries = [cases, cases[:1]] if len(cases) > 1 else [cases]
+    for kept in tries:
+        other, _ = _evaluate(library, catalogue, scenario, for_people, frozenset((e, lo) for e, lo, _ in kept), kept)
+        if _gain(other) > _gain(best):
+            best = other
+    return best
 
 
 def _gain(ev: Evaluation) -> tuple[bool, int, int]:
@@ -83,11 +90,20 @@ def _gain(ev: Evaluation) -> tuple[bool, int, int]:
     )
 
 
+Case = tuple[str, str, str]  # (event id, the item set aside, the item kept over it) under 就高不重复
+
+
 def _evaluate(
-    library: Library, catalogue: Catalogue, scenario: Scenario, for_people: bool, prefer: frozenset[tuple[str, str]]
-) -> tuple[Evaluation, frozenset[tuple[str, str]]]:
+    library: Library,
+    catalogue: Catalogue,
+    scenario: Scenario,
+    for_people: bool,
+    prefer: frozenset[tuple[str, str]],
+    cases: tuple[Case, ...],
+) -> tuple[Evaluation, tuple[Case, ...]]:
     """One evaluation, with the items ``prefer`` names (event id, benefit id) kept first at their
-    events under 就高不重复; and the items set aside that a yearly cap left above the kept one."""
+    events under 就高不重复 (``cases``: the first choice's cases they come from); and, on the first
+    choice, its cases in date order."""
     docs = documents_for(library, scenario.enterprise.region)
     here = {d.id for d in docs}
     events = sorted(scenario.events, key=lambda e: (e.date, e.id))
@@ -117,7 +133,7 @@ def _evaluate(
     set_aside: list[Award] = []
     granted = _once_per_key(candidates, library, scenario, set_aside, catalogue)
     rivals: list[tuple[Award, Award, int | None]] = []
-    granted = _exclusivity(granted, scenario, set_aside, rivals, prefer)
+    granted = _exclusivity(granted, scenario, set_aside, rivals, prefer, cases)
     before_caps = [winner.high for _, winner, _ in rivals]
     granted = _caps(granted, library, scenario, set_aside, matched)
     review = _after_caps(rivals, before_caps, not prefer)
@@ -376,16 +392,15 @@ REVIEW_TRIED = "已改按本项重新测算，企业合计可得未更高，仍�
 REVIEW_UNTRIED = "按就高原则可能应改按本项支持，请人工复核（就高不重复先于年度限额判断）"
 
 
-def _after_caps(
-    rivals: list[tuple[Award, Award, int | None]], before_caps: list[int | None], tried: bool
-) -> frozenset[tuple[str, str]]:
+def _after_caps(rivals: list[tuple[Award, Award, int | None]], before_caps: list[int | None], first: bool) -> tuple[Case, ...]:
     """就高不重复 is decided before the yearly caps (docs/rule-language.md, "就高 after the caps"): an
-    award set aside for a higher one that a cap then cut below it says so, for review, and is
-    returned as (event id, benefit id) for :func:`evaluate` to try it kept. What the event received
-    before (the winner pays only the difference) would have been deducted from the set-aside award
-    too: it is compared net of that, and a winner no cap cut is no case. ``tried``: the first choice,
-    whose cases :func:`evaluate` tries."""
-    review: set[tuple[str, str]] = set()
+    award set aside for a higher one that a cap then cut below it is a case, and says so, for
+    review. What the event received before (the winner pays only the difference) would have been
+    deducted from the set-aside award too: it is compared net of that, and a winner no cap cut is no
+    case. On the ``first`` choice, the best-ranked case of each event is returned, in date order,
+    for :func:`evaluate` to try kept; it says it was tried (shown only when no other choice paid
+    more), the others that they were not."""
+    flagged: list[tuple[Award, Award]] = []
     for (loser, winner, chosen_high), capped_from in zip(rivals, before_caps, strict=True):
         # the most the set-aside award could pay is within its own yearly caps: 20% of 2000万 is 400万,
         # but 每年最高200万元 leaves it below a kept 300万, and there is nothing to review
@@ -393,17 +408,29 @@ def _after_caps(
         if could_pay is None or winner.high is None or capped_from is None or chosen_high is None or not winner.is_money:
             continue
         received = chosen_high - capped_from  # deducted as received before for the same event
-        if winner.high < capped_from and winner.high < could_pay - received:
-            loser.reasons.append(
-                Line(
-                    f"{NOTE}保留的《{winner.document.short}》第{winner.benefit.article}条经限额削减后为{_show(winner)}，"
-                    f"低于本项{_show(loser)}；{REVIEW_TRIED if tried else REVIEW_UNTRIED}",
-                    loser.benefit.cite,
-                )
+        if winner.high < capped_from and winner.high < could_pay - received and loser.event is not None:
+            flagged.append((loser, winner))
+    best: dict[str, tuple[Award, Award]] = {}
+    for loser, winner in flagged:
+        assert loser.event is not None
+        if first and (loser.event.id not in best or _rank(loser) < _rank(best[loser.event.id][0])):
+            best[loser.event.id] = (loser, winner)
+    tried = {id(loser) for loser, _ in best.values()}
+    for loser, winner in flagged:
+        loser.reasons.append(
+            Line(
+                f"{NOTE}保留的{_named(winner)}经限额削减后为{_show(winner)}，"
+                f"低于本项{_show(loser)}；{REVIEW_TRIED if id(loser) in tried else REVIEW_UNTRIED}",
+                loser.benefit.cite,
             )
-            if loser.event is not None:
-                review.add((loser.event.id, loser.benefit.id))
-    return frozenset(review)
+        )
+    ordered = sorted(best.values(), key=lambda lw: (lw[0].event.date, lw[0].event.id) if lw[0].event else (date.min, ""))
+    return tuple((lo.event.id if lo.event else "", lo.benefit.id, w.benefit.id) for lo, w in ordered)
+
+
+def _named(award: Award) -> str:
+    """An item as a note names it: 《吴中2025》第8条“企业技术改造项目补助” (an article may hold several)."""
+    return f"《{award.document.short}》第{award.benefit.article}条“{award.benefit.title}”"
 
 
 # on an item set aside for one preferred at its event because a yearly cap cut this one (evaluate's second pass)
@@ -416,6 +443,7 @@ def _exclusivity(
     set_aside: list[Award],
     rivals: list[tuple[Award, Award, int | None]],
     prefer: frozenset[tuple[str, str]],
+    cases: tuple[Case, ...],
 ) -> list[Award]:
     by_event: dict[str, list[Award]] = defaultdict(list)
     kept: list[Award] = []
@@ -449,11 +477,11 @@ def _exclusivity(
             )
             if award.kind == "none":  # 按相关政策予以奖励: nothing in the text says the kept one is higher
                 award.reasons.append(Line(UNKNOWN_AMOUNT_REVIEW, award.benefit.cite))
-            if winner.benefit.id in first and _rank(award) < _rank(winner):  # kept over a higher one: why
+            if (event_id, winner.benefit.id, award.benefit.id) in cases:  # the kept one of a case, given up: why
                 award.reasons.append(
                     Line(
-                        f"{NOTE}本项按原文金额高于保留的《{winner.document.short}》第{winner.benefit.article}条，"
-                        f"但经年度限额削减后可得较少，按就高原则改按该项支持（{EXCL_AFTER_CAPS}）",
+                        f"{NOTE}首轮测算保留本项时，本项经年度限额削减后低于{_named(winner)}；"
+                        f"改按该项支持，企业合计可得更多（{EXCL_AFTER_CAPS}）",
                         rule.cite,
                     )
                 )
