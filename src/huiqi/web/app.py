@@ -44,11 +44,16 @@ from ..service import Engine, InputError, check_json_depth, check_json_keys, rea
 from .batchjobs import FILTERS, BatchJobs, UploadError, UploadFile, reference_date
 from .batchroutes import add_batch_routes
 from .batchview import (
+    SCOPE_NOTE,
     apply_filters,
     by_enterprise,
     charts,
     enterprises_without_results,
+    events_after_in_rows,
     filter_choices,
+    filtered_overview,
+    one_payer,
+    quota_dict,
     result_rows,
     summary_dict,
     unmatched_filters,
@@ -1138,13 +1143,21 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
 
     def _summary(results: Any, payers: Any, job_id: str, shown: dict[str, str]) -> Any:
         """The summary of the rows shown; unfiltered, the job's own counts of enterprises and events
-        evaluated (an enterprise or event with no result row counts too, as on the page's head)."""
+        evaluated (an enterprise or event with no result row counts too, as on the page's head) and of
+        events dated after the 基准日; filtered, those of the rows kept. Filtered by a payer, an item
+        without a stated amount counts under that payer only (not under its co-payers as well)."""
         from ..batch.io_write import summarise
 
         names, places = site.payer_names, site.quota_places
+        if shown.get("payer"):
+            names = one_payer(names, shown["payer"])
         job = site.batch.status(job_id) or {}
         if not shown and job.get("enterprises_evaluated") is not None and job.get("events_evaluated") is not None:
-            return summarise(results, payers, int(job["enterprises_evaluated"]), int(job["events_evaluated"]), names, places)
+            s = summarise(results, payers, int(job["enterprises_evaluated"]), int(job["events_evaluated"]), names, places)
+            if job.get("events_after_as_of") is None:  # a job recorded before it was counted: its rows'
+                return _with_events_after(s, results, job)
+            s.events_after_as_of = int(job["events_after_as_of"])
+            return s
         enterprises = len(set(results.column("credit_code").to_pylist()))
         events = len(
             {
@@ -1153,7 +1166,13 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
                 if e
             }
         )
-        return summarise(results, payers, enterprises, events, names, places)
+        return _with_events_after(summarise(results, payers, enterprises, events, names, places), results, job)
+
+    def _with_events_after(summary: Any, results: Any, job: dict[str, Any]) -> Any:
+        """``summary`` with the events of ``results`` dated after the job's 基准日 (``summarise`` does not count them)."""
+        if job.get("as_of"):
+            summary.events_after_as_of = events_after_in_rows(results, date.fromisoformat(str(job["as_of"])))
+        return summary
 
     upload_body = {
         "requestBody": {
@@ -1217,7 +1236,12 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
             raise WebError(422, f"view应为rows或enterprises，收到“{brief(view)}”", code="invalid_parameter")
         kept, kept_payers, shown = _filtered(job_id, request, strict=True)
         summary = _summary(kept, kept_payers, job_id, shown)
-        body: dict[str, Any] = {"id": job_id, "filters": shown, "summary": summary_dict(summary)}
+        body: dict[str, Any] = {
+            "id": job_id,
+            "filters": shown,
+            "summary": summary_dict(summary),
+            "quotas": quota_dict(eng.library, summary),  # of the rows kept, as the export's 汇总
+        }
         if view == "rows":
             body.update(count=kept.num_rows, offset=offset, rows=result_rows(kept, offset, limit))
         else:
@@ -1277,6 +1301,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
                 choices=filter_choices(results, payers, site.payer_names),
                 shown=shown,
                 summary=summary_dict(summary),
+                quotas=quota_dict(eng.library, summary),
                 chart=charts(summary),
                 count=kept.num_rows,
                 rows=result_rows(kept, 0, PAGE_ROWS),
@@ -1295,7 +1320,8 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         import tempfile
 
         from ..batch.cli_batch import event_labels
-        from ..batch.io_write import STATUS_LABELS, quota_notes, run_notes, write_results
+        from ..batch.io_write import EXCEL_MAX_ROWS, STATUS_LABELS, _sheets, quota_notes, run_notes
+        from ..batch.xlsx import write_xlsx
 
         _finished(job_id)
         kept, kept_payers, shown = _filtered(job_id, request, strict=True)
@@ -1308,13 +1334,20 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         notes += [("筛选", "；".join(f"{labels.get(k, k)}：{v}" for k, v in said.items()))] if shown else []
         if shown.get("payer"):  # the amounts are that payer's share (batchview._payer_shares)
             notes.append(("金额口径", f"按出资方“{shown['payer']}”筛选：各金额均为该出资方承担的部分"))
+        if shown:  # which figures are the register's, which the filtered rows'
+            notes.append(("统计口径", SCOPE_NOTE))
         notes += quota_notes(site.engine.library, summary)
+        if kept.num_rows > EXCEL_MAX_ROWS:  # as io_write.write_results refuses it
+            raise WebError(413, f"结果有{kept.num_rows:,}行，超过Excel单表上限{EXCEL_MAX_ROWS:,}行；请加筛选条件分批导出")
+        # io_write.write_results' sheets; filtered, its 汇总 says which figures are the filtered rows'
+        sheets = _sheets(register, kept, summary, event_labels(site.engine), notes)
+        if shown:
+            whole = {k: job.get(v) for k, v in (("测算企业数", "enterprises_evaluated"), ("测算事项数", "events_evaluated"))}
+            whole["其中发生日期晚于基准日的事项数"] = job.get("events_after_as_of")
+            title, header, rows = sheets[0]
+            sheets[0] = (title, header, filtered_overview(list(rows), whole))
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "结果.xlsx"
-            try:
-                write_results(path, register, kept, kept_payers, summary, event_labels(site.engine), notes)
-            except InputError as exc:
-                raise WebError(413, str(exc)) from None
+            path = write_xlsx(Path(tmp) / "结果.xlsx", sheets)
             content = path.read_bytes()
         headers = {"Content-Disposition": f'attachment; filename="batch-{job_id}.xlsx"'}
         return Response(content, media_type=XLSX, headers=headers)

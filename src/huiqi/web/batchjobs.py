@@ -127,6 +127,7 @@ RESULT_KEYS = (
     "enterprises_without_results",
     "results",
     "total",
+    "quotas",
     "errors_total",
     "errors",
 )
@@ -816,7 +817,7 @@ class BatchJobs:
     def _execute(self, job_id: str, path: Path, shown: str, as_of: date) -> None:
         import pyarrow.parquet as pq
 
-        from .batchview import enterprises_without_results
+        from .batchview import enterprises_without_results, quota_dict
 
         self._progress(job_id, status="running", stage="reading", unit="rows")
         if _streamed(path) and self._compiles():
@@ -844,6 +845,8 @@ class BatchJobs:
             "enterprises_without_results": enterprises_without_results(summary.enterprises_evaluated, results),
             "results": summary.statuses(),
             "total": summary.total.to_dict(),
+            # the 名额 lines of huiqi batch --json (武进 第1条: more qualify than the places it allows)
+            "quotas": quota_dict(self.engine.library, summary),
             "errors_total": len(register.errors) + register.errors_dropped,
             "errors": meta["errors"][:ERRORS_IN_STATUS],
         }

@@ -13,14 +13,22 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from datetime import date
+
     import pyarrow as pa
+
+    from ..core.model import Library
 
 __all__ = [
     "apply_filters",
     "by_enterprise",
     "charts",
     "enterprises_without_results",
+    "events_after_in_rows",
     "filter_choices",
+    "filtered_overview",
+    "one_payer",
+    "quota_dict",
     "result_rows",
     "summary_dict",
     "unmatched_filters",
@@ -377,3 +385,74 @@ def filter_choices(
         "status": [(k, v) for k, v in STATUS_LABELS.items()],
         "nature": [(n, NATURE_LABELS.get(n, n)) for n in sorted(natures)],
     }
+
+
+def one_payer(payer_names: PayerLookup, payer: str) -> PayerLookup:
+    """``payer_names`` narrowed to ``payer``: filtered by one payer, an item granted without a stated
+    amount counts under that payer alone, not under the payers it shares the item with as well
+    (their lines had 0 items and the same items without an amount again)."""
+
+    def named(benefit: str, region: str, town: str | None) -> Iterable[tuple[str, str]]:
+        return tuple(pair for pair in payer_names(benefit, region, town) if pair[1] == payer)
+
+    return named
+
+
+def events_after_in_rows(results: pa.Table, as_of: date) -> int:
+    """How many events of ``results`` (an enterprise's event counted once, whatever its rows) are
+    dated after ``as_of``: the filtered rows' share of the job's ``events_after_as_of``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if results.num_rows == 0:
+        return 0
+    later = results.filter(pc.fill_null(pc.greater(results.column("event_date"), pa.scalar(as_of, pa.date32())), False))
+    return len(set(zip(later.column("credit_code").to_pylist(), later.column("event_id").to_pylist(), strict=True)))
+
+
+def quota_dict(library: Library, summary: Any) -> dict[str, str]:
+    """The 名额 lines of ``summary`` (``io_write.quota_notes``) as ``huiqi batch --json`` gives them
+    (``quotas``): 按条款 line → what the quota allows and what it means for the totals."""
+    from ..batch.io_write import quota_notes
+
+    return {k.removeprefix("名额："): v for k, v in quota_notes(library, summary)}
+
+
+# the marks before a filtered export's 汇总 lines
+FILTERED = "【筛选范围内】"
+WHOLE = "【整个登记表】"
+# 汇总 lines of a filtered export that count the filtered rows: their name there
+_FILTERED_LINES = {"测算企业数": "涉及企业数", "测算事项数": "涉及事项数"}
+_FIGURES = (
+    "其中发生日期晚于基准日的事项数",
+    "有可享受资金的企业数",
+    "可享受资金项数",
+    "合计最低（元）",
+    "合计最高（元）",
+    "其中不设上限项数",
+    "另有金额未定项数",
+)
+# the 汇总 line (after 筛选) saying what the two marks mean
+SCOPE_NOTE = (
+    f"标“{WHOLE}”的为整个登记表的行数和测算数；标“{FILTERED}”的只计筛选后的结果行"
+    "（涉及企业数、涉及事项数为筛选后的结果行所涉及的企业和事项）"
+)
+
+
+def filtered_overview(rows: list[list[Any]], whole: Mapping[str, int | None]) -> list[list[Any]]:
+    """The 汇总 rows of a filtered export (``io_write`` writes them for a whole register) with each
+    figure saying whether it is the whole register's (rows read and rejected; ``whole``: the job's
+    测算企业数, 测算事项数 and events after the 基准日, added) or the filtered rows' (测算企业数
+    became 涉及企业数: the enterprises of the rows kept), so a filtered 636 is not read against 3,000
+    rows read. The lines not named stay as they are."""
+    out: list[list[Any]] = []
+    for label, *rest in rows:
+        if label.endswith(("：读取行数", "：拒绝行数")):
+            out.append([WHOLE + label, *rest])
+        elif label in _FILTERED_LINES or label in _FIGURES or label.startswith("结果行："):
+            if label == "测算企业数":  # the whole register's counts before the filtered ones
+                out.extend([WHOLE + name, n] for name, n in whole.items() if n is not None)
+            out.append([FILTERED + _FILTERED_LINES.get(label, label), *rest])
+        else:
+            out.append([label, *rest])
+    return out
