@@ -760,7 +760,7 @@ def test_an_amount_far_below_its_threshold_is_pointed_out_as_maybe_meant_in_wan(
         "  - {id: T2, kind: project, date: 2025-09-01, category: 企业技术改造, total_investment: 800万元,"
         " equipment_investment: 300万元}\n",
     )
-    note = "注意：事项T1的equipment_investment为300.00元，远低于《吴中2025》第8条的门槛300万元；金额不写单位时按元计，如指万元请写成“300万元”"
+    note = "注意：事项T1的设备投入（equipment_investment）为300.00元，远低于《吴中2025》第8条的门槛300万元；金额不写单位时按元计，如指万元请写成“300万元”"
     assert main(["evaluate", str(path)]) == 0
     out = capsys.readouterr().out
     assert note in out and "事项T2的" not in out

@@ -179,3 +179,19 @@ def test_a_ceiling_does_not_squeeze_out_an_exact_award_under_a_shared_yearly_cap
     assert "先计各项确定可得的金额，再按日期计其余可能金额" in rows["duckdb"]["D3"][4]
     assert "每年最高500万元（2025年）：已计确定金额350万元，本项至多150万元" in rows["reference"]["D3"][4]
     assert "每年最高500万元（2025年）：已计确定金额300万元，尚余200万元，本项不受影响" in rows["reference"]["D2"][4]
+
+
+def test_an_award_its_own_cap_used_up_names_that_cap(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A third 技改 project after E1 and E2 have used 第一条's own 每年最高200万元: it is set aside as 额度已用尽 under
+    that cap. It named the cap over 第一、四条 (每年最高250万元…已计确定金额200万元，额度已用尽), which had 50万元 left."""
+    folder = policies(tmp_path)
+    path = scenario(tmp_path)
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        + "  - {id: E3, kind: project, date: 2025-10-15, category: 企业技术改造, equipment_investment: 10000000元, total_investment: 12000000元}\n",
+        encoding="utf-8",
+    )
+    assert main(["--policies", str(folder), "evaluate", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    e3 = next(a for a in data["set_aside"] if a["event"] == "E3")
+    assert [r["text"] for r in e3["reasons"]] == ["每年最高200万元（2025年）：已计确定金额200万元，额度已用尽"]

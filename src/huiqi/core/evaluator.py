@@ -143,6 +143,11 @@ def _evaluate(
     result = _totals(scenario, granted, set_aside, near, docs)
     if for_people:
         result.unmatched = [(e, _unmatched(library, catalogue, scenario, e, here)) for e in events if e.id not in selected]
+        ent_facts = [f"enterprise.{k}" for k in scenario.enterprise.facts]
+        result.labels = {p: fact_label(Field(p), catalogue, "enterprise") for p in ent_facts}
+        for e in events:
+            for k in e.facts:
+                result.labels.setdefault(k, fact_label(Field(k), catalogue, e.kind))
     return result, review
 
 
@@ -649,9 +654,12 @@ def _caps(
                 told.append((cap, slot, certain, reserved, cut, award.low + more, cut and bool(later)))
         assert more is not None
         high = award.low + more
+        zeroed = False  # an inner cap left it nothing: an outer one with room did not use it up too
         for cap, slot, certain, reserved, cut, left, share in told:
             # an award left at 0 is set aside as 额度已用尽, as the compiled plan's hq_final does
-            _tell_cap(award, cap, slot[1], priors[slot], certain, reserved, left if cut or left == 0 else None, share)
+            shown = left if cut or (left == 0 and not zeroed) else None
+            _tell_cap(award, cap, slot[1], priors[slot], certain, reserved, shown, share)
+            zeroed = zeroed or shown == 0
         for _, slot in slots:
             used_more[slot] += more
         award.high = high
@@ -659,7 +667,7 @@ def _caps(
     for award in ordered:
         if award.is_money and award.high == 0 and award.low == 0 and any("已用尽" in s.text for s in award.steps):
             award.status = SET_ASIDE
-            award.reasons.append(award.steps[-1])
+            award.reasons.append(next(s for s in award.steps if "已用尽" in s.text))  # the cap that used it up
             set_aside.append(award)
         else:
             kept.append(award)

@@ -135,7 +135,7 @@ def unit_notes(ev: Evaluation) -> list[str]:
         if path in lowest and fen > 0 and fen * 100 < lowest[path][0]:
             threshold, b = lowest[path]
             notes.append(
-                f"注意：{where}的{path}为{format_wan(fen)}，远低于《{short[b.document_id]}》第{b.article}条的门槛{format_wan(threshold)}；"
+                f"注意：{where}的{ev.labels.get(path, path)}（{path}）为{format_wan(fen)}，远低于《{short[b.document_id]}》第{b.article}条的门槛{format_wan(threshold)}；"
                 f"金额不写单位时按元计，如指万元请写成“{decimal_text(fen, 100)}万元”"
             )
     return notes

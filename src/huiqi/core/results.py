@@ -173,3 +173,5 @@ class Evaluation:
     documents: list[Document]
     # events no benefit of the enterprise's documents selects (kind and ``match``), each with why
     unmatched: list[tuple[Event, str]] = field(default_factory=list)
+    # the scenario's facts as people read them (enterprise.annual_sales → 当年度产销（销售收入）), for notes
+    labels: dict[str, str] = field(default_factory=dict)

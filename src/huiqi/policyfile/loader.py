@@ -115,10 +115,11 @@ class _Reader(RulePartsReader):
             else NoAmount("", Citation(""))
         )
         caps_raw = raw.get("caps") or []
+        yearly = "每年" in str(raw.get("interpretation") or "")  # a cap read as yearly where the words do not say it
         caps = tuple(
             c
             for i, (c_raw, ln) in enumerate(zip(caps_raw, getattr(caps_raw, "item_lines", []), strict=False))
-            if (c := self.cap(c_raw, ln, bid, i, event)) is not None
+            if (c := self.cap(c_raw, ln, bid, i, event, yearly)) is not None
         )
         uplift = None
         if isinstance(raw.get("uplift"), LMap):

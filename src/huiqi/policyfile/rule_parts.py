@@ -420,7 +420,8 @@ class RulePartsReader(ReaderBase):
         return expr or Field("?"), kind
 
     # -- caps, funding, exclusivity ----------------------------------------
-    def cap(self, raw: Any, line: int, owner: str, index: int, event: str) -> Cap | None:
+    def cap(self, raw: Any, line: int, owner: str, index: int, event: str, read_yearly: bool = False) -> Cap | None:
+        """One cap; ``read_yearly``: its benefit's interpretation reads it per year where the words do not say so."""
         if not isinstance(raw, LMap):
             self.problem(line, "上限应为映射")
             return None
@@ -454,6 +455,8 @@ class RulePartsReader(ReaderBase):
         if cite is not None:
             for number in numbers:
                 self.role("cap", number, cite, raw.line)
+        if cite is not None:
+            self.cap_scope(per, numbers, cite, raw.line_of("per") if "per" in raw else raw.line, read_yearly)
         if per == "key" and not raw.get("key"):
             self.problem(raw.line, "per: key 的上限须写key（如product）")
         benefits = raw.get("benefits") or []
@@ -472,6 +475,25 @@ class RulePartsReader(ReaderBase):
             by_fen=tuple(by_fen),
             prior_levels=tuple(str(p) for p in prior),
         )
+
+    def cap_scope(self, per: str, numbers: list[str], cite: Citation, line: int, read_yearly: bool) -> None:
+        """A cap's ``per`` against its words: 单个企业每年最高 is ``enterprise_year``, 单个项目最高 is ``item`` (a yearly cap
+        written per: item capped each project alone, and the other way round). A yearly reading of words that
+        do not say 年 needs its benefit's interpretation to say so (按每个企业每年一次计)."""
+        for number in numbers:
+            clauses = [c for c in re.split(r"[，,；;。]", cite.quote) if number and number in c]
+            if not clauses:
+                continue
+            if per == "enterprise_year" and "年" not in cite.quote and not read_yearly:
+                self.problem(
+                    line,
+                    f"上限范围per: enterprise_year（单个企业每年）与引文不符：“{clauses[0]}”未写每年、年度；"
+                    "单个项目的上限应写 per: item，按每年读的请在interpretation中写明（如“按每个企业每年一次计”）",
+                )
+            elif per == "item" and all(any(w in c for w in ("每年", "年度", "累计")) for c in clauses):
+                self.problem(
+                    line, f"上限范围per: item（单个项目）与引文不符：“{clauses[0]}”是每年或累计的上限，应写 per: enterprise_year"
+                )
 
     def funding(self, raw: Any, line: int) -> tuple[Funding | None, tuple[Interpretation, ...]]:
         """Who pays, and how it reads the text where the text is silent (shown as 出资：…)."""
