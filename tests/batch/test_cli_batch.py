@@ -954,9 +954,13 @@ def test_a_granted_row_of_the_compiled_backend_shows_how_its_amount_was_reckoned
     rows = batch_rows(folder, "duckdb", "2025-12-31", tmp_path / "结果.csv", capsys)
     d1, d2, d3 = (rows[("wz-3-class3-device", "D1")], rows[("wz-3-class3-device", "D2")], rows[("wz-3-class2-device", "D3")])
     assert (d1["状态"], d1["最高（元）"], d1["原因代码"]) == ("可享受", "3000000.00", "")
-    assert d1["原因与说明"] == "实际研发费用（核定研发费） × 20%；最高300万元：已封顶"
+    # 经评审…给予最高300万元: a granted row says the amount waits on review (a finance officer read it as committed)
+    reviewed = "；须经评审，评审通过后方可享受"
+    assert d1["原因与说明"] == "实际研发费用（核定研发费） × 20%；最高300万元：已封顶" + reviewed
     assert (d2["状态"], d2["最高（元）"]) == ("可享受", "2000000.00")  # 240万元, 500万元 less D1's 300万元
-    assert d2["原因与说明"] == "实际研发费用（核定研发费） × 20%；每年最高500万元：按限额余额核减"
+    assert d2["原因与说明"] == "实际研发费用（核定研发费） × 20%；每年最高500万元：按限额余额核减" + reviewed
+    reference = batch_rows(folder, "reference", "2025-12-31", tmp_path / "参考.csv", capsys)
+    assert reference[("wz-3-class3-device", "D1")]["原因与说明"].endswith(reviewed)
     assert d3["原因代码"] == "cap_exhausted" and d3["原因与说明"] == "限额已用尽"  # set aside: its reason only
     design = rows[("wz-15-design-center", "T1")]
     assert design["状态"] == "可享受"

@@ -303,11 +303,12 @@ def reason_codes(a: Award) -> list[str]:
 
 
 def _award_row(a: Award, scenario: Scenario) -> dict[str, Any]:
-    from .io_write import department_text
+    from .io_write import REVIEW_NOTE, department_text
 
     ent = scenario.enterprise
     money = a.is_money
     granted = a.status == "granted"
+    reviewed = [REVIEW_NOTE] if granted and a.benefit.review else []  # as results_sql says it
     return {
         "credit_code": ent.credit_code,
         "name": ent.name,
@@ -328,7 +329,7 @@ def _award_row(a: Award, scenario: Scenario) -> dict[str, Any]:
         "min_fen": a.low if money and granted else None,
         "max_fen": a.high if money and granted else None,
         "reason_codes": "；".join(reason_codes(a)) or None,  # none, as the compiled backends give it
-        "reasons": "；".join(r.text for r in a.reasons) or "；".join(s.text for s in a.steps),
+        "reasons": "；".join(r.text for r in a.reasons) or "；".join([*(s.text for s in a.steps), *reviewed]),
     }
 
 
@@ -575,6 +576,8 @@ def results_sql(awards: str = "hq_awards", enterprises: str = "enterprises") -> 
     enterprise's row in the register (a column of ``enterprises``). An event's kind is its
     benefit's and its date the unit's (no join with the events); the Chinese reasons come from
     ``hq_rtext`` (``REASON_TEXTS_SQL``), one row per distinct (benefit, reason codes)."""
+    from .io_write import REVIEW_NOTE
+
     return f"""
 SELECT e.hq_row, a.credit_code, e.name, e.region, e.town, a.document_id AS document, m.document_short, m.article,
        a.benefit_id AS benefit, m.benefit_title, m.department, a.event_id,
@@ -583,7 +586,8 @@ SELECT e.hq_row, a.credit_code, e.name, e.region, e.town, a.document_id AS docum
        a.status, CASE WHEN a.status = 'granted' THEN a.nature END AS nature, a.kind = 'money' AS is_money,
        CASE WHEN a.status = 'granted' AND a.kind = 'money' THEN CAST(a.min_fen AS BIGINT) END AS min_fen,
        CASE WHEN a.status = 'granted' AND a.kind = 'money' THEN CAST(a.max_fen AS BIGINT) END AS max_fen,
-       NULLIF(replace(a.reasons, ',', '；'), '') AS reason_codes, rt.text AS reasons
+       NULLIF(replace(a.reasons, ',', '；'), '') AS reason_codes,
+       CASE WHEN a.status = 'granted' AND m.review THEN concat_ws('；', rt.text, '{REVIEW_NOTE}') ELSE rt.text END AS reasons
 FROM {awards} a
 JOIN {enterprises} e ON e.credit_code = a.credit_code
 LEFT JOIN hq_meta m ON m.benefit = a.benefit_id

@@ -29,6 +29,7 @@ from .xlsx import MAX_ROWS, Money, write_xlsx
 __all__ = [
     "PAYER_SCHEMA",
     "RESULT_SCHEMA",
+    "REVIEW_NOTE",
     "STATUS_LABELS",
     "PayerNames",
     "Summary",
@@ -636,6 +637,10 @@ def quota_notes(library: Library, summary: Summary) -> list[tuple[str, str]]:
     return sorted(out)
 
 
+# said on a granted row of an item the text awards after review (经评审, 择优): its amount is not yet committed
+REVIEW_NOTE = "须经评审，评审通过后方可享受"
+
+
 def benefit_meta(library: Library) -> pa.Table:
     """One row per benefit: its document, article as printed, title, departments and event kind (for joins in SQL)."""
     return pa.Table.from_pylist(
@@ -647,6 +652,7 @@ def benefit_meta(library: Library) -> pa.Table:
                 "benefit_title": b.title,
                 "department": department_text(b.department),  # the 按责任单位 line's order
                 "event_kind": b.event,
+                "review": b.review,  # 经评审: a granted row says so (REVIEW_NOTE)
             }
             for b in library.benefits.values()
         ]
