@@ -80,8 +80,8 @@ def evaluate(library: Library, catalogue: Catalogue, scenario: Scenario, for_peo
 
 
 def _gain(ev: Evaluation) -> tuple[bool, int, int]:
-    """What an evaluation pays in all, for choosing between two: without upper bound first, then the
-    sum of the highs, then of the lows (the compiled plan's ``hq_better``)."""
+    """What an evaluation pays in all, for choosing among the choices: without upper bound first, then
+    the sum of the highs, then of the lows (the compiled plan's ``hq_pick``)."""
     money = [a for a in ev.awards if a.is_money]
     return (
         any(a.high is None for a in money),
@@ -391,8 +391,8 @@ def _rank(award: Award) -> tuple[int, int, int, int, int]:
     )
 
 
-# what a set-aside item left above the kept one after the caps says: on the first choice, which is shown only
-# when keeping such items instead (the second choice) did not pay more in all; on the second, not tried again
+# what a set-aside item left above the kept one after the caps says: a case tried (the first choice's, shown only
+# when no other choice paid more in all), or not (another of its event's cases, or one another choice makes)
 REVIEW_TRIED = "已改按本项重新测算，企业合计可得未更高，仍保留该项，请人工复核"
 REVIEW_UNTRIED = "按就高原则可能应改按本项支持，请人工复核（就高不重复先于年度限额判断）"
 
@@ -438,7 +438,7 @@ def _named(award: Award) -> str:
     return f"《{award.document.short}》第{award.benefit.article}条“{award.benefit.title}”"
 
 
-# on an item set aside for one preferred at its event because a yearly cap cut this one (evaluate's second pass)
+# on the item a case's set-aside item was kept over, given up for it in another choice (evaluate's later passes)
 EXCL_AFTER_CAPS = "解释：原文未明确“就高”按限额前还是限额后的金额比较，按企业实际可得金额比较"
 
 
@@ -459,7 +459,7 @@ def _exclusivity(
             by_event[award.event.id].append(award)
     for event_id, group in by_event.items():
         chosen: list[Award] = []
-        first = {b for e, b in prefer if e == event_id}  # kept first (evaluate's second pass), then by rank
+        first = {b for e, b in prefer if e == event_id}  # kept first (evaluate's other choices), then by rank
         for award in sorted(group, key=lambda a: (a.benefit.id not in first, _rank(a))):
             rival = next(((k, r) for k in chosen if (r := _conflict(award, k)) is not None), None)
             if rival is None:
