@@ -427,5 +427,6 @@ def test_an_uploaded_amount_far_below_its_threshold_is_pointed_out(client: TestC
     )
     r = _shown(client, text)
     assert (
-        '<p class="notice unit-note">注意：事项T1的设备投入（equipment_investment）为300.00元，远低于《吴中2025》第8条的门槛300万元' in r.text
+        '<p class="notice unit-note">注意：事项T1的设备投入（equipment_investment）为300.00元，远低于《吴中2025》第8条的门槛300万元'
+        in r.text
     )
