@@ -350,6 +350,8 @@ def test_jiugao_keeps_the_item_that_pays_more_after_the_yearly_caps(tmp_path: Pa
     awards = sorted((a["benefit"], a["event"], a["max_fen"]) for a in data["awards"])
     assert awards == [("wz-8-digital-renovation", "D1", 800_000_00), ("wz-8-tech-renovation", "D2", 300_000_00)]
     assert data["totals"]["total"]["max_fen"] == 1_100_000_00
+    kept = next(a for a in data["awards"] if a["event"] == "D2")
+    assert "就高不重复；该项首轮测算经年度限额削减后低于本项，保留本项" in [s["text"].split("）", 1)[-1] for s in kept["steps"]]
     assert loser["benefit"] == "wz-8-digital-renovation"
     assert notes == [
         "注意：首轮测算保留本项时，本项经年度限额削减后低于《吴中2025》第8条“企业技术改造项目补助”；改按该项支持，"

@@ -103,7 +103,9 @@ def working_kinds(eng: Engine, a: Award) -> tuple[str, ...]:
         kinds.append("quota")
     if any(step.text.endswith(ONCE_KEY_UNCHECKED) for step in a.steps):
         kinds.append("once_key_missing")
-    if any(step.text.endswith("就高不重复，保留本项") for step in a.steps):  # one line per award set aside for it
+    if any(
+        "就高不重复" in step.text and step.text.endswith("保留本项") for step in a.steps
+    ):  # one line per award set aside for it
         kinds.append("excl_kept")
     if any("（即本项奖补）" in step.text and "只补足差额" in step.text for step in a.steps):
         kinds[kinds.index("top_up")] = "top_up_own"

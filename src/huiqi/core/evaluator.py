@@ -474,9 +474,12 @@ def _exclusivity(
                     rule.cite,
                 )
             )
+            # kept over a higher one for a case (another choice): why, before the words every kept item ends with
+            why = "；该项首轮测算经年度限额削减后低于本项，" if (event_id, winner.benefit.id, award.benefit.id) in cases else ""
             winner.steps.append(
                 Line(
-                    f"与《{award.document.short}》第{award.benefit.article}条“{award.benefit.title}”（{_show(award)}）就高不重复，保留本项",
+                    f"与《{award.document.short}》第{award.benefit.article}条“{award.benefit.title}”（{_show(award)}）"
+                    f"就高不重复{why}{'' if why else '，'}保留本项",
                     rule.cite,
                 )
             )
