@@ -534,7 +534,7 @@ def working_notes(eng: Engine, b: Benefit) -> list[tuple[str, str]]:
     notes.append(("excl_recheck", f"{NOTE}保留的一项经限额削减后低于本项；{REVIEW_UNTRIED}"))
     notes.append(
         (
-            "excl_capped",  # on a set-aside row of the plan's second choice (compiler: final), as the reference's _exclusivity
+            "excl_capped",  # on a set-aside row of a later choice (compiler: final), as the reference's _exclusivity
             f"{NOTE}首轮测算保留本项时，本项经年度限额削减后低于保留的一项；改按该项支持，企业合计可得更多（{EXCL_AFTER_CAPS}）",
         )
     )
