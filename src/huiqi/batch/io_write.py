@@ -458,9 +458,11 @@ def _sheets(
     summary: Summary,
     kinds: Mapping[str, str] | None = None,
     notes: Sequence[tuple[str, str]] = (),
+    overview_of: Callable[[list[list[Any]]], list[list[Any]]] | None = None,
 ) -> list[tuple[str, list[str], Iterable[list[Any]]]]:
     """The sheets of the results for people; ``kinds``: event kind → its label (事项类型 as 采购);
-    ``notes``: rows for 汇总 after the register's name (the web export's filters)."""
+    ``notes``: rows for 汇总 after the register's name (the web export's filters); ``overview_of``
+    reshapes the 汇总 rows (a filtered web export marks which figures are the register's)."""
 
     def dim(name: str, title: str) -> tuple[str, list[str], Iterable[list[Any]]]:
         if name == "payer":  # whether the text fixes the split between levels (出资方式)
@@ -516,7 +518,7 @@ def _sheets(
             ]
 
     return [
-        ("汇总", ["项目", "值"], overview),
+        ("汇总", ["项目", "值"], overview if overview_of is None else overview_of(overview)),
         ("结果", RESULT_HEADERS, _result_rows(results, kinds or {})),
         dim("document", "按政策文件"),
         dim("article", "按条款"),
@@ -535,9 +537,10 @@ def write_results(
     summary: Summary,
     kinds: Mapping[str, str] | None = None,
     notes: Sequence[tuple[str, str]] = (),
+    overview_of: Callable[[list[list[Any]]], list[list[Any]]] | None = None,
 ) -> list[Path]:
-    """Write results and summaries (``kinds``: event kind → label, ``notes``: rows for 汇总, as
-    ``_sheets``); returns the files written."""
+    """Write results and summaries (``kinds``: event kind → label, ``notes``: rows for 汇总,
+    ``overview_of``: reshapes them, as ``_sheets``); returns the files written."""
     suffix = out.suffix.lower()
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".xlsx":
@@ -545,7 +548,7 @@ def write_results(
             raise InputError(
                 f"结果有{results.num_rows:,}行，超过Excel单表上限{EXCEL_MAX_ROWS:,}行；请改用 --out 结果.parquet 或 .csv"
             )
-        return [write_xlsx(out, _sheets(register, results, summary, kinds, notes))]
+        return [write_xlsx(out, _sheets(register, results, summary, kinds, notes, overview_of))]
     if suffix == ".parquet":
         import pyarrow.parquet as pq
 
@@ -554,14 +557,14 @@ def write_results(
         p = out.with_name(f"{out.stem}.payers.parquet")
         pq.write_table(payers, p, **parquet_options(payers.schema))
         written.append(p)
-        for title, header, rows in _sheets(register, results, summary, kinds, notes):
+        for title, header, rows in _sheets(register, results, summary, kinds, notes, overview_of):
             if title == "结果":
                 continue
             written.append(_write_csv(out.with_name(f"{out.stem}.{title}.csv"), header, rows))
         return written
     if suffix == ".csv":
         written = []
-        for title, header, rows in _sheets(register, results, summary, kinds, notes):
+        for title, header, rows in _sheets(register, results, summary, kinds, notes, overview_of):
             path = out if title == "结果" else out.with_name(f"{out.stem}.{title}.csv")
             written.append(_write_csv(path, header, rows))
         return written

@@ -1320,8 +1320,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         import tempfile
 
         from ..batch.cli_batch import event_labels
-        from ..batch.io_write import EXCEL_MAX_ROWS, STATUS_LABELS, _sheets, quota_notes, run_notes
-        from ..batch.xlsx import write_xlsx
+        from ..batch.io_write import EXCEL_MAX_ROWS, STATUS_LABELS, quota_notes, run_notes, write_results
 
         _finished(job_id)
         kept, kept_payers, shown = _filtered(job_id, request, strict=True)
@@ -1337,17 +1336,18 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         if shown:  # which figures are the register's, which the filtered rows'
             notes.append(("统计口径", SCOPE_NOTE))
         notes += quota_notes(site.engine.library, summary)
-        if kept.num_rows > EXCEL_MAX_ROWS:  # as io_write.write_results refuses it
-            raise WebError(413, f"结果有{kept.num_rows:,}行，超过Excel单表上限{EXCEL_MAX_ROWS:,}行；请加筛选条件分批导出")
-        # io_write.write_results' sheets; filtered, its 汇总 says which figures are the filtered rows'
-        sheets = _sheets(register, kept, summary, event_labels(site.engine), notes)
-        if shown:
-            whole = {k: job.get(v) for k, v in (("测算企业数", "enterprises_evaluated"), ("测算事项数", "events_evaluated"))}
-            whole["其中发生日期晚于基准日的事项数"] = job.get("events_after_as_of")
-            title, header, rows = sheets[0]
-            sheets[0] = (title, header, filtered_overview(list(rows), whole))
+        whole = {k: job.get(v) for k, v in (("测算企业数", "enterprises_evaluated"), ("测算事项数", "events_evaluated"))}
+        whole["其中发生日期晚于基准日的事项数"] = job.get("events_after_as_of")
+        # filtered, the 汇总 says which figures are the filtered rows'
+        reshape = (lambda rows: filtered_overview(rows, whole)) if shown else None
         with tempfile.TemporaryDirectory() as tmp:
-            path = write_xlsx(Path(tmp) / "结果.xlsx", sheets)
+            path = Path(tmp) / "结果.xlsx"
+            try:
+                write_results(path, register, kept, kept_payers, summary, event_labels(site.engine), notes, reshape)
+            except InputError:  # more rows than an Excel sheet holds, its one refusal of an .xlsx
+                raise WebError(
+                    413, f"结果有{kept.num_rows:,}行，超过Excel单表上限{EXCEL_MAX_ROWS:,}行；请加筛选条件分批导出"
+                ) from None
             content = path.read_bytes()
         headers = {"Content-Disposition": f'attachment; filename="batch-{job_id}.xlsx"'}
         return Response(content, media_type=XLSX, headers=headers)
