@@ -860,6 +860,8 @@ class _Run(NamedTuple):
 
 def _summary_dict(run: _Run) -> dict[str, Any]:
     """The run as JSON."""
+    from .io_write import quotas_json
+
     register, summary, engine_name, as_of, written, seconds, quotas = run
     return {
         "register": register.source,
@@ -874,7 +876,7 @@ def _summary_dict(run: _Run) -> dict[str, Any]:
         "results": summary.statuses(),
         "total": summary.total.to_dict(),
         "by": summary.by_dict(),
-        "quotas": {k.removeprefix("名额："): v for k, v in quotas},
+        "quotas": quotas_json(quotas),
         "errors": [e.to_dict() for e in register.errors],
         "errors_not_listed": register.errors_dropped,
         "written": [str(p) for p in written],

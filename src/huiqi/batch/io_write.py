@@ -38,6 +38,7 @@ __all__ = [
     "department_text",
     "parquet_options",
     "quota_notes",
+    "quotas_json",
     "run_notes",
     "status_label",
     "summarise",
@@ -614,6 +615,11 @@ def run_notes(policy_dir: Path, engine_name: str, as_of: str, full_path: bool = 
         ("政策文件夹", folder),
         ("生成时间", when),
     ]
+
+
+def quotas_json(notes: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """:func:`quota_notes` as ``huiqi batch --json`` and the web's JSON give them (``quotas``): 按条款 line → text."""
+    return {k.removeprefix("名额："): v for k, v in notes}
 
 
 def quota_notes(library: Library, summary: Summary) -> list[tuple[str, str]]:

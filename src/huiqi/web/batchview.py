@@ -413,9 +413,9 @@ def events_after_in_rows(results: pa.Table, as_of: date) -> int:
 def quota_dict(library: Library, summary: Any) -> dict[str, str]:
     """The 名额 lines of ``summary`` (``io_write.quota_notes``) as ``huiqi batch --json`` gives them
     (``quotas``): 按条款 line → what the quota allows and what it means for the totals."""
-    from ..batch.io_write import quota_notes
+    from ..batch.io_write import quota_notes, quotas_json
 
-    return {k.removeprefix("名额："): v for k, v in quota_notes(library, summary)}
+    return quotas_json(quota_notes(library, summary))
 
 
 # the marks before a filtered export's 汇总 lines
