@@ -1175,7 +1175,7 @@ class _Compiler:
         if s:
             rnk = f"ROW_NUMBER() OVER ({part} ORDER BY CASE WHEN pf.benefit_id IS NULL THEN 1 ELSE 0 END, {by}) AS rnk"
             src = (
-                f"hq_once_b o LEFT JOIN hq_prefer{s} pf "
+                f"{self.once_of(s)} o LEFT JOIN hq_prefer{s} pf "
                 "ON pf.credit_code = o.credit_code AND pf.event_id = o.event_id AND pf.benefit_id = o.benefit_id"
             )
         return (
