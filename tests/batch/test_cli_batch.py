@@ -526,6 +526,11 @@ def test_an_award_without_upper_bound_counts_its_floor_in_the_highest_total(
     text = capsys.readouterr().out
     assert "可享受资金合计：最低5000000.01元，最高5000000.01元（另有1项不设上限，按最低额计入）" in text
     assert "虎丘区财政：1项，最低3000000.01元，最高3000000.01元（其中1项不设上限，按最低额计入）" in text
+    # the result row: the 最高 column stays a column of numbers (an Excel pivot or SUM over it fails on text)
+    rows = batch_rows(folder, engine_name, "2021-12-31", tmp_path / "r.csv", capsys)
+    floors = [r for r in rows.values() if r["金额性质"] == "不低于（不设上限）"]
+    assert len(floors) == 1 and floors[0]["状态"] == "可享受"
+    assert floors[0]["最低（元）"] == "3000000.01" and floors[0]["最高（元）"] == ""
 
 
 def test_the_compiled_backend_names_each_requirement_a_row_failed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -117,7 +117,7 @@ def status_label(status: str, reason_codes: str | None) -> str:
 NATURE_LABELS = {
     "exact": "确定金额",
     "ceiling": "最高限额（经审核确定）",
-    "floor": "不低于",
+    "floor": "不低于（不设上限）",  # its 最高 cell is left empty: a number column stays numbers
     "range": "区间",
     "none": "未定额支持",
     "in_kind": "免费服务",
@@ -437,14 +437,15 @@ def _result_rows(results: pa.Table, kinds: Mapping[str, str]) -> Iterable[list[A
                 status_label(status, d["reason_codes"][i]),
                 NATURE_LABELS.get(d["nature"][i] or "", d["nature"][i] or ""),
                 yuan_cell(d["min_fen"][i]) if shown else "",
-                (yuan_cell(d["max_fen"][i]) if d["max_fen"][i] is not None else "不设上限") if shown else "",
+                yuan_cell(d["max_fen"][i]) if shown and d["max_fen"][i] is not None else "",
                 d["reason_codes"][i] or "",
                 d["reasons"][i] or "",
             ]
 
 
 SUMMARY_NOTE = (
-    "金额单位为元，精确到分；“最高”为政策上限，实际金额经审核确定；不设上限的项按其最低额计入合计最高（实际可能更多）。"
+    "金额单位为元，精确到分；“最高”为政策上限，实际金额经审核确定；不设上限的项（金额性质“不低于（不设上限）”，结果表“最高”为空）"
+    "按其最低额计入合计最高（实际可能更多）。"
     "“另有金额未定项数”为可享受但原文未定金额的项（金额性质“未定额支持”，如“给予相应补助”“经专题会议研究后予以支持”），"
     "不计入项数和合计金额，单独计数；按出资方计入规则所定的出资方（分担的，各出资方各计一项）。"
     "出资方式“未明确分担”：原文只写按财政体制承担，未定各级财政的分担比例。"
