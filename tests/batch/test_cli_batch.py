@@ -552,6 +552,27 @@ def test_the_compiled_backend_names_each_requirement_a_row_failed(tmp_path: Path
 
 
 @pytest.mark.parametrize("engine_name", ["reference", "duckdb"])
+def test_a_near_miss_only_for_blank_cells_reads_missing_facts(
+    tmp_path: Path, engine_name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """武进2024 智改数转网联: 是否制造业企业 left blank is 缺少资料 (absent:i, what to fill in), not a requirement
+    failed: an officer asks the enterprise for it instead of striking it off. A row that also fails a
+    requirement stays 未满足条件. Both engines word the blank alike."""
+    folder = csv_register(
+        tmp_path,
+        "credit_code,name,region,manufacturing_enterprise\n91320412MA1WJ00011,示例武进企业,320412,\n",
+        "credit_code,id,kind,date,category,total_investment,smart_it_investment\n"
+        "91320412MA1WJ00011,P1,project,2024-05-20,智改数转网联改造,8000000,4000000\n"
+        "91320412MA1WJ00011,P2,project,2024-06-20,智改数转网联改造,5000000,4000000\n",
+    )
+    rows = batch_rows(folder, engine_name, "2024-12-31", tmp_path / "结果.csv", capsys)
+    blank, short = rows[("wj-1-smart-upgrade", "P1")], rows[("wj-1-smart-upgrade", "P2")]
+    assert (blank["状态"], blank["原因代码"]) == ("缺少资料", "absent:2")
+    assert blank["原因与说明"] == "是否制造业企业未填写（应为“是”）"
+    assert (short["状态"], short["原因代码"]) == ("未满足条件", "absent:2；when:3")
+
+
+@pytest.mark.parametrize("engine_name", ["reference", "duckdb"])
 def test_a_once_per_product_award_without_its_product_says_it_was_not_checked(
     tmp_path: Path, engine_name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

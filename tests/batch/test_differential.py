@@ -59,8 +59,11 @@ def reference(
         for status, lst in (("granted", ev.awards), ("set_aside", ev.set_aside), ("near_miss", ev.near_misses)):
             for a in lst:
                 key = (s.enterprise.credit_code, a.event.id if a.event else None, a.benefit.id)
-                # a near miss's reasons counted; a granted award's note that its once-per key was blank
-                reasons = len(a.reasons) if status == "near_miss" else int("once_key_missing" in reason_codes(a))
+                # a near miss's reasons counted, and those for a fact not given (缺少资料); a granted award's
+                # note that its once-per key was blank
+                codes = reason_codes(a)
+                absent = sum(c.startswith("absent:") for c in codes)
+                reasons = (len(a.reasons), absent) if status == "near_miss" else int("once_key_missing" in codes)
                 same_event = [b for b in (*ev.awards, *ev.set_aside) if b is not a and b.event is not None and b.event == a.event]
                 notes = (
                     working_kinds(eng, a) if status == "granted" else review_kinds(a, same_event) if status == "set_aside" else ()
@@ -145,7 +148,9 @@ def from_rows(
     for r in awards:
         key = (r["credit_code"], r["event_id"], r["benefit_id"])
         assert key not in got, f"duplicate row {key}"
-        reasons = len(r["reasons"].split(",")) if r["status"] == "near_miss" else int(r["reasons"] == "once_key_missing")
+        codes = r["reasons"].split(",")
+        absent = sum(c.startswith("absent:") for c in codes)
+        reasons = (len(codes), absent) if r["status"] == "near_miss" else int(r["reasons"] == "once_key_missing")
         got[key] = (r["status"], r["min_fen"], r["max_fen"], r["nature"], reasons, batch_kinds(r["notes"]))
     pays: dict[tuple[Key, int], tuple[Any, ...]] = {}
     for r in payers:

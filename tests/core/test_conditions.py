@@ -81,3 +81,29 @@ def test_each_requirement_is_worded_as_the_near_miss_words_it_without_a_value() 
     assert words("wj-5-new-srdi-sme")[2:] == ["级别应为省级", "应为首次/新获评（此前未获同一称号）"]
     assert words("wz-9-srdi-equipment") == ["事项发生日应持有专精特新“小巨人”企业、专精特新中小企业资质"]
     assert words("wj-1-energy-saving")[2] == "年节能量50吨标准煤以上（含本数）"
+
+
+def test_a_fact_not_given_is_worded_as_the_compiled_backend_words_it() -> None:
+    """``absent_text`` (the compiled backend's 缺少资料 reason) is what ``test`` says of every condition of
+    the bundled rules whose fact is blank: the same words in both engines' rows."""
+    from datetime import date
+
+    from huiqi.core.conditions import Absent, absent_text
+    from huiqi.core.scenario import Enterprise, Event, Scenario
+
+    eng = engine()
+    ent = Enterprise("91320506MA1XXXXX09", "示例企业", "企业", "320506")
+    checked = 0
+    for b in eng.library.benefits.values():
+        event = None if b.event == "enterprise" else Event("E1", b.event, date(2025, 6, 1))
+        ctx = Context(Scenario(ent, () if event is None else (event,)), event, b.event, eng.catalogue)
+        for c in b.when:
+            expected = absent_text(c, eng.catalogue, b.event)
+            outcome = check(c, ctx)
+            if expected is None:
+                assert not isinstance(outcome, Absent), (b.id, outcome.text)
+                continue
+            if isinstance(outcome, Absent):  # not a fact with a default (主体类型 is 企业 when blank)
+                assert outcome.text == expected, b.id
+                checked += 1
+    assert checked > 100, checked

@@ -289,13 +289,15 @@ def reason_code(text: str) -> str:
 
 
 def reason_codes(a: Award) -> list[str]:
-    """Codes for an award's reasons: ``when:i`` names the failed requirement by its index."""
+    """Codes for an award's reasons: ``when:i`` names the failed requirement by its index, ``absent:i``
+    one whose fact is not given."""
+    from huiqi.core.conditions import Absent
     from huiqi.core.evaluator import NOTE, ONCE_KEY_UNCHECKED
 
     when_texts: dict[str, str] = {}
     for i, outcome in enumerate(a.conditions[len(a.benefit.match) :]):
-        if not outcome.passed:
-            when_texts.setdefault(outcome.text, f"when:{i}")
+        if not outcome.passed:  # a fact not given is 缺少资料 (absent:i), not a requirement failed
+            when_texts.setdefault(outcome.text, f"{'absent' if isinstance(outcome, Absent) else 'when'}:{i}")
     codes = [when_texts.get(r.text) or reason_code(r.text) for r in a.reasons if not r.text.startswith(NOTE)]
     if a.status == "granted" and any(s.text.endswith(ONCE_KEY_UNCHECKED) for s in a.steps):
         codes.append("once_key_missing")  # paid, but whether it was paid before could not be checked
@@ -431,7 +433,7 @@ def _reason_texts(eng: Engine) -> list[dict[str, str]]:
         "prior_award": "该事项已获不低于本项的奖励，按就高不重复原则不再支持",
         "cap_exhausted": "限额已用尽",
     }
-    from huiqi.core.conditions import requirement_text
+    from huiqi.core.conditions import absent_text, requirement_text
     from huiqi.core.context import fact_label
     from huiqi.core.evaluator import once_key_note, yearly_date_hint
     from huiqi.core.model import Field
@@ -459,6 +461,8 @@ def _reason_texts(eng: Engine) -> list[dict[str, str]]:
             rows.append({"benefit": b.id, "code": code, "text": own.get(code, text)})
         for i, c in enumerate(b.when):
             rows.append({"benefit": b.id, "code": f"when:{i}", "text": f"未满足：{requirement_text(c, eng.catalogue, b.event)}"})
+            if (blank := absent_text(c, eng.catalogue, b.event)) is not None:
+                rows.append({"benefit": b.id, "code": f"absent:{i}", "text": blank})
         if b.once_per:  # on a granted row: the key is blank, the award is paid unchecked
             labels = "、".join(fact_label(Field(k), eng.catalogue, b.event) for k in b.once_per)
             rows.append({"benefit": b.id, "code": "once_key_missing", "text": once_key_note(labels, some=len(b.once_per) > 1)})

@@ -88,6 +88,7 @@ REASON_CODES = {
     "validity": "日期不在文件有效期内",
     "applicant": "主体类型不在支持范围内",
     "when": "条件未满足（when:序号）",
+    "absent": "条件所需的事实未填写（absent:序号，缺少资料）",
     "max_years": "已达最多享受年数",
     "amount_missing": "缺少计算金额所需的事实或未达到任何档次",
     "once_per_key": "同一标的已奖励一次",
@@ -438,6 +439,19 @@ class _BenefitSQL:
         # a re-assessment (获评方式 复评通过优秀) is no new title (core.conditions._first_time)
         fresh = " AND COALESCE(u.ev_outcome, '新获评') = '新获评'" if self.lay.event_field("outcome") else ""
         return f"(u.event_id <> '' AND u.hq_fq_{suffix} = 0 AND u.hq_fe_{suffix} = 0{fresh})"
+
+    def absent(self, c: Condition) -> str | None:
+        """When ``c`` fails because its fact is not given (the reference's ``Absent``: the row's
+        reason is ``absent:i``, 缺少资料, not ``when:i``); ``None`` for a condition that is never absent."""
+        if isinstance(c, Compare):
+            return f"(NOT {self.num(c.fact).ok})"
+        if isinstance(c, OneOf):
+            s = self.text_of(c.fact)
+            return "TRUE" if s == "NULL" else f"({s} IS NULL)"
+        if isinstance(c, IsTrue):
+            sql, _ = self.field(c.fact)
+            return "TRUE" if sql == "NULL" else f"({sql} IS NULL)"
+        return None
 
     def all(self, conds: Sequence[Condition]) -> str:
         return " AND ".join(self.cond(c) for c in conds) if conds else "TRUE"
@@ -968,7 +982,9 @@ class _Compiler:
             ent_kind = _with_default("u.ent_kind", self.catalogue.enterprise.get("kind"))  # a blank 主体类型 is 企业
             reasons.append(f"CASE WHEN {ent_kind} IS NULL OR {ent_kind} NOT IN {_in_list(kinds)} THEN 'applicant' END")
         for i, c in enumerate(b.when):
-            reasons.append(f"CASE WHEN NOT ({bs.cond(c)}) THEN 'when:{i}' END")
+            absent = bs.absent(c)  # a fact not given fails the condition too (cond tests it), said apart
+            first = f"WHEN {absent} THEN 'absent:{i}' " if absent is not None else ""
+            reasons.append(f"CASE {first}WHEN NOT ({bs.cond(c)}) THEN 'when:{i}' END")
         if b.max_years is not None:
             reasons.append(f"CASE WHEN u.hq_my{self.max_years[b.id]} >= {b.max_years} THEN 'max_years' END")
         amt = bs.amount(b.amount)

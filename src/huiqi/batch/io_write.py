@@ -107,10 +107,22 @@ _SET_ASIDE_LABELS = {
 }
 
 
+MISSING_FACTS = "缺少资料"
+
+
+def missing_facts_only(reason_codes: str | None) -> bool:
+    """Whether a near miss failed only on facts not given (every reason ``absent:i``): the register lacks what
+    would decide it, and filled in it may qualify."""
+    return bool(reason_codes) and all(c.startswith("absent:") for c in (reason_codes or "").split("；"))
+
+
 def status_label(status: str, reason_codes: str | None) -> str:
-    """A row's 状态: 可享受 / 未满足条件, and for an item not counted why (不重复享受, 额度已用尽, 已奖励过)."""
+    """A row's 状态: 可享受 / 未满足条件 / 缺少资料 (a near miss only for facts not given), and for an item not
+    counted why (不重复享受, 额度已用尽, 已奖励过)."""
     if status == "set_aside" and reason_codes:
         return _SET_ASIDE_LABELS.get(reason_codes.split("；")[0], STATUS_LABELS[status])
+    if status == "near_miss" and missing_facts_only(reason_codes):
+        return MISSING_FACTS
     return STATUS_LABELS.get(status, status)
 
 

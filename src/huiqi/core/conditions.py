@@ -11,7 +11,7 @@ from .facts import Catalogue, FieldSpec, describe_value
 from .model import Citation, Compare, Condition, Contains, Field, FirstTime, Holds, IsTrue, OneOf, YearSum
 from .money import format_wan
 
-__all__ = ["Absent", "Outcome", "requirement", "requirement_text", "show_threshold", "test"]
+__all__ = ["Absent", "Outcome", "absent_text", "requirement", "requirement_text", "show_threshold", "test"]
 
 
 @dataclass(slots=True, init=False)
@@ -153,15 +153,19 @@ def _compare(cond: Compare, ctx: Context) -> Outcome:
     return Outcome(False, f"{label}{shown}{cond.comparison.negated}{threshold}（要求{required}）", cond.cite)
 
 
+def _required(cond: Compare, catalogue: Catalogue, event_kind: str) -> str:
+    """:func:`requirement` with the unit of the compared fact (money's is in the threshold)."""
+    fact = cond.fact.field if isinstance(cond.fact, YearSum) else cond.fact
+    spec = catalogue.field(event_kind, fact.path) if isinstance(fact, Field) else None
+    return requirement(cond, spec.unit or "" if spec is not None and spec.type != "money" else "")
+
+
 def requirement_text(cond: Condition, catalogue: Catalogue, event_kind: str) -> str:
     """What ``cond`` asks, without any enterprise's value: 项目实际总投入超500万元（不含本数）,
     是否制造业企业应为“是”. For the compiled backend's reasons, which name the condition
     a row failed but not the value it had (``test`` gives both, for one scenario)."""
     if isinstance(cond, Compare):
-        fact = cond.fact.field if isinstance(cond.fact, YearSum) else cond.fact
-        spec = catalogue.field(event_kind, fact.path) if isinstance(fact, Field) else None
-        unit = spec.unit or "" if spec is not None and spec.type != "money" else ""
-        return f"{fact_label(cond.fact, catalogue, event_kind)}{requirement(cond, unit)}"
+        return f"{fact_label(cond.fact, catalogue, event_kind)}{_required(cond, catalogue, event_kind)}"
     if isinstance(cond, OneOf):
         return f"{fact_label(cond.fact, catalogue, event_kind)}{'不应为' if cond.negate else '应为'}{'、'.join(cond.values)}"
     if isinstance(cond, Contains):
@@ -171,6 +175,19 @@ def requirement_text(cond: Condition, catalogue: Catalogue, event_kind: str) -> 
     if isinstance(cond, Holds):
         return f"事项发生日应持有{'、'.join(cond.titles)}资质"
     return "应为首次/新获评（此前未获同一称号）"
+
+
+def absent_text(cond: Condition, catalogue: Catalogue, event_kind: str) -> str | None:
+    """What ``test`` says when ``cond``'s fact is not given (its :class:`Absent` text, which names no
+    value): 设备投入未填写（要求300万元以上（含本数））. ``None`` for a condition that is never absent
+    (包含, 持有资质, 首次/新获评 fail without a fact). For the compiled backend's reasons."""
+    if isinstance(cond, Compare):
+        return f"{fact_label(cond.fact, catalogue, event_kind)}未填写（要求{_required(cond, catalogue, event_kind)}）"
+    if isinstance(cond, OneOf):
+        return f"{fact_label(cond.fact, catalogue, event_kind)}未填写（应为{'、'.join(cond.values)}）"
+    if isinstance(cond, IsTrue):
+        return f"{fact_label(cond.fact, catalogue, event_kind)}未填写（应为“{'是' if cond.expected else '否'}”）"
+    return None
 
 
 def _first_time(cond: FirstTime, ctx: Context) -> Outcome:
