@@ -579,6 +579,9 @@ def test_an_applicant_refused_by_an_item_for_enterprises_is_shown_the_items_word
     (miss,) = [a for a in data["near_misses"] if a["benefit"] == "wz-13-xinchuang"]
     assert miss["reasons"] == [{"text": "主体类型“高校院所”不在支持范围（企业）内", "cite": "鼓励企业加大信创投入"}]
     assert not data["awards"]
+    # no amount is computed for a near miss: the nature its text states (按不超过…的30%给予补助), not 0元 确定金额
+    assert (miss["nature"], miss["nature_label"]) == ("ceiling", "最高限额（经审核确定）")
+    assert [miss[k] for k in ("min_fen", "max_fen", "min_yuan", "max_yuan", "amount_text")] == [None] * 5
 
 
 def test_a_yes_no_fact_left_blank_is_said_to_be_read_as_its_default(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -667,7 +670,7 @@ def test_a_near_miss_says_what_the_item_would_pay_were_it_met(tmp_path: Path, ca
     near = {a["benefit"]: a for a in json.loads(capsys.readouterr().out)["near_misses"]}
     assert near["wz-8-smart-renovation"]["if_met"] == "最高120万元"
     assert near["wz-8-tech-renovation"]["if_met"] == "最高60万元"
-    assert near["wz-8-smart-renovation"]["max_fen"] == 0  # a near miss still counts nothing
+    assert near["wz-8-smart-renovation"]["max_fen"] is None  # a near miss has no amount: if_met says what is at stake
     assert main(["evaluate", str(path)]) == 0
     assert "   → 若满足上述条件，按所填事实本项可得（未计年度限额与就高不重复）：最高120万元\n" in capsys.readouterr().out
 

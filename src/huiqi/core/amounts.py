@@ -17,6 +17,7 @@ from .context import Context, absent
 from .facts import FieldSpec, describe_value
 from .model import (
     AmountSpec,
+    Benefit,
     ByValue,
     Ceiling,
     Citation,
@@ -34,7 +35,7 @@ from .model import (
 )
 from .money import ceil_times, floor_times, format_wan
 
-__all__ = ["AmountMissing", "Computed", "branch_texts", "compute", "formula_text", "nature_of", "show_rate"]
+__all__ = ["AmountMissing", "Computed", "benefit_nature", "branch_texts", "compute", "formula_text", "nature_of", "show_rate"]
 
 
 class AmountMissing(Exception):
@@ -277,3 +278,33 @@ def branch_texts(spec: AmountSpec, label: Callable[[FactExpr], str]) -> list[str
             for t in spec.tiers
         ]
     return None
+
+
+def _stated_nature(spec: AmountSpec) -> Nature:
+    if isinstance(spec, Fixed):
+        return Nature.EXACT
+    if isinstance(spec, RangeRate):
+        return Nature.RANGE
+    if isinstance(spec, NoAmount):
+        return Nature.NONE
+    if isinstance(spec, InKind):
+        return Nature.IN_KIND
+    if isinstance(spec, Right):
+        return Nature.RIGHT
+    if isinstance(spec, Rate):
+        return Nature.CEILING if spec.up_to else (Nature.FLOOR if spec.at_least else Nature.EXACT)
+    if isinstance(spec, (PerUnit, Sum)):
+        return Nature.CEILING if spec.up_to else Nature.EXACT
+    if isinstance(spec, ByValue) and spec.cases:
+        return _stated_nature(spec.cases[0][1])
+    if isinstance(spec, Tiers) and spec.tiers:
+        return _stated_nature(spec.tiers[0].amount)
+    return Nature.CEILING
+
+
+def benefit_nature(b: Benefit) -> Nature:
+    """The nature of a benefit's amount as the text states it (最高 / 给予 / 不低于 …)."""
+    nature = _stated_nature(b.amount)
+    if b.review and nature is Nature.EXACT and not isinstance(b.amount, Fixed):
+        return Nature.CEILING
+    return nature

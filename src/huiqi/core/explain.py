@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from .amounts import benefit_nature
 from .model import Citation, lowest_money_thresholds
 from .money import TWO_DIGITS, decimal_text, format_wan
-from .results import Award, Evaluation, Line, Missing, Totals
+from .results import NEAR_MISS, Award, Evaluation, Line, Missing, Totals
 from .scenario import Event, Scenario
 
 __all__ = ["amount_text", "award_dict", "render_text", "to_dict"]
@@ -223,7 +224,10 @@ def _yuan(fen: int) -> str:
 def award_dict(a: Award) -> dict[str, Any]:
     """One award as plain data (amounts in fen and in 元 strings)."""
     b = a.benefit
-    nature = a.nature
+    # a near miss has no amount (its 0/0 read 确定金额 0元): the nature the text states, amounts null
+    near = a.status == NEAR_MISS
+    nature = benefit_nature(b) if near else a.nature
+    money = a.is_money and not near
     return {
         "benefit": b.id,
         "document": a.document.id,
@@ -238,11 +242,11 @@ def award_dict(a: Award) -> dict[str, Any]:
         "nature": nature.value,
         "nature_label": nature.label,
         # an item that pays no money (未定额支持, 免费服务, 权益) has no amount: null, not 0, as in a register's rows
-        "min_fen": a.low if a.is_money else None,
-        "max_fen": a.high if a.is_money else None,
-        "min_yuan": _yuan(a.low) if a.is_money else None,
-        "max_yuan": None if a.high is None or not a.is_money else _yuan(a.high),
-        "amount_text": amount_text(a.low, a.high, kind=a.kind, text=a.text),
+        "min_fen": a.low if money else None,
+        "max_fen": a.high if money else None,
+        "min_yuan": _yuan(a.low) if money else None,
+        "max_yuan": None if a.high is None or not money else _yuan(a.high),
+        "amount_text": None if near else amount_text(a.low, a.high, kind=a.kind, text=a.text),
         "review": b.review,
         "payers": [{"role": p.role, "payer": p.payer, "weight": p.weight, "min_fen": p.low, "max_fen": p.high} for p in a.payers],
         "disburser": a.disburser,

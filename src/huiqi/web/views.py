@@ -9,24 +9,14 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.amounts import benefit_nature
 from ..core.model import (
-    AmountSpec,
     Benefit,
-    ByValue,
     Condition,
     Contains,
     Document,
-    Fixed,
-    InKind,
     Nature,
-    NoAmount,
     OneOf,
-    PerUnit,
-    RangeRate,
-    Rate,
-    Right,
-    Sum,
-    Tiers,
 )
 from ..core.plan import plan_dict
 from ..core.regions import REGIONS, parents
@@ -81,36 +71,6 @@ def highlight(doc: Document) -> list[Segment]:
             )
         )
     return out
-
-
-def _nature(spec: AmountSpec) -> Nature:
-    if isinstance(spec, Fixed):
-        return Nature.EXACT
-    if isinstance(spec, RangeRate):
-        return Nature.RANGE
-    if isinstance(spec, NoAmount):
-        return Nature.NONE
-    if isinstance(spec, InKind):
-        return Nature.IN_KIND
-    if isinstance(spec, Right):
-        return Nature.RIGHT
-    if isinstance(spec, Rate):
-        return Nature.CEILING if spec.up_to else (Nature.FLOOR if spec.at_least else Nature.EXACT)
-    if isinstance(spec, (PerUnit, Sum)):
-        return Nature.CEILING if spec.up_to else Nature.EXACT
-    if isinstance(spec, ByValue) and spec.cases:
-        return _nature(spec.cases[0][1])
-    if isinstance(spec, Tiers) and spec.tiers:
-        return _nature(spec.tiers[0].amount)
-    return Nature.CEILING
-
-
-def benefit_nature(b: Benefit) -> Nature:
-    """The nature of a benefit's amount as the text states it (最高 / 给予 / 不低于 …)."""
-    nature = _nature(b.amount)
-    if b.review and nature is Nature.EXACT and not isinstance(b.amount, Fixed):
-        return Nature.CEILING
-    return nature
 
 
 def _sector_values(conditions: tuple[Condition, ...]) -> list[str]:
