@@ -236,6 +236,12 @@ def test_policies_not_in_force_on_the_event_date_are_not_near_misses(tmp_path: P
         ("sz20-16-first-purchase", True),
     }
     assert all(not a["out_of_window"] for a in data["near_misses"] if a["event"] == "P1")
+    # 适用政策 lists 苏州2020 by place, saying that none of the scenario's dates is in its window
+    lapsed = "有效期2021-01-01至2023-12-31，所填事项与基准日均不在有效期内"
+    assert data["document_notes"] == {"suzhou-2020": lapsed}
+    assert main(["evaluate", str(path)]) == 0
+    (listed,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("适用政策：")]
+    assert f"（{lapsed}）" in listed and listed.count("（有效期") == 1
 
 
 def test_the_rules_a_document_applies_to_all_its_benefits_are_shown(capsys: pytest.CaptureFixture[str]) -> None:

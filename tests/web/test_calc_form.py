@@ -430,3 +430,15 @@ def test_an_uploaded_amount_far_below_its_threshold_is_pointed_out(client: TestC
         '<p class="notice unit-note">注意：事项T1的设备投入（equipment_investment）为300.00元，远低于《吴中2025》第8条的门槛300万元'
         in r.text
     )
+
+
+def test_the_result_page_marks_a_policy_in_force_at_none_of_the_dates(client: TestClient) -> None:
+    """A 吴中 enterprise's 2025 purchase: 苏州2020 (in force 2021–2023) binds it by place only; 适用政策 says so
+    beside its title instead of listing it as if it applied."""
+    page = client.get(client.post("/calc", data=FORM, follow_redirects=False).headers["location"]).text
+    listed = re.search(r"适用政策：(.*?)</p>", page).group(1)  # type: ignore[union-attr]
+    lapsed = re.findall(
+        r"《([^》]+)》<span class=\"doc-lapsed\">（有效期2021-01-01至2023-12-31，所填事项与基准日均不在有效期内）", listed
+    )
+    assert lapsed == ["苏州2020"]  # the page names documents by their short names
+    assert listed.count("doc-lapsed") == 1  # the documents in force are listed bare

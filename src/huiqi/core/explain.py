@@ -153,11 +153,25 @@ def _as_of_line(scenario: Scenario) -> str:
     return f"基准日：{ref}（未填写as_of，取今日）"
 
 
+def document_notes(ev: Evaluation) -> dict[str, str]:
+    """The documents that bind the enterprise by place but at none of the scenario's dates (its events'
+    and the 基准日): document id → its window, so that 适用政策 does not list a lapsed document bare
+    (苏州2020, in force 2021–2023, for a scenario of 2025 projects)."""
+    days = [e.date for e in ev.scenario.events] + [ev.scenario.reference_date]
+    return {
+        d.id: f"有效期{d.valid_from}至{d.valid_to or '长期'}，所填事项与基准日均不在有效期内"
+        for d in ev.documents
+        if not any(d.in_force(day) for day in days)
+    }
+
+
 def render_text(ev: Evaluation) -> str:
     """The evaluation as readable Chinese text."""
     ent = ev.scenario.enterprise
     out = [f"测算对象：{ent.name}（{ent.credit_code}）", _as_of_line(ev.scenario), ""]
-    out.append(f"适用政策：{'；'.join('《' + d.title + '》' for d in ev.documents) or '无'}")
+    notes = document_notes(ev)
+    shown = "；".join(f"《{d.title}》" + (f"（{notes[d.id]}）" if d.id in notes else "") for d in ev.documents)
+    out.append(f"适用政策：{shown or '无'}")
     note = late_events_note(ev)
     if note:
         out.append(note)
@@ -275,6 +289,7 @@ def to_dict(ev: Evaluation) -> dict[str, Any]:
     return {
         "enterprise": {"credit_code": ent.credit_code, "name": ent.name, "region": ent.region, "town": ent.town},
         "documents": [d.id for d in ev.documents],
+        "document_notes": document_notes(ev),  # those in force at none of the scenario's dates
         "as_of": ev.scenario.reference_date.isoformat(),
         "events_after_as_of": [e.id for e in late],
         "notice": late_events_note(ev, late),
