@@ -115,6 +115,9 @@ def working_kinds(eng: Engine, a: Award) -> tuple[str, ...]:
     return tuple(sorted(kinds))
 
 
+CROWDED = "占用的限额额度使其他项目被削减"
+
+
 def review_kinds(a: Award, same_event: Sequence[Award] = ()) -> tuple[str, ...]:
     """A set-aside award's notes: the award kept over it (``excl_for:<benefit>``, the one its 同时符合
     line names among the event's other awards), which a cap cut below it (for review)."""
@@ -125,7 +128,9 @@ def review_kinds(a: Award, same_event: Sequence[Award] = ()) -> tuple[str, ...]:
         ("excl_review", any(REVIEW_TRIED in t for t in notes)),  # the first choice's, tried
         ("excl_recheck", any(REVIEW_UNTRIED in t for t in notes)),  # the second choice's
         ("excl_unknown", any("原文未定金额" in t for t in notes)),
-        ("excl_capped", any(EXCL_AFTER_CAPS in t for t in notes)),  # set aside for one kept after the caps
+        # set aside for one kept after the caps: a case's, or a crowding case's (the cap it drew on cut others)
+        ("excl_capped", any(EXCL_AFTER_CAPS in t and CROWDED not in t for t in notes)),
+        ("excl_crowded", any(EXCL_AFTER_CAPS in t and CROWDED in t for t in notes)),
     )
     kept = [
         f"excl_for:{w.benefit.id}"
@@ -243,6 +248,9 @@ def test_jiugao_after_the_caps_agrees_in_duckdb(eng: Engine, plan: Plan) -> None
         "R0000004": c_events,
         "R0000005": compute,  # the earliest case alone pays most (the third choice)
         "R0000006": d1 + d2 + srdi,  # two cases at D2: the higher one tried, the other not
+        # no case, but C1's kept 大模型 uses the yearly cap C2's needs: keeping 算力 at C1 pays 60 + 300 = 360万元
+        # (the first choice, 150 + 150 = 300万元); a crowding case (hq_xcrowd)
+        "R0000007": compute.replace("400万元", "300万元").replace("510万元", "600万元").split("  - {id: C3")[0],
     }
     scenarios = []
     for code, events in registers.items():
@@ -266,7 +274,9 @@ def test_jiugao_after_the_caps_agrees_in_duckdb(eng: Engine, plan: Plan) -> None
         ("R0000005", "C2", "large", ("excl_capped",)),
         ("R0000006", "D2", "tech", ("excl_recheck",)),
         ("R0000006", "D2", "srdi", ("excl_review",)),
+        ("R0000007", "C1", "large", ("excl_crowded",)),
     ]
+    assert evaluate(eng.library, eng.catalogue, scenarios[-1]).total.high == 360_0000_00
     run_duck(plan, eng, scenarios, AS_OF)
 
 

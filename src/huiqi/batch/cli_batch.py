@@ -542,6 +542,12 @@ def working_notes(eng: Engine, b: Benefit) -> list[tuple[str, str]]:
             f"{NOTE}首轮测算保留本项时，本项经年度限额削减后低于保留的一项；改按该项支持，企业合计可得更多（{EXCL_AFTER_CAPS}）",
         )
     )
+    notes.append(  # the same for a crowding case (compiler: hq_xcrowd; the reference's _crowding)
+        (
+            "excl_crowded",
+            f"{NOTE}首轮测算保留本项时，本项占用的限额额度使其他项目被削减；改按保留的一项支持，企业合计可得更多（{EXCL_AFTER_CAPS}）",
+        )
+    )
     return notes
 
 

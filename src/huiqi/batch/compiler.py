@@ -750,6 +750,7 @@ class _Compiler:
                 prev = name
             add(f"hq_xrev{s}", self.xrev(prev, s), "caps")
             if not s:
+                add("hq_xcrowd", self.xcrowd(prev), "caps")
                 add("hq_prefer_b", self.prefer(), "caps")
                 add("hq_prefer_c", self.earliest(), "caps")
                 add(
@@ -1245,6 +1246,28 @@ class _Compiler:
             "AND wf.high < (CASE WHEN ls.mincap IS NULL THEN lo.high ELSE LEAST(lo.high, ls.mincap) END) - (wo.high - we.high)"
         )
 
+    def xcrowd(self, capped: str) -> str:
+        """``hq_xcrowd``: in enterprises without a case (hq_xrev), the events where the kept item draws on a cap that cut another
+        of the enterprise's awards, and the item set aside for it does not (the reference's _crowding):
+        keeping that one may leave the room to the other. Tried as cases are; no note of its own."""
+        on = "ON {t}.credit_code = {k}.credit_code AND {t}.event_id = {k}.event_id AND {t}.benefit_id = {b}"
+        return (
+            "SELECT DISTINCT w.credit_code, w.event_id, w.loser AS benefit_id, w.benefit_id AS winner FROM hq_xwin w "
+            f"JOIN {capped} wf {on.format(t='wf', k='w', b='w.benefit_id')} "
+            f"JOIN hq_once lo {on.format(t='lo', k='w', b='w.loser')} "
+            f"JOIN hq_ac aw {on.format(t='aw', k='w', b='w.benefit_id')} "
+            "JOIN hq_ac av ON av.credit_code = aw.credit_code AND av.cap_id = aw.cap_id AND av.bucket = aw.bucket "
+            "AND NOT (av.event_id = aw.event_id AND av.benefit_id = aw.benefit_id) "
+            f"JOIN {capped} vf {on.format(t='vf', k='av', b='av.benefit_id')} "
+            f"JOIN hq_excl ve {on.format(t='ve', k='av', b='av.benefit_id')} "
+            "LEFT JOIN hq_capmem lm ON lm.benefit_id = w.loser AND lm.cap_id = aw.cap_id "
+            # an enterprise with a case keeps its choices as they were
+            "LEFT JOIN (SELECT DISTINCT credit_code FROM hq_xrev) rv ON rv.credit_code = w.credit_code "
+            "WHERE aw.fen IS NOT NULL AND lm.cap_id IS NULL AND rv.credit_code IS NULL "
+            "AND COALESCE(wf.high, 1) <> 0 AND COALESCE(lo.high, 1) <> 0 "
+            "AND vf.high IS NOT NULL AND (ve.high IS NULL OR vf.high < ve.high)"
+        )
+
     def pcov(self, x: str) -> str:
         return (
             "SELECT k.credit_code, k.event_id, k.benefit_id, SUM(COALESCE(p.amount_fen, 0)) AS s, COUNT(*) AS n, "
@@ -1405,7 +1428,12 @@ class _Compiler:
         gone = "(a.status = 'granted' AND a.kind = 'money' AND a.high = 0 AND a.low = 0 AND a.exh = 1)"
         # another choice: set aside for the item of a case it was kept over in the first (excl_capped); the
         # first: a case tried (excl_review, in hq_prefer_b) or not (excl_recheck), as another choice's cases
-        capped = "CASE WHEN a.reasons = 'exclusivity' AND pf.benefit_id IS NOT NULL THEN 'excl_capped' END, " if s else ""
+        capped = (
+            "CASE WHEN a.reasons = 'exclusivity' AND pf.benefit_id IS NOT NULL "
+            "THEN CASE WHEN pf.crowd = 1 THEN 'excl_crowded' ELSE 'excl_capped' END END, "
+            if s
+            else ""
+        )
         review = "'excl_recheck'" if s else "CASE WHEN tr.benefit_id IS NULL THEN 'excl_recheck' ELSE 'excl_review' END"
         keys = "{t}.credit_code = a.credit_code AND {t}.event_id = a.event_id AND {t}.benefit_id = {b}"
         if s:
@@ -1439,10 +1467,15 @@ class _Compiler:
     def prefer(self) -> str:
         """``hq_prefer_b``: the first choice's cases, the best-ranked of each event (the reference's _after_caps),
         with the item kept over it (``winner``) and the event's date."""
+        cases = (
+            "SELECT credit_code, event_id, benefit_id, winner, 0 AS crowd FROM hq_xrev"
+            + _UNION
+            + ("SELECT credit_code, event_id, benefit_id, winner, 1 AS crowd FROM hq_xcrowd")
+        )
         return (
-            "SELECT credit_code, event_id, benefit_id, winner, unit_date FROM ("
-            "SELECT r.credit_code, r.event_id, r.benefit_id, r.winner, o.unit_date, "
-            "ROW_NUMBER() OVER (PARTITION BY r.credit_code, r.event_id ORDER BY x.rnk) AS rn FROM hq_xrev r "
+            "SELECT credit_code, event_id, benefit_id, winner, unit_date, crowd FROM ("
+            "SELECT r.credit_code, r.event_id, r.benefit_id, r.winner, o.unit_date, r.crowd, "
+            f"ROW_NUMBER() OVER (PARTITION BY r.credit_code, r.event_id ORDER BY x.rnk) AS rn FROM ({cases}) r "
             "JOIN hq_x0 x ON x.credit_code = r.credit_code AND x.event_id = r.event_id AND x.benefit_id = r.benefit_id "
             "JOIN hq_once o ON o.credit_code = r.credit_code AND o.event_id = r.event_id AND o.benefit_id = r.benefit_id) t "
             "WHERE rn = 1"
@@ -1451,8 +1484,8 @@ class _Compiler:
     def earliest(self) -> str:
         """``hq_prefer_c``: each enterprise's earliest case (date, event)."""
         return (
-            "SELECT credit_code, event_id, benefit_id, winner, unit_date FROM ("
-            "SELECT credit_code, event_id, benefit_id, winner, unit_date, "
+            "SELECT credit_code, event_id, benefit_id, winner, unit_date, crowd FROM ("
+            "SELECT credit_code, event_id, benefit_id, winner, unit_date, crowd, "
             "ROW_NUMBER() OVER (PARTITION BY credit_code ORDER BY unit_date, event_id) AS rn FROM hq_prefer_b) t WHERE rn = 1"
         )
 

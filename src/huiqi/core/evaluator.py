@@ -73,7 +73,7 @@ def evaluate(library: Library, catalogue: Catalogue, scenario: Scenario, for_peo
     best = first
     tries = [cases, cases[:1]] if len(cases) > 1 else [cases]
     for kept in tries:
-        other, _ = _evaluate(library, catalogue, scenario, for_people, frozenset((e, lo) for e, lo, _ in kept), kept)
+        other, _ = _evaluate(library, catalogue, scenario, for_people, frozenset((e, lo) for e, lo, _, _ in kept), kept)
         if _gain(other) > _gain(best):
             best = other
     return best
@@ -90,7 +90,8 @@ def _gain(ev: Evaluation) -> tuple[bool, int, int]:
     )
 
 
-Case = tuple[str, str, str]  # (event id, the item set aside, the item kept over it) under 就高不重复
+# (event id, the item set aside, the item kept over it, whether the kept one crowded others out of a cap) under 就高不重复
+Case = tuple[str, str, str, bool]
 
 
 def _evaluate(
@@ -135,8 +136,11 @@ def _evaluate(
     rivals: list[tuple[Award, Award, int | None]] = []
     granted = _exclusivity(granted, scenario, set_aside, rivals, prefer, cases)
     before_caps = [winner.high for _, winner, _ in rivals]
+    pre = {id(a): a.high for a in granted if a.is_money}  # each money award's high before the caps
     granted = _caps(granted, library, scenario, set_aside, matched)
     review = _after_caps(rivals, before_caps, not prefer)
+    if rivals and not prefer:
+        review = _crowding(review, rivals, pre, [*granted, *set_aside], library, scenario)
     payer_names: dict[str, str] = {}
     for award in granted:
         _split(award, scenario, payer_names)
@@ -430,13 +434,61 @@ def _after_caps(rivals: list[tuple[Award, Award, int | None]], before_caps: list
             )
         )
     ordered = sorted(best.values(), key=lambda lw: (lw[0].event.date, lw[0].event.id) if lw[0].event else (date.min, ""))
-    return tuple((lo.event.id if lo.event else "", lo.benefit.id, w.benefit.id) for lo, w in ordered)
+    return tuple((lo.event.id if lo.event else "", lo.benefit.id, w.benefit.id, False) for lo, w in ordered)
+
+
+def _crowding(
+    cases: tuple[Case, ...],
+    rivals: list[tuple[Award, Award, int | None]],
+    pre: dict[int, int | None],
+    after: list[Award],
+    library: Library,
+    scenario: Scenario,
+) -> tuple[Case, ...]:
+    """``cases``; or where there are none, the events where the kept item was not cut below the one set aside but draws on a cap
+    (每年最高) that cut another of the enterprise's awards, while the item set aside does not: keeping that
+    one may leave the room to the other (吴中 第8条 at 8% kept over 第10条 for L1 used up the yearly cap
+    L2's 技改 needed: 100万元 where 161万元 is due). No note: :func:`evaluate` tries them as it does the
+    cases (the best-ranked item of each event), and only a choice that pays more says why. ``pre``: each
+    money award's high before the caps; ``after``: the awards after them (the compiled plan's hq_xcrowd)."""
+
+    def slots(a: Award) -> list[tuple[str, str]]:
+        return [
+            (cap_id, _bucket(cap, a, scenario))
+            for cap_id in library.caps_of.get(a.benefit.id, ())
+            if (cap := library.caps[cap_id][0]).fen is not None
+        ]
+
+    if cases:  # an enterprise with a case keeps its choices as they were (trying both made one pay less)
+        return cases
+    cut: dict[tuple[str, str], set[int]] = defaultdict(set)  # per cap slot: the awards it cut
+    for a in after:
+        if id(a) in pre and a.high is not None and (pre[id(a)] is None or a.high < (pre[id(a)] or 0)):
+            for slot in slots(a):
+                cut[slot].add(id(a))
+    best: dict[str, tuple[Award, Award]] = {}
+    for loser, winner, _ in rivals:
+        event = loser.event
+        if event is None or id(winner) not in pre or winner.high == 0 or loser.high == 0:
+            continue
+        own = set(library.caps_of.get(loser.benefit.id, ()))
+        crowds = any(cut[slot] - {id(winner)} and slot[0] not in own for slot in slots(winner))
+        if crowds and (event.id not in best or _rank(loser) < _rank(best[event.id][0])):
+            best[event.id] = (loser, winner)
+    if not best:
+        return cases
+    found = sorted((lo.event.date, lo.event.id, lo.benefit.id, w.benefit.id) for lo, w in best.values() if lo.event)
+    return tuple((e, lo, w, True) for _, e, lo, w in found)
 
 
 def _named(award: Award) -> str:
     """An item as a note names it: 《吴中2025》第8条“企业技术改造项目补助” (an article may hold several)."""
     return f"《{award.document.short}》第{award.benefit.article}条“{award.benefit.title}”"
 
+
+# a crowding case (_crowding) taken: on the item kept, and on the one given up for it
+_CROWDED_WHY = "；该项首轮测算占用的限额额度使其他项目被削减，"
+_CROWDED = "本项占用的限额额度使其他项目被削减"
 
 # on the item a case's set-aside item was kept over, given up for it in another choice (evaluate's later passes)
 EXCL_AFTER_CAPS = "解释：原文未明确“就高”按限额前还是限额后的金额比较，按企业实际可得金额比较"
@@ -450,6 +502,7 @@ def _exclusivity(
     prefer: frozenset[tuple[str, str]],
     cases: tuple[Case, ...],
 ) -> list[Award]:
+    kinds = {(e, lo, w): crowded for e, lo, w, crowded in cases}  # a case's kind, by (event, its two items)
     by_event: dict[str, list[Award]] = defaultdict(list)
     kept: list[Award] = []
     for award in candidates:
@@ -475,7 +528,8 @@ def _exclusivity(
                 )
             )
             # kept over a higher one for a case (another choice): why, before the words every kept item ends with
-            why = "；该项首轮测算经年度限额削减后低于本项，" if (event_id, winner.benefit.id, award.benefit.id) in cases else ""
+            case = kinds.get((event_id, winner.benefit.id, award.benefit.id))
+            why = "" if case is None else _CROWDED_WHY if case else "；该项首轮测算经年度限额削减后低于本项，"
             winner.steps.append(
                 Line(
                     f"与《{award.document.short}》第{award.benefit.article}条“{award.benefit.title}”（{_show(award)}）"
@@ -485,11 +539,12 @@ def _exclusivity(
             )
             if award.kind == "none":  # 按相关政策予以奖励: nothing in the text says the kept one is higher
                 award.reasons.append(Line(UNKNOWN_AMOUNT_REVIEW, award.benefit.cite))
-            if (event_id, winner.benefit.id, award.benefit.id) in cases:  # the kept one of a case, given up: why
+            if case is not None:  # the kept one of a case, given up: why
+                before = _CROWDED if case else f"本项经年度限额削减后低于{_named(winner)}"
+                instead = _named(winner) if case else "该项"
                 award.reasons.append(
                     Line(
-                        f"{NOTE}首轮测算保留本项时，本项经年度限额削减后低于{_named(winner)}；"
-                        f"改按该项支持，企业合计可得更多（{EXCL_AFTER_CAPS}）",
+                        f"{NOTE}首轮测算保留本项时，{before}；改按{instead}支持，企业合计可得更多（{EXCL_AFTER_CAPS}）",
                         rule.cite,
                     )
                 )
