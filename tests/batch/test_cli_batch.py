@@ -1309,3 +1309,118 @@ def test_a_register_without_events_says_so(tmp_path: Path, capsys: pytest.Captur
     errors = json.loads(capsys.readouterr().out)["errors"]
     assert [(e["sheet"], e["row"], e["rejected"]) for e in errors] == [("事项", 0, False)]
     assert errors[0]["expected"].startswith("没有事项表（events 或 事项）：只测算了企业层面的奖补")
+
+
+# 按年度: a 武进 project of 2024 and a 吴中 project of 2025, and a 吴中 yearly item (人形机器人整机企业
+# 阶梯式奖励, no event) that the run's 基准日 dates
+YEARS_ENTERPRISES = (
+    "credit_code,name,region,town,industrial,manufacturing_enterprise,sectors\n"
+    "91320412MA1WJ00024,示例武进制造企业,320412,横林镇,是,是,\n"
+    "91320506MA1XXXXX09,示例人形机器人整机企业,320506,木渎镇,是,,人形机器人整机制造\n"
+)
+YEARS_EVENTS = (
+    "credit_code,id,kind,date,category,total_investment,smart_it_investment,equipment_investment,"
+    "smart_investment,annual_investment\n"
+    "91320412MA1WJ00024,P1,project,2024-03-01,智改数转网联改造,10000000,4000000,,,\n"
+    "91320506MA1XXXXX09,P2,project,2025-09-15,智能化改造,12000000,,9000000,7000000,12000000\n"
+)
+
+
+def year_run(
+    tmp_path: Path, engine_name: str, as_of: str, fmt: str, capsys: pytest.CaptureFixture[str]
+) -> tuple[dict[str, Any], list[dict[str, str]], list[list[str]]]:
+    """``huiqi batch`` of the 按年度 register (a CSV folder, streamed by DuckDB, or the same rows in
+    an .xlsx) to CSV: its ``--json``, its result rows and its 按年度 sheet (header first)."""
+    register = csv_register(tmp_path, YEARS_ENTERPRISES, YEARS_EVENTS)
+    if fmt == "xlsx":
+        sheets = {}
+        for name, label in (("enterprises", "企业"), ("events", "事项")):
+            with (register / f"{name}.csv").open(encoding="utf-8") as fh:
+                sheets[label] = [[c or None for c in row] for row in csv.reader(fh)]
+        register = sheets_xlsx(tmp_path / "登记表.xlsx", sheets)
+    out = tmp_path / "结果.csv"
+    args = ["batch", str(register), "--engine", engine_name, "--as-of", as_of, "--out", str(out), "--json"]
+    assert main(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    with out.open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    with out.with_name("结果.按年度.csv").open(encoding="utf-8-sig") as fh:
+        sheet = list(csv.reader(fh))
+    return data, rows, sheet
+
+
+@pytest.mark.parametrize("as_of", ["2025-12-31", "2026-06-30"])
+@pytest.mark.parametrize(
+    ("engine_name", "fmt"),
+    [("reference", "csv"), ("duckdb", "csv"), ("duckdb", "xlsx"), pytest.param("spark", "xlsx", marks=pytest.mark.spark)],
+)
+def test_the_year_summary_totals_each_years_granted_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine_name: str, fmt: str, as_of: str
+) -> None:
+    """按年度 (the .csv sheet and ``--json`` by.year) has a line per year with the items granted in it:
+    an event's year, and for an item without an event (事项编号 （年度）, evaluated on the 基准日)
+    the 基准日's year; each line's totals are the sums of its year's granted rows of 结果."""
+    if engine_name != "reference":
+        pytest.importorskip("duckdb")
+    data, rows, sheet = year_run(tmp_path, engine_name, as_of, fmt, capsys)
+    want: dict[str, list[int]] = {}
+    for r in rows:
+        if r["状态"] != "可享受":
+            continue
+        year = (r["发生日期"] or as_of)[:4] + "年"
+        line = want.setdefault(year, [0, 0, 0])
+        if r["最低（元）"]:
+            line[0] += 1
+            line[1] += fen(r["最低（元）"])
+            line[2] += fen(r["最高（元）"])
+    yearly = [r for r in rows if r["事项编号"] == "（年度）" and r["状态"] == "可享受" and r["最高（元）"]]
+    assert [r["奖补项编号"] for r in yearly] == ["wz-1-humanoid-maker"]  # the 基准日 dates it
+    assert {r["发生日期"][:4] for r in rows if r["状态"] == "可享受" and r["发生日期"]} == {"2024", "2025"}
+    years = ["2024年", "2025年"] if as_of.startswith("2025") else ["2024年", "2025年", "2026年"]
+    assert sorted(want) == years
+    assert sheet[0] == ["年度", "项数", "合计最低（元）", "合计最高（元）", "其中不设上限项数", "另有金额未定项数"]
+    got = {r[0]: [int(r[1]), fen(r[2]), fen(r[3])] for r in sheet[1:]}
+    assert got == want
+    assert {k: [v["count"], fen(v["min"]), fen(v["max"])] for k, v in data["by"]["year"].items()} == want
+    # the whole of it, as every other summary
+    assert sum(v[2] for v in want.values()) == fen(data["total"]["max"])
+
+
+@pytest.mark.parametrize(("engine_name", "fmt"), [("reference", "csv"), ("duckdb", "csv"), ("duckdb", "xlsx")])
+def test_the_year_lines_come_in_year_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine_name: str, fmt: str
+) -> None:
+    """按年度 lists the years from the earliest (not the largest total first, as the other summaries):
+    here 2025 pays more than 2024 and 2026, yet comes between them."""
+    if engine_name != "reference":
+        pytest.importorskip("duckdb")
+    data, _, sheet = year_run(tmp_path, engine_name, "2026-06-30", fmt, capsys)
+    lines = [r[0] for r in sheet[1:]]
+    assert lines == list(data["by"]["year"]) == ["2024年", "2025年", "2026年"]
+    highs = {k: fen(v["max"]) for k, v in data["by"]["year"].items()}
+    assert highs["2025年"] > max(highs["2024年"], highs["2026年"])  # by amount 2025 would come first
+
+
+def test_the_year_summary_is_the_same_whatever_the_engine(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The reference evaluator (its 按年度 summed in Python, ``io_write.summarise``) and DuckDB on the
+    register as CSV files and as a workbook (aggregated in SQL chunk by chunk, ``stream._add``) give the
+    same 按年度 lines, in the sheet and in ``--json``."""
+    pytest.importorskip("duckdb")
+    runs = {}
+    for engine_name, fmt in (("reference", "csv"), ("duckdb", "xlsx"), ("duckdb", "csv")):
+        folder = tmp_path / f"{engine_name}-{fmt}"
+        folder.mkdir()
+        data, _, sheet = year_run(folder, engine_name, "2025-12-31", fmt, capsys)
+        runs[engine_name, fmt] = (data["by"]["year"], sheet)
+    assert len(runs["reference", "csv"][1]) == 3  # the header and two years
+    assert runs["reference", "csv"] == runs["duckdb", "xlsx"] == runs["duckdb", "csv"]
+
+
+def test_the_terminal_lists_the_years(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without ``--json`` the run's text ends its totals with 按年度, a line a year in year order."""
+    register = csv_register(tmp_path, YEARS_ENTERPRISES, YEARS_EVENTS)
+    assert main(["batch", str(register), "--engine", "reference", "--as-of", "2026-06-30"]) == 0
+    text = capsys.readouterr().out
+    listed = text.split("按年度：\n", 1)[1].splitlines()
+    assert [line.strip().split("：")[0] for line in listed[:3]] == ["2024年", "2025年", "2026年"]
+    assert listed[3].startswith("用时")

@@ -16,7 +16,7 @@ duckdb = pytest.importorskip("duckdb")
 pytest.importorskip("numpy")
 
 from huiqi.batch import io_sql  # noqa: E402
-from huiqi.batch.io_write import PAYER_SCHEMA, RESULT_SCHEMA  # noqa: E402
+from huiqi.batch.io_write import PAYER_SCHEMA, RESULT_SCHEMA, PayerNames, summarise  # noqa: E402
 from huiqi.batch.stream import (  # noqa: E402
     CHUNK_BYTES_PER_EVENT,
     CHUNK_EVENTS,
@@ -104,6 +104,27 @@ def test_several_chunks_give_the_results_of_one(registers: tuple[Path, Path], wh
     assert _rows(many.payers) == _rows(one.payers)
     assert many.summary.status == one.summary.status
     assert many.summary.total == one.summary.total
+
+
+@pytest.mark.parametrize("as_of", [date(2025, 12, 31), date(2026, 3, 31)])
+def test_the_year_lines_summed_in_sql_chunk_by_chunk_are_those_of_the_rows(registers: tuple[Path, Path], as_of: date) -> None:
+    """按年度 aggregated in SQL over several chunks (``stream._add``) is what ``summarise`` (the
+    reference path's) makes of the same result rows: each event's year, the yearly items (no event)
+    under the 基准日's year, the years in order."""
+    eng = engine()
+    res = run_stream(eng, registers[1], as_of, None, chunk_events=300)
+    assert res.chunks >= 4 and res.results is not None and res.payers is not None
+    rows = summarise(res.results, res.payers, 0, 0, PayerNames(eng.library), None, as_of)
+    lines = res.summary.ordered("year")
+    assert lines == rows.ordered("year")
+    assert [k for k, _ in lines] == sorted(k for k, _ in lines) and f"{as_of.year}年" in dict(lines)
+    yearly = [r for r in res.results.to_pylist() if r["event_id"] is None and r["status"] == "granted" and r["is_money"]]
+    dated = {f"{r['event_date'].year}年" for r in res.results.to_pylist() if r["event_date"] and r["status"] == "granted"}
+    assert yearly and len(dated) >= 2
+    # rows summed without a 基准日 (none is known): the yearly items on a line of their own, after the years
+    unknown = summarise(res.results, res.payers, 0, 0, None, None, None).ordered("year")
+    assert unknown[-1][0] == "（未注明年度）" and unknown[-1][1].count == len(yearly)
+    assert [k for k, _ in unknown[:-1]] == sorted(dated)
 
 
 @pytest.mark.parametrize("which", [0, 1])

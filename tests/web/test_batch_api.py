@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import socket
 import time
@@ -100,7 +101,7 @@ def test_filters_and_export(client: TestClient, tmp_path: Path) -> None:
     wb = load_workbook(io.BytesIO(r.content), read_only=True)
     said = dict(list(wb["汇总"].iter_rows(values_only=True))[:8])["筛选"]
     assert said == "镇（街道、板块）：甪直镇；状态：可享受"  # the label, not the code granted
-    assert wb.sheetnames == ["汇总", "结果", "按政策文件", "按条款", "按责任单位", "按出资方", "按镇街", "问题"]
+    assert wb.sheetnames == ["汇总", "结果", "按政策文件", "按条款", "按责任单位", "按出资方", "按镇街", "按年度", "问题"]
     rows = list(wb["结果"].iter_rows(values_only=True))
     assert len(rows) - 1 == town["count"]
     assert {row[3] for row in rows[1:]} == {"甪直镇"}
@@ -466,3 +467,50 @@ def test_items_without_a_stated_amount_are_counted_on_the_page_and_in_the_api(cl
     }
     page = client.get(f"/batch/{status['id']}").text
     assert '另有<span id="batch-unpriced">1</span>项可享受但原文未定金额' in page
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_the_year_summary_on_the_page_in_the_api_and_the_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, streamed: bool
+) -> None:
+    """名单测算 gives 按年度 as huiqi batch does (the 2024 and 2025 projects under their years, the yearly
+    item under the 基准日's, 2026): in the JSON summary (by.year, earliest first, each line the sum of
+    its year's granted rows), as a chart on the page and as the export's 按年度 sheet, in memory or streamed."""
+    from openpyxl import load_workbook
+
+    from huiqi.web import batchjobs
+
+    from ..batch.test_cli_batch import YEARS_ENTERPRISES, YEARS_EVENTS
+
+    if streamed:
+        pytest.importorskip("duckdb")
+        monkeypatch.setattr(batchjobs, "REFERENCE_MAX_EVENTS", 0)
+    files = [
+        ("file", ("enterprises.csv", YEARS_ENTERPRISES.encode(), "text/csv")),
+        ("file", ("events.csv", YEARS_EVENTS.encode(), "text/csv")),
+    ]
+    with TestClient(create_app(engine(), tmp_path / "data"), raise_server_exceptions=False) as c:
+        r = c.post("/api/batch", files=files, data={"as_of": "2026-06-30"})
+        assert r.status_code == 202, r.text
+        status = wait_for_job(c, r.json()["id"])
+        assert status["status"] == "done" and status["engine"] == ("duckdb" if streamed else "reference"), status
+        jid = status["id"]
+        body = c.get(f"/api/batch/{jid}/results", params={"limit": 100_000}).json()
+        page = c.get(f"/batch/{jid}").text
+        export = load_workbook(io.BytesIO(c.get(f"/batch/{jid}/export.xlsx").content), read_only=True)
+    want: dict[str, list[int]] = {}
+    for row in body["rows"]:
+        if row["status"] == "granted" and row["is_money"]:
+            line = want.setdefault(f"{(row['event_date'] or '2026')[:4]}年", [0, 0, 0])
+            line[0] += 1
+            line[1] += row["min_fen"]
+            line[2] += row["max_fen"]
+    by_year = body["summary"]["by"]["year"]
+    assert list(by_year) == ["2024年", "2025年", "2026年"]
+    assert {k: [v["count"], v["min_fen"], v["max_fen"]] for k, v in by_year.items()} == want
+    assert 'id="chart-year" data-title="按年度（上限，万元）"' in page
+    chart = page.split('<script type="application/json" id="batch-chart-data">', 1)[1].split("</script>", 1)[0]
+    assert [line[0] for line in json.loads(chart)["year"]] == ["2024年", "2025年", "2026年"]
+    sheet = list(export["按年度"].iter_rows(values_only=True))
+    assert sheet[0][0] == "年度" and [row[0] for row in sheet[1:]] == ["2024年", "2025年", "2026年"]
+    assert [round(float(row[3]) * 100) for row in sheet[1:]] == [want[k][2] for k in by_year]

@@ -791,7 +791,7 @@ def _cmd_batch(args: argparse.Namespace, eng: Engine, staged: _Staged) -> int:
     else:
         results, payers = backend_results(engine_name, eng, register, as_of, args.memory_limit)
     eval_s = time.monotonic() - t0
-    summary = summarise(results, payers, n_ent, n_ev, PayerNames(eng.library), quota_places(eng.library))
+    summary = summarise(results, payers, n_ent, n_ev, PayerNames(eng.library), quota_places(eng.library), as_of)
     summary.events_after_as_of = events_after(register.tables["events"], as_of)
     t1 = time.monotonic()
     quotas = quota_notes(eng.library, summary)
@@ -939,6 +939,12 @@ def _summary_text(run: _Run) -> str:
             lines.append(
                 f"  {payer}{split}：{pt.count:,}项，最低{yuan(pt.min_fen)}元，最高{yuan(pt.max_fen)}元{open_ended}{unpriced}"
             )
+    if summary.by.get("year"):  # the year of the event; an item without one (（年度）) the 基准日's
+        lines.append("按年度：")
+        for year, yt in summary.ordered("year"):
+            open_ended = f"（其中{yt.unbounded}项不设上限，按最低额计入）" if yt.unbounded else ""
+            unpriced = f"，另有{yt.unpriced:,}项金额未定" if yt.unpriced else ""
+            lines.append(f"  {year}：{yt.count:,}项，最低{yuan(yt.min_fen)}元，最高{yuan(yt.max_fen)}元{open_ended}{unpriced}")
     if written:
         lines.append("已写出：" + "、".join(str(p) for p in written))
     read_s, eval_s, write_s = seconds

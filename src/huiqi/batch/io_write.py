@@ -1,5 +1,5 @@
 """Results out: one row per enterprise × benefit × event, with summaries by
-document, article, responsible department (责任单位), payer and town, as
+document, article, responsible department (责任单位), payer, town and year, as
 Excel, Parquet or CSV.
 
 Amounts are integer fen inside; on the sheets they are 元 as exact strings
@@ -220,7 +220,10 @@ class Summary:
 
     def ordered(self, dimension: str) -> list[tuple[str, Totals]]:
         """A dimension's groups as the summary sheets and ``--json`` list them: the largest
-        total first, then by name (not in the order the evaluation met them)."""
+        total first, then by name (not in the order the evaluation met them); 按年度 by year,
+        the earliest first (a line without a year last)."""
+        if dimension == "year":
+            return sorted(self.by[dimension].items(), key=lambda kv: year_order(kv[0]))
         return sorted(self.by[dimension].items(), key=lambda kv: (-kv[1].max_fen, kv[0]))
 
     def payer_split(self, payer: str) -> str:
@@ -252,7 +255,27 @@ DIMENSIONS = {
     "department": "按责任单位",
     "payer": "按出资方",
     "town": "按镇街",
+    "year": "按年度",
 }
+
+# the 按年度 line of the items without an event (yearly items on the enterprise's profile) when
+# the run has no 基准日 to date them by (every run of huiqi batch and the web app has one)
+YEAR_UNKNOWN = "（未注明年度）"
+
+
+def year_key(day: date | None, as_of: date | None) -> str:
+    """An item's 按年度 line: the year of its event's date (2025年); an item without an event (a
+    yearly item, 事项编号 （年度）) is evaluated on the run's 基准日 (``Scenario.reference_date``,
+    the compiled plan's yearly unit dated ``as_of``), so its year; ``YEAR_UNKNOWN`` without one.
+    stream._year_sql builds the same in SQL."""
+    on = day if day is not None else as_of
+    return f"{on.year}年" if on is not None else YEAR_UNKNOWN
+
+
+def year_order(key: str) -> tuple[int, int, str]:
+    """Sort key of a 按年度 line: by its year, a line without one (``YEAR_UNKNOWN``) last."""
+    digits = re.match(r"\d+", key)
+    return (0, int(digits.group()), key) if digits else (1, 0, key)
 
 
 def article_key(document_short: str, article: str, title: str) -> str:
@@ -318,11 +341,13 @@ def summarise(
     events: int,
     payer_names: Callable[[str, str, str | None], Iterable[tuple[str, str]]] | None = None,
     places: Mapping[str, tuple[int, bool]] | None = None,
+    as_of: date | None = None,
 ) -> Summary:
-    """Totals by document, article, department, payer and town (granted money awards), and the
+    """Totals by document, article, department, payer, town and year (granted money awards), and the
     items granted without a stated amount counted apart (``Totals.unpriced``); ``payer_names``
     (a :class:`PayerNames`) counts those under their payers too; ``places`` (:func:`quota_places`) keeps the
-    largest amounts of the items limited in number."""
+    largest amounts of the items limited in number; ``as_of``, the run's 基准日, dates the yearly
+    items for 按年度 (:func:`year_key`)."""
     s = Summary(enterprises_evaluated=enterprises, events_evaluated=events)
     limited: dict[tuple[str, int], list[int]] = {}
     s.by = {k: {} for k in DIMENSIONS}
@@ -350,7 +375,7 @@ def summarise(
             s.status[status] = s.status.get(status, 0) + 1
             if is_unpriced(status, money, nature):
                 s.total.unpriced += 1
-                for dim, key in _keys(doc, art, title, dept, town, reg).items():
+                for dim, key in _keys(doc, art, title, dept, town, reg, day, as_of).items():
                     s.by[dim].setdefault(key, Totals()).unpriced += 1
                 if payer_names is not None:
                     s.add_unpriced(payer_names(benefit, reg, town))
@@ -359,7 +384,7 @@ def summarise(
                 continue
             with_awards.add(code)
             s.total.add(low, high)
-            keys = _keys(doc, art, title, dept, town, reg)
+            keys = _keys(doc, art, title, dept, town, reg, day, as_of)
             for dim, key in keys.items():
                 s.by[dim].setdefault(key, Totals()).add(low, high)
             if day is not None:
@@ -389,13 +414,16 @@ def quota_places(library: Library) -> dict[str, tuple[int, bool]]:
     }
 
 
-def _keys(doc: str, art: str, title: str, dept: str | None, town: str | None, reg: str) -> dict[str, str]:
-    """An item's line in each summary but 按出资方 (stream._DIM_SQL builds the same in SQL)."""
+def _keys(
+    doc: str, art: str, title: str, dept: str | None, town: str | None, reg: str, day: date | None, as_of: date | None
+) -> dict[str, str]:
+    """An item's line in each summary but 按出资方 (stream._DIM_SQL and _year_sql build the same in SQL)."""
     return {
         "document": doc,
         "article": article_key(doc, art, title),
         "department": department_key(dept),
         "town": town or f"（{reg}，未填镇街）",
+        "year": year_key(day, as_of),
     }
 
 
@@ -539,6 +567,7 @@ def _sheets(
         dim("department", "按责任单位"),
         dim("payer", "按出资方"),
         dim("town", "按镇街"),
+        dim("year", "按年度"),
         ("问题", ERROR_HEADERS, errors(register.errors)),
     ]
 

@@ -57,6 +57,7 @@ from .io_write import (
     benefit_meta,
     parquet_options,
     quota_places,
+    year_key,
 )
 
 __all__ = ["CHUNK_EVENTS", "StreamResult", "chunk_events_for", "duckdb_memory", "events_in", "run_stream", "validated_in_memory"]
@@ -231,6 +232,11 @@ _DIM_SQL = {
 }
 
 
+def _year_sql(as_of: date | None) -> str:
+    """The 按年度 line in SQL, as io_write.year_key: the event's year, a yearly item's the 基准日's."""
+    return f"CASE WHEN event_date IS NOT NULL THEN concat(year(event_date), '年') ELSE {lit(year_key(None, as_of))} END"
+
+
 # The granted money rows of a chunk's results, and the granted items without a stated amount
 # (未定额支持, ``io_write.is_unpriced``: counted apart), with the columns the summary reads
 # (about one result row in eight): the summary is aggregated from this small table,
@@ -243,8 +249,15 @@ FROM ({_RESULTS}) WHERE status = 'granted' AND (is_money OR nature = 'none')
 """
 
 
-def _add(con: duckdb.DuckDBPyConnection, summary: Summary, payer_names: PayerNames, places: dict[str, tuple[int, bool]]) -> None:
-    """Add one chunk's results to the summary, aggregated in SQL (``hq_chunk_money``, ``hq_chunk_payers``)."""
+def _add(
+    con: duckdb.DuckDBPyConnection,
+    summary: Summary,
+    payer_names: PayerNames,
+    places: dict[str, tuple[int, bool]],
+    as_of: date | None = None,
+) -> None:
+    """Add one chunk's results to the summary, aggregated in SQL (``hq_chunk_money``, ``hq_chunk_payers``);
+    ``as_of``, the run's 基准日, dates the yearly items for 按年度."""
     # one result row per award: every award's enterprise is one row of the chunk's ``enterprises``
     for status, n in con.execute("SELECT status, COUNT(*) FROM hq_awards GROUP BY status").fetchall():
         summary.status[status] = summary.status.get(status, 0) + int(n)
@@ -264,7 +277,7 @@ def _add(con: duckdb.DuckDBPyConnection, summary: Summary, payer_names: PayerNam
     row = con.execute(f"SELECT {agg}, COUNT(DISTINCT credit_code) FILTER (WHERE is_money) FROM hq_chunk_money").fetchall()[0]
     add_to(summary.total, row)
     summary.enterprises_with_awards += int(row[5])
-    for dim, expr in _DIM_SQL.items():
+    for dim, expr in {**_DIM_SQL, "year": _year_sql(as_of)}.items():
         for key, *rest in con.execute(f"SELECT {expr} AS k, {agg} FROM hq_chunk_money GROUP BY k").fetchall():
             add_to(summary.by[dim].setdefault(key, Totals()), tuple(rest))
     payer_agg = agg.replace("is_money", "TRUE")  # payer rows are money items' shares
@@ -438,7 +451,7 @@ def run_stream(
                 con.execute(REASON_TEXTS_SQL.format(awards="hq_awards")).fetchall()
                 con.execute(f"CREATE OR REPLACE TEMP TABLE hq_chunk_payers AS {_PAYERS}").fetchall()
                 con.execute(_MONEY).fetchall()
-                _add(con, summary, payer_names, places)
+                _add(con, summary, payer_names, places, as_of)
                 after = con.execute("SELECT count(*) FROM events WHERE date > ?", [as_of]).fetchall()[0][0]
                 summary.events_after_as_of += int(after)
                 # chunks are ranges of enterprise rows, written in order: the whole output keeps RESULT_ORDER

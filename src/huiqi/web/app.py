@@ -1152,8 +1152,9 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         if shown.get("payer"):
             names = one_payer(names, shown["payer"])
         job = site.batch.status(job_id) or {}
+        as_of = date.fromisoformat(str(job["as_of"])) if job.get("as_of") else None  # the yearly items' 按年度 line
         if not shown and job.get("enterprises_evaluated") is not None and job.get("events_evaluated") is not None:
-            s = summarise(results, payers, int(job["enterprises_evaluated"]), int(job["events_evaluated"]), names, places)
+            s = summarise(results, payers, int(job["enterprises_evaluated"]), int(job["events_evaluated"]), names, places, as_of)
             if job.get("events_after_as_of") is None:  # a job recorded before it was counted: its rows'
                 return _with_events_after(s, results, job)
             s.events_after_as_of = int(job["events_after_as_of"])
@@ -1166,7 +1167,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
                 if e
             }
         )
-        return _with_events_after(summarise(results, payers, enterprises, events, names, places), results, job)
+        return _with_events_after(summarise(results, payers, enterprises, events, names, places, as_of), results, job)
 
     def _with_events_after(summary: Any, results: Any, job: dict[str, Any]) -> Any:
         """``summary`` with the events of ``results`` dated after the job's 基准日 (``summarise`` does not count them)."""

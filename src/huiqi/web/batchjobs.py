@@ -894,7 +894,7 @@ class BatchJobs:
             results, payers = cli_batch.backend_results("duckdb", eng, register, as_of, None)
         tick.flush()
         self._progress(job_id, stage="saving")
-        summary = summarise(results, payers, n_ent, n_ev, PayerNames(eng.library), quota_places(eng.library))
+        summary = summarise(results, payers, n_ent, n_ev, PayerNames(eng.library), quota_places(eng.library), as_of)
         summary.events_after_as_of = events_after(register.tables["events"], as_of)
         return engine_name, register, results, payers, summary
 

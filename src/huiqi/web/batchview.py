@@ -341,13 +341,13 @@ def _unpriced_payers(results: pa.Table, payer_names: PayerLookup | None) -> set[
 
 
 def charts(summary: Any, top: int = 15) -> dict[str, list[list[Any]]]:
-    """Bars per dimension: [label, 万元 upper total] for the largest ``top`` keys."""
+    """Bars per dimension: [label, 万元 upper total] for the largest ``top`` keys (按年度: the
+    first ``top`` years, in order, as ``Summary.ordered`` lists each dimension)."""
     from .forms import fen_to_wan
 
     out: dict[str, list[list[Any]]] = {}
-    for dim, totals in summary.by.items():
-        ranked = sorted(totals.items(), key=lambda kv: (-kv[1].max_fen, kv[0]))[:top]
-        out[dim] = [[k, fen_to_wan(t.max_fen)] for k, t in ranked]
+    for dim in summary.by:
+        out[dim] = [[k, fen_to_wan(t.max_fen)] for k, t in summary.ordered(dim)[:top]]
     return out
 
 
