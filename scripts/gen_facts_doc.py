@@ -62,6 +62,23 @@ def render() -> str:
         "(with `key`, e.g. the product series; an award under one benefit of a group such as 吴中 第3条's device items counts "
         "for the whole group).",
         "",
+        "Both references are checked: an `event` that is no event id of the scenario, or a `benefit` that is neither",
+        "a benefit id of the loaded library nor a once-per-key group's id (`wuzhong-2025-art3-device-series`), is an",
+        "input error — before, it was silently no reference, and the award reduced nothing (吴中 第8条 showed",
+        "最高50万元 where, after 45万元 received for the same project, 5万元 was due). The message suggests the id",
+        "meant: an event id differing only in letter case, width or surrounding spaces and quotes (`a2`, `Ａ２` for",
+        "`A2`), else the scenario's ids; the closest benefit id with how it is cited, so that it can be confirmed:",
+        "",
+        "```",
+        "prior_awards[1].event（事项编号）：“a2” —— 本情景没有该事项；是否为“A2”？为其他项目所获奖补请不填事项编号",
+        "prior_awards[2].benefit（奖补项编号）：“wz-8-tech-renovaton” —— 政策库中没有该奖补项；"
+        "是否为“wz-8-tech-renovation”（《吴中2025》第8条“企业技术改造项目补助”）？未注明奖补项时请不填奖补项编号",
+        "```",
+        "",
+        "An award for another project leaves `event` out; one whose article is not known leaves `benefit` out (it then",
+        "counts for 就高不重复 through its `event`, but in no cap or limit kept per benefit, such as 单个企业每年最高100万元).",
+        "The ids the library offers are `Catalogue.benefits` (id → citation), set by `load_library`.",
+        "",
     ]
     return "\n".join(lines)
 

@@ -787,3 +787,26 @@ def test_a_refused_run_with_json_answers_json_too(tmp_path: Path, capsys: pytest
     assert message and json.loads(captured.out) == {"error": message}
     assert main(["evaluate", str(tmp_path / "missing.yaml")]) == 2
     assert capsys.readouterr().out == ""  # without --json: the message only, on standard error
+
+
+PROBE = """\
+enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例, region: "320506", town: 木渎镇, industrial: true}
+events:
+  - {id: A2, kind: project, date: 2025-09-01, category: 企业技术改造, equipment_investment: 400万元, total_investment: 1000万元}
+prior_awards:
+  - {amount: 45万元, year: 2025, level: city, event: a2}
+  - {amount: 10万元, year: 2025, level: district, benefit: wz-8-tech-renovaton}
+"""
+
+
+def test_an_award_received_naming_no_event_or_benefit_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A user's probe: 最高50万元 was printed without a word; spelt right it is 5万元 (吴中 第21条)."""
+    assert main(["evaluate", str(_scenario(tmp_path, PROBE))]) == 2
+    err = capsys.readouterr().err
+    assert "prior_awards[1].event（事项编号）：“a2” —— 本情景没有该事项；是否为“A2”？" in err
+    assert "是否为“wz-8-tech-renovation”（《吴中2025》第8条“企业技术改造项目补助”）？" in err
+    right = PROBE.replace("event: a2", "event: A2").replace("renovaton", "renovation")
+    assert main(["evaluate", str(_scenario(tmp_path, right, "right.yaml")), "--json"]) == 0
+    awards = json.loads(capsys.readouterr().out)["awards"]
+    (item,) = [a for a in awards if a["benefit"] == "wz-8-tech-renovation"]
+    assert (item["min_fen"], item["max_fen"], item["amount_text"]) == (0, 5_000_000, "最高5万元")

@@ -148,3 +148,49 @@ def test_a_year_in_other_digits_is_a_problem_not_a_crash() -> None:
     raw = _scenario()
     raw["prior_awards"] = [{"amount": "3万元", "year": "2025²", "level": "city", "event": "E1"}]
     assert any("应为四位年份" in m for m in _problems(raw))
+
+
+def _renovation(priors: list[dict[str, Any]]) -> dict[str, Any]:
+    """吴中 第8条: 设备投入400万元, 总投入1000万元 → 最高50万元; 第21条 tops up awards for the same project."""
+    raw = _scenario()
+    raw["enterprise"]["industrial"] = True
+    raw["events"] = [
+        {
+            "id": "A2",
+            "kind": "project",
+            "date": "2025-09-01",
+            "category": "企业技术改造",
+            "equipment_investment": "400万元",
+            "total_investment": "1000万元",
+        }
+    ]
+    raw["prior_awards"] = priors
+    return raw
+
+
+_CITY = {"amount": "45万元", "year": 2025, "level": "city", "event": "A2"}
+_DISTRICT = {"amount": "10万元", "year": 2025, "level": "district", "benefit": "wz-8-tech-renovation"}
+
+
+def test_an_award_received_for_an_event_or_benefit_that_does_not_exist_is_an_error() -> None:
+    """Event a2 (for A2) and benefit wz-8-tech-renovaton were silently no reference: 最高50万元 shown
+    where 5万元 was due (吴中 第21条 against the 45万元 received for the same project)."""
+    messages = _problems(_renovation([_CITY | {"event": "a2"}, _DISTRICT | {"benefit": "wz-8-tech-renovaton"}]))
+    assert messages == [
+        "prior_awards[1].event（事项编号）：“a2” —— 本情景没有该事项；是否为“A2”？为其他项目所获奖补请不填事项编号",
+        "prior_awards[2].benefit（奖补项编号）：“wz-8-tech-renovaton” —— 政策库中没有该奖补项；"
+        "是否为“wz-8-tech-renovation”（《吴中2025》第8条“企业技术改造项目补助”）？未注明奖补项时请不填奖补项编号",
+    ]
+    # a full-width id is suggested too; an id like none lists the scenario's
+    assert "是否为“A2”" in _problems(_renovation([_CITY | {"event": "Ａ２"}]))[0]
+    assert "本情景的事项编号：“A2”；" in _problems(_renovation([_CITY | {"event": "P9"}]))[0]
+    # spelt right: the award received counts, 5万元 is left of 最高50万元
+    assert _granted(_renovation([_CITY, _DISTRICT]))["wz-8-tech-renovation"] == (0, 5_000_000)  # fen
+
+
+def test_an_award_received_may_name_a_once_per_key_group() -> None:
+    raw = _scenario()
+    raw["prior_awards"] = [
+        {"amount": "300万元", "year": 2025, "level": "district", "benefit": "wuzhong-2025-art3-device-series", "key": "S1"}
+    ]
+    assert engine().scenario(raw).prior_awards[0].benefit == "wuzhong-2025-art3-device-series"

@@ -442,3 +442,30 @@ def test_the_result_page_marks_a_policy_in_force_at_none_of_the_dates(client: Te
     )
     assert lapsed == ["苏州2020"]  # the page names documents by their short names
     assert listed.count("doc-lapsed") == 1  # the documents in force are listed bare
+
+
+def test_a_prior_award_naming_no_event_or_benefit_is_shown_beside_its_field(client: TestClient) -> None:
+    """p1.event “p1” (for P1) and a benefit id with a typo were silently no reference: the full
+    最高80万元 was shown where 50万元 was left after the 30万元 received (吴中 第21条)."""
+    bad = {**TOP_UP, "p1.event": "p1", "p2.amount": "10", "p2.year": "2025", "p2.level": "district"}
+    bad["p2.benefit"] = "wz-8-smart-renovaton"
+    r = client.post("/calc", data=bad, follow_redirects=False)
+    assert r.status_code == 422 and "Traceback" not in r.text
+    assert _errors_beside(r.text, "f-p1-event") == "“p1”：本情景没有该事项；是否为“P1”？为其他项目所获奖补请不填事项编号"
+    said = _errors_beside(r.text, "f-p2-benefit")
+    assert said.startswith("“wz-8-smart-renovaton”：政策库中没有该奖补项；是否为“wz-8-smart-renovation”（《吴中2025》第8条")
+    # what the user typed stays in the form
+    assert 'id="f-p1-event" name="p1.event" value="p1"' in r.text
+    assert '<option value="wz-8-smart-renovaton" selected>wz-8-smart-renovaton（政策库中没有）</option>' in r.text
+
+
+def test_the_benefit_of_an_award_received_is_chosen_among_the_librarys(client: TestClient) -> None:
+    r = client.post("/calc", data={**FORM, "op": "add-prior"})
+    assert '<select id="f-p1-benefit" name="p1.benefit">' in r.text
+    assert '<option value="">（未注明）</option>' in r.text
+    assert '<option value="wz-8-tech-renovation" >《吴中2025》第8条“企业技术改造项目补助”</option>' in r.text
+    ok = {**TOP_UP, "p1.benefit": "wz-8-smart-renovation"}
+    r = client.post("/calc", data=ok, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    page = client.get(r.headers["location"]).text
+    assert '<option value="wz-8-smart-renovation" selected>' in page

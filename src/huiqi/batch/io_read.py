@@ -28,7 +28,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from huiqi.core.facts import LEVEL_NAMES, LEVEL_VALUES, Catalogue, FieldSpec, convert
+from huiqi.core.facts import LEVEL_NAMES, LEVEL_VALUES, Catalogue, FieldSpec, convert, unknown_benefit, unknown_event
 from huiqi.core.scenario import Value
 from huiqi.core.text import brief
 from huiqi.service import InputError, os_reason
@@ -1579,6 +1579,15 @@ class _State:
     regions: dict[str, str] = field(default_factory=dict)
     rejected: dict[str, int] = field(default_factory=dict)  # credit code of a rejected enterprise row → row
     event_ids: dict[tuple[str, str], int] = field(default_factory=dict)  # (credit code, event id) → row
+    ids_of: dict[str, list[str]] | None = None  # credit code → its event ids, from event_ids when first asked
+
+    def events_of(self, code: str) -> list[str]:
+        """The ids of an enterprise's event rows (accepted or not) in row order, for a prior award's 事项编号."""
+        if self.ids_of is None:
+            self.ids_of = {}
+            for owner, event_id in self.event_ids:
+                self.ids_of.setdefault(owner, []).append(event_id)
+        return sorted(self.ids_of.get(code, []), key=lambda i: self.event_ids[(code, i)])
 
 
 def _err(sheet: _Sheet, n: int, column: str, value: Any, expected: str) -> RowError:
@@ -1788,10 +1797,20 @@ def _prior_row(
 ) -> dict[str, Any] | None:
     sheet.overflow(n, row, problems)
     out: dict[str, Any] = {}
+    headers: dict[str, str] = {}
     for col, header, _value, v in _checked_cells(sheet, n, row, problems):
         if col.name == "level":
             v = next((k for k, lb in LEVEL_NAMES.items() if lb == v), v)
         if col.name == "credit_code":
             _owner(sheet, n, header, v, state, problems)
         out["amount_fen" if col.name == "amount" else col.name] = v
+        headers[col.name] = header
+    # a reference to nothing was silently no reference: the award reduced nothing (吴中 第21条 就高不重复)
+    code, event, benefit = out.get("credit_code"), out.get("event"), out.get("benefit")
+    if isinstance(event, str) and isinstance(code, str) and code in state.enterprises:
+        ids = state.events_of(code)
+        if event not in ids:
+            problems.append(_err(sheet, n, headers["event"], event, unknown_event(event, ids, "“事项”表中该企业")))
+    if isinstance(benefit, str) and cat.benefits and benefit not in cat.benefits:
+        problems.append(_err(sheet, n, headers["benefit"], benefit, unknown_benefit(benefit, cat.benefits)))
     return None if problems else out

@@ -847,6 +847,10 @@ class _Validator:
         self.state = io_read._State()
         self.to_python = 0
         self.event_rows: _EventRows | None = None
+        # the events sheet's rows with their owner's and their id's key expressions, as the duplicate
+        # check reads them (Python's (code, event id) of state.event_ids): a prior award's 事项编号 is
+        # looked up among every event row of its enterprise, accepted or not
+        self.event_keys: tuple[str, str, str] | None = None
         self.n_enterprises = 0  # the last row number of the enterprises sheet
         self.refs: dict[str, list[str]] = {}  # per sheet: the column SQL of each header cell
         self.originals: dict[str, Callable[[set[int]], dict[int, Sequence[Any]]]] = {}  # see _Src.original
@@ -1126,6 +1130,7 @@ class _Validator:
             f"CAST(s.hq_kno AS TINYINT) AS hq_kno, s.hq_row, COALESCE(({ok}) AND e.credit_code IS NOT NULL, FALSE) AS hq_ok0, hash({key}, {eid_key}) AS hq_h "
             f"FROM ({checked}) s LEFT JOIN (SELECT credit_code, hq_bucket FROM hq_c_enterprises) e ON e.credit_code = {key}"
         )
+        self.event_keys = (checked, key, eid_key)
         self.settle("events", sh, checked, io_read._event_row, key, [key, eid_key])
         self.ex("CREATE OR REPLACE TEMP TABLE hq_bad_events AS SELECT DISTINCT hq_row FROM hq_bad")
         sql_rows = kind != "CAST(NULL AS VARCHAR)" and code_ok != "FALSE" and id_ok != "FALSE" and date_ok != "FALSE"
@@ -1201,13 +1206,49 @@ class _Validator:
             values.append(f"CAST(CASE WHEN {cell.present} AND {cell.ok} THEN {value} END AS {logical}) AS {ident(canon)}")
         if key == "qualifications" and "since" in cols and "until" in cols:
             oks.append(f"NOT COALESCE(TRY_CAST({parsed['until']} AS DATE) < TRY_CAST({parsed['since']} AS DATE), FALSE)")
-        ok = " AND ".join(oks) or "TRUE"
         hk = f"(CASE WHEN {code_ok} THEN {code} END)"
+        joins = ""
+        # a prior award's references: a benefit of the library, an event of its enterprise; the
+        # rows naming anything else go to the Python validator, which says what was meant
+        benefit = cols.get("benefit") if key == "prior_awards" else None
+        if benefit is not None and self.cat.benefits:
+            cell = _cell(benefit[0], benefit[1], FieldSpec(name="benefit", label="benefit", type="text"), None)
+            oks.append(f"(NOT {cell.present} OR {cell.value} IN {_in(sorted(self.cat.benefits))})")
+        event = cols.get("event") if key == "prior_awards" else None
+        ev_present = "FALSE"
+        if event is not None:
+            cell = _cell(event[0], event[1], FieldSpec(name="event", label="event", type="text"), None)
+            ev_present = cell.present
+            named = f"SELECT DISTINCT {hk} AS c, {cell.value} AS i FROM ({sql}) s WHERE {cell.present} AND {cell.ok}"
+            if self.event_keys is None:
+                self.ex(
+                    "CREATE OR REPLACE TEMP TABLE hq_ev_ids AS SELECT CAST(NULL AS VARCHAR) AS c, CAST(NULL AS VARCHAR) AS i WHERE FALSE"
+                )
+            else:
+                checked, ek, ei = self.event_keys
+                self.ex(
+                    f"CREATE OR REPLACE TEMP TABLE hq_ev_ids AS SELECT n.c, n.i FROM ({named}) n "
+                    f"SEMI JOIN (SELECT {ek} AS c, {ei} AS i FROM ({checked}) s) x ON x.c = n.c AND x.i = n.i"
+                )
+            joins = f" LEFT JOIN hq_ev_ids x ON x.c = {hk} AND x.i = {cell.value}"
+            oks.append(f"(NOT {cell.present} OR x.c IS NOT NULL)")
+        ok = " AND ".join(oks) or "TRUE"
         self.ex(
             f"CREATE OR REPLACE {self.kept} TABLE hq_c_{key} AS SELECT {', '.join(values)}, COALESCE(e.hq_bucket, 0) AS hq_bucket, "
             f"s.hq_row, COALESCE(({ok}) AND e.credit_code IS NOT NULL, FALSE) AS hq_ok0 "
-            f"FROM ({sql}) s LEFT JOIN (SELECT credit_code, hq_bucket FROM hq_c_enterprises) e ON e.credit_code = {hk}"
+            f"FROM ({sql}) s LEFT JOIN (SELECT credit_code, hq_bucket FROM hq_c_enterprises) e ON e.credit_code = {hk}{joins}"
         )
+        if event is not None and self.event_keys is not None:
+            # the event ids of the enterprises of rows going to the Python validator (its own state
+            # holds only the event rows that went through it)
+            checked, ek, ei = self.event_keys
+            owners = (
+                f"SELECT {hk} FROM ({sql}) s WHERE {ev_present} AND s.hq_row IN (SELECT hq_row FROM hq_c_{key} WHERE NOT hq_ok0)"
+            )
+            ids = f"SELECT {ek}, {ei}, MIN(s.hq_row) FROM ({checked}) s WHERE {ek} IN ({owners}) GROUP BY 1, 2"
+            for c, i, n in self.ex(ids):
+                self.state.event_ids.setdefault((c, i), int(n))  # the row: the ids are listed in row order
+            self.state.ids_of = None
         validate = io_read._qualification_row if key == "qualifications" else io_read._prior_row
         self.settle(key, sh, sql, validate, hk, None)
 

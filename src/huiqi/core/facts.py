@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,6 +37,8 @@ __all__ = [
     "ScenarioError",
     "default_text",
     "parse_scenario",
+    "unknown_benefit",
+    "unknown_event",
 ]
 
 TYPES = {
@@ -112,6 +116,10 @@ class Catalogue:
     events: dict[str, EventKind]
     qualification_titles: tuple[str, ...] = ()
     levels: tuple[str, ...] = field(default=LEVEL_VALUES)
+    # the ids an award received may name as its benefit (the library's benefits and once-per-key
+    # groups) → how each is cited (《吴中2025》第8条“企业技术改造项目补助”); set by the loader
+    # with the library, empty for a catalogue read alone (then the id is not checked)
+    benefits: dict[str, str] = field(default_factory=dict)
     # Worked out once from this catalogue and kept with it; not given to ``__init__``, so a
     # copy (``dataclasses.replace``) with other fields starts without them.
     _resolved: dict[tuple[str, str], FieldSpec | None] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -446,8 +454,11 @@ def parse_scenario(raw: object, catalogue: Catalogue, source: str = "") -> Scena
     seen_ids: set[str] = set()
     for i, item in enumerate(ev_raw, start=1):
         events.extend(_event(i, item, catalogue, problems, seen_ids))
+    # every event's id as written, even of an event with another problem (reported there already)
+    written = [str(item.get("id") or "").strip() or f"E{i}" for i, item in enumerate(ev_raw, start=1) if _is_mapping(item)]
+    event_ids = None if raw.get("events") is not None and not isinstance(raw.get("events"), list) else written
 
-    priors = _prior_awards(raw.get("prior_awards") or [], problems)
+    priors = _prior_awards(raw.get("prior_awards") or [], problems, event_ids, catalogue.benefits)
     as_of = None
     if raw.get("as_of") is not None:
         as_of = _to_date(raw.get("as_of"))
@@ -561,7 +572,43 @@ def _event(i: int, item: object, catalogue: Catalogue, problems: list[Problem], 
     return [Event(id=event_id, kind=kind_name, date=when, facts=facts, defaulted=frozenset(defaulted))]
 
 
-def _prior_awards(raw: object, problems: list[Problem]) -> tuple[PriorAward, ...]:
+def _loose(text: str) -> str:
+    """An id as compared for a suggestion: without case, width, spaces and quotes (“ａ２”, A2)."""
+    return re.sub(r"[\s\"'“”‘’「」『』《》〈〉()\[\]【】]", "", unicodedata.normalize("NFKC", text)).casefold()
+
+
+def unknown_event(value: str, ids: Sequence[str], whose: str = "本情景") -> str:
+    """What is expected of an award received whose 事项编号 names no event of ``ids`` (the scenario's,
+    or an enterprise's in a register): the id it likely means, differing only in case, width or
+    surrounding characters (a2 for A2), else the ids there are. Left unchecked, the award was
+    silently not matched to its project, and 就高不重复 paid in full what had been received already."""
+    near = [i for i in ids if _loose(i) == _loose(value)]
+    if near:
+        hint = f"是否为“{near[0]}”？"
+    elif ids:
+        shown = "、".join(f"“{i}”" for i in ids[:8]) + ("等" if len(ids) > 8 else "")
+        hint = f"{whose}的事项编号：{shown}；"
+    else:
+        hint = ""
+    return f"{whose}没有该事项；{hint}为其他项目所获奖补请不填事项编号"
+
+
+def unknown_benefit(value: str, benefits: Mapping[str, str]) -> str:
+    """What is expected of an award received whose 奖补项编号 is no benefit (nor once-per-key group)
+    of the library: the closest id with how it is cited, so that the user can confirm it. Left
+    unchecked, the award counted in no yearly cap nor once-per-key limit of its benefit."""
+    near = [b for b in benefits if _loose(b) == _loose(value)] or difflib.get_close_matches(
+        value, list(benefits), n=1, cutoff=0.6
+    )
+    hint = f"；是否为“{near[0]}”（{benefits[near[0]]}）？" if near else "（见政策条款页或 huiqi policies 所列编号）；"
+    return f"政策库中没有该奖补项{hint}未注明奖补项时请不填奖补项编号"
+
+
+def _prior_awards(
+    raw: object, problems: list[Problem], event_ids: Sequence[str] | None = None, benefits: Mapping[str, str] | None = None
+) -> tuple[PriorAward, ...]:
+    """``event_ids``: the scenario's events an award may name (None: not checked); ``benefits``: the
+    ids it may name as its benefit (empty: not checked)."""
     if not isinstance(raw, list):
         problems.append(Problem("prior_awards", "已获奖补", raw, "应为列表"))
         return ()
@@ -598,14 +645,26 @@ def _prior_awards(raw: object, problems: list[Problem]) -> tuple[PriorAward, ...
         if not isinstance(year, int) or not 1990 <= year <= 2100:
             problems.append(Problem(f"{where}.year", "年度", year, "应为四位年份"))
             continue
+        # a reference to nothing was silently no reference: the award reduced nothing (最高50万元, not 5万元)
+        event = _trimmed(p.get("event"))
+        benefit = _trimmed(p.get("benefit"))
+        known = True
+        if event is not None and event_ids is not None and event not in event_ids:
+            problems.append(Problem(f"{where}.event", "事项编号", event, unknown_event(event, event_ids)))
+            known = False
+        if benefit is not None and benefits and benefit not in benefits:
+            problems.append(Problem(f"{where}.benefit", "奖补项编号", benefit, unknown_benefit(benefit, benefits)))
+            known = False
+        if not known:
+            continue
         out.append(
             PriorAward(
                 amount_fen=fen,
                 year=year,
                 level=level,
                 document=str(p.get("document", "")).strip(),
-                benefit=_trimmed(p.get("benefit")),
-                event=_trimmed(p.get("event")),
+                benefit=benefit,
+                event=event,
                 key=_trimmed(p.get("key")),
             )
         )

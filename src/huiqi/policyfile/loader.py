@@ -495,7 +495,25 @@ def load_library(policy_dir: Path = DEFAULT_POLICY_DIR, catalogue: Catalogue | N
     problems += _duplicates(docs) + _versions(docs) + _misplaced(policy_dir)
     if problems:
         raise PolicyFileError(problems)
-    return Library(tuple(docs)), catalogue
+    library = Library(tuple(docs))
+    catalogue.benefits = benefit_citations(library)
+    return library, catalogue
+
+
+def benefit_citations(library: Library) -> dict[str, str]:
+    """The ids an award received may name as its benefit → how each is cited: every benefit
+    (《吴中2025》第8条“企业技术改造项目补助”) and every once-per-key group, by its members."""
+    out: dict[str, str] = {}
+    for doc in library.documents:
+        for b in doc.benefits:
+            out[b.id] = f"《{doc.short}》第{b.article}条“{b.title}”"
+    for group, members in library.once_groups.items():
+        ordered = sorted((library.benefits[m] for m in members), key=lambda b: b.order)
+        doc = library.by_id[ordered[0].document_id]
+        articles = "、".join(dict.fromkeys(f"第{b.article}条" for b in ordered))
+        titles = "".join(f"“{b.title}”" for b in ordered)
+        out.setdefault(group, f"《{doc.short}》{articles}{titles}合为一组")
+    return out
 
 
 _POLICY_HEAD = re.compile(r"^document:\s*(#.*)?$", re.MULTILINE)

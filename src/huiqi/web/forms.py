@@ -234,7 +234,7 @@ def _qual_rows(form: Mapping[str, Any], state: FormState) -> list[dict[str, Any]
 
 def _prior_rows(form: Mapping[str, Any], state: FormState) -> list[dict[str, Any]]:
     rows = [{f: _text(form, f"p{old}.{f}") for f in PRIOR_FIELDS} for old in _rows(form, "p")]
-    filled = [r for r in rows if any(r[f] for f in ("amount", "year", "document", "event"))]
+    filled = [r for r in rows if any(r[f] for f in ("amount", "year", "document", "event", "benefit"))]
     for row in filled + [r for r in rows if r not in filled]:
         state.priors += 1
         for f, v in row.items():
