@@ -570,6 +570,13 @@ def test_a_near_miss_only_for_blank_cells_reads_missing_facts(
     assert (blank["状态"], blank["原因代码"]) == ("缺少资料", "absent:2")
     assert blank["原因与说明"] == "是否制造业企业未填写（应为“是”）"
     assert (short["状态"], short["原因代码"]) == ("未满足条件", "absent:2；when:3")
+    # the summaries count it within 未满足条件, for the officer to know how many to ask for data
+    assert main(["batch", str(folder), "--engine", engine_name, "--as-of", "2024-12-31", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["results"]["near_miss"], data["missing_facts"]) == (2, 1)
+    with (tmp_path / "结果.汇总.csv").open(encoding="utf-8-sig", newline="") as fh:
+        overview = {row[0]: row[1] for row in csv.reader(fh) if len(row) > 1}
+    assert overview["结果行：其中缺少资料（补填后可能符合）"] == "1"
 
 
 @pytest.mark.parametrize("engine_name", ["reference", "duckdb"])

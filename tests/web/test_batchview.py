@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
 from huiqi.web.batchview import _article_order
+
+from .registers import AS_OF, code, wait_for_job, write_register
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def test_articles_are_offered_in_the_order_of_their_numbers() -> None:
@@ -13,3 +21,21 @@ def test_articles_are_offered_in_the_order_of_their_numbers() -> None:
     assert sorted(chinese, key=lambda a: _article_order("sz", a)) == ["一", "三", "七", "十", "十二", "二十一"]
     mixed = [("wz", "10"), ("sz", "二"), ("wz", "9"), ("wz", "附则")]
     assert sorted(mixed, key=lambda da: _article_order(*da)) == [("sz", "二"), ("wz", "9"), ("wz", "10"), ("wz", "附则")]
+
+
+def test_the_page_counts_the_near_misses_only_for_blank_facts(client: TestClient, tmp_path: Path) -> None:
+    """武进2024 智改数转网联 with 是否制造业企业 left blank is 缺少资料: the page and the API count it within
+    未满足条件, and its row says so, for the officer to ask the enterprise for the fact."""
+    ent = {"credit_code": code(1, "320412"), "name": "武进示例企业", "region": "320412"}
+    event = {"id": "P1", "kind": "project", "date": "2024-05-20", "category": "智改数转网联改造"}
+    raws = [{"enterprise": ent, "events": [event | {"total_investment": "800万元", "smart_it_investment": "400万元"}]}]
+    path = write_register(tmp_path / "登记表.xlsx", raws)
+    r = client.post("/api/batch", files={"file": (path.name, path.read_bytes(), XLSX)}, data={"as_of": AS_OF})
+    assert r.status_code == 202, r.text
+    job = wait_for_job(client, r.json()["id"])
+    results = client.get(f"/api/batch/{job['id']}/results").json()
+    assert results["summary"]["missing_facts"] == 1
+    (row,) = [x for x in results["rows"] if x["benefit"] == "wj-1-smart-upgrade"]
+    assert (row["status_label"], row["reason_codes"]) == ("缺少资料", "absent:2")
+    page = client.get(f"/batch/{job['id']}").text
+    assert '<span id="batch-missing-facts">缺少资料1项</span>' in page

@@ -884,6 +884,7 @@ def _summary_dict(run: _Run) -> dict[str, Any]:
         "events_evaluated": summary.events_evaluated,
         "events_after_as_of": summary.events_after_as_of,
         "results": summary.statuses(),
+        "missing_facts": summary.missing_facts,  # near misses only for blank facts (缺少资料)
         "total": summary.total.to_dict(),
         "by": summary.by_dict(),
         "quotas": quotas_json(quotas),
@@ -896,7 +897,7 @@ def _summary_dict(run: _Run) -> dict[str, Any]:
 
 def _summary_text(run: _Run) -> str:
     from .io_read import SHEET_LABEL
-    from .io_write import SPLIT_OPEN, STATUS_LABELS, yuan
+    from .io_write import SPLIT_OPEN, yuan
 
     register, summary, engine_name, as_of, written, seconds, quotas = run
     lines = [f"登记表：{register.source}（引擎：{engine_name}，基准日：{as_of}）"]
@@ -918,7 +919,7 @@ def _summary_text(run: _Run) -> str:
         more = len(register.errors) + register.errors_dropped - 20
         if more > 0:
             lines.append(f"  …… 另有{more:,}处，见结果文件“问题”工作表" + ("" if written else "（使用 --out 输出）"))
-    status = "，".join(f"{STATUS_LABELS.get(k, k)}{v:,}项" for k, v in summary.statuses().items())
+    status = "，".join(f"{label}{v:,}项" for label, v in summary.status_lines())
     lines.append(f"结果：{status or '无'}；有可享受资金的企业{summary.enterprises_with_awards:,}家")
     t = summary.total
     extra = f"（另有{t.unbounded}项不设上限，按最低额计入）" if t.unbounded else ""

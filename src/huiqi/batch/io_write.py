@@ -205,6 +205,8 @@ class Summary:
     # payers of an ``unspecified`` share (苏州市（按原渠道和财政体制要求落实）): the text does not fix
     # how the levels split it, which a 按出资方 line must say (出资方式)
     unsettled_payers: set[str] = field(default_factory=set)
+    # near misses only for facts the register leaves blank (状态 缺少资料, counted within near_miss)
+    missing_facts: int = 0
     # items limited in number (名额: 每年择优支持不超过20个项目): per benefit and year (0: the whole period)
     # the largest upper amounts, at most as many as the places, largest first
     quota_top: dict[str, dict[int, list[int]]] = field(default_factory=dict)
@@ -217,6 +219,15 @@ class Summary:
     def statuses(self) -> dict[str, int]:
         """Result rows per status, by the status's name (as ``--json`` and the web app list them)."""
         return dict(sorted(self.status.items()))
+
+    def status_lines(self) -> list[tuple[str, int]]:
+        """(label, rows) per status as people read them, 缺少资料 within 未满足条件 (the terminal, 汇总)."""
+        out = []
+        for k, v in self.statuses().items():
+            out.append((STATUS_LABELS.get(k, k), v))
+            if k == "near_miss" and self.missing_facts:
+                out.append((f"其中{MISSING_FACTS}（补填后可能符合）", self.missing_facts))
+        return out
 
     def ordered(self, dimension: str) -> list[tuple[str, Totals]]:
         """A dimension's groups as the summary sheets and ``--json`` list them: the largest
@@ -367,12 +378,15 @@ def summarise(
         "min_fen",
         "max_fen",
         "event_date",
+        "reason_codes",
     ]
     for batch in results.select(cols).to_batches(65_536):
-        for code, reg, town, doc, art, benefit, title, dept, status, nature, money, low, high, day in zip(
+        for code, reg, town, doc, art, benefit, title, dept, status, nature, money, low, high, day, codes in zip(
             *(c.to_pylist() for c in batch.columns), strict=True
         ):
             s.status[status] = s.status.get(status, 0) + 1
+            if status == "near_miss" and missing_facts_only(codes):
+                s.missing_facts += 1
             if is_unpriced(status, money, nature):
                 s.total.unpriced += 1
                 for dim, key in _keys(doc, art, title, dept, town, reg, day, as_of).items():
@@ -538,7 +552,7 @@ def _sheets(
         ["测算事项数", summary.events_evaluated],
         ["其中发生日期晚于基准日的事项数", summary.events_after_as_of],
         ["有可享受资金的企业数", summary.enterprises_with_awards],
-        *[[f"结果行：{STATUS_LABELS.get(k, k)}", v] for k, v in summary.statuses().items()],
+        *[[f"结果行：{label}", v] for label, v in summary.status_lines()],
         ["可享受资金项数", summary.total.count],
         ["合计最低（元）", yuan_cell(summary.total.min_fen)],
         ["合计最高（元）", yuan_cell(summary.total.max_fen)],

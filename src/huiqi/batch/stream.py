@@ -249,6 +249,12 @@ FROM ({_RESULTS}) WHERE status = 'granted' AND (is_money OR nature = 'none')
 """
 
 
+_MISSING_ONLY = (
+    "SELECT COUNT(*) FROM hq_awards WHERE status = 'near_miss' AND reasons LIKE 'absent:%' "
+    "AND regexp_replace(reasons, 'absent:[0-9]+,?', '', 'g') = ''"
+)
+
+
 def _add(
     con: duckdb.DuckDBPyConnection,
     summary: Summary,
@@ -261,6 +267,8 @@ def _add(
     # one result row per award: every award's enterprise is one row of the chunk's ``enterprises``
     for status, n in con.execute("SELECT status, COUNT(*) FROM hq_awards GROUP BY status").fetchall():
         summary.status[status] = summary.status.get(status, 0) + int(n)
+    # near misses only for blank facts (io_write.missing_facts_only: every reason absent:i)
+    summary.missing_facts += int(con.execute(_MISSING_ONLY).fetchone()[0])  # type: ignore[index]
     # money items' count, floors, ceilings (a floor for no upper bound), unbounded; items without an amount
     agg = (
         "COUNT(*) FILTER (WHERE is_money), COALESCE(SUM(COALESCE(min_fen, 0)), 0), COALESCE(SUM(COALESCE(max_fen, min_fen, 0)), 0), "

@@ -316,6 +316,7 @@ def summary_dict(summary: Any) -> dict[str, Any]:
 
     return {
         "results": summary.statuses(),
+        "missing_facts": summary.missing_facts,  # near misses only for blank facts (缺少资料), within near_miss
         "enterprises_with_awards": summary.enterprises_with_awards,
         "total": tot(summary.total),
         "by": {
