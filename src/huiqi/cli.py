@@ -22,6 +22,8 @@ from typing import Any, NoReturn
 
 from .batch.cli_batch import COMMANDS as BATCH_COMMANDS
 from .batch.cli_batch import add_parsers as add_batch_parsers
+from .batch.diff import add_parser as add_diff_parser
+from .batch.diff import cmd_batch_diff
 from .core.explain import render_text, to_dict
 from .core.facts import ScenarioError
 from .policyfile import DEFAULT_POLICY_DIR, PolicyFileError
@@ -296,6 +298,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Engine], int]] = {
     "examples": cmd_examples,
     "serve": cmd_serve,
     **BATCH_COMMANDS,
+    "batch-diff": cmd_batch_diff,
 }
 
 
@@ -457,6 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="名单测算上传文件的大小上限，单位MB（默认20；反向代理的上限须同样调高）",
     )
     add_batch_parsers(sub)
+    add_diff_parser(sub)
     return parser
 
 
