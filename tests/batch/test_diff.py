@@ -248,3 +248,12 @@ def test_a_file_that_is_no_results_file_is_an_error_naming_it(runs: Runs, capsys
     assert "lonely.payers.parquet" in capsys.readouterr().err
     assert main(["batch-diff", str(runs.base), str(runs.draft), "--out", str(runs.tmp / "base.csv")]) == 2
     assert "会覆盖" in capsys.readouterr().err
+
+
+def test_the_labels_it_reads_are_those_batch_writes() -> None:
+    """diff.py keeps io_write's labels as its own (importing io_write would load pyarrow at every start of
+    the CLI); a label changed there must change here, or floors read as bounded and years mislabelled."""
+    from huiqi.batch import diff, io_write
+
+    assert io_write.NATURE_LABELS["floor"] == diff._FLOOR_LABEL
+    assert diff.YEAR_UNKNOWN == io_write.YEAR_UNKNOWN
