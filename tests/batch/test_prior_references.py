@@ -14,7 +14,7 @@ openpyxl = pytest.importorskip("openpyxl")
 duckdb = pytest.importorskip("duckdb")
 
 from huiqi.batch.io_read import read_register  # noqa: E402
-from huiqi.batch.io_sql import validate_sql  # noqa: E402
+from huiqi.batch.io_sql import canonical_tables, validate_sql  # noqa: E402
 from huiqi.cli import main  # noqa: E402
 from huiqi.core.credit_code import make_credit_code  # noqa: E402
 from huiqi.service import engine  # noqa: E402
@@ -158,3 +158,103 @@ def test_a_postgresql_register_checks_prior_references_too(pg_schema: tuple[str,
     assert [e.message() for e in sql.register.errors] == [e.message() for e in py.errors]
     assert [(e.row, e.column, e.value) for e in py.errors] == [(1, "event", "a2"), (2, "benefit", "wz-8-tech-renovaton")]
     assert sql.register.counts["prior_awards"].rejected == 2 and sql.rows_to_python == 2
+
+
+# --- the 事项 sheet's names for the same fields (huiqi synth writes event_id) -------------------
+
+NAMED_HEAD = ["credit_code", "amount", "year", "level", "document", "benefit_id", "event_id"]
+
+
+def named(tmp_path: Path, fmt: str, head: list[str]) -> Path:
+    """The good register with its 已获奖补 headed by ``head``; Parquet written from the CSV's rows."""
+    path = register(tmp_path, "xlsx" if fmt == "xlsx" else "csv", [])
+    if fmt == "xlsx":
+        wb = openpyxl.load_workbook(path)
+        ws = wb["已获奖补"]
+        for row in (head, *GOOD_PRIORS):
+            ws.append(row)
+        ws.delete_rows(1)
+        wb.save(path)
+        return path
+    text = "\n".join(",".join(str(v) for v in row) for row in (head, *GOOD_PRIORS)) + "\n"
+    (path / "已获奖补.csv").write_text(text, encoding="utf-8")
+    if fmt == "parquet":
+        import pyarrow.csv as pacsv
+        import pyarrow.parquet as pq
+
+        opts = pacsv.ConvertOptions(column_types={"event_id": "string", "benefit_id": "string", "document": "string"})
+        for name in ("企业", "事项", "已获奖补"):
+            src = path / f"{name}.csv"
+            pq.write_table(pacsv.read_csv(src, convert_options=opts), path / f"{name}.parquet")
+            src.unlink()
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet"])
+@pytest.mark.parametrize("engine_name", ["duckdb", "reference"])
+def test_event_id_and_benefit_id_name_a_prior_awards_event_and_benefit(
+    tmp_path: Path, fmt: str, engine_name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An event_id column of 已获奖补 was an unknown column, ignored: A's 45万元 city award for A2 was
+    no award for it, and 吴中 第8条 gave A 50万元 where 5万元 was due (就高不重复)."""
+    data = batch(named(tmp_path, fmt, NAMED_HEAD), engine_name, capsys)
+    assert data["rows"]["prior_awards"] == {"read": 2, "rejected": 0, "accepted": 2}
+    assert [e for e in data["errors"] if e["sheet"].startswith("已获奖补")] == []
+    assert data["total"]["max"] == "550000.00"  # A: 5万元 left of 最高50万元; B: 50万元
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_readers_read_event_id_in_prior_awards_alike(tmp_path: Path, fmt: str) -> None:
+    cat = engine().catalogue
+    path = named(tmp_path, fmt, NAMED_HEAD)
+    py = read_register(path, cat)
+    sql = validate_sql(path, cat, duckdb.connect())
+    assert [e.message() for e in sql.register.errors] == [e.message() for e in py.errors]
+    assert not [e for e in py.errors if e.sheet.startswith("已获奖补")]
+    for table in (py.tables["prior_awards"], canonical_tables(sql)["prior_awards"]):
+        assert table.column("event").to_pylist() == ["A2", None]
+        assert table.column("benefit").to_pylist() == [None, "wz-8-tech-renovation"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_misspelt_or_other_sheets_column_name_says_which_column_was_meant(tmp_path: Path, fmt: str) -> None:
+    """Still a notice that rejects no row, now with the column meant: a near English name, and the
+    事项 sheet's ``id`` (ambiguous in 已获奖补, so not read as the event)."""
+    cat = engine().catalogue
+    path = named(tmp_path, fmt, ["credit_code", "amount", "year", "level", "document", "benfit", "event_idd", "id"])
+    py = read_register(path, cat)
+    sql = validate_sql(path, cat, duckdb.connect())
+    assert [e.message() for e in sql.register.errors] == [e.message() for e in py.errors]
+    notes = {e.column: (e.expected, e.rejected) for e in py.errors if e.sheet.startswith("已获奖补")}
+    assert notes == {
+        "benfit": ("未知的列，已忽略本列；是否为“benefit”（奖补项编号）？", False),
+        "event_idd": ("未知的列，已忽略本列；是否为“event”（事项编号）？", False),
+        "id": ("未知的列，已忽略本列；是否为“event”（事项编号）？", False),
+    }
+    assert py.counts["prior_awards"].rejected == 0
+
+
+@pytest.mark.postgres
+def test_a_postgresql_prior_awards_table_with_event_id(pg_schema: tuple[str, str]) -> None:
+    psycopg = pytest.importorskip("psycopg")
+    dsn, schema = pg_schema
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for stmt in (
+            f"CREATE TABLE {schema}.enterprises (credit_code TEXT, name TEXT, region TEXT, town TEXT, industrial BOOLEAN)",
+            f"INSERT INTO {schema}.enterprises VALUES ('{A}', '甲', '320506', '木渎镇', TRUE)",
+            f"CREATE TABLE {schema}.events (credit_code TEXT, event_id TEXT, kind TEXT, date DATE, category TEXT, "
+            "equipment_investment NUMERIC(16,2), total_investment NUMERIC(16,2))",
+            f"INSERT INTO {schema}.events VALUES ('{A}', 'A2', 'project', '2025-09-01', '企业技术改造', 4000000, 10000000)",
+            f"CREATE TABLE {schema}.prior_awards (credit_code TEXT, amount NUMERIC(16,2), year INTEGER, level TEXT, "
+            "benefit_id TEXT, event_id TEXT)",
+            f"INSERT INTO {schema}.prior_awards VALUES ('{A}', 450000, 2025, 'city', NULL, 'A2'), "
+            f"('{A}', 100000, 2025, 'district', 'wz-8-tech-renovation', NULL)",
+        ):
+            conn.execute(stmt.encode())
+    cat = engine().catalogue
+    py = read_register(dsn, cat, schema)
+    sql = validate_sql(dsn, cat, duckdb.connect(), schema)
+    assert [e.message() for e in sql.register.errors] == [e.message() for e in py.errors] == []
+    for table in (py.tables["prior_awards"], canonical_tables(sql)["prior_awards"]):
+        assert table.column("event").to_pylist() == ["A2", None]
+        assert table.column("benefit").to_pylist() == [None, "wz-8-tech-renovation"]

@@ -389,10 +389,11 @@ def test_a_store_made_before_reruns_were_recorded_is_brought_up_to_date(tmp_path
     with TestClient(create_app(engine(), data), raise_server_exceptions=False) as c:
         old = c.get("/api/batch/old").json()
         assert old["status"] == "failed" and old["rerun_of"] is None
+        assert old["policies"] is None and old["policies_note"].startswith("本任务的测算政策未记录")
         assert 'id="rerun-of"' not in c.get("/batch/old").text
     with sqlite3.connect(data / "huiqi.sqlite3") as db:
         have = {row[1] for row in db.execute("PRAGMA table_info(batch_job)")}
-    assert {"host", "pid", "owner", "heartbeat", "rerun_of"} <= have
+    assert {"host", "pid", "owner", "heartbeat", "rerun_of", "policies"} <= have
 
 
 def test_a_full_queue_refuses_new_jobs_until_one_starts(tmp_path: Path, worker: subprocess.Popen[bytes]) -> None:
@@ -416,3 +417,65 @@ def test_a_full_queue_refuses_new_jobs_until_one_starts(tmp_path: Path, worker: 
             db.execute("UPDATE batch_job SET status = 'running' WHERE id = 'wait00'")
         r = c.post("/api/batch", **upload)
         assert r.status_code == 202
+
+
+def _overview(content: bytes) -> dict[Any, Any]:
+    import io
+
+    from openpyxl import load_workbook
+
+    rows = load_workbook(io.BytesIO(content), read_only=True)["汇总"].iter_rows(values_only=True)
+    return {row[0]: row[1] for row in rows if row and row[0]}
+
+
+def test_a_job_shows_the_policies_it_ran_on_after_a_restart_on_other_policies(tmp_path: Path) -> None:
+    """``huiqi serve --policies A``, a job, then ``--policies B`` on the same data folder: the job's
+    export said 政策文件夹 B of numbers computed with A, and its JSON named no policies at all. Now
+    the job keeps its own (the folder and a fingerprint of its files), and says they differ from the
+    server's; a job recorded before they were says 未记录 rather than the server's folder."""
+    import shutil
+    import sqlite3
+
+    from huiqi.policyfile import DEFAULT_POLICY_DIR
+
+    folders = {name: tmp_path / name for name in ("A", "B")}
+    folders["A edited"] = tmp_path / "edited" / "A"  # A's name, one file changed
+    for folder in folders.values():
+        shutil.copytree(DEFAULT_POLICY_DIR, folder, ignore=shutil.ignore_patterns("examples"))
+    with (folders["A edited"] / "wuzhong-2025.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("\n# 改动\n")
+    data = tmp_path / "data"
+    path = write_register(tmp_path / "登记表.xlsx", scenarios())
+    with TestClient(create_app(engine(folders["A"]), data), raise_server_exceptions=False) as c:
+        r = c.post("/api/batch", files={"file": (path.name, path.read_bytes(), XLSX)}, data={"as_of": AS_OF})
+        assert r.status_code == 202, r.text
+        done = wait_for_job(c, r.json()["id"])
+        assert done["status"] == "done", done
+        jid, own = done["id"], done["policies"]
+        assert own["folder"] == "A" and len(own["fingerprint"]) == 12 and done["policies_note"] is None
+        assert _overview(c.get(f"/batch/{jid}/export.xlsx").content)["政策文件夹"] == "A"
+    with TestClient(create_app(engine(folders["B"]), data), raise_server_exceptions=False) as c:
+        job = c.get(f"/api/batch/{jid}").json()
+        assert job["policies"] == own
+        note = "本任务按政策文件夹“A”测算；当前服务使用政策文件夹“B”，与本任务不同"
+        assert job["policies_note"] == note
+        overview = _overview(c.get(f"/batch/{jid}/export.xlsx").content)
+        assert (overview["政策文件夹"], overview["政策版本"], overview["政策提示"]) == ("A", own["fingerprint"], note)
+        page = c.get(f"/batch/{jid}").text
+        assert f'<p class="notice" id="policies-note" role="status">{note}</p>' in page
+        assert f'<p class="muted" id="job-policies">政策：A（版本 {own["fingerprint"]}）</p>' in page
+    with TestClient(create_app(engine(folders["A edited"]), data), raise_server_exceptions=False) as c:
+        job = c.get(f"/api/batch/{jid}").json()
+        assert job["policies"] == own and job["policies_note"].startswith(
+            f"本任务按政策文件夹“A”测算（版本{own['fingerprint']}）；当前服务使用的政策文件夹“A”已改动（版本"
+        )
+    with sqlite3.connect(data / "huiqi.sqlite3") as db:  # as a job of an earlier version left it
+        db.execute("UPDATE batch_job SET policies = NULL WHERE id = ?", (jid,))
+    db.close()
+    with TestClient(create_app(engine(folders["B"]), data), raise_server_exceptions=False) as c:
+        job = c.get(f"/api/batch/{jid}").json()
+        assert job["policies"] is None
+        assert job["policies_note"] == "本任务的测算政策未记录（较早版本的任务），未必是当前服务使用的政策文件夹“B”"
+        overview = _overview(c.get(f"/batch/{jid}/export.xlsx").content)
+        assert overview["政策文件夹"] == "未记录" and "政策版本" not in overview
+        assert overview["政策提示"] == job["policies_note"]

@@ -145,12 +145,24 @@ def _header(label: str, spec: FieldSpec) -> str:
     return f"{label}（{spec.unit}）" if spec.unit and spec.type in ("money", "number") else label
 
 
+# One field under each sheet's own name (the 事项 sheet's event_id is the 已获奖补 sheet's event):
+# a header one sheet accepts for it is accepted by the others where it is unambiguous there (below,
+# in ``layout``), and otherwise suggested (an ``id`` column in 已获奖补: 是否为“event”（事项编号）？).
+SAME_FIELD: tuple[Mapping[str, str], ...] = (
+    {"enterprises": "credit_code", "events": "credit_code", "qualifications": "credit_code", "prior_awards": "credit_code"},
+    {"events": "event_id", "prior_awards": "event"},
+)
+CODE_ALIASES = ("企业统一社会信用代码",)
+
+
 def layout(catalogue: Catalogue) -> RegisterLayout:
     """The register layout for a catalogue (headers, aliases, types)."""
     credit = catalogue.enterprise.get("credit_code") or _spec("credit_code", "统一社会信用代码", "credit_code", required=True)
     ent: list[Column] = []
     for name, spec in catalogue.enterprise.items():
         aliases: tuple[str, ...] = ("企业名称", "单位名称") if name == "name" else ()
+        if name == "credit_code":
+            aliases = CODE_ALIASES
         if name == "region":
             aliases = ("行政区划代码", "注册地")
         if name == "town":
@@ -159,8 +171,9 @@ def layout(catalogue: Catalogue) -> RegisterLayout:
         ent.append(Column(name, _header(spec.label, spec), spec, aliases))
 
     ev: list[Column] = [
-        Column("credit_code", credit.label, credit, ("企业统一社会信用代码",)),
-        Column("event_id", "事项编号", _spec("event_id", "事项编号", "text"), ("id",)),
+        Column("credit_code", credit.label, credit, CODE_ALIASES),
+        # event: 已获奖补's name for it
+        Column("event_id", "事项编号", _spec("event_id", "事项编号", "text"), ("id", "event")),
         Column("kind", "事项类型", _spec("kind", "事项类型", "text", required=True)),
         Column("date", "发生日期", _spec("date", "发生日期", "date", required=True), ("日期",)),
     ]
@@ -191,14 +204,14 @@ def layout(catalogue: Catalogue) -> RegisterLayout:
         )
 
     qual = [
-        Column("credit_code", credit.label, credit),
+        Column("credit_code", credit.label, credit, CODE_ALIASES),
         Column("title", "资质名称", _spec("title", "资质名称", "text", required=True), ("称号",)),
         Column("level", "级别", _spec("level", "级别", "text")),
         Column("since", "获得日期", _spec("since", "获得日期", "date", required=True), ("认定日期",)),
         Column("until", "有效期至", _spec("until", "有效期至", "date"), ("截止日期",)),
     ]
     prior = [
-        Column("credit_code", credit.label, credit),
+        Column("credit_code", credit.label, credit, CODE_ALIASES),
         Column("amount", "金额（元）", _spec("amount", "金额", "money", unit="元", required=True), ("金额",)),
         Column("year", "年度", _spec("year", "年度", "integer", required=True, minimum=Fraction(1990), maximum=Fraction(2100))),
         Column(
@@ -207,8 +220,10 @@ def layout(catalogue: Catalogue) -> RegisterLayout:
             _spec("level", "层级", "enum", values=tuple(LEVEL_NAMES.values()) + LEVEL_VALUES, required=True),
         ),
         Column("document", "政策文件", _spec("document", "政策文件", "text")),
-        Column("benefit", "奖补项编号", _spec("benefit", "奖补项编号", "text")),
-        Column("event", "事项编号", _spec("event", "事项编号", "text")),
+        Column("benefit", "奖补项编号", _spec("benefit", "奖补项编号", "text"), ("benefit_id",)),
+        # event_id: the 事项 sheet's name for it (huiqi synth writes it), read as the same field here: the
+        # column was ignored as unknown, and 就高不重复 topped up against no award received
+        Column("event", "事项编号", _spec("event", "事项编号", "text"), ("event_id",)),
         Column("key", "标识（型号、产品等）", _spec("key", "标识", "text"), ("标识",)),
     ]
     return RegisterLayout(
@@ -1354,6 +1369,35 @@ def _header_below_title(raw: RawSheet, key: str, lay: RegisterLayout, errors: li
             return
 
 
+def _meant(header: str, key: str, lay: RegisterLayout) -> str | None:
+    """The column of sheet ``key`` an unknown header probably means, quoted, or ``None``: the same
+    field as another sheet names it (``id``, the 事项 sheet's, in 已获奖补: “event”（事项编号）),
+    else the closest template header (企业规摸: “企业规模”), else the closest English name or other
+    accepted spelling (event_idd: “event”（事项编号））."""
+    cols = lay.sheets[key]
+    norm = _norm_header(header)
+    for other in lay.sheets:
+        hit = lay.lookup(other).get(norm) if other != key else None
+        if hit is None:
+            continue
+        for same in SAME_FIELD:
+            if same.get(other) == hit[0].name and key in same:
+                col = next(c for c in cols if c.name == same[key])
+                return f"“{col.name}”（{col.header}）"
+    close = difflib.get_close_matches(header.strip(), [c.header for c in cols], n=1, cutoff=0.5)
+    if close:
+        return f"“{close[0]}”"
+    spellings: dict[str, Column] = {}
+    for c in cols:
+        for spelling in (c.name, *c.aliases):
+            spellings.setdefault(_norm_header(spelling), c)
+    near = difflib.get_close_matches(norm, list(spellings), n=1, cutoff=0.6)
+    if near:
+        col = spellings[near[0]]
+        return f"“{col.name}”（{col.header}）"
+    return None
+
+
 class _Sheet:
     """Header resolution for one raw sheet."""
 
@@ -1378,8 +1422,8 @@ class _Sheet:
                 # the closest column, else where the columns are listed: the whole list (≈1,500 characters for
                 # 事项) repeated for each of an officer's 序号 and 备注 columns buried the other problems
                 headers = [c.header for c in lay.sheets[key]]
-                close = difflib.get_close_matches(str(h).strip(), headers, n=1, cutoff=0.5)
-                known = f"是否为“{close[0]}”？" if close else f"可用的{len(headers)}列见模板（huiqi template）的“说明”工作表"
+                meant = _meant(str(h), key, lay)
+                known = f"是否为{meant}？" if meant else f"可用的{len(headers)}列见模板（huiqi template）的“说明”工作表"
                 # a 资质's grade is read by no rule: an upgrade (先进级 → 卓越级) is judged by events
                 grade = key == "qualifications" and _norm_header(h) in ("等级", "grade")
                 hint = "；资质不记等级：此前获评的等级（如先进级、三星）请在“事项”表记为一个获评认定事项" if grade else ""

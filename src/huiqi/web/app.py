@@ -41,7 +41,7 @@ from ..core.regions import REGIONS, TOWNS
 from ..core.text import brief
 from ..policy_view import ArticleNotFound, facts_catalogue, list_documents, show_article, show_document
 from ..service import Engine, InputError, check_json_depth, check_json_keys, read_scenario_text
-from .batchjobs import FILTERS, BatchJobs, UploadError, UploadFile, reference_date
+from .batchjobs import FILTERS, UNRECORDED, BatchJobs, UploadError, UploadFile, reference_date
 from .batchroutes import add_batch_routes
 from .batchview import (
     SCOPE_NOTE,
@@ -1330,13 +1330,19 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         labels = FILTER_LABELS
         job = site.batch.status(job_id) or {}
         notes = run_notes(site.engine.policy_dir, str(job.get("engine") or ""), str(job.get("as_of") or ""), full_path=False)
+        # the policies the job ran on, not the server's now (another --policies since): 未记录 for a job of
+        # an earlier version, the fingerprint that tells an edited folder of the same name, what differs
+        own = job.get("policies")
+        notes = [(k, (own["folder"] if own else UNRECORDED) if k == "政策文件夹" else v) for k, v in notes]
+        policy_rows = [("政策版本", own.get("fingerprint") or UNRECORDED)] if own else []  # after the filters' rows
+        policy_rows += [("政策提示", job["policies_note"])] if job.get("policies_note") else []
         said = {**shown, **({"status": STATUS_LABELS.get(shown["status"], shown["status"])} if "status" in shown else {})}
         notes += [("筛选", "；".join(f"{labels.get(k, k)}：{v}" for k, v in said.items()))] if shown else []
         if shown.get("payer"):  # the amounts are that payer's share (batchview._payer_shares)
             notes.append(("金额口径", f"按出资方“{shown['payer']}”筛选：各金额均为该出资方承担的部分"))
         if shown:  # which figures are the register's, which the filtered rows'
             notes.append(("统计口径", SCOPE_NOTE))
-        notes += quota_notes(site.engine.library, summary)
+        notes += policy_rows + quota_notes(site.engine.library, summary)
         whole = {k: job.get(v) for k, v in (("测算企业数", "enterprises_evaluated"), ("测算事项数", "events_evaluated"))}
         whole["其中发生日期晚于基准日的事项数"] = job.get("events_after_as_of")
         # filtered, the 汇总 says which figures are the filtered rows'

@@ -35,6 +35,7 @@ rest of the web app does not depend on them.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.util
 import json
 import logging
@@ -70,11 +71,13 @@ if TYPE_CHECKING:
 __all__ = [
     "FILTERS",
     "KEEP_DAYS_ENV",
+    "UNRECORDED",
     "BatchJobs",
     "JobError",
     "UploadError",
     "UploadFile",
     "keep_days_from_env",
+    "policy_record",
     "reference_date",
 ]
 
@@ -344,12 +347,21 @@ CREATE TABLE IF NOT EXISTS batch_job (
     owner TEXT,
     heartbeat REAL,
     rerun_of TEXT,
-    unit TEXT
+    unit TEXT,
+    policies TEXT
 )
 """
 # Columns added after the first release: added to an older store when it is opened. Code that
 # predates one leaves it NULL (a rerun it makes names no original), so no schema version is needed.
-_ADDED_COLUMNS = {"host": "TEXT", "pid": "INTEGER", "owner": "TEXT", "heartbeat": "REAL", "rerun_of": "TEXT", "unit": "TEXT"}
+_ADDED_COLUMNS = {
+    "host": "TEXT",
+    "pid": "INTEGER",
+    "owner": "TEXT",
+    "heartbeat": "REAL",
+    "rerun_of": "TEXT",
+    "unit": "TEXT",
+    "policies": "TEXT",  # the policies the job runs on (policy_record, JSON); NULL: a job of an earlier version
+}
 
 
 def _migrate(db: sqlite3.Connection) -> None:
@@ -363,6 +375,58 @@ def _migrate(db: sqlite3.Connection) -> None:
         except sqlite3.OperationalError as exc:  # another worker added it first
             if "duplicate column" not in str(exc):
                 raise
+
+
+# --- the policies a job runs on ---------------------------------------------------------------
+
+UNRECORDED = "未记录"  # the policies of a job recorded before they were
+
+
+def policy_fingerprint(policy_dir: Path) -> str | None:
+    """A short hash of the files the library is read from (the policy files at the top of the folder,
+    plan data excepted, and the fact catalogue ``facts/*.yaml``), so that an edited folder of the same
+    name is told apart; ``None`` when a file cannot be read."""
+    files = [p for p in sorted(policy_dir.glob("*.yaml")) if not p.name.endswith("-plan.yaml")]
+    files += sorted((policy_dir / "facts").glob("*.yaml"))
+    digest = hashlib.sha256()
+    try:
+        for path in files:
+            digest.update(path.relative_to(policy_dir).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    except OSError:
+        return None
+    return digest.hexdigest()[:12]
+
+
+def policy_record(policy_dir: Path) -> dict[str, str | None]:
+    """The policies a job runs on, as its record keeps them: the folder as the web app names it (its
+    name, or （内置政策）: not where it is on the server, as ``io_write.run_notes`` names it in the
+    export) and its fingerprint (:func:`policy_fingerprint`)."""
+    from ..policyfile import DEFAULT_POLICY_DIR
+
+    bundled = policy_dir.resolve() == DEFAULT_POLICY_DIR.resolve()
+    return {"folder": "（内置政策）" if bundled else policy_dir.name, "fingerprint": policy_fingerprint(policy_dir)}
+
+
+def _policies_named(record: dict[str, Any]) -> str:
+    folder = str(record.get("folder") or "")
+    return "内置政策" if folder == "（内置政策）" else f"政策文件夹“{folder}”"
+
+
+def policies_note(job: dict[str, Any] | None, current: dict[str, Any]) -> str | None:
+    """What a job's page and export say when the server's policies are not those the job ran on
+    (``job``: its record, ``None`` when it has none); ``None`` when they are the same."""
+    now = _policies_named(current)
+    if job is None:
+        return f"本任务的测算政策{UNRECORDED}（较早版本的任务），未必是当前服务使用的{now}"
+    if job.get("folder") != current.get("folder"):
+        return f"本任务按{_policies_named(job)}测算；当前服务使用{now}，与本任务不同"
+    if job.get("fingerprint") != current.get("fingerprint"):
+        return (
+            f"本任务按{_policies_named(job)}测算（版本{job.get('fingerprint') or UNRECORDED}）；"
+            f"当前服务使用的{now}已改动（版本{current.get('fingerprint') or UNRECORDED}），与本任务不同"
+        )
+    return None
 
 
 def _unknown(job_id: str) -> JobError:
@@ -478,6 +542,8 @@ class BatchJobs:
         self.engine = eng
         self._compiled: bool | None = None  # whether the DuckDB engine can evaluate its library (_compiles)
         self.store = store
+        # the policies of every job this process runs, read once: the engine's library is loaded once too
+        self.policies = policy_record(eng.policy_dir)
         self.max_upload = max_upload
         self.keep_days = keep_days_from_env() if keep_days is None else keep_days
         self.root = store.path.parent / "batch"
@@ -534,7 +600,7 @@ class BatchJobs:
         with self.store.connect() as db:
             row: tuple[Any, ...] | None = db.execute(
                 "SELECT id, source, status, stage, done, total, message, created, finished, info,"
-                " host, pid, owner, heartbeat, rerun_of, unit FROM batch_job WHERE id = ?",
+                " host, pid, owner, heartbeat, rerun_of, unit, policies FROM batch_job WHERE id = ?",
                 (job_id,),
             ).fetchone()
         return row
@@ -583,6 +649,11 @@ class BatchJobs:
             out.update(json.loads(info))
         out["files_lost"] = lost
         out["rerun_of"] = row[14]
+        # the policies the job ran on (null: not recorded, a job of an earlier version), and what
+        # differs from the policies this server evaluates on now (null: nothing)
+        own = json.loads(row[16]) if row[16] else None
+        out["policies"] = own
+        out["policies_note"] = policies_note(own, self.policies)
         return out
 
     # --- jobs whose server stopped, old jobs, deleting
@@ -737,8 +808,8 @@ class BatchJobs:
                 # the reference date from the start (the status of a queued, running or failed job
                 # says it, and a rerun without one keeps it); the finished job's info replaces it
                 db.execute(
-                    "INSERT INTO batch_job (id, source, status, stage, created, info, host, pid, owner, heartbeat, rerun_of)"
-                    " VALUES (?, ?, 'queued', 'queued', ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO batch_job (id, source, status, stage, created, info, host, pid, owner, heartbeat, rerun_of,"
+                    " policies) VALUES (?, ?, 'queued', 'queued', ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         job_id,
                         shown,
@@ -749,6 +820,7 @@ class BatchJobs:
                         _owner_token(),
                         now,
                         rerun_of,
+                        json.dumps(self.policies, ensure_ascii=False),
                     ),
                 )
             self._pool.submit(self._run, job_id, path, shown, day)
