@@ -38,7 +38,9 @@ def test_batch_upload_results_export(server: str, page: Any, tmp_path: Path) -> 
     assert page.locator("#ent-evaluated").inner_text() == "5"
     errors = page.locator("#batch-errors").inner_text()
     assert "abc" in errors and "credit_code" in errors
-    page.wait_for_function("document.querySelectorAll('.batch-chart canvas').length === 5")
+    # by document, article, department, payer, town and year (按年度)
+    page.wait_for_function("document.querySelectorAll('.batch-chart canvas').length === 6")
+    assert page.locator("#chart-year canvas").count() == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     page.screenshot(path=str(ARTIFACTS / "batch-result.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})  # a phone: the charts fit, no sideways scrolling
