@@ -39,3 +39,8 @@ def test_the_page_counts_the_near_misses_only_for_blank_facts(client: TestClient
     assert (row["status_label"], row["reason_codes"]) == ("缺少资料", "absent:2")
     page = client.get(f"/batch/{job['id']}").text
     assert '<span id="batch-missing-facts">缺少资料1项</span>' in page
+    # the 状态 filter offers them apart, for the officer's list of enterprises to ask
+    only = client.get(f"/api/batch/{job['id']}/results", params={"status": "missing_facts"}).json()
+    assert [(x["benefit"], x["status_label"]) for x in only["rows"]] == [("wj-1-smart-upgrade", "缺少资料")]
+    assert len(results["rows"]) > 1  # the other rows of the job are filtered out
+    assert '<option value="missing_facts"' in page

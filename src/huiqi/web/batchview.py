@@ -71,7 +71,10 @@ def apply_filters(
         keep(_town_mask(results, town))
     for name in ("status", "nature"):
         value = params.get(name, "").strip()
-        if value:
+        if name == "status" and value == MISSING_STATUS:  # the near misses only for blank facts (缺少资料)
+            codes = pc.match_substring_regex(results.column("reason_codes"), r"^absent:\d+(；absent:\d+)*$")
+            keep(pc.and_kleene(pc.equal(results.column("status"), "near_miss"), codes))
+        elif value:
             keep(pc.equal(results.column(name), value))
     q = params.get("q", "").strip()
     if q:
@@ -90,6 +93,9 @@ def apply_filters(
 
 
 PayerLookup = Callable[[str, str, "str | None"], Iterable[tuple[str, str]]]
+
+# the 状态 filter's value for the near misses only for blank facts (缺少资料, io_write.missing_facts_only)
+MISSING_STATUS = "missing_facts"
 
 
 def _unpriced_of(results: pa.Table, payer: str, payer_names: PayerLookup | None) -> pa.Array:
@@ -176,7 +182,7 @@ def unmatched_filters(
 
     from ..batch.io_write import NATURE_LABELS, STATUS_LABELS
 
-    fixed = {"status": list(STATUS_LABELS), "nature": list(NATURE_LABELS)}  # whether or not this job has them
+    fixed = {"status": [*STATUS_LABELS, MISSING_STATUS], "nature": list(NATURE_LABELS)}  # whether or not this job has them
     out: list[tuple[str, str, list[str]]] = []
     choices: dict[str, list[tuple[str, str]]] | None = None
     for name in ("document", "article", "department", "payer", "town", "status", "nature"):
@@ -359,7 +365,7 @@ def filter_choices(
     payers of items granted without a stated amount too)."""
     import pyarrow.compute as pc
 
-    from ..batch.io_write import NATURE_LABELS, STATUS_LABELS
+    from ..batch.io_write import MISSING_FACTS, NATURE_LABELS, STATUS_LABELS
 
     docs = dict(zip(results.column("document").to_pylist(), results.column("document_short").to_pylist(), strict=True))
     articles: dict[str, str] = {}
@@ -383,7 +389,7 @@ def filter_choices(
             (p, p) for p in sorted(set(pc.unique(payers.column("payer")).to_pylist()) | _unpriced_payers(results, payer_names))
         ],
         "town": [(t, t) for t in towns],
-        "status": [(k, v) for k, v in STATUS_LABELS.items()],
+        "status": [*STATUS_LABELS.items(), (MISSING_STATUS, f"其中{MISSING_FACTS}（补填后可能符合）")],
         "nature": [(n, NATURE_LABELS.get(n, n)) for n in sorted(natures)],
     }
 
