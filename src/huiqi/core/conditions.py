@@ -63,7 +63,7 @@ def test(cond: Condition, ctx: Context) -> Outcome:
         label = ctx.label(cond.fact)
         shown = "、".join(cond.values)
         if value is MISSING:
-            return Absent(f"{label}未填写（应为{shown}）", cond.cite, absent(cond.fact, ctx))
+            return _absent(cond, ctx)
         inside = str(value) in cond.values
         ok = not inside if cond.negate else inside
         verb = "不属于" if cond.negate else "属于"
@@ -85,7 +85,7 @@ def test(cond: Condition, ctx: Context) -> Outcome:
         label = ctx.label(cond.fact)
         want = "是" if cond.expected else "否"
         if value is MISSING:
-            return Absent(f"{label}未填写（应为“{want}”）", cond.cite, absent(cond.fact, ctx))
+            return _absent(cond, ctx)
         ok = value is cond.expected
         given = ctx.default_note(cond.fact, value)
         return Outcome(ok, f"{label}：{'是' if value else '否'}{given}" + ("" if ok else f"（应为“{want}”）"), cond.cite)
@@ -145,7 +145,7 @@ def _compare(cond: Compare, ctx: Context) -> Outcome:
     _, label, threshold, required, whole = _compare_words(cond, ctx)
     value: Fraction | int | None = ctx.number(cond.fact)
     if value is None:
-        return Absent(f"{label}未填写（要求{required}）", cond.cite, absent(cond.fact, ctx))
+        return _absent(cond, ctx)
     shown = ctx.show(cond.fact)
     limit: Fraction | int = whole if whole is not None and isinstance(value, int) else cond.value
     if cond.comparison.test(value, limit):
@@ -175,6 +175,14 @@ def requirement_text(cond: Condition, catalogue: Catalogue, event_kind: str) -> 
     if isinstance(cond, Holds):
         return f"事项发生日应持有{'、'.join(cond.titles)}资质"
     return "应为首次/新获评（此前未获同一称号）"
+
+
+def _absent(cond: OneOf | IsTrue | Compare, ctx: Context) -> Absent:
+    """The outcome of a condition whose fact is not given, worded as :func:`absent_text` (the compiled
+    backend's reason text for it)."""
+    text = absent_text(cond, ctx.catalogue, ctx.event_kind)
+    assert text is not None
+    return Absent(text, cond.cite, absent(cond.fact, ctx))
 
 
 def absent_text(cond: Condition, catalogue: Catalogue, event_kind: str) -> str | None:
