@@ -452,19 +452,12 @@ def _crowding(
     cases (the best-ranked item of each event), and only a choice that pays more says why. ``pre``: each
     money award's high before the caps; ``after``: the awards after them (the compiled plan's hq_xcrowd)."""
 
-    def slots(a: Award) -> list[tuple[str, str]]:
-        return [
-            (cap_id, _bucket(cap, a, scenario))
-            for cap_id in library.caps_of.get(a.benefit.id, ())
-            if (cap := library.caps[cap_id][0]).fen is not None
-        ]
-
     if cases:  # an enterprise with a case keeps its choices as they were (trying both made one pay less)
         return cases
     cut: dict[tuple[str, str], set[int]] = defaultdict(set)  # per cap slot: the awards it cut
     for a in after:
         if id(a) in pre and a.high is not None and (pre[id(a)] is None or a.high < (pre[id(a)] or 0)):
-            for slot in slots(a):
+            for _, slot in _slots(a, library, scenario):
                 cut[slot].add(id(a))
     best: dict[str, tuple[Award, Award]] = {}
     for loser, winner, _ in rivals:
@@ -472,7 +465,7 @@ def _crowding(
         if event is None or id(winner) not in pre or winner.high == 0 or loser.high == 0:
             continue
         own = set(library.caps_of.get(loser.benefit.id, ()))
-        crowds = any(cut[slot] - {id(winner)} and slot[0] not in own for slot in slots(winner))
+        crowds = any(cut[slot] - {id(winner)} and slot[0] not in own for _, slot in _slots(winner, library, scenario))
         if crowds and (event.id not in best or _rank(loser) < _rank(best[event.id][0])):
             best[event.id] = (loser, winner)
     if not best:
@@ -664,18 +657,15 @@ def _caps(
     for award in ordered:
         if not award.is_money:
             continue
-        slots = []
-        for cap_id in member_of.get(award.benefit.id, ()):
-            cap, members = caps[cap_id]
-            if cap.fen is None:
-                continue
+        slots = _slots(award, library, scenario)
+        for cap, slot in slots:
+            cap_id = cap.id
+            members = caps[cap_id][1]
             if groups and cap_id not in counted:
                 counted[cap_id] = members | frozenset(g for g, ms in groups.items() if ms & members)
-            slot = (cap.id, _bucket(cap, award, scenario))
             if slot not in priors:
                 priors[slot] = _prior_counted(cap, counted.get(cap_id, members), scenario, slot[1], events_of[cap_id])
                 _tell_unlinked(award, cap, scenario, slot[1])
-            slots.append((cap, slot))
         if slots:
             capped.append((award, slots))
     # 1. the lows, in date order: each slot's room less the priors and the earlier lows
@@ -776,6 +766,17 @@ def _tell_cap(
         rest = f"本项至多{format_wan(left)}"
     share_note = f"（{CAP_SHARE_NOTE}）" if share else ""
     award.steps.append(Line(f"{limit}：{counted}，{rest}{share_note}", cap.cite))
+
+
+def _slots(award: Award, library: Library, scenario: Scenario) -> list[tuple[Cap, tuple[str, str]]]:
+    """The caps over several awards with an amount that ``award``'s benefit counts in, inner first, each
+    with its slot (cap id, year or key bucket): what :func:`_caps` cuts it by."""
+    out = []
+    for cap_id in library.caps_of.get(award.benefit.id, ()):
+        cap = library.caps[cap_id][0]
+        if cap.fen is not None:
+            out.append((cap, (cap.id, _bucket(cap, award, scenario))))
+    return out
 
 
 def _bucket(cap: Cap, award: Award, scenario: Scenario) -> str:
