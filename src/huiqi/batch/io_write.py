@@ -110,10 +110,19 @@ _SET_ASIDE_LABELS = {
 MISSING_FACTS = "缺少资料"
 
 
+def missing_only_regex(sep: str = "；") -> str:
+    """Reason codes that are all ``absent:i``, joined by ``sep`` (a results row's ``；``, the plan's ``,``), as a
+    regular expression to match whole (Python, DuckDB and Arrow read it alike)."""
+    return rf"absent:\d+(?:{sep}absent:\d+)*"
+
+
+_MISSING_ONLY = re.compile(missing_only_regex())
+
+
 def missing_facts_only(reason_codes: str | None) -> bool:
     """Whether a near miss failed only on facts not given (every reason ``absent:i``): the register lacks what
     would decide it, and filled in it may qualify."""
-    return bool(reason_codes) and all(c.startswith("absent:") for c in (reason_codes or "").split("；"))
+    return reason_codes is not None and _MISSING_ONLY.fullmatch(reason_codes) is not None
 
 
 def status_label(status: str, reason_codes: str | None) -> str:

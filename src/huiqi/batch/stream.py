@@ -55,6 +55,7 @@ from .io_write import (
     Summary,
     Totals,
     benefit_meta,
+    missing_only_regex,
     parquet_options,
     quota_places,
     year_key,
@@ -249,12 +250,6 @@ FROM ({_RESULTS}) WHERE status = 'granted' AND (is_money OR nature = 'none')
 """
 
 
-_MISSING_ONLY = (
-    "SELECT COUNT(*) FROM hq_awards WHERE status = 'near_miss' AND reasons LIKE 'absent:%' "
-    "AND regexp_replace(reasons, 'absent:[0-9]+,?', '', 'g') = ''"
-)
-
-
 def _add(
     con: duckdb.DuckDBPyConnection,
     summary: Summary,
@@ -265,10 +260,11 @@ def _add(
     """Add one chunk's results to the summary, aggregated in SQL (``hq_chunk_money``, ``hq_chunk_payers``);
     ``as_of``, the run's 基准日, dates the yearly items for 按年度."""
     # one result row per award: every award's enterprise is one row of the chunk's ``enterprises``
-    for status, n in con.execute("SELECT status, COUNT(*) FROM hq_awards GROUP BY status").fetchall():
+    # and the near misses only for blank facts (io_write.missing_facts_only: every reason absent:i)
+    blank = f"COUNT(*) FILTER (WHERE status = 'near_miss' AND regexp_full_match(reasons, {lit(missing_only_regex(','))}))"
+    for status, n, missing in con.execute(f"SELECT status, COUNT(*), {blank} FROM hq_awards GROUP BY status").fetchall():
         summary.status[status] = summary.status.get(status, 0) + int(n)
-    # near misses only for blank facts (io_write.missing_facts_only: every reason absent:i)
-    summary.missing_facts += int(con.execute(_MISSING_ONLY).fetchone()[0])  # type: ignore[index]
+        summary.missing_facts += int(missing)
     # money items' count, floors, ceilings (a floor for no upper bound), unbounded; items without an amount
     agg = (
         "COUNT(*) FILTER (WHERE is_money), COALESCE(SUM(COALESCE(min_fen, 0)), 0), COALESCE(SUM(COALESCE(max_fen, min_fen, 0)), 0), "

@@ -51,6 +51,8 @@ def apply_filters(
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from ..batch.io_write import missing_only_regex
+
     mask = pa.array([True] * results.num_rows, pa.bool_())
 
     def keep(m: Any) -> None:
@@ -72,7 +74,7 @@ def apply_filters(
     for name in ("status", "nature"):
         value = params.get(name, "").strip()
         if name == "status" and value == MISSING_STATUS:  # the near misses only for blank facts (缺少资料)
-            codes = pc.match_substring_regex(results.column("reason_codes"), r"^absent:\d+(；absent:\d+)*$")
+            codes = pc.match_substring_regex(results.column("reason_codes"), f"^{missing_only_regex()}$")
             keep(pc.and_kleene(pc.equal(results.column("status"), "near_miss"), codes))
         elif value:
             keep(pc.equal(results.column(name), value))
