@@ -134,10 +134,10 @@ def test_the_sql_and_python_readers_agree_on_prior_references(tmp_path: Path, fm
     assert (sql.register.counts["prior_awards"].read, sql.register.counts["prior_awards"].rejected) == (7, 3)
 
 
-@pytest.mark.postgres
-def test_a_postgresql_register_checks_prior_references_too(pg_schema: tuple[str, str]) -> None:
+def pg_register(dsn: str, schema: str, refs: tuple[str, str], priors: str) -> None:
+    """Enterprise A with its project A2 as PostgreSQL tables, and its awards received (``priors``, the VALUES
+    rows) in a table whose benefit and event columns are named ``refs``."""
     psycopg = pytest.importorskip("psycopg")
-    dsn, schema = pg_schema
     with psycopg.connect(dsn, autocommit=True) as conn:
         for stmt in (
             f"CREATE TABLE {schema}.enterprises (credit_code TEXT, name TEXT, region TEXT, town TEXT, industrial BOOLEAN)",
@@ -146,12 +146,22 @@ def test_a_postgresql_register_checks_prior_references_too(pg_schema: tuple[str,
             "equipment_investment NUMERIC(16,2), total_investment NUMERIC(16,2))",
             f"INSERT INTO {schema}.events VALUES ('{A}', 'A2', 'project', '2025-09-01', '企业技术改造', 4000000, 10000000)",
             f"CREATE TABLE {schema}.prior_awards (credit_code TEXT, amount NUMERIC(16,2), year INTEGER, level TEXT, "
-            "benefit TEXT, event TEXT)",
-            f"INSERT INTO {schema}.prior_awards VALUES ('{A}', 450000, 2025, 'city', NULL, 'a2'), "
-            f"('{A}', 100000, 2025, 'district', 'wz-8-tech-renovaton', NULL), "
-            f"('{A}', 450000, 2025, 'city', NULL, 'A2'), ('{A}', 100000, 2025, 'district', 'wz-8-tech-renovation', NULL)",
+            f"{refs[0]} TEXT, {refs[1]} TEXT)",
+            f"INSERT INTO {schema}.prior_awards VALUES {priors}",
         ):
             conn.execute(stmt.encode())
+
+
+@pytest.mark.postgres
+def test_a_postgresql_register_checks_prior_references_too(pg_schema: tuple[str, str]) -> None:
+    dsn, schema = pg_schema
+    pg_register(
+        dsn,
+        schema,
+        ("benefit", "event"),
+        f"('{A}', 450000, 2025, 'city', NULL, 'a2'), ('{A}', 100000, 2025, 'district', 'wz-8-tech-renovaton', NULL), "
+        f"('{A}', 450000, 2025, 'city', NULL, 'A2'), ('{A}', 100000, 2025, 'district', 'wz-8-tech-renovation', NULL)",
+    )
     cat = engine().catalogue
     py = read_register(dsn, cat, schema)
     sql = validate_sql(dsn, cat, duckdb.connect(), schema)
@@ -236,21 +246,13 @@ def test_a_misspelt_or_other_sheets_column_name_says_which_column_was_meant(tmp_
 
 @pytest.mark.postgres
 def test_a_postgresql_prior_awards_table_with_event_id(pg_schema: tuple[str, str]) -> None:
-    psycopg = pytest.importorskip("psycopg")
     dsn, schema = pg_schema
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        for stmt in (
-            f"CREATE TABLE {schema}.enterprises (credit_code TEXT, name TEXT, region TEXT, town TEXT, industrial BOOLEAN)",
-            f"INSERT INTO {schema}.enterprises VALUES ('{A}', '甲', '320506', '木渎镇', TRUE)",
-            f"CREATE TABLE {schema}.events (credit_code TEXT, event_id TEXT, kind TEXT, date DATE, category TEXT, "
-            "equipment_investment NUMERIC(16,2), total_investment NUMERIC(16,2))",
-            f"INSERT INTO {schema}.events VALUES ('{A}', 'A2', 'project', '2025-09-01', '企业技术改造', 4000000, 10000000)",
-            f"CREATE TABLE {schema}.prior_awards (credit_code TEXT, amount NUMERIC(16,2), year INTEGER, level TEXT, "
-            "benefit_id TEXT, event_id TEXT)",
-            f"INSERT INTO {schema}.prior_awards VALUES ('{A}', 450000, 2025, 'city', NULL, 'A2'), "
-            f"('{A}', 100000, 2025, 'district', 'wz-8-tech-renovation', NULL)",
-        ):
-            conn.execute(stmt.encode())
+    pg_register(
+        dsn,
+        schema,
+        ("benefit_id", "event_id"),
+        f"('{A}', 450000, 2025, 'city', NULL, 'A2'), ('{A}', 100000, 2025, 'district', 'wz-8-tech-renovation', NULL)",
+    )
     cat = engine().catalogue
     py = read_register(dsn, cat, schema)
     sql = validate_sql(dsn, cat, duckdb.connect(), schema)
