@@ -130,7 +130,7 @@ def test_batch_excel_totals_equal_the_reference_evaluations(
     # the file says of what run it is: a what-if run on a copy of the policies looked alike
     assert (overview["基准日"], overview["测算引擎"]) == (AS_OF.isoformat(), ENGINE_LABELS[engine_name])
     assert str(overview["政策文件夹"]).endswith("policies（内置政策）") and overview["生成时间"]
-    assert f"最高{high // 100}.{high % 100:02d}元" in printed
+    assert f"最高{high // 100:,}.{high % 100:02d}元" in printed  # thousands separated on the terminal
     assert "拒绝0行" in printed
 
 
@@ -524,8 +524,8 @@ def test_an_award_without_upper_bound_counts_its_floor_in_the_highest_total(
     }
     assert main(args) == 0
     text = capsys.readouterr().out
-    assert "可享受资金合计：最低5000000.01元，最高5000000.01元（另有1项不设上限，按最低额计入）" in text
-    assert "虎丘区财政：1项，最低3000000.01元，最高3000000.01元（其中1项不设上限，按最低额计入）" in text
+    assert "可享受资金合计：最低5,000,000.01元，最高5,000,000.01元（另有1项不设上限，按最低额计入）" in text
+    assert "虎丘区财政：1项，最低3,000,000.01元，最高3,000,000.01元（其中1项不设上限，按最低额计入）" in text
     # the result row: the 最高 column stays a column of numbers (an Excel pivot or SUM over it fails on text)
     rows = batch_rows(folder, engine_name, "2021-12-31", tmp_path / "r.csv", capsys)
     floors = [r for r in rows.values() if r["金额性质"] == "不低于（不设上限）"]
@@ -888,7 +888,7 @@ def test_items_without_a_stated_amount_are_counted_apart_and_open_splits_are_mar
     assert main(args) == 0
     text = capsys.readouterr().out
     assert "另有1项可享受但原文未定金额" in text
-    assert "  吴中区财政：1项，最低0.00元，最高20000.00元，另有1项金额未定" in text
+    assert "  吴中区财政：1项，最低0.00元，最高20,000.00元，另有1项金额未定" in text
     assert f"  {open_split}［未明确分担：原文未定各级财政分担比例］：1项" in text
 
 

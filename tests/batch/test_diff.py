@@ -257,3 +257,16 @@ def test_the_labels_it_reads_are_those_batch_writes() -> None:
 
     assert io_write.NATURE_LABELS["floor"] == diff._FLOOR_LABEL
     assert diff.YEAR_UNKNOWN == io_write.YEAR_UNKNOWN
+
+
+def test_the_terminal_shows_amounts_with_thousands_separators(runs: Runs, capsys: pytest.CaptureFixture[str]) -> None:
+    """Amounts of 亿元 read at a glance on the terminal (an officer read 1113979952.75 digit by digit);
+    the JSON keeps plain decimal strings for machines."""
+    data = _diff(capsys, str(runs.base), str(runs.draft))
+    assert main(["batch-diff", str(runs.base), str(runs.draft)]) == 0
+    text = capsys.readouterr().out
+    total = data["total"]
+    grouped = f"{Decimal(total['draft']['max']):,.2f}"
+    assert "," in grouped and total["draft"]["max"] == grouped.replace(",", "")
+    assert f"  草案：{total['draft']['count']:,}项，最低{Decimal(total['draft']['min']):,.2f}元，最高{grouped}元" in text
+    assert f"  增减：最高+{Decimal(total['diff']['max']):,.2f}元" in text

@@ -896,8 +896,10 @@ def _summary_dict(run: _Run) -> dict[str, Any]:
 
 
 def _summary_text(run: _Run) -> str:
+    from huiqi.core.money import format_yuan
+
     from .io_read import SHEET_LABEL
-    from .io_write import SPLIT_OPEN, yuan
+    from .io_write import SPLIT_OPEN
 
     register, summary, engine_name, as_of, written, seconds, quotas = run
     lines = [f"登记表：{register.source}（引擎：{engine_name}，基准日：{as_of}）"]
@@ -923,7 +925,7 @@ def _summary_text(run: _Run) -> str:
     lines.append(f"结果：{status or '无'}；有可享受资金的企业{summary.enterprises_with_awards:,}家")
     t = summary.total
     extra = f"（另有{t.unbounded}项不设上限，按最低额计入）" if t.unbounded else ""
-    lines.append(f"可享受资金合计：最低{yuan(t.min_fen)}元，最高{yuan(t.max_fen)}元{extra}")
+    lines.append(f"可享受资金合计：最低{format_yuan(t.min_fen)}，最高{format_yuan(t.max_fen)}{extra}")
     if t.unpriced:
         lines.append(
             f"另有{t.unpriced:,}项可享受但原文未定金额（未定额支持，如“给予相应补助”），未计入上述合计，金额须经研究或审核确定"
@@ -938,14 +940,14 @@ def _summary_text(run: _Run) -> str:
             unpriced = f"，另有{pt.unpriced:,}项金额未定" if pt.unpriced else ""
             split = f"［{SPLIT_OPEN}：原文未定各级财政分担比例］" if summary.payer_split(payer) == SPLIT_OPEN else ""
             lines.append(
-                f"  {payer}{split}：{pt.count:,}项，最低{yuan(pt.min_fen)}元，最高{yuan(pt.max_fen)}元{open_ended}{unpriced}"
+                f"  {payer}{split}：{pt.count:,}项，最低{format_yuan(pt.min_fen)}，最高{format_yuan(pt.max_fen)}{open_ended}{unpriced}"
             )
     if summary.by.get("year"):  # the year of the event; an item without one (（年度）) the 基准日's
         lines.append("按年度：")
         for year, yt in summary.ordered("year"):
             open_ended = f"（其中{yt.unbounded}项不设上限，按最低额计入）" if yt.unbounded else ""
             unpriced = f"，另有{yt.unpriced:,}项金额未定" if yt.unpriced else ""
-            lines.append(f"  {year}：{yt.count:,}项，最低{yuan(yt.min_fen)}元，最高{yuan(yt.max_fen)}元{open_ended}{unpriced}")
+            lines.append(f"  {year}：{yt.count:,}项，最低{format_yuan(yt.min_fen)}，最高{format_yuan(yt.max_fen)}{open_ended}{unpriced}")
     if written:
         lines.append("已写出：" + "、".join(str(p) for p in written))
     read_s, eval_s, write_s = seconds

@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from huiqi.core.money import format_yuan
 from huiqi.service import Engine, InputError, os_reason
 
 __all__ = [
@@ -409,8 +410,13 @@ def _yuan(fen: int) -> str:
     return f"{sign}{whole}.{cents:02d}"
 
 
+def _shown(fen: int) -> str:
+    """Fen for people: 元 with thousands separators (``_yuan`` is the JSON's plain string)."""
+    return format_yuan(fen).removesuffix("元")
+
+
 def _signed(fen: int) -> str:
-    return ("+" if fen > 0 else "") + f"{_yuan(fen)}"
+    return ("+" if fen > 0 else "") + _shown(fen)
 
 
 _AGG = (
@@ -581,7 +587,7 @@ def to_dict(d: BatchDiff, top: int = 10) -> dict[str, Any]:
 
 def _side_text(s: Side) -> str:
     extra = f"，其中{s.unbounded:,}项不设上限" if s.unbounded else ""
-    return f"{s.count:,}项，最低{_yuan(s.min_fen)}元，最高{_yuan(s.max_fen)}元{extra}"
+    return f"{s.count:,}项，最低{_shown(s.min_fen)}元，最高{_shown(s.max_fen)}元{extra}"
 
 
 def _diff_text(s: Side) -> str:
@@ -616,7 +622,7 @@ def render_text(d: BatchDiff, top: int = 10) -> str:
         if group:
             lines.append(f"  {title}：")
             lines += [
-                f"    {e.name}（{e.credit_code}，{e.town}）：最高{_yuan(e.base.max_fen)}→{_yuan(e.draft.max_fen)}元（{_signed(e.diff.max_fen)}）"
+                f"    {e.name}（{e.credit_code}，{e.town}）：最高{_shown(e.base.max_fen)}→{_shown(e.draft.max_fen)}元（{_signed(e.diff.max_fen)}）"
                 for e in group
             ]
     for dim, title in DIFF_DIMENSIONS.items():
@@ -625,8 +631,8 @@ def render_text(d: BatchDiff, top: int = 10) -> str:
         if dim == "article":
             lines.append(f"  说明：{ARTICLE_NOTE}")
         lines += [
-            f"  {ln.key}：最高{_yuan(ln.base.max_fen)}→{_yuan(ln.draft.max_fen)}元（{_signed(ln.diff.max_fen)}），"
-            f"最低{_yuan(ln.base.min_fen)}→{_yuan(ln.draft.min_fen)}元（{_signed(ln.diff.min_fen)}）"
+            f"  {ln.key}：最高{_shown(ln.base.max_fen)}→{_shown(ln.draft.max_fen)}元（{_signed(ln.diff.max_fen)}），"
+            f"最低{_shown(ln.base.min_fen)}→{_shown(ln.draft.min_fen)}元（{_signed(ln.diff.min_fen)}）"
             + (f"，不设上限项数{ln.base.unbounded}→{ln.draft.unbounded}" if ln.base.unbounded or ln.draft.unbounded else "")
             for ln in moved
         ]
