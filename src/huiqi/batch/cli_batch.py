@@ -947,7 +947,9 @@ def _summary_text(run: _Run) -> str:
         for year, yt in summary.ordered("year"):
             open_ended = f"（其中{yt.unbounded}项不设上限，按最低额计入）" if yt.unbounded else ""
             unpriced = f"，另有{yt.unpriced:,}项金额未定" if yt.unpriced else ""
-            lines.append(f"  {year}：{yt.count:,}项，最低{format_yuan(yt.min_fen)}，最高{format_yuan(yt.max_fen)}{open_ended}{unpriced}")
+            lines.append(
+                f"  {year}：{yt.count:,}项，最低{format_yuan(yt.min_fen)}，最高{format_yuan(yt.max_fen)}{open_ended}{unpriced}"
+            )
     if written:
         lines.append("已写出：" + "、".join(str(p) for p in written))
     read_s, eval_s, write_s = seconds
