@@ -79,6 +79,13 @@ def render() -> str:
         "counts for 就高不重复 through its `event`, but in no cap or limit kept per benefit, such as 单个企业每年最高100万元).",
         "The ids the library offers are `Catalogue.benefits` (id → citation), set by `load_library`.",
         "",
+        "An award naming both the `event` and the item's own `benefit` is that item paid before for the event, in every",
+        "document, with or without a 就高不重复 rule: the item is set aside when it received as much (本项不再重复支持),",
+        "else it pays the difference (苏府〔2020〕120号 has no such rule, and its 1% 贴息 for a loan already subsidised was",
+        "paid again). In a cap kept per benefit, an award recorded under one of its benefits counts when its `level` is",
+        "the cap's document's, or one the cap names (市、区两级): a city award recorded under 吴中2025 第1条 (as 市级同类",
+        "资助) is not district money in 单个企业每年最高100万元, and left 20万元 where 50万元 was due.",
+        "",
     ]
     return "\n".join(lines)
 

@@ -628,7 +628,6 @@ class _Compiler:
                     _level_rank(doc.level),
                     min(own) if own else None,
                     bool(self.partners.get(b.id)),
-                    bool(doc.exclusivity),
                 )
             )
         conflicts = sorted((a, b) for a, bs in self.partners.items() for b in bs)
@@ -639,7 +638,14 @@ class _Compiler:
             {(ci.cap.id, m) for ci in self.caps for m in ci.members}
             | {(ci.cap.id, g) for ci in self.caps for g, ms in groups.items() if ms & set(ci.members)}
         )
-        caps = [(ci.cap.id, ci.cap.per, ci.cap.fen, ci.layer) for ci in self.caps if ci.layer]
+        # a cap's level (its document's): an award received under one of its benefits' ids counts in it at
+        # that level or at one the cap counts (hq_cappl), as the reference's _prior_counted
+        lib = self.library
+        caps = [
+            (ci.cap.id, ci.cap.per, ci.cap.fen, ci.layer, lib.by_id[lib.benefits[ci.members[0]].document_id].level)
+            for ci in self.caps
+            if ci.layer
+        ]
         cappl = sorted({(ci.cap.id, lv) for ci in self.caps for lv in ci.cap.prior_levels})
         shares: list[tuple[object, ...]] = []
         for b, doc in self.benefits:
@@ -670,7 +676,6 @@ class _Compiler:
                     ("level_rank", "BIGINT"),
                     ("mincap", "BIGINT"),
                     ("has_partners", "BOOLEAN"),
-                    ("has_rules", "BOOLEAN"),
                 ),
                 tuple(bstatic),
             ),
@@ -683,7 +688,9 @@ class _Compiler:
             StaticTable("hq_cover", (("benefit_id", "VARCHAR"), ("level", "VARCHAR")), tuple(cover)),
             StaticTable("hq_capmem", (("cap_id", "VARCHAR"), ("benefit_id", "VARCHAR")), tuple(capmem)),
             StaticTable(
-                "hq_caps", (("cap_id", "VARCHAR"), ("per", "VARCHAR"), ("fen", "BIGINT"), ("layer", "BIGINT")), tuple(caps)
+                "hq_caps",
+                (("cap_id", "VARCHAR"), ("per", "VARCHAR"), ("fen", "BIGINT"), ("layer", "BIGINT"), ("level", "VARCHAR")),
+                tuple(caps),
             ),
             StaticTable("hq_cappl", (("cap_id", "VARCHAR"), ("level", "VARCHAR")), tuple(cappl)),
             StaticTable(
@@ -1271,9 +1278,10 @@ class _Compiler:
     def pcov(self, x: str) -> str:
         return (
             "SELECT k.credit_code, k.event_id, k.benefit_id, SUM(COALESCE(p.amount_fen, 0)) AS s, COUNT(*) AS n, "
-            # every award received was this very item's: 本项不再重复支持 rather than 就高不重复 (the reference's own)
+            # every award received was this very item's: 本项不再重复支持 rather than 就高不重复 (the reference's own);
+            # counted whether or not the item's document has a 就高不重复 rule (hq_cover: the levels one covers)
             "MIN(CASE WHEN p.benefit = k.benefit_id THEN 1 ELSE 0 END) AS own "
-            f"FROM {x} k JOIN hq_benefits b ON b.benefit_id = k.benefit_id AND b.has_rules "
+            f"FROM {x} k "
             "JOIN prior_awards p ON p.credit_code = k.credit_code AND p.event = k.event_id "
             "LEFT JOIN hq_cover cv ON cv.benefit_id = k.benefit_id AND cv.level = p.level "
             "WHERE k.xs = 1 AND (cv.benefit_id IS NOT NULL OR p.benefit = k.benefit_id) "
@@ -1341,9 +1349,11 @@ class _Compiler:
         )
 
     def slots(self, d: Dialect, s: str = "") -> str:
-        key_hit = "(m.benefit_id IS NOT NULL AND concat('key:', COALESCE(p.key, 'None')) = s.bucket)"
+        # recorded under a cap's benefit (or a once-per-key group of them) at its level or one it counts
+        member = "(m.benefit_id IS NOT NULL AND (p.level = k.level OR l.level IS NOT NULL))"
+        key_hit = f"({member} AND concat('key:', COALESCE(p.key, 'None')) = s.bucket)"
         year_hit = (
-            f"(concat('year:', {d.to_text('p.cap_year')}) = s.bucket AND (m.benefit_id IS NOT NULL OR "
+            f"(concat('year:', {d.to_text('p.cap_year')}) = s.bucket AND ({member} OR "
             "COALESCE(p.key = s.cap_id, FALSE) OR (l.level IS NOT NULL AND ce.event_id IS NOT NULL)))"
         )
         # awards received at a level the cap counts (市、区两级) in its year that name neither event nor
@@ -1359,6 +1369,7 @@ class _Compiler:
             f"SUM(CASE WHEN {unlinked} THEN COALESCE(p.amount_fen, 0) ELSE 0 END) AS unlinked "
             f"FROM (SELECT DISTINCT credit_code, cap_id, per, bucket FROM hq_ac{s}) s "
             f"JOIN {_prior_years(d)} p ON p.credit_code = s.credit_code "  # slots without priors: hq_cap<i> reads 0
+            "JOIN hq_caps k ON k.cap_id = s.cap_id "
             "LEFT JOIN hq_capmem m ON m.cap_id = s.cap_id AND m.benefit_id = p.benefit "
             "LEFT JOIN hq_cappl l ON l.cap_id = s.cap_id AND l.level = p.level "
             "LEFT JOIN hq_capev ce ON ce.credit_code = s.credit_code AND ce.cap_id = s.cap_id AND ce.event_id = p.event "

@@ -577,7 +577,7 @@ def _award_name(name: str) -> str:
 
 
 def _against_prior(award: Award, scenario: Scenario, event_id: str) -> bool:
-    """Awards already received for the same event under a covered document.
+    """Awards already received for the same event under a covered document, or under this very item.
 
     Interpretation: 就高不重复 against awards already received means the
     enterprise ends with the higher of this award and what it has received for
@@ -586,23 +586,25 @@ def _against_prior(award: Award, scenario: Scenario, event_id: str) -> bool:
     backends compute the same: ``hq_pcov`` sums the covered priors.)
     """
     rules = award.document.exclusivity
-    if not rules:
-        return True
     own_rank = _level_rank(award.document.level)
 
     def covers(r: Exclusivity, prior: PriorAward) -> bool:
         return prior.level in r.against or ("higher" in r.against and _level_rank(prior.level) < own_rank)
 
+    # an award received under this very item for the event counts whether or not the document has
+    # a 就高不重复 rule: the item is not paid twice for one event (苏府〔2020〕120号 has no such rule, and
+    # its 1% 贴息 for a loan already subsidised was paid again in full)
     covered = [
         prior
         for prior in scenario.prior_awards
-        if prior.event == event_id and any(covers(r, prior) or prior.benefit == award.benefit.id for r in rules)
+        if prior.event == event_id and (prior.benefit == award.benefit.id or any(covers(r, prior) for r in rules))
     ]
     if not covered:
         return True
     # the words quoted are those of the rule that reaches the awards received (武进: 注意事项2 on
-    # higher levels, not 第1条's 本条款内项目不得重复享受)
-    rule = next((r for r in rules if any(covers(r, p) for p in covered)), rules[0])
+    # higher levels, not 第1条's 本条款内项目不得重复享受); the item's own when no rule does
+    rule = next((r for r in rules if any(covers(r, p) for p in covered)), None)
+    cite = award.benefit.cite if rule is None else rule.cite
     total = sum(p.amount_fen for p in covered)
     got = "、".join(f"{_award_name(p.document or LEVEL_LABELS.get(p.level, p.level))}{format_wan(p.amount_fen)}" for p in covered)
     summed = ""
@@ -618,12 +620,12 @@ def _against_prior(award: Award, scenario: Scenario, event_id: str) -> bool:
         award.status = SET_ASIDE
         note = f"（解释：原文未明确，{summed}）" if summed else ""
         stop = "本项不再重复支持" if own else "按就高不重复原则不再支持"
-        award.reasons.append(Line(f"该事项已获{got}，不低于本项{_show(award)}，{stop}{note}", rule.cite))
+        award.reasons.append(Line(f"该事项已获{got}，不低于本项{_show(award)}，{stop}{note}", cite))
         return False
     award.low = max(0, award.low - total)
     award.high = None if award.high is None else award.high - total
     why = f"原文未明确补差方式；{summed}" if summed else "原文未明确补差方式"
-    award.steps.append(Line(f"该事项已获{got}，{principle}只补足差额（解释：{why}）", rule.cite))
+    award.steps.append(Line(f"该事项已获{got}，{principle}只补足差额（解释：{why}）", cite))
     return True
 
 
@@ -664,7 +666,8 @@ def _caps(
             if groups and cap_id not in counted:
                 counted[cap_id] = members | frozenset(g for g, ms in groups.items() if ms & members)
             if slot not in priors:
-                priors[slot] = _prior_counted(cap, counted.get(cap_id, members), scenario, slot[1], events_of[cap_id])
+                level = library.by_id[library.benefits[next(iter(members))].document_id].level
+                priors[slot] = _prior_counted(cap, counted.get(cap_id, members), level, scenario, slot[1], events_of[cap_id])
                 _tell_unlinked(award, cap, scenario, slot[1])
         if slots:
             capped.append((award, slots))
@@ -810,13 +813,15 @@ def prior_year(p: PriorAward, scenario: Scenario) -> int:
     return p.year
 
 
-def _prior_counted(cap: Cap, members: frozenset[str], scenario: Scenario, bucket: str, cap_events: set[str]) -> int:
+def _prior_counted(cap: Cap, members: frozenset[str], level: str, scenario: Scenario, bucket: str, cap_events: set[str]) -> int:
     """What the awards received count in a cap's slot: ``members`` are its benefits' ids and the
     once-per-key groups of them (an award recorded under 吴中 第3条's device-series group counts in
-    the article's yearly device cap)."""
+    the article's yearly device cap) — received at the cap's own ``level`` (its document's), or at
+    one it counts (``prior_levels``, 市、区两级): a city award recorded under a district item's id
+    (as 市级同类资助) is no district money in 单个企业每年最高100万元, which counts the district's alone."""
     total = 0
     for p in scenario.prior_awards:
-        counted = p.benefit in members
+        counted = p.benefit in members and (p.level == level or p.level in cap.prior_levels)
         if cap.per == "key":
             if counted and f"key:{p.key}" == bucket:
                 total += p.amount_fen
