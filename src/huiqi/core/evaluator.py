@@ -419,6 +419,14 @@ def _after_caps(rivals: list[tuple[Award, Award, int | None]], before_caps: list
         received = chosen_high - capped_from  # deducted as received before for the same event
         if winner.high < capped_from and winner.high < could_pay - received and loser.event is not None:
             flagged.append((loser, winner))
+        elif winner.high < capped_from:  # the set-aside line shows the kept item before its cap: what it pays
+            loser.reasons.append(
+                Line(
+                    f"{NOTE}保留的{_named(winner)}经限额削减后为{_show(winner)}，"
+                    f"仍不低于本项（计本项年度限额后至多{format_wan(max(0, could_pay - received))}）",
+                    loser.benefit.cite,
+                )
+            )
     best: dict[str, tuple[Award, Award]] = {}
     for loser, winner in flagged:
         assert loser.event is not None
