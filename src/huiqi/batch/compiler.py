@@ -1018,7 +1018,11 @@ class _Compiler:
         if b.uplift is not None:
             r = b.uplift.rate
             upl = (f"({bs.all(b.uplift.conditions)})", r.denominator + r.numerator, r.denominator)
-        if b.once_per:
+        if b.once_per_enterprise:  # one award per enterprise: one group, one key
+            cols["once_grp"] = lit(b.once_group or b.id)
+            cols["once_key"] = "''"
+            cols["once_blank"] = "''"
+        elif b.once_per:
             kind = self.catalogue.events.get(b.event)
             parts = []
             for k in b.once_per:
@@ -1172,6 +1176,14 @@ class _Compiler:
         group = "benefit"
         if members:
             group = "CASE benefit " + " ".join(f"WHEN {lit(m)} THEN {lit(g)}" for m, g in members) + " ELSE benefit END"
+        # an award received under an item paid once per enterprise counts whatever its key (the key is '')
+        whole = sorted(b.id for b, _ in self.benefits if b.once_per_enterprise)
+        key = "key"
+        received = "benefit <> '' AND key <> ''"
+        if whole:
+            listed = ", ".join(lit(i) for i in whole)
+            key = f"CASE WHEN benefit IN ({listed}) THEN '' ELSE key END"
+            received = f"benefit <> '' AND (key <> '' OR benefit IN ({listed}))"
         return (
             "SELECT c.credit_code, c.event_id, c.unit_date, c.benefit_id, c.document_id, c.b_order, "
             f"CASE WHEN {elig} AND (c.rn > 1 OR pk.benefit IS NOT NULL) THEN 'set_aside' ELSE c.status END AS status, "
@@ -1184,7 +1196,7 @@ class _Compiler:
             # on one day the higher award first, as the reference's _higher_first
             "ORDER BY c.unit_date, c.b_order, CASE WHEN c.high IS NULL THEN 0 ELSE 1 END, c.high DESC, c.low DESC, c.event_id) AS rn "
             "FROM hq_cand c WHERE c.status = 'granted') c "
-            f"LEFT JOIN (SELECT DISTINCT credit_code, {group} AS benefit, key FROM prior_awards WHERE benefit <> '' AND key <> '') pk "
+            f"LEFT JOIN (SELECT DISTINCT credit_code, {group} AS benefit, {key} AS key FROM prior_awards WHERE {received}) pk "
             "ON pk.credit_code = c.credit_code AND pk.benefit = c.once_grp AND pk.key = c.once_key"
         )
 

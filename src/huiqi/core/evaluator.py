@@ -305,6 +305,8 @@ def _once_per_key(
     for p in scenario.prior_awards:
         if p.benefit and p.key:  # under a member benefit's id or the group's
             seen[(once_group_of(library, p.benefit), tuple(p.key.split("|")))] = None
+        if p.benefit and (own := library.benefits.get(p.benefit)) is not None and own.once_per_enterprise:
+            seen[(once_group_of(library, p.benefit), ())] = None  # once per enterprise: whatever its key
     kept: list[Award] = []
     # in date order; on one day the higher award first (two recognitions of one product the same
     # day keep the national one, not the one whose id sorts first)
@@ -314,7 +316,7 @@ def _once_per_key(
     )
     for award in order:
         b = award.benefit
-        if not b.once_per or award.event is None:
+        if not (b.once_per or b.once_per_enterprise) or award.event is None:
             kept.append(award)
             continue
         key = (b.once_group or b.id, tuple(str(award.event.facts.get(k, "")) for k in b.once_per))
@@ -329,7 +331,12 @@ def _once_per_key(
             first = seen[key]
             where = f"事项{first.event.id}" if first is not None and first.event else "此前已获奖补"
             award.status = SET_ASIDE
-            award.reasons.append(Line(f"同一{'、'.join(key[1])}已奖励一次（{where}），不再重复奖励", b.cite))
+            # named by what the value is (同一产品系列“X”, not 同一X); once per enterprise: 本企业
+            named = "、".join(
+                f"{fact_label(Field(k), catalogue, award.event.kind)}“{v}”" for k, v in zip(b.once_per, key[1], strict=True)
+            )
+            whose = f"同一{named}" if named else "本企业"
+            award.reasons.append(Line(f"{whose}已奖励一次（{where}），不再重复奖励", b.cite))
             set_aside.append(award)
             continue
         seen[key] = award

@@ -496,6 +496,7 @@ class Benefit:
     funding: Funding | None = None
     once_per: tuple[str, ...] = ()
     once_group: str | None = None
+    once_per_enterprise: bool = False  # once_per: {per: enterprise}: one award per enterprise (新招引 once)
     max_years: int | None = None
     max_years_cite: Citation | None = None
     applicants: tuple[str, ...] = ()

@@ -150,13 +150,22 @@ class _Reader(RulePartsReader):
             quota = Quota(count, str(q.get("per", "年")), quota_cite, bound, str(q.get("unit", "个")))
         once_per: tuple[str, ...] = ()
         once_group = None
+        once_per_enterprise = False
         if isinstance(raw.get("once_per"), LMap):
             o = raw["once_per"]
-            self.only(o, ("keys", "group", "cite"), words=False)
+            self.only(o, ("keys", "group", "cite", "per"), words=False)
             keys = o.get("keys") or []
             for k in keys:
                 self.field(event, k, o.line_of("keys"))
             once_per = tuple(str(k) for k in keys)
+            per = o.get("per")
+            if per is not None and per != "enterprise":
+                self.problem(o.line_of("per"), f"once_per 的 per 只能是 enterprise（每家企业一次），不是“{per}”")
+            once_per_enterprise = per == "enterprise"
+            if once_per_enterprise and once_per:
+                self.problem(o.line_of("keys"), "once_per 写了 per: enterprise（每家企业一次）就不再写 keys")
+            elif not once_per_enterprise and not once_per:
+                self.problem(o.line, "once_per 须写 keys（按哪些字段判断同一标的）或 per: enterprise（每家企业一次）")
             once_group = o.get("group")
             self.cite(o)
         applicants, applicants_cite = self.benefit_applicants(raw)
@@ -193,6 +202,7 @@ class _Reader(RulePartsReader):
             funding=funding,
             once_per=once_per,
             once_group=str(once_group) if once_group else None,
+            once_per_enterprise=once_per_enterprise,
             max_years=max_years,
             max_years_cite=max_years_cite,
             applicants=applicants,
