@@ -23,26 +23,31 @@ from huiqi.core.credit_code import make_credit_code  # noqa: E402
 
 A = make_credit_code("91320506MA1XB0001")
 B = make_credit_code("91320506MA1XB0002")
+C = make_credit_code("91320412MA1XB0003")
 
 
 def _register(folder: Path) -> Path:
     folder.mkdir()
     (folder / "enterprises.csv").write_text(
-        f"credit_code,name,region,town,industrial\n{A},甲,320506,木渎镇,是\n{B},乙,320506,木渎镇,是\n", encoding="utf-8"
+        f"credit_code,name,region,town,industrial\n{A},甲,320506,木渎镇,是\n{B},乙,320506,木渎镇,是\n{C},丙,320412,,是\n",
+        encoding="utf-8",
     )
     (folder / "events.csv").write_text(
-        "credit_code,id,kind,date,purpose,amount,via_platform,title,level,category\n"
-        f"{A},L1,loan,2022-05-01,智能化改造提升项目,100000000,是,,,\n"  # 1% = 100万元, received already
-        f"{A},L2,loan,2022-08-01,智能化改造提升项目,150000000,是,,,\n"  # 150万元, 100万元 left of 每年最高200万元
-        f"{A},R,recognition,2022-05-01,,,,智能制造示范工厂,市级,\n"  # 最高100万元, 60万元 received
-        f"{B},P,purchase,2025-06-01,,10000000,,,,机器人产品或服务\n",  # 5% of 1000万元 = 50万元
+        "credit_code,id,kind,date,purpose,amount,via_platform,title,level,category,qualification,registration_moved\n"
+        f"{A},L1,loan,2022-05-01,智能化改造提升项目,100000000,是,,,,,\n"  # 1% = 100万元, received already
+        f"{A},L2,loan,2022-08-01,智能化改造提升项目,150000000,是,,,,,\n"  # 150万元, 100万元 left of 每年最高200万元
+        f"{A},R,recognition,2022-05-01,,,,智能制造示范工厂,市级,,,\n"  # 最高100万元, 60万元 received
+        f"{B},P,purchase,2025-06-01,,10000000,,,,机器人产品或服务,,\n"  # 5% of 1000万元 = 50万元
+        # 武进 第5条 新招引, once per enterprise: already received under the item (no event, no key)
+        f"{C},M1,relocation,2024-03-01,,,,,,,江苏省专精特新中小企业,是\n",
         encoding="utf-8",
     )
     (folder / "prior_awards.csv").write_text(
         "credit_code,amount,year,level,document,benefit,event\n"
         f"{A},1000000,2022,市级,苏府〔2020〕120号,sz20-1-loan-city,L1\n"
         f"{A},600000,2022,市级,苏府〔2020〕120号,sz20-2-city-factory,R\n"
-        f"{B},800000,2025,市级,苏州市某政策,wz-1-robot-purchase,\n",
+        f"{B},800000,2025,市级,苏州市某政策,wz-1-robot-purchase,\n"
+        f"{C},300000,2024,区级,2024年度武进区若干措施,wj-5-relocation,\n",
         encoding="utf-8",
     )
     return folder
@@ -87,6 +92,14 @@ def test_a_city_award_recorded_under_a_district_item_is_not_counted_in_the_distr
 ) -> None:
     robot = rows[engine_name][("P", "wz-1-robot-purchase")]
     assert (robot["status"], robot["min_fen"], robot["max_fen"]) == ("granted", 0, 50_000_000)
+
+
+@pytest.mark.parametrize("engine_name", ENGINES)
+def test_an_item_paid_once_per_enterprise_is_not_paid_after_an_award_received_under_it(
+    rows: dict[str, dict[tuple[str, str], dict[str, Any]]], engine_name: str
+) -> None:
+    moved = rows[engine_name][("M1", "wj-5-relocation")]
+    assert (moved["status"], moved["reason_codes"]) == ("set_aside", "once_per_key")
 
 
 def test_the_engines_agree_on_every_row(rows: dict[str, dict[tuple[str, str], dict[str, Any]]]) -> None:
