@@ -480,21 +480,11 @@ def test_the_year_summary_on_the_page_in_the_api_and_the_export(
 
     from huiqi.web import batchjobs
 
-    from ..batch.test_cli_batch import YEARS_ENTERPRISES, YEARS_EVENTS
-
     if streamed:
         pytest.importorskip("duckdb")
         monkeypatch.setattr(batchjobs, "REFERENCE_MAX_EVENTS", 0)
-    files = [
-        ("file", ("enterprises.csv", YEARS_ENTERPRISES.encode(), "text/csv")),
-        ("file", ("events.csv", YEARS_EVENTS.encode(), "text/csv")),
-    ]
     with TestClient(create_app(engine(), tmp_path / "data"), raise_server_exceptions=False) as c:
-        r = c.post("/api/batch", files=files, data={"as_of": "2026-06-30"})
-        assert r.status_code == 202, r.text
-        status = wait_for_job(c, r.json()["id"])
-        assert status["status"] == "done" and status["engine"] == ("duckdb" if streamed else "reference"), status
-        jid = status["id"]
+        jid = _years_job(c, streamed)
         body = c.get(f"/api/batch/{jid}/results", params={"limit": 100_000}).json()
         page = c.get(f"/batch/{jid}").text
         export = load_workbook(io.BytesIO(c.get(f"/batch/{jid}/export.xlsx").content), read_only=True)
@@ -514,3 +504,83 @@ def test_the_year_summary_on_the_page_in_the_api_and_the_export(
     sheet = list(export["按年度"].iter_rows(values_only=True))
     assert sheet[0][0] == "年度" and [row[0] for row in sheet[1:]] == ["2024年", "2025年", "2026年"]
     assert [round(float(row[3]) * 100) for row in sheet[1:]] == [want[k][2] for k in by_year]
+
+
+def _years_job(c: TestClient, streamed: bool) -> str:
+    """A finished job of the register of projects in 2024 and 2025 and a yearly item, 基准日 2026-06-30."""
+    from ..batch.test_cli_batch import YEARS_ENTERPRISES, YEARS_EVENTS
+
+    files = [
+        ("file", ("enterprises.csv", YEARS_ENTERPRISES.encode(), "text/csv")),
+        ("file", ("events.csv", YEARS_EVENTS.encode(), "text/csv")),
+    ]
+    r = c.post("/api/batch", files=files, data={"as_of": "2026-06-30"})
+    assert r.status_code == 202, r.text
+    status = wait_for_job(c, r.json()["id"])
+    assert status["status"] == "done" and status["engine"] == ("duckdb" if streamed else "reference"), status
+    return str(status["id"])
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_the_year_filter_keeps_that_years_rows_in_the_api_the_page_and_the_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, streamed: bool
+) -> None:
+    """年度 filters as 按年度 counts: ``year=2025年`` keeps exactly the rows whose event is dated 2025, a
+    yearly item (no event) falls under the 基准日's year (2026年), a bare 2025 is 2025年, and a year no row
+    has is 422 naming the years there are — in the JSON, the export and the page's select."""
+    from openpyxl import load_workbook
+
+    from huiqi.web import batchjobs
+
+    if streamed:
+        pytest.importorskip("duckdb")
+        monkeypatch.setattr(batchjobs, "REFERENCE_MAX_EVENTS", 0)
+    with TestClient(create_app(engine(), tmp_path / "data"), raise_server_exceptions=False) as c:
+        jid = _years_job(c, streamed)
+        url = f"/api/batch/{jid}/results"
+        every = c.get(url, params={"limit": 100_000}).json()["rows"]
+
+        def key(row: dict[str, Any]) -> tuple[str, str, str | None]:
+            return (row["credit_code"], row["benefit"], row["event_id"])
+
+        want: dict[str, set[tuple[str, str, str | None]]] = {}
+        for row in every:  # an event's year; a yearly item (no event) the 基准日's
+            want.setdefault(f"{(row['event_date'] or '2026-06-30')[:4]}年", set()).add(key(row))
+        assert sorted(want) == ["2024年", "2025年", "2026年"]
+        yearly = {key(row) for row in every if row["event_id"] is None and row["event_date"] is None}
+        assert yearly and yearly <= want["2026年"]  # the 基准日's year, not a year of its own
+        for year, keys in want.items():
+            got = c.get(url, params={"year": year, "limit": 100_000}).json()
+            assert {key(row) for row in got["rows"]} == keys and got["count"] == len(keys), year
+            assert got["filters"] == {"year": year}
+            assert set(got["summary"]["by"]["year"]) <= {year}, got["summary"]["by"]["year"]
+        # a bare year is the 按年度 line's; with another filter, the rows of both
+        bare = c.get(url, params={"year": "2025", "limit": 100_000}).json()
+        assert {key(row) for row in bare["rows"]} == want["2025年"] and bare["filters"] == {"year": "2025年"}
+        both = c.get(url, params={"year": "2024年", "town": "木渎镇"}).json()
+        assert both["count"] == 0  # each found, not together: no mistake
+        # a year no row has: the Chinese message with the years there are
+        refused = c.get(url, params={"year": "2030年"})
+        body = refused.json()
+        assert refused.status_code == 422 and body["code"] == "invalid_parameter", body
+        assert body["error"] == "筛选条件有误：年度（year）“2030年”不在本任务的结果中；可选：2024年、2025年、2026年"
+        (problem,) = body["problems"]
+        assert problem["where"] == "query.year" and problem["choices"] == ["2024年", "2025年", "2026年"]
+        assert c.get(f"/batch/{jid}/export.xlsx", params={"year": "2030年"}).status_code == 422
+        # the export writes the rows shown and says the filter
+        export = c.get(f"/batch/{jid}/export.xlsx", params={"year": "2026年"})
+        assert export.status_code == 200
+        wb = load_workbook(io.BytesIO(export.content), read_only=True)
+        rows = list(wb["结果"].iter_rows(values_only=True))[1:]
+        assert len(rows) == len(want["2026年"])
+        overview = {row[0]: row[1] for row in wb["汇总"].iter_rows(values_only=True) if row}
+        assert overview["筛选"] == "年度：2026年"
+        assert [row[0] for row in list(wb["按年度"].iter_rows(values_only=True))[1:]] == ["2026年"]
+        # the page: a labelled select of the job's years, the chosen one kept
+        page = c.get(f"/batch/{jid}", params={"year": "2025年"}).text
+        assert '<label for="flt-year">年度</label>' in page and '<select id="flt-year" name="year">' in page
+        select = page.split('<select id="flt-year" name="year">', 1)[1].split("</select>", 1)[0]
+        options = [part.split('"', 2)[1] for part in select.split("<option value=")[1:]]
+        assert options == ["", "2024年", "2025年", "2026年"]
+        assert '<option value="2025年" selected>' in select
+        assert f"结果 {len(want['2025年'])} 行" in page

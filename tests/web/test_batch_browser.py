@@ -84,6 +84,19 @@ def test_batch_upload_results_export(server: str, page: Any, tmp_path: Path) -> 
     problems = list(wb["问题"].iter_rows(values_only=True))[1:]
     assert len(problems) == 3
     page.screenshot(path=str(ARTIFACTS / "batch-filtered.png"), full_page=True)
+    # filter by year (年度): a labelled select of the job's years; every event and yearly item is of 2025 here
+    page.goto(job_url)
+    every = page.locator("#by-benefit tbody tr").count()
+    year = page.get_by_label("年度", exact=True)
+    assert year.evaluate("e => [...e.options].map(o => o.value)") == ["", "2025年"]
+    year.focus()  # reached and chosen with the keyboard, as any native select
+    assert page.evaluate("document.activeElement.id") == "flt-year"
+    year.select_option("2025年")
+    page.get_by_role("button", name="筛选").click()
+    page.wait_for_url("**year=*")
+    assert page.locator("#flt-year").input_value() == "2025年"
+    assert page.locator("#by-benefit tbody tr").count() == every >= 1
+    assert page.locator("#batch-total-max").inner_text() == shown
     # delete the job with the keyboard: open the confirmation, then confirm
     page.goto(job_url)
     confirm = page.get_by_role("button", name="确认删除")

@@ -44,3 +44,21 @@ def test_the_page_counts_the_near_misses_only_for_blank_facts(client: TestClient
     assert [(x["benefit"], x["status_label"]) for x in only["rows"]] == [("wj-1-smart-upgrade", "缺少资料")]
     assert len(results["rows"]) > 1  # the other rows of the job are filtered out
     assert '<option value="missing_facts"' in page
+
+
+def test_a_rows_year_is_the_one_the_year_summary_gives_it() -> None:
+    """The 年度 filter's years are ``io_write.year_key``'s: the event's year, a yearly item's (no event
+    date) the 基准日's, （未注明年度） without a 基准日; a bare 2025 is 2025年."""
+    from datetime import date
+
+    import pyarrow as pa
+
+    from huiqi.batch.io_write import YEAR_UNKNOWN, year_key
+    from huiqi.web.batchview import year_keys, year_value
+
+    days = [date(2024, 3, 1), None, date(2025, 12, 31)]
+    table = pa.table({"event_date": pa.array(days, pa.date32())})
+    for as_of in (date(2026, 6, 30), None):
+        assert year_keys(table, as_of).to_pylist() == [year_key(d, as_of) for d in days]
+    assert year_keys(table, None).to_pylist()[1] == YEAR_UNKNOWN
+    assert (year_value(" 2025 "), year_value("2025年"), year_value("")) == ("2025年", "2025年", "")

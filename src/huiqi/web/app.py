@@ -57,6 +57,7 @@ from .batchview import (
     result_rows,
     summary_dict,
     unmatched_filters,
+    year_value,
 )
 from .forms import PRIOR_LEVELS, FormState, add_problems, fen_to_wan, form_to_raw, raw_to_form
 from .serving import ServingLoop
@@ -82,6 +83,7 @@ FILTER_LABELS = {  # a 名单测算 result filter as officers name it (the expor
     "department": "责任单位",
     "payer": "出资方",
     "town": "镇（街道、板块）",
+    "year": "年度",
     "status": "状态",
     "nature": "金额性质",
     "q": "企业名称或代码",
@@ -1121,15 +1123,24 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
             raise WebError(409, f"任务尚未完成（{status['stage_label']}），请稍后再试", code="job_not_finished")
         return status
 
-    def _filtered(job_id: str, request: Request, strict: bool = False) -> tuple[Any, Any, dict[str, str]]:
+    def _job_as_of(job: Mapping[str, Any]) -> date | None:
+        """The job's 基准日 (recorded when it was queued): the year of its yearly items in 按年度 and the 年度 filter."""
+        return date.fromisoformat(str(job["as_of"])) if job.get("as_of") else None
+
+    def _filtered(
+        job_id: str, request: Request, strict: bool = False, job: Mapping[str, Any] | None = None
+    ) -> tuple[Any, Any, dict[str, str]]:
         """The job's rows the request's filters keep; ``strict`` (the JSON and the export): a filter
-        value no row of the job has is refused (422, with the values its rows have), not an empty answer."""
+        value no row of the job has is refused (422, with the values its rows have), not an empty answer.
+        ``job`` is the job's status when the caller has it (its 基准日 dates the yearly items for 年度)."""
         params = {k: request.query_params.get(k, "") for k in FILTERS}
         titles = {d.title: d.id for d in eng.library.documents}  # a document by its full title too
         params["document"] = titles.get(params["document"].strip(), params["document"])
+        params["year"] = year_value(params["year"])  # 2025 as 2025年, as 按年度 names it
         names = site.payer_names  # the payers of items without a stated amount: they filter too
+        as_of = _job_as_of(job if job is not None else site.batch.status(job_id) or {})
         results, payers = site.batch.tables(job_id)
-        if strict and (unmatched := unmatched_filters(results, payers, params, names)):
+        if strict and (unmatched := unmatched_filters(results, payers, params, names, as_of)):
             problems: list[dict[str, Any]] = []
             for name, value, choices in unmatched:
                 # status and nature have fixed values; the others those of the job's rows
@@ -1138,7 +1149,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
                 problems.append({"where": f"query.{name}", "message": message, "value": value, "choices": choices})
             said = "；".join(str(p["message"]) for p in problems)
             raise WebError(422, f"筛选条件有误：{said}", problems, code="invalid_parameter")
-        kept, kept_payers = apply_filters(results, payers, params, names)
+        kept, kept_payers = apply_filters(results, payers, params, names, as_of)
         return kept, kept_payers, {k: v for k, v in params.items() if v}
 
     def _summary(results: Any, payers: Any, job_id: str, shown: dict[str, str]) -> Any:
@@ -1152,7 +1163,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         if shown.get("payer"):
             names = one_payer(names, shown["payer"])
         job = site.batch.status(job_id) or {}
-        as_of = date.fromisoformat(str(job["as_of"])) if job.get("as_of") else None  # the yearly items' 按年度 line
+        as_of = _job_as_of(job)  # the yearly items' 按年度 line
         if not shown and job.get("enterprises_evaluated") is not None and job.get("events_evaluated") is not None:
             s = summarise(results, payers, int(job["enterprises_evaluated"]), int(job["events_evaluated"]), names, places, as_of)
             if job.get("events_after_as_of") is None:  # a job recorded before it was counted: its rows'
@@ -1225,6 +1236,9 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         department: str = Query("", description="责任单位，如 区工信局"),
         payer: str = Query("", description="出资方，如 区财政"),
         town: str = Query("", description="镇（街道、板块）；“（未填）”为未填镇街"),
+        year: str = Query(
+            "", description="年度，如 2025年（按年度的键：事项发生日期所在年度；无事项的年度项目计入测算基准日所在年度）"
+        ),
         status: str = Query("", description="状态：granted/set_aside/near_miss"),
         nature: str = Query("", description="金额性质：exact/ceiling/floor/range/none/in_kind/right"),
         q: str = Query("", description="企业名称或统一社会信用代码"),
@@ -1232,10 +1246,10 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         offset: int = Query(0, ge=0),
         limit: int = Query(1000, ge=1, le=100_000),
     ) -> JSONResponse:
-        _finished(job_id)
+        job = _finished(job_id)
         if view not in ("rows", "enterprises"):
             raise WebError(422, f"view应为rows或enterprises，收到“{brief(view)}”", code="invalid_parameter")
-        kept, kept_payers, shown = _filtered(job_id, request, strict=True)
+        kept, kept_payers, shown = _filtered(job_id, request, strict=True, job=job)
         summary = _summary(kept, kept_payers, job_id, shown)
         body: dict[str, Any] = {
             "id": job_id,
@@ -1295,11 +1309,11 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
             from ..batch.io_write import STATUS_LABELS
 
             results, payers = site.batch.tables(job_id)
-            kept, kept_payers, shown = _filtered(job_id, request)
+            kept, kept_payers, shown = _filtered(job_id, request, job=job)
             summary = _summary(kept, kept_payers, job_id, shown)
             ctx.update(
                 status_labels=STATUS_LABELS,
-                choices=filter_choices(results, payers, site.payer_names),
+                choices=filter_choices(results, payers, site.payer_names, _job_as_of(job)),
                 shown=shown,
                 summary=summary_dict(summary),
                 quotas=quota_dict(eng.library, summary),
@@ -1323,8 +1337,7 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
         from ..batch.cli_batch import event_labels
         from ..batch.io_write import EXCEL_MAX_ROWS, STATUS_LABELS, quota_notes, run_notes, write_results
 
-        _finished(job_id)
-        kept, kept_payers, shown = _filtered(job_id, request, strict=True)
+        kept, kept_payers, shown = _filtered(job_id, request, strict=True, job=_finished(job_id))
         summary = _summary(kept, kept_payers, job_id, shown)
         register = site.batch.register(job_id)
         labels = FILTER_LABELS

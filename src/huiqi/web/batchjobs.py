@@ -92,7 +92,7 @@ REFERENCE_MAX_EVENTS = 20_000
 # (a typical register takes about 125 bytes per event row, so 2.5 MB ≈ 20,000 rows).
 REFERENCE_MAX_XLSX_BYTES = 2_500_000
 ERRORS_IN_STATUS = 200
-FILTERS = ("document", "article", "department", "payer", "town", "status", "nature", "q")
+FILTERS = ("document", "article", "department", "payer", "town", "year", "status", "nature", "q")
 STAGES = {
     "queued": "排队中",
     "reading": "读取校验",

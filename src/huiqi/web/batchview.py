@@ -32,6 +32,8 @@ __all__ = [
     "result_rows",
     "summary_dict",
     "unmatched_filters",
+    "year_keys",
+    "year_value",
 ]
 
 
@@ -43,11 +45,16 @@ def _key_column(t: pa.Table) -> pa.Array:
 
 
 def apply_filters(
-    results: pa.Table, payers: pa.Table, params: Mapping[str, str], payer_names: PayerLookup | None = None
+    results: pa.Table,
+    payers: pa.Table,
+    params: Mapping[str, str],
+    payer_names: PayerLookup | None = None,
+    as_of: date | None = None,
 ) -> tuple[pa.Table, pa.Table]:
     """The result rows (and their payer rows) that pass every filter given; ``payer_names``
     (``io_write.PayerNames``) finds the payers of items granted without a stated amount, which
-    have no payer rows (the summary counts them under those payers)."""
+    have no payer rows (the summary counts them under those payers); ``as_of``, the job's 基准日,
+    is the year of the yearly items (no event date) for the 年度 filter, as for 按年度."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -71,6 +78,9 @@ def apply_filters(
     town = params.get("town", "").strip()
     if town:
         keep(_town_mask(results, town))
+    year = year_value(params.get("year", ""))
+    if year:
+        keep(_year_mask(results, year, as_of))
     for name in ("status", "nature"):
         value = params.get(name, "").strip()
         if name == "status" and value == MISSING_STATUS:  # the near misses only for blank facts (缺少资料)
@@ -174,12 +184,45 @@ def _town_mask(results: pa.Table, town: str) -> pa.Array:
     return pc.equal(column, "" if town == "（未填）" else town)
 
 
+def year_value(value: str) -> str:
+    """A 年度 filter's value as the 按年度 lines name a year: 2025年 (a bare 2025 taken as 2025年)."""
+    value = value.strip()
+    return f"{value}年" if value.isdigit() else value
+
+
+def year_keys(results: pa.Table, as_of: date | None) -> pa.Array:
+    """Each row's 按年度 line (``io_write.year_key``): its event's year (2025年), a yearly item's (no
+    event date) the ``as_of`` year, ``io_write.YEAR_UNKNOWN`` without either."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from ..batch.io_write import YEAR_UNKNOWN
+
+    years = pc.year(results.column("event_date"))
+    if as_of is not None:
+        years = pc.fill_null(years, as_of.year)
+    keys = pc.binary_join_element_wise(pc.cast(years, pa.string()), pa.scalar("年"), "")
+    return pc.fill_null(keys, YEAR_UNKNOWN)
+
+
+def _year_mask(results: pa.Table, year: str, as_of: date | None) -> pa.Array:
+    """The rows of a 按年度 line (2025年; the yearly items under the ``as_of`` year)."""
+    import pyarrow.compute as pc
+
+    return pc.equal(year_keys(results, as_of), year_value(year))
+
+
 def unmatched_filters(
-    results: pa.Table, payers: pa.Table, params: Mapping[str, str], payer_names: PayerLookup | None = None
+    results: pa.Table,
+    payers: pa.Table,
+    params: Mapping[str, str],
+    payer_names: PayerLookup | None = None,
+    as_of: date | None = None,
 ) -> list[tuple[str, str, list[str]]]:
     """The filters given a value no row of the job has, each with the values its rows do have
     (the choices the page offers): (parameter, value, choices). A value some row has, but not
-    together with the other filters, is no mistake (an empty answer); nor is a search (``q``)."""
+    together with the other filters, is no mistake (an empty answer); nor is a search (``q``).
+    ``as_of`` (the job's 基准日) dates the yearly items for the 年度 filter."""
     import pyarrow.compute as pc
 
     from ..batch.io_write import NATURE_LABELS, STATUS_LABELS
@@ -187,7 +230,7 @@ def unmatched_filters(
     fixed = {"status": [*STATUS_LABELS, MISSING_STATUS], "nature": list(NATURE_LABELS)}  # whether or not this job has them
     out: list[tuple[str, str, list[str]]] = []
     choices: dict[str, list[tuple[str, str]]] | None = None
-    for name in ("document", "article", "department", "payer", "town", "status", "nature"):
+    for name in ("document", "article", "department", "payer", "town", "year", "status", "nature"):
         value = params.get(name, "").strip()
         if not value:
             continue
@@ -199,13 +242,15 @@ def unmatched_filters(
             found = bool(pc.any(pc.equal(payers.column("payer"), value)).as_py()) or bool(
                 pc.any(_unpriced_of(results, value, payer_names)).as_py()
             )
+        elif name == "year":
+            found = bool(pc.any(_year_mask(results, value, as_of)).as_py())
         else:
             mask = {"document": _document_mask, "article": _article_mask, "department": _department_mask, "town": _town_mask}[
                 name
             ](results, value)
             found = bool(pc.any(pc.fill_null(mask, False)).as_py())
         if not found:
-            choices = choices or filter_choices(results, payers, payer_names)
+            choices = choices or filter_choices(results, payers, payer_names, as_of)
             out.append((name, value, [v for v, _ in choices[name]]))
     return out
 
@@ -361,13 +406,14 @@ def charts(summary: Any, top: int = 15) -> dict[str, list[list[Any]]]:
 
 
 def filter_choices(
-    results: pa.Table, payers: pa.Table, payer_names: PayerLookup | None = None
+    results: pa.Table, payers: pa.Table, payer_names: PayerLookup | None = None, as_of: date | None = None
 ) -> dict[str, list[tuple[str, str]]]:
     """(value, label) choices for each filter, from the job's own rows (with ``payer_names``, the
-    payers of items granted without a stated amount too)."""
+    payers of items granted without a stated amount too; the years as 按年度 names them, earliest
+    first, a yearly item's that of ``as_of``, the job's 基准日)."""
     import pyarrow.compute as pc
 
-    from ..batch.io_write import MISSING_FACTS, NATURE_LABELS, STATUS_LABELS
+    from ..batch.io_write import MISSING_FACTS, NATURE_LABELS, STATUS_LABELS, year_order
 
     docs = dict(zip(results.column("document").to_pylist(), results.column("document_short").to_pylist(), strict=True))
     articles: dict[str, str] = {}
@@ -391,6 +437,7 @@ def filter_choices(
             (p, p) for p in sorted(set(pc.unique(payers.column("payer")).to_pylist()) | _unpriced_payers(results, payer_names))
         ],
         "town": [(t, t) for t in towns],
+        "year": [(y, y) for y in sorted(pc.unique(year_keys(results, as_of)).to_pylist(), key=year_order)],
         "status": [*STATUS_LABELS.items(), (MISSING_STATUS, f"其中{MISSING_FACTS}（补填后可能符合）")],
         "nature": [(n, NATURE_LABELS.get(n, n)) for n in sorted(natures)],
     }
