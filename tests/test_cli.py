@@ -89,6 +89,31 @@ def test_policies_lists_and_shows(capsys: pytest.CaptureFixture[str]) -> None:
     assert "《武进2024》“注意事项2”没有单独编码的奖补项" in capsys.readouterr().err
 
 
+def test_an_article_is_found_as_a_person_types_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """苏州2025机器人 numbers its articles 一…十二 and 苏州2020 （一）…: ``8`` failed with “第8条没有单独编码的
+    奖补项；已编码条款：…八…”, and ``第一条`` with “第一条”没有…, naming the article it refused as encoded."""
+    for typed in ("8", "八", "第8条", "第八条", "（八）", "(八)", "８"):
+        assert main(["policies", "suzhou-2025-robots", typed]) == 0, typed
+        assert capsys.readouterr().out.startswith("《苏州2025具身智能》第八条\n"), typed
+    assert main(["policies", "suzhou-2025-robots", "12", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["article"] == "十二"  # the document's own label
+    for typed in ("第一条", "1", "（一）", "(一)", "一"):
+        assert main(["policies", "suzhou-2020", typed]) == 0, typed
+        assert capsys.readouterr().out.startswith("《苏州2020》第一条\n"), typed
+    assert main(["policies", "suzhou-2020", "20"]) == 0
+    assert capsys.readouterr().out.startswith("《苏州2020》第二十条\n")
+    # and the other way round: Arabic-numbered 吴中2025 takes 十六 and 第十六条
+    for typed in ("16", "十六", "第十六条", "第16条"):
+        assert main(["policies", "wuzhong-2025", typed]) == 0, typed
+        assert capsys.readouterr().out.startswith("《吴中2025》第16条\n"), typed
+    # an article with no item of its own is still refused, in Chinese, without naming itself as encoded
+    assert main(["policies", "suzhou-2025-robots", "7"]) == 2
+    err = capsys.readouterr().err
+    assert "《苏州2025具身智能》第7条没有单独编码的奖补项；已编码条款：一、二、三、四、五、六、八、九、十、十二。" in err
+    assert main(["policies", "suzhou-2025-robots", "第九十九条"]) == 2
+    assert "第九十九条没有单独编码的奖补项" in capsys.readouterr().err
+
+
 def test_facts_prints_the_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["facts"]) == 0
     out = capsys.readouterr().out
@@ -679,6 +704,26 @@ def test_a_near_miss_says_what_the_item_would_pay_were_it_met(tmp_path: Path, ca
     assert near["wz-8-smart-renovation"]["max_fen"] is None  # a near miss has no amount: if_met says what is at stake
     assert main(["evaluate", str(path)]) == 0
     assert "   → 若满足上述条件，按所填事实本项可得（未计年度限额与就高不重复）：最高120万元\n" in capsys.readouterr().out
+
+
+def test_a_ratio_just_below_its_threshold_is_not_shown_as_the_threshold(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """300万元 / 6,000,000.02元 = 49.99999983%: the near miss read “比例50%低于50%”, a value rounded onto the
+    threshold it is said to be below. It is shown with the places it takes to stay below; 50% exactly stays 50%."""
+    project = (
+        "as_of: 2025-12-31\n"
+        "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇, industrial: true}\n"
+        "events:\n"
+        "  - {id: P1, kind: project, date: 2025-09-01, category: 智能化改造, total_investment: %s,"
+        " equipment_investment: 500万元, smart_investment: 300万元}\n"
+    )
+    assert main(["evaluate", str(_scenario(tmp_path, project % "6000000.02元"))]) == 0
+    out = capsys.readouterr().out
+    assert "50%低于50%" not in out
+    assert "智能改造（含软件）投资额占项目实际总投入的比例49.9999998%低于50%（要求不低于50%（含本数））" in out
+    assert main(["evaluate", str(_scenario(tmp_path, project % "600万元"))]) == 0  # exactly 50%: met, and shown as 50%
+    assert "比例50%，符合不低于50%（含本数）" in capsys.readouterr().out
 
 
 def test_an_item_granted_without_a_stated_amount_has_no_amount_and_is_counted_apart(

@@ -7,7 +7,7 @@ from huiqi.core.conditions import test as check
 from huiqi.core.context import Context
 from huiqi.core.facts import Catalogue
 from huiqi.core.legal import COMPARISONS
-from huiqi.core.model import Citation, Compare, Field
+from huiqi.core.model import Citation, Compare, Field, Ratio
 from huiqi.service import engine
 
 
@@ -107,3 +107,35 @@ def test_a_fact_not_given_is_worded_as_the_compiled_backend_words_it() -> None:
                 assert outcome.text == expected, b.id
                 checked += 1
     assert checked > 100, checked
+
+
+def _share(word: str, smart: str, total: str) -> str:
+    """How 智能改造投入占项目总投入的比例 {word} 50% comes out for a project of these amounts."""
+    eng = engine()
+    scenario = eng.scenario(
+        {
+            "enterprise": {"credit_code": "91320506MA1XXXXX09", "name": "示例企业", "region": "320506"},
+            "events": [
+                {
+                    "id": "P1",
+                    "kind": "project",
+                    "date": "2025-09-01",
+                    "category": "智能化改造",
+                    "smart_investment": smart,
+                    "total_investment": total,
+                }
+            ],
+        }
+    )
+    ratio = Ratio(Field("smart_investment"), Field("total_investment"))
+    cond = Compare(ratio, COMPARISONS[word], Fraction(1, 2), "rate", Citation("比例"))
+    return check(cond, Context(scenario, scenario.events[0], "project", eng.catalogue)).text
+
+
+def test_a_ratio_is_never_rounded_onto_or_across_the_threshold_it_is_compared_with() -> None:
+    """300万元 / 6,000,000.02元 = 49.99999983% read “比例50%低于50%”: six places cannot tell it from 50%, so
+    it is shown with the places it takes (49.9999998%); a value six places can tell apart, and 50% itself, as before."""
+    assert _share("不低于", "300万元", "6000000.02元").endswith("比例49.9999998%低于50%（要求不低于50%（含本数））")
+    assert _share("超过", "300万元", "5999999.99元").endswith("比例50.0000001%，符合超过50%（不含本数）")
+    assert _share("不低于", "300万元", "600万元").endswith("比例50%，符合不低于50%（含本数）")
+    assert _share("不低于", "1万元", "3万元").endswith("比例33.333333%低于50%（要求不低于50%（含本数））")

@@ -189,7 +189,7 @@ def compute(spec: AmountSpec, ctx: Context) -> Computed:
             raise AmountMissing(f"{label}{ctx.show(spec.fact)}未达到任何档次")
         inner = compute(chosen.amount, ctx)
         shown = describe_value(FieldSpec("", "", "number"), chosen.threshold)
-        inner.lines.insert(0, f"{label}{ctx.show(spec.fact)}，{chosen.comparison.word}{shown}，适用该档")
+        inner.lines.insert(0, f"{label}{ctx.show(spec.fact, chosen.threshold)}，{chosen.comparison.word}{shown}，适用该档")
         inner.cites.insert(0, spec.cite)
         return inner
     if isinstance(spec, RangeRate):

@@ -146,7 +146,7 @@ def _compare(cond: Compare, ctx: Context) -> Outcome:
     value: Fraction | int | None = ctx.number(cond.fact)
     if value is None:
         return _absent(cond, ctx)
-    shown = ctx.show(cond.fact)
+    shown = ctx.show(cond.fact, cond.value)  # never rounded onto the threshold: not “50%低于50%”
     limit: Fraction | int = whole if whole is not None and isinstance(value, int) else cond.value
     if cond.comparison.test(value, limit):
         return Outcome(True, f"{label}{shown}，符合{required}", cond.cite)

@@ -145,24 +145,25 @@ class Context:
                 found = True
         return total if found else None
 
-    def show(self, expr: FactExpr) -> str:
-        """The fact's value as a person reads it."""
+    def show(self, expr: FactExpr, apart: Fraction | None = None) -> str:
+        """The fact's value as a person reads it; ``apart``, a threshold it is compared with, which a
+        rounded fraction is kept apart from (see :func:`describe_value`)."""
         if isinstance(expr, Field):
             value = self.raw(expr)
             if isinstance(value, _Missing):
                 return "（未填写）"
-            return describe_value(self.spec(expr), value)
+            return describe_value(self.spec(expr), value, apart)
         number = self.number(expr)
         if number is None:
             return "（无法计算）"
         if isinstance(expr, Ratio):
-            return describe_value(FieldSpec("", "", "rate"), number)
+            return describe_value(FieldSpec("", "", "rate"), number, apart)
         first = (
             self.spec(expr.parts[0]) if isinstance(expr, Total) else self.spec(expr.field) if isinstance(expr, YearSum) else None
         )
         if first is not None and first.type == "money":
             return describe_value(first, int(number))
-        return describe_value(first, number)
+        return describe_value(first, number, apart)
 
     def is_money(self, expr: FactExpr) -> bool:
         if isinstance(expr, Field):

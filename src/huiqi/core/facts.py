@@ -678,29 +678,45 @@ def _trimmed(value: object) -> str | None:
     return text or None
 
 
-def describe_value(spec: FieldSpec | None, value: Value) -> str:
-    """A value as a person reads it: money in 万元/元, rates in %, units shown."""
+def describe_value(spec: FieldSpec | None, value: Value, apart: Fraction | None = None) -> str:
+    """A value as a person reads it: money in 万元/元, rates in %, units shown.
+
+    ``apart`` is a threshold the value is compared with: a fraction is then shown with as many
+    places as it takes to stay on its own side of it (比例49.9999998%低于50%, not 50%低于50%).
+    """
     if spec is not None and spec.type == "money" and isinstance(value, int) and not isinstance(value, bool):
         return format_wan(value)
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, Fraction):
         if spec is not None and spec.type == "rate":
-            return f"{_dec(value * 100)}%"
+            return f"{_dec(value * 100, None if apart is None else apart * 100)}%"
         unit = spec.unit if spec is not None and spec.unit else ""
-        return f"{_dec(value)}{unit}"
+        return f"{_dec(value, apart)}{unit}"
     if isinstance(value, tuple):
         return "、".join(value) or "（无）"
     return str(value)
 
 
-def _dec(value: Fraction) -> str:
-    """A fraction as a short decimal for display (six places at most).
+def _dec(value: Fraction, apart: Fraction | None = None) -> str:
+    """A fraction as a short decimal for display (six places at most), or with more places when
+    six would round it onto or across ``apart`` (a threshold it is compared with): the value shown
+    is then never the threshold, nor on the other side of it, unless it is the threshold.
 
     >>> _dec(Fraction(1, 8)), _dec(Fraction(-3, 2)), _dec(Fraction(1, 3)), _dec(Fraction(-1, 2_000_000))
     ('0.125', '-1.5', '0.333333', '0')
+    >>> _dec(Fraction(300_000_000, 600_000_002) * 100, Fraction(50)), _dec(Fraction(50), Fraction(50))
+    ('49.9999998', '50')
     """
     if value.denominator == 1:
         return str(value.numerator)
-    scaled = round(value * 1_000_000)
-    return ("-" if scaled < 0 else "") + decimal_text(abs(scaled), 1_000_000)
+    scale = 1_000_000
+    scaled = round(value * scale)
+    if apart is not None and value != apart:
+        # the side of ``apart`` the value is on, and the rounded value's: integers only (p/q against a/b)
+        p, q, a, b = value.numerator, value.denominator, apart.numerator, apart.denominator
+        side = (p * b > a * q) - (p * b < a * q)
+        while (scaled * b > a * scale) - (scaled * b < a * scale) != side:
+            scale *= 10
+            scaled = round(value * scale)
+    return ("-" if scaled < 0 else "") + decimal_text(abs(scaled), scale)
