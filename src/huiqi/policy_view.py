@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from fractions import Fraction
 from typing import Any
@@ -34,12 +35,14 @@ from .service import Engine, InputError
 CAP_SCOPES = {"item": "单项", "enterprise_year": "单个企业每年", "key": "同一标的"}
 
 __all__ = [
+    "article_number",
     "benefit_view",
     "describe_amount",
     "facts_catalogue",
     "funding_view",
     "list_documents",
     "render_facts",
+    "resolve_article",
     "show_article",
     "show_document",
 ]
@@ -238,14 +241,68 @@ class ArticleNotFound(InputError):
         self.doc = doc
 
 
+_CHINESE_NUMBER = re.compile(
+    r"(?:(?P<h>[一二三四五六七八九])百)?(?:零?(?P<t>[一二三四五六七八九])?(?P<ten>十))?[零〇]?(?P<o>[一二三四五六七八九])?"
+)
+_CHINESE_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九", 1)}
+
+
+def article_number(text: str) -> int | None:
+    """An article's number, written in Arabic (8, ８) or Chinese numerals (八, 十二, 二十, 一百零五).
+
+    >>> article_number("8"), article_number("十二"), article_number("二十"), article_number("注意事项2")
+    (8, 12, 20, None)
+    """
+    text = unicodedata.normalize("NFKC", text).strip()
+    if text.isascii() and text.isdigit():
+        return int(text)
+    m = _CHINESE_NUMBER.fullmatch(text)
+    if not text or m is None or text in ("零", "〇"):
+        return None
+    hundreds = _CHINESE_DIGITS[m["h"]] * 100 if m["h"] else 0
+    tens = (_CHINESE_DIGITS[m["t"]] if m["t"] else 1) * 10 if m["ten"] else 0
+    return hundreds + tens + (_CHINESE_DIGITS[m["o"]] if m["o"] else 0)
+
+
+# the forms a person types an article in around its number: 第8条, 第八条, （一）, (一), 一、, 8.
+_ARTICLE_FORMS = re.compile(r"第\s*(?P<a>[^第条]+?)\s*条|\(\s*(?P<b>[^()]+?)\s*\)|(?P<c>[^、.]+?)\s*[、.]|(?P<d>.+)")
+
+
+def _article_core(article: str) -> str:
+    """The number part of an article as typed: 八 of 第八条, （八）, (八), 八、; 8 of ８."""
+    text = unicodedata.normalize("NFKC", article).strip()  # （一） → (一), ８ → 8
+    m = _ARTICLE_FORMS.fullmatch(text)
+    return next(g for g in m.groups() if g is not None).strip() if m else text
+
+
+def resolve_article(doc: Document, article: str) -> str | None:
+    """The document's own label of the article a person typed, ``None`` when it has no item of its own.
+
+    The label as the document writes it (八 in 苏州2025机器人, 8 in 吴中2025), or that article typed
+    another way: its number in the other numerals (8 → 八, 十六 → 16), 第8条/第八条, （一）/(一), 一、."""
+    labels = list(dict.fromkeys(b.article for b in doc.benefits))
+    if article in labels:
+        return article
+    core = _article_core(article)
+    if core in labels:
+        return core
+    number = article_number(core)
+    if number is None:
+        return None
+    return next((label for label in labels if article_number(label) == number), None)
+
+
 def show_article(eng: Engine, doc: Document, article: str) -> dict[str, Any]:
-    items = [b for b in doc.benefits if b.article == article]
-    if not items:
+    label = resolve_article(doc, article)
+    if label is None:
         known = "、".join(dict.fromkeys(b.article for b in doc.benefits))
-        # 第…条 only around an article number (8, 十四): what else was typed is quoted as typed
-        named = f"第{article}条" if re.fullmatch(r"[0-9]+|[一二三四五六七八九十百零〇]+", article) else f"“{article}”"
+        # 第…条 only around an article number (8, 十四, typed as 第十四条 or （十四）): anything else is quoted as typed
+        core = _article_core(article)
+        named = f"第{core}条" if article_number(core) is not None else f"“{article}”"
         head = f"《{doc.short}》{named}没有单独编码的奖补项；已编码条款：{known}。全文适用的规则（就高不重复、出资与兑付、合计上限等）"
         raise ArticleNotFound(head, doc)
+    article = label
+    items = [b for b in doc.benefits if b.article == article]
     lines = [f"《{doc.short}》第{article}条"]
     for b in items:
         lines.append("")

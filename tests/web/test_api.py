@@ -190,6 +190,19 @@ def test_policy_document_and_article(client: TestClient) -> None:
     assert robot["event"] == "purchase" and robot["event_label"] == "采购" and data["level_label"] == "区级"
 
 
+def test_an_article_url_takes_the_forms_a_person_types(client: TestClient) -> None:
+    """/articles/8 of 苏州2025机器人 (numbered 一…十二) was 404 naming 八 as encoded; 第一条 of 苏州2020 too."""
+    for article in ("8", "第8条", "八", "（八）"):
+        r = client.get(f"/api/policies/suzhou-2025-robots/articles/{article}")
+        assert r.status_code == 200 and r.json()["article"] == "八", article
+    assert client.get("/api/policies/suzhou-2020/articles/第一条").json()["article"] == "一"
+    assert client.get("/api/policies/wuzhong-2025/articles/十六").json()["article"] == "16"
+    page = client.get("/policies/suzhou-2025-robots/articles/12").text
+    assert "《苏州2025具身智能》第十二条" in page
+    r = client.get("/api/policies/suzhou-2025-robots/articles/7")
+    assert r.status_code == 404 and "第7条没有单独编码的奖补项" in r.text
+
+
 def test_policy_pages_name_event_kinds_and_levels_in_chinese(client: TestClient) -> None:
     """The pages showed the codes (事项：purchase, 层级：district)."""
     page = client.get("/policies/wuzhong-2025/articles/1").text
