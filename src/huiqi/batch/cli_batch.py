@@ -435,7 +435,7 @@ def _reason_texts(eng: Engine) -> list[dict[str, str]]:
     }
     from huiqi.core.conditions import absent_text, requirement_text
     from huiqi.core.context import fact_label
-    from huiqi.core.evaluator import once_key_note, yearly_date_hint
+    from huiqi.core.evaluator import once_key_note, window_text
     from huiqi.core.model import Field
 
     from .compiler import exclusive_partners
@@ -448,15 +448,11 @@ def _reason_texts(eng: Engine) -> list[dict[str, str]]:
             kept = eng.library.benefits[w]
             said = f"保留的一项：《{eng.library.by_id[kept.document_id].short}》第{kept.article}条“{kept.title}”"
             rows.append({"benefit": b.id, "code": f"excl_for:{w}", "text": said})
-        until = doc.valid_to.isoformat() if doc.valid_to else "长期"
         # the condition or window each code stands for, as the reference words it without the row's value
-        read = "，按解释" if doc.validity_interpreted else ""
-        own = {"validity": f"日期不在《{doc.short}》有效期（{doc.valid_from}至{until}{read}）内"}
+        own = {"validity": window_text(b, doc, None, b.event == "enterprise")}
         kinds = b.applicants or doc.applicants
         if kinds:  # the kinds the item admits, as the reference names them (主体类型“高校院所”不在支持范围（企业）内)
             own["applicant"] = f"主体类型不在支持范围（{'、'.join(kinds)}）内"
-        if b.event == "enterprise":  # dated by the reference date (as the reference says)
-            own["validity"] += yearly_date_hint(doc)
         for code, text in generic.items():
             rows.append({"benefit": b.id, "code": code, "text": own.get(code, text)})
         for i, c in enumerate(b.when):

@@ -981,9 +981,10 @@ class _Compiler:
         """One benefit's match filter and column expressions over its kind's units ``u``."""
         bs = _BenefitSQL(d, b, self.catalogue, self.lay, self.holds)
         where = " AND ".join([self.jurisdiction(doc), bs.all(b.match)])
-        valid = f"u.unit_date >= DATE '{doc.valid_from.isoformat()}'"
-        if doc.valid_to is not None:
-            valid += f" AND u.unit_date <= DATE '{doc.valid_to.isoformat()}'"
+        start, end, _, _ = doc.window(b)  # the document's, or the item's own (上一年度服务活动)
+        valid = f"u.unit_date >= DATE '{start.isoformat()}'"
+        if end is not None:
+            valid += f" AND u.unit_date <= DATE '{end.isoformat()}'"
         reasons = [f"CASE WHEN NOT ({valid}) THEN 'validity' END"]
         kinds = b.applicants or doc.applicants
         if kinds:

@@ -182,6 +182,19 @@ def yearly_date_hint(doc: Document) -> str:
     return f"；年度奖补按测算基准日判断，测算{doc.valid_to.year}年度请以{doc.valid_to}为测算基准日"
 
 
+def window_text(benefit: Benefit, doc: Document, on: date | None, yearly: bool) -> str:
+    """Why a date is outside the window ``benefit``'s events are taken in (the document's, or the
+    item's own: 上一年度服务活动), with ``on`` the date (None: the batch reason text, without it)."""
+    start, end, _, read = doc.window(benefit)
+    until = end.isoformat() if end else "长期"
+    said = "，按解释" if read else ""
+    where = (
+        f"《{doc.short}》有效期" if start == doc.valid_from and end == doc.valid_to else f"《{doc.short}》本项适用的事项日期范围"
+    )
+    hint = yearly_date_hint(doc) if yearly and end is not None and (on is None or on > end) else ""
+    return f"{'日期' if on is None else f'日期{on}'}不在{where}（{start}至{until}{said}）内{hint}"
+
+
 # --- 1-3: one benefit on one event -----------------------------------------
 
 
@@ -191,17 +204,10 @@ def _assess(
     scenario = ctx.scenario
     on = event.date if event else scenario.reference_date
     award = Award(benefit=benefit, document=doc, event=event, status=GRANTED, conditions=list(matched))
-    if not doc.in_force(on):
+    start, end, words, _ = doc.window(benefit)
+    if on < start or (end is not None and on > end):
         award.out_of_window = True
-        until = doc.valid_to.isoformat() if doc.valid_to else "长期"
-        hint = yearly_date_hint(doc) if event is None and doc.valid_to is not None and on > doc.valid_to else ""
-        award.reasons.append(
-            Line(
-                f"日期{on}不在《{doc.short}》有效期（{doc.valid_from}至{until}{'，按解释' if doc.validity_interpreted else ''}）内"
-                + hint,
-                doc.validity_cite,
-            )
-        )
+        award.reasons.append(Line(window_text(benefit, doc, on, event is None), words))
     kinds = benefit.applicants or doc.applicants
     if kinds and scenario.enterprise.kind not in kinds:
         award.reasons.append(

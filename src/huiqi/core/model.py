@@ -505,6 +505,11 @@ class Benefit:
     interpretations: tuple[Interpretation, ...] = ()
     order: int = 0
     line: int = 0
+    # the item's own window for its events' dates, when it is not the document's (always an
+    # interpretation: 上一年度服务活动 judged while the document is in force); None: the document's
+    valid_from: date | None = None
+    valid_to: date | None = None
+    validity_cite: Citation | None = None
 
     @property
     def key(self) -> str:
@@ -540,6 +545,13 @@ class Document:
 
     def in_force(self, on: date) -> bool:
         return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
+
+    def window(self, benefit: Benefit) -> tuple[date, date | None, Citation, bool]:
+        """The dates ``benefit``'s events are taken in (from, to, the words, whether read by
+        interpretation): its own window when it has one, else the document's."""
+        if benefit.valid_from is not None and benefit.validity_cite is not None:
+            return benefit.valid_from, benefit.valid_to, benefit.validity_cite, True
+        return self.valid_from, self.valid_to, self.validity_cite, self.validity_interpreted
 
     def status(self, on: date) -> str:
         """有效 / 已失效 / 未生效 on a date."""

@@ -62,6 +62,7 @@ class _Reader(RulePartsReader):
         "max_years",
         "applicants",
         "review",
+        "valid",
         "interpretation",
         "cite",
     }
@@ -182,6 +183,23 @@ class _Reader(RulePartsReader):
         dept = raw.get("department") or []
         funding, funding_read = self.funding(raw.get("funding"), raw.line_of("funding"))
         interpretations = self.interpretations(raw) + funding_read
+        valid_from = valid_to = None
+        validity_cite = None
+        if "valid" in raw:  # the item's own window (上一年度服务活动): an interpretation, with its reason
+            valid = raw["valid"]
+            if not isinstance(valid, LMap):
+                self.problem(raw.line_of("valid"), "奖补项的有效期valid应为映射：{from, to, cite, interpretation}")
+            else:
+                self.only(valid, {"from", "to", "cite", "interpretation"}, words=False)
+                valid_from = self.date(valid, "from")
+                valid_to = self.date(valid, "to", required=False)
+                validity_cite = self.cite(valid)
+                if validity_cite is not None:
+                    self.check_dates(valid, validity_cite, valid_from, valid_to)
+                read = self.interpretations(valid)
+                if not read:
+                    self.problem(valid.line, "奖补项自己的有效期valid须写interpretation（为何与文件有效期不同）")
+                interpretations += tuple(Interpretation(f"有效期：{i.reason}") for i in read)
         self.check_words(match + when + (uplift.conditions if uplift else ()), amount, interpretations)
         self.where = ""
         self.anchor = None
@@ -211,6 +229,9 @@ class _Reader(RulePartsReader):
             interpretations=interpretations,
             order=order,
             line=raw.line,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            validity_cite=validity_cite,
         )
 
     def check_article(self, raw: LMap, cite: Citation) -> None:
