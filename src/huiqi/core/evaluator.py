@@ -534,15 +534,17 @@ def _exclusivity(
                 continue
             winner, rule = rival
             award.status = SET_ASIDE
+            # kept over a higher one for a case (another choice): why, before the words every kept item ends with
+            case = kinds.get((event_id, winner.benefit.id, award.benefit.id))
+            # of a case the one kept is the lower before the caps: not 保留较高者 (the note below says why)
+            which = "保留较高者" if case is None else "只保留其一（企业合计可得较多者，见下）"
             award.reasons.append(
                 Line(
                     f"同一事项（{event_id}）同时符合《{winner.document.short}》第{winner.benefit.article}条"
-                    f"“{winner.benefit.title}”（{_show(winner)}），按就高不重复原则保留较高者，本项不予重复支持",
+                    f"“{winner.benefit.title}”（{_show(winner)}），按就高不重复原则{which}，本项不予重复支持",
                     rule.cite,
                 )
             )
-            # kept over a higher one for a case (another choice): why, before the words every kept item ends with
-            case = kinds.get((event_id, winner.benefit.id, award.benefit.id))
             why = "" if case is None else _CROWDED_WHY if case else "；该项首轮测算经年度限额削减后低于本项，"
             winner.steps.append(
                 Line(
