@@ -754,7 +754,7 @@ def test_an_item_granted_without_a_stated_amount_has_no_amount_and_is_counted_ap
     assert (total["max_fen"], total["count"], total["unpriced"]) == (8_000_000, 1, 1)
     assert data["totals"]["by_document"]["wuzhong-2025"]["unpriced"] == 1
     assert main(["evaluate", str(path)]) == 0
-    assert "总计：最高8万元；另有1项可享受但原文未定金额，未计入" in capsys.readouterr().out
+    assert "总计：最高8万元（1项）；另有1项可享受但原文未定金额，未计入" in capsys.readouterr().out
 
 
 def test_an_award_received_named_as_an_award_is_not_called_an_award_twice(
@@ -855,3 +855,91 @@ def test_an_award_received_naming_no_event_or_benefit_is_refused(tmp_path: Path,
     awards = json.loads(capsys.readouterr().out)["awards"]
     (item,) = [a for a in awards if a["benefit"] == "wz-8-tech-renovation"]
     assert (item["min_fen"], item["max_fen"], item["amount_text"]) == (0, 5_000_000, "最高5万元")
+
+
+_MULTI_YEAR = (
+    "as_of: 2026-06-30\n"
+    "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例吴中机器人企业, region: '320506', town: 木渎镇,"
+    " size: 小型, industrial: true, sectors: [人形机器人整机制造]}\n"
+    "events:\n"
+    "  - {id: L1, kind: loan, date: 2023-04-20, purpose: 智能化改造提升项目, amount: 1500万元, via_platform: true}\n"
+    "  - {id: S1, kind: service_request, date: 2023-05-01, service: 智能制造诊断（工厂）}\n"
+    "  - {id: S2, kind: service_request, date: 2023-06-01, service: 智能制造顾问咨询}\n"
+    "  - {id: C1, kind: recognition, date: 2023-07-01, title: 上云企业, level: 省级, grade: 三星}\n"
+    "  - {id: E1, kind: purchase, date: 2025-06-30, category: 机器人产品或服务, amount: 80万元}\n"
+    "  - {id: E2, kind: project, date: 2025-09-15, category: 智能化改造, total_investment: 1200万元,"
+    " equipment_investment: 900万元, smart_investment: 700万元, annual_investment: 1200万元}\n"
+    "  - {id: E3, kind: purchase, date: 2026-03-01, category: 机器人产品或服务, amount: 80万元}\n"
+)
+
+
+def test_evaluate_totals_by_year_add_up_to_the_total(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A 吴中 enterprise's awards of 2023 (苏州2020, in force 2021–2023) and of 2025–2026 (吴中2025): the totals
+    by year (an event's year, a yearly item's under the 基准日's) sum to the total to the fen, in JSON and text."""
+    path = _scenario(tmp_path, _MULTI_YEAR)
+    assert main(["evaluate", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    totals = data["totals"]
+    years = totals["by_year"]
+    assert list(years) == ["2023年", "2025年", "2026年"]
+    for field in ("min_fen", "count", "unpriced", "non_money"):
+        assert sum(t[field] for t in years.values()) == totals["total"][field], field
+    # 苏州2020's 不低于 county interest (2023) leaves the total and that year unbounded; the others are bounded
+    assert totals["total"]["max_fen"] is None and years["2023年"]["max_fen"] is None
+    assert years["2025年"]["max_fen"] is not None and years["2026年"]["max_fen"] is not None
+    bounded = [a for a in data["awards"] if a["max_fen"] is not None]
+    assert years["2025年"]["max_fen"] + years["2026年"]["max_fen"] == sum(
+        a["max_fen"] for a in bounded if a["document"] == "wuzhong-2025"
+    )
+    # the yearly item (no event) falls in the year of as_of (2026), not in its last event's
+    yearly = [a for a in data["awards"] if a["event"] is None]
+    assert yearly and all(a["document"] == "wuzhong-2025" for a in yearly)
+    in_2026 = [a for a in data["awards"] if a["event"] == "E3"] + yearly
+    assert years["2026年"]["max_fen"] == sum(a["max_fen"] for a in in_2026)
+    assert years["2026年"]["count"] == len(in_2026)
+    # each total's items (money, unpriced, non-money) are the items listed
+    listed = len(data["awards"])
+    assert totals["total"]["count"] + totals["total"]["unpriced"] + totals["total"]["non_money"] == listed
+    assert sum(t["count"] + t["unpriced"] + t["non_money"] for t in totals["by_document"].values()) == listed
+
+    assert main(["evaluate", str(path)]) == 0
+    out = capsys.readouterr().out
+    head = "   按年度（事项发生的年份；年度、企业层面的项目计入基准日所在年份）："
+    assert head in out
+    lines = out.split(head)[1].splitlines()[1:4]
+    assert [line.split("：")[0].strip() for line in lines] == ["2023年", "2025年", "2026年"]
+    assert lines[0] == f"     2023年：{years['2023年']['text']}（3项）；另有3项为权益或免费服务（非资金），未计入上述金额"
+    assert lines[2] == f"     2026年：{years['2026年']['text']}（{len(in_2026)}项）"
+
+
+def test_evaluate_by_year_is_shown_only_when_awards_span_years(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Awards all of one year: the total is that year's, no 按年度 lines in the text; JSON gives the one year."""
+    events_2025 = [line for line in _MULTI_YEAR.splitlines(keepends=True) if "2025-" in line]
+    head = _MULTI_YEAR.split("  - {id: L1")[0].replace("as_of: 2026-06-30", "as_of: 2025-12-31")
+    path = _scenario(tmp_path, head + "".join(events_2025))
+    assert main(["evaluate", str(path), "--json"]) == 0
+    totals = json.loads(capsys.readouterr().out)["totals"]
+    assert list(totals["by_year"]) == ["2025年"]
+    assert totals["by_year"]["2025年"] == totals["total"] and totals["total"]["count"] >= 3  # E1, E2 and the yearly item
+    assert main(["evaluate", str(path)]) == 0
+    assert "按年度" not in capsys.readouterr().out
+
+
+def test_evaluate_counts_the_non_money_items_apart(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Items granted that pay no money (免费服务, 权益) were listed in 一 and left out of the totals in silence
+    (26项 listed, the totals' counts made 21): each total now says how many it leaves out, as for 未定额."""
+    path = _scenario(tmp_path, _MULTI_YEAR)
+    assert main(["evaluate", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    non_money = [a for a in data["awards"] if a["nature"] in ("in_kind", "right")]
+    assert len(non_money) == 3  # 苏州2020 免费诊断, 免费顾问咨询 (S1, S2) and 风险补偿 (L1)
+    assert {a["document"] for a in non_money} == {"suzhou-2020"}
+    assert data["totals"]["total"]["non_money"] == 3
+    assert data["totals"]["by_document"]["suzhou-2020"]["non_money"] == 3
+    assert data["totals"]["by_document"]["wuzhong-2025"]["non_money"] == 0
+    money = data["totals"]["total"]["count"]
+    assert main(["evaluate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"一、可享受的支持（{money + 3}项）" in out
+    assert f"   总计：不低于30万元（部分项目不设上限）（{money}项）；另有3项为权益或免费服务（非资金），未计入上述金额" in out
+    assert "   《苏州2020》：不低于30万元（部分项目不设上限）（3项）；另有3项为权益或免费服务（非资金），未计入上述金额" in out

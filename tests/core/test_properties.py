@@ -8,6 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 
 from huiqi.core.evaluator import evaluate
+from huiqi.core.explain import to_dict, year_key
 from huiqi.core.model import Library
 from huiqi.core.money import parse_money
 from huiqi.core.results import Evaluation
@@ -67,6 +68,30 @@ def test_totals_equal_the_sum_of_their_parts(raw: dict[str, Any]) -> None:
         assert sum(p.low for p in a.payers) == a.low
         if a.high is not None:
             assert sum(p.high or 0 for p in a.payers) == a.high
+
+
+@SETTINGS
+@given(scenarios())
+def test_totals_by_year_add_up_to_the_total_and_every_item_is_counted(raw: dict[str, Any]) -> None:
+    """按年度 (an event's year, a yearly item's under the 基准日's) sums to the total to the fen; each total's
+    money items, 未定额 items and 权益/免费服务 items are the items listed, in the total and by document."""
+    ev = _run(raw)
+    data = to_dict(ev)["totals"]
+    years = data["by_year"]
+    ref = ev.scenario.reference_date
+    assert set(years) == {f"{(a.event.date if a.event else ref).year}年" for a in ev.awards}
+    assert list(years) == sorted(years, key=lambda k: int(k.removesuffix("年")))
+    for field in ("min_fen", "count", "unpriced", "non_money"):
+        assert sum(t[field] for t in years.values()) == data["total"][field]
+        assert sum(t[field] for t in data["by_document"].values()) == data["total"][field]
+    if data["total"]["max_fen"] is None:
+        assert any(t["max_fen"] is None for t in years.values())
+    else:
+        assert sum(t["max_fen"] for t in years.values()) == data["total"]["max_fen"]
+    total = data["total"]
+    assert total["count"] + total["unpriced"] + total["non_money"] == len(ev.awards)
+    for year, t in years.items():
+        assert t["count"] + t["unpriced"] + t["non_money"] == sum(1 for a in ev.awards if year_key(a, ref) == year)
 
 
 @SETTINGS

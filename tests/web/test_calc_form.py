@@ -180,6 +180,50 @@ def test_the_result_page_points_out_events_after_the_reference_date(client: Test
     assert '<p class="notice" id="after-as-of">注意：1条事项的发生日期晚于基准日2025-12-31：P9（2026-03-01）' in r.text
 
 
+MULTI_YEAR = (
+    "as_of: 2026-06-30\n"
+    "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例吴中机器人企业, region: '320506', town: 木渎镇,"
+    " size: 小型, industrial: true, sectors: [人形机器人整机制造]}\n"
+    "events:\n"
+    "  - {id: L1, kind: loan, date: 2023-04-20, purpose: 智能化改造提升项目, amount: 1500万元, via_platform: true}\n"
+    "  - {id: S1, kind: service_request, date: 2023-05-01, service: 智能制造诊断（工厂）}\n"
+    "  - {id: E1, kind: purchase, date: 2025-06-30, category: 机器人产品或服务, amount: 80万元}\n"
+    "  - {id: E3, kind: purchase, date: 2026-03-01, category: 机器人产品或服务, amount: 80万元}\n"
+)
+
+
+def test_the_result_page_totals_by_year_and_counts_the_non_money_items(client: TestClient) -> None:
+    """Awards of 2023, 2025 and 2026 (the yearly item under the 基准日's 2026): a 按年度 row each, as the
+    JSON's ``totals.by_year``; the 免费服务 and 权益 items are said to be left out of the 合计."""
+    r = client.post("/calc/upload", files={"file": ("s.yaml", MULTI_YEAR.encode(), "application/yaml")})
+    assert r.status_code == 200
+    api = client.post("/api/evaluate", content=MULTI_YEAR.encode(), headers={"content-type": "application/yaml"}).json()
+    years = api["totals"]["by_year"]
+    assert list(years) == ["2023年", "2025年", "2026年"]
+    assert "<caption>按政策文件、年度与出资方</caption>" in r.text
+    assert (
+        '<tr id="by-year"><th scope="row">按年度</th><td>事项发生的年份；年度、企业层面的项目计入基准日（2026-06-30）所在年份</td></tr>'
+        in r.text
+    )
+    rows = re.findall(r'<tr class="by-year"><th scope="row">(\d{4}年)</th><td>([^<]*)</td></tr>', r.text)
+    assert [y for y, _ in rows] == list(years)
+    for year, cell in rows:
+        assert cell.startswith(f"{years[year]['text']}（{years[year]['count']}项）")
+    n = api["totals"]["total"]["non_money"]
+    assert n == 2  # 免费诊断 (S1) and 风险补偿 (L1)
+    assert f'；其中<span id="non-money">{n}</span>项为权益或免费服务（非资金），未计入合计' in r.text
+    assert rows[0][1].endswith("；另有2项为权益或免费服务（非资金）")  # 2023: both are 苏州2020 items of that year
+
+    one_year = "\n".join(line for line in MULTI_YEAR.splitlines() if "2023-" not in line and "2026-03" not in line)
+    r = client.post(
+        "/calc/upload", files={"file": ("s.yaml", one_year.replace("2026-06-30", "2025-12-31").encode(), "application/yaml")}
+    )
+    assert r.status_code == 200
+    assert (
+        "<caption>按政策文件与出资方</caption>" in r.text and 'class="by-year"' not in r.text and 'id="non-money"' not in r.text
+    )
+
+
 # --- 已获资质 and 已获奖补 ----------------------------------------------------------
 
 TOP_UP = {

@@ -886,7 +886,8 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
 
         totals = result["totals"]
         return {
-            "documents": [[names.get(k, k), upper(t)] for k, t in totals["by_document"].items()],
+            # a document whose items granted pay no money (权益, 免费服务) has a totals line, but no bar
+            "documents": [[names.get(k, k), upper(t)] for k, t in totals["by_document"].items() if t["count"]],
             "payers": [[k, upper(t)] for k, t in totals["by_payer"].items()],
         }
 
