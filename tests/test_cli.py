@@ -703,7 +703,28 @@ def test_a_near_miss_says_what_the_item_would_pay_were_it_met(tmp_path: Path, ca
     assert near["wz-8-tech-renovation"]["if_met"] == "最高60万元"
     assert near["wz-8-smart-renovation"]["max_fen"] is None  # a near miss has no amount: if_met says what is at stake
     assert main(["evaluate", str(path)]) == 0
-    assert "   → 若满足上述条件，按所填事实本项可得（未计年度限额与就高不重复）：最高120万元\n" in capsys.readouterr().out
+    assert (
+        "   → 若满足上述条件，按所填事实本项可得（按本项年度限额封顶，未计其已用额度与就高不重复）：最高120万元\n"
+        in capsys.readouterr().out
+    )
+
+
+def test_what_a_near_miss_would_pay_is_bounded_by_its_own_yearly_maximum(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """吴中2025 第8条 企业技术改造: 5% of a 5000万元 project is 250万元, but 单个企业每年最高100万元: a near miss (设备投入
+    200万元, under 300万元) said it would pay 最高250万元, which no award of the item can."""
+    path = _scenario(
+        tmp_path,
+        "as_of: 2025-12-31\n"
+        "enterprise: {credit_code: 91320506MA1XXXXX09, name: 示例企业, region: '320506', town: 木渎镇, industrial: true}\n"
+        "events:\n"
+        "  - {id: P1, kind: project, date: 2025-09-01, category: 企业技术改造, total_investment: 5000万元,"
+        " equipment_investment: 200万元}\n",
+    )
+    assert main(["evaluate", str(path), "--json"]) == 0
+    near = {a["benefit"]: a for a in json.loads(capsys.readouterr().out)["near_misses"]}
+    assert near["wz-8-tech-renovation"]["if_met"] == "最高100万元"
 
 
 def test_a_ratio_just_below_its_threshold_is_not_shown_as_the_threshold(

@@ -576,7 +576,9 @@ def _exclusivity(
 
 def _if_met(benefit: Benefit, doc: Document, event: Event | None, ctx: Context) -> str:
     """What a near miss would pay were its requirements met: its amount on the facts given and its
-    item caps, as text (最高120万元); '' when the facts give no amount or it is not money."""
+    item caps, as text (最高120万元); '' when the facts give no amount or it is not money. Its own
+    yearly or per-key maxima bound it as well (an award alone never pays more than 每年最高100万元:
+    it said 最高200万元), not what other awards have used of them."""
     try:
         computed = compute(benefit.amount, ctx)
     except AmountMissing:
@@ -587,6 +589,9 @@ def _if_met(benefit: Benefit, doc: Document, event: Event | None, ctx: Context) 
     for cap in benefit.caps:
         if cap.per == "item":
             _item_cap(probe, cap, ctx)
+        elif cap.fen is not None and cap.by is None:
+            probe.low = min(probe.low, cap.fen)
+            probe.high = cap.fen if probe.high is None else min(probe.high, cap.fen)
     return _show(probe)
 
 

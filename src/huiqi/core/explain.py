@@ -162,7 +162,7 @@ def incomplete(award: Award) -> bool:
 
 
 # before a near miss's amount on the facts given
-IF_MET = "若满足上述条件，按所填事实本项可得（未计年度限额与就高不重复）："
+IF_MET = "若满足上述条件，按所填事实本项可得（按本项年度限额封顶，未计其已用额度与就高不重复）："
 
 
 def _late_events(ev: Evaluation) -> list[Event]:
