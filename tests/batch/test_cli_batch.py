@@ -1179,7 +1179,10 @@ def test_amounts_typed_in_wan_under_yuan_headers_are_pointed_out(
     engine (DuckDB, reading the workbook in SQL) said nothing."""
 
     def register(name: str, scale: int) -> Path:
-        ent = [["统一社会信用代码", "名称", "注册地行政区划代码", "是否工业企业"], ["91320506MA1XXXXX09", "甲", "320506", "是"]]
+        ent = [
+            ["统一社会信用代码", "名称", "注册地行政区划代码", "所在镇（街道、板块）", "是否工业企业"],
+            ["91320506MA1XXXXX09", "甲", "320506", "木渎镇", "是"],  # a town: no notice of a blank one
+        ]
         header = [
             "统一社会信用代码",
             "事项编号",

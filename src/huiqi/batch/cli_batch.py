@@ -761,7 +761,16 @@ def cmd_batch(args: argparse.Namespace, eng: Engine) -> int:
 
 def _cmd_batch(args: argparse.Namespace, eng: Engine, staged: _Staged) -> int:
     from .io_read import read_register
-    from .io_write import PayerNames, events_after, quota_notes, quota_places, run_notes, summarise, write_results
+    from .io_write import (
+        PayerNames,
+        events_after,
+        quota_notes,
+        quota_places,
+        run_notes,
+        summarise,
+        townless_notice,
+        write_results,
+    )
     from .progress import Progress
 
     engine_name = args.engine or ("duckdb" if _backend_available("duck") else "reference")
@@ -789,11 +798,15 @@ def _cmd_batch(args: argparse.Namespace, eng: Engine, staged: _Staged) -> int:
     eval_s = time.monotonic() - t0
     summary = summarise(results, payers, n_ent, n_ev, PayerNames(eng.library), quota_places(eng.library), as_of)
     summary.events_after_as_of = events_after(register.tables["events"], as_of)
+    if (townless := townless_notice(summary, register.source)) is not None:  # before 问题 is written
+        register.errors.append(townless)
     t1 = time.monotonic()
     quotas = quota_notes(eng.library, summary)
     notes = run_notes(eng.policy_dir, engine_name, as_of.isoformat()) + quotas
     out = staged.path
-    written = staged.commit(write_results(out, register, results, payers, summary, event_labels(eng), notes) if out else [])
+    written = staged.commit(
+        write_results(out, register, results, payers, summary, event_labels(eng), notes, payer_sheet=True) if out else []
+    )
     seconds = (read_s, eval_s, time.monotonic() - t1)
     if args.json:
         d = _summary_dict(_Run(register, summary, engine_name, as_of, written, seconds, quotas))
@@ -813,12 +826,14 @@ def _columnar(register: str) -> bool:
 
 def _cmd_batch_stream(args: argparse.Namespace, eng: Engine, as_of: date, staged: _Staged) -> int:
     """CSV/Parquet/DuckDB/PostgreSQL registers: validated in SQL, evaluated chunk by chunk (huiqi.batch.stream)."""
-    from .io_write import _sheets, _write_csv, quota_notes, run_notes, write_results
+    from .io_write import _sheets, _write_csv, quota_notes, run_notes, townless_notice, write_results
     from .progress import Stages
     from .stream import run_stream
 
     with Stages() as stages:  # 读取 (CSV rows parsed), 校验 (rows validated), 测算（块） (chunks of enterprises)
         res = run_stream(eng, args.register, as_of, staged.path, args.schema, args.memory_limit, progress=stages)
+    if (townless := townless_notice(res.summary, res.register.source)) is not None:  # before 问题 is written
+        res.register.errors.append(townless)
     out = staged.path
     written: list[Path] = []
     t1 = time.monotonic()  # Parquet results are written while evaluating; the rest here
@@ -831,7 +846,9 @@ def _cmd_batch_stream(args: argparse.Namespace, eng: Engine, as_of: date, staged
                 if title != "结果":
                     written.append(_write_csv(out.with_name(f"{out.stem}.{title}.csv"), header, rows))
         else:
-            written = write_results(out, res.register, res.results, res.payers, res.summary, event_labels(eng), notes)
+            written = write_results(
+                out, res.register, res.results, res.payers, res.summary, event_labels(eng), notes, payer_sheet=True
+            )
         written = staged.commit(written)
     seconds = (res.read_s, res.eval_s, time.monotonic() - t1)
     if args.json:
@@ -877,6 +894,9 @@ def _summary_dict(run: _Run) -> dict[str, Any]:
         "rows_read": register.rows_read,
         "rows_rejected": register.rows_rejected,
         "enterprises_evaluated": summary.enterprises_evaluated,
+        "enterprises_without_results": summary.enterprises_without_results,  # as the web page's status JSON
+        "enterprises_with_awards": summary.enterprises_with_awards,
+        "enterprises_without_town": summary.townless,  # with a town share counted under a placeholder payer
         "events_evaluated": summary.events_evaluated,
         "events_after_as_of": summary.events_after_as_of,
         "results": summary.statuses(),
@@ -902,13 +922,22 @@ def _summary_text(run: _Run) -> str:
     for key, c in register.counts.items():
         if c.read or key in ("enterprises", "events"):
             lines.append(f"  {SHEET_LABEL[key]}：读取{c.read:,}行，拒绝{c.rejected:,}行，有效{c.accepted:,}行")
+    without = summary.enterprises_without_results
+    none_said = f"（其中{without:,}家无测算结果：其事项均被拒绝、没有事项或无适用条款）" if without else ""
     lines.append(
-        f"合计读取{register.rows_read:,}行，拒绝{register.rows_rejected:,}行；测算企业{summary.enterprises_evaluated:,}家、事项{summary.events_evaluated:,}条"
+        f"合计读取{register.rows_read:,}行，拒绝{register.rows_rejected:,}行；"
+        f"测算企业{summary.enterprises_evaluated:,}家{none_said}、事项{summary.events_evaluated:,}条"
     )
     if summary.events_after_as_of:
         lines.append(
             f"注意：{summary.events_after_as_of:,}条事项的发生日期晚于基准日{as_of}，已按各自日期测算；"
             "如基准日或日期有误，请更正后重新测算"
+        )
+    if summary.townless:
+        payers = "、".join(f"“{p}”" for p in sorted(summary.townless_payers))
+        lines.append(
+            f"注意：{summary.townless:,}家有可享受资金的企业未填所在镇（街道、板块），其镇级分担部分计入{payers}；"
+            "请补填“所在镇（街道、板块）”后重新测算"
         )
     if register.errors:
         lines.append(f"问题（{len(register.errors) + register.errors_dropped:,}处）：")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import heapq
+import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ __all__ = [
     "run_notes",
     "status_label",
     "summarise",
+    "townless_notice",
     "write_results",
     "yuan",
 ]
@@ -219,6 +221,28 @@ class Summary:
     # items limited in number (名额: 每年择优支持不超过20个项目): per benefit and year (0: the whole period)
     # the largest upper amounts, at most as many as the places, largest first
     quota_top: dict[str, dict[int, list[int]]] = field(default_factory=dict)
+    # enterprises with at least one result row (any status): the others were evaluated and got none
+    enterprises_with_results: int = 0
+    # enterprises with a town share of granted money (吴中2025 第22条's 6 of 4:6) but no 所在镇 in the
+    # register: the share is counted under the placeholder payer (吴中区属地镇（开发区、太湖新城）财政);
+    # their number, those placeholders, and the first few enterprises in the register's order
+    townless: int = 0
+    townless_payers: set[str] = field(default_factory=set)
+    townless_examples: list[str] = field(default_factory=list)
+
+    @property
+    def enterprises_without_results(self) -> int:
+        """Enterprises evaluated without a single result row (their events all rejected, no events, or no
+        item applies), as the web page counts them (``web.batchview.enterprises_without_results``)."""
+        return max(0, self.enterprises_evaluated - self.enterprises_with_results)
+
+    def add_townless(self, n: int, payers: Iterable[str], examples: Iterable[str]) -> None:
+        """Count ``n`` more enterprises whose town share went to a placeholder payer (a chunk's, or all)."""
+        self.townless += n
+        self.townless_payers.update(payers)
+        for code in examples:
+            if len(self.townless_examples) < TOWNLESS_EXAMPLES:
+                self.townless_examples.append(code)
 
     def keep_top(self, benefit: str, year: int, amounts: Iterable[int], places: int) -> None:
         """Merge ``amounts`` (a chunk's, or all) into the largest ``places`` amounts of ``benefit`` in ``year``."""
@@ -263,6 +287,28 @@ class Summary:
             self.by["payer"].setdefault(payer, Totals()).unpriced += n
             if role == "unspecified":
                 self.unsettled_payers.add(payer)
+
+
+TOWNLESS_EXAMPLES = 3  # enterprises named in the notice of blank towns
+TOWN_HEADER = "所在镇（街道、板块）"  # the 企业 sheet's column of the town (the template's header)
+
+
+def townless_notice(summary: Summary, source: str) -> RowError | None:
+    """A notice (rejecting no row) when enterprises with granted money have no 所在镇 in the register: their
+    town's share (吴中2025 第22条: 6 of 4:6) is counted under a placeholder payer (吴中区属地镇（开发区、太湖新城）
+    财政), not under any town's 财政 in 按出资方."""
+    if not summary.townless:
+        return None
+    from .io_read import SHEET_LABEL
+
+    payers = "、".join(f"“{p}”" for p in sorted(summary.townless_payers))
+    examples = "、".join(summary.townless_examples)
+    more = "等" if summary.townless > len(summary.townless_examples) else ""
+    said = (
+        f"{summary.townless:,}家有可享受资金的企业未填所在镇（如{examples}{more}），其应由镇级承担的部分计入{payers}，"
+        f"未落到具体镇（街道）；请补填“{TOWN_HEADER}”后重新测算；本提示不拒绝任何行"
+    )
+    return RowError(Path(source).name, SHEET_LABEL["enterprises"], 1, TOWN_HEADER, None, said, rejected=False)
 
 
 SPLIT_FIXED = "已明确"
@@ -368,6 +414,8 @@ def summarise(
     (a :class:`PayerNames`) counts those under their payers too; ``places`` (:func:`quota_places`) keeps the
     largest amounts of the items limited in number; ``as_of``, the run's 基准日, dates the yearly
     items for 按年度 (:func:`year_key`)."""
+    import pyarrow.compute as pc
+
     s = Summary(enterprises_evaluated=enterprises, events_evaluated=events)
     limited: dict[tuple[str, int], list[int]] = {}
     s.by = {k: {} for k in DIMENSIONS}
@@ -416,12 +464,19 @@ def summarise(
             if places is not None and benefit in places:
                 year = day.year if places[benefit][1] and day is not None else 0
                 limited.setdefault((benefit, year), []).append(high if high is not None else low)
-    for batch in payers.select(["role", "payer", "min_fen", "max_fen"]).to_batches(65_536):
-        for role, payer, low, high in zip(*(c.to_pylist() for c in batch.columns), strict=True):
+    townless: dict[str, None] = {}  # in the payer rows' order, the register's
+    townless_payers: set[str] = set()
+    for batch in payers.select(["credit_code", "town", "role", "payer", "min_fen", "max_fen"]).to_batches(65_536):
+        for code, town, role, payer, low, high in zip(*(c.to_pylist() for c in batch.columns), strict=True):
             s.by["payer"].setdefault(payer, Totals()).add(low, high)
             if role == "unspecified":
                 s.unsettled_payers.add(payer)
+            elif role == "town" and not town:  # the town's share of an enterprise without one: a placeholder payer
+                townless[code] = None
+                townless_payers.add(payer)
+    s.add_townless(len(townless), townless_payers, itertools.islice(townless, TOWNLESS_EXAMPLES))
     s.enterprises_with_awards = len(with_awards)
+    s.enterprises_with_results = int(pc.count_distinct(results.column("credit_code")).as_py()) if results.num_rows else 0
     for (benefit, year), amounts in limited.items():
         assert places is not None
         s.keep_top(benefit, year, amounts, places[benefit][0])
@@ -506,6 +561,69 @@ def _result_rows(results: pa.Table, kinds: Mapping[str, str]) -> Iterable[list[A
             ]
 
 
+PAYER_HEADERS = [
+    "统一社会信用代码",
+    "企业名称",
+    "镇（街道、板块）",
+    "政策文件",
+    "条款",
+    "奖补项编号",
+    "奖补项",
+    "事项编号",
+    "出资层级",
+    "出资方",
+    "最低（元）",
+    "最高（元）",
+]
+# a payer share's role (PAYER_SCHEMA ``role``) as 出资明细 names it
+ROLE_LABELS = {
+    "province": "省级",
+    "city": "市级",
+    "district": "区（县）级",
+    "town": "镇（街道）级",
+    "unspecified": "未明确分担",
+}
+PAYER_SHEET = "出资明细"
+
+
+def _payer_rows(payers: pa.Table, results: pa.Table) -> Iterable[list[Any]]:
+    """出资明细: one row per payer share of a granted money item (the payers file's rows), with the
+    enterprise's name and the item's document, article and title from its result row; 最高 blank for an
+    item without an upper bound, as on 结果 (按出资方 adds its floor to 合计最高)."""
+    import pyarrow.compute as pc
+
+    granted = results.filter(pc.equal(results.column("status"), "granted")) if results.num_rows else results
+    names: dict[str, str] = {}
+    items: dict[str, tuple[str, int | str, str]] = {}
+    for batch in granted.select(["credit_code", "name", "benefit", "document_short", "article", "benefit_title"]).to_batches(
+        65_536
+    ):
+        for code, name, benefit, doc, art, title in zip(*(c.to_pylist() for c in batch.columns), strict=True):
+            names.setdefault(code, name or "")
+            if benefit not in items:
+                items[benefit] = (doc or "", article_cell(art) if art else "", title or "")
+    for batch in payers.to_batches(65_536):
+        d = {n: batch.column(n).to_pylist() for n in batch.schema.names}
+        for i in range(batch.num_rows):
+            code, benefit, role = d["credit_code"][i], d["benefit"][i], d["role"][i]
+            doc, art, title = items.get(benefit, ("", "", ""))
+            high = d["max_fen"][i]
+            yield [
+                code,
+                names.get(code, ""),
+                d["town"][i] or "",
+                doc,
+                art,
+                benefit,
+                title,
+                d["event_id"][i] or "（年度）",
+                ROLE_LABELS.get(role, role),
+                d["payer"][i],
+                yuan_cell(d["min_fen"][i]),
+                yuan_cell(high) if high is not None else "",
+            ]
+
+
 SUMMARY_NOTE = (
     "金额单位为元，精确到分；“最高”为政策上限，实际金额经审核确定；不设上限的项（金额性质“不低于（不设上限）”，结果表“最高”为空）"
     "按其最低额计入合计最高（实际可能更多）。"
@@ -514,6 +632,10 @@ SUMMARY_NOTE = (
     "出资方式“未明确分担”：原文只写按财政体制承担，未定各级财政的分担比例。"
 )
 TOTAL_HEADERS = ["项数", "合计最低（元）", "合计最高（元）", "其中不设上限项数", "另有金额未定项数"]
+PAYER_NOTE = (
+    "出资明细：每项可享受资金按出资方分担的金额（如吴中2025第22条由区、镇按4:6分担，一项两行），"
+    "按出资方汇总即“按出资方”；未填所在镇的企业，镇级部分计入“属地镇……财政”。"
+)
 ERROR_HEADERS = ["文件", "工作表", "行", "列", "值", "问题", "是否拒绝该行"]
 
 
@@ -524,10 +646,12 @@ def _sheets(
     kinds: Mapping[str, str] | None = None,
     notes: Sequence[tuple[str, str]] = (),
     overview_of: Callable[[list[list[Any]]], list[list[Any]]] | None = None,
+    payers: pa.Table | None = None,
 ) -> list[tuple[str, list[str], Iterable[list[Any]]]]:
     """The sheets of the results for people; ``kinds``: event kind → its label (事项类型 as 采购);
     ``notes``: rows for 汇总 after the register's name (the web export's filters); ``overview_of``
-    reshapes the 汇总 rows (a filtered web export marks which figures are the register's)."""
+    reshapes the 汇总 rows (a filtered web export marks which figures are the register's); ``payers``:
+    the payer rows, written as 出资明细 after 结果 (none: no such sheet)."""
 
     def dim(name: str, title: str) -> tuple[str, list[str], Iterable[list[Any]]]:
         if name == "payer":  # whether the text fixes the split between levels (出资方式)
@@ -567,7 +691,7 @@ def _sheets(
         ["合计最高（元）", yuan_cell(summary.total.max_fen)],
         ["其中不设上限项数", summary.total.unbounded],
         ["另有金额未定项数", summary.total.unpriced],
-        ["说明", SUMMARY_NOTE],
+        ["说明", SUMMARY_NOTE + (PAYER_NOTE if payers is not None else "")],
     ]
 
     def errors(errs: Sequence[RowError]) -> Iterable[list[Any]]:
@@ -585,6 +709,7 @@ def _sheets(
     return [
         ("汇总", ["项目", "值"], overview if overview_of is None else overview_of(overview)),
         ("结果", RESULT_HEADERS, _result_rows(results, kinds or {})),
+        *([(PAYER_SHEET, PAYER_HEADERS, _payer_rows(payers, results))] if payers is not None else []),
         dim("document", "按政策文件"),
         dim("article", "按条款"),
         dim("department", "按责任单位"),
@@ -604,17 +729,20 @@ def write_results(
     kinds: Mapping[str, str] | None = None,
     notes: Sequence[tuple[str, str]] = (),
     overview_of: Callable[[list[list[Any]]], list[list[Any]]] | None = None,
+    payer_sheet: bool = False,
 ) -> list[Path]:
     """Write results and summaries (``kinds``: event kind → label, ``notes``: rows for 汇总,
-    ``overview_of``: reshapes them, as ``_sheets``); returns the files written."""
+    ``overview_of``: reshapes them, as ``_sheets``); with ``payer_sheet`` the payer rows too, for people: a
+    sheet 出资明细 in Excel, ``<name>.出资明细.csv`` beside a CSV (Parquet has ``<name>.payers.parquet``
+    anyway); returns the files written."""
     suffix = out.suffix.lower()
     out.parent.mkdir(parents=True, exist_ok=True)
+    shown_payers = payers if payer_sheet else None
     if suffix == ".xlsx":
-        if results.num_rows > EXCEL_MAX_ROWS:
-            raise InputError(
-                f"结果有{results.num_rows:,}行，超过Excel单表上限{EXCEL_MAX_ROWS:,}行；请改用 --out 结果.parquet 或 .csv"
-            )
-        return [write_xlsx(out, _sheets(register, results, summary, kinds, notes, overview_of))]
+        for title, n in (("结果", results.num_rows), (PAYER_SHEET, payers.num_rows if payer_sheet else 0)):
+            if n > EXCEL_MAX_ROWS:
+                raise InputError(f"{title}有{n:,}行，超过Excel单表上限{EXCEL_MAX_ROWS:,}行；请改用 --out 结果.parquet 或 .csv")
+        return [write_xlsx(out, _sheets(register, results, summary, kinds, notes, overview_of, shown_payers))]
     if suffix == ".parquet":
         import pyarrow.parquet as pq
 
@@ -630,7 +758,7 @@ def write_results(
         return written
     if suffix == ".csv":
         written = []
-        for title, header, rows in _sheets(register, results, summary, kinds, notes, overview_of):
+        for title, header, rows in _sheets(register, results, summary, kinds, notes, overview_of, shown_payers):
             path = out if title == "结果" else out.with_name(f"{out.stem}.{title}.csv")
             written.append(_write_csv(path, header, rows))
         return written

@@ -265,6 +265,14 @@ def _add(
     for status, n, missing in con.execute(f"SELECT status, COUNT(*), {blank} FROM hq_awards GROUP BY status").fetchall():
         summary.status[status] = summary.status.get(status, 0) + int(n)
         summary.missing_facts += int(missing)
+    # the enterprises with a result row: a chunk's enterprises are its own, so the chunks' counts add up
+    summary.enterprises_with_results += int(con.execute("SELECT COUNT(DISTINCT credit_code) FROM hq_awards").fetchall()[0][0])
+    # the town's share of an enterprise without a town, counted under a placeholder payer (io_write.summarise)
+    townless = con.execute(
+        "SELECT credit_code, list(DISTINCT payer) FROM hq_chunk_payers WHERE role = 'town' AND COALESCE(town, '') = '' "
+        "GROUP BY credit_code ORDER BY min(hq_row) NULLS LAST, credit_code"
+    ).fetchall()
+    summary.add_townless(len(townless), {p for _, ps in townless for p in ps}, (code for code, _ in townless))
     # money items' count, floors, ceilings (a floor for no upper bound), unbounded; items without an amount
     agg = (
         "COUNT(*) FILTER (WHERE is_money), COALESCE(SUM(COALESCE(min_fen, 0)), 0), COALESCE(SUM(COALESCE(max_fen, min_fen, 0)), 0), "
