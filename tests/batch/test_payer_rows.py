@@ -208,8 +208,5 @@ def test_too_many_payer_rows_for_excel_are_refused(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(io_write, "EXCEL_MAX_ROWS", 2)
     out = tmp_path / "结果.xlsx"
     with pytest.raises(InputError, match="出资明细有3行，超过Excel单表上限2行"):
-        io_write.write_results(out, register, io_write.RESULT_SCHEMA.empty_table(), payers, summary, payer_sheet=True)
+        io_write.write_results(out, register, io_write.RESULT_SCHEMA.empty_table(), payers, summary)
     assert not out.exists()
-    # without the sheet (the web's export) the payer rows do not count against the limit
-    io_write.write_results(out, register, io_write.RESULT_SCHEMA.empty_table(), payers, summary)
-    assert "出资明细" not in openpyxl.load_workbook(out).sheetnames

@@ -101,7 +101,28 @@ def test_filters_and_export(client: TestClient, tmp_path: Path) -> None:
     wb = load_workbook(io.BytesIO(r.content), read_only=True)
     said = dict(list(wb["汇总"].iter_rows(values_only=True))[:8])["筛选"]
     assert said == "镇（街道、板块）：甪直镇；状态：可享受"  # the label, not the code granted
-    assert wb.sheetnames == ["汇总", "结果", "按政策文件", "按条款", "按责任单位", "按出资方", "按镇街", "按年度", "问题"]
+    assert wb.sheetnames == [
+        "汇总",
+        "结果",
+        "出资明细",
+        "按政策文件",
+        "按条款",
+        "按责任单位",
+        "按出资方",
+        "按镇街",
+        "按年度",
+        "问题",
+    ]
+    # the payer rows of the rows shown: each share, summing to 按出资方
+    shares = list(wb["出资明细"].iter_rows(values_only=True))
+    assert shares[0][9] == "出资方" and len(shares) > 1
+    head, *lines = list(wb["按出资方"].iter_rows(values_only=True))
+    at = {h: k for k, h in enumerate(head)}
+    totals = {row[0]: round(float(row[at["合计最高（元）"]]) * 100) for row in lines if row[at["项数"]]}
+    summed: dict[str, int] = {}
+    for row in shares[1:]:
+        summed[row[9]] = summed.get(row[9], 0) + round(float(row[11] if row[11] is not None else row[10]) * 100)
+    assert summed == totals
     rows = list(wb["结果"].iter_rows(values_only=True))
     assert len(rows) - 1 == town["count"]
     assert {row[3] for row in rows[1:]} == {"甪直镇"}

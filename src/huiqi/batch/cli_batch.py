@@ -804,9 +804,7 @@ def _cmd_batch(args: argparse.Namespace, eng: Engine, staged: _Staged) -> int:
     quotas = quota_notes(eng.library, summary)
     notes = run_notes(eng.policy_dir, engine_name, as_of.isoformat()) + quotas
     out = staged.path
-    written = staged.commit(
-        write_results(out, register, results, payers, summary, event_labels(eng), notes, payer_sheet=True) if out else []
-    )
+    written = staged.commit(write_results(out, register, results, payers, summary, event_labels(eng), notes) if out else [])
     seconds = (read_s, eval_s, time.monotonic() - t1)
     if args.json:
         d = _summary_dict(_Run(register, summary, engine_name, as_of, written, seconds, quotas))
@@ -846,9 +844,7 @@ def _cmd_batch_stream(args: argparse.Namespace, eng: Engine, as_of: date, staged
                 if title != "结果":
                     written.append(_write_csv(out.with_name(f"{out.stem}.{title}.csv"), header, rows))
         else:
-            written = write_results(
-                out, res.register, res.results, res.payers, res.summary, event_labels(eng), notes, payer_sheet=True
-            )
+            written = write_results(out, res.register, res.results, res.payers, res.summary, event_labels(eng), notes)
         written = staged.commit(written)
     seconds = (res.read_s, res.eval_s, time.monotonic() - t1)
     if args.json:

@@ -729,20 +729,18 @@ def write_results(
     kinds: Mapping[str, str] | None = None,
     notes: Sequence[tuple[str, str]] = (),
     overview_of: Callable[[list[list[Any]]], list[list[Any]]] | None = None,
-    payer_sheet: bool = False,
 ) -> list[Path]:
     """Write results and summaries (``kinds``: event kind → label, ``notes``: rows for 汇总,
-    ``overview_of``: reshapes them, as ``_sheets``); with ``payer_sheet`` the payer rows too, for people: a
-    sheet 出资明细 in Excel, ``<name>.出资明细.csv`` beside a CSV (Parquet has ``<name>.payers.parquet``
-    anyway); returns the files written."""
+    ``overview_of``: reshapes them, as ``_sheets``), and the payer rows for people: a sheet 出资明细 in
+    Excel, ``<name>.出资明细.csv`` beside a CSV (Parquet has ``<name>.payers.parquet``); returns the files
+    written."""
     suffix = out.suffix.lower()
     out.parent.mkdir(parents=True, exist_ok=True)
-    shown_payers = payers if payer_sheet else None
     if suffix == ".xlsx":
-        for title, n in (("结果", results.num_rows), (PAYER_SHEET, payers.num_rows if payer_sheet else 0)):
+        for title, n in (("结果", results.num_rows), (PAYER_SHEET, payers.num_rows)):
             if n > EXCEL_MAX_ROWS:
                 raise InputError(f"{title}有{n:,}行，超过Excel单表上限{EXCEL_MAX_ROWS:,}行；请改用 --out 结果.parquet 或 .csv")
-        return [write_xlsx(out, _sheets(register, results, summary, kinds, notes, overview_of, shown_payers))]
+        return [write_xlsx(out, _sheets(register, results, summary, kinds, notes, overview_of, payers))]
     if suffix == ".parquet":
         import pyarrow.parquet as pq
 
@@ -758,7 +756,7 @@ def write_results(
         return written
     if suffix == ".csv":
         written = []
-        for title, header, rows in _sheets(register, results, summary, kinds, notes, overview_of, shown_payers):
+        for title, header, rows in _sheets(register, results, summary, kinds, notes, overview_of, payers):
             path = out if title == "结果" else out.with_name(f"{out.stem}.{title}.csv")
             written.append(_write_csv(path, header, rows))
         return written

@@ -1366,9 +1366,9 @@ def create_app(eng: Engine, data_dir: Path | None = None, max_upload: int = MAX_
             try:
                 write_results(path, register, kept, kept_payers, summary, event_labels(site.engine), notes, reshape)
             except InputError:  # more rows than an Excel sheet holds, its one refusal of an .xlsx
-                raise WebError(
-                    413, f"结果有{kept.num_rows:,}行，超过Excel单表上限{EXCEL_MAX_ROWS:,}行；请加筛选条件分批导出"
-                ) from None
+                # the 结果 sheet's rows, or the 出资明细 sheet's (a payer row per share of each granted item)
+                sheet, rows = ("结果", kept.num_rows) if kept.num_rows > EXCEL_MAX_ROWS else ("出资明细", kept_payers.num_rows)
+                raise WebError(413, f"{sheet}有{rows:,}行，超过Excel单表上限{EXCEL_MAX_ROWS:,}行；请加筛选条件分批导出") from None
             content = path.read_bytes()
         headers = {"Content-Disposition": f'attachment; filename="batch-{job_id}.xlsx"'}
         return Response(content, media_type=XLSX, headers=headers)
