@@ -605,3 +605,30 @@ def test_the_year_filter_keeps_that_years_rows_in_the_api_the_page_and_the_expor
         assert options == ["", "2024年", "2025年", "2026年"]
         assert '<option value="2025年" selected>' in select
         assert f"结果 {len(want['2025年'])} 行" in page
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_job_says_when_enterprises_with_money_have_no_town(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, streamed: bool
+) -> None:
+    """吴中2025 第22条's town share of an enterprise without 所在镇 is counted under a placeholder payer: the job's
+    problems say so, as huiqi batch does (in memory and streamed alike)."""
+    from huiqi.web import batchjobs
+
+    from ..batch.test_cli_batch import YEARS_ENTERPRISES, YEARS_EVENTS
+
+    if streamed:
+        pytest.importorskip("duckdb")
+        monkeypatch.setattr(batchjobs, "REFERENCE_MAX_EVENTS", 0)
+    files = [
+        ("file", ("enterprises.csv", YEARS_ENTERPRISES.replace(",木渎镇,", ",,").encode(), "text/csv")),
+        ("file", ("events.csv", YEARS_EVENTS.encode(), "text/csv")),
+    ]
+    with TestClient(create_app(engine(), tmp_path / "data"), raise_server_exceptions=False) as c:
+        r = c.post("/api/batch", files=files, data={"as_of": "2026-06-30"})
+        assert r.status_code == 202, r.text
+        status = wait_for_job(c, r.json()["id"])
+    assert status["status"] == "done" and status["engine"] == ("duckdb" if streamed else "reference"), status
+    (notice,) = [e for e in status["errors"] if e["column"] == "所在镇（街道、板块）"]
+    assert notice["sheet"] == "企业" and "1家有可享受资金的企业未填所在镇（如91320506MA1XXXXX09）" in notice["message"]
+    assert "吴中区属地镇（开发区、太湖新城）财政" in notice["message"]

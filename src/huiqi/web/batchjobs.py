@@ -897,6 +897,11 @@ class BatchJobs:
             register, results, payers, summary = self._stream(job_id, path, as_of)
         else:
             engine_name, register, results, payers, summary = self._in_memory(job_id, path, as_of)
+        from ..batch.io_write import townless_notice
+
+        # enterprises with money but no 所在镇: their town share is under a placeholder payer (as huiqi batch says)
+        if (townless := townless_notice(summary, register.source)) is not None:
+            register.errors.append(townless)
         n_ent = register.counts["enterprises"].accepted
         folder = self.root / job_id
         pq.write_table(results, folder / "results.parquet")
