@@ -52,6 +52,6 @@ def test_an_amount_by_a_facts_value_or_by_tiers_is_told_case_by_case(eng: Engine
 
 
 def test_support_without_an_amount_says_so_once(eng: Engine) -> None:
-    """苏州2020 三 is encoded as 支持各地申报（原文未定金额）: the working said 原文未定金额 twice."""
-    assert told(eng, "sz20-3-demo-base") == ("支持方式：支持各地申报（原文未定金额）", None)
+    """苏州2025 五 is encoded as 支持（原文未定金额）: the working said 原文未定金额 twice."""
+    assert told(eng, "sz25-5-conversion-institutions") == ("支持方式：支持（原文未定金额）", None)
     assert told(eng, "wz-20-public-research") == ("支持方式：给予相应补助（原文未定金额）", None)
