@@ -338,9 +338,21 @@ def convert(spec: FieldSpec, value: object, enterprise_region: str | None = None
     return text
 
 
+# suggestions made, by (text, options): a register with one misspelt value in 10^5 rows asked difflib
+# 10^5 times (≈0.6 ms each on 95 titles); kept for at most _SUGGESTED_MAX distinct texts
+_SUGGESTED: dict[tuple[str, tuple[str, ...]], str] = {}
+_SUGGESTED_MAX = 4096
+
+
 def _suggest(text: str, options: Sequence[str]) -> str:
-    close = difflib.get_close_matches(text, list(options), n=1, cutoff=0.5)
-    return f"（是否为“{close[0]}”？）" if close else ""
+    key = (text, tuple(options))
+    found = _SUGGESTED.get(key)
+    if found is None:
+        close = difflib.get_close_matches(text, list(options), n=1, cutoff=0.5)
+        found = f"（是否为“{close[0]}”？）" if close else ""
+        if len(_SUGGESTED) < _SUGGESTED_MAX:
+            _SUGGESTED[key] = found
+    return found
 
 
 def default_text(spec: FieldSpec) -> str:
