@@ -964,3 +964,21 @@ def test_evaluate_counts_the_non_money_items_apart(tmp_path: Path, capsys: pytes
     assert f"一、可享受的支持（{money + 3}项）" in out
     assert f"   总计：不低于30万元（部分项目不设上限）（{money}项）；另有3项为权益或免费服务（非资金），未计入上述金额" in out
     assert "   《苏州2020》：不低于30万元（部分项目不设上限）（3项）；另有3项为权益或免费服务（非资金），未计入上述金额" in out
+
+
+def test_a_document_paying_through_an_items_own_window_is_not_called_lapsed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """苏州2025 第五条 judges 上一年度服务活动: a 2024 service year is paid, though the measures start in 2025-06; 适用政策
+    said of the document “所填事项与基准日均不在有效期内” beside the award it paid."""
+    path = _scenario(
+        tmp_path,
+        "as_of: 2024-12-31\n"
+        "enterprise: {credit_code: 91320505MA1W25003G, name: 示例苏州机器人产业促进机构, region: '320505'}\n"
+        "events:\n"
+        "  - {id: S24, kind: project, date: 2024-06-01, category: 中小企业公共服务平台服务活动, embodied_ai: true}\n",
+    )
+    assert main(["evaluate", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [a["benefit"] for a in data["awards"]] == ["sz25-5-public-service-platform"]
+    assert "suzhou-2025-robots" not in data["document_notes"] and "suzhou-2020" in data["document_notes"]

@@ -218,10 +218,11 @@ def document_notes(ev: Evaluation) -> dict[str, str]:
     and the 基准日): document id → its window, so that 适用政策 does not list a lapsed document bare
     (苏州2020, in force 2021–2023, for a scenario of 2025 projects)."""
     days = [e.date for e in ev.scenario.events] + [ev.scenario.reference_date]
+    granted = {a.document.id for a in ev.awards}  # an item with its own window (上一年度服务活动) may pay outside it
     return {
         d.id: f"有效期{d.valid_from}至{d.valid_to or '长期'}，所填事项与基准日均不在有效期内"
         for d in ev.documents
-        if not any(d.in_force(day) for day in days)
+        if d.id not in granted and not any(d.in_force(day) for day in days)
     }
 
 
