@@ -87,7 +87,6 @@ _SHEET_COLUMNS = {
 }
 _PAYER_SHEET = ("出资方", "项数", "合计最低（元）", "合计最高（元）", "其中不设上限项数")
 _FLOOR_LABEL = "不低于（不设上限）"  # io_write.NATURE_LABELS["floor"]
-YEAR_UNKNOWN = "（未注明年度）"  # io_write.YEAR_UNKNOWN
 
 _EXPECTED = (
     "应为 huiqi batch --out 写出的结果：.parquet（及同名的 .payers.parquet）、"
@@ -425,12 +424,6 @@ _AGG = (
 )
 
 
-def _year_sql(as_of: date | None) -> str:
-    """The 按年度 line, as io_write.year_key: the event's year, an item without an event the 基准日's."""
-    fallback = f"'{as_of.year}年'" if as_of is not None else f"'{YEAR_UNKNOWN}'"
-    return f"CASE WHEN event_date IS NOT NULL THEN concat(year(event_date), '年') ELSE {fallback} END"
-
-
 _KEYS = {  # the summaries' lines, as io_write._keys and stream._DIM_SQL name them
     "town": "COALESCE(NULLIF(town, ''), concat('（', region, '，未填镇街）'))",
     "document": "document_short",
@@ -480,6 +473,8 @@ def diff_results(base_path: Path, draft_path: Path, allow_different: bool = Fals
 
 
 def _compare(con: Any, base: ResultsFile, draft: ResultsFile, allow_different: bool) -> BatchDiff:
+    from .io_write import year_sql  # here, not at import: the CLI starts without pyarrow
+
     warnings: list[str] = []
     only = {}
     for a, b, label in (("b", "d", "仅在基准结果中"), ("d", "b", "仅在草案结果中")):
@@ -515,7 +510,7 @@ def _compare(con: Any, base: ResultsFile, draft: ResultsFile, allow_different: b
         if dim == "payer":
             lines = _lines(con, "SELECT payer AS k, n, lo, hi, unb FROM b_pay", "SELECT payer AS k, n, lo, hi, unb FROM d_pay")
         else:
-            sql = {s: _KEYS.get(dim) or _year_sql(f.as_of) for s, f in (("b", base), ("d", draft))}
+            sql = {s: _KEYS.get(dim) or year_sql(f.as_of) for s, f in (("b", base), ("d", draft))}
             lines = _lines(
                 con,
                 f"SELECT {sql['b']} AS k, {_AGG} FROM b_rows WHERE {money} GROUP BY k",

@@ -20,6 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from huiqi.core.explain import YEAR_UNKNOWN, year_key  # 按年度: one rule for evaluate and batch
 from huiqi.core.model import Library
 from huiqi.core.money import format_wan
 from huiqi.service import InputError
@@ -32,6 +33,7 @@ __all__ = [
     "RESULT_SCHEMA",
     "REVIEW_NOTE",
     "STATUS_LABELS",
+    "YEAR_UNKNOWN",
     "PayerNames",
     "Summary",
     "Totals",
@@ -45,6 +47,8 @@ __all__ = [
     "summarise",
     "townless_notice",
     "write_results",
+    "year_key",
+    "year_sql",
     "yuan",
 ]
 
@@ -324,18 +328,12 @@ DIMENSIONS = {
     "year": "按年度",
 }
 
-# the 按年度 line of the items without an event (yearly items on the enterprise's profile) when
-# the run has no 基准日 to date them by (every run of huiqi batch and the web app has one)
-YEAR_UNKNOWN = "（未注明年度）"
 
-
-def year_key(day: date | None, as_of: date | None) -> str:
-    """An item's 按年度 line: the year of its event's date (2025年); an item without an event (a
-    yearly item, 事项编号 （年度）) is evaluated on the run's 基准日 (``Scenario.reference_date``,
-    the compiled plan's yearly unit dated ``as_of``), so its year; ``YEAR_UNKNOWN`` without one.
-    stream._year_sql builds the same in SQL."""
-    on = day if day is not None else as_of
-    return f"{on.year}年" if on is not None else YEAR_UNKNOWN
+def year_sql(as_of: date | None) -> str:
+    """``year_key`` in SQL over a results table's ``event_date`` (DuckDB): the 按年度 line of the streamed
+    summary and of ``huiqi batch-diff``."""
+    fallback = year_key(None, as_of).replace("'", "''")
+    return f"CASE WHEN event_date IS NOT NULL THEN concat(year(event_date), '年') ELSE '{fallback}' END"
 
 
 def year_order(key: str) -> tuple[int, int, str]:
@@ -495,7 +493,7 @@ def quota_places(library: Library) -> dict[str, tuple[int, bool]]:
 def _keys(
     doc: str, art: str, title: str, dept: str | None, town: str | None, reg: str, day: date | None, as_of: date | None
 ) -> dict[str, str]:
-    """An item's line in each summary but 按出资方 (stream._DIM_SQL and _year_sql build the same in SQL)."""
+    """An item's line in each summary but 按出资方 (stream._DIM_SQL and year_sql build the same in SQL)."""
     return {
         "document": doc,
         "article": article_key(doc, art, title),

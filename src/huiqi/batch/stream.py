@@ -58,7 +58,7 @@ from .io_write import (
     missing_only_regex,
     parquet_options,
     quota_places,
-    year_key,
+    year_sql,
 )
 
 __all__ = ["CHUNK_EVENTS", "StreamResult", "chunk_events_for", "duckdb_memory", "events_in", "run_stream", "validated_in_memory"]
@@ -233,11 +233,6 @@ _DIM_SQL = {
 }
 
 
-def _year_sql(as_of: date | None) -> str:
-    """The 按年度 line in SQL, as io_write.year_key: the event's year, a yearly item's the 基准日's."""
-    return f"CASE WHEN event_date IS NOT NULL THEN concat(year(event_date), '年') ELSE {lit(year_key(None, as_of))} END"
-
-
 # The granted money rows of a chunk's results, and the granted items without a stated amount
 # (未定额支持, ``io_write.is_unpriced``: counted apart), with the columns the summary reads
 # (about one result row in eight): the summary is aggregated from this small table,
@@ -289,7 +284,7 @@ def _add(
     row = con.execute(f"SELECT {agg}, COUNT(DISTINCT credit_code) FILTER (WHERE is_money) FROM hq_chunk_money").fetchall()[0]
     add_to(summary.total, row)
     summary.enterprises_with_awards += int(row[5])
-    for dim, expr in {**_DIM_SQL, "year": _year_sql(as_of)}.items():
+    for dim, expr in {**_DIM_SQL, "year": year_sql(as_of)}.items():
         for key, *rest in con.execute(f"SELECT {expr} AS k, {agg} FROM hq_chunk_money GROUP BY k").fetchall():
             add_to(summary.by[dim].setdefault(key, Totals()), tuple(rest))
     payer_agg = agg.replace("is_money", "TRUE")  # payer rows are money items' shares

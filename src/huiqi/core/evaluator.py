@@ -931,16 +931,12 @@ def _totals(
     by_payer: dict[str, Totals] = {}
     total = Totals()
     granted.sort(key=lambda a: a.sort_key)
-    for award in granted:
-        if award.kind == "none":  # 给予相应补助: granted, no amount to add
-            total.unpriced += 1
-            by_doc.setdefault(award.document.id, Totals()).unpriced += 1
-        if not award.is_money:
-            continue
-        by_doc.setdefault(award.document.id, Totals()).add(award.low, award.high)
-        total.add(award.low, award.high)
-        for part in award.payers:
-            by_payer.setdefault(part.payer, Totals()).add(part.low, part.high)
+    for award in granted:  # a document whose items pay no money (权益, 免费服务) has its line as well
+        total.add_award(award)
+        by_doc.setdefault(award.document.id, Totals()).add_award(award)
+        if award.is_money:
+            for part in award.payers:
+                by_payer.setdefault(part.payer, Totals()).add(part.low, part.high)
     return Evaluation(
         scenario=scenario,
         awards=granted,

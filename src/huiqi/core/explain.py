@@ -17,11 +17,17 @@ from .money import TWO_DIGITS, decimal_text, format_wan
 from .results import NEAR_MISS, Award, Evaluation, Line, Missing, Totals
 from .scenario import Event, Scenario
 
-__all__ = ["amount_text", "award_dict", "by_year", "non_money_text", "render_text", "tally", "to_dict", "year_key"]
-
-# the kinds of a granted item that pays no money (权益, 免费服务; 未定额支持 is ``none``, money still to be set):
-# listed with the awards, counted apart from the totals (as 未定额支持 is, ``Totals.unpriced``)
-NON_MONEY_KINDS = ("in_kind", "right")
+__all__ = [
+    "YEAR_UNKNOWN",
+    "amount_text",
+    "award_dict",
+    "by_year",
+    "non_money_text",
+    "render_text",
+    "tally",
+    "to_dict",
+    "year_key",
+]
 
 
 def amount_text(low: int, high: int | None, nature_label: str = "", kind: str = "money", text: str = "") -> str:
@@ -58,17 +64,18 @@ def non_money_text(non_money: int) -> str:
     return f"；另有{non_money}项为权益或免费服务（非资金），未计入上述金额" if non_money else ""
 
 
-def non_money_count(awards: list[Award]) -> int:
-    """How many of ``awards`` pay no money (权益, 免费服务): listed, not in any amount."""
-    return sum(1 for a in awards if a.kind in NON_MONEY_KINDS)
+# the 按年度 line of the items without an event (yearly items on the enterprise's profile) when
+# there is no 基准日 to date them by (a scenario always has one, and every batch run)
+YEAR_UNKNOWN = "（未注明年度）"
 
 
-def year_key(award: Award, as_of: date) -> str:
-    """An award's 按年度 line: the year of its event's date (2025年); a yearly item (no event, 年度，企业层面)
-    is judged on the scenario's 基准日, so its year. ``huiqi batch`` counts its 按年度 by the same rule
-    (``batch.io_write.year_key``, the run's 基准日 for a yearly row)."""
-    on = award.event.date if award.event is not None else as_of
-    return f"{on.year}年"
+def year_key(day: date | None, as_of: date | None) -> str:
+    """An item's 按年度 line: the year of its event's date (2025年); an item without an event (a
+    yearly item, 年度，企业层面) is evaluated on the 基准日 (``Scenario.reference_date``, the compiled
+    plan's yearly unit dated ``as_of``), so its year; ``YEAR_UNKNOWN`` without one. The one rule of
+    ``huiqi evaluate``'s and ``huiqi batch``'s 按年度 (batch.stream._year_sql builds the same in SQL)."""
+    on = day if day is not None else as_of
+    return f"{on.year}年" if on is not None else YEAR_UNKNOWN
 
 
 def by_year(ev: Evaluation) -> dict[str, list[Award]]:
@@ -76,36 +83,23 @@ def by_year(ev: Evaluation) -> dict[str, list[Award]]:
     ref = ev.scenario.reference_date
     out: dict[str, list[Award]] = {}
     for a in sorted(ev.awards, key=lambda a: a.event.date.year if a.event is not None else ref.year):
-        out.setdefault(year_key(a, ref), []).append(a)  # a stable sort: each year's in the awards' order
+        out.setdefault(year_key(a.event.date if a.event is not None else None, ref), []).append(
+            a
+        )  # a stable sort: each year's in the awards' order
     return out
 
 
 def tally(awards: list[Award]) -> Totals:
-    """The totals of some granted awards, summed as the evaluator sums ``Evaluation.total``: a money item's
-    amount, an item without a stated amount (未定额支持) in ``unpriced``; 权益 and 免费服务 add nothing."""
+    """The totals of some granted awards, summed as the evaluator sums ``Evaluation.total`` (``Totals.add_award``)."""
     t = Totals()
     for a in awards:
-        if a.kind == "none":
-            t.unpriced += 1
-        elif a.is_money:
-            t.add(a.low, a.high)
+        t.add_award(a)
     return t
 
 
-def _by_document(ev: Evaluation) -> dict[str, tuple[Totals, int]]:
-    """Each document's totals with its items that pay no money, in the order of the awards: a document
-    whose granted items are all 权益 or 免费服务 has no money totals but still its line."""
-    counts: dict[str, int] = {}
-    for a in ev.awards:
-        counts[a.document.id] = counts.get(a.document.id, 0) + (1 if a.kind in NON_MONEY_KINDS else 0)
-    for doc in ev.by_document:  # each total has its awards; none left out all the same
-        counts.setdefault(doc, 0)
-    return {doc: (ev.by_document.get(doc) or Totals(), n) for doc, n in counts.items()}
-
-
-def _totals_line(t: Totals, non_money: int) -> str:
+def _totals_line(t: Totals) -> str:
     """A total as a 合计 line reads it: amount, its money items, what it leaves out."""
-    return f"{_totals_text(t)}（{t.count}项）{unpriced_text(t.unpriced)}{non_money_text(non_money)}"
+    return f"{_totals_text(t)}（{t.count}项）{unpriced_text(t.unpriced)}{non_money_text(t.non_money)}"
 
 
 def _cite(c: Citation | None) -> str:
@@ -245,16 +239,15 @@ def render_text(ev: Evaluation) -> str:
     out.append("二、合计")
     # each line's items: N项 of money, and apart those without a stated amount and those that pay no
     # money, so that they add up to the items listed in 一
-    out.append(f"   总计：{_totals_line(ev.total, non_money_count(ev.awards))}")
+    out.append(f"   总计：{_totals_line(ev.total)}")
     shorts = {d.id: d.short for d in ev.documents}
-    for doc_id, (t, n) in _by_document(ev).items():
-        short = shorts.get(doc_id) or next(a.document.short for a in ev.awards if a.document.id == doc_id)
-        out.append(f"   《{short}》：{_totals_line(t, n)}")
+    for doc_id, t in ev.by_document.items():
+        out.append(f"   《{shorts[doc_id]}》：{_totals_line(t)}")
     years = by_year(ev)
     if len(years) > 1:  # awards in one year: the 总计 is that year's
         out.append("   按年度（事项发生的年份；年度、企业层面的项目计入基准日所在年份）：")
         for year, awards in years.items():
-            out.append(f"     {year}：{_totals_line(tally(awards), non_money_count(awards))}")
+            out.append(f"     {year}：{_totals_line(tally(awards))}")
     for payer, t in ev.by_payer.items():
         out.append(f"   {payer}：{_totals_text(t)}")
     near = [a for a in ev.near_misses if not a.out_of_window and not incomplete(a)]
@@ -347,13 +340,13 @@ def award_dict(a: Award) -> dict[str, Any]:
     }
 
 
-def _totals(t: Totals, non_money: int = 0) -> dict[str, Any]:
+def _totals(t: Totals) -> dict[str, Any]:
     return {
         "min_fen": t.low,
         "max_fen": t.high,
         "count": t.count,  # money items; with ``unpriced`` and ``non_money``, the granted items of the total
         "unpriced": t.unpriced,
-        "non_money": non_money,  # items granted that pay no money (权益, 免费服务): in no amount
+        "non_money": t.non_money,  # items granted that pay no money (权益, 免费服务): in no amount
         "text": _totals_text(t),
     }
 
@@ -375,10 +368,10 @@ def to_dict(ev: Evaluation) -> dict[str, Any]:
         "near_misses": [award_dict(a) for a in ev.near_misses],
         "unmatched_events": [{"event": e.id, "kind": e.kind, "date": e.date.isoformat(), "text": why} for e, why in ev.unmatched],
         "totals": {
-            "total": _totals(ev.total, non_money_count(ev.awards)),
-            "by_document": {k: _totals(t, n) for k, (t, n) in _by_document(ev).items()},
+            "total": _totals(ev.total),
+            "by_document": {k: _totals(t) for k, t in ev.by_document.items()},
             # an award's year (``year_key``: its event's, a yearly item's 基准日's), every year even when one
-            "by_year": {k: _totals(tally(v), non_money_count(v)) for k, v in by_year(ev).items()},
+            "by_year": {k: _totals(tally(v)) for k, v in by_year(ev).items()},
             "by_payer": {k: _totals(v) for k, v in ev.by_payer.items()},
         },
     }

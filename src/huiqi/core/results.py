@@ -146,17 +146,29 @@ class Totals:
     high: int | None
     count: int
     unpriced: int  # items granted whose text states no amount (未定额支持), counted apart from the money
+    non_money: int  # items granted that pay no money (权益, 免费服务), counted apart too
 
     def __init__(self, low: int = 0, high: int | None = 0, count: int = 0) -> None:
         self.low = low
         self.high = high
         self.count = count
         self.unpriced = 0
+        self.non_money = 0
 
     def add(self, low: int, high: int | None) -> None:
         self.low += low
         self.high = None if self.high is None or high is None else self.high + high
         self.count += 1
+
+    def add_award(self, award: Award) -> None:
+        """A granted award: its amount (``count``), or counted as 未定额支持 (``unpriced``) or as paying no
+        money (``non_money``), so that the three counts are the awards added."""
+        if award.is_money:
+            self.add(award.low, award.high)
+        elif award.kind == "none":  # 给予相应补助: granted, no amount to add
+            self.unpriced += 1
+        else:
+            self.non_money += 1
 
 
 @dataclass(slots=True)
