@@ -55,7 +55,13 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--schema", help="DuckDB/PostgreSQL 中登记表所在的模式（默认 main / public）")
     p.add_argument("--engine", choices=ENGINES, default=None, help="测算引擎（默认：duckdb，未安装时为 reference）")
     p.add_argument("--as-of", type=date.fromisoformat, default=None, help="测算基准日 YYYY-MM-DD（默认今天）")
-    p.add_argument("--out", type=Path, default=None, help="结果文件：.xlsx、.parquet 或 .csv")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="结果文件：.xlsx（含汇总、结果、出资明细及各汇总工作表）、.parquet（另写 名称.payers.parquet 与各汇总CSV）"
+        "或 .csv（另写 名称.出资明细.csv 与各汇总CSV）",
+    )
     p.add_argument("--memory-limit", default=None, help="DuckDB/Spark 内存上限，如 4GB（不指定时分块测算最多用约四成内存）")
     p.add_argument("--json", action="store_true", help="以JSON输出汇总")
     p = sub.add_parser("export-sql", help="导出编译后的规则计划（SQL），供数据平台自行调度")
